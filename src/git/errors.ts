@@ -1,0 +1,104 @@
+/**
+ * Typed errors. Git's stderr becomes an error code here and nowhere else; the
+ * model throws the same class for its own refusals, so the UI switches on one
+ * `code` to pick its message and its buttons.
+ */
+
+export enum ErrorCode {
+  GitNotFound = 'GitNotFound',
+  GitTooOld = 'GitTooOld',
+  NotAGitRepository = 'NotAGitRepository',
+  Cancelled = 'Cancelled',
+  IndexLocked = 'IndexLocked',
+  RefLocked = 'RefLocked',
+  BranchExists = 'BranchExists',
+  BranchNotFound = 'BranchNotFound',
+  BranchNotMerged = 'BranchNotMerged',
+  BranchCheckedOut = 'BranchCheckedOut',
+  PathExists = 'PathExists',
+  PathMissing = 'PathMissing',
+  WorktreeDirty = 'WorktreeDirty',
+  WorktreeLocked = 'WorktreeLocked',
+  WorktreeNotFound = 'WorktreeNotFound',
+  MainWorktree = 'MainWorktree',
+  MergeConflict = 'MergeConflict',
+  MergeInProgress = 'MergeInProgress',
+  NotFastForward = 'NotFastForward',
+  BaseMoved = 'BaseMoved',
+  BaseDirty = 'BaseDirty',
+  PlanDirty = 'PlanDirty',
+  PlanNotFound = 'PlanNotFound',
+  SnapshotNotFound = 'SnapshotNotFound',
+  InvalidName = 'InvalidName',
+  RegistryCorrupt = 'RegistryCorrupt',
+  LockTimeout = 'LockTimeout',
+  Unknown = 'Unknown',
+}
+
+export interface ErrorDetails {
+  /** The git command line, when the error came from git. */
+  command?: string;
+  stderr?: string;
+  exitCode?: number;
+  /** Files involved: conflicting paths, dirty paths, ... */
+  files?: string[];
+  cause?: unknown;
+}
+
+export class PlanWorktreesError extends Error {
+  readonly code: ErrorCode;
+  readonly command?: string;
+  readonly stderr?: string;
+  readonly exitCode?: number;
+  readonly files: string[];
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'PlanWorktreesError';
+    this.code = code;
+    this.command = details.command;
+    this.stderr = details.stderr;
+    this.exitCode = details.exitCode;
+    this.files = details.files ?? [];
+  }
+}
+
+export function isError(e: unknown, code: ErrorCode): e is PlanWorktreesError {
+  return e instanceof PlanWorktreesError && e.code === code;
+}
+
+const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [/not a git repository/i, ErrorCode.NotAGitRepository],
+  [/index\.lock': File exists|Unable to create '.*index\.lock'/i, ErrorCode.IndexLocked],
+  [/cannot lock ref|unable to update local ref|reference already exists.*lock/i, ErrorCode.RefLocked],
+  [/a branch named '.*' already exists|branch '.*' already exists/i, ErrorCode.BranchExists],
+  [/is already (checked out|used by worktree) at/i, ErrorCode.BranchCheckedOut],
+  [/'.*' already exists|already exists$/im, ErrorCode.PathExists],
+  [/is not fully merged/i, ErrorCode.BranchNotMerged],
+  [/contains modified or untracked files|use --force to delete it/i, ErrorCode.WorktreeDirty],
+  [/is locked|cannot (remove|move) a locked working tree/i, ErrorCode.WorktreeLocked],
+  [/is not a working tree|is a main working tree/i, ErrorCode.WorktreeNotFound],
+  [/not possible to fast-forward|Not possible to fast-forward/i, ErrorCode.NotFastForward],
+  [/You have not concluded your merge|MERGE_HEAD exists|merge is in progress/i, ErrorCode.MergeInProgress],
+  [/CONFLICT \(|Merge conflict in/i, ErrorCode.MergeConflict],
+  [/not a valid branch name|is not a valid (ref|branch) name|bad revision|invalid reference|unknown revision/i, ErrorCode.InvalidName],
+  [/ENOENT|spawn git/i, ErrorCode.GitNotFound],
+];
+
+/** Turns what a failed git command printed into an error code. */
+export function classifyGitError(stderr: string): ErrorCode {
+  for (const [pattern, code] of patterns) {
+    if (pattern.test(stderr)) return code;
+  }
+  return ErrorCode.Unknown;
+}
+
+/** The first meaningful line of git's stderr, for a message a person reads. */
+export function summarizeStderr(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !/^hint:/.test(l));
+  const fatal = lines.find((l) => /^(fatal|error):/.test(l));
+  return (fatal ?? lines[0] ?? '').replace(/^(fatal|error):\s*/, '');
+}

@@ -1,0 +1,189 @@
+/**
+ * The one place that runs git. Every call goes through simple-git, is logged
+ * as `> git worktree add ... [42ms]`, can be cancelled with an AbortSignal and,
+ * when it fails, becomes a PlanWorktreesError with a typed code.
+ */
+import { simpleGit, SimpleGitOptions } from 'simple-git';
+import { classifyGitError, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
+import { Logger, silentLogger } from './log';
+
+export interface ExecOptions {
+  /** The folder git runs in. */
+  cwd: string;
+  signal?: AbortSignal;
+  /** Extra environment variables (for example GIT_INDEX_FILE). */
+  env?: Record<string, string>;
+  /** Exit codes other than 0 that are an answer, not a failure (merge-tree's 1 on conflict). */
+  okExitCodes?: number[];
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface GitOptions {
+  /** The git executable; `git` on the PATH by default. */
+  path?: string;
+  log?: Logger;
+  /** Git processes running at once, across all repositories of this runner. */
+  maxConcurrent?: number;
+}
+
+/** Git 2.38 brought `merge-tree --write-tree`, which the merge pre-check needs. */
+export const MIN_GIT_VERSION: readonly [number, number] = [2, 38];
+
+export class Git {
+  readonly path: string;
+  private readonly log: Logger;
+  private readonly maxConcurrent: number;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private versionPromise: Promise<string> | undefined;
+  /** Number of git processes started; benchmarks and tests read it. */
+  processCount = 0;
+
+  constructor(options: GitOptions = {}) {
+    this.path = options.path ?? 'git';
+    this.log = options.log ?? silentLogger;
+    this.maxConcurrent = options.maxConcurrent ?? 8;
+  }
+
+  /** Runs git and returns its output as text; throws a PlanWorktreesError when it fails. */
+  async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    return this.limit(() => this.spawn(args, options, false)) as Promise<ExecResult>;
+  }
+
+  /** Runs git and returns stdout as bytes (blob contents that may be binary). */
+  async execBuffer(args: string[], options: ExecOptions): Promise<Buffer> {
+    return this.limit(() => this.spawn(args, options, true)) as Promise<Buffer>;
+  }
+
+  /** Runs git and returns stdout; the common case. */
+  async run(args: string[], options: ExecOptions): Promise<string> {
+    return (await this.exec(args, options)).stdout;
+  }
+
+  /** The version of git, such as "2.39.5"; cached. */
+  version(): Promise<string> {
+    this.versionPromise ??= this.run(['version'], { cwd: process.cwd() }).then((out) => {
+      const match = /git version (\d+\.\d+(?:\.\d+)?)/.exec(out);
+      if (!match) throw new PlanWorktreesError(ErrorCode.GitNotFound, `Unexpected answer from "${this.path} version": ${out.trim()}`);
+      return match[1];
+    });
+    this.versionPromise.catch(() => (this.versionPromise = undefined));
+    return this.versionPromise;
+  }
+
+  /** Throws GitNotFound or GitTooOld unless git is at least MIN_GIT_VERSION. */
+  async checkVersion(): Promise<string> {
+    const version = await this.version();
+    if (!isVersionAtLeast(version, MIN_GIT_VERSION)) {
+      throw new PlanWorktreesError(
+        ErrorCode.GitTooOld,
+        `Git ${version} is too old: Plan Worktrees needs git ${MIN_GIT_VERSION.join('.')} or newer (for "git merge-tree --write-tree").`,
+      );
+    }
+    return version;
+  }
+
+  private async limit<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.maxConcurrent) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async spawn(args: string[], options: ExecOptions, binary: boolean): Promise<ExecResult | Buffer> {
+    const commandLine = `git ${args.map(quoteForLog).join(' ')}`;
+    if (options.signal?.aborted) {
+      throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
+    }
+    const started = Date.now();
+    let stdout: Buffer = Buffer.alloc(0);
+    let stderr = '';
+    let exitCode = 0;
+    const okExitCodes = options.okExitCodes ?? [];
+    const config: Partial<SimpleGitOptions> = {
+      baseDir: options.cwd,
+      binary: this.path,
+      maxConcurrentProcesses: 1,
+      trimmed: false,
+      errors: (error, result) => {
+        stdout = Buffer.concat(result.stdOut);
+        stderr = Buffer.concat(result.stdErr).toString('utf8');
+        exitCode = result.exitCode;
+        if (error instanceof Error) return error;
+        if (result.exitCode === 0 || okExitCodes.includes(result.exitCode)) return undefined;
+        return Buffer.from(stderr || `exit code ${result.exitCode}`);
+      },
+    };
+    if (options.signal) config.abort = options.signal;
+    this.processCount++;
+    try {
+      const git = simpleGit(config).env({ ...cleanEnvironment(), ...options.env });
+      if (binary) {
+        // showBuffer runs `git show <args>`; callers pass the rest.
+        const buffer = await git.showBuffer(args[0] === 'show' ? args.slice(1) : args);
+        this.log.trace(`> ${commandLine} [${Date.now() - started}ms]`);
+        return buffer;
+      }
+      await git.raw(args);
+      this.log.trace(`> ${commandLine} [${Date.now() - started}ms]`);
+      return { stdout: stdout.toString('utf8'), stderr, exitCode };
+    } catch (e) {
+      const elapsed = Date.now() - started;
+      if (options.signal?.aborted) {
+        this.log.info(`> ${commandLine} [${elapsed}ms] cancelled`);
+        throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine, cause: e });
+      }
+      const text = stderr || (e instanceof Error ? e.message : String(e));
+      const code = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
+      this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
+      const message =
+        code === ErrorCode.GitNotFound ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.` : summarizeStderr(text) || `git ${args[0]} failed`;
+      throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, cause: e });
+    }
+  }
+}
+
+/**
+ * The environment of the extension host or of a hook can carry variables that
+ * point git at another repository; they must never leak into our calls.
+ */
+const launcherVariables = new Set([
+  'EDITOR', 'PAGER', 'PREFIX', 'SSH_ASKPASS', 'GIT_ASKPASS', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF',
+  'GIT_PROXY_COMMAND', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_TEMPLATE_DIR', 'GIT_EXEC_PATH', 'GIT_CONFIG', 'GIT_CONFIG_COUNT',
+  'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM',
+]);
+
+function cleanEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (/^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|PREFIX)$/.test(key)) continue;
+    // Programs git could start on its own (editors, pagers, prompts, ssh) are
+    // never needed by our calls, and simple-git refuses them in the environment.
+    if (launcherVariables.has(key.toUpperCase())) continue;
+    env[key] = value;
+  }
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  return env;
+}
+
+function quoteForLog(arg: string): string {
+  return /^[\w./:@=,^~+-]+$/.test(arg) ? arg : JSON.stringify(arg);
+}
+
+export function isVersionAtLeast(version: string, minimum: readonly [number, number]): boolean {
+  const [major, minor] = version.split('.').map((n) => parseInt(n, 10));
+  return major > minimum[0] || (major === minimum[0] && minor >= minimum[1]);
+}
