@@ -6,6 +6,9 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
+// `--out <dir>` lets two builds run side by side (default: out/).
+const outArg = process.argv.indexOf('--out');
+const outDir = path.resolve(root, outArg > 0 ? process.argv[outArg + 1] : 'out');
 
 function collect(dir, files = []) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -18,10 +21,10 @@ function collect(dir, files = []) {
 
 async function main() {
   const entryPoints = [...collect(path.join(root, 'src')), ...collect(path.join(root, 'test'))];
-  fs.rmSync(path.join(root, 'out'), { recursive: true, force: true });
+  fs.rmSync(outDir, { recursive: true, force: true });
   await esbuild.build({
     entryPoints,
-    outdir: path.join(root, 'out'),
+    outdir: outDir,
     outbase: root,
     format: 'cjs',
     platform: 'node',
