@@ -1,0 +1,33 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activateExtension, EXTENSION_ID, projectRoot, screenshot } from './helpers';
+
+describe('Plan Worktrees in a real VS Code', () => {
+  it('is loaded as the development extension and activates', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is not loaded`);
+    await activateExtension();
+    assert.strictEqual(extension.isActive, true);
+    assert.match(vscode.version, /^1\.100\./);
+  });
+
+  it('registers every command that package.json declares, and no other', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
+    const declared: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    const registered = (await vscode.commands.getCommands(true))
+      // VS Code itself adds `planWorktrees.plans.focus` and the like for the view.
+      .filter((c) => c.startsWith('planWorktrees.') && !c.startsWith('planWorktrees.plans.'));
+    assert.deepStrictEqual(registered.sort(), declared);
+  });
+
+  it('shows the Plan Worktrees view, captured as a screenshot', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+    await new Promise((r) => setTimeout(r, 1000));
+    const file = await screenshot('workbench-plan-worktrees-view');
+    const png = fs.readFileSync(file);
+    assert.strictEqual(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.ok(png.length > 10_000, `screenshot is only ${png.length} bytes`);
+  });
+});

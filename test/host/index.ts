@@ -1,0 +1,33 @@
+/**
+ * The host tier's entry point: VS Code loads this file in the extension host
+ * (as `extensionTestsPath`) and calls run(). It runs mocha over every
+ * `*.test.js` next to it, `extension.test.js` first.
+ */
+import * as fs from 'fs';
+import Mocha from 'mocha';
+import * as path from 'path';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  const files = collect(__dirname).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const file of files) mocha.addFile(file);
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => {
+      if (failures > 0) reject(new Error(`${failures} host test(s) failed.`));
+      else resolve();
+    });
+  });
+}
+
+function rank(file: string): number {
+  return path.basename(file) === 'extension.test.js' ? 0 : 1;
+}
+
+function collect(dir: string, files: string[] = []): string[] {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) collect(full, files);
+    else if (entry.name.endsWith('.test.js')) files.push(full);
+  }
+  return files;
+}
