@@ -13,7 +13,7 @@ const root = path.join(__dirname, '..');
  * Starts the server in its own process group. Resolves once it listens.
  * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>): string, remoteUri(p: string): string, stop(): Promise<void> }>}
  */
-async function startServer({ quiet = true, stateDir } = {}) {
+async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } = {}) {
   install();
   stateDir = stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-host-'));
   const configFile = path.join(stateDir, 'config.yaml');
@@ -21,7 +21,7 @@ async function startServer({ quiet = true, stateDir } = {}) {
   const args = [
     path.join(serverDir, 'out', 'node', 'entry.js'),
     '--auth', 'none',
-    '--bind-addr', '127.0.0.1:0',
+    '--bind-addr', `127.0.0.1:${requestedPort}`,
     '--config', configFile,
     '--user-data-dir', path.join(stateDir, 'data'),
     '--extensions-dir', path.join(stateDir, 'ext'),
@@ -35,7 +35,7 @@ async function startServer({ quiet = true, stateDir } = {}) {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, VSCODE_PROXY_URI: '' },
+    env: { ...process.env, VSCODE_PROXY_URI: '', PLAN_WORKTREES_HOST: 'web' },
   });
   const serverLog = fs.createWriteStream(path.join(stateDir, 'server.log'));
   child.stdout.pipe(serverLog);

@@ -34,6 +34,12 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 }
 
 /**
+ * Screenshots are taken by the browser-driven runner of `npm test`
+ * (scripts/run-host-tests.js); desktop VS Code (`npm run test:desktop`) has no one to take them.
+ */
+export const canScreenshot = process.env.PLAN_WORKTREES_HOST === 'web';
+
+/**
  * Asks the test runner (which drives the browser) for a screenshot of the
  * whole workbench, saved as artifacts/<name>.png, and waits until it exists.
  * Returns the file's path.
