@@ -1,0 +1,95 @@
+/**
+ * The few async helpers the model and the UI share: `debounce` (file-system
+ * events), `throttle` (refreshes), `sequentialize` (one call at a time) and
+ * `OperationQueue` (the lifecycle operations of one repository, in order).
+ */
+
+export interface Debounced<A extends unknown[]> {
+  (...args: A): void;
+  /** Drops a pending call. */
+  cancel(): void;
+}
+
+/** Calls `fn` once, with the last arguments, when no call came for `delayMs`. */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, delayMs: number): Debounced<A> {
+  let timer: NodeJS.Timeout | undefined;
+  const debounced = (...args: A): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      fn(...args);
+    }, delayMs);
+  };
+  debounced.cancel = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  return debounced;
+}
+
+/**
+ * At most one run of `fn` at a time. A call while it runs waits for one more
+ * run after it, shared by every call that came meanwhile (as the built-in git
+ * extension's `@throttle`): a burst of refresh requests costs two runs, and
+ * every caller gets a result at least as new as its call.
+ */
+export function throttle<T>(fn: () => Promise<T>): () => Promise<T> {
+  let current: Promise<T> | undefined;
+  let next: Promise<T> | undefined;
+  const start = (): Promise<T> => {
+    const run = fn().finally(() => {
+      if (current === run) current = undefined;
+    });
+    current = run;
+    return run;
+  };
+  return () => {
+    if (!current) return start();
+    next ??= current
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    return next;
+  };
+}
+
+/** Calls of the returned function run one after another, in call order; a failure does not stop the next. */
+export function sequentialize<A extends unknown[], T>(fn: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (...args: A) => {
+    const result = tail.then(() => fn(...args));
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
+/** The lifecycle operations of one repository: one at a time, in the order they were queued. */
+export class OperationQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly names: string[] = [];
+
+  /** Runs `fn` after every operation queued before it has ended (failed or not). */
+  run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.names.push(name);
+    const result = this.tail.then(() => fn()).finally(() => this.names.shift());
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The name of the running operation, if any. */
+  get current(): string | undefined {
+    return this.names[0];
+  }
+
+  /** Operations running or waiting. */
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Resolves when every operation queued so far has ended. */
+  async idle(): Promise<void> {
+    await this.tail;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * A lock file that serializes writers across processes (every VS Code window
+ * of a repository runs its own extension host). The lock is a file created
+ * with `wx` holding the owner's pid, host and time; a lock whose owner died,
+ * or that is older than `staleMs`, is taken over. Taking over happens under a
+ * second, short-lived guard file, so two waiters never both break one lock.
+ */
+import { randomBytes } from 'crypto';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+
+export interface LockOptions {
+  /** How long to wait for the lock before failing with `LockTimeout`; default 10 s. */
+  timeoutMs?: number;
+  /** A lock older than this is stale even if its owner seems alive (a reused pid, another host); default 60 s. */
+  staleMs?: number;
+}
+
+/** What a lock file holds. */
+export interface LockOwner {
+  pid: number;
+  hostname: string;
+  /** ISO time the lock was taken. */
+  time: string;
+  /** Unique per acquisition: a release never removes somebody else's lock. */
+  token: string;
+}
+
+const defaultTimeoutMs = 10_000;
+const defaultStaleMs = 60_000;
+/** A lock file that cannot be read yet is given this long to be written by its owner. */
+const unreadableGraceMs = 2_000;
+/** The take-over guard is held for a few file operations; older than this it was left by a crash. */
+const guardStaleMs = 10_000;
+
+/** Runs `fn` while holding the lock `lockFile`; the lock is released however `fn` ends. */
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
+  const owner = await acquire(lockFile, options);
+  try {
+    return await fn();
+  } finally {
+    await release(lockFile, owner);
+  }
+}
+
+/** Reads who holds a lock; undefined when it is free or unreadable. */
+export async function readLockOwner(lockFile: string): Promise<LockOwner | undefined> {
+  try {
+    return parseOwner(await fs.readFile(lockFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function acquire(lockFile: string, options: LockOptions): Promise<LockOwner> {
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const staleMs = options.staleMs ?? defaultStaleMs;
+  const deadline = Date.now() + timeoutMs;
+  await fs.mkdir(path.dirname(lockFile), { recursive: true });
+  const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), time: '', token: randomBytes(8).toString('hex') };
+  for (let attempt = 0; ; attempt++) {
+    owner.time = new Date().toISOString();
+    if (await tryCreate(lockFile, JSON.stringify(owner))) return owner;
+    const stale = await isStale(lockFile, staleMs);
+    if (stale) await takeOver(lockFile, staleMs);
+    if (Date.now() >= deadline) {
+      const holder = await readLockOwner(lockFile);
+      const who = holder ? ` by process ${holder.pid} on ${holder.hostname} since ${holder.time}` : '';
+      throw new PlanWorktreesError(ErrorCode.LockTimeout, `Timed out after ${timeoutMs} ms waiting for the lock ${lockFile}, held${who}. If no other window is working, delete the lock file.`, {
+        files: [lockFile],
+      });
+    }
+    if (!stale) await delay(backoff(attempt));
+  }
+}
+
+/** Creates the file with `wx`; false when it exists already. */
+async function tryCreate(file: string, content: string): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'wx');
+  } catch (e) {
+    if (errorCode(e) === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/** A lock is stale when its owner is a dead process on this host, or it is older than staleMs. */
+async function isStale(lockFile: string, staleMs: number): Promise<boolean> {
+  let text: string;
+  let modified: number;
+  try {
+    [text, modified] = await Promise.all([fs.readFile(lockFile, 'utf8'), fs.stat(lockFile).then((s) => s.mtimeMs)]);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return false; // released meanwhile: just try again
+    throw e;
+  }
+  const owner = parseOwner(text);
+  if (!owner) return Date.now() - modified > Math.min(staleMs, unreadableGraceMs);
+  const taken = Date.parse(owner.time);
+  if (Date.now() - (Number.isNaN(taken) ? modified : taken) > staleMs) return true;
+  return owner.hostname === os.hostname() && !isProcessAlive(owner.pid);
+}
+
+/** Removes a stale lock, checking again under the guard that it is still stale. */
+async function takeOver(lockFile: string, staleMs: number): Promise<void> {
+  const guard = `${lockFile}.takeover`;
+  if (!(await tryCreate(guard, String(process.pid)))) {
+    const age = await fs.stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > guardStaleMs) await fs.rm(guard, { force: true });
+    else await delay(backoff(0));
+    return;
+  }
+  try {
+    if (await isStale(lockFile, staleMs)) await fs.rm(lockFile, { force: true });
+  } finally {
+    await fs.rm(guard, { force: true });
+  }
+}
+
+async function release(lockFile: string, owner: LockOwner): Promise<void> {
+  const current = await readLockOwner(lockFile);
+  // A lock taken over while we held it (we were too slow) belongs to someone else now.
+  if (current?.token === owner.token) await fs.rm(lockFile, { force: true });
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof value.pid === 'number' && typeof value.hostname === 'string' && typeof value.time === 'string' && typeof value.token === 'string') {
+      return value as LockOwner;
+    }
+  } catch {
+    // a lock being written, or not ours
+  }
+  return undefined;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'EPERM'; // exists, owned by another user
+  }
+}
+
+function backoff(attempt: number): number {
+  const base = Math.min(10 * 1.5 ** attempt, 200);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function errorCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,108 @@
+import * as assert from 'assert';
+import { debounce, OperationQueue, sequentialize, throttle } from '../../../src/model/async';
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A promise whose resolution the test controls. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe('async helpers', () => {
+  it('debounce calls once, with the last arguments, after the calls stop', async () => {
+    const calls: number[] = [];
+    const fn = debounce((n: number) => calls.push(n), 20);
+    fn(1);
+    fn(2);
+    await delay(5);
+    fn(3);
+    assert.deepStrictEqual(calls, []);
+    await delay(40);
+    assert.deepStrictEqual(calls, [3]);
+    fn(4);
+    fn.cancel();
+    await delay(40);
+    assert.deepStrictEqual(calls, [3]);
+  });
+
+  it('throttle runs one at a time and folds a burst into one more run', async () => {
+    let runs = 0;
+    let running = 0;
+    const gates = [gate(), gate()];
+    const refresh = throttle(async () => {
+      const run = runs++;
+      running++;
+      assert.strictEqual(running, 1, 'two runs at once');
+      await gates[run].promise;
+      running--;
+      return run;
+    });
+    const first = refresh();
+    const second = refresh();
+    const third = refresh();
+    assert.strictEqual(second, third, 'calls during a run share the next run');
+    gates[0].open();
+    assert.strictEqual(await first, 0);
+    gates[1].open();
+    assert.deepStrictEqual(await Promise.all([second, third]), [1, 1]);
+    assert.strictEqual(runs, 2);
+  });
+
+  it('throttle starts again after a failed run', async () => {
+    let fail = true;
+    const refresh = throttle(async () => {
+      if (fail) throw new Error('first fails');
+      return 'ok';
+    });
+    const first = refresh();
+    const second = refresh();
+    fail = false;
+    await assert.rejects(first, /first fails/);
+    assert.strictEqual(await second, 'ok');
+  });
+
+  it('sequentialize runs calls one after another in call order, past failures', async () => {
+    const log: string[] = [];
+    const slow = sequentialize(async (name: string, ms: number) => {
+      log.push(`start ${name}`);
+      await delay(ms);
+      if (name === 'b') throw new Error('b failed');
+      log.push(`end ${name}`);
+      return name;
+    });
+    const results = await Promise.allSettled([slow('a', 20), slow('b', 1), slow('c', 1)]);
+    assert.deepStrictEqual(log, ['start a', 'end a', 'start b', 'start c', 'end c']);
+    assert.deepStrictEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+  });
+
+  it('OperationQueue runs operations in order, one at a time; a failure does not block the next', async () => {
+    const queue = new OperationQueue();
+    const log: string[] = [];
+    const g = gate();
+    const first = queue.run('create', async () => {
+      log.push('create');
+      await g.promise;
+      throw new Error('create failed');
+    });
+    const second = queue.run('merge', async () => {
+      log.push('merge');
+      return 'merged';
+    });
+    await delay(5);
+    assert.strictEqual(queue.current, 'create');
+    assert.strictEqual(queue.size, 2);
+    assert.deepStrictEqual(log, ['create']);
+    g.open();
+    await assert.rejects(first, /create failed/);
+    assert.strictEqual(await second, 'merged');
+    await queue.idle();
+    assert.strictEqual(queue.size, 0);
+    assert.strictEqual(queue.current, undefined);
+    assert.deepStrictEqual(log, ['create', 'merge']);
+  });
+});

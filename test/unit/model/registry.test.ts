@@ -1,0 +1,133 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { Logger } from '../../../src/git/log';
+import { parseRegistry, Registry } from '../../../src/model/registry';
+import { samplePlan } from '../helpers/b';
+import { makeTempDir, removeDir } from '../helpers/repo';
+
+async function withCommonDir(body: (commonDir: string) => Promise<void>): Promise<void> {
+  const dir = makeTempDir('pw-registry-');
+  try {
+    await body(dir);
+  } finally {
+    removeDir(dir);
+  }
+}
+
+describe('Registry', () => {
+  it('reads a missing file as an empty registry without creating anything', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      assert.deepStrictEqual(await registry.read(), { version: 1, plans: [] });
+      assert.deepStrictEqual(fs.readdirSync(commonDir), []);
+    }));
+
+  it('writes updates to plan-worktrees/plans.json and reads them back', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      const result = await registry.update((data) => {
+        data.plans.push(samplePlan('1'));
+        return 'done';
+      });
+      assert.strictEqual(result, 'done');
+      const file = path.join(commonDir, 'plan-worktrees', 'plans.json');
+      assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, 'utf8')).plans[0], samplePlan('1'));
+      assert.deepStrictEqual((await new Registry(commonDir).read()).plans, [samplePlan('1')]);
+      // Only the registry is left: no temporary file and no lock.
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), ['plans.json']);
+    }));
+
+  it('writes nothing when the update throws or changes nothing', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      await registry.update((data) => void data.plans.push(samplePlan('1')));
+      const file = registry.file;
+      // Hand-formatted text must stay byte-for-byte as it is.
+      fs.writeFileSync(file, JSON.stringify(await registry.read()));
+      const before = fs.readFileSync(file);
+      const mtime = fs.statSync(file).mtimeMs;
+      await assert.rejects(
+        registry.update((data) => {
+          data.plans.push(samplePlan('2'));
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
+      await registry.update((data) => data.plans.length);
+      assert.deepStrictEqual(fs.readFileSync(file), before);
+      assert.strictEqual(fs.statSync(file).mtimeMs, mtime);
+      assert.ok(!fs.existsSync(registry.lockFile));
+    }));
+
+  it('can remove every plan and still read a valid registry', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      await registry.update((data) => void data.plans.push(samplePlan('1')));
+      await registry.update((data) => void data.plans.splice(0));
+      assert.deepStrictEqual(await registry.read(), { version: 1, plans: [] });
+    }));
+
+  it('sets a corrupted file aside, reports it once, and starts empty', () =>
+    withCommonDir(async (commonDir) => {
+      const logged: string[] = [];
+      const log: Logger = { trace: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => logged.push(String(m)) };
+      const registry = new Registry(commonDir, log);
+      fs.mkdirSync(path.dirname(registry.file), { recursive: true });
+      const garbage = '{"version":1,"plans":[{"id":';
+      fs.writeFileSync(registry.file, garbage);
+      let saved = '';
+      await assert.rejects(registry.read(), (e: unknown) => {
+        assert.ok(e instanceof PlanWorktreesError);
+        assert.strictEqual(e.code, ErrorCode.RegistryCorrupt);
+        saved = e.files[0];
+        assert.ok(e.message.includes(saved));
+        return true;
+      });
+      assert.match(path.basename(saved), /^plans\.json\.corrupt-/);
+      assert.strictEqual(fs.readFileSync(saved, 'utf8'), garbage, 'the corrupted content is kept');
+      assert.strictEqual(logged.length, 1);
+      assert.deepStrictEqual(await registry.read(), { version: 1, plans: [] });
+    }));
+
+  it('sets aside a file whose records are not plans, also inside update', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      fs.mkdirSync(path.dirname(registry.file), { recursive: true });
+      fs.writeFileSync(registry.file, JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), status: 'exploded' }] }));
+      let ran = false;
+      await assert.rejects(
+        registry.update(() => (ran = true)),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.RegistryCorrupt && /unknown status "exploded"/.test(e.message),
+      );
+      assert.strictEqual(ran, false);
+      assert.ok(!fs.existsSync(registry.file));
+      assert.strictEqual(fs.readdirSync(path.dirname(registry.file)).filter((f) => f.startsWith('plans.json.corrupt-')).length, 1);
+    }));
+
+  it('leaves a registry of a newer version alone', () =>
+    withCommonDir(async (commonDir) => {
+      const registry = new Registry(commonDir);
+      fs.mkdirSync(path.dirname(registry.file), { recursive: true });
+      fs.writeFileSync(registry.file, JSON.stringify({ version: 2, plans: [] }));
+      await assert.rejects(registry.read(), /newer version/);
+      await assert.rejects(registry.update(() => undefined), /newer version/);
+      assert.strictEqual(fs.readFileSync(registry.file, 'utf8'), JSON.stringify({ version: 2, plans: [] }));
+    }));
+
+  it('keeps every update of many concurrent callers', () =>
+    withCommonDir(async (commonDir) => {
+      const registries = [new Registry(commonDir), new Registry(commonDir)];
+      await Promise.all(Array.from({ length: 20 }, (_, i) => registries[i % 2].update((data) => void data.plans.push(samplePlan(String(i + 1))))));
+      const ids = (await registries[0].read()).plans.map((p) => Number(p.id)).sort((a, b) => a - b);
+      assert.deepStrictEqual(ids, Array.from({ length: 20 }, (_, i) => i + 1));
+    }));
+
+  it('parseRegistry says what is wrong', () => {
+    assert.match(String(parseRegistry('[]')), /not a JSON object/);
+    assert.match(String(parseRegistry('{"version":1}')), /"plans" is not a list/);
+    assert.match(String(parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), run: 0 }] }))), /plan 1: "run"/);
+    assert.match(String(parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), branch: 3 }] }))), /"branch" is not a string/);
+  });
+});
