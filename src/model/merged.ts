@@ -112,3 +112,75 @@ function requireRef(refs: Map<string, MergeTarget>, ref: string): MergeTarget {
   if (!found) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The branch "${ref.replace(/^refs\/heads\//, '')}" does not exist.`);
   return found;
 }
+
+/** How a commit relates to a base commit. */
+export interface Divergence {
+  /** Commits in the tip's history that are not in the base's. */
+  ahead: number;
+  /** Commits in the base's history that are not in the tip's. */
+  behind: number;
+  /** The tip is in the base's history (`ahead` is 0). */
+  ancestor: boolean;
+}
+
+/**
+ * Ahead/behind counts of many (tip, base) pairs in two git processes whatever
+ * their number: one `merge-base --octopus` finds a commit in every history,
+ * one `rev-list --parents` walks everything above it, and the counting is done
+ * here. The answer is in the order of `pairs`.
+ */
+export async function divergences(ctx: RepoContext, pairs: ReadonlyArray<{ tip: string; base: string }>): Promise<Divergence[]> {
+  if (pairs.length === 0) return [];
+  const commits = [...new Set(pairs.flatMap((p) => [p.tip, p.base]))];
+  const common = await ctx.git.exec(['merge-base', '--octopus', ...commits], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const bottom = common.exitCode === 0 ? [`^${common.stdout.trim()}`] : [];
+  const graph = parseParents(await ctx.git.run(['rev-list', '--parents', ...commits, ...bottom], { cwd: ctx.repo.commonDir }));
+  const reach = memoize((oid: string) => reachable(graph, oid));
+  return pairs.map(({ tip, base }) => {
+    const mine = reach(tip);
+    const theirs = reach(base);
+    const ahead = countMissing(mine, theirs);
+    return { ahead, behind: countMissing(theirs, mine), ancestor: ahead === 0 };
+  });
+}
+
+/** `rev-list --parents` output: one line per commit, the commit then its parents. */
+function parseParents(text: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const [oid, ...parents] = line.split(' ');
+    graph.set(oid, parents);
+  }
+  return graph;
+}
+
+/**
+ * The commits of `graph` reachable from `start`. A commit outside the graph is
+ * below the common commit, and so is everything it reaches: an empty set.
+ */
+function reachable(graph: Map<string, string[]>, start: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const oid = stack.pop() as string;
+    if (seen.has(oid) || !graph.has(oid)) continue;
+    seen.add(oid);
+    stack.push(...(graph.get(oid) as string[]));
+  }
+  return seen;
+}
+
+function countMissing(from: Set<string>, other: Set<string>): number {
+  let count = 0;
+  for (const oid of from) if (!other.has(oid)) count++;
+  return count;
+}
+
+function memoize<T>(compute: (key: string) => T): (key: string) => T {
+  const values = new Map<string, T>();
+  return (key) => {
+    if (!values.has(key)) values.set(key, compute(key));
+    return values.get(key) as T;
+  };
+}

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { isMerged } from '../../../src/model/merged';
+import { divergences, isMerged } from '../../../src/model/merged';
 import { openContext } from '../helpers/a';
 import { commitFiles, git, TestRepo, withRepo } from '../helpers/repo';
 
@@ -95,5 +95,38 @@ describe('isMerged', () => {
       commitFiles(main, { 'x.txt': 'x' }, 'unrelated');
       git(main, 'checkout', '-q', 'main');
       assert.deepStrictEqual(await isMerged(await openContext(main), 'other', 'main'), { merged: false });
+    }));
+});
+
+describe('divergences', () => {
+  it('gives the same ahead/behind as git rev-list --left-right --count for many pairs, in two git processes', () =>
+    withRepo(async ({ main }) => {
+      git(main, 'checkout', '-q', '-b', 'a');
+      commitFiles(main, { 'a1.txt': '1' });
+      commitFiles(main, { 'a2.txt': '2' });
+      git(main, 'checkout', '-q', '-b', 'b', 'main');
+      commitFiles(main, { 'b1.txt': '1' });
+      git(main, 'merge', '-q', '--no-ff', '-m', 'merge a into b', 'a');
+      git(main, 'checkout', '-q', 'main');
+      commitFiles(main, { 'm1.txt': '1' });
+      commitFiles(main, { 'm2.txt': '2' });
+      const oid = (ref: string): string => git(main, 'rev-parse', ref);
+      const pairs = [
+        ['a', 'main'],
+        ['b', 'main'],
+        ['a', 'b'],
+        ['b', 'a'],
+        ['main~2', 'main'],
+        ['main', 'main'],
+      ].map(([tip, base]) => ({ tip: oid(tip), base: oid(base) }));
+      const ctx = await openContext(main);
+      const answers = await divergences(ctx, pairs);
+      assert.strictEqual(ctx.git.processCount, 2);
+      const expected = pairs.map(({ tip, base }) => {
+        const [ahead, behind] = git(main, 'rev-list', '--left-right', '--count', `${tip}...${base}`).split('\t').map(Number);
+        return { ahead, behind, ancestor: ahead === 0 };
+      });
+      assert.deepStrictEqual(answers, expected);
+      assert.deepStrictEqual(answers[2], { ahead: 0, behind: 2, ancestor: true });
     }));
 });
