@@ -32,6 +32,7 @@ export enum ErrorCode {
   InvalidName = 'InvalidName',
   RegistryCorrupt = 'RegistryCorrupt',
   LockTimeout = 'LockTimeout',
+  PlanExists = 'PlanExists',
   Unknown = 'Unknown',
 }
 

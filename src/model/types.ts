@@ -41,6 +41,8 @@ export interface PlanRecord {
   planFile?: string;
   /** ISO time of the last status change. */
   updated?: string;
+  /** Set while `createPlan` is still building the worktree (the entry is reserved first, under the registry lock). */
+  creating?: boolean;
 }
 
 export interface RegistryData {
