@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git, isVersionAtLeast } from '../../../src/git/git';
 import { Logger } from '../../../src/git/log';
-import { git, withRepo } from '../helpers/repo';
+import { git, makeTempDir, removeDir, withRepo } from '../helpers/repo';
 
 function recordingLogger(lines: string[]): Logger {
   return { trace: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(String(m)) };
@@ -34,13 +34,13 @@ describe('Git runner', () => {
     }));
 
   it('reports a folder outside any repository as NotAGitRepository', async () => {
-    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'pw-norepo-'));
+    const dir = makeTempDir('pw-norepo-');
     try {
       await assert.rejects(new Git().run(['rev-parse', '--git-dir'], { cwd: dir, env: { GIT_CEILING_DIRECTORIES: path.dirname(dir) } }), (e: unknown) => {
         return e instanceof PlanWorktreesError && e.code === ErrorCode.NotAGitRepository;
       });
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 
