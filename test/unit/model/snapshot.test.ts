@@ -1,0 +1,158 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { listSnapshots, parseSnapshotMessage, restoreSnapshot, writeSnapshot } from '../../../src/model/snapshot';
+import { PlanRecord } from '../../../src/model/types';
+import { addPlan, openContext } from '../helpers/a';
+import { commitFiles, git, gitMayFail, hashTree, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+
+function isCode(code: ErrorCode) {
+  return (e: unknown): boolean => e instanceof PlanWorktreesError && e.code === code;
+}
+
+/** A plan with two commits, a staged file, a staged-then-edited file, an unstaged edit, a deletion, untracked files and an ignored file. */
+function busyPlan(repo: TestRepo): { plan: PlanRecord; commits: string } {
+  const plan = addPlan(repo, '42', { folder: 'plan \u00fcber 42', title: 'Busy plan' });
+  commitFiles(plan.path, { 'feature.txt': 'v1\n', '.gitignore': '*.log\n' }, 'first');
+  commitFiles(plan.path, { 'feature.txt': 'v2\n', 'docs/n\u00f6tes.md': 'notes\n' }, 'second');
+  writeFiles(plan.path, { 'staged.txt': 'staged\n', 'both.txt': 'staged version\n' });
+  git(plan.path, 'add', 'staged.txt', 'both.txt');
+  writeFiles(plan.path, { 'both.txt': 'edited after staging\n', 'src/app.txt': 'unstaged edit\n', 'new dir/untracked file.txt': 'untracked\n', 'debug.log': 'ignored\n' });
+  fs.rmSync(path.join(plan.path, 'README.md'));
+  return { plan, commits: git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD') };
+}
+
+/** The worktree's files, without the ignored one (a snapshot does not keep ignored files). */
+function filesOf(folder: string): string {
+  return hashTree(folder)
+    .split('\n')
+    .filter((l) => !l.startsWith('debug.log '))
+    .join('\n');
+}
+
+describe('snapshots', () => {
+  it('snapshot, delete worktree and branch with plain git, restore: every committed, uncommitted and untracked file is back', () =>
+    withRepo(async (repo) => {
+      const { plan, commits } = busyPlan(repo);
+      const files = filesOf(plan.path);
+      const head = git(plan.path, 'rev-parse', 'HEAD');
+      const indexBefore = git(plan.path, 'ls-files', '-s');
+      const ctx = await openContext(repo.main);
+
+      const snapshot = await writeSnapshot(ctx, plan, 'forced cleanup');
+      assert.match(snapshot.ref, /^refs\/plan-worktrees\/snapshots\/42\/\d{8}T\d{9}Z$/);
+      assert.strictEqual(git(repo.main, 'rev-parse', snapshot.ref), snapshot.commit);
+      assert.strictEqual(git(repo.main, 'rev-parse', `${snapshot.commit}^1`), head);
+      assert.strictEqual(git(plan.path, 'ls-files', '-s'), indexBefore, "the worktree's own index is untouched");
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), head);
+      assert.strictEqual(filesOf(plan.path), files);
+
+      git(repo.main, 'worktree', 'remove', '--force', plan.path);
+      git(repo.main, 'branch', '-D', plan.branch);
+      assert.strictEqual(fs.existsSync(plan.path), false);
+
+      const [listed] = await listSnapshots(ctx);
+      assert.deepStrictEqual(listed, snapshot);
+      const restored = await restoreSnapshot(ctx, listed);
+      assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
+      assert.strictEqual(filesOf(plan.path), files, 'every file is back, byte for byte');
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), head, 'the branch is at the same commit');
+      assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), `refs/heads/${plan.branch}`);
+      assert.strictEqual(git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD'), commits);
+      // The uncommitted changes are uncommitted again.
+      const status = git(plan.path, 'status', '--porcelain', '-uall').split('\n').sort();
+      assert.deepStrictEqual(status, [' D README.md', ' M src/app.txt', '?? "new dir/untracked file.txt"', '?? both.txt', '?? staged.txt']);
+    }));
+
+  it('keeps the plan record, the reason and the time in the snapshot, and lists snapshots newest first', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '7', { title: 'Line one\nline two' });
+      const ctx = await openContext(repo.main);
+      const first = await writeSnapshot(ctx, plan, 'first\nreason');
+      const second = await writeSnapshot(ctx, { ...plan, title: 'Renamed' }, 'second');
+      const list = await listSnapshots(ctx);
+      assert.deepStrictEqual(
+        list.map((s) => [s.ref, s.reason, s.plan.title]),
+        [
+          [second.ref, 'second', 'Renamed'],
+          [first.ref, 'first reason', 'Line one\nline two'],
+        ],
+      );
+      assert.notStrictEqual(first.ref, second.ref);
+      assert.deepStrictEqual(list[1].plan, plan);
+      assert.strictEqual(parseSnapshotMessage('an ordinary commit'), undefined);
+    }));
+
+  it('snapshots a plan whose folder was deleted by hand from its branch', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '3');
+      const tip = commitFiles(plan.path, { 'kept.txt': 'kept\n' }, 'committed work');
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      git(repo.main, 'worktree', 'prune');
+      const ctx = await openContext(repo.main);
+      const snapshot = await writeSnapshot(ctx, plan, 'folder gone');
+      git(repo.main, 'branch', '-D', plan.branch);
+      const restored = await restoreSnapshot(ctx, snapshot);
+      assert.strictEqual(git(restored.path, 'rev-parse', 'HEAD'), tip);
+      assert.strictEqual(fs.readFileSync(path.join(restored.path, 'kept.txt'), 'utf8'), 'kept\n');
+      assert.strictEqual(git(restored.path, 'status', '--porcelain'), '');
+    }));
+
+  it('writes a snapshot with a fallback identity when the user has none', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '5');
+      writeFiles(plan.path, { 'wip.txt': 'wip\n' });
+      git(repo.main, 'config', '--unset', 'user.name');
+      git(repo.main, 'config', '--unset', 'user.email');
+      const home = path.join(repo.root, 'home');
+      fs.mkdirSync(home);
+      const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, EMAIL: process.env.EMAIL };
+      process.env.HOME = home;
+      process.env.XDG_CONFIG_HOME = home;
+      delete process.env.EMAIL;
+      try {
+        git(repo.main, 'config', 'user.useConfigOnly', 'true');
+        const snapshot = await writeSnapshot(await openContext(repo.main), plan, 'no identity');
+        assert.strictEqual(git(repo.main, 'log', '-1', '--format=%an <%ae>', snapshot.commit), 'Plan Worktrees <plan-worktrees@localhost>');
+        assert.strictEqual(git(repo.main, 'show', `${snapshot.commit}:wip.txt`), 'wip');
+      } finally {
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      }
+    }));
+
+  it('restores beside a branch and folder that are taken by other work, under new names', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '9');
+      const tip = commitFiles(plan.path, { 'mine.txt': 'mine\n' }, 'plan work');
+      writeFiles(plan.path, { 'wip.txt': 'wip\n' });
+      const ctx = await openContext(repo.main);
+      const snapshot = await writeSnapshot(ctx, plan, 'before the branch moved on');
+      commitFiles(plan.path, { 'later.txt': 'later\n' }, 'more work');
+      const restored = await restoreSnapshot(ctx, snapshot);
+      assert.deepStrictEqual(restored, { path: `${plan.path}-restored-1`, branch: `${plan.branch}-restored-1` });
+      assert.strictEqual(git(restored.path, 'rev-parse', 'HEAD'), tip);
+      assert.strictEqual(fs.readFileSync(path.join(restored.path, 'wip.txt'), 'utf8'), 'wip\n');
+      assert.strictEqual(fs.existsSync(path.join(restored.path, 'later.txt')), false);
+      assert.notStrictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip, 'the original branch is left alone');
+    }));
+
+  it('refuses an explicit branch or folder that is taken, and a snapshot that is gone, changing nothing', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '11');
+      writeFiles(plan.path, { 'wip.txt': 'wip\n' });
+      const ctx = await openContext(repo.main);
+      const snapshot = await writeSnapshot(ctx, plan, 'test');
+      const before = git(repo.main, 'for-each-ref') + git(repo.main, 'worktree', 'list', '--porcelain');
+      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: 'main', path: path.join(repo.root, 'new') }), isCode(ErrorCode.BranchExists));
+      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: 'fresh', path: repo.main }), isCode(ErrorCode.PathExists));
+      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: '-x', path: path.join(repo.root, 'new') }), isCode(ErrorCode.InvalidName));
+      await assert.rejects(restoreSnapshot(ctx, { ...snapshot, commit: '0'.repeat(40) }, { path: path.join(repo.root, 'new') }), isCode(ErrorCode.SnapshotNotFound));
+      assert.strictEqual(git(repo.main, 'for-each-ref') + git(repo.main, 'worktree', 'list', '--porcelain'), before);
+      assert.strictEqual(fs.existsSync(path.join(repo.root, 'new')), false);
+      assert.ok(!gitMayFail(repo.main, 'rev-parse', '--verify', 'fresh').ok);
+    }));
+});
