@@ -33,6 +33,7 @@ export enum ErrorCode {
   RegistryCorrupt = 'RegistryCorrupt',
   LockTimeout = 'LockTimeout',
   PlanExists = 'PlanExists',
+  PlanMoved = 'PlanMoved',
   Unknown = 'Unknown',
 }
 
