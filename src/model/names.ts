@@ -149,3 +149,12 @@ function describeChar(c: string): string {
 function printable(text: string): string {
   return text.replace(/\p{Cc}/gu, '?');
 }
+
+/** Whether two absolute folders are the same (case-insensitively where the file system usually is). */
+export function samePath(a: string, b: string): boolean {
+  const normalize = (p: string): string => {
+    const resolved = path.resolve(p).replace(/[\\/]+$/, '');
+    return process.platform === 'win32' || process.platform === 'darwin' ? resolved.toLowerCase() : resolved;
+  };
+  return normalize(a) === normalize(b);
+}

@@ -43,7 +43,8 @@ export class Registry {
 
   /**
    * Runs `fn` on the current registry under the lock and writes what it leaves
-   * in `data` (nothing is written when it throws or changes nothing).
+   * in `data` (nothing is written when it throws or changes nothing; an empty
+   * registry is no file, as before the first plan).
    */
   async update<T>(fn: (data: RegistryData) => T | Promise<T>): Promise<T> {
     return withFileLock(
@@ -53,7 +54,7 @@ export class Registry {
         const before = serialize(data);
         const result = await fn(data);
         const after = serialize(data);
-        if (after !== before) await this.write(after);
+        if (after !== before) await (after === serialize(emptyRegistry()) ? fs.rm(this.file, { force: true }) : this.write(after));
         return result;
       },
       this.lockOptions,

@@ -1,8 +1,17 @@
 /**
- * Helpers for the lifecycle tests (create, cleanup, doctor, engine): sample
- * registry records. Everything runs real git; nothing is mocked.
+ * Helpers for the lifecycle tests (create, cleanup, doctor, engine): a
+ * repository context on a real repository, and the "everything a user could
+ * notice" state used to prove that a refusal or a rollback changed nothing.
+ * Everything runs real git; nothing is mocked.
  */
-import { PlanRecord } from '../../../src/model/types';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Git } from '../../../src/git/git';
+import { EventLog } from '../../../src/model/events';
+import { Registry } from '../../../src/model/registry';
+import { discoverRepository } from '../../../src/model/repository';
+import { defaultSettings, EngineSettings, PlanRecord, RepoContext } from '../../../src/model/types';
+import { fingerprint, git } from './repo';
 
 /** A registry record with plausible values, for tests that only need the registry. */
 export function samplePlan(id: string, overrides: Partial<PlanRecord> = {}): PlanRecord {
@@ -19,4 +28,58 @@ export function samplePlan(id: string, overrides: Partial<PlanRecord> = {}): Pla
     run: 1,
     ...overrides,
   };
+}
+
+export interface Lifecycle {
+  ctx: RepoContext;
+  registry: Registry;
+  events: EventLog;
+}
+
+/** The context, registry and event log of the repository at `main`. */
+export async function lifecycleFor(main: string, settings: Partial<EngineSettings> = {}): Promise<Lifecycle> {
+  const gitRunner = new Git();
+  const repo = await discoverRepository(gitRunner, main);
+  const ctx: RepoContext = { git: gitRunner, log: { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }, repo, settings: { ...defaultSettings, ...settings } };
+  return { ctx, registry: new Registry(repo.commonDir), events: new EventLog(repo.commonDir) };
+}
+
+/** The registry file's bytes, or `(none)`. */
+export function registryText(ctx: RepoContext): string {
+  const file = new Registry(ctx.repo.commonDir).file;
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(none)';
+}
+
+/**
+ * Everything a refusal must leave as it was: the repository's fingerprint
+ * (refs, worktrees, indexes, every file), the registry's bytes, the stash, and
+ * every file and folder beside the main checkout (where plan folders go).
+ */
+export function wholeState(root: string, main: string, ctx: RepoContext): string {
+  return [
+    fingerprint(main),
+    `registry:\n${registryText(ctx)}`,
+    `stash:\n${git(main, 'stash', 'list', '--format=%H %gs')}`,
+    `around:\n${listOutside(root, main).join('\n')}`,
+  ].join('\n');
+}
+
+/** Every path under `root` except inside `main` and `.git` folders. */
+function listOutside(root: string, main: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (full === main || entry.name === '.git') continue;
+      found.push(path.relative(root, full));
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+/** Status lines of a checkout, untracked files one by one. */
+export function statusOf(dir: string): string {
+  return git(dir, 'status', '--porcelain', '--untracked-files=all');
 }

@@ -1,0 +1,340 @@
+/**
+ * Creates a plan: validated names, a registry entry reserved under the lock
+ * (so two windows never get the same id), `git worktree add -b`, the main
+ * checkout's uncommitted changes moved in when asked, and the `copyFiles`
+ * copied. Every step that changes something pushes its undo; a failure at any
+ * step runs them backwards, so no worktree, branch, folder or registry entry
+ * is left behind, and moved changes go back to the main checkout.
+ */
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
+import { parseStatus, statusPaths } from '../git/status';
+import { copyUntrackedFiles, CopyResult } from './copyFiles';
+import { EventLog } from './events';
+import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
+import { Registry } from './registry';
+import { listWorktrees } from './repository';
+import { EngineSettings, PlanRecord, RegistryData, RepoContext } from './types';
+
+/** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
+export type CreateStep = 'reserve' | 'worktree' | 'move' | 'copy';
+
+export interface CreateOptions {
+  /** Default: the next free number. */
+  id?: string;
+  title: string;
+  /** Short name of a local branch; default: the branch of the main checkout. */
+  base?: string;
+  /** Default: from `settings.branchTemplate`. */
+  branch?: string;
+  /** Default: from `settings.worktreeLocation`; a relative path is taken from the main worktree. */
+  path?: string;
+  /** The plan file it starts from, relative to the main worktree. */
+  planFile?: string;
+  /** What to do with the main checkout's uncommitted changes; default `settings.dirtyBase`. */
+  dirtyBase?: EngineSettings['dirtyBase'];
+  signal?: AbortSignal;
+  /** For tests only: fail right after this step. */
+  faultAt?: CreateStep;
+}
+
+type Undo = () => Promise<void>;
+
+export async function createPlan(ctx: RepoContext, registry: Registry, events: EventLog, options: CreateOptions): Promise<PlanRecord> {
+  const title = ensureValid(options.title.trim(), validateTitle);
+  if (options.id !== undefined) ensureValid(options.id, validateId);
+  if (options.branch !== undefined) ensureValid(options.branch, validateBranchName);
+  if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
+  const base = options.base !== undefined ? ensureValid(options.base, validateBranchName) : await currentBranch(ctx);
+  const baseCommit = await resolveBranch(ctx, base, options.signal);
+  const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
+  const dirtyFiles = await uncommittedFiles(ctx, options.signal);
+  if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `The main checkout has uncommitted changes (${describeFiles(dirtyFiles)}). Commit or stash them, or create the plan with "move" to take them along.`,
+      { files: dirtyFiles },
+    );
+  }
+  throwIfAborted(options.signal);
+
+  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
+  const undo: Undo[] = [() => unreserve(registry, plan)];
+  const fault = (step: CreateStep): void => {
+    throwIfAborted(options.signal);
+    if (options.faultAt === step) throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
+  };
+  let stash: Stash | undefined;
+  await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
+  try {
+    fault('reserve');
+    undo.push(await makeParentFolders(plan.path));
+    await addWorktree(ctx, plan, undo, options.signal);
+    fault('worktree');
+    if (dirtyFiles.length > 0 && dirtyBase === 'move') {
+      stash = await stashMainChanges(ctx, plan);
+      undo.push(restoreStashIn(ctx, stash, ctx.repo.mainPath));
+      await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
+    }
+    fault('move');
+    const copy = ctx.repo.bare ? { copied: [], skipped: [] } : await copyUntrackedFiles(ctx, ctx.repo.mainPath, plan.path, ctx.settings.copyFiles, options.signal);
+    logCopy(ctx, copy);
+    fault('copy');
+    const created = await registry.update((data) => finishReservation(data, plan));
+    if (stash) await dropStash(ctx, stash);
+    await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: stash ? dirtyFiles : [] });
+    return created;
+  } catch (e) {
+    const problems = await rollback(ctx, undo);
+    await events.append({ type: 'create.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, rollbackProblems: problems });
+    if (problems.length === 0) throw e;
+    throw new PlanWorktreesError(errorCodeOf(e), `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`, { cause: e });
+  }
+}
+
+/** The next free plan number: one more than the largest numeric id ever used. */
+export function nextFreeId(data: RegistryData): string {
+  const numbers = data.plans.map((p) => (/^\d+$/.test(p.id) ? Number(p.id) : 0));
+  return String(Math.max(0, ...numbers) + 1);
+}
+
+interface Resolved extends CreateOptions {
+  title: string;
+  base: string;
+  baseCommit: string;
+}
+
+/** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
+async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): Promise<PlanRecord> {
+  const id = options.id ?? nextFreeId(data);
+  const active = data.plans.find((p) => p.id === id && p.status === 'active');
+  if (active) {
+    throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${id} already exists (branch ${active.branch}, folder ${active.path}). Clean it up first, or choose another id.`);
+  }
+  const run = 1 + data.plans.filter((p) => p.id === id).length;
+  const slug = slugify(options.title);
+  const vars = { id, slug, run, repoName: repoName(ctx.repo.mainPath, ctx.repo.bare), repoParent: path.dirname(ctx.repo.mainPath) };
+  const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
+  const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
+  await assertFree(ctx, data, branch, folder, options.signal);
+  const plan: PlanRecord = {
+    id,
+    title: options.title,
+    slug,
+    branch,
+    path: folder,
+    base: options.base,
+    baseCommit: options.baseCommit,
+    created: new Date().toISOString(),
+    status: 'active',
+    run,
+    ...(options.planFile !== undefined ? { planFile: options.planFile } : {}),
+    creating: true,
+  };
+  data.plans.push(plan);
+  return { ...plan };
+}
+
+/** Refuses a branch or folder that exists, or that another create has reserved. */
+async function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string, signal?: AbortSignal): Promise<void> {
+  const reserved = data.plans.filter((p) => p.status === 'active');
+  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
+  if (existing.exitCode === 0 || reserved.some((p) => p.branch === branch)) {
+    throw new PlanWorktreesError(ErrorCode.BranchExists, `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`);
+  }
+  if (fs.existsSync(folder) || isSymlink(folder) || reserved.some((p) => samePath(p.path, folder))) {
+    throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${folder}" already exists. Choose another folder, or remove it first.`, { files: [folder] });
+  }
+  if (isInsideOrSame(ctx.repo.commonDir, folder)) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`);
+  }
+  const registered = (await listWorktrees(ctx)).find((w) => samePath(w.path, folder));
+  if (registered) {
+    throw new PlanWorktreesError(ErrorCode.PathExists, `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`, {
+      files: [folder],
+    });
+  }
+}
+
+/** The folder for a plan: a relative path is taken from the main worktree; `..` is refused before it is resolved. */
+function worktreeFolder(ctx: RepoContext, folder: string): string {
+  const absolute = path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`;
+  return path.normalize(ensureValid(absolute, validateWorktreePath));
+}
+
+function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
+  const entry = findReserved(data, plan);
+  if (!entry) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `The registry entry of plan ${plan.id} disappeared while it was being created.`);
+  delete entry.creating;
+  entry.path = realFolder(plan.path);
+  return { ...entry };
+}
+
+async function unreserve(registry: Registry, plan: PlanRecord): Promise<void> {
+  await registry.update((data) => {
+    const entry = findReserved(data, plan);
+    if (entry) data.plans.splice(data.plans.indexOf(entry), 1);
+  });
+}
+
+function findReserved(data: RegistryData, plan: PlanRecord): PlanRecord | undefined {
+  return data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.creating);
+}
+
+/** Creates the missing parents of `folder`; the undo removes those it created, if they are empty. */
+async function makeParentFolders(folder: string): Promise<Undo> {
+  const created = fs.mkdirSync(path.dirname(folder), { recursive: true });
+  return async () => {
+    if (!created) return;
+    for (let dir = path.dirname(folder); isInsideOrSame(created, dir); dir = path.dirname(dir)) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        return; // not empty: somebody else's now
+      }
+    }
+  };
+}
+
+async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], signal?: AbortSignal): Promise<void> {
+  const deleteBranch: Undo = async () => {
+    // Only the branch this create made: it still points at the base commit.
+    await ctx.git.exec(['update-ref', '-d', `refs/heads/${plan.branch}`, plan.baseCommit], { cwd: ctx.repo.commonDir, okExitCodes: [1, 128] });
+  };
+  try {
+    await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
+  } catch (e) {
+    if (!isError(e, ErrorCode.BranchExists)) undo.push(deleteBranch);
+    throw e;
+  }
+  undo.push(deleteBranch, async () => {
+    await ctx.git.run(['worktree', 'remove', '--force', '--force', '--', plan.path], { cwd: gitCwd(ctx) });
+  });
+}
+
+/** A stash entry holding the main checkout's changes while they move to the plan. */
+interface Stash {
+  oid: string;
+  message: string;
+}
+
+async function stashMainChanges(ctx: RepoContext, plan: PlanRecord): Promise<Stash> {
+  const message = `plan-worktrees: moving changes to plan ${plan.id} (${randomBytes(4).toString('hex')})`;
+  await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
+  const found = await findStash(ctx, message);
+  if (!found) throw new PlanWorktreesError(ErrorCode.Unknown, `git stash did not record the main checkout's changes; nothing was moved.`);
+  return found;
+}
+
+/** The stash entry with this message: its commit and its current `stash@{n}` name. */
+async function findStash(ctx: RepoContext, message: string): Promise<(Stash & { name: string }) | undefined> {
+  const out = await ctx.git.run(['stash', 'list', '-z', '--format=%gd%x09%H%x09%s'], { cwd: ctx.repo.mainPath });
+  for (const line of out.split('\0')) {
+    const [name, oid, subject] = line.split('\t');
+    if (subject?.endsWith(message)) return { name, oid, message };
+  }
+  return undefined;
+}
+
+/** Undo of a move: the changes go back where they were, or stay in the stash, which the error names. */
+function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
+  return async () => {
+    try {
+      await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+    } catch (e) {
+      throw new Error(`Your uncommitted changes are kept in the stash ${stash.oid} ("${stash.message}"); run "git stash apply --index ${stash.oid}" in ${folder}. (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    await dropStash(ctx, stash);
+  };
+}
+
+async function dropStash(ctx: RepoContext, stash: Stash): Promise<void> {
+  const found = await findStash(ctx, stash.message);
+  if (found?.oid === stash.oid) await ctx.git.run(['stash', 'drop', '--quiet', found.name], { cwd: ctx.repo.mainPath });
+}
+
+/** Runs the undos backwards; each runs even if one before it failed. Returns what could not be undone. */
+async function rollback(ctx: RepoContext, undo: Undo[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const step of undo.reverse()) {
+    try {
+      await step();
+    } catch (e) {
+      ctx.log.error(`Undoing a failed create: ${(e as Error).message}`);
+      problems.push((e as Error).message);
+    }
+  }
+  return problems;
+}
+
+async function currentBranch(ctx: RepoContext): Promise<string> {
+  const out = await ctx.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.mainPath, okExitCodes: [1] });
+  if (out.exitCode !== 0) {
+    throw new PlanWorktreesError(ErrorCode.BranchNotFound, 'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.');
+  }
+  return out.stdout.trim();
+}
+
+async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSignal): Promise<string> {
+  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
+  if (out.exitCode !== 0) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The base branch "${branch}" does not exist (or has no commit yet).`);
+  return out.stdout.trim();
+}
+
+/** Uncommitted changes of the main checkout: tracked (staged or not) and untracked files; none for a bare repository. */
+export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): Promise<string[]> {
+  if (ctx.repo.bare) return [];
+  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: ctx.repo.mainPath, signal });
+  return statusPaths(parseStatus(out));
+}
+
+function logCopy(ctx: RepoContext, copy: CopyResult): void {
+  if (copy.copied.length > 0) ctx.log.info(`Copied into the plan: ${copy.copied.join(', ')}`);
+  for (const { path: file, reason } of copy.skipped) ctx.log.warn(`Not copied into the plan: ${file} (${reason})`);
+}
+
+function repoName(mainPath: string, bare: boolean): string {
+  const name = path.basename(mainPath);
+  return bare ? name.replace(/\.git$/, '') : name;
+}
+
+function gitCwd(ctx: RepoContext): string {
+  return ctx.repo.bare ? ctx.repo.commonDir : ctx.repo.mainPath;
+}
+
+function realFolder(folder: string): string {
+  try {
+    return fs.realpathSync(folder);
+  } catch {
+    return folder;
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function isInsideOrSame(root: string, file: string): boolean {
+  const relative = path.relative(root, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+function describeFiles(files: string[]): string {
+  return files.length <= 5 ? files.join(', ') : `${files.slice(0, 5).join(', ')} and ${files.length - 5} more`;
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.');
+}
+
+function errorCodeOf(e: unknown): ErrorCode {
+  return e instanceof PlanWorktreesError ? e.code : ErrorCode.Unknown;
+}
