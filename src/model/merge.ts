@@ -1,0 +1,387 @@
+/**
+ * Merging a plan into its base branch, without ever checking anything out.
+ *
+ * Everything is decided before anything moves: conflicts first
+ * (`merge-tree --write-tree`), then the plan's uncommitted work, then the
+ * base's worktree (a merge or rebase in progress, uncommitted changes,
+ * untracked files the merge would overwrite). The new commits are built with
+ * `merge-tree` and `commit-tree` (a rebase too, commit by commit), and
+ * the base branch moves by compare-and-swap (`update-ref <ref> <new> <old>`),
+ * so a base that moved since the check is refused with nothing changed. When
+ * the base is checked out in a clean worktree, that worktree's index and files
+ * follow (`read-tree -m -u <old> <new>`; its untracked files stay).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../git/mergeTree';
+import { parseStatus, statusPaths, StatusSummary } from '../git/status';
+import { WorktreeEntry } from '../git/worktreeList';
+import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from './merged';
+import { listWorktrees } from './repository';
+import { commitWorktree, WorktreeCommit } from './snapshot';
+import { PlanRecord, RepoContext } from './types';
+
+export type MergeStrategy = 'merge' | 'squash' | 'fastForward' | 'rebase';
+
+export interface MergeCheck {
+  /** True when the plan merges into the base without conflicts. */
+  clean: boolean;
+  /** Conflicting paths, sorted. */
+  conflicts: string[];
+  baseCommit: string;
+  planCommit: string;
+  mergeBase: string;
+  /** The merged tree, when clean. */
+  tree?: string;
+}
+
+export interface MergeOptions {
+  strategy: MergeStrategy;
+  /** Commit the plan's uncommitted changes (tracked and untracked) on its branch first, instead of refusing. */
+  commitUncommitted?: boolean;
+  /** The commit message of the merge or squash commit, instead of the default. */
+  message?: string;
+  /** Cancels the merge up to the moment the base branch moves. */
+  signal?: AbortSignal;
+}
+
+export interface MergeResult {
+  strategy: MergeStrategy;
+  baseBefore: string;
+  /** Equal to baseBefore when there was nothing to merge. */
+  baseAfter: string;
+  /** The commit the base now points to: the merge or squash commit, the plan's tip, or the rebased tip. */
+  commit: string;
+  /** The commit made of the plan's uncommitted changes, when `commitUncommitted` was needed. */
+  committedUncommitted?: string;
+}
+
+/** Whether the plan's branch merges cleanly into its base; changes nothing. */
+export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<MergeCheck> {
+  const { tip, base } = await readPlanRefs(ctx, plan);
+  return checkCommits(ctx, base.oid, tip.oid);
+}
+
+/**
+ * Merges the plan into its base with the given strategy. Throws, leaving
+ * everything as it was: MergeConflict, PlanDirty, MergeInProgress, BaseDirty,
+ * NotFastForward, BaseMoved, PlanMoved, GitTooOld. With `commitUncommitted`, the
+ * plan's uncommitted changes become a commit on its branch, made only once
+ * the merge has succeeded.
+ */
+export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+  const signal = options.signal;
+  const { tip, base } = await readPlanRefs(ctx, plan);
+  const worktrees = await listWorktrees(ctx);
+  const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
+  const pending = planWorktree ? await pendingWork(ctx, plan, planWorktree.path, options) : undefined;
+  const planCommit = pending?.commit ?? tip.oid;
+  const check = await checkCommits(ctx, base.oid, planCommit, signal);
+  if (!check.clean) {
+    throw new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`, {
+      files: check.conflicts,
+    });
+  }
+  refuseOperationInProgress(worktrees, [base.ref, tip.ref]);
+  const baseWorktree = await checkBaseWorktree(ctx, worktrees, base.ref, signal);
+  const next = await buildResult(ctx, plan, options, check, base);
+  if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree, base.oid, next.base, signal);
+  if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
+
+  // The point of no return: from here on, every step that fails undoes the ones before it.
+  if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path);
+  const planAfter = next.plan ?? pending?.commit;
+  if (planAfter) {
+    try {
+      await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
+    } catch (e) {
+      if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, next.base, base.oid, baseWorktree?.entry.path);
+      throw e;
+    }
+  }
+  ctx.log.info(`Merged plan ${plan.id} into ${plan.base} (${options.strategy}): ${base.oid.slice(0, 8)} → ${next.base.slice(0, 8)}`);
+  return { strategy: options.strategy, baseBefore: base.oid, baseAfter: next.base, commit: next.base, committedUncommitted: pending?.commit };
+}
+
+/** The plan's branch tip and its base branch; BranchNotFound when either is gone. */
+async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: MergeTarget; base: MergeTarget }> {
+  const planRef = qualifyBranch(plan.branch);
+  const baseRef = qualifyBranch(plan.base);
+  const refs = await readRefs(ctx, [planRef, baseRef]);
+  const tip = refs.get(planRef);
+  const base = refs.get(baseRef);
+  if (!tip) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The branch "${plan.branch}" of plan ${plan.id} does not exist.`);
+  if (!base) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The base branch "${plan.base}" of plan ${plan.id} does not exist.`);
+  return { tip, base };
+}
+
+async function checkCommits(ctx: RepoContext, baseCommit: string, planCommit: string, signal?: AbortSignal): Promise<MergeCheck> {
+  const mergeBase = await findMergeBase(ctx, planCommit, baseCommit);
+  if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.Unknown, `The plan and its base have no common history; there is nothing to merge into.`);
+  const merge = await runMergeTree(ctx, baseCommit, planCommit, signal);
+  return { clean: merge.clean, conflicts: merge.conflicts, baseCommit, planCommit, mergeBase, tree: merge.clean ? merge.tree : undefined };
+}
+
+/** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
+async function runMergeTree(ctx: RepoContext, ours: string, theirs: string, signal?: AbortSignal): Promise<MergeTreeResult> {
+  try {
+    const out = await ctx.git.exec(mergeTreeArgs(ours, theirs), { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
+    return parseMergeTree(out.stdout, out.exitCode);
+  } catch (e) {
+    if (e instanceof PlanWorktreesError && (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))) {
+      throw new PlanWorktreesError(ErrorCode.GitTooOld, 'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.', {
+        command: e.command,
+        stderr: e.stderr,
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+/**
+ * The plan's uncommitted work as a commit that no ref points to yet, or
+ * undefined when there is none. Refused with PlanDirty unless `commitUncommitted`.
+ */
+async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, options: MergeOptions): Promise<WorktreeCommit | undefined> {
+  const files = statusPaths(await readStatus(ctx, folder, options.signal));
+  if (files.length === 0) return undefined;
+  if (!options.commitUncommitted) {
+    throw new PlanWorktreesError(ErrorCode.PlanDirty, `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`, { files });
+  }
+  return commitWorktree(ctx, folder, `Plan ${plan.id}: uncommitted changes`);
+}
+
+/**
+ * Refuses (MergeInProgress) a rebase of the base or the plan in any worktree
+ * (which shows a detached HEAD meanwhile), and a merge, cherry-pick or revert
+ * in progress in a worktree that has one of them checked out. Read from the
+ * worktrees' git directories: no git process.
+ */
+function refuseOperationInProgress(worktrees: WorktreeEntry[], refs: string[]): void {
+  for (const worktree of worktrees) {
+    const operation = operationInProgress(worktree, refs);
+    if (operation) {
+      throw new PlanWorktreesError(ErrorCode.MergeInProgress, `A ${operation} is in progress in ${worktree.path}. Finish or abort it, then merge again.`);
+    }
+  }
+}
+
+function operationInProgress(worktree: WorktreeEntry, refs: string[]): string | undefined {
+  const gitDir = worktreeGitDir(worktree);
+  if (!gitDir) return undefined;
+  for (const dir of ['rebase-merge', 'rebase-apply']) {
+    const headName = readText(path.join(gitDir, dir, 'head-name'));
+    if (headName !== undefined && refs.includes(headName)) return 'rebase';
+  }
+  if (!worktree.branch || !refs.includes(worktree.branch)) return undefined;
+  const markers: Array<[string, string]> = [['MERGE_HEAD', 'merge'], ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert']];
+  return markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+}
+
+/** The worktree that has the base checked out, with its untracked files. */
+interface BaseWorktree {
+  entry: WorktreeEntry;
+  untracked: string[];
+}
+
+/** The worktree the base branch is checked out in, if any; BaseDirty when its tracked files have uncommitted changes. */
+async function checkBaseWorktree(ctx: RepoContext, worktrees: WorktreeEntry[], baseRef: string, signal?: AbortSignal): Promise<BaseWorktree | undefined> {
+  const entry = worktrees.find((w) => w.branch === baseRef && !w.bare && fs.existsSync(w.path));
+  if (!entry) return undefined;
+  const status = await readStatus(ctx, entry.path, signal);
+  const tracked = status.entries.filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged').map((e) => e.path);
+  if (tracked.length > 0) {
+    throw new PlanWorktreesError(ErrorCode.BaseDirty, `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`, {
+      files: tracked,
+    });
+  }
+  return { entry, untracked: status.entries.filter((e) => e.kind === 'untracked').map((e) => e.path) };
+}
+
+/** The git directory of a worktree: its `.git` folder, or where its `.git` file points. */
+function worktreeGitDir(worktree: WorktreeEntry): string | undefined {
+  if (worktree.bare) return undefined;
+  const dotGit = path.join(worktree.path, '.git');
+  try {
+    if (fs.statSync(dotGit).isDirectory()) return dotGit;
+    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return match ? path.resolve(worktree.path, match[1].trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the base goes (and the plan, for a rebase); the new commits exist but no ref points to them yet. */
+async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOptions, check: MergeCheck, base: MergeTarget): Promise<{ base: string; plan?: string }> {
+  const { planCommit, baseCommit, mergeBase } = check;
+  const alreadyMerged = mergeBase === planCommit;
+  const fastForward = mergeBase === baseCommit;
+  switch (options.strategy) {
+    case 'fastForward':
+      if (alreadyMerged) return { base: baseCommit };
+      if (!fastForward) {
+        throw new PlanWorktreesError(ErrorCode.NotFastForward, `${plan.base} has commits that plan ${plan.id} does not have, so it cannot be fast-forwarded. Use another strategy, or rebase the plan.`);
+      }
+      return { base: planCommit };
+    case 'rebase': {
+      if (alreadyMerged) return { base: baseCommit };
+      if (fastForward) return { base: planCommit };
+      const replayed = await replay(ctx, baseCommit, planCommit, options.signal);
+      return { base: replayed, plan: replayed };
+    }
+    case 'squash':
+      if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
+      return { base: await commitTree(ctx, check.tree as string, [baseCommit], options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit)), options.signal) };
+    case 'merge':
+      if (alreadyMerged) return { base: baseCommit };
+      return { base: await commitTree(ctx, check.tree as string, [baseCommit, planCommit], options.message ?? `Merge plan ${plan.id}: ${plan.title}`, options.signal) };
+  }
+}
+
+async function commitTree(ctx: RepoContext, tree: string, parents: string[], message: string, signal?: AbortSignal): Promise<string> {
+  const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message];
+  return (await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal })).trim();
+}
+
+/** `Plan <id>: <title>` and a body listing the squashed commits, oldest first. */
+async function squashMessage(ctx: RepoContext, plan: PlanRecord, baseCommit: string, planCommit: string): Promise<string> {
+  const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], { cwd: ctx.repo.commonDir });
+  return `Plan ${plan.id}: ${plan.title}\n\nSquashed commits:\n${commits.trim()}`;
+}
+
+/** One commit of the plan to replay, as `git log` gives it. */
+interface PlanCommit {
+  oid: string;
+  parent: string;
+  authorName: string;
+  authorEmail: string;
+  /** Raw date: seconds and zone, as commit-tree reads it. */
+  authorDate: string;
+  message: string;
+}
+
+/**
+ * Replays the plan's commits onto the base, as `git rebase` would (its list of
+ * commits: no merges, none whose change is already in the base; a commit that
+ * ends up empty is dropped), with objects only: no worktree, index or hook is
+ * involved. Returns the new tip; a commit that conflicts on the way is a MergeConflict.
+ *
+ * Each commit C with parent P is applied onto X as a merge of X and C whose
+ * merge-base is P: git 2.39's merge-tree has no `--merge-base`, so X is first
+ * recorded as a child of P (a commit no ref will point to).
+ */
+async function replay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<string> {
+  const run = (args: string[], env?: Record<string, string>): Promise<string> => ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
+  let current = onto;
+  for (const commit of await commitsToReplay(ctx, onto, tip, signal)) {
+    const currentTree = (await run(['rev-parse', `${current}^{tree}`])).trim();
+    const asChildOfParent = (await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])).trim();
+    const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
+    if (!merge.clean) {
+      throw new PlanWorktreesError(ErrorCode.MergeConflict, `Replaying the plan's commit "${commit.message.split('\n')[0]}" onto the base conflicts in ${describeFiles(merge.conflicts)}. Nothing was changed.`, {
+        files: merge.conflicts,
+      });
+    }
+    if (merge.tree === currentTree) continue;
+    const author = { GIT_AUTHOR_NAME: commit.authorName, GIT_AUTHOR_EMAIL: commit.authorEmail, GIT_AUTHOR_DATE: commit.authorDate };
+    current = (await run(['commit-tree', merge.tree, '-p', current, '-m', commit.message], author)).trim();
+  }
+  return current;
+}
+
+/** The commits `git rebase` would replay, oldest first: one git process. */
+async function commitsToReplay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<PlanCommit[]> {
+  const format = '--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x01';
+  const args = ['log', '--reverse', '--topo-order', '--no-merges', '--right-only', '--cherry-pick', '--date=raw', format, `${onto}...${tip}`];
+  const out = await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal });
+  return out
+    .split('\x01')
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record !== '')
+    .map((record) => {
+      const [oid, parent, authorName, authorEmail, authorDate, message] = record.split('\0');
+      return { oid, parent, authorName, authorEmail, authorDate, message: message.replace(/\n+$/, '') };
+    });
+}
+
+/** Refuses a merge that would overwrite untracked files of the base's worktree (BaseDirty, naming them). */
+async function refuseOverwrite(ctx: RepoContext, { entry, untracked }: BaseWorktree, from: string, to: string, signal?: AbortSignal): Promise<void> {
+  if (untracked.length === 0) return;
+  const changed = (await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', from, to], { cwd: ctx.repo.commonDir, signal })).split('\0').filter(Boolean);
+  const inTheWay = untracked.filter((u) => changed.some((c) => c === u || c.startsWith(`${u}/`) || u.startsWith(`${c}/`)));
+  if (inTheWay.length > 0) {
+    throw new PlanWorktreesError(ErrorCode.BaseDirty, `The merge would overwrite untracked files in ${entry.path}: ${describeFiles(inTheWay)}. Move them away, then merge again.`, {
+      files: inTheWay,
+    });
+  }
+}
+
+/**
+ * Moves the base branch from `from` to `to` by compare-and-swap (BaseMoved if
+ * it is no longer at `from`), then brings its worktree's index and files along.
+ * Also used backwards, to undo.
+ */
+async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, to: string, worktree: string | undefined): Promise<void> {
+  await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.BaseMoved);
+  if (!worktree) return;
+  try {
+    await updateWorktree(ctx, worktree, from, to);
+  } catch (e) {
+    await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.BaseMoved);
+    throw e;
+  }
+}
+
+/**
+ * Moves the plan branch from `from` to `to` (its committed uncommitted work,
+ * or its rebased commits) and brings its worktree along: its files are at
+ * `filesAt` (the old tip, or the commit made of them).
+ */
+async function movePlan(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, filesAt: string, to: string, worktree: string | undefined): Promise<void> {
+  await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.PlanMoved);
+  if (!worktree) return;
+  try {
+    if (filesAt !== from) await ctx.git.run(['read-tree', filesAt], { cwd: worktree });
+    await updateWorktree(ctx, worktree, filesAt, to);
+  } catch (e) {
+    await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.PlanMoved);
+    throw e;
+  }
+}
+
+/** The worktree's index and files from commit `from` to commit `to`; its untracked files stay, and nothing of its own is overwritten. */
+async function updateWorktree(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
+  await ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
+  if (from !== to) await ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
+}
+
+/** `update-ref <ref> <to> <from>`: moves the ref only if it is still at `from`; else throws `moved` naming the branch. */
+async function compareAndSwap(ctx: RepoContext, ref: string, from: string, to: string, reason: string, moved: ErrorCode): Promise<void> {
+  try {
+    await ctx.git.run(['update-ref', '-m', reason, ref, to, from], { cwd: ctx.repo.commonDir });
+  } catch (e) {
+    if (e instanceof PlanWorktreesError && /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')) {
+      throw new PlanWorktreesError(moved, `The branch "${ref.replace(/^refs\/heads\//, '')}" changed during the merge; nothing was merged. Try again.`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
+  return parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: folder, signal }));
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFiles(files: string[]): string {
+  const shown = files.slice(0, 5).map((f) => `"${f}"`).join(', ');
+  return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
+}

@@ -1,0 +1,342 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
+import { checkMerge, mergePlan, MergeStrategy } from '../../../src/model/merge';
+import { PlanRecord } from '../../../src/model/types';
+import { addPlan, openContext } from '../helpers/a';
+import { commitFiles, fingerprint, git, gitMayFail, hashTree, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+
+function isCode(code: ErrorCode, files?: string[]) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof PlanWorktreesError, String(e));
+    assert.strictEqual(e.code, code, e.message);
+    if (files) assert.deepStrictEqual(e.files, files);
+    return true;
+  };
+}
+
+/** A plan with two commits (one in a folder with spaces and unicode), and main moved on with its own commit. */
+function divergedPlan(repo: TestRepo): PlanRecord {
+  const plan = addPlan(repo, '1', { title: 'Feature \u00e9t\u00e9', folder: 'plan \u00fcber 1' });
+  commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'add feature');
+  commitFiles(plan.path, { 'docs/n\u00f6tes file.md': 'notes\n', 'src/app.txt': 'one\ntwo\nthree\nfour\n' }, 'notes and four');
+  commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moves');
+  return plan;
+}
+
+/** Asserts that the main checkout's index and files are exactly those of its HEAD (plus the given untracked files). */
+function assertCheckoutAt(main: string, commit: string, untracked: string[] = []): void {
+  assert.strictEqual(git(main, 'rev-parse', 'HEAD'), commit);
+  assert.strictEqual(git(main, 'diff', '--name-only', 'HEAD'), '', 'index and files match HEAD');
+  assert.deepStrictEqual(git(main, 'ls-files', '--others', '--exclude-standard').split('\n').filter(Boolean), untracked);
+}
+
+/**
+ * A git runner that, just before the base branch is moved, lets "someone else"
+ * commit on it (a real commit in the main checkout), and records the
+ * fingerprint at that moment.
+ */
+class RacingGit extends Git {
+  fingerprintAfterRace: string | undefined;
+  constructor(private readonly main: string) {
+    super();
+  }
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (args[0] === 'update-ref' && args.includes('refs/heads/main') && this.fingerprintAfterRace === undefined) {
+      commitFiles(this.main, { 'race.txt': 'someone else\n' }, 'a commit made during the merge');
+      this.fingerprintAfterRace = fingerprint(this.main);
+    }
+    return super.exec(args, options);
+  }
+}
+
+describe('checkMerge', () => {
+  it('finds a clean merge and its tree, changing nothing', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      const before = fingerprint(repo.main);
+      const check = await checkMerge(await openContext(repo.main), plan);
+      assert.deepStrictEqual(
+        [check.clean, check.conflicts, check.baseCommit, check.planCommit, check.mergeBase],
+        [true, [], git(repo.main, 'rev-parse', 'main'), git(repo.main, 'rev-parse', plan.branch), plan.baseCommit],
+      );
+      assert.match(check.tree ?? '', /^[0-9a-f]{40}$/);
+      assert.strictEqual(fingerprint(repo.main), before);
+    }));
+
+  it('lists the conflicting files', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '2');
+      commitFiles(plan.path, { 'src/app.txt': 'plan\n', 'same name.txt': 'plan\n' });
+      commitFiles(repo.main, { 'src/app.txt': 'main\n', 'same name.txt': 'main\n' });
+      const check = await checkMerge(await openContext(repo.main), plan);
+      assert.deepStrictEqual([check.clean, check.conflicts, check.tree], [false, ['same name.txt', 'src/app.txt'], undefined]);
+    }));
+});
+
+describe('mergePlan', () => {
+  it('merge: makes a merge commit with both parents and brings the clean main checkout along, keeping its untracked files', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      writeFiles(repo.main, { 'scratch.txt': 'untracked, kept\n' });
+      const baseBefore = git(repo.main, 'rev-parse', 'main');
+      const planTip = git(repo.main, 'rev-parse', plan.branch);
+      const planFiles = hashTree(plan.path);
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge' });
+      assert.deepStrictEqual([result.strategy, result.baseBefore, result.baseAfter, result.commit], ['merge', baseBefore, git(repo.main, 'rev-parse', 'main'), result.baseAfter]);
+      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%P%n%s', 'main'), `${baseBefore} ${planTip}\nMerge plan 1: Feature \u00e9t\u00e9`);
+      assertCheckoutAt(repo.main, result.commit, ['scratch.txt']);
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'docs/n\u00f6tes file.md'), 'utf8'), 'notes\n');
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'README.md'), 'utf8'), '# demo, moved on\n');
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'scratch.txt'), 'utf8'), 'untracked, kept\n');
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), planTip, 'the plan branch does not move');
+      assert.strictEqual(hashTree(plan.path), planFiles);
+    }));
+
+  it('squash: one commit on the base with the merged tree, listing the squashed commits', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      const baseBefore = git(repo.main, 'rev-parse', 'main');
+      const ctx = await openContext(repo.main);
+      const { tree } = await checkMerge(ctx, plan);
+      const result = await mergePlan(ctx, plan, { strategy: 'squash' });
+      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%P', 'main'), baseBefore);
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main^{tree}'), tree);
+      const message = git(repo.main, 'log', '-1', '--format=%B', 'main');
+      assert.match(message, /^Plan 1: Feature \u00e9t\u00e9\n\nSquashed commits:\n- [0-9a-f]+ add feature\n- [0-9a-f]+ notes and four/);
+      assertCheckoutAt(repo.main, result.commit);
+    }));
+
+  it('fastForward: moves the base to the plan tip when main has not moved', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '3');
+      const tip = commitFiles(plan.path, { 'ff.txt': 'ff\n' }, 'ff work');
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'fastForward' });
+      assert.deepStrictEqual([result.baseAfter, result.commit], [tip, tip]);
+      assertCheckoutAt(repo.main, tip);
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'ff.txt'), 'utf8'), 'ff\n');
+    }));
+
+  it('rebase: replays the plan commits onto the base, moves plan and base to the result, and the plan worktree follows', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '*.tmp\n');
+      writeFiles(plan.path, { 'by ada.txt': 'ada\n' });
+      git(plan.path, 'add', 'by ada.txt');
+      git(plan.path, 'commit', '-q', '--author=Ada Lovelace <ada@example.invalid>', '--date=2001-02-03T04:05:06+01:00', '-m', 'by ada\n\nwith a body');
+      writeFiles(plan.path, { 'build output.tmp': 'ignored file in the plan, kept\n' });
+      const authors = git(plan.path, 'log', '--format=%an <%ae> %ad', 'main..HEAD');
+      const tipBefore = git(plan.path, 'rev-parse', 'HEAD');
+      const baseBefore = git(repo.main, 'rev-parse', 'main');
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'rebase' });
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), result.commit);
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main'), result.commit);
+      assert.strictEqual(git(repo.main, 'log', '--format=%s', `${baseBefore}..main`), 'by ada\nnotes and four\nadd feature');
+      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%B', 'main'), 'by ada\n\nwith a body\n');
+      assert.strictEqual(git(repo.main, 'rev-list', '--merges', '--count', 'main'), '0', 'linear history');
+      assert.strictEqual(git(repo.main, 'log', '--format=%an <%ae> %ad', `${baseBefore}..main`), authors, 'authors and dates are kept');
+      assert.strictEqual(git(repo.main, 'diff', baseBefore, 'main'), git(repo.main, 'diff', plan.baseCommit, tipBefore), 'the same changes, on top of the base');
+      assertCheckoutAt(repo.main, result.commit);
+      // The plan worktree is on the rebased branch, with its files: the plan's work, main's change, and its untracked file.
+      assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), `refs/heads/${plan.branch}`);
+      assertCheckoutAt(plan.path, result.commit);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo, moved on\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'build output.tmp'), 'utf8'), 'ignored file in the plan, kept\n');
+    }));
+
+  it('commitUncommitted: commits the plan staged, unstaged and untracked changes first, then merges them too', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      writeFiles(plan.path, { 'staged.txt': 'staged\n' });
+      git(plan.path, 'add', 'staged.txt');
+      writeFiles(plan.path, { 'feature.txt': 'feature, edited\n', 'new dir/untracked \u00fc.txt': 'untracked\n' });
+      const files = hashTree(plan.path);
+      const tipBefore = git(repo.main, 'rev-parse', plan.branch);
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge', commitUncommitted: true });
+      assert.ok(result.committedUncommitted);
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), result.committedUncommitted);
+      assert.strictEqual(git(repo.main, 'rev-parse', `${plan.branch}^`), tipBefore);
+      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%P', 'main').split(' ')[1], result.committedUncommitted);
+      assertCheckoutAt(plan.path, result.committedUncommitted as string);
+      assert.strictEqual(hashTree(plan.path), files, "the plan's files are untouched");
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'new dir/untracked \u00fc.txt'), 'utf8'), 'untracked\n');
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'feature, edited\n');
+    }));
+
+  it('rebase with commitUncommitted: the uncommitted work is replayed too and the plan worktree ends clean on the result', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      writeFiles(plan.path, { 'feature.txt': 'edited\n', 'untracked.txt': 'u\n' });
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'rebase', commitUncommitted: true });
+      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%s', 'main'), 'Plan 1: uncommitted changes');
+      assertCheckoutAt(plan.path, result.commit);
+      assertCheckoutAt(repo.main, result.commit);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'untracked.txt'), 'utf8'), 'u\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo, moved on\n');
+    }));
+
+  it('moves a base that is not checked out anywhere without touching any worktree', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'branch', 'develop');
+      const plan = addPlan(repo, '4', { base: 'develop' });
+      commitFiles(plan.path, { 'dev.txt': 'dev\n' });
+      const mainFiles = hashTree(repo.main);
+      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge' });
+      assert.strictEqual(git(repo.main, 'rev-parse', 'develop'), result.commit);
+      assert.strictEqual(git(repo.main, 'show', 'develop:dev.txt'), 'dev');
+      assert.strictEqual(hashTree(repo.main), mainFiles);
+    }));
+
+  it('does nothing for a plan that is already merged', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '5');
+      commitFiles(plan.path, { 'x.txt': 'x\n' });
+      git(repo.main, 'merge', '-q', plan.branch);
+      const before = fingerprint(repo.main);
+      for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+        const result = await mergePlan(await openContext(repo.main), plan, { strategy });
+        assert.strictEqual(result.baseAfter, result.baseBefore, strategy);
+      }
+      assert.strictEqual(fingerprint(repo.main), before);
+    }));
+
+  describe('refusals leave everything byte-for-byte unchanged', () => {
+    for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+      it(`MergeConflict (${strategy}) lists the conflicting files`, () =>
+        withRepo(async (repo) => {
+          const plan = addPlan(repo, '6');
+          commitFiles(plan.path, { 'src/app.txt': 'plan\n', 'both added.txt': 'plan\n' });
+          commitFiles(repo.main, { 'src/app.txt': 'main\n', 'both added.txt': 'main\n' });
+          writeFiles(plan.path, { 'wip.txt': 'uncommitted, and asked to commit it\n' });
+          const before = fingerprint(repo.main);
+          await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy, commitUncommitted: true }), isCode(ErrorCode.MergeConflict, ['both added.txt', 'src/app.txt']));
+          assert.strictEqual(fingerprint(repo.main), before);
+        }));
+    }
+
+    it('MergeConflict when replaying one commit conflicts although the whole merge would not (rebase)', () =>
+      withRepo(async (repo) => {
+        const plan = addPlan(repo, '7');
+        commitFiles(plan.path, { 'src/app.txt': 'one\nTWO\nthree\n' }, 'shout');
+        commitFiles(plan.path, { 'src/app.txt': 'one\ntwo\nthree\n', 'extra.txt': 'x\n' }, 'whisper again');
+        commitFiles(repo.main, { 'src/app.txt': 'one\n2\nthree\n' }, 'main edits the same line');
+        const before = fingerprint(repo.main);
+        const ctx = await openContext(repo.main);
+        assert.strictEqual((await checkMerge(ctx, plan)).clean, true);
+        await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), isCode(ErrorCode.MergeConflict, ['src/app.txt']));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('PlanDirty lists the uncommitted files of the plan', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        writeFiles(plan.path, { 'feature.txt': 'edited\n', 'new file.txt': 'new\n' });
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.PlanDirty, ['feature.txt', 'new file.txt']));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('BaseDirty for unstaged and for staged changes in the main checkout', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        writeFiles(repo.main, { 'src/app.txt': 'unsaved work in main\n' });
+        let before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['src/app.txt']));
+        assert.strictEqual(fingerprint(repo.main), before);
+        git(repo.main, 'add', 'src/app.txt');
+        before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'squash' }), isCode(ErrorCode.BaseDirty, ['src/app.txt']));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('BaseDirty for an untracked file in the main checkout that the merge would overwrite', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        writeFiles(repo.main, { 'feature.txt': 'my own untracked file\n', docs: 'a file where the plan has a folder\n', 'unrelated.txt': 'stays\n' });
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['docs', 'feature.txt']));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('MergeInProgress when the main checkout is in the middle of a merge', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        git(repo.main, 'checkout', '-q', '-b', 'other', 'main~1');
+        commitFiles(repo.main, { 'README.md': 'other\n' });
+        git(repo.main, 'checkout', '-q', 'main');
+        git(repo.main, 'merge', '-q', '--no-commit', '--no-ff', '-s', 'ours', 'other');
+        assert.ok(fs.existsSync(path.join(repo.main, '.git', 'MERGE_HEAD')));
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.MergeInProgress));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('MergeInProgress when the base branch is being rebased (its HEAD is detached meanwhile)', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        git(repo.main, 'checkout', '-q', '-b', 'other', 'main~1');
+        commitFiles(repo.main, { 'README.md': 'other\n' });
+        git(repo.main, 'checkout', '-q', 'main');
+        assert.strictEqual(gitMayFail(repo.main, 'rebase', 'other').ok, false, 'the rebase stops on a conflict');
+        assert.strictEqual(gitMayFail(repo.main, 'symbolic-ref', '-q', 'HEAD').ok, false);
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.MergeInProgress));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('NotFastForward when main has moved on', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'fastForward' }), isCode(ErrorCode.NotFastForward));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('BaseMoved when someone commits on the base between the check and the move (compare-and-swap)', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        const racing = new RacingGit(repo.main);
+        const ctx = await openContext(repo.main, racing);
+        await assert.rejects(mergePlan(ctx, plan, { strategy: 'merge' }), isCode(ErrorCode.BaseMoved));
+        assert.ok(racing.fingerprintAfterRace);
+        assert.strictEqual(fingerprint(repo.main), racing.fingerprintAfterRace, 'only the other commit happened');
+      }));
+
+    it('BranchNotFound for a plan whose base branch is gone', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), { ...plan, base: 'gone' }, { strategy: 'merge' }), isCode(ErrorCode.BranchNotFound));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('GitTooOld with a clear message, from a wrapper script that answers like git 2.37 for merge-tree --write-tree', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        const oldGit = path.join(repo.root, 'old-git');
+        fs.writeFileSync(
+          oldGit,
+          '#!/bin/sh\n' +
+            '# Answers like git before 2.38 for "merge-tree --write-tree"; everything else goes to the real git.\n' +
+            'if [ "$1" = "merge-tree" ] && [ "$2" = "--write-tree" ]; then\n' +
+            '  echo "usage: git merge-tree <base-tree> <branch1> <branch2>" >&2\n' +
+            '  exit 129\n' +
+            'fi\n' +
+            'exec git "$@"\n',
+          { mode: 0o755 },
+        );
+        const before = fingerprint(repo.main);
+        const ctx = await openContext(repo.main, new Git({ path: oldGit }));
+        for (const run of [() => checkMerge(ctx, plan), () => mergePlan(ctx, plan, { strategy: 'merge' })]) {
+          await assert.rejects(run(), (e: unknown) => {
+            isCode(ErrorCode.GitTooOld)(e);
+            assert.match((e as Error).message, /git 2\.38 or newer/);
+            return true;
+          });
+        }
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+  });
+});
