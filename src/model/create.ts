@@ -13,6 +13,7 @@ import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
 import { copyUntrackedFiles, CopyResult } from './copyFiles';
 import { EventLog } from './events';
+import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
 import { Registry } from './registry';
 import { listWorktrees } from './repository';
@@ -200,8 +201,10 @@ async function makeParentFolders(folder: string): Promise<Undo> {
 
 async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], signal?: AbortSignal): Promise<void> {
   const deleteBranch: Undo = async () => {
+    const ref = `refs/heads/${plan.branch}`;
+    const exists = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
     // Only the branch this create made: it still points at the base commit.
-    await ctx.git.exec(['update-ref', '-d', `refs/heads/${plan.branch}`, plan.baseCommit], { cwd: ctx.repo.commonDir, okExitCodes: [1, 128] });
+    if (exists.exitCode === 0) await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
   };
   try {
     await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
@@ -325,10 +328,6 @@ function isSymlink(file: string): boolean {
 function isInsideOrSame(root: string, file: string): boolean {
   const relative = path.relative(root, file);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
-function describeFiles(files: string[]): string {
-  return files.length <= 5 ? files.join(', ') : `${files.slice(0, 5).join(', ')} and ${files.length - 5} more`;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

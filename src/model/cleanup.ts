@@ -1,0 +1,269 @@
+/**
+ * Cleaning up a plan: remove its worktree, delete its branch when its work is
+ * in the base, and mark the registry entry (kept as history). Nothing is lost
+ * without a way back: the main worktree is never touched; a locked or dirty
+ * worktree is refused unless forced; a forced removal writes a snapshot
+ * first; a branch whose work is not in the base (or the base's upstream, after
+ * a fetch) is kept and the result says why. `discardPlan` also deletes an
+ * unmerged branch, but only once a snapshot holds its commits.
+ */
+import * as fs from 'fs';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { parseStatus, statusPaths } from '../git/status';
+import { WorktreeEntry } from '../git/worktreeList';
+import { EventLog } from './events';
+import { describeFiles } from './messages';
+import { isMerged, MergedResult, qualifyBranch } from './merged';
+import { samePath } from './names';
+import { Registry } from './registry';
+import { listWorktrees } from './repository';
+import { Snapshot, writeSnapshot } from './snapshot';
+import { PlanRecord, PlanStatus, RepoContext } from './types';
+
+export interface CleanupOptions {
+  /** Remove a dirty or locked worktree too (after a snapshot of everything). */
+  force?: boolean;
+  /** Delete the branch when its work is in the base; default true. */
+  deleteBranch?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface CleanupResult {
+  removedWorktree: boolean;
+  deletedBranch: boolean;
+  /** Why the branch was kept, when it was. */
+  keptBranchReason?: string;
+  /** The snapshot written before anything was removed, if one was needed. */
+  snapshot?: Snapshot;
+  /** Whether the plan's work is in its base; undefined when the branch is gone. */
+  merged?: MergedResult;
+  /** The plan's status in the registry now. */
+  status: PlanStatus;
+}
+
+/** How long a quiet fetch of the base's upstream may take before cleanup carries on without it. */
+const fetchTimeoutMs = 20_000;
+
+/** Removes a plan's worktree and, when its work is merged, its branch. */
+export function cleanupPlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, options: CleanupOptions = {}): Promise<CleanupResult> {
+  return removePlan(ctx, registry, events, plan, { force: options.force ?? false, branch: options.deleteBranch === false ? 'keep' : 'ifMerged', signal: options.signal });
+}
+
+/** Removes a plan's worktree and branch, merged or not, after a snapshot of its commits and files. */
+export function discardPlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, options: { signal?: AbortSignal } = {}): Promise<CleanupResult> {
+  return removePlan(ctx, registry, events, plan, { force: true, branch: 'always', signal: options.signal });
+}
+
+interface RemoveMode {
+  force: boolean;
+  branch: 'ifMerged' | 'always' | 'keep';
+  signal?: AbortSignal;
+}
+
+async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode): Promise<CleanupResult> {
+  const discard = mode.branch === 'always';
+  await events.append({ type: 'remove.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, force: mode.force, discard });
+  try {
+    const worktrees = await listWorktrees(ctx);
+    const entry = findWorktree(worktrees, plan);
+    if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
+      throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
+    }
+    const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
+    if (entry?.locked !== undefined && !mode.force) {
+      throw new PlanWorktreesError(ErrorCode.WorktreeLocked, `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`, {
+        files: [entry.path],
+      });
+    }
+    const dirty = folder ? await uncommittedPaths(ctx, folder, mode.signal) : [];
+    await refuseLoss(ctx, folder, dirty, mode.force);
+
+    const tip = await branchTip(ctx, plan.branch);
+    const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
+    if (stray && !mode.force) {
+      throw new PlanWorktreesError(
+        ErrorCode.WorktreeDirty,
+        `The worktree ${folder} is on commit ${entry?.head?.slice(0, 12)}, which no branch contains. Create a branch for it, or force the cleanup (a snapshot keeps it).`,
+      );
+    }
+    const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal) : undefined;
+    const losable = dirty.length > 0 || stray || (tip !== undefined && !merged?.merged);
+    const snapshot = mode.force && losable ? await takeSnapshot(ctx, events, plan, discard ? 'discard' : 'forced cleanup') : undefined;
+
+    const removedWorktree = entry ? await removeWorktree(ctx, entry, folder, mode.force) : false;
+    const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry) });
+    const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
+    await markStatus(registry, plan, status);
+    const result: CleanupResult = { removedWorktree, ...branch, snapshot, merged, status };
+    await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree, deletedBranch: branch.deletedBranch, status, snapshot: snapshot?.ref });
+    return result;
+  } catch (e) {
+    await events.append({ type: 'remove.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, code: (e as PlanWorktreesError).code });
+    throw e;
+  }
+}
+
+/** The plan's worktree: at its recorded folder, or wherever its branch is checked out (moved by hand). */
+export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): WorktreeEntry | undefined {
+  return worktrees.find((w) => samePath(w.path, plan.path)) ?? worktrees.find((w) => !w.isMain && w.branch === qualifyBranch(plan.branch));
+}
+
+/** Changed, staged and untracked paths of a worktree (submodules included). */
+async function uncommittedPaths(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<string[]> {
+  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none'], { cwd: folder, signal });
+  return statusPaths(parseStatus(out));
+}
+
+/** Refuses a dirty worktree unless forced; even forced, changes inside a submodule, which a snapshot cannot hold. */
+async function refuseLoss(ctx: RepoContext, folder: string | undefined, dirty: string[], force: boolean): Promise<void> {
+  if (!folder || dirty.length === 0) return;
+  if (!force) {
+    throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `The worktree ${folder} has uncommitted changes: ${describeFiles(dirty)}. Commit them, or force the cleanup (a snapshot keeps them).`, {
+      files: dirty,
+    });
+  }
+  const submodules = await submodulePaths(ctx, folder, dirty);
+  if (submodules.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeDirty,
+      `The submodule${submodules.length > 1 ? 's' : ''} ${submodules.join(', ')} in ${folder} ${submodules.length > 1 ? 'have' : 'has'} changes of its own, which a snapshot cannot keep. Commit and push them inside the submodule, or discard them there, then clean up.`,
+      { files: submodules },
+    );
+  }
+}
+
+/** Which of `paths` are submodules (gitlinks) in the worktree's index. */
+async function submodulePaths(ctx: RepoContext, folder: string, paths: string[]): Promise<string[]> {
+  const out = await ctx.git.run(['ls-files', '--stage', '-z', '--', ...paths.map(literalPathspec)], { cwd: folder });
+  return out
+    .split('\0')
+    .filter((line) => line.startsWith('160000 '))
+    .map((line) => line.slice(line.indexOf('\t') + 1));
+}
+
+async function branchTip(ctx: RepoContext, branch: string): Promise<string | undefined> {
+  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${qualifyBranch(branch)}^{commit}`], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+}
+
+/** True when no local branch contains `commit`: removing the worktree checked out there would lose it. */
+async function isOnNoBranch(ctx: RepoContext, commit: string): Promise<boolean> {
+  const out = await ctx.git.run(['for-each-ref', '--count=1', '--format=%(refname)', '--contains', commit, 'refs/heads/'], { cwd: ctx.repo.commonDir });
+  return out.trim() === '';
+}
+
+/** Whether the plan's work is in its base; when not, its upstream is fetched quietly and asked too (a pull request merged on the server). */
+async function mergedAfterFetch(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<MergedResult> {
+  try {
+    const first = await isMerged(ctx, plan.branch, plan.base);
+    if (first.merged || !(await fetchUpstream(ctx, plan.base, signal))) return first;
+    return await isMerged(ctx, plan.branch, plan.base);
+  } catch (e) {
+    if (e instanceof PlanWorktreesError && e.code === ErrorCode.BranchNotFound) {
+      ctx.log.warn(`Cannot tell whether plan ${plan.id} is merged: ${e.message}`);
+      return { merged: false };
+    }
+    throw e;
+  }
+}
+
+/** Fetches the base branch's upstream; false (and a log line) when it has none or the fetch fails. */
+async function fetchUpstream(ctx: RepoContext, base: string, signal?: AbortSignal): Promise<boolean> {
+  const out = await ctx.git.run(['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', qualifyBranch(base)], { cwd: ctx.repo.commonDir });
+  const [remote, remoteRef] = out.trim().split('\0');
+  if (!remote || remote === '.' || !remoteRef) return false;
+  try {
+    const timeout = AbortSignal.timeout(fetchTimeoutMs);
+    await ctx.git.run(['fetch', '--quiet', '--no-tags', '--', remote, remoteRef], { cwd: ctx.repo.commonDir, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    return true;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    ctx.log.warn(`Could not fetch ${remoteRef} from ${remote} (carrying on with what is known locally): ${(e as Error).message}`);
+    return false;
+  }
+}
+
+async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord, reason: string): Promise<Snapshot> {
+  const snapshot = await writeSnapshot(ctx, plan, reason);
+  await events.append({ type: 'snapshot', planId: plan.id, run: plan.run, branch: plan.branch, ref: snapshot.ref, commit: snapshot.commit, reason });
+  return snapshot;
+}
+
+async function removeWorktree(ctx: RepoContext, entry: WorktreeEntry, folder: string | undefined, force: boolean): Promise<boolean> {
+  // A folder that is gone has nothing left to lose: only git's record of it is removed.
+  const forced = force || !folder ? ['--force', ...(entry.locked !== undefined ? ['--force'] : [])] : [];
+  const remove = (flags: string[]): Promise<string> => ctx.git.run(['worktree', 'remove', ...flags, '--', entry.path], { cwd: ctx.repo.commonDir });
+  try {
+    await remove(forced);
+  } catch (e) {
+    // Git refuses any worktree with submodules unless forced; this one was found clean just now.
+    if (!(e instanceof PlanWorktreesError) || !/containing submodules/.test(e.stderr ?? '')) throw e;
+    await remove(['--force']);
+  }
+  return true;
+}
+
+interface BranchOutcome {
+  deletedBranch: boolean;
+  keptBranchReason?: string;
+}
+
+/** Deletes the branch when allowed and safe (compare-and-swap on its tip), or says why it is kept. */
+async function settleBranch(
+  ctx: RepoContext,
+  events: EventLog,
+  plan: PlanRecord,
+  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[] },
+): Promise<BranchOutcome> {
+  const reason = await keepReason(ctx, plan, facts);
+  if (reason) {
+    await events.append({ type: 'keep', planId: plan.id, run: plan.run, branch: plan.branch, reason });
+    return { deletedBranch: false, keptBranchReason: reason };
+  }
+  await ctx.git.run(['update-ref', '-m', `plan-worktrees: clean up plan ${plan.id}`, '-d', qualifyBranch(plan.branch), facts.tip as string], { cwd: ctx.repo.commonDir });
+  await removeBranchSettings(ctx, plan.branch);
+  return { deletedBranch: true };
+}
+
+/** Removes `branch.<name>.*` (upstream and such) as `git branch -d` does. */
+async function removeBranchSettings(ctx: RepoContext, branch: string): Promise<void> {
+  const names = await ctx.git.exec(['config', '--name-only', '--get-regexp', '^branch\\.'], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  if (names.stdout.split('\n').some((name) => name.startsWith(`branch.${branch}.`))) {
+    await ctx.git.run(['config', '--remove-section', `branch.${branch}`], { cwd: ctx.repo.commonDir });
+  }
+}
+
+async function keepReason(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[] },
+): Promise<string | undefined> {
+  if (facts.tip === undefined) return `the branch ${plan.branch} no longer exists`;
+  if (facts.mode.branch === 'keep') return 'keeping the branch was asked for';
+  const elsewhere = facts.otherWorktrees.find((w) => w.branch === qualifyBranch(plan.branch));
+  if (elsewhere) return `it is checked out in ${elsewhere.path}`;
+  if (facts.merged?.merged) return undefined;
+  if (facts.mode.branch === 'ifMerged') return `its work is not in ${plan.base}${facts.merged ? '' : ' (or its upstream)'}; delete it by discarding the plan`;
+  // Discarding: only once a snapshot holds every commit of the branch.
+  if (!facts.snapshot || !(await isAncestor(ctx, facts.tip, facts.snapshot.commit))) return `no snapshot holds its commits`;
+  return undefined;
+}
+
+async function isAncestor(ctx: RepoContext, commit: string, of: string): Promise<boolean> {
+  return (await ctx.git.exec(['merge-base', '--is-ancestor', commit, of], { cwd: ctx.repo.commonDir, okExitCodes: [1] })).exitCode === 0;
+}
+
+/** Sets the status of the plan's registry entry; the entry stays as history. */
+async function markStatus(registry: Registry, plan: PlanRecord, status: PlanStatus): Promise<void> {
+  await registry.update((data) => {
+    const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+    if (!entry) return;
+    entry.status = status;
+    entry.updated = new Date().toISOString();
+  });
+}
+
+/** A path for git that is matched literally, never as a pattern or an option. */
+function literalPathspec(file: string): string {
+  return `:(literal)${file}`;
+}

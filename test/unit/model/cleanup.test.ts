@@ -1,0 +1,331 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { cleanupPlan, CleanupOptions, discardPlan } from '../../../src/model/cleanup';
+import { createPlan } from '../../../src/model/create';
+import { listSnapshots, restoreSnapshot } from '../../../src/model/snapshot';
+import { PlanRecord } from '../../../src/model/types';
+import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
+import { commitFiles, createRepo, git, gitMayFail, hashTree, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+
+function branchTip(main: string, branch: string): string | undefined {
+  const result = gitMayFail(main, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+  return result.ok ? result.stdout : undefined;
+}
+
+function worktreePaths(main: string): string[] {
+  return git(main, 'worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length));
+}
+
+async function statusInRegistry(life: Lifecycle, plan: PlanRecord): Promise<string | undefined> {
+  return (await life.registry.read()).plans.find((p) => p.id === plan.id && p.run === plan.run)?.status;
+}
+
+/** Expects cleanup to refuse with `code` and to change nothing at all. */
+async function assertRefused(repo: TestRepo, life: Lifecycle, plan: PlanRecord, options: CleanupOptions, code: ErrorCode, check?: (e: PlanWorktreesError) => void): Promise<void> {
+  const before = wholeState(repo.root, repo.main, life.ctx);
+  await assert.rejects(cleanupPlan(life.ctx, life.registry, life.events, plan, options), (e: unknown) => {
+    assert.ok(e instanceof PlanWorktreesError, String(e));
+    assert.strictEqual(e.code, code, e.message);
+    check?.(e);
+    return true;
+  });
+  assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+}
+
+/** A plan with two commits, a staged, an unstaged and an untracked change. */
+async function busyPlan(life: Lifecycle, title = 'Busy'): Promise<PlanRecord> {
+  const plan = await createPlan(life.ctx, life.registry, life.events, { title });
+  commitFiles(plan.path, { 'feature.txt': 'v1\n' }, 'first');
+  commitFiles(plan.path, { 'feature.txt': 'v2\n', 'docs/guide.md': 'guide\n' }, 'second');
+  writeFiles(plan.path, { 'README.md': 'staged change\n' });
+  git(plan.path, 'add', 'README.md');
+  writeFiles(plan.path, { 'src/app.txt': 'unstaged change\n', 'notes/untracked ü.txt': 'untracked\n' });
+  return plan;
+}
+
+describe('cleanupPlan', () => {
+  it('removes a merged plan\'s worktree and branch and marks it merged, leaving the main checkout\'s files alone', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Done' });
+      commitFiles(plan.path, { 'done.txt': 'done\n' });
+      git(repo.main, 'merge', '-q', '--ff-only', plan.branch);
+      const mainFiles = hashTree(repo.main);
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual(
+        { removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, how: result.merged?.how, snapshot: result.snapshot },
+        { removedWorktree: true, deletedBranch: true, status: 'merged', how: 'ancestor', snapshot: undefined },
+      );
+      assert.ok(!fs.existsSync(plan.path));
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+      assert.strictEqual(await statusInRegistry(life, plan), 'merged');
+      assert.strictEqual(hashTree(repo.main), mainFiles);
+      assert.deepStrictEqual(
+        (await life.events.read(plan.id)).map((e) => e.type),
+        ['create.before', 'create.after', 'remove.before', 'remove.after'],
+      );
+    }));
+
+  it('deletes the branch of a squash-merged plan', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Squashed' });
+      commitFiles(plan.path, { 'a.txt': 'a\n' }, 'a');
+      commitFiles(plan.path, { 'b.txt': 'b\n' }, 'b');
+      commitFiles(repo.main, { 'main-moved-on.txt': 'x\n' });
+      git(repo.main, 'merge', '-q', '--squash', plan.branch);
+      git(repo.main, 'commit', '-q', '-m', 'squash');
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.strictEqual(result.deletedBranch, true);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+      assert.strictEqual(result.status, 'merged');
+    }));
+
+  it('keeps the branch of an unmerged plan and says why; no snapshot is needed for a clean worktree', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Unmerged' });
+      const tip = commitFiles(plan.path, { 'work.txt': 'work\n' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.strictEqual(result.removedWorktree, true);
+      assert.strictEqual(result.deletedBranch, false);
+      assert.match(result.keptBranchReason ?? '', /not in main/);
+      assert.strictEqual(result.snapshot, undefined);
+      assert.strictEqual(branchTip(repo.main, plan.branch), tip);
+      assert.strictEqual(await statusInRegistry(life, plan), 'removed');
+      assert.deepStrictEqual(await listSnapshots(life.ctx), []);
+      const keep = (await life.events.read(plan.id)).find((e) => e.type === 'keep');
+      assert.match(String(keep?.reason), /not in main/);
+    }));
+
+  it('keeps the branch when asked to, even merged', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Keep' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { deleteBranch: false });
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, false]);
+      assert.ok(branchTip(repo.main, plan.branch));
+    }));
+
+  it('deletes a branch squash-merged on the server, seen after a fetch of the base\'s upstream', async () => {
+    const repo = createRepo();
+    const origin = path.join(repo.root, 'origin.git');
+    const other = path.join(repo.root, 'other clone');
+    try {
+      git(repo.root, 'clone', '-q', '--bare', repo.main, origin);
+      git(repo.main, 'remote', 'add', 'origin', origin);
+      git(repo.main, 'fetch', '-q', 'origin');
+      git(repo.main, 'branch', '-q', '--set-upstream-to=origin/main', 'main');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Pull request' });
+      commitFiles(plan.path, { 'pr.txt': 'one\n' }, 'pr 1');
+      commitFiles(plan.path, { 'pr.txt': 'two\n' }, 'pr 2');
+      git(plan.path, 'push', '-q', 'origin', plan.branch);
+      // Someone squash-merges the pull request on the server.
+      git(repo.root, 'clone', '-q', origin, other);
+      git(other, 'config', 'user.name', 'Reviewer');
+      git(other, 'config', 'user.email', 'reviewer@example.invalid');
+      git(other, 'merge', '-q', '--squash', `origin/${plan.branch}`);
+      git(other, 'commit', '-q', '-m', 'Squash-merge the pull request');
+      git(other, 'push', '-q', 'origin', 'main');
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.strictEqual(result.merged?.how, 'upstream');
+      assert.strictEqual(result.deletedBranch, true);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+    } finally {
+      removeDir(repo.root);
+    }
+  });
+
+  it('carries on when the upstream cannot be fetched, keeping the unmerged branch', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'remote', 'add', 'origin', path.join(repo.root, 'no such remote'));
+      git(repo.main, 'config', 'branch.main.remote', 'origin');
+      git(repo.main, 'config', 'branch.main.merge', 'refs/heads/main');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Offline' });
+      commitFiles(plan.path, { 'x.txt': 'x\n' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, false]);
+    }));
+
+  it('refuses the main worktree', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Main' });
+      const pointingAtMain = { ...plan, path: repo.main };
+      await assertRefused(repo, life, pointingAtMain, {}, ErrorCode.MainWorktree);
+      await assertRefused(repo, life, pointingAtMain, { force: true }, ErrorCode.MainWorktree);
+      const onMainBranch = { ...plan, path: path.join(repo.root, 'nowhere'), branch: 'main' };
+      await assert.rejects(discardPlan(life.ctx, life.registry, life.events, { ...onMainBranch, path: repo.main }), /main worktree/);
+      assert.ok(branchTip(repo.main, 'main'));
+    }));
+
+  for (const [kind, change] of [
+    ['a modified tracked file', (dir: string) => writeFiles(dir, { 'src/app.txt': 'changed\n' })],
+    ['a staged file', (dir: string) => (writeFiles(dir, { 'staged.txt': 's' }), git(dir, 'add', 'staged.txt'))],
+    ['an untracked file', (dir: string) => writeFiles(dir, { 'new folder/untracked.txt': 'u' })],
+  ] as Array<[string, (dir: string) => void]>) {
+    it(`refuses a worktree with ${kind}, listing it, and changes nothing`, () =>
+      withRepo(async (repo) => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Dirty' });
+        change(plan.path);
+        await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => {
+          assert.strictEqual(e.files.length, 1);
+          assert.ok(e.message.includes(e.files[0]));
+        });
+      }));
+  }
+
+  it('refuses a locked worktree unless forced', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Locked' });
+      git(repo.main, 'worktree', 'lock', '--reason', 'on a USB drive', plan.path);
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeLocked, (e) => assert.match(e.message, /on a USB drive/));
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+      assert.strictEqual(result.removedWorktree, true);
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+    }));
+
+  it('forced: writes a snapshot first, and restoring it gives back every committed, uncommitted and untracked file', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await busyPlan(life);
+      const files = hashTree(plan.path);
+      const status = statusOf(plan.path);
+      const tip = branchTip(repo.main, plan.branch);
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.strictEqual(e.files.length, 3));
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+      assert.ok(result.snapshot, 'a snapshot was written');
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, false]);
+      assert.ok(!fs.existsSync(plan.path));
+      assert.deepStrictEqual((await listSnapshots(life.ctx)).map((s) => s.ref), [result.snapshot.ref]);
+      const restored = await restoreSnapshot(life.ctx, result.snapshot);
+      assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
+      assert.strictEqual(hashTree(plan.path), files);
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
+      assert.strictEqual(statusOf(plan.path).replace(/^M /gm, ' M').split('\n').sort().join('\n'), status.replace(/^M /gm, ' M').split('\n').sort().join('\n'));
+      const types = (await life.events.read(plan.id)).map((e) => e.type);
+      assert.ok(types.indexOf('snapshot') < types.indexOf('remove.after'));
+    }));
+
+  it('removes the record of a worktree whose folder was deleted by hand', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Deleted by hand' });
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.strictEqual(result.removedWorktree, true);
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+      assert.strictEqual(result.deletedBranch, true, 'a branch without commits of its own is merged');
+    }));
+
+  it('refuses a worktree on a commit that no branch contains unless forced, and then keeps it in a snapshot', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Detached' });
+      git(plan.path, 'checkout', '-q', '--detach');
+      const stray = commitFiles(plan.path, { 'stray.txt': 'only here\n' });
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.match(e.message, /no branch contains/));
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+      assert.ok(result.snapshot);
+      assert.strictEqual(git(repo.main, 'rev-parse', `${result.snapshot.commit}^`), stray);
+    }));
+
+  it('keeps a branch that is checked out in another worktree', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
+      git(plan.path, 'checkout', '-q', '--detach');
+      const elsewhere = path.join(repo.root, 'elsewhere');
+      git(repo.main, 'worktree', 'add', '-q', elsewhere, plan.branch);
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.strictEqual(result.removedWorktree, true);
+      assert.match(result.keptBranchReason ?? '', /checked out in .*elsewhere/);
+      assert.ok(branchTip(repo.main, plan.branch));
+    }));
+
+  it('works with spaces and unicode in the folder', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'x', path: path.join(repo.root, 'plans ü', 'my plan') });
+      writeFiles(plan.path, { 'naïve file.txt': 'n' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+      assert.ok(result.removedWorktree && result.snapshot);
+      assert.ok(!fs.existsSync(plan.path));
+    }));
+
+  it('in a repository with a submodule: removes a clean plan, refuses changes inside its submodule even forced, and never touches the main checkout\'s submodule', async () => {
+    const repo = createRepo();
+    const sub = createRepo({ 'lib.txt': 'library\n' }, 'sub');
+    try {
+      git(repo.main, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'add', sub.main, 'vendor/lib');
+      git(repo.main, 'commit', '-q', '-m', 'add submodule');
+      writeFiles(path.join(repo.main, 'vendor/lib'), { 'local-only.txt': 'untracked in the main checkout\'s submodule' });
+      const mainSubmodule = hashTree(path.join(repo.main, 'vendor/lib'));
+      const life = await lifecycleFor(repo.main, { dirtyBase: 'ignore' });
+      for (const title of ['clean', 'dirty']) {
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title });
+        git(plan.path, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'update', '--init');
+        assert.strictEqual(fs.readFileSync(path.join(plan.path, 'vendor/lib/lib.txt'), 'utf8'), 'library\n');
+        if (title === 'clean') {
+          const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+          assert.strictEqual(result.removedWorktree, true);
+          assert.ok(!fs.existsSync(plan.path));
+        } else {
+          writeFiles(path.join(plan.path, 'vendor/lib'), { 'lib.txt': 'changed inside the submodule\n' });
+          await assertRefused(repo, life, plan, { force: true }, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['vendor/lib']));
+        }
+      }
+      assert.strictEqual(hashTree(path.join(repo.main, 'vendor/lib')), mainSubmodule);
+    } finally {
+      removeDir(repo.root);
+      removeDir(sub.root);
+    }
+  });
+});
+
+describe('discardPlan', () => {
+  it('removes worktree and unmerged branch after a snapshot, and restoring it brings every file and commit back', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await busyPlan(life, 'Discard me');
+      const files = hashTree(plan.path);
+      const tip = branchTip(repo.main, plan.branch);
+      const log = git(plan.path, 'log', '--format=%H %s');
+      const result = await discardPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'abandoned']);
+      assert.ok(result.snapshot);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+      assert.ok(!fs.existsSync(plan.path));
+      assert.strictEqual(await statusInRegistry(life, plan), 'abandoned');
+      const restored = await restoreSnapshot(life.ctx, result.snapshot);
+      assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
+      assert.strictEqual(branchTip(repo.main, plan.branch), tip);
+      assert.strictEqual(git(plan.path, 'log', '--format=%H %s'), log);
+      assert.strictEqual(hashTree(plan.path), files);
+      assert.match(statusOf(plan.path), /src\/app\.txt/);
+      assert.match(statusOf(plan.path), /\?\? "?notes\/untracked/);
+    }));
+
+  it('discards a plan whose folder is gone, keeping its commits in a snapshot', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Gone' });
+      const tip = commitFiles(plan.path, { 'gone.txt': 'g\n' });
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      const result = await discardPlan(life.ctx, life.registry, life.events, plan);
+      assert.ok(result.snapshot);
+      assert.strictEqual(result.deletedBranch, true);
+      assert.strictEqual(git(repo.main, 'rev-parse', `${result.snapshot.commit}^`), tip);
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+    }));
+});
