@@ -124,6 +124,21 @@ describe('snapshots', () => {
       }
     }));
 
+  it('restores onto the kept branch when it is still at the snapshot HEAD (a forced cleanup that kept an unmerged branch)', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '8');
+      const tip = commitFiles(plan.path, { 'unmerged.txt': 'unmerged\n' }, 'unmerged work');
+      writeFiles(plan.path, { 'wip.txt': 'wip\n' });
+      const ctx = await openContext(repo.main);
+      const snapshot = await writeSnapshot(ctx, plan, 'forced cleanup');
+      git(repo.main, 'worktree', 'remove', '--force', plan.path);
+      const restored = await restoreSnapshot(ctx, snapshot);
+      assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
+      assert.strictEqual(git(repo.main, 'branch', '--list', `${plan.branch}*`), `+ ${plan.branch}`, 'no second branch');
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
+      assert.strictEqual(git(plan.path, 'status', '--porcelain'), '?? wip.txt');
+    }));
+
   it('restores beside a branch and folder that are taken by other work, under new names', () =>
     withRepo(async (repo) => {
       const plan = addPlan(repo, '9');
