@@ -1,0 +1,152 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { cleanupPlan } from '../../../src/model/cleanup';
+import { createPlan } from '../../../src/model/create';
+import { Finding, runDoctor, templatePattern } from '../../../src/model/doctor';
+import { listSnapshots, writeSnapshot } from '../../../src/model/snapshot';
+import { lifecycleFor, Lifecycle, wholeState } from '../helpers/b';
+import { commitFiles, git, gitMayFail, withRepo } from '../helpers/repo';
+
+function only(findings: Finding[], kind: Finding['kind']): Finding {
+  const found = findings.filter((f) => f.kind === kind);
+  assert.strictEqual(found.length, 1, `${kind}: ${JSON.stringify(findings.map((f) => [f.kind, f.message]))}`);
+  return found[0];
+}
+
+async function registryPlan(life: Lifecycle, id: string): Promise<{ status: string; path: string; creating?: boolean } | undefined> {
+  return (await life.registry.read()).plans.find((p) => p.id === id);
+}
+
+describe('runDoctor', () => {
+  it('finds nothing in a healthy repository', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      await createPlan(life.ctx, life.registry, life.events, { title: 'Healthy' });
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
+    }));
+
+  it('only looks: finding changes nothing', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Locked and gone' });
+      git(repo.main, 'worktree', 'lock', plan.path);
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      const findings = await runDoctor(life.ctx, life.registry);
+      assert.deepStrictEqual(findings.map((f) => f.kind).sort(), ['lockedWorktree', 'missingFolder']);
+      assert.strictEqual(only(findings, 'missingFolder').fix, undefined, 'a locked worktree is not pruned');
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+    }));
+
+  it('a folder deleted by hand: prune, then recreate the worktree from the branch', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Deleted by hand' });
+      commitFiles(plan.path, { 'kept.txt': 'committed work\n' });
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      const missing = only(await runDoctor(life.ctx, life.registry), 'missingFolder');
+      assert.match(missing.fix?.description ?? '', new RegExp(`branch ${plan.branch} and its commits are kept`));
+      await missing.fix?.run();
+      assert.ok(!git(repo.main, 'worktree', 'list').includes(plan.path));
+      const branchOnly = only(await runDoctor(life.ctx, life.registry), 'branchWithoutWorktree');
+      assert.strictEqual(branchOnly.planId, plan.id);
+      assert.match(branchOnly.fix?.description ?? '', /Nothing is deleted/);
+      await branchOnly.fix?.run();
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'kept.txt'), 'utf8'), 'committed work\n');
+      assert.strictEqual(git(plan.path, 'symbolic-ref', '--short', 'HEAD'), plan.branch);
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
+    }));
+
+  it('a locked worktree: unlock', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Locked' });
+      git(repo.main, 'worktree', 'lock', '--reason', 'USB drive', plan.path);
+      const locked = only(await runDoctor(life.ctx, life.registry), 'lockedWorktree');
+      assert.match(locked.message, /USB drive/);
+      await locked.fix?.run();
+      assert.ok(!git(repo.main, 'worktree', 'list', '--porcelain').split('\n').some((line) => line.startsWith('locked')));
+    }));
+
+  it('an orphaned registry entry: mark it removed, keeping it as history', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Orphan' });
+      git(repo.main, 'worktree', 'remove', plan.path);
+      git(repo.main, 'branch', '-D', plan.branch);
+      const orphan = only(await runDoctor(life.ctx, life.registry), 'orphanedEntry');
+      assert.match(orphan.fix?.description ?? '', /Nothing in git or on disk changes/);
+      const refs = git(repo.main, 'for-each-ref');
+      await orphan.fix?.run();
+      assert.strictEqual((await registryPlan(life, plan.id))?.status, 'removed');
+      assert.strictEqual(git(repo.main, 'for-each-ref'), refs);
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
+    }));
+
+  it('unmerged work of a cleaned-up plan: recreate its worktree', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Unmerged' });
+      commitFiles(plan.path, { 'work.txt': 'work\n' });
+      await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      const unmerged = only(await runDoctor(life.ctx, life.registry), 'unmergedWork');
+      assert.match(unmerged.message, /not in main/);
+      await unmerged.fix?.run();
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'work.txt'), 'utf8'), 'work\n');
+      assert.strictEqual((await registryPlan(life, plan.id))?.status, 'active');
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
+    }));
+
+  it('a plan worktree the registry does not know: add it to the plans', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const folder = path.join(repo.root, 'by hand');
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'plan/50-made-by-hand', folder);
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'feature/not-a-plan', path.join(repo.root, 'other'));
+      const unknown = only(await runDoctor(life.ctx, life.registry), 'unregisteredWorktree');
+      assert.deepStrictEqual([unknown.planId, unknown.branch, unknown.path], ['50', 'plan/50-made-by-hand', folder]);
+      await unknown.fix?.run();
+      const adopted = (await life.registry.read()).plans[0];
+      assert.deepStrictEqual(
+        [adopted.id, adopted.slug, adopted.base, adopted.baseCommit, adopted.status],
+        ['50', 'made-by-hand', 'main', git(repo.main, 'rev-parse', 'main'), 'active'],
+      );
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
+    }));
+
+  it('an interrupted create: keep the worktree it made; a create in progress is left alone', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Interrupted' });
+      await life.registry.update((data) => void (data.plans[0].creating = true));
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), [], 'a fresh `creating` entry belongs to a create still running');
+      const later = new Date(Date.now() + 60 * 60 * 1000);
+      const unfinished = only(await runDoctor(life.ctx, life.registry, { now: later }), 'unfinishedCreate');
+      await unfinished.fix?.run();
+      assert.strictEqual((await registryPlan(life, plan.id))?.creating, undefined);
+    }));
+
+  it('old snapshots: lists them and deletes only the one a fix names', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Snapshots' });
+      const old = await writeSnapshot(life.ctx, plan, 'forced cleanup');
+      const findings = await runDoctor(life.ctx, life.registry, { now: new Date(Date.now() + 31 * 24 * 60 * 60 * 1000) });
+      const finding = only(findings, 'oldSnapshot');
+      assert.ok(finding.message.includes(old.ref));
+      assert.ok(finding.fix?.description.includes(old.ref));
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry, { now: new Date(Date.now() + 29 * 24 * 60 * 60 * 1000) }), []);
+      const recent = await writeSnapshot(life.ctx, plan, 'later');
+      await finding.fix?.run();
+      assert.strictEqual(gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', old.ref).ok, false);
+      assert.deepStrictEqual((await listSnapshots(life.ctx)).map((s) => s.ref), [recent.ref]);
+    }));
+
+  it('templatePattern finds the id and slug in a plan branch name', () => {
+    assert.deepStrictEqual({ ...templatePattern('plan/${id}-${slug}')?.exec('plan/189-feature-xyz')?.groups }, { id: '189', slug: 'feature-xyz' });
+    assert.strictEqual(templatePattern('phase-${id}-run-${run}')?.exec('phase-7-run-2')?.groups?.id, '7');
+    assert.strictEqual(templatePattern('plan/${id}-${slug}')?.exec('feature/x'), null);
+    assert.strictEqual(templatePattern('work/${slug}'), undefined);
+  });
+});
