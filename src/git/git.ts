@@ -120,9 +120,12 @@ export class Git {
         stdout = Buffer.concat(result.stdOut);
         stderr = Buffer.concat(result.stdErr).toString('utf8');
         exitCode = result.exitCode;
-        if (error instanceof Error) return error;
-        if (result.exitCode === 0 || okExitCodes.includes(result.exitCode)) return undefined;
-        return Buffer.from(stderr || `exit code ${result.exitCode}`);
+        // simple-git's own detection runs first and makes any exit code with
+        // stderr an error; the exit codes the caller accepts are answers, unless
+        // git never ran (a spawn error) or the run was aborted.
+        const neverRan = error instanceof Error && ('syscall' in error || error.name === 'GitPluginError');
+        if ((result.exitCode === 0 || okExitCodes.includes(result.exitCode)) && !neverRan) return undefined;
+        return error ?? Buffer.from(stderr || `exit code ${result.exitCode}`);
       },
     };
     if (options.signal) config.abort = options.signal;

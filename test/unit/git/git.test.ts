@@ -53,6 +53,14 @@ describe('Git runner', () => {
       assert.strictEqual(dirty.exitCode, 1);
     }));
 
+  it('accepts an exit code with stderr when the caller says it is an answer', () =>
+    withRepo(async ({ main }) => {
+      const result = await new Git().exec(['show', 'HEAD:no-such-file'], { cwd: main, okExitCodes: [128] });
+      assert.strictEqual(result.exitCode, 128);
+      assert.match(result.stderr, /does not exist/);
+      await assert.rejects(new Git().exec(['show', 'HEAD:no-such-file'], { cwd: main }), (e: unknown) => e instanceof PlanWorktreesError && e.exitCode === 128);
+    }));
+
   it('stops when the signal is aborted', () =>
     withRepo(async ({ main }) => {
       const controller = new AbortController();

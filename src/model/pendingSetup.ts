@@ -1,0 +1,39 @@
+/**
+ * The setup command of a new plan runs in the plan's own window, which is a
+ * different extension host than the one that created the plan. The creating
+ * window leaves the command in `<common git dir>/plan-worktrees/setup/<id>.json`;
+ * the plan's window takes it (exactly once, even with two windows racing:
+ * the file is renamed away before it is read).
+ */
+import { randomBytes } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { stateDir } from './registry';
+
+function setupFile(commonDir: string, planId: string): string {
+  return path.join(stateDir(commonDir), 'setup', `${encodeURIComponent(planId)}.json`);
+}
+
+export async function leavePendingSetup(commonDir: string, planId: string, command: string): Promise<void> {
+  const file = setupFile(commonDir, planId);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, JSON.stringify({ command, created: new Date().toISOString() }) + '\n');
+}
+
+/** The command left for this plan, removed as it is taken; undefined when there is none. */
+export async function takePendingSetup(commonDir: string, planId: string): Promise<string | undefined> {
+  const file = setupFile(commonDir, planId);
+  const taken = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.rename(file, taken);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const parsed = JSON.parse(await fs.readFile(taken, 'utf8')) as { command?: unknown };
+    return typeof parsed.command === 'string' && parsed.command.trim() ? parsed.command : undefined;
+  } finally {
+    await fs.rm(taken, { force: true });
+  }
+}
