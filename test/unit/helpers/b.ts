@@ -44,9 +44,9 @@ export async function lifecycleFor(main: string, settings: Partial<EngineSetting
   return { ctx, registry: new Registry(repo.commonDir), events: new EventLog(repo.commonDir) };
 }
 
-/** The registry file's bytes, or `(none)`. */
-export function registryText(ctx: RepoContext): string {
-  const file = new Registry(ctx.repo.commonDir).file;
+/** The bytes of the registry in this common git directory, or `(none)`. */
+export function registryText(commonDir: string): string {
+  const file = new Registry(commonDir).file;
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(none)';
 }
 
@@ -58,7 +58,7 @@ export function registryText(ctx: RepoContext): string {
 export function wholeState(root: string, main: string, ctx: RepoContext): string {
   return [
     fingerprint(main),
-    `registry:\n${registryText(ctx)}`,
+    `registry:\n${registryText(ctx.repo.commonDir)}`,
     `stash:\n${git(main, 'stash', 'list', '--format=%H %gs')}`,
     `around:\n${listOutside(root, main).join('\n')}`,
   ].join('\n');

@@ -1,0 +1,294 @@
+/**
+ * The facade the UI and the extension API use: one engine per repository.
+ * Reads are cheap and reconciled (git says what exists, the registry what a
+ * plan means); every mutating operation runs through the repository's
+ * operation queue, one at a time, and fires `onDidChange` when it ends.
+ */
+import * as fs from 'fs';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { Git } from '../git/git';
+import { Logger, silentLogger } from '../git/log';
+import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
+import { OperationQueue } from './async';
+import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan } from './cleanup';
+import { createPlan, CreateOptions, uncommittedFiles } from './create';
+import { diffPlan, PlanDiff, readBaseContent } from './diff';
+import { Finding, runDoctor } from './doctor';
+import { EventLog } from './events';
+import { mergePlan, MergeOptions, MergeResult } from './merge';
+import { samePath } from './names';
+import { plansWithId, Registry } from './registry';
+import { discoverRepository, listWorktrees } from './repository';
+import { listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS } from './snapshot';
+import { WorktreeDetails, WorktreeStateCache } from './state';
+import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
+import { lockWorktree, unlockWorktree } from './worktreeLock';
+
+/** One row of the list: a worktree with its plan, or a plan whose worktree is gone. */
+export interface PlanWorktree {
+  /** Absent for a plan whose worktree no longer exists. */
+  worktree?: WorktreeEntry;
+  plan?: PlanRecord;
+  kind: 'main' | 'plan' | 'other';
+}
+
+export interface EngineOptions {
+  git: Git;
+  log?: Logger;
+  settings?: Partial<EngineSettings>;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** One queue per repository (common git directory), shared by every engine of this process. */
+const queues = new Map<string, OperationQueue>();
+
+export class PlanEngine {
+  settings: EngineSettings;
+  private readonly ctx: RepoContext;
+  private readonly registry: Registry;
+  private readonly events: EventLog;
+  private readonly state: WorktreeStateCache;
+  private readonly queue: OperationQueue;
+  private readonly listeners = new Set<() => void>();
+
+  /** Opens the repository that `folder` (any folder inside any of its worktrees) belongs to. */
+  static async open(folder: string, options: EngineOptions): Promise<PlanEngine> {
+    const repo = await discoverRepository(options.git, folder);
+    return new PlanEngine(repo, options);
+  }
+
+  private constructor(
+    readonly repo: RepositoryInfo,
+    options: EngineOptions,
+  ) {
+    this.settings = { ...defaultSettings, ...options.settings };
+    const log = options.log ?? silentLogger;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const engine = this;
+    this.ctx = {
+      git: options.git,
+      log,
+      repo,
+      // Settings change with the user's configuration; every operation sees the current ones.
+      get settings() {
+        return engine.settings;
+      },
+    };
+    this.registry = new Registry(repo.commonDir, log);
+    this.events = new EventLog(repo.commonDir);
+    this.state = new WorktreeStateCache(this.ctx);
+    this.queue = queues.get(repo.commonDir) ?? new OperationQueue();
+    queues.set(repo.commonDir, this.queue);
+  }
+
+  /** Every worktree with its plan, and the active plans whose worktree is gone: one git process and one registry read. */
+  async list(): Promise<PlanWorktree[]> {
+    const [worktrees, data] = await Promise.all([listWorktrees(this.ctx), this.registry.read()]);
+    return reconcile(worktrees, data.plans);
+  }
+
+  /** Dirty counts, ahead/behind, merged... of one row; cached until `invalidate`. */
+  async details(item: PlanWorktree): Promise<WorktreeDetails> {
+    if (!item.worktree) return { dirty: { staged: 0, modified: 0, untracked: 0, conflicted: 0 }, missing: true };
+    return this.state.details(item.worktree, item.plan);
+  }
+
+  /** The plan with this id: its active run, else its latest. Throws `PlanNotFound`. */
+  async plan(planId: string): Promise<PlanRecord> {
+    const runs = plansWithId(await this.registry.read(), planId);
+    const plan = runs.find((p) => p.status === 'active') ?? runs[0];
+    if (!plan) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${planId}".`);
+    return plan;
+  }
+
+  /** The plan whose worktree this engine was opened in; undefined in the main checkout or another worktree. */
+  async currentPlan(): Promise<PlanRecord | undefined> {
+    if (samePath(this.repo.currentPath, this.repo.mainPath)) return undefined;
+    const here = (await this.registry.read()).plans.filter((p) => samePath(p.path, this.repo.currentPath)).sort((a, b) => b.run - a.run);
+    return here.find((p) => p.status === 'active') ?? here[0];
+  }
+
+  create(options: CreateOptions): Promise<PlanRecord> {
+    return this.mutate('create', () => createPlan(this.ctx, this.registry, this.events, options));
+  }
+
+  async diff(planId: string): Promise<PlanDiff> {
+    return diffPlan(this.ctx, await this.plan(planId));
+  }
+
+  /** The content of a file in the plan's merge-base (the left side of its diff). */
+  async readBaseContent(planId: string, mergeBase: string, file: string): Promise<Buffer | undefined> {
+    return readBaseContent(this.ctx, await this.plan(planId), mergeBase, file);
+  }
+
+  /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
+  merge(planId: string, options: MergeOptions): Promise<MergeResult> {
+    return this.mutate('merge', async () => {
+      const plan = await this.plan(planId);
+      const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base, strategy: options.strategy };
+      await this.events.append({ type: 'merge.before', ...about });
+      let result: MergeResult;
+      try {
+        result = await mergePlan(this.ctx, plan, options);
+      } catch (e) {
+        await this.events.append({ type: 'merge.failed', ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
+        throw e;
+      }
+      await this.setStatus(plan, 'merged');
+      await this.events.append({ type: 'merge.after', ...about, baseBefore: result.baseBefore, baseAfter: result.baseAfter, commit: result.commit });
+      return result;
+    });
+  }
+
+  cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
+    return this.mutate('cleanup', async () => cleanupPlan(this.ctx, this.registry, this.events, await this.plan(planId), options));
+  }
+
+  discard(planId: string): Promise<CleanupResult> {
+    return this.mutate('discard', async () => discardPlan(this.ctx, this.registry, this.events, await this.plan(planId)));
+  }
+
+  /** Every snapshot, newest first. */
+  snapshots(): Promise<Snapshot[]> {
+    return listSnapshots(this.ctx);
+  }
+
+  /** Brings a plan back from a snapshot (its ref, or a plan id for its latest snapshot) and marks it active. */
+  restore(snapshotRefOrPlanId: string): Promise<{ path: string; branch: string }> {
+    return this.mutate('restore', async () => {
+      const snapshot = await this.findSnapshot(snapshotRefOrPlanId);
+      const plan = snapshot.plan;
+      const active = plansWithId(await this.registry.read(), plan.id).find((p) => p.status === 'active' && p.run !== plan.run);
+      if (active) {
+        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
+      }
+      await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
+      try {
+        const restored = await restoreSnapshot(this.ctx, snapshot);
+        await this.registry.update((data) => {
+          const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+          const now = new Date().toISOString();
+          const fields = { path: fs.realpathSync(restored.path), branch: restored.branch, status: 'active' as const, updated: now };
+          if (entry) Object.assign(entry, fields);
+          else data.plans.push({ ...plan, ...fields });
+        });
+        await this.events.append({ type: 'restore.after', planId: plan.id, run: plan.run, ref: snapshot.ref, path: restored.path, branch: restored.branch });
+        return restored;
+      } catch (e) {
+        await this.events.append({ type: 'restore.failed', planId: plan.id, run: plan.run, ref: snapshot.ref, error: (e as Error).message });
+        throw e;
+      }
+    });
+  }
+
+  /** What the doctor finds; each fix runs through the queue and refreshes. */
+  async doctor(): Promise<Finding[]> {
+    const findings = await runDoctor(this.ctx, this.registry);
+    return findings.map((finding) => {
+      const fix = finding.fix;
+      return fix ? { ...finding, fix: { ...fix, run: () => this.mutate(`doctor: ${fix.label}`, () => fix.run()) } } : finding;
+    });
+  }
+
+  /** The lifecycle events of one plan (of every plan without an id), oldest first. */
+  history(planId?: string): Promise<LifecycleEvent[]> {
+    return this.events.read(planId);
+  }
+
+  /** The main checkout's uncommitted files (tracked and untracked): what `dirtyBase` is about. */
+  uncommittedChanges(): Promise<string[]> {
+    return uncommittedFiles(this.ctx);
+  }
+
+  /** Short names of the local branches, sorted: the choices for a base. */
+  async localBranches(): Promise<string[]> {
+    const out = await this.ctx.git.run(['for-each-ref', '--format=%(refname)', '--sort=refname', 'refs/heads/'], { cwd: this.repo.commonDir });
+    return out.split('\n').filter(Boolean).map(shortBranchName);
+  }
+
+  lock(worktreePath: string, reason?: string): Promise<void> {
+    return this.mutate('lock', () => lockWorktree(this.ctx, worktreePath, reason));
+  }
+
+  unlock(worktreePath: string): Promise<void> {
+    return this.mutate('unlock', () => unlockWorktree(this.ctx, worktreePath));
+  }
+
+  /** Forgets cached details of one worktree, or of all: after a file-system event. */
+  invalidate(path?: string): void {
+    this.state.invalidate(path);
+  }
+
+  /** Called after every mutating operation, whether it succeeded or not. */
+  onDidChange(listener: () => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+
+  private mutate<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    return this.queue.run(name, async () => {
+      try {
+        return await operation();
+      } finally {
+        this.state.invalidate();
+        for (const listener of [...this.listeners]) {
+          try {
+            listener();
+          } catch (e) {
+            this.ctx.log.error(e as Error);
+          }
+        }
+      }
+    });
+  }
+
+  private async setStatus(plan: PlanRecord, status: PlanRecord['status']): Promise<void> {
+    await this.registry.update((data) => {
+      const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+      if (!entry) return;
+      entry.status = status;
+      entry.updated = new Date().toISOString();
+    });
+  }
+
+  private async findSnapshot(refOrPlanId: string): Promise<Snapshot> {
+    const snapshots = await listSnapshots(this.ctx);
+    const found = refOrPlanId.startsWith(SNAPSHOT_REFS) ? snapshots.find((s) => s.ref === refOrPlanId) : snapshots.find((s) => s.planId === refOrPlanId);
+    if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? refOrPlanId : `of plan "${refOrPlanId}"`}.`);
+    return found;
+  }
+}
+
+/**
+ * Joins git's worktrees with the registry's plans: a worktree at a plan's
+ * folder (or, for an active plan, on its branch) is that plan's; other
+ * worktrees are `other`; active plans without a worktree are listed without one.
+ */
+export function reconcile(worktrees: WorktreeEntry[], plans: PlanRecord[]): PlanWorktree[] {
+  const byPreference = [...plans].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run);
+  const used = new Set<PlanRecord>();
+  const items: PlanWorktree[] = worktrees.map((worktree) => {
+    if (worktree.isMain) return { worktree, kind: 'main' };
+    const plan = byPreference.find((p) => !used.has(p) && samePath(p.path, worktree.path));
+    if (!plan) return { worktree, kind: 'other' };
+    used.add(plan);
+    return { worktree, plan, kind: 'plan' };
+  });
+  for (const plan of byPreference.filter((p) => p.status === 'active' && !used.has(p))) {
+    // A worktree moved by hand is still found on the plan's branch.
+    const moved = items.find((i) => i.kind === 'other' && i.worktree?.branch === `refs/heads/${plan.branch}`);
+    if (moved) {
+      moved.plan = plan;
+      moved.kind = 'plan';
+    } else items.push({ plan, kind: 'plan' });
+    used.add(plan);
+  }
+  return items;
+}
