@@ -20,6 +20,7 @@ import { listWorktrees } from './repository';
 import { Snapshot, writeSnapshot } from './snapshot';
 import { PlanRecord, PlanStatus, RepoContext } from './types';
 
+/** How a cleanup may proceed. */
 export interface CleanupOptions {
   /** Remove a dirty or locked worktree too (after a snapshot of everything). */
   force?: boolean;
@@ -28,6 +29,7 @@ export interface CleanupOptions {
   signal?: AbortSignal;
 }
 
+/** What a cleanup or discard did. */
 export interface CleanupResult {
   removedWorktree: boolean;
   deletedBranch: boolean;

@@ -43,6 +43,11 @@ export interface CreateOptions {
 
 type Undo = () => Promise<void>;
 
+/**
+ * Creates a plan worktree and its registry entry, as described at the top of
+ * this file. Refuses (changing nothing) bad names, a taken branch or folder,
+ * a missing or detached base, and a dirty main checkout under `refuse`.
+ */
 export async function createPlan(ctx: RepoContext, registry: Registry, events: EventLog, options: CreateOptions): Promise<PlanRecord> {
   const title = ensureValid(options.title.trim(), validateTitle);
   if (options.id !== undefined) ensureValid(options.id, validateId);

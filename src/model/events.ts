@@ -11,6 +11,7 @@ import { LifecycleEvent } from './types';
 /** An event as a caller gives it: the log adds the time. */
 export type NewEvent = Omit<LifecycleEvent, 'time'>;
 
+/** The event log of one repository. */
 export class EventLog {
   readonly file: string;
 

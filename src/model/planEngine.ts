@@ -32,6 +32,7 @@ export interface PlanWorktree {
   kind: 'main' | 'plan' | 'other';
 }
 
+/** What `PlanEngine.open` needs: the git runner, a logger and settings over the defaults. */
 export interface EngineOptions {
   git: Git;
   log?: Logger;
@@ -111,10 +112,12 @@ export class PlanEngine {
     return here.find((p) => p.status === 'active') ?? here[0];
   }
 
+  /** Creates a plan worktree (see `createPlan`). */
   create(options: CreateOptions): Promise<PlanRecord> {
     return this.mutate('create', () => createPlan(this.ctx, this.registry, this.events, options));
   }
 
+  /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked. */
   async diff(planId: string): Promise<PlanDiff> {
     return diffPlan(this.ctx, await this.plan(planId));
   }
@@ -143,10 +146,12 @@ export class PlanEngine {
     });
   }
 
+  /** Removes the plan's worktree, and its branch when merged (see `cleanupPlan`). */
   cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
     return this.mutate('cleanup', async () => cleanupPlan(this.ctx, this.registry, this.events, await this.plan(planId), options));
   }
 
+  /** Removes the plan's worktree and branch, merged or not, after a snapshot (see `discardPlan`). */
   discard(planId: string): Promise<CleanupResult> {
     return this.mutate('discard', async () => discardPlan(this.ctx, this.registry, this.events, await this.plan(planId)));
   }
@@ -209,10 +214,12 @@ export class PlanEngine {
     return out.split('\n').filter(Boolean).map(shortBranchName);
   }
 
+  /** `git worktree lock`: cleanup then refuses the worktree unless forced. */
   lock(worktreePath: string, reason?: string): Promise<void> {
     return this.mutate('lock', () => lockWorktree(this.ctx, worktreePath, reason));
   }
 
+  /** `git worktree unlock`. */
   unlock(worktreePath: string): Promise<void> {
     return this.mutate('unlock', () => unlockWorktree(this.ctx, worktreePath));
   }
@@ -228,6 +235,7 @@ export class PlanEngine {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
+  /** Drops every listener. */
   dispose(): void {
     this.listeners.clear();
   }

@@ -18,6 +18,7 @@ export function stateDir(commonDir: string): string {
   return path.join(commonDir, 'plan-worktrees');
 }
 
+/** The registry of one repository; every window of every worktree may hold one for the same file. */
 export class Registry {
   readonly file: string;
   readonly lockFile: string;
@@ -102,6 +103,7 @@ export class Registry {
   }
 }
 
+/** A registry without plans: what a missing file means. */
 export function emptyRegistry(): RegistryData {
   return { version: 1, plans: [] };
 }
