@@ -1,0 +1,16 @@
+/**
+ * Locking a worktree (`git worktree lock`) keeps git from pruning or removing
+ * it, for example while it lives on a removable drive. Cleanup refuses a
+ * locked worktree unless forced.
+ */
+import { RepoContext } from './types';
+
+export async function lockWorktree(ctx: RepoContext, worktreePath: string, reason?: string): Promise<void> {
+  const args = ['worktree', 'lock'];
+  if (reason) args.push('--reason', reason);
+  await ctx.git.run([...args, '--', worktreePath], { cwd: ctx.repo.mainPath });
+}
+
+export async function unlockWorktree(ctx: RepoContext, worktreePath: string): Promise<void> {
+  await ctx.git.run(['worktree', 'unlock', '--', worktreePath], { cwd: ctx.repo.mainPath });
+}
