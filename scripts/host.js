@@ -18,6 +18,13 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } =
   stateDir = stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-host-'));
   const configFile = path.join(stateDir, 'config.yaml');
   fs.writeFileSync(configFile, 'auth: none\ncert: false\n');
+  // VS Code for the Web saves files after a delay by default; a desktop user
+  // (and a test that edits a file) expects nothing saved until asked.
+  const userSettings = path.join(stateDir, 'data', 'User', 'settings.json');
+  if (!fs.existsSync(userSettings)) {
+    fs.mkdirSync(path.dirname(userSettings), { recursive: true });
+    fs.writeFileSync(userSettings, JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false }, null, 2));
+  }
   const args = [
     path.join(serverDir, 'out', 'node', 'entry.js'),
     '--auth', 'none',

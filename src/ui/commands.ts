@@ -1,38 +1,483 @@
 /**
- * Registers every command of the manifest. Each command takes an optional
- * argument object; with enough arguments it asks nothing and returns its
- * result (see DESIGN.md, "Public contract").
+ * Every command of the manifest. Each takes an optional argument object; when
+ * the arguments say everything it needs, it asks nothing and returns its
+ * result (DESIGN.md, "Public contract"); destructive ones also need
+ * `force: true` to skip their confirmation. Commands change the model, never
+ * the views: the views follow the engines' change events.
  *
  * Every id is written out as a literal in a registerCommand call:
  * scripts/check-commands.js compares them with package.json.
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
+import { CleanupResult } from '../model/cleanup';
+import { Finding } from '../model/doctor';
+import { MergeResult } from '../model/merge';
+import { validateId, validateTitle } from '../model/names';
+import { leavePendingSetup } from '../model/pendingSetup';
+import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { Snapshot } from '../model/snapshot';
+import { PlanRecord } from '../model/types';
+import { showError } from './errors';
+import { MainCheckoutGuard } from './guard';
+import { pickPlan, PickedPlan, planIdOf } from './pickPlan';
+import { planBaseUri } from './planBaseContent';
+import { PlanRepositories } from './repositories';
+import { OpenAfterCreate, readUiSettings } from './settings';
 
 export interface CommandDeps {
-  refresh(): Promise<void>;
+  repositories: PlanRepositories;
+  guard: MainCheckoutGuard;
   log: vscode.LogOutputChannel;
 }
 
+export type MergeStrategy = 'merge' | 'squash' | 'fastForward' | 'rebase';
+
+export interface CreateArgs {
+  id?: string;
+  title?: string;
+  base?: string;
+  branch?: string;
+  path?: string;
+  planFile?: string;
+  /** Where to open the new plan; default: the `openAfterCreate` setting. */
+  open?: OpenAfterCreate;
+  /** What to do with the main checkout's uncommitted changes; default: the `dirtyBase` setting. */
+  dirtyBase?: 'refuse' | 'move' | 'ignore';
+}
+
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
-  /** A command whose feature has not been built yet: it says so instead of failing silently. */
-  const notBuilt = (title: string) => (): undefined => {
-    deps.log.warn(`"${title}" was run, but it is not built yet.`);
-    void vscode.window.showInformationMessage(`Plan Worktrees: "${title}" is not available yet in this version.`);
-    return undefined;
-  };
+  const { repositories, log } = deps;
+  /** Runs a command body; engine errors become messages with a way out. Returns the body's result. */
+  const run =
+    <A, R>(what: string, body: (args: A) => Promise<R>) =>
+    async (args: A): Promise<R | undefined> => {
+      try {
+        return await body(args);
+      } catch (e) {
+        // Never wait for the message: a command must end when its work ends.
+        void showError(log, what, e);
+        if (isQuiet(args)) throw e;
+        return undefined;
+      }
+    };
+
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('planWorktrees.refresh', () => deps.refresh()),
-    vscode.commands.registerCommand('planWorktrees.showLog', () => deps.log.show()),
-    vscode.commands.registerCommand('planWorktrees.create', notBuilt('Create Plan Worktree')),
-    vscode.commands.registerCommand('planWorktrees.openInNewWindow', notBuilt('Open in New Window')),
-    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', notBuilt('Open in Current Window')),
-    vscode.commands.registerCommand('planWorktrees.showDiff', notBuilt('Show All Changes')),
-    vscode.commands.registerCommand('planWorktrees.merge', notBuilt('Merge Plan')),
-    vscode.commands.registerCommand('planWorktrees.cleanup', notBuilt('Clean Up Plan')),
-    vscode.commands.registerCommand('planWorktrees.discard', notBuilt('Discard Plan')),
-    vscode.commands.registerCommand('planWorktrees.restore', notBuilt('Restore Plan from Snapshot')),
-    vscode.commands.registerCommand('planWorktrees.doctor', notBuilt('Run Doctor')),
-    vscode.commands.registerCommand('planWorktrees.allowMainEdits', notBuilt('Allow Edits in the Main Checkout')),
-    vscode.commands.registerCommand('planWorktrees.moveChangesToPlan', notBuilt('Move Changes to a New Plan')),
+    vscode.commands.registerCommand('planWorktrees.refresh', run('Refresh', () => repositories.refresh())),
+    vscode.commands.registerCommand('planWorktrees.showLog', () => log.show()),
+    vscode.commands.registerCommand('planWorktrees.create', run('Create Plan Worktree', (args?: CreateArgs) => createPlan(deps, args ?? {}))),
+    vscode.commands.registerCommand(
+      'planWorktrees.moveChangesToPlan',
+      run('Move Changes to a New Plan', (args?: CreateArgs) => createPlan(deps, { ...args, dirtyBase: 'move' })),
+    ),
+    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run('Open in New Window', (args?: unknown) => openWorktree(deps, args, true))),
+    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run('Open in Current Window', (args?: unknown) => openWorktree(deps, args, false))),
+    vscode.commands.registerCommand('planWorktrees.showDiff', run('Show All Changes', (args?: unknown) => showAllChanges(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.merge', run('Merge Plan', (args?: unknown) => mergePlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.cleanup', run('Clean Up Plan', (args?: unknown) => cleanupPlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.discard', run('Discard Plan', (args?: unknown) => discardPlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.restore', run('Restore Plan', (args?: unknown) => restorePlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.doctor', run('Doctor', (args?: unknown) => doctor(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.allowMainEdits', () => deps.guard.allowEdits()),
+    vscode.commands.registerCommand('planWorktrees.showActions', run('Plan Worktrees', () => showActions(deps))),
+    vscode.commands.registerCommand('planWorktrees.revealInOS', run('Reveal', (args?: unknown) => revealWorktree(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.openTerminal', run('Open Terminal', (args?: unknown) => openTerminal(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.copyPath', run('Copy Path', (args?: unknown) => copyPath(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.lock', run('Lock Worktree', (args?: unknown) => setLocked(deps, args, true))),
+    vscode.commands.registerCommand('planWorktrees.unlock', run('Unlock Worktree', (args?: unknown) => setLocked(deps, args, false))),
   );
+}
+
+/** Arguments given by a program (an object that is not a tree node): errors are thrown back to it too. */
+function isQuiet(args: unknown): boolean {
+  return !!args && typeof args === 'object' && !('type' in args);
+}
+
+function engineOrThrow(repositories: PlanRepositories): PlanEngine {
+  const engine = repositories.engines[0];
+  if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, 'Open a folder inside a git repository first.');
+  return engine;
+}
+
+// ---------------------------------------------------------------- create
+
+async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
+  const engine = engineOrThrow(deps.repositories);
+  const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
+  const input = args.title !== undefined ? { title: args.title, id: args.id, base: args.base } : await askForPlan(engine, args);
+  if (!input) return undefined;
+
+  let dirtyBase = args.dirtyBase ?? (settings.dirtyBase === 'ask' ? undefined : settings.dirtyBase);
+  // Called with everything it needs (a program, an agent): no prompt, so the safe answer.
+  if (dirtyBase === undefined && args.title !== undefined) dirtyBase = 'refuse';
+  if (dirtyBase === undefined) {
+    const dirty = await engine.uncommittedChanges();
+    if (dirty.length === 0) dirtyBase = 'refuse';
+    else {
+      const picked = await vscode.window.showWarningMessage(
+        `The main checkout has ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}.`,
+        { modal: true, detail: `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?` },
+        'Move into the Plan',
+        'Leave in Main Checkout',
+      );
+      if (!picked) return undefined;
+      dirtyBase = picked === 'Move into the Plan' ? 'move' : 'ignore';
+    }
+  }
+
+  const plan = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Creating plan worktree "${input.title}"`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      progress.report({ message: 'adding the worktree…' });
+      return engine.create({
+        id: input.id,
+        title: input.title,
+        base: input.base,
+        branch: args.branch,
+        path: args.path,
+        planFile: args.planFile,
+        dirtyBase,
+        signal: controller.signal,
+      });
+    },
+  );
+  deps.log.info(`Created plan ${plan.id} "${plan.title}" at ${plan.path} (branch ${plan.branch}, base ${plan.base})`);
+  await openAfterCreate(engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
+  return plan;
+}
+
+/** The title input box with live validation, and a "More Options" button for the id and the base. */
+async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title: string; id?: string; base?: string } | undefined> {
+  const box = vscode.window.createInputBox();
+  box.title = 'Create Plan Worktree';
+  box.prompt = 'The plan\'s title, e.g. "Feature xyz". The branch and folder names are made from it.';
+  box.placeholder = 'Plan title';
+  const moreOptions: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: 'More Options (id, base branch)…' };
+  box.buttons = [moreOptions];
+  box.ignoreFocusOut = true;
+  const result = await new Promise<{ title: string; more: boolean } | undefined>((resolve) => {
+    box.onDidChangeValue((value) => {
+      box.validationMessage = value.trim() === '' ? undefined : validateTitle(value.trim());
+    });
+    box.onDidAccept(() => {
+      const title = box.value.trim();
+      const problem = title === '' ? 'Type a title for the plan.' : validateTitle(title);
+      if (problem) {
+        box.validationMessage = problem;
+        return;
+      }
+      resolve({ title, more: false });
+      box.hide();
+    });
+    box.onDidTriggerButton(() => {
+      const title = box.value.trim();
+      if (title === '' || validateTitle(title)) {
+        box.validationMessage = 'Type a valid title first.';
+        return;
+      }
+      resolve({ title, more: true });
+      box.hide();
+    });
+    box.onDidHide(() => resolve(undefined));
+    box.show();
+  });
+  box.dispose();
+  if (!result) return undefined;
+  if (!result.more) return { title: result.title, id: args.id, base: args.base };
+  const id = await vscode.window.showInputBox({
+    title: 'Create Plan Worktree: id',
+    prompt: 'The plan id (leave empty for the next free number).',
+    value: args.id ?? '',
+    validateInput: (value) => (value.trim() === '' ? undefined : validateId(value.trim())),
+  });
+  if (id === undefined) return undefined;
+  const branches = await engine.localBranches();
+  const base = await vscode.window.showQuickPick(branches, { title: 'Create Plan Worktree: base branch', placeHolder: 'The branch the plan starts from and merges back into' });
+  if (base === undefined) return undefined;
+  return { title: result.title, id: id.trim() || undefined, base };
+}
+
+async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenAfterCreate, postCreateCommand: string): Promise<void> {
+  let where = open;
+  if (where === 'ask') {
+    const picked = await vscode.window.showInformationMessage(`Plan ${plan.id} is ready at ${plan.path}.`, 'Open in New Window', 'Open Here');
+    where = picked === 'Open in New Window' ? 'newWindow' : picked === 'Open Here' ? 'currentWindow' : 'none';
+  }
+  // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
+  if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
+    if (where === 'none') runInTerminal(plan, postCreateCommand);
+    else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
+  }
+  if (where === 'newWindow' || where === 'currentWindow') {
+    await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), { forceNewWindow: where === 'newWindow' });
+  }
+}
+
+export function runInTerminal(plan: PlanRecord, command: string): vscode.Terminal {
+  const terminal = vscode.window.createTerminal({ name: `Plan ${plan.id} setup`, cwd: plan.path });
+  terminal.show(true);
+  terminal.sendText(command, true);
+  return terminal;
+}
+
+// ---------------------------------------------------------------- open, reveal, terminal, copy, lock
+
+/** The worktree folder a command is about: a tree node's, a plan's, or `{ path }`. */
+async function worktreeOf(deps: CommandDeps, args: unknown, placeHolder: string): Promise<{ engine: PlanEngine; item: PlanWorktree; path: string } | undefined> {
+  if (args && typeof args === 'object' && 'type' in args && (args as { type: string }).type === 'worktree') {
+    const node = args as unknown as { engine: PlanEngine; item: PlanWorktree };
+    if (node.item.worktree) return { engine: node.engine, item: node.item, path: node.item.worktree.path };
+  }
+  if (args && typeof args === 'object' && typeof (args as { path?: unknown }).path === 'string' && planIdOf(args) === undefined) {
+    const wanted = (args as { path: string }).path;
+    const found = (await deps.repositories.allItems()).find(({ item }) => item.worktree?.path === wanted);
+    if (!found?.item.worktree) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${wanted} is not a worktree of this repository.`);
+    return { engine: found.engine, item: found.item, path: wanted };
+  }
+  const picked = await pickPlan(deps.repositories, args, { placeHolder, filter: (item) => !!item.worktree, preferCurrent: false });
+  if (!picked) return undefined;
+  if (!picked.item.worktree) throw new PlanWorktreesError(ErrorCode.PathMissing, `Plan ${picked.plan.id} has no worktree (restore it first).`);
+  return { engine: picked.engine, item: picked.item, path: picked.item.worktree.path };
+}
+
+async function openWorktree(deps: CommandDeps, args: unknown, newWindow: boolean): Promise<string | undefined> {
+  const target = await worktreeOf(deps, args, newWindow ? 'Open which plan in a new window?' : 'Open which plan in this window?');
+  if (!target) return undefined;
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target.path), { forceNewWindow: newWindow });
+  return target.path;
+}
+
+async function revealWorktree(deps: CommandDeps, args: unknown): Promise<void> {
+  const target = await worktreeOf(deps, args, 'Reveal which worktree?');
+  if (target) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.path));
+}
+
+async function openTerminal(deps: CommandDeps, args: unknown): Promise<vscode.Terminal | undefined> {
+  const target = await worktreeOf(deps, args, 'Open a terminal in which worktree?');
+  if (!target) return undefined;
+  const name = target.item.plan ? `Plan ${target.item.plan.id}` : path.basename(target.path);
+  const terminal = vscode.window.createTerminal({ name, cwd: target.path });
+  terminal.show();
+  return terminal;
+}
+
+async function copyPath(deps: CommandDeps, args: unknown): Promise<string | undefined> {
+  const target = await worktreeOf(deps, args, 'Copy the path of which worktree?');
+  if (target) await vscode.env.clipboard.writeText(target.path);
+  return target?.path;
+}
+
+async function setLocked(deps: CommandDeps, args: unknown, locked: boolean): Promise<void> {
+  const target = await worktreeOf(deps, args, locked ? 'Lock which worktree?' : 'Unlock which worktree?');
+  if (!target) return;
+  if (locked) await target.engine.lock(target.path, 'locked from Plan Worktrees');
+  else await target.engine.unlock(target.path);
+}
+
+// ---------------------------------------------------------------- diff and merge
+
+async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Show the changes of which plan?', filter: (item) => !!item.worktree });
+  if (!picked) return undefined;
+  const diff = await picked.engine.diff(picked.plan.id);
+  const worktree = picked.item.worktree?.path ?? picked.plan.path;
+  const resources = diff.files.map((file) => {
+    const uri = vscode.Uri.file(path.join(worktree, file.path));
+    const empty = file.status === 'A' || file.status === 'U';
+    const left = planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.oldPath ?? file.path, empty);
+    const right = file.status === 'D' ? planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.path, true) : uri;
+    return [uri, left, right];
+  });
+  if (resources.length === 0) {
+    void vscode.window.showInformationMessage(`Plan ${picked.plan.id} has no changes against ${picked.plan.base}.`);
+    return 0;
+  }
+  await vscode.commands.executeCommand('vscode.changes', `Plan ${picked.plan.id}: ${picked.plan.title} ↔ ${picked.plan.base}`, resources);
+  return resources.length;
+}
+
+const strategyDescriptions: Record<MergeStrategy, string> = {
+  merge: 'A merge commit on the base joins the plan\'s history (default).',
+  squash: 'One new commit on the base with all of the plan\'s changes.',
+  fastForward: 'Move the base to the plan\'s last commit; refused if the base has moved on.',
+  rebase: 'Replay the plan\'s commits on top of the base, then fast-forward the base.',
+};
+
+async function mergePlan(deps: CommandDeps, args: unknown): Promise<MergeResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Merge which plan?', filter: (item) => !!item.worktree });
+  if (!picked) return undefined;
+  const a = (args && typeof args === 'object' ? args : {}) as { strategy?: MergeStrategy; commitUncommitted?: boolean; cleanup?: boolean };
+  const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
+  let strategy = a.strategy ?? (settings.mergeStrategy === 'ask' ? undefined : settings.mergeStrategy);
+  if (!strategy) {
+    const choice = await vscode.window.showQuickPick(
+      (Object.keys(strategyDescriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: strategyDescriptions[s], strategy: s })),
+      { title: `Merge plan ${picked.plan.id} into ${picked.plan.base}`, placeHolder: 'How should the plan be merged?' },
+    );
+    if (!choice) return undefined;
+    strategy = choice.strategy;
+  }
+  const chosen = strategy;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Merging plan ${picked.plan.id} into ${picked.plan.base}`, cancellable: true },
+    async (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return picked.engine.merge(picked.plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
+    },
+  );
+  deps.log.info(`Merged plan ${picked.plan.id} into ${picked.plan.base} (${chosen}): ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
+  const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false ? 'keep' : isQuiet(args) ? 'keep' : settings.afterMerge;
+  let cleanup: 'cleanup' | 'keep' = afterMerge === 'ask' ? 'keep' : afterMerge;
+  if (afterMerge === 'ask') {
+    const answer = await vscode.window.showInformationMessage(`Plan ${picked.plan.id} is merged into ${picked.plan.base}. Clean up its worktree and branch?`, 'Clean Up', 'Keep');
+    cleanup = answer === 'Clean Up' ? 'cleanup' : 'keep';
+  }
+  if (cleanup === 'cleanup') await cleanupPlan(deps, { plan: picked.plan.id, force: false });
+  return result;
+}
+
+// ---------------------------------------------------------------- cleanup, discard, restore
+
+async function cleanupPlan(deps: CommandDeps, args: unknown): Promise<CleanupResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Clean up which plan?' });
+  if (!picked) return undefined;
+  const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
+  if (!isQuiet(args)) {
+    const ok = await confirm(
+      `Clean up plan ${picked.plan.id}: ${picked.plan.title}?`,
+      [
+        picked.item.worktree ? `The worktree folder ${picked.item.worktree.path} is removed.` : 'The plan has no worktree folder.',
+        `The branch ${picked.plan.branch} is deleted only if its work is in ${picked.plan.base}; otherwise it is kept.`,
+        'A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).',
+      ].join('\n'),
+      'Clean Up',
+    );
+    if (!ok) return undefined;
+  }
+  try {
+    return await runCleanup(deps, picked, force);
+  } catch (e) {
+    if (!isQuiet(args) && (isError(e, ErrorCode.WorktreeDirty) || isError(e, ErrorCode.WorktreeLocked))) {
+      const files = e instanceof PlanWorktreesError ? e.files : [];
+      const ok = await confirm(
+        `Force the clean-up of plan ${picked.plan.id}?`,
+        `${e instanceof Error ? e.message : ''}\n\n${files.slice(0, 10).join('\n')}${files.length > 10 ? '\n…' : ''}\n\nA snapshot of everything (commits, uncommitted and untracked files) is saved first under refs/plan-worktrees/snapshots/${picked.plan.id}/…; "Restore Plan from Snapshot" brings it back.`,
+        'Force Clean Up…',
+      );
+      if (ok) return runCleanup(deps, picked, true);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean): Promise<CleanupResult> {
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cleaning up plan ${picked.plan.id}` }, () =>
+    picked.engine.cleanup(picked.plan.id, { force }),
+  );
+  const kept = result.keptBranchReason ? ` Branch ${picked.plan.branch} kept: ${result.keptBranchReason}` : '';
+  const snapshot = result.snapshot ? ` Snapshot: ${result.snapshot.ref}.` : '';
+  deps.log.info(`Cleaned up plan ${picked.plan.id}: worktree ${result.removedWorktree ? 'removed' : 'kept'}, branch ${result.deletedBranch ? 'deleted' : 'kept'}.${kept}${snapshot}`);
+  void vscode.window.showInformationMessage(`Plan ${picked.plan.id} cleaned up.${kept}${snapshot}`);
+  return result;
+}
+
+async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Discard which plan?' });
+  if (!picked) return undefined;
+  const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
+  if (!force) {
+    const ok = await confirm(
+      `Discard plan ${picked.plan.id}: ${picked.plan.title}?`,
+      `The worktree ${picked.item.worktree?.path ?? picked.plan.path} and the branch ${picked.plan.branch} are removed, merged or not.\n\nKept: a snapshot of every commit and every uncommitted and untracked file, under refs/plan-worktrees/snapshots/${picked.plan.id}/…; "Restore Plan from Snapshot" brings the plan back.`,
+      'Discard',
+    );
+    if (!ok) return undefined;
+  }
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Discarding plan ${picked.plan.id}` }, () =>
+    picked.engine.discard(picked.plan.id),
+  );
+  deps.log.info(`Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
+  return result;
+}
+
+async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: string; branch: string } | undefined> {
+  const engine = engineOrThrow(deps.repositories);
+  const a = (args && typeof args === 'object' ? args : {}) as { snapshot?: string; plan?: string };
+  const wanted = a.snapshot ?? (a.plan !== undefined ? String(a.plan) : typeof args === 'string' ? args : undefined);
+  let target = wanted;
+  if (target === undefined) {
+    const snapshots: Snapshot[] = await engine.snapshots();
+    if (snapshots.length === 0) {
+      void vscode.window.showInformationMessage('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      snapshots
+        .sort((x, y) => y.time.localeCompare(x.time))
+        .map((s) => ({ label: `${s.planId} · ${s.plan.title}`, description: new Date(s.time).toLocaleString(), detail: `${s.reason} — ${s.ref}`, snapshot: s })),
+      { placeHolder: 'Restore which snapshot? The plan comes back as a worktree with all its files.' },
+    );
+    if (!picked) return undefined;
+    target = picked.snapshot.ref;
+  }
+  const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Restoring plan' }, () => engine.restore(target as string));
+  deps.log.info(`Restored ${target} to ${restored.path} (branch ${restored.branch})`);
+  if (!isQuiet(args)) {
+    const open = await vscode.window.showInformationMessage(`Restored to ${restored.path} (branch ${restored.branch}).`, 'Open in New Window');
+    if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(restored.path), { forceNewWindow: true });
+  }
+  return restored;
+}
+
+// ---------------------------------------------------------------- doctor
+
+async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
+  const findings = (await Promise.all(deps.repositories.engines.map((e) => e.doctor()))).flat();
+  if (isQuiet(args)) return findings;
+  if (findings.length === 0) {
+    void vscode.window.showInformationMessage('Doctor: everything is in order — no orphaned entries, missing folders, stray plan branches or locked worktrees.');
+    return findings;
+  }
+  const picked = await vscode.window.showQuickPick(
+    findings.map((f) => ({ label: f.message, detail: f.fix ? `Fix: ${f.fix.label} — ${f.fix.description}` : 'No automatic fix; see the message.', finding: f })),
+    { title: `Doctor: ${findings.length} finding${findings.length === 1 ? '' : 's'}`, placeHolder: 'Pick a finding to fix it' },
+  );
+  const fix = picked?.finding.fix;
+  if (!fix) return findings;
+  if (await confirm(fix.label, fix.description, fix.label)) {
+    await fix.run();
+    void vscode.window.showInformationMessage(`Doctor: ${fix.label} — done.`);
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------- status-bar actions
+
+async function showActions(deps: CommandDeps): Promise<void> {
+  const engine = engineOrThrow(deps.repositories);
+  const current = await engine.currentPlan();
+  type Action = vscode.QuickPickItem & { command: string; args?: unknown };
+  const actions: Action[] = current
+    ? [
+        { label: '$(diff-multiple) Show All Changes', command: 'planWorktrees.showDiff', args: { plan: current.id } },
+        { label: `$(git-merge) Merge into ${current.base}…`, command: 'planWorktrees.merge', args: current.id },
+        { label: '$(trash) Clean Up…', command: 'planWorktrees.cleanup', args: current.id },
+        { label: '$(home) Open the Main Checkout', command: 'vscode.openFolder', args: vscode.Uri.file(engine.repo.mainPath) },
+      ]
+    : [
+        { label: '$(add) Create Plan Worktree…', command: 'planWorktrees.create' },
+        { label: '$(empty-window) Open a Plan…', command: 'planWorktrees.openInNewWindow' },
+        { label: '$(unlock) Allow Edits in the Main Checkout for This Session', command: 'planWorktrees.allowMainEdits' },
+      ];
+  const picked = await vscode.window.showQuickPick(actions, { placeHolder: current ? `Plan ${current.id}: ${current.title}` : 'Main checkout' });
+  if (picked) await vscode.commands.executeCommand(picked.command, picked.args);
+}
+
+async function confirm(message: string, detail: string, action: string): Promise<boolean> {
+  return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
 }

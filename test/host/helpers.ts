@@ -57,3 +57,53 @@ export async function screenshot(name: string): Promise<string> {
   }, `screenshot ${name}`, 30_000);
   return file;
 }
+
+/** The extension's API in test mode, with its UI objects for inspection. */
+export interface TestingApi {
+  create(args: Record<string, unknown>): Promise<{ id: string; title: string; path: string; branch: string; base: string }>;
+  list(): Promise<Array<{ kind: string; plan?: { id: string }; worktree?: { path: string } }>>;
+  testing: {
+    repositories: { engines: Array<{ repo: { mainPath: string; commonDir: string } }> };
+    guard: { events: Array<{ kind: string; file?: string; message: string }>; editsAllowed: boolean };
+    statusBar: { state: { visible: boolean; text: string; tooltip: string; warning: boolean }; update(): Promise<void> };
+    tree: {
+      getChildren(node?: unknown): Promise<unknown[]>;
+      getTreeItem(node: unknown): vscode.TreeItem;
+    };
+  };
+}
+
+export interface ShownItem {
+  label: string;
+  description: string;
+  contextValue: string;
+  node: unknown;
+}
+
+/** The tree's top-level items as a user sees them (after their state has loaded). */
+export async function treeItems(api: TestingApi): Promise<ShownItem[]> {
+  const nodes = await api.testing.tree.getChildren();
+  return nodes.map((node) => {
+    const item = api.testing.tree.getTreeItem(node);
+    const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+    return { label, description: String(item.description ?? ''), contextValue: item.contextValue ?? '', node };
+  });
+}
+
+/** The main checkout this host was opened on. */
+export function workspaceRoot(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('The host was opened without a folder.');
+  return folder.uri.fsPath;
+}
+
+/** Runs git in a folder, as a user would in a terminal. */
+export function gitIn(cwd: string, ...args: string[]): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('child_process') as typeof import('child_process');
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('planWorktrees').update(key, value, vscode.ConfigurationTarget.Global);
+}

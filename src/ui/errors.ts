@@ -1,0 +1,38 @@
+/**
+ * Turns engine errors into messages a person can act on: the reason, and
+ * where it helps a button ("Show Conflicting Files", "Force Clean Up…",
+ * "Show Log"). The UI switches on the error's code, never on its text.
+ */
+import * as vscode from 'vscode';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+
+export interface ErrorAction {
+  title: string;
+  run(): unknown;
+}
+
+/**
+ * Shows an error. `actions` are offered before "Show Log"; the files an error
+ * names (conflicts, dirty files) get a "Show Files" action of their own.
+ */
+export async function showError(log: vscode.LogOutputChannel, what: string, error: unknown, actions: ErrorAction[] = []): Promise<void> {
+  if (error instanceof PlanWorktreesError && error.code === ErrorCode.Cancelled) {
+    log.info(`${what}: cancelled`);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  log.error(`${what}: ${message}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);
+  const all = [...actions];
+  if (error instanceof PlanWorktreesError && error.files.length > 0) {
+    const title = error.code === ErrorCode.MergeConflict ? 'Show Conflicting Files' : 'Show Files';
+    all.push({ title, run: () => showFiles(error) });
+  }
+  all.push({ title: 'Show Log', run: () => log.show() });
+  const picked = await vscode.window.showErrorMessage(`${what}: ${message}`, ...all.map((a) => a.title));
+  await all.find((a) => a.title === picked)?.run();
+}
+
+async function showFiles(error: PlanWorktreesError): Promise<void> {
+  const title = error.code === ErrorCode.MergeConflict ? 'Conflicting files' : 'Files';
+  await vscode.window.showQuickPick(error.files, { title: `${title} (${error.files.length})`, placeHolder: error.message });
+}

@@ -1,0 +1,135 @@
+/**
+ * The main-checkout guard: while plans exist, edits to the main checkout are
+ * caught. `warn` shows a warning on the first edit of a session; `readOnly`
+ * opens main-checkout files read-only for the session. Either way
+ * `planWorktrees.allowMainEdits` lifts it for the session. A branch switch in
+ * the main checkout while plans exist is reported.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { shortBranchName } from '../git/worktreeList';
+import { PlanEngine } from '../model/planEngine';
+import { isInside, PlanRepositories } from './repositories';
+import { readUiSettings } from './settings';
+
+export interface GuardEvent {
+  kind: 'warned' | 'readOnly' | 'branchSwitch';
+  file?: string;
+  message: string;
+}
+
+export class MainCheckoutGuard implements vscode.Disposable {
+  private allowed = false;
+  private warned = false;
+  private readonly mainBranches = new Map<PlanEngine, string | undefined>();
+  /** What the guard did, newest last (the host tests read it; the log has it too). */
+  readonly events: GuardEvent[] = [];
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+
+  constructor(
+    private readonly repositories: PlanRepositories,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0) void this.onEdit(e.document);
+      }),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor) void this.onOpen(editor);
+      }),
+      repositories.onDidChange(() => void this.checkBranchSwitch()),
+    );
+  }
+
+  /** True once edits to the main checkout are allowed for this session. */
+  get editsAllowed(): boolean {
+    return this.allowed;
+  }
+
+  /** Lifts the guard for this session; read-only editors become editable again. */
+  async allowEdits(): Promise<void> {
+    this.allowed = true;
+    this.log.info('Edits to the main checkout are allowed for this session.');
+    const active = vscode.window.activeTextEditor;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (!(await this.isGuardedFile(editor.document.uri))) continue;
+      await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+      await vscode.commands.executeCommand('workbench.action.files.resetActiveEditorReadonlyInSession');
+    }
+    if (active) await vscode.window.showTextDocument(active.document, active.viewColumn);
+    this.changed.fire();
+  }
+
+  /**
+   * The engine whose main checkout holds this file while that repository has
+   * plans — undefined when the guard does not apply.
+   */
+  async guardedBy(uri: vscode.Uri): Promise<PlanEngine | undefined> {
+    if (uri.scheme !== 'file') return undefined;
+    const file = uri.fsPath;
+    for (const engine of this.repositories.engines) {
+      if (!isInside(file, engine.repo.mainPath) || engine.repo.bare) continue;
+      if (file.split(path.sep).includes('.git')) continue;
+      const items = await engine.list();
+      if (!items.some((i) => i.kind === 'plan' && i.worktree)) continue;
+      // A worktree nested inside the main checkout's folder is not the main checkout.
+      const nested = items.some((i) => i.kind !== 'main' && i.worktree && isInside(file, i.worktree.path));
+      if (!nested) return engine;
+    }
+    return undefined;
+  }
+
+  private async isGuardedFile(uri: vscode.Uri): Promise<boolean> {
+    return (await this.guardedBy(uri)) !== undefined;
+  }
+
+  private async onEdit(document: vscode.TextDocument): Promise<void> {
+    const mode = readUiSettings(document.uri).guardMode;
+    if (mode === 'off' || this.allowed || this.warned) return;
+    if (!(await this.isGuardedFile(document.uri))) return;
+    this.warned = true;
+    const name = vscode.workspace.asRelativePath(document.uri);
+    const message = `You are editing ${name} in the main checkout while plans exist. Changes here are not part of any plan.`;
+    this.record({ kind: 'warned', file: document.uri.fsPath, message });
+    const picked = await vscode.window.showWarningMessage(message, 'Move Changes to a New Plan', 'Open a Plan', 'Allow Edits');
+    if (picked === 'Move Changes to a New Plan') await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan');
+    else if (picked === 'Open a Plan') await vscode.commands.executeCommand('planWorktrees.openInNewWindow');
+    else if (picked === 'Allow Edits') await this.allowEdits();
+  }
+
+  private async onOpen(editor: vscode.TextEditor): Promise<void> {
+    const uri = editor.document.uri;
+    if (readUiSettings(uri).guardMode !== 'readOnly' || this.allowed) return;
+    if (!(await this.isGuardedFile(uri))) return;
+    if (vscode.window.activeTextEditor?.document.uri.toString() !== uri.toString()) return;
+    await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+    this.record({ kind: 'readOnly', file: uri.fsPath, message: `${vscode.workspace.asRelativePath(uri)} is read-only: it is in the main checkout and plans exist.` });
+  }
+
+  private async checkBranchSwitch(): Promise<void> {
+    for (const engine of this.repositories.engines) {
+      const items = await engine.list().catch(() => []);
+      const main = items.find((i) => i.kind === 'main')?.worktree;
+      const branch = main?.branch ? shortBranchName(main.branch) : main?.detached ? `detached at ${main.head?.slice(0, 8)}` : undefined;
+      const known = this.mainBranches.has(engine);
+      const before = this.mainBranches.get(engine);
+      this.mainBranches.set(engine, branch);
+      if (!known || before === branch || !items.some((i) => i.kind === 'plan' && i.worktree)) continue;
+      const message = `The main checkout switched from ${before ?? 'no branch'} to ${branch ?? 'no branch'} while plans exist. Plans keep their own base branches.`;
+      this.record({ kind: 'branchSwitch', message });
+      void vscode.window.showWarningMessage(message);
+    }
+  }
+
+  private record(event: GuardEvent): void {
+    this.events.push(event);
+    this.log.info(`Guard: ${event.message}`);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Resolves the plan a command is about, from whatever it was given: a tree
+ * node, `{ plan: "189" }`, `"189"`, or nothing (this window's plan, or a
+ * quick pick when several fit).
+ */
+import * as vscode from 'vscode';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { PlanRecord } from '../model/types';
+import { PlanRepositories } from './repositories';
+
+export interface PickedPlan {
+  engine: PlanEngine;
+  item: PlanWorktree;
+  plan: PlanRecord;
+}
+
+/** The id a command argument names, if any. */
+export function planIdOf(args: unknown): string | undefined {
+  if (typeof args === 'string' || typeof args === 'number') return String(args);
+  if (args && typeof args === 'object') {
+    const a = args as { plan?: unknown; id?: unknown; item?: { plan?: PlanRecord } };
+    if (typeof a.plan === 'string' || typeof a.plan === 'number') return String(a.plan);
+    if (a.plan && typeof a.plan === 'object' && 'id' in a.plan) return String((a.plan as PlanRecord).id);
+    if (a.item?.plan) return a.item.plan.id;
+    if (typeof a.id === 'string' || typeof a.id === 'number') return String(a.id);
+  }
+  return undefined;
+}
+
+/**
+ * The plan named by `args`; without a name, this window's plan, the only plan,
+ * or the user's pick among `filter`ed plans. Undefined when the user cancels.
+ */
+export async function pickPlan(
+  repositories: PlanRepositories,
+  args: unknown,
+  options: { placeHolder: string; filter?: (item: PlanWorktree) => boolean; preferCurrent?: boolean },
+): Promise<PickedPlan | undefined> {
+  const all = (await repositories.allItems()).filter(({ item }) => item.kind === 'plan' && item.plan);
+  const id = planIdOf(args);
+  if (id !== undefined) {
+    const matches = all.filter(({ item }) => item.plan?.id === id);
+    // Several runs of one id: the one with a worktree, else the newest.
+    const found = matches.find(({ item }) => item.worktree) ?? matches[matches.length - 1];
+    if (!found) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${id}".`);
+    return { engine: found.engine, item: found.item, plan: found.item.plan as PlanRecord };
+  }
+  if (options.preferCurrent !== false) {
+    for (const engine of repositories.engines) {
+      const current = await engine.currentPlan().catch(() => undefined);
+      const match = current && all.find(({ engine: e, item }) => e === engine && item.plan?.id === current.id && item.worktree);
+      if (match) return { engine: match.engine, item: match.item, plan: match.item.plan as PlanRecord };
+    }
+  }
+  const candidates = all.filter(({ item }) => !options.filter || options.filter(item));
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    candidates.map(({ engine, item }) => ({
+      label: `${item.plan?.id} · ${item.plan?.title}`,
+      description: item.plan?.branch,
+      detail: item.worktree?.path ?? 'no worktree',
+      engine,
+      item,
+    })),
+    { placeHolder: options.placeHolder, matchOnDescription: true },
+  );
+  return picked && { engine: picked.engine, item: picked.item, plan: picked.item.plan as PlanRecord };
+}

@@ -1,0 +1,42 @@
+/**
+ * The `plan-base:` documents: the base side of a plan's diffs, read from git
+ * (never from temporary files).
+ *
+ *   plan-base:/src/app.ts?{"repo":"<common git dir>","plan":"189","commit":"<merge-base>","path":"src/app.ts"}
+ *
+ * `empty: true` stands for "not in the base" (an added or untracked file).
+ */
+import * as vscode from 'vscode';
+import { PlanRepositories } from './repositories';
+
+export const PLAN_BASE_SCHEME = 'plan-base';
+
+interface BaseQuery {
+  repo: string;
+  plan: string;
+  commit: string;
+  path: string;
+  empty?: boolean;
+}
+
+export function planBaseUri(commonDir: string, planId: string, commit: string, file: string, empty = false): vscode.Uri {
+  const query: BaseQuery = { repo: commonDir, plan: planId, commit, path: file, ...(empty ? { empty } : {}) };
+  return vscode.Uri.from({ scheme: PLAN_BASE_SCHEME, path: `/${file}`, query: JSON.stringify(query) });
+}
+
+export class PlanBaseContentProvider implements vscode.TextDocumentContentProvider {
+  constructor(private readonly repositories: PlanRepositories) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const query = JSON.parse(uri.query) as BaseQuery;
+    if (query.empty) return '';
+    const engine = this.repositories.engines.find((e) => e.repo.commonDir === query.repo);
+    if (!engine) throw new Error(`The repository of ${uri.path} is not open in this window.`);
+    const content = await engine.readBaseContent(query.plan, query.commit, query.path);
+    return content?.toString('utf8') ?? '';
+  }
+
+  static register(repositories: PlanRepositories): vscode.Disposable {
+    return vscode.workspace.registerTextDocumentContentProvider(PLAN_BASE_SCHEME, new PlanBaseContentProvider(repositories));
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The tree view `planWorktrees.plans`: per repository the main checkout, then
+ * the plan worktrees, then other worktrees. A computed view of model state:
+ * it reads the engines and never changes anything.
+ *
+ * First paint is cheap (one `git worktree list` and the registry); the state
+ * of each worktree (dirty counts, ahead/behind, merged) arrives after, and
+ * only the items it changes are redrawn.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { shortBranchName } from '../git/worktreeList';
+import { DiffFile } from '../model/diff';
+import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { WorktreeDetails } from '../model/state';
+import { planBaseUri } from './planBaseContent';
+import { PlanRepositories } from './repositories';
+
+export type PlanNode = RepositoryNode | WorktreeNode | FileNode | MessageNode;
+
+export interface RepositoryNode {
+  type: 'repository';
+  engine: PlanEngine;
+}
+
+export interface WorktreeNode {
+  type: 'worktree';
+  engine: PlanEngine;
+  item: PlanWorktree;
+  details?: WorktreeDetails;
+  /** This window's own worktree. */
+  current: boolean;
+}
+
+export interface FileNode {
+  type: 'file';
+  engine: PlanEngine;
+  parent: WorktreeNode;
+  file: DiffFile;
+  mergeBase: string;
+}
+
+export interface MessageNode {
+  type: 'message';
+  text: string;
+}
+
+export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<PlanNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** The nodes last shown, by worktree path, so details can redraw just them. */
+  private readonly shown = new Map<string, WorktreeNode>();
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+
+  constructor(private readonly repositories: PlanRepositories) {
+    this.disposables.push(repositories.onDidChange(() => this.changed.fire(undefined)));
+  }
+
+  getTreeItem(node: PlanNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'repository':
+        return repositoryItem(node);
+      case 'worktree':
+        return worktreeItem(node);
+      case 'file':
+        return fileItem(node);
+      case 'message': {
+        const item = new vscode.TreeItem(node.text);
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: PlanNode): Promise<PlanNode[]> {
+    if (!node) {
+      const engines = this.repositories.engines;
+      if (engines.length > 1) return engines.map((engine) => ({ type: 'repository', engine }));
+      return engines.length === 1 ? this.worktreeNodes(engines[0]) : [];
+    }
+    if (node.type === 'repository') return this.worktreeNodes(node.engine);
+    if (node.type === 'worktree') return this.fileNodes(node);
+    return [];
+  }
+
+  getParent(node: PlanNode): PlanNode | undefined {
+    if (node.type === 'file') return node.parent;
+    if (node.type === 'worktree' && this.repositories.engines.length > 1) return { type: 'repository', engine: node.engine };
+    return undefined;
+  }
+
+  /** The worktree node shown for a path, if any (for tests and reveal). */
+  nodeForPath(worktreePath: string): WorktreeNode | undefined {
+    return this.shown.get(worktreePath);
+  }
+
+  private async worktreeNodes(engine: PlanEngine): Promise<WorktreeNode[]> {
+    // A plan that was cleaned up, merged away or discarded lives on in its history, not in the tree.
+    const items = sortItems((await engine.list()).filter((i) => i.worktree || i.plan?.status === 'active'));
+    const currentPath = engine.repo.currentPath;
+    const nodes: WorktreeNode[] = items.map((item) => {
+      const node: WorktreeNode = { type: 'worktree', engine, item, current: item.worktree?.path === currentPath };
+      const previous = item.worktree && this.shown.get(item.worktree.path);
+      if (previous?.details) node.details = previous.details;
+      if (item.worktree) this.shown.set(item.worktree.path, node);
+      return node;
+    });
+    void this.loadDetails(nodes);
+    return nodes;
+  }
+
+  /** Reads the details of every node together, then redraws the nodes whose details changed. */
+  private async loadDetails(nodes: WorktreeNode[]): Promise<void> {
+    await Promise.all(
+      nodes.map(async (node) => {
+        if (!node.item.worktree) return;
+        try {
+          const details = await node.engine.details(node.item);
+          if (JSON.stringify(details) !== JSON.stringify(node.details)) {
+            node.details = details;
+            this.changed.fire(node);
+          }
+        } catch (e) {
+          this.repositories.log.warn(`State of ${node.item.worktree.path}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }),
+    );
+  }
+
+  private async fileNodes(parent: WorktreeNode): Promise<PlanNode[]> {
+    const plan = parent.item.plan;
+    if (!plan || !parent.item.worktree) return [];
+    try {
+      const diff = await parent.engine.diff(plan.id);
+      if (diff.files.length === 0) return [{ type: 'message', text: `No changes against ${plan.base}` }];
+      return diff.files.map((file) => ({ type: 'file', engine: parent.engine, parent, file, mergeBase: diff.mergeBase }));
+    } catch (e) {
+      return [{ type: 'message', text: `Could not read the changes: ${e instanceof Error ? e.message : String(e)}` }];
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function sortItems(items: PlanWorktree[]): PlanWorktree[] {
+  const order = { main: 0, plan: 1, other: 2 } as const;
+  return [...items].sort((a, b) => order[a.kind] - order[b.kind] || compareIds(a, b));
+}
+
+function compareIds(a: PlanWorktree, b: PlanWorktree): number {
+  const ida = a.plan?.id ?? a.worktree?.path ?? '';
+  const idb = b.plan?.id ?? b.worktree?.path ?? '';
+  return ida.localeCompare(idb, undefined, { numeric: true });
+}
+
+function repositoryItem(node: RepositoryNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(path.basename(node.engine.repo.mainPath), vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `repo:${node.engine.repo.commonDir}`;
+  item.iconPath = new vscode.ThemeIcon('repo');
+  item.description = node.engine.repo.mainPath;
+  item.contextValue = 'repository';
+  return item;
+}
+
+/** The parts of a worktree's state, as words: ↑2 ↓1, ●3 changed, merged, locked, missing. */
+export function describeState(node: WorktreeNode): string[] {
+  const parts: string[] = [];
+  const { item, details } = node;
+  if (!item.worktree) parts.push('no worktree');
+  if (details?.missing) parts.push('missing');
+  if (details && !details.missing) {
+    const changed = details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted;
+    if (details.ahead) parts.push(`↑${details.ahead}`);
+    if (details.behind) parts.push(`↓${details.behind}`);
+    if (changed > 0) parts.push(`●${changed} changed`);
+    if (details.dirty.conflicted > 0) parts.push(`${details.dirty.conflicted} conflicted`);
+  }
+  if (item.kind === 'plan' && (details?.merged?.merged || item.plan?.status === 'merged')) parts.push('merged');
+  if (item.worktree?.locked !== undefined) parts.push('locked');
+  return parts;
+}
+
+/** The composite context value menus match: `plan:active:dirty:locked:current`, `worktree:main`, ... */
+export function contextValue(node: WorktreeNode): string {
+  const { item, details } = node;
+  const flags: string[] = [];
+  const dirty = details && !details.missing && details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted > 0;
+  if (item.kind === 'plan') {
+    const merged = details?.merged?.merged || item.plan?.status === 'merged';
+    flags.push('plan', !item.worktree || details?.missing ? 'missing' : merged ? 'merged' : 'active');
+  } else {
+    flags.push('worktree', item.kind);
+  }
+  if (item.worktree) flags.push(dirty ? 'dirty' : 'clean');
+  if (item.worktree?.locked !== undefined) flags.push('locked');
+  else if (item.worktree && item.kind !== 'main') flags.push('unlocked');
+  if (node.current) flags.push('current');
+  return flags.join(':');
+}
+
+function worktreeItem(node: WorktreeNode): vscode.TreeItem {
+  const { item, details } = node;
+  const plan = item.plan;
+  const branch = item.worktree?.branch ? shortBranchName(item.worktree.branch) : item.worktree?.detached ? 'detached' : plan?.branch;
+  const label = item.kind === 'plan' && plan ? `${plan.id} · ${plan.title}` : item.kind === 'main' ? 'Main checkout' : path.basename(item.worktree?.path ?? '?');
+  const collapsible = item.kind === 'plan' && item.worktree && !details?.missing ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+  const treeItem = new vscode.TreeItem(label, collapsible);
+  treeItem.id = `wt:${item.worktree?.path ?? `plan:${plan?.id}:${plan?.run}`}`;
+  treeItem.description = [branch, ...describeState(node), node.current ? '(this window)' : undefined].filter(Boolean).join(' ');
+  treeItem.iconPath = icon(node);
+  treeItem.tooltip = tooltip(node, branch);
+  treeItem.contextValue = contextValue(node);
+  return treeItem;
+}
+
+function icon(node: WorktreeNode): vscode.ThemeIcon {
+  const { item, details } = node;
+  if (!item.worktree || details?.missing) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+  if (item.worktree.locked !== undefined) return new vscode.ThemeIcon('lock');
+  if (item.kind === 'main') return new vscode.ThemeIcon('home', node.current ? new vscode.ThemeColor('charts.blue') : undefined);
+  if (item.kind === 'other') return new vscode.ThemeIcon('folder');
+  if (details?.merged?.merged || item.plan?.status === 'merged') return new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.ignoredResourceForeground'));
+  if (details && details.dirty.conflicted > 0) return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'));
+  if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) {
+    return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'));
+  }
+  return new vscode.ThemeIcon('git-branch', node.current ? new vscode.ThemeColor('charts.blue') : undefined);
+}
+
+function tooltip(node: WorktreeNode, branch: string | undefined): vscode.MarkdownString {
+  const { item, details } = node;
+  const plan = item.plan;
+  const md = new vscode.MarkdownString(undefined, true);
+  md.supportThemeIcons = true;
+  const title = plan ? `Plan ${plan.id}: ${plan.title}` : item.kind === 'main' ? 'Main checkout' : 'Worktree';
+  md.appendMarkdown(`**${escape(title)}**${node.current ? ' — this window' : ''}\n\n`);
+  const rows: Array<[string, string | undefined]> = [
+    ['Path', item.worktree?.path ?? plan?.path],
+    ['Branch', branch],
+    ['Base', plan ? `${plan.base} (${plan.baseCommit.slice(0, 8)})` : undefined],
+    ['Created', plan ? new Date(plan.created).toLocaleString() : undefined],
+    ['State', describeState(node).join(', ') || (details ? 'clean' : undefined)],
+    ['Locked', item.worktree?.locked !== undefined ? item.worktree.locked || 'yes' : undefined],
+    ['Last commit', details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined],
+  ];
+  for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escape(value)}  \n`);
+  return md;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+const statusWords: Record<DiffFile['status'], string> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', T: 'type changed', U: 'untracked' };
+
+function fileItem(node: FileNode): vscode.TreeItem {
+  const worktree = node.parent.item.worktree?.path ?? '';
+  const uri = vscode.Uri.file(path.join(worktree, node.file.path));
+  const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+  item.id = `file:${worktree}:${node.file.path}`;
+  item.label = path.basename(node.file.path);
+  const dir = path.dirname(node.file.path);
+  item.description = `${node.file.status}${dir === '.' ? '' : ` ${dir}`}`;
+  item.tooltip = `${node.file.path} — ${statusWords[node.file.status]}${node.file.oldPath ? ` from ${node.file.oldPath}` : ''}${node.file.committed ? ', committed' : ''}${node.file.uncommitted ? ', uncommitted' : ''}`;
+  item.contextValue = `file:${node.file.status}`;
+  item.command = { command: 'vscode.diff', title: 'Open Diff', arguments: diffArguments(node) };
+  return item;
+}
+
+/** `vscode.diff` arguments: the base version on the left, the worktree file on the right. */
+export function diffArguments(node: FileNode): [vscode.Uri, vscode.Uri, string] {
+  const plan = node.parent.item.plan;
+  const worktree = node.parent.item.worktree?.path ?? '';
+  const basePath = node.file.oldPath ?? node.file.path;
+  const commonDir = node.engine.repo.commonDir;
+  const planId = plan?.id ?? '';
+  const left = planBaseUri(commonDir, planId, node.mergeBase, basePath, node.file.status === 'A' || node.file.status === 'U');
+  const right = node.file.status === 'D' ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true) : vscode.Uri.file(path.join(worktree, node.file.path));
+  return [left, right, `${path.basename(node.file.path)} (Plan ${plan?.id}: ${plan?.base} ↔ plan)`];
+}

@@ -1,0 +1,29 @@
+/**
+ * What a plan's own window does when it opens: terminals get the plan's
+ * environment (PLAN_WORKTREES_ID, _BRANCH, _BASE, _MAIN), and the setup
+ * command left by the window that created the plan runs in a terminal.
+ */
+import * as vscode from 'vscode';
+import { takePendingSetup } from '../model/pendingSetup';
+import { runInTerminal } from './commands';
+import { PlanRepositories } from './repositories';
+
+export async function preparePlanWindow(context: vscode.ExtensionContext, repositories: PlanRepositories): Promise<void> {
+  const env = context.environmentVariableCollection;
+  env.clear();
+  for (const engine of repositories.engines) {
+    const plan = await engine.currentPlan().catch(() => undefined);
+    if (!plan) continue;
+    env.description = `Plan ${plan.id}: ${plan.title}`;
+    env.replace('PLAN_WORKTREES_ID', plan.id);
+    env.replace('PLAN_WORKTREES_BRANCH', plan.branch);
+    env.replace('PLAN_WORKTREES_BASE', plan.base);
+    env.replace('PLAN_WORKTREES_MAIN', engine.repo.mainPath);
+    const command = vscode.workspace.isTrusted ? await takePendingSetup(engine.repo.commonDir, plan.id) : undefined;
+    if (command) {
+      repositories.log.info(`Running the setup command of plan ${plan.id}: ${command}`);
+      runInTerminal(plan, command);
+    }
+    return;
+  }
+}

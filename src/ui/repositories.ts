@@ -1,0 +1,185 @@
+/**
+ * The repositories of this window's workspace, each with its PlanEngine.
+ * Finds them, keeps the welcome-view context keys true, and refreshes them
+ * on file-system events: one watcher per repository on the common git
+ * directory plus one per worktree root, debounced; never on a timer.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ErrorCode, isError } from '../git/errors';
+import { Git } from '../git/git';
+import { debounce } from '../model/async';
+import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { setHasPlans, setIsPlanWindow, setViewState, ViewState } from './contextKeys';
+import { readEngineSettings } from './settings';
+
+/** How long file-system events are gathered before a refresh. */
+const REFRESH_DELAY_MS = 300;
+
+export class PlanRepositories implements vscode.Disposable {
+  private engineList: PlanEngine[] = [];
+  private viewState: ViewState | undefined;
+  private readonly changed = new vscode.EventEmitter<PlanEngine | undefined>();
+  /** Fires after a repository's state may have changed (undefined: the set of repositories). */
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly repoWatchers = new Map<PlanEngine, vscode.Disposable[]>();
+  private readonly worktreeWatchers = new Map<string, vscode.Disposable>();
+  private readonly pending = new Map<PlanEngine, Set<string> | 'all'>();
+  private readonly flush = debounce(() => this.flushPending(), REFRESH_DELAY_MS);
+
+  constructor(
+    readonly git: Git,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.discover()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('planWorktrees')) return;
+        for (const engine of this.engineList) engine.settings = readEngineSettings(vscode.Uri.file(engine.repo.mainPath));
+        this.changed.fire(undefined);
+      }),
+    );
+  }
+
+  get engines(): readonly PlanEngine[] {
+    return this.engineList;
+  }
+
+  get state(): ViewState | undefined {
+    return this.viewState;
+  }
+
+  /** Finds the repositories of the workspace folders (one engine per common git directory). */
+  async discover(): Promise<void> {
+    let state: ViewState = 'noRepository';
+    const engines: PlanEngine[] = [];
+    try {
+      await this.git.checkVersion();
+      for (const folder of vscode.workspace.workspaceFolders ?? []) {
+        if (folder.uri.scheme !== 'file') continue;
+        const existing = this.engineList.find((e) => isInside(folder.uri.fsPath, e.repo.currentPath));
+        try {
+          const engine = existing ?? (await PlanEngine.open(folder.uri.fsPath, { git: this.git, log: this.log, settings: readEngineSettings(folder.uri) }));
+          if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
+        } catch (e) {
+          if (!isError(e, ErrorCode.NotAGitRepository)) this.log.warn(`${folder.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (engines.length > 0) state = 'ready';
+    } catch (e) {
+      this.log.error(e instanceof Error ? e : String(e));
+      state = 'gitMissing';
+    }
+    for (const engine of this.engineList) {
+      if (!engines.includes(engine)) this.unwatch(engine);
+    }
+    for (const engine of engines) {
+      if (!this.repoWatchers.has(engine)) this.watch(engine);
+    }
+    this.engineList = engines;
+    this.viewState = state;
+    await setViewState(state);
+    await this.updateContextKeys();
+    this.changed.fire(undefined);
+  }
+
+  /** Re-reads everything now (the Refresh command). */
+  async refresh(): Promise<void> {
+    for (const engine of this.engineList) engine.invalidate();
+    await this.discover();
+  }
+
+  /** The engine whose repository holds this path, if any. */
+  engineFor(fsPath: string): PlanEngine | undefined {
+    return this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(fsPath, e.repo.mainPath)) ?? this.engineList[0];
+  }
+
+  /** Every plan or worktree of every repository, for pickers. */
+  async allItems(): Promise<Array<{ engine: PlanEngine; item: PlanWorktree }>> {
+    const lists = await Promise.all(this.engineList.map(async (engine) => (await engine.list()).map((item) => ({ engine, item }))));
+    return lists.flat();
+  }
+
+  private async updateContextKeys(): Promise<void> {
+    const items = await this.allItems().catch(() => []);
+    await setHasPlans(items.some(({ item }) => item.kind === 'plan'));
+    const current = await Promise.all(this.engineList.map((e) => e.currentPlan().catch(() => undefined)));
+    await setIsPlanWindow(current.some((p) => p !== undefined));
+    this.syncWorktreeWatchers(items.map(({ engine, item }) => ({ engine, path: item.worktree?.path })));
+  }
+
+  private watch(engine: PlanEngine): void {
+    // Refs, HEAD, the worktree list, the index and our registry: anything git or another window changes.
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(engine.repo.commonDir), '{HEAD,packed-refs,index,refs/**,worktrees/**,plan-worktrees/*.json,plan-worktrees/*.jsonl}');
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    const onEvent = (uri: vscode.Uri) => this.schedule(engine, worktreeOfGitPath(engine, uri.fsPath));
+    this.repoWatchers.set(engine, [watcher, watcher.onDidChange(onEvent), watcher.onDidCreate(onEvent), watcher.onDidDelete(onEvent)]);
+  }
+
+  private unwatch(engine: PlanEngine): void {
+    for (const d of this.repoWatchers.get(engine) ?? []) d.dispose();
+    this.repoWatchers.delete(engine);
+  }
+
+  /** One watcher per worktree root, so edits, new and deleted files update that worktree's counts. */
+  private syncWorktreeWatchers(worktrees: Array<{ engine: PlanEngine; path?: string }>): void {
+    const wanted = new Map<string, PlanEngine>();
+    for (const { engine, path: p } of worktrees) if (p) wanted.set(p, engine);
+    for (const [p, d] of this.worktreeWatchers) {
+      if (!wanted.has(p)) {
+        d.dispose();
+        this.worktreeWatchers.delete(p);
+      }
+    }
+    for (const [p, engine] of wanted) {
+      if (this.worktreeWatchers.has(p)) continue;
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(p), '**'));
+      const onEvent = (uri: vscode.Uri) => {
+        // The worktree's own .git file and ignored build output still count: git status decides.
+        if (uri.fsPath.split(path.sep).includes('.git') && !uri.fsPath.endsWith(`${path.sep}.git`)) return;
+        this.schedule(engine, p);
+      };
+      this.worktreeWatchers.set(p, vscode.Disposable.from(watcher, watcher.onDidChange(onEvent), watcher.onDidCreate(onEvent), watcher.onDidDelete(onEvent)));
+    }
+  }
+
+  /** Gathers what changed; `undefined` means "anything may have changed". */
+  private schedule(engine: PlanEngine, worktreePath: string | undefined): void {
+    const current = this.pending.get(engine);
+    if (worktreePath === undefined || current === 'all') this.pending.set(engine, 'all');
+    else this.pending.set(engine, (current ?? new Set()).add(worktreePath));
+    this.flush();
+  }
+
+  private flushPending(): void {
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const [engine, paths] of batch) {
+      if (paths === 'all') engine.invalidate();
+      else for (const p of paths) engine.invalidate(p);
+      this.changed.fire(engine);
+    }
+    void this.updateContextKeys();
+  }
+
+  dispose(): void {
+    this.flush.cancel();
+    for (const engine of this.engineList) this.unwatch(engine);
+    for (const d of this.worktreeWatchers.values()) d.dispose();
+    this.worktreeWatchers.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** `<common>/worktrees/<name>/index` belongs to one worktree; refs and the list to all. */
+function worktreeOfGitPath(engine: PlanEngine, fsPath: string): string | undefined {
+  const rel = path.relative(engine.repo.commonDir, fsPath).split(path.sep);
+  if (rel[0] === 'index' && rel.length === 1) return engine.repo.mainPath;
+  return undefined;
+}
+
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

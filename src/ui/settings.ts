@@ -1,0 +1,51 @@
+/**
+ * Reads the `planWorktrees.*` settings. The engine's part becomes an
+ * EngineSettings; the rest is for the UI only.
+ */
+import * as vscode from 'vscode';
+import { defaultSettings, EngineSettings } from '../model/types';
+
+export type OpenAfterCreate = 'newWindow' | 'currentWindow' | 'ask' | 'none';
+export type GuardMode = 'off' | 'warn' | 'readOnly';
+export type MergeStrategySetting = 'merge' | 'squash' | 'fastForward' | 'rebase' | 'ask';
+export type AfterMerge = 'cleanup' | 'ask' | 'keep';
+export type DirtyBaseSetting = 'refuse' | 'ask' | 'move';
+
+export interface UiSettings {
+  openAfterCreate: OpenAfterCreate;
+  guardMode: GuardMode;
+  mergeStrategy: MergeStrategySetting;
+  afterMerge: AfterMerge;
+  dirtyBase: DirtyBaseSetting;
+  postCreateCommand: string;
+}
+
+function config(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('planWorktrees', scope);
+}
+
+/**
+ * The settings the engine uses. `dirtyBase: ask` is decided by the UI before
+ * a create, so the engine gets `refuse` here and the caller overrides it.
+ */
+export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
+  const c = config(scope);
+  return {
+    worktreeLocation: c.get<string>('worktreeLocation') || defaultSettings.worktreeLocation,
+    branchTemplate: c.get<string>('branchTemplate') || defaultSettings.branchTemplate,
+    copyFiles: c.get<string[]>('copyFiles') ?? defaultSettings.copyFiles,
+    dirtyBase: c.get<DirtyBaseSetting>('dirtyBase') === 'move' ? 'move' : 'refuse',
+  };
+}
+
+export function readUiSettings(scope?: vscode.Uri): UiSettings {
+  const c = config(scope);
+  return {
+    openAfterCreate: c.get<OpenAfterCreate>('openAfterCreate', 'newWindow'),
+    guardMode: c.get<GuardMode>('guard.mode', 'warn'),
+    mergeStrategy: c.get<MergeStrategySetting>('merge.strategy', 'ask'),
+    afterMerge: c.get<AfterMerge>('afterMerge', 'ask'),
+    dirtyBase: c.get<DirtyBaseSetting>('dirtyBase', 'ask'),
+    postCreateCommand: c.get<string>('postCreateCommand', ''),
+  };
+}

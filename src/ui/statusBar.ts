@@ -1,0 +1,79 @@
+/**
+ * The status-bar item of every window: "Plan 189: Feature xyz" in a plan
+ * worktree, a warning-coloured "Main checkout" in the main checkout while
+ * plans exist and the guard is on. Click: the actions that fit the window.
+ */
+import * as vscode from 'vscode';
+import { MainCheckoutGuard } from './guard';
+import { PlanRepositories } from './repositories';
+import { readUiSettings } from './settings';
+
+export class GuardStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('planWorktrees.status', vscode.StatusBarAlignment.Left, 100);
+  private readonly disposables: vscode.Disposable[] = [this.item];
+
+  constructor(
+    private readonly repositories: PlanRepositories,
+    private readonly guard: MainCheckoutGuard,
+  ) {
+    this.item.name = 'Plan Worktrees';
+    this.item.command = 'planWorktrees.showActions';
+    this.disposables.push(
+      repositories.onDidChange(() => void this.update()),
+      guard.onDidChange(() => void this.update()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('planWorktrees.guard') && void this.update()),
+    );
+  }
+
+  /** What the item shows now (the host tests read it). */
+  get state(): { visible: boolean; text: string; tooltip: string; warning: boolean } {
+    return {
+      visible: this.visible,
+      text: this.item.text,
+      tooltip: typeof this.item.tooltip === 'string' ? this.item.tooltip : (this.item.tooltip?.value ?? ''),
+      warning: this.item.backgroundColor !== undefined,
+    };
+  }
+
+  private visible = false;
+
+  async update(): Promise<void> {
+    const engine = this.repositories.engines[0];
+    if (!engine) return this.hide();
+    const plan = await engine.currentPlan().catch(() => undefined);
+    if (plan) {
+      this.item.text = `$(git-branch) Plan ${plan.id}: ${plan.title}`;
+      this.item.tooltip = `This window is plan ${plan.id}'s worktree (branch ${plan.branch}, base ${plan.base}).\nClick for the plan's actions.`;
+      this.item.backgroundColor = undefined;
+      return this.show();
+    }
+    const items = await engine.list().catch(() => []);
+    const isMain = items.some((i) => i.kind === 'main' && i.worktree?.path === engine.repo.currentPath);
+    const hasPlans = items.some((i) => i.kind === 'plan' && i.worktree);
+    const mode = readUiSettings().guardMode;
+    if (isMain && hasPlans && mode !== 'off') {
+      const allowed = this.guard.editsAllowed;
+      this.item.text = allowed ? '$(unlock) Main checkout' : '$(shield) Main checkout';
+      this.item.tooltip = allowed
+        ? 'This window is the main checkout; edits are allowed for this session.'
+        : `This window is the main checkout and plans exist: edits here ${mode === 'readOnly' ? 'are blocked' : 'are warned about'}.\nClick to create a plan, open one, or allow edits for this session.`;
+      this.item.backgroundColor = allowed ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
+      return this.show();
+    }
+    this.hide();
+  }
+
+  private show(): void {
+    this.visible = true;
+    this.item.show();
+  }
+
+  private hide(): void {
+    this.visible = false;
+    this.item.hide();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The explorer, the create and clean-up commands, and the main-checkout
+ * guard, in the real VS Code host, on the demo repository the host opened.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+
+describe('Explorer, commands and guard', function () {
+  this.timeout(120_000);
+  let api: TestingApi;
+  let main: string;
+
+  before(async () => {
+    api = await activateExtension<TestingApi>();
+    main = workspaceRoot();
+    await setSetting('openAfterCreate', 'none');
+  });
+
+  after(async () => {
+    await setSetting('openAfterCreate', undefined);
+    await setSetting('guard.mode', undefined);
+  });
+
+  it('creates a plan through command arguments, without a prompt, and the tree shows it', async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>('planWorktrees.create', { id: '189', title: 'Feature xyz', open: 'none' });
+    assert.ok(plan, 'create returned nothing');
+    assert.strictEqual(plan.id, '189');
+    assert.strictEqual(plan.branch, 'plan/189-feature-xyz');
+    assert.ok(fs.existsSync(path.join(plan.path, 'README.md')), 'the worktree has the files of the base');
+    assert.match(gitIn(main, 'worktree', 'list'), /plan\/189-feature-xyz/);
+    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz'), 'the plan in the tree');
+    assert.match(shown.description, /plan\/189-feature-xyz/);
+    assert.match(shown.contextValue, /^plan:active/);
+    const first = (await treeItems(api))[0];
+    assert.strictEqual(first.label, 'Main checkout', 'the main checkout is at the top');
+  });
+
+  it('shows the dirty state of a plan after a file changes in it, without a manual refresh', async () => {
+    const plan = (await api.list()).find((i) => i.plan?.id === '189');
+    assert.ok(plan?.worktree);
+    fs.writeFileSync(path.join(plan.worktree.path, 'notes.md'), 'new file\n');
+    fs.appendFileSync(path.join(plan.worktree.path, 'README.md'), 'changed\n');
+    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz' && /●2 changed/.test(i.description)), 'the dirty count');
+    assert.match(shown.contextValue, /:dirty/);
+  });
+
+  it('shows the main-checkout guard in the status bar while plans exist', async () => {
+    await setSetting('guard.mode', 'warn');
+    await api.testing.statusBar.update();
+    const state = api.testing.statusBar.state;
+    assert.strictEqual(state.visible, true);
+    assert.strictEqual(state.text, '$(shield) Main checkout');
+    assert.strictEqual(state.warning, true, 'warning-coloured');
+    if (canScreenshot) await screenshot('guard-status-bar');
+  });
+
+  it('warns on the first edit of a main-checkout file in warn mode', async () => {
+    await setSetting('guard.mode', 'warn');
+    const file = path.join(main, 'src', 'util.js');
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), '// edit on main\n'));
+    const warned = await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'warned'), 'the guard warning');
+    assert.strictEqual(warned.file, file);
+    assert.match(warned.message, /main checkout while plans exist/);
+    if (canScreenshot) await screenshot('guard-warning');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
+  });
+
+  it('opens main-checkout files read-only in readOnly mode, until edits are allowed', async () => {
+    await setSetting('guard.mode', 'readOnly');
+    const file = path.join(main, 'src', 'app.js');
+    const before = fs.readFileSync(file, 'utf8');
+    await vscode.window.showTextDocument(vscode.Uri.file(file));
+    await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'readOnly' && e.file === file), 'the read-only guard');
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor);
+    // Typing goes through the editor, as a user's keystrokes do.
+    await vscode.commands.executeCommand('type', { text: 'blocked' });
+    assert.strictEqual(editor.document.getText(), before, 'typing into a read-only main-checkout file changes nothing');
+    await vscode.commands.executeCommand('planWorktrees.allowMainEdits');
+    assert.strictEqual(api.testing.guard.editsAllowed, true);
+    await vscode.window.showTextDocument(editor.document);
+    await vscode.commands.executeCommand('type', { text: 'allowed' });
+    assert.match(editor.document.getText(), /allowed/, 'after Allow Edits typing edits the file');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), before);
+    assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
+  });
+
+  it('shows a worktree added with plain git from a terminal, without a manual refresh', async () => {
+    const outside = path.join(path.dirname(main), 'made-by-hand');
+    gitIn(main, 'worktree', 'add', '-b', 'by-hand', outside);
+    try {
+      const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === 'made-by-hand'), 'the hand-made worktree in the tree');
+      assert.match(shown.contextValue, /^worktree:other/);
+    } finally {
+      gitIn(main, 'worktree', 'remove', '--force', outside);
+      gitIn(main, 'branch', '-D', 'by-hand');
+    }
+    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === 'made-by-hand'), 'the hand-made worktree to leave the tree');
+  });
+
+  it('captures the tree with plans in several states', async function () {
+    if (!canScreenshot) this.skip();
+    await vscode.commands.executeCommand('planWorktrees.create', { id: '190', title: 'Refactor parser', open: 'none' });
+    const merged = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', { id: '191', title: 'Fix typo', open: 'none' });
+    const locked = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '192', title: 'Long-running spike', open: 'none' });
+    const missing = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '193', title: 'Abandoned experiment', open: 'none' });
+    assert.ok(merged && locked && missing);
+    fs.writeFileSync(path.join(merged.path, 'README.md'), '# Demo project\n\nA small repository to try Plan Worktrees on, with the typo fixed.\n');
+    gitIn(merged.path, 'commit', '-qam', 'Fix the typo');
+    await vscode.commands.executeCommand('planWorktrees.merge', { plan: '191', strategy: 'merge', cleanup: false });
+    gitIn(locked.path, 'worktree', 'lock', '--reason', 'on hold', locked.path);
+    fs.rmSync(missing.path, { recursive: true, force: true });
+    await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+    const items = await waitFor(async () => {
+      const shown = await treeItems(api);
+      const ready =
+        shown.some((i) => i.label === '192 · Long-running spike' && /locked/.test(i.description)) &&
+        shown.some((i) => i.label === '191 · Fix typo' && /merged/.test(i.description)) &&
+        shown.some((i) => i.label === '193 · Abandoned experiment' && /missing/.test(i.description)) &&
+        shown.some((i) => i.label === '189 · Feature xyz' && /changed/.test(i.description));
+      return ready ? shown : undefined;
+    }, 'the plans in their states');
+    assert.deepStrictEqual(
+      items.map((i) => i.label),
+      ['Main checkout', '189 · Feature xyz', '190 · Refactor parser', '191 · Fix typo', '192 · Long-running spike', '193 · Abandoned experiment'],
+    );
+    await screenshot('explorer-plans');
+    gitIn(locked.path, 'worktree', 'unlock', locked.path);
+    for (const id of ['190', '191', '192', '193']) await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: id, force: true });
+  });
+
+  it('cleans up a plan through the command, and the item leaves the tree', async () => {
+    const plan = (await api.list()).find((i) => i.plan?.id === '189');
+    assert.ok(plan?.worktree);
+    const worktree = plan.worktree.path;
+    // Dirty: refused without force, with nothing changed.
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '189' })), /uncommitted|untracked|changes|dirty/i);
+    assert.ok(fs.existsSync(path.join(worktree, 'notes.md')), 'the refused clean-up kept the untracked file');
+    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; snapshot?: { ref: string } }>('planWorktrees.cleanup', { plan: '189', force: true });
+    assert.ok(result?.removedWorktree);
+    assert.ok(result.snapshot, 'a forced clean-up keeps a snapshot');
+    assert.ok(!fs.existsSync(worktree));
+    assert.match(gitIn(main, 'for-each-ref', 'refs/plan-worktrees/snapshots/'), /snapshots\/189\//);
+    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === '189 · Feature xyz'), 'the plan to leave the tree');
+  });
+});
