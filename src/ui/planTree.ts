@@ -164,6 +164,16 @@ function repositoryItem(node: RepositoryNode): vscode.TreeItem {
   return item;
 }
 
+/**
+ * Whether a plan's work has landed in its base. A plan with no commits of its
+ * own yet is "merged" to git (nothing would be lost), but not to a person.
+ */
+export function isLanded(node: WorktreeNode): boolean {
+  const { item, details } = node;
+  if (item.plan?.status === 'merged') return true;
+  return !!details?.merged?.merged && details.head !== undefined && details.head !== item.plan?.baseCommit;
+}
+
 /** The parts of a worktree's state, as words: ↑2 ↓1, ●3 changed, merged, locked, missing. */
 export function describeState(node: WorktreeNode): string[] {
   const parts: string[] = [];
@@ -177,7 +187,7 @@ export function describeState(node: WorktreeNode): string[] {
     if (changed > 0) parts.push(`●${changed} changed`);
     if (details.dirty.conflicted > 0) parts.push(`${details.dirty.conflicted} conflicted`);
   }
-  if (item.kind === 'plan' && (details?.merged?.merged || item.plan?.status === 'merged')) parts.push('merged');
+  if (item.kind === 'plan' && isLanded(node)) parts.push('merged');
   if (item.worktree?.locked !== undefined) parts.push('locked');
   return parts;
 }
@@ -188,8 +198,7 @@ export function contextValue(node: WorktreeNode): string {
   const flags: string[] = [];
   const dirty = details && !details.missing && details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted > 0;
   if (item.kind === 'plan') {
-    const merged = details?.merged?.merged || item.plan?.status === 'merged';
-    flags.push('plan', !item.worktree || details?.missing ? 'missing' : merged ? 'merged' : 'active');
+    flags.push('plan', !item.worktree || details?.missing ? 'missing' : isLanded(node) ? 'merged' : 'active');
   } else {
     flags.push('worktree', item.kind);
   }
@@ -221,7 +230,7 @@ function icon(node: WorktreeNode): vscode.ThemeIcon {
   if (item.worktree.locked !== undefined) return new vscode.ThemeIcon('lock');
   if (item.kind === 'main') return new vscode.ThemeIcon('home', node.current ? new vscode.ThemeColor('charts.blue') : undefined);
   if (item.kind === 'other') return new vscode.ThemeIcon('folder');
-  if (details?.merged?.merged || item.plan?.status === 'merged') return new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.ignoredResourceForeground'));
+  if (isLanded(node)) return new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.ignoredResourceForeground'));
   if (details && details.dirty.conflicted > 0) return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'));
   if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) {
     return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'));

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, widenSideBar, workspaceRoot } from './helpers';
 
 describe('Explorer, commands and guard', function () {
   this.timeout(120_000);
@@ -54,7 +54,7 @@ describe('Explorer, commands and guard', function () {
     assert.strictEqual(state.visible, true);
     assert.strictEqual(state.text, '$(shield) Main checkout');
     assert.strictEqual(state.warning, true, 'warning-coloured');
-    if (canScreenshot) await screenshot('guard-status-bar');
+    if (canScreenshot) await screenshot('guard-status-bar', { clearNotifications: true });
   });
 
   it('warns on the first edit of a main-checkout file in warn mode', async () => {
@@ -132,9 +132,63 @@ describe('Explorer, commands and guard', function () {
       items.map((i) => i.label),
       ['Main checkout', '189 · Feature xyz', '190 · Refactor parser', '191 · Fix typo', '192 · Long-running spike', '193 · Abandoned experiment'],
     );
-    await screenshot('explorer-plans');
+    const byLabel = (label: string) => items.find((i) => i.label === label);
+    assert.doesNotMatch(byLabel('190 · Refactor parser')?.description ?? '', /merged/, 'a plan without commits of its own is not "merged"');
+    assert.match(byLabel('191 · Fix typo')?.contextValue ?? '', /^plan:merged/);
+    assert.match(byLabel('192 · Long-running spike')?.contextValue ?? '', /:locked/);
+    assert.match(byLabel('193 · Abandoned experiment')?.contextValue ?? '', /^plan:missing/);
+    await widenSideBar();
+    await screenshot('explorer-plans', { clearNotifications: true });
     gitIn(locked.path, 'worktree', 'unlock', locked.path);
     for (const id of ['190', '191', '192', '193']) await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: id, force: true });
+  });
+
+  it('lists a plan\'s changed files when it is expanded, and a click opens the diff against the base', async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', { id: '200', title: 'Diff check', open: 'none' });
+    assert.ok(plan);
+    fs.appendFileSync(path.join(plan.path, 'src', 'app.js'), '// changed in the plan\n');
+    fs.writeFileSync(path.join(plan.path, 'added.txt'), 'a new file\n');
+    const node = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '200 · Diff check' && /●2/.test(i.description)), 'the plan with two changes');
+    const children = await api.testing.tree.getChildren(node.node);
+    const files = children.map((child) => api.testing.tree.getTreeItem(child));
+    assert.deepStrictEqual(files.map((f) => `${f.label} ${f.description}`).sort(), ['added.txt U', 'app.js M src']);
+    const app = files.find((f) => f.label === 'app.js');
+    assert.strictEqual(app?.command?.command, 'vscode.diff');
+    const [left, right] = app.command.arguments as [vscode.Uri, vscode.Uri, string];
+    assert.strictEqual(left.scheme, 'plan-base');
+    assert.strictEqual(right.fsPath, path.join(plan.path, 'src', 'app.js'));
+    const base = await vscode.workspace.openTextDocument(left);
+    assert.strictEqual(base.getText(), fs.readFileSync(path.join(main, 'src', 'app.js'), 'utf8'), 'the left side is the base version');
+    await vscode.commands.executeCommand(app.command.command, ...(app.command.arguments ?? []));
+    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff, 'a diff editor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '200', force: true });
+  });
+
+  it('moves the main checkout\'s uncommitted changes into a new plan and leaves the main checkout clean', async () => {
+    fs.appendFileSync(path.join(main, 'README.md'), 'work started on main by mistake\n');
+    fs.writeFileSync(path.join(main, 'draft.md'), 'an untracked draft\n');
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.moveChangesToPlan', { id: '201', title: 'Rescued work', open: 'none' });
+    assert.ok(plan);
+    assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
+    assert.match(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), /work started on main by mistake/);
+    assert.strictEqual(fs.readFileSync(path.join(plan.path, 'draft.md'), 'utf8'), 'an untracked draft\n');
+    await vscode.commands.executeCommand('planWorktrees.discard', { plan: '201', force: true });
+  });
+
+  it('reports a branch switch in the main checkout while plans exist', async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: '202', title: 'Keeps plans alive', open: 'none' });
+    assert.ok(plan);
+    await waitFor(async () => (await treeItems(api)).some((i) => i.label === '202 · Keeps plans alive'), 'the plan in the tree');
+    gitIn(main, 'checkout', '-q', '-b', 'side-branch');
+    try {
+      const event = await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'branchSwitch'), 'the branch-switch report');
+      assert.match(event.message, /from main to side-branch/);
+    } finally {
+      gitIn(main, 'checkout', '-q', 'main');
+      gitIn(main, 'branch', '-D', 'side-branch');
+    }
+    await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '202', force: true });
   });
 
   it('cleans up a plan through the command, and the item leaves the tree', async () => {

@@ -44,7 +44,8 @@ export const canScreenshot = process.env.PLAN_WORKTREES_HOST === 'web';
  * whole workbench, saved as artifacts/<name>.png, and waits until it exists.
  * Returns the file's path.
  */
-export async function screenshot(name: string): Promise<string> {
+export async function screenshot(name: string, options: { clearNotifications?: boolean } = {}): Promise<string> {
+  if (options.clearNotifications) await vscode.commands.executeCommand('notifications.clearAll');
   const dir = path.join(projectRoot, 'artifacts');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
@@ -106,4 +107,11 @@ export function gitIn(cwd: string, ...args: string[]): string {
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('planWorktrees').update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Makes the side bar wide enough that tree descriptions are not cut off. */
+export async function widenSideBar(steps = 6): Promise<void> {
+  // Narrowing the editor area widens the side bar beside it.
+  await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
+  for (let i = 0; i < steps; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
 }
