@@ -116,7 +116,8 @@ async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: 
   return { tip, base };
 }
 
-async function checkCommits(ctx: RepoContext, baseCommit: string, planCommit: string, signal?: AbortSignal): Promise<MergeCheck> {
+/** The merge pre-check of two commits (`merge-tree --write-tree`): touches no ref, index or file. */
+export async function checkCommits(ctx: RepoContext, baseCommit: string, planCommit: string, signal?: AbortSignal): Promise<MergeCheck> {
   const mergeBase = await findMergeBase(ctx, planCommit, baseCommit);
   if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.Unknown, `The plan and its base have no common history; there is nothing to merge into.`);
   const merge = await runMergeTree(ctx, baseCommit, planCommit, signal);

@@ -15,8 +15,10 @@ import { createPlan, CreateOptions, uncommittedFiles } from './create';
 import { diffPlan, PlanDiff, readBaseContent } from './diff';
 import { Finding, runDoctor } from './doctor';
 import { EventLog } from './events';
-import { mergePlan, MergeOptions, MergeResult } from './merge';
-import { samePath } from './names';
+import { commitAll } from './commit';
+import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
+import { Mergeability, MergeabilityCache } from './mergeability';
+import { pathKey, samePath } from './names';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees } from './repository';
 import { listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS } from './snapshot';
@@ -52,6 +54,7 @@ export class PlanEngine {
   private readonly registry: Registry;
   private readonly events: EventLog;
   private readonly state: WorktreeStateCache;
+  private readonly mergeable: MergeabilityCache;
   private readonly queue: OperationQueue;
   private readonly listeners = new Set<() => void>();
 
@@ -81,6 +84,7 @@ export class PlanEngine {
     this.registry = new Registry(repo.commonDir, log);
     this.events = new EventLog(repo.commonDir);
     this.state = new WorktreeStateCache(this.ctx);
+    this.mergeable = new MergeabilityCache(this.ctx);
     this.queue = queues.get(repo.commonDir) ?? new OperationQueue();
     queues.set(repo.commonDir, this.queue);
   }
@@ -125,6 +129,24 @@ export class PlanEngine {
   /** The content of a file in the plan's merge-base (the left side of its diff). */
   async readBaseContent(planId: string, mergeBase: string, file: string): Promise<Buffer | undefined> {
     return readBaseContent(this.ctx, await this.plan(planId), mergeBase, file);
+  }
+
+  /** The merge pre-check of one plan now (`merge-tree --write-tree`): changes nothing. */
+  async checkMerge(planId: string): Promise<MergeCheck> {
+    return checkMerge(this.ctx, await this.plan(planId));
+  }
+
+  /** For every active plan: merges cleanly or not, and which other plans change the same files (cached per pair of commits). */
+  async mergeability(): Promise<Map<string, Mergeability>> {
+    const active = (await this.registry.read()).plans.filter((p) => p.status === 'active' && !p.creating);
+    return this.mergeable.compute(active);
+  }
+
+  /** Commits every change of the plan's worktree with this message (the Source Control input box); returns the new commit. */
+  commit(planId: string, message: string): Promise<string> {
+    return this.mutate('commit', async () => {
+      return commitAll(this.ctx, (await this.plan(planId)).path, message);
+    });
   }
 
   /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
@@ -281,10 +303,18 @@ export class PlanEngine {
  */
 export function reconcile(worktrees: WorktreeEntry[], plans: PlanRecord[]): PlanWorktree[] {
   const byPreference = [...plans].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run);
+  // By folder, so that hundreds of worktrees join in linear time (comparing every pair took 17 ms at 200).
+  const byFolder = new Map<string, PlanRecord[]>();
+  for (const plan of byPreference) {
+    const key = pathKey(plan.path);
+    const same = byFolder.get(key);
+    if (same) same.push(plan);
+    else byFolder.set(key, [plan]);
+  }
   const used = new Set<PlanRecord>();
   const items: PlanWorktree[] = worktrees.map((worktree) => {
     if (worktree.isMain) return { worktree, kind: 'main' };
-    const plan = byPreference.find((p) => !used.has(p) && samePath(p.path, worktree.path));
+    const plan = byFolder.get(pathKey(worktree.path))?.find((p) => !used.has(p));
     if (!plan) return { worktree, kind: 'other' };
     used.add(plan);
     return { worktree, plan, kind: 'plan' };
