@@ -152,9 +152,11 @@ function printable(text: string): string {
 
 /** Whether two absolute folders are the same (case-insensitively where the file system usually is). */
 export function samePath(a: string, b: string): boolean {
-  const normalize = (p: string): string => {
-    const resolved = path.resolve(p).replace(/[\\/]+$/, '');
-    return process.platform === 'win32' || process.platform === 'darwin' ? resolved.toLowerCase() : resolved;
-  };
-  return normalize(a) === normalize(b);
+  return pathKey(a) === pathKey(b);
+}
+
+/** A folder's comparison key: equal keys exactly when `samePath` says so (to join long lists through a Map). */
+export function pathKey(p: string): string {
+  const resolved = path.resolve(p).replace(/[\\/]+$/, '');
+  return process.platform === 'win32' || process.platform === 'darwin' ? resolved.toLowerCase() : resolved;
 }
