@@ -11,6 +11,7 @@ import { PlanBaseContentProvider } from './ui/planBaseContent';
 import { PlanTreeProvider } from './ui/planTree';
 import { preparePlanWindow } from './ui/planWindow';
 import { PlanRepositories } from './ui/repositories';
+import { PlanSourceControls } from './ui/scm';
 import { GuardStatusBar } from './ui/statusBar';
 import { createApi, PlanWorktreesApi } from './ui/api';
 
@@ -21,6 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const guard = new MainCheckoutGuard(repositories, log);
   const statusBar = new GuardStatusBar(repositories, guard);
   const tree = new PlanTreeProvider(repositories);
+  const scm = new PlanSourceControls(repositories);
   const treeView = vscode.window.createTreeView('planWorktrees.plans', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
     log,
@@ -30,14 +32,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     tree,
     treeView,
     PlanBaseContentProvider.register(repositories),
-    registerCommands({ repositories, guard, log }),
+    scm,
+    registerCommands({ repositories, scm, guard, log }),
   );
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   await repositories.discover();
   await preparePlanWindow(context, repositories);
   const api = createApi(repositories);
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView } });
+    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm } });
   }
   return api;
 }

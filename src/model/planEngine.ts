@@ -16,6 +16,7 @@ import { diffPlan, PlanDiff, readBaseContent } from './diff';
 import { Finding, runDoctor } from './doctor';
 import { EventLog } from './events';
 import { commitAll } from './commit';
+import { fetchBaseRemote, publishPlan, PublishResult, rebaseInWorktree } from './publish';
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
 import { Mergeability, MergeabilityCache } from './mergeability';
 import { pathKey, samePath } from './names';
@@ -147,6 +148,26 @@ export class PlanEngine {
     return this.mutate('commit', async () => {
       return commitAll(this.ctx, (await this.plan(planId)).path, message);
     });
+  }
+
+  /** Pushes the plan branch to its base's remote (see `publishPlan`). */
+  publish(planId: string, signal?: AbortSignal): Promise<PublishResult> {
+    return this.mutate('publish', async () => {
+      const plan = await this.plan(planId);
+      const result = await publishPlan(this.ctx, plan, signal);
+      await this.events.append({ type: 'publish', planId: plan.id, branch: plan.branch, remote: result.remote });
+      return result;
+    });
+  }
+
+  /** Fetches the plan's base remote, so work merged on the server shows as merged. */
+  fetch(planId: string, signal?: AbortSignal): Promise<void> {
+    return this.mutate('fetch', async () => fetchBaseRemote(this.ctx, (await this.plan(planId)).base, signal));
+  }
+
+  /** Rebases the plan onto its base in its own worktree; returns the files to resolve when it stopped on conflicts. */
+  rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
+    return this.mutate('rebase', async () => rebaseInWorktree(this.ctx, await this.plan(planId), signal));
   }
 
   /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */

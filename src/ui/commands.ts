@@ -13,7 +13,6 @@ import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { CleanupResult } from '../model/cleanup';
 import { Finding } from '../model/doctor';
-import { MergeResult } from '../model/merge';
 import { validateId, validateTitle } from '../model/names';
 import { leavePendingSetup } from '../model/pendingSetup';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
@@ -21,18 +20,21 @@ import { Snapshot } from '../model/snapshot';
 import { PlanRecord } from '../model/types';
 import { showError } from './errors';
 import { MainCheckoutGuard } from './guard';
+import { commitCommand, mergeCommand, publishCommand, ReviewDeps } from './mergeCommands';
 import { pickPlan, PickedPlan, planIdOf } from './pickPlan';
 import { planBaseUri } from './planBaseContent';
 import { PlanRepositories } from './repositories';
+import { PlanSourceControls } from './scm';
 import { OpenAfterCreate, readUiSettings } from './settings';
 
 export interface CommandDeps {
   repositories: PlanRepositories;
+  scm: PlanSourceControls;
   guard: MainCheckoutGuard;
   log: vscode.LogOutputChannel;
 }
 
-export type MergeStrategy = 'merge' | 'squash' | 'fastForward' | 'rebase';
+export type { MergeStrategy } from '../model/merge';
 
 export interface CreateArgs {
   id?: string;
@@ -49,6 +51,7 @@ export interface CreateArgs {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
   const { repositories, log } = deps;
+  const review: ReviewDeps = { repositories, scm: deps.scm, log, cleanup: (args, quiet) => cleanupPlan(deps, args, quiet) };
   /** Runs a command body; engine errors become messages with a way out. Returns the body's result. */
   const run =
     <A, R>(what: string, body: (args: A) => Promise<R>) =>
@@ -74,8 +77,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     vscode.commands.registerCommand('planWorktrees.openInNewWindow', run('Open in New Window', (args?: unknown) => openWorktree(deps, args, true))),
     vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run('Open in Current Window', (args?: unknown) => openWorktree(deps, args, false))),
     vscode.commands.registerCommand('planWorktrees.showDiff', run('Show All Changes', (args?: unknown) => showAllChanges(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.merge', run('Merge Plan', (args?: unknown) => mergePlan(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.cleanup', run('Clean Up Plan', (args?: unknown) => cleanupPlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.merge', run('Merge Plan', (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
+    vscode.commands.registerCommand('planWorktrees.commit', run('Commit', (args?: unknown) => commitCommand(review, args))),
+    vscode.commands.registerCommand('planWorktrees.publish', run('Publish Plan', (args?: unknown) => publishCommand(review, args, isQuiet(args)))),
+    vscode.commands.registerCommand('planWorktrees.cleanup', run('Clean Up Plan', (args?: unknown) => cleanupPlan(deps, args, isQuiet(args)))),
     vscode.commands.registerCommand('planWorktrees.discard', run('Discard Plan', (args?: unknown) => discardPlan(deps, args))),
     vscode.commands.registerCommand('planWorktrees.restore', run('Restore Plan', (args?: unknown) => restorePlan(deps, args))),
     vscode.commands.registerCommand('planWorktrees.doctor', run('Doctor', (args?: unknown) => doctor(deps, args))),
@@ -299,54 +304,13 @@ async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number 
   return resources.length;
 }
 
-const strategyDescriptions: Record<MergeStrategy, string> = {
-  merge: 'A merge commit on the base joins the plan\'s history (default).',
-  squash: 'One new commit on the base with all of the plan\'s changes.',
-  fastForward: 'Move the base to the plan\'s last commit; refused if the base has moved on.',
-  rebase: 'Replay the plan\'s commits on top of the base, then fast-forward the base.',
-};
-
-async function mergePlan(deps: CommandDeps, args: unknown): Promise<MergeResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Merge which plan?', filter: (item) => !!item.worktree });
-  if (!picked) return undefined;
-  const a = (args && typeof args === 'object' ? args : {}) as { strategy?: MergeStrategy; commitUncommitted?: boolean; cleanup?: boolean };
-  const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
-  let strategy = a.strategy ?? (settings.mergeStrategy === 'ask' ? undefined : settings.mergeStrategy);
-  if (!strategy) {
-    const choice = await vscode.window.showQuickPick(
-      (Object.keys(strategyDescriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: strategyDescriptions[s], strategy: s })),
-      { title: `Merge plan ${picked.plan.id} into ${picked.plan.base}`, placeHolder: 'How should the plan be merged?' },
-    );
-    if (!choice) return undefined;
-    strategy = choice.strategy;
-  }
-  const chosen = strategy;
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Merging plan ${picked.plan.id} into ${picked.plan.base}`, cancellable: true },
-    async (_progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return picked.engine.merge(picked.plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
-    },
-  );
-  deps.log.info(`Merged plan ${picked.plan.id} into ${picked.plan.base} (${chosen}): ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
-  const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false ? 'keep' : isQuiet(args) ? 'keep' : settings.afterMerge;
-  let cleanup: 'cleanup' | 'keep' = afterMerge === 'ask' ? 'keep' : afterMerge;
-  if (afterMerge === 'ask') {
-    const answer = await vscode.window.showInformationMessage(`Plan ${picked.plan.id} is merged into ${picked.plan.base}. Clean up its worktree and branch?`, 'Clean Up', 'Keep');
-    cleanup = answer === 'Clean Up' ? 'cleanup' : 'keep';
-  }
-  if (cleanup === 'cleanup') await cleanupPlan(deps, { plan: picked.plan.id, force: false });
-  return result;
-}
-
 // ---------------------------------------------------------------- cleanup, discard, restore
 
-async function cleanupPlan(deps: CommandDeps, args: unknown): Promise<CleanupResult | undefined> {
+async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Promise<CleanupResult | undefined> {
   const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Clean up which plan?' });
   if (!picked) return undefined;
   const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
-  if (!isQuiet(args)) {
+  if (!quiet) {
     const ok = await confirm(
       `Clean up plan ${picked.plan.id}: ${picked.plan.title}?`,
       [
@@ -361,7 +325,7 @@ async function cleanupPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
   try {
     return await runCleanup(deps, picked, force);
   } catch (e) {
-    if (!isQuiet(args) && (isError(e, ErrorCode.WorktreeDirty) || isError(e, ErrorCode.WorktreeLocked))) {
+    if (!quiet && (isError(e, ErrorCode.WorktreeDirty) || isError(e, ErrorCode.WorktreeLocked))) {
       const files = e instanceof PlanWorktreesError ? e.files : [];
       const ok = await confirm(
         `Force the clean-up of plan ${picked.plan.id}?`,

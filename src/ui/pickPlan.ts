@@ -38,6 +38,12 @@ export async function pickPlan(
   options: { placeHolder: string; filter?: (item: PlanWorktree) => boolean; preferCurrent?: boolean },
 ): Promise<PickedPlan | undefined> {
   const all = (await repositories.allItems()).filter(({ item }) => item.kind === 'plan' && item.plan);
+  // From the Source Control view's title: the plan whose worktree is that source control's root.
+  const root = (args as { rootUri?: unknown } | undefined)?.rootUri;
+  if (root instanceof vscode.Uri) {
+    const found = all.find(({ item }) => item.worktree?.path === root.fsPath);
+    if (found) return { engine: found.engine, item: found.item, plan: found.item.plan as PlanRecord };
+  }
   const id = planIdOf(args);
   if (id !== undefined) {
     const matches = all.filter(({ item }) => item.plan?.id === id);

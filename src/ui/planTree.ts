@@ -11,6 +11,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { shortBranchName } from '../git/worktreeList';
 import { DiffFile } from '../model/diff';
+import { Mergeability } from '../model/mergeability';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { WorktreeDetails } from '../model/state';
 import { planBaseUri } from './planBaseContent';
@@ -28,6 +29,8 @@ export interface WorktreeNode {
   engine: PlanEngine;
   item: PlanWorktree;
   details?: WorktreeDetails;
+  /** Whether the plan merges cleanly into its base now, and which plans change the same files. */
+  mergeability?: Mergeability;
   /** This window's own worktree. */
   current: boolean;
 }
@@ -102,11 +105,27 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       const node: WorktreeNode = { type: 'worktree', engine, item, current: item.worktree?.path === currentPath };
       const previous = item.worktree && this.shown.get(item.worktree.path);
       if (previous?.details) node.details = previous.details;
+      if (previous?.mergeability) node.mergeability = previous.mergeability;
       if (item.worktree) this.shown.set(item.worktree.path, node);
       return node;
     });
-    void this.loadDetails(nodes);
+    void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
     return nodes;
+  }
+
+  /** The merge pre-check and overlaps of every active plan (cached per pair of commits by the engine). */
+  private async loadMergeability(engine: PlanEngine, nodes: WorktreeNode[]): Promise<void> {
+    try {
+      const all = await engine.mergeability();
+      for (const node of nodes) {
+        const found = node.item.plan && all.get(node.item.plan.id);
+        if (JSON.stringify(found) === JSON.stringify(node.mergeability)) continue;
+        node.mergeability = found || undefined;
+        this.changed.fire(node);
+      }
+    } catch (e) {
+      this.repositories.log.warn(`Merge pre-check: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Reads the details of every node together, then redraws the nodes whose details changed. */
@@ -188,6 +207,11 @@ export function describeState(node: WorktreeNode): string[] {
     if (details.dirty.conflicted > 0) parts.push(`${details.dirty.conflicted} conflicted`);
   }
   if (item.kind === 'plan' && isLanded(node)) parts.push('merged');
+  const m = node.mergeability;
+  if (m && !isLanded(node) && m.files.length > 0) {
+    parts.push(m.clean ? '✓ merges cleanly' : `⚠ conflicts with ${item.plan?.base}`);
+    if (m.overlaps.length > 0) parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
+  }
   if (item.worktree?.locked !== undefined) parts.push('locked');
   return parts;
 }
@@ -252,10 +276,20 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
     ['Created', plan ? new Date(plan.created).toLocaleString() : undefined],
     ['State', describeState(node).join(', ') || (details ? 'clean' : undefined)],
     ['Locked', item.worktree?.locked !== undefined ? item.worktree.locked || 'yes' : undefined],
+    ['Merge', mergeabilityText(node)],
     ['Last commit', details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined],
   ];
   for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escape(value)}  \n`);
   return md;
+}
+
+function mergeabilityText(node: WorktreeNode): string | undefined {
+  const m = node.mergeability;
+  if (!m || m.files.length === 0) return undefined;
+  const base = node.item.plan?.base;
+  const clean = m.clean ? `merges cleanly into ${base}` : `conflicts with ${base} in ${m.conflicts.join(', ')}`;
+  const overlaps = m.overlaps.map((o) => `plan ${o.planId} also changes ${o.files.join(', ')}`);
+  return [clean, ...overlaps].join('; ');
 }
 
 function escape(text: string): string {

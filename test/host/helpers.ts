@@ -71,6 +71,18 @@ export interface TestingApi {
       getChildren(node?: unknown): Promise<unknown[]>;
       getTreeItem(node: unknown): vscode.TreeItem;
     };
+    scm: {
+      forPlan(planId: string):
+        | {
+            sourceControl: vscode.SourceControl;
+            committed: vscode.SourceControlResourceGroup;
+            uncommitted: vscode.SourceControlResourceGroup;
+            update(): Promise<void>;
+            provideOriginalResource(uri: vscode.Uri): vscode.Uri | undefined;
+          }
+        | undefined;
+      sync(): Promise<void>;
+    };
   };
 }
 
@@ -103,6 +115,26 @@ export function gitIn(cwd: string, ...args: string[]): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execFileSync } = require('child_process') as typeof import('child_process');
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** Creates a plan through the command with arguments (no prompt, not opened). */
+export async function createPlan(id: string, title: string): Promise<{ id: string; path: string; branch: string; base: string }> {
+  const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string; base: string }>('planWorktrees.create', { id, title, open: 'none' });
+  if (!plan) throw new Error(`create ${id} returned nothing`);
+  return plan;
+}
+
+/** Writes files in a folder and commits them there with plain git. */
+export function commitIn(cwd: string, files: Record<string, string>, message: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('fs') as typeof import('fs');
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(cwd, name)), { recursive: true });
+    fs.writeFileSync(path.join(cwd, name), content);
+  }
+  gitIn(cwd, 'add', '-A');
+  gitIn(cwd, 'commit', '-q', '-m', message);
+  return gitIn(cwd, 'rev-parse', 'HEAD');
 }
 
 export async function setSetting(key: string, value: unknown): Promise<void> {

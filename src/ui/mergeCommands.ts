@@ -1,0 +1,205 @@
+/**
+ * Review and merge: the merge command (strategy, conflict pre-check, progress,
+ * afterMerge), committing from the Source Control input box, publishing a plan
+ * for a pull request, and the way out of a conflict (each file's diff, or a
+ * rebase of the plan onto its base in its own worktree).
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { MergeResult, MergeStrategy } from '../model/merge';
+import { PublishResult } from '../model/publish';
+import { showError } from './errors';
+import { pickPlan, PickedPlan } from './pickPlan';
+import { planBaseUri } from './planBaseContent';
+import { PlanRepositories } from './repositories';
+import { PlanSourceControls } from './scm';
+import { readUiSettings } from './settings';
+
+export interface ReviewDeps {
+  repositories: PlanRepositories;
+  scm: PlanSourceControls;
+  log: vscode.LogOutputChannel;
+  /** Runs the clean-up command's flow (confirmations included unless `force`). */
+  cleanup(args: { plan: string; force?: boolean }, quiet: boolean): Promise<unknown>;
+}
+
+export interface MergeArgs {
+  plan?: string;
+  strategy?: MergeStrategy;
+  commitUncommitted?: boolean;
+  /** true: clean up after the merge; false: keep; default: the `afterMerge` setting (keep when called by a program). */
+  cleanup?: boolean;
+}
+
+const strategyDescriptions: Record<MergeStrategy, string> = {
+  merge: "A merge commit on the base joins the plan's history.",
+  squash: "One new commit on the base with all of the plan's changes.",
+  fastForward: "Move the base to the plan's last commit; refused if the base has moved on.",
+  rebase: "Replay the plan's commits on top of the base, then fast-forward the base.",
+};
+
+/** The merge command. `quiet`: called by a program with its arguments — no prompt, errors thrown. */
+export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<MergeResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Merge which plan?', filter: (item) => !!item.worktree });
+  if (!picked) return undefined;
+  const a = (args && typeof args === 'object' ? args : {}) as MergeArgs;
+  const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
+  const { plan, engine } = picked;
+
+  // The pre-check first: on conflict nothing moves, and the user sees why before choosing anything.
+  const check = await engine.checkMerge(plan.id);
+  if (!check.clean) {
+    const error = new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${check.conflicts.length} file${check.conflicts.length === 1 ? '' : 's'}. Nothing was changed.`, {
+      files: check.conflicts,
+    });
+    if (quiet) throw error;
+    await offerConflictActions(deps, picked, check.conflicts, check.baseCommit);
+    return undefined;
+  }
+
+  let strategy = a.strategy ?? (settings.mergeStrategy === 'ask' ? undefined : settings.mergeStrategy);
+  if (!strategy && quiet) strategy = 'merge';
+  if (!strategy) {
+    const choice = await vscode.window.showQuickPick(
+      (Object.keys(strategyDescriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: strategyDescriptions[s], strategy: s })),
+      { title: `Merge plan ${plan.id} into ${plan.base} (no conflicts)`, placeHolder: 'How should the plan be merged?' },
+    );
+    if (!choice) return undefined;
+    strategy = choice.strategy;
+  }
+  const chosen = strategy;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Merging plan ${plan.id} into ${plan.base} (${chosen})`, cancellable: true },
+    async (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
+    },
+  );
+  deps.log.info(`Merged plan ${plan.id} into ${plan.base} (${chosen}): ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
+  await refreshBuiltInGit([engine.repo.mainPath, picked.item.worktree?.path]);
+
+  const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false || quiet ? 'keep' : settings.afterMerge;
+  let cleanUp = afterMerge === 'cleanup';
+  if (afterMerge === 'ask') {
+    const answer = await vscode.window.showInformationMessage(`Plan ${plan.id} is merged into ${plan.base}. Clean up its worktree and branch?`, 'Clean Up', 'Keep');
+    cleanUp = answer === 'Clean Up';
+  }
+  if (cleanUp) {
+    const inPlanWindow = (await engine.currentPlan())?.id === plan.id;
+    await deps.cleanup({ plan: plan.id, force: false }, true);
+    await refreshBuiltInGit([engine.repo.mainPath]);
+    // The window stood in the worktree that is gone: it moves to the main checkout.
+    if (inPlanWindow) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(engine.repo.mainPath), { forceNewWindow: false });
+  }
+  return result;
+}
+
+/** A conflict: the files, each file's diff, or rebasing the plan in its own worktree to resolve them there. */
+async function offerConflictActions(deps: ReviewDeps, picked: PickedPlan, files: string[], baseCommit: string): Promise<void> {
+  const { plan } = picked;
+  deps.log.warn(`Merge of plan ${plan.id} refused before anything moved: conflicts with ${plan.base} in ${files.join(', ')}`);
+  const show = 'Show Conflicting Files';
+  const rebase = `Rebase Plan onto ${plan.base}…`;
+  const answer = await vscode.window.showErrorMessage(
+    `Plan ${plan.id} conflicts with ${plan.base} in ${files.length} file${files.length === 1 ? '' : 's'}. Nothing was changed.`,
+    show,
+    rebase,
+    'Show Log',
+  );
+  if (answer === show) await showConflictingFiles(picked, files, baseCommit);
+  else if (answer === rebase) await rebaseOntoBase(deps, picked);
+  else if (answer === 'Show Log') deps.log.show();
+}
+
+async function showConflictingFiles(picked: PickedPlan, files: string[], baseCommit: string): Promise<void> {
+  const { plan, engine } = picked;
+  const worktree = picked.item.worktree?.path ?? plan.path;
+  const choice = await vscode.window.showQuickPick(
+    files.map((file) => ({ label: path.basename(file), description: path.dirname(file) === '.' ? '' : path.dirname(file), file })),
+    { title: `Conflicts of plan ${plan.id} with ${plan.base}`, placeHolder: `Open a file's diff: ${plan.base} now ↔ the plan` },
+  );
+  if (!choice) return;
+  // Left: the file as the base has it now (what the plan collides with); right: the plan's file.
+  const left = planBaseUri(engine.repo.commonDir, plan.id, baseCommit, choice.file);
+  await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.file(path.join(worktree, choice.file)), `${choice.file} (${plan.base} ↔ plan ${plan.id})`);
+}
+
+async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<void> {
+  const { plan, engine } = picked;
+  const ok = await vscode.window.showWarningMessage(
+    `Rebase plan ${plan.id} onto ${plan.base} in its own worktree?`,
+    { modal: true, detail: `Runs "git rebase ${plan.base}" in ${picked.item.worktree?.path}. Where it stops on a conflict, resolve the files in the plan's window and continue the rebase there. ${plan.base} and the main checkout do not change.` },
+    'Rebase',
+  );
+  if (ok !== 'Rebase') return;
+  try {
+    const conflicts = await engine.rebaseOntoBase(plan.id);
+    if (conflicts.length === 0) {
+      void vscode.window.showInformationMessage(`Plan ${plan.id} is rebased onto ${plan.base}; it now merges without conflicts.`);
+      return;
+    }
+    const open = await vscode.window.showWarningMessage(
+      `The rebase of plan ${plan.id} stopped on conflicts in ${conflicts.join(', ')}. Resolve them in the plan's window, then continue the rebase.`,
+      'Open Plan in New Window',
+    );
+    if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), { forceNewWindow: true });
+  } catch (e) {
+    void showError(deps.log, 'Rebase', e);
+  }
+}
+
+/** Commits every change of the plan with the Source Control input box's message (or `message`). */
+export async function commitCommand(deps: ReviewDeps, args: unknown): Promise<string | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Commit the changes of which plan?', filter: (item) => !!item.worktree });
+  if (!picked) return undefined;
+  const control = deps.scm.forPlan(picked.plan.id);
+  const given = (args as { message?: string } | undefined)?.message;
+  const message = given ?? control?.sourceControl.inputBox.value ?? '';
+  const commit = await picked.engine.commit(picked.plan.id, message);
+  if (control && given === undefined) control.sourceControl.inputBox.value = '';
+  deps.log.info(`Committed the changes of plan ${picked.plan.id}: ${commit.slice(0, 8)}`);
+  await refreshBuiltInGit([picked.item.worktree?.path]);
+  return commit;
+}
+
+/** Pushes the plan branch to its base's remote, showing what the remote answered. */
+export async function publishCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<PublishResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Publish which plan?', filter: (item) => !!item.worktree });
+  if (!picked) return undefined;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Publishing plan ${picked.plan.id} (${picked.plan.branch})`, cancellable: true },
+    (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return picked.engine.publish(picked.plan.id, controller.signal);
+    },
+  );
+  deps.log.info(`Published plan ${picked.plan.id} to ${result.remote}:\n${result.answer}`);
+  if (!quiet) {
+    const link = /https?:\/\/\S+/.exec(result.answer)?.[0];
+    const answer = await vscode.window.showInformationMessage(
+      `Plan ${picked.plan.id} is published to ${result.remote} as ${picked.plan.branch}. Once its pull request is merged and fetched, the plan shows as merged.`,
+      ...(link ? ['Open Link'] : []),
+      'Show Remote Answer',
+    );
+    if (answer === 'Open Link' && link) await vscode.env.openExternal(vscode.Uri.parse(link));
+    else if (answer === 'Show Remote Answer') deps.log.show();
+  }
+  return result;
+}
+
+/** Asks the built-in git extension to re-read the repositories at these folders, so its view is never stale. */
+export async function refreshBuiltInGit(folders: Array<string | undefined>): Promise<void> {
+  try {
+    const extension = vscode.extensions.getExtension<{ getAPI(version: 1): { repositories: Array<{ rootUri: vscode.Uri; status(): Promise<void> }> } }>('vscode.git');
+    if (!extension) return;
+    const api = (extension.isActive ? extension.exports : await extension.activate()).getAPI(1);
+    const wanted = new Set(folders.filter((f): f is string => !!f));
+    await Promise.all(api.repositories.filter((r) => wanted.has(r.rootUri.fsPath)).map((r) => r.status()));
+  } catch {
+    // The built-in git extension is optional; its view refreshes on its own watchers too.
+  }
+}
+

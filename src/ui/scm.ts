@@ -1,0 +1,170 @@
+/**
+ * Each plan in the Source Control view: a SourceControl "Plan 189: Feature xyz"
+ * with the groups "Committed on plan" and "Uncommitted", both against the
+ * merge-base with the plan's base. A click opens the diff (base ↔ working
+ * file); the gutter shows changes against the base (quickDiffProvider); the
+ * input box commits every change of the plan. In a plan window the plan of
+ * the window is shown; with `planWorktrees.scm.showAllPlans`, every plan.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { DiffFile } from '../model/diff';
+import { PlanEngine } from '../model/planEngine';
+import { PlanRecord } from '../model/types';
+import { planBaseUri } from './planBaseContent';
+import { isInside, PlanRepositories } from './repositories';
+
+const statusInfo: Record<DiffFile['status'], { word: string; icon: string; color: string }> = {
+  A: { word: 'Added', icon: 'diff-added', color: 'gitDecoration.addedResourceForeground' },
+  M: { word: 'Modified', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
+  D: { word: 'Deleted', icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground' },
+  R: { word: 'Renamed', icon: 'diff-renamed', color: 'gitDecoration.renamedResourceForeground' },
+  T: { word: 'Type changed', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
+  U: { word: 'Untracked', icon: 'diff-added', color: 'gitDecoration.untrackedResourceForeground' },
+};
+
+export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffProvider {
+  readonly sourceControl: vscode.SourceControl;
+  readonly committed: vscode.SourceControlResourceGroup;
+  readonly uncommitted: vscode.SourceControlResourceGroup;
+  private mergeBase: string | undefined;
+  private updating: Promise<void> | undefined;
+
+  constructor(
+    readonly engine: PlanEngine,
+    public plan: PlanRecord,
+    readonly worktree: string,
+  ) {
+    this.sourceControl = vscode.scm.createSourceControl('planWorktrees', `Plan ${plan.id}: ${plan.title}`, vscode.Uri.file(worktree));
+    this.committed = this.sourceControl.createResourceGroup('committed', 'Committed on plan');
+    this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', 'Uncommitted');
+    this.committed.hideWhenEmpty = true;
+    this.uncommitted.hideWhenEmpty = true;
+    this.sourceControl.quickDiffProvider = this;
+    this.sourceControl.inputBox.placeholder = `Message (commits every change of plan ${plan.id})`;
+    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: 'Commit', arguments: [{ plan: plan.id, fromSourceControl: true }] };
+    this.sourceControl.statusBarCommands = [
+      { command: 'planWorktrees.merge', title: `$(git-merge) Merge into ${plan.base}`, tooltip: `Merge plan ${plan.id} into ${plan.base}`, arguments: [plan.id] },
+      { command: 'planWorktrees.showDiff', title: '$(diff-multiple) Show All Changes', arguments: [plan.id] },
+      { command: 'planWorktrees.cleanup', title: '$(trash) Clean Up', arguments: [plan.id] },
+    ];
+  }
+
+  /** Re-reads the plan's diff (one at a time; a call while one runs shares it). */
+  update(): Promise<void> {
+    this.updating ??= this.read().finally(() => (this.updating = undefined));
+    return this.updating;
+  }
+
+  private async read(): Promise<void> {
+    const diff = await this.engine.diff(this.plan.id);
+    this.mergeBase = diff.mergeBase;
+    const states = (files: DiffFile[]) => files.map((file) => this.resourceState(file, diff.mergeBase));
+    this.committed.resourceStates = states(diff.files.filter((f) => f.committed));
+    this.uncommitted.resourceStates = states(diff.files.filter((f) => f.uncommitted));
+    this.sourceControl.count = diff.files.length;
+  }
+
+  private resourceState(file: DiffFile, mergeBase: string): vscode.SourceControlResourceState {
+    const uri = vscode.Uri.file(path.join(this.worktree, file.path));
+    const info = statusInfo[file.status];
+    const commonDir = this.engine.repo.commonDir;
+    const empty = file.status === 'A' || file.status === 'U';
+    const left = planBaseUri(commonDir, this.plan.id, mergeBase, file.oldPath ?? file.path, empty);
+    const right = file.status === 'D' ? planBaseUri(commonDir, this.plan.id, mergeBase, file.path, true) : uri;
+    return {
+      resourceUri: uri,
+      contextValue: file.status,
+      decorations: {
+        tooltip: `${info.word}${file.oldPath ? ` from ${file.oldPath}` : ''}`,
+        strikeThrough: file.status === 'D',
+        faded: false,
+        iconPath: new vscode.ThemeIcon(info.icon, new vscode.ThemeColor(info.color)),
+      },
+      command: { command: 'vscode.diff', title: 'Open Diff', arguments: [left, right, `${path.basename(file.path)} (Plan ${this.plan.id}: ${this.plan.base} ↔ plan)`] },
+    };
+  }
+
+  /** The gutter's original: the file as it is in the merge-base with the base. */
+  provideOriginalResource(uri: vscode.Uri): vscode.Uri | undefined {
+    if (uri.scheme !== 'file' || !this.mergeBase || !isInside(uri.fsPath, this.worktree)) return undefined;
+    const rel = path.relative(this.worktree, uri.fsPath).split(path.sep).join('/');
+    if (rel.startsWith('.git/')) return undefined;
+    return planBaseUri(this.engine.repo.commonDir, this.plan.id, this.mergeBase, rel);
+  }
+
+  dispose(): void {
+    this.sourceControl.dispose();
+  }
+}
+
+export class PlanSourceControls implements vscode.Disposable {
+  /** By worktree path. */
+  readonly controls = new Map<string, PlanSourceControl>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private syncing: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly repositories: PlanRepositories) {
+    this.disposables.push(
+      repositories.onDidChange(() => void this.sync()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('planWorktrees.scm') && void this.sync()),
+    );
+  }
+
+  /** Brings the set of source controls and their contents up to date. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = this.doSync()
+      .catch((e) => this.repositories.log.warn(`Source Control: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.sync();
+        }
+      });
+    return this.syncing;
+  }
+
+  /** The source control of a plan, if shown. */
+  forPlan(planId: string): PlanSourceControl | undefined {
+    return [...this.controls.values()].find((c) => c.plan.id === planId);
+  }
+
+  private async doSync(): Promise<void> {
+    const showAll = vscode.workspace.getConfiguration('planWorktrees').get<boolean>('scm.showAllPlans', false);
+    const wanted = new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
+    for (const engine of this.repositories.engines) {
+      const current = await engine.currentPlan().catch(() => undefined);
+      for (const item of await engine.list()) {
+        if (item.kind !== 'plan' || !item.plan || !item.worktree || item.plan.status !== 'active') continue;
+        if (showAll || item.plan.id === current?.id) wanted.set(item.worktree.path, { engine, plan: item.plan });
+      }
+    }
+    for (const [worktree, control] of this.controls) {
+      if (!wanted.has(worktree)) {
+        control.dispose();
+        this.controls.delete(worktree);
+      }
+    }
+    for (const [worktree, { engine, plan }] of wanted) {
+      let control = this.controls.get(worktree);
+      if (!control) {
+        control = new PlanSourceControl(engine, plan, worktree);
+        this.controls.set(worktree, control);
+      }
+      control.plan = plan;
+    }
+    await Promise.all([...this.controls.values()].map((c) => c.update()));
+  }
+
+  dispose(): void {
+    for (const control of this.controls.values()) control.dispose();
+    this.controls.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}
