@@ -6,7 +6,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 
 const root = path.join(__dirname, '..');
-const shown = ['explorer-plans', 'guard-status-bar', 'guard-warning', 'workbench-plan-worktrees-view'];
+const shown = ['explorer-plans', 'explorer-merge-badges', 'guard-status-bar', 'guard-warning', 'scm-review', 'changes-editor', 'workbench-plan-worktrees-view'];
 
 execFileSync('npm', ['run', 'test:host'], { cwd: root, stdio: 'inherit' });
 const target = path.join(root, 'docs', 'images');
