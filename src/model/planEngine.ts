@@ -10,7 +10,7 @@ import { Git } from '../git/git';
 import { Logger, silentLogger } from '../git/log';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { OperationQueue } from './async';
-import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan } from './cleanup';
+import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from './cleanup';
 import { createPlan, CreateOptions, uncommittedFiles } from './create';
 import { diffPlan, PlanDiff, readBaseContent } from './diff';
 import { Finding, runDoctor } from './doctor';
@@ -209,9 +209,17 @@ export class PlanEngine {
     return this.mutate('restore', async () => {
       const snapshot = await this.findSnapshot(snapshotRefOrPlanId);
       const plan = snapshot.plan;
-      const active = plansWithId(await this.registry.read(), plan.id).find((p) => p.status === 'active' && p.run !== plan.run);
+      const runs = plansWithId(await this.registry.read(), plan.id);
+      const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
       if (active) {
         throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
+      }
+      // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
+      const same = runs.find((p) => p.status === 'active' && p.run === plan.run);
+      const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
+      if (existing) {
+        const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
+        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
       }
       await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
       try {
