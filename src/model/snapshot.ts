@@ -57,7 +57,7 @@ export async function writeSnapshot(ctx: RepoContext, plan: PlanRecord, reason: 
   const time = new Date().toISOString();
   const message = snapshotMessage(plan, reason, time);
   const commit = fs.existsSync(plan.path)
-    ? (await commitWorktree(ctx, plan.path, message, { fallbackIdentity: true })).commit
+    ? (await commitWorktree(ctx, plan.path, message, { fallbackIdentity: true, keepIndex: true })).commit
     : await commitBranchTip(ctx, plan, message);
   const ref = await createUniqueRef(ctx, `${SNAPSHOT_REFS}${plan.id}/${time.replace(/[-:.]/g, '')}`, commit);
   ctx.log.info(`Snapshot of plan ${plan.id} (${reason}) at ${ref}`);
@@ -92,6 +92,9 @@ export async function restoreSnapshot(ctx: RepoContext, snapshot: Snapshot, opti
   // Index and files to the snapshot, then the index back to HEAD: its changes are uncommitted again.
   await ctx.git.run(['read-tree', '-m', '-u', 'HEAD', snapshot.commit], { cwd: folder });
   await ctx.git.run(['reset', '-q'], { cwd: folder });
+  // What was staged was kept as a second parent: staged again.
+  const index = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^2`], { cwd: folder, okExitCodes: [1] });
+  if (index.exitCode === 0) await ctx.git.run(['read-tree', index.stdout.trim()], { cwd: folder });
   ctx.log.info(`Restored ${snapshot.ref} to ${folder} on ${branch.name}`);
   return { path: folder, branch: branch.name };
 }
@@ -107,20 +110,33 @@ async function snapshotParent(ctx: RepoContext, snapshot: Snapshot): Promise<str
 /**
  * Commits everything in a worktree (tracked changes, staged or not, and
  * untracked files that are not ignored) on top of its HEAD, without moving any
- * ref or touching its index: a temporary copy of the index is used.
+ * ref or touching its index: a temporary copy of the index is used. With
+ * `keepIndex`, what is staged is kept too (it may differ from the files on
+ * disk), as a second parent whose tree is the index, as `git stash` does.
  */
-export async function commitWorktree(ctx: RepoContext, worktree: string, message: string, options: { fallbackIdentity?: boolean } = {}): Promise<WorktreeCommit> {
+export async function commitWorktree(
+  ctx: RepoContext,
+  worktree: string,
+  message: string,
+  options: { fallbackIdentity?: boolean; keepIndex?: boolean } = {},
+): Promise<WorktreeCommit> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
     const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
     const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: worktree, env });
-    const [parent, realIndex] = (await ctx.git.run(['rev-parse', 'HEAD', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })).trim().split('\n');
+    const [parent, parentTree, realIndex] = (await ctx.git.run(['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })).trim().split('\n');
     // Starting from a copy of the real index keeps its file stamps, so unchanged files are not read again.
     if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, env.GIT_INDEX_FILE);
     else await run(['read-tree', parent]);
+    // An index with conflicts has no tree; `add --all` below takes the files as they are.
+    const indexTree = options.keepIndex ? await run(['write-tree']).then((t) => t.trim(), () => undefined) : undefined;
     await run(['add', '--all']);
     const tree = (await run(['write-tree'])).trim();
-    const commit = await commitTree(ctx, ['commit-tree', tree, '-p', parent, '-m', message], options.fallbackIdentity ?? false);
+    const parents = ['-p', parent];
+    if (indexTree && indexTree !== parentTree) {
+      parents.push('-p', await commitTree(ctx, ['commit-tree', indexTree, '-p', parent, '-m', 'plan-worktrees: staged content'], options.fallbackIdentity ?? false));
+    }
+    const commit = await commitTree(ctx, ['commit-tree', tree, ...parents, '-m', message], options.fallbackIdentity ?? false);
     return { commit, parent, tree };
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });

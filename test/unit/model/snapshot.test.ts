@@ -60,9 +60,10 @@ describe('snapshots', () => {
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), head, 'the branch is at the same commit');
       assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), `refs/heads/${plan.branch}`);
       assert.strictEqual(git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD'), commits);
-      // The uncommitted changes are uncommitted again.
+      // The uncommitted changes are uncommitted again, and what was staged is staged again (both.txt's staged version too).
       const status = git(plan.path, 'status', '--porcelain', '-uall').split('\n').sort();
-      assert.deepStrictEqual(status, [' D README.md', ' M src/app.txt', '?? "new dir/untracked file.txt"', '?? both.txt', '?? staged.txt']);
+      assert.deepStrictEqual(status, [' D README.md', ' M src/app.txt', '?? "new dir/untracked file.txt"', 'A  staged.txt', 'AM both.txt']);
+      assert.strictEqual(git(plan.path, 'show', ':both.txt'), 'staged version');
     }));
 
   it('keeps the plan record, the reason and the time in the snapshot, and lists snapshots newest first', () =>
