@@ -191,6 +191,18 @@ function unregisteredWorktrees(ctx: RepoContext, registry: Registry, worktrees: 
     const id = match?.groups?.id;
     if (!id || data.plans.some((p) => p.branch === branch || samePath(p.path, entry.path))) continue;
     const slug = match.groups?.slug ?? id;
+    // Adding it would make a second active plan with this id.
+    const taken = data.plans.find((p) => p.id === id && p.status === 'active');
+    if (taken) {
+      findings.push({
+        kind: 'unregisteredWorktree',
+        message: `The worktree ${entry.path} is on the plan branch ${branch}, but the registry has no plan for it, and plan ${id} is already active (${taken.path}). Clean up plan ${id} first (then the doctor offers to add this worktree), or remove this worktree with git.`,
+        planId: id,
+        path: entry.path,
+        branch,
+      });
+      continue;
+    }
     findings.push({
       kind: 'unregisteredWorktree',
       message: `The worktree ${entry.path} is on the plan branch ${branch}, but the registry has no plan for it.`,
