@@ -4,10 +4,13 @@
  */
 import * as vscode from 'vscode';
 import { Git } from './git/git';
+import { PlanEngine } from './model/planEngine';
 import { PlanRecord } from './model/types';
 import { registerCommands } from './ui/commands';
 import { MainCheckoutGuard } from './ui/guard';
+import { registerHistory } from './ui/history';
 import { PlanBaseContentProvider } from './ui/planBaseContent';
+import { PlanFileIndex, registerPlanFiles } from './ui/planFiles';
 import { PlanTreeProvider } from './ui/planTree';
 import { preparePlanWindow } from './ui/planWindow';
 import { PlanRepositories } from './ui/repositories';
@@ -21,7 +24,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const repositories = new PlanRepositories(git, log);
   const guard = new MainCheckoutGuard(repositories, log);
   const statusBar = new GuardStatusBar(repositories, guard);
-  const tree = new PlanTreeProvider(repositories);
+  const planFiles = new PlanFileIndex(repositories, log);
+  const tree = new PlanTreeProvider(repositories, planFiles);
   const scm = new PlanSourceControls(repositories);
   const treeView = vscode.window.createTreeView('planWorktrees.plans', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
@@ -34,13 +38,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     PlanBaseContentProvider.register(repositories),
     scm,
     registerCommands({ repositories, scm, guard, log }),
+    planFiles,
+    registerPlanFiles({ repositories, index: planFiles, log }),
+    registerHistory(repositories, log),
   );
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   await repositories.discover();
   await preparePlanWindow(context, repositories);
-  const api = createApi(repositories);
+  const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm } });
+    const planWindow = {
+      environment: context.environmentVariableCollection,
+      /** Prepares this window's terminals as if it were opened on `folder` (one of its worktrees). */
+      prepareFor: async (folder: string) => preparePlanWindow(context, { engines: [await PlanEngine.open(folder, { git, log })], log }),
+      restore: () => preparePlanWindow(context, repositories),
+    };
+    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm, planFiles, planWindow } });
   }
   return api;
 }

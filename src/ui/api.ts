@@ -1,39 +1,101 @@
 /**
  * The API object `activate` returns, for other extensions and agents:
- * `vscode.extensions.getExtension('planworktrees.plan-worktrees').exports`.
+ * `vscode.extensions.getExtension<PlanWorktreesApi>('planworktrees.plan-worktrees').exports`.
  * Each method runs the same code as the command of the same name, with
- * arguments and without prompts.
+ * arguments and without prompts; a refusal rejects with a
+ * `PlanWorktreesError` whose `code` says why (`PlanExists`, `MergeConflict`,
+ * `WorktreeDirty`, `InvalidName`, ...). README.md, "API", documents it.
  */
 import * as vscode from 'vscode';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { CleanupResult } from '../model/cleanup';
-import { MergeResult } from '../model/merge';
+import { DiffFile, PlanDiff } from '../model/diff';
+import { HistoryEntry, historyEntries } from '../model/history';
+import { MergeResult, MergeStrategy } from '../model/merge';
 import { PlanWorktree } from '../model/planEngine';
-import { PlanRecord } from '../model/types';
-import { CreateArgs, MergeStrategy } from './commands';
+import { LifecycleEvent, PlanRecord, PlanStatus } from '../model/types';
+import { CreateArgs } from './commands';
+import { MergeArgs } from './mergeCommands';
+import { pickPlan } from './pickPlan';
+import { StartFromFileArgs } from './planFiles';
 import { PlanRepositories } from './repositories';
 
+export type { CleanupResult, CreateArgs, DiffFile, HistoryEntry, LifecycleEvent, MergeArgs, MergeResult, MergeStrategy, PlanDiff, PlanRecord, PlanStatus, PlanWorktree, StartFromFileArgs };
+
 export interface PlanWorktreesApi {
+  /** Bumped only when something here changes incompatibly. */
   readonly version: 1;
-  /** Creates a plan worktree; `open` defaults to `none` here. */
+  /**
+   * Creates a plan worktree and branch (`planWorktrees.create`); `open`
+   * defaults to `none` here, and the main checkout's uncommitted changes to
+   * `dirtyBase: 'refuse'`. Rejects with `PlanExists`, `BaseDirty`, `InvalidName`...
+   */
   create(args: CreateArgs & { title: string }): Promise<PlanRecord>;
-  /** Every worktree of every repository of the workspace, with its plan. */
+  /**
+   * Starts the plan a plan file describes (`planWorktrees.startPlanFromFile`):
+   * id and title from the file, validated; the plan records the file.
+   * `file` is absolute or relative to the main worktree. Rejects with
+   * `InvalidName` (naming the file) or `PlanExists` when it is already started.
+   */
+  startFromFile(file: string, options?: Omit<StartFromFileArgs, 'file'>): Promise<PlanRecord>;
+  /** Every worktree of every repository of the workspace, with its plan, and active plans whose worktree is gone. */
   list(): Promise<PlanWorktree[]>;
-  merge(plan: string, options?: { strategy?: MergeStrategy; commitUncommitted?: boolean; cleanup?: boolean }): Promise<MergeResult>;
+  /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked files. */
+  diff(plan: string): Promise<PlanDiff>;
+  /**
+   * Merges the plan into its base (`planWorktrees.merge`). Conflicts are found
+   * before anything moves: then it rejects with `MergeConflict` (its `files`
+   * name them) and nothing changed. `cleanup: true` removes the worktree and
+   * branch afterwards; the default keeps them.
+   */
+  merge(plan: string, options?: Omit<MergeArgs, 'plan'>): Promise<MergeResult>;
+  /**
+   * Removes the plan's worktree, and its branch when its work is in the base
+   * (`planWorktrees.cleanup`). A worktree with uncommitted or untracked files
+   * rejects with `WorktreeDirty` unless `force: true`, which saves a snapshot first.
+   */
   cleanup(plan: string, options?: { force?: boolean }): Promise<CleanupResult>;
-  /** Fires when plans or their state change. */
+  /** The plan's lifecycle from `events.jsonl`, oldest first: created, merges, clean-ups, snapshots, restores. */
+  history(plan: string): Promise<HistoryEntry[]>;
+  /** The absolute path of the agent-side guard script (`node <guardScript>`; README.md, "Agent guard script"). */
+  readonly guardScript: string;
+  /** Fires when plans or their state change, in this window or another. */
   readonly onDidChange: vscode.Event<void>;
 }
 
-export function createApi(repositories: PlanRepositories): PlanWorktreesApi {
+export function createApi(repositories: PlanRepositories, options: { guardScript: string }): PlanWorktreesApi {
   const changed = new vscode.EventEmitter<void>();
   repositories.onDidChange(() => changed.fire());
-  const command = <T>(id: string, args: unknown): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(id, args));
+  const command = async <T>(id: string, args: unknown): Promise<T> => {
+    const result = await vscode.commands.executeCommand<T | undefined>(id, args);
+    if (result === undefined) throw new PlanWorktreesError(ErrorCode.Cancelled, `${id} ended without a result.`);
+    return result;
+  };
+  const find = async (plan: string) => {
+    const picked = await pickPlan(repositories, { plan }, { placeHolder: '' });
+    if (!picked) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${plan}".`);
+    return picked;
+  };
   return {
     version: 1,
     create: (args) => command<PlanRecord>('planWorktrees.create', { open: 'none', ...args }),
+    startFromFile: (file, startOptions = {}) => command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
     list: async () => (await repositories.allItems()).map(({ item }) => item),
-    merge: (plan, options = {}) => command<MergeResult>('planWorktrees.merge', { plan, ...options }),
-    cleanup: (plan, options = {}) => command<CleanupResult>('planWorktrees.cleanup', { plan, ...options }),
+    diff: async (plan) => {
+      const { engine, plan: record } = await find(plan);
+      return engine.diff(record.id);
+    },
+    merge: (plan, mergeOptions = {}) => command<MergeResult>('planWorktrees.merge', { ...mergeOptions, plan }),
+    cleanup: (plan, cleanupOptions = {}) => command<CleanupResult>('planWorktrees.cleanup', { ...cleanupOptions, plan }),
+    history: async (plan) => {
+      for (const engine of repositories.engines) {
+        const events = await engine.history(plan);
+        if (events.length > 0) return historyEntries(events);
+      }
+      await find(plan);
+      return [];
+    },
+    guardScript: options.guardScript,
     onDidChange: changed.event,
   };
 }

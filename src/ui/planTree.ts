@@ -1,6 +1,7 @@
 /**
  * The tree view `planWorktrees.plans`: per repository the main checkout, then
- * the plan worktrees, then other worktrees. A computed view of model state:
+ * the plan worktrees, then plan files not started yet, then other worktrees.
+ * A computed view of model state:
  * it reads the engines and never changes anything.
  *
  * First paint is cheap (one `git worktree list` and the registry); the state
@@ -14,10 +15,12 @@ import { DiffFile } from '../model/diff';
 import { Mergeability } from '../model/mergeability';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { WorktreeDetails } from '../model/state';
+import { appendHistorySummary } from './history';
 import { planBaseUri } from './planBaseContent';
+import { PlanFileIndex, planFileItem, PlanFileNode } from './planFiles';
 import { PlanRepositories } from './repositories';
 
-export type PlanNode = RepositoryNode | WorktreeNode | FileNode | MessageNode;
+export type PlanNode = RepositoryNode | WorktreeNode | FileNode | MessageNode | PlanFileNode;
 
 export interface RepositoryNode {
   type: 'repository';
@@ -55,8 +58,15 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   private readonly shown = new Map<string, WorktreeNode>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
-  constructor(private readonly repositories: PlanRepositories) {
+  /** Tooltips that already have their history (resolveTreeItem may be asked twice). */
+  private readonly withHistory = new WeakSet<vscode.TreeItem>();
+
+  constructor(
+    private readonly repositories: PlanRepositories,
+    private readonly planFiles?: PlanFileIndex,
+  ) {
     this.disposables.push(repositories.onDidChange(() => this.changed.fire(undefined)));
+    if (planFiles) this.disposables.push(planFiles.onDidChange(() => this.changed.fire(undefined)));
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
@@ -67,6 +77,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
         return worktreeItem(node);
       case 'file':
         return fileItem(node);
+      case 'planFile':
+        return planFileItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.iconPath = new vscode.ThemeIcon('info');
@@ -88,8 +100,17 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   getParent(node: PlanNode): PlanNode | undefined {
     if (node.type === 'file') return node.parent;
-    if (node.type === 'worktree' && this.repositories.engines.length > 1) return { type: 'repository', engine: node.engine };
+    if ((node.type === 'worktree' || node.type === 'planFile') && this.repositories.engines.length > 1) return { type: 'repository', engine: node.engine };
     return undefined;
+  }
+
+  /** A plan's tooltip gets its history when it is about to show. */
+  async resolveTreeItem(item: vscode.TreeItem, node: PlanNode): Promise<vscode.TreeItem> {
+    if (node.type === 'worktree' && node.item.plan && item.tooltip instanceof vscode.MarkdownString && !this.withHistory.has(item)) {
+      this.withHistory.add(item);
+      await appendHistorySummary(item.tooltip, node.engine, node.item.plan).catch((e) => this.repositories.log.warn(`History of plan ${node.item.plan?.id}: ${String(e)}`));
+    }
+    return item;
   }
 
   /** The worktree node shown for a path, if any (for tests and reveal). */
@@ -97,9 +118,10 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     return this.shown.get(worktreePath);
   }
 
-  private async worktreeNodes(engine: PlanEngine): Promise<WorktreeNode[]> {
+  private async worktreeNodes(engine: PlanEngine): Promise<PlanNode[]> {
     // A plan that was cleaned up, merged away or discarded lives on in its history, not in the tree.
-    const items = sortItems((await engine.list()).filter((i) => i.worktree || i.plan?.status === 'active'));
+    const all = await engine.list();
+    const items = sortItems(all.filter((i) => i.worktree || i.plan?.status === 'active'));
     const currentPath = engine.repo.currentPath;
     const nodes: WorktreeNode[] = items.map((item) => {
       const node: WorktreeNode = { type: 'worktree', engine, item, current: item.worktree?.path === currentPath };
@@ -110,7 +132,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       return node;
     });
     void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
-    return nodes;
+    const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
+    return [...nodes.filter((n) => n.item.kind !== 'other'), ...planFiles, ...nodes.filter((n) => n.item.kind === 'other')];
   }
 
   /** The merge pre-check and overlaps of every active plan (cached per pair of commits by the engine). */
