@@ -1,0 +1,34 @@
+// `npm run bench`: builds the benchmarks into bench/work/build (ignored by git),
+// runs them, and removes the build. See bench/README.md.
+//   BENCH_N=10,50    only these sizes (default 10,50,100,200)
+//   BENCH_HOST=0     skip the activation measure in the real VS Code host
+const fs = require('fs');
+const path = require('path');
+const { build } = require('./build');
+
+const root = path.join(__dirname, '..');
+const outDir = path.join(__dirname, 'work', 'build');
+
+async function main() {
+  const built = await build(outDir);
+  if (built.bundleError) console.warn(`[bench] the extension bundle does not build; activation and bundle size are not measured: ${built.bundleError}`);
+  const { main: run } = require(path.join(outDir, 'bench', 'run.js'));
+  return run({ projectRoot: root, outDir, ...built });
+}
+
+main()
+  .then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => {
+    fs.rmSync(outDir, { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.dirname(outDir));
+    } catch {
+      // not empty: something else is in bench/work
+    }
+  });

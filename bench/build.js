@@ -1,0 +1,91 @@
+// Builds what `npm run bench` runs, into a folder of its own (never out/ or dist/,
+// which the tests and other builds use):
+//   <out>/src/**, <out>/bench/**   src/ and bench/ transpiled file by file (cjs, like scripts/build-tests.js)
+//   <out>/extension/               a copy of the extension for the activation measure:
+//                                  package.json without eager activation events, and the
+//                                  production bundle dist/extension.js (minified, as released)
+// Usage: node bench/build.js --out <dir>
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+
+function collect(dir, files = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) collect(full, files);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(full);
+  }
+  return files;
+}
+
+/** The same options as `node esbuild.js --production`, to another outfile. */
+function productionBundleOptions(outfile) {
+  return {
+    entryPoints: [path.join(root, 'src', 'extension.ts')],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    sourcemap: false,
+    sourcesContent: false,
+    outfile,
+    external: ['vscode'],
+    logLevel: 'silent',
+  };
+}
+
+/**
+ * Transpiles src/ and bench/ into `outDir`. Then tries the production bundle;
+ * returns its error message instead of failing, so the model benchmarks still
+ * run while the UI does not build.
+ */
+async function build(outDir) {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: [...collect(path.join(root, 'src')), ...collect(path.join(root, 'bench'))],
+    outdir: outDir,
+    outbase: root,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  const extensionDir = path.join(outDir, 'extension');
+  fs.mkdirSync(path.join(extensionDir, 'dist'), { recursive: true });
+  try {
+    await esbuild.build(productionBundleOptions(path.join(extensionDir, 'dist', 'extension.js')));
+  } catch (e) {
+    const errors = (e.errors || []).map((x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`);
+    return { bundleError: errors.length > 0 ? errors.join('; ') : String(e.message || e) };
+  }
+  // VS Code would activate the real manifest on start-up (workspaceContains:.git), before the
+  // benchmark could start its clock; this copy activates only when the benchmark asks.
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  manifest.activationEvents = [];
+  fs.writeFileSync(path.join(extensionDir, 'package.json'), JSON.stringify(manifest, null, 2));
+  fs.cpSync(path.join(root, 'media'), path.join(extensionDir, 'media'), { recursive: true });
+  return { bundle: path.join(extensionDir, 'dist', 'extension.js') };
+}
+
+module.exports = { build, productionBundleOptions };
+
+if (require.main === module) {
+  const outArg = process.argv.indexOf('--out');
+  if (outArg < 0) {
+    console.error('usage: node bench/build.js --out <dir>');
+    process.exit(2);
+  }
+  build(path.resolve(process.argv[outArg + 1])).then(
+    (result) => {
+      if (result.bundleError) console.error(`extension bundle failed: ${result.bundleError}`);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * Loaded by the extension host as `extensionTestsPath` (see bench/hostActivation.ts):
+ * measures, inside the real VS Code, the time from `activate()` of Plan
+ * Worktrees to the first items of the `planWorktrees.plans` tree, and to the
+ * moment every item's state (dirty counts, ahead/behind, merged) has loaded.
+ * The extension copy it runs has no start-up activation events, so nothing
+ * has run before the clock starts. Prints one line `[plan-worktrees:bench] {json}`.
+ */
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'planworktrees.plan-worktrees';
+const TIMEOUT_MS = 120_000;
+
+interface Node {
+  type: string;
+  item?: { worktree?: unknown };
+  details?: unknown;
+}
+
+interface TestingApi {
+  testing: { tree: { getChildren(node?: unknown): Promise<Node[]> } };
+}
+
+export async function run(): Promise<void> {
+  const extension = vscode.extensions.getExtension<TestingApi>(EXTENSION_ID);
+  if (!extension) throw new Error(`${EXTENSION_ID} is not loaded in this host.`);
+  const activeBefore = extension.isActive;
+  const started = performance.now();
+  const api = await extension.activate();
+  const activated = performance.now();
+  const deadline = Date.now() + TIMEOUT_MS;
+  let nodes = await api.testing.tree.getChildren();
+  while (nodes.length === 0) {
+    if (Date.now() > deadline) throw new Error('The tree showed no items.');
+    await sleep(2);
+    nodes = await api.testing.tree.getChildren();
+  }
+  const firstItems = performance.now();
+  const worktrees = nodes.filter((n) => n.type === 'worktree' && n.item?.worktree);
+  while (!worktrees.every((n) => n.details !== undefined)) {
+    if (Date.now() > deadline) throw new Error('The state of the items did not load.');
+    await sleep(2);
+  }
+  const allDetails = performance.now();
+  const result = {
+    vscode: vscode.version,
+    activeBefore,
+    activateMs: activated - started,
+    firstItemsMs: firstItems - started,
+    allDetailsMs: allDetails - started,
+    items: nodes.length,
+    worktrees: worktrees.length,
+  };
+  console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,99 @@
+/**
+ * The activation measure: opens the real VS Code (code-server's VS Code 1.100
+ * server, driven by headless Chromium, as `npm test`'s host tier does, reusing
+ * scripts/host.js) on the synthetic repository, with bench/host/activation.ts
+ * as the extension tests entry point. Each run is a fresh server and browser;
+ * the result is the median over the runs.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as util from 'util';
+import { median, round } from './stats';
+
+const MARK = '[plan-worktrees:bench] ';
+const RUN_TIMEOUT_MS = 180_000;
+
+interface HostModule {
+  startServer(options?: { quiet?: boolean }): Promise<{ port: number; stateDir: string; remoteUri(p: string): string; stop(): Promise<void> }>;
+}
+
+interface RunResult {
+  vscode: string;
+  activeBefore: boolean;
+  activateMs: number;
+  firstItemsMs: number;
+  allDetailsMs: number;
+  items: number;
+  worktrees: number;
+}
+
+export async function measureActivation(options: { projectRoot: string; outDir: string; bundle?: string; bundleError?: string; folder: string; n: number; runs: number }): Promise<Record<string, unknown>> {
+  if (!options.bundle) return { measured: false, n: options.n, reason: `the extension does not build: ${options.bundleError}` };
+  const runs: RunResult[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const result = await runOnce(options);
+    if (result.activeBefore) throw new Error('the extension was already active before the measure started');
+    runs.push(result);
+    console.log(`[bench] activation run ${i + 1}: first items after ${round(result.firstItemsMs)} ms, all state after ${round(result.allDetailsMs)} ms`);
+  }
+  return {
+    measured: true,
+    n: options.n,
+    runs: runs.length,
+    vscode: runs[0].vscode,
+    items: runs[0].items,
+    activateMs: round(median(runs.map((r) => r.activateMs))),
+    firstItemsMs: round(median(runs.map((r) => r.firstItemsMs))),
+    allDetailsMs: round(median(runs.map((r) => r.allDetailsMs))),
+    samples: runs.map((r) => ({ activateMs: round(r.activateMs), firstItemsMs: round(r.firstItemsMs), allDetailsMs: round(r.allDetailsMs) })),
+    method:
+      'extension copy without start-up activation events (bench/build.js); inside the extension host, from getExtension().activate() to the first non-empty planWorktrees.plans getChildren(), and to every worktree item having its state',
+  };
+}
+
+async function runOnce(options: { projectRoot: string; outDir: string; folder: string }): Promise<RunResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startServer } = require(path.join(options.projectRoot, 'scripts', 'host.js')) as HostModule;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    const consoleLines: string[] = [];
+    let result: RunResult | undefined;
+    const exitCode = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(-1), RUN_TIMEOUT_MS);
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(Number(code)));
+    });
+    await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown) => {
+      const text = util.format(...(Array.isArray(args) ? args : [args]));
+      consoleLines.push(text);
+      const at = text.indexOf(MARK);
+      if (at >= 0) result = JSON.parse(text.slice(at + MARK.length).split('\n')[0]) as RunResult;
+    });
+    const payload = [
+      ['extensionDevelopmentPath', server.remoteUri(path.join(options.outDir, 'extension'))],
+      ['extensionTestsPath', server.remoteUri(path.join(options.outDir, 'bench', 'host', 'activation.js'))],
+      ['extensionDevelopmentKind', 'workspace'],
+      ['skipWelcome', 'true'],
+    ];
+    await page.goto(`http://localhost:${server.port}/?folder=${encodeURIComponent(options.folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    const code = await exitCode;
+    if (code !== 0 || !result) {
+      const tail = consoleLines.slice(-15).join('\n');
+      throw new Error(code === -1 ? `timed out after ${RUN_TIMEOUT_MS / 1000}s:\n${tail}` : `the extension host exited with ${code}:\n${tail}`);
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+    await browser.close().catch(() => undefined);
+    await server.stop();
+    fs.rmSync(server.stateDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The extension's side of each benchmark: the PlanEngine facade, called the
+ * way the tree view and the commands call it, with the extension's git runner
+ * (simple-git, the default limit of 8 processes at once).
+ */
+import { Git } from '../src/git/git';
+import { PlanEngine, PlanWorktree } from '../src/model/planEngine';
+import { WorktreeDetails } from '../src/model/state';
+import { PlanRecord } from '../src/model/types';
+import { CountingLog } from './countingLog';
+
+export type SubjectItem = PlanWorktree;
+
+export interface Subject {
+  maxConcurrent: number;
+  /** First paint: the worktrees and their plans, no state. */
+  list(): Promise<SubjectItem[]>;
+  /** Opens a new engine (not measured), so that the next `stateFirstRead` starts with nothing cached. */
+  fresh(): Promise<void>;
+  /** The state of every item, as the tree asks for it (one `details` per item, in one tick), with nothing cached. */
+  stateFirstRead(items: SubjectItem[]): Promise<Map<string, WorktreeDetails>>;
+  /** Everything invalidated, then every item's state again (the Refresh command). */
+  refresh(items: SubjectItem[]): Promise<Map<string, WorktreeDetails>>;
+  /** What a file-system event in one worktree leads to: that worktree invalidated, then the list and every item's state again. */
+  incremental(worktreePath: string): Promise<Map<string, WorktreeDetails>>;
+  create(options: { id: string; title: string }): Promise<PlanRecord>;
+  merge(plan: PlanRecord): Promise<unknown>;
+  cleanup(plan: PlanRecord): Promise<unknown>;
+}
+
+const MAX_CONCURRENT = 8;
+
+export async function openSubject(folder: string, log: CountingLog): Promise<Subject> {
+  const git = new Git({ log, maxConcurrent: MAX_CONCURRENT });
+  const open = () => PlanEngine.open(folder, { git, log });
+  const engine = await open();
+  let firstReader = await open();
+
+  return {
+    maxConcurrent: MAX_CONCURRENT,
+    list: () => engine.list(),
+    fresh: async () => {
+      firstReader = await open();
+    },
+    stateFirstRead: (items) => detailsOf(firstReader, items),
+    refresh: (items) => {
+      engine.invalidate();
+      return detailsOf(engine, items);
+    },
+    incremental: async (worktreePath) => {
+      engine.invalidate(worktreePath);
+      return detailsOf(engine, await engine.list());
+    },
+    create: (options) => engine.create(options),
+    merge: (plan) => engine.merge(plan.id, { strategy: 'merge' }),
+    cleanup: (plan) => engine.cleanup(plan.id),
+  };
+}
+
+async function detailsOf(engine: PlanEngine, items: SubjectItem[]): Promise<Map<string, WorktreeDetails>> {
+  const withWorktree = items.filter((i) => i.worktree);
+  const details = await Promise.all(withWorktree.map((i) => engine.details(i)));
+  return new Map(withWorktree.map((i, k) => [i.worktree?.path as string, details[k]]));
+}
