@@ -35,7 +35,8 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     public plan: PlanRecord,
     readonly worktree: string,
   ) {
-    this.sourceControl = vscode.scm.createSourceControl('planWorktrees', `Plan ${plan.id}: ${plan.title}`, vscode.Uri.file(worktree));
+    // One id per plan: VS Code registers a command per source control's quick diff, named after its id.
+    this.sourceControl = vscode.scm.createSourceControl(`planWorktrees.${encodeURIComponent(plan.id)}`, `Plan ${plan.id}: ${plan.title}`, vscode.Uri.file(worktree));
     this.committed = this.sourceControl.createResourceGroup('committed', 'Committed on plan');
     this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', 'Uncommitted');
     this.committed.hideWhenEmpty = true;

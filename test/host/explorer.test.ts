@@ -204,5 +204,24 @@ describe('Explorer, commands and guard', function () {
     assert.ok(!fs.existsSync(worktree));
     assert.match(gitIn(main, 'for-each-ref', 'refs/plan-worktrees/snapshots/'), /snapshots\/189\//);
     await waitFor(async () => !(await treeItems(api)).some((i) => i.label === '189 · Feature xyz'), 'the plan to leave the tree');
+
+    // The snapshot brings the plan back with its uncommitted and untracked files.
+    const restored = await vscode.commands.executeCommand<{ path: string; branch: string }>('planWorktrees.restore', { snapshot: result.snapshot.ref });
+    assert.ok(restored);
+    assert.strictEqual(fs.readFileSync(path.join(restored.path, 'notes.md'), 'utf8'), 'new file\n');
+    assert.match(fs.readFileSync(path.join(restored.path, 'README.md'), 'utf8'), /changed\n$/);
+    await waitFor(async () => (await treeItems(api)).some((i) => i.label === '189 · Feature xyz'), 'the restored plan in the tree');
+    await vscode.commands.executeCommand('planWorktrees.discard', { plan: '189', force: true });
+  });
+
+  it('runs the doctor with arguments and returns its findings without a prompt', async () => {
+    const plan = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '203', title: 'Folder deleted by hand', open: 'none' });
+    assert.ok(plan);
+    fs.rmSync(plan.path, { recursive: true, force: true });
+    const findings = await vscode.commands.executeCommand<Array<{ kind: string; path?: string; fix?: { label: string } }>>('planWorktrees.doctor', {});
+    const missing = findings?.find((f) => f.kind === 'missingFolder' && f.path === plan.path);
+    assert.ok(missing, `the doctor reports the missing folder: ${JSON.stringify(findings)}`);
+    assert.ok(missing.fix, 'with a fix');
+    await vscode.commands.executeCommand('planWorktrees.discard', { plan: '203', force: true });
   });
 });
