@@ -9,6 +9,18 @@ const { build } = require('./build');
 const root = path.join(__dirname, '..');
 const outDir = path.join(__dirname, 'work', 'build');
 
+// Also when the run is interrupted (run.ts then exits with 130).
+process.on('exit', () => removeBuild());
+
+function removeBuild() {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(outDir));
+  } catch {
+    // not empty: something else is in bench/work
+  }
+}
+
 async function main() {
   const built = await build(outDir);
   if (built.bundleError) console.warn(`[bench] the extension bundle does not build; activation and bundle size are not measured: ${built.bundleError}`);
@@ -24,11 +36,4 @@ main()
       process.exitCode = 1;
     },
   )
-  .finally(() => {
-    fs.rmSync(outDir, { recursive: true, force: true });
-    try {
-      fs.rmdirSync(path.dirname(outDir));
-    } catch {
-      // not empty: something else is in bench/work
-    }
-  });
+  .finally(removeBuild);

@@ -11,6 +11,9 @@ import * as util from 'util';
 import { median, round } from './stats';
 
 const MARK = '[plan-worktrees:bench] ';
+
+/** What to stop if the benchmark is interrupted meanwhile (the server runs in its own process group). */
+export const onInterrupt = new Set<() => Promise<unknown>>();
 const RUN_TIMEOUT_MS = 180_000;
 
 interface HostModule {
@@ -57,13 +60,25 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  const stopServer = async () => {
+    await server.stop();
+    fs.rmSync(server.stateDir, { recursive: true, force: true });
+  };
+  onInterrupt.add(stopServer);
   let timer: NodeJS.Timeout | undefined;
+  let browser: import('playwright-core').Browser | undefined;
+  const closeBrowser = async () => browser?.close().catch(() => undefined);
+  onInterrupt.add(closeBrowser);
   try {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      // Playwright would exit the process on Ctrl-C before run.ts has stopped the server and removed the repository.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    });
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const consoleLines: string[] = [];
     let result: RunResult | undefined;
@@ -92,8 +107,9 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
     return result;
   } finally {
     clearTimeout(timer);
-    await browser.close().catch(() => undefined);
-    await server.stop();
-    fs.rmSync(server.stateDir, { recursive: true, force: true });
+    await closeBrowser();
+    await stopServer();
+    onInterrupt.delete(closeBrowser);
+    onInterrupt.delete(stopServer);
   }
 }

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { CountingLog, total } from './countingLog';
-import { measureActivation } from './hostActivation';
+import { measureActivation, onInterrupt } from './hostActivation';
 import { PlainGit } from './plainGit';
 import { median, round, timed } from './stats';
 import { openSubject, Subject, SubjectItem } from './subject';
@@ -76,6 +76,14 @@ export async function main(options: RunOptions): Promise<number> {
   isolateGitEnvironment();
   const started = Date.now();
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-bench-')));
+  const interrupted = () => {
+    void Promise.allSettled([...onInterrupt].map((stop) => stop())).finally(() => {
+      fs.rmSync(root, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const rows: Row[] = [];
   let activation: Record<string, unknown> = { measured: false, reason: `N = ${ACTIVATION_N} is not among the sizes run` };
   try {
@@ -92,6 +100,8 @@ export async function main(options: RunOptions): Promise<number> {
       }
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     fs.rmSync(root, { recursive: true, force: true });
   }
   const bundle = bundleSize(options);
@@ -104,9 +114,12 @@ export async function main(options: RunOptions): Promise<number> {
     activation,
     bundle,
   };
-  fs.writeFileSync(path.join(options.projectRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  // Only a complete run replaces bench/results.json (the file the README's table comes from).
+  const complete = process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0';
+  const resultsFile = complete ? path.join(options.projectRoot, 'bench', 'results.json') : path.join(os.tmpdir(), 'plan-worktrees-bench-results.json');
+  fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + formatTable(rows, activation, bundle));
-  console.log(`\nbench/results.json written (${results.durationSeconds}s in all).`);
+  console.log(`\n${complete ? 'bench/results.json' : resultsFile} written (${results.durationSeconds}s in all).`);
   return 0;
 }
 
