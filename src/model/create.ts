@@ -73,15 +73,21 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     if (options.faultAt === step) throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
   };
   let stash: Stash | undefined;
-  await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
   try {
+    // Inside the try: an event log that cannot be written must not leave the reservation behind.
+    await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
     fault('reserve');
     undo.push(await makeParentFolders(plan.path));
     await addWorktree(ctx, plan, undo, options.signal);
     fault('worktree');
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
-      stash = await stashMainChanges(ctx, plan);
-      undo.push(restoreStashIn(ctx, stash, ctx.repo.mainPath));
+      const message = stashMessage(plan);
+      // Registered before the push: whatever fails after it, the changes go back to the main checkout.
+      undo.push(async () => {
+        const pushed = stash ?? (await findStash(ctx, message));
+        if (pushed) await restoreStashIn(ctx, pushed, ctx.repo.mainPath)();
+      });
+      stash = await stashMainChanges(ctx, message);
       await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
     }
     fault('move');
@@ -89,8 +95,13 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     logCopy(ctx, copy);
     fault('copy');
     const created = await registry.update((data) => finishReservation(data, plan));
-    if (stash) await dropStash(ctx, stash);
-    await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: stash ? dirtyFiles : [] });
+    try {
+      if (stash) await dropStash(ctx, stash);
+      await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: stash ? dirtyFiles : [] });
+    } catch (e) {
+      // The plan exists now: a failure of the bookkeeping after it must not undo it.
+      ctx.log.warn(`Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`);
+    }
     return created;
   } catch (e) {
     const problems = await rollback(ctx, undo);
@@ -180,7 +191,8 @@ function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
 
 async function unreserve(registry: Registry, plan: PlanRecord): Promise<void> {
   await registry.update((data) => {
-    const entry = findReserved(data, plan);
+    // Ours even when it was marked created already (a failure right after that write).
+    const entry = findReserved(data, plan) ?? data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.created === plan.created);
     if (entry) data.plans.splice(data.plans.indexOf(entry), 1);
   });
 }
@@ -228,8 +240,11 @@ interface Stash {
   message: string;
 }
 
-async function stashMainChanges(ctx: RepoContext, plan: PlanRecord): Promise<Stash> {
-  const message = `plan-worktrees: moving changes to plan ${plan.id} (${randomBytes(4).toString('hex')})`;
+function stashMessage(plan: PlanRecord): string {
+  return `plan-worktrees: moving changes to plan ${plan.id} (${randomBytes(4).toString('hex')})`;
+}
+
+async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stash> {
   await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
   const found = await findStash(ctx, message);
   if (!found) throw new PlanWorktreesError(ErrorCode.Unknown, `git stash did not record the main checkout's changes; nothing was moved.`);
