@@ -343,13 +343,30 @@ async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: s
 async function movePlan(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, filesAt: string, to: string, worktree: string | undefined): Promise<void> {
   await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.PlanMoved);
   if (!worktree) return;
+  // `read-tree` replaces the worktree's index (what the user staged): a copy puts it back if a later step fails.
+  let saved: { index: string; copy: string } | undefined;
   try {
-    if (filesAt !== from) await ctx.git.run(['read-tree', filesAt], { cwd: worktree });
+    if (filesAt !== from) {
+      saved = await copyIndex(ctx, worktree);
+      await ctx.git.run(['read-tree', filesAt], { cwd: worktree });
+    }
     await updateWorktree(ctx, worktree, filesAt, to);
   } catch (e) {
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.PlanMoved);
+    if (saved) fs.copyFileSync(saved.copy, saved.index);
     throw e;
+  } finally {
+    if (saved) fs.rmSync(saved.copy, { force: true });
   }
+}
+
+/** A copy of a worktree's index file, beside it. */
+async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: string; copy: string } | undefined> {
+  const index = (await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })).trim();
+  if (!fs.existsSync(index)) return undefined;
+  const copy = `${index}.plan-worktrees-${process.pid}`;
+  fs.copyFileSync(index, copy);
+  return { index, copy };
 }
 
 /** The worktree's index and files from commit `from` to commit `to`; its untracked files stay, and nothing of its own is overwritten. */
