@@ -13,7 +13,7 @@ const root = path.join(__dirname, '..');
  * Starts the server in its own process group. Resolves once it listens.
  * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>): string, remoteUri(p: string): string, stop(): Promise<void> }>}
  */
-async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } = {}) {
+async function startServer({ quiet = true, stateDir, port: requestedPort = 0, extensionsDir, developmentPath = root } = {}) {
   install();
   stateDir = stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-host-'));
   const configFile = path.join(stateDir, 'config.yaml');
@@ -31,7 +31,7 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } =
     '--bind-addr', `127.0.0.1:${requestedPort}`,
     '--config', configFile,
     '--user-data-dir', path.join(stateDir, 'data'),
-    '--extensions-dir', path.join(stateDir, 'ext'),
+    '--extensions-dir', extensionsDir || path.join(stateDir, 'ext'),
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -90,7 +90,7 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } =
   const remoteUri = (p) => `vscode-remote://${authority}${path.resolve(p).split(path.sep).map(encodeURIComponent).join('/')}`;
   const pageUrl = (folder, payload = []) => {
     const fullPayload = [
-      ['extensionDevelopmentPath', remoteUri(root)],
+      ['extensionDevelopmentPath', remoteUri(developmentPath)],
       ['extensionDevelopmentKind', 'workspace'],
       ['skipWelcome', 'true'],
       ...payload,
@@ -98,6 +98,15 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0 } =
     return `http://${authority}/?folder=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(fullPayload))}`;
   };
   return { port, stateDir, pageUrl, remoteUri, stop, child };
+}
+
+/** Installs a .vsix into an extensions folder with the server's own CLI (`--install-extension`). */
+function installVsix(vsix, extensionsDir) {
+  const { execFileSync } = require('child_process');
+  install();
+  execFileSync(process.execPath, [path.join(serverDir, 'out', 'node', 'entry.js'), '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** A small git repository with a few files, for `npm start` and the host tests. */
@@ -119,4 +128,4 @@ function createDemoRepository(dir) {
   return dir;
 }
 
-module.exports = { startServer, createDemoRepository, root };
+module.exports = { startServer, createDemoRepository, installVsix, root };

@@ -28,7 +28,12 @@ const NOISE = [
   /getaddrinfo ENOTFOUND|^\s+at .*workbench\.js/,
 ];
 
-async function main() {
+/**
+ * Runs one suite in a fresh server: `testsPath` is the compiled entry point
+ * exporting run(); `developmentPath` the extension loaded for development
+ * (this project by default); `extensionsDir` the installed extensions.
+ */
+async function runSuite({ testsPath, developmentPath, extensionsDir } = {}) {
   const started = Date.now();
   const workDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-hosttest-')));
   const workspace = createDemoRepository(path.join(workDir, 'demo-repo'));
@@ -47,7 +52,7 @@ async function main() {
     process.on(signal, () => cleanup().finally(() => process.exit(130)));
   }
   try {
-    server = await startServer();
+    server = await startServer({ developmentPath, extensionsDir });
     console.log(`[host] VS Code server on port ${server.port} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -79,7 +84,7 @@ async function main() {
       else process.stdout.write(shown.join('\n') + '\n');
     });
     page.on('pageerror', (err) => console.error(`[host] page error: ${err.message}`));
-    const url = server.pageUrl(workspace, [['extensionTestsPath', server.remoteUri(path.join(root, 'out', 'test', 'host', 'index.js'))]]);
+    const url = server.pageUrl(workspace, [['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))]]);
     await page.goto(url);
     const code = await exitCode;
     console.log(`[host] extension host tests finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -105,4 +110,6 @@ async function takeScreenshot(page, target) {
   }
 }
 
-main().then((code) => process.exit(code));
+module.exports = { runSuite };
+
+if (require.main === module) runSuite().then((code) => process.exit(code));

@@ -2,6 +2,7 @@
 //   1. tsc --noEmit   2. eslint   3. check-commands
 //   4. unit tier: mocha on plain Node over test/unit (real git, temp repos)
 //   5. host tier: mocha inside a real VS Code 1.100 extension host
+//   6. the .vsix check: the packaged extension installed into that VS Code activates
 // Every step runs even when an earlier one failed, so one run shows every
 // problem; the exit code is non-zero when any step failed. The last line
 // sums the tests of both tiers: "N passed, N failed".
@@ -19,6 +20,7 @@ const steps = [
   { name: 'build-tests', cmd: process.execPath, args: ['scripts/build-tests.js'] },
   { name: 'unit', cmd: bin('mocha'), args: [], tests: true },
   { name: 'host', cmd: process.execPath, args: ['scripts/run-host-tests.js'], tests: true },
+  { name: 'vsix', cmd: process.execPath, args: ['scripts/run-vsix-check.js'], tests: true },
 ];
 
 function runStep(step) {
