@@ -67,30 +67,30 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     };
 
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('planWorktrees.refresh', run('Refresh', () => repositories.refresh())),
+    vscode.commands.registerCommand('planWorktrees.refresh', run(vscode.l10n.t('Refresh'), () => repositories.refresh())),
     vscode.commands.registerCommand('planWorktrees.showLog', () => log.show()),
-    vscode.commands.registerCommand('planWorktrees.create', run('Create Plan Worktree', (args?: CreateArgs) => createPlan(deps, args ?? {}))),
+    vscode.commands.registerCommand('planWorktrees.create', run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {}))),
     vscode.commands.registerCommand(
       'planWorktrees.moveChangesToPlan',
-      run('Move Changes to a New Plan', (args?: CreateArgs) => createPlan(deps, { ...args, dirtyBase: 'move' })),
+      run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) => createPlan(deps, { ...args, dirtyBase: 'move' })),
     ),
-    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run('Open in New Window', (args?: unknown) => openWorktree(deps, args, true))),
-    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run('Open in Current Window', (args?: unknown) => openWorktree(deps, args, false))),
-    vscode.commands.registerCommand('planWorktrees.showDiff', run('Show All Changes', (args?: unknown) => showAllChanges(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.merge', run('Merge Plan', (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.commit', run('Commit', (args?: unknown) => commitCommand(review, args))),
-    vscode.commands.registerCommand('planWorktrees.publish', run('Publish Plan', (args?: unknown) => publishCommand(review, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.cleanup', run('Clean Up Plan', (args?: unknown) => cleanupPlan(deps, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.discard', run('Discard Plan', (args?: unknown) => discardPlan(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.restore', run('Restore Plan', (args?: unknown) => restorePlan(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.doctor', run('Doctor', (args?: unknown) => doctor(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run(vscode.l10n.t('Open in New Window'), (args?: unknown) => openWorktree(deps, args, true))),
+    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false))),
+    vscode.commands.registerCommand('planWorktrees.showDiff', run(vscode.l10n.t('Show All Changes'), (args?: unknown) => showAllChanges(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.merge', run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
+    vscode.commands.registerCommand('planWorktrees.commit', run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args))),
+    vscode.commands.registerCommand('planWorktrees.publish', run(vscode.l10n.t('Publish Plan'), (args?: unknown) => publishCommand(review, args, isQuiet(args)))),
+    vscode.commands.registerCommand('planWorktrees.cleanup', run(vscode.l10n.t('Clean Up Plan'), (args?: unknown) => cleanupPlan(deps, args, isQuiet(args)))),
+    vscode.commands.registerCommand('planWorktrees.discard', run(vscode.l10n.t('Discard Plan'), (args?: unknown) => discardPlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.restore', run(vscode.l10n.t('Restore Plan'), (args?: unknown) => restorePlan(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.doctor', run(vscode.l10n.t('Doctor'), (args?: unknown) => doctor(deps, args))),
     vscode.commands.registerCommand('planWorktrees.allowMainEdits', () => deps.guard.allowEdits()),
-    vscode.commands.registerCommand('planWorktrees.showActions', run('Plan Worktrees', () => showActions(deps))),
-    vscode.commands.registerCommand('planWorktrees.revealInOS', run('Reveal', (args?: unknown) => revealWorktree(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.openTerminal', run('Open Terminal', (args?: unknown) => openTerminal(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.copyPath', run('Copy Path', (args?: unknown) => copyPath(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.lock', run('Lock Worktree', (args?: unknown) => setLocked(deps, args, true))),
-    vscode.commands.registerCommand('planWorktrees.unlock', run('Unlock Worktree', (args?: unknown) => setLocked(deps, args, false))),
+    vscode.commands.registerCommand('planWorktrees.showActions', run(vscode.l10n.t('Plan Worktrees'), () => showActions(deps))),
+    vscode.commands.registerCommand('planWorktrees.revealInOS', run(vscode.l10n.t('Reveal'), (args?: unknown) => revealWorktree(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.openTerminal', run(vscode.l10n.t('Open Terminal'), (args?: unknown) => openTerminal(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.copyPath', run(vscode.l10n.t('Copy Path'), (args?: unknown) => copyPath(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.lock', run(vscode.l10n.t('Lock Worktree'), (args?: unknown) => setLocked(deps, args, true))),
+    vscode.commands.registerCommand('planWorktrees.unlock', run(vscode.l10n.t('Unlock Worktree'), (args?: unknown) => setLocked(deps, args, false))),
   );
 }
 
@@ -101,7 +101,7 @@ function isQuiet(args: unknown): boolean {
 
 function engineOrThrow(repositories: PlanRepositories): PlanEngine {
   const engine = repositories.engines[0];
-  if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, 'Open a folder inside a git repository first.');
+  if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, vscode.l10n.t('Open a folder inside a git repository first.'));
   return engine;
 }
 
@@ -120,23 +120,31 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
     const dirty = await engine.uncommittedChanges();
     if (dirty.length === 0) dirtyBase = 'refuse';
     else {
+      const move = vscode.l10n.t('Move into the Plan');
+      const leave = vscode.l10n.t('Leave in Main Checkout');
       const picked = await vscode.window.showWarningMessage(
-        `The main checkout has ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}.`,
-        { modal: true, detail: `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?` },
-        'Move into the Plan',
-        'Leave in Main Checkout',
+        dirty.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
+        {
+          modal: true,
+          detail: vscode.l10n.t(
+            '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
+            `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}`,
+          ),
+        },
+        move,
+        leave,
       );
       if (!picked) return undefined;
-      dirtyBase = picked === 'Move into the Plan' ? 'move' : 'ignore';
+      dirtyBase = picked === move ? 'move' : 'ignore';
     }
   }
 
   const plan = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Creating plan worktree "${input.title}"`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating plan worktree "{0}"', input.title), cancellable: true },
     async (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      progress.report({ message: 'adding the worktree…' });
+      progress.report({ message: vscode.l10n.t('adding the worktree…') });
       return engine.create({
         id: input.id,
         title: input.title,
@@ -157,10 +165,10 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
 /** The title input box with live validation, and a "More Options" button for the id and the base. */
 async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title: string; id?: string; base?: string } | undefined> {
   const box = vscode.window.createInputBox();
-  box.title = 'Create Plan Worktree';
-  box.prompt = 'The plan\'s title, e.g. "Feature xyz". The branch and folder names are made from it.';
-  box.placeholder = 'Plan title';
-  const moreOptions: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: 'More Options (id, base branch)…' };
+  box.title = vscode.l10n.t('Create Plan Worktree');
+  box.prompt = vscode.l10n.t('The plan\'s title, e.g. "Feature xyz". The branch and folder names are made from it.');
+  box.placeholder = vscode.l10n.t('Plan title');
+  const moreOptions: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: vscode.l10n.t('More Options (id, base branch)…') };
   box.buttons = [moreOptions];
   box.ignoreFocusOut = true;
   const result = await new Promise<{ title: string; more: boolean } | undefined>((resolve) => {
@@ -169,7 +177,7 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
     });
     box.onDidAccept(() => {
       const title = box.value.trim();
-      const problem = title === '' ? 'Type a title for the plan.' : validateTitle(title);
+      const problem = title === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(title);
       if (problem) {
         box.validationMessage = problem;
         return;
@@ -180,7 +188,7 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
     box.onDidTriggerButton(() => {
       const title = box.value.trim();
       if (title === '' || validateTitle(title)) {
-        box.validationMessage = 'Type a valid title first.';
+        box.validationMessage = vscode.l10n.t('Type a valid title first.');
         return;
       }
       resolve({ title, more: true });
@@ -193,14 +201,17 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
   if (!result) return undefined;
   if (!result.more) return { title: result.title, id: args.id, base: args.base };
   const id = await vscode.window.showInputBox({
-    title: 'Create Plan Worktree: id',
-    prompt: 'The plan id (leave empty for the next free number).',
+    title: vscode.l10n.t('Create Plan Worktree: id'),
+    prompt: vscode.l10n.t('The plan id (leave empty for the next free number).'),
     value: args.id ?? '',
     validateInput: (value) => (value.trim() === '' ? undefined : validateId(value.trim())),
   });
   if (id === undefined) return undefined;
   const branches = await engine.localBranches();
-  const base = await vscode.window.showQuickPick(branches, { title: 'Create Plan Worktree: base branch', placeHolder: 'The branch the plan starts from and merges back into' });
+  const base = await vscode.window.showQuickPick(branches, {
+    title: vscode.l10n.t('Create Plan Worktree: base branch'),
+    placeHolder: vscode.l10n.t('The branch the plan starts from and merges back into'),
+  });
   if (base === undefined) return undefined;
   return { title: result.title, id: id.trim() || undefined, base };
 }
@@ -208,8 +219,10 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
 async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenAfterCreate, postCreateCommand: string): Promise<void> {
   let where = open;
   if (where === 'ask') {
-    const picked = await vscode.window.showInformationMessage(`Plan ${plan.id} is ready at ${plan.path}.`, 'Open in New Window', 'Open Here');
-    where = picked === 'Open in New Window' ? 'newWindow' : picked === 'Open Here' ? 'currentWindow' : 'none';
+    const newWindow = vscode.l10n.t('Open in New Window');
+    const here = vscode.l10n.t('Open Here');
+    const picked = await vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} is ready at {1}.', plan.id, plan.path), newWindow, here);
+    where = picked === newWindow ? 'newWindow' : picked === here ? 'currentWindow' : 'none';
   }
   // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
   if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
@@ -222,7 +235,7 @@ async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenA
 }
 
 export function runInTerminal(plan: PlanRecord, command: string): vscode.Terminal {
-  const terminal = vscode.window.createTerminal({ name: `Plan ${plan.id} setup`, cwd: plan.path });
+  const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Plan {0} setup', plan.id), cwd: plan.path });
   terminal.show(true);
   terminal.sendText(command, true);
   return terminal;
@@ -239,44 +252,44 @@ async function worktreeOf(deps: CommandDeps, args: unknown, placeHolder: string)
   if (args && typeof args === 'object' && typeof (args as { path?: unknown }).path === 'string' && planIdOf(args) === undefined) {
     const wanted = (args as { path: string }).path;
     const found = (await deps.repositories.allItems()).find(({ item }) => item.worktree?.path === wanted);
-    if (!found?.item.worktree) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${wanted} is not a worktree of this repository.`);
+    if (!found?.item.worktree) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, vscode.l10n.t('{0} is not a worktree of this repository.', wanted));
     return { engine: found.engine, item: found.item, path: wanted };
   }
   const picked = await pickPlan(deps.repositories, args, { placeHolder, filter: (item) => !!item.worktree, preferCurrent: false });
   if (!picked) return undefined;
-  if (!picked.item.worktree) throw new PlanWorktreesError(ErrorCode.PathMissing, `Plan ${picked.plan.id} has no worktree (restore it first).`);
+  if (!picked.item.worktree) throw new PlanWorktreesError(ErrorCode.PathMissing, vscode.l10n.t('Plan {0} has no worktree (restore it first).', picked.plan.id));
   return { engine: picked.engine, item: picked.item, path: picked.item.worktree.path };
 }
 
 async function openWorktree(deps: CommandDeps, args: unknown, newWindow: boolean): Promise<string | undefined> {
-  const target = await worktreeOf(deps, args, newWindow ? 'Open which plan in a new window?' : 'Open which plan in this window?');
+  const target = await worktreeOf(deps, args, newWindow ? vscode.l10n.t('Open which plan in a new window?') : vscode.l10n.t('Open which plan in this window?'));
   if (!target) return undefined;
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target.path), { forceNewWindow: newWindow });
   return target.path;
 }
 
 async function revealWorktree(deps: CommandDeps, args: unknown): Promise<void> {
-  const target = await worktreeOf(deps, args, 'Reveal which worktree?');
+  const target = await worktreeOf(deps, args, vscode.l10n.t('Reveal which worktree?'));
   if (target) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.path));
 }
 
 async function openTerminal(deps: CommandDeps, args: unknown): Promise<vscode.Terminal | undefined> {
-  const target = await worktreeOf(deps, args, 'Open a terminal in which worktree?');
+  const target = await worktreeOf(deps, args, vscode.l10n.t('Open a terminal in which worktree?'));
   if (!target) return undefined;
-  const name = target.item.plan ? `Plan ${target.item.plan.id}` : path.basename(target.path);
+  const name = target.item.plan ? vscode.l10n.t('Plan {0}', target.item.plan.id) : path.basename(target.path);
   const terminal = vscode.window.createTerminal({ name, cwd: target.path });
   terminal.show();
   return terminal;
 }
 
 async function copyPath(deps: CommandDeps, args: unknown): Promise<string | undefined> {
-  const target = await worktreeOf(deps, args, 'Copy the path of which worktree?');
+  const target = await worktreeOf(deps, args, vscode.l10n.t('Copy the path of which worktree?'));
   if (target) await vscode.env.clipboard.writeText(target.path);
   return target?.path;
 }
 
 async function setLocked(deps: CommandDeps, args: unknown, locked: boolean): Promise<void> {
-  const target = await worktreeOf(deps, args, locked ? 'Lock which worktree?' : 'Unlock which worktree?');
+  const target = await worktreeOf(deps, args, locked ? vscode.l10n.t('Lock which worktree?') : vscode.l10n.t('Unlock which worktree?'));
   if (!target) return;
   if (locked) await target.engine.lock(target.path, 'locked from Plan Worktrees');
   else await target.engine.unlock(target.path);
@@ -285,7 +298,7 @@ async function setLocked(deps: CommandDeps, args: unknown, locked: boolean): Pro
 // ---------------------------------------------------------------- diff and merge
 
 async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Show the changes of which plan?', filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Show the changes of which plan?'), filter: (item) => !!item.worktree });
   if (!picked) return undefined;
   const diff = await picked.engine.diff(picked.plan.id);
   const worktree = picked.item.worktree?.path ?? picked.plan.path;
@@ -297,28 +310,28 @@ async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number 
     return [uri, left, right];
   });
   if (resources.length === 0) {
-    void vscode.window.showInformationMessage(`Plan ${picked.plan.id} has no changes against ${picked.plan.base}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has no changes against {1}.', picked.plan.id, picked.plan.base));
     return 0;
   }
-  await vscode.commands.executeCommand('vscode.changes', `Plan ${picked.plan.id}: ${picked.plan.title} ↔ ${picked.plan.base}`, resources);
+  await vscode.commands.executeCommand('vscode.changes', vscode.l10n.t('Plan {0}: {1} ↔ {2}', picked.plan.id, picked.plan.title, picked.plan.base), resources);
   return resources.length;
 }
 
 // ---------------------------------------------------------------- cleanup, discard, restore
 
 async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Promise<CleanupResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Clean up which plan?' });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Clean up which plan?') });
   if (!picked) return undefined;
   const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
   if (!quiet) {
     const ok = await confirm(
-      `Clean up plan ${picked.plan.id}: ${picked.plan.title}?`,
+      vscode.l10n.t('Clean up plan {0}: {1}?', picked.plan.id, picked.plan.title),
       [
-        picked.item.worktree ? `The worktree folder ${picked.item.worktree.path} is removed.` : 'The plan has no worktree folder.',
-        `The branch ${picked.plan.branch} is deleted only if its work is in ${picked.plan.base}; otherwise it is kept.`,
-        'A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).',
+        picked.item.worktree ? vscode.l10n.t('The worktree folder {0} is removed.', picked.item.worktree.path) : vscode.l10n.t('The plan has no worktree folder.'),
+        vscode.l10n.t('The branch {0} is deleted only if its work is in {1}; otherwise it is kept.', picked.plan.branch, picked.plan.base),
+        vscode.l10n.t('A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).'),
       ].join('\n'),
-      'Clean Up',
+      vscode.l10n.t('Clean Up'),
     );
     if (!ok) return undefined;
   }
@@ -328,9 +341,14 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
     if (!quiet && (isError(e, ErrorCode.WorktreeDirty) || isError(e, ErrorCode.WorktreeLocked))) {
       const files = e instanceof PlanWorktreesError ? e.files : [];
       const ok = await confirm(
-        `Force the clean-up of plan ${picked.plan.id}?`,
-        `${e instanceof Error ? e.message : ''}\n\n${files.slice(0, 10).join('\n')}${files.length > 10 ? '\n…' : ''}\n\nA snapshot of everything (commits, uncommitted and untracked files) is saved first under refs/plan-worktrees/snapshots/${picked.plan.id}/…; "Restore Plan from Snapshot" brings it back.`,
-        'Force Clean Up…',
+        vscode.l10n.t('Force the clean-up of plan {0}?', picked.plan.id),
+        vscode.l10n.t(
+          '{0}\n\n{1}\n\nA snapshot of everything (commits, uncommitted and untracked files) is saved first under refs/plan-worktrees/snapshots/{2}/…; "Restore Plan from Snapshot" brings it back.',
+          e instanceof Error ? e.message : '',
+          `${files.slice(0, 10).join('\n')}${files.length > 10 ? '\n…' : ''}`,
+          picked.plan.id,
+        ),
+        vscode.l10n.t('Force Clean Up…'),
       );
       if (ok) return runCleanup(deps, picked, true);
       return undefined;
@@ -340,29 +358,36 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
 }
 
 async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean): Promise<CleanupResult> {
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cleaning up plan ${picked.plan.id}` }, () =>
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cleaning up plan {0}', picked.plan.id) }, () =>
     picked.engine.cleanup(picked.plan.id, { force }),
   );
   const kept = result.keptBranchReason ? ` Branch ${picked.plan.branch} kept: ${result.keptBranchReason}` : '';
   const snapshot = result.snapshot ? ` Snapshot: ${result.snapshot.ref}.` : '';
   deps.log.info(`Cleaned up plan ${picked.plan.id}: worktree ${result.removedWorktree ? 'removed' : 'kept'}, branch ${result.deletedBranch ? 'deleted' : 'kept'}.${kept}${snapshot}`);
-  void vscode.window.showInformationMessage(`Plan ${picked.plan.id} cleaned up.${kept}${snapshot}`);
+  const shownKept = result.keptBranchReason ? vscode.l10n.t(' Branch {0} kept: {1}', picked.plan.branch, result.keptBranchReason) : '';
+  const shownSnapshot = result.snapshot ? vscode.l10n.t(' Snapshot: {0}.', result.snapshot.ref) : '';
+  void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot));
   return result;
 }
 
 async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Discard which plan?' });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Discard which plan?') });
   if (!picked) return undefined;
   const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
   if (!force) {
     const ok = await confirm(
-      `Discard plan ${picked.plan.id}: ${picked.plan.title}?`,
-      `The worktree ${picked.item.worktree?.path ?? picked.plan.path} and the branch ${picked.plan.branch} are removed, merged or not.\n\nKept: a snapshot of every commit and every uncommitted and untracked file, under refs/plan-worktrees/snapshots/${picked.plan.id}/…; "Restore Plan from Snapshot" brings the plan back.`,
-      'Discard',
+      vscode.l10n.t('Discard plan {0}: {1}?', picked.plan.id, picked.plan.title),
+      vscode.l10n.t(
+        'The worktree {0} and the branch {1} are removed, merged or not.\n\nKept: a snapshot of every commit and every uncommitted and untracked file, under refs/plan-worktrees/snapshots/{2}/…; "Restore Plan from Snapshot" brings the plan back.',
+        picked.item.worktree?.path ?? picked.plan.path,
+        picked.plan.branch,
+        picked.plan.id,
+      ),
+      vscode.l10n.t('Discard'),
     );
     if (!ok) return undefined;
   }
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Discarding plan ${picked.plan.id}` }, () =>
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Discarding plan {0}', picked.plan.id) }, () =>
     picked.engine.discard(picked.plan.id),
   );
   deps.log.info(`Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
@@ -377,22 +402,22 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
   if (target === undefined) {
     const snapshots: Snapshot[] = await engine.snapshots();
     if (snapshots.length === 0) {
-      void vscode.window.showInformationMessage('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up.'));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
       snapshots
         .sort((x, y) => y.time.localeCompare(x.time))
         .map((s) => ({ label: `${s.planId} · ${s.plan.title}`, description: new Date(s.time).toLocaleString(), detail: `${s.reason} — ${s.ref}`, snapshot: s })),
-      { placeHolder: 'Restore which snapshot? The plan comes back as a worktree with all its files.' },
+      { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with all its files.') },
     );
     if (!picked) return undefined;
     target = picked.snapshot.ref;
   }
-  const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Restoring plan' }, () => engine.restore(target as string));
+  const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring plan') }, () => engine.restore(target as string));
   deps.log.info(`Restored ${target} to ${restored.path} (branch ${restored.branch})`);
   if (!isQuiet(args)) {
-    const open = await vscode.window.showInformationMessage(`Restored to ${restored.path} (branch ${restored.branch}).`, 'Open in New Window');
+    const open = await vscode.window.showInformationMessage(vscode.l10n.t('Restored to {0} (branch {1}).', restored.path, restored.branch), vscode.l10n.t('Open in New Window'));
     if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(restored.path), { forceNewWindow: true });
   }
   return restored;
@@ -404,18 +429,21 @@ async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
   const findings = (await Promise.all(deps.repositories.engines.map((e) => e.doctor()))).flat();
   if (isQuiet(args)) return findings;
   if (findings.length === 0) {
-    void vscode.window.showInformationMessage('Doctor: everything is in order — no orphaned entries, missing folders, stray plan branches or locked worktrees.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: everything is in order — no orphaned entries, missing folders, stray plan branches or locked worktrees.'));
     return findings;
   }
   const picked = await vscode.window.showQuickPick(
-    findings.map((f) => ({ label: f.message, detail: f.fix ? `Fix: ${f.fix.label} — ${f.fix.description}` : 'No automatic fix; see the message.', finding: f })),
-    { title: `Doctor: ${findings.length} finding${findings.length === 1 ? '' : 's'}`, placeHolder: 'Pick a finding to fix it' },
+    findings.map((f) => ({ label: f.message, detail: f.fix ? vscode.l10n.t('Fix: {0} — {1}', f.fix.label, f.fix.description) : vscode.l10n.t('No automatic fix; see the message.'), finding: f })),
+    {
+      title: findings.length === 1 ? vscode.l10n.t('Doctor: 1 finding') : vscode.l10n.t('Doctor: {0} findings', findings.length),
+      placeHolder: vscode.l10n.t('Pick a finding to fix it'),
+    },
   );
   const fix = picked?.finding.fix;
   if (!fix) return findings;
   if (await confirm(fix.label, fix.description, fix.label)) {
     await fix.run();
-    void vscode.window.showInformationMessage(`Doctor: ${fix.label} — done.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — done.', fix.label));
   }
   return findings;
 }
@@ -428,17 +456,19 @@ async function showActions(deps: CommandDeps): Promise<void> {
   type Action = vscode.QuickPickItem & { command: string; args?: unknown };
   const actions: Action[] = current
     ? [
-        { label: '$(diff-multiple) Show All Changes', command: 'planWorktrees.showDiff', args: { plan: current.id } },
-        { label: `$(git-merge) Merge into ${current.base}…`, command: 'planWorktrees.merge', args: current.id },
-        { label: '$(trash) Clean Up…', command: 'planWorktrees.cleanup', args: current.id },
-        { label: '$(home) Open the Main Checkout', command: 'vscode.openFolder', args: vscode.Uri.file(engine.repo.mainPath) },
+        { label: vscode.l10n.t('$(diff-multiple) Show All Changes'), command: 'planWorktrees.showDiff', args: { plan: current.id } },
+        { label: vscode.l10n.t('$(git-merge) Merge into {0}…', current.base), command: 'planWorktrees.merge', args: current.id },
+        { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
+        { label: vscode.l10n.t('$(home) Open the Main Checkout'), command: 'vscode.openFolder', args: vscode.Uri.file(engine.repo.mainPath) },
       ]
     : [
-        { label: '$(add) Create Plan Worktree…', command: 'planWorktrees.create' },
-        { label: '$(empty-window) Open a Plan…', command: 'planWorktrees.openInNewWindow' },
-        { label: '$(unlock) Allow Edits in the Main Checkout for This Session', command: 'planWorktrees.allowMainEdits' },
+        { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
+        { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
+        { label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'), command: 'planWorktrees.allowMainEdits' },
       ];
-  const picked = await vscode.window.showQuickPick(actions, { placeHolder: current ? `Plan ${current.id}: ${current.title}` : 'Main checkout' });
+  const picked = await vscode.window.showQuickPick(actions, {
+    placeHolder: current ? vscode.l10n.t('Plan {0}: {1}', current.id, current.title) : vscode.l10n.t('Main checkout'),
+  });
   if (picked) await vscode.commands.executeCommand(picked.command, picked.args);
 }
 

@@ -24,15 +24,16 @@ export async function showError(log: vscode.LogOutputChannel, what: string, erro
   log.error(`${what}: ${message}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);
   const all = [...actions];
   if (error instanceof PlanWorktreesError && error.files.length > 0) {
-    const title = error.code === ErrorCode.MergeConflict ? 'Show Conflicting Files' : 'Show Files';
+    const title = error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Show Conflicting Files') : vscode.l10n.t('Show Files');
     all.push({ title, run: () => showFiles(error) });
   }
-  all.push({ title: 'Show Log', run: () => log.show() });
-  const picked = await vscode.window.showErrorMessage(`${what}: ${message}`, ...all.map((a) => a.title));
+  all.push({ title: vscode.l10n.t('Show Log'), run: () => log.show() });
+  const picked = await vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', what, message), ...all.map((a) => a.title));
   await all.find((a) => a.title === picked)?.run();
 }
 
 async function showFiles(error: PlanWorktreesError): Promise<void> {
-  const title = error.code === ErrorCode.MergeConflict ? 'Conflicting files' : 'Files';
-  await vscode.window.showQuickPick(error.files, { title: `${title} (${error.files.length})`, placeHolder: error.message });
+  const title =
+    error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Conflicting files ({0})', error.files.length) : vscode.l10n.t('Files ({0})', error.files.length);
+  await vscode.window.showQuickPick(error.files, { title, placeHolder: error.message });
 }

@@ -91,12 +91,15 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (!(await this.isGuardedFile(document.uri))) return;
     this.warned = true;
     const name = vscode.workspace.asRelativePath(document.uri);
-    const message = `You are editing ${name} in the main checkout while plans exist. Changes here are not part of any plan.`;
+    const message = vscode.l10n.t('You are editing {0} in the main checkout while plans exist. Changes here are not part of any plan.', name);
     this.record({ kind: 'warned', file: document.uri.fsPath, message });
-    const picked = await vscode.window.showWarningMessage(message, 'Move Changes to a New Plan', 'Open a Plan', 'Allow Edits');
-    if (picked === 'Move Changes to a New Plan') await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan');
-    else if (picked === 'Open a Plan') await vscode.commands.executeCommand('planWorktrees.openInNewWindow');
-    else if (picked === 'Allow Edits') await this.allowEdits();
+    const moveChanges = vscode.l10n.t('Move Changes to a New Plan');
+    const openPlan = vscode.l10n.t('Open a Plan');
+    const allowEdits = vscode.l10n.t('Allow Edits');
+    const picked = await vscode.window.showWarningMessage(message, moveChanges, openPlan, allowEdits);
+    if (picked === moveChanges) await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan');
+    else if (picked === openPlan) await vscode.commands.executeCommand('planWorktrees.openInNewWindow');
+    else if (picked === allowEdits) await this.allowEdits();
   }
 
   private async onOpen(editor: vscode.TextEditor): Promise<void> {
@@ -105,19 +108,20 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (!(await this.isGuardedFile(uri))) return;
     if (vscode.window.activeTextEditor?.document.uri.toString() !== uri.toString()) return;
     await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
-    this.record({ kind: 'readOnly', file: uri.fsPath, message: `${vscode.workspace.asRelativePath(uri)} is read-only: it is in the main checkout and plans exist.` });
+    this.record({ kind: 'readOnly', file: uri.fsPath, message: vscode.l10n.t('{0} is read-only: it is in the main checkout and plans exist.', vscode.workspace.asRelativePath(uri)) });
   }
 
   private async checkBranchSwitch(): Promise<void> {
     for (const engine of this.repositories.engines) {
       const items = await engine.list().catch(() => []);
       const main = items.find((i) => i.kind === 'main')?.worktree;
-      const branch = main?.branch ? shortBranchName(main.branch) : main?.detached ? `detached at ${main.head?.slice(0, 8)}` : undefined;
+      const branch = main?.branch ? shortBranchName(main.branch) : main?.detached ? vscode.l10n.t('detached at {0}', main.head?.slice(0, 8) ?? '') : undefined;
       const known = this.mainBranches.has(engine);
       const before = this.mainBranches.get(engine);
       this.mainBranches.set(engine, branch);
       if (!known || before === branch || !items.some((i) => i.kind === 'plan' && i.worktree)) continue;
-      const message = `The main checkout switched from ${before ?? 'no branch'} to ${branch ?? 'no branch'} while plans exist. Plans keep their own base branches.`;
+      const noBranch = vscode.l10n.t('no branch');
+      const message = vscode.l10n.t('The main checkout switched from {0} to {1} while plans exist. Plans keep their own base branches.', before ?? noBranch, branch ?? noBranch);
       this.record({ kind: 'branchSwitch', message });
       void vscode.window.showWarningMessage(message);
     }

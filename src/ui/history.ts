@@ -39,7 +39,7 @@ export function registerHistory(repositories: PlanRepositories, log: vscode.LogO
     try {
       return await showHistory(repositories, args);
     } catch (e) {
-      void showError(log, 'Show History', e);
+      void showError(log, vscode.l10n.t('Show History'), e);
       if (args && typeof args === 'object' && !('type' in args)) throw e;
       return undefined;
     }
@@ -62,18 +62,18 @@ export async function showHistory(repositories: PlanRepositories, args: unknown)
     () => planId,
   );
   if (entries.length === 0) {
-    void vscode.window.showInformationMessage(`Plan ${title} has no recorded history.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has no recorded history.', title));
     return { plan: planId, entries };
   }
   const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { entry: HistoryEntry }>();
-  pick.title = `History of plan ${title}`;
-  pick.placeholder = `${entries.length} event${entries.length === 1 ? '' : 's'}, newest first`;
+  pick.title = vscode.l10n.t('History of plan {0}', title);
+  pick.placeholder = entries.length === 1 ? vscode.l10n.t('1 event, newest first') : vscode.l10n.t('{0} events, newest first', entries.length);
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   const runs = new Set(entries.map((e) => e.run)).size;
   pick.items = [...entries].reverse().map((entry) => ({
     label: `$(${icon(entry)}) ${entry.summary}`,
-    description: `${runs > 1 && entry.run !== undefined ? `run ${entry.run} · ` : ''}${new Date(entry.time).toLocaleString()}`,
+    description: `${runs > 1 && entry.run !== undefined ? vscode.l10n.t('run {0} · ', entry.run) : ''}${new Date(entry.time).toLocaleString()}`,
     detail: entry.detail,
     entry,
   }));
@@ -91,7 +91,7 @@ async function resolvePlan(repositories: PlanRepositories, args: unknown): Promi
     for (const engine of repositories.engines) {
       if ((await engine.history(id)).length > 0 || (await engine.plan(id).catch(() => undefined))) return { engine, planId: id };
     }
-    throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${id}".`);
+    throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
   }
   for (const engine of repositories.engines) {
     const current = await engine.currentPlan().catch(() => undefined);
@@ -105,17 +105,17 @@ async function resolvePlan(repositories: PlanRepositories, args: unknown): Promi
     for (const [planId, last] of latest) candidates.push({ engine, planId, last });
   }
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No plan has a history yet.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('No plan has a history yet.'));
     return undefined;
   }
   candidates.sort((a, b) => b.last.localeCompare(a.last));
   const items = await Promise.all(
     candidates.map(async (c) => {
       const plan = await c.engine.plan(c.planId).catch(() => undefined);
-      return { label: plan ? `${c.planId} · ${plan.title}` : c.planId, description: plan?.status, detail: `last event ${new Date(c.last).toLocaleString()}`, candidate: c };
+      return { label: plan ? `${c.planId} · ${plan.title}` : c.planId, description: plan?.status, detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()), candidate: c };
     }),
   );
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Show the history of which plan?', matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Show the history of which plan?'), matchOnDescription: true });
   return picked && { engine: picked.candidate.engine, planId: picked.candidate.planId };
 }
 
@@ -123,8 +123,8 @@ async function resolvePlan(repositories: PlanRepositories, args: unknown): Promi
 export async function appendHistorySummary(md: vscode.MarkdownString, engine: PlanEngine, plan: PlanRecord): Promise<void> {
   const { lines, omitted } = historySummary(await engine.history(plan.id));
   if (lines.length === 0) return;
-  md.appendMarkdown('\n\n---\n\n**History**');
-  if (omitted > 0) md.appendMarkdown(` (last ${lines.length} of ${lines.length + omitted}; "Show History" has all)`);
+  md.appendMarkdown(`\n\n---\n\n**${vscode.l10n.t('History')}**`);
+  if (omitted > 0) md.appendMarkdown(vscode.l10n.t(' (last {0} of {1}; "Show History" has all)', lines.length, lines.length + omitted));
   md.appendMarkdown('  \n');
   for (const entry of lines) {
     md.appendMarkdown(`$(${icon(entry)}) ${escape(new Date(entry.time).toLocaleString())} — ${escape(entry.summary)}  \n`);

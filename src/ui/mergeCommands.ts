@@ -32,16 +32,26 @@ export interface MergeArgs {
   cleanup?: boolean;
 }
 
-const strategyDescriptions: Record<MergeStrategy, string> = {
-  merge: "A merge commit on the base joins the plan's history.",
-  squash: "One new commit on the base with all of the plan's changes.",
-  fastForward: "Move the base to the plan's last commit; refused if the base has moved on.",
-  rebase: "Replay the plan's commits on top of the base, then fast-forward the base.",
-};
+/** What each strategy does, in the user's language (read when the pick shows, not at load). */
+function strategyDescriptions(): Record<MergeStrategy, string> {
+  return {
+    merge: vscode.l10n.t("A merge commit on the base joins the plan's history."),
+    squash: vscode.l10n.t("One new commit on the base with all of the plan's changes."),
+    fastForward: vscode.l10n.t("Move the base to the plan's last commit; refused if the base has moved on."),
+    rebase: vscode.l10n.t("Replay the plan's commits on top of the base, then fast-forward the base."),
+  };
+}
+
+/** "Plan 189 conflicts with main in 2 files. Nothing was changed." */
+function conflictMessage(planId: string, base: string, count: number): string {
+  return count === 1
+    ? vscode.l10n.t('Plan {0} conflicts with {1} in 1 file. Nothing was changed.', planId, base)
+    : vscode.l10n.t('Plan {0} conflicts with {1} in {2} files. Nothing was changed.', planId, base, count);
+}
 
 /** The merge command. `quiet`: called by a program with its arguments — no prompt, errors thrown. */
 export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<MergeResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Merge which plan?', filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Merge which plan?'), filter: (item) => !!item.worktree });
   if (!picked) return undefined;
   const a = (args && typeof args === 'object' ? args : {}) as MergeArgs;
   const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
@@ -50,7 +60,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   // The pre-check first: on conflict nothing moves, and the user sees why before choosing anything.
   const check = await engine.checkMerge(plan.id);
   if (!check.clean) {
-    const error = new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${check.conflicts.length} file${check.conflicts.length === 1 ? '' : 's'}. Nothing was changed.`, {
+    const error = new PlanWorktreesError(ErrorCode.MergeConflict, conflictMessage(plan.id, plan.base, check.conflicts.length), {
       files: check.conflicts,
     });
     if (quiet) throw error;
@@ -61,16 +71,17 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   let strategy = a.strategy ?? (settings.mergeStrategy === 'ask' ? undefined : settings.mergeStrategy);
   if (!strategy && quiet) strategy = 'merge';
   if (!strategy) {
+    const descriptions = strategyDescriptions();
     const choice = await vscode.window.showQuickPick(
-      (Object.keys(strategyDescriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: strategyDescriptions[s], strategy: s })),
-      { title: `Merge plan ${plan.id} into ${plan.base} (no conflicts)`, placeHolder: 'How should the plan be merged?' },
+      (Object.keys(descriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: descriptions[s], strategy: s })),
+      { title: vscode.l10n.t('Merge plan {0} into {1} (no conflicts)', plan.id, plan.base), placeHolder: vscode.l10n.t('How should the plan be merged?') },
     );
     if (!choice) return undefined;
     strategy = choice.strategy;
   }
   const chosen = strategy;
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Merging plan ${plan.id} into ${plan.base} (${chosen})`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, chosen), cancellable: true },
     async (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
@@ -83,8 +94,13 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false || quiet ? 'keep' : settings.afterMerge;
   let cleanUp = afterMerge === 'cleanup';
   if (afterMerge === 'ask') {
-    const answer = await vscode.window.showInformationMessage(`Plan ${plan.id} is merged into ${plan.base}. Clean up its worktree and branch?`, 'Clean Up', 'Keep');
-    cleanUp = answer === 'Clean Up';
+    const cleanUpAction = vscode.l10n.t('Clean Up');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Plan {0} is merged into {1}. Clean up its worktree and branch?', plan.id, plan.base),
+      cleanUpAction,
+      vscode.l10n.t('Keep'),
+    );
+    cleanUp = answer === cleanUpAction;
   }
   if (cleanUp) {
     const inPlanWindow = (await engine.currentPlan())?.id === plan.id;
@@ -100,17 +116,13 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
 async function offerConflictActions(deps: ReviewDeps, picked: PickedPlan, files: string[], baseCommit: string): Promise<void> {
   const { plan } = picked;
   deps.log.warn(`Merge of plan ${plan.id} refused before anything moved: conflicts with ${plan.base} in ${files.join(', ')}`);
-  const show = 'Show Conflicting Files';
-  const rebase = `Rebase Plan onto ${plan.base}…`;
-  const answer = await vscode.window.showErrorMessage(
-    `Plan ${plan.id} conflicts with ${plan.base} in ${files.length} file${files.length === 1 ? '' : 's'}. Nothing was changed.`,
-    show,
-    rebase,
-    'Show Log',
-  );
+  const show = vscode.l10n.t('Show Conflicting Files');
+  const rebase = vscode.l10n.t('Rebase Plan onto {0}…', plan.base);
+  const showLog = vscode.l10n.t('Show Log');
+  const answer = await vscode.window.showErrorMessage(conflictMessage(plan.id, plan.base, files.length), show, rebase, showLog);
   if (answer === show) await showConflictingFiles(picked, files, baseCommit);
   else if (answer === rebase) await rebaseOntoBase(deps, picked);
-  else if (answer === 'Show Log') deps.log.show();
+  else if (answer === showLog) deps.log.show();
 }
 
 async function showConflictingFiles(picked: PickedPlan, files: string[], baseCommit: string): Promise<void> {
@@ -118,41 +130,49 @@ async function showConflictingFiles(picked: PickedPlan, files: string[], baseCom
   const worktree = picked.item.worktree?.path ?? plan.path;
   const choice = await vscode.window.showQuickPick(
     files.map((file) => ({ label: path.basename(file), description: path.dirname(file) === '.' ? '' : path.dirname(file), file })),
-    { title: `Conflicts of plan ${plan.id} with ${plan.base}`, placeHolder: `Open a file's diff: ${plan.base} now ↔ the plan` },
+    { title: vscode.l10n.t('Conflicts of plan {0} with {1}', plan.id, plan.base), placeHolder: vscode.l10n.t("Open a file's diff: {0} now ↔ the plan", plan.base) },
   );
   if (!choice) return;
   // Left: the file as the base has it now (what the plan collides with); right: the plan's file.
   const left = planBaseUri(engine.repo.commonDir, plan.id, baseCommit, choice.file);
-  await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.file(path.join(worktree, choice.file)), `${choice.file} (${plan.base} ↔ plan ${plan.id})`);
+  await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.file(path.join(worktree, choice.file)), vscode.l10n.t('{0} ({1} ↔ plan {2})', choice.file, plan.base, plan.id));
 }
 
 async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<void> {
   const { plan, engine } = picked;
+  const rebase = vscode.l10n.t('Rebase');
   const ok = await vscode.window.showWarningMessage(
-    `Rebase plan ${plan.id} onto ${plan.base} in its own worktree?`,
-    { modal: true, detail: `Runs "git rebase ${plan.base}" in ${picked.item.worktree?.path}. Where it stops on a conflict, resolve the files in the plan's window and continue the rebase there. ${plan.base} and the main checkout do not change.` },
-    'Rebase',
+    vscode.l10n.t('Rebase plan {0} onto {1} in its own worktree?', plan.id, plan.base),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        'Runs "git rebase {0}" in {1}. Where it stops on a conflict, resolve the files in the plan\'s window and continue the rebase there. {0} and the main checkout do not change.',
+        plan.base,
+        picked.item.worktree?.path ?? plan.path,
+      ),
+    },
+    rebase,
   );
-  if (ok !== 'Rebase') return;
+  if (ok !== rebase) return;
   try {
     const conflicts = await engine.rebaseOntoBase(plan.id);
     if (conflicts.length === 0) {
-      void vscode.window.showInformationMessage(`Plan ${plan.id} is rebased onto ${plan.base}; it now merges without conflicts.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base));
       return;
     }
     const open = await vscode.window.showWarningMessage(
-      `The rebase of plan ${plan.id} stopped on conflicts in ${conflicts.join(', ')}. Resolve them in the plan's window, then continue the rebase.`,
-      'Open Plan in New Window',
+      vscode.l10n.t("The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.", plan.id, conflicts.join(', ')),
+      vscode.l10n.t('Open Plan in New Window'),
     );
     if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), { forceNewWindow: true });
   } catch (e) {
-    void showError(deps.log, 'Rebase', e);
+    void showError(deps.log, vscode.l10n.t('Rebase'), e);
   }
 }
 
 /** Commits every change of the plan with the Source Control input box's message (or `message`). */
 export async function commitCommand(deps: ReviewDeps, args: unknown): Promise<string | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Commit the changes of which plan?', filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Commit the changes of which plan?'), filter: (item) => !!item.worktree });
   if (!picked) return undefined;
   const control = deps.scm.forPlan(picked.plan.id);
   const given = (args as { message?: string } | undefined)?.message;
@@ -166,10 +186,10 @@ export async function commitCommand(deps: ReviewDeps, args: unknown): Promise<st
 
 /** Pushes the plan branch to its base's remote, showing what the remote answered. */
 export async function publishCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<PublishResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: 'Publish which plan?', filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Publish which plan?'), filter: (item) => !!item.worktree });
   if (!picked) return undefined;
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Publishing plan ${picked.plan.id} (${picked.plan.branch})`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Publishing plan {0} ({1})', picked.plan.id, picked.plan.branch), cancellable: true },
     (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
@@ -179,13 +199,20 @@ export async function publishCommand(deps: ReviewDeps, args: unknown, quiet: boo
   deps.log.info(`Published plan ${picked.plan.id} to ${result.remote}:\n${result.answer}`);
   if (!quiet) {
     const link = /https?:\/\/\S+/.exec(result.answer)?.[0];
+    const openLink = vscode.l10n.t('Open Link');
+    const showAnswer = vscode.l10n.t('Show Remote Answer');
     const answer = await vscode.window.showInformationMessage(
-      `Plan ${picked.plan.id} is published to ${result.remote} as ${picked.plan.branch}. Once its pull request is merged and fetched, the plan shows as merged.`,
-      ...(link ? ['Open Link'] : []),
-      'Show Remote Answer',
+      vscode.l10n.t(
+        'Plan {0} is published to {1} as {2}. Once its pull request is merged and fetched, the plan shows as merged.',
+        picked.plan.id,
+        result.remote,
+        picked.plan.branch,
+      ),
+      ...(link ? [openLink] : []),
+      showAnswer,
     );
-    if (answer === 'Open Link' && link) await vscode.env.openExternal(vscode.Uri.parse(link));
-    else if (answer === 'Show Remote Answer') deps.log.show();
+    if (answer === openLink && link) await vscode.env.openExternal(vscode.Uri.parse(link));
+    else if (answer === showAnswer) deps.log.show();
   }
   return result;
 }

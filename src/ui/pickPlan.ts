@@ -49,7 +49,7 @@ export async function pickPlan(
     const matches = all.filter(({ item }) => item.plan?.id === id);
     // Several runs of one id: the one with a worktree, else the newest.
     const found = matches.find(({ item }) => item.worktree) ?? matches[matches.length - 1];
-    if (!found) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${id}".`);
+    if (!found) throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
     return { engine: found.engine, item: found.item, plan: found.item.plan as PlanRecord };
   }
   if (options.preferCurrent !== false) {
@@ -61,14 +61,14 @@ export async function pickPlan(
   }
   const candidates = all.filter(({ item }) => !options.filter || options.filter(item));
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".');
+    void vscode.window.showInformationMessage(vscode.l10n.t('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".'));
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
     candidates.map(({ engine, item }) => ({
       label: `${item.plan?.id} · ${item.plan?.title}`,
       description: item.plan?.branch,
-      detail: item.worktree?.path ?? 'no worktree',
+      detail: item.worktree?.path ?? vscode.l10n.t('no worktree'),
       engine,
       item,
     })),

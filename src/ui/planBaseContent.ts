@@ -31,7 +31,7 @@ export class PlanBaseContentProvider implements vscode.TextDocumentContentProvid
     const query = JSON.parse(uri.query) as BaseQuery;
     if (query.empty) return '';
     const engine = this.repositories.engines.find((e) => e.repo.commonDir === query.repo);
-    if (!engine) throw new Error(`The repository of ${uri.path} is not open in this window.`);
+    if (!engine) throw new Error(vscode.l10n.t('The repository of {0} is not open in this window.', uri.path));
     const content = await engine.readBaseContent(query.plan, query.commit, query.path);
     return content?.toString('utf8') ?? '';
   }

@@ -197,17 +197,21 @@ export function planFileItem(node: PlanFileNode): vscode.TreeItem {
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `planFile:${node.engine.repo.commonDir}:${planFile.file}`;
   item.resourceUri = vscode.Uri.file(node.path);
-  item.description = `${planFile.file} · ${valid ? (planFile.status ?? 'not started') : 'not a valid plan'}`;
+  item.description = `${planFile.file} · ${valid ? (planFile.status ?? vscode.l10n.t('not started')) : vscode.l10n.t('not a valid plan')}`;
   item.iconPath = valid ? new vscode.ThemeIcon('note') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
   item.contextValue = `planFile:${node.state}`;
-  item.command = { command: 'vscode.open', title: 'Open Plan File', arguments: [vscode.Uri.file(node.path)] };
+  item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Plan File'), arguments: [vscode.Uri.file(node.path)] };
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**Plan file** ${escape(planFile.file)}\n\n`);
+  md.appendMarkdown(`${vscode.l10n.t('**Plan file** {0}', escape(planFile.file))}\n\n`);
   if (valid) {
-    md.appendMarkdown(`Id: ${escape(planFile.id ?? 'the next free number')}  \nTitle: ${escape(planFile.title ?? '')}  \nStatus: ${escape(planFile.status ?? '—')}\n\n`);
-    md.appendMarkdown('No worktree yet. $(play) Start in Worktree creates its branch and worktree.');
+    md.appendMarkdown(
+      `${vscode.l10n.t('Id: {0}', escape(planFile.id ?? vscode.l10n.t('the next free number')))}  \n` +
+        `${vscode.l10n.t('Title: {0}', escape(planFile.title ?? ''))}  \n` +
+        `${vscode.l10n.t('Status: {0}', escape(planFile.status ?? '—'))}\n\n`,
+    );
+    md.appendMarkdown(vscode.l10n.t('No worktree yet. $(play) Start in Worktree creates its branch and worktree.'));
   } else {
-    md.appendMarkdown(`Cannot be started: ${escape(planFile.problem ?? '')}`);
+    md.appendMarkdown(vscode.l10n.t('Cannot be started: {0}', escape(planFile.problem ?? '')));
   }
   item.tooltip = md;
   return item;
@@ -243,20 +247,27 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
     switch (entry.state) {
       case 'invalid':
         // A click shows the same clear error a start would.
-        return [lens(`$(warning) Not a plan that can be started: ${planFile.problem?.replace(`${planFile.file}: `, '')}`, 'planWorktrees.startPlanFromFile', [document.uri], planFile.problem)];
+        return [
+          lens(
+            vscode.l10n.t('$(warning) Not a plan that can be started: {0}', planFile.problem?.replace(`${planFile.file}: `, '') ?? ''),
+            'planWorktrees.startPlanFromFile',
+            [document.uri],
+            planFile.problem,
+          ),
+        ];
       case 'started': {
         const plan = entry.plan as PlanRecord;
         return [
-          lens(`$(git-branch) Plan ${plan.id} is in its worktree: Open`, 'planWorktrees.openInNewWindow', [{ plan: plan.id }], plan.path),
-          lens('$(diff-multiple) Show All Changes', 'planWorktrees.showDiff', [{ plan: plan.id }]),
-          lens('$(history) Show History', 'planWorktrees.showHistory', [{ plan: plan.id }]),
+          lens(vscode.l10n.t('$(git-branch) Plan {0} is in its worktree: Open', plan.id), 'planWorktrees.openInNewWindow', [{ plan: plan.id }], plan.path),
+          lens(vscode.l10n.t('$(diff-multiple) Show All Changes'), 'planWorktrees.showDiff', [{ plan: plan.id }]),
+          lens(vscode.l10n.t('$(history) Show History'), 'planWorktrees.showHistory', [{ plan: plan.id }]),
         ];
       }
       case 'finished':
-        return planFile.id === undefined ? [] : [lens(`$(check) Plan ${planFile.id} is done: Show History`, 'planWorktrees.showHistory', [{ plan: planFile.id }])];
+        return planFile.id === undefined ? [] : [lens(vscode.l10n.t('$(check) Plan {0} is done: Show History', planFile.id), 'planWorktrees.showHistory', [{ plan: planFile.id }])];
       case 'new': {
-        const what = `plan ${planFile.id ?? '(next free number)'} "${planFile.title}"`;
-        return [lens('$(play) Start in Worktree', 'planWorktrees.startPlanFromFile', [document.uri], `Creates ${what} in its own worktree and branch`)];
+        const tooltip = vscode.l10n.t('Creates plan {0} "{1}" in its own worktree and branch', planFile.id ?? vscode.l10n.t('(next free number)'), planFile.title ?? '');
+        return [lens(vscode.l10n.t('$(play) Start in Worktree'), 'planWorktrees.startPlanFromFile', [document.uri], tooltip)];
       }
     }
   }
@@ -299,7 +310,7 @@ export function registerPlanFiles(deps: PlanFileDeps): vscode.Disposable {
       try {
         return await startPlanFromFile(deps, args);
       } catch (e) {
-        if (!(e instanceof Object && shown.has(e))) void showError(deps.log, 'Start in Worktree', e);
+        if (!(e instanceof Object && shown.has(e))) void showError(deps.log, vscode.l10n.t('Start in Worktree'), e);
         if (isProgram(args)) throw e;
         return undefined;
       }
@@ -332,9 +343,9 @@ export async function startPlanFromFile(deps: PlanFileDeps, args: unknown): Prom
   const active = (await engine.list()).flatMap((i) => (i.plan?.status === 'active' ? [i.plan] : []));
   const running = active.find((p) => p.planFile === file) ?? (input.id !== undefined ? active.find((p) => p.id === input.id) : undefined);
   if (running) {
-    const message = `Plan ${running.id} (${running.title}) is already in its worktree ${running.path}.`;
+    const message = vscode.l10n.t('Plan {0} ({1}) is already in its worktree {2}.', running.id, running.title, running.path);
     if (program) throw new PlanWorktreesError(ErrorCode.PlanExists, message);
-    const open = await vscode.window.showInformationMessage(message, 'Open in New Window');
+    const open = await vscode.window.showInformationMessage(message, vscode.l10n.t('Open in New Window'));
     if (open) await vscode.commands.executeCommand('planWorktrees.openInNewWindow', { plan: running.id });
     return undefined;
   }
@@ -370,7 +381,7 @@ async function resolveTarget(deps: PlanFileDeps, args: unknown): Promise<{ engin
   else if (typeof args === 'string' || (args && typeof args === 'object' && typeof (args as { file?: unknown }).file === 'string')) {
     const given = typeof args === 'string' ? args : (args as StartFromFileArgs).file;
     const engine = deps.repositories.engines[0];
-    if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, 'Open a folder inside a git repository first.');
+    if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, vscode.l10n.t('Open a folder inside a git repository first.'));
     absolute = path.isAbsolute(given) ? given : path.join(engine.repo.mainPath, given);
   } else if (args === undefined) {
     const active = vscode.window.activeTextEditor?.document.uri;
@@ -378,7 +389,7 @@ async function resolveTarget(deps: PlanFileDeps, args: unknown): Promise<{ engin
     if (found && planFileFormat(found.file) && matchesPlanFilePatterns(found.file, planFilePatterns(found.engine))) absolute = active.fsPath;
     else return pickPlanFile(deps);
   }
-  if (absolute === undefined) throw new PlanWorktreesError(ErrorCode.InvalidName, 'Start in Worktree needs a plan file.');
+  if (absolute === undefined) throw new PlanWorktreesError(ErrorCode.InvalidName, vscode.l10n.t('Start in Worktree needs a plan file.'));
   return locate(deps.repositories, absolute);
 }
 
@@ -391,21 +402,23 @@ async function locate(repositories: PlanRepositories, absolute: string): Promise
       if (root && !item.worktree?.bare && isInside(absolute, root) && (!best || root.length > best.root.length)) best = { engine, root };
     }
   }
-  if (!best) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${absolute} is not inside a worktree of a repository of this window.`);
+  if (!best) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, vscode.l10n.t('{0} is not inside a worktree of a repository of this window.', absolute));
   const file = path.relative(best.root, absolute).split(path.sep).join('/');
-  if (!planFileFormat(file)) throw new PlanWorktreesError(ErrorCode.InvalidName, `${file} is not a plan file: plan files are Markdown (.md) or JSON (.json).`);
+  if (!planFileFormat(file)) throw new PlanWorktreesError(ErrorCode.InvalidName, vscode.l10n.t('{0} is not a plan file: plan files are Markdown (.md) or JSON (.json).', file));
   return { ...best, file };
 }
 
 async function pickPlanFile(deps: PlanFileDeps): Promise<{ engine: PlanEngine; root: string; file: string } | undefined> {
   const entries = (await Promise.all(deps.repositories.engines.map((e) => deps.index.entries(e)))).flat().filter((e) => e.state === 'new');
   if (entries.length === 0) {
-    void vscode.window.showInformationMessage('There is no plan file to start. Plan files are Markdown or JSON files in the folders the "planWorktrees.planFiles" setting names, such as plans/ or tasks/.');
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('There is no plan file to start. Plan files are Markdown or JSON files in the folders the "planWorktrees.planFiles" setting names, such as plans/ or tasks/.'),
+    );
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
     entries.map((e) => ({ label: `${e.planFile.id !== undefined ? `${e.planFile.id} · ` : ''}${e.planFile.title}`, description: e.planFile.file, detail: e.planFile.status, entry: e })),
-    { placeHolder: 'Start which plan in its own worktree?', matchOnDescription: true },
+    { placeHolder: vscode.l10n.t('Start which plan in its own worktree?'), matchOnDescription: true },
   );
   return picked && { engine: picked.entry.engine, root: picked.entry.engine.repo.mainPath, file: picked.entry.planFile.file };
 }
@@ -425,11 +438,17 @@ async function decideDirtyBase(engine: PlanEngine, program: boolean): Promise<Cr
   const others = dirty.filter((f) => !matchesPlanFilePatterns(f, patterns));
   if (others.length === 0) return 'ignore';
   if (program) return 'refuse';
-  const move = 'Move into the Plan';
-  const leave = 'Leave in Main Checkout';
+  const move = vscode.l10n.t('Move into the Plan');
+  const leave = vscode.l10n.t('Leave in Main Checkout');
   const picked = await vscode.window.showWarningMessage(
-    `The main checkout has ${others.length} uncommitted change${others.length === 1 ? '' : 's'}.`,
-    { modal: true, detail: `${others.slice(0, 8).join('\n')}${others.length > 8 ? '\n…' : ''}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?` },
+    others.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', others.length),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
+        `${others.slice(0, 8).join('\n')}${others.length > 8 ? '\n…' : ''}`,
+      ),
+    },
     move,
     leave,
   );

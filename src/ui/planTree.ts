@@ -174,10 +174,10 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (!plan || !parent.item.worktree) return [];
     try {
       const diff = await parent.engine.diff(plan.id);
-      if (diff.files.length === 0) return [{ type: 'message', text: `No changes against ${plan.base}` }];
+      if (diff.files.length === 0) return [{ type: 'message', text: vscode.l10n.t('No changes against {0}', plan.base) }];
       return diff.files.map((file) => ({ type: 'file', engine: parent.engine, parent, file, mergeBase: diff.mergeBase }));
     } catch (e) {
-      return [{ type: 'message', text: `Could not read the changes: ${e instanceof Error ? e.message : String(e)}` }];
+      return [{ type: 'message', text: vscode.l10n.t('Could not read the changes: {0}', e instanceof Error ? e.message : String(e)) }];
     }
   }
 
@@ -220,22 +220,22 @@ export function isLanded(node: WorktreeNode): boolean {
 export function describeState(node: WorktreeNode): string[] {
   const parts: string[] = [];
   const { item, details } = node;
-  if (!item.worktree) parts.push('no worktree');
-  if (details?.missing) parts.push('missing');
+  if (!item.worktree) parts.push(vscode.l10n.t('no worktree'));
+  if (details?.missing) parts.push(vscode.l10n.t('missing'));
   if (details && !details.missing) {
     const changed = details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted;
     if (details.ahead) parts.push(`↑${details.ahead}`);
     if (details.behind) parts.push(`↓${details.behind}`);
-    if (changed > 0) parts.push(`●${changed} changed`);
-    if (details.dirty.conflicted > 0) parts.push(`${details.dirty.conflicted} conflicted`);
+    if (changed > 0) parts.push(vscode.l10n.t('●{0} changed', changed));
+    if (details.dirty.conflicted > 0) parts.push(vscode.l10n.t('{0} conflicted', details.dirty.conflicted));
   }
-  if (item.kind === 'plan' && isLanded(node)) parts.push('merged');
+  if (item.kind === 'plan' && isLanded(node)) parts.push(vscode.l10n.t('merged'));
   const m = node.mergeability;
   if (m && !isLanded(node) && m.files.length > 0) {
-    parts.push(m.clean ? '✓ merges cleanly' : `⚠ conflicts with ${item.plan?.base}`);
+    parts.push(m.clean ? vscode.l10n.t('✓ merges cleanly') : vscode.l10n.t('⚠ conflicts with {0}', item.plan?.base ?? ''));
     if (m.overlaps.length > 0) parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
   }
-  if (item.worktree?.locked !== undefined) parts.push('locked');
+  if (item.worktree?.locked !== undefined) parts.push(vscode.l10n.t('locked'));
   return parts;
 }
 
@@ -259,12 +259,12 @@ export function contextValue(node: WorktreeNode): string {
 function worktreeItem(node: WorktreeNode): vscode.TreeItem {
   const { item, details } = node;
   const plan = item.plan;
-  const branch = item.worktree?.branch ? shortBranchName(item.worktree.branch) : item.worktree?.detached ? 'detached' : plan?.branch;
-  const label = item.kind === 'plan' && plan ? `${plan.id} · ${plan.title}` : item.kind === 'main' ? 'Main checkout' : path.basename(item.worktree?.path ?? '?');
+  const branch = item.worktree?.branch ? shortBranchName(item.worktree.branch) : item.worktree?.detached ? vscode.l10n.t('detached') : plan?.branch;
+  const label = item.kind === 'plan' && plan ? `${plan.id} · ${plan.title}` : item.kind === 'main' ? vscode.l10n.t('Main checkout') : path.basename(item.worktree?.path ?? '?');
   const collapsible = item.kind === 'plan' && item.worktree && !details?.missing ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
   const treeItem = new vscode.TreeItem(label, collapsible);
   treeItem.id = `wt:${item.worktree?.path ?? `plan:${plan?.id}:${plan?.run}`}`;
-  treeItem.description = [branch, ...describeState(node), node.current ? '(this window)' : undefined].filter(Boolean).join(' ');
+  treeItem.description = [branch, ...describeState(node), node.current ? vscode.l10n.t('(this window)') : undefined].filter(Boolean).join(' ');
   treeItem.iconPath = icon(node);
   treeItem.tooltip = tooltip(node, branch);
   treeItem.contextValue = contextValue(node);
@@ -290,17 +290,20 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
   const plan = item.plan;
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
-  const title = plan ? `Plan ${plan.id}: ${plan.title}` : item.kind === 'main' ? 'Main checkout' : 'Worktree';
-  md.appendMarkdown(`**${escape(title)}**${node.current ? ' — this window' : ''}\n\n`);
+  const title = plan ? vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title) : item.kind === 'main' ? vscode.l10n.t('Main checkout') : vscode.l10n.t('Worktree');
+  md.appendMarkdown(`**${escape(title)}**${node.current ? vscode.l10n.t(' — this window') : ''}\n\n`);
   const rows: Array<[string, string | undefined]> = [
-    ['Path', item.worktree?.path ?? plan?.path],
-    ['Branch', branch],
-    ['Base', plan ? `${plan.base} (${plan.baseCommit.slice(0, 8)})` : undefined],
-    ['Created', plan ? new Date(plan.created).toLocaleString() : undefined],
-    ['State', describeState(node).join(', ') || (details ? 'clean' : undefined)],
-    ['Locked', item.worktree?.locked !== undefined ? item.worktree.locked || 'yes' : undefined],
-    ['Merge', mergeabilityText(node)],
-    ['Last commit', details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined],
+    [vscode.l10n.t('Path'), item.worktree?.path ?? plan?.path],
+    [vscode.l10n.t('Branch'), branch],
+    [vscode.l10n.t('Base'), plan ? `${plan.base} (${plan.baseCommit.slice(0, 8)})` : undefined],
+    [vscode.l10n.t('Created'), plan ? new Date(plan.created).toLocaleString() : undefined],
+    [vscode.l10n.t('State'), describeState(node).join(', ') || (details ? vscode.l10n.t('clean') : undefined)],
+    [vscode.l10n.t('Locked'), item.worktree?.locked !== undefined ? item.worktree.locked || vscode.l10n.t('yes') : undefined],
+    [vscode.l10n.t('Merge'), mergeabilityText(node)],
+    [
+      vscode.l10n.t('Last commit'),
+      details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined,
+    ],
   ];
   for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escape(value)}  \n`);
   return md;
@@ -309,9 +312,9 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
 function mergeabilityText(node: WorktreeNode): string | undefined {
   const m = node.mergeability;
   if (!m || m.files.length === 0) return undefined;
-  const base = node.item.plan?.base;
-  const clean = m.clean ? `merges cleanly into ${base}` : `conflicts with ${base} in ${m.conflicts.join(', ')}`;
-  const overlaps = m.overlaps.map((o) => `plan ${o.planId} also changes ${o.files.join(', ')}`);
+  const base = node.item.plan?.base ?? '';
+  const clean = m.clean ? vscode.l10n.t('merges cleanly into {0}', base) : vscode.l10n.t('conflicts with {0} in {1}', base, m.conflicts.join(', '));
+  const overlaps = m.overlaps.map((o) => vscode.l10n.t('plan {0} also changes {1}', o.planId, o.files.join(', ')));
   return [clean, ...overlaps].join('; ');
 }
 
@@ -319,7 +322,23 @@ function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-const statusWords: Record<DiffFile['status'], string> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', T: 'type changed', U: 'untracked' };
+/** A file's status as a word of the tooltip. */
+function statusWord(status: DiffFile['status']): string {
+  switch (status) {
+    case 'A':
+      return vscode.l10n.t('added');
+    case 'M':
+      return vscode.l10n.t('modified');
+    case 'D':
+      return vscode.l10n.t('deleted');
+    case 'R':
+      return vscode.l10n.t('renamed');
+    case 'T':
+      return vscode.l10n.t('type changed');
+    case 'U':
+      return vscode.l10n.t('untracked');
+  }
+}
 
 function fileItem(node: FileNode): vscode.TreeItem {
   const worktree = node.parent.item.worktree?.path ?? '';
@@ -329,9 +348,11 @@ function fileItem(node: FileNode): vscode.TreeItem {
   item.label = path.basename(node.file.path);
   const dir = path.dirname(node.file.path);
   item.description = `${node.file.status}${dir === '.' ? '' : ` ${dir}`}`;
-  item.tooltip = `${node.file.path} — ${statusWords[node.file.status]}${node.file.oldPath ? ` from ${node.file.oldPath}` : ''}${node.file.committed ? ', committed' : ''}${node.file.uncommitted ? ', uncommitted' : ''}`;
+  const word = statusWord(node.file.status);
+  const what = node.file.oldPath ? vscode.l10n.t('{0} from {1}', word, node.file.oldPath) : word;
+  item.tooltip = `${node.file.path} — ${what}${node.file.committed ? vscode.l10n.t(', committed') : ''}${node.file.uncommitted ? vscode.l10n.t(', uncommitted') : ''}`;
   item.contextValue = `file:${node.file.status}`;
-  item.command = { command: 'vscode.diff', title: 'Open Diff', arguments: diffArguments(node) };
+  item.command = { command: 'vscode.diff', title: vscode.l10n.t('Open Diff'), arguments: diffArguments(node) };
   return item;
 }
 
@@ -344,5 +365,5 @@ export function diffArguments(node: FileNode): [vscode.Uri, vscode.Uri, string] 
   const planId = plan?.id ?? '';
   const left = planBaseUri(commonDir, planId, node.mergeBase, basePath, node.file.status === 'A' || node.file.status === 'U');
   const right = node.file.status === 'D' ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true) : vscode.Uri.file(path.join(worktree, node.file.path));
-  return [left, right, `${path.basename(node.file.path)} (Plan ${plan?.id}: ${plan?.base} ↔ plan)`];
+  return [left, right, vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(node.file.path), planId, plan?.base ?? '')];
 }

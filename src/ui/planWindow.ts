@@ -15,7 +15,7 @@ export async function preparePlanWindow(context: vscode.ExtensionContext, reposi
   for (const engine of repositories.engines) {
     const plan = await engine.currentPlan().catch(() => undefined);
     if (!plan) continue;
-    env.description = `Plan ${plan.id}: ${plan.title}`;
+    env.description = vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title);
     env.replace('PLAN_WORKTREES_ID', plan.id);
     env.replace('PLAN_WORKTREES_BRANCH', plan.branch);
     env.replace('PLAN_WORKTREES_BASE', plan.base);

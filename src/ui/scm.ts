@@ -14,14 +14,32 @@ import { PlanRecord } from '../model/types';
 import { planBaseUri } from './planBaseContent';
 import { isInside, PlanRepositories } from './repositories';
 
-const statusInfo: Record<DiffFile['status'], { word: string; icon: string; color: string }> = {
-  A: { word: 'Added', icon: 'diff-added', color: 'gitDecoration.addedResourceForeground' },
-  M: { word: 'Modified', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
-  D: { word: 'Deleted', icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground' },
-  R: { word: 'Renamed', icon: 'diff-renamed', color: 'gitDecoration.renamedResourceForeground' },
-  T: { word: 'Type changed', icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
-  U: { word: 'Untracked', icon: 'diff-added', color: 'gitDecoration.untrackedResourceForeground' },
+const statusInfo: Record<DiffFile['status'], { icon: string; color: string }> = {
+  A: { icon: 'diff-added', color: 'gitDecoration.addedResourceForeground' },
+  M: { icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
+  D: { icon: 'diff-removed', color: 'gitDecoration.deletedResourceForeground' },
+  R: { icon: 'diff-renamed', color: 'gitDecoration.renamedResourceForeground' },
+  T: { icon: 'diff-modified', color: 'gitDecoration.modifiedResourceForeground' },
+  U: { icon: 'diff-added', color: 'gitDecoration.untrackedResourceForeground' },
 };
+
+/** A file's status as the word of its decoration's tooltip. */
+function statusWord(status: DiffFile['status']): string {
+  switch (status) {
+    case 'A':
+      return vscode.l10n.t('Added');
+    case 'M':
+      return vscode.l10n.t('Modified');
+    case 'D':
+      return vscode.l10n.t('Deleted');
+    case 'R':
+      return vscode.l10n.t('Renamed');
+    case 'T':
+      return vscode.l10n.t('Type changed');
+    case 'U':
+      return vscode.l10n.t('Untracked');
+  }
+}
 
 export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffProvider {
   readonly sourceControl: vscode.SourceControl;
@@ -36,18 +54,27 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     readonly worktree: string,
   ) {
     // One id per plan: VS Code registers a command per source control's quick diff, named after its id.
-    this.sourceControl = vscode.scm.createSourceControl(`planWorktrees.${encodeURIComponent(plan.id)}`, `Plan ${plan.id}: ${plan.title}`, vscode.Uri.file(worktree));
-    this.committed = this.sourceControl.createResourceGroup('committed', 'Committed on plan');
-    this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', 'Uncommitted');
+    this.sourceControl = vscode.scm.createSourceControl(
+      `planWorktrees.${encodeURIComponent(plan.id)}`,
+      vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title),
+      vscode.Uri.file(worktree),
+    );
+    this.committed = this.sourceControl.createResourceGroup('committed', vscode.l10n.t('Committed on plan'));
+    this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', vscode.l10n.t('Uncommitted'));
     this.committed.hideWhenEmpty = true;
     this.uncommitted.hideWhenEmpty = true;
     this.sourceControl.quickDiffProvider = this;
-    this.sourceControl.inputBox.placeholder = `Message (commits every change of plan ${plan.id})`;
-    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: 'Commit', arguments: [{ plan: plan.id, fromSourceControl: true }] };
+    this.sourceControl.inputBox.placeholder = vscode.l10n.t('Message (commits every change of plan {0})', plan.id);
+    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: vscode.l10n.t('Commit'), arguments: [{ plan: plan.id, fromSourceControl: true }] };
     this.sourceControl.statusBarCommands = [
-      { command: 'planWorktrees.merge', title: `$(git-merge) Merge into ${plan.base}`, tooltip: `Merge plan ${plan.id} into ${plan.base}`, arguments: [plan.id] },
-      { command: 'planWorktrees.showDiff', title: '$(diff-multiple) Show All Changes', arguments: [plan.id] },
-      { command: 'planWorktrees.cleanup', title: '$(trash) Clean Up', arguments: [plan.id] },
+      {
+        command: 'planWorktrees.merge',
+        title: vscode.l10n.t('$(git-merge) Merge into {0}', plan.base),
+        tooltip: vscode.l10n.t('Merge plan {0} into {1}', plan.id, plan.base),
+        arguments: [plan.id],
+      },
+      { command: 'planWorktrees.showDiff', title: vscode.l10n.t('$(diff-multiple) Show All Changes'), arguments: [plan.id] },
+      { command: 'planWorktrees.cleanup', title: vscode.l10n.t('$(trash) Clean Up'), arguments: [plan.id] },
     ];
   }
 
@@ -77,12 +104,16 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
       resourceUri: uri,
       contextValue: file.status,
       decorations: {
-        tooltip: `${info.word}${file.oldPath ? ` from ${file.oldPath}` : ''}`,
+        tooltip: file.oldPath ? vscode.l10n.t('{0} from {1}', statusWord(file.status), file.oldPath) : statusWord(file.status),
         strikeThrough: file.status === 'D',
         faded: false,
         iconPath: new vscode.ThemeIcon(info.icon, new vscode.ThemeColor(info.color)),
       },
-      command: { command: 'vscode.diff', title: 'Open Diff', arguments: [left, right, `${path.basename(file.path)} (Plan ${this.plan.id}: ${this.plan.base} ↔ plan)`] },
+      command: {
+        command: 'vscode.diff',
+        title: vscode.l10n.t('Open Diff'),
+        arguments: [left, right, vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(file.path), this.plan.id, this.plan.base)],
+      },
     };
   }
 

@@ -16,7 +16,7 @@ export class GuardStatusBar implements vscode.Disposable {
     private readonly repositories: PlanRepositories,
     private readonly guard: MainCheckoutGuard,
   ) {
-    this.item.name = 'Plan Worktrees';
+    this.item.name = vscode.l10n.t('Plan Worktrees');
     this.item.command = 'planWorktrees.showActions';
     this.disposables.push(
       repositories.onDidChange(() => void this.update()),
@@ -42,8 +42,8 @@ export class GuardStatusBar implements vscode.Disposable {
     if (!engine) return this.hide();
     const plan = await engine.currentPlan().catch(() => undefined);
     if (plan) {
-      this.item.text = `$(git-branch) Plan ${plan.id}: ${plan.title}`;
-      this.item.tooltip = `This window is plan ${plan.id}'s worktree (branch ${plan.branch}, base ${plan.base}).\nClick for the plan's actions.`;
+      this.item.text = vscode.l10n.t('$(git-branch) Plan {0}: {1}', plan.id, plan.title);
+      this.item.tooltip = vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base);
       this.item.backgroundColor = undefined;
       return this.show();
     }
@@ -53,10 +53,12 @@ export class GuardStatusBar implements vscode.Disposable {
     const mode = readUiSettings().guardMode;
     if (isMain && hasPlans && mode !== 'off') {
       const allowed = this.guard.editsAllowed;
-      this.item.text = allowed ? '$(unlock) Main checkout' : '$(shield) Main checkout';
+      this.item.text = allowed ? vscode.l10n.t('$(unlock) Main checkout') : vscode.l10n.t('$(shield) Main checkout');
       this.item.tooltip = allowed
-        ? 'This window is the main checkout; edits are allowed for this session.'
-        : `This window is the main checkout and plans exist: edits here ${mode === 'readOnly' ? 'are blocked' : 'are warned about'}.\nClick to create a plan, open one, or allow edits for this session.`;
+        ? vscode.l10n.t('This window is the main checkout; edits are allowed for this session.')
+        : mode === 'readOnly'
+          ? vscode.l10n.t('This window is the main checkout and plans exist: edits here are blocked.\nClick to create a plan, open one, or allow edits for this session.')
+          : vscode.l10n.t('This window is the main checkout and plans exist: edits here are warned about.\nClick to create a plan, open one, or allow edits for this session.');
       this.item.backgroundColor = allowed ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
       return this.show();
     }
