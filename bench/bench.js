@@ -2,6 +2,8 @@
 // runs them, and removes the build. See bench/README.md.
 //   BENCH_N=10,50    only these sizes (default 10,50,100,200)
 //   BENCH_HOST=0     skip the activation measure in the real VS Code host
+//   BENCH_ONLY=lifecycle  only create, merge and cleanup
+//   BENCH_RUNS=15    this many runs of every measure
 const fs = require('fs');
 const path = require('path');
 const { build } = require('./build');

@@ -54,8 +54,13 @@ interface Row {
 
 const SIZES = (process.env.BENCH_N ?? '10,50,100,200').split(',').map(Number);
 const ACTIVATION_N = 100;
+/** `BENCH_ONLY=lifecycle`: only create, merge and cleanup (a partial run). */
+const LIFECYCLE_ONLY = process.env.BENCH_ONLY === 'lifecycle';
+/** `BENCH_RUNS=15`: this many runs of every measure (a partial run). */
+const RUNS = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
 /** Runs per measure; fewer at N = 200, where one run of the state measures takes seconds. */
 function runsFor(measure: Measure, n: number): number {
+  if (RUNS) return RUNS;
   if (measure === 'list') return 15;
   if (measure === 'create' || measure === 'merge' || measure === 'cleanup') return n >= 200 ? 5 : 7;
   return n >= 200 ? 3 : 7;
@@ -94,7 +99,7 @@ export async function main(options: RunOptions): Promise<number> {
       await growPlans(repo, n);
       say(`N = ${n}: ${n} plan worktrees ready (setup ${((Date.now() - setup) / 1000).toFixed(1)}s, not measured)`);
       rows.push(...(await measureSize(repo, n)));
-      if (n === ACTIVATION_N && process.env.BENCH_HOST !== '0') {
+      if (n === ACTIVATION_N && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY) {
         activation = await measureActivation({ ...options, folder: repo.main, n, runs: 3 }).catch((e) => ({ measured: false, reason: String(e?.message ?? e) }));
         say(`activation: ${JSON.stringify(activation)}`);
       }
@@ -115,7 +120,7 @@ export async function main(options: RunOptions): Promise<number> {
     bundle,
   };
   // Only a complete run replaces bench/results.json (the file the README's table comes from).
-  const complete = process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0';
+  const complete = process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY && RUNS === undefined;
   const resultsFile = complete ? path.join(options.projectRoot, 'bench', 'results.json') : path.join(os.tmpdir(), 'plan-worktrees-bench-results.json');
   fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + formatTable(rows, activation, bundle));
@@ -135,6 +140,11 @@ async function measureSize(repo: SyntheticRepo, n: number): Promise<Row[]> {
   const items = await subject.list();
   const plans = items.filter((i) => i.kind === 'plan' && i.worktree);
   if (plans.length !== n) throw new Error(`expected ${n} plans in the list, found ${plans.length}`);
+  if (LIFECYCLE_ONLY) {
+    rows.push(...(await lifecycle(repo, n, subject, log, plain)));
+    for (const row of rows) say(describeRow(row));
+    return rows;
+  }
 
   // List, first paint: the worktrees and their plans, without any state.
   rows.push(
