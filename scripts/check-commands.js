@@ -3,6 +3,7 @@
 // names its id as a literal).
 const fs = require('fs');
 const path = require('path');
+const { loadManifest } = require('./manifest');
 
 const root = path.join(__dirname, '..');
 
@@ -16,14 +17,16 @@ function sourceFiles(dir, files = []) {
 }
 
 function check() {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const { manifest, nls, missing } = loadManifest();
   const declared = new Set(manifest.contributes.commands.map((c) => c.command));
   const registered = new Set();
   const pattern = /registerCommand\(\s*['"`]([^'"`]+)['"`]/g;
   for (const file of sourceFiles(path.join(root, 'src'))) {
     for (const match of fs.readFileSync(file, 'utf8').matchAll(pattern)) registered.add(match[1]);
   }
-  const problems = [];
+  const problems = missing.map((key) => `package.json names %${key}%, which package.nls.json does not define`);
+  const used = JSON.stringify(require(path.join(root, 'package.json')));
+  for (const key of Object.keys(nls)) if (!used.includes(`%${key}%`)) problems.push(`package.nls.json defines "${key}", which package.json never uses`);
   for (const id of declared) if (!registered.has(id)) problems.push(`declared in package.json but never registered: ${id}`);
   for (const id of registered) if (!declared.has(id)) problems.push(`registered in src/ but not declared in package.json: ${id}`);
   for (const command of manifest.contributes.commands) {

@@ -10,7 +10,7 @@ const path = require('path');
 const { installVsix, root } = require('./host');
 const { runSuite } = require('./run-host-tests');
 
-const allowed = [/^extension\/dist\/extension\.js$/, /^extension\/bin\/plan-worktrees-guard\.js$/, /^extension\/media\//, /^extension\/(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt)$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
+const allowed = [/^extension\/l10n\/bundle\.l10n(\.[\w-]+)?\.json$/, /^extension\/dist\/extension\.js$/, /^extension\/bin\/plan-worktrees-guard\.js$/, /^extension\/media\//, /^extension\/(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt)$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
 const MAX_KB = 300;
 
 function listZip(file) {

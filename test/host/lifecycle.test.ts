@@ -1,0 +1,84 @@
+/**
+ * The lifecycle create → review → merge → clean up, as a user sees it, one
+ * screenshot per step (docs/images/lifecycle-*.png via `npm run screenshots`).
+ * Each step also asserts what the picture is meant to show.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activateExtension, canScreenshot, commitIn, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+
+describe('The lifecycle, step by step', function () {
+  this.timeout(120_000);
+  let api: TestingApi;
+  let main: string;
+  let plan: { id: string; path: string; branch: string };
+
+  before(async function () {
+    if (!canScreenshot) this.skip();
+    api = await activateExtension<TestingApi>();
+    main = workspaceRoot();
+    await setSetting('openAfterCreate', 'none');
+    await setSetting('scm.showAllPlans', true);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  after(async () => {
+    await setSetting('openAfterCreate', undefined);
+    await setSetting('scm.showAllPlans', undefined);
+  });
+
+  it('1. create: the plan appears in the Plans view with its own branch', async () => {
+    const created = await vscode.commands.executeCommand<typeof plan>('planWorktrees.create', { id: '400', title: 'Add a farewell', open: 'none' });
+    assert.ok(created);
+    plan = created;
+    await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+    await waitFor(async () => (await treeItems(api)).some((i) => i.label === '400 · Add a farewell'), 'the new plan');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('lifecycle-1-create', { clearNotifications: true });
+  });
+
+  it('2. review: the plan\'s changes against its base in Source Control', async () => {
+    commitIn(plan.path, { 'src/app.js': "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n\nexport function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n" }, 'Add farewell()');
+    fs.writeFileSync(path.join(plan.path, 'CHANGES.md'), '- farewell()\n');
+    await api.testing.scm.sync();
+    const control = await waitFor(() => api.testing.scm.forPlan('400'), 'the plan in Source Control');
+    await control.update();
+    assert.strictEqual(control.sourceControl.count, 2);
+    const app = control.committed.resourceStates[0];
+    await vscode.commands.executeCommand(app.command?.command ?? 'vscode.diff', ...(app.command?.arguments ?? []));
+    await vscode.commands.executeCommand('workbench.view.scm');
+    await screenshot('lifecycle-2-review', { clearNotifications: true });
+  });
+
+  it('3. merge: the strategies, after a pre-check that found no conflict', async () => {
+    gitIn(plan.path, 'add', '-A');
+    gitIn(plan.path, 'commit', '-q', '-m', 'Note the change');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+    await setSetting('merge.strategy', 'ask');
+    // The command with a plan id only asks for the strategy, as from the tree; the picture is that question.
+    const merging = vscode.commands.executeCommand('planWorktrees.merge', '400');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('lifecycle-3-merge');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await merging;
+    await setSetting('merge.strategy', undefined);
+    const result = await vscode.commands.executeCommand<{ baseAfter: string }>('planWorktrees.merge', { plan: '400', strategy: 'merge', cleanup: false });
+    assert.ok(result);
+    assert.match(fs.readFileSync(path.join(main, 'src', 'app.js'), 'utf8'), /farewell/);
+  });
+
+  it('4. clean up: the worktree is gone, the merged branch deleted', async () => {
+    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; deletedBranch: boolean }>('planWorktrees.cleanup', { plan: '400' });
+    assert.ok(result?.removedWorktree && result.deletedBranch);
+    assert.ok(!fs.existsSync(plan.path));
+    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === '400 · Add a farewell'), 'the plan to leave the tree');
+    await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+    // Give the view and the finished progress notifications time to redraw.
+    await new Promise((r) => setTimeout(r, 2000));
+    await screenshot('lifecycle-4-cleanup');
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
+});
