@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
@@ -149,6 +150,7 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
     run,
     ...(options.planFile !== undefined ? { planFile: options.planFile } : {}),
     creating: true,
+    creator: { pid: process.pid, hostname: os.hostname() },
   };
   data.plans.push(plan);
   return { ...plan };
@@ -185,6 +187,7 @@ function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
   const entry = findReserved(data, plan);
   if (!entry) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `The registry entry of plan ${plan.id} disappeared while it was being created.`);
   delete entry.creating;
+  delete entry.creator;
   entry.path = realFolder(plan.path);
   return { ...entry };
 }

@@ -2,13 +2,16 @@
  * The doctor: finds what drifted between git and the registry (orphaned
  * entries, missing folders, plan branches without a worktree, locked
  * worktrees, unmerged work of removed plans, worktrees of plan branches the
- * registry does not know, old snapshots) and offers a safe fix for each. A
+ * registry does not know, old snapshots, and what a process that died
+ * half-way through an operation left: see interrupted.ts) and offers a safe fix for each. A
  * fix says exactly what it changes or deletes; nothing is deleted that a fix
  * does not name.
  */
 import * as fs from 'fs';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { findWorktree } from './cleanup';
+import { applyStash, createRunning, dropStash, finishMerge, HalfMerge, halfMerges, isApplied, isClean, MoveStash, moveStashes, removeStaleLock, staleLocks, STALE_LOCK_MS } from './interrupted';
 import { isMerged, qualifyBranch } from './merged';
 import { ensureValid, samePath, validateBranchName } from './names';
 import { Registry } from './registry';
@@ -25,7 +28,10 @@ export type FindingKind =
   | 'lockedWorktree'
   | 'unmergedWork'
   | 'unregisteredWorktree'
-  | 'oldSnapshot';
+  | 'oldSnapshot'
+  | 'movedChanges'
+  | 'interruptedMerge'
+  | 'staleLock';
 
 export interface Fix {
   label: string;
@@ -57,15 +63,22 @@ const dayMs = 24 * 60 * 60 * 1000;
 
 /** Everything the doctor finds, in a stable order (worktrees, plans, snapshots). */
 export async function runDoctor(ctx: RepoContext, registry: Registry, options: DoctorOptions = {}): Promise<Finding[]> {
-  const [worktrees, data, branches, snapshots] = await Promise.all([listWorktrees(ctx), registry.read(), localBranches(ctx), listSnapshots(ctx)]);
+  const [worktrees, data, branches, snapshots, stashes] = await Promise.all([listWorktrees(ctx), registry.read(), localBranches(ctx), listSnapshots(ctx), moveStashes(ctx)]);
   const now = (options.now ?? new Date()).getTime();
   const findings: Finding[] = [];
+  for (const file of staleLocks(ctx, worktrees, now)) findings.push(staleLock(file));
   for (const entry of worktrees.filter((w) => !w.isMain)) findings.push(...worktreeFindings(ctx, entry));
   findings.push(...unregisteredWorktrees(ctx, registry, worktrees, data));
+  const known: Known = { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000, stashes };
   for (const plan of data.plans) {
-    const finding = await planFinding(ctx, registry, plan, { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000 });
+    const finding = await planFinding(ctx, registry, plan, known);
     if (finding) findings.push(finding);
   }
+  for (const stash of stashes) {
+    const finding = await movedChanges(ctx, stash, data, known);
+    if (finding) findings.push(finding);
+  }
+  for (const half of await halfMerges(ctx, worktrees)) findings.push(interruptedMerge(ctx, half, data));
   const maxAge = (options.snapshotMaxAgeDays ?? 30) * dayMs;
   for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
   return findings;
@@ -113,6 +126,8 @@ interface Known {
   branches: Set<string>;
   now: number;
   creatingTimeoutMs: number;
+  /** Stashes of the main checkout's changes that a create was moving. */
+  stashes: MoveStash[];
 }
 
 async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecord, known: Known): Promise<Finding | undefined> {
@@ -120,13 +135,29 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
   const hasBranch = known.branches.has(plan.branch);
   const where = { planId: plan.id, path: plan.path, branch: plan.branch };
   if (plan.creating) {
-    if (known.now - Date.parse(plan.created) < known.creatingTimeoutMs) return undefined; // being created right now
+    if (createRunning(plan, known.now, known.creatingTimeoutMs)) return undefined; // being created right now
     if (worktree) {
+      // The main checkout's changes it was moving, not applied in the worktree yet: the fix finishes the move.
+      const moving = known.stashes.find((s) => s.planId === plan.id);
+      const finishMove = moving && fs.existsSync(worktree.path) && (await isClean(ctx, worktree.path)) ? moving : undefined;
+      const keep = (p: PlanRecord): void => {
+        delete p.creating;
+        delete p.creator;
+      };
       return {
         kind: 'unfinishedCreate',
         message: `Creating plan ${plan.id} was interrupted after its worktree ${worktree.path} was made.`,
         ...where,
-        fix: { label: 'Keep It', description: `Marks plan ${plan.id} as created in the registry. Nothing in git or on disk changes.`, run: () => editPlan(registry, plan, (p) => delete p.creating) },
+        fix: finishMove
+          ? {
+              label: 'Keep It',
+              description: `Applies the main checkout's changes that were being moved into plan ${plan.id} (${finishMove.name}, ${finishMove.oid.slice(0, 12)}) in its worktree ${worktree.path}, drops that stash, and marks the plan as created in the registry.`,
+              run: async () => {
+                if (await isClean(ctx, worktree.path)) await applyStash(ctx, finishMove, worktree.path);
+                await editPlan(registry, plan, keep);
+              },
+            }
+          : { label: 'Keep It', description: `Marks plan ${plan.id} as created in the registry. Nothing in git or on disk changes.`, run: () => editPlan(registry, plan, keep) },
       };
     }
   }
@@ -146,7 +177,7 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
       fix: {
         label: 'Mark Removed',
         description: `Marks plan ${plan.id} as removed in the registry, where it stays as history. Nothing in git or on disk changes.`,
-        run: () => editPlan(registry, plan, (p) => ((p.status = 'removed'), delete p.creating)),
+        run: () => editPlan(registry, plan, (p) => ((p.status = 'removed'), delete p.creating, delete p.creator)),
       },
     };
   }
@@ -174,6 +205,7 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
         p.path = fs.realpathSync(folder);
         p.status = 'active';
         delete p.creating;
+        delete p.creator;
       });
     },
   };
@@ -229,6 +261,88 @@ async function adopt(ctx: RepoContext, registry: Registry, found: { id: string; 
     const now = new Date().toISOString();
     data.plans.push({ id: found.id, title: found.slug, slug: found.slug, branch: found.branch, path: found.path, base, baseCommit, created: now, status: 'active', run, updated: now });
   });
+}
+
+/**
+ * A stash of the main checkout's changes that a create was moving into a
+ * plan. Dropped once every change it holds is in the plan's worktree; put back
+ * in the main checkout when the plan has no worktree; otherwise left, and the
+ * message says how to apply it.
+ */
+async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryData, known: Known): Promise<Finding | undefined> {
+  const plan = data.plans.filter((p) => p.id === stash.planId).sort((a, b) => b.run - a.run)[0];
+  const worktree = plan ? findWorktree(known.worktrees, plan) : undefined;
+  const folder = worktree && fs.existsSync(worktree.path) ? worktree.path : undefined;
+  if (plan?.creating && createRunning(plan, known.now, known.creatingTimeoutMs)) return undefined; // the create is moving them right now
+  const where = { planId: stash.planId, path: folder, branch: plan?.branch };
+  const held = `${stash.name} (${stash.oid.slice(0, 12)}) holds uncommitted changes moved out of the main checkout for plan ${stash.planId}`;
+  if (folder && ((plan?.creating && (await isClean(ctx, folder))) || (await isApplied(ctx, stash, folder)))) {
+    return {
+      kind: 'movedChanges',
+      message: `${held}; they are in its worktree ${folder}, and the stash is a leftover copy.`,
+      ...where,
+      fix: {
+        label: 'Drop Stash',
+        description: `Drops the stash ${stash.name} (${stash.oid.slice(0, 12)}), once it is checked again that every change it holds is in ${folder}. Nothing else changes.`,
+        run: async () => {
+          if (!(await isApplied(ctx, stash, folder))) throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `Not every change of the stash ${stash.oid.slice(0, 12)} is in ${folder}; the stash was kept.`);
+          await dropStash(ctx, stash);
+        },
+      },
+    };
+  }
+  if (!folder) {
+    return {
+      kind: 'movedChanges',
+      message: `${held}, which has no worktree: the changes are only in the stash.`,
+      ...where,
+      fix: {
+        label: 'Put Back in Main Checkout',
+        description: `Applies the stash ${stash.name} (${stash.oid.slice(0, 12)}) in the main checkout ${ctx.repo.mainPath}, where the changes came from (git refuses if that would overwrite a changed file), then drops it.`,
+        run: () => applyStash(ctx, stash, ctx.repo.mainPath),
+      },
+    };
+  }
+  return {
+    kind: 'movedChanges',
+    message: `${held}, and only some of them are in its worktree ${folder}. Compare ("git stash show -p --include-untracked ${stash.oid}"), apply what is missing, then drop the stash ("git stash drop ${stash.name}").`,
+    ...where,
+  };
+}
+
+/** A worktree that a merge left half-way (its branch moved, its files not). */
+function interruptedMerge(ctx: RepoContext, half: HalfMerge, data: RegistryData): Finding {
+  const plan = data.plans.filter((p) => p.id === half.planId).sort((a, b) => b.run - a.run)[0];
+  const ownPlan = plan?.branch === half.branch;
+  const folder = half.worktree.path;
+  return {
+    kind: 'interruptedMerge',
+    message: `Merging plan ${half.planId} was interrupted: the branch ${half.branch} is at ${half.to.slice(0, 12)}, but the files of ${folder} are still at ${half.from.slice(0, 12)}.`,
+    planId: half.planId,
+    path: folder,
+    branch: half.branch,
+    fix: {
+      label: 'Finish the Merge',
+      description: ownPlan
+        ? `Stages the files of ${folder} as they are, then brings them to ${half.to.slice(0, 12)}, the commit the merge made of them. No file of yours is overwritten; nothing is deleted.`
+        : `Brings the index and files of ${folder} from ${half.from.slice(0, 12)} to ${half.to.slice(0, 12)}, as the merge would have (git refuses if that would overwrite a changed file). Untracked files stay.`,
+      run: () => finishMerge(ctx, half, plan),
+    },
+  };
+}
+
+/** A lock file a git process that died left behind. */
+function staleLock(file: string): Finding {
+  return {
+    kind: 'staleLock',
+    message: `${file} is older than ${STALE_LOCK_MS / 1000} seconds: a git command that was interrupted left it, and every git command that needs it fails.`,
+    path: file,
+    fix: {
+      label: 'Delete Lock File',
+      description: `Deletes ${file}, if it is still older than ${STALE_LOCK_MS / 1000} seconds (a running git command holds its lock for a moment only). Nothing else changes.`,
+      run: async () => removeStaleLock(file),
+    },
+  };
 }
 
 function oldSnapshot(ctx: RepoContext, snapshot: Snapshot, days: number): Finding {

@@ -144,7 +144,8 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process with this id runs on this host. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -43,6 +43,8 @@ export interface PlanRecord {
   updated?: string;
   /** Set while `createPlan` is still building the worktree (the entry is reserved first, under the registry lock). */
   creating?: boolean;
+  /** While `creating`: the process that reserved the entry, so the doctor can tell a running create from one whose process died. */
+  creator?: { pid: number; hostname: string };
 }
 
 export interface RegistryData {

@@ -1,0 +1,218 @@
+/**
+ * What an operation leaves when its process dies half-way (a crashed or
+ * killed window), for the doctor to find and repair:
+ * - a create that died: its registry entry stays `creating`; its process is
+ *   gone (`createRunning` tells);
+ * - a create that was moving the main checkout's changes: they wait in a
+ *   stash (`plan-worktrees: moving changes to plan <id> (...)`);
+ * - a merge that died between moving a branch and bringing its worktree
+ *   along: the branch is at the merge result, the worktree's index and files
+ *   still at the commit before (the branch's last reflog entry is ours);
+ * - a git process that died: its `index.lock` (or a ref's lock) stays, and
+ *   every later git command there fails.
+ * Every fix checks again, when it runs, that what it acts on is still so.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
+import { isProcessAlive } from './lock';
+import { commitWorktree } from './snapshot';
+import { PlanRecord, RepoContext } from './types';
+
+/** A lock file older than this was left by a git process that died (git holds them for a moment). */
+export const STALE_LOCK_MS = 60_000;
+
+/** Whether the create that reserved this entry is still running: its process lives, or (elsewhere, or unknown) it is young. */
+export function createRunning(plan: PlanRecord, now: number, timeoutMs: number): boolean {
+  const young = now - Date.parse(plan.created) < timeoutMs;
+  const creator = plan.creator;
+  if (creator && creator.hostname === os.hostname() && creator.pid !== process.pid && !isProcessAlive(creator.pid)) return false;
+  return young;
+}
+
+/** A stash left by a create that moved the main checkout's changes into a plan. */
+export interface MoveStash {
+  /** `stash@{n}` when listed. */
+  name: string;
+  oid: string;
+  planId: string;
+  subject: string;
+}
+
+const moveSubject = /plan-worktrees: moving changes to plan (\S+) \([0-9a-f]+\)$/;
+
+/** The main checkout's stashes made by a create's move (one git process; none in a bare repository). */
+export async function moveStashes(ctx: RepoContext): Promise<MoveStash[]> {
+  if (ctx.repo.bare) return [];
+  const out = await ctx.git.run(['stash', 'list', '-z', '--format=%gd%x09%H%x09%s'], { cwd: ctx.repo.mainPath });
+  const stashes: MoveStash[] = [];
+  for (const record of out.split('\0')) {
+    const [name, oid, subject] = record.split('\t');
+    const planId = subject ? moveSubject.exec(subject)?.[1] : undefined;
+    if (planId) stashes.push({ name, oid, planId, subject });
+  }
+  return stashes;
+}
+
+/** Whether a worktree has no uncommitted or untracked (not ignored) files. */
+export async function isClean(ctx: RepoContext, folder: string): Promise<boolean> {
+  return (await ctx.git.run(['status', '--porcelain', '-z', '--untracked-files=all'], { cwd: folder })) === '';
+}
+
+/**
+ * Whether every change the stash holds is in `folder`: its tracked files are
+ * as the stash has them, and each of its untracked files is there with the
+ * same content.
+ */
+export async function isApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
+  const tracked = await ctx.git.exec(['diff', '--quiet', stash.oid, '--'], { cwd: folder, okExitCodes: [1] });
+  if (tracked.exitCode !== 0) return false;
+  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], { cwd: folder, okExitCodes: [128] });
+  if (untracked.exitCode !== 0) return true; // the stash has no untracked files
+  for (const line of untracked.stdout.split('\0').filter(Boolean)) {
+    const tab = line.indexOf('\t');
+    const blob = line.slice(0, tab).split(' ')[2];
+    const file = path.join(folder, line.slice(tab + 1));
+    if (!fs.existsSync(file) || blobId(fs.readFileSync(file)) !== blob) return false;
+  }
+  return true;
+}
+
+/** Applies the stash in `folder` (with what was staged), then drops it. */
+export async function applyStash(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
+  await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+  await dropStash(ctx, stash);
+}
+
+/** Drops the stash, found again by its commit (its `stash@{n}` name may have moved). */
+export async function dropStash(ctx: RepoContext, stash: MoveStash): Promise<void> {
+  const now = (await moveStashes(ctx)).find((s) => s.oid === stash.oid);
+  if (now) await ctx.git.run(['stash', 'drop', '--quiet', now.name], { cwd: ctx.repo.mainPath });
+}
+
+/** A worktree whose branch a merge moved while its index and files stayed at the commit before. */
+export interface HalfMerge {
+  worktree: WorktreeEntry;
+  branch: string;
+  /** The commit the files are at. */
+  from: string;
+  /** The commit the branch is at. */
+  to: string;
+  planId: string;
+}
+
+/**
+ * Worktrees left half-way by a merge that died: the branch's last reflog
+ * entry is a merge of ours, the worktree's HEAD is its new commit, and its
+ * index is still exactly the commit before. Reads the reflogs as files; one
+ * git process per worktree whose branch a merge moved last.
+ */
+export async function halfMerges(ctx: RepoContext, worktrees: WorktreeEntry[]): Promise<HalfMerge[]> {
+  const found: HalfMerge[] = [];
+  for (const worktree of worktrees) {
+    if (worktree.bare || !worktree.branch || !worktree.head || !fs.existsSync(worktree.path)) continue;
+    const last = lastReflogEntry(ctx.repo.commonDir, worktree.branch);
+    const planId = last ? /^plan-worktrees: merge plan (\S+)$/.exec(last.message)?.[1] : undefined;
+    if (!last || !planId || last.to !== worktree.head || last.from === last.to || /^0+$/.test(last.from)) continue;
+    const index = await ctx.git.exec(['diff-index', '--cached', '--quiet', last.from, '--'], { cwd: worktree.path, okExitCodes: [1] });
+    if (index.exitCode !== 0) continue;
+    const same = await ctx.git.exec(['diff-tree', '--quiet', last.from, last.to, '--'], { cwd: worktree.path, okExitCodes: [1] });
+    if (same.exitCode === 0) continue; // the same files at both commits: nothing to bring along
+    found.push({ worktree, branch: shortBranchName(worktree.branch), from: last.from, to: last.to, planId });
+  }
+  return found;
+}
+
+/**
+ * Brings a half-merged worktree to its branch's commit, as the merge would
+ * have. The base's worktree: its files move from `from` to `to` (git refuses
+ * to overwrite a changed file). The plan's own worktree, whose files are its
+ * work as the merge committed it: they are staged as they are, then brought
+ * to `to` (a rebase replays them onto the base).
+ */
+export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanRecord | undefined): Promise<void> {
+  const folder = half.worktree.path;
+  const again = (await halfMerges(ctx, [half.worktree])).find((h) => h.from === half.from && h.to === half.to);
+  if (!again) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${folder} is no longer half-way through the merge of plan ${half.planId}; nothing was changed.`);
+  if (plan && plan.branch === half.branch) {
+    const { tree } = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true });
+    await ctx.git.run(['read-tree', tree], { cwd: folder });
+    await ctx.git.run(['read-tree', '-m', '-u', tree, half.to], { cwd: folder });
+  } else {
+    await ctx.git.run(['read-tree', '-m', '-u', half.from, half.to], { cwd: folder });
+  }
+}
+
+/** Lock files left by git processes that died: a worktree's `index.lock` and `HEAD.lock`, and locks of refs. */
+export function staleLocks(ctx: RepoContext, worktrees: WorktreeEntry[], now: number): string[] {
+  const candidates: string[] = [];
+  for (const worktree of worktrees) {
+    const gitDir = worktreeGitDir(ctx, worktree);
+    if (gitDir) candidates.push(path.join(gitDir, 'index.lock'), path.join(gitDir, 'HEAD.lock'));
+  }
+  candidates.push(path.join(ctx.repo.commonDir, 'packed-refs.lock'));
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.lock')) candidates.push(full);
+    }
+  };
+  walk(path.join(ctx.repo.commonDir, 'refs'));
+  return [...new Set(candidates)].filter((file) => {
+    try {
+      return now - fs.statSync(file).mtimeMs > STALE_LOCK_MS;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Deletes a lock file if it is still there and still stale. */
+export function removeStaleLock(file: string): void {
+  let modified: number;
+  try {
+    modified = fs.statSync(file).mtimeMs;
+  } catch {
+    return;
+  }
+  if (Date.now() - modified <= STALE_LOCK_MS) throw new PlanWorktreesError(ErrorCode.IndexLocked, `${file} was just taken by a running git command; it was left alone.`);
+  fs.rmSync(file, { force: true });
+}
+
+function worktreeGitDir(ctx: RepoContext, worktree: WorktreeEntry): string | undefined {
+  if (worktree.bare) return undefined;
+  if (worktree.isMain) return ctx.repo.commonDir;
+  try {
+    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(path.join(worktree.path, '.git'), 'utf8'));
+    return match ? path.resolve(worktree.path, match[1].trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last line of a branch's reflog: `<old> <new> <who> <time> <zone>\t<message>`. */
+function lastReflogEntry(commonDir: string, ref: string): { from: string; to: string; message: string } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(commonDir, 'logs', ref), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.trimEnd().split('\n').pop() ?? '';
+  const match = /^([0-9a-f]+) ([0-9a-f]+) [^\t]*\t(.*)$/.exec(line);
+  return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
+}
+
+function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
