@@ -120,22 +120,8 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
     const dirty = await engine.uncommittedChanges();
     if (dirty.length === 0) dirtyBase = 'refuse';
     else {
-      const move = vscode.l10n.t('Move into the Plan');
-      const leave = vscode.l10n.t('Leave in Main Checkout');
-      const picked = await vscode.window.showWarningMessage(
-        dirty.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
-        {
-          modal: true,
-          detail: vscode.l10n.t(
-            '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
-            `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}`,
-          ),
-        },
-        move,
-        leave,
-      );
-      if (!picked) return undefined;
-      dirtyBase = picked === move ? 'move' : 'ignore';
+      dirtyBase = await askWhereChangesGo(dirty);
+      if (!dirtyBase) return undefined;
     }
   }
 
@@ -160,6 +146,28 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
   deps.log.info(`Created plan ${plan.id} "${plan.title}" at ${plan.path} (branch ${plan.branch}, base ${plan.base})`);
   await openAfterCreate(engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
   return plan;
+}
+
+/**
+ * Asks whether the main checkout's uncommitted changes move into the new plan
+ * or stay where they are; undefined when the user cancels.
+ */
+export async function askWhereChangesGo(dirty: string[]): Promise<'move' | 'ignore' | undefined> {
+  const move = vscode.l10n.t('Move into the Plan');
+  const leave = vscode.l10n.t('Leave in Main Checkout');
+  const picked = await vscode.window.showWarningMessage(
+    dirty.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
+        `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}`,
+      ),
+    },
+    move,
+    leave,
+  );
+  return picked === move ? 'move' : picked === leave ? 'ignore' : undefined;
 }
 
 /** The title input box with live validation, and a "More Options" button for the id and the base. */

@@ -27,7 +27,7 @@ import {
   writePlanFileStatus,
 } from '../model/planFiles';
 import { PlanRecord } from '../model/types';
-import { CreateArgs } from './commands';
+import { askWhereChangesGo, CreateArgs } from './commands';
 import { showError } from './errors';
 import { isInside, PlanRepositories } from './repositories';
 import { OpenAfterCreate, readUiSettings } from './settings';
@@ -438,21 +438,7 @@ async function decideDirtyBase(engine: PlanEngine, program: boolean): Promise<Cr
   const others = dirty.filter((f) => !matchesPlanFilePatterns(f, patterns));
   if (others.length === 0) return 'ignore';
   if (program) return 'refuse';
-  const move = vscode.l10n.t('Move into the Plan');
-  const leave = vscode.l10n.t('Leave in Main Checkout');
-  const picked = await vscode.window.showWarningMessage(
-    others.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', others.length),
-    {
-      modal: true,
-      detail: vscode.l10n.t(
-        '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
-        `${others.slice(0, 8).join('\n')}${others.length > 8 ? '\n…' : ''}`,
-      ),
-    },
-    move,
-    leave,
-  );
-  return picked === move ? 'move' : picked === leave ? 'ignore' : undefined;
+  return askWhereChangesGo(others);
 }
 
 // ---------------------------------------------------------------- status binding

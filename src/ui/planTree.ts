@@ -17,6 +17,7 @@ import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { WorktreeDetails } from '../model/state';
 import { appendHistorySummary } from './history';
 import { planBaseUri } from './planBaseContent';
+import { statusWord } from './scm';
 import { PlanFileIndex, planFileItem, PlanFileNode } from './planFiles';
 import { PlanRepositories } from './repositories';
 
@@ -322,24 +323,6 @@ function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-/** A file's status as a word of the tooltip. */
-function statusWord(status: DiffFile['status']): string {
-  switch (status) {
-    case 'A':
-      return vscode.l10n.t('added');
-    case 'M':
-      return vscode.l10n.t('modified');
-    case 'D':
-      return vscode.l10n.t('deleted');
-    case 'R':
-      return vscode.l10n.t('renamed');
-    case 'T':
-      return vscode.l10n.t('type changed');
-    case 'U':
-      return vscode.l10n.t('untracked');
-  }
-}
-
 function fileItem(node: FileNode): vscode.TreeItem {
   const worktree = node.parent.item.worktree?.path ?? '';
   const uri = vscode.Uri.file(path.join(worktree, node.file.path));
@@ -348,7 +331,7 @@ function fileItem(node: FileNode): vscode.TreeItem {
   item.label = path.basename(node.file.path);
   const dir = path.dirname(node.file.path);
   item.description = `${node.file.status}${dir === '.' ? '' : ` ${dir}`}`;
-  const word = statusWord(node.file.status);
+  const word = statusWord(node.file.status).toLocaleLowerCase();
   const what = node.file.oldPath ? vscode.l10n.t('{0} from {1}', word, node.file.oldPath) : word;
   item.tooltip = `${node.file.path} — ${what}${node.file.committed ? vscode.l10n.t(', committed') : ''}${node.file.uncommitted ? vscode.l10n.t(', uncommitted') : ''}`;
   item.contextValue = `file:${node.file.status}`;

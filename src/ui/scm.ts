@@ -23,8 +23,8 @@ const statusInfo: Record<DiffFile['status'], { icon: string; color: string }> = 
   U: { icon: 'diff-added', color: 'gitDecoration.untrackedResourceForeground' },
 };
 
-/** A file's status as the word of its decoration's tooltip. */
-function statusWord(status: DiffFile['status']): string {
+/** A file's status as a word ("Modified"), for tooltips. */
+export function statusWord(status: DiffFile['status']): string {
   switch (status) {
     case 'A':
       return vscode.l10n.t('Added');
