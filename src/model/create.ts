@@ -206,7 +206,18 @@ function findReserved(data: RegistryData, plan: PlanRecord): PlanRecord | undefi
 
 /** Creates the missing parents of `folder`; the undo removes those it created, if they are empty. */
 async function makeParentFolders(folder: string): Promise<Undo> {
-  const created = fs.mkdirSync(path.dirname(folder), { recursive: true });
+  let created: string | undefined;
+  try {
+    created = fs.mkdirSync(path.dirname(folder), { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const inTheWay = code === 'EEXIST' || code === 'ENOTDIR';
+    const why = inTheWay ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
+    throw new PlanWorktreesError(inTheWay ? ErrorCode.PathExists : ErrorCode.Unknown, `Cannot make the folder ${path.dirname(folder)} for the plan's worktree: ${why}. Choose another worktree location.`, {
+      files: [folder],
+      cause: e,
+    });
+  }
   return async () => {
     if (!created) return;
     for (let dir = path.dirname(folder); isInsideOrSame(created, dir); dir = path.dirname(dir)) {
