@@ -1,7 +1,8 @@
 /**
  * The few async helpers the model and the UI share: `debounce` (file-system
- * events), `throttle` (refreshes), `sequentialize` (one call at a time) and
- * `OperationQueue` (the lifecycle operations of one repository, in order).
+ * events), `throttle` (refreshes), `sequentialize` (one call at a time),
+ * `allInOrder` (independent reads at once) and `OperationQueue` (the
+ * lifecycle operations of one repository, in order).
  */
 
 export interface Debounced<A extends unknown[]> {
@@ -63,6 +64,21 @@ export function sequentialize<A extends unknown[], T>(fn: (...args: A) => Promis
     tail = result.catch(() => undefined);
     return result;
   };
+}
+
+/**
+ * Waits for every one of `values` (none is left running), then gives their
+ * results, or throws the failure of the first that failed in the order given:
+ * reads run at once but fail as if they had run one after another.
+ */
+export async function allInOrder<T extends readonly unknown[] | []>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = (await Promise.allSettled(values)) as Array<PromiseSettledResult<unknown>>;
+  const results: unknown[] = [];
+  for (const result of settled) {
+    if (result.status === 'rejected') throw result.reason;
+    results.push(result.value);
+  }
+  return results as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 /** The lifecycle operations of one repository: one at a time, in the order they were queued. */

@@ -17,6 +17,7 @@ import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../git/mergeTree';
 import { parseStatus, statusPaths, StatusSummary } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
+import { allInOrder } from './async';
 import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from './merged';
 import { listWorktrees } from './repository';
 import { commitWorktree, WorktreeCommit } from './snapshot';
@@ -72,25 +73,31 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
   const signal = options.signal;
-  const { tip, base } = await readPlanRefs(ctx, plan);
-  const worktrees = await listWorktrees(ctx);
+  // Reads that do not depend on each other run at once; their failures come in the order of the checks.
+  const [{ tip, base }, worktrees] = await allInOrder([readPlanRefs(ctx, plan), listWorktrees(ctx)]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
-  const pending = planWorktree ? await pendingWork(ctx, plan, planWorktree.path, options) : undefined;
-  const planCommit = pending?.commit ?? tip.oid;
-  const check = await checkCommits(ctx, base.oid, planCommit, signal);
+  const baseEntry = findBaseWorktree(worktrees, base.ref);
+  const [pending, tipCheck, baseStatus] = await allInOrder([
+    planWorktree ? pendingWork(ctx, plan, planWorktree.path, options) : undefined,
+    // The plan's commits are what merges, unless its uncommitted work may join them.
+    options.commitUncommitted ? undefined : checkCommits(ctx, base.oid, tip.oid, signal),
+    baseEntry ? readStatus(ctx, baseEntry.path, signal) : undefined,
+  ]);
+  const check = tipCheck ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
   if (!check.clean) {
     throw new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`, {
       files: check.conflicts,
     });
   }
   refuseOperationInProgress(worktrees, [base.ref, tip.ref]);
-  const baseWorktree = await checkBaseWorktree(ctx, worktrees, base.ref, signal);
+  const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
   const next = await buildResult(ctx, plan, options, check, base);
   if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree, base.oid, next.base, signal);
   if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
-  if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path);
+  // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
+  if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
   const planAfter = next.plan ?? pending?.commit;
   if (planAfter) {
     try {
@@ -118,9 +125,13 @@ async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: 
 
 /** The merge pre-check of two commits (`merge-tree --write-tree`): touches no ref, index or file. */
 export async function checkCommits(ctx: RepoContext, baseCommit: string, planCommit: string, signal?: AbortSignal): Promise<MergeCheck> {
-  const mergeBase = await findMergeBase(ctx, planCommit, baseCommit);
+  // At once; unrelated histories are named as such, not by merge-tree's refusal of them.
+  const [found, merging] = await Promise.allSettled([findMergeBase(ctx, planCommit, baseCommit), runMergeTree(ctx, baseCommit, planCommit, signal)]);
+  if (found.status === 'rejected') throw found.reason;
+  const mergeBase = found.value;
   if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.Unknown, `The plan and its base have no common history; there is nothing to merge into.`);
-  const merge = await runMergeTree(ctx, baseCommit, planCommit, signal);
+  if (merging.status === 'rejected') throw merging.reason;
+  const merge = merging.value;
   return { clean: merge.clean, conflicts: merge.conflicts, baseCommit, planCommit, mergeBase, tree: merge.clean ? merge.tree : undefined };
 }
 
@@ -187,11 +198,13 @@ interface BaseWorktree {
   untracked: string[];
 }
 
-/** The worktree the base branch is checked out in, if any; BaseDirty when its tracked files have uncommitted changes. */
-async function checkBaseWorktree(ctx: RepoContext, worktrees: WorktreeEntry[], baseRef: string, signal?: AbortSignal): Promise<BaseWorktree | undefined> {
-  const entry = worktrees.find((w) => w.branch === baseRef && !w.bare && fs.existsSync(w.path));
-  if (!entry) return undefined;
-  const status = await readStatus(ctx, entry.path, signal);
+/** The worktree the base branch is checked out in, if any. */
+function findBaseWorktree(worktrees: WorktreeEntry[], baseRef: string): WorktreeEntry | undefined {
+  return worktrees.find((w) => w.branch === baseRef && !w.bare && fs.existsSync(w.path));
+}
+
+/** The base's worktree with its untracked files; BaseDirty when its tracked files have uncommitted changes (`status` is its status). */
+function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef: string): BaseWorktree {
   const tracked = status.entries.filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged').map((e) => e.path);
   if (tracked.length > 0) {
     throw new PlanWorktreesError(ErrorCode.BaseDirty, `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`, {
@@ -324,11 +337,11 @@ async function refuseOverwrite(ctx: RepoContext, { entry, untracked }: BaseWorkt
  * it is no longer at `from`), then brings its worktree's index and files along.
  * Also used backwards, to undo.
  */
-async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, to: string, worktree: string | undefined): Promise<void> {
+async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, to: string, worktree: string | undefined, indexFresh = false): Promise<void> {
   await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.BaseMoved);
   if (!worktree) return;
   try {
-    await updateWorktree(ctx, worktree, from, to);
+    await updateWorktree(ctx, worktree, from, to, indexFresh);
   } catch (e) {
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.BaseMoved);
     throw e;
@@ -369,10 +382,25 @@ async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: s
   return { index, copy };
 }
 
-/** The worktree's index and files from commit `from` to commit `to`; its untracked files stay, and nothing of its own is overwritten. */
-async function updateWorktree(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
-  await ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
-  if (from !== to) await ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
+/**
+ * The worktree's index and files from commit `from` to commit `to`; its
+ * untracked files stay, and nothing of its own is overwritten. `read-tree`
+ * refuses a file whose index entry is stale, so the index is refreshed first;
+ * when a `status` has just done that (`indexFresh`), only if `read-tree` still
+ * finds one ("not uptodate"), before trying again.
+ */
+async function updateWorktree(ctx: RepoContext, worktree: string, from: string, to: string, indexFresh = false): Promise<void> {
+  const refresh = (): Promise<unknown> => ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
+  const readTree = (): Promise<unknown> => ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
+  if (!indexFresh) await refresh();
+  if (from === to) return;
+  try {
+    await readTree();
+  } catch (e) {
+    if (!indexFresh || !(e instanceof PlanWorktreesError) || !/not uptodate/i.test(e.stderr ?? '')) throw e;
+    await refresh();
+    await readTree();
+  }
 }
 
 /** `update-ref <ref> <to> <from>`: moves the ref only if it is still at `from`; else throws `moved` naming the branch. */

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { debounce, OperationQueue, sequentialize, throttle } from '../../../src/model/async';
+import { allInOrder, debounce, OperationQueue, sequentialize, throttle } from '../../../src/model/async';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -78,6 +78,25 @@ describe('async helpers', () => {
       results.map((r) => r.status),
       ['fulfilled', 'rejected', 'fulfilled'],
     );
+  });
+
+  it('allInOrder runs everything at once, waits for all, and throws the first failure in the order given', async () => {
+    const log: string[] = [];
+    const step = async <T>(name: string, ms: number, value: T, fail = false): Promise<T> => {
+      log.push(`start ${name}`);
+      await delay(ms);
+      log.push(`end ${name}`);
+      if (fail) throw new Error(`${name} failed`);
+      return value;
+    };
+    const [a, b, c] = await allInOrder([step('a', 15, 1), step('b', 1, 'two'), undefined]);
+    assert.deepStrictEqual([a, b, c], [1, 'two', undefined]);
+    assert.deepStrictEqual(log, ['start a', 'start b', 'end b', 'end a']);
+
+    log.length = 0;
+    // The later one fails first in time, the earlier one is reported; and the slowest is still awaited.
+    await assert.rejects(allInOrder([step('x', 10, 0, true), step('y', 1, 0, true), step('z', 25, 0)]), /x failed/);
+    assert.deepStrictEqual(log, ['start x', 'start y', 'start z', 'end y', 'end x', 'end z']);
   });
 
   it('OperationQueue runs operations in order, one at a time; a failure does not block the next', async () => {

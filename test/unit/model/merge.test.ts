@@ -52,6 +52,32 @@ class RacingGit extends Git {
   }
 }
 
+/**
+ * A git runner that records the subcommands it runs and, given a file, touches
+ * it in the main checkout (same bytes, new time) right after each `status`
+ * there: the index entry that status has just refreshed is stale again when
+ * the merge moves the files.
+ */
+class TouchingGit extends Git {
+  readonly calls: string[] = [];
+  constructor(
+    private readonly main: string,
+    private readonly file?: string,
+  ) {
+    super();
+  }
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    this.calls.push(args[0]);
+    const result = await super.exec(args, options);
+    if (this.file && args[0] === 'status' && options.cwd === this.main) {
+      const file = path.join(this.main, this.file);
+      const later = new Date(fs.statSync(file).mtimeMs + 5000);
+      fs.utimesSync(file, later, later);
+    }
+    return result;
+  }
+}
+
 describe('checkMerge', () => {
   it('finds a clean merge and its tree, changing nothing', () =>
     withRepo(async (repo) => {
@@ -93,6 +119,27 @@ describe('mergePlan', () => {
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'scratch.txt'), 'utf8'), 'untracked, kept\n');
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), planTip, 'the plan branch does not move');
       assert.strictEqual(hashTree(plan.path), planFiles);
+    }));
+
+  it('merge: refreshes the main checkout\'s index only when an entry went stale after its status, and then merges all the same', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      const fresh = new TouchingGit(repo.main);
+      const touched = new TouchingGit(repo.main, 'src/app.txt');
+      const first = await mergePlan(await openContext(repo.main, fresh), plan, { strategy: 'merge' });
+      assert.deepStrictEqual(
+        fresh.calls.filter((c) => c === 'update-index' || c === 'read-tree'),
+        ['read-tree'],
+        'the status has just refreshed the index',
+      );
+      assertCheckoutAt(repo.main, first.commit);
+
+      // src/app.txt changes in the second merge, and its index entry is stale when the files move.
+      commitFiles(plan.path, { 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n' }, 'five');
+      const second = await mergePlan(await openContext(repo.main, touched), plan, { strategy: 'merge' });
+      assert.deepStrictEqual(touched.calls.filter((c) => c === 'update-index' || c === 'read-tree'), ['read-tree', 'update-index', 'read-tree']);
+      assertCheckoutAt(repo.main, second.commit);
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'src/app.txt'), 'utf8'), 'one\ntwo\nthree\nfour\nfive\n');
     }));
 
   it('squash: one commit on the base with the merged tree, listing the squashed commits', () =>
