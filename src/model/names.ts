@@ -13,6 +13,13 @@ export const MAX_SLUG_LENGTH = 50;
 export const MAX_BRANCH_LENGTH = 200;
 export const MAX_PATH_LENGTH = 1024;
 
+/**
+ * Characters that change the direction text is shown in (U+202E and its
+ * kin): in a name they make it read differently from what it is.
+ */
+const directionControls = '\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069';
+const directionControl = new RegExp(`[${directionControls}]`, 'u');
+
 /** Returns `value` when `validate` accepts it; otherwise throws `InvalidName` with the validator's message. */
 export function ensureValid(value: string, validate: (value: string) => string | undefined): string {
   const problem = validate(value);
@@ -53,7 +60,7 @@ export function slugify(title: string, maxLength = MAX_SLUG_LENGTH): string {
 export function validateId(id: string): string | undefined {
   if (id.length === 0) return 'The plan id is empty.';
   if (id.length > MAX_ID_LENGTH) return `The plan id is ${id.length} characters long; at most ${MAX_ID_LENGTH} are allowed.`;
-  if (/^[-.]/.test(id)) return `The plan id "${id}" must not start with "${id[0]}".`;
+  if (/^[-.]/.test(id)) return `The plan id "${printable(id)}" must not start with "${id[0]}".`;
   const bad = /[^A-Za-z0-9._-]/.exec(id);
   if (bad) return `The plan id must use only letters, digits, "-", "_" and "."; ${describeChar(bad[0])} is not allowed.`;
   if (id.includes('..')) return `The plan id "${id}" must not contain "..".`;
@@ -65,7 +72,7 @@ export function validateId(id: string): string | undefined {
 export function validateTitle(title: string): string | undefined {
   if (title.trim().length === 0) return 'The plan title is empty.';
   if (title.length > MAX_TITLE_LENGTH) return `The plan title is ${title.length} characters long; at most ${MAX_TITLE_LENGTH} are allowed.`;
-  const bad = /[\p{Cc}\u2028\u2029]/u.exec(title);
+  const bad = /[\p{Cc}\u2028\u2029]/u.exec(title) ?? directionControl.exec(title);
   if (bad) return `The plan title must be one line of printable text; it contains ${describeChar(bad[0])}.`;
   return undefined;
 }
@@ -77,9 +84,11 @@ export function validateTitle(title: string): string | undefined {
 export function validateBranchName(name: string): string | undefined {
   if (name.length === 0) return 'The branch name is empty.';
   if (name.length > MAX_BRANCH_LENGTH) return `The branch name is ${name.length} characters long; at most ${MAX_BRANCH_LENGTH} are allowed.`;
-  if (name.startsWith('-')) return `The branch name "${name}" must not start with "-".`;
+  if (name.startsWith('-')) return `The branch name "${printable(name)}" must not start with "-".`;
   if (name === 'HEAD' || name === '@') return `"${name}" is not a valid branch name.`;
-  const bad = /[\p{Cc} ~^:?*[\\]/u.exec(name);
+  // Git would take it as the branch refs/heads/refs/..., while a full ref name means the ref itself to the rest of the engine.
+  if (name.startsWith('refs/')) return `The branch name "${printable(name)}" must be a short name, without "refs/" (for example "main").`;
+  const bad = /[\p{Cc} ~^:?*[\\]/u.exec(name) ?? directionControl.exec(name);
   if (bad) return `The branch name "${printable(name)}" must not contain ${describeChar(bad[0])}.`;
   if (name.includes('..')) return `The branch name "${name}" must not contain "..".`;
   if (name.includes('@{')) return `The branch name "${name}" must not contain "@{".`;
@@ -97,7 +106,7 @@ export function validateBranchName(name: string): string | undefined {
 export function validateWorktreePath(folder: string): string | undefined {
   if (folder.length === 0) return 'The worktree folder is empty.';
   if (folder.length > MAX_PATH_LENGTH) return `The worktree folder is ${folder.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
-  const bad = /[\p{Cc}]/u.exec(folder);
+  const bad = /[\p{Cc}]/u.exec(folder) ?? directionControl.exec(folder);
   if (bad) return `The worktree folder must not contain ${describeChar(bad[0])}.`;
   if (!path.isAbsolute(folder)) return `The worktree folder "${folder}" must be an absolute path.`;
   if (folder.split(/[\\/]/).includes('..')) return `The worktree folder "${folder}" must not contain "..".`;
@@ -107,7 +116,8 @@ export function validateWorktreePath(folder: string): string | undefined {
 /** A plan file, relative to the main worktree. */
 export function validatePlanFile(file: string): string | undefined {
   if (file.length === 0) return 'The plan file is empty.';
-  if (/[\p{Cc}]/u.test(file)) return 'The plan file name must not contain control characters.';
+  if (file.length > MAX_PATH_LENGTH) return `The plan file name is ${file.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
+  if (/[\p{Cc}]/u.test(file) || directionControl.test(file)) return 'The plan file name must not contain control characters.';
   if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) return `The plan file "${file}" must be a path inside the repository, without "..".`;
   return undefined;
 }
@@ -143,11 +153,12 @@ function describeChar(c: string): string {
   if (c === '\t') return 'a tab';
   const code = c.codePointAt(0) ?? 0;
   if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (directionControl.test(c)) return `a text direction control (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
   return `"${c}"`;
 }
 
 function printable(text: string): string {
-  return text.replace(/\p{Cc}/gu, '?');
+  return text.replace(/\p{Cc}/gu, '?').replace(new RegExp(directionControl.source, 'gu'), '?');
 }
 
 /** Whether two absolute folders are the same (case-insensitively where the file system usually is). */
