@@ -8,6 +8,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { throttle } from '../model/async';
 import { DiffFile } from '../model/diff';
 import { PlanEngine } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
@@ -46,7 +47,6 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
   readonly committed: vscode.SourceControlResourceGroup;
   readonly uncommitted: vscode.SourceControlResourceGroup;
   private mergeBase: string | undefined;
-  private updating: Promise<void> | undefined;
 
   constructor(
     readonly engine: PlanEngine,
@@ -78,11 +78,8 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     ];
   }
 
-  /** Re-reads the plan's diff (one at a time; a call while one runs shares it). */
-  update(): Promise<void> {
-    this.updating ??= this.read().finally(() => (this.updating = undefined));
-    return this.updating;
-  }
+  /** Re-reads the plan's diff: one read at a time, and every caller gets a read that started after its call. */
+  readonly update = throttle(() => this.read());
 
   private async read(): Promise<void> {
     const diff = await this.engine.diff(this.plan.id);
@@ -134,8 +131,6 @@ export class PlanSourceControls implements vscode.Disposable {
   /** By worktree path. */
   readonly controls = new Map<string, PlanSourceControl>();
   private readonly disposables: vscode.Disposable[] = [];
-  private syncing: Promise<void> | undefined;
-  private again = false;
 
   constructor(private readonly repositories: PlanRepositories) {
     this.disposables.push(
@@ -144,23 +139,8 @@ export class PlanSourceControls implements vscode.Disposable {
     );
   }
 
-  /** Brings the set of source controls and their contents up to date. */
-  sync(): Promise<void> {
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
-    }
-    this.syncing = this.doSync()
-      .catch((e) => this.repositories.log.warn(`Source Control: ${e instanceof Error ? e.message : String(e)}`))
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.again) {
-          this.again = false;
-          void this.sync();
-        }
-      });
-    return this.syncing;
-  }
+  /** Brings the set of source controls and their contents up to date (every caller gets a sync that started after its call). */
+  readonly sync = throttle(() => this.doSync().catch((e) => this.repositories.log.warn(`Source Control: ${e instanceof Error ? e.message : String(e)}`)));
 
   /** The source control of a plan, if shown. */
   forPlan(planId: string): PlanSourceControl | undefined {
