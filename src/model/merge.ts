@@ -12,6 +12,7 @@
  * follow (`read-tree -m -u <old> <new>`; its untracked files stay).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../git/mergeTree';
@@ -254,9 +255,20 @@ async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOpt
   }
 }
 
-async function commitTree(ctx: RepoContext, tree: string, parents: string[], message: string, signal?: AbortSignal): Promise<string> {
-  const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message];
-  return (await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal })).trim();
+/**
+ * `git commit-tree` with the message read from a file: a message is only text,
+ * whatever it looks like (simple-git refuses an argument such as
+ * `--upload-pack=...` or `-c core.sshCommand=...` even as the value of `-m`).
+ */
+async function commitTree(ctx: RepoContext, tree: string, parents: string[], message: string, signal?: AbortSignal, env?: Record<string, string>): Promise<string> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-message-'));
+  try {
+    const file = path.join(folder, 'message');
+    fs.writeFileSync(file, `${message}\n`); // as `-m` ends it
+    return (await ctx.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', file], { cwd: ctx.repo.commonDir, signal, env })).trim();
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** `Plan <id>: <title>` and a body listing the squashed commits, oldest first. */
@@ -300,7 +312,7 @@ async function replay(ctx: RepoContext, onto: string, tip: string, signal?: Abor
     }
     if (merge.tree === currentTree) continue;
     const author = { GIT_AUTHOR_NAME: commit.authorName, GIT_AUTHOR_EMAIL: commit.authorEmail, GIT_AUTHOR_DATE: commit.authorDate };
-    current = (await run(['commit-tree', merge.tree, '-p', current, '-m', commit.message], author)).trim();
+    current = await commitTree(ctx, merge.tree, [current], commit.message, signal, author);
   }
   return current;
 }
