@@ -157,6 +157,12 @@ function describeChar(c: string): string {
   return `"${c}"`;
 }
 
+/** A name as a message shows it: control and text direction characters as `?`, at most `max` characters. */
+export function shownName(text: string, max = 80): string {
+  const clean = printable(text);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
 function printable(text: string): string {
   return text.replace(/\p{Cc}/gu, '?').replace(new RegExp(directionControl.source, 'gu'), '?');
 }

@@ -19,7 +19,7 @@ import { commitAll } from './commit';
 import { fetchBaseRemote, publishPlan, PublishResult, rebaseInWorktree } from './publish';
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
 import { Mergeability, MergeabilityCache } from './mergeability';
-import { pathKey, samePath } from './names';
+import { pathKey, samePath, shownName } from './names';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees } from './repository';
 import { listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS } from './snapshot';
@@ -106,7 +106,7 @@ export class PlanEngine {
   async plan(planId: string): Promise<PlanRecord> {
     const runs = plansWithId(await this.registry.read(), planId);
     const plan = runs.find((p) => p.status === 'active') ?? runs[0];
-    if (!plan) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${planId}".`);
+    if (!plan) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${shownName(planId)}".`);
     return plan;
   }
 
@@ -320,7 +320,7 @@ export class PlanEngine {
   private async findSnapshot(refOrPlanId: string): Promise<Snapshot> {
     const snapshots = await listSnapshots(this.ctx);
     const found = refOrPlanId.startsWith(SNAPSHOT_REFS) ? snapshots.find((s) => s.ref === refOrPlanId) : snapshots.find((s) => s.planId === refOrPlanId);
-    if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? refOrPlanId : `of plan "${refOrPlanId}"`}.`);
+    if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`);
     return found;
   }
 }

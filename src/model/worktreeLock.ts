@@ -3,14 +3,18 @@
  * it, for example while it lives on a removable drive. Cleanup refuses a
  * locked worktree unless forced.
  */
+import { ensureValid, validateWorktreePath } from './names';
 import { RepoContext } from './types';
 
 export async function lockWorktree(ctx: RepoContext, worktreePath: string, reason?: string): Promise<void> {
+  ensureValid(worktreePath, validateWorktreePath);
   const args = ['worktree', 'lock'];
-  if (reason) args.push('--reason', reason);
+  // One argument: the reason is text, never read as an option (by simple-git's guard either).
+  if (reason) args.push(`--reason=${reason}`);
   await ctx.git.run([...args, '--', worktreePath], { cwd: ctx.repo.mainPath });
 }
 
 export async function unlockWorktree(ctx: RepoContext, worktreePath: string): Promise<void> {
+  ensureValid(worktreePath, validateWorktreePath);
   await ctx.git.run(['worktree', 'unlock', '--', worktreePath], { cwd: ctx.repo.mainPath });
 }
