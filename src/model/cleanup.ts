@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
+import { allInOrder } from './async';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
 import { isMerged, MergedResult, qualifyBranch } from './merged';
@@ -66,7 +67,15 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
   const discard = mode.branch === 'always';
   await events.append({ type: 'remove.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, force: mode.force, discard });
   try {
-    const worktrees = await listWorktrees(ctx);
+    // Independent reads at once. Two rest on a guess, and are read again below when it was wrong: the
+    // plan's folder is where the registry says, and its branch exists (whether its work is merged is read after its tip).
+    const tipRead = branchTip(ctx, plan.branch);
+    const [worktrees, tip, statusHere, mergedHere] = await allInOrder([
+      listWorktrees(ctx),
+      tipRead,
+      fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
+      mode.branch === 'keep' ? undefined : tipRead.then((t) => (t ? isMerged(ctx, plan.branch, plan.base) : undefined)).catch(() => undefined),
+    ]);
     const entry = findWorktree(worktrees, plan);
     if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
       throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
@@ -77,10 +86,9 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
         files: [entry.path],
       });
     }
-    const dirty = folder ? await uncommittedPaths(ctx, folder, mode.signal) : [];
+    const dirty = folder ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
     await refuseLoss(ctx, folder, dirty, mode.force);
 
-    const tip = await branchTip(ctx, plan.branch);
     const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
     if (stray && !mode.force) {
       throw new PlanWorktreesError(
@@ -88,12 +96,16 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
         `The worktree ${folder} is on commit ${entry?.head?.slice(0, 12)}, which no branch contains. Create a branch for it, or force the cleanup (a snapshot keeps it).`,
       );
     }
-    const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal) : undefined;
+    const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
     const losable = dirty.length > 0 || stray || (tip !== undefined && !merged?.merged);
     const snapshot = mode.force && losable ? await takeSnapshot(ctx, events, plan, discard ? 'discard' : 'forced cleanup') : undefined;
 
-    const removedWorktree = entry ? await removeWorktree(ctx, entry, folder, mode.force) : false;
-    const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry) });
+    // The branch's settings are read while the worktree goes, for when the branch goes too.
+    const [removedWorktree, settings] = await allInOrder([
+      entry ? removeWorktree(ctx, entry, folder, mode.force) : false,
+      tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
+    ]);
+    const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry), settings });
     const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
     await markStatus(registry, plan, status);
     const result: CleanupResult = { removedWorktree, ...branch, snapshot, merged, status };
@@ -154,10 +166,13 @@ async function isOnNoBranch(ctx: RepoContext, commit: string): Promise<boolean> 
   return out.trim() === '';
 }
 
-/** Whether the plan's work is in its base; when not, its upstream is fetched quietly and asked too (a pull request merged on the server). */
-async function mergedAfterFetch(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<MergedResult> {
+/**
+ * Whether the plan's work is in its base (`known`: already asked); when not,
+ * its upstream is fetched quietly and asked too (a pull request merged on the server).
+ */
+async function mergedAfterFetch(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal, known?: MergedResult): Promise<MergedResult> {
   try {
-    const first = await isMerged(ctx, plan.branch, plan.base);
+    const first = known ?? (await isMerged(ctx, plan.branch, plan.base));
     if (first.merged || !(await fetchUpstream(ctx, plan.base, signal))) return first;
     return await isMerged(ctx, plan.branch, plan.base);
   } catch (e) {
@@ -215,7 +230,7 @@ async function settleBranch(
   ctx: RepoContext,
   events: EventLog,
   plan: PlanRecord,
-  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[] },
+  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[]; settings?: string[] },
 ): Promise<BranchOutcome> {
   const reason = await keepReason(ctx, plan, facts);
   if (reason) {
@@ -223,14 +238,19 @@ async function settleBranch(
     return { deletedBranch: false, keptBranchReason: reason };
   }
   await ctx.git.run(['update-ref', '-m', `plan-worktrees: clean up plan ${plan.id}`, '-d', qualifyBranch(plan.branch), facts.tip as string], { cwd: ctx.repo.commonDir });
-  await removeBranchSettings(ctx, plan.branch);
+  await removeBranchSettings(ctx, plan.branch, facts.settings ?? (await branchSettingNames(ctx)));
   return { deletedBranch: true };
 }
 
-/** Removes `branch.<name>.*` (upstream and such) as `git branch -d` does. */
-async function removeBranchSettings(ctx: RepoContext, branch: string): Promise<void> {
+/** The names of every `branch.*` setting. */
+async function branchSettingNames(ctx: RepoContext): Promise<string[]> {
   const names = await ctx.git.exec(['config', '--name-only', '--get-regexp', '^branch\\.'], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  if (names.stdout.split('\n').some((name) => name.startsWith(`branch.${branch}.`))) {
+  return names.stdout.split('\n');
+}
+
+/** Removes `branch.<name>.*` (upstream and such) as `git branch -d` does; `names` are those of every `branch.*` setting. */
+async function removeBranchSettings(ctx: RepoContext, branch: string, names: string[]): Promise<void> {
+  if (names.some((name) => name.startsWith(`branch.${branch}.`))) {
     await ctx.git.run(['config', '--remove-section', `branch.${branch}`], { cwd: ctx.repo.commonDir });
   }
 }
