@@ -1,0 +1,70 @@
+/**
+ * The bugs the random lifecycle test found, each as a plain test that fails
+ * without its fix.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { Git } from '../../../src/git/git';
+import { PlanEngine } from '../../../src/model/planEngine';
+import { assertConsistent, assertNothingLost, doctorFixAll, holdings } from '../helpers/fault';
+import { git, withRepo, writeFiles } from '../helpers/repo';
+
+function isCode(code: ErrorCode): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof PlanWorktreesError, String(e));
+    assert.strictEqual(e.code, code, e.message);
+    return true;
+  };
+}
+
+describe('fault suite: regressions found by the random test', () => {
+  it('refuses to restore a snapshot of a plan whose worktree is still there (it made a second worktree, and the doctor a second active plan with the same id)', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Twice' });
+      writeFiles(plan.path, { 'notes.txt': 'first\n' });
+      await engine.cleanup(plan.id, { force: true });
+      await engine.restore(plan.id);
+      const before = git(repo.main, 'worktree', 'list', '--porcelain');
+      await assert.rejects(engine.restore(plan.id), isCode(ErrorCode.PlanExists));
+      assert.strictEqual(git(repo.main, 'worktree', 'list', '--porcelain'), before);
+      await doctorFixAll(engine);
+      await assertConsistent(engine, repo.main, 'after the doctor', { settled: true });
+
+      // Its folder deleted by hand: restore says to run the doctor first; after it, the plan is back in one worktree.
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      await assert.rejects(engine.restore(plan.id), /the doctor prunes it/);
+      await doctorFixAll(engine);
+      await assertConsistent(engine, repo.main, 'after the folder was deleted', { settled: true });
+      assert.strictEqual((await engine.list()).filter((r) => r.plan?.id === plan.id).length, 1);
+    }));
+
+  it('a forced cleanup keeps staged content that differs from the file on disk (the snapshot held only the file)', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Staged' });
+      writeFiles(plan.path, { 'src/app.txt': 'staged version\n' });
+      git(plan.path, 'add', 'src/app.txt');
+      writeFiles(plan.path, { 'src/app.txt': 'edited again after staging\n' });
+      const before = holdings(repo.main);
+      await engine.cleanup(plan.id, { force: true });
+      assertNothingLost(repo.main, before, 'forced cleanup');
+      const restored = await engine.restore(plan.id);
+      assert.strictEqual(fs.readFileSync(`${restored.path}/src/app.txt`, 'utf8'), 'edited again after staging\n');
+      assert.strictEqual(git(restored.path, 'show', ':src/app.txt'), 'staged version', 'the staged content is staged again');
+    }));
+
+  it('the doctor does not add a worktree made by hand on a plan-like branch as a second active plan with a taken id', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Taken' });
+      git(repo.main, 'worktree', 'add', '-q', '-b', `plan/${plan.id}-by-hand`, `${repo.root}/by-hand`);
+      const findings = (await engine.doctor()).filter((f) => f.kind === 'unregisteredWorktree');
+      assert.strictEqual(findings.length, 1);
+      assert.strictEqual(findings[0].fix, undefined, 'no one-click fix that would duplicate the id');
+      assert.match(findings[0].message, /already active/);
+      await doctorFixAll(engine);
+      await assertConsistent(engine, repo.main, 'after the doctor', { settled: true });
+    }));
+});
