@@ -16,6 +16,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
+import { DEFAULT_PLAN_FILE_PATTERNS, loadPlanFiles, planFromFile } from '../../../src/model/planFiles';
 import { Registry } from '../../../src/model/registry';
 import { PlanRecord } from '../../../src/model/types';
 import { counts, listTree } from '../helpers/fault';
@@ -253,6 +254,41 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
           await world.engine.unlock(plan.path);
         });
       }
+    }));
+
+  it('plan files with hostile names and contents, and hostile planFiles patterns', () =>
+    withWorld(async (world) => {
+      const plans = path.join(world.repo.main, 'plans');
+      const strings = hostileStrings(world.marker).filter((t) => t !== '' && !t.includes('\u0000'));
+      strings.forEach((text, i) => {
+        const yaml = (value: string): string => JSON.stringify(value); // a quoted front-matter value
+        fs.writeFileSync(path.join(plans, `front-${i}.md`), `---\nid: ${yaml(text.slice(0, 300))}\ntitle: ${yaml(text)}\nstatus: todo\n---\n# ${text}\n`);
+        fs.writeFileSync(path.join(plans, `json-${i}.json`), JSON.stringify({ id: text, title: text, status: 'todo' }));
+        fs.writeFileSync(path.join(plans, `heading-${i}.md`), `# ${text}\n`);
+        // The text as a file name, where the file system takes it.
+        const name = text.replace(/\//g, '_').slice(0, 200);
+        try {
+          fs.writeFileSync(path.join(plans, `${name}.md`), '# Named hostilely\n');
+        } catch {
+          // not a possible file name here
+        }
+      });
+      const outside = path.join(world.repo.root, 'outside-plans');
+      fs.mkdirSync(outside);
+      fs.writeFileSync(path.join(outside, 'secret.md'), '---\nstatus: todo\n---\n# Outside\n');
+      fs.symlinkSync(outside, path.join(world.repo.main, 'tasks'));
+      const patterns = [...DEFAULT_PLAN_FILE_PATTERNS, '../**', '/etc/**', '../outside-plans/*.md', 'tasks/*.md', '**/*.md'];
+      const files = await loadPlanFiles(world.repo.main, patterns);
+      assert.ok(files.length > strings.length * 2, `only ${files.length} plan files found`);
+      const escaped = files.filter((f) => f.file.startsWith('tasks/') || f.file.split('/').includes('..') || path.isAbsolute(f.file));
+      assert.deepStrictEqual(escaped, [], 'a plan file outside the repository was read');
+      for (const file of files) {
+        await discard(
+          world,
+          await tryInput(world, `plan file ${JSON.stringify(file.file.slice(0, 60))}`, () => world.engine.create(planFromFile(file)), (p) => safePlan(world, p)),
+        );
+      }
+      assert.strictEqual(fs.readFileSync(path.join(outside, 'secret.md'), 'utf8'), '---\nstatus: todo\n---\n# Outside\n', 'the file outside was not touched');
     }));
 
   it('a registry edited by hand with hostile entries: listing, details, the doctor and every operation on them run nothing', () =>

@@ -9,12 +9,19 @@
  * - every setting that names a command, a location, a branch name or files to
  *   copy is restricted;
  * - in the source, the only code that types a command into a terminal is
- *   reached only behind `vscode.workspace.isTrusted`.
+ *   reached only behind `vscode.workspace.isTrusted`;
+ * - listing a repository's plans (what an untrusted window shows first) runs
+ *   no command its own git config names. (Worktree details, diffs and every
+ *   operation run `git status`, `worktree add`...: git then runs what the
+ *   repository configures, such as core.fsmonitor, filters and hooks.)
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Git } from '../../../src/git/git';
+import { PlanEngine } from '../../../src/model/planEngine';
 import { counts } from '../helpers/fault';
+import { git, withRepo } from '../helpers/repo';
 
 const root = path.join(__dirname, '..', '..', '..', '..');
 
@@ -66,6 +73,28 @@ describe('fault suite: workspace trust', () => {
     assert.deepStrictEqual(undecided, [], 'settings nobody decided about: restrict them, or add them with a reason to `harmless`');
     counts.hostileInputs += all.length;
   });
+
+  it("listing the plans of a repository whose own config names commands (fsmonitor, a clean filter, hooks) runs none of them", () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      await engine.create({ title: 'Listed' });
+      const marker = path.join(repo.root, 'RAN');
+      const hooks = path.join(repo.root, 'hooks');
+      fs.mkdirSync(hooks);
+      for (const hook of ['post-checkout', 'reference-transaction', 'post-index-change']) fs.writeFileSync(path.join(hooks, hook), `#!/bin/sh\ntouch '${marker}.${hook}'\n`, { mode: 0o755 });
+      git(repo.main, 'config', 'core.hooksPath', hooks);
+      git(repo.main, 'config', 'core.fsmonitor', `touch '${marker}.fsmonitor'; echo`);
+      git(repo.main, 'config', 'filter.evil.clean', `touch '${marker}.filter'; cat`);
+      fs.appendFileSync(path.join(repo.main, '.git', 'info', 'attributes'), '* filter=evil\n');
+      const rows = await engine.list();
+      assert.strictEqual(rows.length, 2);
+      assert.deepStrictEqual(
+        fs.readdirSync(repo.root).filter((f) => f.startsWith('RAN')),
+        [],
+        'a command named by the repository ran',
+      );
+      counts.hostileInputs += 3;
+    }));
 
   it('the only code that types a command into a terminal runs behind vscode.workspace.isTrusted', () => {
     const files = sources(path.join(root, 'src'));
