@@ -21,14 +21,24 @@ export interface CopyResult {
  * `patterns` (relative to the root: `*`, `?`, `**`, `{a,b}`, `[abc]`) into `to`.
  */
 export async function copyUntrackedFiles(ctx: RepoContext, from: string, to: string, patterns: string[], signal?: AbortSignal): Promise<CopyResult> {
-  const result: CopyResult = { copied: [], skipped: [] };
-  if (patterns.length === 0) return result;
+  return copyFiles(from, to, await listUntrackedFiles(ctx, from, patterns, signal));
+}
+
+/** The untracked and ignored files of `from` that match one of the glob `patterns`: one git process, none without patterns. */
+export async function listUntrackedFiles(ctx: RepoContext, from: string, patterns: string[], signal?: AbortSignal): Promise<string[]> {
+  if (patterns.length === 0) return [];
   const matchers = patterns.map(globToRegExp);
   // Without --exclude-standard, --others lists ignored files too.
   const out = await ctx.git.run(['ls-files', '-z', '--others'], { cwd: from, signal });
-  const candidates = out.split('\0').filter((file) => file !== '' && matchers.some((m) => m.test(file)));
+  return out.split('\0').filter((file) => file !== '' && matchers.some((m) => m.test(file)));
+}
+
+/** Copies `files` (from `listUntrackedFiles`) of `from` into `to`; a file gone from `from` meanwhile is skipped. */
+export async function copyFiles(from: string, to: string, files: string[]): Promise<CopyResult> {
+  const result: CopyResult = { copied: [], skipped: [] };
+  if (files.length === 0) return result;
   const root = await fs.realpath(from);
-  for (const file of candidates) {
+  for (const file of files) {
     const reason = await copyOne(root, to, file);
     if (reason) result.skipped.push({ path: file, reason });
     else result.copied.push(file);
@@ -44,7 +54,11 @@ async function copyOne(root: string, to: string, file: string): Promise<string |
   const blocked = await blockedParent(to, path.dirname(target));
   if (blocked) return blocked;
   if (await exists(target)) return 'already exists in the plan';
-  const stat = await fs.lstat(source);
+  const stat = await fs.lstat(source).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (!stat) return 'no longer in the main checkout';
   if (stat.isSymbolicLink()) return copyLink(root, source, target);
   if (!stat.isFile()) return 'not a regular file';
   const data = await readNoFollow(source);

@@ -12,7 +12,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
-import { copyUntrackedFiles, CopyResult } from './copyFiles';
+import { WorktreeEntry } from '../git/worktreeList';
+import { allInOrder } from './async';
+import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
@@ -54,10 +56,10 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   if (options.id !== undefined) ensureValid(options.id, validateId);
   if (options.branch !== undefined) ensureValid(options.branch, validateBranchName);
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
-  const base = options.base !== undefined ? ensureValid(options.base, validateBranchName) : await currentBranch(ctx);
-  const baseCommit = await resolveBranch(ctx, base, options.signal);
+  const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
-  const dirtyFiles = await uncommittedFiles(ctx, options.signal);
+  // Independent reads at once: the base, the main checkout's changes, and the worktrees git has registered (for the folder check).
+  const [{ base, baseCommit }, dirtyFiles, registered] = await allInOrder([resolveBase(ctx, givenBase, options.signal), uncommittedFiles(ctx, options.signal), listWorktrees(ctx)]);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
     throw new PlanWorktreesError(
       ErrorCode.BaseDirty,
@@ -67,7 +69,7 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   }
   throwIfAborted(options.signal);
 
-  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
+  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit, registered }));
   const undo: Undo[] = [() => unreserve(registry, plan)];
   const fault = (step: CreateStep): void => {
     throwIfAborted(options.signal);
@@ -79,9 +81,12 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
     fault('reserve');
     undo.push(await makeParentFolders(plan.path));
-    await addWorktree(ctx, plan, undo, options.signal);
+    const moving = dirtyFiles.length > 0 && dirtyBase === 'move';
+    // The files to copy are listed while the worktree is made; after the move when changes move (untracked files go along).
+    const listing = ctx.repo.bare || moving ? undefined : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal);
+    const [, listed] = await allInOrder([addWorktree(ctx, plan, undo, options.signal), listing]);
     fault('worktree');
-    if (dirtyFiles.length > 0 && dirtyBase === 'move') {
+    if (moving) {
       const message = stashMessage(plan);
       // Registered before the push: whatever fails after it, the changes go back to the main checkout.
       undo.push(async () => {
@@ -92,7 +97,8 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
       await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
     }
     fault('move');
-    const copy = ctx.repo.bare ? { copied: [], skipped: [] } : await copyUntrackedFiles(ctx, ctx.repo.mainPath, plan.path, ctx.settings.copyFiles, options.signal);
+    const toCopy = ctx.repo.bare ? [] : (listed ?? (await listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal)));
+    const copy = await copyFiles(ctx.repo.mainPath, plan.path, toCopy);
     logCopy(ctx, copy);
     fault('copy');
     const created = await registry.update((data) => finishReservation(data, plan));
@@ -122,6 +128,8 @@ interface Resolved extends CreateOptions {
   title: string;
   base: string;
   baseCommit: string;
+  /** The worktrees git had registered just before. */
+  registered: WorktreeEntry[];
 }
 
 /** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
@@ -136,7 +144,7 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
   const vars = { id, slug, run, repoName: repoName(ctx.repo.mainPath, ctx.repo.bare), repoParent: path.dirname(ctx.repo.mainPath) };
   const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
   const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
-  await assertFree(ctx, data, branch, folder, options.signal);
+  await assertFree(ctx, data, branch, folder, options.registered, options.signal);
   const plan: PlanRecord = {
     id,
     title: options.title,
@@ -156,8 +164,12 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
   return { ...plan };
 }
 
-/** Refuses a branch or folder that exists, or that another create has reserved. */
-async function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Refuses a branch or folder that exists, or that another create has reserved.
+ * `registered`: git's worktrees, listed before the lock (`git worktree add`
+ * refuses a folder registered since, and the create is undone).
+ */
+async function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string, registered: WorktreeEntry[], signal?: AbortSignal): Promise<void> {
   const reserved = data.plans.filter((p) => p.status === 'active');
   const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
   if (existing.exitCode === 0 || reserved.some((p) => p.branch === branch)) {
@@ -169,12 +181,14 @@ async function assertFree(ctx: RepoContext, data: RegistryData, branch: string, 
   if (isInsideOrSame(ctx.repo.commonDir, folder)) {
     throw new PlanWorktreesError(ErrorCode.InvalidName, `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`);
   }
-  const registered = (await listWorktrees(ctx)).find((w) => samePath(w.path, folder));
-  if (registered) {
-    throw new PlanWorktreesError(ErrorCode.PathExists, `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`, {
-      files: [folder],
-    });
-  }
+  if (registered.some((w) => samePath(w.path, folder))) throw stillRegistered(folder);
+}
+
+function stillRegistered(folder: string, cause?: unknown): PlanWorktreesError {
+  return new PlanWorktreesError(ErrorCode.PathExists, `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`, {
+    files: [folder],
+    cause,
+  });
 }
 
 /** The folder for a plan: a relative path is taken from the main worktree; `..` is refused before it is resolved. */
@@ -241,6 +255,8 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
     await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
   } catch (e) {
     if (!isError(e, ErrorCode.BranchExists)) undo.push(deleteBranch);
+    // Registered since the worktrees were listed: git refuses the folder after it made the branch (which the undo deletes).
+    if (e instanceof PlanWorktreesError && /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')) throw stillRegistered(plan.path, e);
     throw e;
   }
   undo.push(deleteBranch, async () => {
@@ -314,6 +330,12 @@ async function currentBranch(ctx: RepoContext): Promise<string> {
     throw new PlanWorktreesError(ErrorCode.BranchNotFound, 'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.');
   }
   return out.stdout.trim();
+}
+
+/** The base branch (the given one, or the main checkout's) and its commit. */
+async function resolveBase(ctx: RepoContext, given: string | undefined, signal?: AbortSignal): Promise<{ base: string; baseCommit: string }> {
+  const base = given ?? (await currentBranch(ctx));
+  return { base, baseCommit: await resolveBranch(ctx, base, signal) };
 }
 
 async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSignal): Promise<string> {

@@ -3,6 +3,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { createPlan, CreateOptions, CreateStep } from '../../../src/model/create';
 import { PlanRecord } from '../../../src/model/types';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
@@ -143,6 +144,27 @@ describe('createPlan', () => {
       git(repo.main, 'worktree', 'add', '-q', '--detach', gone);
       fs.rmSync(gone, { recursive: true });
       await assertRefused(repo, life, { title: 'Gone', path: gone }, ErrorCode.PathExists, /still has a worktree registered/);
+    }));
+
+  it('a folder git registers after the worktrees were listed: git refuses it, the same clear error, and nothing is left behind', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const gone = path.join(repo.root, 'gone');
+      // Someone registers the folder (and deletes it) just before git worktree add runs.
+      class RacingGit extends Git {
+        override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+          if (args[0] === 'worktree' && args[1] === 'add' && !fs.existsSync(path.join(repo.main, '.git', 'worktrees', 'gone'))) {
+            git(repo.main, 'worktree', 'add', '-q', '--detach', gone);
+            fs.rmSync(gone, { recursive: true });
+          }
+          return super.exec(args, options);
+        }
+      }
+      const ctx = { ...life.ctx, git: new RacingGit() };
+      await assert.rejects(createPlan(ctx, life.registry, life.events, { title: 'Gone', path: gone }), isCode(ErrorCode.PathExists, /still has a worktree registered/));
+      assert.strictEqual(gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-gone').ok, false, 'the branch git made is deleted');
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
+      assert.ok(!fs.existsSync(gone));
     }));
 
   it('refuses a missing base branch, and a detached main checkout without a base', () =>
