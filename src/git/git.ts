@@ -52,12 +52,12 @@ export class Git {
 
   /** Runs git and returns its output as text; throws a PlanWorktreesError when it fails. */
   async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
-    return this.limit(() => this.spawn(args, options, false)) as Promise<ExecResult>;
+    return this.limit(() => this.spawnSettled(args, options, false)) as Promise<ExecResult>;
   }
 
   /** Runs git and returns stdout as bytes (blob contents that may be binary). */
   async execBuffer(args: string[], options: ExecOptions): Promise<Buffer> {
-    return this.limit(() => this.spawn(args, options, true)) as Promise<Buffer>;
+    return this.limit(() => this.spawnSettled(args, options, true)) as Promise<Buffer>;
   }
 
   /** Runs git and returns stdout; the common case. */
@@ -98,6 +98,25 @@ export class Git {
     } finally {
       this.running--;
       this.waiting.shift()?.();
+    }
+  }
+
+  /**
+   * Runs git again, a few times over some 400 ms, when it failed only because
+   * another process (another window) was adding a worktree at that moment:
+   * git reads each worktree's files as it starts, and a file being written is
+   * still empty ("failed to read .../worktrees/<name>/commondir"). Such a
+   * command stopped before doing anything.
+   */
+  private async spawnSettled(args: string[], options: ExecOptions, binary: boolean): Promise<ExecResult | Buffer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.spawn(args, options, binary);
+      } catch (e) {
+        const halfAdded = e instanceof PlanWorktreesError && /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)/.test(e.stderr ?? '');
+        if (!halfAdded || attempt >= 4 || options.signal?.aborted) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      }
     }
   }
 
