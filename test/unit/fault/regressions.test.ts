@@ -4,6 +4,7 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
@@ -66,5 +67,22 @@ describe('fault suite: regressions found by the random test', () => {
       assert.match(findings[0].message, /already active/);
       await doctorFixAll(engine);
       await assertConsistent(engine, repo.main, 'after the doctor', { settled: true });
+    }));
+
+  it("reads worktrees while another process is adding one (git fails on its still-empty commondir for a moment)", () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Being added' });
+      const commondir = path.join(repo.main, '.git', 'worktrees', path.basename(plan.path), 'commondir');
+      const content = fs.readFileSync(commondir);
+      fs.writeFileSync(commondir, ''); // as `git worktree add` in another window has it for a moment
+      setTimeout(() => fs.writeFileSync(commondir, content), 60);
+      assert.strictEqual((await engine.list()).length, 2);
+      // Left empty for good (a crash at that very moment), the error comes quickly.
+      fs.writeFileSync(commondir, '');
+      const started = Date.now();
+      await assert.rejects(engine.list(), /commondir/);
+      assert.ok(Date.now() - started < 2000);
+      fs.writeFileSync(commondir, content);
     }));
 });

@@ -250,7 +250,7 @@ export class EngineWorker {
 
 // ---------------------------------------------------------------- the engine's answer
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string; command?: string };
 
 /** Runs an engine operation; a PlanWorktreesError is an answer (a refusal), anything else a bug. */
 export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
@@ -260,7 +260,7 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
   } catch (e) {
     if (!(e instanceof PlanWorktreesError)) throw e;
     counts.refusals++;
-    return { ok: false, code: e.code, message: e.message };
+    return { ok: false, code: e.code, message: e.message, command: e.command };
   }
 }
 
