@@ -14,7 +14,7 @@ import { WorktreeEntry } from '../git/worktreeList';
 import { allInOrder } from './async';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
-import { isMerged, MergedResult, qualifyBranch } from './merged';
+import { isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from './merged';
 import { samePath } from './names';
 import { Registry } from './registry';
 import { listWorktrees } from './repository';
@@ -67,14 +67,11 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
   const discard = mode.branch === 'always';
   await events.append({ type: 'remove.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, force: mode.force, discard });
   try {
-    // Independent reads at once. Two rest on a guess, and are read again below when it was wrong: the
-    // plan's folder is where the registry says, and its branch exists (whether its work is merged is read after its tip).
-    const tipRead = branchTip(ctx, plan.branch);
-    const [worktrees, tip, statusHere, mergedHere] = await allInOrder([
+    // Independent reads at once. A forced cleanup reads the status of the plan's folder where the registry says (read again below when it is elsewhere).
+    const [worktrees, { tip, merged: mergedHere }, statusHere] = await allInOrder([
       listWorktrees(ctx),
-      tipRead,
-      fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
-      mode.branch === 'keep' ? undefined : tipRead.then((t) => (t ? isMerged(ctx, plan.branch, plan.base) : undefined)).catch(() => undefined),
+      tipAndMerged(ctx, plan, mode.branch !== 'keep'),
+      mode.force && fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
     ]);
     const entry = findWorktree(worktrees, plan);
     if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
@@ -86,7 +83,10 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
         files: [entry.path],
       });
     }
-    const dirty = folder ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
+    // Unforced, `git worktree remove` refuses a dirty worktree itself, with its status right before it deletes (see removeWorktree):
+    // the cleanup of merged work leaves the check to it. Ours comes first when forced (for the snapshot), or when a fetch may come.
+    const gitChecks = !mode.force && mergedHere?.merged === true;
+    const dirty = folder && !gitChecks ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
     await refuseLoss(ctx, folder, dirty, mode.force);
 
     const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
@@ -155,9 +155,20 @@ async function submodulePaths(ctx: RepoContext, folder: string, paths: string[])
     .map((line) => line.slice(line.indexOf('\t') + 1));
 }
 
-async function branchTip(ctx: RepoContext, branch: string): Promise<string | undefined> {
-  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${qualifyBranch(branch)}^{commit}`], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+/**
+ * The tip of the plan's branch (undefined when it is gone) and, with
+ * `withMerged`, whether that tip is merged into the base itself, from one read
+ * of both refs. `merged` is undefined when this does not say yes (or fails):
+ * `mergedAfterFetch` asks again, the upstream too.
+ */
+async function tipAndMerged(ctx: RepoContext, plan: PlanRecord, withMerged: boolean): Promise<{ tip?: string; merged?: MergedResult }> {
+  const branchRef = qualifyBranch(plan.branch);
+  const baseRef = qualifyBranch(plan.base);
+  const refs = await readRefs(ctx, withMerged ? [branchRef, baseRef] : [branchRef]);
+  const tip = refs.get(branchRef)?.oid;
+  const base = refs.get(baseRef);
+  const how = tip && base ? await mergedInto(ctx, tip, base).catch(() => undefined) : undefined;
+  return { tip, merged: how ? { merged: true, how } : undefined };
 }
 
 /** True when no local branch contains `commit`: removing the worktree checked out there would lose it. */
@@ -206,15 +217,23 @@ async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord
   return snapshot;
 }
 
+/**
+ * `git worktree remove`. Unforced, git refuses a worktree with changes or
+ * untracked files itself (its own `status`, made to list untracked files
+ * whatever `status.showUntrackedFiles` says); ours then names the files.
+ */
 async function removeWorktree(ctx: RepoContext, entry: WorktreeEntry, folder: string | undefined, force: boolean): Promise<boolean> {
   // A folder that is gone has nothing left to lose: only git's record of it is removed.
   const forced = force || !folder ? ['--force', ...(entry.locked !== undefined ? ['--force'] : [])] : [];
-  const remove = (flags: string[]): Promise<string> => ctx.git.run(['worktree', 'remove', ...flags, '--', entry.path], { cwd: ctx.repo.commonDir });
+  const remove = (flags: string[]): Promise<string> =>
+    ctx.git.run(['-c', 'status.showUntrackedFiles=normal', 'worktree', 'remove', ...flags, '--', entry.path], { cwd: ctx.repo.commonDir });
   try {
     await remove(forced);
   } catch (e) {
-    // Git refuses any worktree with submodules unless forced; this one was found clean just now.
-    if (!(e instanceof PlanWorktreesError) || !/containing submodules/.test(e.stderr ?? '')) throw e;
+    if (!(e instanceof PlanWorktreesError) || !folder || forced.length > 0) throw e;
+    await refuseLoss(ctx, folder, await uncommittedPaths(ctx, folder), false);
+    // Git refuses any worktree with submodules unless forced; this one is clean.
+    if (!/containing submodules/.test(e.stderr ?? '')) throw e;
     await remove(['--force']);
   }
   return true;

@@ -184,6 +184,20 @@ describe('cleanupPlan', () => {
       }));
   }
 
+  it('refuses an untracked file of a merged plan when the repository hides untracked files from git status (status.showUntrackedFiles=no)', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Hidden' });
+      git(repo.main, 'config', 'status.showUntrackedFiles', 'no');
+      writeFiles(plan.path, { 'notes/only here.txt': 'untracked\n' });
+      // Plain `git worktree remove` would delete it: its own status then lists no untracked file.
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['notes/only here.txt']));
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'notes/only here.txt'), 'utf8'), 'untracked\n');
+      fs.rmSync(path.join(plan.path, 'notes'), { recursive: true });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, true]);
+    }));
+
   it('refuses a locked worktree unless forced', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
