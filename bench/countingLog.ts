@@ -26,7 +26,7 @@ export class CountingLog implements Logger {
 
   private count(message: string): void {
     if (process.env.BENCH_TRACE) console.log(`  ${message.length > 160 ? `${message.slice(0, 160)}…` : message}`);
-    const match = /^> git (\S+)/.exec(message);
+    const match = /^> git (?:-c \S+ )*(\S+)/.exec(message);
     if (match) this.counts.set(match[1], (this.counts.get(match[1]) ?? 0) + 1);
   }
 }
