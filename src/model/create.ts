@@ -12,14 +12,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
-import { WorktreeEntry } from '../git/worktreeList';
 import { allInOrder } from './async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
 import { Registry } from './registry';
-import { listWorktrees } from './repository';
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from './types';
 
 /** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
@@ -58,8 +56,8 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
-  // Independent reads at once: the base, the main checkout's changes, and the worktrees git has registered (for the folder check).
-  const [{ base, baseCommit }, dirtyFiles, registered] = await allInOrder([resolveBase(ctx, givenBase, options.signal), uncommittedFiles(ctx, options.signal), listWorktrees(ctx)]);
+  // Independent reads at once: the base and the main checkout's changes.
+  const [{ base, baseCommit }, dirtyFiles] = await allInOrder([resolveBase(ctx, givenBase, options.signal), uncommittedFiles(ctx, options.signal)]);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
     throw new PlanWorktreesError(
       ErrorCode.BaseDirty,
@@ -69,7 +67,7 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   }
   throwIfAborted(options.signal);
 
-  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit, registered }));
+  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
   const undo: Undo[] = [() => unreserve(registry, plan)];
   const fault = (step: CreateStep): void => {
     throwIfAborted(options.signal);
@@ -128,12 +126,10 @@ interface Resolved extends CreateOptions {
   title: string;
   base: string;
   baseCommit: string;
-  /** The worktrees git had registered just before. */
-  registered: WorktreeEntry[];
 }
 
 /** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
-async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): Promise<PlanRecord> {
+function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanRecord {
   const id = options.id ?? nextFreeId(data);
   const active = data.plans.find((p) => p.id === id && p.status === 'active');
   if (active) {
@@ -144,7 +140,7 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
   const vars = { id, slug, run, repoName: repoName(ctx.repo.mainPath, ctx.repo.bare), repoParent: path.dirname(ctx.repo.mainPath) };
   const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
   const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
-  await assertFree(ctx, data, branch, folder, options.registered, options.signal);
+  assertFree(ctx, data, branch, folder);
   const plan: PlanRecord = {
     id,
     title: options.title,
@@ -165,23 +161,24 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
 }
 
 /**
- * Refuses a branch or folder that exists, or that another create has reserved.
- * `registered`: git's worktrees, listed before the lock (`git worktree add`
- * refuses a folder registered since, and the create is undone).
+ * Refuses a branch or folder that another create has reserved, a folder that
+ * exists, and one in the git directory. A branch that exists, and a folder
+ * git still has registered, are refused by `git worktree add` itself (see
+ * `addWorktree`), which undoes the reservation: no git process here.
  */
-async function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string, registered: WorktreeEntry[], signal?: AbortSignal): Promise<void> {
+function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string): void {
   const reserved = data.plans.filter((p) => p.status === 'active');
-  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
-  if (existing.exitCode === 0 || reserved.some((p) => p.branch === branch)) {
-    throw new PlanWorktreesError(ErrorCode.BranchExists, `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`);
-  }
+  if (reserved.some((p) => p.branch === branch)) throw branchExists(branch);
   if (fs.existsSync(folder) || isSymlink(folder) || reserved.some((p) => samePath(p.path, folder))) {
     throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${folder}" already exists. Choose another folder, or remove it first.`, { files: [folder] });
   }
   if (isInsideOrSame(ctx.repo.commonDir, folder)) {
     throw new PlanWorktreesError(ErrorCode.InvalidName, `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`);
   }
-  if (registered.some((w) => samePath(w.path, folder))) throw stillRegistered(folder);
+}
+
+function branchExists(branch: string, cause?: unknown): PlanWorktreesError {
+  return new PlanWorktreesError(ErrorCode.BranchExists, `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`, { cause });
 }
 
 function stillRegistered(folder: string, cause?: unknown): PlanWorktreesError {
@@ -254,8 +251,10 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
   try {
     await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
   } catch (e) {
-    if (!isError(e, ErrorCode.BranchExists)) undo.push(deleteBranch);
-    // Registered since the worktrees were listed: git refuses the folder after it made the branch (which the undo deletes).
+    // A branch that exists is not ours to delete.
+    if (isError(e, ErrorCode.BranchExists)) throw branchExists(plan.branch, e);
+    undo.push(deleteBranch);
+    // A folder git still has registered: refused after git made the branch (which the undo deletes).
     if (e instanceof PlanWorktreesError && /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')) throw stillRegistered(plan.path, e);
     throw e;
   }

@@ -146,7 +146,7 @@ describe('createPlan', () => {
       await assertRefused(repo, life, { title: 'Gone', path: gone }, ErrorCode.PathExists, /still has a worktree registered/);
     }));
 
-  it('a folder git registers after the worktrees were listed: git refuses it, the same clear error, and nothing is left behind', () =>
+  it('a folder git registers while the create runs: git refuses it, the same clear error, and nothing is left behind', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       const gone = path.join(repo.root, 'gone');
