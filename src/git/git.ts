@@ -106,15 +106,15 @@ export class Git {
    * another process (another window) was adding a worktree at that moment:
    * git reads each worktree's files as it starts, and a file being written is
    * still empty ("failed to read .../worktrees/<name>/commondir"). Such a
-   * command stopped before doing anything.
+   * command stopped before doing anything, except `git worktree add -b`,
+   * which made its branch first: its caller decides.
    */
   private async spawnSettled(args: string[], options: ExecOptions, binary: boolean): Promise<ExecResult | Buffer> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.spawn(args, options, binary);
       } catch (e) {
-        const halfAdded = e instanceof PlanWorktreesError && /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)/.test(e.stderr ?? '');
-        if (!halfAdded || attempt >= 4 || options.signal?.aborted) throw e;
+        if (!isWorktreeRace(e) || (args[0] === 'worktree' && args[1] === 'add') || attempt >= 4 || options.signal?.aborted) throw e;
         await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
       }
     }
@@ -181,6 +181,16 @@ export class Git {
       throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, cause: e });
     }
   }
+}
+
+/**
+ * Whether git failed only because another process was adding a worktree (a
+ * file of it still empty) or removing the last one (the `worktrees` folder
+ * gone) at that very moment: trying again a moment later works.
+ */
+export function isWorktreeRace(e: unknown): boolean {
+  const stderr = e instanceof PlanWorktreesError ? (e.stderr ?? '') : '';
+  return /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|could not create directory of '.*worktrees[\\/]/.test(stderr);
 }
 
 /**

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
+import { isWorktreeRace } from '../git/git';
 import { parseStatus, statusPaths } from '../git/status';
 import { allInOrder } from './async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
@@ -248,15 +249,24 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
     // Only the branch this create made: it still points at the base commit.
     if (exists.exitCode === 0) await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
   };
-  try {
-    await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
-  } catch (e) {
-    // A branch that exists is not ours to delete.
-    if (isError(e, ErrorCode.BranchExists)) throw branchExists(plan.branch, e);
-    undo.push(deleteBranch);
-    // A folder git still has registered: refused after git made the branch (which the undo deletes).
-    if (e instanceof PlanWorktreesError && /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')) throw stillRegistered(plan.path, e);
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
+      break;
+    } catch (e) {
+      // A branch that exists is not ours to delete.
+      if (isError(e, ErrorCode.BranchExists)) throw branchExists(plan.branch, e);
+      // Another window adding or removing a worktree at this very moment: git made the branch, then stopped. Again, without it.
+      if (attempt <= 3 && isWorktreeRace(e) && !signal?.aborted) {
+        await deleteBranch();
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        continue;
+      }
+      undo.push(deleteBranch);
+      // A folder git still has registered: refused after git made the branch (which the undo deletes).
+      if (e instanceof PlanWorktreesError && /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')) throw stillRegistered(plan.path, e);
+      throw e;
+    }
   }
   undo.push(deleteBranch, async () => {
     await ctx.git.run(['worktree', 'remove', '--force', '--force', '--', plan.path], { cwd: gitCwd(ctx) });

@@ -84,5 +84,12 @@ describe('fault suite: regressions found by the random test', () => {
       await assert.rejects(engine.list(), /commondir/);
       assert.ok(Date.now() - started < 2000);
       fs.writeFileSync(commondir, content);
+
+      // git worktree add makes the branch before it reads the other worktrees: a create tries again without it.
+      fs.writeFileSync(commondir, '');
+      setTimeout(() => fs.writeFileSync(commondir, content), 60);
+      const second = await engine.create({ title: 'While another is added' });
+      assert.strictEqual(git(second.path, 'rev-parse', '--abbrev-ref', 'HEAD'), second.branch);
+      await assertConsistent(engine, repo.main, 'after the create', { settled: true });
     }));
 });
