@@ -174,6 +174,11 @@ export class Git {
         throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine, cause: e });
       }
       const text = stderr || (e instanceof Error ? e.message : String(e));
+      if (!stderr && /directory that does not exist/.test(text)) {
+        // The folder went away (another window removed the worktree) before git could start there.
+        this.log.info(`> ${commandLine} [${elapsed}ms] not run: ${options.cwd} does not exist`);
+        throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder ${options.cwd} does not exist (any more), so git cannot run there.`, { command: commandLine, files: [options.cwd], cause: e });
+      }
       const code = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
       this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
       const message =
