@@ -127,11 +127,13 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
   const onEngineAnswer = (what: string, outcome: Outcome<unknown> | WorkerReply): void => {
     if (outcome.ok) label(`${what} -> ok`);
     else {
-      label(`${what} -> ${outcome.code}: ${outcome.message?.split('\n')[0]}`);
+      const failed = (outcome as { command?: string }).command;
+      label(`${what} -> ${outcome.code}: ${outcome.message?.split('\n')[0]}${failed ? ` (${failed})` : ''}`);
       fuzz.refusals.set(outcome.code ?? '?', (fuzz.refusals.get(outcome.code ?? '?') ?? 0) + 1);
       assert.ok(!(outcome as WorkerReply).unexpected, `${what} failed with an error that is not a PlanWorktreesError: ${outcome.message}`);
       // Two windows moving the main checkout's changes at once: the second finds them gone (nothing is lost; the first has them).
-      const secondMove = /git stash did not record the main checkout's changes/.test(outcome.message ?? '');
+      const command = (outcome as { command?: string }).command ?? '';
+      const secondMove = /git stash did not record the main checkout's changes/.test(outcome.message ?? '') || /^git stash push/.test(command);
       assert.ok(outcome.code !== 'Unknown' || secondMove, `${what} failed with an unclassified error: ${outcome.message}`);
     }
   };

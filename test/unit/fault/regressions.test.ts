@@ -92,4 +92,14 @@ describe('fault suite: regressions found by the random test', () => {
       assert.strictEqual(git(second.path, 'rev-parse', '--abbrev-ref', 'HEAD'), second.branch);
       await assertConsistent(engine, repo.main, 'after the create', { settled: true });
     }));
+
+  it('git in a folder that another window just removed is a clear PathMissing error (it was an unclassified simple-git message)', () =>
+    withRepo(async (repo) => {
+      const gone = path.join(repo.root, 'removed meanwhile');
+      await assert.rejects(new Git().run(['status'], { cwd: gone }), (e: unknown) => {
+        assert.ok(e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing, String(e));
+        assert.ok(e.message.includes(gone));
+        return true;
+      });
+    }));
 });

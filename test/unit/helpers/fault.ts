@@ -184,6 +184,8 @@ export interface WorkerReply {
   message?: string;
   /** The error was not a PlanWorktreesError (a bug). */
   unexpected?: boolean;
+  /** The git command that failed, if one did. */
+  command?: string;
 }
 
 /** A forked process running its own PlanEngine on the repository (test/unit/fixtures/engineWorker.ts). */
