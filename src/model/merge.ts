@@ -20,6 +20,7 @@ import { parseStatus, statusPaths, StatusSummary } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
 import { allInOrder } from './async';
 import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from './merged';
+import { samePath } from './names';
 import { listWorktrees } from './repository';
 import { commitWorktree, WorktreeCommit } from './snapshot';
 import { PlanRecord, RepoContext } from './types';
@@ -74,23 +75,30 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
   const signal = options.signal;
-  // Reads that do not depend on each other run at once; their failures come in the order of the checks.
-  const [{ tip, base }, worktrees] = await allInOrder([readPlanRefs(ctx, plan), listWorktrees(ctx)]);
+  // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
+  // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
+  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits runs once the refs
+  // are read, unless its uncommitted work may join them.
+  const refs = readPlanRefs(ctx, plan);
+  const [{ tip, base }, worktrees, planGuess, mainGuess, tipCheck] = await allInOrder([
+    refs,
+    listWorktrees(ctx),
+    guessStatus(ctx, plan.path, signal),
+    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
+    options.commitUncommitted ? undefined : refs.then(({ tip, base }) => checkCommits(ctx, base.oid, tip.oid, signal)).catch(() => undefined),
+  ]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
   const baseEntry = findBaseWorktree(worktrees, base.ref);
-  const [pending, tipCheck, baseStatus] = await allInOrder([
-    planWorktree ? pendingWork(ctx, plan, planWorktree.path, options) : undefined,
-    // The plan's commits are what merges, unless its uncommitted work may join them.
-    options.commitUncommitted ? undefined : checkCommits(ctx, base.oid, tip.oid, signal),
-    baseEntry ? readStatus(ctx, baseEntry.path, signal) : undefined,
-  ]);
+  const planStatus = planWorktree ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ?? (await readStatus(ctx, planWorktree.path, signal))) : undefined;
+  const pending = planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
   const check = tipCheck ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
   if (!check.clean) {
     throw new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`, {
       files: check.conflicts,
     });
   }
-  refuseOperationInProgress(worktrees, [base.ref, tip.ref]);
+  refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
+  const baseStatus = baseEntry ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ?? (await readStatus(ctx, baseEntry.path, signal))) : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
   const next = await buildResult(ctx, plan, options, check, base);
   if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree, base.oid, next.base, signal);
@@ -154,11 +162,12 @@ async function runMergeTree(ctx: RepoContext, ours: string, theirs: string, sign
 }
 
 /**
- * The plan's uncommitted work as a commit that no ref points to yet, or
- * undefined when there is none. Refused with PlanDirty unless `commitUncommitted`.
+ * The plan's uncommitted work (`status` is its folder's) as a commit that no
+ * ref points to yet, or undefined when there is none. Refused with PlanDirty
+ * unless `commitUncommitted`.
  */
-async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, options: MergeOptions): Promise<WorktreeCommit | undefined> {
-  const files = statusPaths(await readStatus(ctx, folder, options.signal));
+async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, status: StatusSummary, options: MergeOptions): Promise<WorktreeCommit | undefined> {
+  const files = statusPaths(status);
   if (files.length === 0) return undefined;
   if (!options.commitUncommitted) {
     throw new PlanWorktreesError(ErrorCode.PlanDirty, `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`, { files });
@@ -172,25 +181,48 @@ async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, o
  * in progress in a worktree that has one of them checked out. Read from the
  * worktrees' git directories: no git process.
  */
-function refuseOperationInProgress(worktrees: WorktreeEntry[], refs: string[]): void {
-  for (const worktree of worktrees) {
-    const operation = operationInProgress(worktree, refs);
-    if (operation) {
-      throw new PlanWorktreesError(ErrorCode.MergeInProgress, `A ${operation} is in progress in ${worktree.path}. Finish or abort it, then merge again.`);
-    }
+function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): void {
+  const found = rebaseInProgress(commonDir, worktrees, refs) ?? otherOperationInProgress(worktrees, refs);
+  if (found) {
+    throw new PlanWorktreesError(ErrorCode.MergeInProgress, `A ${found.operation} is in progress in ${found.folder}. Finish or abort it, then merge again.`);
   }
 }
 
-function operationInProgress(worktree: WorktreeEntry, refs: string[]): string | undefined {
-  const gitDir = worktreeGitDir(worktree);
-  if (!gitDir) return undefined;
-  for (const dir of ['rebase-merge', 'rebase-apply']) {
-    const headName = readText(path.join(gitDir, dir, 'head-name'));
-    if (headName !== undefined && refs.includes(headName)) return 'rebase';
+/**
+ * A rebase of one of `refs` in a worktree whose folder exists. Read where git
+ * keeps every worktree's git directory (the common one for the main worktree,
+ * one under its `worktrees` folder for each other), not through each
+ * worktree's `.git` file: a few file checks per worktree, at hundreds of them.
+ */
+function rebaseInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): { operation: string; folder: string } | undefined {
+  const linked = listFolder(path.join(commonDir, 'worktrees')).map((name) => path.join(commonDir, 'worktrees', name));
+  for (const gitDir of [commonDir, ...linked]) {
+    const rebasing = ['rebase-merge', 'rebase-apply'].some((dir) => {
+      const headName = path.join(gitDir, dir, 'head-name');
+      return fs.existsSync(headName) && refs.includes(readText(headName) ?? '');
+    });
+    if (!rebasing) continue;
+    const folder = gitDir === commonDir ? worktrees.find((w) => w.isMain && !w.bare)?.path : linkedWorktreeFolder(gitDir);
+    if (folder && fs.existsSync(folder)) return { operation: 'rebase', folder };
   }
-  if (!worktree.branch || !refs.includes(worktree.branch)) return undefined;
+  return undefined;
+}
+
+/** The folder of a linked worktree, from its git directory's `gitdir` file (which holds the path of its `.git`). */
+function linkedWorktreeFolder(gitDir: string): string | undefined {
+  const dotGit = readText(path.join(gitDir, 'gitdir'));
+  return dotGit ? path.dirname(path.resolve(gitDir, dotGit)) : undefined;
+}
+
+/** A merge, cherry-pick or revert in progress in a worktree that has one of `refs` checked out. */
+function otherOperationInProgress(worktrees: WorktreeEntry[], refs: string[]): { operation: string; folder: string } | undefined {
   const markers: Array<[string, string]> = [['MERGE_HEAD', 'merge'], ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert']];
-  return markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+  for (const worktree of worktrees.filter((w) => w.branch !== undefined && refs.includes(w.branch))) {
+    const gitDir = worktreeGitDir(worktree);
+    const operation = gitDir && markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+    if (operation) return { operation, folder: worktree.path };
+  }
+  return undefined;
 }
 
 /** The worktree that has the base checked out, with its untracked files. */
@@ -429,6 +461,20 @@ async function compareAndSwap(ctx: RepoContext, ref: string, from: string, to: s
 
 async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
   return parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: folder, signal }));
+}
+
+/** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
+function guessStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary | undefined> | undefined {
+  return fs.existsSync(folder) ? readStatus(ctx, folder, signal).catch(() => undefined) : undefined;
+}
+
+/** The names in a folder; none when it does not exist. */
+function listFolder(folder: string): string[] {
+  try {
+    return fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
 }
 
 function readText(file: string): string | undefined {

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
@@ -331,6 +332,26 @@ describe('mergePlan', () => {
         const before = fingerprint(repo.main);
         await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.MergeInProgress));
         assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('MergeInProgress when the plan branch is being rebased in its own worktree; not for a rebase in a worktree whose folder is gone', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        // An interactive rebase that stops at the first commit ("edit"): HEAD is detached meanwhile.
+        execFileSync('git', ['rebase', '-q', '-i', 'main'], { cwd: plan.path, env: { ...process.env, GIT_SEQUENCE_EDITOR: "sed -i -e 's/^pick/edit/'" }, stdio: 'ignore' });
+        assert.strictEqual(gitMayFail(plan.path, 'symbolic-ref', '-q', 'HEAD').ok, false);
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), (e: unknown) => {
+          isCode(ErrorCode.MergeInProgress)(e);
+          assert.match((e as Error).message, new RegExp(`rebase is in progress in ${plan.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`));
+          return true;
+        });
+        assert.strictEqual(fingerprint(repo.main), before);
+
+        const other = addPlan(repo, '2');
+        fs.rmSync(plan.path, { recursive: true });
+        const result = await mergePlan(await openContext(repo.main), { ...other, base: 'main' }, { strategy: 'merge' });
+        assert.strictEqual(result.baseAfter, result.baseBefore, 'a plan with nothing to merge');
       }));
 
     it('NotFastForward when main has moved on', () =>
