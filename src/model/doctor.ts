@@ -200,6 +200,8 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
     label: 'Recreate Worktree',
     description: `Adds a worktree at ${folder} on the branch ${plan.branch} and marks plan ${plan.id} active. Nothing is deleted.`,
     run: async () => {
+      // Checked again when the fix runs: another fix (Add to Plans) may have made a plan with this id active meanwhile.
+      await refuseActiveId(registry, plan.id, plan.run);
       await ctx.git.run(['worktree', 'add', '--', folder, ensureValid(plan.branch, validateBranchName)], { cwd: ctx.repo.commonDir });
       await editPlan(registry, plan, (p) => {
         p.path = fs.realpathSync(folder);
@@ -252,11 +254,20 @@ function unregisteredWorktrees(ctx: RepoContext, registry: Registry, worktrees: 
 }
 
 /** Registers an existing worktree as a plan, based on the main checkout's branch at their merge-base. */
+/** Throws PlanExists when another run of this plan id is active. */
+async function refuseActiveId(registry: Registry, id: string, run: number): Promise<void> {
+  const active = (await registry.read()).plans.find((p) => p.id === id && p.run !== run && p.status === 'active');
+  if (active) throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${id} is active again (run ${active.run}, ${active.path}); its earlier run's worktree was not recreated.`);
+}
+
 async function adopt(ctx: RepoContext, registry: Registry, found: { id: string; slug: string; branch: string; path: string }): Promise<void> {
   const base = (await ctx.git.run(['symbolic-ref', '--short', 'HEAD'], { cwd: ctx.repo.mainPath })).trim();
   const baseCommit = (await ctx.git.run(['merge-base', qualifyBranch(base), qualifyBranch(found.branch)], { cwd: ctx.repo.commonDir })).trim();
   await registry.update((data) => {
     if (data.plans.some((p) => p.branch === found.branch && p.status === 'active')) return;
+    // Checked again when the fix runs: another fix (Recreate Worktree) may have made a plan with this id active meanwhile.
+    const taken = data.plans.find((p) => p.id === found.id && p.status === 'active');
+    if (taken) throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${found.id} is active now (${taken.path}); the worktree ${found.path} was not added as a second plan ${found.id}.`);
     const run = 1 + data.plans.filter((p) => p.id === found.id).length;
     const now = new Date().toISOString();
     data.plans.push({ id: found.id, title: found.slug, slug: found.slug, branch: found.branch, path: found.path, base, baseCommit, created: now, status: 'active', run, updated: now });
