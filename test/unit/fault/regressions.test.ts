@@ -9,7 +9,7 @@ import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { assertConsistent, assertNothingLost, doctorFixAll, holdings } from '../helpers/fault';
-import { git, withRepo, writeFiles } from '../helpers/repo';
+import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -101,5 +101,19 @@ describe('fault suite: regressions found by the random test', () => {
         assert.ok(e.message.includes(gone));
         return true;
       });
+    }));
+
+  it('two doctor fixes found together (Add to Plans for a worktree, Recreate Worktree for a removed run of the same id) never make two active plans with one id', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Both fixes' });
+      commitFiles(plan.path, { 'work.txt': 'unmerged\n' }, 'work');
+      await engine.cleanup(plan.id); // unmerged: the branch is kept, the plan is removed
+      // Its branch checked out again by hand, under a plan-like name the registry does not know.
+      git(repo.main, 'worktree', 'add', '-q', '-b', `plan/${plan.id}-by-hand`, path.join(repo.root, 'by-hand'), plan.branch);
+      const kinds = (await engine.doctor()).map((f) => f.kind).sort();
+      assert.deepStrictEqual(kinds, ['unmergedWork', 'unregisteredWorktree']);
+      await doctorFixAll(engine);
+      await assertConsistent(engine, repo.main, 'after both fixes', { settled: true });
     }));
 });
