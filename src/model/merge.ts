@@ -77,21 +77,21 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
   const signal = options.signal;
   // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
   // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
-  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits runs once the refs
-  // are read, unless its uncommitted work may join them.
+  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits, and the result
+  // built from it, run once the refs are read, unless its uncommitted work may join them.
   const refs = readPlanRefs(ctx, plan);
-  const [{ tip, base }, worktrees, planGuess, mainGuess, tipCheck] = await allInOrder([
+  const [{ tip, base }, worktrees, planGuess, mainGuess, early] = await allInOrder([
     refs,
     listWorktrees(ctx),
     guessStatus(ctx, plan.path, signal),
     ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
-    options.commitUncommitted ? undefined : refs.then(({ tip, base }) => checkCommits(ctx, base.oid, tip.oid, signal)).catch(() => undefined),
+    options.commitUncommitted ? undefined : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip.oid)).catch(() => undefined),
   ]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
   const baseEntry = findBaseWorktree(worktrees, base.ref);
   const planStatus = planWorktree ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ?? (await readStatus(ctx, planWorktree.path, signal))) : undefined;
   const pending = planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
-  const check = tipCheck ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
+  const check = early?.check ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
   if (!check.clean) {
     throw new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`, {
       files: check.conflicts,
@@ -100,7 +100,9 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
   const baseStatus = baseEntry ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ?? (await readStatus(ctx, baseEntry.path, signal))) : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
-  const next = await buildResult(ctx, plan, options, check, base);
+  const built = early?.built;
+  if (built?.status === 'rejected') throw built.reason;
+  const next = built?.status === 'fulfilled' ? built.value : await buildResult(ctx, plan, options, check, base);
   if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree, base.oid, next.base, signal);
   if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
 
@@ -142,6 +144,24 @@ export async function checkCommits(ctx: RepoContext, baseCommit: string, planCom
   if (merging.status === 'rejected') throw merging.reason;
   const merge = merging.value;
   return { clean: merge.clean, conflicts: merge.conflicts, baseCommit, planCommit, mergeBase, tree: merge.clean ? merge.tree : undefined };
+}
+
+/**
+ * The pre-check of the plan's commits and, when it is clean, the result built
+ * from it (objects only; not for a rebase, which goes commit by commit). A
+ * failure to build waits, settled, for the moment the merge comes to that step.
+ */
+async function checkAndBuild(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  base: MergeTarget,
+  planCommit: string,
+): Promise<{ check: MergeCheck; built?: PromiseSettledResult<{ base: string; plan?: string }> }> {
+  const check = await checkCommits(ctx, base.oid, planCommit, options.signal);
+  if (!check.clean || options.strategy === 'rebase') return { check };
+  const [built] = await Promise.allSettled([buildResult(ctx, plan, options, check, base)]);
+  return { check, built };
 }
 
 /** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
