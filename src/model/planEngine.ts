@@ -215,11 +215,12 @@ export class PlanEngine {
         throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
       }
       // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
-      const same = runs.find((p) => p.status === 'active' && p.run === plan.run);
+      // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
+      const same = runs.find((p) => p.run === plan.run);
       const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
-      if (existing) {
+      if (same && existing) {
         const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
-        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
+        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
       }
       await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
       try {
