@@ -29,10 +29,12 @@ import {
   envNumber,
   fuzzSeed,
   holdings,
+  inBase,
   mainCheckout,
   Outcome,
   Random,
   WorkerReply,
+  worktreeCommit,
 } from '../helpers/fault';
 import { createRepo, git, gitMayFail, removeDir, TestRepo, writeFiles } from '../helpers/repo';
 
@@ -57,6 +59,12 @@ interface Fuzz {
    * version that was edited again afterwards is superseded, not lost.
    */
   stagedForgiven: string[];
+  /**
+   * Plans rebased with `commitUncommitted`: their files are committed, then
+   * replayed onto the base (merged with its changes), so a file's content may
+   * change. Each worktree's work as a commit, taken before the step: it must be in the base after.
+   */
+  rebasedWork: Array<{ worktree: string; commit: string }>;
   /** Refusals seen, by code. */
   refusals: Map<string, number>;
 }
@@ -75,7 +83,7 @@ describe('fault suite: model-based random lifecycle', function () {
       writeFiles(repo.main, { '.env': 'SECRET=1\n' });
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       const worker = new EngineWorker(repo.main);
-      const fuzz: Fuzz = { repo, engine, worker, rng: new Random(seed), trail: [], forgiven: [], stagedForgiven: [], refusals: new Map() };
+      const fuzz: Fuzz = { repo, engine, worker, rng: new Random(seed), trail: [], forgiven: [], stagedForgiven: [], rebasedWork: [], refusals: new Map() };
       try {
         await worker.whenReady();
         for (let step = 1; step <= steps; step++) await runStep(fuzz, step);
@@ -116,6 +124,7 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
   });
   fuzz.forgiven = [];
   fuzz.stagedForgiven = [];
+  fuzz.rebasedWork = [];
   const before = holdings(repo.main);
   const mainBefore = mainCheckout(repo.main);
   const mainWasClean = git(repo.main, 'status', '--porcelain', '--untracked-files=no') === '';
@@ -207,6 +216,8 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
   }
 
   const context = `seed ${fuzz.rng.seed} step ${step} (${action})`;
+  // Rebased work whose changes are in the base now: its files changed with the rebase, by design.
+  for (const { worktree, commit } of fuzz.rebasedWork) if (inBase(repo.main, 'main', commit)) fuzz.forgiven.push(worktree);
   assertNothingLost(repo.main, before, context, { forgiven: fuzz.forgiven, stagedForgiven: fuzz.stagedForgiven });
   await assertConsistent(fuzz.engine, repo.main, context, { settled: true });
   if (['create', 'merge', 'cleanup', 'discard', 'restore', 'doctor', 'concurrent'].includes(action)) {
@@ -253,6 +264,7 @@ async function chooseOp(fuzz: Fuzz, rows: PlanWorktree[], step: number, wanted?:
   if (op.op === 'merge' && (op.args[1] as { commitUncommitted?: boolean }).commitUncommitted) {
     const folder = rows.find((r) => r.plan?.id === op.args[0] && r.plan.status === 'active')?.worktree?.path;
     if (folder) fuzz.stagedForgiven.push(folder);
+    if (folder && fs.existsSync(folder) && (op.args[1] as { strategy: string }).strategy === 'rebase') fuzz.rebasedWork.push({ worktree: folder, commit: worktreeCommit(folder) });
   }
   return op;
 }

@@ -116,4 +116,18 @@ describe('fault suite: regressions found by the random test', () => {
       await doctorFixAll(engine);
       await assertConsistent(engine, repo.main, 'after both fixes', { settled: true });
     }));
+
+  it('refuses to restore a snapshot of a merged plan whose worktree is still there (the entry moved to the restored folder, the worktree was left without its plan)', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Merged, not cleaned up' });
+      writeFiles(plan.path, { 'notes.txt': 'first\n' });
+      await engine.cleanup(plan.id, { force: true });
+      await engine.restore(plan.id);
+      commitFiles(plan.path, { 'notes.txt': 'done\n' }, 'done');
+      await engine.merge(plan.id, { strategy: 'merge' });
+      await assert.rejects(engine.restore(plan.id), isCode(ErrorCode.PlanExists));
+      await assertConsistent(engine, repo.main, 'after the refused restore', { settled: true });
+      assert.strictEqual((await engine.list()).find((r) => r.worktree?.path === plan.path)?.kind, 'plan');
+    }));
 });

@@ -6,16 +6,17 @@
  * against the real repository after every step. Everything runs real git.
  */
 import * as assert from 'assert';
-import { ChildProcess, fork } from 'child_process';
+import { ChildProcess, execFileSync, fork } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { EventLog } from '../../../src/model/events';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { Registry } from '../../../src/model/registry';
-import { git, gitMayFail } from './repo';
+import { git, gitMayFail, testGitEnv } from './repo';
 
 // ---------------------------------------------------------------- counts
 
@@ -352,6 +353,24 @@ export function uncommittedWork(worktree: string): Work[] {
   return work;
 }
 
+/**
+ * A commit of everything in a worktree (uncommitted and untracked files too)
+ * on top of its HEAD, made with a temporary index: what a merge that commits
+ * the uncommitted changes first works from.
+ */
+export function worktreeCommit(folder: string): string {
+  const index = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-fault-index-')), 'index');
+  try {
+    const env = { ...testGitEnv(), GIT_INDEX_FILE: index };
+    const run = (...args: string[]): string => execFileSync('git', args, { cwd: folder, env, encoding: 'utf8' }).trim();
+    run('read-tree', 'HEAD');
+    run('add', '-A');
+    return run('commit-tree', run('write-tree'), '-p', 'HEAD', '-m', 'the worktree as it was');
+  } finally {
+    fs.rmSync(path.dirname(index), { recursive: true, force: true });
+  }
+}
+
 /** Every commit reachable from a ref or a worktree HEAD. */
 export function reachableCommits(main: string): Set<string> {
   const out = git(main, 'rev-list', '--all');
@@ -375,7 +394,7 @@ function reachableBlobs(main: string): Set<string> {
  * or each of its commits has a patch-equivalent commit in the base (rebased,
  * cherry-picked), or all of it together has one (squash-merged).
  */
-function inBase(main: string, base: string, commit: string): boolean {
+export function inBase(main: string, base: string, commit: string): boolean {
   const merged = gitMayFail(main, 'merge-tree', '--write-tree', base, commit);
   if (merged.ok && merged.stdout.split('\n')[0] === git(main, 'rev-parse', `${base}^{tree}`)) return true;
   const equivalent = (out: string): boolean => out !== '' && out.split('\n').every((l) => l.startsWith('- '));
