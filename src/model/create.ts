@@ -57,8 +57,12 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
-  // Independent reads at once: the base and the main checkout's changes.
-  const [{ base, baseCommit }, dirtyFiles] = await allInOrder([resolveBase(ctx, givenBase, options.signal), uncommittedFiles(ctx, options.signal)]);
+  // Independent reads at once: the base, the main checkout's changes and the files to copy into the plan.
+  const [{ base, baseCommit }, dirtyFiles, untracked] = await allInOrder([
+    resolveBase(ctx, givenBase, options.signal),
+    uncommittedFiles(ctx, options.signal),
+    ctx.repo.bare ? [] : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal),
+  ]);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
     throw new PlanWorktreesError(
       ErrorCode.BaseDirty,
@@ -80,12 +84,9 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
     fault('reserve');
     undo.push(await makeParentFolders(plan.path));
-    const moving = dirtyFiles.length > 0 && dirtyBase === 'move';
-    // The files to copy are listed while the worktree is made; after the move when changes move (untracked files go along).
-    const listing = ctx.repo.bare || moving ? undefined : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal);
-    const [, listed] = await allInOrder([addWorktree(ctx, plan, undo, options.signal), listing]);
+    await addWorktree(ctx, plan, undo, options.signal);
     fault('worktree');
-    if (moving) {
+    if (dirtyFiles.length > 0 && dirtyBase === 'move') {
       const message = stashMessage(plan);
       // Registered before the push: whatever fails after it, the changes go back to the main checkout.
       undo.push(async () => {
@@ -96,8 +97,9 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
       await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
     }
     fault('move');
-    const toCopy = ctx.repo.bare ? [] : (listed ?? (await listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal)));
-    const copy = await copyFiles(ctx.repo.mainPath, plan.path, toCopy);
+    // Untracked files that moved with the changes are in the plan already.
+    const moved = new Set(stash ? dirtyFiles : []);
+    const copy = await copyFiles(ctx.repo.mainPath, plan.path, untracked.filter((file) => !moved.has(file)));
     logCopy(ctx, copy);
     fault('copy');
     const created = await registry.update((data) => finishReservation(data, plan));
@@ -341,8 +343,14 @@ async function currentBranch(ctx: RepoContext): Promise<string> {
   return out.stdout.trim();
 }
 
-/** The base branch (the given one, or the main checkout's) and its commit. */
+/** The base branch (the given one, or the main checkout's) and its commit: one git process, two to say why there is none. */
 async function resolveBase(ctx: RepoContext, given: string | undefined, signal?: AbortSignal): Promise<{ base: string; baseCommit: string }> {
+  if (given === undefined) {
+    // The main checkout's commit and the branch its HEAD is on; on a detached HEAD or a branch without commits, the steps below say which.
+    const out = await ctx.git.exec(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], { cwd: ctx.repo.mainPath, okExitCodes: [128], signal });
+    const [commit, ref] = out.stdout.trim().split('\n');
+    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref?.startsWith('refs/heads/')) return { base: ref.slice('refs/heads/'.length), baseCommit: commit };
+  }
   const base = given ?? (await currentBranch(ctx));
   return { base, baseCommit: await resolveBranch(ctx, base, signal) };
 }
