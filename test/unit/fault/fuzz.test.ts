@@ -76,7 +76,7 @@ describe('fault suite: model-based random lifecycle', function () {
 
   for (let run = 0; run < runs; run++) {
     it(`keeps every commit and file and a consistent registry over ${steps} random steps (run ${run + 1})`, async () => {
-      const seed = run === 0 ? fuzzSeed() : fuzzSeed() + run;
+      const seed = run === 0 ? fuzzSeed(4077422029) : fuzzSeed(4077422029) + run;
       console.log(`      fuzz seed ${seed} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`);
       const repo = createRepo({ 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n', 'shared.txt': 'a\nb\nc\n' });
       fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');

@@ -79,10 +79,16 @@ export class Random {
   }
 }
 
-/** The seed from PLAN_WORKTREES_FUZZ_SEED, or a fresh one. */
-export function fuzzSeed(): number {
+/**
+ * The seed from PLAN_WORKTREES_FUZZ_SEED; on CI (CI=true) without one, the
+ * given seed, so that CI replays a known run; otherwise a fresh one, so that
+ * every developer's run explores a new sequence.
+ */
+export function fuzzSeed(ciSeed: number): number {
   const fromEnv = process.env.PLAN_WORKTREES_FUZZ_SEED;
-  return fromEnv ? Number(fromEnv) >>> 0 : crypto.randomBytes(4).readUInt32LE(0);
+  if (fromEnv) return Number(fromEnv) >>> 0;
+  if (process.env.CI === 'true') return ciSeed;
+  return crypto.randomBytes(4).readUInt32LE(0);
 }
 
 /** A whole number from the environment, or the default. */
