@@ -9,16 +9,10 @@ const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
 
+const { collect } = require('../scripts/build-tests');
+
 const root = path.join(__dirname, '..');
 
-function collect(dir, files = []) {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) collect(full, files);
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(full);
-  }
-  return files;
-}
 
 /** The same options as `node esbuild.js --production`, to another outfile. */
 function productionBundleOptions(outfile) {
