@@ -13,7 +13,7 @@ const root = path.join(__dirname, '..');
  * Starts the server in its own process group. Resolves once it listens.
  * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>): string, remoteUri(p: string): string, stop(): Promise<void> }>}
  */
-async function startServer({ quiet = true, stateDir, port: requestedPort = 0, extensionsDir, developmentPath = root } = {}) {
+async function startServer({ quiet = true, stateDir, port: requestedPort = 0, extensionsDir, developmentPath = root, trust = false, env = {} } = {}) {
   install();
   stateDir = stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-host-'));
   const configFile = path.join(stateDir, 'config.yaml');
@@ -23,7 +23,11 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
   const userSettings = path.join(stateDir, 'data', 'User', 'settings.json');
   if (!fs.existsSync(userSettings)) {
     fs.mkdirSync(path.dirname(userSettings), { recursive: true });
-    fs.writeFileSync(userSettings, JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false }, null, 2));
+    const settings = { 'files.autoSave': 'off', 'workbench.startupEditor': 'none' };
+    // With workspace trust on, a folder opens in Restricted Mode (no startup dialog): as a downloaded repository would.
+    if (trust) Object.assign(settings, { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' });
+    else settings['security.workspace.trust.enabled'] = false;
+    fs.writeFileSync(userSettings, JSON.stringify(settings, null, 2));
   }
   const args = [
     path.join(serverDir, 'out', 'node', 'entry.js'),
@@ -34,7 +38,7 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
     '--extensions-dir', extensionsDir || path.join(stateDir, 'ext'),
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(trust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
   ];
@@ -42,7 +46,7 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, VSCODE_PROXY_URI: '', PLAN_WORKTREES_HOST: 'web' },
+    env: { ...process.env, VSCODE_PROXY_URI: '', PLAN_WORKTREES_HOST: 'web', ...env },
   });
   const serverLog = fs.createWriteStream(path.join(stateDir, 'server.log'));
   child.stdout.pipe(serverLog);

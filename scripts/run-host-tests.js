@@ -7,9 +7,23 @@
 // settles. That code is this process's exit code. The server and browser are
 // always cleaned up; an overall timeout ends a hung run with exit code 1.
 //
-// Host tests ask for a screenshot of the workbench by logging a line
-// `[plan-worktrees:screenshot] <absolute png path>`; this runner takes it and
-// the test waits for the file.
+// Two suites run, each in a fresh server: test/host with workspace trust
+// disabled, and test/host-restricted with workspace trust on, so its folder
+// opens in Restricted Mode as a downloaded repository would.
+//
+// Host tests talk to this runner by logging one line:
+// - `[plan-worktrees:screenshot] <absolute png path>`: a screenshot of the
+//   workbench is saved there (the test waits for the file);
+// - `[plan-worktrees:grant-trust] <absolute file>`: the Trust button of the
+//   Workspace Trust editor (which the test opened) is clicked, then the file
+//   is written;
+// - `[plan-worktrees:window-tests] {"folder", "tests", "result"}`: the next
+//   window opened on that folder (vscode.openFolder with forceNewWindow opens
+//   a new page) loads with `tests` as its extensionTestsPath, so mocha runs
+//   inside the plan's own window; its exit code is written to `result` and
+//   counts for this run;
+// - `[plan-worktrees:statusbar] {"folder", "file"}`: the status bar text of
+//   the window open on that folder is written to `file`.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -19,6 +33,9 @@ const { startServer, createDemoRepository, root } = require('./host');
 
 const TIMEOUT_MS = Number(process.env.PLAN_WORKTREES_HOST_TIMEOUT_MS || 20 * 60 * 1000);
 const SCREENSHOT_MARK = '[plan-worktrees:screenshot] ';
+const TRUST_MARK = '[plan-worktrees:grant-trust] ';
+const WINDOW_TESTS_MARK = '[plan-worktrees:window-tests] ';
+const STATUSBAR_MARK = '[plan-worktrees:statusbar] ';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // The workbench's own chatter (connection set-up, the extension gallery that
 // this offline machine cannot reach). It still goes to artifacts/host-console.log.
@@ -31,12 +48,15 @@ const NOISE = [
 /**
  * Runs one suite in a fresh server: `testsPath` is the compiled entry point
  * exporting run(); `developmentPath` the extension loaded for development
- * (this project by default); `extensionsDir` the installed extensions.
+ * (this project by default); `extensionsDir` the installed extensions;
+ * `trust` turns workspace trust on (the folder opens in Restricted Mode);
+ * `prepare(workspace)` may change the demo repository before it opens; it
+ * returns the folder to open and environment variables for the extension host.
  */
-async function runSuite({ testsPath, developmentPath, extensionsDir } = {}) {
+async function runSuite({ testsPath, developmentPath, extensionsDir, trust = false, prepare, consoleFile = 'host-console.log' } = {}) {
   const started = Date.now();
   const workDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-hosttest-')));
-  const workspace = createDemoRepository(path.join(workDir, 'demo-repo'));
+  let workspace = createDemoRepository(path.join(workDir, 'demo-repo'));
   fs.mkdirSync(path.join(root, 'artifacts'), { recursive: true });
   let server;
   let browser;
@@ -52,8 +72,11 @@ async function runSuite({ testsPath, developmentPath, extensionsDir } = {}) {
     process.on(signal, () => cleanup().finally(() => process.exit(130)));
   }
   try {
-    server = await startServer({ developmentPath, extensionsDir });
-    console.log(`[host] VS Code server on port ${server.port} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    const prepared = prepare ? await prepare(workspace) : undefined;
+    const env = prepared?.env ?? {};
+    workspace = prepared?.folder ?? workspace;
+    server = await startServer({ developmentPath, extensionsDir, trust, env });
+    console.log(`[host] VS Code server on port ${server.port} (${((Date.now() - started) / 1000).toFixed(1)}s)${trust ? ', workspace trust on' : ''}`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -61,23 +84,21 @@ async function runSuite({ testsPath, developmentPath, extensionsDir } = {}) {
     });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
+    const windows = new PlanWindows(context, server);
     const exitCode = new Promise((resolve) => {
       timer = setTimeout(() => {
         console.error(`[host] timed out after ${TIMEOUT_MS / 1000}s`);
         resolve(1);
       }, TIMEOUT_MS);
-      page.exposeFunction('codeAutomationExit', (code) => resolve(Number(code)));
+      // Every page of the context (the plan windows too) reports through these; the first page's exit ends the run.
+      context.exposeBinding('codeAutomationExit', ({ page: from }, code) => (from === page ? resolve(Number(code)) : windows.exited(from, Number(code))));
     });
-    const consoleLog = fs.createWriteStream(path.join(root, 'artifacts', 'host-console.log'));
-    await page.exposeFunction('codeAutomationLog', (type, args) => {
+    const consoleLog = fs.createWriteStream(path.join(root, 'artifacts', consoleFile));
+    await context.exposeBinding('codeAutomationLog', ({ page: from }, type, args) => {
       const text = util.format(...(Array.isArray(args) ? args : [args]));
-      consoleLog.write(`[${type}] ${text}\n`);
-      const markAt = text.indexOf(SCREENSHOT_MARK);
-      if (markAt >= 0) {
-        const target = text.slice(markAt + SCREENSHOT_MARK.length).trim();
-        takeScreenshot(page, target);
-        return;
-      }
+      const prefix = from === page ? '' : '[plan window] ';
+      consoleLog.write(`${prefix}[${type}] ${text}\n`);
+      if (handleMark(text, from, windows)) return;
       const shown = text.split('\n').filter((line) => !NOISE.some((pattern) => pattern.test(line)));
       if (shown.length === 0) return;
       if (type === 'error') process.stderr.write(shown.join('\n') + '\n');
@@ -87,13 +108,100 @@ async function runSuite({ testsPath, developmentPath, extensionsDir } = {}) {
     const url = server.pageUrl(workspace, [['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))]]);
     await page.goto(url);
     const code = await exitCode;
-    console.log(`[host] extension host tests finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return code;
+    const windowCode = windows.failures();
+    console.log(`[host] extension host tests finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)}s${windowCode ? `; ${windowCode} plan window suite(s) failed` : ''}`);
+    return code || (windowCode ? 1 : 0);
   } catch (e) {
     console.error(`[host] ${e.stack || e}`);
     return 1;
   } finally {
     await cleanup();
+  }
+}
+
+/** Acts on a line a test logged for the runner; true when it was one. */
+function handleMark(text, page, windows) {
+  const at = (mark) => {
+    const i = text.indexOf(mark);
+    return i < 0 ? undefined : text.slice(i + mark.length).trim();
+  };
+  let value;
+  if ((value = at(SCREENSHOT_MARK)) !== undefined) void takeScreenshot(page, value);
+  else if ((value = at(TRUST_MARK)) !== undefined) void grantTrust(page, value);
+  else if ((value = at(WINDOW_TESTS_MARK)) !== undefined) windows.expect(JSON.parse(value));
+  else if ((value = at(STATUSBAR_MARK)) !== undefined) void windows.statusBar(JSON.parse(value));
+  else return false;
+  return true;
+}
+
+/**
+ * The windows a test opens with vscode.openFolder(..., { forceNewWindow: true }):
+ * each is a new page of the browser context. A page for a folder a test
+ * announced is redirected, before it loads anything, to the same folder with
+ * the plan-window suite as its extensionTestsPath.
+ */
+class PlanWindows {
+  constructor(context, server) {
+    this.server = server;
+    this.expected = new Map(); // folder -> { tests, result }
+    this.pages = new Map(); // page -> { folder, result }
+    this.byFolder = new Map(); // folder -> page
+    this.failed = 0;
+    context.route(
+      (url) => url.searchParams.has('folder') && this.expected.has(url.searchParams.get('folder')) && !url.searchParams.get('payload')?.includes('extensionTestsPath'),
+      (route) => {
+        const folder = new URL(route.request().url()).searchParams.get('folder');
+        const { tests } = this.expected.get(folder);
+        const location = server.pageUrl(folder, [['extensionTestsPath', server.remoteUri(tests)]]);
+        return route.fulfill({ status: 302, headers: { location } });
+      },
+    );
+    context.on('page', (p) => {
+      p.on('pageerror', (err) => console.error(`[host] plan window page error: ${err.message}`));
+      p.on('framenavigated', (frame) => {
+        if (frame !== p.mainFrame()) return;
+        const folder = new URL(frame.url()).searchParams.get('folder');
+        if (!folder) return;
+        this.byFolder.set(folder, p);
+        const expected = this.expected.get(folder);
+        if (expected && !this.pages.has(p)) this.pages.set(p, { folder, result: expected.result });
+      });
+    });
+  }
+
+  expect({ folder, tests, result }) {
+    this.expected.set(path.resolve(folder), { tests, result });
+  }
+
+  exited(page, code) {
+    const entry = this.pages.get(page);
+    if (!entry) return;
+    console.log(`[host] plan window suite on ${entry.folder} finished with exit code ${code}`);
+    if (code !== 0) this.failed++;
+    this.expected.delete(entry.folder);
+    fs.writeFileSync(entry.result, String(code));
+  }
+
+  async statusBar({ folder, file }) {
+    const page = this.byFolder.get(path.resolve(folder));
+    const text = page ? await page.locator('.statusbar').innerText().catch((e) => `(no status bar: ${e.message})`) : '(no window on that folder)';
+    fs.writeFileSync(`${file}.partial`, text);
+    fs.renameSync(`${file}.partial`, file);
+  }
+
+  failures() {
+    return this.failed;
+  }
+}
+
+/** Clicks "Trust" in the Workspace Trust editor the test opened, then writes `done`. */
+async function grantTrust(page, done) {
+  try {
+    await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 20000 });
+    fs.writeFileSync(done, 'trusted');
+  } catch (e) {
+    console.error(`[host] granting workspace trust failed: ${e.message}`);
+    fs.writeFileSync(done, `failed: ${e.message}`);
   }
 }
 
@@ -112,4 +220,17 @@ async function takeScreenshot(page, target) {
 
 module.exports = { runSuite };
 
-if (require.main === module) runSuite().then((code) => process.exit(code));
+/** Both suites: the trusted one, then Restricted Mode. */
+async function runAll() {
+  const main = await runSuite();
+  const { prepare } = require(path.join(root, 'out', 'test', 'host-restricted', 'fixture.js'));
+  const restricted = await runSuite({
+    testsPath: path.join(root, 'out', 'test', 'host-restricted', 'index.js'),
+    trust: true,
+    prepare,
+    consoleFile: 'host-restricted-console.log',
+  });
+  return main || restricted;
+}
+
+if (require.main === module) runAll().then((code) => process.exit(code));

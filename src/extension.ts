@@ -16,11 +16,13 @@ import { preparePlanWindow } from './ui/planWindow';
 import { PlanRepositories } from './ui/repositories';
 import { PlanSourceControls } from './ui/scm';
 import { GuardStatusBar } from './ui/statusBar';
+import { isTrusted, onDidGrantTrust, restrictedModeNote } from './ui/trust';
 import { createApi, PlanWorktreesApi } from './ui/api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<PlanWorktreesApi> {
   const log = vscode.window.createOutputChannel('Plan Worktrees', { log: true });
-  const git = new Git({ log });
+  // Restricted Mode lives in the runner: while untrusted, it runs only git that cannot start a program the repository names.
+  const git = new Git({ log, trusted: isTrusted });
   const repositories = new PlanRepositories(git, log);
   const guard = new MainCheckoutGuard(repositories, log);
   const statusBar = new GuardStatusBar(repositories, guard);
@@ -28,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const tree = new PlanTreeProvider(repositories, planFiles);
   const scm = new PlanSourceControls(repositories);
   const treeView = vscode.window.createTreeView('planWorktrees.plans', { treeDataProvider: tree, showCollapseAll: true });
+  treeView.message = isTrusted() ? undefined : restrictedModeNote();
   context.subscriptions.push(
     log,
     repositories,
@@ -41,6 +44,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     planFiles,
     registerPlanFiles({ repositories, index: planFiles, log }),
     registerHistory(repositories, log),
+    onDidGrantTrust(async () => {
+      treeView.message = undefined;
+      log.info('The folder is trusted now: reading every plan');
+      await repositories.refresh();
+      await preparePlanWindow(context, repositories);
+    }),
   );
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   await repositories.discover();

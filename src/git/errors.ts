@@ -34,6 +34,8 @@ export enum ErrorCode {
   LockTimeout = 'LockTimeout',
   PlanExists = 'PlanExists',
   PlanMoved = 'PlanMoved',
+  /** The folder is not trusted (Restricted Mode): the command would run git that can start programs the repository names. */
+  Untrusted = 'Untrusted',
   Unknown = 'Unknown',
 }
 

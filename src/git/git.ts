@@ -29,6 +29,13 @@ export interface GitOptions {
   log?: Logger;
   /** Git processes running at once, across all repositories of this runner. */
   maxConcurrent?: number;
+  /**
+   * Whether the folder is trusted (VS Code's workspace trust); asked before
+   * every command. While it answers false, only commands that cannot start a
+   * program the repository names run (see `runsNothingTheRepositoryNames`);
+   * any other is refused with `Untrusted`. Trusted when absent.
+   */
+  trusted?: () => boolean;
 }
 
 /** Git 2.38 brought `merge-tree --write-tree`, which the merge pre-check needs. */
@@ -41,6 +48,7 @@ export class Git {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private versionPromise: Promise<string> | undefined;
+  private readonly trusted: () => boolean;
   /** Number of git processes started; benchmarks and tests read it. */
   processCount = 0;
 
@@ -48,6 +56,7 @@ export class Git {
     this.path = options.path ?? 'git';
     this.log = options.log ?? silentLogger;
     this.maxConcurrent = options.maxConcurrent ?? 8;
+    this.trusted = options.trusted ?? (() => true);
   }
 
   /** Runs git and returns its output as text; throws a PlanWorktreesError when it fails. */
@@ -122,6 +131,10 @@ export class Git {
 
   private async spawn(args: string[], options: ExecOptions, binary: boolean): Promise<ExecResult | Buffer> {
     const commandLine = `git ${args.map(quoteForLog).join(' ')}`;
+    if (!this.trusted() && !runsNothingTheRepositoryNames(args)) {
+      this.log.info(`> ${commandLine} not run: Restricted Mode`);
+      throw new PlanWorktreesError(ErrorCode.Untrusted, 'This folder is not trusted (Restricted Mode): trust it to see changes and use Plan Worktrees commands.', { command: commandLine });
+    }
     if (options.signal?.aborted) {
       throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
     }
@@ -186,6 +199,23 @@ export class Git {
       throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, cause: e });
     }
   }
+}
+
+/**
+ * Git commands that cannot start a program the repository names, whatever its
+ * config and attribute files say: they read refs, objects and the worktree
+ * list, never the index or the working tree (no fsmonitor, no clean/smudge
+ * filter, no textconv, no merge driver), run no hook, and reach no remote
+ * (no ssh command, no upload-pack). Everything else needs a trusted folder.
+ */
+const readOnlyCommands = new Set(['version', 'rev-parse', 'for-each-ref', 'show-ref', 'merge-base', 'rev-list', 'ls-tree', 'cat-file']);
+
+export function runsNothingTheRepositoryNames(args: readonly string[]): boolean {
+  const [command, ...rest] = args;
+  if (command === 'worktree') return rest[0] === 'list';
+  if (!readOnlyCommands.has(command)) return false;
+  // cat-file can apply textconv drivers and filters when asked to.
+  return !rest.some((a) => /^--(textconv|filters)/.test(a));
 }
 
 /**

@@ -26,6 +26,7 @@ import { planBaseUri } from './planBaseContent';
 import { PlanRepositories } from './repositories';
 import { PlanSourceControls } from './scm';
 import { OpenAfterCreate, readUiSettings } from './settings';
+import { requireTrust } from './trust';
 
 export interface CommandDeps {
   repositories: PlanRepositories;
@@ -54,9 +55,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
   const review: ReviewDeps = { repositories, scm: deps.scm, log, cleanup: (args, quiet) => cleanupPlan(deps, args, quiet) };
   /** Runs a command body; engine errors become messages with a way out. Returns the body's result. */
   const run =
-    <A, R>(what: string, body: (args: A) => Promise<R>) =>
+    <A, R>(what: string, body: (args: A) => Promise<R>, options: { untrusted?: boolean } = {}) =>
     async (args: A): Promise<R | undefined> => {
       try {
+        // In Restricted Mode only commands that run no git beyond reading the list work.
+        if (!options.untrusted) requireTrust();
         return await body(args);
       } catch (e) {
         // Never wait for the message: a command must end when its work ends.
@@ -67,15 +70,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     };
 
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('planWorktrees.refresh', run(vscode.l10n.t('Refresh'), () => repositories.refresh())),
+    vscode.commands.registerCommand('planWorktrees.refresh', run(vscode.l10n.t('Refresh'), () => repositories.refresh(), { untrusted: true })),
     vscode.commands.registerCommand('planWorktrees.showLog', () => log.show()),
     vscode.commands.registerCommand('planWorktrees.create', run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {}))),
     vscode.commands.registerCommand(
       'planWorktrees.moveChangesToPlan',
       run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) => createPlan(deps, { ...args, dirtyBase: 'move' })),
     ),
-    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run(vscode.l10n.t('Open in New Window'), (args?: unknown) => openWorktree(deps, args, true))),
-    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false))),
+    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run(vscode.l10n.t('Open in New Window'), (args?: unknown) => openWorktree(deps, args, true), { untrusted: true })),
+    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false), { untrusted: true })),
     vscode.commands.registerCommand('planWorktrees.showDiff', run(vscode.l10n.t('Show All Changes'), (args?: unknown) => showAllChanges(deps, args))),
     vscode.commands.registerCommand('planWorktrees.merge', run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
     vscode.commands.registerCommand('planWorktrees.commit', run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args))),
@@ -86,9 +89,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     vscode.commands.registerCommand('planWorktrees.doctor', run(vscode.l10n.t('Doctor'), (args?: unknown) => doctor(deps, args))),
     vscode.commands.registerCommand('planWorktrees.allowMainEdits', () => deps.guard.allowEdits()),
     vscode.commands.registerCommand('planWorktrees.showActions', run(vscode.l10n.t('Plan Worktrees'), () => showActions(deps))),
-    vscode.commands.registerCommand('planWorktrees.revealInOS', run(vscode.l10n.t('Reveal'), (args?: unknown) => revealWorktree(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.openTerminal', run(vscode.l10n.t('Open Terminal'), (args?: unknown) => openTerminal(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.copyPath', run(vscode.l10n.t('Copy Path'), (args?: unknown) => copyPath(deps, args))),
+    vscode.commands.registerCommand('planWorktrees.revealInOS', run(vscode.l10n.t('Reveal'), (args?: unknown) => revealWorktree(deps, args), { untrusted: true })),
+    vscode.commands.registerCommand('planWorktrees.openTerminal', run(vscode.l10n.t('Open Terminal'), (args?: unknown) => openTerminal(deps, args), { untrusted: true })),
+    vscode.commands.registerCommand('planWorktrees.copyPath', run(vscode.l10n.t('Copy Path'), (args?: unknown) => copyPath(deps, args), { untrusted: true })),
     vscode.commands.registerCommand('planWorktrees.lock', run(vscode.l10n.t('Lock Worktree'), (args?: unknown) => setLocked(deps, args, true))),
     vscode.commands.registerCommand('planWorktrees.unlock', run(vscode.l10n.t('Unlock Worktree'), (args?: unknown) => setLocked(deps, args, false))),
   );

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { explainRestrictedMode } from './trust';
 
 export interface ErrorAction {
   title: string;
@@ -19,6 +20,10 @@ export async function showError(log: vscode.LogOutputChannel, what: string, erro
   if (error instanceof PlanWorktreesError && error.code === ErrorCode.Cancelled) {
     log.info(`${what}: cancelled`);
     return;
+  }
+  if (error instanceof PlanWorktreesError && error.code === ErrorCode.Untrusted) {
+    log.info(`${what}: not run in Restricted Mode`);
+    return explainRestrictedMode();
   }
   const message = error instanceof Error ? error.message : String(error);
   log.error(`${what}: ${message}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);

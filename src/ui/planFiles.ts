@@ -31,6 +31,7 @@ import { askWhereChangesGo, CreateArgs } from './commands';
 import { showError } from './errors';
 import { isInside, PlanRepositories } from './repositories';
 import { OpenAfterCreate, readUiSettings } from './settings';
+import { isTrusted, requireTrust } from './trust';
 
 /** How long file-system events on plan files are gathered before the index reloads. */
 const RELOAD_DELAY_MS = 200;
@@ -71,8 +72,9 @@ export function planFilePatterns(engine: PlanEngine): string[] {
   return vscode.workspace.getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath)).get<string[]>('planFiles') ?? [...DEFAULT_PLAN_FILE_PATTERNS];
 }
 
+/** Whether plan files' status fields are written: never in Restricted Mode. */
 function statusBindingEnabled(engine: PlanEngine): boolean {
-  return vscode.workspace.getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath)).get<boolean>('planFileStatus', false);
+  return isTrusted() && vscode.workspace.getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath)).get<boolean>('planFileStatus', false);
 }
 
 /**
@@ -308,6 +310,7 @@ export function registerPlanFiles(deps: PlanFileDeps): vscode.Disposable {
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/*.{md,markdown,json}' }, codeLens),
     vscode.commands.registerCommand('planWorktrees.startPlanFromFile', async (args?: unknown) => {
       try {
+        requireTrust();
         return await startPlanFromFile(deps, args);
       } catch (e) {
         if (!(e instanceof Object && shown.has(e))) void showError(deps.log, vscode.l10n.t('Start in Worktree'), e);

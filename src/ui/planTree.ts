@@ -20,6 +20,7 @@ import { planBaseUri } from './planBaseContent';
 import { statusWord } from './scm';
 import { PlanFileIndex, planFileItem, PlanFileNode } from './planFiles';
 import { PlanRepositories } from './repositories';
+import { isTrusted, restrictedModeNote } from './trust';
 
 export type PlanNode = RepositoryNode | WorktreeNode | FileNode | MessageNode | PlanFileNode;
 
@@ -50,6 +51,8 @@ export interface FileNode {
 export interface MessageNode {
   type: 'message';
   text: string;
+  icon?: string;
+  command?: vscode.Command;
 }
 
 export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
@@ -82,7 +85,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
         return planFileItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.text);
-        item.iconPath = new vscode.ThemeIcon('info');
+        item.iconPath = new vscode.ThemeIcon(node.icon ?? 'info');
+        item.command = node.command;
         return item;
       }
     }
@@ -91,8 +95,10 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   async getChildren(node?: PlanNode): Promise<PlanNode[]> {
     if (!node) {
       const engines = this.repositories.engines;
-      if (engines.length > 1) return engines.map((engine) => ({ type: 'repository', engine }));
-      return engines.length === 1 ? this.worktreeNodes(engines[0]) : [];
+      const top: PlanNode[] = engines.length > 1 ? engines.map((engine) => ({ type: 'repository', engine })) : engines.length === 1 ? await this.worktreeNodes(engines[0]) : [];
+      // Restricted Mode: the plans from the worktree list, and the way to trust the folder (the view's message says why).
+      if (!isTrusted() && engines.length > 0) top.unshift(trustNode());
+      return top;
     }
     if (node.type === 'repository') return this.worktreeNodes(node.engine);
     if (node.type === 'worktree') return this.fileNodes(node);
@@ -132,7 +138,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       if (item.worktree) this.shown.set(item.worktree.path, node);
       return node;
     });
-    void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
+    // Details and the merge pre-check run git status and merge-tree: not in Restricted Mode.
+    if (isTrusted()) void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
     const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
     return [...nodes.filter((n) => n.item.kind !== 'other'), ...planFiles, ...nodes.filter((n) => n.item.kind === 'other')];
   }
@@ -173,6 +180,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   private async fileNodes(parent: WorktreeNode): Promise<PlanNode[]> {
     const plan = parent.item.plan;
     if (!plan || !parent.item.worktree) return [];
+    if (!isTrusted()) return [trustNode()];
     try {
       const diff = await parent.engine.diff(plan.id);
       if (diff.files.length === 0) return [{ type: 'message', text: vscode.l10n.t('No changes against {0}', plan.base) }];
@@ -185,6 +193,15 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function trustNode(): MessageNode {
+  return {
+    type: 'message',
+    text: vscode.l10n.t('Trust This Folder…'),
+    icon: 'shield',
+    command: { command: 'workbench.trust.manage', title: vscode.l10n.t('Manage Workspace Trust'), tooltip: restrictedModeNote() },
+  };
 }
 
 function sortItems(items: PlanWorktree[]): PlanWorktree[] {

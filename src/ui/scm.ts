@@ -14,6 +14,7 @@ import { PlanEngine } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
 import { planBaseUri } from './planBaseContent';
 import { isInside, PlanRepositories } from './repositories';
+import { isTrusted } from './trust';
 
 const statusInfo: Record<DiffFile['status'], { icon: string; color: string }> = {
   A: { icon: 'diff-added', color: 'gitDecoration.addedResourceForeground' },
@@ -148,15 +149,8 @@ export class PlanSourceControls implements vscode.Disposable {
   }
 
   private async doSync(): Promise<void> {
-    const showAll = vscode.workspace.getConfiguration('planWorktrees').get<boolean>('scm.showAllPlans', false);
-    const wanted = new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
-    for (const engine of this.repositories.engines) {
-      const current = await engine.currentPlan().catch(() => undefined);
-      for (const item of await engine.list()) {
-        if (item.kind !== 'plan' || !item.plan || !item.worktree || item.plan.status !== 'active') continue;
-        if (showAll || item.plan.id === current?.id) wanted.set(item.worktree.path, { engine, plan: item.plan });
-      }
-    }
+    // Source Control reads diffs (git status, diff): nothing of it in Restricted Mode.
+    const wanted = isTrusted() ? await this.wantedControls() : new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
     for (const [worktree, control] of this.controls) {
       if (!wanted.has(worktree)) {
         control.dispose();
@@ -172,6 +166,20 @@ export class PlanSourceControls implements vscode.Disposable {
       control.plan = plan;
     }
     await Promise.all([...this.controls.values()].map((c) => c.update()));
+  }
+
+  /** The plans that get a source control: this window's plan, or every active plan with `scm.showAllPlans`. */
+  private async wantedControls(): Promise<Map<string, { engine: PlanEngine; plan: PlanRecord }>> {
+    const showAll = vscode.workspace.getConfiguration('planWorktrees').get<boolean>('scm.showAllPlans', false);
+    const wanted = new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
+    for (const engine of this.repositories.engines) {
+      const current = await engine.currentPlan().catch(() => undefined);
+      for (const item of await engine.list()) {
+        if (item.kind !== 'plan' || !item.plan || !item.worktree || item.plan.status !== 'active') continue;
+        if (showAll || item.plan.id === current?.id) wanted.set(item.worktree.path, { engine, plan: item.plan });
+      }
+    }
+    return wanted;
   }
 
   dispose(): void {

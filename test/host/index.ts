@@ -1,15 +1,22 @@
 /**
  * The host tier's entry point: VS Code loads this file in the extension host
  * (as `extensionTestsPath`) and calls run(). It runs mocha over every
- * `*.test.js` next to it, `extension.test.js` first.
+ * `*.test.js` next to it, `extension.test.js` first. The Restricted Mode
+ * suite (test/host-restricted) and the plan-window suite (test/host-window)
+ * have entry points of their own that call `runMochaIn` on their folder.
  */
 import * as fs from 'fs';
 import Mocha from 'mocha';
 import * as path from 'path';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
-  const files = collect(__dirname).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return runMochaIn(__dirname);
+}
+
+/** Runs every `*.test.js` under `dir`; a stray `.only` or a folder without tests fails the run. */
+export function runMochaIn(dir: string): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true });
+  const files = collect(dir).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const file of files) mocha.addFile(file);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {

@@ -1,24 +1,21 @@
 /**
- * Workspace trust, as far as it can be checked outside an untrusted VS Code
- * window (the host tests run with --disable-workspace-trust, so no host test
- * can make a workspace untrusted):
+ * Workspace trust on plain Node (the behaviour in a real untrusted window is
+ * proven by the host tier's Restricted Mode suite, test/host-restricted):
  * - package.json declares limited support for untrusted workspaces, and every
  *   setting is either restricted (VS Code then ignores its workspace value in
  *   an untrusted workspace) or listed here with the reason it is harmless; a
  *   new setting fails this test until someone decides;
- * - every setting that names a command, a location, a branch name or files to
- *   copy is restricted;
- * - in the source, the only code that types a command into a terminal is
- *   reached only behind `vscode.workspace.isTrusted`;
+ * - the git runner, told the folder is untrusted, refuses every command that
+ *   could start a program the repository names (before any process starts)
+ *   and still answers the worktree list and ref reads;
  * - listing a repository's plans (what an untrusted window shows first) runs
- *   no command its own git config names. (Worktree details, diffs and every
- *   operation run `git status`, `worktree add`...: git then runs what the
- *   repository configures, such as core.fsmonitor, filters and hooks.)
+ *   no command its own git config names, trusted or not.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../../src/git/git';
+import { ErrorCode, isError } from '../../../src/git/errors';
+import { Git, runsNothingTheRepositoryNames } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { counts } from '../helpers/fault';
 import { git, withRepo } from '../helpers/repo';
@@ -33,12 +30,19 @@ const harmless: Record<string, string> = {
   'planWorktrees.afterMerge': 'whether a merged plan is cleaned up; cleanup never removes unmerged work or a dirty worktree',
   'planWorktrees.dirtyBase': "whether create asks, refuses, or moves the main checkout's own changes into the plan",
   'planWorktrees.planFiles': 'which files of the repository itself are read as plan files (searched inside the main worktree only)',
-  'planWorktrees.planFileStatus': "whether a plan file's own status field is updated (a file of the repository itself)",
-  'planWorktrees.scm.showAllPlans': 'which plans the Source Control view lists',
 };
 
 /** Settings that must be restricted: they name a command, a location, a branch name or files to copy. */
-const mustBeRestricted = ['planWorktrees.postCreateCommand', 'planWorktrees.copyFiles', 'planWorktrees.worktreeLocation', 'planWorktrees.branchTemplate'];
+const mustBeRestricted = [
+  'planWorktrees.postCreateCommand',
+  'planWorktrees.copyFiles',
+  'planWorktrees.worktreeLocation',
+  'planWorktrees.branchTemplate',
+  // It writes into plan files of the repository.
+  'planWorktrees.planFileStatus',
+  // It makes Source Control read every plan's diff at activation.
+  'planWorktrees.scm.showAllPlans',
+];
 
 interface Manifest {
   capabilities?: { untrustedWorkspaces?: { supported?: boolean | string; restrictedConfigurations?: string[]; description?: string } };
@@ -55,10 +59,6 @@ function settings(m: Manifest): string[] {
   return sections.flatMap((s) => Object.keys(s.properties ?? {}));
 }
 
-/** The source files of a folder, recursively. */
-function sources(folder: string): string[] {
-  return fs.readdirSync(folder, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(folder, e.name)) : e.name.endsWith('.ts') ? [path.join(folder, e.name)] : []));
-}
 
 describe('fault suite: workspace trust', () => {
   it('package.json: limited support in untrusted workspaces; every setting that names a command, a location, a branch or files to copy is restricted', () => {
@@ -95,39 +95,75 @@ describe('fault suite: workspace trust', () => {
       counts.hostileInputs += 3;
     }));
 
-  it('the only code that types a command into a terminal runs behind vscode.workspace.isTrusted', () => {
-    const files = sources(path.join(root, 'src'));
-    // Outside src/ui nothing can reach a terminal: the model and git layers never import vscode.
-    for (const file of files.filter((f) => !f.includes(`${path.sep}ui${path.sep}`) && !f.endsWith('extension.ts'))) {
-      assert.ok(!/from 'vscode'/.test(fs.readFileSync(file, 'utf8')), `${file} imports vscode`);
-    }
-    const typing = files.filter((f) => /\.sendText\(/.test(fs.readFileSync(f, 'utf8')));
-    assert.deepStrictEqual(
-      typing.map((f) => path.relative(root, f)),
-      [path.join('src', 'ui', 'commands.ts')],
-      'sendText is used outside runInTerminal',
-    );
-    const commands = fs.readFileSync(path.join(root, 'src', 'ui', 'commands.ts'), 'utf8');
-    const sendTexts = commands.split('\n').filter((l) => /\.sendText\(/.test(l));
-    assert.strictEqual(sendTexts.length, 1, 'one sendText, in runInTerminal');
-    const lines = commands.split('\n');
-    const start = lines.findIndex((l) => /^export function runInTerminal\(/.test(l));
-    const send = lines.findIndex((l) => /\.sendText\(/.test(l));
-    assert.ok(start >= 0 && send > start && send - start < 8 && !lines.slice(start + 1, send).some((l) => /^}/.test(l)), 'the sendText is in runInTerminal');
+  it('an untrusted runner refuses, before starting git, every command that could run a program the repository names', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Untrusted' });
+      fs.writeFileSync(path.join(plan.path, 'changed.txt'), 'changed\n');
+      const marker = armRepository(repo);
+      let trusted = false;
+      const ran: string[] = [];
+      const record = (m: string | Error) => void (typeof m === 'string' && m.startsWith('> git ') && !m.includes('not run: Restricted Mode') && ran.push(m.slice(6)));
+      const untrusted = new Git({ trusted: () => trusted, log: { trace: record, info: record, warn: record, error: record } });
+      const restricted = await PlanEngine.open(repo.main, { git: untrusted });
+      // What the tree shows first still works: the worktree list, the registry, refs.
+      assert.strictEqual((await restricted.list()).length, 2);
+      assert.strictEqual(await untrusted.run(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: repo.main }).then((s) => s.trim().length), 40);
+      const refused: Array<[string, () => Promise<unknown>]> = [
+        ['status', () => untrusted.run(['status', '--porcelain=v2'], { cwd: plan.path })],
+        ['diff', () => untrusted.run(['diff', 'HEAD'], { cwd: plan.path })],
+        ['-c … worktree remove', () => untrusted.run(['-c', 'core.fsmonitor=false', 'worktree', 'remove', plan.path], { cwd: repo.main })],
+        ['cat-file --textconv', () => untrusted.run(['cat-file', '--textconv', 'HEAD:README.md'], { cwd: repo.main })],
+        ['details', async () => restricted.details((await restricted.list()).find((r) => r.kind === 'plan')!)],
+        ['diff of the plan', () => restricted.diff(plan.id)],
+        ['merge', () => restricted.merge(plan.id, { strategy: 'merge', commitUncommitted: true })],
+        ['cleanup', () => restricted.cleanup(plan.id, { force: true })],
+        ['create', () => restricted.create({ title: 'Refused' })],
+        ['doctor', () => restricted.doctor()],
+      ];
+      for (const [what, call] of refused) await assert.rejects(call(), (e) => isError(e, ErrorCode.Untrusted), what);
+      // The operations read the list and refs first; nothing else started.
+      const others = ran.filter((line) => !runsNothingTheRepositoryNames(line.split(' ')));
+      assert.deepStrictEqual(others, [], 'git commands that ran while untrusted');
+      assert.ok(ran.length > 0, 'the reads that are allowed did run');
+      assert.deepStrictEqual(ranPrograms(marker), []);
+      assert.ok(fs.existsSync(path.join(plan.path, 'changed.txt')));
+      // The same runner, once trusted, runs them (and git runs the repository's programs: the repository is armed for real).
+      trusted = true;
+      await restricted.details((await restricted.list()).find((r) => r.kind === 'plan')!);
+      assert.ok(ranPrograms(marker).includes('fsmonitor'), ranPrograms(marker).join(','));
+      counts.hostileInputs += refused.length;
+    }));
 
-    // Every call that runs or hands on a setup command sits behind isTrusted in the lines just before it.
-    const gated = /runInTerminal\(|leavePendingSetup\(|takePendingSetup\(/;
-    let calls = 0;
-    for (const file of files.filter((f) => f.includes(`${path.sep}ui${path.sep}`))) {
-      const lines = fs.readFileSync(file, 'utf8').split('\n');
-      lines.forEach((line, i) => {
-        if (!gated.test(line) || /^\s*(export )?(async )?function |^import /.test(line)) return;
-        calls++;
-        const before = lines.slice(Math.max(0, i - 4), i + 1).join('\n');
-        const fromTakenCommand = /runInTerminal\(plan, command\)/.test(line) && /isTrusted \? await takePendingSetup/.test(lines.slice(Math.max(0, i - 6), i).join('\n'));
-        assert.ok(/vscode\.workspace\.isTrusted/.test(before) || fromTakenCommand, `${path.relative(root, file)}:${i + 1} runs a setup command without checking workspace trust:\n${before}`);
-      });
+  it('every command an untrusted runner allows reads refs, objects or the worktree list only', () => {
+    for (const args of [['worktree', 'list', '--porcelain', '-z'], ['rev-parse', '--git-common-dir'], ['for-each-ref', 'refs/heads/'], ['cat-file', '-p', 'HEAD'], ['merge-base', 'a', 'b'], ['version']]) {
+      assert.ok(runsNothingTheRepositoryNames(args), args.join(' '));
     }
-    assert.ok(calls >= 3, `only ${calls} calls found: the check no longer sees the code it is about`);
+    for (const args of [['status'], ['worktree', 'add', 'x'], ['merge-tree', '--write-tree', 'a', 'b'], ['cat-file', '--filters', 'HEAD:a'], ['show', 'HEAD'], ['-c', 'x=y', 'rev-parse', 'HEAD'], ['fetch'], ['commit-tree', 'x'], ['update-ref', 'a', 'b'], ['read-tree', 'x'], ['stash', 'list']]) {
+      assert.ok(!runsNothingTheRepositoryNames(args), args.join(' '));
+    }
   });
 });
+
+/** Makes git in `repo` start a program for fsmonitor, a clean filter and hooks; returns the log they append to. */
+function armRepository(repo: { root: string; main: string }): string {
+  const log = path.join(repo.root, 'programs.log');
+  const program = (name: string, then: string) => {
+    const file = path.join(repo.root, `program-${name}`);
+    fs.writeFileSync(file, `#!/bin/sh\necho ${name} >> '${log}'\n${then}\n`, { mode: 0o755 });
+    return file;
+  };
+  const hooks = path.join(repo.root, 'armed-hooks');
+  fs.mkdirSync(hooks);
+  for (const hook of ['post-checkout', 'pre-commit', 'reference-transaction', 'post-index-change']) fs.renameSync(program(hook, 'exit 0'), path.join(hooks, hook));
+  git(repo.main, 'config', 'core.hooksPath', hooks);
+  git(repo.main, 'config', 'core.fsmonitor', program('fsmonitor', 'exit 1'));
+  git(repo.main, 'config', 'filter.armed.clean', program('filter', 'cat'));
+  fs.appendFileSync(path.join(repo.main, '.git', 'info', 'attributes'), '* filter=armed merge=armed\n');
+  git(repo.main, 'config', 'merge.armed.driver', program('merge-driver', 'exit 1'));
+  return log;
+}
+
+function ranPrograms(log: string): string[] {
+  return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+}
