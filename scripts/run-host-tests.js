@@ -158,15 +158,18 @@ class PlanWindows {
     );
     context.on('page', (p) => {
       p.on('pageerror', (err) => console.error(`[host] plan window page error: ${err.message}`));
-      p.on('framenavigated', (frame) => {
-        if (frame !== p.mainFrame()) return;
-        const folder = new URL(frame.url()).searchParams.get('folder');
-        if (!folder) return;
-        this.byFolder.set(folder, p);
-        const expected = this.expected.get(folder);
-        if (expected && !this.pages.has(p)) this.pages.set(p, { folder, result: expected.result });
-      });
+      // A popup may have navigated already when the event arrives: look at its URL now and at every navigation.
+      this.track(p, p.url());
+      p.on('framenavigated', (frame) => frame === p.mainFrame() && this.track(p, frame.url()));
     });
+  }
+
+  track(page, url) {
+    const folder = url.startsWith('http') ? new URL(url).searchParams.get('folder') : undefined;
+    if (!folder) return;
+    this.byFolder.set(folder, page);
+    const expected = this.expected.get(folder);
+    if (expected && !this.pages.has(page)) this.pages.set(page, { folder, result: expected.result });
   }
 
   expect({ folder, tests, result }) {
@@ -175,11 +178,15 @@ class PlanWindows {
 
   exited(page, code) {
     const entry = this.pages.get(page);
-    if (!entry) return;
+    if (!entry) {
+      console.error(`[host] a window the tests did not announce ended its tests (${page.url()})`);
+      return;
+    }
     console.log(`[host] plan window suite on ${entry.folder} finished with exit code ${code}`);
     if (code !== 0) this.failed++;
     this.expected.delete(entry.folder);
     fs.writeFileSync(entry.result, String(code));
+    void page.close();
   }
 
   async statusBar({ folder, file }) {

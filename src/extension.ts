@@ -4,7 +4,6 @@
  */
 import * as vscode from 'vscode';
 import { Git } from './git/git';
-import { PlanEngine } from './model/planEngine';
 import { PlanRecord } from './model/types';
 import { registerCommands } from './ui/commands';
 import { MainCheckoutGuard } from './ui/guard';
@@ -56,13 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await preparePlanWindow(context, repositories);
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    const planWindow = {
-      environment: context.environmentVariableCollection,
-      /** Prepares this window's terminals as if it were opened on `folder` (one of its worktrees). */
-      prepareFor: async (folder: string) => preparePlanWindow(context, { engines: [await PlanEngine.open(folder, { git, log })], log }),
-      restore: () => preparePlanWindow(context, repositories),
-    };
-    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm, planFiles, planWindow } });
+    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm, planFiles } });
   }
   return api;
 }

@@ -15,7 +15,9 @@ export function run(): Promise<void> {
 
 /** Runs every `*.test.js` under `dir`; a stray `.only` or a folder without tests fails the run. */
 export function runMochaIn(dir: string): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true });
+  // PLAN_WORKTREES_HOST_GREP runs only the matching tests (while working on them).
+  const grep = process.env.PLAN_WORKTREES_HOST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true, ...(grep ? { grep } : {}) });
   const files = collect(dir).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const file of files) mocha.addFile(file);
   return new Promise((resolve, reject) => {

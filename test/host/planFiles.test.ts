@@ -5,7 +5,6 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { activateExtension, canScreenshot, commitIn, gitIn, projectRoot, screenshot, setSetting, TestingApi, treeItems, waitFor, widenSideBar, workspaceRoot } from './helpers';
@@ -14,11 +13,6 @@ interface PlanFilesTestingApi extends TestingApi {
   testing: TestingApi['testing'] & {
     tree: TestingApi['testing']['tree'] & { resolveTreeItem(item: vscode.TreeItem, node: unknown): Promise<vscode.TreeItem> };
     planFiles: { startablePaths: string[] };
-    planWindow: {
-      environment: vscode.GlobalEnvironmentVariableCollection;
-      prepareFor(folder: string): Promise<void>;
-      restore(): Promise<void>;
-    };
   };
 }
 
@@ -178,43 +172,6 @@ describe('Plans from files, status binding, plan terminals and history', functio
     assert.strictEqual(lenses.length, 1);
     assert.match(lenses[0].command?.title ?? '', /^\$\(warning\) Not a plan that can be started: The plan id/, 'the CodeLens says why instead of "Start in Worktree"');
     await vscode.commands.executeCommand('notifications.clearAll');
-  });
-
-  it('gives terminals of a plan window PLAN_WORKTREES_ID, _BRANCH, _BASE and _MAIN, and none to the main checkout\'s', async () => {
-    const plan = (await api.list()).find((i) => i.plan?.id === 'pf-2') as { plan: Plan; worktree: { path: string } } | undefined;
-    assert.ok(plan?.worktree);
-    const env = api.testing.planWindow.environment;
-    const readTerminalEnv = async (): Promise<Record<string, string>> => {
-      const out = path.join(os.tmpdir(), `pw-env-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
-      const terminal = vscode.window.createTerminal({ name: 'env probe', shellPath: '/bin/sh', shellArgs: ['-c', `env > "${out}.part" && mv "${out}.part" "${out}"`] });
-      try {
-        const text: string = await waitFor(() => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : undefined), 'the terminal to write its environment');
-        const names = ['PLAN_WORKTREES_ID', 'PLAN_WORKTREES_BRANCH', 'PLAN_WORKTREES_BASE', 'PLAN_WORKTREES_MAIN'];
-        return Object.fromEntries(text.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]).filter(([name]) => names.includes(name)));
-      } finally {
-        terminal.dispose();
-        fs.rmSync(out, { force: true });
-      }
-    };
-    try {
-      await api.testing.planWindow.prepareFor(plan.worktree.path);
-      assert.strictEqual(env.get('PLAN_WORKTREES_ID')?.value, 'pf-2');
-      const expected = { PLAN_WORKTREES_BASE: 'main', PLAN_WORKTREES_BRANCH: plan.plan.branch, PLAN_WORKTREES_ID: 'pf-2', PLAN_WORKTREES_MAIN: main };
-      // The collection reaches the terminal service asynchronously: a later terminal has it.
-      const seen = await waitFor(async () => {
-        const vars = await readTerminalEnv();
-        return vars.PLAN_WORKTREES_ID ? vars : undefined;
-      }, 'a terminal with the plan variables', 30_000);
-      assert.deepStrictEqual(seen, expected, 'a real terminal process sees the plan variables');
-    } finally {
-      await api.testing.planWindow.restore();
-    }
-    assert.strictEqual(env.get('PLAN_WORKTREES_ID'), undefined, 'the main checkout\'s window has none');
-    const mainVars = await waitFor(async () => {
-      const vars = await readTerminalEnv();
-      return Object.keys(vars).length === 0 ? vars : undefined;
-    }, 'a main-checkout terminal without plan variables', 30_000);
-    assert.deepStrictEqual(mainVars, {});
   });
 
   it('shows a plan\'s lifecycle in "Show History" and sums it up in the plan\'s tooltip', async () => {

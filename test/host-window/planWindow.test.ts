@@ -1,0 +1,55 @@
+/**
+ * Runs inside the plan's own window (see test/host/planWindow.test.ts, which
+ * opens it): what a person sees in the window of a plan.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { activateExtension, projectRoot, TestingApi, waitFor, workspaceRoot } from '../host/helpers';
+import { factsFile, PlanWindowFacts, terminalPlanVariables, WINDOW_PLAN } from '../host/planWindowShared';
+
+describe('Plan window (its own VS Code window)', function () {
+  this.timeout(90_000);
+  let api: TestingApi;
+  let facts: PlanWindowFacts;
+
+  before(async () => {
+    api = await activateExtension<TestingApi>();
+    facts = JSON.parse(fs.readFileSync(factsFile, 'utf8')) as PlanWindowFacts;
+  });
+
+  it('is opened on the plan worktree, and its status bar names the plan', async () => {
+    assert.ok(workspaceRoot().endsWith(`${WINDOW_PLAN.id}-plan-window`), workspaceRoot());
+    await waitFor(() => api.testing.statusBar.state.text.includes(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`), 'the status bar to name the plan');
+    // What the page shows, read by the runner from the window's DOM.
+    const file = path.join(projectRoot, 'artifacts', 'plan-window-statusbar.txt');
+    fs.rmSync(file, { force: true });
+    console.log(`[plan-worktrees:statusbar] ${JSON.stringify({ folder: workspaceRoot(), file })}`);
+    const shown = String(await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8'), "the runner to read this window's status bar"));
+    assert.match(shown, new RegExp(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`));
+  });
+
+  it('runs the setup command the main window left, once, in a terminal with the plan variables', async () => {
+    const expected = `${WINDOW_PLAN.id} ${WINDOW_PLAN.branch}\n`;
+    await waitFor(() => fs.existsSync(facts.setupLog) && fs.readFileSync(facts.setupLog, 'utf8') === expected, 'the setup command to run', 30_000);
+    assert.ok(!fs.existsSync(path.join(facts.main, '.git', 'plan-worktrees', 'setup', `${WINDOW_PLAN.id}.json`)), 'the pending setup was taken');
+  });
+
+  it('gives every terminal of the window PLAN_WORKTREES_ID, _BRANCH, _BASE and _MAIN', async () => {
+    const seen = await waitFor(async () => {
+      const vars = await terminalPlanVariables();
+      return vars.PLAN_WORKTREES_ID ? vars : undefined;
+    }, 'a terminal with the plan variables', 30_000);
+    assert.deepStrictEqual(seen, { PLAN_WORKTREES_BASE: 'main', PLAN_WORKTREES_BRANCH: WINDOW_PLAN.branch, PLAN_WORKTREES_ID: WINDOW_PLAN.id, PLAN_WORKTREES_MAIN: facts.main });
+  });
+
+  it("shows the plan's Source Control, which follows changes in the worktree by itself", async () => {
+    const control = await waitFor(() => api.testing.scm.forPlan(WINDOW_PLAN.id), "the plan's Source Control");
+    const names = () => control.uncommitted.resourceStates.map((r) => path.basename(r.resourceUri.fsPath)).sort();
+    assert.deepStrictEqual(names(), []);
+    fs.writeFileSync(path.join(workspaceRoot(), 'written-in-the-plan.txt'), 'new\n');
+    fs.appendFileSync(path.join(workspaceRoot(), 'src', 'app.js'), '// changed\n');
+    // No sync() and no update(): the file watchers bring the change.
+    await waitFor(() => names().join(',') === 'app.js,written-in-the-plan.txt', 'Source Control to list both changes', 30_000);
+  });
+});
