@@ -20,6 +20,7 @@ import { Snapshot } from '../model/snapshot';
 import { PlanRecord } from '../model/types';
 import { showError } from './errors';
 import { MainCheckoutGuard } from './guard';
+import { escapeIcons } from './iconSyntax';
 import { commitCommand, mergeCommand, publishCommand, ReviewDeps } from './mergeCommands';
 import { pickPlan, PickedPlan, planIdOf } from './pickPlan';
 import { planBaseUri } from './planBaseContent';
@@ -419,7 +420,7 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
     const picked = await vscode.window.showQuickPick(
       snapshots
         .sort((x, y) => y.time.localeCompare(x.time))
-        .map((s) => ({ label: `${s.planId} · ${s.plan.title}`, description: new Date(s.time).toLocaleString(), detail: `${s.reason} — ${s.ref}`, snapshot: s })),
+        .map((s) => ({ label: escapeIcons(`${s.planId} · ${s.plan.title}`), description: new Date(s.time).toLocaleString(), detail: escapeIcons(`${s.reason} — ${s.ref}`), snapshot: s })),
       { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with all its files.') },
     );
     if (!picked) return undefined;
@@ -444,7 +445,11 @@ async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
     return findings;
   }
   const picked = await vscode.window.showQuickPick(
-    findings.map((f) => ({ label: f.message, detail: f.fix ? vscode.l10n.t('Fix: {0} — {1}', f.fix.label, f.fix.description) : vscode.l10n.t('No automatic fix; see the message.'), finding: f })),
+    findings.map((f) => ({
+      label: escapeIcons(f.message),
+      detail: f.fix ? vscode.l10n.t('Fix: {0} — {1}', escapeIcons(f.fix.label), escapeIcons(f.fix.description)) : vscode.l10n.t('No automatic fix; see the message.'),
+      finding: f,
+    })),
     {
       title: findings.length === 1 ? vscode.l10n.t('Doctor: 1 finding') : vscode.l10n.t('Doctor: {0} findings', findings.length),
       placeHolder: vscode.l10n.t('Pick a finding to fix it'),
@@ -468,7 +473,7 @@ async function showActions(deps: CommandDeps): Promise<void> {
   const actions: Action[] = current
     ? [
         { label: vscode.l10n.t('$(diff-multiple) Show All Changes'), command: 'planWorktrees.showDiff', args: { plan: current.id } },
-        { label: vscode.l10n.t('$(git-merge) Merge into {0}…', current.base), command: 'planWorktrees.merge', args: current.id },
+        { label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)), command: 'planWorktrees.merge', args: current.id },
         { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
         { label: vscode.l10n.t('$(home) Open the Main Checkout'), command: 'vscode.openFolder', args: vscode.Uri.file(engine.repo.mainPath) },
       ]

@@ -8,6 +8,7 @@ import { HistoryEntry, historyEntries, HistoryKind, historySummary } from '../mo
 import { PlanEngine } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
 import { showError } from './errors';
+import { escapeIcons, escapeMarkdown } from './iconSyntax';
 import { planIdOf } from './pickPlan';
 import { PlanRepositories } from './repositories';
 
@@ -72,9 +73,9 @@ export async function showHistory(repositories: PlanRepositories, args: unknown)
   pick.matchOnDetail = true;
   const runs = new Set(entries.map((e) => e.run)).size;
   pick.items = [...entries].reverse().map((entry) => ({
-    label: `$(${icon(entry)}) ${entry.summary}`,
+    label: `$(${icon(entry)}) ${escapeIcons(entry.summary)}`,
     description: `${runs > 1 && entry.run !== undefined ? vscode.l10n.t('run {0} · ', entry.run) : ''}${new Date(entry.time).toLocaleString()}`,
-    detail: entry.detail,
+    detail: entry.detail === undefined ? undefined : escapeIcons(entry.detail),
     entry,
   }));
   pick.onDidAccept(() => pick.hide());
@@ -112,7 +113,7 @@ async function resolvePlan(repositories: PlanRepositories, args: unknown): Promi
   const items = await Promise.all(
     candidates.map(async (c) => {
       const plan = await c.engine.plan(c.planId).catch(() => undefined);
-      return { label: plan ? `${c.planId} · ${plan.title}` : c.planId, description: plan?.status, detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()), candidate: c };
+      return { label: escapeIcons(plan ? `${c.planId} · ${plan.title}` : c.planId), description: plan?.status, detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()), candidate: c };
     }),
   );
   const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Show the history of which plan?'), matchOnDescription: true });
@@ -127,10 +128,6 @@ export async function appendHistorySummary(md: vscode.MarkdownString, engine: Pl
   if (omitted > 0) md.appendMarkdown(vscode.l10n.t(' (last {0} of {1}; "Show History" has all)', lines.length, lines.length + omitted));
   md.appendMarkdown('  \n');
   for (const entry of lines) {
-    md.appendMarkdown(`$(${icon(entry)}) ${escape(new Date(entry.time).toLocaleString())} — ${escape(entry.summary)}  \n`);
+    md.appendMarkdown(`$(${icon(entry)}) ${escapeMarkdown(new Date(entry.time).toLocaleString())} — ${escapeMarkdown(entry.summary)}  \n`);
   }
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
 }

@@ -10,6 +10,7 @@ import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { MergeResult, MergeStrategy } from '../model/merge';
 import { PublishResult } from '../model/publish';
 import { showError } from './errors';
+import { escapeIcons } from './iconSyntax';
 import { pickPlan, PickedPlan } from './pickPlan';
 import { planBaseUri } from './planBaseContent';
 import { PlanRepositories } from './repositories';
@@ -129,7 +130,7 @@ async function showConflictingFiles(picked: PickedPlan, files: string[], baseCom
   const { plan, engine } = picked;
   const worktree = picked.item.worktree?.path ?? plan.path;
   const choice = await vscode.window.showQuickPick(
-    files.map((file) => ({ label: path.basename(file), description: path.dirname(file) === '.' ? '' : path.dirname(file), file })),
+    files.map((file) => ({ label: escapeIcons(path.basename(file)), description: path.dirname(file) === '.' ? '' : escapeIcons(path.dirname(file)), file })),
     { title: vscode.l10n.t('Conflicts of plan {0} with {1}', plan.id, plan.base), placeHolder: vscode.l10n.t("Open a file's diff: {0} now ↔ the plan", plan.base) },
   );
   if (!choice) return;

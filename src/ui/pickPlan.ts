@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
+import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
 
 export interface PickedPlan {
@@ -66,9 +67,9 @@ export async function pickPlan(
   }
   const picked = await vscode.window.showQuickPick(
     candidates.map(({ engine, item }) => ({
-      label: `${item.plan?.id} · ${item.plan?.title}`,
-      description: item.plan?.branch,
-      detail: item.worktree?.path ?? vscode.l10n.t('no worktree'),
+      label: escapeIcons(`${item.plan?.id} · ${item.plan?.title}`),
+      description: item.plan ? escapeIcons(item.plan.branch) : undefined,
+      detail: item.worktree ? escapeIcons(item.worktree.path) : vscode.l10n.t('no worktree'),
       engine,
       item,
     })),

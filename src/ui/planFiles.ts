@@ -29,6 +29,7 @@ import {
 import { PlanRecord } from '../model/types';
 import { askWhereChangesGo, CreateArgs } from './commands';
 import { showError } from './errors';
+import { escapeIcons, escapeMarkdown } from './iconSyntax';
 import { isInside, PlanRepositories } from './repositories';
 import { OpenAfterCreate, readUiSettings } from './settings';
 import { isTrusted, requireTrust } from './trust';
@@ -204,23 +205,19 @@ export function planFileItem(node: PlanFileNode): vscode.TreeItem {
   item.contextValue = `planFile:${node.state}`;
   item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Plan File'), arguments: [vscode.Uri.file(node.path)] };
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`${vscode.l10n.t('**Plan file** {0}', escape(planFile.file))}\n\n`);
+  md.appendMarkdown(`${vscode.l10n.t('**Plan file** {0}', escapeMarkdown(planFile.file))}\n\n`);
   if (valid) {
     md.appendMarkdown(
-      `${vscode.l10n.t('Id: {0}', escape(planFile.id ?? vscode.l10n.t('the next free number')))}  \n` +
-        `${vscode.l10n.t('Title: {0}', escape(planFile.title ?? ''))}  \n` +
-        `${vscode.l10n.t('Status: {0}', escape(planFile.status ?? '—'))}\n\n`,
+      `${vscode.l10n.t('Id: {0}', escapeMarkdown(planFile.id ?? vscode.l10n.t('the next free number')))}  \n` +
+        `${vscode.l10n.t('Title: {0}', escapeMarkdown(planFile.title ?? ''))}  \n` +
+        `${vscode.l10n.t('Status: {0}', escapeMarkdown(planFile.status ?? '—'))}\n\n`,
     );
     md.appendMarkdown(vscode.l10n.t('No worktree yet. $(play) Start in Worktree creates its branch and worktree.'));
   } else {
-    md.appendMarkdown(vscode.l10n.t('Cannot be started: {0}', escape(planFile.problem ?? '')));
+    md.appendMarkdown(vscode.l10n.t('Cannot be started: {0}', escapeMarkdown(planFile.problem ?? '')));
   }
   item.tooltip = md;
   return item;
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
 }
 
 // ---------------------------------------------------------------- CodeLens
@@ -251,7 +248,7 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
         // A click shows the same clear error a start would.
         return [
           lens(
-            vscode.l10n.t('$(warning) Not a plan that can be started: {0}', planFile.problem?.replace(`${planFile.file}: `, '') ?? ''),
+            vscode.l10n.t('$(warning) Not a plan that can be started: {0}', escapeIcons(planFile.problem?.replace(`${planFile.file}: `, '') ?? '')),
             'planWorktrees.startPlanFromFile',
             [document.uri],
             planFile.problem,
@@ -266,7 +263,7 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
         ];
       }
       case 'finished':
-        return planFile.id === undefined ? [] : [lens(vscode.l10n.t('$(check) Plan {0} is done: Show History', planFile.id), 'planWorktrees.showHistory', [{ plan: planFile.id }])];
+        return planFile.id === undefined ? [] : [lens(vscode.l10n.t('$(check) Plan {0} is done: Show History', escapeIcons(planFile.id)), 'planWorktrees.showHistory', [{ plan: planFile.id }])];
       case 'new': {
         const tooltip = vscode.l10n.t('Creates plan {0} "{1}" in its own worktree and branch', planFile.id ?? vscode.l10n.t('(next free number)'), planFile.title ?? '');
         return [lens(vscode.l10n.t('$(play) Start in Worktree'), 'planWorktrees.startPlanFromFile', [document.uri], tooltip)];
@@ -420,7 +417,12 @@ async function pickPlanFile(deps: PlanFileDeps): Promise<{ engine: PlanEngine; r
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    entries.map((e) => ({ label: `${e.planFile.id !== undefined ? `${e.planFile.id} · ` : ''}${e.planFile.title}`, description: e.planFile.file, detail: e.planFile.status, entry: e })),
+    entries.map((e) => ({
+      label: escapeIcons(`${e.planFile.id !== undefined ? `${e.planFile.id} · ` : ''}${e.planFile.title}`),
+      description: escapeIcons(e.planFile.file),
+      detail: e.planFile.status === undefined ? undefined : escapeIcons(e.planFile.status),
+      entry: e,
+    })),
     { placeHolder: vscode.l10n.t('Start which plan in its own worktree?'), matchOnDescription: true },
   );
   return picked && { engine: picked.entry.engine, root: picked.entry.engine.repo.mainPath, file: picked.entry.planFile.file };

@@ -16,6 +16,7 @@ import { Mergeability } from '../model/mergeability';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { WorktreeDetails } from '../model/state';
 import { appendHistorySummary } from './history';
+import { escapeMarkdown } from './iconSyntax';
 import { planBaseUri } from './planBaseContent';
 import { statusWord } from './scm';
 import { PlanFileIndex, planFileItem, PlanFileNode } from './planFiles';
@@ -309,7 +310,7 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
   const title = plan ? vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title) : item.kind === 'main' ? vscode.l10n.t('Main checkout') : vscode.l10n.t('Worktree');
-  md.appendMarkdown(`**${escape(title)}**${node.current ? vscode.l10n.t(' — this window') : ''}\n\n`);
+  md.appendMarkdown(`**${escapeMarkdown(title)}**${node.current ? vscode.l10n.t(' — this window') : ''}\n\n`);
   const rows: Array<[string, string | undefined]> = [
     [vscode.l10n.t('Path'), item.worktree?.path ?? plan?.path],
     [vscode.l10n.t('Branch'), branch],
@@ -323,7 +324,7 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
       details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined,
     ],
   ];
-  for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escape(value)}  \n`);
+  for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escapeMarkdown(value)}  \n`);
   return md;
 }
 
@@ -334,10 +335,6 @@ function mergeabilityText(node: WorktreeNode): string | undefined {
   const clean = m.clean ? vscode.l10n.t('merges cleanly into {0}', base) : vscode.l10n.t('conflicts with {0} in {1}', base, m.conflicts.join(', '));
   const overlaps = m.overlaps.map((o) => vscode.l10n.t('plan {0} also changes {1}', o.planId, o.files.join(', ')));
   return [clean, ...overlaps].join('; ');
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
 function fileItem(node: FileNode): vscode.TreeItem {

@@ -13,6 +13,7 @@ import { DiffFile } from '../model/diff';
 import { PlanEngine } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
 import { planBaseUri } from './planBaseContent';
+import { escapeIcons } from './iconSyntax';
 import { isInside, PlanRepositories } from './repositories';
 import { isTrusted } from './trust';
 
@@ -70,7 +71,7 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     this.sourceControl.statusBarCommands = [
       {
         command: 'planWorktrees.merge',
-        title: vscode.l10n.t('$(git-merge) Merge into {0}', plan.base),
+        title: vscode.l10n.t('$(git-merge) Merge into {0}', escapeIcons(plan.base)),
         tooltip: vscode.l10n.t('Merge plan {0} into {1}', plan.id, plan.base),
         arguments: [plan.id],
       },

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { MainCheckoutGuard } from './guard';
+import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
 import { readUiSettings } from './settings';
 
@@ -42,7 +43,7 @@ export class GuardStatusBar implements vscode.Disposable {
     if (!engine) return this.hide();
     const plan = await engine.currentPlan().catch(() => undefined);
     if (plan) {
-      this.item.text = vscode.l10n.t('$(git-branch) Plan {0}: {1}', plan.id, plan.title);
+      this.item.text = vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title));
       this.item.tooltip = vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base);
       this.item.backgroundColor = undefined;
       return this.show();

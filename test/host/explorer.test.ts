@@ -224,4 +224,16 @@ describe('Explorer, commands and guard', function () {
     assert.ok(missing.fix, 'with a fix');
     await vscode.commands.executeCommand('planWorktrees.discard', { plan: '203', force: true });
   });
+
+  it("shows $(…) in a plan's title as text in its tooltip, not as an icon", async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: '204', title: 'Check $(verified) badge', open: 'none' });
+    assert.ok(plan, 'create returned nothing');
+    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '204 · Check $(verified) badge'), 'the plan in the tree');
+    const tooltip = api.testing.tree.getTreeItem(shown.node).tooltip as vscode.MarkdownString;
+    assert.strictEqual(tooltip.supportThemeIcons, true, 'the tooltip renders theme icons, so user text in it must be escaped');
+    // `\\$` is a backslash that Markdown keeps, which tells VS Code "not an icon"; `\(` and `\)` are plain Markdown escapes.
+    assert.ok(tooltip.value.includes('**Plan 204: Check \\\\$\\(verified\\) badge**'), tooltip.value);
+    assert.doesNotMatch(tooltip.value, /(^|[^\\])\$\(verified\)/, 'no $(verified) without a backslash before it');
+    await vscode.commands.executeCommand('planWorktrees.discard', { plan: '204', force: true });
+  });
 });
