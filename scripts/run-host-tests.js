@@ -22,8 +22,10 @@
 //   a new page) loads with `tests` as its extensionTestsPath, so mocha runs
 //   inside the plan's own window; its exit code is written to `result` and
 //   counts for this run;
-// - `[plan-worktrees:statusbar] {"folder", "file"}`: the status bar text of
-//   the window open on that folder is written to `file`.
+// - `[plan-worktrees:statusbar] {"folder", "file"}` and
+//   `[plan-worktrees:notifications] {"folder", "file"}`: the text of the
+//   status bar, or of the notification toasts, of the window open on that
+//   folder is written to `file`.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -36,6 +38,7 @@ const SCREENSHOT_MARK = '[plan-worktrees:screenshot] ';
 const TRUST_MARK = '[plan-worktrees:grant-trust] ';
 const WINDOW_TESTS_MARK = '[plan-worktrees:window-tests] ';
 const STATUSBAR_MARK = '[plan-worktrees:statusbar] ';
+const NOTIFICATIONS_MARK = '[plan-worktrees:notifications] ';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // The workbench's own chatter (connection set-up, the extension gallery that
 // this offline machine cannot reach). It still goes to artifacts/host-console.log.
@@ -129,7 +132,8 @@ function handleMark(text, page, windows) {
   if ((value = at(SCREENSHOT_MARK)) !== undefined) void takeScreenshot(page, value);
   else if ((value = at(TRUST_MARK)) !== undefined) void grantTrust(page, value);
   else if ((value = at(WINDOW_TESTS_MARK)) !== undefined) windows.expect(JSON.parse(value));
-  else if ((value = at(STATUSBAR_MARK)) !== undefined) void windows.statusBar(JSON.parse(value));
+  else if ((value = at(STATUSBAR_MARK)) !== undefined) void windows.read(JSON.parse(value), '.statusbar');
+  else if ((value = at(NOTIFICATIONS_MARK)) !== undefined) void windows.read(JSON.parse(value), '.notifications-toasts');
   else return false;
   return true;
 }
@@ -189,9 +193,10 @@ class PlanWindows {
     void page.close();
   }
 
-  async statusBar({ folder, file }) {
+  /** Writes the text of `selector` (the status bar, the notification toasts) in the window open on `folder`. */
+  async read({ folder, file }, selector) {
     const page = this.byFolder.get(path.resolve(folder));
-    const text = page ? await page.locator('.statusbar').innerText().catch((e) => `(no status bar: ${e.message})`) : '(no window on that folder)';
+    const text = page ? await page.locator(selector).innerText().catch((e) => `(no ${selector}: ${e.message})`) : '(no window on that folder)';
     fs.writeFileSync(`${file}.partial`, text);
     fs.renameSync(`${file}.partial`, file);
   }

@@ -11,6 +11,7 @@ import { registerHistory } from './ui/history';
 import { PlanBaseContentProvider } from './ui/planBaseContent';
 import { PlanFileIndex, registerPlanFiles } from './ui/planFiles';
 import { PlanTreeProvider } from './ui/planTree';
+import { PlanWindowWatch } from './ui/planWindowGone';
 import { preparePlanWindow } from './ui/planWindow';
 import { PlanRepositories } from './ui/repositories';
 import { PlanSourceControls } from './ui/scm';
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const repositories = new PlanRepositories(git, log);
   const guard = new MainCheckoutGuard(repositories, log);
   const statusBar = new GuardStatusBar(repositories, guard);
+  const planWindowWatch = new PlanWindowWatch(repositories, statusBar);
   const planFiles = new PlanFileIndex(repositories, log);
   const tree = new PlanTreeProvider(repositories, planFiles);
   const scm = new PlanSourceControls(repositories);
@@ -35,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     repositories,
     guard,
     statusBar,
+    planWindowWatch,
     tree,
     treeView,
     PlanBaseContentProvider.register(repositories),
@@ -53,9 +56,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   await repositories.discover();
   await preparePlanWindow(context, repositories);
+  await planWindowWatch.start();
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, { testing: { repositories, guard, statusBar, tree, treeView, scm, planFiles } });
+    return Object.assign(api, { testing: { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles } });
   }
   return api;
 }

@@ -105,7 +105,8 @@ export class PlanRepositories implements vscode.Disposable {
     const items = await this.allItems().catch(() => []);
     await setHasPlans(items.some(({ item }) => item.kind === 'plan'));
     const current = await Promise.all(this.engineList.map((e) => e.currentPlan().catch(() => undefined)));
-    await setIsPlanWindow(current.some((p) => p !== undefined));
+    // A plan whose worktree was cleaned up or discarded no longer makes this a plan window.
+    await setIsPlanWindow(current.some((p) => p?.status === 'active'));
     this.syncWorktreeWatchers(items.map(({ engine, item }) => ({ engine, path: item.worktree?.path })));
   }
 

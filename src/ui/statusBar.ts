@@ -4,6 +4,7 @@
  * plans exist and the guard is on. Click: the actions that fit the window.
  */
 import * as vscode from 'vscode';
+import { PlanRecord } from '../model/types';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
@@ -37,11 +38,24 @@ export class GuardStatusBar implements vscode.Disposable {
   }
 
   private visible = false;
+  private gone = false;
+
+  /** This plan window's worktree was removed: say so, and a click opens the main checkout. */
+  showGone(plan: PlanRecord, mainPath: string): void {
+    this.gone = true;
+    this.item.text = vscode.l10n.t('$(warning) Plan {0}: worktree removed', escapeIcons(plan.id));
+    this.item.tooltip = vscode.l10n.t('The worktree of plan {0} ({1}) no longer exists.\nClick to open the main checkout in this window.', plan.id, plan.path);
+    this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    this.item.command = { command: 'vscode.openFolder', title: vscode.l10n.t('Open the Main Checkout'), arguments: [vscode.Uri.file(mainPath), { forceNewWindow: false }] };
+    this.show();
+  }
 
   async update(): Promise<void> {
+    if (this.gone) return;
     const engine = this.repositories.engines[0];
     if (!engine) return this.hide();
     const plan = await engine.currentPlan().catch(() => undefined);
+    if (this.gone) return;
     if (plan) {
       this.item.text = vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title));
       this.item.tooltip = vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base);

@@ -5,8 +5,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { activateExtension, projectRoot, TestingApi, waitFor, workspaceRoot } from '../host/helpers';
-import { factsFile, PlanWindowFacts, terminalPlanVariables, WINDOW_PLAN } from '../host/planWindowShared';
+import { activateExtension, TestingApi, waitFor, workspaceRoot } from '../host/helpers';
+import { factsFile, PlanWindowFacts, readyForRemovalFile, terminalPlanVariables, WINDOW_PLAN, windowText } from '../host/planWindowShared';
 
 describe('Plan window (its own VS Code window)', function () {
   this.timeout(90_000);
@@ -22,11 +22,7 @@ describe('Plan window (its own VS Code window)', function () {
     assert.ok(workspaceRoot().endsWith(`${WINDOW_PLAN.id}-plan-window`), workspaceRoot());
     await waitFor(() => api.testing.statusBar.state.text.includes(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`), 'the status bar to name the plan');
     // What the page shows, read by the runner from the window's DOM.
-    const file = path.join(projectRoot, 'artifacts', 'plan-window-statusbar.txt');
-    fs.rmSync(file, { force: true });
-    console.log(`[plan-worktrees:statusbar] ${JSON.stringify({ folder: workspaceRoot(), file })}`);
-    const shown = String(await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8'), "the runner to read this window's status bar"));
-    assert.match(shown, new RegExp(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`));
+    assert.match(await windowText('statusbar', workspaceRoot()), new RegExp(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`));
   });
 
   it('runs the setup command the main window left, once, in a terminal with the plan variables', async () => {
@@ -51,5 +47,23 @@ describe('Plan window (its own VS Code window)', function () {
     fs.appendFileSync(path.join(workspaceRoot(), 'src', 'app.js'), '// changed\n');
     // No sync() and no update(): the file watchers bring the change.
     await waitFor(() => names().join(',') === 'app.js,written-in-the-plan.txt', 'Source Control to list both changes', 30_000);
+  });
+
+  it('says so at once when the main window removes its worktree, and offers only what still works', async () => {
+    const folder = workspaceRoot();
+    const watch = (api.testing as unknown as { planWindowWatch: { isGone: boolean } }).planWindowWatch;
+    assert.strictEqual(watch.isGone, false);
+    fs.writeFileSync(readyForRemovalFile, folder);
+    await waitFor(() => !fs.existsSync(folder), 'the main window to discard this plan', 60_000);
+    await waitFor(() => watch.isGone, 'this window to notice', 30_000);
+    assert.match(api.testing.statusBar.state.text, new RegExp(`Plan ${WINDOW_PLAN.id}: worktree removed`));
+    assert.strictEqual(api.testing.statusBar.state.warning, true);
+    assert.match(await windowText('statusbar', folder), /worktree removed/);
+    const toast = await windowText('notifications', folder);
+    assert.match(toast, new RegExp(`The worktree of plan ${WINDOW_PLAN.id} was removed`));
+    assert.match(toast, /Open the Main Checkout/);
+    assert.match(toast, /Close Window/);
+    // Its Source Control (merge, commit, clean up) went with the plan.
+    await waitFor(() => api.testing.scm.forPlan(WINDOW_PLAN.id) === undefined, "the plan's Source Control to go");
   });
 });

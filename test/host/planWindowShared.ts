@@ -18,6 +18,16 @@ export interface PlanWindowFacts {
 }
 
 export const factsFile = path.join(projectRoot, 'artifacts', 'plan-window-facts.json');
+/** Written by the plan window when it waits for the main window to remove its worktree. */
+export const readyForRemovalFile = path.join(projectRoot, 'artifacts', 'plan-window-ready-for-removal');
+
+/** Asks the runner for the text of `what` in the window open on `folder`. */
+export async function windowText(what: 'statusbar' | 'notifications', folder: string): Promise<string> {
+  const file = path.join(projectRoot, 'artifacts', `plan-window-${what}.txt`);
+  fs.rmSync(file, { force: true });
+  console.log(`[plan-worktrees:${what}] ${JSON.stringify({ folder, file })}`);
+  return String(await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8'), `the runner to read the window's ${what}`));
+}
 
 export const PLAN_VARIABLES = ['PLAN_WORKTREES_ID', 'PLAN_WORKTREES_BRANCH', 'PLAN_WORKTREES_BASE', 'PLAN_WORKTREES_MAIN'];
 
