@@ -26,9 +26,6 @@ const root = path.join(__dirname, '..', '..', '..', '..');
 const harmless: Record<string, string> = {
   'planWorktrees.openAfterCreate': 'only where the new plan opens (a window of the worktree the user just created)',
   'planWorktrees.guard.mode': "how the main checkout's guard warns; it protects, it never runs or writes anything",
-  'planWorktrees.merge.strategy': 'which of the four merges a merge uses; every one refuses to lose work',
-  'planWorktrees.afterMerge': 'whether a merged plan is cleaned up; cleanup never removes unmerged work or a dirty worktree',
-  'planWorktrees.dirtyBase': "whether create asks, refuses, or moves the main checkout's own changes into the plan",
   'planWorktrees.planFiles': 'which files of the repository itself are read as plan files (searched inside the main worktree only)',
 };
 
@@ -42,6 +39,10 @@ const mustBeRestricted = [
   'planWorktrees.planFileStatus',
   // It makes Source Control read every plan's diff at activation.
   'planWorktrees.scm.showAllPlans',
+  // What a merge writes, whether a merged worktree is removed, whether the main checkout's changes move.
+  'planWorktrees.merge.strategy',
+  'planWorktrees.afterMerge',
+  'planWorktrees.dirtyBase',
 ];
 
 interface Manifest {
