@@ -9,7 +9,9 @@
  * the base branch moves by compare-and-swap (`update-ref <ref> <new> <old>`),
  * so a base that moved since the check is refused with nothing changed. When
  * the base is checked out in a clean worktree, that worktree's index and files
- * follow (`read-tree -m -u <old> <new>`; its untracked files stay).
+ * follow (`read-tree -m -u <old> <new>`; its untracked and ignored files
+ * stay: a merge that would overwrite one is refused, naming it, because git
+ * itself treats ignored files as disposable).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -103,13 +105,14 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
   const built = early?.built;
   if (built?.status === 'rejected') throw built.reason;
   const next = built?.status === 'fulfilled' ? built.value : await buildResult(ctx, plan, options, check, base);
-  if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree, base.oid, next.base, signal);
+  if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+  const planAfter = next.plan ?? pending?.commit;
+  if (planWorktree && planStatus && next.plan) await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
   if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
   // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
   if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
-  const planAfter = next.plan ?? pending?.commit;
   if (planAfter) {
     try {
       await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
@@ -245,10 +248,10 @@ function otherOperationInProgress(worktrees: WorktreeEntry[], refs: string[]): {
   return undefined;
 }
 
-/** The worktree that has the base checked out, with its untracked files. */
+/** The worktree that has the base checked out, with its status. */
 interface BaseWorktree {
   entry: WorktreeEntry;
-  untracked: string[];
+  status: StatusSummary;
 }
 
 /** The worktree the base branch is checked out in, if any. */
@@ -256,7 +259,7 @@ function findBaseWorktree(worktrees: WorktreeEntry[], baseRef: string): Worktree
   return worktrees.find((w) => w.branch === baseRef && !w.bare && fs.existsSync(w.path));
 }
 
-/** The base's worktree with its untracked files; BaseDirty when its tracked files have uncommitted changes (`status` is its status). */
+/** The base's worktree; BaseDirty when its tracked files have uncommitted changes (`status` is its status). */
 function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef: string): BaseWorktree {
   const tracked = status.entries.filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged').map((e) => e.path);
   if (tracked.length > 0) {
@@ -264,7 +267,7 @@ function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef:
       files: tracked,
     });
   }
-  return { entry, untracked: status.entries.filter((e) => e.kind === 'untracked').map((e) => e.path) };
+  return { entry, status };
 }
 
 /** The git directory of a worktree: its `.git` folder, or where its `.git` file points. */
@@ -384,15 +387,71 @@ async function commitsToReplay(ctx: RepoContext, onto: string, tip: string, sign
     });
 }
 
-/** Refuses a merge that would overwrite untracked files of the base's worktree (BaseDirty, naming them). */
-async function refuseOverwrite(ctx: RepoContext, { entry, untracked }: BaseWorktree, from: string, to: string, signal?: AbortSignal): Promise<void> {
-  if (untracked.length === 0) return;
-  const changed = (await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', from, to], { cwd: ctx.repo.commonDir, signal })).split('\0').filter(Boolean);
-  const inTheWay = untracked.filter((u) => changed.some((c) => c === u || c.startsWith(`${u}/`) || u.startsWith(`${c}/`)));
-  if (inTheWay.length > 0) {
-    throw new PlanWorktreesError(ErrorCode.BaseDirty, `The merge would overwrite untracked files in ${entry.path}: ${describeFiles(inTheWay)}. Move them away, then merge again.`, {
-      files: inTheWay,
+/**
+ * Refuses (BaseDirty, naming them) moving a worktree's files from `from` to
+ * `to` when that would overwrite or delete a file git does not track there:
+ * an untracked or an ignored one (`read-tree -m -u` overwrites ignored files).
+ * Its `status` (read with ignored files) says whether there are any; then one
+ * `diff` finds the paths `to` adds, and the disk says what is in their way:
+ * the path itself (a file, or a folder's files that `from` does not track) or
+ * a file where `to` needs a folder.
+ */
+async function refuseOverwrite(ctx: RepoContext, folder: string, status: StatusSummary, from: string, to: string, signal?: AbortSignal): Promise<void> {
+  if (!status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) return;
+  const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], { cwd: ctx.repo.commonDir, signal });
+  const fields = out.split('\0');
+  const added: string[] = [];
+  const removed = new Set<string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'A') added.push(fields[i + 1]);
+    else if (fields[i] === 'D') removed.add(fields[i + 1]);
+  }
+  const inTheWay = new Set<string>();
+  for (const file of added) for (const found of untrackedInTheWay(folder, file, removed)) inTheWay.add(found);
+  if (inTheWay.size > 0) {
+    const files = [...inTheWay].sort();
+    throw new PlanWorktreesError(ErrorCode.BaseDirty, `The merge would overwrite untracked or ignored files in ${folder}: ${describeFiles(files)}. Move them away, then merge again.`, {
+      files,
     });
+  }
+}
+
+/**
+ * What lies on disk where `file` is to be added, that git does not track
+ * (`removed` are the tracked paths the move deletes): a file or link at one
+ * of its parent folders, or at the path itself, or the files of a folder there.
+ */
+function untrackedInTheWay(folder: string, file: string, removed: Set<string>): string[] {
+  const parts = file.split('/');
+  for (let n = 1; n < parts.length; n++) {
+    const parent = parts.slice(0, n).join('/');
+    const stat = lstat(path.join(folder, parent));
+    if (!stat) return [];
+    if (stat.isDirectory()) continue;
+    return removed.has(parent) ? [] : [parent];
+  }
+  const stat = lstat(path.join(folder, file));
+  if (!stat) return [];
+  if (!stat.isDirectory()) return [file];
+  return filesUnder(folder, file).filter((f) => !removed.has(f));
+}
+
+/** The files (and links) under a folder of the worktree, as paths relative to it. */
+function filesUnder(folder: string, dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(path.join(folder, dir), { withFileTypes: true })) {
+    const relative = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...filesUnder(folder, relative));
+    else found.push(relative);
+  }
+  return found;
+}
+
+function lstat(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
   }
 }
 
@@ -479,8 +538,9 @@ async function compareAndSwap(ctx: RepoContext, ref: string, from: string, to: s
   }
 }
 
+/** A worktree's status with its untracked files, and its ignored ones (an ignored folder as one entry). */
 async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
-  return parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: folder, signal }));
+  return parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching'], { cwd: folder, signal }));
 }
 
 /** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */

@@ -308,6 +308,69 @@ describe('mergePlan', () => {
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
+    for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+      it(`BaseDirty (${strategy}) for ignored files of the main checkout that the plan tracks (.gitignore and info/exclude), before anything moves`, () =>
+        withRepo(async (repo) => {
+          commitFiles(repo.main, { '.gitignore': '*.local\n' }, 'ignore local files');
+          fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), 'build/\n');
+          const plan = addPlan(repo, '8');
+          writeFiles(plan.path, { 'secrets.local': 'from the plan\n', 'build/out.js': 'from the plan\n', 'build/new.js': 'new\n', 'plain.txt': 'plain\n' });
+          git(plan.path, 'add', '-f', 'secrets.local', 'build/out.js', 'build/new.js', 'plain.txt');
+          git(plan.path, 'commit', '-q', '-m', 'the plan tracks files main ignores');
+          if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# main moved on\n' }, 'main moves');
+          // The main checkout's own ignored files: a rotated secret, a build output; build/new.js is not there.
+          writeFiles(repo.main, { 'secrets.local': 'my secret\n', 'build/out.js': 'my build\n', 'build/keep.js': 'stays\n' });
+          const before = fingerprint(repo.main);
+          await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy }), (e: unknown) => {
+            isCode(ErrorCode.BaseDirty, ['build/out.js', 'secrets.local'])(e);
+            assert.match((e as Error).message, /would overwrite untracked or ignored files in .*: "build\/out\.js", "secrets\.local"\./);
+            return true;
+          });
+          assert.strictEqual(fingerprint(repo.main), before);
+          assert.strictEqual(fs.readFileSync(path.join(repo.main, 'secrets.local'), 'utf8'), 'my secret\n');
+
+          // Once they are out of the way, the same merge goes through; an ignored folder the plan adds a new file to is no obstacle.
+          fs.rmSync(path.join(repo.main, 'secrets.local'));
+          fs.rmSync(path.join(repo.main, 'build/out.js'));
+          const result = await mergePlan(await openContext(repo.main), plan, { strategy });
+          assertCheckoutAt(repo.main, result.commit);
+          assert.strictEqual(fs.readFileSync(path.join(repo.main, 'build/keep.js'), 'utf8'), 'stays\n');
+          assert.strictEqual(fs.readFileSync(path.join(repo.main, 'secrets.local'), 'utf8'), 'from the plan\n');
+        }));
+    }
+
+    it('BaseDirty for an ignored file where the plan has a folder, and for ignored files in a folder where the plan has a file', () =>
+      withRepo(async (repo) => {
+        fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), 'cache\nlogs/\n');
+        const plan = addPlan(repo, '9');
+        writeFiles(plan.path, { 'cache/index.txt': 'plan\n', logs: 'a file named logs\n' });
+        git(plan.path, 'add', '-f', 'cache/index.txt', 'logs');
+        git(plan.path, 'commit', '-q', '-m', 'folders and files');
+        writeFiles(repo.main, { cache: 'an ignored file\n', 'logs/today.log': 'an ignored log\n' });
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['cache', 'logs/today.log']));
+        assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it("BaseDirty (rebase) for an ignored file of the plan's worktree that the base's new commits track", () =>
+      withRepo(async (repo) => {
+        fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '*.local\n');
+        const plan = addPlan(repo, '10');
+        commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'plan work');
+        writeFiles(plan.path, { 'settings.local': "the plan's own settings\n" });
+        writeFiles(repo.main, { 'settings.local': 'shared settings\n' });
+        git(repo.main, 'add', '-f', 'settings.local');
+        git(repo.main, 'commit', '-q', '-m', 'main tracks settings.local');
+        const before = fingerprint(repo.main);
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'rebase' }), (e: unknown) => {
+          isCode(ErrorCode.BaseDirty, ['settings.local'])(e);
+          assert.ok((e as Error).message.includes(plan.path), (e as Error).message);
+          return true;
+        });
+        assert.strictEqual(fingerprint(repo.main), before);
+        assert.strictEqual(fs.readFileSync(path.join(plan.path, 'settings.local'), 'utf8'), "the plan's own settings\n");
+      }));
+
     it('MergeInProgress when the main checkout is in the middle of a merge', () =>
       withRepo(async (repo) => {
         const plan = divergedPlan(repo);
