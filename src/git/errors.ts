@@ -24,6 +24,8 @@ export enum ErrorCode {
   MergeConflict = 'MergeConflict',
   MergeInProgress = 'MergeInProgress',
   NotFastForward = 'NotFastForward',
+  /** A rebase would give other files than a merge of the same commits (it drops merge commits). */
+  RebaseChangesContent = 'RebaseChangesContent',
   BaseMoved = 'BaseMoved',
   BaseDirty = 'BaseDirty',
   PlanDirty = 'PlanDirty',

@@ -24,7 +24,7 @@ import { allInOrder } from './async';
 import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from './merged';
 import { samePath } from './names';
 import { listWorktrees } from './repository';
-import { commitWorktree, WorktreeCommit } from './snapshot';
+import { commitWorktree, WorktreeCommit, writeSnapshot } from './snapshot';
 import { PlanRecord, RepoContext } from './types';
 
 export type MergeStrategy = 'merge' | 'squash' | 'fastForward' | 'rebase';
@@ -60,6 +60,8 @@ export interface MergeResult {
   commit: string;
   /** The commit made of the plan's uncommitted changes, when `commitUncommitted` was needed. */
   committedUncommitted?: string;
+  /** The snapshot of the plan taken before a rebase moved its branch (`refs/plan-worktrees/snapshots/...`). */
+  snapshot?: string;
 }
 
 /** Whether the plan's branch merges cleanly into its base; changes nothing. */
@@ -71,9 +73,10 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
 /**
  * Merges the plan into its base with the given strategy. Throws, leaving
  * everything as it was: MergeConflict, PlanDirty, MergeInProgress, BaseDirty,
- * NotFastForward, BaseMoved, PlanMoved, GitTooOld. With `commitUncommitted`, the
- * plan's uncommitted changes become a commit on its branch, made only once
- * the merge has succeeded.
+ * NotFastForward, RebaseChangesContent, BaseMoved, PlanMoved, GitTooOld. With
+ * `commitUncommitted`, the plan's uncommitted changes become a commit on its
+ * branch, made only once the merge has succeeded. Before a rebase moves the
+ * plan's branch, the plan is kept as a snapshot (deleted again if the merge fails).
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
   const signal = options.signal;
@@ -111,18 +114,34 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
   if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
-  // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
-  if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
-  if (planAfter) {
-    try {
-      await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
-    } catch (e) {
-      if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, next.base, base.oid, baseWorktree?.entry.path);
-      throw e;
+  // A rebase rewrites the plan's branch: the plan as it is now is kept first.
+  const snapshot = next.plan ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge') : undefined;
+  try {
+    // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
+    if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
+    if (planAfter) {
+      try {
+        await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
+      } catch (e) {
+        if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, next.base, base.oid, baseWorktree?.entry.path);
+        throw e;
+      }
     }
+  } catch (e) {
+    if (snapshot) await deleteSnapshot(ctx, snapshot.ref, snapshot.commit);
+    throw e;
   }
   ctx.log.info(`Merged plan ${plan.id} into ${plan.base} (${options.strategy}): ${base.oid.slice(0, 8)} → ${next.base.slice(0, 8)}`);
-  return { strategy: options.strategy, baseBefore: base.oid, baseAfter: next.base, commit: next.base, committedUncommitted: pending?.commit };
+  return { strategy: options.strategy, baseBefore: base.oid, baseAfter: next.base, commit: next.base, committedUncommitted: pending?.commit, snapshot: snapshot?.ref };
+}
+
+/** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
+async function deleteSnapshot(ctx: RepoContext, ref: string, commit: string): Promise<void> {
+  try {
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: merge failed', '-d', ref, commit], { cwd: ctx.repo.commonDir });
+  } catch (e) {
+    ctx.log.warn(`The snapshot ${ref}, taken before a rebase merge that failed, is left: ${(e as Error).message}`);
+  }
 }
 
 /** The plan's branch tip and its base branch; BranchNotFound when either is gone. */
@@ -299,7 +318,8 @@ async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOpt
       if (alreadyMerged) return { base: baseCommit };
       if (fastForward) return { base: planCommit };
       const replayed = await replay(ctx, baseCommit, planCommit, options.signal);
-      return { base: replayed, plan: replayed };
+      if (replayed.tree !== check.tree) await refuseChangedContent(ctx, plan, replayed.tree, check.tree as string, options.signal);
+      return { base: replayed.commit, plan: replayed.commit };
     }
     case 'squash':
       if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
@@ -347,17 +367,17 @@ interface PlanCommit {
  * Replays the plan's commits onto the base, as `git rebase` would (its list of
  * commits: no merges, none whose change is already in the base; a commit that
  * ends up empty is dropped), with objects only: no worktree, index or hook is
- * involved. Returns the new tip; a commit that conflicts on the way is a MergeConflict.
+ * involved. Returns the new tip and its tree; a commit that conflicts on the way is a MergeConflict.
  *
  * Each commit C with parent P is applied onto X as a merge of X and C whose
  * merge-base is P: git 2.39's merge-tree has no `--merge-base`, so X is first
  * recorded as a child of P (a commit no ref will point to).
  */
-async function replay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<string> {
+async function replay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<{ commit: string; tree: string }> {
   const run = (args: string[], env?: Record<string, string>): Promise<string> => ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
   let current = onto;
+  let currentTree = (await run(['rev-parse', `${onto}^{tree}`])).trim();
   for (const commit of await commitsToReplay(ctx, onto, tip, signal)) {
-    const currentTree = (await run(['rev-parse', `${current}^{tree}`])).trim();
     const asChildOfParent = (await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])).trim();
     const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
     if (!merge.clean) {
@@ -368,8 +388,24 @@ async function replay(ctx: RepoContext, onto: string, tip: string, signal?: Abor
     if (merge.tree === currentTree) continue;
     const author = { GIT_AUTHOR_NAME: commit.authorName, GIT_AUTHOR_EMAIL: commit.authorEmail, GIT_AUTHOR_DATE: commit.authorDate };
     current = await commitTree(ctx, merge.tree, [current], commit.message, signal, author);
+    currentTree = merge.tree;
   }
-  return current;
+  return { commit: current, tree: currentTree };
+}
+
+/**
+ * Refuses (RebaseChangesContent, naming the files) a rebase whose result has
+ * other files than a merge of the same commits: the rebase would lose what
+ * was done in the plan's merge commits (a conflict resolved, an edit made
+ * while merging), which it does not replay.
+ */
+async function refuseChangedContent(ctx: RepoContext, plan: PlanRecord, replayed: string, merged: string, signal?: AbortSignal): Promise<never> {
+  const files = (await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', replayed, merged], { cwd: ctx.repo.commonDir, signal })).split('\0').filter(Boolean);
+  throw new PlanWorktreesError(
+    ErrorCode.RebaseChangesContent,
+    `Rebasing plan ${plan.id} onto ${plan.base} would change ${describeFiles(files)}: a rebase drops the plan's merge commits and what was changed in them. Nothing was changed. Merge or squash it instead.`,
+    { files },
+  );
 }
 
 /** The commits `git rebase` would replay, oldest first: one git process. */

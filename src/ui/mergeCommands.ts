@@ -80,15 +80,27 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     if (!choice) return undefined;
     strategy = choice.strategy;
   }
-  const chosen = strategy;
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, chosen), cancellable: true },
-    async (_progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
-    },
-  );
+  const merge = (chosen: MergeStrategy): Thenable<MergeResult> =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, chosen), cancellable: true },
+      async (_progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
+      },
+    );
+  let chosen = strategy;
+  let result: MergeResult;
+  try {
+    result = await merge(chosen);
+  } catch (e) {
+    if (quiet || !(e instanceof PlanWorktreesError) || e.code !== ErrorCode.RebaseChangesContent) throw e;
+    // A rebase would lose what the plan's merge commits changed: a merge or a squash keeps it.
+    const instead = await askInsteadOfRebase(e);
+    if (!instead) return undefined;
+    chosen = instead;
+    result = await merge(chosen);
+  }
   deps.log.info(`Merged plan ${plan.id} into ${plan.base} (${chosen}): ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
   await refreshBuiltInGit([engine.repo.mainPath, picked.item.worktree?.path]);
 
@@ -111,6 +123,14 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     if (inPlanWindow) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(engine.repo.mainPath), { forceNewWindow: false });
   }
   return result;
+}
+
+/** The strategy to use instead of a rebase that would change the plan's content; undefined when the user keeps neither. */
+async function askInsteadOfRebase(error: PlanWorktreesError): Promise<MergeStrategy | undefined> {
+  const merge = vscode.l10n.t('Merge Instead');
+  const squash = vscode.l10n.t('Squash Instead');
+  const answer = await vscode.window.showWarningMessage(error.message, { modal: true }, merge, squash);
+  return answer === merge ? 'merge' : answer === squash ? 'squash' : undefined;
 }
 
 /** A conflict: the files, each file's diff, or rebasing the plan in its own worktree to resolve them there. */

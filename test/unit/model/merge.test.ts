@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { checkMerge, mergePlan, MergeStrategy } from '../../../src/model/merge';
+import { listSnapshots, restoreSnapshot } from '../../../src/model/snapshot';
 import { PlanRecord } from '../../../src/model/types';
 import { addPlan, openContext } from '../helpers/a';
 import { commitFiles, fingerprint, git, gitMayFail, hashTree, TestRepo, withRepo, writeFiles } from '../helpers/repo';
@@ -194,6 +195,37 @@ describe('mergePlan', () => {
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'build output.tmp'), 'utf8'), 'ignored file in the plan, kept\n');
     }));
 
+  it('rebase: keeps a snapshot of the plan as it was before its branch moved, restorable as its own branch', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      const tipBefore = git(plan.path, 'rev-parse', 'HEAD');
+      const ctx = await openContext(repo.main);
+      const result = await mergePlan(ctx, plan, { strategy: 'rebase' });
+      const snapshots = await listSnapshots(ctx);
+      assert.strictEqual(snapshots.length, 1);
+      assert.deepStrictEqual([snapshots[0].planId, snapshots[0].reason, result.snapshot], ['1', 'before a rebase merge', snapshots[0].ref]);
+      assert.strictEqual(git(repo.main, 'rev-parse', `${snapshots[0].commit}^1`), tipBefore);
+      const restored = await restoreSnapshot(ctx, snapshots[0], { path: path.join(repo.root, 'restored'), branch: 'plan/1-before' });
+      assert.strictEqual(git(restored.path, 'rev-parse', 'HEAD'), tipBefore, 'the pre-rebase branch is back');
+      assert.strictEqual(git(restored.path, 'status', '--porcelain'), '');
+    }));
+
+  it('rebase: a plan that merged its base in (no change of its own in the merge) rebases, with the same content as a merge', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '11');
+      commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'feature');
+      commitFiles(repo.main, { 'README.md': '# main, first\n' }, 'main first');
+      git(plan.path, 'merge', '-q', '--no-edit', 'main');
+      commitFiles(plan.path, { 'feature.txt': 'feature, more\n' }, 'more');
+      commitFiles(repo.main, { 'src/app.txt': 'one\ntwo\nthree\nmain\n' }, 'main second');
+      const ctx = await openContext(repo.main);
+      const { tree } = await checkMerge(ctx, plan);
+      const result = await mergePlan(ctx, plan, { strategy: 'rebase' });
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main^{tree}'), tree);
+      assert.strictEqual(git(repo.main, 'rev-list', '--merges', '--count', `${result.baseBefore}..main`), '0');
+      assertCheckoutAt(repo.main, result.commit);
+    }));
+
   it('commitUncommitted: commits the plan staged, unstaged and untracked changes first, then merges them too', () =>
     withRepo(async (repo) => {
       const plan = divergedPlan(repo);
@@ -275,6 +307,34 @@ describe('mergePlan', () => {
         assert.strictEqual((await checkMerge(ctx, plan)).clean, true);
         await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), isCode(ErrorCode.MergeConflict, ['src/app.txt']));
         assert.strictEqual(fingerprint(repo.main), before);
+      }));
+
+    it('RebaseChangesContent when the plan has a merge commit with changes of its own (an "evil merge"), which a rebase would drop', () =>
+      withRepo(async (repo) => {
+        const plan = addPlan(repo, '12');
+        commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'feature');
+        git(plan.path, 'branch', 'side', 'main');
+        const side = path.join(repo.root, 'side');
+        git(repo.main, 'worktree', 'add', '-q', side, 'side');
+        commitFiles(side, { 'side.txt': 'side\n' }, 'side work');
+        git(plan.path, 'merge', '-q', '--no-ff', '--no-commit', 'side');
+        writeFiles(plan.path, { 'feature.txt': 'feature, fixed while merging\n', 'made in the merge.txt': 'only in the merge commit\n' });
+        git(plan.path, 'add', '-A');
+        git(plan.path, 'commit', '-q', '--no-edit');
+        commitFiles(repo.main, { 'README.md': '# main moved on\n' }, 'main moves');
+        const before = fingerprint(repo.main);
+        const ctx = await openContext(repo.main);
+        await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), (e: unknown) => {
+          isCode(ErrorCode.RebaseChangesContent, ['feature.txt', 'made in the merge.txt'])(e);
+          assert.match((e as Error).message, /Merge or squash it instead/);
+          return true;
+        });
+        assert.strictEqual(fingerprint(repo.main), before);
+        assert.deepStrictEqual(await listSnapshots(ctx), [], 'no snapshot either');
+        // A merge of the same commits keeps everything.
+        const merged = await mergePlan(ctx, plan, { strategy: 'merge' });
+        assert.strictEqual(fs.readFileSync(path.join(repo.main, 'made in the merge.txt'), 'utf8'), 'only in the merge commit\n');
+        assertCheckoutAt(repo.main, merged.commit);
       }));
 
     it('PlanDirty lists the uncommitted files of the plan', () =>
@@ -433,6 +493,17 @@ describe('mergePlan', () => {
         await assert.rejects(mergePlan(ctx, plan, { strategy: 'merge' }), isCode(ErrorCode.BaseMoved));
         assert.ok(racing.fingerprintAfterRace);
         assert.strictEqual(fingerprint(repo.main), racing.fingerprintAfterRace, 'only the other commit happened');
+      }));
+
+    it('BaseMoved (rebase): the snapshot taken before the branches move is deleted again', () =>
+      withRepo(async (repo) => {
+        const plan = divergedPlan(repo);
+        const racing = new RacingGit(repo.main);
+        const ctx = await openContext(repo.main, racing);
+        await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), isCode(ErrorCode.BaseMoved));
+        assert.match(racing.fingerprintAfterRace ?? '', /refs\/plan-worktrees\/snapshots\/1\//, 'the snapshot was there while the merge ran');
+        assert.strictEqual(fingerprint(repo.main), racing.fingerprintAfterRace?.replace(/^refs\/plan-worktrees\/.*\n/m, ''), 'only the other commit happened');
+        assert.strictEqual(git(repo.main, 'for-each-ref', 'refs/plan-worktrees/'), '');
       }));
 
     it('BranchNotFound for a plan whose base branch is gone', () =>
