@@ -335,8 +335,8 @@ function interruptedMerge(ctx: RepoContext, half: HalfMerge, data: RegistryData)
     fix: {
       label: 'Finish the Merge',
       description: ownPlan
-        ? `Stages the files of ${folder} as they are, then brings them to ${half.to.slice(0, 12)}, the commit the merge made of them. No file of yours is overwritten; nothing is deleted.`
-        : `Brings the index and files of ${folder} from ${half.from.slice(0, 12)} to ${half.to.slice(0, 12)}, as the merge would have (git refuses if that would overwrite a changed file). Untracked files stay.`,
+        ? `Brings the index and files of ${folder} to ${half.to.slice(0, 12)}, the commit the merge made of them; what was changed there since the merge stopped stays, uncommitted (refused if it conflicts with the merge). No untracked or ignored file is overwritten; nothing is deleted.`
+        : `Brings the index and files of ${folder} from ${half.from.slice(0, 12)} to ${half.to.slice(0, 12)}, as the merge would have (refused if that would overwrite a changed, untracked or ignored file). Untracked and ignored files stay.`,
       run: () => finishMerge(ctx, half, plan),
     },
   };

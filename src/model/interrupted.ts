@@ -17,8 +17,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { mergeTreeArgs, parseMergeTree } from '../git/mergeTree';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { isProcessAlive } from './lock';
+import { refuseFilesInTheWay } from './merge';
 import { commitWorktree } from './snapshot';
 import { PlanRecord, RepoContext } from './types';
 
@@ -130,21 +132,76 @@ export async function halfMerges(ctx: RepoContext, worktrees: WorktreeEntry[]): 
  * Brings a half-merged worktree to its branch's commit, as the merge would
  * have. The base's worktree: its files move from `from` to `to` (git refuses
  * to overwrite a changed file). The plan's own worktree, whose files are its
- * work as the merge committed it: they are staged as they are, then brought
- * to `to` (a rebase replays them onto the base).
+ * work as the merge committed it plus whatever was changed there since: those
+ * changes (from `from` to the files as they are) are carried onto `to`, as a
+ * three-way merge; a conflict is refused. Neither overwrites an untracked or
+ * ignored file. The index is refreshed first (`read-tree -m` refuses an entry
+ * whose file stamps are stale), and a fix that fails puts the index back as
+ * it was, so the doctor finds the same half-merge again.
  */
 export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanRecord | undefined): Promise<void> {
   const folder = half.worktree.path;
   const again = (await halfMerges(ctx, [half.worktree])).find((h) => h.from === half.from && h.to === half.to);
   if (!again) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${folder} is no longer half-way through the merge of plan ${half.planId}; nothing was changed.`);
-  if (plan && plan.branch === half.branch) {
-    const { tree } = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true });
-    await ctx.git.run(['read-tree', tree], { cwd: folder });
-    await ctx.git.run(['read-tree', '-m', '-u', tree, half.to], { cwd: folder });
-  } else {
-    await ctx.git.run(['read-tree', '-m', '-u', half.from, half.to], { cwd: folder });
+  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: folder });
+  const refresh = (): Promise<unknown> => ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: folder, okExitCodes: [1] });
+  const index = (await run(['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
+  const copy = `${index}.plan-worktrees-${process.pid}`;
+  fs.copyFileSync(index, copy);
+  try {
+    await refresh();
+    if (plan && plan.branch === half.branch) {
+      const { tree } = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true });
+      const target = await carryChanges(ctx, folder, half, tree);
+      await refuseFilesInTheWay(ctx, folder, tree, target);
+      await run(['read-tree', tree]);
+      await refresh();
+      await run(['read-tree', '-m', '-u', tree, target]);
+      await run(['read-tree', half.to]);
+      await refresh();
+    } else {
+      await refuseFilesInTheWay(ctx, folder, half.from, half.to);
+      await run(['read-tree', '-m', '-u', half.from, half.to]);
+    }
+  } catch (e) {
+    fs.copyFileSync(copy, index);
+    throw e;
+  } finally {
+    fs.rmSync(copy, { force: true });
   }
 }
+
+/**
+ * The tree of `half.to` with the changes the worktree's files (`files`, a
+ * tree) hold against `half.from`: a three-way merge whose merge-base is
+ * `from` (both sides are first recorded as children of it: git 2.39's
+ * merge-tree has no `--merge-base`). MergeConflict when they collide.
+ */
+async function carryChanges(ctx: RepoContext, folder: string, half: HalfMerge, files: string): Promise<string> {
+  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: ctx.repo.commonDir, env: throwawayIdentity });
+  const [target, local] = await Promise.all([
+    run(['commit-tree', `${half.to}^{tree}`, '-p', half.from, '-m', 'plan-worktrees: merge result']),
+    run(['commit-tree', files, '-p', half.from, '-m', `plan-worktrees: files of ${folder}`]),
+  ]);
+  const out = await ctx.git.exec(mergeTreeArgs(target.trim(), local.trim()), { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const merged = parseMergeTree(out.stdout, out.exitCode);
+  if (!merged.clean) {
+    throw new PlanWorktreesError(
+      ErrorCode.MergeConflict,
+      `What was changed in ${folder} since the merge of plan ${half.planId} stopped conflicts with the merge in ${merged.conflicts.map((f) => `"${f}"`).join(', ')}; nothing was changed. Commit or move those changes, then finish the merge again.`,
+      { files: merged.conflicts },
+    );
+  }
+  return merged.tree;
+}
+
+/** The identity of commits no ref ever points to (steps of a computation): they need one, whatever the user has configured. */
+const throwawayIdentity = {
+  GIT_AUTHOR_NAME: 'Plan Worktrees',
+  GIT_AUTHOR_EMAIL: 'plan-worktrees@localhost',
+  GIT_COMMITTER_NAME: 'Plan Worktrees',
+  GIT_COMMITTER_EMAIL: 'plan-worktrees@localhost',
+};
 
 /** Lock files left by git processes that died: a worktree's `index.lock` and `HEAD.lock`, and locks of refs. */
 export function staleLocks(ctx: RepoContext, worktrees: WorktreeEntry[], now: number): string[] {

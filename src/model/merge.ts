@@ -433,7 +433,11 @@ async function commitsToReplay(ctx: RepoContext, onto: string, tip: string, sign
  * a file where `to` needs a folder.
  */
 async function refuseOverwrite(ctx: RepoContext, folder: string, status: StatusSummary, from: string, to: string, signal?: AbortSignal): Promise<void> {
-  if (!status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) return;
+  if (status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) await refuseFilesInTheWay(ctx, folder, from, to, signal);
+}
+
+/** Refuses (BaseDirty, naming them) moving `folder`'s files from `from` to `to` over files git does not track there; see refuseOverwrite. */
+export async function refuseFilesInTheWay(ctx: RepoContext, folder: string, from: string, to: string, signal?: AbortSignal): Promise<void> {
   const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], { cwd: ctx.repo.commonDir, signal });
   const fields = out.split('\0');
   const added: string[] = [];

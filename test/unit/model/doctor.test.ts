@@ -1,12 +1,15 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { cleanupPlan } from '../../../src/model/cleanup';
 import { createPlan } from '../../../src/model/create';
 import { Finding, runDoctor, templatePattern } from '../../../src/model/doctor';
+import { mergePlan } from '../../../src/model/merge';
 import { listSnapshots, writeSnapshot } from '../../../src/model/snapshot';
 import { lifecycleFor, Lifecycle, wholeState } from '../helpers/b';
-import { commitFiles, git, gitMayFail, withRepo } from '../helpers/repo';
+import { commitFiles, git, gitMayFail, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
 function only(findings: Finding[], kind: Finding['kind']): Finding {
   const found = findings.filter((f) => f.kind === kind);
@@ -16,6 +19,64 @@ function only(findings: Finding[], kind: Finding['kind']): Finding {
 
 async function registryPlan(life: Lifecycle, id: string): Promise<{ status: string; path: string; creating?: boolean } | undefined> {
   return (await life.registry.read()).plans.find((p) => p.id === id);
+}
+
+/**
+ * A git runner whose process "dies" once the given ref has been moved: that
+ * update-ref and every call after it never answer, so nothing after it runs
+ * (no undo, no finally), as after a SIGKILL.
+ */
+class DyingGit extends Git {
+  private dead = false;
+  readonly died: Promise<void>;
+  private markDead!: () => void;
+  constructor(private readonly ref: string) {
+    super();
+    this.died = new Promise((resolve) => (this.markDead = resolve));
+  }
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (this.dead) return new Promise(() => undefined);
+    const result = await super.exec(args, options);
+    if (args[0] === 'update-ref' && args.includes(this.ref)) {
+      this.dead = true;
+      this.markDead();
+      return new Promise(() => undefined);
+    }
+    return result;
+  }
+}
+
+/** A git runner that fails the first `read-tree -m -u` (as a full disk or a file in the way would), then runs normally. */
+class FailingReadTree extends Git {
+  failed = false;
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (!this.failed && args[0] === 'read-tree' && args.includes('-u')) {
+      this.failed = true;
+      throw new PlanWorktreesError(ErrorCode.Unknown, 'Injected failure of read-tree -m -u.');
+    }
+    return super.exec(args, options);
+  }
+}
+
+/**
+ * A rebase merge of a plan killed right after it moved the plan's branch: the
+ * base and the main checkout are merged, the plan's branch is at the rebased
+ * commit, its worktree's index and files still at the old tip.
+ */
+async function interruptedRebase(life: Lifecycle, main: string): Promise<{ plan: Awaited<ReturnType<typeof createPlan>>; oldTip: string; rebased: string }> {
+  const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Rebased' });
+  commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'feature');
+  commitFiles(main, { 'README.md': '# main moved on\n' }, 'main moves');
+  const oldTip = git(plan.path, 'rev-parse', 'HEAD');
+  const dying = new DyingGit(`refs/heads/${plan.branch}`);
+  void mergePlan({ ...life.ctx, git: dying }, plan, { strategy: 'rebase' });
+  await dying.died;
+  const rebased = git(main, 'rev-parse', plan.branch);
+  assert.notStrictEqual(rebased, oldTip);
+  assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
+  assert.strictEqual(git(plan.path, 'diff', '--cached', '--name-only', oldTip), '', "the plan's index is still at its old tip");
+  assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo\n');
+  return { plan, oldTip, rebased };
 }
 
 describe('runDoctor', () => {
@@ -125,6 +186,45 @@ describe('runDoctor', () => {
       const unfinished = only(await runDoctor(life.ctx, life.registry, { now: later }), 'unfinishedCreate');
       await unfinished.fix?.run();
       assert.strictEqual((await registryPlan(life, plan.id))?.creating, undefined);
+    }));
+
+  it("an interrupted rebase merge: Finish the Merge brings the plan's worktree to the rebased commit, keeping what was changed there meanwhile", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const { plan, rebased } = await interruptedRebase(life, repo.main);
+      // Meanwhile, in the plan's window: an edit and a new file.
+      writeFiles(plan.path, { 'feature.txt': 'feature, edited after the merge stopped\n', 'notes.txt': 'written after the merge stopped\n' });
+      const finding = only(await runDoctor(life.ctx, life.registry), 'interruptedMerge');
+      assert.strictEqual(finding.planId, plan.id);
+      assert.match(finding.fix?.description ?? '', /what was changed there since the merge stopped stays, uncommitted/);
+      await finding.fix?.run();
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
+      assert.strictEqual(git(plan.path, 'diff', '--cached', '--name-only', 'HEAD'), '', 'the index is at the rebased commit');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# main moved on\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'feature.txt'), 'utf8'), 'feature, edited after the merge stopped\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'notes.txt'), 'utf8'), 'written after the merge stopped\n');
+      assert.strictEqual(git(plan.path, 'status', '--porcelain'), ' M feature.txt\n?? notes.txt');
+      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), []);
+    }));
+
+  it('an interrupted rebase merge: a Finish the Merge that fails leaves the index and files as they were and the finding in place; trying again finishes it', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const { plan, rebased } = await interruptedRebase(life, repo.main);
+      const indexFile = path.join(git(plan.path, 'rev-parse', '--path-format=absolute', '--git-dir'), 'index');
+      const index = fs.readFileSync(indexFile);
+      const files = hashTree(plan.path);
+      const failing = new FailingReadTree();
+      const finding = only(await runDoctor({ ...life.ctx, git: failing }, life.registry), 'interruptedMerge');
+      await assert.rejects(finding.fix?.run() ?? Promise.resolve(), /Injected failure/);
+      assert.ok(failing.failed);
+      assert.ok(fs.readFileSync(indexFile).equals(index), 'the index is byte for byte as it was');
+      assert.strictEqual(hashTree(plan.path), files);
+      const again = only(await runDoctor(life.ctx, life.registry), 'interruptedMerge');
+      await again.fix?.run();
+      assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# main moved on\n');
     }));
 
   it('old snapshots: lists them and deletes only the one a fix names', () =>
