@@ -4,7 +4,10 @@
  * checkout's uncommitted changes moved in when asked, and the `copyFiles`
  * copied. Every step that changes something pushes its undo; a failure at any
  * step runs them backwards, so no worktree, branch, folder or registry entry
- * is left behind, and moved changes go back to the main checkout.
+ * is left behind, and moved changes go back to the main checkout. Moving
+ * the main checkout's changes (and putting them back) holds a lock in the
+ * state folder, so two windows never move the same changes: the second finds
+ * them gone and refuses.
  */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
@@ -18,7 +21,8 @@ import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
-import { Registry } from './registry';
+import { withFileLock } from './lock';
+import { Registry, stateDir } from './registry';
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from './types';
 
 /** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
@@ -86,26 +90,39 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     undo.push(await makeParentFolders(plan.path));
     await addWorktree(ctx, plan, undo, options.signal);
     fault('worktree');
+    let movedFiles: string[] = [];
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
       const message = stashMessage(plan);
       // Registered before the push: whatever fails after it, the changes go back to the main checkout.
-      undo.push(async () => {
-        const pushed = stash ?? (await findStash(ctx, message));
-        if (pushed) await restoreStashIn(ctx, pushed, ctx.repo.mainPath)();
+      undo.push(() =>
+        withMoveLock(ctx, async () => {
+          const pushed = stash ?? (await findStash(ctx, message));
+          if (pushed) await restoreStashIn(ctx, pushed, ctx.repo.mainPath)();
+        }),
+      );
+      movedFiles = await withMoveLock(ctx, async () => {
+        // Read again under the lock: another window may have moved them meanwhile.
+        const now = await uncommittedFiles(ctx, options.signal);
+        if (now.length === 0) {
+          throw new PlanWorktreesError(ErrorCode.BaseMoved, `The main checkout's changes were moved away (by another window) while plan ${plan.id} was being created; nothing was moved, and the plan was not created.`, {
+            files: dirtyFiles,
+          });
+        }
+        stash = await stashMainChanges(ctx, message);
+        await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
+        return now;
       });
-      stash = await stashMainChanges(ctx, message);
-      await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
     }
     fault('move');
     // Untracked files that moved with the changes are in the plan already.
-    const moved = new Set(stash ? dirtyFiles : []);
+    const moved = new Set(movedFiles);
     const copy = await copyFiles(ctx.repo.mainPath, plan.path, untracked.filter((file) => !moved.has(file)));
     logCopy(ctx, copy);
     fault('copy');
     const created = await registry.update((data) => finishReservation(data, plan));
     try {
       if (stash) await dropStash(ctx, stash);
-      await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: stash ? dirtyFiles : [] });
+      await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: movedFiles });
     } catch (e) {
       // The plan exists now: a failure of the bookkeeping after it must not undo it.
       ctx.log.warn(`Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`);
@@ -273,6 +290,16 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
   undo.push(deleteBranch, async () => {
     await ctx.git.run(['worktree', 'remove', '--force', '--force', '--', plan.path], { cwd: gitCwd(ctx) });
   });
+}
+
+/**
+ * Runs `fn` holding the lock on the main checkout's changes (a file in the
+ * state folder, across windows): a move, and the undo of one, never overlap.
+ */
+function withMoveLock<T>(ctx: RepoContext, fn: () => Promise<T>): Promise<T> {
+  const folder = stateDir(ctx.repo.commonDir);
+  fs.mkdirSync(folder, { recursive: true });
+  return withFileLock(path.join(folder, 'main-changes.lock'), fn, { timeoutMs: 60_000 });
 }
 
 /** A stash entry holding the main checkout's changes while they move to the plan. */

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { createPlan, CreateOptions, CreateStep } from '../../../src/model/create';
+import { runDoctor } from '../../../src/model/doctor';
 import { PlanRecord } from '../../../src/model/types';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, createRepo, git, gitMayFail, hashTree, makeTempDir, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
@@ -340,6 +341,47 @@ describe('createPlan', () => {
       assert.ok(plans.every((p) => !p.creating));
       for (const plan of plans) assert.strictEqual(git(plan.path, 'symbolic-ref', '--short', 'HEAD'), `plan/${plan.id}-same-title`);
     }));
+
+  it('two processes moving the main checkout\'s changes at the same moment: the changes end up in exactly one place, and no stash is left', async function () {
+    this.timeout(120_000);
+    const rounds = Number(process.env.PLAN_WORKTREES_RACE_ROUNDS) || 6;
+    const worker = path.join(__dirname, '..', 'fixtures', 'createWorker.js');
+    for (let round = 1; round <= rounds; round++) {
+      await withRepo(async (repo) => {
+        const changes: Record<string, string> = {};
+        for (let i = 0; i < 60; i++) changes[`src/file ${i}.txt`] = `committed ${i}\n`;
+        commitFiles(repo.main, changes, 'many files');
+        for (let i = 0; i < 60; i++) changes[`src/file ${i}.txt`] = `changed ${i}\n`;
+        for (let i = 0; i < 20; i++) changes[`new/untracked ${i}.txt`] = `untracked ${i}\n`;
+        writeFiles(repo.main, changes);
+        git(repo.main, 'add', 'src/file 0.txt');
+        const moved = statusOf(repo.main);
+        const children = ['One', 'Two'].map((title) => fork(worker, [repo.main, title, 'move'], { stdio: 'inherit' }));
+        const results = children.map(
+          (child) =>
+            new Promise<{ plan?: PlanRecord; error?: string }>((resolve, reject) => {
+              child.on('message', (m) => {
+                if (typeof m === 'object') resolve(m as { plan?: PlanRecord; error?: string });
+              });
+              child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+            }),
+        );
+        await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+        for (const child of children) child.send('go');
+        const answers = await Promise.all(results);
+        const context = `round ${round}: ${JSON.stringify(answers.map((a) => a.error ?? a.plan?.id))}`;
+        assert.strictEqual(git(repo.main, 'stash', 'list'), '', `${context}: a stash is left`);
+        // Every change is in one place only: the main checkout or one plan, with what was staged still staged.
+        const places = [repo.main, ...answers.flatMap((a) => (a.plan ? [a.plan.path] : []))];
+        const holding = places.filter((place) => statusOf(place) !== '');
+        assert.strictEqual(holding.length, 1, `${context}: the changes are in ${holding.join(', ') || 'no place'}`);
+        assert.strictEqual(statusOf(holding[0]), moved, context);
+        for (const [file, content] of Object.entries(changes)) assert.strictEqual(fs.readFileSync(path.join(holding[0], file), 'utf8'), content, `${context}: ${file}`);
+        const life = await lifecycleFor(repo.main);
+        assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), [], context);
+      });
+    }
+  });
 
   it('creates a plan in a repository with a submodule without touching the submodule', async () => {
     const repo = createRepo();
