@@ -11,7 +11,26 @@ import * as fs from 'fs';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { findWorktree } from './cleanup';
-import { applyStash, createRunning, dropStash, finishMerge, HalfMerge, halfMerges, isApplied, isClean, MoveStash, moveStashes, removeStaleLock, staleLocks, STALE_LOCK_MS } from './interrupted';
+import {
+  applyStash,
+  createRunning,
+  dropStash,
+  finishMerge,
+  finishPartialMove,
+  HalfMerge,
+  halfMerges,
+  isApplied,
+  isClean,
+  isPartlyApplied,
+  keepAndDropStash,
+  MoveStash,
+  moveStashes,
+  removeStaleLock,
+  stashHolder,
+  stashRef,
+  staleLocks,
+  STALE_LOCK_MS,
+} from './interrupted';
 import { isMerged, qualifyBranch } from './merged';
 import { ensureValid, samePath, validateBranchName } from './names';
 import { Registry } from './registry';
@@ -137,18 +156,28 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
   if (plan.creating) {
     if (createRunning(plan, known.now, known.creatingTimeoutMs)) return undefined; // being created right now
     if (worktree) {
-      // The main checkout's changes it was moving, not applied in the worktree yet: the fix finishes the move.
+      // The main checkout's changes it was moving, not applied in the worktree yet (or only part-way): the fix finishes the move.
       const moving = known.stashes.find((s) => s.planId === plan.id);
-      const finishMove = moving && fs.existsSync(worktree.path) && (await isClean(ctx, worktree.path)) ? moving : undefined;
+      const move = moving && (await unfinishedMove(ctx, moving, worktree.path));
+      const finishMove = move === 'notStarted' ? moving : undefined;
       const keep = (p: PlanRecord): void => {
         delete p.creating;
         delete p.creator;
       };
       return {
         kind: 'unfinishedCreate',
-        message: `Creating plan ${plan.id} was interrupted after its worktree ${worktree.path} was made.`,
+        message: `Creating plan ${plan.id} was interrupted after its worktree ${worktree.path} was made${move === 'partly' ? ', while the main checkout\'s changes were being applied there' : ''}.`,
         ...where,
-        fix: finishMove
+        fix: moving && move === 'partly'
+          ? {
+              label: 'Keep It',
+              description: `Finishes moving the main checkout's changes into plan ${plan.id}: the files the interrupted move had written in ${worktree.path} (each a copy of one in the stash) are set back, then it applies the stash ${moving.name} (${moving.oid.slice(0, 12)}) whole there, drops it, and marks the plan as created in the registry. Nothing else changes.`,
+              run: async () => {
+                await finishPartialMove(ctx, moving, worktree.path);
+                await editPlan(registry, plan, keep);
+              },
+            }
+          : finishMove
           ? {
               label: 'Keep It',
               description: `Applies the main checkout's changes that were being moved into plan ${plan.id} (${finishMove.name}, ${finishMove.oid.slice(0, 12)}) in its worktree ${worktree.path}, drops that stash, and marks the plan as created in the registry.`,
@@ -191,6 +220,19 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
     };
   }
   return undefined;
+}
+
+/**
+ * How far a create that died had moved the stash's changes into its worktree:
+ * `notStarted` (the worktree is clean), `partly` (some of them, and nothing
+ * else), or undefined (all of them, or changes that are not only the stash's,
+ * or no folder).
+ */
+async function unfinishedMove(ctx: RepoContext, stash: MoveStash, folder: string): Promise<'notStarted' | 'partly' | undefined> {
+  if (!fs.existsSync(folder)) return undefined;
+  if (await isClean(ctx, folder)) return 'notStarted';
+  if (await isApplied(ctx, stash, folder)) return undefined;
+  return (await isPartlyApplied(ctx, stash, folder)) ? 'partly' : undefined;
 }
 
 /** Recreating a plan's worktree on its existing branch: adds a folder, deletes nothing. */
@@ -287,7 +329,9 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
   if (plan?.creating && createRunning(plan, known.now, known.creatingTimeoutMs)) return undefined; // the create is moving them right now
   const where = { planId: stash.planId, path: folder, branch: plan?.branch };
   const held = `${stash.name} (${stash.oid.slice(0, 12)}) holds uncommitted changes moved out of the main checkout for plan ${stash.planId}`;
-  if (folder && ((plan?.creating && (await isClean(ctx, folder))) || (await isApplied(ctx, stash, folder)))) {
+  // A create that died before or while applying them: its Keep It finishes the move.
+  if (folder && plan?.creating && (await unfinishedMove(ctx, stash, folder))) return undefined;
+  if (folder && (await isApplied(ctx, stash, folder))) {
     return {
       kind: 'movedChanges',
       message: `${held}; they are in its worktree ${folder}, and the stash is a leftover copy.`,
@@ -298,6 +342,25 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
         run: async () => {
           if (!(await isApplied(ctx, stash, folder))) throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `Not every change of the stash ${stash.oid.slice(0, 12)} is in ${folder}; the stash was kept.`);
           await dropStash(ctx, stash);
+        },
+      },
+    };
+  }
+  // Another window may have moved the same changes (or they were put back): a copy is never put back a second time.
+  const holder = folder ? undefined : await stashHolder(ctx, stash, known.worktrees);
+  if (holder) {
+    const ref = stashRef(stash);
+    return {
+      kind: 'movedChanges',
+      message: `${held}, which has no worktree; ${holder} has every one of those changes already, so the stash is a copy.`,
+      ...where,
+      fix: {
+        label: 'Drop Stash',
+        description: `Drops the stash ${stash.name} (${stash.oid.slice(0, 12)}), once it is checked again that ${holder} has its changes, and keeps its commit as ${ref} ("git stash apply ${stash.oid}" brings it back). Nothing else changes.`,
+        run: async () => {
+          const now = await stashHolder(ctx, stash, await listWorktrees(ctx));
+          if (!now) throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `No worktree has every change of the stash ${stash.oid.slice(0, 12)} any more; the stash was kept.`);
+          await keepAndDropStash(ctx, stash);
         },
       },
     };

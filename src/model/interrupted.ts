@@ -21,6 +21,7 @@ import { mergeTreeArgs, parseMergeTree } from '../git/mergeTree';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { isProcessAlive } from './lock';
 import { refuseFilesInTheWay } from './merge';
+import { validateId } from './names';
 import { commitWorktree } from './snapshot';
 import { PlanRecord, RepoContext } from './types';
 
@@ -81,6 +82,151 @@ export async function isApplied(ctx: RepoContext, stash: MoveStash, folder: stri
     if (!fs.existsSync(file) || blobId(fs.readFileSync(file)) !== blob) return false;
   }
   return true;
+}
+
+/** One change a stash holds: a path and its content then (`undefined`: deleted), with its mode. */
+interface StashChange {
+  path: string;
+  blob?: string;
+  mode?: string;
+}
+
+/** Every change the stash holds against the commit it was made on: tracked files (staged or not) and untracked ones. */
+async function stashChanges(ctx: RepoContext, stash: MoveStash): Promise<StashChange[]> {
+  const cwd = ctx.repo.commonDir;
+  const changes: StashChange[] = [];
+  const tracked = await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', `${stash.oid}^1`, stash.oid], { cwd });
+  const fields = tracked.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [, mode, , blob, status] = fields[i].split(' ');
+    changes.push(status === 'D' ? { path: fields[i + 1] } : { path: fields[i + 1], blob, mode });
+  }
+  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], { cwd, okExitCodes: [128] });
+  if (untracked.exitCode !== 0) return changes; // the stash has no untracked files
+  for (const line of untracked.stdout.split('\0').filter(Boolean)) {
+    const tab = line.indexOf('\t');
+    const [mode, , blob] = line.slice(0, tab).split(' ');
+    changes.push({ path: line.slice(tab + 1), blob, mode });
+  }
+  return changes;
+}
+
+/** Whether each change is on disk in `folder`: the file with the same content (or link target), or no file where it was deleted. */
+function changesOnDisk(changes: StashChange[], folder: string): boolean {
+  return changes.every((change) => {
+    const file = path.join(folder, change.path);
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(file);
+    } catch {
+      return change.blob === undefined;
+    }
+    if (change.blob === undefined || stat.isDirectory()) return false;
+    const content = stat.isSymbolicLink() ? Buffer.from(fs.readlinkSync(file)) : fs.readFileSync(file);
+    return blobId(content) === change.blob;
+  });
+}
+
+/**
+ * The folder, among the main checkout and the worktrees, that already has
+ * every change the stash holds (another plan that moved the same changes,
+ * or the main checkout they were put back in); undefined when none has.
+ */
+export async function stashHolder(ctx: RepoContext, stash: MoveStash, worktrees: WorktreeEntry[]): Promise<string | undefined> {
+  const changes = await stashChanges(ctx, stash);
+  if (changes.length === 0) return undefined;
+  return worktrees.find((w) => !w.bare && fs.existsSync(w.path) && changesOnDisk(changes, w.path))?.path;
+}
+
+/**
+ * Keeps the stash's commit under `refs/plan-worktrees/stashes/<plan>/<commit>`
+ * (`git stash apply <commit>` brings it back), then drops the stash. Returns the ref.
+ */
+export async function keepAndDropStash(ctx: RepoContext, stash: MoveStash): Promise<string> {
+  const ref = stashRef(stash);
+  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  if (existing.stdout.trim() !== stash.oid) await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor keeps a stash', ref, stash.oid, ''], { cwd: ctx.repo.commonDir });
+  await dropStash(ctx, stash);
+  return ref;
+}
+
+/** Where keepAndDropStash keeps a stash's commit. */
+export function stashRef(stash: MoveStash): string {
+  const plan = validateId(stash.planId) === undefined ? stash.planId : 'unknown';
+  return `refs/plan-worktrees/stashes/${plan}/${stash.oid.slice(0, 12)}`;
+}
+
+/**
+ * Whether `folder`, the worktree of a create that died moving the main
+ * checkout's changes into it, holds some of the stash's changes and nothing
+ * else: every file that differs from its HEAD, on disk or in the index, is
+ * as applying the stash makes it. Then setting those back and applying the
+ * stash whole loses nothing (they are copies of what the stash holds).
+ */
+export async function isPartlyApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
+  const cwd = ctx.repo.commonDir;
+  const now = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true, keepIndex: true });
+  const [head, stashBase, staged] = (await ctx.git.run(['rev-parse', `${now.parent}^{tree}`, `${stash.oid}^1`, `${stash.oid}^2^{tree}`], { cwd })).trim().split('\n');
+  // What is staged: the snapshot's second parent, when it differs from HEAD.
+  const ownIndex = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${now.commit}^2^{tree}`], { cwd, okExitCodes: [1] });
+  const indexTree = ownIndex.exitCode === 0 ? ownIndex.stdout.trim() : head;
+  const expected = await appliedTree(ctx, stash, now.parent, stashBase === now.parent);
+  if (!expected) return false;
+  const differ = async (a: string, b: string): Promise<Set<string>> =>
+    new Set((await ctx.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', a, b], { cwd })).split('\0').filter(Boolean));
+  const [filesMoved, filesNotAsApplied] = await Promise.all([differ(head, now.tree), differ(now.tree, expected)]);
+  if ([...filesMoved].some((f) => filesNotAsApplied.has(f))) return false;
+  const [indexMoved, indexNotAsApplied, indexNotAsStaged] = await Promise.all([
+    differ(head, indexTree),
+    differ(indexTree, expected),
+    stashBase === now.parent && staged ? differ(indexTree, staged) : Promise.resolve(undefined),
+  ]);
+  return ![...indexMoved].some((f) => indexNotAsApplied.has(f) && (!indexNotAsStaged || indexNotAsStaged.has(f)));
+}
+
+/**
+ * The files `git stash apply` makes of the stash on top of `head`: its tracked
+ * files (merged onto `head` when the stash was made on another commit) and its
+ * untracked ones. Undefined when that merge conflicts.
+ */
+async function appliedTree(ctx: RepoContext, stash: MoveStash, head: string, sameBase: boolean): Promise<string | undefined> {
+  const cwd = ctx.repo.commonDir;
+  let tracked = (await ctx.git.run(['rev-parse', `${stash.oid}^{tree}`], { cwd })).trim();
+  if (!sameBase) {
+    const asChild = (await ctx.git.run(['commit-tree', `${head}^{tree}`, '-p', `${stash.oid}^1`, '-m', 'plan-worktrees: apply step'], { cwd, env: throwawayIdentity })).trim();
+    const out = await ctx.git.exec(mergeTreeArgs(asChild, stash.oid), { cwd, okExitCodes: [1] });
+    const merged = parseMergeTree(out.stdout, out.exitCode);
+    if (!merged.clean) return undefined;
+    tracked = merged.tree;
+  }
+  const untracked = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${stash.oid}^3^{tree}`], { cwd, okExitCodes: [1] });
+  if (untracked.exitCode !== 0) return tracked;
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
+  try {
+    const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
+    await ctx.git.run(['read-tree', tracked, untracked.stdout.trim()], { cwd, env });
+    return (await ctx.git.run(['write-tree'], { cwd, env })).trim();
+  } catch {
+    return undefined; // an untracked file where the stash has a tracked one: not a state a move leaves
+  } finally {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Finishes a move that stopped part-way in `folder` (checked again first,
+ * see isPartlyApplied): the files it had written are set back (`reset
+ * --hard`, and its untracked files deleted; each is a copy of one in the
+ * stash), then the stash is applied whole and dropped.
+ */
+export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
+  if (!(await isPartlyApplied(ctx, stash, folder))) {
+    throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `${folder} has changes that are not from the stash ${stash.oid.slice(0, 12)}; nothing was changed.`);
+  }
+  await ctx.git.run(['reset', '-q', '--hard'], { cwd: folder });
+  const untracked = (await ctx.git.run(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: folder })).split('\0').filter(Boolean);
+  for (const file of untracked) fs.rmSync(path.join(folder, file), { force: true });
+  await applyStash(ctx, stash, folder);
 }
 
 /** Applies the stash in `folder` (with what was staged), then drops it. */

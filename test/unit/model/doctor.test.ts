@@ -8,7 +8,7 @@ import { createPlan } from '../../../src/model/create';
 import { Finding, runDoctor, templatePattern } from '../../../src/model/doctor';
 import { mergePlan } from '../../../src/model/merge';
 import { listSnapshots, writeSnapshot } from '../../../src/model/snapshot';
-import { lifecycleFor, Lifecycle, wholeState } from '../helpers/b';
+import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, git, gitMayFail, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
 function only(findings: Finding[], kind: Finding['kind']): Finding {
@@ -77,6 +77,32 @@ async function interruptedRebase(life: Lifecycle, main: string): Promise<{ plan:
   assert.strictEqual(git(plan.path, 'diff', '--cached', '--name-only', oldTip), '', "the plan's index is still at its old tip");
   assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo\n');
   return { plan, oldTip, rebased };
+}
+
+/**
+ * A create of a plan that moves the main checkout's changes, killed inside
+ * `git stash apply`: the registry entry is still `creating` (its process is
+ * gone), the changes are in the stash, and the worktree has some of them
+ * (files written one by one; the index is not written yet).
+ */
+async function interruptedMove(life: Lifecycle, main: string): Promise<{ plan: Awaited<ReturnType<typeof createPlan>>; moved: string; changes: Record<string, string>; stash: string }> {
+  const committed: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) committed[`src/f ${i}.txt`] = `committed ${i}\n`;
+  commitFiles(main, committed, 'many files');
+  const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moving' });
+  const changes: Record<string, string> = {};
+  for (let i = 0; i < 39; i++) changes[`src/f ${i}.txt`] = `changed ${i}\n`;
+  for (let i = 0; i < 10; i++) changes[`new/untracked ${i}.txt`] = `untracked ${i}\n`;
+  writeFiles(main, changes);
+  fs.rmSync(path.join(main, 'src/f 39.txt'));
+  git(main, 'add', 'src/f 0.txt');
+  const moved = statusOf(main);
+  git(main, 'stash', 'push', '-q', '--include-untracked', '-m', `plan-worktrees: moving changes to plan ${plan.id} (0badcafe)`);
+  const stash = git(main, 'rev-parse', 'stash@{0}');
+  await life.registry.update((data) => void (data.plans[0].creating = true));
+  for (let i = 0; i < 15; i++) writeFiles(plan.path, { [`src/f ${i}.txt`]: `changed ${i}\n` });
+  writeFiles(plan.path, { 'new/untracked 0.txt': 'untracked 0\n' });
+  return { plan, moved, changes, stash };
 }
 
 describe('runDoctor', () => {
@@ -225,6 +251,72 @@ describe('runDoctor', () => {
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# main moved on\n');
+    }));
+
+  it('a create killed inside "stash apply": Keep It finishes moving the changes (those already moved are copies of the stash), and nothing is lost', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const { plan, moved, changes, stash } = await interruptedMove(life, repo.main);
+      const later = { now: new Date(Date.now() + 60 * 60 * 1000) };
+      const findings = await runDoctor(life.ctx, life.registry, later);
+      assert.deepStrictEqual(findings.map((f) => f.kind), ['unfinishedCreate'], JSON.stringify(findings.map((f) => f.message)));
+      assert.match(findings[0].fix?.description ?? '', /applies the stash .* whole/);
+      await findings[0].fix?.run();
+      assert.strictEqual(statusOf(plan.path), moved, 'staged, unstaged and untracked as they were in the main checkout');
+      for (const [file, content] of Object.entries(changes)) assert.strictEqual(fs.readFileSync(path.join(plan.path, file), 'utf8'), content, file);
+      assert.ok(!fs.existsSync(path.join(plan.path, 'src/f 39.txt')), 'the deletion moved too');
+      assert.strictEqual(git(repo.main, 'stash', 'list'), '');
+      assert.strictEqual(gitMayFail(repo.main, 'cat-file', '-e', stash).ok, true);
+      assert.strictEqual((await registryPlan(life, plan.id))?.creating, undefined);
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry, later), []);
+    }));
+
+  it('a create killed inside "stash apply", with a change in its worktree that is not the stash\'s: nothing is set back, and the doctor says where the changes are', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const { plan } = await interruptedMove(life, repo.main);
+      writeFiles(plan.path, { 'src/f 20.txt': 'written by somebody else\n' });
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      const later = { now: new Date(Date.now() + 60 * 60 * 1000) };
+      const findings = await runDoctor(life.ctx, life.registry, later);
+      assert.deepStrictEqual(findings.map((f) => f.kind), ['unfinishedCreate', 'movedChanges']);
+      assert.match(findings[0].fix?.description ?? '', /Nothing in git or on disk changes/);
+      assert.strictEqual(findings[1].fix, undefined);
+      assert.match(findings[1].message, /only some of them are in its worktree/);
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+    }));
+
+  it('a stash of moved changes for a plan that was never created, whose changes another plan has: Drop Stash keeps its commit under a ref; Put Back only for changes that are nowhere else', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
+      writeFiles(repo.main, { 'src/app.txt': 'changed\n', 'new file.txt': 'new\n' });
+      git(repo.main, 'add', 'new file.txt');
+      const moved = statusOf(repo.main);
+      // What the loser of two windows moving the same changes left: a copy of them in a stash for its plan 77.
+      git(repo.main, 'stash', 'push', '-q', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 77 (0badcafe)');
+      const copy = git(repo.main, 'rev-parse', 'stash@{0}');
+      git(repo.main, 'stash', 'apply', '-q', '--index', copy);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Winner' });
+      assert.strictEqual(statusOf(plan.path), moved);
+      assert.strictEqual(statusOf(repo.main), '');
+      const found = only(await runDoctor(life.ctx, life.registry), 'movedChanges');
+      assert.strictEqual(found.fix?.label, 'Drop Stash');
+      assert.ok(found.message.includes(plan.path), found.message);
+      assert.match(found.fix?.description ?? '', /refs\/plan-worktrees\/stashes\/77\//);
+      const files = [hashTree(repo.main), hashTree(plan.path)];
+      await found.fix?.run();
+      assert.strictEqual(git(repo.main, 'stash', 'list'), '');
+      assert.strictEqual(git(repo.main, 'for-each-ref', '--format=%(objectname)', 'refs/plan-worktrees/stashes/77/'), copy);
+      assert.deepStrictEqual([hashTree(repo.main), hashTree(plan.path)], files);
+      assert.strictEqual(statusOf(plan.path), moved);
+
+      // Changes that are nowhere but in the stash go back where they came from.
+      writeFiles(repo.main, { 'README.md': 'only in the stash\n' });
+      git(repo.main, 'stash', 'push', '-q', '-m', 'plan-worktrees: moving changes to plan 78 (0badcafe)');
+      const back = only(await runDoctor(life.ctx, life.registry), 'movedChanges');
+      assert.strictEqual(back.fix?.label, 'Put Back in Main Checkout');
+      await back.fix?.run();
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'README.md'), 'utf8'), 'only in the stash\n');
     }));
 
   it('old snapshots: lists them and deletes only the one a fix names', () =>
