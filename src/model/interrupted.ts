@@ -160,7 +160,8 @@ export function stashRef(stash: MoveStash): string {
  * Whether `folder`, the worktree of a create that died moving the main
  * checkout's changes into it, holds some of the stash's changes and nothing
  * else: every file that differs from its HEAD, on disk or in the index, is
- * as applying the stash makes it. Then setting those back and applying the
+ * as applying the stash makes it (or, for the file being written when the
+ * apply died, the start of it). Then setting those back and applying the
  * stash whole loses nothing (they are copies of what the stash holds).
  */
 export async function isPartlyApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
@@ -175,13 +176,34 @@ export async function isPartlyApplied(ctx: RepoContext, stash: MoveStash, folder
   const differ = async (a: string, b: string): Promise<Set<string>> =>
     new Set((await ctx.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', a, b], { cwd })).split('\0').filter(Boolean));
   const [filesMoved, filesNotAsApplied] = await Promise.all([differ(head, now.tree), differ(now.tree, expected)]);
-  if ([...filesMoved].some((f) => filesNotAsApplied.has(f))) return false;
+  const neither = [...filesMoved].filter((f) => filesNotAsApplied.has(f));
+  if (!(await allHalfWritten(ctx, folder, expected, neither))) return false;
   const [indexMoved, indexNotAsApplied, indexNotAsStaged] = await Promise.all([
     differ(head, indexTree),
     differ(indexTree, expected),
     stashBase === now.parent && staged ? differ(indexTree, staged) : Promise.resolve(undefined),
   ]);
   return ![...indexMoved].some((f) => indexNotAsApplied.has(f) && (!indexNotAsStaged || indexNotAsStaged.has(f)));
+}
+
+/**
+ * Whether each of these files is one the apply was writing when it died: its
+ * content so far is the start of what the stash has there (git deletes a
+ * file, then writes it anew). A few at most; more is not what a dying apply leaves.
+ */
+async function allHalfWritten(ctx: RepoContext, folder: string, expected: string, files: string[]): Promise<boolean> {
+  if (files.length > 8) return false;
+  for (const file of files) {
+    let content: Buffer;
+    try {
+      content = fs.readFileSync(path.join(folder, file));
+    } catch {
+      content = Buffer.alloc(0); // deleted, not written again yet
+    }
+    const whole = await ctx.git.execBuffer(['show', `${expected}:${file}`], { cwd: ctx.repo.commonDir }).catch(() => undefined);
+    if (!whole || content.length >= whole.length || !whole.subarray(0, content.length).equals(content)) return false;
+  }
+  return true;
 }
 
 /**

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
-import { assertConsistent, assertNothingLost, doctorFixAll, holdings } from '../helpers/fault';
+import { assertConsistent, assertNothingLost, doctorFixAll, EngineWorker, holdings } from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode): (e: unknown) => boolean {
@@ -17,6 +17,29 @@ function isCode(code: ErrorCode): (e: unknown) => boolean {
     assert.strictEqual(e.code, code, e.message);
     return true;
   };
+}
+
+/** The processes started by `pid`, and theirs (read from /proc). */
+function descendants(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Whether `file` has `content` now (false while it is missing or being written). */
+function hasContent(file: string, content: string): boolean {
+  try {
+    return fs.readFileSync(file, 'utf8') === content;
+  } catch {
+    return false;
+  }
 }
 
 describe('fault suite: regressions found by the random test', () => {
@@ -40,6 +63,56 @@ describe('fault suite: regressions found by the random test', () => {
       await assertConsistent(engine, repo.main, 'after the folder was deleted', { settled: true });
       assert.strictEqual((await engine.list()).filter((r) => r.plan?.id === plan.id).length, 1);
     }));
+
+  it('a create killed (SIGKILL) inside "stash apply" while it moves the main checkout\'s changes: the doctor finishes the move, and every change ends up in the plan', async function () {
+    this.timeout(180_000);
+    const count = 500;
+    let partial = 0;
+    for (let attempt = 1; attempt <= 4 && partial === 0; attempt++) {
+      await withRepo(async (repo) => {
+        const files: Record<string, string> = {};
+        for (let i = 0; i < count; i++) files[`src/f ${String(i).padStart(4, '0')}.txt`] = `committed ${i}\n`;
+        commitFiles(repo.main, files, 'many files');
+        for (const file of Object.keys(files)) files[file] = `${files[file]}changed\n`;
+        files['new/untracked.txt'] = 'untracked\n';
+        writeFiles(repo.main, files);
+        const moved = git(repo.main, 'status', '--porcelain', '--untracked-files=all');
+        const before = holdings(repo.main);
+        const folder = path.join(repo.root, 'repo.plans', '1-moving');
+        const worker = new EngineWorker(repo.main, { dirtyBase: 'move' });
+        try {
+          await worker.whenReady();
+          const reply = worker.call('create', { title: 'Moving' });
+          // Killed as soon as the apply has written a tenth of the files.
+          const tenth = path.join(folder, `src/f ${String(Math.floor(count / 10)).padStart(4, '0')}.txt`);
+          const deadline = Date.now() + 60_000;
+          while (!worker.exited && !hasContent(tenth, files[`src/f ${String(Math.floor(count / 10)).padStart(4, '0')}.txt`]) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+          // The window dies with the git it runs (a git left running would finish the apply by itself).
+          for (const child of descendants(worker.pid)) process.kill(child, 'SIGKILL');
+          await worker.kill();
+          await reply;
+        } finally {
+          await worker.close();
+        }
+        const applied = Object.entries(files).filter(([file, content]) => hasContent(path.join(folder, file), content)).length;
+        if (applied > 0 && applied < count + 1) partial++;
+        const context = `attempt ${attempt}: killed with ${applied} of ${count + 1} changes in the plan`;
+        for (const lock of [path.join(repo.main, '.git', 'index.lock'), path.join(repo.main, '.git', 'worktrees', '1-moving', 'index.lock')]) {
+          if (fs.existsSync(lock)) fs.utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+        }
+        const engine = await PlanEngine.open(repo.main, { git: new Git(), settings: { dirtyBase: 'move' } });
+        const fixed = await doctorFixAll(engine);
+        const repaired = `${context}, after the doctor (${fixed.join(', ')})`;
+        assertNothingLost(repo.main, before, repaired);
+        assert.strictEqual(git(repo.main, 'stash', 'list'), '', `${repaired}: changes left in a stash`);
+        const holder = fs.existsSync(folder) && git(folder, 'status', '--porcelain', '--untracked-files=all') !== '' ? folder : repo.main;
+        assert.strictEqual(git(holder, 'status', '--porcelain', '--untracked-files=all'), moved, `${repaired}: the changes are not all in ${holder}`);
+        for (const [file, content] of Object.entries(files)) assert.ok(hasContent(path.join(holder, file), content), `${repaired}: ${file}`);
+        await assertConsistent(engine, repo.main, repaired, { settled: true });
+      });
+    }
+    assert.ok(partial > 0, 'no kill landed inside the apply');
+  });
 
   it('a forced cleanup keeps staged content that differs from the file on disk (the snapshot held only the file)', () =>
     withRepo(async (repo) => {

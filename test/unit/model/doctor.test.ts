@@ -102,6 +102,9 @@ async function interruptedMove(life: Lifecycle, main: string): Promise<{ plan: A
   await life.registry.update((data) => void (data.plans[0].creating = true));
   for (let i = 0; i < 15; i++) writeFiles(plan.path, { [`src/f ${i}.txt`]: `changed ${i}\n` });
   writeFiles(plan.path, { 'new/untracked 0.txt': 'untracked 0\n' });
+  // The files being written when it died: one deleted and not written again yet, one written half-way.
+  fs.rmSync(path.join(plan.path, 'src/f 15.txt'));
+  writeFiles(plan.path, { 'src/f 16.txt': 'chan' });
   return { plan, moved, changes, stash };
 }
 
