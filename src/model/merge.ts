@@ -4,8 +4,10 @@
  * Everything is decided before anything moves: conflicts first
  * (`merge-tree --write-tree`), then the plan's uncommitted work, then the
  * base's worktree (a merge or rebase in progress, uncommitted changes,
- * untracked files the merge would overwrite). The new commits are built with
- * `merge-tree` and `commit-tree` (a rebase too, commit by commit), and
+ * untracked or ignored files the merge would overwrite). The new commits are
+ * built with `merge-tree` and `commit-tree` (a rebase too, commit by commit,
+ * and refused when its files differ from the merge's: content never changes
+ * with the strategy), and
  * the base branch moves by compare-and-swap (`update-ref <ref> <new> <old>`),
  * so a base that moved since the check is refused with nothing changed. When
  * the base is checked out in a clean worktree, that worktree's index and files
