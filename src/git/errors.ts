@@ -33,6 +33,12 @@ export enum ErrorCode {
   SnapshotNotFound = 'SnapshotNotFound',
   InvalidName = 'InvalidName',
   RegistryCorrupt = 'RegistryCorrupt',
+  /** A state file or the state folder is a symbolic link or not a regular file/folder: it is not opened. */
+  StateFileUnsafe = 'StateFileUnsafe',
+  /** A state file is far larger than any real one: it is not read. */
+  StateFileTooLarge = 'StateFileTooLarge',
+  /** A plan's record names a branch or worktree that is not its own: nothing is done with it. */
+  ForeignBranch = 'ForeignBranch',
   LockTimeout = 'LockTimeout',
   PlanExists = 'PlanExists',
   PlanMoved = 'PlanMoved',

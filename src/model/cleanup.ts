@@ -16,6 +16,7 @@ import { EventLog } from './events';
 import { describeFiles } from './messages';
 import { isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from './merged';
 import { samePath } from './names';
+import { ensureOwned } from './ownership';
 import { Registry } from './registry';
 import { listWorktrees } from './repository';
 import { Snapshot, writeSnapshot } from './snapshot';
@@ -77,6 +78,7 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
     if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
       throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
     }
+    ensureOwned(plan, worktrees, (await registry.read()).plans);
     const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
     if (entry?.locked !== undefined && !mode.force) {
       throw new PlanWorktreesError(ErrorCode.WorktreeLocked, `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`, {

@@ -20,6 +20,7 @@ import { allInOrder } from './async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from './events';
 import { describeFiles } from './messages';
+import { templateVariables } from './location';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
 import { withFileLock } from './lock';
 import { Registry, stateDir } from './registry';
@@ -157,7 +158,7 @@ function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanR
   }
   const run = 1 + data.plans.filter((p) => p.id === id).length;
   const slug = slugify(options.title);
-  const vars = { id, slug, run, repoName: repoName(ctx.repo.mainPath, ctx.repo.bare), repoParent: path.dirname(ctx.repo.mainPath) };
+  const vars = templateVariables(ctx, { id, slug, run });
   const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
   const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
   assertFree(ctx, data, branch, folder);
@@ -398,11 +399,6 @@ export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): 
 function logCopy(ctx: RepoContext, copy: CopyResult): void {
   if (copy.copied.length > 0) ctx.log.info(`Copied into the plan: ${copy.copied.join(', ')}`);
   for (const { path: file, reason } of copy.skipped) ctx.log.warn(`Not copied into the plan: ${file} (${reason})`);
-}
-
-function repoName(mainPath: string, bare: boolean): string {
-  const name = path.basename(mainPath);
-  return bare ? name.replace(/\.git$/, '') : name;
 }
 
 function gitCwd(ctx: RepoContext): string {

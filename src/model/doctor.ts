@@ -32,8 +32,10 @@ import {
   STALE_LOCK_MS,
 } from './interrupted';
 import { isMerged, qualifyBranch } from './merged';
-import { ensureValid, samePath, validateBranchName } from './names';
-import { Registry } from './registry';
+import { allowedPlanFolder } from './location';
+import { ensureValid, samePath, shownName, validateBranchName } from './names';
+import { ownershipProblem } from './ownership';
+import { InvalidRecord, Registry } from './registry';
 import { listWorktrees } from './repository';
 import { listSnapshots, Snapshot } from './snapshot';
 import { PlanRecord, RegistryData, RepoContext } from './types';
@@ -50,7 +52,9 @@ export type FindingKind =
   | 'oldSnapshot'
   | 'movedChanges'
   | 'interruptedMerge'
-  | 'staleLock';
+  | 'staleLock'
+  | 'invalidEntry'
+  | 'foreignBranch';
 
 export interface Fix {
   label: string;
@@ -82,13 +86,13 @@ const dayMs = 24 * 60 * 60 * 1000;
 
 /** Everything the doctor finds, in a stable order (worktrees, plans, snapshots). */
 export async function runDoctor(ctx: RepoContext, registry: Registry, options: DoctorOptions = {}): Promise<Finding[]> {
-  const [worktrees, data, branches, snapshots, stashes] = await Promise.all([listWorktrees(ctx), registry.read(), localBranches(ctx), listSnapshots(ctx), moveStashes(ctx)]);
+  const [worktrees, { data, invalid }, branches, snapshots, stashes] = await Promise.all([listWorktrees(ctx), registry.contents(), localBranches(ctx), listSnapshots(ctx), moveStashes(ctx)]);
   const now = (options.now ?? new Date()).getTime();
-  const findings: Finding[] = [];
+  const findings: Finding[] = invalid.map((record) => invalidEntry(registry, record));
   for (const file of staleLocks(ctx, worktrees, now)) findings.push(staleLock(file));
   for (const entry of worktrees.filter((w) => !w.isMain)) findings.push(...worktreeFindings(ctx, entry));
   findings.push(...unregisteredWorktrees(ctx, registry, worktrees, data));
-  const known: Known = { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000, stashes };
+  const known: Known = { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000, stashes, plans: data.plans };
   for (const plan of data.plans) {
     const finding = await planFinding(ctx, registry, plan, known);
     if (finding) findings.push(finding);
@@ -147,12 +151,22 @@ interface Known {
   creatingTimeoutMs: number;
   /** Stashes of the main checkout's changes that a create was moving. */
   stashes: MoveStash[];
+  /** Every valid record of the registry. */
+  plans: PlanRecord[];
 }
 
 async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecord, known: Known): Promise<Finding | undefined> {
   const worktree = findWorktree(known.worktrees, plan);
   const hasBranch = known.branches.has(plan.branch);
   const where = { planId: plan.id, path: plan.path, branch: plan.branch };
+  const foreign = ownershipProblem(plan, known.worktrees, known.plans);
+  if (foreign) {
+    return {
+      kind: 'foreignBranch',
+      message: `${foreign}. Operations refuse this entry and nothing is done with it; correct or remove it in ${registry.file}.`,
+      ...where,
+    };
+  }
   if (plan.creating) {
     if (createRunning(plan, known.now, known.creatingTimeoutMs)) return undefined; // being created right now
     if (worktree) {
@@ -237,7 +251,8 @@ async function unfinishedMove(ctx: RepoContext, stash: MoveStash, folder: string
 
 /** Recreating a plan's worktree on its existing branch: adds a folder, deletes nothing. */
 function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fix {
-  const folder = freeFolder(plan.path);
+  // The recorded folder only where the location template allows it (never under .git).
+  const folder = freeFolder(allowedPlanFolder(ctx, plan));
   return {
     label: 'Recreate Worktree',
     description: `Adds a worktree at ${folder} on the branch ${plan.branch} and marks plan ${plan.id} active. Nothing is deleted.`,
@@ -401,6 +416,21 @@ function interruptedMerge(ctx: RepoContext, half: HalfMerge, data: RegistryData)
         ? `Brings the index and files of ${folder} to ${half.to.slice(0, 12)}, the commit the merge made of them; what was changed there since the merge stopped stays, uncommitted (refused if it conflicts with the merge). No untracked or ignored file is overwritten; nothing is deleted.`
         : `Brings the index and files of ${folder} from ${half.from.slice(0, 12)} to ${half.to.slice(0, 12)}, as the merge would have (refused if that would overwrite a changed, untracked or ignored file). Untracked and ignored files stay.`,
       run: () => finishMerge(ctx, half, plan),
+    },
+  };
+}
+
+/** A record of plans.json that is not a valid plan: skipped by everything, kept in the file. */
+function invalidEntry(registry: Registry, record: InvalidRecord): Finding {
+  const id = typeof (record.record as { id?: unknown } | null)?.id === 'string' ? shownName((record.record as { id: string }).id) : undefined;
+  return {
+    kind: 'invalidEntry',
+    message: `Record ${record.index + 1}${id !== undefined ? ` (plan "${id}")` : ''} of ${registry.file} is not a valid plan: ${record.problem.replace(/\.?$/, '.')} It is skipped and kept in the file as it is; correct it there, or set it aside.`,
+    planId: id,
+    fix: {
+      label: 'Set Aside',
+      description: `Moves every record of ${registry.file} that is not a valid plan to a file plans.invalid-<time>.json beside it. Nothing is deleted; git and the worktrees do not change.`,
+      run: async () => void (await registry.setAsideInvalid()),
     },
   };
 }

@@ -10,6 +10,10 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { readStateFile } from './stateFiles';
+
+/** A lock file holds a few bytes of JSON. */
+const MAX_LOCK_BYTES = 4096;
 
 export interface LockOptions {
   /** How long to wait for the lock before failing with `LockTimeout`; default 10 s. */
@@ -48,7 +52,7 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T> | T
 /** Reads who holds a lock; undefined when it is free or unreadable. */
 export async function readLockOwner(lockFile: string): Promise<LockOwner | undefined> {
   try {
-    return parseOwner(await fs.readFile(lockFile, 'utf8'));
+    return parseOwner((await readStateFile(lockFile, MAX_LOCK_BYTES)) ?? '');
   } catch {
     return undefined;
   }
@@ -98,7 +102,11 @@ async function isStale(lockFile: string, staleMs: number): Promise<boolean> {
   let text: string;
   let modified: number;
   try {
-    [text, modified] = await Promise.all([fs.readFile(lockFile, 'utf8'), fs.stat(lockFile).then((s) => s.mtimeMs)]);
+    // Never through a link, never a FIFO: a lock file is a few bytes of JSON.
+    let found: string | undefined;
+    [found, modified] = await Promise.all([readStateFile(lockFile, MAX_LOCK_BYTES), fs.lstat(lockFile).then((s) => s.mtimeMs)]);
+    if (found === undefined) return false; // released meanwhile: just try again
+    text = found;
   } catch (e) {
     if (errorCode(e) === 'ENOENT') return false; // released meanwhile: just try again
     throw e;

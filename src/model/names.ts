@@ -56,6 +56,14 @@ export function slugify(title: string, maxLength = MAX_SLUG_LENGTH): string {
   return slug || 'plan';
 }
 
+/** A slug as `slugify` makes it: lowercase ASCII words joined by `-`. */
+export function validateSlug(slug: string): string | undefined {
+  if (slug.length === 0) return 'The slug is empty.';
+  if (slug.length > MAX_SLUG_LENGTH) return `The slug is ${slug.length} characters long; at most ${MAX_SLUG_LENGTH} are allowed.`;
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug)) return `The slug "${printable(slug)}" must be lowercase letters and digits in words joined by "-".`;
+  return undefined;
+}
+
 /** Ids are numbers or short slugs: letters, digits, `-`, `_` and `.` (not first), no `..`. */
 export function validateId(id: string): string | undefined {
   if (id.length === 0) return 'The plan id is empty.';
@@ -119,6 +127,8 @@ export function validatePlanFile(file: string): string | undefined {
   if (file.length > MAX_PATH_LENGTH) return `The plan file name is ${file.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
   if (/[\p{Cc}]/u.test(file) || directionControl.test(file)) return 'The plan file name must not contain control characters.';
   if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) return `The plan file "${file}" must be a path inside the repository, without "..".`;
+  // Files under .git are git's data, never a plan's.
+  if (file.split(/[\\/]/).some((part) => part.toLowerCase() === '.git')) return `The plan file "${file}" must not be inside a ".git" folder.`;
   return undefined;
 }
 

@@ -8,16 +8,18 @@
 import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { stateDir } from './registry';
+import { ensureStateFolder, readStateFile, stateDir, writeStateFile } from './stateFiles';
+
+/** A setup command is one line a person typed; a file larger than this is not one. */
+const MAX_SETUP_BYTES = 64 * 1024;
 
 function setupFile(commonDir: string, planId: string): string {
   return path.join(stateDir(commonDir), 'setup', `${encodeURIComponent(planId)}.json`);
 }
 
 export async function leavePendingSetup(commonDir: string, planId: string, command: string): Promise<void> {
-  const file = setupFile(commonDir, planId);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, JSON.stringify({ command, created: new Date().toISOString() }) + '\n');
+  await ensureStateFolder(stateDir(commonDir));
+  await writeStateFile(setupFile(commonDir, planId), JSON.stringify({ command, created: new Date().toISOString() }) + '\n');
 }
 
 /** The command left for this plan, removed as it is taken; undefined when there is none. */
@@ -31,7 +33,7 @@ export async function takePendingSetup(commonDir: string, planId: string): Promi
     throw e;
   }
   try {
-    const parsed = JSON.parse(await fs.readFile(taken, 'utf8')) as { command?: unknown };
+    const parsed = JSON.parse((await readStateFile(taken, MAX_SETUP_BYTES)) ?? '{}') as { command?: unknown };
     return typeof parsed.command === 'string' && parsed.command.trim() ? parsed.command : undefined;
   } finally {
     await fs.rm(taken, { force: true });

@@ -18,6 +18,7 @@ import { EventLog } from './events';
 import { commitAll } from './commit';
 import { fetchBaseRemote, publishPlan, PublishResult, rebaseInWorktree } from './publish';
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
+import { allowedPlanFolder } from './location';
 import { Mergeability, MergeabilityCache } from './mergeability';
 import { pathKey, samePath, shownName } from './names';
 import { plansWithId, Registry } from './registry';
@@ -204,6 +205,11 @@ export class PlanEngine {
     return listSnapshots(this.ctx);
   }
 
+  /** The folder `restore` brings this snapshot's plan back to (before a `-restored-N` suffix when it is taken): its recorded folder when the location template allows it. */
+  restoreDestination(snapshot: Snapshot): string {
+    return allowedPlanFolder(this.ctx, snapshot.plan);
+  }
+
   /** Brings a plan back from a snapshot (its ref, or a plan id for its latest snapshot) and marks it active. */
   restore(snapshotRefOrPlanId: string): Promise<{ path: string; branch: string }> {
     return this.mutate('restore', async () => {
@@ -253,6 +259,11 @@ export class PlanEngine {
   /** The lifecycle events of one plan (of every plan without an id), oldest first. */
   history(planId?: string): Promise<LifecycleEvent[]> {
     return this.events.read(planId);
+  }
+
+  /** The lifecycle events at or after `since` (ms since the epoch), oldest first: only the newest part of the log is read. */
+  historySince(since: number): Promise<LifecycleEvent[]> {
+    return this.events.read({ since });
   }
 
   /** The main checkout's uncommitted files (tracked and untracked): what `dirtyBase` is about. */

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { globToRegExp } from './copyFiles';
 import { ensureValid, validateId, validatePlanFile, validateTitle } from './names';
+import { LifecycleEvent } from './types';
 
 /** The default of the `planFiles` setting (package.json declares the same). */
 export const DEFAULT_PLAN_FILE_PATTERNS: readonly string[] = [
@@ -462,12 +463,13 @@ function topLevelMembers(text: string): { members: JsonMember[]; open: number } 
 
 /**
  * Sets the `status` of the plan file `file` (relative to `root`). Refuses a
+ * file the `planFiles` patterns do not name (see `ensureBindable`), a
  * path outside `root`, a symlink, a file that is not UTF-8 text; writes a
  * temporary file and renames it over the old one, keeping its mode. Returns
  * whether the file changed (`unchanged` when it already had that status).
  */
-export async function writePlanFileStatus(root: string, file: string, status: BoundStatus): Promise<'changed' | 'unchanged'> {
-  ensureValid(file, validatePlanFile);
+export async function writePlanFileStatus(root: string, file: string, status: BoundStatus, patterns: readonly string[] = DEFAULT_PLAN_FILE_PATTERNS): Promise<'changed' | 'unchanged'> {
+  ensureBindable(file, patterns);
   const format = planFileFormat(file) ?? 'markdown';
   const text = await readText(root, file);
   const current = parsePlanFile(file, text);
@@ -486,6 +488,38 @@ export async function writePlanFileStatus(root: string, file: string, status: Bo
   }
   return 'changed';
 }
+
+/**
+ * Throws `InvalidName` unless the status binding may write `file`: a plan file
+ * (relative, no `..`, nothing under `.git`) that the `planFiles` patterns
+ * name. The file a plan records comes from the registry, which is data.
+ */
+export function ensureBindable(file: string, patterns: readonly string[]): void {
+  ensureValid(file, validatePlanFile);
+  if (!planFileFormat(file) || !matchesPlanFilePatterns(file, patterns)) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, `${file} is not a plan file the "planFiles" setting names; its status is not written.`);
+  }
+}
+
+/**
+ * The status changes the binding makes for these events: `in_progress` for a
+ * `create.after`, `done` for a `merge.after`, at or after `since` and not in
+ * the future (times compared as times; an event whose time does not parse is
+ * left out).
+ */
+export function boundStatusChanges(events: readonly LifecycleEvent[], since: number, now = Date.now()): Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> {
+  const changes: Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> = [];
+  for (const event of events) {
+    const status: BoundStatus | undefined = event.type === 'create.after' ? 'in_progress' : event.type === 'merge.after' ? 'done' : undefined;
+    const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
+    if (!status || typeof event.planId !== 'string' || !(time >= since && time <= now + FUTURE_SLACK_MS)) continue;
+    changes.push({ event: event as LifecycleEvent & { planId: string }, status });
+  }
+  return changes;
+}
+
+/** Clocks of the windows writing the log may differ a little. */
+const FUTURE_SLACK_MS = 60_000;
 
 /** The text of a plan file: a regular file inside `root` (no symlink on the way), at most MAX_PLAN_FILE_BYTES, valid UTF-8. */
 async function readText(root: string, file: string): Promise<string> {

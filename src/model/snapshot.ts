@@ -13,6 +13,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { allowedPlanFolder } from './location';
+import { planRecordProblem } from './registry';
 import { listWorktrees } from './repository';
 import { qualifyBranch } from './merged';
 import { ensureValid, validateBranchName, validateId, validateWorktreePath } from './names';
@@ -72,7 +74,7 @@ export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
     const [ref, commit, contents] = record.replace(/^\n/, '').split('\0');
     const parsed = contents === undefined ? undefined : parseSnapshotMessage(contents);
     if (parsed) snapshots.push({ ref, commit, planId: parsed.plan.id, ...parsed });
-    else if (ref) ctx.log.warn(`Skipping ${ref}: not a Plan Worktrees snapshot.`);
+    else if (ref) ctx.log.warn(`Skipping ${ref}: not a Plan Worktrees snapshot, or its plan record is not valid.`);
   }
   return snapshots.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
 }
@@ -86,7 +88,8 @@ export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
 export async function restoreSnapshot(ctx: RepoContext, snapshot: Snapshot, options: { path?: string; branch?: string } = {}): Promise<{ path: string; branch: string }> {
   const head = await snapshotParent(ctx, snapshot);
   const branch = await chooseBranch(ctx, options.branch ?? snapshot.plan.branch, head, options.branch !== undefined);
-  const folder = chooseFolder(ensureValid(options.path ?? snapshot.plan.path, validateWorktreePath), options.path !== undefined);
+  // The record's folder only where the location template allows it: the record is data anyone could have written.
+  const folder = chooseFolder(ensureValid(options.path ?? allowedPlanFolder(ctx, snapshot.plan), validateWorktreePath), options.path !== undefined);
   const args = branch.create ? ['worktree', 'add', '-b', branch.name, '--', folder, head] : ['worktree', 'add', '--', folder, branch.name];
   await ctx.git.run(args, { cwd: ctx.repo.commonDir });
   // Index and files to the snapshot, then the index back to HEAD: its changes are uncommitted again.
@@ -191,8 +194,8 @@ export function parseSnapshotMessage(message: string): { plan: PlanRecord; reaso
   if (!line) return undefined;
   try {
     const data = JSON.parse(line.slice(RECORD_PREFIX.length)) as { plan?: PlanRecord; reason?: string; time?: string };
-    if (typeof data.plan?.id !== 'string' || typeof data.plan.branch !== 'string' || typeof data.plan.path !== 'string') return undefined;
-    return { plan: data.plan, reason: String(data.reason ?? ''), time: String(data.time ?? '') };
+    if (planRecordProblem(data.plan) !== undefined) return undefined;
+    return { plan: data.plan as PlanRecord, reason: String(data.reason ?? ''), time: String(data.time ?? '') };
   } catch {
     return undefined;
   }

@@ -420,7 +420,12 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
     const picked = await vscode.window.showQuickPick(
       snapshots
         .sort((x, y) => y.time.localeCompare(x.time))
-        .map((s) => ({ label: escapeIcons(`${s.planId} · ${s.plan.title}`), description: new Date(s.time).toLocaleString(), detail: escapeIcons(`${s.reason} — ${s.ref}`), snapshot: s })),
+        .map((s) => ({
+          label: escapeIcons(`${s.planId} · ${s.plan.title}`),
+          description: new Date(s.time).toLocaleString(),
+          detail: escapeIcons(vscode.l10n.t('{0} — {1} — restores to {2}', s.reason, s.ref, engine.restoreDestination(s))),
+          snapshot: s,
+        })),
       { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with all its files.') },
     );
     if (!picked) return undefined;

@@ -14,7 +14,9 @@ import { samePath } from '../model/names';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import {
   BoundStatus,
+  boundStatusChanges,
   DEFAULT_PLAN_FILE_PATTERNS,
+  ensureBindable,
   isFinishedStatus,
   loadPlanFiles,
   matchesPlanFilePatterns,
@@ -455,6 +457,12 @@ async function decideDirtyBase(engine: PlanEngine, program: boolean): Promise<Cr
  */
 export async function setPlanFileStatus(engine: PlanEngine, file: string, status: BoundStatus, log: vscode.LogOutputChannel): Promise<void> {
   const absolute = path.join(engine.repo.mainPath, ...file.split('/'));
+  try {
+    ensureBindable(file, planFilePatterns(engine));
+  } catch (e) {
+    log.warn(`Plan file ${file}: the status was not set to ${status}: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
   const document = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && samePath(d.uri.fsPath, absolute));
   try {
     if (document?.isDirty) {
@@ -471,7 +479,7 @@ export async function setPlanFileStatus(engine: PlanEngine, file: string, status
       log.info(`Plan file ${file}: status ${status} (in the editor, which has unsaved changes)`);
       return;
     }
-    const result = await writePlanFileStatus(engine.repo.mainPath, file, status);
+    const result = await writePlanFileStatus(engine.repo.mainPath, file, status, planFilePatterns(engine));
     if (result === 'changed') log.info(`Plan file ${file}: status ${status}`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') log.warn(`Plan file ${file} is gone; its status was not set to ${status}.`);
@@ -486,7 +494,9 @@ export async function setPlanFileStatus(engine: PlanEngine, file: string, status
  * API alike; each event is handled once, and only events after activation.
  */
 export class PlanFileStatusBinding implements vscode.Disposable {
-  private readonly since = new Date().toISOString();
+  private readonly activated = Date.now();
+  /** Per repository, events before this time (ms) are not applied: those before activation, and those while the binding was off. */
+  private readonly since = new Map<string, number>();
   private readonly handled = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly check = sequentialize((engine: PlanEngine) => this.apply(engine));
@@ -519,14 +529,16 @@ export class PlanFileStatusBinding implements vscode.Disposable {
 
   private async apply(engine: PlanEngine): Promise<void> {
     try {
-      const events = await engine.history();
-      for (const event of events) {
-        const status: BoundStatus | undefined = event.type === 'create.after' ? 'in_progress' : event.type === 'merge.after' ? 'done' : undefined;
-        if (!status || event.time < this.since || typeof event.planId !== 'string') continue;
+      // Off: nothing is read, and what happens meanwhile is never applied later.
+      if (!statusBindingEnabled(engine)) {
+        this.since.set(engine.repo.commonDir, Date.now());
+        return;
+      }
+      const since = this.since.get(engine.repo.commonDir) ?? this.activated;
+      for (const { event, status } of boundStatusChanges(await engine.historySince(since), since)) {
         const key = `${engine.repo.commonDir}\0${event.type}\0${event.planId}\0${String(event.run)}\0${event.time}`;
         if (this.handled.has(key)) continue;
         this.handled.add(key);
-        if (!statusBindingEnabled(engine)) continue;
         const plan = await engine.plan(event.planId).catch(() => undefined);
         if (!plan?.planFile || plan.run !== event.run) continue;
         await setPlanFileStatus(engine, plan.planFile, status, this.log);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { listSnapshots, parseSnapshotMessage, restoreSnapshot, writeSnapshot } from '../../../src/model/snapshot';
-import { PlanRecord } from '../../../src/model/types';
+import { PlanRecord, RepoContext } from '../../../src/model/types';
 import { addPlan, openContext } from '../helpers/a';
 import { commitFiles, git, gitMayFail, hashTree, TestRepo, withRepo, writeFiles } from '../helpers/repo';
 
@@ -31,6 +31,12 @@ function filesOf(folder: string): string {
     .join('\n');
 }
 
+/** A context whose location template is where addPlan puts plans (`<root>/plan <id>`): restore may bring them back there. */
+async function restoringContext(repo: TestRepo): Promise<RepoContext> {
+  const ctx = await openContext(repo.main);
+  return { ...ctx, settings: { ...ctx.settings, worktreeLocation: '${repoParent}/plan ${id}' } };
+}
+
 describe('snapshots', () => {
   it('snapshot, delete worktree and branch with plain git, restore: every committed, uncommitted and untracked file is back', () =>
     withRepo(async (repo) => {
@@ -38,7 +44,7 @@ describe('snapshots', () => {
       const files = filesOf(plan.path);
       const head = git(plan.path, 'rev-parse', 'HEAD');
       const indexBefore = git(plan.path, 'ls-files', '-s');
-      const ctx = await openContext(repo.main);
+      const ctx = await restoringContext(repo);
 
       const snapshot = await writeSnapshot(ctx, plan, 'forced cleanup');
       assert.match(snapshot.ref, /^refs\/plan-worktrees\/snapshots\/42\/\d{8}T\d{9}Z$/);
@@ -68,7 +74,7 @@ describe('snapshots', () => {
 
   it('keeps the plan record, the reason and the time in the snapshot, and lists snapshots newest first', () =>
     withRepo(async (repo) => {
-      const plan = addPlan(repo, '7', { title: 'Line one\nline two' });
+      const plan = addPlan(repo, '7', { title: 'Line one — line two' });
       const ctx = await openContext(repo.main);
       const first = await writeSnapshot(ctx, plan, 'first\nreason');
       const second = await writeSnapshot(ctx, { ...plan, title: 'Renamed' }, 'second');
@@ -77,7 +83,7 @@ describe('snapshots', () => {
         list.map((s) => [s.ref, s.reason, s.plan.title]),
         [
           [second.ref, 'second', 'Renamed'],
-          [first.ref, 'first reason', 'Line one\nline two'],
+          [first.ref, 'first reason', 'Line one — line two'],
         ],
       );
       assert.notStrictEqual(first.ref, second.ref);
@@ -91,7 +97,7 @@ describe('snapshots', () => {
       const tip = commitFiles(plan.path, { 'kept.txt': 'kept\n' }, 'committed work');
       fs.rmSync(plan.path, { recursive: true, force: true });
       git(repo.main, 'worktree', 'prune');
-      const ctx = await openContext(repo.main);
+      const ctx = await restoringContext(repo);
       const snapshot = await writeSnapshot(ctx, plan, 'folder gone');
       git(repo.main, 'branch', '-D', plan.branch);
       const restored = await restoreSnapshot(ctx, snapshot);
@@ -130,7 +136,7 @@ describe('snapshots', () => {
       const plan = addPlan(repo, '8');
       const tip = commitFiles(plan.path, { 'unmerged.txt': 'unmerged\n' }, 'unmerged work');
       writeFiles(plan.path, { 'wip.txt': 'wip\n' });
-      const ctx = await openContext(repo.main);
+      const ctx = await restoringContext(repo);
       const snapshot = await writeSnapshot(ctx, plan, 'forced cleanup');
       git(repo.main, 'worktree', 'remove', '--force', plan.path);
       const restored = await restoreSnapshot(ctx, snapshot);
@@ -145,7 +151,7 @@ describe('snapshots', () => {
       const plan = addPlan(repo, '9');
       const tip = commitFiles(plan.path, { 'mine.txt': 'mine\n' }, 'plan work');
       writeFiles(plan.path, { 'wip.txt': 'wip\n' });
-      const ctx = await openContext(repo.main);
+      const ctx = await restoringContext(repo);
       const snapshot = await writeSnapshot(ctx, plan, 'before the branch moved on');
       commitFiles(plan.path, { 'later.txt': 'later\n' }, 'more work');
       const restored = await restoreSnapshot(ctx, snapshot);
