@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Logger } from '../../../src/git/log';
-import { parseRegistry, Registry } from '../../../src/model/registry';
+import { MAX_REGISTRY_BYTES, parseRegistry, planRecordProblem, Registry } from '../../../src/model/registry';
 import { samplePlan } from '../helpers/b';
 import { makeTempDir, removeDir } from '../helpers/repo';
 
@@ -91,19 +91,67 @@ describe('Registry', () => {
       assert.deepStrictEqual(await registry.read(), { version: 1, plans: [] });
     }));
 
-  it('sets aside a file whose records are not plans, also inside update', () =>
+  it('skips and reports a record that is not a plan, keeps the others, and writes it back as it was, also inside update', () =>
+    withCommonDir(async (commonDir) => {
+      const warned: string[] = [];
+      const log: Logger = { trace: () => undefined, info: () => undefined, warn: (m) => warned.push(String(m)), error: () => undefined };
+      const registry = new Registry(commonDir, log);
+      fs.mkdirSync(path.dirname(registry.file), { recursive: true });
+      const bad = { ...samplePlan('2'), status: 'exploded' };
+      fs.writeFileSync(registry.file, JSON.stringify({ version: 1, plans: [samplePlan('1'), bad, samplePlan('3')] }));
+      assert.deepStrictEqual((await registry.read()).plans, [samplePlan('1'), samplePlan('3')]);
+      await registry.read();
+      assert.strictEqual(warned.length, 1, 'reported once');
+      assert.match(warned[0], /record 2 is not a valid plan \(unknown status "exploded"\)/);
+      const { invalid } = await registry.contents();
+      assert.deepStrictEqual(invalid, [{ index: 1, problem: 'unknown status "exploded"', record: bad }]);
+      await registry.update((data) => {
+        data.plans[0].status = 'merged';
+        data.plans.push(samplePlan('4'));
+      });
+      const written = JSON.parse(fs.readFileSync(registry.file, 'utf8')) as { plans: unknown[] };
+      assert.deepStrictEqual(written.plans, [{ ...samplePlan('1'), status: 'merged' }, bad, samplePlan('3'), samplePlan('4')]);
+      // Removing every valid plan still keeps the file with the bad record.
+      await registry.update((data) => void data.plans.splice(0));
+      assert.deepStrictEqual((JSON.parse(fs.readFileSync(registry.file, 'utf8')) as { plans: unknown[] }).plans, [bad]);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(registry.file)).filter((f) => f.includes('corrupt')), []);
+    }));
+
+  it('checks every record with the validators of typed input', () => {
+    const problem = (fields: Record<string, unknown>): string | undefined => planRecordProblem({ ...samplePlan('1'), ...fields });
+    assert.strictEqual(problem({}), undefined);
+    assert.match(problem({ branch: 'refs/tags/v1' }) ?? '', /without "refs\/"/);
+    assert.match(problem({ branch: 'refs/remotes/origin/main' }) ?? '', /without "refs\/"/);
+    assert.match(problem({ base: '-c core.sshCommand=x' }) ?? '', /must not start with "-"/);
+    assert.match(problem({ id: '../x' }) ?? '', /plan id/);
+    assert.match(problem({ title: 'two\nlines' }) ?? '', /one line/);
+    assert.match(problem({ slug: 'Not A Slug' }) ?? '', /slug/);
+    assert.match(problem({ path: 'relative/folder' }) ?? '', /absolute/);
+    assert.match(problem({ path: '/tmp/a/../b' }) ?? '', /\.\./);
+    assert.match(problem({ planFile: '.git/config' }) ?? '', /\.git/);
+    assert.match(problem({ planFile: '../x.md' }) ?? '', /inside the repository/);
+    assert.match(problem({ baseCommit: '--output=x' }) ?? '', /commit id/);
+    assert.match(problem({ created: 'yesterday' }) ?? '', /"created" is not a time/);
+    assert.match(problem({ updated: 'zzz' }) ?? '', /"updated" is not a time/);
+    assert.match(problem({ creator: 'me' }) ?? '', /"creator"/);
+    const noTitle = { ...samplePlan('1') } as Record<string, unknown>;
+    delete noTitle.title;
+    assert.match(planRecordProblem(noTitle) ?? '', /"title" is not a string/);
+  });
+
+  it('refuses a registry far larger than any real one, reading and changing nothing', () =>
     withCommonDir(async (commonDir) => {
       const registry = new Registry(commonDir);
       fs.mkdirSync(path.dirname(registry.file), { recursive: true });
-      fs.writeFileSync(registry.file, JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), status: 'exploded' }] }));
-      let ran = false;
-      await assert.rejects(
-        registry.update(() => (ran = true)),
-        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.RegistryCorrupt && /unknown status "exploded"/.test(e.message),
-      );
-      assert.strictEqual(ran, false);
-      assert.ok(!fs.existsSync(registry.file));
-      assert.strictEqual(fs.readdirSync(path.dirname(registry.file)).filter((f) => f.startsWith('plans.json.corrupt-')).length, 1);
+      const huge = JSON.stringify({ version: 1, plans: [samplePlan('1')], padding: 'x'.repeat(MAX_REGISTRY_BYTES) });
+      fs.writeFileSync(registry.file, huge);
+      const started = Date.now();
+      for (const attempt of [() => registry.read(), () => registry.update(() => undefined)]) {
+        await assert.rejects(attempt(), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileTooLarge && e.message.includes(registry.file));
+      }
+      assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+      assert.strictEqual(fs.readFileSync(registry.file, 'utf8'), huge);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(registry.file)), ['plans.json']);
     }));
 
   it('leaves a registry of a newer version alone', () =>
@@ -127,7 +175,15 @@ describe('Registry', () => {
   it('parseRegistry says what is wrong', () => {
     assert.match(String(parseRegistry('[]')), /not a JSON object/);
     assert.match(String(parseRegistry('{"version":1}')), /"plans" is not a list/);
-    assert.match(String(parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), run: 0 }] }))), /plan 1: "run"/);
-    assert.match(String(parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), branch: 3 }] }))), /"branch" is not a string/);
+    const parsed = parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), run: 0 }, { ...samplePlan('2'), branch: 3 }, samplePlan('3')] }));
+    assert.ok(typeof parsed !== 'string');
+    assert.deepStrictEqual(
+      parsed.invalid.map((i) => [i.index, i.problem]),
+      [
+        [0, '"run" is not a positive whole number'],
+        [1, '"branch" is not a string'],
+      ],
+    );
+    assert.deepStrictEqual(parsed.data.plans, [samplePlan('3')]);
   });
 });
