@@ -2,7 +2,10 @@
 // checks what is in it (the minified bundle and what it needs; no sources,
 // tests or node_modules), installs it into a fresh extensions folder of the
 // real VS Code host, and runs test/vsix there: Plan Worktrees must activate
-// from the installed package.
+// from the installed package and work on the open repository (its mocha
+// forbids `.only` and fails when it finds no test; npm test also wants at
+// least the count in test/tier-floors.json). The host's whole console is
+// kept in artifacts/vsix-console.log.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -30,6 +33,25 @@ function listZip(file) {
   return names;
 }
 
+/**
+ * The host runner writes the browser's whole console to artifacts/host-console.log:
+ * this run's goes to artifacts/vsix-console.log, and the host tier's file is
+ * left as it was.
+ */
+async function keepingHostConsole(run) {
+  const hostLog = path.join(root, 'artifacts', 'host-console.log');
+  const vsixLog = path.join(root, 'artifacts', 'vsix-console.log');
+  const aside = `${hostLog}.aside`;
+  if (fs.existsSync(hostLog)) fs.renameSync(hostLog, aside);
+  try {
+    return await run();
+  } finally {
+    if (fs.existsSync(hostLog)) fs.renameSync(hostLog, vsixLog);
+    if (fs.existsSync(aside)) fs.renameSync(aside, hostLog);
+    console.log(`[vsix] the extension host's console: ${path.relative(root, vsixLog)}`);
+  }
+}
+
 async function main() {
   const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-vsix-')));
   try {
@@ -50,11 +72,13 @@ async function main() {
     const extensionsDir = path.join(work, 'ext');
     installVsix(vsix, extensionsDir);
     process.env.PLAN_WORKTREES_VSIX_EXTENSIONS_DIR = extensionsDir;
-    return await runSuite({
-      testsPath: path.join(root, 'out', 'test', 'vsix', 'index.js'),
-      developmentPath: path.join(root, 'test', 'vsix', 'extension'),
-      extensionsDir,
-    });
+    return await keepingHostConsole(() =>
+      runSuite({
+        testsPath: path.join(root, 'out', 'test', 'vsix', 'index.js'),
+        developmentPath: path.join(root, 'test', 'vsix', 'extension'),
+        extensionsDir,
+      }),
+    );
   } catch (e) {
     console.error(`[vsix] ${e.message}`);
     return 1;

@@ -5,6 +5,8 @@
  * everything the extension needs to activate and work.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import Mocha from 'mocha';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -12,7 +14,8 @@ import * as vscode from 'vscode';
 const EXTENSION_ID = 'planworktrees.plan-worktrees';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // A stray `.only` fails the run, and so does a run that found no test.
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true });
   mocha.suite.emit('pre-require', globalThis, 'vsix', mocha);
   describe('Plan Worktrees installed from its .vsix', () => {
     it('is installed (not a development extension) and activates', async () => {
@@ -30,8 +33,25 @@ export function run(): Promise<void> {
       for (const id of ['planWorktrees.create', 'planWorktrees.merge', 'planWorktrees.cleanup', 'planWorktrees.doctor']) {
         assert.ok(commands.includes(id), `${id} is not registered`);
       }
-      const findings = await vscode.commands.executeCommand<unknown[]>('planWorktrees.doctor', {});
-      assert.ok(Array.isArray(findings), 'the doctor ran against the repository');
+      // The packaged git runner and engine on the real repository: a plan made, its folder deleted by hand, the doctor finds it.
+      type Finding = { kind: string; path?: string };
+      const doctor = async (): Promise<Finding[]> => (await vscode.commands.executeCommand<Finding[]>('planWorktrees.doctor', {})) ?? [];
+      const main = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      assert.ok(main, 'the host was opened on the demo repository');
+      assert.deepStrictEqual((await doctor()).filter((f) => f.kind === 'missingFolder'), [], 'no missing folder before');
+      const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>('planWorktrees.create', { id: 'v1', title: 'From the package', open: 'none' });
+      assert.ok(plan, 'create returned nothing');
+      assert.strictEqual(plan.branch, 'plan/v1-from-the-package');
+      assert.ok(fs.existsSync(path.join(plan.path, 'README.md')), 'the plan worktree has the files of the base');
+      const listed = execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: main, encoding: 'utf8' });
+      assert.ok(listed.includes(`worktree ${plan.path}\n`), `git does not list ${plan.path}:\n${listed}`);
+      fs.rmSync(plan.path, { recursive: true, force: true });
+      const missing = (await doctor()).filter((f) => f.kind === 'missingFolder');
+      assert.deepStrictEqual(
+        missing.map((f) => f.path),
+        [plan.path],
+        'the doctor finds the plan whose folder was deleted',
+      );
     });
   });
   return new Promise((resolve, reject) => mocha.run((failures) => (failures ? reject(new Error(`${failures} .vsix check(s) failed.`)) : resolve())));
