@@ -8,9 +8,11 @@
  * base, or a snapshot or stash holds it), the registry agrees with git, and
  * the main checkout changed only through a merge into its branch.
  *
- * Seeded and reproducible: the seed is printed; replay with
- * PLAN_WORKTREES_FUZZ_SEED=<seed>, run longer with PLAN_WORKTREES_FUZZ_STEPS=<n>
- * (and PLAN_WORKTREES_FUZZ_RUNS=<n> for several seeds in a row).
+ * Seeded and reproducible: every run replays the known seed below (a
+ * regression case) and one fresh seed, CI included; each is printed with its
+ * replay line. Replay one with PLAN_WORKTREES_FUZZ_SEED=<seed> (then it runs
+ * alone), run longer with PLAN_WORKTREES_FUZZ_STEPS=<n> (and
+ * PLAN_WORKTREES_FUZZ_RUNS=<n> for more fresh seeds in a row).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -27,7 +29,7 @@ import {
   doctorFixAll,
   EngineWorker,
   envNumber,
-  fuzzSeed,
+  fuzzSeeds,
   holdings,
   inBase,
   mainCheckout,
@@ -72,12 +74,15 @@ interface Fuzz {
 describe('fault suite: model-based random lifecycle', function () {
   const steps = envNumber('PLAN_WORKTREES_FUZZ_STEPS', 200);
   const runs = envNumber('PLAN_WORKTREES_FUZZ_RUNS', 1);
-  this.timeout(Math.max(120_000, steps * runs * 3_000));
+  this.timeout(Math.max(120_000, steps * 3_000));
 
-  for (let run = 0; run < runs; run++) {
-    it(`keeps every commit and file and a consistent registry over ${steps} random steps (run ${run + 1})`, async () => {
-      const seed = run === 0 ? fuzzSeed(4077422029) : fuzzSeed(4077422029) + run;
-      console.log(`      fuzz seed ${seed} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`);
+  // The known seed, then the fresh one (or the replayed one) and, with PLAN_WORKTREES_FUZZ_RUNS, the seeds after it.
+  const seeds = fuzzSeeds([4077422029]);
+  const last = seeds[seeds.length - 1];
+  for (let run = 1; run < runs; run++) seeds.push({ seed: (last.seed + run) >>> 0, kind: last.kind });
+  for (const { seed, kind } of seeds) {
+    it(`keeps every commit and file and a consistent registry over ${steps} random steps (${kind} seed ${seed})`, async () => {
+      console.log(`      fuzz seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`);
       const repo = createRepo({ 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n', 'shared.txt': 'a\nb\nc\n' });
       fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
       writeFiles(repo.main, { '.env': 'SECRET=1\n' });
@@ -128,6 +133,7 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
   const before = holdings(repo.main);
   const mainBefore = mainCheckout(repo.main);
   const mainWasClean = git(repo.main, 'status', '--porcelain', '--untracked-files=no') === '';
+  const tipBefore = git(repo.main, 'rev-parse', 'refs/heads/main');
   const label = (text: string): void => void fuzz.trail.push(`${step}. ${text}`);
   let mainMayChange = false;
   /** The main checkout's branch moved to this commit through a merge. */
@@ -194,12 +200,17 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       const [a, b] = await Promise.all([runHere(fuzz, mine), fuzz.worker.call(theirs.op, ...theirs.args)]);
       onEngineAnswer(`here ${show(mine)} || there ${show(theirs)}: here`, a);
       onEngineAnswer(`  there`, b);
+      // The main checkout's branch after both: where the merges that succeeded say they left it, never read from the branch itself.
+      const merges: MoveOfBase[] = [];
       for (const [op, outcome] of [[mine, a], [theirs, b]] as const) {
         if (!outcome.ok) continue;
         if (op.op === 'create') mainMayChange ||= (op.args[0] as { dirtyBase?: string }).dirtyBase === 'move';
-        if (op.op === 'merge') mainMayChange = true;
+        if (op.op === 'merge') {
+          mainMayChange = true;
+          if (baseOf(rows, op.args[0]) === 'main') merges.push(('value' in outcome ? outcome.value : outcome.result) as MoveOfBase);
+        }
       }
-      if (mainMayChange && mainWasClean && (a.ok || b.ok)) mergedInto = git(repo.main, 'rev-parse', 'refs/heads/main');
+      if (mainMayChange && mainWasClean && (a.ok || b.ok)) mergedInto = merges.length ? lastOfChain(merges, `seed ${fuzz.rng.seed} step ${step}`) : tipBefore;
       break;
     }
     default: {
@@ -209,7 +220,7 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       if (outcome.ok && op.op === 'merge') {
         mainMayChange = true;
         const result = outcome.value as { baseAfter: string; baseBefore: string };
-        if (mainWasClean && (rows.find((r) => r.plan?.id === op.args[0])?.plan?.base ?? 'main') === 'main') mergedInto = result.baseAfter;
+        if (mainWasClean && baseOf(rows, op.args[0]) === 'main') mergedInto = result.baseAfter;
       }
       if (outcome.ok && op.op === 'create') mainMayChange = (op.args[0] as { dirtyBase?: string }).dirtyBase === 'move';
     }
@@ -224,6 +235,31 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
     if (mergedInto) assertCheckoutAt(repo.main, mergedInto, context);
     else if (!mainMayChange) assert.strictEqual(mainCheckout(repo.main), mainBefore, `${context}: the main checkout changed without a merge`);
   }
+}
+
+/** How a merge moved its base. */
+interface MoveOfBase {
+  baseBefore: string;
+  baseAfter: string;
+}
+
+/** The base branch of a plan (by id) as listed before the step. */
+function baseOf(rows: PlanWorktree[], planId: string): string {
+  return rows.find((r) => r.plan?.id === planId)?.plan?.base ?? 'main';
+}
+
+/**
+ * Where two windows' merges into one branch left it: each moved the branch
+ * from the tip it read (a compare-and-swap), so the second started where the
+ * first ended; the tip is where the second ended. Merges that do not follow
+ * each other mean one overwrote the other.
+ */
+function lastOfChain(merges: MoveOfBase[], context: string): string {
+  if (merges.length === 1) return merges[0].baseAfter;
+  const [first, second] = merges;
+  if (second.baseBefore === first.baseAfter) return second.baseAfter;
+  if (first.baseBefore === second.baseAfter) return first.baseAfter;
+  assert.fail(`${context}: both merges into main succeeded, but neither started where the other ended (${first.baseBefore.slice(0, 8)}→${first.baseAfter.slice(0, 8)}, ${second.baseBefore.slice(0, 8)}→${second.baseAfter.slice(0, 8)})`);
 }
 
 /** Writes random changes into a worktree: a changed line, a new file, a deleted file, something staged. */

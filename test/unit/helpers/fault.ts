@@ -79,16 +79,27 @@ export class Random {
   }
 }
 
+/** A seed a seeded fault test runs, and why it runs it. */
+export interface FuzzSeed {
+  seed: number;
+  /** `known`: a seed kept as a regression case; `fresh`: new every run; `replay`: PLAN_WORKTREES_FUZZ_SEED. */
+  kind: 'known' | 'fresh' | 'replay';
+}
+
 /**
- * The seed from PLAN_WORKTREES_FUZZ_SEED; on CI (CI=true) without one, the
- * given seed, so that CI replays a known run; otherwise a fresh one, so that
- * every developer's run explores a new sequence.
+ * The seeds a seeded fault test runs: the one in PLAN_WORKTREES_FUZZ_SEED
+ * alone, when it is set (a replay); otherwise the known seeds, kept as
+ * regression cases, and one fresh seed, on CI too, so that every run also
+ * explores a sequence no run has tried. The caller prints each seed with its
+ * replay line.
  */
-export function fuzzSeed(ciSeed: number): number {
+export function fuzzSeeds(known: number[]): FuzzSeed[] {
   const fromEnv = process.env.PLAN_WORKTREES_FUZZ_SEED;
-  if (fromEnv) return Number(fromEnv) >>> 0;
-  if (process.env.CI === 'true') return ciSeed;
-  return crypto.randomBytes(4).readUInt32LE(0);
+  if (fromEnv) {
+    if (!/^\d+$/.test(fromEnv.trim()) || Number(fromEnv) > 0xffffffff) throw new Error(`PLAN_WORKTREES_FUZZ_SEED must be a whole number from 0 to 4294967295, not "${fromEnv}".`);
+    return [{ seed: Number(fromEnv), kind: 'replay' }];
+  }
+  return [...known.map((seed): FuzzSeed => ({ seed, kind: 'known' })), { seed: crypto.randomBytes(4).readUInt32LE(0), kind: 'fresh' }];
 }
 
 /** A whole number from the environment, or the default. */
