@@ -10,30 +10,33 @@
  *
  * The default run kills after PLAN_WORKTREES_KILL_STEPS steps chosen at random
  * (default 2, besides the steps pinned below) and at PLAN_WORKTREES_KILL_RANDOM random moments (default 2) per
- * operation; PLAN_WORKTREES_KILL_STEPS=all kills after every step.
- * PLAN_WORKTREES_FUZZ_SEED replays the choice.
+ * operation; PLAN_WORKTREES_KILL_STEPS=all kills after every step. The
+ * choice comes from two seeds every run, CI included: the known one below (a
+ * regression case) and a fresh one, each printed with its replay line;
+ * PLAN_WORKTREES_FUZZ_SEED=<seed> replays one alone.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
-import { assertConsistent, assertNotHalfway, assertNothingLost, attempt, counts, doctorFixAll, EngineWorker, envNumber, fuzzSeed, holdings, Random } from '../helpers/fault';
+import { assertConsistent, assertNotHalfway, assertNothingLost, counts, doctorFixAll, EngineWorker, envNumber, fuzzSeeds, holdings, Random } from '../helpers/fault';
 import { git } from '../helpers/repo';
-import { busyFolder, Prepared, Scenario, scenarios } from './scenarios';
+import { assertTriedAgain, busyFolder, Prepared, Scenario, scenarios } from './scenarios';
 
-const seed = fuzzSeed(1644989162);
+const seeds = fuzzSeeds([1644989162]);
 const allSteps = process.env.PLAN_WORKTREES_KILL_STEPS === 'all';
 const stepKills = envNumber('PLAN_WORKTREES_KILL_STEPS', 2);
 const randomKills = envNumber('PLAN_WORKTREES_KILL_RANDOM', 2);
 
 describe('fault suite: a process killed (SIGKILL) in the middle of create, merge, cleanup, discard and restore', function () {
   this.timeout(600_000);
-  before(() => console.log(`      kill seed ${seed} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed})`));
+  before(() => {
+    for (const { seed, kind } of seeds) console.log(`      kill seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed})`);
+  });
 
   for (const [index, scenario] of scenarios.entries()) {
     it(scenario.name, async () => {
-      const rng = new Random(seed + index);
       const prepared = await Prepared.create(scenario);
       try {
         // One uninterrupted run in a worker: its steps, and how long it takes.
@@ -50,25 +53,30 @@ describe('fault suite: a process killed (SIGKILL) in the middle of create, merge
         // Besides the random ones, always the steps after which a death leaves the most to repair: the
         // reservation, the stash of the main checkout's changes, and each branch moved by a merge.
         const pinned = steps.flatMap((s, i) => (/^git (update-ref -m|stash push|stash apply)|^registry write/.test(s) ? [i + 1] : [])).slice(0, 4);
-        const picked = Array.from({ length: stepKills }, () => 1 + rng.int(steps.length));
-        const chosen = allSteps ? steps.map((_, i) => i + 1) : [...new Set([...pinned, ...picked])].sort((a, b) => a - b);
-        for (const n of chosen) {
-          prepared.reset();
-          await survey(() => killAndRepair(prepared, scenario, `killed right after step ${n} of ${steps.length} (${steps[n - 1]})`, async (worker) => {
-            await worker.call('arm', n, 'kill');
-            const reply = await worker.call(scenario.op, ...scenario.args);
-            assert.ok(worker.exited, `the worker lived on after step ${n}: ${JSON.stringify(reply)}`);
-          }));
-        }
-        for (let k = 0; k < randomKills; k++) {
-          const delay = Math.round(rng.next() * duration);
-          prepared.reset();
-          await survey(() => killAndRepair(prepared, scenario, `killed after ${delay} ms of about ${duration}`, async (worker) => {
-            const reply = worker.call(scenario.op, ...scenario.args);
-            await new Promise((resolve) => setTimeout(resolve, delay));
-            await worker.kill();
-            await reply;
-          }));
+        const done = new Set<number>();
+        for (const { seed, kind } of seeds) {
+          const rng = new Random(seed + index);
+          const picked = Array.from({ length: stepKills }, () => 1 + rng.int(steps.length));
+          const chosen = allSteps ? steps.map((_, i) => i + 1) : [...new Set([...pinned, ...picked])].sort((a, b) => a - b);
+          for (const n of chosen.filter((n) => !done.has(n))) {
+            done.add(n);
+            prepared.reset();
+            await survey(() => killAndRepair(prepared, scenario, `killed right after step ${n} of ${steps.length} (${steps[n - 1]}; ${kind} seed ${seed})`, async (worker) => {
+              await worker.call('arm', n, 'kill');
+              const reply = await worker.call(scenario.op, ...scenario.args);
+              assert.ok(worker.exited, `the worker lived on after step ${n}: ${JSON.stringify(reply)}`);
+            }));
+          }
+          for (let k = 0; k < randomKills; k++) {
+            const delay = Math.round(rng.next() * duration);
+            prepared.reset();
+            await survey(() => killAndRepair(prepared, scenario, `killed after ${delay} ms of about ${duration} (${kind} seed ${seed})`, async (worker) => {
+              const reply = worker.call(scenario.op, ...scenario.args);
+              await new Promise((resolve) => setTimeout(resolve, delay));
+              await worker.kill();
+              await reply;
+            }));
+          }
         }
       } finally {
         prepared.dispose();
@@ -104,9 +112,7 @@ async function killAndRepair(prepared: Prepared, scenario: Scenario, what: strin
   const left = (await engine.doctor()).filter((f) => f.kind === 'movedChanges');
   if (git(repo.main, 'stash', 'list') !== '') assert.ok(left.length > 0 && left.every((f) => !f.fix), `${repaired}: changes left in a stash: ${git(repo.main, 'stash', 'list')}`);
 
-  const method = engine[scenario.op] as (...args: unknown[]) => Promise<unknown>;
-  const again = await attempt(() => method.apply(engine, scenario.args));
-  if (!again.ok) assert.notStrictEqual(again.code, 'Unknown', `${repaired}: trying again fails: ${again.message}`);
+  await assertTriedAgain(engine, scenario, repaired);
   await assertConsistent(engine, repo.main, `${repaired}, after trying again`, { settled: true });
 }
 

@@ -6,11 +6,14 @@
  * copy of the prepared repository (at the same paths, so its worktrees stay
  * valid) makes each run start from the same state quickly.
  */
+import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ErrorCode } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { MergeStrategy } from '../../../src/model/merge';
 import { PlanEngine } from '../../../src/model/planEngine';
+import { attempt } from '../helpers/fault';
 import { commitFiles, createRepo, git, removeDir, TestRepo, writeFiles } from '../helpers/repo';
 
 export interface Scenario {
@@ -107,6 +110,26 @@ export const scenarios: Scenario[] = [
 export function runScenario(engine: PlanEngine, scenario: Scenario): Promise<unknown> {
   const method = engine[scenario.op] as (...args: unknown[]) => Promise<unknown>;
   return method.apply(engine, scenario.args);
+}
+
+/**
+ * After an interrupted run and the doctor, trying the operation again works:
+ * it succeeds, whether the interrupted run had finished or not (a create
+ * makes another plan; a merge of work already in the base, a cleanup or a
+ * discard of a plan already gone, end without error) — with one exception:
+ * a restore that had finished (its plan is active again) is refused with
+ * PlanExists, because a second restore would make a second worktree for the
+ * plan. Nothing else is accepted.
+ */
+export async function assertTriedAgain(engine: PlanEngine, scenario: Scenario, context: string): Promise<void> {
+  const again = await attempt(() => runScenario(engine, scenario));
+  if (again.ok) return;
+  if (scenario.op === 'restore' && again.code === ErrorCode.PlanExists) {
+    const plan = await engine.plan(scenario.args[0] as string);
+    if (plan.status === 'active') return;
+    assert.fail(`${context}: trying the restore again is refused although plan ${plan.id} is ${plan.status} (the interrupted restore neither finished nor was undone): ${again.message}`);
+  }
+  assert.fail(`${context}: trying again fails (${again.code}): ${again.message}`);
 }
 
 /** A prepared repository and a copy of it to start each run from. */
