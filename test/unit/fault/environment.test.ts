@@ -6,6 +6,7 @@
  * nothing lost.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,7 +16,7 @@ import { PlanEngine } from '../../../src/model/planEngine';
 import { Registry } from '../../../src/model/registry';
 import { openContext } from '../helpers/a';
 import { wholeState } from '../helpers/b';
-import { assertConsistent, assertNothingLost, counts, doctorFixAll, holdings, listTree } from '../helpers/fault';
+import { assertConsistent, assertNothingLost, counts, doctorFixAll, EngineWorker, holdings, listTree } from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode): (e: unknown) => boolean {
@@ -24,6 +25,22 @@ function isCode(code: ErrorCode): (e: unknown) => boolean {
     assert.strictEqual(e.code, code, e.message);
     return true;
   };
+}
+
+/** The unprivileged user nobody, with a home folder of its own (made here). */
+function nobody(home: string): { uid: number; gid: number; home: string } {
+  const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }));
+  const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }));
+  fs.mkdirSync(home, { recursive: true });
+  return { uid, gid, home };
+}
+
+/** Gives every file and folder under `root` (itself included, `except` and what is under them left out) to this user. */
+function chownTree(root: string, uid: number, gid: number, except: string[]): void {
+  if (except.includes(root)) return;
+  fs.lchownSync(root, uid, gid);
+  if (!fs.lstatSync(root).isDirectory()) return;
+  for (const entry of fs.readdirSync(root)) chownTree(path.join(root, entry), uid, gid, except);
 }
 
 /** Makes a file look as if it was written two minutes ago. */
@@ -74,8 +91,14 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       age(lock);
       counts.faultsInjected++;
       const before = holdings(repo.main);
-      const result = await engine.cleanup(plan.id).catch((e: unknown) => e);
-      if (result instanceof Error) assert.ok(result instanceof PlanWorktreesError && result.code !== ErrorCode.Unknown, `unclear error: ${result.message}`);
+      const tip = git(repo.main, 'rev-parse', plan.branch);
+      // The worktree goes (its work is merged); the branch stays, and the error names the lock that keeps it.
+      await assert.rejects(engine.cleanup(plan.id), (e: unknown) => {
+        isCode(ErrorCode.RefLocked)(e);
+        assert.ok((e as Error).message.includes(`refs/heads/${plan.branch}.lock': File exists`), `the error does not name the lock file: ${(e as Error).message}`);
+        return true;
+      });
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), tip, 'the branch is kept at its tip');
       assertNothingLost(repo.main, before, 'cleanup with a locked ref');
       const found = await doctorFixAll(engine);
       assert.ok(found.includes('staleLock'), found.join(', '));
@@ -102,28 +125,30 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       assert.strictEqual(wholeState(repo.root, repo.main, ctx), before);
       await assertConsistent(engine, repo.main, 'after the refused create', { settled: true });
 
+      // A folder that cannot be written. Root writes into any folder, whatever its mode, and CI runs as root:
+      // there the create runs in a process of the unprivileged user nobody, on a repository it owns.
       const readOnly = path.join(repo.root, 'read-only');
       fs.mkdirSync(readOnly);
       fs.chmodSync(readOnly, 0o555);
+      const user = process.getuid?.() === 0 ? nobody(path.join(repo.root, 'home')) : undefined;
+      const state = wholeState(repo.root, repo.main, ctx);
+      if (user) chownTree(repo.root, user.uid, user.gid, [readOnly]);
+      const worker = new EngineWorker(repo.main, { worktreeLocation: `${readOnly}/\${id}-\${slug}` }, user);
       try {
-        const canWrite = (() => {
-          try {
-            fs.writeFileSync(path.join(readOnly, 'probe'), '');
-            fs.rmSync(path.join(readOnly, 'probe'));
-            return true;
-          } catch {
-            return false;
-          }
-        })();
-        if (canWrite) return; // root: covered by the folder under a file above
-        engine.settings = { ...engine.settings, worktreeLocation: `${readOnly}/\${id}-\${slug}` };
-        const state = wholeState(repo.root, repo.main, ctx);
+        await worker.whenReady();
         counts.faultsInjected++;
-        await assert.rejects(engine.create({ title: 'Read only' }), (e: unknown) => e instanceof PlanWorktreesError && /read-only/.test(e.message));
-        assert.strictEqual(wholeState(repo.root, repo.main, ctx), state);
+        const reply = await worker.call('create', { title: 'Read only' });
+        assert.strictEqual(reply.ok, false, `the create in a read-only folder succeeded: ${JSON.stringify(reply)}`);
+        assert.ok(!reply.unexpected, `not a PlanWorktreesError: ${reply.message}`);
+        const firstLine = reply.message?.split('\n')[0] ?? '';
+        assert.ok(firstLine.includes(readOnly) && /Permission denied/.test(firstLine), `the error does not name the folder and say it cannot be written: ${firstLine}`);
       } finally {
+        await worker.close();
+        if (user) chownTree(repo.root, 0, 0, [readOnly]);
         fs.chmodSync(readOnly, 0o755);
       }
+      assert.strictEqual(wholeState(repo.root, repo.main, ctx), state, 'the refused create changed something');
+      await assertConsistent(engine, repo.main, 'after the refused create in a read-only folder', { settled: true });
     }));
 
   for (const damage of ['corrupted', 'deleted'] as const) {

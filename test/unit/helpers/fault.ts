@@ -214,9 +214,13 @@ export class EngineWorker {
   private readonly ready: Promise<void>;
   exited = false;
 
-  constructor(folder: string, settings: object = {}) {
+  /** `user`: run it as another user (the test process must be root), with this home folder. */
+  constructor(folder: string, settings: object = {}, user?: { uid: number; gid: number; home: string }) {
     const script = path.join(__dirname, '..', 'fixtures', 'engineWorker.js');
-    this.child = fork(script, [folder, JSON.stringify(settings)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(script, [folder, JSON.stringify(settings)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(user && { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: user.home } }),
+    });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`))));
       this.child.once('exit', (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal})`)));

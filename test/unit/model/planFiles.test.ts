@@ -224,8 +224,15 @@ describe('plan files', () => {
         git(repo.main, 'commit', '-qm', 'plans');
         const engine = await PlanEngine.open(repo.main, { git: new Git() });
         const before = fingerprint(repo.main);
-        for (const file of await loadPlanFiles(repo.main, DEFAULT_PLAN_FILE_PATTERNS)) {
-          assert.throws(() => planFromFile(file), (e: unknown) => isError(e, ErrorCode.InvalidName));
+        const files = await loadPlanFiles(repo.main, DEFAULT_PLAN_FILE_PATTERNS);
+        assert.deepStrictEqual(
+          files.map((f) => f.file).sort(),
+          ['plans/evil.md', 'plans/evil2.json'],
+          'both hostile files are found (each must be refused, not skipped)',
+        );
+        for (const file of files) {
+          assert.ok(file.problem, `${file.file} is not shown as one that cannot be started`);
+          assert.throws(() => planFromFile(file), (e: unknown) => isError(e, ErrorCode.InvalidName), `${file.file} starts a plan`);
         }
         assert.strictEqual(fingerprint(repo.main), before);
         assert.deepStrictEqual(await engine.history(), []);
