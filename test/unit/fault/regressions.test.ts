@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
+import { Logger, silentLogger } from '../../../src/git/log';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { assertConsistent, assertNothingLost, doctorFixAll, EngineWorker, holdings } from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
@@ -144,13 +145,29 @@ describe('fault suite: regressions found by the random test', () => {
 
   it("reads worktrees while another process is adding one (git fails on its still-empty commondir for a moment)", () =>
     withRepo(async (repo) => {
-      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      // The other process finishes writing the file when git has failed on it once: the engine must try again.
+      let finishWriting: (() => void) | undefined;
+      const failures: string[] = [];
+      const log: Logger = {
+        ...silentLogger,
+        info: (message) => {
+          if (!/failed .*commondir/.test(message)) return;
+          failures.push(message);
+          finishWriting?.();
+          finishWriting = undefined;
+        },
+      };
+      const engine = await PlanEngine.open(repo.main, { git: new Git({ log }) });
       const plan = await engine.create({ title: 'Being added' });
       const commondir = path.join(repo.main, '.git', 'worktrees', path.basename(plan.path), 'commondir');
       const content = fs.readFileSync(commondir);
-      fs.writeFileSync(commondir, ''); // as `git worktree add` in another window has it for a moment
-      setTimeout(() => fs.writeFileSync(commondir, content), 60);
+      const emptyUntilGitFails = (): void => {
+        fs.writeFileSync(commondir, ''); // as `git worktree add` in another window has it for a moment
+        finishWriting = () => fs.writeFileSync(commondir, content);
+      };
+      emptyUntilGitFails();
       assert.strictEqual((await engine.list()).length, 2);
+      assert.strictEqual(failures.length, 1, 'git failed once on the empty file, then the list was read again');
       // Left empty for good (a crash at that very moment), the error comes quickly.
       fs.writeFileSync(commondir, '');
       const started = Date.now();
@@ -159,9 +176,10 @@ describe('fault suite: regressions found by the random test', () => {
       fs.writeFileSync(commondir, content);
 
       // git worktree add makes the branch before it reads the other worktrees: a create tries again without it.
-      fs.writeFileSync(commondir, '');
-      setTimeout(() => fs.writeFileSync(commondir, content), 60);
+      failures.length = 0;
+      emptyUntilGitFails();
       const second = await engine.create({ title: 'While another is added' });
+      assert.ok(failures.some((m) => m.includes('worktree add')), `git worktree add never failed on the empty file: ${failures.join('; ')}`);
       assert.strictEqual(git(second.path, 'rev-parse', '--abbrev-ref', 'HEAD'), second.branch);
       await assertConsistent(engine, repo.main, 'after the create', { settled: true });
     }));

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { mock } from 'node:test';
 import { allInOrder, debounce, OperationQueue, sequentialize, throttle } from '../../../src/model/async';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -11,20 +12,29 @@ function gate(): { promise: Promise<void>; open(): void } {
 }
 
 describe('async helpers', () => {
-  it('debounce calls once, with the last arguments, after the calls stop', async () => {
-    const calls: number[] = [];
-    const fn = debounce((n: number) => calls.push(n), 20);
-    fn(1);
-    fn(2);
-    await delay(5);
-    fn(3);
-    assert.deepStrictEqual(calls, []);
-    await delay(40);
-    assert.deepStrictEqual(calls, [3]);
-    fn(4);
-    fn.cancel();
-    await delay(40);
-    assert.deepStrictEqual(calls, [3]);
+  it('debounce calls once, with the last arguments, after the calls stop', () => {
+    // The clock is Node's mock: the test says when time passes, so a busy machine cannot make a pause look longer.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const calls: number[] = [];
+      const fn = debounce((n: number) => calls.push(n), 20);
+      fn(1);
+      fn(2);
+      mock.timers.tick(5);
+      fn(3);
+      mock.timers.tick(19);
+      assert.deepStrictEqual(calls, [], 'a call within 20 ms of the last one waits');
+      mock.timers.tick(1);
+      assert.deepStrictEqual(calls, [3]);
+      mock.timers.tick(100);
+      assert.deepStrictEqual(calls, [3], 'once');
+      fn(4);
+      fn.cancel();
+      mock.timers.tick(100);
+      assert.deepStrictEqual(calls, [3], 'a cancelled call never comes');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('throttle runs one at a time and folds a burst into one more run', async () => {
@@ -103,8 +113,10 @@ describe('async helpers', () => {
     const queue = new OperationQueue();
     const log: string[] = [];
     const g = gate();
+    const started = gate();
     const first = queue.run('create', async () => {
       log.push('create');
+      started.open();
       await g.promise;
       throw new Error('create failed');
     });
@@ -112,7 +124,7 @@ describe('async helpers', () => {
       log.push('merge');
       return 'merged';
     });
-    await delay(5);
+    await started.promise;
     assert.strictEqual(queue.current, 'create');
     assert.strictEqual(queue.size, 2);
     assert.deepStrictEqual(log, ['create']);
