@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, EXTENSION_ID, projectRoot, screenshot, waitFor } from './helpers';
+import { activateExtension, canScreenshot, EXTENSION_ID, gitIn, projectRoot, screenshot, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
 
 describe('Plan Worktrees in a real VS Code', () => {
   it('is loaded as the development extension and activates', async () => {
@@ -22,10 +22,21 @@ describe('Plan Worktrees in a real VS Code', () => {
     assert.deepStrictEqual(registered.sort(), declared);
   });
 
-  it('shows the Plan Worktrees view, captured as a screenshot', async function () {
-    if (!canScreenshot) this.skip();
+  it('shows the Plan Worktrees view with the repository\'s worktrees, captured as a screenshot', async () => {
+    const api = await activateExtension<TestingApi>();
+    const main = workspaceRoot();
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
-    await new Promise((r) => setTimeout(r, 1000));
+    // Both come from the workbench: it says the view is visible, and it asks the view for its items to draw them.
+    await waitFor(() => api.testing.treeView.visible, 'the workbench to show the Plans view');
+    const worktrees = gitIn(main, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((line) => line.startsWith('worktree '))
+      .map((line) => line.slice('worktree '.length));
+    assert.ok(worktrees.length >= 1);
+    for (const folder of worktrees) await waitFor(() => api.testing.tree.nodeForPath(folder), `the view to ask for the item of ${folder}`);
+    const items = await treeItems(api);
+    assert.strictEqual(items[0]?.label, 'Main checkout', 'the main checkout is the first item');
+    if (!canScreenshot) return;
     const file = await screenshot('workbench-plan-worktrees-view');
     const png = fs.readFileSync(file);
     assert.strictEqual(png.subarray(1, 4).toString('latin1'), 'PNG');

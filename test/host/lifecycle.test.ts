@@ -55,18 +55,37 @@ describe('The lifecycle, step by step', function () {
   it('3. merge: the strategies, after a pre-check that found no conflict', async () => {
     gitIn(plan.path, 'add', '-A');
     gitIn(plan.path, 'commit', '-q', '-m', 'Note the change');
+    const planTip = gitIn(plan.path, 'rev-parse', 'HEAD');
+    const mainBefore = gitIn(main, 'rev-parse', 'main');
+    assert.strictEqual(gitIn(main, 'merge-base', 'main', planTip), mainBefore, 'main has not moved since the plan began (a fast-forward is possible)');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
     await setSetting('merge.strategy', 'ask');
-    // The command with a plan id only asks for the strategy, as from the tree; the picture is that question.
-    const merging = vscode.commands.executeCommand('planWorktrees.merge', '400');
-    await new Promise((r) => setTimeout(r, 1500));
-    await screenshot('lifecycle-3-merge');
-    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    await merging;
-    await setSetting('merge.strategy', undefined);
-    const result = await vscode.commands.executeCommand<{ baseAfter: string }>('planWorktrees.merge', { plan: '400', strategy: 'merge', cleanup: false });
-    assert.ok(result);
+    await setSetting('afterMerge', 'keep');
+    try {
+      // The command with a plan id only asks for the strategy, as from the tree; the picture is that question.
+      let settled = false;
+      const merging = vscode.commands.executeCommand<{ baseBefore: string; baseAfter: string } | undefined>('planWorktrees.merge', '400');
+      void Promise.resolve(merging).finally(() => (settled = true));
+      // For the picture only: the question is drawn by the workbench, which the extension host cannot watch.
+      await new Promise((r) => setTimeout(r, 1500));
+      await screenshot('lifecycle-3-merge');
+      assert.strictEqual(settled, false, 'the merge did not wait for a strategy');
+      // That it was the strategy question is proved by answering it in the workbench: the third strategy, fast-forward.
+      await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+      await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await waitFor(() => settled, 'the merge to run with the strategy picked in the question');
+      const result = await merging;
+      assert.ok(result, 'the merge was cancelled: the question did not offer fast-forward third');
+      assert.strictEqual(result.baseBefore, mainBefore);
+      assert.strictEqual(result.baseAfter, planTip, 'fast-forward: main moved to the plan\'s last commit');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      await setSetting('merge.strategy', undefined);
+      await setSetting('afterMerge', undefined);
+    }
+    assert.strictEqual(gitIn(main, 'rev-parse', 'main'), planTip);
     assert.match(fs.readFileSync(path.join(main, 'src', 'app.js'), 'utf8'), /farewell/);
   });
 
