@@ -69,17 +69,25 @@ function runStep(step) {
     }, timeoutMs);
     let spawnError;
     child.on('error', (e) => (spawnError = e));
-    // What the step left running in its group when it ended (a forked worker still holding its output open) is ended too.
-    child.on('exit', () => {
+    // What the step leaves running in its group when it ends (a forked worker holding its output open) is ended
+    // too, after a few seconds for helpers that stop on their own (esbuild's service).
+    let leftovers;
+    const endLeftovers = () => {
       if (!groupAlive(child)) return;
-      const note = `[test-all] ${step.name} ended with processes of its group still running: they are killed\n`;
+      const note = `[test-all] ${step.name} ended, but processes of its group still ran: they are killed\n`;
       log.write(note);
       process.stderr.write(note);
       killGroup(child, 'SIGKILL');
-    });
-    child.on('close', (code, signal) => {
+    };
+    child.on('exit', () => (leftovers = setTimeout(endLeftovers, 3_000)));
+    child.on('close', async (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(leftovers);
       running = undefined;
+      if (!timedOut) {
+        for (let waited = 0; waited < 3_000 && groupAlive(child); waited += 100) await new Promise((r) => setTimeout(r, 100));
+        endLeftovers();
+      }
       // Whatever is left of the group (a worker that ignored SIGTERM) goes now.
       if (timedOut) {
         clearTimeout(killer);
