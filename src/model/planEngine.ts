@@ -23,7 +23,7 @@ import { Mergeability, MergeabilityCache } from './mergeability';
 import { pathKey, samePath, shownName } from './names';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees } from './repository';
-import { listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS } from './snapshot';
+import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore } from './snapshot';
 import { WorktreeDetails, WorktreeStateCache } from './state';
 import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
 import { lockWorktree, unlockWorktree } from './worktreeLock';
@@ -224,13 +224,15 @@ export class PlanEngine {
       // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
       const same = runs.find((p) => p.run === plan.run);
       const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
-      if (same && existing) {
+      // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
+      const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
+      if (same && existing && !unfinished) {
         const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
         throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
       }
       await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
       try {
-        const restored = await restoreSnapshot(this.ctx, snapshot);
+        const restored = unfinished ? await finishRestore(this.ctx, snapshot, unfinished) : await restoreSnapshot(this.ctx, snapshot);
         await this.registry.update((data) => {
           const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
           const now = new Date().toISOString();
@@ -245,6 +247,19 @@ export class PlanEngine {
         throw e;
       }
     });
+  }
+
+  /**
+   * The worktree a restore of `snapshot` left when it stopped after making it
+   * (its window died, or a step failed): the plan is not active, the last event
+   * of its run is that restore's, and the worktree holds only what the restore
+   * put there (see `unfinishedRestore`).
+   */
+  private async unfinishedRestore(plan: PlanRecord, worktree: WorktreeEntry, snapshot: Snapshot): Promise<UnfinishedRestore | undefined> {
+    if (plan.status === 'active') return undefined;
+    const last = (await this.events.read(plan.id)).filter((e) => e.run === plan.run).pop();
+    if (!last || (last.type !== 'restore.before' && last.type !== 'restore.failed') || last.ref !== snapshot.ref) return undefined;
+    return unfinishedRestore(this.ctx, snapshot, worktree);
   }
 
   /** What the doctor finds; each fix runs through the queue and refreshes. */

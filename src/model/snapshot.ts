@@ -13,7 +13,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { allowedPlanFolder } from './location';
+import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
+import { allowedPlanFolder, isAllowedFolder } from './location';
 import { planRecordProblem } from './registry';
 import { listWorktrees } from './repository';
 import { qualifyBranch } from './merged';
@@ -92,14 +93,51 @@ export async function restoreSnapshot(ctx: RepoContext, snapshot: Snapshot, opti
   const folder = chooseFolder(ensureValid(options.path ?? allowedPlanFolder(ctx, snapshot.plan), validateWorktreePath), options.path !== undefined);
   const args = branch.create ? ['worktree', 'add', '-b', branch.name, '--', folder, head] : ['worktree', 'add', '--', folder, branch.name];
   await ctx.git.run(args, { cwd: ctx.repo.commonDir });
+  await fillFromSnapshot(ctx, snapshot, folder, false);
+  ctx.log.info(`Restored ${snapshot.ref} to ${folder} on ${branch.name}`);
+  return { path: folder, branch: branch.name };
+}
+
+/** A worktree that a restore of a snapshot made, and whether the snapshot's files are in it already. */
+export interface UnfinishedRestore {
+  path: string;
+  branch: string;
+  filesRestored: boolean;
+}
+
+/**
+ * Whether `worktree` is one that a restore of `snapshot` made and did not
+ * finish (its process died, or a later step failed): on a branch at the
+ * snapshot's parent, holding nothing but what the restore put there — the
+ * files of that commit (nothing restored yet) or the snapshot's (files
+ * restored, not the index) — in a folder the location template allows.
+ * Undefined when it holds anything else.
+ */
+export async function unfinishedRestore(ctx: RepoContext, snapshot: Snapshot, worktree: WorktreeEntry): Promise<UnfinishedRestore | undefined> {
+  const head = await snapshotParent(ctx, snapshot);
+  // Only where a restore could have made it: a folder the location template allows.
+  if (!worktree.branch || worktree.head !== head || !isAllowedFolder(ctx, worktree.path) || !fs.existsSync(worktree.path)) return undefined;
+  const [snapshotTree, headTree] = (await ctx.git.run(['rev-parse', `${snapshot.commit}^{tree}`, `${head}^{tree}`], { cwd: ctx.repo.commonDir })).trim().split('\n');
+  const { tree } = await commitWorktree(ctx, worktree.path, 'plan-worktrees: what an unfinished restore left', { fallbackIdentity: true });
+  if (tree !== snapshotTree && tree !== headTree) return undefined;
+  return { path: worktree.path, branch: shortBranchName(worktree.branch), filesRestored: tree !== headTree };
+}
+
+/** Finishes a restore that stopped after making its worktree (see `unfinishedRestore`). */
+export async function finishRestore(ctx: RepoContext, snapshot: Snapshot, into: UnfinishedRestore): Promise<{ path: string; branch: string }> {
+  await fillFromSnapshot(ctx, snapshot, into.path, into.filesRestored);
+  ctx.log.info(`Finished restoring ${snapshot.ref} to ${into.path} on ${into.branch}`);
+  return { path: into.path, branch: into.branch };
+}
+
+/** Brings a worktree at the snapshot's parent to the snapshot: its files (unless there already), its changes uncommitted and what was staged staged. */
+async function fillFromSnapshot(ctx: RepoContext, snapshot: Snapshot, folder: string, filesRestored: boolean): Promise<void> {
   // Index and files to the snapshot, then the index back to HEAD: its changes are uncommitted again.
-  await ctx.git.run(['read-tree', '-m', '-u', 'HEAD', snapshot.commit], { cwd: folder });
+  if (!filesRestored) await ctx.git.run(['read-tree', '-m', '-u', 'HEAD', snapshot.commit], { cwd: folder });
   await ctx.git.run(['reset', '-q'], { cwd: folder });
   // What was staged was kept as a second parent: staged again.
   const index = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^2`], { cwd: folder, okExitCodes: [1] });
   if (index.exitCode === 0) await ctx.git.run(['read-tree', index.stdout.trim()], { cwd: folder });
-  ctx.log.info(`Restored ${snapshot.ref} to ${folder} on ${branch.name}`);
-  return { path: folder, branch: branch.name };
 }
 
 /** The plan's HEAD when the snapshot was taken; SnapshotNotFound when the snapshot commit is gone. */

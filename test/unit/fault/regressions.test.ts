@@ -8,6 +8,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { Logger, silentLogger } from '../../../src/git/log';
+import { EventLog } from '../../../src/model/events';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { assertConsistent, assertNothingLost, doctorFixAll, EngineWorker, holdings } from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
@@ -206,6 +207,30 @@ describe('fault suite: regressions found by the random test', () => {
       assert.deepStrictEqual(kinds, ['unmergedWork', 'unregisteredWorktree']);
       await doctorFixAll(engine);
       await assertConsistent(engine, repo.main, 'after both fixes', { settled: true });
+    }));
+
+  it('trying a restore again finishes one that stopped after making its worktree, but never over what was changed there since', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Half restored' });
+      writeFiles(plan.path, { 'notes.txt': 'kept by the snapshot\n', 'src/app.txt': 'changed\n' });
+      git(plan.path, 'add', 'notes.txt');
+      await engine.discard(plan.id);
+      const [snapshot] = await engine.snapshots();
+      // What a restore whose window died right after `git worktree add` leaves: the worktree at the snapshot's parent, the plan still discarded.
+      git(repo.main, 'worktree', 'add', '-q', '-b', plan.branch, plan.path, `${snapshot.commit}^1`);
+      await new EventLog(engine.repo.commonDir).append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
+      writeFiles(plan.path, { 'written since.txt': 'someone worked here\n' });
+      await assert.rejects(engine.restore(plan.id), isCode(ErrorCode.PlanExists));
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'written since.txt'), 'utf8'), 'someone worked here\n');
+
+      fs.rmSync(path.join(plan.path, 'written since.txt'));
+      const restored = await engine.restore(plan.id);
+      assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'changed\n');
+      assert.strictEqual(git(plan.path, 'status', '--porcelain'), 'A  notes.txt\n M src/app.txt');
+      assert.strictEqual((await engine.plan(plan.id)).status, 'active');
+      await assertConsistent(engine, repo.main, 'after the restore was finished', { settled: true });
     }));
 
   it('refuses to restore a snapshot of a merged plan whose worktree is still there (the entry moved to the restored folder, the worktree was left without its plan)', () =>
