@@ -33,25 +33,6 @@ function listZip(file) {
   return names;
 }
 
-/**
- * The host runner writes the browser's whole console to artifacts/host-console.log:
- * this run's goes to artifacts/vsix-console.log, and the host tier's file is
- * left as it was.
- */
-async function keepingHostConsole(run) {
-  const hostLog = path.join(root, 'artifacts', 'host-console.log');
-  const vsixLog = path.join(root, 'artifacts', 'vsix-console.log');
-  const aside = `${hostLog}.aside`;
-  if (fs.existsSync(hostLog)) fs.renameSync(hostLog, aside);
-  try {
-    return await run();
-  } finally {
-    if (fs.existsSync(hostLog)) fs.renameSync(hostLog, vsixLog);
-    if (fs.existsSync(aside)) fs.renameSync(aside, hostLog);
-    console.log(`[vsix] the extension host's console: ${path.relative(root, vsixLog)}`);
-  }
-}
-
 async function main() {
   const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-vsix-')));
   try {
@@ -72,13 +53,13 @@ async function main() {
     const extensionsDir = path.join(work, 'ext');
     installVsix(vsix, extensionsDir);
     process.env.PLAN_WORKTREES_VSIX_EXTENSIONS_DIR = extensionsDir;
-    return await keepingHostConsole(() =>
-      runSuite({
-        testsPath: path.join(root, 'out', 'test', 'vsix', 'index.js'),
-        developmentPath: path.join(root, 'test', 'vsix', 'extension'),
-        extensionsDir,
-      }),
-    );
+    // The host's whole console goes to its own artifact: the host tier's artifacts/host-console.log stays as it was.
+    return await runSuite({
+      testsPath: path.join(root, 'out', 'test', 'vsix', 'index.js'),
+      developmentPath: path.join(root, 'test', 'vsix', 'extension'),
+      extensionsDir,
+      consoleFile: 'vsix-console.log',
+    });
   } catch (e) {
     console.error(`[vsix] ${e.message}`);
     return 1;

@@ -23,7 +23,8 @@ describe('Plan Worktrees in a real VS Code', () => {
   });
 
   it('shows the Plan Worktrees view with the repository\'s worktrees, captured as a screenshot', async () => {
-    const api = await activateExtension<TestingApi>();
+    // nodeForPath: the node last handed out for a worktree's folder, set only once someone (the workbench drawing the view) asked for the items.
+    const api = await activateExtension<TestingApi & { testing: { tree: { nodeForPath(folder: string): unknown } } }>();
     const main = workspaceRoot();
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
     // Both come from the workbench: it says the view is visible, and it asks the view for its items to draw them.

@@ -70,8 +70,6 @@ export interface TestingApi {
     tree: {
       getChildren(node?: unknown): Promise<unknown[]>;
       getTreeItem(node: unknown): vscode.TreeItem;
-      /** The node last handed out for a worktree's folder: set only once someone (the workbench drawing the view) asked for the items. */
-      nodeForPath(worktreePath: string): unknown;
     };
     /** The Plans view as the workbench shows it. */
     treeView: vscode.TreeView<unknown>;
