@@ -36,8 +36,8 @@ const steps = [
   // .mocharc.json: forbid-only, fail-zero, exit (a forked fault worker left behind cannot hold the tier open), and
   // failures printed when they happen (a tier killed at its limit still shows them). ~6 minutes on two idle cores.
   { name: 'unit', cmd: bin('mocha'), args: [], tests: true, timeoutMs: 30 * MINUTE },
-  // The host runner has its own limit (PLAN_WORKTREES_HOST_TIMEOUT_MS, 20 minutes); this one is the last resort.
-  { name: 'host', cmd: process.execPath, args: ['scripts/run-host-tests.js'], tests: true, timeoutMs: 25 * MINUTE },
+  // The host runner has its own limit per suite (PLAN_WORKTREES_HOST_TIMEOUT_MS, 20 minutes; two suites); this one is the last resort.
+  { name: 'host', cmd: process.execPath, args: ['scripts/run-host-tests.js'], tests: true, timeoutMs: 40 * MINUTE },
   { name: 'vsix', cmd: process.execPath, args: ['scripts/run-vsix-check.js'], tests: true, timeoutMs: 10 * MINUTE },
 ];
 
