@@ -16,6 +16,7 @@ import {
   createRunning,
   dropStash,
   finishMerge,
+  finishPlanSide,
   finishPartialMove,
   HalfMerge,
   halfMerges,
@@ -24,6 +25,8 @@ import {
   isPartlyApplied,
   keepAndDropStash,
   MoveStash,
+  PlanLeftBehind,
+  plansLeftBehind,
   moveStashes,
   removeStaleLock,
   stashHolder,
@@ -102,6 +105,7 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
     if (finding) findings.push(finding);
   }
   for (const half of await halfMerges(ctx, worktrees)) findings.push(interruptedMerge(ctx, half, data));
+  for (const left of await plansLeftBehind(ctx, worktrees, data.plans)) findings.push(planLeftBehind(ctx, left, data));
   const maxAge = (options.snapshotMaxAgeDays ?? 30) * dayMs;
   for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
   return findings;
@@ -416,6 +420,22 @@ function interruptedMerge(ctx: RepoContext, half: HalfMerge, data: RegistryData)
         ? `Brings the index and files of ${folder} to ${half.to.slice(0, 12)}, the commit the merge made of them; what was changed there since the merge stopped stays, uncommitted (refused if it conflicts with the merge). No untracked or ignored file is overwritten; nothing is deleted.`
         : `Brings the index and files of ${folder} from ${half.from.slice(0, 12)} to ${half.to.slice(0, 12)}, as the merge would have (refused if that would overwrite a changed, untracked or ignored file). Untracked and ignored files stay.`,
       run: () => finishMerge(ctx, half, plan),
+    },
+  };
+}
+
+function planLeftBehind(ctx: RepoContext, left: PlanLeftBehind, data: RegistryData): Finding {
+  const plan = data.plans.find((p) => p.id === left.planId && p.status === 'active') as PlanRecord;
+  return {
+    kind: 'interruptedMerge',
+    message: `Merging plan ${left.planId} was interrupted: ${plan.base} has the commit of its uncommitted work (${left.to.slice(0, 12)}), but the branch ${left.branch} is still at ${left.from.slice(0, 12)}.`,
+    planId: left.planId,
+    path: left.worktree.path,
+    branch: left.branch,
+    fix: {
+      label: 'Finish the Merge',
+      description: `Moves the branch ${left.branch} to ${left.to.slice(0, 12)} and the index of ${left.worktree.path} with it, as the merge would have; the files already hold that work, and what was changed since stays, uncommitted. Nothing is deleted.`,
+      run: () => finishPlanSide(ctx, left, plan),
     },
   };
 }

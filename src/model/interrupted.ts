@@ -371,6 +371,57 @@ const throwawayIdentity = {
   GIT_COMMITTER_EMAIL: 'plan-worktrees@localhost',
 };
 
+/**
+ * A plan left behind by a merge that died between its two ref moves: the
+ * base's last move is a merge of this plan, to a commit the merge made of
+ * the plan's uncommitted work (the base's new tip for a fast-forward, its
+ * second parent for a merge commit), whose parent is still the plan's tip:
+ * the plan's branch was to move there next, and its files already hold it.
+ */
+export interface PlanLeftBehind {
+  planId: string;
+  branch: string;
+  worktree: WorktreeEntry;
+  /** The plan's tip. */
+  from: string;
+  /** The commit of its work that the base has. */
+  to: string;
+}
+
+export async function plansLeftBehind(ctx: RepoContext, worktrees: WorktreeEntry[], plans: PlanRecord[]): Promise<PlanLeftBehind[]> {
+  const found: PlanLeftBehind[] = [];
+  for (const plan of plans.filter((p) => p.status === 'active')) {
+    const last = lastReflogEntry(ctx.repo.commonDir, `refs/heads/${plan.base}`);
+    if (!last || last.message !== `plan-worktrees: merge plan ${plan.id}`) continue;
+    const worktree = worktrees.find((w) => w.branch === `refs/heads/${plan.branch}` && w.head && fs.existsSync(w.path));
+    if (!worktree?.head) continue;
+    const [tip, ...parents] = (await ctx.git.run(['rev-list', '--parents', '-n', '1', last.to], { cwd: ctx.repo.commonDir })).trim().split(' ');
+    for (const candidate of [tip, parents[1]].filter((c): c is string => !!c && c !== worktree.head)) {
+      const commit = await ctx.git.run(['cat-file', 'commit', candidate], { cwd: ctx.repo.commonDir });
+      const firstParent = /^parent ([0-9a-f]+)$/m.exec(commit)?.[1];
+      const subject = commit.slice(commit.indexOf('\n\n') + 2).split('\n')[0];
+      if (firstParent === worktree.head && subject === `Plan ${plan.id}: uncommitted changes`) {
+        found.push({ planId: plan.id, branch: plan.branch, worktree, from: worktree.head, to: candidate });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Moves the plan's branch to the commit of its work that the base has (by
+ * compare-and-swap), and its index there: its files hold that work already,
+ * and whatever was changed since stays, uncommitted. Nothing else changes.
+ */
+export async function finishPlanSide(ctx: RepoContext, left: PlanLeftBehind, plan: PlanRecord): Promise<void> {
+  const again = (await plansLeftBehind(ctx, [left.worktree], [plan])).find((l) => l.from === left.from && l.to === left.to);
+  if (!again) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `Plan ${left.planId} is no longer left behind by its merge; nothing was changed.`);
+  await ctx.git.run(['update-ref', '-m', `plan-worktrees: finish the merge of plan ${left.planId}`, `refs/heads/${left.branch}`, left.to, left.from], { cwd: ctx.repo.commonDir });
+  await ctx.git.run(['read-tree', left.to], { cwd: left.worktree.path });
+  await ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: left.worktree.path, okExitCodes: [1] });
+}
+
 /** Lock files left by git processes that died: a worktree's `index.lock` and `HEAD.lock`, and locks of refs. */
 export function staleLocks(ctx: RepoContext, worktrees: WorktreeEntry[], now: number): string[] {
   const candidates: string[] = [];

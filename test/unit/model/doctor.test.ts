@@ -236,6 +236,36 @@ describe('runDoctor', () => {
       assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), []);
     }));
 
+  it("a fast-forward merge that committed the plan's uncommitted work, killed after it moved the base: Finish the Merge moves the plan's branch there too, and merging again works", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Fast' });
+      writeFiles(plan.path, { 'feature.txt': 'uncommitted work\n' });
+      const tip = git(plan.path, 'rev-parse', 'HEAD');
+      // The commit of the uncommitted work gets a time of its own, as it does when trying again a second later.
+      const dying = new DyingGit('refs/heads/main');
+      Object.assign(process.env, { GIT_AUTHOR_DATE: '2001-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2001-01-01T00:00:00Z' });
+      try {
+        void mergePlan({ ...life.ctx, git: dying }, plan, { strategy: 'fastForward', commitUncommitted: true });
+        await dying.died;
+      } finally {
+        delete process.env.GIT_AUTHOR_DATE;
+        delete process.env.GIT_COMMITTER_DATE;
+      }
+      const work = git(repo.main, 'rev-parse', 'main');
+      assert.strictEqual(git(repo.main, 'rev-parse', `${work}^`), tip, 'main is at the commit of the plan\'s work');
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), tip, "the plan's branch is still at its tip");
+      const found = (await runDoctor(life.ctx, life.registry)).filter((f) => f.kind === 'interruptedMerge');
+      assert.deepStrictEqual(found.map((f) => f.path).sort(), [repo.main, plan.path].sort(), 'the main checkout (files) and the plan (branch) are both unfinished');
+      for (const f of found) await f.fix?.run();
+      assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), work);
+      assert.strictEqual(git(plan.path, 'status', '--porcelain'), '', "the plan's work is its branch's now");
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'uncommitted work\n');
+      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), []);
+      const again = await mergePlan(life.ctx, plan, { strategy: 'fastForward', commitUncommitted: true });
+      assert.strictEqual(again.baseAfter, work, 'merging again finds the work merged');
+    }));
+
   it('an interrupted rebase merge: a Finish the Merge that fails leaves the index and files as they were and the finding in place; trying again finishes it', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
