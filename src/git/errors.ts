@@ -23,6 +23,14 @@ export enum ErrorCode {
   MainWorktree = 'MainWorktree',
   MergeConflict = 'MergeConflict',
   MergeInProgress = 'MergeInProgress',
+  /** A rebase is stopped in the worktree (on conflicts, or waiting to be continued). */
+  RebaseInProgress = 'RebaseInProgress',
+  /** Continue or abort was asked of a worktree that is not rebasing. */
+  NoRebaseInProgress = 'NoRebaseInProgress',
+  /** Files still have conflicts to resolve. */
+  ConflictsUnresolved = 'ConflictsUnresolved',
+  /** A commit was asked for with no change to commit. */
+  NothingToCommit = 'NothingToCommit',
   NotFastForward = 'NotFastForward',
   /** A rebase would give other files than a merge of the same commits (it drops merge commits). */
   RebaseChangesContent = 'RebaseChangesContent',
@@ -91,6 +99,8 @@ const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/is locked|cannot (remove|move) a locked working tree/i, ErrorCode.WorktreeLocked],
   [/is not a working tree|is a main working tree/i, ErrorCode.WorktreeNotFound],
   [/not possible to fast-forward|Not possible to fast-forward/i, ErrorCode.NotFastForward],
+  [/already a rebase-(merge|apply) directory|middle of another rebase/i, ErrorCode.RebaseInProgress],
+  [/you must edit all merge conflicts|unmerged files|needs merge/i, ErrorCode.ConflictsUnresolved],
   [/You have not concluded your merge|MERGE_HEAD exists|merge is in progress/i, ErrorCode.MergeInProgress],
   [/CONFLICT \(|Merge conflict in/i, ErrorCode.MergeConflict],
   [/not a valid branch name|is not a valid (ref|branch) name|bad revision|invalid reference|unknown revision/i, ErrorCode.InvalidName],

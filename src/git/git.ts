@@ -15,6 +15,12 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Exit codes other than 0 that are an answer, not a failure (merge-tree's 1 on conflict). */
   okExitCodes?: number[];
+  /**
+   * Git must not wait for an editor (`rebase --continue` asks for one to edit
+   * the replayed commit's message): GIT_EDITOR is `true`, which keeps the
+   * message. A fixed program, never one the repository or environment names.
+   */
+  noEditor?: boolean;
 }
 
 export interface ExecResult {
@@ -161,10 +167,11 @@ export class Git {
       },
     };
     if (options.signal) config.abort = options.signal;
+    if (options.noEditor) config.unsafe = { allowUnsafeEditor: true };
     this.processCount++;
     try {
       const git = simpleGit(config)
-        .env({ ...cleanEnvironment(), ...options.env })
+        .env({ ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) })
         // simple-git waits 50 ms more after a process that wrote nothing (its
         // completion plugin's `deferClose`): every quiet command (update-ref,
         // read-tree, a clean `status`, a missing ref) took ~55 ms instead of ~5.

@@ -2,11 +2,12 @@
  * A plan's lifecycle in words, from its events in `events.jsonl`: created
  * from which base, merges, clean-ups, snapshots, restores. Each `*.before`
  * event is joined with the `*.after` or `*.failed` that ends it; a `before`
- * that nothing ended is an operation that was interrupted.
+ * that nothing ended is an operation that was interrupted; a `*.refused`
+ * event is an operation refused before it started (nothing changed).
  */
 import { LifecycleEvent } from './types';
 
-export type HistoryKind = 'create' | 'merge' | 'remove' | 'discard' | 'snapshot' | 'restore' | 'keep' | 'other';
+export type HistoryKind = 'create' | 'merge' | 'rebase' | 'remove' | 'discard' | 'snapshot' | 'restore' | 'keep' | 'other';
 
 /** One step of a plan's history. */
 export interface HistoryEntry {
@@ -41,7 +42,7 @@ export function historyEntries(events: readonly LifecycleEvent[]): HistoryEntry[
     }
     const started = phase === 'after' || phase === 'failed' ? open.get(key) : undefined;
     if (started) open.delete(key);
-    placed.push({ at, entry: describe(started ? [started.event, event] : [event], phase === 'failed' ? 'failed' : 'ok') });
+    placed.push({ at, entry: describe(started ? [started.event, event] : [event], phase === 'failed' || phase === 'refused' ? 'failed' : 'ok') });
   });
   for (const { event, at } of open.values()) placed.push({ at, entry: describe([event], 'interrupted') });
   return placed.sort((a, b) => a.at - b.at).map((p) => p.entry);
@@ -75,7 +76,8 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
     events,
   });
   const error = typeof e.error === 'string' ? e.error : '';
-  const files = Array.isArray(e.files) && e.files.length > 0 ? ` Files: ${(e.files as unknown[]).slice(0, 10).map(String).join(', ')}${e.files.length > 10 ? ', …' : ''}.` : '';
+  const files = Array.isArray(e.files) && e.files.length > 0 ? ` Files: ${fileList(e.files)}.` : '';
+  const reason = `${str(e.code) ? `${e.code}: ` : ''}${error}${files}`;
   switch (operation) {
     case 'create': {
       const from = `${str(e.base) ?? 'its base'}${str(e.baseCommit) ? ` at ${short(e.baseCommit)}` : ''}`;
@@ -90,16 +92,33 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
     }
     case 'merge': {
       const into = `into ${str(e.base) ?? 'its base'}${str(e.strategy) ? ` (${e.strategy})` : ''}`;
-      if (outcome === 'failed') return entry('merge', `Merge ${into} refused`, `${error}${files}`);
+      if (outcome === 'failed') return entry('merge', `Merge ${into} refused`, reason);
       if (outcome === 'interrupted') return entry('merge', `Merge ${into} was interrupted`);
       const moved = str(e.baseBefore) && str(e.baseAfter) ? `${e.base ?? 'base'}: ${short(e.baseBefore)} → ${short(e.baseAfter)}` : undefined;
       return entry('merge', `Merged ${into}`, moved);
     }
+    case 'rebase': {
+      const onto = `onto ${str(e.base) ?? 'its base'}`;
+      if (outcome === 'failed') return entry('rebase', `Rebase ${onto} refused`, reason);
+      if (outcome === 'interrupted') return entry('rebase', `Rebase ${onto} was interrupted`);
+      const conflicts = list(e.conflicts);
+      return conflicts.length > 0 ? entry('rebase', `Rebase ${onto} stopped on conflicts`, `Files: ${fileList(conflicts)}.`) : entry('rebase', `Rebased ${onto}`);
+    }
+    case 'rebase.continue': {
+      if (outcome === 'failed') return entry('rebase', 'Continuing the rebase refused', reason);
+      if (outcome === 'interrupted') return entry('rebase', 'Continuing the rebase was interrupted');
+      const conflicts = list(e.conflicts);
+      return conflicts.length > 0 ? entry('rebase', 'Rebase continued, stopped on conflicts again', `Files: ${fileList(conflicts)}.`) : entry('rebase', `Rebase onto ${str(e.base) ?? 'its base'} finished`);
+    }
+    case 'rebase.abort':
+      if (outcome === 'failed') return entry('rebase', 'Aborting the rebase failed', reason);
+      if (outcome === 'interrupted') return entry('rebase', 'Aborting the rebase was interrupted');
+      return entry('rebase', 'Rebase aborted: the plan is back where it was');
     case 'remove': {
       const discard = e.discard === true;
       const kind: HistoryKind = discard ? 'discard' : 'remove';
       const verb = discard ? 'Discard' : e.force === true ? 'Forced clean-up' : 'Clean-up';
-      if (outcome === 'failed') return entry(kind, `${verb} refused`, `${error}${files}`);
+      if (outcome === 'failed') return entry(kind, `${verb} refused`, reason);
       if (outcome === 'interrupted') return entry(kind, `${verb} was interrupted`);
       const parts = [
         e.removedWorktree === true ? 'worktree removed' : e.removedWorktree === false ? 'worktree kept' : '',
@@ -134,6 +153,10 @@ function capitalize(text: string): string {
 
 function short(value: unknown): string {
   return typeof value === 'string' ? value.slice(0, 8) : '';
+}
+
+function fileList(files: unknown[]): string {
+  return `${files.slice(0, 10).map(String).join(', ')}${files.length > 10 ? ', …' : ''}`;
 }
 
 function list(value: unknown): string[] {

@@ -16,14 +16,15 @@ import { diffPlan, PlanDiff, readBaseContent } from './diff';
 import { Finding, runDoctor } from './doctor';
 import { EventLog } from './events';
 import { commitAll } from './commit';
-import { fetchBaseRemote, publishPlan, PublishResult, rebaseInWorktree } from './publish';
+import { fetchBaseRemote, publishPlan, PublishResult } from './publish';
+import { abortRebase, conflictedFiles, continueRebase, rebaseInWorktree } from './rebase';
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
 import { allowedPlanFolder } from './location';
 import { Mergeability, MergeabilityCache } from './mergeability';
 import { pathKey, samePath, shownName } from './names';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees } from './repository';
-import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore } from './snapshot';
+import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore, writeSnapshot } from './snapshot';
 import { WorktreeDetails, WorktreeStateCache } from './state';
 import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
 import { lockWorktree, unlockWorktree } from './worktreeLock';
@@ -133,9 +134,27 @@ export class PlanEngine {
     return readBaseContent(this.ctx, await this.plan(planId), mergeBase, file);
   }
 
-  /** The merge pre-check of one plan now (`merge-tree --write-tree`): changes nothing. */
-  async checkMerge(planId: string): Promise<MergeCheck> {
-    return checkMerge(this.ctx, await this.plan(planId));
+  /**
+   * The merge pre-check of one plan now (`merge-tree --write-tree`): changes
+   * nothing. With `attempt` (a merge a person or program asked for), a
+   * conflict is recorded in the history as a refused merge (`merge.refused`).
+   */
+  async checkMerge(planId: string, options: { attempt?: boolean } = {}): Promise<MergeCheck> {
+    const plan = await this.plan(planId);
+    const check = await checkMerge(this.ctx, plan);
+    if (options.attempt && !check.clean) {
+      await this.events.append({
+        type: 'merge.refused',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        base: plan.base,
+        code: ErrorCode.MergeConflict,
+        error: `Conflicts with ${plan.base}; nothing was changed.`,
+        files: check.conflicts,
+      });
+    }
+    return check;
   }
 
   /** For every active plan: merges cleanly or not, and which other plans change the same files (cached per pair of commits). */
@@ -147,7 +166,7 @@ export class PlanEngine {
   /** Commits every change of the plan's worktree with this message (the Source Control input box); returns the new commit. */
   commit(planId: string, message: string): Promise<string> {
     return this.mutate('commit', async () => {
-      return commitAll(this.ctx, (await this.plan(planId)).path, message);
+      return commitAll(this.ctx, await this.plan(planId), message);
     });
   }
 
@@ -166,9 +185,37 @@ export class PlanEngine {
     return this.mutate('fetch', async () => fetchBaseRemote(this.ctx, (await this.plan(planId)).base, signal));
   }
 
-  /** Rebases the plan onto its base in its own worktree; returns the files to resolve when it stopped on conflicts. */
+  /**
+   * Rebases the plan onto its base in its own worktree; returns the files to
+   * resolve when it stopped on conflicts (events `rebase.before/after/failed`).
+   */
   rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
-    return this.mutate('rebase', async () => rebaseInWorktree(this.ctx, await this.plan(planId), signal));
+    return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal));
+  }
+
+  /** Continues the plan's stopped rebase; returns the files of the next conflict, or [] when it is done (events `rebase.continue.*`). */
+  continueRebase(planId: string, signal?: AbortSignal): Promise<string[]> {
+    return this.recorded('rebase.continue', planId, (plan) => continueRebase(this.ctx, plan, signal));
+  }
+
+  /**
+   * Aborts the plan's stopped rebase: branch and worktree go back to where
+   * they were. A snapshot of the worktree comes first when it holds anything
+   * (resolutions made so far), so nothing is lost (events `rebase.abort.*`).
+   */
+  abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
+    return this.recorded('rebase.abort', planId, async (plan) => {
+      const changed = (await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })).trim() !== '';
+      const snapshot = changed ? await writeSnapshot(this.ctx, plan, 'rebase aborted') : undefined;
+      if (snapshot) await this.events.append({ type: 'snapshot', planId: plan.id, run: plan.run, reason: 'rebase aborted', ref: snapshot.ref, commit: snapshot.commit });
+      await abortRebase(this.ctx, plan, signal);
+      return snapshot;
+    });
+  }
+
+  /** The files with unresolved conflicts in the plan's worktree. */
+  async conflicts(planId: string): Promise<string[]> {
+    return conflictedFiles(this.ctx, (await this.plan(planId)).path);
   }
 
   /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
@@ -331,6 +378,23 @@ export class PlanEngine {
             this.ctx.log.error(e as Error);
           }
         }
+      }
+    });
+  }
+
+  /** Runs an operation on a plan through the queue with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
+  private recorded<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>): Promise<T> {
+    return this.mutate(name, async () => {
+      const plan = await this.plan(planId);
+      const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base };
+      await this.events.append({ type: `${name}.before`, ...about });
+      try {
+        const result = await operation(plan);
+        await this.events.append({ type: `${name}.after`, ...about, ...(Array.isArray(result) ? { conflicts: result } : {}) });
+        return result;
+      } catch (e) {
+        await this.events.append({ type: `${name}.failed`, ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
+        throw e;
       }
     });
   }

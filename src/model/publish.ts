@@ -36,19 +36,3 @@ export async function fetchBaseRemote(ctx: RepoContext, base: string, signal?: A
   const remote = await remoteForBase(ctx, base);
   await ctx.git.run(['fetch', '--quiet', '--', remote], { cwd: ctx.repo.commonDir, signal });
 }
-
-/**
- * Rebases the plan onto its base inside its own worktree, so conflicts with
- * the base are resolved there. Returns the conflicting files when the rebase
- * stopped (the worktree is then mid-rebase, for the user to finish), or [].
- */
-export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<string[]> {
-  const status = await ctx.git.run(['status', '--porcelain', '--untracked-files=no'], { cwd: plan.path, signal });
-  if (status.trim() !== '') {
-    throw new PlanWorktreesError(ErrorCode.PlanDirty, `Plan ${plan.id} has uncommitted changes; commit them before rebasing onto ${plan.base}.`);
-  }
-  const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], { cwd: plan.path, okExitCodes: [1], signal });
-  if (result.exitCode === 0) return [];
-  const conflicted = await ctx.git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd: plan.path });
-  return conflicted.split('\0').filter(Boolean);
-}

@@ -8,11 +8,17 @@
  * (not an ancestor, nothing uncommitted, base moved on) and is remembered per
  * (tip, base) pair, which never changes its answer.
  *
+ * A plan is judged by its branch: a worktree in the middle of a rebase has a
+ * detached HEAD (the commit being replayed), which says nothing about the
+ * plan, so its branch's tip is compared with the base and its merged-ness is
+ * unknown (`operation` says why) until the rebase ends.
+ *
  * Results are cached per worktree until `invalidate(path)`; after a base
  * branch moves (a merge), call `invalidate()` so every plan's counts are redone.
  */
 import * as fs from 'fs';
 import { ErrorCode, isError } from '../git/errors';
+import { GitOperation, operationInProgress } from '../git/operation';
 import { parseStatus, StatusSummary } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
 import { Divergence, divergences, hasSameTree, MergedResult, MergeTarget, qualifyBranch, readRefs } from './merged';
@@ -38,8 +44,12 @@ export interface WorktreeDetails {
   ahead?: number;
   /** Commits of the plan's base not in the worktree's HEAD (plans only). */
   behind?: number;
-  /** Whether the plan's work is in its base or the base's upstream (plans only). */
+  /** Whether the plan's work is in its base or the base's upstream (plans only); unknown (absent) while `operation` is set. */
   merged?: MergedResult;
+  /** A rebase, merge, cherry-pick or revert the worktree is in the middle of. */
+  operation?: GitOperation;
+  /** The commit compared with the base (plans only): HEAD on a branch; the plan branch's tip when HEAD is detached. */
+  tip?: string;
   /** The folder is gone (deleted by hand, or git says prunable): no dirty counts or ahead/behind; head and last commit are git's last record. */
   missing: boolean;
   /** The commit checked out. */
@@ -112,11 +122,13 @@ export class WorktreeStateCache {
   }
 
   private async read(items: WorktreeItem[]): Promise<Map<string, WorktreeDetails>> {
-    const bases = [...new Set(items.flatMap(({ plan }) => (plan ? [qualifyBranch(plan.base)] : [])))];
+    // A detached plan worktree (mid-rebase) is judged by its branch, read with the bases: no extra process.
+    const branches = items.flatMap(({ entry, plan }) => (plan && entry.detached ? [qualifyBranch(plan.branch)] : []));
+    const bases = [...new Set([...items.flatMap(({ plan }) => (plan ? [qualifyBranch(plan.base)] : [])), ...branches])];
     const [statuses, targets] = await Promise.all([Promise.all(items.map(({ entry }) => this.readStatus(entry))), this.readTargets(bases)]);
     const details = new Map(items.map(({ entry }, i) => [entry.path, toDetails(entry, statuses[i])]));
-    const heads = [...new Set([...details.values()].flatMap((d) => (d.head ? [d.head] : [])))];
     const comparisons = comparisonsFor(items, details, targets);
+    const heads = [...new Set([...[...details.values()].flatMap((d) => (d.head ? [d.head] : [])), ...comparisons.map((c) => c.tip)])];
     const [commits, answers] = await Promise.all([this.readLastCommits(heads), divergences(this.ctx, comparisons.flatMap(pairsOf))]);
     for (const d of details.values()) {
       const commit = d.head ? commits.get(d.head) : undefined;
@@ -129,7 +141,8 @@ export class WorktreeStateCache {
         const onUpstream = c.upstream ? answers[next++] : undefined;
         c.details.ahead = onBase.ahead;
         c.details.behind = onBase.behind;
-        c.details.merged = await this.mergedState(c, commits.get(c.tip)?.tree, onBase, onUpstream);
+        c.details.tip = c.tip;
+        if (!c.details.operation) c.details.merged = await this.mergedState(c, commits.get(c.tip)?.tree, onBase, onUpstream);
       }),
     );
     return details;
@@ -214,17 +227,21 @@ function toDetails(entry: WorktreeEntry, status: StatusSummary | 'missing' | und
   if (status === 'missing') return { dirty: { ...clean }, missing: true, head: entry.head };
   if (status === undefined) return { dirty: { ...clean }, missing: false, head: entry.head };
   const { staged, modified, untracked, conflicted } = status;
-  return { dirty: { staged, modified, untracked, conflicted }, missing: false, head: status.branch.oid };
+  const details: WorktreeDetails = { dirty: { staged, modified, untracked, conflicted }, missing: false, head: status.branch.oid };
+  const operation = operationInProgress(entry.path);
+  if (operation) details.operation = operation;
+  return details;
 }
 
-/** The plans whose worktree is there, has a commit, and whose base branch exists. */
+/** The plans whose worktree is there, has a commit (its branch's, when detached), and whose base branch exists. */
 function comparisonsFor(items: WorktreeItem[], details: Map<string, WorktreeDetails>, targets: Map<string, MergeTarget>): Comparison[] {
   return items.flatMap(({ entry, plan }) => {
     const d = details.get(entry.path) as WorktreeDetails;
     const base = plan && targets.get(qualifyBranch(plan.base));
-    if (!base || d.missing || !d.head) return [];
+    const tip = plan && entry.detached ? targets.get(qualifyBranch(plan.branch))?.oid : d.head;
+    if (!base || d.missing || !tip) return [];
     const upstream = base.upstream ? targets.get(base.upstream) : undefined;
-    return [{ details: d, tip: d.head, base, upstream }];
+    return [{ details: d, tip, base, upstream }];
   });
 }
 

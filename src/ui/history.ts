@@ -15,6 +15,7 @@ import { PlanRepositories } from './repositories';
 const icons: Record<HistoryKind, string> = {
   create: 'add',
   merge: 'git-merge',
+  rebase: 'git-pull-request',
   remove: 'trash',
   discard: 'discard',
   snapshot: 'archive',

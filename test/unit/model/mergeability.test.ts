@@ -53,7 +53,7 @@ describe('commitAll', () => {
       writeFiles(plan.path, { 'src/app.txt': 'changed\n', 'new file.txt': 'untracked\n' });
       git(plan.path, 'rm', '-q', 'README.md');
       const ctx = await openContext(repo.main);
-      const commit = await commitAll(ctx, plan.path, '-m looks like an option but is the message');
+      const commit = await commitAll(ctx, plan, '-m looks like an option but is the message');
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), commit);
       assert.strictEqual(git(plan.path, 'log', '-1', '--format=%s'), '-m looks like an option but is the message');
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
@@ -65,10 +65,10 @@ describe('commitAll', () => {
       const plan = addPlan(repo, '1');
       const ctx = await openContext(repo.main);
       const before = fingerprint(repo.main);
-      await assert.rejects(commitAll(ctx, plan.path, 'nothing to commit'), /nothing to commit/);
+      await assert.rejects(commitAll(ctx, plan, 'nothing to commit'), /nothing to commit/);
       writeFiles(plan.path, { 'x.txt': 'x' });
       const dirty = fingerprint(repo.main);
-      await assert.rejects(commitAll(ctx, plan.path, '  '), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
+      await assert.rejects(commitAll(ctx, plan, '  '), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
       assert.strictEqual(fingerprint(repo.main), dirty);
       assert.notStrictEqual(before, dirty);
     }));

@@ -6,7 +6,7 @@ import { listWorktrees } from '../../../src/model/repository';
 import { WorktreeItem, WorktreeStateCache } from '../../../src/model/state';
 import { PlanRecord, RepoContext } from '../../../src/model/types';
 import { addPlan, openContext } from '../helpers/a';
-import { commitFiles, git, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+import { commitFiles, git, gitMayFail, TestRepo, withRepo, writeFiles } from '../helpers/repo';
 
 /** The worktree list joined with the plans, as the facade does it. */
 async function itemsOf(ctx: RepoContext, plans: PlanRecord[]): Promise<WorktreeItem[]> {
@@ -35,6 +35,30 @@ function makePlans(repo: TestRepo, count: number): PlanRecord[] {
 const CONSTANT = 5;
 
 describe('WorktreeStateCache', () => {
+  it('judges a plan stopped mid-rebase by its branch, not by its detached HEAD: the rebase is named and merged is unknown', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '3');
+      const tip = commitFiles(plan.path, { 'README.md': '# plan\n' }, 'plan rewrites the readme');
+      const mainTip = commitFiles(repo.main, { 'README.md': '# main\n' }, 'main rewrites the readme');
+      assert.strictEqual(gitMayFail(plan.path, 'rebase', 'main').ok, false, 'the rebase stops on the conflict');
+      const ctx = await openContext(repo.main);
+      const details = (await new WorktreeStateCache(ctx).detailsForAll(await itemsOf(ctx, [plan]))).get(plan.path);
+      assert.strictEqual(details?.head, mainTip, 'HEAD is detached at the commit being replayed onto');
+      assert.strictEqual(details?.operation, 'rebase');
+      assert.strictEqual(details?.merged, undefined, 'merged-ness is unknown mid-rebase (HEAD is in main: "merged" would be a lie)');
+      assert.deepStrictEqual([details?.tip, details?.ahead, details?.behind, details?.dirty.conflicted], [tip, 1, 1, 1]);
+    }));
+
+  it('judges a plan whose worktree is detached at a base commit by its branch tip', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '4');
+      const tip = commitFiles(plan.path, { 'four.txt': '4\n' }, 'plan work');
+      git(plan.path, 'checkout', '-q', '--detach', 'main');
+      const ctx = await openContext(repo.main);
+      const details = (await new WorktreeStateCache(ctx).detailsForAll(await itemsOf(ctx, [plan]))).get(plan.path);
+      assert.deepStrictEqual([details?.operation, details?.tip, details?.ahead, details?.merged], [undefined, tip, 1, { merged: false }]);
+    }));
+
   it('reads dirty counts, ahead/behind the base, head and last commit of a plan in a folder with spaces and unicode', () =>
     withRepo(async (repo) => {
       const plan = addPlan(repo, '7', { folder: 'plan \u00fcber 7' });
