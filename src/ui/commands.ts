@@ -24,6 +24,7 @@ import { escapeIcons } from './iconSyntax';
 import { commitCommand, mergeCommand, publishCommand, ReviewDeps } from './mergeCommands';
 import { pickPlan, PickedPlan, planIdOf } from './pickPlan';
 import { planBaseUri } from './planBaseContent';
+import { registerRebaseCommands } from './rebaseCommands';
 import { PlanRepositories } from './repositories';
 import { PlanSourceControls } from './scm';
 import { OpenAfterCreate, readUiSettings } from './settings';
@@ -82,7 +83,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false), { untrusted: true })),
     vscode.commands.registerCommand('planWorktrees.showDiff', run(vscode.l10n.t('Show All Changes'), (args?: unknown) => showAllChanges(deps, args))),
     vscode.commands.registerCommand('planWorktrees.merge', run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.commit', run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args))),
+    vscode.commands.registerCommand('planWorktrees.commit', run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args, isQuiet(args)))),
+    registerRebaseCommands(review, run),
     vscode.commands.registerCommand('planWorktrees.publish', run(vscode.l10n.t('Publish Plan'), (args?: unknown) => publishCommand(review, args, isQuiet(args)))),
     vscode.commands.registerCommand('planWorktrees.cleanup', run(vscode.l10n.t('Clean Up Plan'), (args?: unknown) => cleanupPlan(deps, args, isQuiet(args)))),
     vscode.commands.registerCommand('planWorktrees.discard', run(vscode.l10n.t('Discard Plan'), (args?: unknown) => discardPlan(deps, args))),
@@ -280,9 +282,32 @@ async function openWorktree(deps: CommandDeps, args: unknown, newWindow: boolean
   return target.path;
 }
 
-async function revealWorktree(deps: CommandDeps, args: unknown): Promise<void> {
+/**
+ * Reveals the worktree in the system's file manager where VS Code can (a
+ * desktop window on this machine); elsewhere (a browser, a remote) in VS
+ * Code's Explorer when the folder is in this window, or says where it is.
+ * Returns where it was revealed.
+ */
+async function revealWorktree(deps: CommandDeps, args: unknown): Promise<'os' | 'explorer' | 'message' | undefined> {
   const target = await worktreeOf(deps, args, vscode.l10n.t('Reveal which worktree?'));
-  if (target) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.path));
+  if (!target) return undefined;
+  const uri = vscode.Uri.file(target.path);
+  const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+  if (local && (await vscode.commands.getCommands(true)).includes('revealFileInOS')) {
+    await vscode.commands.executeCommand('revealFileInOS', uri);
+    return 'os';
+  }
+  if (vscode.workspace.getWorkspaceFolder(uri)) {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+    return 'explorer';
+  }
+  const open = vscode.l10n.t('Open in New Window');
+  const copy = vscode.l10n.t('Copy Path');
+  void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not in this window, so it cannot be shown in its Explorer.', target.path), open, copy).then(async (answer) => {
+    if (answer === open) await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+    else if (answer === copy) await vscode.env.clipboard.writeText(target.path);
+  });
+  return 'message';
 }
 
 async function openTerminal(deps: CommandDeps, args: unknown): Promise<vscode.Terminal | undefined> {
@@ -314,12 +339,13 @@ async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number 
   if (!picked) return undefined;
   const diff = await picked.engine.diff(picked.plan.id);
   const worktree = picked.item.worktree?.path ?? picked.plan.path;
-  const resources = diff.files.map((file) => {
+  // [file, original, modified]: no original for an added file, no modified for a deleted one, and
+  // both at the file's path otherwise (the changes editor calls two different paths a rename).
+  const resources = diff.files.map((file): [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined] => {
     const uri = vscode.Uri.file(path.join(worktree, file.path));
-    const empty = file.status === 'A' || file.status === 'U';
-    const left = planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.oldPath ?? file.path, empty);
-    const right = file.status === 'D' ? planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.path, true) : uri;
-    return [uri, left, right];
+    const added = file.status === 'A' || file.status === 'U';
+    const original = added ? undefined : planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.oldPath ?? file.path, false, worktree);
+    return [uri, original, file.status === 'D' ? undefined : uri];
   });
   if (resources.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has no changes against {1}.', picked.plan.id, picked.plan.base));
@@ -432,7 +458,7 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
     target = picked.snapshot.ref;
   }
   const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring plan') }, () => engine.restore(target as string));
-  deps.log.info(`Restored ${target} to ${restored.path} (branch ${restored.branch})`);
+  // The engine logged "Restored … to …" already.
   if (!isQuiet(args)) {
     const open = await vscode.window.showInformationMessage(vscode.l10n.t('Restored to {0} (branch {1}).', restored.path, restored.branch), vscode.l10n.t('Open in New Window'));
     if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(restored.path), { forceNewWindow: true });

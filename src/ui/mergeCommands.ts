@@ -6,14 +6,15 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { MergeResult, MergeStrategy } from '../model/merge';
 import { PublishResult } from '../model/publish';
-import { showError } from './errors';
+import { ErrorAction, showError } from './errors';
 import { escapeIcons } from './iconSyntax';
 import { pickPlan, PickedPlan } from './pickPlan';
 import { planBaseUri } from './planBaseContent';
 import { PlanRepositories } from './repositories';
+import { offerConflicts } from './rebaseCommands';
 import { PlanSourceControls } from './scm';
 import { readUiSettings } from './settings';
 
@@ -59,7 +60,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   const { plan, engine } = picked;
 
   // The pre-check first: on conflict nothing moves, and the user sees why before choosing anything.
-  const check = await engine.checkMerge(plan.id);
+  const check = await engine.checkMerge(plan.id, { attempt: true });
   if (!check.clean) {
     const error = new PlanWorktreesError(ErrorCode.MergeConflict, conflictMessage(plan.id, plan.base, check.conflicts.length), {
       files: check.conflicts,
@@ -101,7 +102,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     chosen = instead;
     result = await merge(chosen);
   }
-  deps.log.info(`Merged plan ${plan.id} into ${plan.base} (${chosen}): ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
+  // The engine logged "Merged plan … into …" already.
   await refreshBuiltInGit([engine.repo.mainPath, picked.item.worktree?.path]);
 
   const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false || quiet ? 'keep' : settings.afterMerge;
@@ -181,24 +182,45 @@ async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<voi
       void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base));
       return;
     }
-    const open = await vscode.window.showWarningMessage(
+    await offerConflicts(
+      picked,
       vscode.l10n.t("The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.", plan.id, conflicts.join(', ')),
-      vscode.l10n.t('Open Plan in New Window'),
     );
-    if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), { forceNewWindow: true });
   } catch (e) {
-    void showError(deps.log, vscode.l10n.t('Rebase'), e);
+    void showError(deps.log, vscode.l10n.t('Rebase'), e, isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : []);
   }
 }
 
-/** Commits every change of the plan with the Source Control input box's message (or `message`). */
-export async function commitCommand(deps: ReviewDeps, args: unknown): Promise<string | undefined> {
+/** What a plan stopped mid-rebase offers next to an error. */
+function rebaseActions(planId: string): ErrorAction[] {
+  return [
+    { title: vscode.l10n.t('Show Conflicts'), run: () => vscode.commands.executeCommand('planWorktrees.showConflicts', planId) },
+    { title: vscode.l10n.t('Continue Rebase'), run: () => vscode.commands.executeCommand('planWorktrees.continueRebase', planId) },
+    { title: vscode.l10n.t('Abort Rebase'), run: () => vscode.commands.executeCommand('planWorktrees.abortRebase', planId) },
+  ];
+}
+
+/**
+ * Commits every change of the plan with the Source Control input box's
+ * message (or `message`). `quiet`: a program's call, whose errors are thrown
+ * back; for a person, nothing to commit is one information message, and a
+ * plan mid-rebase says so with the ways through it.
+ */
+export async function commitCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<string | undefined> {
   const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Commit the changes of which plan?'), filter: (item) => !!item.worktree });
   if (!picked) return undefined;
   const control = deps.scm.forPlan(picked.plan.id);
   const given = (args as { message?: string } | undefined)?.message;
   const message = given ?? control?.sourceControl.inputBox.value ?? '';
-  const commit = await picked.engine.commit(picked.plan.id, message);
+  let commit: string;
+  try {
+    commit = await picked.engine.commit(picked.plan.id, message);
+  } catch (e) {
+    if (quiet) throw e;
+    if (isError(e, ErrorCode.NothingToCommit)) void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has nothing to commit: every change is committed already.', picked.plan.id));
+    else void showError(deps.log, vscode.l10n.t('Commit'), e, isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan.id) : []);
+    return undefined;
+  }
   if (control && given === undefined) control.sourceControl.inputBox.value = '';
   deps.log.info(`Committed the changes of plan ${picked.plan.id}: ${commit.slice(0, 8)}`);
   await refreshBuiltInGit([picked.item.worktree?.path]);

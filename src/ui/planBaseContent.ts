@@ -6,6 +6,7 @@
  *
  * `empty: true` stands for "not in the base" (an added or untracked file).
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { PlanRepositories } from './repositories';
 
@@ -19,9 +20,16 @@ interface BaseQuery {
   empty?: boolean;
 }
 
-export function planBaseUri(commonDir: string, planId: string, commit: string, file: string, empty = false): vscode.Uri {
+/**
+ * The base version of `file` (relative to the worktree). With `worktree`, the
+ * URI's path is the file's path in the worktree, as the built-in git
+ * extension's `git:` URIs have: editors that compare the two sides' paths
+ * (the changes editor tells a rename by them) see the same file.
+ */
+export function planBaseUri(commonDir: string, planId: string, commit: string, file: string, empty = false, worktree?: string): vscode.Uri {
   const query: BaseQuery = { repo: commonDir, plan: planId, commit, path: file, ...(empty ? { empty } : {}) };
-  return vscode.Uri.from({ scheme: PLAN_BASE_SCHEME, path: `/${file}`, query: JSON.stringify(query) });
+  const shown = worktree === undefined ? `/${file}` : vscode.Uri.file(path.join(worktree, file)).path;
+  return vscode.Uri.from({ scheme: PLAN_BASE_SCHEME, path: shown, query: JSON.stringify(query) });
 }
 
 export class PlanBaseContentProvider implements vscode.TextDocumentContentProvider {

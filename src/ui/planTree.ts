@@ -227,44 +227,62 @@ function repositoryItem(node: RepositoryNode): vscode.TreeItem {
 
 /**
  * Whether a plan's work has landed in its base. A plan with no commits of its
- * own yet is "merged" to git (nothing would be lost), but not to a person.
+ * own yet is "merged" to git (nothing would be lost), but not to a person; a
+ * plan in the middle of a rebase or merge is not judged at all.
  */
 export function isLanded(node: WorktreeNode): boolean {
   const { item, details } = node;
   if (item.plan?.status === 'merged') return true;
-  return !!details?.merged?.merged && details.head !== undefined && details.head !== item.plan?.baseCommit;
+  if (details?.operation) return false;
+  const tip = details?.tip ?? details?.head;
+  return !!details?.merged?.merged && tip !== undefined && tip !== item.plan?.baseCommit;
 }
 
-/** The parts of a worktree's state, as words: ↑2 ↓1, ●3 changed, merged, locked, missing. */
+/** The state word of a worktree in the middle of an operation: `rebasing`, `merging`... */
+function operationState(details: WorktreeDetails | undefined): 'rebasing' | 'merging' | undefined {
+  if (!details?.operation) return undefined;
+  return details.operation === 'rebase' ? 'rebasing' : 'merging';
+}
+
+/**
+ * The parts of a worktree's state, as words, most telling first (the tree's
+ * description shows them before anything else, where a narrow side bar cuts
+ * nothing off): rebasing, missing, merged, ⚠ conflicts / ✓ merges cleanly,
+ * ●3 changed, ↑2 ↓1, ⇄ overlapping plans, locked.
+ */
 export function describeState(node: WorktreeNode): string[] {
   const parts: string[] = [];
   const { item, details } = node;
+  const operation = details && !details.missing ? details.operation : undefined;
+  if (operation === 'rebase') parts.push(vscode.l10n.t('rebasing'));
+  else if (operation === 'merge') parts.push(vscode.l10n.t('merging'));
+  else if (operation === 'cherryPick') parts.push(vscode.l10n.t('cherry-picking'));
+  else if (operation === 'revert') parts.push(vscode.l10n.t('reverting'));
   if (!item.worktree) parts.push(vscode.l10n.t('no worktree'));
   if (details?.missing) parts.push(vscode.l10n.t('missing'));
+  const landed = item.kind === 'plan' && isLanded(node);
+  if (landed) parts.push(vscode.l10n.t('merged'));
+  const m = node.mergeability;
+  if (m && !landed && !operation && m.files.length > 0) parts.push(m.clean ? vscode.l10n.t('✓ merges cleanly') : vscode.l10n.t('⚠ conflicts with {0}', item.plan?.base ?? ''));
   if (details && !details.missing) {
     const changed = details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted;
-    if (details.ahead) parts.push(`↑${details.ahead}`);
-    if (details.behind) parts.push(`↓${details.behind}`);
     if (changed > 0) parts.push(vscode.l10n.t('●{0} changed', changed));
     if (details.dirty.conflicted > 0) parts.push(vscode.l10n.t('{0} conflicted', details.dirty.conflicted));
+    if (details.ahead) parts.push(`↑${details.ahead}`);
+    if (details.behind) parts.push(`↓${details.behind}`);
   }
-  if (item.kind === 'plan' && isLanded(node)) parts.push(vscode.l10n.t('merged'));
-  const m = node.mergeability;
-  if (m && !isLanded(node) && m.files.length > 0) {
-    parts.push(m.clean ? vscode.l10n.t('✓ merges cleanly') : vscode.l10n.t('⚠ conflicts with {0}', item.plan?.base ?? ''));
-    if (m.overlaps.length > 0) parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
-  }
+  if (m && !landed && !operation && m.files.length > 0 && m.overlaps.length > 0) parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
   if (item.worktree?.locked !== undefined) parts.push(vscode.l10n.t('locked'));
   return parts;
 }
 
-/** The composite context value menus match: `plan:active:dirty:locked:current`, `worktree:main`, ... */
+/** The composite context value menus match: `plan:active:dirty:locked:current`, `plan:rebasing:dirty`, `worktree:main`, ... */
 export function contextValue(node: WorktreeNode): string {
   const { item, details } = node;
   const flags: string[] = [];
   const dirty = details && !details.missing && details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted > 0;
   if (item.kind === 'plan') {
-    flags.push('plan', !item.worktree || details?.missing ? 'missing' : isLanded(node) ? 'merged' : 'active');
+    flags.push('plan', !item.worktree || details?.missing ? 'missing' : (operationState(details) ?? (isLanded(node) ? 'merged' : 'active')));
   } else {
     flags.push('worktree', item.kind);
   }
@@ -283,25 +301,32 @@ function worktreeItem(node: WorktreeNode): vscode.TreeItem {
   const collapsible = item.kind === 'plan' && item.worktree && !details?.missing ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
   const treeItem = new vscode.TreeItem(label, collapsible);
   treeItem.id = `wt:${item.worktree?.path ?? `plan:${plan?.id}:${plan?.run}`}`;
-  treeItem.description = [branch, ...describeState(node), node.current ? vscode.l10n.t('(this window)') : undefined].filter(Boolean).join(' ');
+  // State first: a narrow side bar cuts the end off. A plan's branch is in its tooltip (its label names it already);
+  // the main checkout and other worktrees are known by their branch, after their state.
+  const named = item.kind === 'plan' ? undefined : branch;
+  treeItem.description = [...describeState(node), named, node.current ? vscode.l10n.t('(this window)') : undefined].filter(Boolean).join(' ');
   treeItem.iconPath = icon(node);
   treeItem.tooltip = tooltip(node, branch);
   treeItem.contextValue = contextValue(node);
   return treeItem;
 }
 
+/** The icon carries the state, in the colours of the built-in Source Control: missing, mid-rebase, merged, conflicts, changes. */
 function icon(node: WorktreeNode): vscode.ThemeIcon {
   const { item, details } = node;
-  if (!item.worktree || details?.missing) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-  if (item.worktree.locked !== undefined) return new vscode.ThemeIcon('lock');
-  if (item.kind === 'main') return new vscode.ThemeIcon('home', node.current ? new vscode.ThemeColor('charts.blue') : undefined);
-  if (item.kind === 'other') return new vscode.ThemeIcon('folder');
-  if (isLanded(node)) return new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.ignoredResourceForeground'));
-  if (details && details.dirty.conflicted > 0) return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'));
-  if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) {
-    return new vscode.ThemeIcon('git-branch', new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'));
+  const color = (id: string) => new vscode.ThemeColor(id);
+  if (!item.worktree || details?.missing) return new vscode.ThemeIcon('warning', color('list.warningForeground'));
+  if (details?.operation) {
+    return new vscode.ThemeIcon('debug-pause', color(details.dirty.conflicted > 0 ? 'gitDecoration.conflictingResourceForeground' : 'list.warningForeground'));
   }
-  return new vscode.ThemeIcon('git-branch', node.current ? new vscode.ThemeColor('charts.blue') : undefined);
+  if (item.worktree.locked !== undefined) return new vscode.ThemeIcon('lock');
+  if (item.kind === 'main') return new vscode.ThemeIcon('home', node.current ? color('charts.blue') : undefined);
+  if (item.kind === 'other') return new vscode.ThemeIcon('folder');
+  if (isLanded(node)) return new vscode.ThemeIcon('git-merge', color('gitDecoration.ignoredResourceForeground'));
+  if (details && details.dirty.conflicted > 0) return new vscode.ThemeIcon('git-branch', color('gitDecoration.conflictingResourceForeground'));
+  if (node.mergeability && !node.mergeability.clean) return new vscode.ThemeIcon('git-branch', color('list.errorForeground'));
+  if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) return new vscode.ThemeIcon('git-branch', color('gitDecoration.modifiedResourceForeground'));
+  return new vscode.ThemeIcon('git-branch', node.current ? color('charts.blue') : undefined);
 }
 
 function tooltip(node: WorktreeNode, branch: string | undefined): vscode.MarkdownString {
@@ -360,7 +385,7 @@ export function diffArguments(node: FileNode): [vscode.Uri, vscode.Uri, string] 
   const basePath = node.file.oldPath ?? node.file.path;
   const commonDir = node.engine.repo.commonDir;
   const planId = plan?.id ?? '';
-  const left = planBaseUri(commonDir, planId, node.mergeBase, basePath, node.file.status === 'A' || node.file.status === 'U');
-  const right = node.file.status === 'D' ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true) : vscode.Uri.file(path.join(worktree, node.file.path));
+  const left = planBaseUri(commonDir, planId, node.mergeBase, basePath, node.file.status === 'A' || node.file.status === 'U', worktree);
+  const right = node.file.status === 'D' ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true, worktree) : vscode.Uri.file(path.join(worktree, node.file.path));
   return [left, right, vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(node.file.path), planId, plan?.base ?? '')];
 }

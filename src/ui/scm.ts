@@ -1,10 +1,16 @@
 /**
- * Each plan in the Source Control view: a SourceControl "Plan 189: Feature xyz"
+ * Each plan in the Source Control view: a SourceControl "Plan 189 → main"
  * with the groups "Committed on plan" and "Uncommitted", both against the
  * merge-base with the plan's base. A click opens the diff (base ↔ working
  * file); the gutter shows changes against the base (quickDiffProvider); the
  * input box commits every change of the plan. In a plan window the plan of
  * the window is shown; with `planWorktrees.scm.showAllPlans`, every plan.
+ *
+ * Its one job is the one the built-in Git provider beside it cannot do: the
+ * plan against its base, ready to merge. So its label is short (the header
+ * has room for little), its actions are icons with tooltips, and its badge
+ * counts only what is committed on the plan (what a merge takes): the
+ * uncommitted files are counted by the built-in provider already.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -13,7 +19,6 @@ import { DiffFile } from '../model/diff';
 import { PlanEngine } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
 import { planBaseUri } from './planBaseContent';
-import { escapeIcons } from './iconSyntax';
 import { isInside, PlanRepositories } from './repositories';
 import { isTrusted } from './trust';
 
@@ -58,7 +63,7 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     // One id per plan: VS Code registers a command per source control's quick diff, named after its id.
     this.sourceControl = vscode.scm.createSourceControl(
       `planWorktrees.${encodeURIComponent(plan.id)}`,
-      vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title),
+      vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base),
       vscode.Uri.file(worktree),
     );
     this.committed = this.sourceControl.createResourceGroup('committed', vscode.l10n.t('Committed on plan'));
@@ -66,17 +71,14 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     this.committed.hideWhenEmpty = true;
     this.uncommitted.hideWhenEmpty = true;
     this.sourceControl.quickDiffProvider = this;
-    this.sourceControl.inputBox.placeholder = vscode.l10n.t('Message (commits every change of plan {0})', plan.id);
-    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: vscode.l10n.t('Commit'), arguments: [{ plan: plan.id, fromSourceControl: true }] };
+    this.sourceControl.inputBox.placeholder = vscode.l10n.t('Message (commits every change of plan {0}: {1})', plan.id, plan.title);
+    // The plan's id (not an argument object): the command then speaks to the person, not to a program.
+    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: vscode.l10n.t('Commit'), arguments: [plan.id] };
+    // Icons: the buttons share one row under the input box, where words are cut off.
     this.sourceControl.statusBarCommands = [
-      {
-        command: 'planWorktrees.merge',
-        title: vscode.l10n.t('$(git-merge) Merge into {0}', escapeIcons(plan.base)),
-        tooltip: vscode.l10n.t('Merge plan {0} into {1}', plan.id, plan.base),
-        arguments: [plan.id],
-      },
-      { command: 'planWorktrees.showDiff', title: vscode.l10n.t('$(diff-multiple) Show All Changes'), arguments: [plan.id] },
-      { command: 'planWorktrees.cleanup', title: vscode.l10n.t('$(trash) Clean Up'), arguments: [plan.id] },
+      { command: 'planWorktrees.merge', title: '$(git-merge)', tooltip: vscode.l10n.t('Merge plan {0} into {1}', plan.id, plan.base), arguments: [plan.id] },
+      { command: 'planWorktrees.showDiff', title: '$(diff-multiple)', tooltip: vscode.l10n.t('Show all changes of plan {0} against {1}', plan.id, plan.base), arguments: [plan.id] },
+      { command: 'planWorktrees.cleanup', title: '$(trash)', tooltip: vscode.l10n.t('Clean up plan {0}', plan.id), arguments: [plan.id] },
     ];
   }
 
@@ -87,9 +89,11 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     const diff = await this.engine.diff(this.plan.id);
     this.mergeBase = diff.mergeBase;
     const states = (files: DiffFile[]) => files.map((file) => this.resourceState(file, diff.mergeBase));
-    this.committed.resourceStates = states(diff.files.filter((f) => f.committed));
+    const committed = diff.files.filter((f) => f.committed);
+    this.committed.resourceStates = states(committed);
     this.uncommitted.resourceStates = states(diff.files.filter((f) => f.uncommitted));
-    this.sourceControl.count = diff.files.length;
+    // What a merge takes now; uncommitted files are the built-in Git provider's count.
+    this.sourceControl.count = committed.length;
   }
 
   private resourceState(file: DiffFile, mergeBase: string): vscode.SourceControlResourceState {
@@ -97,8 +101,8 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     const info = statusInfo[file.status];
     const commonDir = this.engine.repo.commonDir;
     const empty = file.status === 'A' || file.status === 'U';
-    const left = planBaseUri(commonDir, this.plan.id, mergeBase, file.oldPath ?? file.path, empty);
-    const right = file.status === 'D' ? planBaseUri(commonDir, this.plan.id, mergeBase, file.path, true) : uri;
+    const left = planBaseUri(commonDir, this.plan.id, mergeBase, file.oldPath ?? file.path, empty, this.worktree);
+    const right = file.status === 'D' ? planBaseUri(commonDir, this.plan.id, mergeBase, file.path, true, this.worktree) : uri;
     return {
       resourceUri: uri,
       contextValue: file.status,
@@ -121,7 +125,7 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     if (uri.scheme !== 'file' || !this.mergeBase || !isInside(uri.fsPath, this.worktree)) return undefined;
     const rel = path.relative(this.worktree, uri.fsPath).split(path.sep).join('/');
     if (rel.startsWith('.git/')) return undefined;
-    return planBaseUri(this.engine.repo.commonDir, this.plan.id, this.mergeBase, rel);
+    return planBaseUri(this.engine.repo.commonDir, this.plan.id, this.mergeBase, rel, false, this.worktree);
   }
 
   dispose(): void {
