@@ -59,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await planWindowWatch.start();
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, { testing: { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles } });
+    return Object.assign(api, { testing: { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles, logUri: context.logUri } });
   }
   return api;
 }

@@ -64,6 +64,8 @@ export interface TestingApi {
   create(args: Record<string, unknown>): Promise<{ id: string; title: string; path: string; branch: string; base: string }>;
   list(): Promise<Array<{ kind: string; plan?: { id: string }; worktree?: { path: string } }>>;
   testing: {
+    /** The extension's log folder; the "Plan Worktrees" output channel's file is in a sibling folder. */
+    logUri: vscode.Uri;
     repositories: { engines: Array<{ repo: { mainPath: string; commonDir: string } }> };
     guard: { events: Array<{ kind: string; file?: string; message: string }>; editsAllowed: boolean };
     statusBar: { state: { visible: boolean; text: string; tooltip: string; warning: boolean }; update(): Promise<void> };
@@ -141,6 +143,22 @@ export function commitIn(cwd: string, files: Record<string, string>, message: st
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('planWorktrees').update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/**
+ * The commands a tree item's context menu offers (`group` "inline" for the
+ * buttons on the item): the manifest's `view/item/context` entries whose
+ * `viewItem =~ /…/` conditions all hold for `contextValue`. Context keys of
+ * the window (isWeb, remoteName) are left out.
+ */
+export function menuCommands(contextValue: string, group: 'inline' | 'menu'): string[] {
+  const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, Array<{ command: string; when: string; group?: string }>> } };
+  return manifest.contributes.menus['view/item/context']
+    .filter((entry) => (group === 'inline') === (entry.group ?? '').startsWith('inline'))
+    .filter((entry) =>
+      [...entry.when.matchAll(/(!\()?viewItem =~ \/(.*?)\/(?=\)?( |$))/g)].every(([, negated, pattern]) => new RegExp(pattern).test(contextValue) === !negated),
+    )
+    .map((entry) => entry.command);
 }
 
 /** Makes the side bar wide enough that tree descriptions are not cut off. */

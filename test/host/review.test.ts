@@ -45,7 +45,7 @@ describe('Review and merge through Source Control', function () {
     await api.testing.scm.sync();
     const control = await waitFor(() => api.testing.scm.forPlan('300'), 'the plan in Source Control');
     await control.update();
-    assert.strictEqual(control.sourceControl.label, 'Plan 300: Review me');
+    assert.strictEqual(control.sourceControl.label, 'Plan 300 → main');
 
     const mergeBase = gitIn(plan.path, 'merge-base', 'HEAD', 'main');
     const expected = new Set([
@@ -57,7 +57,7 @@ describe('Review and merge through Source Control', function () {
     assert.deepStrictEqual([...all].sort(), [...expected].sort());
     assert.deepStrictEqual(shown(control.committed), gitIn(plan.path, 'diff', '--name-only', mergeBase, 'HEAD').split('\n').sort());
     assert.ok(shown(control.uncommitted).includes('scratch.txt') && shown(control.uncommitted).includes('README.md'));
-    assert.strictEqual(control.sourceControl.count, expected.size, 'the badge counts the changed files');
+    assert.strictEqual(control.sourceControl.count, shown(control.committed).length, 'the badge counts the files committed on the plan, not the uncommitted ones again');
     const renamed = control.uncommitted.resourceStates.find((r) => r.resourceUri.fsPath.endsWith('helpers.js'));
     assert.strictEqual(renamed?.decorations?.tooltip, 'Renamed from src/util.js');
     const untracked = control.uncommitted.resourceStates.find((r) => r.resourceUri.fsPath.endsWith('scratch.txt'));

@@ -77,6 +77,19 @@ describe('rebase of a plan in its worktree', () => {
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
     }));
 
+  it('aborts a rebase stopped on a conflict nobody touched, after a snapshot of the conflicted files', () =>
+    withRepo(async (repo) => {
+      const { engine, plan } = await stoppedRebase(repo);
+      fs.writeFileSync(path.join(plan.path, 'README.md'), '# both\n');
+      assert.deepStrictEqual(await engine.continueRebase('7'), []);
+      commitFiles(repo.main, { 'README.md': '# main again\n' }, 'main moves on');
+      assert.deepStrictEqual(await engine.rebaseOntoBase('7'), ['README.md']);
+      const tip = git(plan.path, 'rev-parse', plan.branch);
+      const snapshot = await engine.abortRebase('7');
+      assert.ok(snapshot);
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
+    }));
+
   it('records rebases and refused merges in the history', () =>
     withRepo(async (repo) => {
       const { engine } = await stoppedRebase(repo);
