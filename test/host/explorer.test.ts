@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, settleTree, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
 
 describe('Explorer, commands and guard', function () {
   this.timeout(120_000);
@@ -144,6 +144,7 @@ describe('Explorer, commands and guard', function () {
     assert.match(byLabel('192 · Long-running spike')?.description ?? '', /locked$/);
     assert.strictEqual(byLabel('193 · Abandoned experiment')?.description, 'missing');
     assert.ok(items.every((i) => !/^plan\//.test(i.description)), 'no description starts with a branch');
+    await settleTree();
     await screenshot('explorer-plans', { clearNotifications: true });
     gitIn(locked.path, 'worktree', 'unlock', locked.path);
     for (const id of ['190', '191', '192', '193']) await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: id, force: true });

@@ -161,6 +161,16 @@ export function menuCommands(contextValue: string, group: 'inline' | 'menu'): st
     .map((entry) => entry.command);
 }
 
+/**
+ * Lets the Plans view draw what the tests read: `treeItems` reads the
+ * provider with nodes of its own, so the view shows their state after it
+ * asks again (a refresh), which takes a moment to draw.
+ */
+export async function settleTree(): Promise<void> {
+  await vscode.commands.executeCommand('planWorktrees.refresh');
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
 /** Makes the side bar wide enough that tree descriptions are not cut off. */
 export async function widenSideBar(steps = 6): Promise<void> {
   // Narrowing the editor area widens the side bar beside it.

@@ -9,7 +9,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, commitIn, createPlan, gitIn, menuCommands, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import { activateExtension, canScreenshot, commitIn, createPlan, gitIn, menuCommands, screenshot, settleTree, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
 
 interface Engine {
   rebaseOntoBase(planId: string): Promise<string[]>;
@@ -70,7 +70,10 @@ describe('A plan mid-rebase', function () {
       'the buttons on the item: no Merge mid-rebase',
     );
     assert.ok(menuCommands(shown.contextValue, 'menu').includes('planWorktrees.openInNewWindow'), 'the plan can still be opened to resolve it');
-    if (canScreenshot) await screenshot('explorer-rebasing', { clearNotifications: true });
+    if (canScreenshot) {
+      await settleTree();
+      await screenshot('explorer-rebasing', { clearNotifications: true });
+    }
   });
 
   it('says a second rebase cannot run while one is stopped, in a whole sentence', async () => {
