@@ -9,6 +9,7 @@ import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { PlanRecord } from '../model/types';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
+import { planIdOfSourceControl } from './scm';
 
 export interface PickedPlan {
   engine: PlanEngine;
@@ -19,6 +20,9 @@ export interface PickedPlan {
 /** The id a command argument names, if any. */
 export function planIdOf(args: unknown): string | undefined {
   if (typeof args === 'string' || typeof args === 'number') return String(args);
+  // A plan's source control (the Source Control view's title actions get it).
+  const fromSourceControl = planIdOfSourceControl(args);
+  if (fromSourceControl !== undefined) return fromSourceControl;
   if (args && typeof args === 'object') {
     const a = args as { plan?: unknown; id?: unknown; item?: { plan?: PlanRecord } };
     if (typeof a.plan === 'string' || typeof a.plan === 'number') return String(a.plan);

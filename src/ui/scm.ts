@@ -7,8 +7,9 @@
  * the window is shown; with `planWorktrees.scm.showAllPlans`, every plan.
  *
  * Its one job is the one the built-in Git provider beside it cannot do: the
- * plan against its base, ready to merge. So its label is short (the header
- * has room for little), its actions are icons with tooltips, and its badge
+ * plan against its base, ready to merge. So its label is short and is the
+ * header (no root folder, whose name VS Code would show instead), its
+ * actions are the title's icons with tooltips, and its badge
  * counts only what is committed on the plan (what a merge takes): the
  * uncommitted files are counted by the built-in provider already.
  */
@@ -49,6 +50,20 @@ export function statusWord(status: DiffFile['status']): string {
   }
 }
 
+const ID_PREFIX = 'planWorktrees.';
+
+/** The id of a plan's source control (what the view's title actions are given, with the source control). */
+export function planSourceControlId(planId: string): string {
+  return `${ID_PREFIX}${encodeURIComponent(planId)}`;
+}
+
+/** The plan id of a plan's source control, when `value` is one (VS Code passes it to the Source Control view's title actions). */
+export function planIdOfSourceControl(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object' || !('inputBox' in value)) return undefined;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' && id.startsWith(ID_PREFIX) ? decodeURIComponent(id.slice(ID_PREFIX.length)) : undefined;
+}
+
 export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffProvider {
   readonly sourceControl: vscode.SourceControl;
   readonly committed: vscode.SourceControlResourceGroup;
@@ -61,11 +76,9 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     readonly worktree: string,
   ) {
     // One id per plan: VS Code registers a command per source control's quick diff, named after its id.
-    this.sourceControl = vscode.scm.createSourceControl(
-      `planWorktrees.${encodeURIComponent(plan.id)}`,
-      vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base),
-      vscode.Uri.file(worktree),
-    );
+    // No root folder: VS Code would head the provider with the folder's name (the same as the built-in
+    // Git provider's, cut to "2-ad…") and push this label aside; without one, the label is the header.
+    this.sourceControl = vscode.scm.createSourceControl(planSourceControlId(plan.id), vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base));
     this.committed = this.sourceControl.createResourceGroup('committed', vscode.l10n.t('Committed on plan'));
     this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', vscode.l10n.t('Uncommitted'));
     this.committed.hideWhenEmpty = true;
@@ -74,12 +87,9 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     this.sourceControl.inputBox.placeholder = vscode.l10n.t('Message (commits every change of plan {0}: {1})', plan.id, plan.title);
     // The plan's id (not an argument object): the command then speaks to the person, not to a program.
     this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: vscode.l10n.t('Commit'), arguments: [plan.id] };
-    // Icons: the buttons share one row under the input box, where words are cut off.
-    this.sourceControl.statusBarCommands = [
-      { command: 'planWorktrees.merge', title: '$(git-merge)', tooltip: vscode.l10n.t('Merge plan {0} into {1}', plan.id, plan.base), arguments: [plan.id] },
-      { command: 'planWorktrees.showDiff', title: '$(diff-multiple)', tooltip: vscode.l10n.t('Show all changes of plan {0} against {1}', plan.id, plan.base), arguments: [plan.id] },
-      { command: 'planWorktrees.cleanup', title: '$(trash)', tooltip: vscode.l10n.t('Clean up plan {0}', plan.id), arguments: [plan.id] },
-    ];
+    // No status-bar commands: VS Code shows them as a row of buttons whose words are cut off ("Clean U"),
+    // and beside the header as icons that repeat the title actions (package.json, scm/title: commit,
+    // merge, show all changes as icons; clean up and publish in "…"), pushing the short label aside.
   }
 
   /** Re-reads the plan's diff: one read at a time, and every caller gets a read that started after its call. */

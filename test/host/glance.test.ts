@@ -65,7 +65,7 @@ describe('Read at a glance', function () {
     await vscode.commands.executeCommand('planWorktrees.discard', { plan: '510', force: true });
   });
 
-  it("gives the plan's Source Control a short header, icon buttons with tooltips, and a count of the committed files only", async () => {
+  it("gives the plan's Source Control a short header, icon actions only, and a count of the committed files only", async () => {
     const plan = await createPlan('511', 'A long title that the Source Control header has no room for');
     commitIn(plan.path, { 'committed.txt': 'c\n' }, 'Committed work');
     fs.writeFileSync(path.join(plan.path, 'uncommitted.txt'), 'u\n');
@@ -74,17 +74,20 @@ describe('Read at a glance', function () {
     await control.update();
     assert.strictEqual(control.sourceControl.label, 'Plan 511 → main');
     assert.strictEqual(control.sourceControl.count, 1, 'the uncommitted file is the built-in provider\'s to count');
-    const buttons = control.sourceControl.statusBarCommands ?? [];
-    assert.deepStrictEqual(
-      buttons.map((b) => [b.command, b.title]),
-      [
-        ['planWorktrees.merge', '$(git-merge)'],
-        ['planWorktrees.showDiff', '$(diff-multiple)'],
-        ['planWorktrees.cleanup', '$(trash)'],
-      ],
-    );
-    assert.deepStrictEqual(buttons.map((b) => b.tooltip), ['Merge plan 511 into main', 'Show all changes of plan 511 against main', 'Clean up plan 511']);
+    assert.deepStrictEqual(control.sourceControl.statusBarCommands ?? [], [], 'no row of buttons whose words are cut off ("Clean U"), no icons repeating the title actions');
+    // The actions are the view title's: icons (their titles are the tooltips), the first three on the header itself.
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { commands: Array<{ command: string; icon?: string }>; menus: Record<string, Array<{ command: string; when: string; group: string }>> };
+    };
+    const actions = manifest.contributes.menus['scm/title'].filter((e) => /planWorktrees/.test(e.when) && e.group.startsWith('navigation'));
+    assert.deepStrictEqual(actions.map((e) => e.command), ['planWorktrees.commit', 'planWorktrees.merge', 'planWorktrees.showDiff']);
+    assert.ok(actions.every((e) => /^\$\([a-z-]+\)$/.test(manifest.contributes.commands.find((c) => c.command === e.command)?.icon ?? '')), 'each is an icon');
     assert.match(control.sourceControl.inputBox.placeholder, /A long title/, 'the title is where there is room for it');
+    // VS Code heads a provider that has a root folder with the folder's name (the built-in Git provider's too), the label pushed aside.
+    assert.strictEqual(control.sourceControl.rootUri, undefined, 'the header is "Plan 511 → main"');
+    // The view's title actions are given the source control: they act on its plan.
+    assert.strictEqual(await vscode.commands.executeCommand('planWorktrees.showDiff', control.sourceControl), 2);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it("answers an empty commit from the plan's commit box itself, with one message (the box's command does not fail)", async () => {
