@@ -154,6 +154,11 @@ export class Git {
       binary: this.path,
       maxConcurrentProcesses: 1,
       trimmed: false,
+      // A command ends when its output streams close, never on a timer after
+      // the process's exit: the last chunks of a large answer can still be in
+      // the pipe then, and a busy event loop reads them after simple-git's
+      // default 50 ms had already ended the command with a truncated answer.
+      completion: { onClose: true, onExit: false },
       errors: (error, result) => {
         stdout = Buffer.concat(result.stdOut);
         stderr = Buffer.concat(result.stdErr).toString('utf8');
@@ -176,7 +181,9 @@ export class Git {
         // completion plugin's `deferClose`): every quiet command (update-ref,
         // read-tree, a clean `status`, a missing ref) took ~55 ms instead of ~5.
         // An empty chunk on stdout, once its listeners are attached, says
-        // "output seen"; the output itself is unchanged. See bench/README.md.
+        // "output seen"; the output itself is unchanged, and since the command
+        // ends only when the streams close (above), the wait it skips comes
+        // after every byte was read. See bench/README.md.
         .outputHandler((_command, stdout) => process.nextTick(() => stdout.emit('data', Buffer.alloc(0))));
       if (binary) {
         // showBuffer runs `git show <args>`; callers pass the rest.

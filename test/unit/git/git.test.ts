@@ -1,10 +1,11 @@
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git, isVersionAtLeast } from '../../../src/git/git';
 import { Logger } from '../../../src/git/log';
-import { git, makeTempDir, removeDir, withRepo } from '../helpers/repo';
+import { git, keepEventLoopBusy, makeTempDir, removeDir, testGitEnv, withRepo } from '../helpers/repo';
 
 function recordingLogger(lines: string[]): Logger {
   return { trace: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(String(m)) };
@@ -93,4 +94,90 @@ describe('Git runner', () => {
       const out = await new Git().execBuffer(['show', 'HEAD:bin.dat'], { cwd: main });
       assert.deepStrictEqual(out, bytes);
     }));
+
+  it('reads every byte of large answers while the event loop is busy, as a plain child process does', async function () {
+    this.timeout(180000);
+    // simple-git used to end a command 50 ms after the process exited; the
+    // last few hundred KB of a large answer can still be in the pipe then, and
+    // a busy event loop reads them later: the answer came back truncated.
+    const { root, main } = largeAnswers();
+    try {
+      const commands = [
+        ['status', '--porcelain=v2', '-z', '--untracked-files=all'],
+        ['worktree', 'list', '--porcelain', '-z'],
+        ['cat-file', 'blob', 'HEAD:big.bin'],
+        ['ls-files', '-s', '-z'],
+        ['show', 'HEAD:big.bin'],
+      ];
+      const expected: Buffer[] = [];
+      for (const args of commands) expected.push(await readToClose(main, args));
+      assert.ok(expected[0].length > 400_000 && expected[2].length === 3_000_000, 'the answers are larger than a pipe holds');
+      assert.strictEqual(expected[1].toString('utf8').split('\0').filter((l) => l.startsWith('worktree ')).length, 201);
+      const runner = new Git();
+      const wrong: string[] = [];
+      const stopBusy = keepEventLoopBusy(80);
+      try {
+        await Promise.all(
+          Array.from({ length: 50 }, async (_, i) => {
+            const k = i % commands.length;
+            const answer = commands[k][0] === 'show' ? await runner.execBuffer(commands[k], { cwd: main }) : Buffer.from(await runner.run(commands[k], { cwd: main }), 'utf8');
+            if (!answer.equals(expected[k])) wrong.push(`git ${commands[k].join(' ')}: ${answer.length} of ${expected[k].length} bytes`);
+          }),
+        );
+      } finally {
+        stopBusy();
+      }
+      assert.deepStrictEqual(wrong, []);
+    } finally {
+      removeDir(root);
+    }
+  });
+
+  it('ends a command that prints nothing as soon as it closes (no 50 ms wait)', () =>
+    withRepo(async ({ main }) => {
+      const runner = new Git();
+      const head = git(main, 'rev-parse', 'HEAD');
+      await runner.run(['update-ref', 'refs/heads/warm-up', head], { cwd: main });
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const started = process.hrtime.bigint();
+        await runner.run(['update-ref', `refs/heads/quiet-${i}`, head], { cwd: main });
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      times.sort((a, b) => a - b);
+      // git itself needs a few ms; the old wait made every such call take 50 ms more.
+      assert.ok(times[5] < 40, `median of a quiet command: ${times[5].toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`);
+      assert.strictEqual(git(main, 'rev-parse', 'refs/heads/quiet-9'), head);
+    }));
 });
+
+/**
+ * A repository whose answers are far larger than a pipe holds: 3,000 changed
+ * and 3,000 untracked files (a `status` of ~500 KB), a 3 MB blob, and 200
+ * linked worktrees.
+ */
+function largeAnswers(): { root: string; main: string } {
+  const root = makeTempDir('pw-large-');
+  const main = path.join(root, 'repo');
+  fs.mkdirSync(main);
+  git(main, 'init', '-q', '-b', 'main');
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `one ${i}\n`);
+  fs.writeFileSync(path.join(main, 'big.bin'), Buffer.alloc(3_000_000, 'x'));
+  git(main, 'add', '-A');
+  git(main, 'commit', '-q', '-m', 'many files');
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `two ${i}\n`);
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `untracked-file-${i}.txt`), `new ${i}\n`);
+  for (let i = 0; i < 200; i++) git(main, 'worktree', 'add', '-q', '--no-checkout', '-b', `plan/${i}`, path.join(root, `plan-${i}`));
+  return { root, main };
+}
+
+/** Stdout of git as a plain child process reads it: everything until the streams close. */
+function readToClose(cwd: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, env: { ...testGitEnv(), LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git ${args.join(' ')} exited with ${code}`))));
+  });
+}

@@ -136,3 +136,23 @@ export function hashTree(dir: string): string {
   walk(dir);
   return lines.join('\n');
 }
+
+/**
+ * Blocks the event loop for `ms` at a time, over and over, as a busy
+ * extension host does (timers and I/O wait their turn); returns the stop.
+ */
+export function keepEventLoopBusy(ms: number): () => void {
+  let running = true;
+  const spin = (): void => {
+    if (!running) return;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      // busy: nothing else runs
+    }
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  return () => {
+    running = false;
+  };
+}

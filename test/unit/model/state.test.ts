@@ -6,7 +6,7 @@ import { listWorktrees } from '../../../src/model/repository';
 import { WorktreeItem, WorktreeStateCache } from '../../../src/model/state';
 import { PlanRecord, RepoContext } from '../../../src/model/types';
 import { addPlan, openContext } from '../helpers/a';
-import { commitFiles, git, gitMayFail, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+import { commitFiles, git, gitMayFail, keepEventLoopBusy, TestRepo, withRepo, writeFiles } from '../helpers/repo';
 
 /** The worktree list joined with the plans, as the facade does it. */
 async function itemsOf(ctx: RepoContext, plans: PlanRecord[]): Promise<WorktreeItem[]> {
@@ -110,6 +110,33 @@ describe('WorktreeStateCache', () => {
       cache.invalidate();
       const again = await processesOf(ctx, () => cache.detailsForAll(items));
       assert.ok(again <= items.length + CONSTANT, `a refresh with known squash answers ran ${again} git processes`);
+    }));
+
+  it('reads the same state of every plan, read after read, while the event loop is busy', () =>
+    withRepo(async (repo) => {
+      // Under load, answers of git used to arrive empty (the command ended
+      // 50 ms after the process exited, before its output was read): a plan
+      // showed no head and no ahead/behind.
+      const plans = makePlans(repo, 12);
+      commitFiles(repo.main, { 'main.txt': 'moved\n' }, 'main moves');
+      const ctx = await openContext(repo.main);
+      const items = await itemsOf(ctx, plans);
+      const cache = new WorktreeStateCache(ctx);
+      const wrong: string[] = [];
+      const stopBusy = keepEventLoopBusy(60);
+      try {
+        for (let round = 0; round < 6; round++) {
+          cache.invalidate();
+          const all = await cache.detailsForAll(items);
+          for (const plan of plans) {
+            const d = all.get(plan.path);
+            if (d?.ahead !== 1 || d.behind !== 1 || !d.head) wrong.push(`round ${round}, plan ${plan.id}: ahead ${d?.ahead}, behind ${d?.behind}, head ${d?.head}`);
+          }
+        }
+      } finally {
+        stopBusy();
+      }
+      assert.deepStrictEqual(wrong, []);
     }));
 
   it('keeps to one process per worktree plus a constant when the base did not move (no squash candidates)', () =>
