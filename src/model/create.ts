@@ -24,6 +24,7 @@ import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
 import { withFileLock } from './lock';
 import { Registry, stateDir } from './registry';
+import { dropStashByOid, listStashes } from './stash';
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from './types';
 
 /** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
@@ -320,14 +321,10 @@ async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stas
   return found;
 }
 
-/** The stash entry with this message: its commit and its current `stash@{n}` name. */
-async function findStash(ctx: RepoContext, message: string): Promise<(Stash & { name: string }) | undefined> {
-  const out = await ctx.git.run(['stash', 'list', '-z', '--format=%gd%x09%H%x09%s'], { cwd: ctx.repo.mainPath });
-  for (const line of out.split('\0')) {
-    const [name, oid, subject] = line.split('\t');
-    if (subject?.endsWith(message)) return { name, oid, message };
-  }
-  return undefined;
+/** The stash entry with this (unique) message, by its commit. */
+async function findStash(ctx: RepoContext, message: string): Promise<Stash | undefined> {
+  const found = (await listStashes(ctx)).find((s) => s.subject.endsWith(message));
+  return found && { oid: found.oid, message };
 }
 
 /** Undo of a move: the changes go back where they were, or stay in the stash, which the error names. */
@@ -344,9 +341,9 @@ function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
   };
 }
 
+/** Drops our stash entry by its commit: never another one, even if the user stashes meanwhile. */
 async function dropStash(ctx: RepoContext, stash: Stash): Promise<void> {
-  const found = await findStash(ctx, stash.message);
-  if (found?.oid === stash.oid) await ctx.git.run(['stash', 'drop', '--quiet', found.name], { cwd: ctx.repo.mainPath });
+  await dropStashByOid(ctx, stash.oid);
 }
 
 /** Runs the undos backwards; each runs even if one before it failed. Returns what could not be undone. */

@@ -23,6 +23,7 @@ import { isProcessAlive } from './lock';
 import { refuseFilesInTheWay } from './merge';
 import { validateId } from './names';
 import { commitWorktree } from './snapshot';
+import { listStashes, dropStashByOid } from './stash';
 import { PlanRecord, RepoContext } from './types';
 
 /** A lock file older than this was left by a git process that died (git holds them for a moment). */
@@ -50,14 +51,10 @@ const moveSubject = /plan-worktrees: moving changes to plan (\S+) \([0-9a-f]+\)$
 /** The main checkout's stashes made by a create's move (one git process; none in a bare repository). */
 export async function moveStashes(ctx: RepoContext): Promise<MoveStash[]> {
   if (ctx.repo.bare) return [];
-  const out = await ctx.git.run(['stash', 'list', '-z', '--format=%gd%x09%H%x09%s'], { cwd: ctx.repo.mainPath });
-  const stashes: MoveStash[] = [];
-  for (const record of out.split('\0')) {
-    const [name, oid, subject] = record.split('\t');
-    const planId = subject ? moveSubject.exec(subject)?.[1] : undefined;
-    if (planId) stashes.push({ name, oid, planId, subject });
-  }
-  return stashes;
+  return (await listStashes(ctx)).flatMap(({ name, oid, subject }) => {
+    const planId = moveSubject.exec(subject)?.[1];
+    return planId ? [{ name, oid, planId, subject }] : [];
+  });
 }
 
 /** Whether a worktree has no uncommitted or untracked (not ignored) files. */
@@ -257,10 +254,9 @@ export async function applyStash(ctx: RepoContext, stash: MoveStash, folder: str
   await dropStash(ctx, stash);
 }
 
-/** Drops the stash, found again by its commit (its `stash@{n}` name may have moved). */
+/** Drops the stash by its commit (its `stash@{n}` name may have moved, and may move while it is dropped). */
 export async function dropStash(ctx: RepoContext, stash: MoveStash): Promise<void> {
-  const now = (await moveStashes(ctx)).find((s) => s.oid === stash.oid);
-  if (now) await ctx.git.run(['stash', 'drop', '--quiet', now.name], { cwd: ctx.repo.mainPath });
+  await dropStashByOid(ctx, stash.oid);
 }
 
 /** A worktree whose branch a merge moved while its index and files stayed at the commit before. */

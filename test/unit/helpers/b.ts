@@ -6,12 +6,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { EventLog } from '../../../src/model/events';
 import { Registry } from '../../../src/model/registry';
 import { discoverRepository } from '../../../src/model/repository';
 import { defaultSettings, EngineSettings, PlanRecord, RepoContext } from '../../../src/model/types';
-import { fingerprint, git } from './repo';
+import { fingerprint, git, writeFiles } from './repo';
 
 /** A registry record with plausible values, for tests that only need the registry. */
 export function samplePlan(id: string, overrides: Partial<PlanRecord> = {}): PlanRecord {
@@ -82,4 +82,29 @@ function listOutside(root: string, main: string): string[] {
 /** Status lines of a checkout, untracked files one by one. */
 export function statusOf(dir: string): string {
   return git(dir, 'status', '--porcelain', '--untracked-files=all');
+}
+
+/**
+ * A real runner, and a user who runs `git stash push` in the main checkout
+ * (with a file of their own) right before the first `git stash drop`: after
+ * an operation listed the stashes, before it dropped one.
+ */
+export class StashingGit extends Git {
+  stashed = false;
+
+  constructor(
+    private readonly main: string,
+    private readonly files: Record<string, string>,
+  ) {
+    super();
+  }
+
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (args[0] === 'stash' && args[1] === 'drop' && !this.stashed) {
+      this.stashed = true;
+      writeFiles(this.main, this.files);
+      git(this.main, 'stash', 'push', '--include-untracked', '-m', "the user's stash");
+    }
+    return super.exec(args, options);
+  }
 }

@@ -7,7 +7,7 @@ import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { createPlan, CreateOptions, CreateStep } from '../../../src/model/create';
 import { runDoctor } from '../../../src/model/doctor';
 import { PlanRecord } from '../../../src/model/types';
-import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
+import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, createRepo, git, gitMayFail, hashTree, makeTempDir, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
@@ -208,6 +208,33 @@ describe('createPlan', () => {
       assert.strictEqual(git(repo.main, 'stash', 'list'), '', 'no stash entry is left over');
       const after = (await life.events.read(plan.id)).find((e) => e.type === 'create.after');
       assert.deepStrictEqual([...(after?.moved as string[])].sort(), ['README.md', 'notes/new file.txt', 'src/app.txt']);
+    }));
+
+  it('dirtyBase move: a stash the user makes while the create drops its own is kept (stashes are dropped by commit, not by position)', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
+      writeFiles(repo.main, { 'src/app.txt': 'moved to the plan\n', 'moved.txt': 'untracked, moved' });
+      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': 'the user\'s own work\n' }) };
+      const plan = await createPlan(ctx, life.registry, life.events, { title: 'Take my changes' });
+      assert.ok(ctx.git.stashed, 'the user stashed between the steps');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'moved to the plan\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'moved.txt'), 'utf8'), 'untracked, moved');
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ['On main: the user\'s stash'], 'only the user\'s stash is left');
+      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), 'the user\'s own work');
+    }));
+
+  it('dirtyBase move, undone: a stash the user makes while the undo drops the create\'s stash is kept, with the changes put back', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
+      writeFiles(repo.main, { 'src/app.txt': 'moved, then put back\n' });
+      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': 'the user\'s own work\n' }) };
+      await assert.rejects(createPlan(ctx, life.registry, life.events, { title: 'Doomed', faultAt: 'copy' }), /Injected failure/);
+      assert.ok(ctx.git.stashed, 'the user stashed between the steps');
+      // The user's stash took what was in the main checkout then: the changes the undo had put back, and their own file.
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ['On main: the user\'s stash']);
+      assert.strictEqual(git(repo.main, 'show', 'stash@{0}:src/app.txt'), 'moved, then put back');
+      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), 'the user\'s own work');
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
     }));
 
   it('dirtyBase move: when the changes do not apply to the plan, they stay in the main checkout and nothing is left behind', () =>

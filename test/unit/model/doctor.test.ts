@@ -8,7 +8,7 @@ import { createPlan } from '../../../src/model/create';
 import { Finding, runDoctor, templatePattern } from '../../../src/model/doctor';
 import { mergePlan } from '../../../src/model/merge';
 import { listSnapshots, writeSnapshot } from '../../../src/model/snapshot';
-import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
+import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, git, gitMayFail, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
 function only(findings: Finding[], kind: Finding['kind']): Finding {
@@ -350,6 +350,43 @@ describe('runDoctor', () => {
       assert.strictEqual(back.fix?.label, 'Put Back in Main Checkout');
       await back.fix?.run();
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'README.md'), 'utf8'), 'only in the stash\n');
+    }));
+
+  it('moved changes left in a stash: dropping it or putting it back keeps a stash the user makes meanwhile', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
+      // A create that died after applying the moved changes in the plan, before dropping its stash; and one for plan 9, which never got a worktree.
+      writeFiles(repo.main, { 'src/app.txt': 'moved to plan 1\n' });
+      git(repo.main, 'stash', 'push', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 1 (0123abcd)');
+      git(plan.path, 'stash', 'apply', '--index', git(repo.main, 'rev-parse', 'stash@{0}'));
+      writeFiles(repo.main, { 'README.md': 'moved to plan 9\n' });
+      git(repo.main, 'stash', 'push', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 9 (4567cdef)');
+      const findings = (await runDoctor(life.ctx, life.registry)).filter((f) => f.kind === 'movedChanges');
+      assert.deepStrictEqual(findings.map((f) => [f.planId, f.fix?.label]).sort(), [['1', 'Drop Stash'], ['9', 'Put Back in Main Checkout']]);
+
+      const dropping = new StashingGit(repo.main, { 'user-1.txt': 'first\n' });
+      const [drop] = (await runDoctor({ ...life.ctx, git: dropping }, life.registry)).filter((f) => f.planId === '1');
+      await drop.fix?.run();
+      assert.ok(dropping.stashed);
+      // (An entry the drop hit by mistake is stored back on top: the order may change, no entry is lost.)
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n').sort(), ['On main: plan-worktrees: moving changes to plan 9 (4567cdef)', "On main: the user's stash"]);
+      assert.strictEqual(git(plan.path, 'show', ':src/app.txt'), 'one\ntwo\nthree', 'the plan keeps the moved change');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'moved to plan 1\n');
+
+      const putting = new StashingGit(repo.main, { 'user-2.txt': 'second\n' });
+      const [putBack] = (await runDoctor({ ...life.ctx, git: putting }, life.registry)).filter((f) => f.planId === '9');
+      await putBack.fix?.run();
+      assert.ok(putting.stashed);
+      // The user's second stash took what was in the main checkout then: the changes just put back, and their file.
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ["On main: the user's stash", "On main: the user's stash"]);
+      const userStashes = git(repo.main, 'stash', 'list', '--format=%H').split('\n');
+      const second = userStashes.find((oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-2.txt`).ok) as string;
+      const first = userStashes.find((oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-1.txt`).ok) as string;
+      assert.ok(second && first && second !== first, 'both stashes of the user are there');
+      assert.strictEqual(git(repo.main, 'show', `${second}:README.md`), 'moved to plan 9');
+      assert.strictEqual(git(repo.main, 'show', `${second}^3:user-2.txt`), 'second');
+      assert.strictEqual(git(repo.main, 'show', `${first}^3:user-1.txt`), 'first');
     }));
 
   it('old snapshots: lists them and deletes only the one a fix names', () =>
