@@ -52,6 +52,8 @@ export enum ErrorCode {
   PlanMoved = 'PlanMoved',
   /** The folder is not trusted (Restricted Mode): the command would run git that can start programs the repository names. */
   Untrusted = 'Untrusted',
+  /** A linked worktree's admin folder (`.git/worktrees/<name>`) is half-written: git cannot list or walk the worktrees. */
+  WorktreeAdminBroken = 'WorktreeAdminBroken',
   Unknown = 'Unknown',
 }
 
@@ -88,6 +90,7 @@ export function isError(e: unknown, code: ErrorCode): e is PlanWorktreesError {
 }
 
 const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [/failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i, ErrorCode.WorktreeAdminBroken],
   [/not a git repository/i, ErrorCode.NotAGitRepository],
   [/index\.lock': File exists|Unable to create '.*index\.lock'/i, ErrorCode.IndexLocked],
   [/cannot lock ref|unable to update local ref|reference already exists.*lock/i, ErrorCode.RefLocked],

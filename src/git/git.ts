@@ -209,7 +209,11 @@ export class Git {
       const code = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
       this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
       const message =
-        code === ErrorCode.GitNotFound ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.` : summarizeStderr(text) || `git ${args[0]} failed`;
+        code === ErrorCode.GitNotFound
+          ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.`
+          : code === ErrorCode.WorktreeAdminBroken
+            ? `A worktree's record in git is half-written (${summarizeStderr(text)}), probably by a "git worktree add" that was interrupted. Run the doctor to repair it.`
+            : summarizeStderr(text) || `git ${args[0]} failed`;
       throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, cause: e });
     }
   }

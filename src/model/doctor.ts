@@ -8,7 +8,8 @@
  * does not name.
  */
 import * as fs from 'fs';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import * as path from 'path';
+import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { findWorktree } from './cleanup';
 import {
@@ -43,6 +44,7 @@ import { listWorktrees } from './repository';
 import { listSnapshots, Snapshot } from './snapshot';
 import { PlanRecord, RegistryData, RepoContext } from './types';
 import { unlockWorktree } from './worktreeLock';
+import { ADMIN_WRITE_MS, AdminFolder, brokenAdminFolders, removeBrokenAdminFolder, worktreeFolderState } from './worktreeAdmin';
 
 export type FindingKind =
   | 'orphanedEntry'
@@ -57,7 +59,8 @@ export type FindingKind =
   | 'interruptedMerge'
   | 'staleLock'
   | 'invalidEntry'
-  | 'foreignBranch';
+  | 'foreignBranch'
+  | 'brokenWorktreeRecord';
 
 export interface Fix {
   label: string;
@@ -89,14 +92,28 @@ const dayMs = 24 * 60 * 60 * 1000;
 
 /** Everything the doctor finds, in a stable order (worktrees, plans, snapshots). */
 export async function runDoctor(ctx: RepoContext, registry: Registry, options: DoctorOptions = {}): Promise<Finding[]> {
-  const [worktrees, { data, invalid }, branches, snapshots, stashes] = await Promise.all([listWorktrees(ctx), registry.contents(), localBranches(ctx), listSnapshots(ctx), moveStashes(ctx)]);
   const now = (options.now ?? new Date()).getTime();
-  const findings: Finding[] = invalid.map((record) => invalidEntry(registry, record));
+  // Read as files first: a half-written record makes `git worktree list` (and so every other check) fail.
+  const broken = brokenAdminFolders(ctx.repo.commonDir);
+  const [listed, { data, invalid }] = await Promise.all([listWorktrees(ctx).catch((e: unknown) => e), registry.contents()]);
+  const findings: Finding[] = broken.map((admin) => brokenRecord(ctx, admin, data, now));
+  if (!Array.isArray(listed)) {
+    if (!isError(listed, ErrorCode.WorktreeAdminBroken)) throw listed;
+    // Nothing else can be checked until git can list its worktrees again.
+    if (findings.length === 0) findings.push({ kind: 'brokenWorktreeRecord', message: `${listed.message} The doctor found no half-written record under ${path.join(ctx.repo.commonDir, 'worktrees')} to repair: ${listed.stderr?.trim() ?? ''}` });
+    return findings;
+  }
+  findings.push(...invalid.map((record) => invalidEntry(registry, record)));
+  const brokenFolders = broken.flatMap((a) => (a.worktree ? [a.worktree] : []));
+  const isBroken = (folder: string): boolean => brokenFolders.some((f) => samePath(f, folder));
+  // A broken record's worktree (git lists it with a HEAD of 0000…) is the broken record's finding only.
+  const worktrees = listed.filter((w) => !isBroken(w.path));
+  const [branches, snapshots, stashes] = await Promise.all([localBranches(ctx), listSnapshots(ctx), moveStashes(ctx)]);
   for (const file of staleLocks(ctx, worktrees, now)) findings.push(staleLock(file));
   for (const entry of worktrees.filter((w) => !w.isMain)) findings.push(...worktreeFindings(ctx, entry));
   findings.push(...unregisteredWorktrees(ctx, registry, worktrees, data));
   const known: Known = { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000, stashes, plans: data.plans };
-  for (const plan of data.plans) {
+  for (const plan of data.plans.filter((p) => !isBroken(p.path))) {
     const finding = await planFinding(ctx, registry, plan, known);
     if (finding) findings.push(finding);
   }
@@ -400,6 +417,41 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
     kind: 'movedChanges',
     message: `${held}, and only some of them are in its worktree ${folder}. Compare ("git stash show -p --include-untracked ${stash.oid}"), apply what is missing, then drop the stash ("git stash drop ${stash.name}").`,
     ...where,
+  };
+}
+
+/**
+ * A half-written admin folder of a worktree (a `git worktree add` that was
+ * killed): removes that record, and the worktree's folder only when it holds
+ * nothing but its `.git` file. One still being written is left alone.
+ */
+function brokenRecord(ctx: RepoContext, admin: AdminFolder, data: RegistryData, now: number): Finding {
+  const plan = admin.worktree ? data.plans.filter((p) => samePath(p.path, admin.worktree as string)).sort((a, b) => b.run - a.run)[0] : undefined;
+  const where = { planId: plan?.id, path: admin.worktree, branch: plan?.branch };
+  const what = `Git's record of the worktree ${admin.worktree ?? `"${admin.name}"`} (${admin.dir}) is half-written: ${admin.problems.join('; ')}.`;
+  const age = Math.round((now - admin.modifiedMs) / 1000);
+  if (now - admin.modifiedMs < ADMIN_WRITE_MS) {
+    return { kind: 'brokenWorktreeRecord', message: `${what} It was written ${age} s ago, perhaps by a "git worktree add" still running; run the doctor again in a minute.`, ...where };
+  }
+  const state = worktreeFolderState(admin);
+  const folderText =
+    state === 'onlyGitFile'
+      ? ` Its folder ${admin.worktree} holds nothing but the ".git" file that points to this record: that file and the then empty folder are deleted too.`
+      : state === 'content'
+        ? ` Its folder ${admin.worktree} has files: it is kept as it is (no longer a git worktree).`
+        : '';
+  return {
+    kind: 'brokenWorktreeRecord',
+    message: `${what} Until it is repaired, git cannot list the worktrees${admin.problems.some((p) => p.includes('HEAD')) ? ' or walk every commit ("git gc" fails)' : ''}.`,
+    ...where,
+    fix: {
+      label: 'Remove Broken Record',
+      description: `Deletes the folder ${admin.dir} (git's half-written record of that worktree).${folderText} No branch, commit or other worktree is touched.`,
+      run: async () => {
+        const removed = removeBrokenAdminFolder(ctx.repo.commonDir, admin.name);
+        ctx.log.info(`Doctor: removed ${removed.join(', ') || 'nothing (already gone)'}`);
+      },
+    },
   };
 }
 

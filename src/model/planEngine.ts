@@ -23,7 +23,7 @@ import { allowedPlanFolder } from './location';
 import { Mergeability, MergeabilityCache } from './mergeability';
 import { pathKey, samePath, shownName } from './names';
 import { plansWithId, Registry } from './registry';
-import { discoverRepository, listWorktrees } from './repository';
+import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
 import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore, writeSnapshot } from './snapshot';
 import { WorktreeDetails, WorktreeStateCache } from './state';
 import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
@@ -92,9 +92,21 @@ export class PlanEngine {
     queues.set(repo.commonDir, this.queue);
   }
 
-  /** Every worktree with its plan, and the active plans whose worktree is gone: one git process and one registry read. */
+  /**
+   * Why the last `list()` could not ask git (a half-written worktree record:
+   * WorktreeAdminBroken, which the doctor repairs); undefined when it could.
+   */
+  listProblem: PlanWorktreesError | undefined;
+
+  /**
+   * Every worktree with its plan, and the active plans whose worktree is gone:
+   * one git process and one registry read. When a half-written worktree
+   * record makes git fail, the healthy worktrees are read from git's files and
+   * `listProblem` says so.
+   */
   async list(): Promise<PlanWorktree[]> {
-    const [worktrees, data] = await Promise.all([listWorktrees(this.ctx), this.registry.read()]);
+    const [{ worktrees, problem }, data] = await Promise.all([listWorktreesOrHealthy(this.ctx), this.registry.read()]);
+    this.listProblem = problem;
     return reconcile(worktrees, data.plans);
   }
 

@@ -32,6 +32,9 @@ export async function showError(log: vscode.LogOutputChannel, what: string, erro
     const title = error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Show Conflicting Files') : vscode.l10n.t('Show Files');
     all.push({ title, run: () => showFiles(error) });
   }
+  if (error instanceof PlanWorktreesError && error.code === ErrorCode.WorktreeAdminBroken) {
+    all.unshift({ title: vscode.l10n.t('Run Doctor'), run: () => vscode.commands.executeCommand('planWorktrees.doctor') });
+  }
   all.push({ title: vscode.l10n.t('Show Log'), run: () => log.show() });
   const picked = await vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', what, message), ...all.map((a) => a.title));
   await all.find((a) => a.title === picked)?.run();

@@ -65,6 +65,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   /** Tooltips that already have their history (resolveTreeItem may be asked twice). */
   private readonly withHistory = new WeakSet<vscode.TreeItem>();
+  /** Doctor prompts already shown (by message). */
+  private readonly prompted = new Set<string>();
 
   constructor(
     private readonly repositories: PlanRepositories,
@@ -129,6 +131,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   private async worktreeNodes(engine: PlanEngine): Promise<PlanNode[]> {
     // A plan that was cleaned up, merged away or discarded lives on in its history, not in the tree.
     const all = await engine.list();
+    this.promptDoctor(engine);
     const items = sortItems(all.filter((i) => i.worktree || i.plan?.status === 'active'));
     const currentPath = engine.repo.currentPath;
     const nodes: WorktreeNode[] = items.map((item) => {
@@ -143,6 +146,15 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (isTrusted()) void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
     const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
     return [...nodes.filter((n) => n.item.kind !== 'other'), ...planFiles, ...nodes.filter((n) => n.item.kind === 'other')];
+  }
+
+  /** When git could not list the worktrees (a half-written record), the tree shows the healthy ones and this asks once to run the doctor. */
+  private promptDoctor(engine: PlanEngine): void {
+    const problem = engine.listProblem;
+    if (!problem || this.prompted.has(problem.message)) return;
+    this.prompted.add(problem.message);
+    const run = vscode.l10n.t('Run Doctor');
+    void vscode.window.showWarningMessage(problem.message, run).then((picked) => (picked === run ? vscode.commands.executeCommand('planWorktrees.doctor') : undefined));
   }
 
   /** The merge pre-check and overlaps of every active plan (cached per pair of commits by the engine). */

@@ -7,7 +7,9 @@ import { cleanupPlan } from '../../../src/model/cleanup';
 import { createPlan } from '../../../src/model/create';
 import { Finding, runDoctor, templatePattern } from '../../../src/model/doctor';
 import { mergePlan } from '../../../src/model/merge';
+import { listWorktrees } from '../../../src/model/repository';
 import { listSnapshots, writeSnapshot } from '../../../src/model/snapshot';
+import { removeBrokenAdminFolder } from '../../../src/model/worktreeAdmin';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, git, gitMayFail, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
@@ -389,6 +391,67 @@ describe('runDoctor', () => {
       assert.strictEqual(git(repo.main, 'show', `${first}^3:user-1.txt`), 'first');
     }));
 
+  it('a worktree add killed half-way (empty commondir, HEAD 0000…, empty gitdir): found although git cannot list; the fix removes only the broken records', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const healthy = await createPlan(life.ctx, life.registry, life.events, { title: 'Healthy' });
+      writeFiles(healthy.path, { 'work.txt': 'uncommitted\n' });
+      const healthyFiles = hashTree(healthy.path);
+      // Killed right after the record's folder and its gitdir file were created.
+      const early = killedAdd(repo.main, path.join(repo.root, 'early'), 'early', { gitdir: '' });
+      // Killed after writing HEAD's placeholder and creating commondir, before writing it: the folder holds only its .git file.
+      const killed = killedAdd(repo.main, path.join(repo.root, 'killed'), 'killed', { commondir: '', HEAD: '0'.repeat(40) + '\n' });
+      assert.match(gitMayFail(repo.main, 'worktree', 'list').stderr, /failed to read .*worktrees\/killed\/commondir: Success/);
+      await assert.rejects(listWorktrees(life.ctx), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.WorktreeAdminBroken && /Run the doctor/.test(e.message));
+
+      // Written a moment ago: perhaps a worktree add still running; nothing to fix yet.
+      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => [f.kind, f.fix?.label]), [['brokenWorktreeRecord', undefined], ['brokenWorktreeRecord', undefined]]);
+      const later = new Date(Date.now() + 2 * 60 * 1000);
+      const findings = await runDoctor(life.ctx, life.registry, { now: later });
+      assert.deepStrictEqual(findings.map((f) => [f.kind, f.path, f.fix?.label]), [
+        ['brokenWorktreeRecord', undefined, 'Remove Broken Record'],
+        ['brokenWorktreeRecord', killed.folder, 'Remove Broken Record'],
+      ]);
+      assert.match(findings[0].message, /"gitdir" file is empty/);
+      assert.match(findings[1].message, /"commondir" file is empty.*placeholder 0000/);
+      assert.match(findings[1].fix?.description ?? '', new RegExp(`Deletes the folder ${escape(killed.admin)} .*holds nothing but the ".git" file`));
+      for (const finding of findings) await finding.fix?.run();
+
+      assert.ok(!fs.existsSync(killed.admin) && !fs.existsSync(early.admin), 'the broken records are gone');
+      assert.ok(!fs.existsSync(killed.folder), 'the folder that held only its .git file is gone');
+      assert.deepStrictEqual(fs.readdirSync(early.folder), ['.git'], 'a folder whose .git does not name a broken record is left');
+      assert.deepStrictEqual(worktreeList(repo.main), [repo.main, healthy.path]);
+      assert.ok(gitMayFail(repo.main, 'rev-list', '--all').ok);
+      assert.strictEqual(hashTree(healthy.path), healthyFiles, 'the other plan is untouched');
+      assert.ok(gitMayFail(repo.main, 'rev-parse', '--verify', 'refs/heads/killed').ok, 'the branch is kept');
+    }));
+
+  it('a placeholder HEAD in a worktree with files: rev-list --all fails; the fix removes the record and keeps the folder; no "Keep It" for it', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Broken head' });
+      writeFiles(plan.path, { 'notes.txt': 'my notes\n' });
+      const files = hashTree(plan.path);
+      await life.registry.update((data) => void (data.plans[0].creating = true));
+      const admin = path.join(repo.main, '.git', 'worktrees', path.basename(plan.path));
+      fs.writeFileSync(path.join(admin, 'HEAD'), '0'.repeat(40) + '\n');
+      fs.writeFileSync(path.join(admin, 'locked'), 'initializing');
+      assert.match(gitMayFail(repo.main, 'rev-list', '--all').stderr, /bad object .*worktrees\/.*\/HEAD/);
+      const later = new Date(Date.now() + 60 * 60 * 1000);
+      const findings = await runDoctor(life.ctx, life.registry, { now: later });
+      assert.deepStrictEqual(findings.map((f) => [f.kind, f.planId, f.fix?.label]), [['brokenWorktreeRecord', plan.id, 'Remove Broken Record']]);
+      assert.match(findings[0].fix?.description ?? '', /has files: it is kept as it is/);
+      await findings[0].fix?.run();
+      assert.ok(!fs.existsSync(admin));
+      assert.strictEqual(hashTree(plan.path), files, 'every file of the folder is kept');
+      assert.ok(gitMayFail(repo.main, 'rev-list', '--all').ok);
+      assert.deepStrictEqual(worktreeList(repo.main), [repo.main]);
+      // The fix refuses a record that became whole meanwhile.
+      const other = await createPlan(life.ctx, life.registry, life.events, { title: 'Whole' });
+      assert.throws(() => removeBrokenAdminFolder(life.ctx.repo.commonDir, path.basename(other.path)), /complete now/);
+      assert.ok(fs.existsSync(other.path));
+    }));
+
   it('old snapshots: lists them and deletes only the one a fix names', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
@@ -412,3 +475,32 @@ describe('runDoctor', () => {
     assert.strictEqual(templatePattern('work/${slug}'), undefined);
   });
 });
+
+/**
+ * What a `git worktree add -b <name>` killed half-way leaves: its record
+ * under .git/worktrees with some files empty or missing (`overrides`: a file
+ * name and its content, or null for a missing file), a "locked" file that
+ * says "initializing", and a folder with only its .git file.
+ */
+function killedAdd(main: string, folder: string, name: string, overrides: Record<string, string | null>): { admin: string; folder: string } {
+  git(main, 'worktree', 'add', '-q', '--no-checkout', '-b', name, folder);
+  const admin = path.join(main, '.git', 'worktrees', name);
+  fs.rmSync(path.join(admin, 'index'), { force: true });
+  fs.writeFileSync(path.join(admin, 'locked'), 'initializing');
+  for (const [file, content] of Object.entries(overrides)) {
+    if (content === null) fs.rmSync(path.join(admin, file), { force: true });
+    else fs.writeFileSync(path.join(admin, file), content);
+  }
+  return { admin, folder: fs.realpathSync(folder) };
+}
+
+function worktreeList(main: string): string[] {
+  return git(main, 'worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
