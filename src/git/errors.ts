@@ -91,6 +91,8 @@ export function isError(e: unknown, code: ErrorCode): e is PlanWorktreesError {
 
 const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i, ErrorCode.WorktreeAdminBroken],
+  // The folder git runs in was removed while it ran (another window removed the worktree).
+  [/Unable to read current working directory/i, ErrorCode.PathMissing],
   [/not a git repository/i, ErrorCode.NotAGitRepository],
   [/index\.lock': File exists|Unable to create '.*index\.lock'/i, ErrorCode.IndexLocked],
   [/cannot lock ref|unable to update local ref|reference already exists.*lock/i, ErrorCode.RefLocked],

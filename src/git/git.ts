@@ -3,6 +3,7 @@
  * as `> git worktree add ... [42ms]`, can be cancelled with an AbortSignal and,
  * when it fails, becomes a PlanWorktreesError with a typed code.
  */
+import * as fs from 'fs';
 import { simpleGit, SimpleGitOptions } from 'simple-git';
 import { classifyGitError, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
 import { Logger, silentLogger } from './log';
@@ -201,9 +202,11 @@ export class Git {
         throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine, cause: e });
       }
       const text = stderr || (e instanceof Error ? e.message : String(e));
-      if (!stderr && /directory that does not exist/.test(text)) {
-        // The folder went away (another window removed the worktree) before git could start there.
-        this.log.info(`> ${commandLine} [${elapsed}ms] not run: ${options.cwd} does not exist`);
+      // The folder went away before git could start there (simple-git's check, or the spawn's ENOENT, which also means a missing
+      // cwd), or while git ran ("Unable to read current working directory").
+      const folderGone = !fs.existsSync(options.cwd) && (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
+      if (folderGone) {
+        this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
         throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder ${options.cwd} does not exist (any more), so git cannot run there.`, { command: commandLine, files: [options.cwd], cause: e });
       }
       const code = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);

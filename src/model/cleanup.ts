@@ -8,7 +8,7 @@
  * unmerged branch, but only once a snapshot holds its commits.
  */
 import * as fs from 'fs';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { parseStatus, statusPaths } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
 import { allInOrder } from './async';
@@ -43,6 +43,8 @@ export interface CleanupResult {
   merged?: MergedResult;
   /** The plan's status in the registry now. */
   status: PlanStatus;
+  /** Another window removed the plan while this removal ran: nothing was left to do. */
+  alreadyRemoved?: boolean;
 }
 
 /** How long a quiet fetch of the base's upstream may take before cleanup carries on without it. */
@@ -67,56 +69,112 @@ interface RemoveMode {
 async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode): Promise<CleanupResult> {
   const discard = mode.branch === 'always';
   await events.append({ type: 'remove.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, force: mode.force, discard });
-  try {
-    // Independent reads at once. A forced cleanup reads the status of the plan's folder where the registry says (read again below when it is elsewhere).
-    const [worktrees, { tip, merged: mergedHere }, statusHere] = await allInOrder([
-      listWorktrees(ctx),
-      tipAndMerged(ctx, plan, mode.branch !== 'keep'),
-      mode.force && fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
-    ]);
-    const entry = findWorktree(worktrees, plan);
-    if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
-      throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
+  // A snapshot written by an attempt that failed afterwards still holds the work: the result names it.
+  const taken: Taken = {};
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const once = await removeOnce(ctx, registry, events, plan, mode, taken);
+      const result = { ...once, removedWorktree: once.removedWorktree || (taken.removedWorktree ?? false), snapshot: once.snapshot ?? taken.snapshot };
+      await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, snapshot: result.snapshot?.ref });
+      return result;
+    } catch (e) {
+      // Another window removing the same plan at the same time: git ran in a folder it had just removed, or found the worktree or branch gone.
+      const meanwhile = e instanceof PlanWorktreesError && !mode.signal?.aborted ? await removedMeanwhile(ctx, registry, plan).catch(() => undefined) : undefined;
+      if (meanwhile?.done) {
+        ctx.log.info(`Plan ${plan.id} was removed by another window meanwhile (${(e as Error).message}); nothing more to do.`);
+        const removedWorktree = taken.removedWorktree ?? false;
+        await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree, deletedBranch: false, status: meanwhile.done, snapshot: taken.snapshot?.ref, alreadyRemoved: true });
+        return { removedWorktree, deletedBranch: false, status: meanwhile.done, snapshot: taken.snapshot, alreadyRemoved: true };
+      }
+      if (meanwhile?.again && isGoneMeanwhile(e) && attempt < 3) {
+        // Half-way in the other window: decide again from what is there now.
+        ctx.log.info(`Plan ${plan.id} changed while it was being removed (${(e as Error).message}); looking again.`);
+        plan = meanwhile.again;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        continue;
+      }
+      await events.append({ type: 'remove.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, code: (e as PlanWorktreesError).code });
+      throw e;
     }
-    ensureOwned(plan, worktrees, (await registry.read()).plans);
-    const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
-    if (entry?.locked !== undefined && !mode.force) {
-      throw new PlanWorktreesError(ErrorCode.WorktreeLocked, `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`, {
-        files: [entry.path],
-      });
-    }
-    // Unforced, `git worktree remove` refuses a dirty worktree itself, with its status right before it deletes (see removeWorktree):
-    // the cleanup of merged work leaves the check to it. Ours comes first when forced (for the snapshot), or when a fetch may come.
-    const gitChecks = !mode.force && mergedHere?.merged === true;
-    const dirty = folder && !gitChecks ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
-    await refuseLoss(ctx, folder, dirty, mode.force);
-
-    const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
-    if (stray && !mode.force) {
-      throw new PlanWorktreesError(
-        ErrorCode.WorktreeDirty,
-        `The worktree ${folder} is on commit ${entry?.head?.slice(0, 12)}, which no branch contains. Create a branch for it, or force the cleanup (a snapshot keeps it).`,
-      );
-    }
-    const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
-    const losable = dirty.length > 0 || stray || (tip !== undefined && !merged?.merged);
-    const snapshot = mode.force && losable ? await takeSnapshot(ctx, events, plan, discard ? 'discard' : 'forced cleanup') : undefined;
-
-    // The branch's settings are read while the worktree goes, for when the branch goes too.
-    const [removedWorktree, settings] = await allInOrder([
-      entry ? removeWorktree(ctx, entry, folder, mode.force) : false,
-      tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
-    ]);
-    const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry), settings });
-    const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
-    await markStatus(registry, plan, status);
-    const result: CleanupResult = { removedWorktree, ...branch, snapshot, merged, status };
-    await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree, deletedBranch: branch.deletedBranch, status, snapshot: snapshot?.ref });
-    return result;
-  } catch (e) {
-    await events.append({ type: 'remove.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, code: (e as PlanWorktreesError).code });
-    throw e;
   }
+}
+
+/** What an attempt did before it failed: the snapshot it wrote (which holds the work) and whether it removed the worktree. */
+interface Taken {
+  snapshot?: Snapshot;
+  removedWorktree?: boolean;
+}
+
+/** An error that another window removing the plan at the same moment explains. */
+function isGoneMeanwhile(e: unknown): boolean {
+  return isError(e, ErrorCode.PathMissing) || isError(e, ErrorCode.WorktreeNotFound) || isError(e, ErrorCode.RefLocked) || isError(e, ErrorCode.BranchNotFound);
+}
+
+/**
+ * After such an error: `done` (the status the other window recorded) when
+ * another window changed the registry entry to not active and git no longer
+ * has its worktree;
+ * `again` (the plan as the registry has it now) when it is still active, so
+ * the removal is decided afresh; undefined when the plan's entry is gone.
+ */
+async function removedMeanwhile(ctx: RepoContext, registry: Registry, plan: PlanRecord): Promise<{ done?: PlanStatus; again?: PlanRecord } | undefined> {
+  const [data, worktrees] = await Promise.all([registry.read(), listWorktrees(ctx)]);
+  const now = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+  if (!now) return undefined;
+  const worktree = findWorktree(worktrees, now);
+  // Our own attempt records the status last, so a changed entry is another window's doing.
+  const changedElsewhere = now.status !== plan.status || now.updated !== plan.updated;
+  if (changedElsewhere && now.status !== 'active' && !(worktree && fs.existsSync(worktree.path))) return { done: now.status };
+  return { again: now };
+}
+
+/** One attempt at removing the plan (see removePlan). */
+async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode, taken: Taken): Promise<CleanupResult> {
+  const discard = mode.branch === 'always';
+  // Independent reads at once. A forced cleanup reads the status of the plan's folder where the registry says (read again below when it is elsewhere).
+  const [worktrees, { tip, merged: mergedHere }, statusHere] = await allInOrder([
+    listWorktrees(ctx),
+    tipAndMerged(ctx, plan, mode.branch !== 'keep'),
+    mode.force && fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
+  ]);
+  const entry = findWorktree(worktrees, plan);
+  if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
+    throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
+  }
+  ensureOwned(plan, worktrees, (await registry.read()).plans);
+  const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
+  if (entry?.locked !== undefined && !mode.force) {
+    throw new PlanWorktreesError(ErrorCode.WorktreeLocked, `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`, {
+      files: [entry.path],
+    });
+  }
+  // Unforced, `git worktree remove` refuses a dirty worktree itself, with its status right before it deletes (see removeWorktree):
+  // the cleanup of merged work leaves the check to it. Ours comes first when forced (for the snapshot), or when a fetch may come.
+  const gitChecks = !mode.force && mergedHere?.merged === true;
+  const dirty = folder && !gitChecks ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
+  await refuseLoss(ctx, folder, dirty, mode.force);
+
+  const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
+  if (stray && !mode.force) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeDirty,
+      `The worktree ${folder} is on commit ${entry?.head?.slice(0, 12)}, which no branch contains. Create a branch for it, or force the cleanup (a snapshot keeps it).`,
+    );
+  }
+  const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
+  const losable = dirty.length > 0 || stray || (tip !== undefined && !merged?.merged);
+  const snapshot = mode.force && losable ? await takeSnapshot(ctx, events, plan, discard ? 'discard' : 'forced cleanup') : undefined;
+  if (snapshot) taken.snapshot = snapshot;
+
+  // The branch's settings are read while the worktree goes, for when the branch goes too.
+  const [removedWorktree, settings] = await allInOrder([
+    entry ? removeWorktree(ctx, entry, folder, mode.force).then((removed) => (taken.removedWorktree ||= removed)) : false,
+    tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
+  ]);
+  const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry), settings });
+  const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
+  await markStatus(registry, plan, status);
+  return { removedWorktree, ...branch, snapshot, merged, status };
 }
 
 /** The plan's worktree: at its recorded folder, or wherever its branch is checked out (moved by hand). */

@@ -399,6 +399,11 @@ async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean)
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cleaning up plan {0}', picked.plan.id) }, () =>
     picked.engine.cleanup(picked.plan.id, { force }),
   );
+  if (result.alreadyRemoved) {
+    deps.log.info(`Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} was already cleaned up in another window.', picked.plan.id));
+    return result;
+  }
   const kept = result.keptBranchReason ? ` Branch ${picked.plan.branch} kept: ${result.keptBranchReason}` : '';
   const snapshot = result.snapshot ? ` Snapshot: ${result.snapshot.ref}.` : '';
   deps.log.info(`Cleaned up plan ${picked.plan.id}: worktree ${result.removedWorktree ? 'removed' : 'kept'}, branch ${result.deletedBranch ? 'deleted' : 'kept'}.${kept}${snapshot}`);
@@ -428,7 +433,7 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Discarding plan {0}', picked.plan.id) }, () =>
     picked.engine.discard(picked.plan.id),
   );
-  deps.log.info(`Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
+  deps.log.info(result.alreadyRemoved ? `Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).` : `Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
   return result;
 }
 

@@ -71,6 +71,27 @@ describe('Git runner', () => {
       });
     }));
 
+  it('reports a folder removed while git runs, or right before it starts, as PathMissing (not Unknown, not GitNotFound)', () =>
+    withRepo(async ({ root, main }) => {
+      // Another window removes the worktree while git runs in it: git cannot read its working directory.
+      const folder = path.join(root, 'removed-while-running');
+      git(main, 'worktree', 'add', '-q', '--detach', folder);
+      git(main, 'config', 'alias.removeme', '!rm -rf "$PWD" && git status');
+      await assert.rejects(new Git().run(['removeme'], { cwd: folder }), (e: unknown) => {
+        assert.ok(e instanceof PlanWorktreesError, String(e));
+        assert.strictEqual(e.code, ErrorCode.PathMissing, e.message);
+        assert.deepStrictEqual(e.files, [folder]);
+        assert.match(String((e.cause as Error)?.message), /Unable to read current working directory/);
+        return true;
+      });
+      // Removed after the runner checked the folder, before git started: the spawn's ENOENT is about the folder, not git.
+      const other = path.join(root, 'removed-before-start');
+      fs.mkdirSync(other);
+      const running = new Git().run(['status'], { cwd: other });
+      fs.rmSync(other, { recursive: true });
+      await assert.rejects(running, (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing && e.files[0] === other);
+    }));
+
   it('reports a missing git executable as GitNotFound', async () => {
     await assert.rejects(new Git({ path: '/nonexistent/git' }).version(), (e: unknown) => {
       return e instanceof PlanWorktreesError && e.code === ErrorCode.GitNotFound;

@@ -6,6 +6,7 @@ import { cleanupPlan, CleanupOptions, discardPlan } from '../../../src/model/cle
 import { createPlan } from '../../../src/model/create';
 import { listSnapshots, restoreSnapshot } from '../../../src/model/snapshot';
 import { PlanRecord } from '../../../src/model/types';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
 import { commitFiles, createRepo, git, gitMayFail, hashTree, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
 
@@ -342,4 +343,41 @@ describe('discardPlan', () => {
       assert.strictEqual(git(repo.main, 'rev-parse', `${result.snapshot.commit}^`), tip);
       assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
     }));
+
+  // Two windows removing the same plan: the other window's removal runs to its end right before one git command of this one.
+  const races: Array<{ ours: 'discard' | 'force'; theirs: 'discard' | 'force'; before: string; when: (args: string[], cwd: string, plan: PlanRecord) => boolean }> = [
+    { ours: 'discard', theirs: 'discard', before: 'git status in the plan folder', when: (args, cwd, plan) => args[0] === 'status' && cwd === plan.path },
+    { ours: 'force', theirs: 'discard', before: 'the snapshot reads the plan folder', when: (args, cwd, plan) => args[0] === 'add' && cwd === plan.path },
+    { ours: 'discard', theirs: 'force', before: 'git worktree remove', when: (args) => args.includes('worktree') && args.includes('remove') },
+    { ours: 'discard', theirs: 'discard', before: 'the branch is deleted', when: (args) => args[0] === 'update-ref' && args.includes('-d') },
+  ];
+  for (const race of races) {
+    it(`${race.ours === 'discard' ? 'discard' : 'forced cleanup'} while another window ${race.theirs === 'discard' ? 'discards' : 'cleans up'} the same plan (before ${race.before}): done already, no error, nothing lost`, () =>
+      withRepo(async (repo) => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await busyPlan(life, 'Twice');
+        const tip = branchTip(repo.main, plan.branch) as string;
+        const files = hashTree(plan.path);
+        const other = await lifecycleFor(repo.main);
+        let theirs: Awaited<ReturnType<typeof discardPlan>> | undefined;
+        class OtherWindowFirst extends Git {
+          override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+            if (!theirs && race.when(args, options.cwd, plan)) {
+              theirs = race.theirs === 'discard' ? await discardPlan(other.ctx, other.registry, other.events, plan) : await cleanupPlan(other.ctx, other.registry, other.events, plan, { force: true });
+            }
+            return super.exec(args, options);
+          }
+        }
+        const ctx = { ...life.ctx, git: new OtherWindowFirst() };
+        const ours = race.ours === 'discard' ? await discardPlan(ctx, life.registry, life.events, plan) : await cleanupPlan(ctx, life.registry, life.events, plan, { force: true });
+        assert.ok(theirs?.snapshot, 'the other window removed the plan, with a snapshot');
+        assert.deepStrictEqual([ours.alreadyRemoved, ours.status], [true, theirs.status]);
+        assert.strictEqual(await statusInRegistry(life, plan), theirs.status);
+        assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+        // Nothing lost: the snapshot taken while the worktree was there (ours, when we took it first) brings back every commit and file.
+        const restored = await restoreSnapshot(life.ctx, ours.snapshot ?? theirs.snapshot);
+        assert.strictEqual(branchTip(repo.main, restored.branch), tip);
+        assert.strictEqual(hashTree(restored.path), files);
+      }));
+  }
 });
