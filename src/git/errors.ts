@@ -54,6 +54,8 @@ export enum ErrorCode {
   Untrusted = 'Untrusted',
   /** A linked worktree's admin folder (`.git/worktrees/<name>`) is half-written: git cannot list or walk the worktrees. */
   WorktreeAdminBroken = 'WorktreeAdminBroken',
+  /** No space left on the disk (ENOSPC): `files` names where it was writing. */
+  DiskFull = 'DiskFull',
   Unknown = 'Unknown',
 }
 
@@ -89,7 +91,11 @@ export function isError(e: unknown, code: ErrorCode): e is PlanWorktreesError {
   return e instanceof PlanWorktreesError && e.code === code;
 }
 
+/** Git's and Node's words for a full disk. */
+const diskFull = /No space left on device|Out of diskspace|ENOSPC/i;
+
 const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [diskFull, ErrorCode.DiskFull],
   [/failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i, ErrorCode.WorktreeAdminBroken],
   // The folder git runs in was removed while it ran (another window removed the worktree).
   [/Unable to read current working directory/i, ErrorCode.PathMissing],
@@ -128,4 +134,23 @@ export function summarizeStderr(stderr: string): string {
     .filter((l) => l.length > 0 && !/^hint:/.test(l));
   const fatal = lines.find((l) => /^(fatal|error):/.test(l));
   return (fatal ?? lines[0] ?? '').replace(/^(fatal|error):\s*/, '');
+}
+
+/**
+ * A full disk as a typed error, from a Node file-system error (ENOSPC) or a
+ * PlanWorktreesError whose git said so; anything else is returned as it is.
+ * `where` names the place when the error does not.
+ */
+export function asDiskFull(e: unknown, where?: string): unknown {
+  if (e instanceof PlanWorktreesError) return e;
+  const errno = e as NodeJS.ErrnoException | undefined;
+  if (errno?.code !== 'ENOSPC') return e;
+  const file = errno.path ?? where;
+  return new PlanWorktreesError(ErrorCode.DiskFull, `The disk is full${file ? ` (writing ${file})` : ''}. Free some space, then try again.`, { files: file ? [file] : [], cause: e });
+}
+
+/** The file a full-disk message of git names (`'<path>'` or `file <path>`), if any. */
+export function diskFullPath(stderr: string): string | undefined {
+  const line = stderr.split('\n').find((l) => diskFull.test(l)) ?? '';
+  return /'([^']+)'/.exec(line)?.[1] ?? /(?:write|file) (\S+?):? /.exec(line)?.[1];
 }

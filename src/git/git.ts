@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { simpleGit, SimpleGitOptions } from 'simple-git';
-import { classifyGitError, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
+import { classifyGitError, diskFullPath, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
 import { Logger, silentLogger } from './log';
 
 export interface ExecOptions {
@@ -209,16 +209,37 @@ export class Git {
         this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
         throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder ${options.cwd} does not exist (any more), so git cannot run there.`, { command: commandLine, files: [options.cwd], cause: e });
       }
-      const code = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
+      const classified = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
+      // Git does not always say why a write failed ("unable to write file x", "Cannot save the current status"): on a disk with
+      // almost no space left, that is why.
+      const code = classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd) ? ErrorCode.DiskFull : classified;
       this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
       const message =
         code === ErrorCode.GitNotFound
           ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.`
           : code === ErrorCode.WorktreeAdminBroken
             ? `A worktree's record in git is half-written (${summarizeStderr(text)}), probably by a "git worktree add" that was interrupted. Run the doctor to repair it.`
-            : summarizeStderr(text) || `git ${args[0]} failed`;
-      throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, cause: e });
+            : code === ErrorCode.DiskFull
+              ? `The disk is full: git could not write (${summarizeStderr(text)}). Free some space, then try again.`
+              : summarizeStderr(text) || `git ${args[0]} failed`;
+      const files = code === ErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
+      throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, files, cause: e });
     }
+  }
+}
+
+/** What git says when it could not write something, with or without the reason. */
+const failedToWrite = /unable to (write|create)|could not write|couldn't write|write error|failed to write|short write|cannot save the current/i;
+
+/** Less than this much free space where git ran means a failed write was the disk being full. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+function nearlyFull(folder: string): boolean {
+  try {
+    const stats = fs.statfsSync(folder);
+    return stats.bavail * stats.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
   }
 }
 

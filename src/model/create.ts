@@ -13,7 +13,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
+import { asDiskFull, ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { isWorktreeRace } from '../git/git';
 import { parseStatus, statusPaths } from '../git/status';
 import { allInOrder } from './async';
@@ -24,7 +24,7 @@ import { describeFiles } from './messages';
 import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
 import { withFileLock } from './lock';
 import { Registry, stateDir } from './registry';
-import { dropStashByOid, listStashes } from './stash';
+import { dropStashByOid, listStashes, undoPartialApply } from './stash';
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from './types';
 
 /** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
@@ -95,8 +95,9 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     let movedFiles: string[] = [];
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
       const message = stashMessage(plan);
-      // Registered before the push: whatever fails after it, the changes go back to the main checkout.
-      undo.push(() =>
+      // Registered before the push: whatever fails after it, the changes go back to the main checkout. Undone last (before the
+      // reservation), once the plan's worktree is gone: on a full disk, that frees the space the changes need.
+      undo.splice(1, 0, () =>
         withMoveLock(ctx, async () => {
           const pushed = stash ?? (await findStash(ctx, message));
           if (pushed) await restoreStashIn(ctx, pushed, ctx.repo.mainPath)();
@@ -130,11 +131,15 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
       ctx.log.warn(`Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`);
     }
     return created;
-  } catch (e) {
+  } catch (caught) {
+    const e = asDiskFull(caught, ctx.repo.commonDir);
     const problems = await rollback(ctx, undo);
-    await events.append({ type: 'create.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, rollbackProblems: problems });
+    // On a full disk the log may not take this line either: the create's own error is the one to report.
+    await events
+      .append({ type: 'create.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, rollbackProblems: problems })
+      .catch((logError: unknown) => ctx.log.warn(`The "create.failed" event of plan ${plan.id} could not be written: ${(logError as Error).message}`));
     if (problems.length === 0) throw e;
-    throw new PlanWorktreesError(errorCodeOf(e), `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`, { cause: e });
+    throw new PlanWorktreesError(errorCodeOf(e), `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`, { cause: e, files: e instanceof PlanWorktreesError ? e.files : [] });
   }
 }
 
@@ -333,9 +338,13 @@ function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
     try {
       await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
     } catch (e) {
-      throw new Error(`Your uncommitted changes are kept in the stash ${stash.oid} ("${stash.message}"); run "git stash apply --index ${stash.oid}" in ${folder}. (${(e as Error).message})`, {
-        cause: e,
-      });
+      // Half-applied (a full disk): back to how the push left it, so that applying the stash later works.
+      const clean = await undoPartialApply(ctx, stash.oid, folder).catch(() => false);
+      throw new PlanWorktreesError(
+        errorCodeOf(e),
+        `Your uncommitted changes are kept in the stash ${stash.oid} ("${stash.message}")${clean ? `, and ${folder} is as it was before they moved` : ''}; run "git stash apply --index ${stash.oid}" in ${folder}${clean ? '' : ' once the changes half-applied there are removed'} (the doctor offers it as "Put Back in Main Checkout"). (${(e as Error).message})`,
+        { cause: e, files: [folder] },
+      );
     }
     await dropStash(ctx, stash);
   };
@@ -353,8 +362,9 @@ async function rollback(ctx: RepoContext, undo: Undo[]): Promise<string[]> {
     try {
       await step();
     } catch (e) {
-      ctx.log.error(`Undoing a failed create: ${(e as Error).message}`);
-      problems.push((e as Error).message);
+      const error = asDiskFull(e) as Error;
+      ctx.log.error(`Undoing a failed create: ${error.message}`);
+      problems.push(error.message);
     }
   }
   return problems;

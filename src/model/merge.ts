@@ -508,9 +508,34 @@ async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: s
   try {
     await updateWorktree(ctx, worktree, from, to, indexFresh);
   } catch (e) {
+    // The files read-tree wrote before it failed (a full disk) go back first: that frees the space the undo needs.
+    await putBackFiles(ctx, worktree, from, to).catch((undoError: unknown) => ctx.log.error(`Undoing merge plan ${plan.id}: ${(undoError as Error).message}`));
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.BaseMoved);
     throw e;
   }
+}
+
+/**
+ * After `read-tree -m -u from to` failed half-way: its index is still at
+ * `from` (git writes it last, all at once), some files at `to`. Files it
+ * added are removed, the others written from the index again; nothing else
+ * is touched.
+ */
+async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
+  const changes = (await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: worktree })).split('\0');
+  const added: string[] = [];
+  const others: string[] = [];
+  for (let i = 0; i + 1 < changes.length; i += 2) (changes[i] === 'A' ? added : others).push(changes[i + 1]);
+  // An added file is git's own (the merge refuses one that was there before): removed when it holds `to`'s content or the start
+  // of it (written half-way, or created empty, when the disk filled).
+  for (const file of added) {
+    const full = path.join(worktree, file);
+    if (!isPlainFile(full)) continue;
+    const content = fs.readFileSync(full);
+    const wanted = await ctx.git.execBuffer(['show', `${to}:${file}`], { cwd: worktree });
+    if (content.length <= wanted.length && wanted.subarray(0, content.length).equals(content)) fs.rmSync(full, { force: true });
+  }
+  if (others.length > 0) await ctx.git.run(['checkout-index', '-f', '-q', '--', ...others], { cwd: worktree });
 }
 
 /**
@@ -531,7 +556,8 @@ async function movePlan(ctx: RepoContext, plan: PlanRecord, ref: string, from: s
     await updateWorktree(ctx, worktree, filesAt, to);
   } catch (e) {
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.PlanMoved);
-    if (saved) fs.copyFileSync(saved.copy, saved.index);
+    // Renamed back, not copied: that needs no space on a full disk.
+    if (saved) fs.renameSync(saved.copy, saved.index);
     throw e;
   } finally {
     if (saved) fs.rmSync(saved.copy, { force: true });
@@ -588,6 +614,14 @@ async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal
 /** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
 function guessStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary | undefined> | undefined {
   return fs.existsSync(folder) ? readStatus(ctx, folder, signal).catch(() => undefined) : undefined;
+}
+
+function isPlainFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The names in a folder; none when it does not exist. */

@@ -5,7 +5,7 @@
  * operation queue, one at a time, and fires `onDidChange` when it ends.
  */
 import * as fs from 'fs';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { asDiskFull, ErrorCode, PlanWorktreesError } from '../git/errors';
 import { Git } from '../git/git';
 import { Logger, silentLogger } from '../git/log';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
@@ -381,6 +381,9 @@ export class PlanEngine {
     return this.queue.run(name, async () => {
       try {
         return await operation();
+      } catch (e) {
+        // A full disk met while writing the registry, the event log or a copied file: typed, like git's.
+        throw asDiskFull(e, this.repo.commonDir);
       } finally {
         this.state.invalidate();
         for (const listener of [...this.listeners]) {

@@ -6,7 +6,10 @@
  * commit it removed: when it was not ours (somebody stashed in between), that
  * entry is stored back at once and ours is looked up again.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { parseStatus } from '../git/status';
 import { RepoContext } from './types';
 
 export interface StashEntry {
@@ -50,4 +53,56 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
     ctx.log.warn(`Dropped the stash ${dropped} at ${entry.name} instead of ${oid} (a stash made meanwhile); it is stored back as stash@{0}.`);
   }
   throw new PlanWorktreesError(ErrorCode.RefLocked, `The stash list kept changing while the stash ${oid} was being dropped; it is kept ("git stash list").`);
+}
+
+/**
+ * After a `git stash apply` into a clean `folder` failed half-way (a full
+ * disk): puts the folder back as it was before, but only when every change
+ * in it is a piece of the stash (each changed file is as HEAD or the stash
+ * has it, each untracked file as the stash's untracked files have it), so
+ * nothing is lost that the stash does not keep. Returns whether it did.
+ */
+export async function undoPartialApply(ctx: RepoContext, stashOid: string, folder: string): Promise<boolean> {
+  const status = parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], { cwd: folder }));
+  const entries = status.entries.filter((e) => e.kind !== 'ignored');
+  if (entries.length === 0) return true;
+  if (entries.some((e) => e.kind !== 'changed' && e.kind !== 'untracked')) return false;
+  const paths = entries.map((e) => e.path);
+  const [head, stashed, untracked] = await Promise.all([blobsAt(ctx, folder, 'HEAD', paths), blobsAt(ctx, folder, stashOid, paths), blobsAt(ctx, folder, `${stashOid}^3`, paths)]);
+  const onDisk = new Map<string, string>();
+  const files = paths.filter((p) => isFile(path.join(folder, p)));
+  if (files.length > 0) {
+    const ids = (await ctx.git.run(['hash-object', '--', ...files], { cwd: folder })).trim().split('\n');
+    files.forEach((file, i) => onDisk.set(file, ids[i]));
+  }
+  for (const entry of entries) {
+    const now = onDisk.get(entry.path);
+    if (now === undefined && fs.existsSync(path.join(folder, entry.path))) return false; // a folder or a link: not ours to judge
+    const explained = entry.kind === 'untracked' ? now !== undefined && now === untracked.get(entry.path) : now === head.get(entry.path) || now === stashed.get(entry.path);
+    if (!explained) return false;
+  }
+  // Every change is a copy of what the stash keeps: back to HEAD, and the stash's untracked files out again.
+  await ctx.git.run(['reset', '--quiet', '--hard', 'HEAD'], { cwd: folder });
+  for (const entry of entries.filter((e) => e.kind === 'untracked')) fs.rmSync(path.join(folder, entry.path), { force: true });
+  return true;
+}
+
+/** The blob of each of `paths` in `treeish` (absent ones left out; a missing tree gives none). */
+async function blobsAt(ctx: RepoContext, cwd: string, treeish: string, paths: string[]): Promise<Map<string, string>> {
+  const out = await ctx.git.exec(['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...paths.map((p) => `:(literal)${p}`)], { cwd, okExitCodes: [128] });
+  const blobs = new Map<string, string>();
+  if (out.exitCode !== 0) return blobs;
+  for (const line of out.stdout.split('\0')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) blobs.set(line.slice(tab + 1), line.slice(0, tab).split(' ')[2]);
+  }
+  return blobs;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
