@@ -58,9 +58,10 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
 /**
  * After a `git stash apply` into a clean `folder` failed half-way (a full
  * disk): puts the folder back as it was before, but only when every change
- * in it is a piece of the stash (each changed file is as HEAD or the stash
- * has it, each untracked file as the stash's untracked files have it), so
- * nothing is lost that the stash does not keep. Returns whether it did.
+ * in it is a piece of the stash (each changed file is as HEAD has it, or the
+ * stash's version or the start of it, written half-way; each untracked file
+ * the stash's or the start of it), so nothing is lost that the stash does not
+ * keep. Returns whether it did.
  */
 export async function undoPartialApply(ctx: RepoContext, stashOid: string, folder: string): Promise<boolean> {
   const status = parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], { cwd: folder }));
@@ -69,16 +70,14 @@ export async function undoPartialApply(ctx: RepoContext, stashOid: string, folde
   if (entries.some((e) => e.kind !== 'changed' && e.kind !== 'untracked')) return false;
   const paths = entries.map((e) => e.path);
   const [head, stashed, untracked] = await Promise.all([blobsAt(ctx, folder, 'HEAD', paths), blobsAt(ctx, folder, stashOid, paths), blobsAt(ctx, folder, `${stashOid}^3`, paths)]);
-  const onDisk = new Map<string, string>();
-  const files = paths.filter((p) => isFile(path.join(folder, p)));
-  if (files.length > 0) {
-    const ids = (await ctx.git.run(['hash-object', '--', ...files], { cwd: folder })).trim().split('\n');
-    files.forEach((file, i) => onDisk.set(file, ids[i]));
-  }
+  const content = (oid: string | undefined): Promise<Buffer | undefined> => (oid ? ctx.git.execBuffer(['show', oid], { cwd: folder }) : Promise.resolve(undefined));
   for (const entry of entries) {
-    const now = onDisk.get(entry.path);
-    if (now === undefined && fs.existsSync(path.join(folder, entry.path))) return false; // a folder or a link: not ours to judge
-    const explained = entry.kind === 'untracked' ? now !== undefined && now === untracked.get(entry.path) : now === head.get(entry.path) || now === stashed.get(entry.path);
+    const file = path.join(folder, entry.path);
+    if (!fs.existsSync(file) && entry.kind === 'changed') continue; // HEAD's version comes back below
+    if (!isFile(file)) return false; // a folder or a link: not ours to judge
+    const now = fs.readFileSync(file);
+    const [atHead, inStash] = await Promise.all([entry.kind === 'changed' ? content(head.get(entry.path)) : undefined, content((entry.kind === 'changed' ? stashed : untracked).get(entry.path))]);
+    const explained = (atHead !== undefined && now.equals(atHead)) || (inStash !== undefined && now.length <= inStash.length && inStash.subarray(0, now.length).equals(now));
     if (!explained) return false;
   }
   // Every change is a copy of what the stash keeps: back to HEAD, and the stash's untracked files out again.
