@@ -23,7 +23,7 @@ import { isProcessAlive } from './lock';
 import { refuseFilesInTheWay } from './merge';
 import { validateId } from './names';
 import { commitWorktree } from './snapshot';
-import { listStashes, dropStashByOid } from './stash';
+import { dropStashByOid, listStashes, undoPartialApply } from './stash';
 import { PlanRecord, RepoContext } from './types';
 
 /** A lock file older than this was left by a git process that died (git holds them for a moment). */
@@ -248,9 +248,19 @@ export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, fold
   await applyStash(ctx, stash, folder);
 }
 
-/** Applies the stash in `folder` (with what was staged), then drops it. */
+/**
+ * Applies the stash in `folder` (with what was staged), then drops it. When
+ * an earlier apply stopped half-way there (a full disk) and everything in the
+ * folder is a piece of the stash, that is undone first and applied again.
+ */
 export async function applyStash(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
-  await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+  const apply = (): Promise<string> => ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+  try {
+    await apply();
+  } catch (e) {
+    if (!(await undoPartialApply(ctx, stash.oid, folder).catch(() => false))) throw e;
+    await apply();
+  }
   await dropStash(ctx, stash);
 }
 

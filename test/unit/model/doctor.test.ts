@@ -452,6 +452,22 @@ describe('runDoctor', () => {
       assert.ok(fs.existsSync(other.path));
     }));
 
+  it('moved changes whose putting back stopped half-way (a full disk): "Put Back in Main Checkout" finishes it', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      writeFiles(repo.main, { 'src/app.txt': 'moved\n'.repeat(500), 'new.txt': 'untracked\n' });
+      git(repo.main, 'stash', 'push', '--quiet', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 4 (89abcdef)');
+      const stash = git(repo.main, 'rev-parse', 'stash@{0}');
+      // What a create's undo left when the disk filled while it put the changes back: one file half-written, the other not yet.
+      fs.writeFileSync(path.join(repo.main, 'src/app.txt'), 'moved\n'.repeat(100));
+      const [finding] = (await runDoctor(life.ctx, life.registry)).filter((f) => f.kind === 'movedChanges');
+      assert.strictEqual(finding.fix?.label, 'Put Back in Main Checkout');
+      await finding.fix?.run();
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'src/app.txt'), 'utf8'), 'moved\n'.repeat(500));
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'new.txt'), 'utf8'), 'untracked\n');
+      assert.strictEqual(git(repo.main, 'stash', 'list'), '', `the stash ${stash.slice(0, 12)} is dropped once applied`);
+    }));
+
   it('old snapshots: lists them and deletes only the one a fix names', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
