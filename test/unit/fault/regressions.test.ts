@@ -169,11 +169,14 @@ describe('fault suite: regressions found by the random test', () => {
       emptyUntilGitFails();
       assert.strictEqual((await engine.list()).length, 2);
       assert.strictEqual(failures.length, 1, 'git failed once on the empty file, then the list was read again');
-      // Left empty for good (a crash at that very moment), the error comes quickly.
+      // Left empty for good (a crash at that very moment), the list comes quickly with the other worktrees, and says what is wrong.
       fs.writeFileSync(commondir, '');
       const started = Date.now();
-      await assert.rejects(engine.list(), /commondir/);
+      const rows = await engine.list();
       assert.ok(Date.now() - started < 2000);
+      assert.deepStrictEqual(rows.flatMap((r) => (r.worktree ? [r.worktree.path] : [])), [repo.main]);
+      assert.strictEqual(engine.listProblem?.code, ErrorCode.WorktreeAdminBroken);
+      assert.match(engine.listProblem?.message ?? '', /commondir/);
       fs.writeFileSync(commondir, content);
 
       // git worktree add makes the branch before it reads the other worktrees: a create tries again without it.
