@@ -48,6 +48,8 @@ export enum ErrorCode {
   /** A plan's record names a branch or worktree that is not its own: nothing is done with it. */
   ForeignBranch = 'ForeignBranch',
   LockTimeout = 'LockTimeout',
+  /** Another window is running an operation on the same plan (or merging into the same branch). */
+  PlanBusy = 'PlanBusy',
   PlanExists = 'PlanExists',
   PlanMoved = 'PlanMoved',
   /** The folder is not trusted (Restricted Mode): the command would run git that can start programs the repository names. */

@@ -66,7 +66,14 @@ export interface Fix {
   label: string;
   /** Exactly what the fix changes or deletes, for the confirmation a person reads. */
   description: string;
-  run(): Promise<void>;
+  /** The engine's fixes (PlanEngine.doctor) say whether they were applied. */
+  run(): Promise<FixOutcome | void>;
+}
+
+/** What running a fix did: nothing (`applied` false, `reason` says why) when its finding no longer held. */
+export interface FixOutcome {
+  applied: boolean;
+  reason?: string;
 }
 
 export interface Finding {
@@ -126,6 +133,23 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
   const maxAge = (options.snapshotMaxAgeDays ?? 30) * dayMs;
   for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
   return findings;
+}
+
+/**
+ * The finding among `findings` (found again, right before a fix runs) that is
+ * the same as `finding`: the same kind, plan, folder and branch, and a fix that
+ * would do exactly what the person confirmed. Undefined when it no longer holds.
+ */
+export function findAgain(findings: Finding[], finding: Finding): Finding | undefined {
+  return findings.find(
+    (f) =>
+      f.kind === finding.kind &&
+      f.planId === finding.planId &&
+      f.path === finding.path &&
+      f.branch === finding.branch &&
+      f.fix?.label === finding.fix?.label &&
+      f.fix?.description === finding.fix?.description,
+  );
 }
 
 function worktreeFindings(ctx: RepoContext, entry: WorktreeEntry): Finding[] {

@@ -1,12 +1,16 @@
 /**
  * A lock file that serializes writers across processes (every VS Code window
  * of a repository runs its own extension host). The lock is a file created
- * with `wx` holding the owner's pid, host and time; a lock whose owner died,
- * or that is older than `staleMs`, is taken over. Taking over happens under a
- * second, short-lived guard file, so two waiters never both break one lock.
+ * with `wx` holding the owner's pid, host, process start and time, and what it
+ * is doing; a lock whose owner died (a pid that is gone, or that now belongs
+ * to a process started at another time), or that nobody has renewed for
+ * `staleMs`, is taken over. The owner renews it (its file's time) while it
+ * holds it, so a long operation is never mistaken for a dead one. Taking over
+ * happens under a second, short-lived guard file, so two waiters never both
+ * break one lock.
  */
 import { randomBytes } from 'crypto';
-import { promises as fs } from 'fs';
+import { readFileSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
@@ -18,8 +22,14 @@ const MAX_LOCK_BYTES = 4096;
 export interface LockOptions {
   /** How long to wait for the lock before failing with `LockTimeout`; default 10 s. */
   timeoutMs?: number;
-  /** A lock older than this is stale even if its owner seems alive (a reused pid, another host); default 60 s. */
+  /** A lock not renewed for this long is stale even if its owner seems alive (another host); default 60 s. Its owner renews it every quarter of this. */
   staleMs?: number;
+  /** What the owner does while it holds the lock (e.g. `merge`), recorded for whoever waits. */
+  operation?: string;
+  /** The plan the operation is about, recorded with it. */
+  plan?: string;
+  /** The error thrown when the lock is still held after `timeoutMs`; default LockTimeout naming the holder. */
+  busyError?: (holder: LockOwner | undefined) => Error;
 }
 
 /** What a lock file holds. */
@@ -30,6 +40,10 @@ export interface LockOwner {
   time: string;
   /** Unique per acquisition: a release never removes somebody else's lock. */
   token: string;
+  /** When the owner process started (where the system says: Linux), so that a reused pid is not taken for it. */
+  started?: string;
+  operation?: string;
+  plan?: string;
 }
 
 const defaultTimeoutMs = 10_000;
@@ -42,9 +56,12 @@ const guardStaleMs = 10_000;
 /** Runs `fn` while holding the lock `lockFile`; the lock is released however `fn` ends. */
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
   const owner = await acquire(lockFile, options);
+  const renew = setInterval(() => void renewLock(lockFile, owner), (options.staleMs ?? defaultStaleMs) / 4);
+  renew.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(renew);
     await release(lockFile, owner);
   }
 }
@@ -63,7 +80,15 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
   const staleMs = options.staleMs ?? defaultStaleMs;
   const deadline = Date.now() + timeoutMs;
   await fs.mkdir(path.dirname(lockFile), { recursive: true });
-  const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), time: '', token: randomBytes(8).toString('hex') };
+  const owner: LockOwner = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    time: '',
+    token: randomBytes(8).toString('hex'),
+    started: processStart(process.pid),
+    operation: options.operation,
+    plan: options.plan,
+  };
   for (let attempt = 0; ; attempt++) {
     owner.time = new Date().toISOString();
     if (await tryCreate(lockFile, JSON.stringify(owner))) return owner;
@@ -71,6 +96,7 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
     if (stale) await takeOver(lockFile, staleMs);
     if (Date.now() >= deadline) {
       const holder = await readLockOwner(lockFile);
+      if (options.busyError) throw options.busyError(holder);
       const who = holder ? ` by process ${holder.pid} on ${holder.hostname} since ${holder.time}` : '';
       throw new PlanWorktreesError(ErrorCode.LockTimeout, `Timed out after ${timeoutMs} ms waiting for the lock ${lockFile}, held${who}. If no other window is working, delete the lock file.`, {
         files: [lockFile],
@@ -97,7 +123,7 @@ async function tryCreate(file: string, content: string): Promise<boolean> {
   return true;
 }
 
-/** A lock is stale when its owner is a dead process on this host, or it is older than staleMs. */
+/** A lock is stale when its owner is a dead process on this host, or nobody renewed it for staleMs. */
 async function isStale(lockFile: string, staleMs: number): Promise<boolean> {
   let text: string;
   let modified: number;
@@ -114,8 +140,26 @@ async function isStale(lockFile: string, staleMs: number): Promise<boolean> {
   const owner = parseOwner(text);
   if (!owner) return Date.now() - modified > Math.min(staleMs, unreadableGraceMs);
   const taken = Date.parse(owner.time);
-  if (Date.now() - (Number.isNaN(taken) ? modified : taken) > staleMs) return true;
-  return owner.hostname === os.hostname() && !isProcessAlive(owner.pid);
+  if (Date.now() - Math.max(Number.isNaN(taken) ? 0 : taken, modified) > staleMs) return true;
+  return owner.hostname === os.hostname() && !isOwnerAlive(owner);
+}
+
+/** The owner of a lock on this host still runs: its pid exists and, where the system says, started when the lock says. */
+function isOwnerAlive(owner: LockOwner): boolean {
+  if (!isProcessAlive(owner.pid)) return false;
+  const started = owner.started === undefined ? undefined : processStart(owner.pid);
+  return started === undefined || started === owner.started;
+}
+
+/** Marks the lock as still held (its file's time), as long as it is ours. */
+async function renewLock(lockFile: string, owner: LockOwner): Promise<void> {
+  try {
+    if ((await readLockOwner(lockFile))?.token !== owner.token) return;
+    const now = new Date();
+    await fs.utimes(lockFile, now, now);
+  } catch {
+    // gone or unreadable for a moment: the next renewal tries again
+  }
 }
 
 /** Removes a stale lock, checking again under the guard that it is still stale. */
@@ -142,9 +186,10 @@ async function release(lockFile: string, owner: LockOwner): Promise<void> {
 
 function parseOwner(text: string): LockOwner | undefined {
   try {
-    const value = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof value.pid === 'number' && typeof value.hostname === 'string' && typeof value.time === 'string' && typeof value.token === 'string') {
-      return value as LockOwner;
+    const value = JSON.parse(text) as Partial<Record<keyof LockOwner, unknown>> | null;
+    if (typeof value?.pid === 'number' && typeof value.hostname === 'string' && typeof value.time === 'string' && typeof value.token === 'string') {
+      const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
+      return { pid: value.pid, hostname: value.hostname, time: value.time, token: value.token, started: optional(value.started), operation: optional(value.operation), plan: optional(value.plan) };
     }
   } catch {
     // a lock being written, or not ours
@@ -159,6 +204,21 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return errorCode(e) === 'EPERM'; // exists, owned by another user
+  }
+}
+
+/**
+ * When a process started, as the system tells it (Linux: clock ticks since
+ * boot, field 22 of /proc/<pid>/stat); undefined where it does not.
+ */
+export function processStart(pid: number): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

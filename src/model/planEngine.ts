@@ -3,6 +3,9 @@
  * Reads are cheap and reconciled (git says what exists, the registry what a
  * plan means); every mutating operation runs through the repository's
  * operation queue, one at a time, and fires `onDidChange` when it ends.
+ * Across windows, an operation on a plan (and every doctor fix) holds the
+ * plan's lock, and one that moves or judges from the base holds the base's
+ * too (see planLock.ts): it works on the plan as it is once it holds them.
  */
 import * as fs from 'fs';
 import { asDiskFull, ErrorCode, PlanWorktreesError } from '../git/errors';
@@ -13,7 +16,7 @@ import { OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from './cleanup';
 import { createPlan, CreateOptions, uncommittedFiles } from './create';
 import { diffPlan, PlanDiff, readBaseContent } from './diff';
-import { Finding, runDoctor } from './doctor';
+import { findAgain, Finding, FixOutcome, runDoctor } from './doctor';
 import { EventLog } from './events';
 import { commitAll } from './commit';
 import { fetchBaseRemote, publishPlan, PublishResult } from './publish';
@@ -21,7 +24,9 @@ import { abortRebase, conflictedFiles, continueRebase, rebaseInWorktree } from '
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from './merge';
 import { allowedPlanFolder } from './location';
 import { Mergeability, MergeabilityCache } from './mergeability';
+import { qualifyBranch } from './merged';
 import { pathKey, samePath, shownName } from './names';
+import { LockSubject, PlanLocks } from './planLock';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
 import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore, writeSnapshot } from './snapshot';
@@ -42,6 +47,8 @@ export interface EngineOptions {
   git: Git;
   log?: Logger;
   settings?: Partial<EngineSettings>;
+  /** How long an operation waits while another window works on the same plan, before PlanBusy; default 5 s. */
+  lockWaitMs?: number;
 }
 
 export interface Disposable {
@@ -59,6 +66,7 @@ export class PlanEngine {
   private readonly state: WorktreeStateCache;
   private readonly mergeable: MergeabilityCache;
   private readonly queue: OperationQueue;
+  private readonly locks: PlanLocks;
   private readonly listeners = new Set<() => void>();
 
   /** Opens the repository that `folder` (any folder inside any of its worktrees) belongs to. */
@@ -88,6 +96,7 @@ export class PlanEngine {
     this.events = new EventLog(repo.commonDir);
     this.state = new WorktreeStateCache(this.ctx);
     this.mergeable = new MergeabilityCache(this.ctx);
+    this.locks = new PlanLocks(repo.commonDir, { waitMs: options.lockWaitMs });
     this.queue = queues.get(repo.commonDir) ?? new OperationQueue();
     queues.set(repo.commonDir, this.queue);
   }
@@ -131,9 +140,10 @@ export class PlanEngine {
     return here.find((p) => p.status === 'active') ?? here[0];
   }
 
-  /** Creates a plan worktree (see `createPlan`). */
+  /** Creates a plan worktree (see `createPlan`); a given id is locked meanwhile (a new number is reserved in the registry). */
   create(options: CreateOptions): Promise<PlanRecord> {
-    return this.mutate('create', () => createPlan(this.ctx, this.registry, this.events, options));
+    const subjects: LockSubject[] = options.id === undefined ? [] : [{ kind: 'plan', name: options.id }];
+    return this.mutate('create', () => this.locks.run(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)));
   }
 
   /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked. */
@@ -177,15 +187,12 @@ export class PlanEngine {
 
   /** Commits every change of the plan's worktree with this message (the Source Control input box); returns the new commit. */
   commit(planId: string, message: string): Promise<string> {
-    return this.mutate('commit', async () => {
-      return commitAll(this.ctx, await this.plan(planId), message);
-    });
+    return this.onPlan('commit', planId, (plan) => commitAll(this.ctx, plan, message));
   }
 
   /** Pushes the plan branch to its base's remote (see `publishPlan`). */
   publish(planId: string, signal?: AbortSignal): Promise<PublishResult> {
-    return this.mutate('publish', async () => {
-      const plan = await this.plan(planId);
+    return this.onPlan('publish', planId, async (plan) => {
       const result = await publishPlan(this.ctx, plan, signal);
       await this.events.append({ type: 'publish', planId: plan.id, branch: plan.branch, remote: result.remote });
       return result;
@@ -202,7 +209,7 @@ export class PlanEngine {
    * resolve when it stopped on conflicts (events `rebase.before/after/failed`).
    */
   rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
-    return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal));
+    return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal), { base: true });
   }
 
   /** Continues the plan's stopped rebase; returns the files of the next conflict, or [] when it is done (events `rebase.continue.*`). */
@@ -232,31 +239,17 @@ export class PlanEngine {
 
   /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
   merge(planId: string, options: MergeOptions): Promise<MergeResult> {
-    return this.mutate('merge', async () => {
-      const plan = await this.plan(planId);
-      const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base, strategy: options.strategy };
-      await this.events.append({ type: 'merge.before', ...about });
-      let result: MergeResult;
-      try {
-        result = await mergePlan(this.ctx, plan, options);
-      } catch (e) {
-        await this.events.append({ type: 'merge.failed', ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
-        throw e;
-      }
-      await this.setStatus(plan, 'merged');
-      await this.events.append({ type: 'merge.after', ...about, baseBefore: result.baseBefore, baseAfter: result.baseAfter, commit: result.commit });
-      return result;
-    });
+    return this.onPlan('merge', planId, (plan) => this.mergeHeld(plan, options), { base: true });
   }
 
   /** Removes the plan's worktree, and its branch when merged (see `cleanupPlan`). */
   cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
-    return this.mutate('cleanup', async () => cleanupPlan(this.ctx, this.registry, this.events, await this.plan(planId), options));
+    return this.onPlan('cleanup', planId, (plan) => cleanupPlan(this.ctx, this.registry, this.events, plan, options), { base: true });
   }
 
   /** Removes the plan's worktree and branch, merged or not, after a snapshot (see `discardPlan`). */
   discard(planId: string): Promise<CleanupResult> {
-    return this.mutate('discard', async () => discardPlan(this.ctx, this.registry, this.events, await this.plan(planId)));
+    return this.onPlan('discard', planId, (plan) => discardPlan(this.ctx, this.registry, this.events, plan), { base: true });
   }
 
   /** Every snapshot, newest first. */
@@ -272,39 +265,9 @@ export class PlanEngine {
   /** Brings a plan back from a snapshot (its ref, or a plan id for its latest snapshot) and marks it active. */
   restore(snapshotRefOrPlanId: string): Promise<{ path: string; branch: string }> {
     return this.mutate('restore', async () => {
-      const snapshot = await this.findSnapshot(snapshotRefOrPlanId);
-      const plan = snapshot.plan;
-      const runs = plansWithId(await this.registry.read(), plan.id);
-      const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
-      if (active) {
-        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
-      }
-      // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
-      // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
-      const same = runs.find((p) => p.run === plan.run);
-      const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
-      // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
-      const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
-      if (same && existing && !unfinished) {
-        const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
-        throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
-      }
-      await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
-      try {
-        const restored = unfinished ? await finishRestore(this.ctx, snapshot, unfinished) : await restoreSnapshot(this.ctx, snapshot);
-        await this.registry.update((data) => {
-          const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
-          const now = new Date().toISOString();
-          const fields = { path: fs.realpathSync(restored.path), branch: restored.branch, status: 'active' as const, updated: now };
-          if (entry) Object.assign(entry, fields);
-          else data.plans.push({ ...plan, ...fields });
-        });
-        await this.events.append({ type: 'restore.after', planId: plan.id, run: plan.run, ref: snapshot.ref, path: restored.path, branch: restored.branch });
-        return restored;
-      } catch (e) {
-        await this.events.append({ type: 'restore.failed', planId: plan.id, run: plan.run, ref: snapshot.ref, error: (e as Error).message });
-        throw e;
-      }
+      const { plan } = await this.findSnapshot(snapshotRefOrPlanId);
+      // Found again once the plan is locked: another window may have restored or deleted it meanwhile.
+      return this.locks.run([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () => this.restoreHeld(await this.findSnapshot(snapshotRefOrPlanId)));
     });
   }
 
@@ -321,12 +284,23 @@ export class PlanEngine {
     return unfinishedRestore(this.ctx, snapshot, worktree);
   }
 
-  /** What the doctor finds; each fix runs through the queue and refreshes. */
+  /**
+   * What the doctor finds. Each fix runs through the queue, holding the lock
+   * of the plan it is about, and first finds its finding again: one that no
+   * longer holds (another window fixed it, or is in the middle of an
+   * operation that looked like a problem) changes nothing and says so.
+   */
   async doctor(): Promise<Finding[]> {
-    const findings = await runDoctor(this.ctx, this.registry);
+    const [findings, data] = await Promise.all([runDoctor(this.ctx, this.registry), this.registry.read()]);
     return findings.map((finding) => {
       const fix = finding.fix;
-      return fix ? { ...finding, fix: { ...fix, run: () => this.mutate(`doctor: ${fix.label}`, () => fix.run()) } } : finding;
+      if (!fix) return finding;
+      const planId = finding.planId ?? planOf(data.plans, finding.path, finding.branch)?.id;
+      const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : finding.path ? [{ kind: 'worktree', name: pathKey(finding.path) }] : [];
+      // Finishing an interrupted merge moves the files of the branch's worktree: no merge into that branch meanwhile.
+      if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+      const operation = `doctor: ${fix.label}`;
+      return { ...finding, fix: { ...fix, run: () => this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))) } };
     });
   }
 
@@ -353,12 +327,12 @@ export class PlanEngine {
 
   /** `git worktree lock`: cleanup then refuses the worktree unless forced. */
   lock(worktreePath: string, reason?: string): Promise<void> {
-    return this.mutate('lock', () => lockWorktree(this.ctx, worktreePath, reason));
+    return this.onWorktree('lock', worktreePath, () => lockWorktree(this.ctx, worktreePath, reason));
   }
 
   /** `git worktree unlock`. */
   unlock(worktreePath: string): Promise<void> {
-    return this.mutate('unlock', () => unlockWorktree(this.ctx, worktreePath));
+    return this.onWorktree('unlock', worktreePath, () => unlockWorktree(this.ctx, worktreePath));
   }
 
   /** Forgets cached details of one worktree, or of all: after a file-system event. */
@@ -375,6 +349,91 @@ export class PlanEngine {
   /** Drops every listener. */
   dispose(): void {
     this.listeners.clear();
+  }
+
+  /** `merge` once the plan and its base are locked. */
+  private async mergeHeld(plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+    const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base, strategy: options.strategy };
+    await this.events.append({ type: 'merge.before', ...about });
+    let result: MergeResult;
+    try {
+      result = await mergePlan(this.ctx, plan, options);
+    } catch (e) {
+      await this.events.append({ type: 'merge.failed', ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
+      throw e;
+    }
+    await this.setStatus(plan, 'merged');
+    await this.events.append({ type: 'merge.after', ...about, baseBefore: result.baseBefore, baseAfter: result.baseAfter, commit: result.commit });
+    return result;
+  }
+
+  /** `restore` once the plan is locked. */
+  private async restoreHeld(snapshot: Snapshot): Promise<{ path: string; branch: string }> {
+    const plan = snapshot.plan;
+    const runs = plansWithId(await this.registry.read(), plan.id);
+    const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
+    if (active) {
+      throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
+    }
+    // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
+    // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
+    const same = runs.find((p) => p.run === plan.run);
+    const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
+    // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
+    const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
+    if (same && existing && !unfinished) {
+      const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
+      throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
+    }
+    await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
+    try {
+      const restored = unfinished ? await finishRestore(this.ctx, snapshot, unfinished) : await restoreSnapshot(this.ctx, snapshot);
+      await this.registry.update((data) => {
+        const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+        const now = new Date().toISOString();
+        const fields = { path: fs.realpathSync(restored.path), branch: restored.branch, status: 'active' as const, updated: now };
+        if (entry) Object.assign(entry, fields);
+        else data.plans.push({ ...plan, ...fields });
+      });
+      await this.events.append({ type: 'restore.after', planId: plan.id, run: plan.run, ref: snapshot.ref, path: restored.path, branch: restored.branch });
+      return restored;
+    } catch (e) {
+      await this.events.append({ type: 'restore.failed', planId: plan.id, run: plan.run, ref: snapshot.ref, error: (e as Error).message });
+      throw e;
+    }
+  }
+
+  /**
+   * A mutating operation on one plan: queued, holding the plan's lock (and,
+   * with `base`, its base branch's), on the plan as the registry has it once
+   * the lock is held.
+   */
+  private onPlan<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>, options: { base?: boolean } = {}): Promise<T> {
+    return this.mutate(name, () =>
+      this.locks.run([{ kind: 'plan', name: planId }], name, planId, async () => {
+        const plan = await this.plan(planId);
+        return options.base ? this.locks.run([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan)) : operation(plan);
+      }),
+    );
+  }
+
+  /** A mutating operation on a worktree: holding the lock of its plan, or of the folder when it is no plan's. */
+  private onWorktree<T>(name: string, worktreePath: string, operation: () => Promise<T>): Promise<T> {
+    return this.mutate(name, async () => {
+      const plan = planOf((await this.registry.read()).plans, worktreePath, undefined);
+      const subject: LockSubject = plan ? { kind: 'plan', name: plan.id } : { kind: 'worktree', name: pathKey(worktreePath) };
+      return this.locks.run([subject], name, plan?.id, operation);
+    });
+  }
+
+  /** Runs the fix of `finding` if the doctor finds it again now (under its lock); else changes nothing and says so. */
+  private async fixAgain(finding: Finding): Promise<FixOutcome> {
+    const again = findAgain(await runDoctor(this.ctx, this.registry), finding);
+    if (!again?.fix) {
+      return { applied: false, reason: `This is no longer so (another window or command changed it meanwhile), so nothing was changed: ${finding.message}` };
+    }
+    await again.fix.run();
+    return { applied: true };
   }
 
   private mutate<T>(name: string, operation: () => Promise<T>): Promise<T> {
@@ -397,10 +456,9 @@ export class PlanEngine {
     });
   }
 
-  /** Runs an operation on a plan through the queue with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
-  private recorded<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>): Promise<T> {
-    return this.mutate(name, async () => {
-      const plan = await this.plan(planId);
+  /** Runs an operation on a plan through the queue, holding its lock (see `onPlan`), with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
+  private recorded<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>, options: { base?: boolean } = {}): Promise<T> {
+    const run = async (plan: PlanRecord): Promise<T> => {
       const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base };
       await this.events.append({ type: `${name}.before`, ...about });
       try {
@@ -411,7 +469,8 @@ export class PlanEngine {
         await this.events.append({ type: `${name}.failed`, ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
         throw e;
       }
-    });
+    };
+    return this.onPlan(name, planId, run, options);
   }
 
   private async setStatus(plan: PlanRecord, status: PlanRecord['status']): Promise<void> {
@@ -429,6 +488,12 @@ export class PlanEngine {
     if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`);
     return found;
   }
+}
+
+/** The plan (its active run first, then its latest) whose folder is `folder`, or else whose branch is `branch`. */
+function planOf(plans: PlanRecord[], folder: string | undefined, branch: string | undefined): PlanRecord | undefined {
+  const preferred = [...plans].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run);
+  return preferred.find((p) => folder !== undefined && samePath(p.path, folder)) ?? preferred.find((p) => branch !== undefined && p.branch === branch);
 }
 
 /**

@@ -494,8 +494,9 @@ async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
   const fix = picked?.finding.fix;
   if (!fix) return findings;
   if (await confirm(fix.label, fix.description, fix.label)) {
-    await fix.run();
-    void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — done.', fix.label));
+    const outcome = await fix.run();
+    if (outcome && !outcome.applied) void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — not needed any more; nothing was changed. {1}', fix.label, picked.finding.message));
+    else void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — done.', fix.label));
   }
   return findings;
 }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { PlanBusyError } from '../model/planLock';
 import { explainRestrictedMode } from './trust';
 
 export interface ErrorAction {
@@ -25,8 +26,8 @@ export async function showError(log: vscode.LogOutputChannel, what: string, erro
     log.info(`${what}: not run in Restricted Mode`);
     return explainRestrictedMode();
   }
-  const message = error instanceof Error ? error.message : String(error);
-  log.error(`${what}: ${message}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);
+  const message = error instanceof PlanBusyError ? busyMessage(error) : error instanceof Error ? error.message : String(error);
+  log.error(`${what}: ${error instanceof Error ? error.message : String(error)}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);
   const all = [...actions];
   if (error instanceof PlanWorktreesError && error.files.length > 0) {
     const title = error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Show Conflicting Files') : vscode.l10n.t('Show Files');
@@ -44,4 +45,45 @@ async function showFiles(error: PlanWorktreesError): Promise<void> {
   const title =
     error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Conflicting files ({0})', error.files.length) : vscode.l10n.t('Files ({0})', error.files.length);
   await vscode.window.showQuickPick(error.files, { title, placeHolder: error.message });
+}
+
+/** Another window works on the plan (or merges into the branch): what it does, and that trying again later will do. */
+export function busyMessage(error: PlanBusyError): string {
+  const { subject, holder } = error;
+  const operation = holder ? operationName(holder.operation, holder.plan !== undefined && holder.plan !== subject.name ? holder.plan : undefined) : undefined;
+  switch (subject.kind) {
+    case 'plan':
+      return operation
+        ? vscode.l10n.t('Plan {0} is busy: {1} in another window. Try again when it has finished.', subject.name, operation)
+        : vscode.l10n.t('Plan {0} is busy in another window. Try again when it has finished.', subject.name);
+    case 'branch': {
+      const branch = subject.name.replace(/^refs\/heads\//, '');
+      return operation
+        ? vscode.l10n.t('The branch {0} is busy: {1} in another window. Try again when it has finished.', branch, operation)
+        : vscode.l10n.t('The branch {0} is busy in another window. Try again when it has finished.', branch);
+    }
+    case 'worktree':
+      return operation
+        ? vscode.l10n.t('The worktree {0} is busy: {1} in another window. Try again when it has finished.', subject.name, operation)
+        : vscode.l10n.t('The worktree {0} is busy in another window. Try again when it has finished.', subject.name);
+  }
+}
+
+/** The operation another window runs, as a person would say it ("a merge of plan 7"). */
+function operationName(operation: string | undefined, plan: string | undefined): string {
+  const fix = /^doctor: (.*)$/.exec(operation ?? '')?.[1];
+  const names: Record<string, string> = {
+    create: vscode.l10n.t('creating a plan'),
+    merge: vscode.l10n.t('a merge'),
+    cleanup: vscode.l10n.t('a clean-up'),
+    discard: vscode.l10n.t('a discard'),
+    restore: vscode.l10n.t('a restore from a snapshot'),
+    commit: vscode.l10n.t('a commit'),
+    publish: vscode.l10n.t('publishing'),
+    rebase: vscode.l10n.t('a rebase onto its base'),
+    lock: vscode.l10n.t('locking the worktree'),
+    unlock: vscode.l10n.t('unlocking the worktree'),
+  };
+  const name = fix !== undefined ? vscode.l10n.t('the doctor\'s "{0}"', fix) : (names[operation ?? ''] ?? vscode.l10n.t('an operation'));
+  return plan === undefined ? name : vscode.l10n.t('{0} of plan {1}', name, plan);
 }

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { readLockOwner, withFileLock } from '../../../src/model/lock';
+import { LockOptions, processStart, readLockOwner, withFileLock } from '../../../src/model/lock';
 import { makeTempDir, removeDir } from '../helpers/repo';
 
 const worker = path.join(__dirname, '..', 'fixtures', 'lockWorker.js');
@@ -17,8 +17,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Starts a worker that takes the lock and keeps it; resolves once it holds it. */
-async function holder(lockFile: string): Promise<ChildProcess> {
-  const child = fork(worker, ['hold', lockFile], { stdio: 'inherit' });
+async function holder(lockFile: string, options: LockOptions = {}): Promise<ChildProcess> {
+  const child = fork(worker, ['hold', lockFile, JSON.stringify(options)], { stdio: 'inherit' });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
@@ -110,14 +110,21 @@ describe('withFileLock', () => {
       }
     }));
 
-  it('treats a lock from another host as stale only after staleMs', () =>
+  it('treats a lock from another host as stale only when nobody renewed it for staleMs', () =>
     withTemp(async (dir) => {
       const lockFile = path.join(dir, 'x.lock');
-      const lockFrom = (ageMs: number): string =>
-        JSON.stringify({ pid: 1, hostname: 'some-other-host', time: new Date(Date.now() - ageMs).toISOString(), token: 'theirs' });
-      fs.writeFileSync(lockFile, lockFrom(1000));
+      const lockFrom = (ageMs: number): void => {
+        const time = new Date(Date.now() - ageMs);
+        fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, hostname: 'some-other-host', time: time.toISOString(), token: 'theirs' }));
+        fs.utimesSync(lockFile, time, time);
+      };
+      lockFrom(1000);
       await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }), /Timed out/);
-      fs.writeFileSync(lockFile, lockFrom(120_000));
+      // Taken long ago, but renewed a moment ago (its file's time): its holder is still at work.
+      lockFrom(120_000);
+      fs.utimesSync(lockFile, new Date(), new Date());
+      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }), /Timed out/);
+      lockFrom(120_000);
       assert.strictEqual(await withFileLock(lockFile, () => 'taken over', { timeoutMs: 2000, staleMs: 60_000 }), 'taken over');
       assert.ok(!fs.existsSync(lockFile));
     }));
@@ -130,5 +137,66 @@ describe('withFileLock', () => {
       const old = new Date(Date.now() - 10_000);
       fs.utimesSync(lockFile, old, old);
       assert.strictEqual(await withFileLock(lockFile, () => 'ok', { timeoutMs: 2000 }), 'ok');
+    }));
+
+  it('a holder that keeps the lock longer than staleMs renews it, and is not taken over while it lives', () =>
+    withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      const child = await holder(lockFile, { staleMs: 400 });
+      try {
+        const before = fs.readFileSync(lockFile, 'utf8');
+        let ran = false;
+        // Three times staleMs: without renewal the lock would look abandoned after 400 ms.
+        await assert.rejects(withFileLock(lockFile, () => (ran = true), { timeoutMs: 1200, staleMs: 400 }), /Timed out/);
+        assert.strictEqual(ran, false);
+        assert.strictEqual(fs.readFileSync(lockFile, 'utf8'), before, 'the holder still holds its own lock');
+        assert.ok(Date.now() - fs.statSync(lockFile).mtimeMs < 400, 'the holder renewed its lock');
+      } finally {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+    }));
+
+  it('records the operation, the plan and the process start, and lets the caller choose the error for a busy lock', () =>
+    withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      const child = await holder(lockFile, { operation: 'merge', plan: '7' });
+      try {
+        const owner = await readLockOwner(lockFile);
+        assert.strictEqual(owner?.operation, 'merge');
+        assert.strictEqual(owner?.plan, '7');
+        assert.strictEqual(owner?.started, processStart(child.pid as number));
+        await assert.rejects(
+          withFileLock(lockFile, () => undefined, { timeoutMs: 200, busyError: (holder) => new Error(`busy: ${holder?.operation} of ${holder?.plan} by ${holder?.pid}`) }),
+          new RegExp(`^Error: busy: merge of 7 by ${child.pid}$`),
+        );
+      } finally {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+    }));
+
+  it('takes over a lock whose pid now belongs to a process started at another time (a reused pid)', function () {
+    if (processStart(process.pid) === undefined) this.skip(); // the system does not say when a process started
+    return withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      const lockOf = (started: string | undefined): void =>
+        fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: new Date().toISOString(), token: 'theirs', started }));
+      lockOf(processStart(process.pid));
+      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200 }), /Timed out/, 'the same process, still running: not stale');
+      lockOf('1');
+      const started = Date.now();
+      assert.strictEqual(await withFileLock(lockFile, () => 'taken over', { timeoutMs: 2000 }), 'taken over');
+      assert.ok(Date.now() - started < 1000);
+    });
+  });
+
+  it('reads only the fields it knows from a lock file, each of its type', () =>
+    withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, hostname: 'h', time: 't', token: 'k', operation: { toString: 1 }, plan: 7, extra: 'x', started: 'long'.repeat(100) }));
+      assert.deepStrictEqual(await readLockOwner(lockFile), { pid: 1, hostname: 'h', time: 't', token: 'k', started: 'long'.repeat(50), operation: undefined, plan: undefined });
+      fs.writeFileSync(lockFile, 'null');
+      assert.strictEqual(await readLockOwner(lockFile), undefined);
     }));
 });
