@@ -137,8 +137,9 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
 
 /**
  * The finding among `findings` (found again, right before a fix runs) that is
- * the same as `finding`: the same kind, plan, folder and branch, and a fix that
- * would do exactly what the person confirmed. Undefined when it no longer holds.
+ * the same as `finding`: the same kind, plan, folder, branch and message, and a
+ * fix that would do exactly what the person confirmed. Undefined when it no
+ * longer holds.
  */
 export function findAgain(findings: Finding[], finding: Finding): Finding | undefined {
   return findings.find(
@@ -147,6 +148,7 @@ export function findAgain(findings: Finding[], finding: Finding): Finding | unde
       f.planId === finding.planId &&
       f.path === finding.path &&
       f.branch === finding.branch &&
+      f.message === finding.message &&
       f.fix?.label === finding.fix?.label &&
       f.fix?.description === finding.fix?.description,
   );

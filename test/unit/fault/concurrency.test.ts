@@ -15,7 +15,7 @@ import { commitFiles, git, withRepo } from '../helpers/repo';
 const rounds = envNumber('PLAN_WORKTREES_RACE_ROUNDS', 8);
 
 /** Refusals a race may end in: the other window got there first. */
-const raceCodes = ['BaseMoved', 'PlanMoved', 'BaseDirty', 'IndexLocked', 'RefLocked', 'PlanNotFound', 'BranchNotFound', 'WorktreeNotFound', 'LockTimeout', 'MergeInProgress'];
+const raceCodes = ['BaseMoved', 'PlanMoved', 'BaseDirty', 'IndexLocked', 'RefLocked', 'PlanNotFound', 'BranchNotFound', 'WorktreeNotFound', 'LockTimeout', 'MergeInProgress', 'PlanBusy'];
 
 function expectOkOrRace(what: string, outcome: Outcome<unknown> | WorkerReply): boolean {
   if (outcome.ok) return true;
