@@ -75,6 +75,16 @@ export async function readLockOwner(lockFile: string): Promise<LockOwner | undef
   }
 }
 
+/** Who holds a lock that is not stale (its holder lives and renews it); undefined when it is free, stale or unreadable. */
+export async function liveLockOwner(lockFile: string, staleMs = defaultStaleMs): Promise<LockOwner | undefined> {
+  const owner = await readLockOwner(lockFile);
+  try {
+    return owner && !(await isStale(lockFile, staleMs)) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function acquire(lockFile: string, options: LockOptions): Promise<LockOwner> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const staleMs = options.staleMs ?? defaultStaleMs;

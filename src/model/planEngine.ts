@@ -26,6 +26,7 @@ import { allowedPlanFolder } from './location';
 import { Mergeability, MergeabilityCache } from './mergeability';
 import { qualifyBranch } from './merged';
 import { pathKey, samePath, shownName } from './names';
+import { LockOwner } from './lock';
 import { LockSubject, PlanLocks } from './planLock';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
@@ -292,16 +293,21 @@ export class PlanEngine {
    */
   async doctor(): Promise<Finding[]> {
     const [findings, data] = await Promise.all([runDoctor(this.ctx, this.registry), this.registry.read()]);
-    return findings.map((finding) => {
-      const fix = finding.fix;
-      if (!fix) return finding;
-      const planId = finding.planId ?? planOf(data.plans, finding.path, finding.branch)?.id;
-      const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : finding.path ? [{ kind: 'worktree', name: pathKey(finding.path) }] : [];
-      // Finishing an interrupted merge moves the files of the branch's worktree: no merge into that branch meanwhile.
-      if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
-      const operation = `doctor: ${fix.label}`;
-      return { ...finding, fix: { ...fix, run: () => this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))) } };
-    });
+    return Promise.all(
+      findings.map(async (finding) => {
+        const fix = finding.fix;
+        if (!fix) return finding;
+        const planId = finding.planId ?? planOf(data.plans, finding.path, finding.branch)?.id;
+        const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : finding.path ? [{ kind: 'worktree', name: pathKey(finding.path) }] : [];
+        // Finishing an interrupted merge moves the files of the branch's worktree: no merge into that branch meanwhile.
+        if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+        // What an operation running right now leaves half-way for a moment is no finding to fix.
+        const busy = subjects.length > 0 ? await this.locks.holder(subjects[0]) : undefined;
+        if (busy) return { ...finding, message: `${finding.message} ${busyNote(subjects[0], busy)}`, fix: undefined };
+        const operation = `doctor: ${fix.label}`;
+        return { ...finding, fix: { ...fix, run: () => this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))) } };
+      }),
+    );
   }
 
   /** The lifecycle events of one plan (of every plan without an id), oldest first. */
@@ -488,6 +494,13 @@ export class PlanEngine {
     if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`);
     return found;
   }
+}
+
+/** Says that a finding may be the passing state of an operation that holds its plan right now. */
+function busyNote(subject: LockSubject, holder: LockOwner): string {
+  const what = subject.kind === 'plan' ? `Plan ${subject.name}` : `The worktree ${subject.name}`;
+  const where = holder.pid === process.pid ? 'this window' : `another window (process ${holder.pid} on ${holder.hostname})`;
+  return `${what} is busy right now (${holder.operation ?? 'an operation'} in ${where}): run the doctor again when it has finished.`;
 }
 
 /** The plan (its active run first, then its latest) whose folder is `folder`, or else whose branch is `branch`. */

@@ -13,7 +13,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { LockOwner, withFileLock } from './lock';
+import { liveLockOwner, LockOwner, withFileLock } from './lock';
 import { stateDir } from './registry';
 
 /** What a lock is for: a plan (by id), a branch (full ref name), or a worktree folder that belongs to no plan. */
@@ -63,6 +63,11 @@ export class PlanLocks {
       plan,
       busyError: (holder) => new PlanBusyError(first, holder),
     });
+  }
+
+  /** Who is working on a subject right now: the holder of its lock, unless that lock is stale. */
+  holder(subject: LockSubject): Promise<LockOwner | undefined> {
+    return liveLockOwner(this.file(subject), this.options.staleMs);
   }
 
   /** The lock file of a subject: a readable name, made unique by a hash of the whole name. */

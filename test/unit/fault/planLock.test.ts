@@ -232,7 +232,7 @@ describe('fault suite: one operation per plan at a time, across windows', functi
           const context = `round ${round}`;
           const where = (await engine.plan(plan.id)).path;
           git(repo.main, 'worktree', 'remove', '--force', where); // gone by hand: the doctor offers Recreate Worktree
-          const startAt = Date.now() + 1500;
+          const startAt = Date.now() + 3000; // both have run their doctor by then
           const outcomes = await Promise.all(windows.map((w) => w.call('fixAt', startAt, 'branchWithoutWorktree')));
           for (const outcome of outcomes) assert.ok(outcome.ok, `${context}: ${JSON.stringify(outcome)}`);
           const results = outcomes.flatMap((o) => o.result as Array<{ applied?: boolean; reason?: string; code?: string; message?: string }>);

@@ -156,10 +156,11 @@ describe('PlanEngine: the per-plan lock', () => {
       const plan = await engine.create({ title: 'Being added' });
       // Another window in the middle of adding this plan's worktree: git keeps it locked ("initializing") meanwhile.
       git(repo.main, 'worktree', 'lock', '--reason', 'initializing', plan.path);
-      const locks = new PlanLocks(commonDir(repo.main));
-      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
       const finding = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path);
       assert.ok(finding?.fix, 'the doctor sees a locked worktree');
+      // The other window takes the plan's lock after this one's doctor looked.
+      const locks = new PlanLocks(commonDir(repo.main));
+      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
       try {
         await assert.rejects(finding.fix.run(), (e: unknown) => e instanceof PlanBusyError && e.message.includes('doctor: Recreate Worktree in another window'));
         assert.match(git(repo.main, 'worktree', 'list', '--porcelain'), /locked initializing/, 'still locked');
@@ -175,5 +176,24 @@ describe('PlanEngine: the per-plan lock', () => {
       const fresh = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree');
       assert.deepStrictEqual(await fresh?.fix?.run(), { applied: true });
       assert.doesNotMatch(git(repo.main, 'worktree', 'list', '--porcelain'), /locked/);
+    }));
+
+  it('the doctor offers no fix for what an operation running right now on the plan leaves half-way for a moment, and says so', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Being added' });
+      git(repo.main, 'worktree', 'lock', '--reason', 'initializing', plan.path);
+      const locks = new PlanLocks(commonDir(repo.main));
+      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
+      try {
+        const finding = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path);
+        assert.ok(finding, 'still reported');
+        assert.strictEqual(finding.fix, undefined, 'no fix while the plan is busy');
+        assert.match(finding.message, new RegExp(`Plan ${plan.id} is busy right now \\(doctor: Recreate Worktree in another window \\(process ${child.pid} on .*\\)\\): run the doctor again when it has finished\\.$`));
+      } finally {
+        await kill(child);
+      }
+      // Its holder is gone: the fix is offered again.
+      assert.ok((await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path)?.fix);
     }));
 });
