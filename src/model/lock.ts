@@ -166,7 +166,7 @@ async function renewLock(lockFile: string, owner: LockOwner): Promise<void> {
   try {
     if ((await readLockOwner(lockFile))?.token !== owner.token) return;
     const now = new Date();
-    await fs.utimes(lockFile, now, now);
+    await fs.lutimes(lockFile, now, now);
   } catch {
     // gone or unreadable for a moment: the next renewal tries again
   }

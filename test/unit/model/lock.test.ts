@@ -199,4 +199,29 @@ describe('withFileLock', () => {
       fs.writeFileSync(lockFile, 'null');
       assert.strictEqual(await readLockOwner(lockFile), undefined);
     }));
+
+  it('never reads a lock file through a symbolic link, nor more than a few KB of it: it refuses, naming the file, and changes nothing', () =>
+    withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      const elsewhere = path.join(dir, 'elsewhere.json');
+      const live = JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: new Date().toISOString(), token: 'theirs', started: processStart(process.pid) });
+      fs.writeFileSync(elsewhere, live);
+      fs.symlinkSync(elsewhere, lockFile);
+      assert.strictEqual(await readLockOwner(lockFile), undefined, 'not read through the link');
+      let ran = false;
+      await assert.rejects(
+        withFileLock(lockFile, () => (ran = true), { timeoutMs: 2000 }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileUnsafe && e.files.includes(lockFile),
+      );
+      assert.strictEqual(ran, false);
+      assert.strictEqual(fs.readlinkSync(lockFile), elsewhere, 'the link is left as it was');
+      assert.strictEqual(fs.readFileSync(elsewhere, 'utf8'), live, 'what it points to is untouched');
+      fs.rmSync(lockFile);
+
+      // A live owner's lock, padded far beyond any lock file, is not read.
+      fs.writeFileSync(lockFile, live.slice(0, -1) + `,"pad":"${'x'.repeat(8 * 1024 * 1024)}"}`);
+      assert.strictEqual(await readLockOwner(lockFile), undefined);
+      await assert.rejects(withFileLock(lockFile, () => (ran = true), { timeoutMs: 2000 }), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileTooLarge);
+      assert.strictEqual(ran, false);
+    }));
 });
