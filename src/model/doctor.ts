@@ -68,6 +68,8 @@ export interface Fix {
   description: string;
   /** The engine's fixes (PlanEngine.doctor) say whether they were applied. */
   run(): Promise<FixOutcome | void>;
+  /** The folder of the worktree the fix adds, when it adds one: no other fix touches it meanwhile. */
+  folder?: string;
 }
 
 /** What running a fix did: nothing (`applied` false, `reason` says why) when its finding no longer held. */
@@ -303,6 +305,7 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
   return {
     label: 'Recreate Worktree',
     description: `Adds a worktree at ${folder} on the branch ${plan.branch} and marks plan ${plan.id} active. Nothing is deleted.`,
+    folder,
     run: async () => {
       // Checked again when the fix runs: another fix (Add to Plans) may have made a plan with this id active meanwhile.
       await refuseActiveId(registry, plan.id, plan.run);

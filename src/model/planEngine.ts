@@ -16,7 +16,7 @@ import { OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from './cleanup';
 import { createPlan, CreateOptions, uncommittedFiles } from './create';
 import { diffPlan, PlanDiff, readBaseContent } from './diff';
-import { findAgain, Finding, FixOutcome, runDoctor } from './doctor';
+import { findAgain, Finding, Fix, FixOutcome, runDoctor } from './doctor';
 import { EventLog } from './events';
 import { commitAll } from './commit';
 import { fetchBaseRemote, publishPlan, PublishResult } from './publish';
@@ -298,12 +298,12 @@ export class PlanEngine {
         const fix = finding.fix;
         if (!fix) return finding;
         const planId = finding.planId ?? planOf(data.plans, finding.path, finding.branch)?.id;
-        const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : finding.path ? [{ kind: 'worktree', name: pathKey(finding.path) }] : [];
-        // Finishing an interrupted merge moves the files of the branch's worktree: no merge into that branch meanwhile.
-        if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+        const subjects = fixSubjects(finding, fix, planId);
         // What an operation running right now leaves half-way for a moment is no finding to fix.
-        const busy = subjects.length > 0 ? await this.locks.holder(subjects[0]) : undefined;
-        if (busy) return { ...finding, message: `${finding.message} ${busyNote(subjects[0], busy)}`, fix: undefined };
+        for (const subject of subjects) {
+          const busy = await this.locks.holder(subject);
+          if (busy) return { ...finding, message: `${finding.message} ${busyNote(subject, busy)}`, fix: undefined };
+        }
         const operation = `doctor: ${fix.label}`;
         return { ...finding, fix: { ...fix, run: () => this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))) } };
       }),
@@ -423,12 +423,12 @@ export class PlanEngine {
     );
   }
 
-  /** A mutating operation on a worktree: holding the lock of its plan, or of the folder when it is no plan's. */
+  /** A mutating operation on a worktree: holding the lock of its plan, if it is one's, and of its folder. */
   private onWorktree<T>(name: string, worktreePath: string, operation: () => Promise<T>): Promise<T> {
     return this.mutate(name, async () => {
       const plan = planOf((await this.registry.read()).plans, worktreePath, undefined);
-      const subject: LockSubject = plan ? { kind: 'plan', name: plan.id } : { kind: 'worktree', name: pathKey(worktreePath) };
-      return this.locks.run([subject], name, plan?.id, operation);
+      const subjects: LockSubject[] = [...(plan ? [{ kind: 'plan' as const, name: plan.id }] : []), { kind: 'worktree', name: pathKey(worktreePath) }];
+      return this.locks.run(subjects, name, plan?.id, operation);
     });
   }
 
@@ -494,6 +494,20 @@ export class PlanEngine {
     if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`);
     return found;
   }
+}
+
+/**
+ * What a doctor fix holds while it runs: the plan it is about, the folders it
+ * touches (its finding's, and the one it adds a worktree in, which may be no
+ * plan's yet), and for an interrupted merge the branch whose worktree's files
+ * it moves (no merge into that branch meanwhile). In the order every caller
+ * takes locks: plan, folders, branch.
+ */
+function fixSubjects(finding: Finding, fix: Fix, planId: string | undefined): LockSubject[] {
+  const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : [];
+  for (const folder of new Set([finding.path, fix.folder].filter((f): f is string => f !== undefined).map(pathKey))) subjects.push({ kind: 'worktree', name: folder });
+  if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+  return subjects;
 }
 
 /** Says that a finding may be the passing state of an operation that holds its plan right now. */

@@ -52,7 +52,11 @@ export class PlanLocks {
     this.folder = path.join(stateDir(commonDir), 'locks');
   }
 
-  /** Runs `fn` holding the locks of `subjects`, taken in that order (a plan before its base: never the other way round). */
+  /**
+   * Runs `fn` holding the locks of `subjects`, taken in that order. Every
+   * caller takes a plan's first, then a worktree folder's, then a branch's,
+   * never the other way round, so two windows never wait for each other.
+   */
   async run<T>(subjects: LockSubject[], operation: string, plan: string | undefined, fn: () => Promise<T>): Promise<T> {
     const [first, ...rest] = subjects;
     if (!first) return fn();

@@ -3,10 +3,12 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { Git } from '../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { LockOptions, readLockOwner } from '../../../src/model/lock';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { PlanBusyError, PlanLocks } from '../../../src/model/planLock';
+import { Registry } from '../../../src/model/registry';
+import { pathKey } from '../../../src/model/names';
 import { commitFiles, git, makeTempDir, removeDir, withRepo } from '../helpers/repo';
 
 const worker = path.join(__dirname, '..', 'fixtures', 'lockWorker.js');
@@ -195,5 +197,47 @@ describe('PlanEngine: the per-plan lock', () => {
       }
       // Its holder is gone: the fix is offered again.
       assert.ok((await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path)?.fix);
+    }));
+
+  it('Recreate Worktree into a folder that is no plan\'s yet holds that folder too: the other window\'s doctor offers no Unlock of the worktree being added', () =>
+    withRepo(async (repo) => {
+      const locks = new PlanLocks(commonDir(repo.main));
+      const seen: string[] = [];
+      /** Notes, while git adds the worktree, which locks are held. */
+      class Watching extends Git {
+        override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+          if (args[0] === 'worktree' && args[1] === 'add') {
+            const folder = args[args.length - 2];
+            seen.push(`plan ${fs.existsSync(locks.file({ kind: 'plan', name: '1' }))}`, `folder ${fs.existsSync(locks.file({ kind: 'worktree', name: pathKey(folder) }))}`);
+          }
+          return super.exec(args, options);
+        }
+      }
+      const engine = await PlanEngine.open(repo.main, { git: new Watching() });
+      const plan = await engine.create({ title: 'Elsewhere' });
+      commitFiles(plan.path, { 'work.txt': 'work\n' }, 'work');
+      git(repo.main, 'worktree', 'remove', plan.path);
+      fs.mkdirSync(plan.path); // something else took its folder: the worktree comes back beside it
+      const recreate = (await engine.doctor()).find((f) => f.kind === 'branchWithoutWorktree');
+      const folder = `${plan.path}-restored-1`;
+      assert.strictEqual(recreate?.fix?.folder, folder);
+      seen.length = 0; // the create's own worktree add
+      assert.deepStrictEqual(await recreate.fix.run(), { applied: true });
+      assert.deepStrictEqual(seen, ['plan true', 'folder true']);
+
+      // While another window adds it (git keeps it locked meanwhile) and holds its folder, this window's doctor leaves it alone.
+      git(repo.main, 'worktree', 'lock', '--reason', 'initializing', folder);
+      const child = await holder(locks.file({ kind: 'worktree', name: pathKey(folder) }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
+      try {
+        const other = new Registry(commonDir(repo.main));
+        await other.update((data) => {
+          data.plans[0].path = plan.path; // as the registry says until the add has finished
+        });
+        const locked = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree');
+        assert.ok(locked && !locked.fix, `no fix offered: ${JSON.stringify(locked)}`);
+        assert.match(locked.message, /is busy right now \(doctor: Recreate Worktree in another window/);
+      } finally {
+        await kill(child);
+      }
     }));
 });
