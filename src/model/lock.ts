@@ -10,7 +10,7 @@
  * break one lock.
  */
 import { randomBytes } from 'crypto';
-import { readFileSync, promises as fs } from 'fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
@@ -89,13 +89,12 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const staleMs = options.staleMs ?? defaultStaleMs;
   const deadline = Date.now() + timeoutMs;
-  await fs.mkdir(path.dirname(lockFile), { recursive: true });
   const owner: LockOwner = {
     pid: process.pid,
     hostname: os.hostname(),
     time: '',
     token: randomBytes(8).toString('hex'),
-    started: processStart(process.pid),
+    started: ownStart(),
     operation: options.operation,
     plan: options.plan,
   };
@@ -116,19 +115,26 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
   }
 }
 
-/** Creates the file with `wx`; false when it exists already. */
+/**
+ * Creates the file with `wx` (and its folder when missing); false when it
+ * exists already. The few bytes of a lock file are written synchronously:
+ * a lock is taken and let go around every operation, and each hop through
+ * the thread pool costs more than the write.
+ */
 async function tryCreate(file: string, content: string): Promise<boolean> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, 'wx');
+    fd = openSync(file, 'wx');
   } catch (e) {
     if (errorCode(e) === 'EEXIST') return false;
-    throw e;
+    if (errorCode(e) !== 'ENOENT') throw e;
+    mkdirSync(path.dirname(file), { recursive: true });
+    return tryCreate(file, content);
   }
   try {
-    await handle.writeFile(content);
+    writeSync(fd, content);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   return true;
 }
@@ -191,7 +197,7 @@ async function takeOver(lockFile: string, staleMs: number): Promise<void> {
 async function release(lockFile: string, owner: LockOwner): Promise<void> {
   const current = await readLockOwner(lockFile);
   // A lock taken over while we held it (we were too slow) belongs to someone else now.
-  if (current?.token === owner.token) await fs.rm(lockFile, { force: true });
+  if (current?.token === owner.token) rmSync(lockFile, { force: true });
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -215,6 +221,14 @@ export function isProcessAlive(pid: number): boolean {
   } catch (e) {
     return errorCode(e) === 'EPERM'; // exists, owned by another user
   }
+}
+
+let ownStartTime: { value: string | undefined } | undefined;
+
+/** When this process started (read once). */
+function ownStart(): string | undefined {
+  ownStartTime ??= { value: processStart(process.pid) };
+  return ownStartTime.value;
 }
 
 /**
