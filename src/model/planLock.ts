@@ -14,7 +14,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { liveLockOwner, LockOwner, withFileLock } from './lock';
-import { stateDir } from './registry';
+import { stateDir } from './stateFiles';
 
 /** What a lock is for: a plan (by id), a branch (full ref name), or a worktree folder that belongs to no plan. */
 export interface LockSubject {

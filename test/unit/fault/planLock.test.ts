@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
-import { stateDir } from '../../../src/model/registry';
+import { stateDir } from '../../../src/model/stateFiles';
 import { PlanRecord } from '../../../src/model/types';
 import { commitFiles, git, gitMayFail, TestRepo, withRepo } from '../helpers/repo';
 
