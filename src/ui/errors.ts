@@ -81,6 +81,8 @@ function operationName(operation: string | undefined, plan: string | undefined):
     commit: vscode.l10n.t('a commit'),
     publish: vscode.l10n.t('publishing'),
     rebase: vscode.l10n.t('a rebase onto its base'),
+    'rebase.continue': vscode.l10n.t('continuing a rebase'),
+    'rebase.abort': vscode.l10n.t('aborting a rebase'),
     lock: vscode.l10n.t('locking the worktree'),
     unlock: vscode.l10n.t('unlocking the worktree'),
   };

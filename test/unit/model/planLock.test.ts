@@ -116,6 +116,8 @@ describe('PlanEngine: the per-plan lock', () => {
         await assert.rejects(engine.commit(plan.id, 'message'), busy, 'commit');
         await assert.rejects(engine.publish(plan.id), busy, 'publish');
         await assert.rejects(engine.rebaseOntoBase(plan.id), busy, 'rebase');
+        await assert.rejects(engine.continueRebase(plan.id), busy, 'continue a rebase');
+        await assert.rejects(engine.abortRebase(plan.id), busy, 'abort a rebase');
         await assert.rejects(engine.lock(plan.path), busy, 'lock');
         await assert.rejects(engine.unlock(plan.path), busy, 'unlock');
         await assert.rejects(engine.restore(plan.id), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotNotFound, 'no snapshot yet');
