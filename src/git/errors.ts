@@ -39,6 +39,7 @@ export enum ErrorCode {
   PlanDirty = 'PlanDirty',
   PlanNotFound = 'PlanNotFound',
   SnapshotNotFound = 'SnapshotNotFound',
+  SnapshotTooLarge = 'SnapshotTooLarge',
   InvalidName = 'InvalidName',
   RegistryCorrupt = 'RegistryCorrupt',
   /** A state file or the state folder is a symbolic link or not a regular file/folder: it is not opened. */

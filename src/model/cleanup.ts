@@ -9,7 +9,6 @@
  */
 import * as fs from 'fs';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { parseStatus, statusPaths } from '../git/status';
 import { WorktreeEntry } from '../git/worktreeList';
 import { allInOrder } from './async';
 import { EventLog } from './events';
@@ -19,8 +18,10 @@ import { samePath } from './names';
 import { ensureOwned } from './ownership';
 import { Registry } from './registry';
 import { listWorktrees } from './repository';
+import { removeAfterSnapshot } from './removal';
 import { Snapshot, writeSnapshot } from './snapshot';
 import { PlanRecord, PlanStatus, RepoContext } from './types';
+import { checkSnapshotSize, readWorktreeContent, WorktreeContent } from './worktreeContent';
 
 /** How a cleanup may proceed. */
 export interface CleanupOptions {
@@ -45,6 +46,12 @@ export interface CleanupResult {
   status: PlanStatus;
   /** Another window removed the plan while this removal ran: nothing was left to do. */
   alreadyRemoved?: boolean;
+  /**
+   * When something kept writing into the worktree while it was removed: the
+   * folder (moved aside) left with what was written after the snapshot's
+   * last round. Everything deleted is in the snapshot.
+   */
+  leftover?: string;
 }
 
 /** How long a quiet fetch of the base's upstream may take before cleanup carries on without it. */
@@ -75,7 +82,7 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
     try {
       const once = await removeOnce(ctx, registry, events, plan, mode, taken);
       const result = { ...once, removedWorktree: once.removedWorktree || (taken.removedWorktree ?? false), snapshot: once.snapshot ?? taken.snapshot };
-      await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, snapshot: result.snapshot?.ref });
+      await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, snapshot: result.snapshot?.ref, leftover: result.leftover });
       return result;
     } catch (e) {
       // Another window removing the same plan at the same time: git ran in a folder it had just removed, or found the worktree or branch gone.
@@ -131,11 +138,11 @@ async function removedMeanwhile(ctx: RepoContext, registry: Registry, plan: Plan
 /** One attempt at removing the plan (see removePlan). */
 async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode, taken: Taken): Promise<CleanupResult> {
   const discard = mode.branch === 'always';
-  // Independent reads at once. A forced cleanup reads the status of the plan's folder where the registry says (read again below when it is elsewhere).
-  const [worktrees, { tip, merged: mergedHere }, statusHere] = await allInOrder([
+  // Independent reads at once; what the plan's folder holds is read where the registry says (read again below when it is elsewhere).
+  const [worktrees, { tip, merged: mergedHere }, contentHere] = await allInOrder([
     listWorktrees(ctx),
     tipAndMerged(ctx, plan, mode.branch !== 'keep'),
-    mode.force && fs.existsSync(plan.path) ? uncommittedPaths(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
+    fs.existsSync(plan.path) ? readWorktreeContent(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
   ]);
   const entry = findWorktree(worktrees, plan);
   if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
@@ -148,11 +155,9 @@ async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog
       files: [entry.path],
     });
   }
-  // Unforced, `git worktree remove` refuses a dirty worktree itself, with its status right before it deletes (see removeWorktree):
-  // the cleanup of merged work leaves the check to it. Ours comes first when forced (for the snapshot), or when a fetch may come.
-  const gitChecks = !mode.force && mergedHere?.merged === true;
-  const dirty = folder && !gitChecks ? ((samePath(folder, plan.path) ? statusHere : undefined) ?? (await uncommittedPaths(ctx, folder, mode.signal))) : [];
-  await refuseLoss(ctx, folder, dirty, mode.force);
+  const content = folder ? ((samePath(folder, plan.path) ? contentHere : undefined) ?? (await readWorktreeContent(ctx, folder, mode.signal))) : undefined;
+  await refuseLoss(ctx, folder, content, mode.force);
+  if (folder && content) checkSnapshotSize(ctx, folder, content);
 
   const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
   if (stray && !mode.force) {
@@ -162,19 +167,50 @@ async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog
     );
   }
   const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
-  const losable = dirty.length > 0 || stray || (tip !== undefined && !merged?.merged);
-  const snapshot = mode.force && losable ? await takeSnapshot(ctx, events, plan, discard ? 'discard' : 'forced cleanup') : undefined;
-  if (snapshot) taken.snapshot = snapshot;
+  const losable = (content?.dirty.length ?? 0) > 0 || stray || (tip !== undefined && !merged?.merged);
+  // Ignored files a person would miss are kept in a snapshot by every removal, forced or not.
+  const needsSnapshot = (mode.force && losable) || (content?.ignored.length ?? 0) > 0;
+  // A worktree moved by hand is snapshotted, and would be restored, where it is now.
+  const recorded = entry && !samePath(entry.path, plan.path) ? { ...plan, path: entry.path } : plan;
+  const reason = discard ? 'discard' : mode.force ? 'forced cleanup' : 'cleanup (ignored files)';
 
   // The branch's settings are read while the worktree goes, for when the branch goes too.
-  const [removedWorktree, settings] = await allInOrder([
-    entry ? removeWorktree(ctx, entry, folder, mode.force).then((removed) => (taken.removedWorktree ||= removed)) : false,
+  const [removal, settings] = await allInOrder([
+    removeFolder(ctx, events, { plan: recorded, entry, folder, content, force: mode.force, snapshotReason: needsSnapshot ? reason : undefined, signal: mode.signal }, taken),
     tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
   ]);
+  const { snapshot, leftover, removedWorktree } = removal;
   const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry), settings });
   const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
   await markStatus(registry, plan, status);
-  return { removedWorktree, ...branch, snapshot, merged, status };
+  return { removedWorktree, ...branch, snapshot, merged, status, ...(leftover ? { leftover } : {}) };
+}
+
+/**
+ * Removes the plan's worktree: with a snapshot (`snapshotReason`) of the folder
+ * git has, moved aside first so nothing written meanwhile is lost (see
+ * removal.ts), or of its branch when the folder is gone; without one, by
+ * `git worktree remove`.
+ */
+async function removeFolder(
+  ctx: RepoContext,
+  events: EventLog,
+  job: { plan: PlanRecord; entry?: WorktreeEntry; folder?: string; content?: WorktreeContent; force: boolean; snapshotReason?: string; signal?: AbortSignal },
+  taken: Taken,
+): Promise<{ removedWorktree: boolean; snapshot?: Snapshot; leftover?: string }> {
+  const { entry, folder, snapshotReason: reason } = job;
+  // What is written is noted in `taken` at once: an attempt that fails afterwards still names it.
+  const snapshotOf = async (where: { folder: string; content?: WorktreeContent }): Promise<Snapshot> =>
+    (taken.snapshot = await takeSnapshot(ctx, events, job.plan, reason as string, where));
+  if (reason && entry && folder) {
+    const removal = await removeAfterSnapshot(ctx, entry, folder, (aside, content) => snapshotOf({ folder: aside, content }), job.signal);
+    Object.assign(taken, { snapshot: removal.snapshot, removedWorktree: true });
+    return { removedWorktree: true, ...removal };
+  }
+  const snapshot = reason ? await snapshotOf({ folder: folder ?? job.plan.path }) : undefined;
+  const removedWorktree = entry ? await removeWorktree(ctx, entry, folder, job.force) : false;
+  taken.removedWorktree ||= removedWorktree;
+  return { removedWorktree, snapshot };
 }
 
 /** The plan's worktree: at its recorded folder, or wherever its branch is checked out (moved by hand). */
@@ -182,15 +218,23 @@ export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): Work
   return worktrees.find((w) => samePath(w.path, plan.path)) ?? worktrees.find((w) => !w.isMain && w.branch === qualifyBranch(plan.branch));
 }
 
-/** Changed, staged and untracked paths of a worktree (submodules included). */
-async function uncommittedPaths(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<string[]> {
-  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none'], { cwd: folder, signal });
-  return statusPaths(parseStatus(out));
-}
-
-/** Refuses a dirty worktree unless forced; even forced, changes inside a submodule, which a snapshot cannot hold. */
-async function refuseLoss(ctx: RepoContext, folder: string | undefined, dirty: string[], force: boolean): Promise<void> {
-  if (!folder || dirty.length === 0) return;
+/**
+ * Refuses a dirty worktree unless forced; even forced, changes inside a
+ * submodule and git repositories of its own in the worktree (untracked or
+ * ignored), which a snapshot cannot hold.
+ */
+async function refuseLoss(ctx: RepoContext, folder: string | undefined, content: Pick<WorktreeContent, 'dirty' | 'nestedRepositories'> | undefined, force: boolean): Promise<void> {
+  const dirty = content?.dirty ?? [];
+  const repos = content?.nestedRepositories ?? [];
+  if (!folder) return;
+  if (repos.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeDirty,
+      `${folder} holds ${repos.length > 1 ? 'git repositories' : 'a git repository'} of its own (${describeFiles(repos)}), whose files a snapshot cannot keep. Move ${repos.length > 1 ? 'them' : 'it'} out of the worktree, then clean up.`,
+      { files: repos },
+    );
+  }
+  if (dirty.length === 0) return;
   if (!force) {
     throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `The worktree ${folder} has uncommitted changes: ${describeFiles(dirty)}. Commit them, or force the cleanup (a snapshot keeps them).`, {
       files: dirty,
@@ -271,8 +315,8 @@ async function fetchUpstream(ctx: RepoContext, base: string, signal?: AbortSigna
   }
 }
 
-async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord, reason: string): Promise<Snapshot> {
-  const snapshot = await writeSnapshot(ctx, plan, reason);
+async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord, reason: string, where: { folder: string; content?: WorktreeContent }): Promise<Snapshot> {
+  const snapshot = await writeSnapshot(ctx, plan, reason, where);
   await events.append({ type: 'snapshot', planId: plan.id, run: plan.run, branch: plan.branch, ref: snapshot.ref, commit: snapshot.commit, reason });
   return snapshot;
 }
@@ -291,7 +335,7 @@ async function removeWorktree(ctx: RepoContext, entry: WorktreeEntry, folder: st
     await remove(forced);
   } catch (e) {
     if (!(e instanceof PlanWorktreesError) || !folder || forced.length > 0) throw e;
-    await refuseLoss(ctx, folder, await uncommittedPaths(ctx, folder), false);
+    await refuseLoss(ctx, folder, await readWorktreeContent(ctx, folder), false);
     // Git refuses any worktree with submodules unless forced; this one is clean.
     if (!/containing submodules/.test(e.stderr ?? '')) throw e;
     await remove(['--force']);

@@ -117,7 +117,23 @@ export class PlanEngine {
   async list(): Promise<PlanWorktree[]> {
     const [{ worktrees, problem }, data] = await Promise.all([listWorktreesOrHealthy(this.ctx), this.registry.read()]);
     this.listProblem = problem;
-    return reconcile(worktrees, data.plans);
+    const items = reconcile(worktrees, data.plans);
+    await this.followMoved(items);
+    return items;
+  }
+
+  /** Records the new folder of plan worktrees moved by hand (`git worktree move`), which `reconcile` found on their branch. */
+  private async followMoved(items: PlanWorktree[]): Promise<void> {
+    const moved = items.filter((i) => i.plan && i.worktree && !samePath(i.plan.path, i.worktree.path));
+    if (moved.length === 0) return;
+    await this.registry.update((data) => {
+      for (const { plan, worktree } of moved) {
+        const entry = data.plans.find((p) => p.id === plan?.id && p.run === plan?.run && p.path === plan?.path);
+        if (entry && worktree) Object.assign(entry, { path: worktree.path, updated: new Date().toISOString() });
+      }
+    });
+    for (const item of moved) if (item.plan && item.worktree) item.plan = { ...item.plan, path: item.worktree.path };
+    this.ctx.log.info(`Followed ${moved.length} plan worktree(s) moved by hand: ${moved.map((i) => i.worktree?.path).join(', ')}`);
   }
 
   /** Dirty counts, ahead/behind, merged... of one row; cached until `invalidate`. */

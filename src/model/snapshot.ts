@@ -1,7 +1,8 @@
 /**
  * Snapshots: the way back after a forced cleanup. A snapshot is a commit of
- * everything in a plan's worktree (committed, staged, unstaged and untracked
- * files; not ignored ones) whose parent is the plan's HEAD, kept under
+ * everything in a plan's worktree a person would miss (committed, staged,
+ * unstaged and untracked files, and ignored ones outside disposable folders:
+ * see worktreeContent.ts) whose parent is the plan's HEAD, kept under
  * `refs/plan-worktrees/snapshots/<id>/<timestamp>`. Its message carries the
  * plan record as JSON, so a plan can be restored even after its registry entry,
  * worktree and branch are gone.
@@ -20,6 +21,7 @@ import { listWorktrees } from './repository';
 import { qualifyBranch } from './merged';
 import { ensureValid, validateBranchName, validateId, validateWorktreePath } from './names';
 import { PlanRecord, RepoContext } from './types';
+import { checkSnapshotSize, readWorktreeContent, withIndexCopy, WorktreeContent } from './worktreeContent';
 
 export const SNAPSHOT_REFS = 'refs/plan-worktrees/snapshots/';
 
@@ -54,14 +56,24 @@ const fallbackIdentity = {
 
 const RECORD_PREFIX = 'plan-worktrees-record: ';
 
-/** Writes a snapshot of the plan's worktree (or of its branch, when the folder is gone) and returns it. */
-export async function writeSnapshot(ctx: RepoContext, plan: PlanRecord, reason: string): Promise<Snapshot> {
+/**
+ * Writes a snapshot of the plan's worktree and returns it: of `folder` (the
+ * plan's folder by default) with what `content` says it holds (read when not
+ * given; SnapshotTooLarge when its ignored files are over the limit), or of
+ * the plan's branch when the folder is gone.
+ */
+export async function writeSnapshot(ctx: RepoContext, plan: PlanRecord, reason: string, options: { folder?: string; content?: WorktreeContent } = {}): Promise<Snapshot> {
   ensureValid(plan.id, validateId);
+  const folder = options.folder ?? plan.path;
   const time = new Date().toISOString();
   const message = snapshotMessage(plan, reason, time);
-  const commit = fs.existsSync(plan.path)
-    ? (await commitWorktree(ctx, plan.path, message, { fallbackIdentity: true, keepIndex: true })).commit
-    : await commitBranchTip(ctx, plan, message);
+  let commit: string;
+  if (fs.existsSync(folder)) {
+    const content = options.content ?? (await readWorktreeContent(ctx, folder));
+    checkSnapshotSize(ctx, folder, content);
+    const options2 = { fallbackIdentity: true, keepIndex: true, ignored: content.ignored.map((f) => f.path), flagged: content.flagged };
+    commit = (await commitWorktree(ctx, folder, message, options2)).commit;
+  } else commit = await commitBranchTip(ctx, plan, message);
   const ref = await createUniqueRef(ctx, `${SNAPSHOT_REFS}${plan.id}/${time.replace(/[-:.]/g, '')}`, commit);
   ctx.log.info(`Snapshot of plan ${plan.id} (${reason}) at ${ref}`);
   return { ref, commit, planId: plan.id, time, plan, reason: oneLine(reason) };
@@ -149,29 +161,25 @@ async function snapshotParent(ctx: RepoContext, snapshot: Snapshot): Promise<str
 }
 
 /**
- * Commits everything in a worktree (tracked changes, staged or not, and
- * untracked files that are not ignored) on top of its HEAD, without moving any
- * ref or touching its index: a temporary copy of the index is used. With
- * `keepIndex`, what is staged is kept too (it may differ from the files on
+ * Commits everything in a worktree (tracked changes, staged or not, also of
+ * files marked assume-unchanged or skip-worktree; untracked files that are not
+ * ignored; and the ignored files `ignored` names) on top of its HEAD, without
+ * moving any ref or touching its index: a temporary copy of the index is used.
+ * With `keepIndex`, what is staged is kept too (it may differ from the files on
  * disk), as a second parent whose tree is the index, as `git stash` does.
  */
 export async function commitWorktree(
   ctx: RepoContext,
   worktree: string,
   message: string,
-  options: { fallbackIdentity?: boolean; keepIndex?: boolean } = {},
+  options: { fallbackIdentity?: boolean; keepIndex?: boolean; ignored?: string[]; flagged?: string[] } = {},
 ): Promise<WorktreeCommit> {
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
-  try {
-    const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
+  return withIndexCopy(ctx, worktree, options.flagged, async (env, parent, parentTree) => {
     const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: worktree, env });
-    const [parent, parentTree, realIndex] = (await ctx.git.run(['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })).trim().split('\n');
-    // Starting from a copy of the real index keeps its file stamps, so unchanged files are not read again.
-    if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, env.GIT_INDEX_FILE);
-    else await run(['read-tree', parent]);
     // An index with conflicts has no tree; `add --all` below takes the files as they are.
     const indexTree = options.keepIndex ? await run(['write-tree']).then((t) => t.trim(), () => undefined) : undefined;
     await run(['add', '--all']);
+    await addForced(ctx, worktree, env, options.ignored ?? []);
     const tree = (await run(['write-tree'])).trim();
     const parents = ['-p', parent];
     if (indexTree && indexTree !== parentTree) {
@@ -179,6 +187,35 @@ export async function commitWorktree(
     }
     const commit = await commitTree(ctx, ['commit-tree', tree, ...parents, '-m', message], options.fallbackIdentity ?? false);
     return { commit, parent, tree };
+  });
+}
+
+/** `git add --force` of `files` (relative to the worktree, taken literally) into the index `env` names; those gone meanwhile are left out. */
+async function addForced(ctx: RepoContext, worktree: string, env: Record<string, string>, files: string[]): Promise<void> {
+  const present = files.filter((f) => fs.lstatSync(path.join(worktree, f), { throwIfNoEntry: false }));
+  if (present.length === 0) return;
+  const list = `${env.GIT_INDEX_FILE}.paths`;
+  fs.writeFileSync(list, present.map((f) => `:(literal)${f}\0`).join(''));
+  await ctx.git.run(['add', '--force', `--pathspec-from-file=${list}`, '--pathspec-file-nul'], { cwd: worktree, env });
+}
+
+/**
+ * Adds `files` of `folder` (written after the snapshot was taken) to the
+ * snapshot: a new commit with the same parents and message whose tree is the
+ * old one plus these files; the snapshot's ref moves to it (compare-and-swap).
+ */
+export async function addToSnapshot(ctx: RepoContext, snapshot: Snapshot, folder: string, files: string[]): Promise<Snapshot> {
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
+  try {
+    const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
+    await ctx.git.run(['read-tree', snapshot.commit], { cwd: folder, env });
+    await addForced(ctx, folder, env, files);
+    const tree = (await ctx.git.run(['write-tree'], { cwd: folder, env })).trim();
+    const parents = (await ctx.git.run(['rev-parse', `${snapshot.commit}^@`], { cwd: folder })).split('\n').filter(Boolean);
+    const message = snapshotMessage(snapshot.plan, snapshot.reason, snapshot.time);
+    const commit = await commitTree(ctx, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], true);
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', snapshot.ref, commit, snapshot.commit], { cwd: ctx.repo.commonDir });
+    return { ...snapshot, commit };
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
   }

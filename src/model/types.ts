@@ -62,6 +62,10 @@ export interface EngineSettings {
   copyFiles: string[];
   /** What create does when the main checkout has uncommitted changes. `ask` is decided by the UI before calling. */
   dirtyBase: 'refuse' | 'move' | 'ignore';
+  /** Folders (a name at any depth, or a path from the root) whose ignored files a removal deletes without a snapshot. */
+  disposableFolders: string[];
+  /** The most ignored files, all together, a snapshot holds (MB); above it a removal is refused. */
+  snapshotLimitMB: number;
 }
 
 export const defaultSettings: EngineSettings = {
@@ -69,6 +73,11 @@ export const defaultSettings: EngineSettings = {
   branchTemplate: 'plan/${id}-${slug}',
   copyFiles: ['.env', '.env.*'],
   dirtyBase: 'refuse',
+  disposableFolders: [
+    'node_modules', 'bower_components', '.venv', 'venv', '__pycache__', '.pytest_cache', '.mypy_cache', '.tox', 'target', 'dist', 'build', 'out',
+    '.next', '.nuxt', '.turbo', '.parcel-cache', '.cache', '.gradle',
+  ],
+  snapshotLimitMB: 100,
 };
 
 /** One line of `plan-worktrees/events.jsonl`. */

@@ -35,7 +35,17 @@ export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
     branchTemplate: c.get<string>('branchTemplate') || defaultSettings.branchTemplate,
     copyFiles: c.get<string[]>('copyFiles') ?? defaultSettings.copyFiles,
     dirtyBase: c.get<DirtyBaseSetting>('dirtyBase') === 'move' ? 'move' : 'refuse',
+    disposableFolders: stringList(c.get<unknown>('disposableFolders')) ?? defaultSettings.disposableFolders,
+    snapshotLimitMB: positiveNumber(c.get<number>('snapshotLimitMB')) ?? defaultSettings.snapshotLimitMB,
   };
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}
+
+function positiveNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 export function readUiSettings(scope?: vscode.Uri): UiSettings {

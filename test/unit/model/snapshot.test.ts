@@ -23,12 +23,9 @@ function busyPlan(repo: TestRepo): { plan: PlanRecord; commits: string } {
   return { plan, commits: git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD') };
 }
 
-/** The worktree's files, without the ignored one (a snapshot does not keep ignored files). */
+/** The worktree's files, the ignored one too (a snapshot keeps ignored files outside disposable folders). */
 function filesOf(folder: string): string {
-  return hashTree(folder)
-    .split('\n')
-    .filter((l) => !l.startsWith('debug.log '))
-    .join('\n');
+  return hashTree(folder);
 }
 
 /** A context whose location template is where addPlan puts plans (`<root>/plan <id>`): restore may bring them back there. */
@@ -177,4 +174,96 @@ describe('snapshots', () => {
       assert.strictEqual(fs.existsSync(path.join(repo.root, 'new')), false);
       assert.ok(!gitMayFail(repo.main, 'rev-parse', '--verify', 'fresh').ok);
     }));
+
+  it('holds ignored files outside disposable folders (an edited .env, a log, a data folder) and restores them byte for byte; leaves out node_modules and unchanged copies of the main checkout\'s files', () =>
+    withRepo(
+      async (repo) => {
+        writeFiles(repo.main, { '.env': 'SECRET=old\n', '.env.local': 'LOCAL=1\n' });
+        const plan = addPlan(repo, '21');
+        const bytes = Buffer.from([0, 1, 2, 250, 255, 10, 13]);
+        writeFiles(plan.path, { '.env': 'SECRET=rotated\n', '.env.local': 'LOCAL=1\n', 'debug.log': 'log\n', 'node_modules/pkg/index.js': 'patched\n', 'sub/node_modules/x.js': 'x\n' });
+        fs.mkdirSync(path.join(plan.path, 'data/deep'), { recursive: true });
+        fs.writeFileSync(path.join(plan.path, 'data/deep/db.bin'), bytes);
+        const ctx = await openContext(repo.main);
+        const snapshot = await writeSnapshot(ctx, plan, 'test');
+        git(repo.main, 'worktree', 'remove', '--force', plan.path);
+        git(repo.main, 'branch', '-D', plan.branch);
+        const restored = await restoreSnapshot(ctx, snapshot);
+        const read = (f: string): string | undefined => (fs.existsSync(path.join(restored.path, f)) ? fs.readFileSync(path.join(restored.path, f), 'latin1') : undefined);
+        assert.deepStrictEqual(
+          ['.env', 'debug.log', 'data/deep/db.bin', '.env.local', 'node_modules/pkg/index.js', 'sub/node_modules/x.js'].map(read),
+          ['SECRET=rotated\n', 'log\n', bytes.toString('latin1'), undefined, undefined, undefined],
+        );
+        assert.strictEqual(git(restored.path, 'status', '--porcelain'), '', 'the ignored files are ignored again, not untracked');
+      },
+      { '.gitignore': '.env*\n*.log\n/data/\nnode_modules/\n', 'README.md': '# demo\n' },
+    ));
+
+  it('holds edits of files marked assume-unchanged or skip-worktree, staged content as staged', () =>
+    withRepo(
+      async (repo) => {
+        const plan = addPlan(repo, '22');
+        git(plan.path, 'update-index', '--assume-unchanged', 'a.txt');
+        git(plan.path, 'update-index', '--skip-worktree', 'b.txt');
+        writeFiles(plan.path, { 'c.txt': 'c staged\n' });
+        git(plan.path, 'add', 'c.txt');
+        git(plan.path, 'update-index', '--assume-unchanged', 'c.txt');
+        writeFiles(plan.path, { 'a.txt': 'a edited\n', 'b.txt': 'b edited\n', 'c.txt': 'c edited after staging\n' });
+        assert.strictEqual(git(plan.path, 'status', '--porcelain'), 'A  c.txt', 'git status does not see the edits');
+        const ctx = await openContext(repo.main);
+        const snapshot = await writeSnapshot(ctx, plan, 'test');
+        git(repo.main, 'worktree', 'remove', '--force', plan.path);
+        git(repo.main, 'branch', '-D', plan.branch);
+        const restored = await restoreSnapshot(ctx, snapshot);
+        const read = (f: string): string => fs.readFileSync(path.join(restored.path, f), 'utf8');
+        assert.deepStrictEqual(['a.txt', 'b.txt', 'c.txt'].map(read), ['a edited\n', 'b edited\n', 'c edited after staging\n']);
+        assert.strictEqual(git(restored.path, 'show', ':c.txt'), 'c staged');
+      },
+      { 'a.txt': 'a\n', 'b.txt': 'b\n', 'README.md': '# demo\n' },
+    ));
+
+  it('holds a file staged and rewritten in the same second at the same size, while git may not refresh the index (GIT_OPTIONAL_LOCKS=0)', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '23');
+      const saved = process.env.GIT_OPTIONAL_LOCKS;
+      process.env.GIT_OPTIONAL_LOCKS = '0';
+      try {
+        const ctx = await openContext(repo.main);
+        // Early in a second, so that staging and rewriting share it on the file system's coarse clock.
+        await waitUntil(() => Date.now() % 1000 >= 100 && Date.now() % 1000 < 300);
+        writeFiles(plan.path, { 'racy.txt': 'staged!\n' });
+        git(plan.path, 'add', 'racy.txt');
+        writeFiles(plan.path, { 'racy.txt': 'edited!\n' });
+        const second = Math.floor(Date.now() / 1000);
+        await waitUntil(() => Math.floor(Date.now() / 1000) > second);
+        const snapshot = await writeSnapshot(ctx, plan, 'test');
+        assert.strictEqual(git(repo.main, 'show', `${snapshot.commit}:racy.txt`), 'edited!');
+        assert.strictEqual(git(repo.main, 'show', `${snapshot.commit}^2:racy.txt`), 'staged!');
+      } finally {
+        if (saved === undefined) delete process.env.GIT_OPTIONAL_LOCKS;
+        else process.env.GIT_OPTIONAL_LOCKS = saved;
+      }
+    }));
+
+  it('refuses a snapshot whose ignored files are over the limit, naming the biggest, and writes nothing', () =>
+    withRepo(
+      async (repo) => {
+        const plan = addPlan(repo, '24');
+        writeFiles(plan.path, { 'big.dat': 'x'.repeat(1536 * 1024), 'small.dat': 'y'.repeat(600 * 1024), 'node_modules/huge.js': 'z'.repeat(3 * 1024 * 1024) });
+        const ctx = await openContext(repo.main);
+        ctx.settings = { ...ctx.settings, snapshotLimitMB: 2 };
+        await assert.rejects(writeSnapshot(ctx, plan, 'test'), (e: unknown) => {
+          assert.ok(isCode(ErrorCode.SnapshotTooLarge)(e), String(e));
+          assert.deepStrictEqual((e as PlanWorktreesError).files, ['big.dat', 'small.dat']);
+          assert.match((e as Error).message, /big\.dat \(1\.5 MB\).*planWorktrees\.disposableFolders/);
+          return true;
+        });
+        assert.deepStrictEqual(await listSnapshots(ctx), []);
+      },
+      { '.gitignore': '*.dat\nnode_modules/\n' },
+    ));
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
