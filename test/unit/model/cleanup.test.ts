@@ -1,10 +1,13 @@
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { cleanupPlan, CleanupOptions, discardPlan } from '../../../src/model/cleanup';
 import { createPlan } from '../../../src/model/create';
-import { listSnapshots, restoreSnapshot } from '../../../src/model/snapshot';
+import { PlanEngine } from '../../../src/model/planEngine';
+import { listSnapshots, restoreSnapshot, Snapshot } from '../../../src/model/snapshot';
+import { Git } from '../../../src/git/git';
 import { PlanRecord } from '../../../src/model/types';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
@@ -381,3 +384,151 @@ describe('discardPlan', () => {
       }));
   }
 });
+
+describe('what a removal keeps', () => {
+  const ignoreRules = { '.gitignore': '.env\n*.log\nnode_modules/\n', 'README.md': '# demo\n', 'src/app.txt': 'one\n' };
+
+  it('cleaning up merged work keeps its ignored files in a snapshot first (an edited .env, a log), not node_modules or an unchanged .env copy', () =>
+    withRepo(async (repo) => {
+      writeFiles(repo.main, { '.env': 'SECRET=old\n' });
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Rotated' });
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env'), 'utf8'), 'SECRET=old\n', 'copied in at create');
+      const unchanged = await createPlan(life.ctx, life.registry, life.events, { title: 'Untouched' });
+      writeFiles(plan.path, { '.env': 'SECRET=rotated\n', 'build.log': 'log\n', 'node_modules/pkg/index.js': 'patched\n' });
+      writeFiles(unchanged.path, { 'node_modules/pkg/index.js': 'x\n' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'merged']);
+      assert.ok(result.snapshot, 'a snapshot holds the ignored files');
+      assert.ok(!fs.existsSync(plan.path));
+      const plain = await cleanupPlan(life.ctx, life.registry, life.events, unchanged);
+      assert.deepStrictEqual([plain.removedWorktree, plain.snapshot], [true, undefined], 'nothing to keep: no snapshot');
+      const restored = await restoreSnapshot(life.ctx, result.snapshot);
+      assert.strictEqual(fs.readFileSync(path.join(restored.path, '.env'), 'utf8'), 'SECRET=rotated\n');
+      assert.strictEqual(fs.readFileSync(path.join(restored.path, 'build.log'), 'utf8'), 'log\n');
+      assert.ok(!fs.existsSync(path.join(restored.path, 'node_modules')));
+    }, ignoreRules));
+
+  it('refuses, forced or not, ignored files over the snapshot limit, naming the biggest and changing nothing', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main, { snapshotLimitMB: 1 });
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Big' });
+      writeFiles(plan.path, { 'huge.log': 'x'.repeat(2 * 1024 * 1024) });
+      for (const force of [false, true]) {
+        await assertRefused(repo, life, plan, { force }, ErrorCode.SnapshotTooLarge, (e) => assert.deepStrictEqual(e.files, ['huge.log']));
+      }
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      await assert.rejects(discardPlan(life.ctx, life.registry, life.events, plan), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotTooLarge);
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+    }, ignoreRules));
+
+  it('refuses a worktree whose only change is in a file marked assume-unchanged or skip-worktree, and a forced clean-up keeps the edit', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      for (const flag of ['--assume-unchanged', '--skip-worktree']) {
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: `Hidden ${flag}` });
+        git(plan.path, 'update-index', flag, 'src/app.txt');
+        writeFiles(plan.path, { 'src/app.txt': 'hidden edit\n' });
+        assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
+        await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['src/app.txt']));
+        const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+        assert.ok(result.snapshot);
+        assert.strictEqual(git(repo.main, 'show', `${result.snapshot.commit}:src/app.txt`), 'hidden edit');
+      }
+    }, ignoreRules));
+
+  for (const how of ['forced cleanup', 'discard'] as const) {
+    it(`${how} of a worktree moved by hand (git worktree move) snapshots and removes the folder git has, uncommitted and untracked work included`, () =>
+      withRepo(async (repo) => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
+        const tip = commitFiles(plan.path, { 'committed.txt': 'c\n' });
+        writeFiles(plan.path, { 'src/app.txt': 'uncommitted\n', 'untracked/new.txt': 'untracked\n', 'notes.log': 'ignored\n' });
+        const moved = path.join(repo.root, 'moved by hand');
+        git(repo.main, 'worktree', 'move', plan.path, moved);
+        const files = hashTree(moved);
+        const result = how === 'discard' ? await discardPlan(life.ctx, life.registry, life.events, plan) : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+        assert.ok(result.snapshot && result.removedWorktree);
+        assert.ok(!fs.existsSync(moved), 'the moved folder is removed');
+        assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+        assert.strictEqual(result.snapshot.plan.path, moved, 'the snapshot records where the worktree was');
+        if (how === 'discard') assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+        else git(repo.main, 'branch', '-D', plan.branch);
+        const restored = await restoreSnapshot(life.ctx, result.snapshot);
+        assert.deepStrictEqual(restored, { path: moved, branch: plan.branch });
+        assert.strictEqual(git(moved, 'rev-parse', 'HEAD'), tip);
+        assert.strictEqual(hashTree(moved), files, 'every file is back, byte for byte');
+      }, ignoreRules));
+  }
+
+  it('the list follows a worktree moved by hand and records its new folder', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Wanders', open: 'none' } as Parameters<PlanEngine['create']>[0]);
+      const moved = path.join(repo.root, 'elsewhere');
+      git(repo.main, 'worktree', 'move', plan.path, moved);
+      const item = (await engine.list()).find((i) => i.plan?.id === plan.id);
+      assert.strictEqual(item?.worktree?.path, moved);
+      assert.strictEqual((await engine.plan(plan.id)).path, moved, 'the registry has the new folder');
+    }));
+
+  for (const how of ['forced cleanup', 'discard'] as const) {
+    it(`${how} while a process keeps writing into the worktree: every file written before the folder went is in the snapshot or still on disk`, async function () {
+      this.timeout(60_000);
+      await withRepo(async (repo) => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Busy writer' });
+        writeFiles(plan.path, { 'src/app.txt': 'dirty\n' });
+        const written = path.join(repo.root, 'written.txt');
+        const writer = startWriter(plan.path, written);
+        let result;
+        try {
+          await waitFor(() => fs.existsSync(written) && fs.readFileSync(written, 'utf8').split('\n').length > 100);
+          result = how === 'discard' ? await discardPlan(life.ctx, life.registry, life.events, plan) : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        } finally {
+          writer.kill();
+        }
+        assert.ok(result.snapshot);
+        assert.notStrictEqual(await statusInRegistry(life, plan), 'active');
+        assert.ok(!worktreePaths(repo.main).some((p) => p.includes('Busy')), 'git no longer lists the worktree');
+        const lost = lostFiles(repo, result.snapshot, fs.readFileSync(written, 'utf8'), [plan.path, result.leftover]);
+        assert.deepStrictEqual(lost, [], `files written while the worktree was removed are lost (${lost.length})`);
+      }, ignoreRules);
+    });
+  }
+});
+
+/**
+ * A child process that writes a file into `folder` every millisecond or so
+ * (through its working folder and by full path, 4,000 at most, for 30 s at
+ * most) and lists each one written in `log`.
+ */
+function startWriter(folder: string, log: string): ReturnType<typeof spawn> {
+  const script = `
+    const fs = require('fs'), path = require('path');
+    const [folder, log] = process.argv.slice(1);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const end = Date.now() + 30000;
+    for (let n = 0; n < 2000 && Date.now() < end; n++) {
+      for (const [name, where] of [['gen/rel-' + n + '.txt', 'gen/rel-' + n + '.txt'], ['gen/abs-' + n + '.txt', path.join(folder, 'gen/abs-' + n + '.txt')]]) {
+        try { fs.mkdirSync(path.dirname(where), { recursive: true }); fs.writeFileSync(where, 'content ' + n + '\\n'); fs.appendFileSync(log, name + '\\n'); } catch {}
+      }
+      Atomics.wait(pause, 0, 0, 1);
+    }`;
+  return spawn(process.execPath, ['-e', script, folder, log], { cwd: folder, stdio: 'ignore' });
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** The files the writer wrote that are neither in the snapshot (with their content) nor on disk in one of `folders`. */
+function lostFiles(repo: TestRepo, snapshot: Snapshot, log: string, folders: Array<string | undefined>): string[] {
+  const inSnapshot = new Set(git(repo.main, 'ls-tree', '-r', '--name-only', snapshot.commit).split('\n'));
+  return [...new Set(log.split('\n').filter(Boolean))].filter((file) => {
+    const content = `content ${/(\d+)\.txt$/.exec(file)?.[1]}\n`;
+    if (inSnapshot.has(file) && git(repo.main, 'show', `${snapshot.commit}:${file}`) + '\n' === content) return false;
+    return !folders.some((f) => f && fs.existsSync(path.join(f, file)) && fs.readFileSync(path.join(f, file), 'utf8') === content);
+  });
+}
