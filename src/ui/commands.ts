@@ -368,6 +368,9 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
         picked.item.worktree ? vscode.l10n.t('The worktree folder {0} is removed.', picked.item.worktree.path) : vscode.l10n.t('The plan has no worktree folder.'),
         vscode.l10n.t('The branch {0} is deleted only if its work is in {1}; otherwise it is kept.', picked.plan.branch, picked.plan.base),
         vscode.l10n.t('A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).'),
+        vscode.l10n.t(
+          'Ignored files are kept in a snapshot first, except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout\'s files.',
+        ),
       ].join('\n'),
       vscode.l10n.t('Clean Up'),
     );
@@ -381,7 +384,7 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
       const ok = await confirm(
         vscode.l10n.t('Force the clean-up of plan {0}?', picked.plan.id),
         vscode.l10n.t(
-          '{0}\n\n{1}\n\nA snapshot of everything (commits, uncommitted and untracked files) is saved first under refs/plan-worktrees/snapshots/{2}/…; "Restore Plan from Snapshot" brings it back.',
+          '{0}\n\n{1}\n\nA snapshot is saved first under refs/plan-worktrees/snapshots/{2}/…: every commit, staged and unstaged change (also of files marked assume-unchanged or skip-worktree), untracked file, and ignored file except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout\'s files. "Restore Plan from Snapshot" brings it back.',
           e instanceof Error ? e.message : '',
           `${files.slice(0, 10).join('\n')}${files.length > 10 ? '\n…' : ''}`,
           picked.plan.id,
@@ -410,6 +413,7 @@ async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean)
   const shownKept = result.keptBranchReason ? vscode.l10n.t(' Branch {0} kept: {1}', picked.plan.branch, result.keptBranchReason) : '';
   const shownSnapshot = result.snapshot ? vscode.l10n.t(' Snapshot: {0}.', result.snapshot.ref) : '';
   void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot));
+  showLeftover(deps, result);
   return result;
 }
 
@@ -421,7 +425,7 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
     const ok = await confirm(
       vscode.l10n.t('Discard plan {0}: {1}?', picked.plan.id, picked.plan.title),
       vscode.l10n.t(
-        'The worktree {0} and the branch {1} are removed, merged or not.\n\nKept: a snapshot of every commit and every uncommitted and untracked file, under refs/plan-worktrees/snapshots/{2}/…; "Restore Plan from Snapshot" brings the plan back.',
+        'The worktree {0} and the branch {1} are removed, merged or not.\n\nKept: a snapshot under refs/plan-worktrees/snapshots/{2}/… of every commit, staged and unstaged change (also of files marked assume-unchanged or skip-worktree), untracked file, and ignored file except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout\'s files. "Restore Plan from Snapshot" brings the plan back.',
         picked.item.worktree?.path ?? picked.plan.path,
         picked.plan.branch,
         picked.plan.id,
@@ -434,7 +438,17 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
     picked.engine.discard(picked.plan.id),
   );
   deps.log.info(result.alreadyRemoved ? `Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).` : `Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
+  showLeftover(deps, result);
   return result;
+}
+
+/** Says where a folder was left when something kept writing into the worktree while it was removed. */
+function showLeftover(deps: CommandDeps, result: CleanupResult): void {
+  if (!result.leftover) return;
+  deps.log.warn(`Something kept writing into the worktree while it was removed; what it wrote after the snapshot is in ${result.leftover}.`);
+  void vscode.window.showWarningMessage(
+    vscode.l10n.t('Something kept writing into the worktree while it was removed. Everything removed is in the snapshot; what was written after it is in {0}.', result.leftover),
+  );
 }
 
 async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: string; branch: string } | undefined> {
@@ -445,7 +459,7 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
   if (target === undefined) {
     const snapshots: Snapshot[] = await engine.snapshots();
     if (snapshots.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up.'));
+      void vscode.window.showInformationMessage(vscode.l10n.t('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up, or cleaned up with ignored files to keep.'));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
@@ -457,7 +471,7 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
           detail: escapeIcons(vscode.l10n.t('{0} — {1} — restores to {2}', s.reason, s.ref, engine.restoreDestination(s))),
           snapshot: s,
         })),
-      { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with all its files.') },
+      { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with every file the snapshot holds.') },
     );
     if (!picked) return undefined;
     target = picked.snapshot.ref;
