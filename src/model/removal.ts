@@ -2,7 +2,8 @@
  * Removing a worktree's folder after a snapshot without losing what is written
  * into it meanwhile (an agent or a build still running there). The folder is
  * first renamed aside (one atomic rename beside it), so nothing reaches it by
- * its path any more, and the snapshot is taken of the renamed folder. A file is
+ * its path any more, and the snapshot is taken of the renamed folder (of the
+ * folder where it is when it cannot be renamed). A file is
  * then deleted only when the snapshot holds it (or it is disposable) and it is
  * as it was when looked at before the snapshot. What appeared or changed
  * meanwhile (a process writing through a folder it had open) is added to the
@@ -11,6 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { WorktreeEntry } from '../git/worktreeList';
+import { samePath } from './names';
 import { addToSnapshot, Snapshot } from './snapshot';
 import { RepoContext } from './types';
 import { readWorktreeContent, WorktreeContent } from './worktreeContent';
@@ -23,7 +25,7 @@ export interface FolderRemoval {
 }
 
 /** Rounds of "add what changed to the snapshot, delete it" before giving up on a folder that keeps changing. */
-const maxRounds = 10;
+const maxRounds = 5;
 /** A file changed this shortly before it was looked at could change again unseen within one tick of the file system's clock. */
 const racyNs = 50_000_000n;
 
@@ -46,6 +48,7 @@ export async function removeAfterSnapshot(
   signal?: AbortSignal,
 ): Promise<FolderRemoval> {
   const aside = moveAside(ctx, folder);
+  const admin = adminFolder(ctx, aside);
   let first: { snapshot: Snapshot; seen: Map<string, Seen>; disposable: Set<string> };
   try {
     const content = await readWorktreeContent(ctx, aside, signal);
@@ -57,12 +60,17 @@ export async function removeAfterSnapshot(
     throw e;
   }
   const removal = await deleteInRounds(ctx, aside, first.snapshot, first.seen, first.disposable);
-  await forgetWorktree(ctx, entry);
+  await forgetWorktree(ctx, entry, admin);
   return removal;
 }
 
-/** Renames the folder beside itself; the folder itself when it cannot be renamed (a file held open on Windows). */
+/**
+ * Renames the folder beside itself; the folder itself when it cannot be
+ * renamed (a file held open on Windows) or has submodules (their settings name
+ * their folder by its path).
+ */
 function moveAside(ctx: RepoContext, folder: string): string {
+  if (fs.existsSync(path.join(folder, '.gitmodules'))) return folder;
   const aside = `${folder}.removing-${process.pid}-${Date.now().toString(36)}`;
   try {
     fs.renameSync(folder, aside);
@@ -183,12 +191,41 @@ function removeRoot(ctx: RepoContext, root: string): boolean {
   }
 }
 
-/** Removes git's record of a worktree whose folder is gone (one recreated by someone else is left alone, and listed as prunable). */
-async function forgetWorktree(ctx: RepoContext, entry: WorktreeEntry): Promise<void> {
+/** The worktree's administrative folder in the common git directory, which its `.git` file names; undefined when it is not there. */
+function adminFolder(ctx: RepoContext, folder: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(folder, '.git'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const named = /^gitdir: (.*)$/m.exec(text)?.[1]?.trim();
+  const admin = named && path.resolve(folder, named);
+  return admin && path.dirname(admin) === path.join(ctx.repo.commonDir, 'worktrees') ? admin : undefined;
+}
+
+/**
+ * Removes git's record of a worktree whose folder is gone. When a writer has
+ * made a new folder at its path meanwhile (not a worktree: git refuses), the
+ * record alone is removed, as `git worktree prune` would, and the new folder
+ * is left alone.
+ */
+async function forgetWorktree(ctx: RepoContext, entry: WorktreeEntry, admin: string | undefined): Promise<void> {
   const force = ['--force', ...(entry.locked !== undefined ? ['--force'] : [])];
   try {
     await ctx.git.run(['worktree', 'remove', ...force, '--', entry.path], { cwd: ctx.repo.commonDir });
   } catch (e) {
-    ctx.log.warn(`git kept its record of ${entry.path}: ${(e as Error).message}`);
+    const gitdir = admin && readText(path.join(admin, 'gitdir'))?.trim();
+    if (!admin || !gitdir || !samePath(gitdir, path.join(entry.path, '.git')) || fs.existsSync(gitdir)) throw e;
+    ctx.log.warn(`${entry.path} was made again by something still writing there; it is left alone, and only git's record of the worktree is removed.`);
+    fs.rmSync(admin, { recursive: true, force: true });
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }

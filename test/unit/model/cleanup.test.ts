@@ -309,6 +309,27 @@ describe('cleanupPlan', () => {
       removeDir(sub.root);
     }
   });
+  it('forced clean-up of a plan with a checked-out submodule and uncommitted work: snapshots, removes it, and restores the work', async () => {
+    const repo = createRepo();
+    const sub = createRepo({ 'lib.txt': 'library\n' }, 'sub');
+    try {
+      git(repo.main, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'add', sub.main, 'vendor/lib');
+      git(repo.main, 'commit', '-q', '-m', 'add submodule');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'With submodule' });
+      git(plan.path, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'update', '--init');
+      writeFiles(plan.path, { 'src/app.txt': 'uncommitted\n', 'new.txt': 'untracked\n' });
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+      assert.ok(result.snapshot && result.removedWorktree && !result.leftover);
+      assert.ok(!fs.existsSync(plan.path));
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+      assert.strictEqual(git(repo.main, 'show', `${result.snapshot.commit}:new.txt`), 'untracked');
+      assert.strictEqual(git(repo.main, 'show', `${result.snapshot.commit}:src/app.txt`), 'uncommitted');
+    } finally {
+      removeDir(repo.root);
+      removeDir(sub.root);
+    }
+  });
 });
 
 describe('discardPlan', () => {
@@ -491,7 +512,7 @@ describe('what a removal keeps', () => {
         }
         assert.ok(result.snapshot);
         assert.notStrictEqual(await statusInRegistry(life, plan), 'active');
-        assert.ok(!worktreePaths(repo.main).some((p) => p.includes('Busy')), 'git no longer lists the worktree');
+        assert.deepStrictEqual(worktreePaths(repo.main), [repo.main], 'git no longer lists the worktree');
         const lost = lostFiles(repo, result.snapshot, fs.readFileSync(written, 'utf8'), [plan.path, result.leftover]);
         assert.deepStrictEqual(lost, [], `files written while the worktree was removed are lost (${lost.length})`);
       }, ignoreRules);
