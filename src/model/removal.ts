@@ -1,9 +1,9 @@
 /**
  * Removing a worktree's folder after a snapshot without losing what is written
- * into it meanwhile (an agent or a build still running there). The folder is
- * first renamed aside (one atomic rename beside it), so nothing reaches it by
- * its path any more, and the snapshot is taken of the renamed folder (of the
- * folder where it is when it cannot be renamed). A file is
+ * into it meanwhile (an agent or a build still running there). The worktree
+ * is first moved aside (`git worktree move`: one atomic rename beside it), so
+ * nothing reaches it by its path any more, and the snapshot is taken of the
+ * moved folder (of the folder where it is when it cannot be moved). A file is
  * then deleted only when the snapshot holds it (or it is disposable) and it is
  * as it was when looked at before the snapshot. What appeared or changed
  * meanwhile (a process writing through a folder it had open) is added to the
@@ -20,7 +20,7 @@ import { readWorktreeContent, WorktreeContent } from './worktreeContent';
 export interface FolderRemoval {
   /** The snapshot, holding every file deleted. */
   snapshot: Snapshot;
-  /** The renamed folder, when something kept writing into it: it holds only what was written after the last round. */
+  /** The folder moved aside, when something kept writing into it: it holds only what was written after the last round. */
   leftover?: string;
 }
 
@@ -47,7 +47,7 @@ export async function removeAfterSnapshot(
   snapshotOf: (folder: string, content: WorktreeContent) => Promise<Snapshot>,
   signal?: AbortSignal,
 ): Promise<FolderRemoval> {
-  const aside = moveAside(ctx, folder);
+  const aside = await moveAside(ctx, entry, folder);
   const admin = adminFolder(ctx, aside);
   let first: { snapshot: Snapshot; seen: Map<string, Seen>; disposable: Set<string> };
   try {
@@ -56,38 +56,46 @@ export async function removeAfterSnapshot(
     const seen = lookAt(aside, disposable);
     first = { snapshot: await snapshotOf(aside, content), seen, disposable };
   } catch (e) {
-    moveBack(ctx, aside, folder);
+    await moveBack(ctx, entry, aside, folder);
     throw e;
   }
   const removal = await deleteInRounds(ctx, aside, first.snapshot, first.seen, first.disposable);
-  await forgetWorktree(ctx, entry, admin);
+  // A folder left with what a writer added late is no worktree any more (git would delete it with the record).
+  if (removal.leftover) fs.rmSync(path.join(aside, '.git'), { force: true });
+  await forgetWorktree(ctx, { ...entry, path: aside }, admin);
   return removal;
 }
 
 /**
- * Renames the folder beside itself; the folder itself when it cannot be
- * renamed (a file held open on Windows) or has submodules (their settings name
- * their folder by its path).
+ * Moves the worktree beside itself with `git worktree move` (one rename; git
+ * then lists it there, so a process killed meanwhile leaves a worktree, not a
+ * stray folder); the folder itself when it cannot be moved (a file held open
+ * on Windows) or has submodules (their settings name their folder by its path).
  */
-function moveAside(ctx: RepoContext, folder: string): string {
+async function moveAside(ctx: RepoContext, entry: WorktreeEntry, folder: string): Promise<string> {
   if (fs.existsSync(path.join(folder, '.gitmodules'))) return folder;
   const aside = `${folder}.removing-${process.pid}-${Date.now().toString(36)}`;
   try {
-    fs.renameSync(folder, aside);
+    await ctx.git.run(['worktree', 'move', ...lockedForce(entry), '--', folder, aside], { cwd: ctx.repo.commonDir });
     return aside;
   } catch (e) {
-    ctx.log.warn(`Could not rename ${folder} aside (${(e as Error).message}); removing it where it is.`);
+    ctx.log.warn(`Could not move ${folder} aside (${(e as Error).message}); removing it where it is.`);
     return folder;
   }
 }
 
-function moveBack(ctx: RepoContext, aside: string, folder: string): void {
+async function moveBack(ctx: RepoContext, entry: WorktreeEntry, aside: string, folder: string): Promise<void> {
   if (aside === folder) return;
   try {
-    fs.renameSync(aside, folder);
+    await ctx.git.run(['worktree', 'move', ...lockedForce(entry), '--', aside, folder], { cwd: ctx.repo.commonDir });
   } catch (e) {
-    ctx.log.error(`Could not put ${aside} back to ${folder}: ${(e as Error).message}. Everything is in ${aside}.`);
+    ctx.log.error(`Could not move ${aside} back to ${folder}: ${(e as Error).message}. The worktree is at ${aside}.`);
   }
+}
+
+/** Git moves or removes a locked worktree only when forced twice. */
+function lockedForce(entry: WorktreeEntry): string[] {
+  return entry.locked !== undefined ? ['--force', '--force'] : [];
 }
 
 /** Deletes what the snapshot holds; adds what changed meanwhile to the snapshot and tries again. */
@@ -205,13 +213,13 @@ function adminFolder(ctx: RepoContext, folder: string): string | undefined {
 }
 
 /**
- * Removes git's record of a worktree whose folder is gone. When a writer has
- * made a new folder at its path meanwhile (not a worktree: git refuses), the
- * record alone is removed, as `git worktree prune` would, and the new folder
- * is left alone.
+ * Removes git's record of a worktree whose folder is gone. When a folder is
+ * at its path that is no worktree (one left with a writer's late files, or
+ * made again by a writer: git refuses), the record alone is removed, as
+ * `git worktree prune` would, and the folder is left alone.
  */
 async function forgetWorktree(ctx: RepoContext, entry: WorktreeEntry, admin: string | undefined): Promise<void> {
-  const force = ['--force', ...(entry.locked !== undefined ? ['--force'] : [])];
+  const force = entry.locked !== undefined ? lockedForce(entry) : ['--force'];
   try {
     await ctx.git.run(['worktree', 'remove', ...force, '--', entry.path], { cwd: ctx.repo.commonDir });
   } catch (e) {

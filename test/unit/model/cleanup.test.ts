@@ -443,6 +443,19 @@ describe('what a removal keeps', () => {
       assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
     }, ignoreRules));
 
+  it('refuses, forced or not, a git repository of its own inside the worktree (ignored or untracked), whose files a snapshot cannot keep', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Nested' });
+      const clone = path.join(plan.path, 'vendor.log');
+      fs.mkdirSync(clone);
+      git(clone, 'init', '-q');
+      writeFiles(clone, { 'work.txt': 'only here\n' });
+      for (const force of [false, true]) {
+        await assertRefused(repo, life, plan, { force }, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['vendor.log/']));
+      }
+    }, ignoreRules));
+
   it('refuses a worktree whose only change is in a file marked assume-unchanged or skip-worktree, and a forced clean-up keeps the edit', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
