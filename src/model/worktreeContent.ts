@@ -26,7 +26,7 @@ export interface HeldFile {
 export interface WorktreeContent {
   /** Changed, staged, unmerged and untracked paths, and edits hidden by assume-unchanged or skip-worktree. */
   dirty: string[];
-  /** Untracked folders that are git repositories of their own: a snapshot cannot hold their files. */
+  /** Untracked or ignored folders that are git repositories of their own: a snapshot cannot hold their files. */
   nestedRepositories: string[];
   /** Ignored files a snapshot holds. */
   ignored: HeldFile[];
