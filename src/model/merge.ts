@@ -117,7 +117,7 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
   // A rebase rewrites the plan's branch: the plan as it is now is kept first.
-  const snapshot = next.plan ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge') : undefined;
+  const snapshot = next.plan ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge', { ignoredFiles: false }) : undefined;
   try {
     // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
     if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);

@@ -59,10 +59,16 @@ const RECORD_PREFIX = 'plan-worktrees-record: ';
 /**
  * Writes a snapshot of the plan's worktree and returns it: of `folder` (the
  * plan's folder by default) with what `content` says it holds (read when not
- * given; SnapshotTooLarge when its ignored files are over the limit), or of
- * the plan's branch when the folder is gone.
+ * given; SnapshotTooLarge when its ignored files are over the limit; with
+ * `ignoredFiles: false`, when nothing is about to be deleted, without ignored
+ * files), or of the plan's branch when the folder is gone.
  */
-export async function writeSnapshot(ctx: RepoContext, plan: PlanRecord, reason: string, options: { folder?: string; content?: WorktreeContent } = {}): Promise<Snapshot> {
+export async function writeSnapshot(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  reason: string,
+  options: { folder?: string; content?: WorktreeContent; ignoredFiles?: boolean } = {},
+): Promise<Snapshot> {
   ensureValid(plan.id, validateId);
   const folder = options.folder ?? plan.path;
   const time = new Date().toISOString();
@@ -70,8 +76,9 @@ export async function writeSnapshot(ctx: RepoContext, plan: PlanRecord, reason: 
   let commit: string;
   if (fs.existsSync(folder)) {
     const content = options.content ?? (await readWorktreeContent(ctx, folder));
-    checkSnapshotSize(ctx, folder, content);
-    const options2 = { fallbackIdentity: true, keepIndex: true, ignored: content.ignored.map((f) => f.path), flagged: content.flagged };
+    const withIgnored = options.ignoredFiles !== false;
+    if (withIgnored) checkSnapshotSize(ctx, folder, content);
+    const options2 = { fallbackIdentity: true, keepIndex: true, ignored: withIgnored ? content.ignored.map((f) => f.path) : [], flagged: content.flagged };
     commit = (await commitWorktree(ctx, folder, message, options2)).commit;
   } else commit = await commitBranchTip(ctx, plan, message);
   const ref = await createUniqueRef(ctx, `${SNAPSHOT_REFS}${plan.id}/${time.replace(/[-:.]/g, '')}`, commit);
