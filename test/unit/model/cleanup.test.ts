@@ -478,7 +478,7 @@ describe('what a removal keeps', () => {
         const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
         const tip = commitFiles(plan.path, { 'committed.txt': 'c\n' });
         writeFiles(plan.path, { 'src/app.txt': 'uncommitted\n', 'untracked/new.txt': 'untracked\n', 'notes.log': 'ignored\n' });
-        const moved = path.join(repo.root, 'moved by hand');
+        const moved = path.join(path.dirname(plan.path), 'moved by hand');
         git(repo.main, 'worktree', 'move', plan.path, moved);
         const files = hashTree(moved);
         const result = how === 'discard' ? await discardPlan(life.ctx, life.registry, life.events, plan) : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
