@@ -242,7 +242,7 @@ export class PlanEngine {
   abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
     return this.recorded('rebase.abort', planId, async (plan) => {
       const changed = (await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })).trim() !== '';
-      const snapshot = changed ? await writeSnapshot(this.ctx, plan, 'rebase aborted') : undefined;
+      const snapshot = changed ? await writeSnapshot(this.ctx, plan, 'rebase aborted', { ignoredFiles: false }) : undefined;
       if (snapshot) await this.events.append({ type: 'snapshot', planId: plan.id, run: plan.run, reason: 'rebase aborted', ref: snapshot.ref, commit: snapshot.commit });
       await abortRebase(this.ctx, plan, signal);
       return snapshot;
