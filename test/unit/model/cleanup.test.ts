@@ -7,7 +7,6 @@ import { cleanupPlan, CleanupOptions, discardPlan } from '../../../src/model/cle
 import { createPlan } from '../../../src/model/create';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { listSnapshots, restoreSnapshot, Snapshot } from '../../../src/model/snapshot';
-import { Git } from '../../../src/git/git';
 import { PlanRecord } from '../../../src/model/types';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
