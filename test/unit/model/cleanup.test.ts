@@ -370,7 +370,7 @@ describe('discardPlan', () => {
   // Two windows removing the same plan: the other window's removal runs to its end right before one git command of this one.
   const races: Array<{ ours: 'discard' | 'force'; theirs: 'discard' | 'force'; before: string; when: (args: string[], cwd: string, plan: PlanRecord) => boolean }> = [
     { ours: 'discard', theirs: 'discard', before: 'git status in the plan folder', when: (args, cwd, plan) => args[0] === 'status' && cwd === plan.path },
-    { ours: 'force', theirs: 'discard', before: 'the snapshot reads the plan folder', when: (args, cwd, plan) => args[0] === 'add' && cwd === plan.path },
+    { ours: 'force', theirs: 'discard', before: 'the snapshot reads the plan folder', when: (args, cwd, plan) => args[0] === 'add' && cwd.startsWith(plan.path) },
     { ours: 'discard', theirs: 'force', before: 'git worktree remove', when: (args) => args.includes('worktree') && args.includes('remove') },
     { ours: 'discard', theirs: 'discard', before: 'the branch is deleted', when: (args) => args[0] === 'update-ref' && args.includes('-d') },
   ];
