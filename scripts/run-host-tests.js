@@ -26,6 +26,14 @@
 //   `[plan-worktrees:notifications] {"folder", "file"}`: the text of the
 //   status bar, or of the notification toasts, of the window open on that
 //   folder is written to `file`.
+// - `[plan-worktrees:act] {"steps", "done"}`: what a person does with mouse
+//   and keyboard, in the window that logged it, step by step: `{ "click":
+//   "<button text>", "in": "notification" | "dialog" }` clicks that button of
+//   a notification toast or a modal dialog (waiting for it to show), `{ "see":
+//   "<text>", "in": … }` waits until such a toast or dialog says it, `{ "type":
+//   "<text>" }` types into whatever has the focus once the quick input shows,
+//   `{ "press": "Enter" }` presses a key; then `ok` or `failed: <reason>` is
+//   written to `done`.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -39,6 +47,7 @@ const TRUST_MARK = '[plan-worktrees:grant-trust] ';
 const WINDOW_TESTS_MARK = '[plan-worktrees:window-tests] ';
 const STATUSBAR_MARK = '[plan-worktrees:statusbar] ';
 const NOTIFICATIONS_MARK = '[plan-worktrees:notifications] ';
+const ACT_MARK = '[plan-worktrees:act] ';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // The workbench's own chatter (connection set-up, the extension gallery that
 // this offline machine cannot reach). It still goes to artifacts/host-console.log.
@@ -134,6 +143,7 @@ function handleMark(text, page, windows) {
   else if ((value = at(WINDOW_TESTS_MARK)) !== undefined) windows.expect(JSON.parse(value));
   else if ((value = at(STATUSBAR_MARK)) !== undefined) void windows.read(JSON.parse(value), '.statusbar');
   else if ((value = at(NOTIFICATIONS_MARK)) !== undefined) void windows.read(JSON.parse(value), '.notifications-toasts');
+  else if ((value = at(ACT_MARK)) !== undefined) void act(page, JSON.parse(value));
   else return false;
   return true;
 }
@@ -213,6 +223,36 @@ async function grantTrust(page, done) {
     fs.writeFileSync(done, 'trusted');
   } catch (e) {
     console.error(`[host] granting workspace trust failed: ${e.message}`);
+    fs.writeFileSync(done, `failed: ${e.message}`);
+  }
+}
+
+/** Where the notifications and dialogs a step reads or clicks live in the workbench, and their buttons. */
+const SURFACES = {
+  notification: { box: '.notifications-toasts .notification-toast', button: '.notifications-toasts .notification-toast .monaco-button' },
+  dialog: { box: '.monaco-dialog-box', button: '.monaco-dialog-box .dialog-buttons .monaco-button' },
+};
+
+/** Does what a person does (see the `act` mark above), then writes `ok` or why it could not to `done`. */
+async function act(page, { steps, done }) {
+  try {
+    for (const step of steps) {
+      const surface = SURFACES[step.in];
+      if ((step.click !== undefined || step.see !== undefined) && !surface) throw new Error(`nothing is called "${step.in}"`);
+      if (step.click !== undefined) {
+        await page.locator(surface.button, { hasText: step.click }).first().click({ timeout: 20000 });
+      } else if (step.see !== undefined) {
+        await page.locator(surface.box, { hasText: step.see }).first().waitFor({ state: 'visible', timeout: 20000 });
+      } else if (step.type !== undefined) {
+        await page.locator('.quick-input-widget input').first().waitFor({ state: 'visible', timeout: 20000 });
+        await page.keyboard.type(step.type);
+      } else if (step.press !== undefined) {
+        await page.keyboard.press(step.press);
+      } else throw new Error(`unknown step ${JSON.stringify(step)}`);
+    }
+    fs.writeFileSync(done, 'ok');
+  } catch (e) {
+    console.error(`[host] act failed: ${e.message}`);
     fs.writeFileSync(done, `failed: ${e.message}`);
   }
 }

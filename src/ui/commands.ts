@@ -29,6 +29,7 @@ import { PlanRepositories } from './repositories';
 import { PlanSourceControls } from './scm';
 import { OpenAfterCreate, readUiSettings } from './settings';
 import { requireTrust } from './trust';
+import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from './unsavedChanges';
 
 export interface CommandDeps {
   repositories: PlanRepositories;
@@ -116,20 +117,27 @@ function engineOrThrow(repositories: PlanRepositories): PlanEngine {
 async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
   const engine = engineOrThrow(deps.repositories);
   const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
-  const input = args.title !== undefined ? { title: args.title, id: args.id, base: args.base } : await askForPlan(engine, args);
+  const byPerson = args.title === undefined;
+  // "Move Changes to a New Plan" with nothing to move would make an empty plan: a person is told first.
+  if (byPerson && args.dirtyBase === 'move' && !(await confirmNothingToMove(engine))) return undefined;
+  const input = !byPerson ? { title: args.title as string, id: args.id, base: args.base } : await askForPlan(engine, args);
   if (!input) return undefined;
 
+  // Unsaved editors of the main checkout are changes as a person sees them: they are asked about and moved too.
+  let unsaved = await unsavedMainDocuments(engine);
   let dirtyBase = args.dirtyBase ?? (settings.dirtyBase === 'ask' ? undefined : settings.dirtyBase);
   // Called with everything it needs (a program, an agent): no prompt, so the safe answer.
-  if (dirtyBase === undefined && args.title !== undefined) dirtyBase = 'refuse';
+  if (dirtyBase === undefined && !byPerson) dirtyBase = 'refuse';
   if (dirtyBase === undefined) {
-    const dirty = await engine.uncommittedChanges();
+    const dirty = union(await engine.uncommittedChanges(), unsaved.map((d) => relativeTo(engine, d)));
     if (dirty.length === 0) dirtyBase = 'refuse';
     else {
       dirtyBase = await askWhereChangesGo(dirty);
       if (!dirtyBase) return undefined;
     }
   }
+  if (dirtyBase !== 'move') unsaved = [];
+  const onDisk = dirtyBase === 'move' ? await engine.uncommittedChanges() : [];
 
   const plan = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating plan worktree "{0}"', input.title), cancellable: true },
@@ -150,8 +158,48 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
     },
   );
   deps.log.info(`Created plan ${plan.id} "${plan.title}" at ${plan.path} (branch ${plan.branch}, base ${plan.base})`);
+  if (dirtyBase === 'move') {
+    const documents = await moveUnsavedDocuments(engine, plan, unsaved);
+    reportMovedChanges(deps.log, plan, union(onDisk, documents.moved), documents.failed, byPerson);
+  }
   await openAfterCreate(engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
   return plan;
+}
+
+/** True when there is something to move, or the person wants the plan anyway. */
+async function confirmNothingToMove(engine: PlanEngine): Promise<boolean> {
+  if ((await unsavedMainDocuments(engine)).length > 0 || (await engine.uncommittedChanges()).length > 0) return true;
+  const createAnyway = vscode.l10n.t('Create an Empty Plan…');
+  const picked = await vscode.window.showInformationMessage(
+    vscode.l10n.t('The main checkout has no changes to move: no file there is changed, untracked or unsaved. Create a new, empty plan instead?'),
+    createAnyway,
+  );
+  return picked === createAnyway;
+}
+
+/** Says what moved into the new plan (the log always; a person also in a message), and what could not. */
+function reportMovedChanges(log: vscode.LogOutputChannel, plan: PlanRecord, moved: string[], failed: Array<{ file: string; reason: string }>, byPerson: boolean): void {
+  log.info(moved.length > 0 ? `Moved into plan ${plan.id}: ${moved.join(', ')}` : `Nothing moved into plan ${plan.id}: the main checkout had no changes.`);
+  for (const { file, reason } of failed) log.warn(`Not moved into plan ${plan.id}, still unsaved in the main checkout: ${file} (${reason})`);
+  if (failed.length > 0) {
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('Plan {0} is created, but these unsaved files could not be moved and are still unsaved in the main checkout: {1}', plan.id, failed.map((f) => f.file).join(', ')),
+    );
+    return;
+  }
+  if (!byPerson) return;
+  const shown = `${moved.slice(0, 5).join(', ')}${moved.length > 5 ? ', …' : ''}`;
+  void vscode.window.showInformationMessage(
+    moved.length === 0
+      ? vscode.l10n.t('Plan {0} is created. The main checkout had no changes, so nothing moved.', plan.id)
+      : moved.length === 1
+        ? vscode.l10n.t('Moved 1 change into plan {0}: {1}. The main checkout is clean.', plan.id, shown)
+        : vscode.l10n.t('Moved {0} changes into plan {1}: {2}. The main checkout is clean.', moved.length, plan.id, shown),
+  );
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The main-checkout guard: while plans exist, edits to the main checkout are
- * caught. `warn` shows a warning on the first edit of a session; `readOnly`
+ * caught. `warn` shows a warning on the first edit of each main-checkout file
+ * in a session (whose "Move Changes to a New Plan" takes unsaved edits along); `readOnly`
  * opens main-checkout files read-only for the session. Either way
  * `planWorktrees.allowMainEdits` lifts it for the session. A branch switch in
  * the main checkout while plans exist is reported.
@@ -20,7 +21,8 @@ export interface GuardEvent {
 
 export class MainCheckoutGuard implements vscode.Disposable {
   private allowed = false;
-  private warned = false;
+  /** The main-checkout files whose first edit was warned about in this session. */
+  private readonly warned = new Set<string>();
   private readonly mainBranches = new Map<PlanEngine, string | undefined>();
   /** What the guard did, newest last (the host tests read it; the log has it too). */
   readonly events: GuardEvent[] = [];
@@ -87,9 +89,12 @@ export class MainCheckoutGuard implements vscode.Disposable {
 
   private async onEdit(document: vscode.TextDocument): Promise<void> {
     const mode = readUiSettings(document.uri).guardMode;
-    if (mode === 'off' || this.allowed || this.warned) return;
+    const file = document.uri.fsPath;
+    if (mode === 'off' || this.allowed || this.warned.has(file)) return;
     if (!(await this.isGuardedFile(document.uri))) return;
-    this.warned = true;
+    // A change that left the document clean (a revert, a reload from disk) is nobody's edit. (Its dirty state arrives just after the change.)
+    if (this.warned.has(file) || !document.isDirty) return;
+    this.warned.add(file);
     const name = vscode.workspace.asRelativePath(document.uri);
     const message = vscode.l10n.t('You are editing {0} in the main checkout while plans exist. Changes here are not part of any plan.', name);
     this.record({ kind: 'warned', file: document.uri.fsPath, message });

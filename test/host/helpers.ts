@@ -62,7 +62,7 @@ export async function screenshot(name: string, options: { clearNotifications?: b
 /** The extension's API in test mode, with its UI objects for inspection. */
 export interface TestingApi {
   create(args: Record<string, unknown>): Promise<{ id: string; title: string; path: string; branch: string; base: string }>;
-  list(): Promise<Array<{ kind: string; plan?: { id: string }; worktree?: { path: string } }>>;
+  list(): Promise<Array<{ kind: string; plan?: { id: string; title: string }; worktree?: { path: string } }>>;
   testing: {
     /** The extension's log folder; the "Plan Worktrees" output channel's file is in a sibling folder. */
     logUri: vscode.Uri;
@@ -176,4 +176,25 @@ export async function widenSideBar(steps = 6): Promise<void> {
   // Narrowing the editor area widens the side bar beside it.
   await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
   for (let i = 0; i < steps; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+}
+
+/** The browser-driven runner also clicks and types for a test (`act`); desktop VS Code has no one to. */
+export const canAct = canScreenshot;
+
+/** One thing a person does with mouse or keyboard (see the `act` mark in scripts/run-host-tests.js). */
+export type PersonStep = { click: string; in: 'notification' | 'dialog' } | { see: string; in: 'notification' | 'dialog' } | { type: string } | { press: string };
+
+/**
+ * Has the test runner do, in this window, what a person does: read a
+ * notification or a dialog, click one of its buttons, type, press a key. Resolves when it is
+ * done; fails with the reason when a step could not be done.
+ */
+export async function act(...steps: PersonStep[]): Promise<void> {
+  const dir = path.join(projectRoot, 'artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  const done = path.join(dir, `act-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
+  console.log(`[plan-worktrees:act] ${JSON.stringify({ steps, done })}`);
+  const answer = await waitFor(() => fs.existsSync(done) && fs.readFileSync(done, 'utf8'), `the runner to ${JSON.stringify(steps)}`, 60_000);
+  fs.rmSync(done, { force: true });
+  if (answer !== 'ok') throw new Error(`Could not ${JSON.stringify(steps)}: ${answer}`);
 }
