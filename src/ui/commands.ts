@@ -578,8 +578,13 @@ async function showActions(deps: CommandDeps): Promise<void> {
       ]
     : [
         { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
-        { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
-        { label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'), command: 'planWorktrees.allowMainEdits' },
+        // With no plans there is nothing to open and nothing guarded.
+        ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
+          ? [
+              { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
+              { label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'), command: 'planWorktrees.allowMainEdits' },
+            ]
+          : []),
       ];
   const picked = await vscode.window.showQuickPick(actions, {
     placeHolder: current ? vscode.l10n.t('Plan {0}: {1}', current.id, current.title) : vscode.l10n.t('Main checkout'),

@@ -99,6 +99,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (!node) {
       const engines = this.repositories.engines;
       const top: PlanNode[] = engines.length > 1 ? engines.map((engine) => ({ type: 'repository', engine })) : engines.length === 1 ? await this.worktreeNodes(engines[0]) : [];
+      // Only the main checkout (no plans, plan files or other worktrees): an empty tree, so the view's welcome (No plans yet… Create Plan Worktree) shows.
+      if (top.length === 1 && top[0].type === 'worktree' && top[0].item.kind === 'main') top.pop();
       // Restricted Mode: the plans from the worktree list, and the way to trust the folder (the view's message says why).
       if (!isTrusted() && engines.length > 0) top.unshift(trustNode());
       return top;

@@ -1,7 +1,13 @@
 /**
- * The status-bar item of every window: "Plan 189: Feature xyz" in a plan
- * worktree, a warning-coloured "Main checkout" in the main checkout while
- * plans exist and the guard is on. Click: the actions that fit the window.
+ * The status-bar item of every window of a repository's main checkout or of
+ * a plan: "Plan 189: Feature xyz" in a plan worktree; "Main checkout" in the
+ * main checkout, warning-coloured while plans exist and the guard is on.
+ * Click: the actions that fit the window.
+ *
+ * It follows the repository whatever window changes it: every change event
+ * reads the state again; the newest read wins, and a read that fails (another
+ * window is adding or removing a worktree at that moment) leaves the item as
+ * it is and is tried again shortly.
  */
 import * as vscode from 'vscode';
 import { PlanRecord } from '../model/types';
@@ -9,6 +15,16 @@ import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
 import { readUiSettings } from './settings';
+
+/** What the item shows; undefined: hidden. */
+interface Shown {
+  text: string;
+  tooltip: string;
+  warning: boolean;
+}
+
+/** Waits before reading again after a failed read, in milliseconds: then it stops until the next change. */
+const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
 export class GuardStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('planWorktrees.status', vscode.StatusBarAlignment.Left, 100);
@@ -38,11 +54,15 @@ export class GuardStatusBar implements vscode.Disposable {
   }
 
   private visible = false;
+  /** Counts reads: only the newest one may change the item. */
+  private reads = 0;
+  private retry: NodeJS.Timeout | undefined;
   private gone = false;
 
   /** This plan window's worktree was removed: say so, and a click opens the main checkout. */
   showGone(plan: PlanRecord, mainPath: string): void {
     this.gone = true;
+    clearTimeout(this.retry);
     this.item.text = vscode.l10n.t('$(warning) Plan {0}: worktree removed', escapeIcons(plan.id));
     this.item.tooltip = vscode.l10n.t('The worktree of plan {0} ({1}) no longer exists.\nClick to open the main checkout in this window.', plan.id, plan.path);
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -50,34 +70,72 @@ export class GuardStatusBar implements vscode.Disposable {
     this.show();
   }
 
-  async update(): Promise<void> {
+  /** Reads the state again and shows it (unless a newer read overtakes it). */
+  update(): Promise<void> {
+    return this.refresh(0);
+  }
+
+  private async refresh(failures: number): Promise<void> {
     if (this.gone) return;
-    const engine = this.repositories.engines[0];
-    if (!engine) return this.hide();
-    const plan = await engine.currentPlan().catch(() => undefined);
-    if (this.gone) return;
-    if (plan) {
-      this.item.text = vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title));
-      this.item.tooltip = vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base);
-      this.item.backgroundColor = undefined;
-      return this.show();
+    const read = ++this.reads;
+    clearTimeout(this.retry);
+    let shown: Shown | undefined;
+    try {
+      shown = await this.read();
+    } catch {
+      // Keep what the item says: a read that failed knows nothing new.
+      if (read === this.reads && failures < RETRY_DELAYS_MS.length) this.retry = setTimeout(() => void this.refresh(failures + 1), RETRY_DELAYS_MS[failures]);
+      return;
     }
-    const items = await engine.list().catch(() => []);
+    // A newer read started meanwhile: its answer is the newer one (and a removed worktree says the rest).
+    if (read !== this.reads || this.gone) return;
+    if (!shown) return this.hide();
+    this.item.text = shown.text;
+    this.item.tooltip = shown.tooltip;
+    this.item.backgroundColor = shown.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.show();
+  }
+
+  /** What the item should show now; throws when the repository cannot be read. */
+  private async read(): Promise<Shown | undefined> {
+    const engine = this.repositories.engines[0];
+    if (!engine) return undefined;
+    const [plan, items] = await Promise.all([engine.currentPlan(), engine.list()]);
+    if (plan) {
+      return {
+        text: vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title)),
+        tooltip: vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base),
+        warning: false,
+      };
+    }
     const isMain = items.some((i) => i.kind === 'main' && i.worktree?.path === engine.repo.currentPath);
+    if (!isMain) return undefined;
     const hasPlans = items.some((i) => i.kind === 'plan' && i.worktree);
     const mode = readUiSettings().guardMode;
-    if (isMain && hasPlans && mode !== 'off') {
-      const allowed = this.guard.editsAllowed;
-      this.item.text = allowed ? vscode.l10n.t('$(unlock) Main checkout') : vscode.l10n.t('$(shield) Main checkout');
-      this.item.tooltip = allowed
+    if (!hasPlans) {
+      return {
+        text: vscode.l10n.t('$(home) Main checkout'),
+        tooltip: vscode.l10n.t('This window is the main checkout. There are no plans yet.\nClick to create one.'),
+        warning: false,
+      };
+    }
+    if (mode === 'off') {
+      return {
+        text: vscode.l10n.t('$(home) Main checkout'),
+        tooltip: vscode.l10n.t('This window is the main checkout; plans exist, and the guard is off (setting planWorktrees.guard.mode).\nClick to create a plan or open one.'),
+        warning: false,
+      };
+    }
+    const allowed = this.guard.editsAllowed;
+    return {
+      text: allowed ? vscode.l10n.t('$(unlock) Main checkout') : vscode.l10n.t('$(shield) Main checkout'),
+      tooltip: allowed
         ? vscode.l10n.t('This window is the main checkout; edits are allowed for this session.')
         : mode === 'readOnly'
           ? vscode.l10n.t('This window is the main checkout and plans exist: edits here are blocked.\nClick to create a plan, open one, or allow edits for this session.')
-          : vscode.l10n.t('This window is the main checkout and plans exist: edits here are warned about.\nClick to create a plan, open one, or allow edits for this session.');
-      this.item.backgroundColor = allowed ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
-      return this.show();
-    }
-    this.hide();
+          : vscode.l10n.t('This window is the main checkout and plans exist: edits here are warned about.\nClick to create a plan, open one, or allow edits for this session.'),
+      warning: !allowed,
+    };
   }
 
   private show(): void {
@@ -87,10 +145,12 @@ export class GuardStatusBar implements vscode.Disposable {
 
   private hide(): void {
     this.visible = false;
+    this.item.backgroundColor = undefined;
     this.item.hide();
   }
 
   dispose(): void {
+    clearTimeout(this.retry);
     for (const d of this.disposables) d.dispose();
   }
 }

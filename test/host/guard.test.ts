@@ -7,23 +7,107 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { act, activateExtension, canAct, createPlan, gitIn, setSetting, TestingApi, waitFor, workspaceRoot } from './helpers';
+import { Git } from '../../src/git/git';
+import { PlanEngine } from '../../src/model/planEngine';
+import { act, activateExtension, canAct, createPlan, gitIn, projectRoot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
 
 describe('Guard status bar and questions', function () {
   this.timeout(120_000);
   let api: TestingApi;
   let main: string;
+  /** Another window: an engine of its own, in no way connected to this window's. */
+  let otherWindow: PlanEngine;
 
   before(async () => {
     api = await activateExtension<TestingApi>();
     main = workspaceRoot();
     await setSetting('openAfterCreate', 'none');
     await setSetting('guard.mode', 'warn');
+    otherWindow = await PlanEngine.open(main, { git: new Git() });
   });
 
   after(async () => {
     await setSetting('openAfterCreate', undefined);
     await setSetting('guard.mode', undefined);
+  });
+
+  const activePlans = async () => (await api.list()).filter((i) => i.kind === 'plan' && i.worktree).map((i) => i.plan?.id);
+
+  /** Watches the status-bar item for a while: it must show the guard the whole time. */
+  async function guardStaysFor(ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const state = api.testing.statusBar.state;
+      assert.deepStrictEqual([state.visible, state.text, state.warning], [true, '$(shield) Main checkout', true], `${what}: ${JSON.stringify(state)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('keeps the guard item of the main window while plans exist, whatever another window does meanwhile, without a refresh', async () => {
+    assert.deepStrictEqual(await activePlans(), [], 'no plans at the start');
+    await otherWindow.create({ id: 'sb-1', title: 'Status one' });
+    await otherWindow.create({ id: 'sb-2', title: 'Status two' });
+    await waitFor(() => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning, 'the warning-coloured guard item');
+    assert.strictEqual(api.testing.statusBar.state.text, '$(shield) Main checkout');
+
+    // Another window cleans up one of the plans: the other one is still there.
+    await otherWindow.cleanup('sb-1', { force: true });
+    await waitFor(async () => !(await activePlans()).includes('sb-1'), 'the clean-up to show in the list');
+    await guardStaysFor(2_000, 'after another window cleaned up one of two plans');
+
+    // Another window is half-way through adding a worktree: until it is done, git cannot list the worktrees.
+    const half = path.join(main, '.git', 'worktrees', 'half-made');
+    fs.mkdirSync(half, { recursive: true });
+    fs.writeFileSync(path.join(half, 'gitdir'), `${path.join(path.dirname(main), 'half-made', '.git')}\n`);
+    fs.writeFileSync(path.join(half, 'commondir'), '');
+    try {
+      await guardStaysFor(2_500, 'while another window adds a worktree');
+    } finally {
+      fs.rmSync(half, { recursive: true, force: true });
+    }
+    await guardStaysFor(1_000, 'after it added it');
+
+    // The last plan goes: the item stays, and says there are no plans.
+    await otherWindow.cleanup('sb-2', { force: true });
+    const none = await waitFor(() => {
+      const state = api.testing.statusBar.state;
+      return state.visible && !state.warning ? state : undefined;
+    }, 'the no-plans state of the guard item');
+    assert.strictEqual(none.text, '$(home) Main checkout');
+    assert.match(none.tooltip, /no plans yet/);
+  });
+
+  it('with no plans shows the welcome view with "Create Plan Worktree" and a plain "Main checkout"; with a plan, the tree and the guard', async () => {
+    assert.deepStrictEqual(await activePlans(), [], 'no plans');
+    await api.testing.statusBar.update();
+    // VS Code shows the view's welcome (No plans yet … Create Plan Worktree) only while the tree is empty.
+    await waitFor(async () => (await api.testing.tree.getChildren()).length === 0, 'an empty tree, so that the welcome view shows');
+    const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
+    const welcome = manifest.contributes.viewsWelcome.find((w: { when: string }) => w.when === 'planWorktrees.state == ready && !planWorktrees.hasPlans');
+    const nls = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.nls.json'), 'utf8'));
+    assert.match(nls[/^%(.*)%$/.exec(welcome?.contents ?? '')?.[1] ?? ''] ?? '', /^No plans yet\..*\[Create Plan Worktree\]\(command:planWorktrees\.create\)/s);
+    assert.deepStrictEqual(
+      { ...api.testing.statusBar.state, tooltip: undefined },
+      { visible: true, text: '$(home) Main checkout', warning: false, tooltip: undefined },
+      'a plain "Main checkout" in the status bar',
+    );
+
+    const plan = await createPlan('sb-3', 'Fills the tree');
+    try {
+      const items = await waitFor(async () => {
+        const shown = await treeItems(api);
+        return shown.length === 2 ? shown : undefined;
+      }, 'the main checkout and the plan in the tree');
+      assert.deepStrictEqual(
+        items.map((i) => i.label),
+        ['Main checkout', 'sb-3 · Fills the tree'],
+      );
+      await waitFor(() => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning, 'the warning-coloured guard item');
+      assert.strictEqual(api.testing.statusBar.state.text, '$(shield) Main checkout');
+    } finally {
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
+    }
+    await waitFor(async () => (await api.testing.tree.getChildren()).length === 0, 'the empty tree again');
   });
 
   it('moves an unsaved edit of a main-checkout file into the new plan when the guard\'s "Move Changes to a New Plan" is chosen', async function () {
