@@ -30,7 +30,10 @@
 //   and keyboard, in the window that logged it, step by step: `{ "click":
 //   "<button text>", "in": "notification" | "dialog" }` clicks that button of
 //   a notification toast or a modal dialog (waiting for it to show), `{ "see":
-//   "<text>", "in": … }` waits until such a toast or dialog says it, `{ "type":
+//   "<text>", "in": "notification" | "dialog" | "quickInput" }` waits until
+//   such a toast, dialog or the quick input says it, `{ "absent": "<text>",
+//   "in": … }` fails if one says it now, `{ "value": "<text>" }` fails unless
+//   the quick input's text field holds exactly that, `{ "type":
 //   "<text>" }` types into whatever has the focus once the quick input shows,
 //   `{ "press": "Enter" }` presses a key; then `ok` or `failed: <reason>` is
 //   written to `done`.
@@ -231,6 +234,7 @@ async function grantTrust(page, done) {
 const SURFACES = {
   notification: { box: '.notifications-toasts .notification-toast', button: '.notifications-toasts .notification-toast .monaco-button' },
   dialog: { box: '.monaco-dialog-box', button: '.monaco-dialog-box .dialog-buttons .monaco-button' },
+  quickInput: { box: '.quick-input-widget' },
 };
 
 /** Does what a person does (see the `act` mark above), then writes `ok` or why it could not to `done`. */
@@ -238,11 +242,17 @@ async function act(page, { steps, done }) {
   try {
     for (const step of steps) {
       const surface = SURFACES[step.in];
-      if ((step.click !== undefined || step.see !== undefined) && !surface) throw new Error(`nothing is called "${step.in}"`);
+      if (step.in !== undefined && !surface) throw new Error(`nothing is called "${step.in}"`);
       if (step.click !== undefined) {
         await page.locator(surface.button, { hasText: step.click }).first().click({ timeout: 20000 });
       } else if (step.see !== undefined) {
         await page.locator(surface.box, { hasText: step.see }).first().waitFor({ state: 'visible', timeout: 20000 });
+      } else if (step.absent !== undefined) {
+        const shown = await page.locator(surface.box, { hasText: step.absent }).filter({ visible: true }).count();
+        if (shown > 0) throw new Error(`"${step.absent}" is shown`);
+      } else if (step.value !== undefined) {
+        const value = await page.locator('.quick-input-widget input').first().inputValue({ timeout: 20000 });
+        if (value !== step.value) throw new Error(`the quick input holds "${value}", not "${step.value}"`);
       } else if (step.type !== undefined) {
         await page.locator('.quick-input-widget input').first().waitFor({ state: 'visible', timeout: 20000 });
         await page.keyboard.type(step.type);

@@ -155,8 +155,24 @@ interface Resolved extends CreateOptions {
   baseCommit: string;
 }
 
-/** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
-function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanRecord {
+/** The names a new plan gets: decided from the registry and the settings, before anything is made. */
+export interface PlanNames {
+  id: string;
+  run: number;
+  slug: string;
+  /** Short branch name. */
+  branch: string;
+  /** Absolute worktree folder. */
+  path: string;
+}
+
+/**
+ * The id, run, slug, branch and folder a plan with these options gets, as
+ * `reserve` decides them. Throws `InvalidName` for a bad template, branch or
+ * folder, `PlanExists` for an id in use, and `BranchExists`/`PathExists` for
+ * a branch or folder another plan has or a folder that exists; no git process.
+ */
+export function planNames(ctx: RepoContext, data: RegistryData, options: { id?: string; title: string; branch?: string; path?: string }): PlanNames {
   const id = options.id ?? nextFreeId(data);
   const active = data.plans.find((p) => p.id === id && p.status === 'active');
   if (active) {
@@ -168,6 +184,12 @@ function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanR
   const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
   const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
   assertFree(ctx, data, branch, folder);
+  return { id, run, slug, branch, path: folder };
+}
+
+/** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
+function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanRecord {
+  const { id, run, slug, branch, path: folder } = planNames(ctx, data, options);
   const plan: PlanRecord = {
     id,
     title: options.title,

@@ -49,6 +49,8 @@ export interface MergeOptions {
   commitUncommitted?: boolean;
   /** The commit message of the merge or squash commit, instead of the default. */
   message?: string;
+  /** The squash commit's first line instead of `squashSubject(plan)`; the list of squashed commits stays below it. */
+  subject?: string;
   /** Cancels the merge up to the moment the base branch moves. */
   signal?: AbortSignal;
 }
@@ -81,6 +83,9 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  * plan's branch, the plan is kept as a snapshot (deleted again if the merge fails).
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+  if (options.subject !== undefined && (options.subject.trim() === '' || /[\r\n]/.test(options.subject))) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, 'The first line of the commit message must be one line of text, not empty.');
+  }
   const signal = options.signal;
   // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
   // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
@@ -325,7 +330,7 @@ async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOpt
     }
     case 'squash':
       if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
-      return { base: await commitTree(ctx, check.tree as string, [baseCommit], options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit)), options.signal) };
+      return { base: await commitTree(ctx, check.tree as string, [baseCommit], options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit, options.subject)), options.signal) };
     case 'merge':
       if (alreadyMerged) return { base: baseCommit };
       return { base: await commitTree(ctx, check.tree as string, [baseCommit, planCommit], options.message ?? `Merge plan ${plan.id}: ${plan.title}`, options.signal) };
@@ -348,10 +353,15 @@ async function commitTree(ctx: RepoContext, tree: string, parents: string[], mes
   }
 }
 
-/** `Plan <id>: <title>` and a body listing the squashed commits, oldest first. */
-async function squashMessage(ctx: RepoContext, plan: PlanRecord, baseCommit: string, planCommit: string): Promise<string> {
+/** The default first line of a plan's squash commit. */
+export function squashSubject(plan: PlanRecord): string {
+  return `Plan ${plan.id}: ${plan.title}`;
+}
+
+/** The subject (`squashSubject` by default) and a body listing the squashed commits, oldest first. */
+async function squashMessage(ctx: RepoContext, plan: PlanRecord, baseCommit: string, planCommit: string, subject = squashSubject(plan)): Promise<string> {
   const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], { cwd: ctx.repo.commonDir });
-  return `Plan ${plan.id}: ${plan.title}\n\nSquashed commits:\n${commits.trim()}`;
+  return `${subject}\n\nSquashed commits:\n${commits.trim()}`;
 }
 
 /** One commit of the plan to replay, as `git log` gives it. */

@@ -64,6 +64,21 @@ export function validateSlug(slug: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Says what happens to a title that looks like a path or an option, or has
+ * no letter or digit: its slug keeps only its words (`../x` → `x`, `--foo` →
+ * `foo`, `...` → `plan`). Undefined for an ordinary title.
+ */
+export function explainTitle(title: string): string | undefined {
+  const slug = slugify(title);
+  if (!/[\p{L}\p{N}]/u.test(title)) return `"${shownName(title)}" has no letters or digits, so the branch and folder are named "${slug}".`;
+  // Starts like an option or a path (`-x`, `.x`, `/x`, `~/x`, `\\x`), or has a `..` segment.
+  if (/^[-.~/\\]/.test(title) || /(^|[\\/])\.\.([\\/]|$)/.test(title)) {
+    return `"${shownName(title)}" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("${slug}").`;
+  }
+  return undefined;
+}
+
 /** Ids are numbers or short slugs: letters, digits, `-`, `_` and `.` (not first), no `..`. */
 export function validateId(id: string): string | undefined {
   if (id.length === 0) return 'The plan id is empty.';

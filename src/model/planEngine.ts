@@ -14,7 +14,7 @@ import { Logger, silentLogger } from '../git/log';
 import { shortBranchName, WorktreeEntry } from '../git/worktreeList';
 import { OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from './cleanup';
-import { createPlan, CreateOptions, uncommittedFiles } from './create';
+import { createPlan, CreateOptions, planNames, PlanNames, uncommittedFiles } from './create';
 import { diffPlan, PlanDiff, readBaseContent } from './diff';
 import { findAgain, Finding, Fix, FixOutcome, runDoctor } from './doctor';
 import { EventLog } from './events';
@@ -155,6 +155,11 @@ export class PlanEngine {
     if (samePath(this.repo.currentPath, this.repo.mainPath)) return undefined;
     const here = (await this.registry.read()).plans.filter((p) => samePath(p.path, this.repo.currentPath)).sort((a, b) => b.run - a.run);
     return here.find((p) => p.status === 'active') ?? here[0];
+  }
+
+  /** The id, branch and folder a create with these options would make now (see `planNames`); changes nothing. */
+  async previewNames(options: { id?: string; title: string; branch?: string; path?: string }): Promise<PlanNames> {
+    return planNames(this.ctx, await this.registry.read(), options);
   }
 
   /** Creates a plan worktree (see `createPlan`); a given id is locked meanwhile (a new number is reserved in the registry). */

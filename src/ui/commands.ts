@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { CleanupResult } from '../model/cleanup';
 import { Finding } from '../model/doctor';
-import { validateId, validateTitle } from '../model/names';
+import { explainTitle, validateId, validateTitle } from '../model/names';
 import { leavePendingSetup } from '../model/pendingSetup';
 import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { Snapshot } from '../model/snapshot';
@@ -233,10 +233,33 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
   const moreOptions: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: vscode.l10n.t('More Options (id, base branch)…') };
   box.buttons = [moreOptions];
   box.ignoreFocusOut = true;
+  const prompt = box.prompt;
+  // As the title is typed: the branch and folder it makes, and why a title that looks like a path or an option is only words.
+  const preview = async (value: string): Promise<void> => {
+    const title = value.trim();
+    const problem = title === '' ? undefined : validateTitle(title);
+    if (title === '' || problem) {
+      box.prompt = prompt;
+      box.validationMessage = problem;
+      return;
+    }
+    let shown: { prompt: string; message?: vscode.InputBoxValidationMessage };
+    try {
+      const names = await engine.previewNames({ title, id: args.id, branch: args.branch, path: args.path });
+      const note = explainTitle(title);
+      const shownNames = vscode.l10n.t('Branch {0} · Folder {1}', names.branch, shortFolder(names.path));
+      // A validation message takes the prompt's place: the note repeats the names.
+      shown = { prompt: shownNames, message: note ? { message: vscode.l10n.t('{0} {1}', note, shownNames), severity: vscode.InputBoxValidationSeverity.Warning } : undefined };
+    } catch (e) {
+      shown = { prompt, message: { message: e instanceof Error ? e.message : String(e), severity: vscode.InputBoxValidationSeverity.Error } };
+    }
+    // Typed on meanwhile: that value's preview is the one to show.
+    if (box.value.trim() !== title) return;
+    box.prompt = shown.prompt;
+    box.validationMessage = shown.message;
+  };
   const result = await new Promise<{ title: string; more: boolean } | undefined>((resolve) => {
-    box.onDidChangeValue((value) => {
-      box.validationMessage = value.trim() === '' ? undefined : validateTitle(value.trim());
-    });
+    box.onDidChangeValue((value) => void preview(value));
     box.onDidAccept(() => {
       const title = box.value.trim();
       const problem = title === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(title);
@@ -276,6 +299,12 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
   });
   if (base === undefined) return undefined;
   return { title: result.title, id: id.trim() || undefined, base };
+}
+
+/** A worktree folder as the create box shows it: its last two parts (`…/repo.plans/12-x`). */
+function shortFolder(folder: string): string {
+  const parts = folder.split(/[\\/]/).filter(Boolean);
+  return parts.length > 2 ? `…${path.sep}${parts.slice(-2).join(path.sep)}` : folder;
 }
 
 async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenAfterCreate, postCreateCommand: string): Promise<void> {

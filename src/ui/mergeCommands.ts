@@ -7,7 +7,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { MergeResult, MergeStrategy } from '../model/merge';
+import { MergeResult, MergeStrategy, squashSubject } from '../model/merge';
+import { PlanEngine, PlanWorktree } from '../model/planEngine';
 import { PublishResult } from '../model/publish';
 import { ErrorAction, showError } from './errors';
 import { escapeIcons } from './iconSyntax';
@@ -30,8 +31,20 @@ export interface MergeArgs {
   plan?: string;
   strategy?: MergeStrategy;
   commitUncommitted?: boolean;
+  /** The squash commit's first line (default: `Plan <id>: <title>`, which a person may edit). */
+  subject?: string;
   /** true: clean up after the merge; false: keep; default: the `afterMerge` setting (keep when called by a program). */
   cleanup?: boolean;
+}
+
+/** Each strategy in words, as the pick and the progress show it (never its id). */
+export function strategyLabel(strategy: MergeStrategy): string {
+  return {
+    merge: vscode.l10n.t('Merge commit'),
+    squash: vscode.l10n.t('Squash into one commit'),
+    fastForward: vscode.l10n.t('Fast-forward only'),
+    rebase: vscode.l10n.t('Rebase, then fast-forward'),
+  }[strategy];
 }
 
 /** What each strategy does, in the user's language (read when the pick shows, not at load). */
@@ -44,6 +57,15 @@ function strategyDescriptions(): Record<MergeStrategy, string> {
   };
 }
 
+/** A plan the merge pick offers: its worktree has commits the base lacks, or uncommitted changes. */
+async function hasSomethingToMerge(item: PlanWorktree, engine: PlanEngine): Promise<boolean> {
+  if (!item.worktree) return false;
+  const details = await engine.details(item).catch(() => undefined);
+  if (!details) return true; // unknown: offered, and the merge itself says what it finds
+  const { staged, modified, untracked, conflicted } = details.dirty;
+  return (details.ahead ?? 0) > 0 || staged + modified + untracked + conflicted > 0;
+}
+
 /** "Plan 189 conflicts with main in 2 files. Nothing was changed." */
 function conflictMessage(planId: string, base: string, count: number): string {
   return count === 1
@@ -53,7 +75,11 @@ function conflictMessage(planId: string, base: string, count: number): string {
 
 /** The merge command. `quiet`: called by a program with its arguments — no prompt, errors thrown. */
 export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<MergeResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Merge which plan?'), filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Merge which plan?'),
+    filter: hasSomethingToMerge,
+    none: vscode.l10n.t('No plan has anything to merge: every plan\'s work is in its base already.'),
+  });
   if (!picked) return undefined;
   const a = (args && typeof args === 'object' ? args : {}) as MergeArgs;
   const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
@@ -75,22 +101,35 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   if (!strategy) {
     const descriptions = strategyDescriptions();
     const choice = await vscode.window.showQuickPick(
-      (Object.keys(descriptions) as MergeStrategy[]).map((s) => ({ label: s, detail: descriptions[s], strategy: s })),
+      (Object.keys(descriptions) as MergeStrategy[]).map((s) => ({ label: strategyLabel(s), detail: descriptions[s], strategy: s })),
       { title: vscode.l10n.t('Merge plan {0} into {1} (no conflicts)', plan.id, plan.base), placeHolder: vscode.l10n.t('How should the plan be merged?') },
     );
     if (!choice) return undefined;
     strategy = choice.strategy;
   }
+  let subject = a.subject;
+  /** A person squashing writes the commit's first line (prefilled); the list of squashed commits goes below it. False: cancelled. */
+  const askSubject = async (chosen: MergeStrategy): Promise<boolean> => {
+    if (chosen !== 'squash' || subject !== undefined || quiet) return true;
+    subject = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Squash plan {0} into {1}', plan.id, plan.base),
+      prompt: vscode.l10n.t('The message of the squash commit. The list of squashed commits goes below it.'),
+      value: squashSubject(plan),
+      validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('Type a message for the commit.') : undefined),
+    });
+    return subject !== undefined;
+  };
   const merge = (chosen: MergeStrategy): Thenable<MergeResult> =>
     vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, chosen), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, strategyLabel(chosen)), cancellable: true },
       async (_progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
-        return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, signal: controller.signal });
+        return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, subject, signal: controller.signal });
       },
     );
   let chosen = strategy;
+  if (!(await askSubject(chosen))) return undefined;
   let result: MergeResult;
   try {
     result = await merge(chosen);
@@ -100,6 +139,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     const instead = await askInsteadOfRebase(e);
     if (!instead) return undefined;
     chosen = instead;
+    if (!(await askSubject(chosen))) return undefined;
     result = await merge(chosen);
   }
   // The engine logged "Merged plan … into …" already.

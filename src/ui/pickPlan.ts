@@ -40,7 +40,14 @@ export function planIdOf(args: unknown): string | undefined {
 export async function pickPlan(
   repositories: PlanRepositories,
   args: unknown,
-  options: { placeHolder: string; filter?: (item: PlanWorktree) => boolean; preferCurrent?: boolean },
+  options: {
+    placeHolder: string;
+    /** Which plans the pick offers. */
+    filter?: (item: PlanWorktree, engine: PlanEngine) => boolean | Promise<boolean>;
+    preferCurrent?: boolean;
+    /** Said when no plan passes the filter. */
+    none?: string;
+  },
 ): Promise<PickedPlan | undefined> {
   const all = (await repositories.allItems()).filter(({ item }) => item.kind === 'plan' && item.plan);
   // From the Source Control view's title: the plan whose worktree is that source control's root.
@@ -64,9 +71,10 @@ export async function pickPlan(
       if (match) return { engine: match.engine, item: match.item, plan: match.item.plan as PlanRecord };
     }
   }
-  const candidates = all.filter(({ item }) => !options.filter || options.filter(item));
+  const offered = await Promise.all(all.map(({ engine, item }) => !options.filter || options.filter(item, engine)));
+  const candidates = all.filter((_, i) => offered[i]);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".'));
+    void vscode.window.showInformationMessage(options.none ?? vscode.l10n.t('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".'));
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

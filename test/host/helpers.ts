@@ -182,11 +182,17 @@ export async function widenSideBar(steps = 6): Promise<void> {
 export const canAct = canScreenshot;
 
 /** One thing a person does with mouse or keyboard (see the `act` mark in scripts/run-host-tests.js). */
-export type PersonStep = { click: string; in: 'notification' | 'dialog' } | { see: string; in: 'notification' | 'dialog' } | { type: string } | { press: string };
+export type PersonStep =
+  | { click: string; in: 'notification' | 'dialog' }
+  | { see: string; in: 'notification' | 'dialog' | 'quickInput' }
+  | { absent: string; in: 'notification' | 'dialog' | 'quickInput' }
+  | { value: string }
+  | { type: string }
+  | { press: string };
 
 /**
  * Has the test runner do, in this window, what a person does: read a
- * notification or a dialog, click one of its buttons, type, press a key. Resolves when it is
+ * notification, a dialog or the quick input, click a button, type, press a key. Resolves when it is
  * done; fails with the reason when a step could not be done.
  */
 export async function act(...steps: PersonStep[]): Promise<void> {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
-import { createPlan, CreateOptions, CreateStep } from '../../../src/model/create';
+import { createPlan, CreateOptions, CreateStep, planNames } from '../../../src/model/create';
 import { runDoctor } from '../../../src/model/doctor';
 import { PlanRecord } from '../../../src/model/types';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../helpers/b';
@@ -32,6 +32,25 @@ function branchTip(main: string, branch: string): string | undefined {
 }
 
 describe('createPlan', () => {
+  it('makes exactly the names planNames foresees, and planNames refuses what create refuses, changing nothing', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const foreseen = planNames(life.ctx, await life.registry.read(), { title: '../Login page' });
+      assert.deepStrictEqual(foreseen, { id: '1', run: 1, slug: 'login-page', branch: 'plan/1-login-page', path: path.join(repo.root, 'repo.plans', '1-login-page') });
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      const again = planNames(life.ctx, await life.registry.read(), { title: '../Login page' });
+      assert.deepStrictEqual(again, foreseen);
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before, 'planNames changes nothing');
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: '../Login page' });
+      assert.deepStrictEqual({ id: plan.id, run: plan.run, slug: plan.slug, branch: plan.branch, path: plan.path }, foreseen);
+      const next = planNames(life.ctx, await life.registry.read(), { title: 'Second' });
+      assert.deepStrictEqual([next.id, next.branch], ['2', 'plan/2-second']);
+      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '1', title: 'Again' }), isCode(ErrorCode.PlanExists));
+      fs.mkdirSync(path.join(repo.root, 'repo.plans', '3-taken'));
+      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '3', title: 'Taken' }), isCode(ErrorCode.PathExists));
+      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { title: 'x', branch: '-x' }), isCode(ErrorCode.InvalidName));
+    }));
+
   it('creates the worktree, branch and registry entry from the title and the default templates', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);

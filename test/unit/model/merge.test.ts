@@ -158,6 +158,19 @@ describe('mergePlan', () => {
       assertCheckoutAt(repo.main, result.commit);
     }));
 
+  it('squash with a subject of the person\'s own: that first line, the list of squashed commits below it; an empty or multi-line one is refused before anything moves', () =>
+    withRepo(async (repo) => {
+      const plan = divergedPlan(repo);
+      const baseBefore = git(repo.main, 'rev-parse', 'main');
+      const ctx = await openContext(repo.main);
+      for (const subject of ['', '   ', 'two\nlines']) {
+        await assert.rejects(mergePlan(ctx, plan, { strategy: 'squash', subject }), isCode(ErrorCode.InvalidName));
+        assert.strictEqual(git(repo.main, 'rev-parse', 'main'), baseBefore, 'nothing moved');
+      }
+      await mergePlan(ctx, plan, { strategy: 'squash', subject: 'Add the feature, été edition' });
+      assert.match(git(repo.main, 'log', '-1', '--format=%B', 'main'), /^Add the feature, été edition\n\nSquashed commits:\n- [0-9a-f]+ add feature\n/);
+    }));
+
   it('fastForward: moves the base to the plan tip when main has not moved', () =>
     withRepo(async (repo) => {
       const plan = addPlan(repo, '3');

@@ -3,6 +3,7 @@ import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import {
   ensureValid,
   expandTemplate,
+  explainTitle,
   slugify,
   validateBranchName,
   validateId,
@@ -14,6 +15,21 @@ import {
 import { git, gitMayFail, withRepo } from '../helpers/repo';
 
 describe('names', () => {
+  describe('explainTitle', () => {
+    it('says what the slug of a title that looks like a path or an option, or has no letter or digit, will be', () => {
+      assert.strictEqual(explainTitle('../x'), '"../x" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("x").');
+      assert.match(explainTitle('--foo') ?? '', /not as a path or an option: .*\("foo"\)/);
+      assert.match(explainTitle('/etc/passwd') ?? '', /\("etc-passwd"\)/);
+      assert.match(explainTitle('a/../b') ?? '', /\("a-b"\)/);
+      assert.strictEqual(explainTitle('...'), '"..." has no letters or digits, so the branch and folder are named "plan".');
+      assert.match(explainTitle('!!!') ?? '', /named "plan"/);
+    });
+
+    it('says nothing about an ordinary title, slashes and other scripts included', () => {
+      for (const title of ['Feature xyz', 'A/B testing', 'Fix bug #42', '日本語', 'v2.0 release', 'Ärger über Straße']) assert.strictEqual(explainTitle(title), undefined, title);
+    });
+  });
+
   describe('slugify', () => {
     it('makes lowercase ASCII words joined by "-"', () => {
       assert.strictEqual(slugify('Feature XYZ: add the Login page!'), 'feature-xyz-add-the-login-page');
