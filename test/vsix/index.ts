@@ -53,6 +53,16 @@ export function run(): Promise<void> {
         'the doctor finds the plan whose folder was deleted',
       );
     });
+
+    it("has every picture of its README next to it, where the extension's page looks for them", () => {
+      const extension = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(extension);
+      const readme = fs.readdirSync(extension.extensionPath).find((name) => name.toLowerCase() === 'readme.md');
+      assert.ok(readme, 'the installed extension has its README');
+      const pictures = [...fs.readFileSync(path.join(extension.extensionPath, readme), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((p) => !/^[a-z]+:/i.test(p));
+      assert.ok(pictures.length > 0, 'the README shows pictures');
+      for (const picture of pictures) assert.ok(fs.existsSync(path.join(extension.extensionPath, picture)), `${picture} is installed with the extension`);
+    });
   });
   return new Promise((resolve, reject) => mocha.run((failures) => (failures ? reject(new Error(`${failures} .vsix check(s) failed.`)) : resolve())));
 }
