@@ -3,7 +3,8 @@
  * caught. `warn` shows a warning on the first edit of each main-checkout file
  * in a session (whose "Move Changes to a New Plan" takes unsaved edits along); `readOnly`
  * opens main-checkout files read-only for the session. Either way
- * `planWorktrees.allowMainEdits` lifts it for the session. A branch switch in
+ * `planWorktrees.allowMainEdits` lifts it for the session, or until no plan
+ * is left (a plan made later guards again). A branch switch in
  * the main checkout while plans exist is reported.
  */
 import * as path from 'path';
@@ -41,7 +42,7 @@ export class MainCheckoutGuard implements vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         if (editor) void this.onOpen(editor);
       }),
-      repositories.onDidChange(() => void this.checkBranchSwitch()),
+      repositories.onDidChange(() => void this.checkBranchSwitch().then(() => this.rearmWithoutPlans())),
     );
   }
 
@@ -114,6 +115,20 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (vscode.window.activeTextEditor?.document.uri.toString() !== uri.toString()) return;
     await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
     this.record({ kind: 'readOnly', file: uri.fsPath, message: vscode.l10n.t('{0} is read-only: it is in the main checkout and plans exist.', vscode.workspace.asRelativePath(uri)) });
+  }
+
+  /**
+   * Allowing edits, and having been warned, hold while plans exist: once no
+   * plan is left, a plan made later guards the main checkout again.
+   */
+  private async rearmWithoutPlans(): Promise<void> {
+    if (!this.allowed && this.warned.size === 0) return;
+    const lists = await Promise.all(this.repositories.engines.map((engine) => engine.list())).catch(() => undefined);
+    if (!lists || lists.flat().some((i) => i.kind === 'plan' && i.worktree)) return;
+    this.allowed = false;
+    this.warned.clear();
+    this.log.info('No plan is left: the main checkout is guarded again when the next plan is made.');
+    this.changed.fire();
   }
 
   private async checkBranchSwitch(): Promise<void> {

@@ -45,6 +45,8 @@ describe('Guard status bar and questions', function () {
 
   it('keeps the guard item of the main window while plans exist, whatever another window does meanwhile, without a refresh', async () => {
     assert.deepStrictEqual(await activePlans(), [], 'no plans at the start');
+    // Edits allowed by an earlier test (while its plans existed) end with the last plan.
+    await waitFor(() => !api.testing.guard.editsAllowed, 'the guard on again');
     await otherWindow.create({ id: 'sb-1', title: 'Status one' });
     await otherWindow.create({ id: 'sb-2', title: 'Status two' });
     await waitFor(() => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning, 'the warning-coloured guard item');
@@ -108,6 +110,21 @@ describe('Guard status bar and questions', function () {
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
     }
     await waitFor(async () => (await api.testing.tree.getChildren()).length === 0, 'the empty tree again');
+  });
+
+  it('allows edits in the main checkout while plans exist; once none is left, the next plan guards again', async () => {
+    const plan = await createPlan('sb-4', 'Allowed for a while');
+    await vscode.commands.executeCommand('planWorktrees.allowMainEdits');
+    assert.strictEqual(api.testing.guard.editsAllowed, true);
+    await waitFor(() => api.testing.statusBar.state.text === '$(unlock) Main checkout', 'the unlocked guard item');
+    await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
+    await waitFor(() => !api.testing.guard.editsAllowed, 'the guard on again after the last plan went');
+    const next = await createPlan('sb-5', 'Guarded again');
+    try {
+      await waitFor(() => api.testing.statusBar.state.text === '$(shield) Main checkout' && api.testing.statusBar.state.warning, 'the guard item warning again');
+    } finally {
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: next.id, force: true });
+    }
   });
 
   it('moves an unsaved edit of a main-checkout file into the new plan when the guard\'s "Move Changes to a New Plan" is chosen', async function () {
