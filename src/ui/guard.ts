@@ -133,7 +133,9 @@ export class MainCheckoutGuard implements vscode.Disposable {
 
   private async checkBranchSwitch(): Promise<void> {
     for (const engine of this.repositories.engines) {
-      const items = await engine.list().catch(() => []);
+      // A read that failed (another window changing the worktrees at that moment) says nothing about the branch.
+      const items = await engine.list().catch(() => undefined);
+      if (!items) continue;
       const main = items.find((i) => i.kind === 'main')?.worktree;
       const branch = main?.branch ? shortBranchName(main.branch) : main?.detached ? vscode.l10n.t('detached at {0}', main.head?.slice(0, 8) ?? '') : undefined;
       const known = this.mainBranches.has(engine);

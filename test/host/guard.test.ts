@@ -58,6 +58,8 @@ describe('Guard status bar and questions', function () {
     await guardStaysFor(2_000, 'after another window cleaned up one of two plans');
 
     // Another window is half-way through adding a worktree: until it is done, git cannot list the worktrees.
+    const switches = () => api.testing.guard.events.filter((e) => e.kind === 'branchSwitch').length;
+    const switchesBefore = switches();
     const half = path.join(main, '.git', 'worktrees', 'half-made');
     fs.mkdirSync(half, { recursive: true });
     fs.writeFileSync(path.join(half, 'gitdir'), `${path.join(path.dirname(main), 'half-made', '.git')}\n`);
@@ -68,6 +70,7 @@ describe('Guard status bar and questions', function () {
       fs.rmSync(half, { recursive: true, force: true });
     }
     await guardStaysFor(1_000, 'after it added it');
+    assert.strictEqual(switches(), switchesBefore, 'a list that failed meanwhile is no branch switch of the main checkout');
 
     // The last plan goes: the item stays, and says there are no plans.
     await otherWindow.cleanup('sb-2', { force: true });
