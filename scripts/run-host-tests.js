@@ -30,8 +30,9 @@
 //   and keyboard, in the window that logged it, step by step: `{ "click":
 //   "<button text>", "in": "notification" | "dialog" }` clicks that button of
 //   a notification toast or a modal dialog (waiting for it to show), `{ "see":
-//   "<text>", "in": "notification" | "dialog" | "quickInput" }` waits until
-//   such a toast, dialog or the quick input says it, `{ "absent": "<text>",
+//   "<text>", "in": "notification" | "notificationCenter" | "dialog" |
+//   "quickInput" }` waits until such a toast, notification of the (opened)
+//   notification centre, dialog or the quick input says it, `{ "absent": "<text>",
 //   "in": … }` fails if one says it now, `{ "value": "<text>" }` fails unless
 //   the quick input's text field holds exactly that, `{ "type":
 //   "<text>" }` types into whatever has the focus once the quick input shows,
@@ -234,6 +235,7 @@ async function grantTrust(page, done) {
 const SURFACES = {
   notification: { box: '.notifications-toasts .notification-toast', button: '.notifications-toasts .notification-toast .monaco-button' },
   dialog: { box: '.monaco-dialog-box', button: '.monaco-dialog-box .dialog-buttons .monaco-button' },
+  notificationCenter: { box: '.notifications-center .notification-list-item', button: '.notifications-center .notification-list-item .monaco-button' },
   quickInput: { box: '.quick-input-widget' },
 };
 
@@ -262,6 +264,8 @@ async function act(page, { steps, done }) {
     }
     fs.writeFileSync(done, 'ok');
   } catch (e) {
+    // What the page showed when a step could not be done: artifacts/act-failed.png.
+    await page.screenshot({ path: path.join(root, 'artifacts', 'act-failed.png') }).catch(() => undefined);
     console.error(`[host] act failed: ${e.message}`);
     fs.writeFileSync(done, `failed: ${e.message}`);
   }

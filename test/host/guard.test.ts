@@ -176,8 +176,11 @@ describe('Guard status bar and questions', function () {
     assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
     const before = (await api.list()).length;
     const moving = vscode.commands.executeCommand('planWorktrees.moveChangesToPlan');
-    await act({ see: 'The main checkout has no changes to move', in: 'notification' });
+    // Read where every notification stays until it is answered (its toast may be hidden by then): the notification centre.
+    await vscode.commands.executeCommand('notifications.showList');
+    await act({ see: 'The main checkout has no changes to move', in: 'notificationCenter' });
     await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('notifications.hideList');
     assert.strictEqual(await moving, undefined, 'nothing was created');
     assert.strictEqual((await api.list()).length, before);
   });

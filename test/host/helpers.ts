@@ -183,9 +183,9 @@ export const canAct = canScreenshot;
 
 /** One thing a person does with mouse or keyboard (see the `act` mark in scripts/run-host-tests.js). */
 export type PersonStep =
-  | { click: string; in: 'notification' | 'dialog' }
-  | { see: string; in: 'notification' | 'dialog' | 'quickInput' }
-  | { absent: string; in: 'notification' | 'dialog' | 'quickInput' }
+  | { click: string; in: 'notification' | 'notificationCenter' | 'dialog' }
+  | { see: string; in: 'notification' | 'notificationCenter' | 'dialog' | 'quickInput' }
+  | { absent: string; in: 'notification' | 'notificationCenter' | 'dialog' | 'quickInput' }
   | { value: string }
   | { type: string }
   | { press: string };
