@@ -29,19 +29,27 @@ describe('Plan Worktrees in a real VS Code', () => {
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
     // Both come from the workbench: it says the view is visible, and it asks the view for its items to draw them.
     await waitFor(() => api.testing.treeView.visible, 'the workbench to show the Plans view');
+    // No plans yet: no items, so the view shows its welcome with Create Plan Worktree; with a plan, the worktrees.
+    assert.deepStrictEqual(await api.testing.tree.getChildren(), [], 'an empty tree (the welcome) before the first plan');
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: 'view-1', title: 'Shown in the view', open: 'none' });
+    assert.ok(plan);
     const worktrees = gitIn(main, 'worktree', 'list', '--porcelain')
       .split('\n')
       .filter((line) => line.startsWith('worktree '))
       .map((line) => line.slice('worktree '.length));
-    assert.ok(worktrees.length >= 1);
+    assert.ok(worktrees.length >= 2, 'the main checkout and the plan');
     for (const folder of worktrees) await waitFor(() => api.testing.tree.nodeForPath(folder), `the view to ask for the item of ${folder}`);
-    const items = await treeItems(api);
-    assert.strictEqual(items[0]?.label, 'Main checkout', 'the main checkout is the first item');
-    if (!canScreenshot) return;
-    const file = await screenshot('workbench-plan-worktrees-view');
-    const png = fs.readFileSync(file);
-    assert.strictEqual(png.subarray(1, 4).toString('latin1'), 'PNG');
-    assert.ok(png.length > 10_000, `screenshot is only ${png.length} bytes`);
+    try {
+      const items = await treeItems(api);
+      assert.strictEqual(items[0]?.label, 'Main checkout', 'the main checkout is the first item');
+      if (!canScreenshot) return;
+      const file = await screenshot('workbench-plan-worktrees-view');
+      const png = fs.readFileSync(file);
+      assert.strictEqual(png.subarray(1, 4).toString('latin1'), 'PNG');
+      assert.ok(png.length > 10_000, `screenshot is only ${png.length} bytes`);
+    } finally {
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
+    }
   });
 
   it('has a Get Started walkthrough with the lifecycle in four steps, and it opens', async function () {
