@@ -100,7 +100,14 @@ async function killAndRepair(prepared: Prepared, scenario: Scenario, what: strin
 
   // Later, another window refreshes and runs the doctor. (A lock file git left is stale only after a minute: the test ages them.)
   const locks = gitLocks(repo.main);
-  for (const file of locks) fs.utimesSync(file, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  for (const file of locks) {
+    try {
+      fs.utimesSync(file, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    } catch (e) {
+      // A git process that outlived its killed parent may finish and remove its lock meanwhile.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   const engine = await PlanEngine.open(repo.main, { git: new Git(), settings: scenario.settings });
   const found = await doctorFixAll(engine);
   const repaired = `${context}, after the doctor (${found.join(', ') || 'nothing found'})`;

@@ -393,8 +393,27 @@ export function worktreeCommit(folder: string): string {
 }
 
 /** Every commit reachable from a ref or a worktree HEAD. */
+/**
+ * Where reachability starts: `--all`, unless a process killed inside
+ * `git worktree add` left a half-written worktree record (a placeholder or
+ * empty HEAD, which `--all` refuses as a bad object, until the doctor removes
+ * it): then every ref and each healthy worktree's detached HEAD.
+ */
+function startingPoints(main: string): string[] {
+  if (gitMayFail(main, 'rev-list', '--all', '-n', '1').ok) return ['--all'];
+  const points = git(main, 'for-each-ref', '--format=%(objectname)').split('\n').filter(Boolean);
+  const common = path.join(main, '.git');
+  const linked = fs.existsSync(path.join(common, 'worktrees')) ? fs.readdirSync(path.join(common, 'worktrees')) : [];
+  const heads = [path.join(common, 'HEAD'), ...linked.map((w) => path.join(common, 'worktrees', w, 'HEAD'))];
+  for (const head of heads) {
+    const text = fs.existsSync(head) ? fs.readFileSync(head, 'utf8').trim() : '';
+    if (/^[0-9a-f]{40}$/.test(text) && !/^0+$/.test(text) && gitMayFail(main, 'cat-file', '-e', `${text}^{commit}`).ok) points.push(text);
+  }
+  return points;
+}
+
 export function reachableCommits(main: string): Set<string> {
-  const out = git(main, 'rev-list', '--all');
+  const out = git(main, 'rev-list', ...startingPoints(main));
   return new Set(out.split('\n').filter(Boolean));
 }
 
@@ -406,7 +425,7 @@ export function holdings(main: string): Holdings {
 
 /** Every blob reachable from a ref or a worktree HEAD (snapshots and stashes included). */
 function reachableBlobs(main: string): Set<string> {
-  const out = git(main, 'rev-list', '--all', '--objects');
+  const out = git(main, 'rev-list', '--objects', ...startingPoints(main));
   return new Set(out.split('\n').map((l) => l.slice(0, 40)));
 }
 
