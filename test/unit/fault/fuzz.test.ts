@@ -3,7 +3,12 @@
  * random sequences of create, edit, commit, merge (every strategy, conflicting
  * ones included), cleanup, forced discard, restore, doctor, folders deleted by
  * hand, commits on the base, and operations from two processes at once (a
- * forked process runs its own engine on the same repository). After every
+ * forked process runs its own engine on the same repository); ignored files
+ * edited in a plan (a rotated secret in the copied .env, a local cache file,
+ * a patched dependency that is disposable), worktrees moved by hand with
+ * `git worktree move`, merge commits on a plan (the base merged in, a
+ * conflict resolved, an edit made while merging), and a process still
+ * writing into a worktree while it is cleaned up or discarded. After every
  * step: nothing reachable or uncommitted was lost (unless its work is in the
  * base, or a snapshot or stash holds it), the registry agrees with git, and
  * the main checkout changed only through a merge into its branch.
@@ -15,7 +20,9 @@
  * PLAN_WORKTREES_FUZZ_RUNS=<n> for more fresh seeds in a row).
  */
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
 import { MergeStrategy } from '../../../src/model/merge';
@@ -25,6 +32,7 @@ import {
   assertConsistent,
   assertNothingLost,
   attempt,
+  blobId,
   counts,
   doctorFixAll,
   EngineWorker,
@@ -84,7 +92,7 @@ describe('fault suite: model-based random lifecycle', function () {
     it(`keeps every commit and file and a consistent registry over ${steps} random steps (${kind} seed ${seed})`, async () => {
       console.log(`      fuzz seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`);
       const repo = createRepo({ 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n', 'shared.txt': 'a\nb\nc\n' });
-      fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
+      fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n*.local\nnode_modules/\n');
       writeFiles(repo.main, { '.env': 'SECRET=1\n' });
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       const worker = new EngineWorker(repo.main);
@@ -124,6 +132,10 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
     discard: plans.length ? (crowded ? 5 : 2) : 0,
     restore: 3,
     removeFolder: withFolder.length ? 1 : 0,
+    ignoredEdit: withFolder.length ? 4 : 0,
+    moveByHand: withFolder.length ? 1 : 0,
+    planMerge: withFolder.length ? 3 : 0,
+    writer: withFolder.length ? 2 : 0,
     doctor: 2,
     concurrent: 6,
   });
@@ -193,6 +205,35 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       label(`rm -rf ${path.basename(folder)} by hand`);
       break;
     }
+    case 'ignoredEdit': {
+      const folder = rng.pick(withFolder).worktree?.path as string;
+      const kind = rng.weighted({ secret: 2, local: 2, dependency: 1 });
+      const file = kind === 'secret' ? '.env' : kind === 'local' ? `cache/c${rng.int(3)}.local` : `node_modules/dep/index.js`;
+      writeFiles(folder, { [file]: `${kind} ${step} ${rng.int(1000)}\n` });
+      fuzz.forgiven.push(folder); // the user overwrites their own file
+      label(`edit ignored ${file} in ${path.basename(folder)}`);
+      break;
+    }
+    case 'moveByHand': {
+      const folder = rng.pick(withFolder).worktree?.path as string;
+      const moved = gitMayFail(repo.main, 'worktree', 'move', folder, `${folder}-moved${step}`);
+      label(`git worktree move ${path.basename(folder)} -> ${path.basename(folder)}-moved${step}: ${moved.ok ? 'moved' : moved.stderr.split('\n')[0]}`);
+      break;
+    }
+    case 'planMerge':
+      label(mergeBaseIntoPlan(fuzz, rng.pick(withFolder).worktree?.path as string, step));
+      break;
+    case 'writer': {
+      const row = rng.pick(withFolder);
+      const op: EngineOp = rng.chance(0.5) ? { op: 'cleanup', args: [row.plan?.id as string, { force: true }] } : { op: 'discard', args: [row.plan?.id as string] };
+      counts.operations++;
+      const writer = await startWriter(row.worktree?.path as string);
+      const outcome = await runHere(fuzz, op);
+      const written = await writer.stop();
+      onEngineAnswer(`${show(op)} while a process writes into ${path.basename(row.worktree?.path as string)} (${written.length} files written)`, outcome);
+      assertWrittenKept(repo.main, written, `seed ${fuzz.rng.seed} step ${step} (writer)`);
+      break;
+    }
     case 'concurrent': {
       const mine = await chooseOp(fuzz, rows, step);
       const theirs = await chooseOp(fuzz, rows, step);
@@ -260,6 +301,65 @@ function lastOfChain(merges: MoveOfBase[], context: string): string {
   if (second.baseBefore === first.baseAfter) return second.baseAfter;
   if (first.baseBefore === second.baseAfter) return first.baseAfter;
   assert.fail(`${context}: both merges into main succeeded, but neither started where the other ended (${first.baseBefore.slice(0, 8)}→${first.baseAfter.slice(0, 8)}, ${second.baseBefore.slice(0, 8)}→${second.baseAfter.slice(0, 8)})`);
+}
+
+/**
+ * Merges the base into a clean plan worktree, as a person keeping a plan
+ * current does: a conflict is resolved by hand, and sometimes an edit is made
+ * while merging (an "evil merge"). Its content must survive every strategy.
+ */
+function mergeBaseIntoPlan(fuzz: Fuzz, folder: string, step: number): string {
+  if (git(folder, 'status', '--porcelain') !== '') return `merge main into ${path.basename(folder)}: skipped, not clean`;
+  const merged = gitMayFail(folder, 'merge', '--no-ff', '--no-edit', '-m', `merge main ${step}`, 'main');
+  const conflicted = git(folder, 'diff', '--name-only', '--diff-filter=U').split('\n').filter(Boolean);
+  if (!merged.ok && conflicted.length === 0) {
+    gitMayFail(folder, 'merge', '--abort');
+    return `merge main into ${path.basename(folder)}: refused (${merged.stderr.split('\n')[0]})`;
+  }
+  for (const file of conflicted) fs.writeFileSync(path.join(folder, file), `resolved ${step}\n`);
+  const evil = conflicted.length === 0 && fuzz.rng.chance(0.5);
+  if (evil) editLine(fuzz.rng, path.join(folder, 'shared.txt'), `made while merging ${step}`);
+  if (conflicted.length > 0 || evil) {
+    git(folder, 'add', '-A');
+    git(folder, 'commit', '-q', ...(evil ? ['--amend'] : []), '--no-edit');
+  }
+  return `merge main into ${path.basename(folder)}: ${conflicted.length ? `resolved ${conflicted.join(', ')}` : evil ? 'edited while merging' : 'clean'} -> ${git(folder, 'rev-parse', '--short', 'HEAD')}`;
+}
+
+/** A process that writes a new file into `folder` every few milliseconds, as an agent or a build still running would. */
+async function startWriter(folder: string): Promise<{ stop(): Promise<Array<{ file: string; blob: string }>> }> {
+  const log = path.join(os.tmpdir(), `pw-writer-${process.pid}-${Date.now()}.log`);
+  const script = `const fs = require('fs'), path = require('path'), crypto = require('crypto');
+const [dir, log] = process.argv.slice(1);
+let i = 0;
+const blob = (b) => crypto.createHash('sha1').update('blob ' + b.length + '\\0').update(b).digest('hex');
+setInterval(() => {
+  const file = 'written-' + process.pid + '-' + i++ + '.txt';
+  const content = Buffer.from('written ' + i + ' ' + Date.now() + '\\n');
+  try { fs.writeFileSync(path.join(dir, file), content, { flag: 'wx' }); fs.appendFileSync(log, file + ' ' + blob(content) + '\\n'); } catch {}
+}, 2);
+setTimeout(() => process.exit(0), 20000);`;
+  const child = spawn(process.execPath, ['-e', script, folder, log], { stdio: 'ignore' });
+  // Let it write a few files before the operation starts.
+  await new Promise((r) => setTimeout(r, 40));
+  return {
+    async stop() {
+      child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+      const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+      fs.rmSync(log, { force: true });
+      return lines.map((l) => ({ file: path.join(folder, l.split(' ')[0]), blob: l.split(' ')[1] }));
+    },
+  };
+}
+
+/** Every file the writer wrote is still where it wrote it, or in a commit a ref reaches (a snapshot). */
+function assertWrittenKept(main: string, written: Array<{ file: string; blob: string }>, context: string): void {
+  counts.invariantChecks++;
+  const reachable = new Set(git(main, 'rev-list', '--all', '--objects').split('\n').map((l) => l.slice(0, 40)));
+  const lost = written.filter(({ file, blob }) => !(fs.existsSync(file) && blobId(fs.readFileSync(file)) === blob) && !reachable.has(blob));
+  counts.lost += lost.length;
+  assert.deepStrictEqual(lost.map((w) => path.basename(w.file)), [], `${context}: files written during the operation were lost`);
 }
 
 /** Writes random changes into a worktree: a changed line, a new file, a deleted file, something staged. */

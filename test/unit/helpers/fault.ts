@@ -342,8 +342,15 @@ export function worktreePaths(main: string): string[] {
 }
 
 /** The uncommitted work of one worktree: content of each changed or untracked file, and of each staged change. */
+/**
+ * Folders whose ignored files are disposable (dependencies, build output):
+ * what the product's `disposableFolders` setting names by default. Every
+ * other ignored file counts as work a person would miss.
+ */
+export const DISPOSABLE_FOLDERS = ['node_modules', '.venv', 'venv', 'target', 'dist', 'build', 'out', '.next', '.cache', '__pycache__'];
+
 export function uncommittedWork(worktree: string): Work[] {
-  const result = gitMayFail(worktree, 'status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames');
+  const result = gitMayFail(worktree, 'status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching', '--no-renames');
   if (!result.ok) return [];
   const work: Work[] = [];
   const records = result.stdout.split('\0');
@@ -351,6 +358,16 @@ export function uncommittedWork(worktree: string): Work[] {
     if (record === '') continue;
     let file: string | undefined;
     if (record.startsWith('? ')) file = record.slice(2);
+    else if (record.startsWith('! ')) {
+      // Ignored: work too, unless it lies in a disposable folder (or is a whole ignored folder, listed by its files below).
+      const ignored = record.slice(2);
+      if (ignored.split('/').some((part) => DISPOSABLE_FOLDERS.includes(part))) continue;
+      if (ignored.endsWith('/')) {
+        work.push(...ignoredFilesUnder(worktree, ignored));
+        continue;
+      }
+      file = ignored;
+    }
     else if (record.startsWith('1 ')) {
       const fields = record.split(' ');
       file = fields.slice(8).join(' ');
@@ -371,6 +388,20 @@ export function uncommittedWork(worktree: string): Work[] {
     }
     if (stat.isFile()) work.push({ worktree, path: file, blob: blobId(fs.readFileSync(full)) });
   }
+  return work;
+}
+
+/** The files of an ignored folder, as work (git lists such a folder as one entry). */
+function ignoredFilesUnder(worktree: string, folder: string): Work[] {
+  const work: Work[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(path.join(worktree, rel), { withFileTypes: true })) {
+      const child = `${rel}${entry.name}`;
+      if (entry.isDirectory() && !DISPOSABLE_FOLDERS.includes(entry.name)) walk(`${child}/`);
+      else if (entry.isFile()) work.push({ worktree, path: child, blob: blobId(fs.readFileSync(path.join(worktree, child))) });
+    }
+  };
+  walk(folder);
   return work;
 }
 
