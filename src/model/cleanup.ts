@@ -198,10 +198,24 @@ async function removeFolder(
   job: { plan: PlanRecord; entry?: WorktreeEntry; folder?: string; content?: WorktreeContent; force: boolean; snapshotReason?: string; signal?: AbortSignal },
   taken: Taken,
 ): Promise<{ removedWorktree: boolean; snapshot?: Snapshot; leftover?: string }> {
-  const { entry, folder, snapshotReason: reason } = job;
+  const { entry, folder } = job;
+  let reason = job.snapshotReason;
   // What is written is noted in `taken` at once: an attempt that fails afterwards still names it.
   const snapshotOf = async (where: { folder: string; content?: WorktreeContent }): Promise<Snapshot> =>
     (taken.snapshot = await takeSnapshot(ctx, events, job.plan, reason as string, where));
+  if (!reason && job.force && entry && folder && fs.existsSync(folder)) {
+    // Forced, but nothing needed a snapshot when it was read. Something may still be writing there (an agent, a build):
+    // git checks again right before it deletes, and anything written since goes into a snapshot first.
+    if (entry.locked === undefined) {
+      try {
+        taken.removedWorktree ||= await removeWorktree(ctx, entry, folder, false);
+        return { removedWorktree: true };
+      } catch (e) {
+        if (!isError(e, ErrorCode.WorktreeDirty)) throw e;
+      }
+    }
+    reason = 'forced cleanup';
+  }
   if (reason && entry && folder) {
     const removal = await removeAfterSnapshot(ctx, entry, folder, (aside, content) => snapshotOf({ folder: aside, content }), job.signal);
     Object.assign(taken, { snapshot: removal.snapshot, removedWorktree: true });

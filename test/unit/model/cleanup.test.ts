@@ -212,6 +212,24 @@ describe('cleanupPlan', () => {
       assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
     }));
 
+  it('forced, on a worktree that was clean when read: a file written before git removes it (an agent still running) goes into a snapshot, not away', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Clean when read' });
+      // Written between the cleanup's reads and the removal, as a process still writing there would.
+      class LateWriter extends Git {
+        override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+          if (args.includes('worktree') && args.includes('remove') && fs.existsSync(plan.path)) writeFiles(plan.path, { 'late/report.txt': 'written at the last moment\n' });
+          return super.exec(args, options);
+        }
+      }
+      const result = await cleanupPlan({ ...life.ctx, git: new LateWriter() }, life.registry, life.events, plan, { force: true });
+      assert.ok(!fs.existsSync(plan.path), 'the worktree is removed');
+      assert.ok(result.snapshot, 'the late file made a snapshot necessary');
+      await restoreSnapshot(life.ctx, result.snapshot);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'late/report.txt'), 'utf8'), 'written at the last moment\n');
+    }));
+
   it('forced: writes a snapshot first, and restoring it gives back every committed, uncommitted and untracked file', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
