@@ -203,19 +203,9 @@ async function removeFolder(
   // What is written is noted in `taken` at once: an attempt that fails afterwards still names it.
   const snapshotOf = async (where: { folder: string; content?: WorktreeContent }): Promise<Snapshot> =>
     (taken.snapshot = await takeSnapshot(ctx, events, job.plan, reason as string, where));
-  if (!reason && job.force && entry && folder && fs.existsSync(folder)) {
-    // Forced, but nothing needed a snapshot when it was read. Something may still be writing there (an agent, a build):
-    // git checks again right before it deletes, and anything written since goes into a snapshot first.
-    if (entry.locked === undefined) {
-      try {
-        taken.removedWorktree ||= await removeWorktree(ctx, entry, folder, false);
-        return { removedWorktree: true };
-      } catch (e) {
-        if (!isError(e, ErrorCode.WorktreeDirty)) throw e;
-      }
-    }
-    reason = 'forced cleanup';
-  }
+  // Forced, but nothing needed a snapshot when it was read. Something may still be writing there (an agent, a
+  // build), and git's own check before it deletes races with it: the folder is moved aside and snapshotted all the same.
+  if (!reason && job.force && entry && folder && fs.existsSync(folder)) reason = 'forced cleanup';
   if (reason && entry && folder) {
     const removal = await removeAfterSnapshot(ctx, entry, folder, (aside, content) => snapshotOf({ folder: aside, content }), job.signal);
     Object.assign(taken, { snapshot: removal.snapshot, removedWorktree: true });

@@ -219,13 +219,13 @@ describe('cleanupPlan', () => {
       // Written between the cleanup's reads and the removal, as a process still writing there would.
       class LateWriter extends Git {
         override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
-          if (args.includes('worktree') && args.includes('remove') && fs.existsSync(plan.path)) writeFiles(plan.path, { 'late/report.txt': 'written at the last moment\n' });
+          if (args.includes('worktree') && (args.includes('remove') || args.includes('move')) && fs.existsSync(plan.path)) writeFiles(plan.path, { 'late/report.txt': 'written at the last moment\n' });
           return super.exec(args, options);
         }
       }
       const result = await cleanupPlan({ ...life.ctx, git: new LateWriter() }, life.registry, life.events, plan, { force: true });
       assert.ok(!fs.existsSync(plan.path), 'the worktree is removed');
-      assert.ok(result.snapshot, 'the late file made a snapshot necessary');
+      assert.ok(result.snapshot, 'a forced removal keeps a snapshot');
       await restoreSnapshot(life.ctx, result.snapshot);
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'late/report.txt'), 'utf8'), 'written at the last moment\n');
     }));
