@@ -76,6 +76,16 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
       { files: dirtyFiles },
     );
   }
+  // A file deleted in the index and present again as an untracked file is listed twice: git stash keeps it, but
+  // cannot apply it in the new worktree (which has the file), so such a move is refused before anything moves.
+  const twice = dirtyBase === 'move' ? dirtyFiles.filter((f, i) => dirtyFiles.indexOf(f) !== i) : [];
+  if (twice.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `In the main checkout, ${describeFiles(twice)} is deleted in the index but back on disk as an untracked file: git cannot move that change into a plan. Stage the file again ("git add") or restore it, then create the plan.`,
+      { files: twice },
+    );
+  }
   throwIfAborted(options.signal);
 
   const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));

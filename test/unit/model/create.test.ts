@@ -120,6 +120,15 @@ describe('createPlan', () => {
       );
     }));
 
+  it('refuses to move a file deleted in the index and back on disk as an untracked file (git stash cannot apply it), naming it, and changes nothing', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      git(repo.main, 'rm', '-q', '--cached', 'README.md');
+      writeFiles(repo.main, { 'README.md': 'written again\n', 'other.txt': 'untracked\n' });
+      await assertRefused(repo, life, { title: 'Move it', dirtyBase: 'move' }, ErrorCode.BaseDirty, /README\.md.*deleted in the index but back on disk/);
+      assert.strictEqual(git(repo.main, 'stash', 'list'), '', 'no stash left');
+    }));
+
   it('refuses bad names with a clear error and changes nothing', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
