@@ -53,6 +53,8 @@ export enum ErrorCode {
   PlanBusy = 'PlanBusy',
   PlanExists = 'PlanExists',
   PlanMoved = 'PlanMoved',
+  /** The plan's branch and its base share no commit (a history rewritten by hand): there is nothing to merge into. */
+  UnrelatedHistories = 'UnrelatedHistories',
   /** The folder is not trusted (Restricted Mode): the command would run git that can start programs the repository names. */
   Untrusted = 'Untrusted',
   /** A linked worktree's admin folder (`.git/worktrees/<name>`) is half-written: git cannot list or walk the worktrees. */

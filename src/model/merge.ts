@@ -169,7 +169,7 @@ export async function checkCommits(ctx: RepoContext, baseCommit: string, planCom
   const [found, merging] = await Promise.allSettled([findMergeBase(ctx, planCommit, baseCommit), runMergeTree(ctx, baseCommit, planCommit, signal)]);
   if (found.status === 'rejected') throw found.reason;
   const mergeBase = found.value;
-  if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.Unknown, `The plan and its base have no common history; there is nothing to merge into.`);
+  if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.UnrelatedHistories, `The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.`);
   if (merging.status === 'rejected') throw merging.reason;
   const merge = merging.value;
   return { clean: merge.clean, conflicts: merge.conflicts, baseCommit, planCommit, mergeBase, tree: merge.clean ? merge.tree : undefined };

@@ -317,7 +317,9 @@ function mergeBaseIntoPlan(fuzz: Fuzz, folder: string, step: number): string {
     return `merge main into ${path.basename(folder)}: refused (${merged.stderr.split('\n')[0]})`;
   }
   for (const file of conflicted) fs.writeFileSync(path.join(folder, file), `resolved ${step}\n`);
-  const evil = conflicted.length === 0 && fuzz.rng.chance(0.5);
+  // An edit made while merging amends the merge commit; "already up to date" made none, so there is nothing to amend.
+  const madeMerge = conflicted.length === 0 && git(folder, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ').length === 3 && git(folder, 'log', '-1', '--format=%s') === `merge main ${step}`;
+  const evil = madeMerge && fuzz.rng.chance(0.5);
   if (evil) editLine(fuzz.rng, path.join(folder, 'shared.txt'), `made while merging ${step}`);
   if (conflicted.length > 0 || evil) {
     git(folder, 'add', '-A');

@@ -94,6 +94,18 @@ describe('checkMerge', () => {
       assert.strictEqual(fingerprint(repo.main), before);
     }));
 
+  it('refuses a plan whose history was rewritten to share nothing with its base (its root amended), with UnrelatedHistories, changing nothing', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '1', { title: 'Rewritten' });
+      writeFiles(plan.path, { 'README.md': '# rewritten root\n' });
+      git(plan.path, 'commit', '-q', '-a', '--amend', '--no-edit');
+      const before = fingerprint(repo.main);
+      for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy }), isCode(ErrorCode.UnrelatedHistories), strategy);
+      }
+      assert.strictEqual(fingerprint(repo.main), before);
+    }));
+
   it('lists the conflicting files', () =>
     withRepo(async (repo) => {
       const plan = addPlan(repo, '2');
