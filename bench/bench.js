@@ -25,7 +25,10 @@ function removeBuild() {
 
 async function main() {
   const built = await build(outDir);
-  if (built.bundleError) console.warn(`[bench] the extension bundle does not build; activation and bundle size are not measured: ${built.bundleError}`);
+  if (built.bundleError)
+    console.warn(
+      `[bench] the extension bundle does not build; activation and bundle size are not measured: ${built.bundleError}`,
+    );
   const { main: run } = require(path.join(outDir, 'bench', 'run.js'));
   return run({ projectRoot: root, outDir, ...built });
 }

@@ -13,7 +13,6 @@ const { collect } = require('../scripts/build-tests');
 
 const root = path.join(__dirname, '..');
 
-
 /** The same options as `node esbuild.js --production`, to another outfile. */
 function productionBundleOptions(outfile) {
   return {
@@ -53,7 +52,9 @@ async function build(outDir) {
   try {
     await esbuild.build(productionBundleOptions(path.join(extensionDir, 'dist', 'extension.js')));
   } catch (e) {
-    const errors = (e.errors || []).map((x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`);
+    const errors = (e.errors || []).map(
+      (x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`,
+    );
     return { bundleError: errors.length > 0 ? errors.join('; ') : String(e.message || e) };
   }
   // VS Code would activate the real manifest on start-up (workspaceContains:.git), before the

@@ -17,7 +17,9 @@ export const onInterrupt = new Set<() => Promise<unknown>>();
 const RUN_TIMEOUT_MS = 180_000;
 
 interface HostModule {
-  startServer(options?: { quiet?: boolean }): Promise<{ port: number; stateDir: string; remoteUri(p: string): string; stop(): Promise<void> }>;
+  startServer(options?: {
+    quiet?: boolean;
+  }): Promise<{ port: number; stateDir: string; remoteUri(p: string): string; stop(): Promise<void> }>;
 }
 
 interface RunResult {
@@ -30,14 +32,25 @@ interface RunResult {
   worktrees: number;
 }
 
-export async function measureActivation(options: { projectRoot: string; outDir: string; bundle?: string; bundleError?: string; folder: string; n: number; runs: number }): Promise<Record<string, unknown>> {
-  if (!options.bundle) return { measured: false, n: options.n, reason: `the extension does not build: ${options.bundleError}` };
+export async function measureActivation(options: {
+  projectRoot: string;
+  outDir: string;
+  bundle?: string;
+  bundleError?: string;
+  folder: string;
+  n: number;
+  runs: number;
+}): Promise<Record<string, unknown>> {
+  if (!options.bundle)
+    return { measured: false, n: options.n, reason: `the extension does not build: ${options.bundleError}` };
   const runs: RunResult[] = [];
   for (let i = 0; i < options.runs; i++) {
     const result = await runOnce(options);
     if (result.activeBefore) throw new Error('the extension was already active before the measure started');
     runs.push(result);
-    console.log(`[bench] activation run ${i + 1}: first items after ${round(result.firstItemsMs)} ms, all state after ${round(result.allDetailsMs)} ms`);
+    console.log(
+      `[bench] activation run ${i + 1}: first items after ${round(result.firstItemsMs)} ms, all state after ${round(result.allDetailsMs)} ms`,
+    );
   }
   return {
     measured: true,
@@ -48,7 +61,11 @@ export async function measureActivation(options: { projectRoot: string; outDir: 
     activateMs: round(median(runs.map((r) => r.activateMs))),
     firstItemsMs: round(median(runs.map((r) => r.firstItemsMs))),
     allDetailsMs: round(median(runs.map((r) => r.allDetailsMs))),
-    samples: runs.map((r) => ({ activateMs: round(r.activateMs), firstItemsMs: round(r.firstItemsMs), allDetailsMs: round(r.allDetailsMs) })),
+    samples: runs.map((r) => ({
+      activateMs: round(r.activateMs),
+      firstItemsMs: round(r.firstItemsMs),
+      allDetailsMs: round(r.allDetailsMs),
+    })),
     method:
       'extension copy without start-up activation events (bench/build.js); inside the extension host, from getExtension().activate() to the first non-empty planWorktrees.plans getChildren(), and to every worktree item having its state',
   };
@@ -77,7 +94,15 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+      ],
     });
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const consoleLines: string[] = [];
@@ -98,11 +123,17 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
       ['extensionDevelopmentKind', 'workspace'],
       ['skipWelcome', 'true'],
     ];
-    await page.goto(`http://localhost:${server.port}/?folder=${encodeURIComponent(options.folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `http://localhost:${server.port}/?folder=${encodeURIComponent(options.folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     const code = await exitCode;
     if (code !== 0 || !result) {
       const tail = consoleLines.slice(-15).join('\n');
-      throw new Error(code === -1 ? `timed out after ${RUN_TIMEOUT_MS / 1000}s:\n${tail}` : `the extension host exited with ${code}:\n${tail}`);
+      throw new Error(
+        code === -1
+          ? `timed out after ${RUN_TIMEOUT_MS / 1000}s:\n${tail}`
+          : `the extension host exited with ${code}:\n${tail}`,
+      );
     }
     return result;
   } finally {

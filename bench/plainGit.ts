@@ -20,17 +20,26 @@ export class PlainGit {
   constructor(private readonly maxConcurrent = 8) {}
 
   /** Runs git in `cwd`; rejects on an exit code that is not 0 or one of `okExitCodes`. */
-  async run(cwd: string, args: string[], options: { env?: Record<string, string>; okExitCodes?: number[] } = {}): Promise<PlainResult> {
+  async run(
+    cwd: string,
+    args: string[],
+    options: { env?: Record<string, string>; okExitCodes?: number[] } = {},
+  ): Promise<PlainResult> {
     if (this.running >= this.maxConcurrent) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;
     this.processCount++;
     try {
       return await new Promise<PlainResult>((resolve, reject) => {
-        execFile('git', args, { cwd, env: { ...process.env, LC_ALL: 'C', ...options.env }, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-          const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-          if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) resolve({ stdout, exitCode });
-          else reject(new Error(`git ${args.join(' ')} (in ${cwd}) failed with ${exitCode}: ${stderr}`));
-        });
+        execFile(
+          'git',
+          args,
+          { cwd, env: { ...process.env, LC_ALL: 'C', ...options.env }, maxBuffer: 256 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+            if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) resolve({ stdout, exitCode });
+            else reject(new Error(`git ${args.join(' ')} (in ${cwd}) failed with ${exitCode}: ${stderr}`));
+          },
+        );
       });
     } finally {
       this.running--;

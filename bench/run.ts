@@ -16,7 +16,14 @@ import { measureActivation, onInterrupt } from './hostActivation';
 import { PlainGit } from './plainGit';
 import { median, round, timed } from './stats';
 import { openSubject, Subject, SubjectItem } from './subject';
-import { createSyntheticRepo, FILE_COUNT, growPlans, isolateGitEnvironment, SyntheticRepo, trackedFile } from './syntheticRepo';
+import {
+  createSyntheticRepo,
+  FILE_COUNT,
+  growPlans,
+  isolateGitEnvironment,
+  SyntheticRepo,
+  trackedFile,
+} from './syntheticRepo';
 
 export interface RunOptions {
   /** The project's root folder. */
@@ -66,7 +73,14 @@ function runsFor(measure: Measure, n: number): number {
   return n >= 200 ? 3 : 7;
 }
 
-const targets: Partial<Record<Measure, number>> = { list: 1.5, stateFirst: 1.2, stateRefresh: 1.2, create: 1.2, merge: 1.3, cleanup: 1.3 };
+const targets: Partial<Record<Measure, number>> = {
+  list: 1.5,
+  stateFirst: 1.2,
+  stateRefresh: 1.2,
+  create: 1.2,
+  merge: 1.3,
+  cleanup: 1.3,
+};
 const titles: Record<Measure, string> = {
   list: 'list, first paint',
   stateFirst: 'full state, first read',
@@ -90,7 +104,10 @@ export async function main(options: RunOptions): Promise<number> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const rows: Row[] = [];
-  let activation: Record<string, unknown> = { measured: false, reason: `N = ${ACTIVATION_N} is not among the sizes run` };
+  let activation: Record<string, unknown> = {
+    measured: false,
+    reason: `N = ${ACTIVATION_N} is not among the sizes run`,
+  };
   try {
     say(`synthetic repository of ${FILE_COUNT} files in ${root}`);
     const repo = await createSyntheticRepo(root);
@@ -100,7 +117,10 @@ export async function main(options: RunOptions): Promise<number> {
       say(`N = ${n}: ${n} plan worktrees ready (setup ${((Date.now() - setup) / 1000).toFixed(1)}s, not measured)`);
       rows.push(...(await measureSize(repo, n)));
       if (n === ACTIVATION_N && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY) {
-        activation = await measureActivation({ ...options, folder: repo.main, n, runs: 3 }).catch((e) => ({ measured: false, reason: String(e?.message ?? e) }));
+        activation = await measureActivation({ ...options, folder: repo.main, n, runs: 3 }).catch((e) => ({
+          measured: false,
+          reason: String(e?.message ?? e),
+        }));
         say(`activation: ${JSON.stringify(activation)}`);
       }
     }
@@ -112,7 +132,13 @@ export async function main(options: RunOptions): Promise<number> {
   const bundle = bundleSize(options);
   const results = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, git: execFileSync('git', ['version'], { encoding: 'utf8' }).trim(), platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      git: execFileSync('git', ['version'], { encoding: 'utf8' }).trim(),
+      platform: `${os.platform()} ${os.release()}`,
+    },
     repository: { files: FILE_COUNT, sizes: SIZES },
     durationSeconds: Math.round((Date.now() - started) / 1000),
     rows,
@@ -120,8 +146,11 @@ export async function main(options: RunOptions): Promise<number> {
     bundle,
   };
   // Only a complete run replaces bench/results.json (the file the README's table comes from).
-  const complete = process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY && RUNS === undefined;
-  const resultsFile = complete ? path.join(options.projectRoot, 'bench', 'results.json') : path.join(os.tmpdir(), 'plan-worktrees-bench-results.json');
+  const complete =
+    process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY && RUNS === undefined;
+  const resultsFile = complete
+    ? path.join(options.projectRoot, 'bench', 'results.json')
+    : path.join(os.tmpdir(), 'plan-worktrees-bench-results.json');
   fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + formatTable(rows, activation, bundle));
   console.log(`\n${complete ? 'bench/results.json' : resultsFile} written (${results.durationSeconds}s in all).`);
@@ -160,7 +189,13 @@ async function measureSize(repo: SyntheticRepo, n: number): Promise<Row[]> {
   const facts = await subject.stateFirstRead(items);
   const squashCandidates = items.filter(({ worktree }) => {
     const d = worktree && facts.get(worktree.path);
-    return d && d.ahead !== undefined && d.ahead > 0 && (d.behind ?? 0) > 0 && d.dirty.staged + d.dirty.modified + d.dirty.untracked + d.dirty.conflicted === 0;
+    return (
+      d &&
+      d.ahead !== undefined &&
+      d.ahead > 0 &&
+      (d.behind ?? 0) > 0 &&
+      d.dirty.staged + d.dirty.modified + d.dirty.untracked + d.dirty.conflicted === 0
+    );
   });
   rows.push(
     await compare('stateFirst', n, log, plain, {
@@ -189,7 +224,10 @@ async function measureSize(repo: SyntheticRepo, n: number): Promise<Row[]> {
     await compare('incremental', n, log, plain, {
       before: () => fs.appendFileSync(file, `// edit ${++edit}\n`),
       extension: () => subject.incremental(targetPath),
-      plain: () => plain.run(targetPath, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all'], { env: { GIT_OPTIONAL_LOCKS: '0' } }),
+      plain: () =>
+        plain.run(targetPath, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all'], {
+          env: { GIT_OPTIONAL_LOCKS: '0' },
+        }),
       plainLabel: 'git status of that worktree',
       extensionOnlyBefore: true,
     }),
@@ -207,11 +245,18 @@ async function measureSize(repo: SyntheticRepo, n: number): Promise<Row[]> {
  * ahead/behind (heads from the worktree list); then, as only those facts say
  * which plans could be squash-merged, one merge-tree per such plan.
  */
-async function plainState(plain: PlainGit, repo: SyntheticRepo, items: SubjectItem[], squashCandidates: SubjectItem[]): Promise<void> {
+async function plainState(
+  plain: PlainGit,
+  repo: SyntheticRepo,
+  items: SubjectItem[],
+  squashCandidates: SubjectItem[],
+): Promise<void> {
   const worktrees = items.flatMap(({ worktree }) => (worktree ? [worktree] : []));
   const heads = [...new Set(worktrees.flatMap((w) => (w.head ? [w.head] : [])))];
   const jobs: Array<Promise<unknown>> = worktrees.map((w) =>
-    plain.run(w.path, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all'], { env: { GIT_OPTIONAL_LOCKS: '0' } }),
+    plain.run(w.path, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all'], {
+      env: { GIT_OPTIONAL_LOCKS: '0' },
+    }),
   );
   jobs.push(plain.run(repo.commonDir, ['log', '--no-walk=unsorted', '--format=%H%x00%T%x00%cI%x00%s', ...heads]));
   jobs.push(
@@ -223,7 +268,11 @@ async function plainState(plain: PlainGit, repo: SyntheticRepo, items: SubjectIt
   await Promise.all(jobs);
   await Promise.all(
     squashCandidates.map(({ worktree }) =>
-      plain.run(repo.commonDir, ['merge-tree', '--write-tree', '-z', '--name-only', '--no-messages', 'main', worktree?.head as string], { okExitCodes: [1] }),
+      plain.run(
+        repo.commonDir,
+        ['merge-tree', '--write-tree', '-z', '--name-only', '--no-messages', 'main', worktree?.head as string],
+        { okExitCodes: [1] },
+      ),
     ),
   );
 }
@@ -234,7 +283,13 @@ async function plainState(plain: PlainGit, repo: SyntheticRepo, items: SubjectIt
  * one with plain git; each gets a commit of its own (not measured) before the
  * merges, so no merge conflicts and none is a fast-forward.
  */
-async function lifecycle(repo: SyntheticRepo, n: number, subject: Subject, log: CountingLog, plain: PlainGit): Promise<Row[]> {
+async function lifecycle(
+  repo: SyntheticRepo,
+  n: number,
+  subject: Subject,
+  log: CountingLog,
+  plain: PlainGit,
+): Promise<Row[]> {
   const runs = runsFor('create', n);
   const setupGit = new PlainGit(2);
   const made: Array<{ ext?: Awaited<ReturnType<Subject['create']>>; plain?: { branch: string; path: string } }> = [];
@@ -282,7 +337,8 @@ async function lifecycle(repo: SyntheticRepo, n: number, subject: Subject, log: 
     plain: () => plain.run(repo.main, ['merge', '--no-ff', '--no-edit', plainPlans[p++].branch]),
     plainLabel: 'git merge --no-ff --no-edit <branch> (in the main checkout)',
     reference: {
-      label: 'the same merge without a checkout: rev-parse, merge-tree, commit-tree, update-ref <new> <old>, read-tree -m -u',
+      label:
+        'the same merge without a checkout: rev-parse, merge-tree, commit-tree, update-ref <new> <old>, read-tree -m -u',
       run: () => plumbingMerge(plain, repo, plumbingPlans[q++].branch),
     },
   });
@@ -308,8 +364,12 @@ async function lifecycle(repo: SyntheticRepo, n: number, subject: Subject, log: 
 /** The fewest plain git commands that merge the way the extension does: no checkout of the plan, the base moved by compare-and-swap, its checkout brought along. */
 async function plumbingMerge(plain: PlainGit, repo: SyntheticRepo, branch: string): Promise<void> {
   const old = (await plain.out(repo.commonDir, 'rev-parse', 'refs/heads/main')).trim();
-  const tree = (await plain.out(repo.commonDir, 'merge-tree', '--write-tree', '-z', '--name-only', '--no-messages', old, branch)).split('\0')[0];
-  const commit = (await plain.out(repo.commonDir, 'commit-tree', tree, '-p', old, '-p', branch, '-m', `Merge ${branch}`)).trim();
+  const tree = (
+    await plain.out(repo.commonDir, 'merge-tree', '--write-tree', '-z', '--name-only', '--no-messages', old, branch)
+  ).split('\0')[0];
+  const commit = (
+    await plain.out(repo.commonDir, 'commit-tree', tree, '-p', old, '-p', branch, '-m', `Merge ${branch}`)
+  ).trim();
   await plain.run(repo.commonDir, ['update-ref', 'refs/heads/main', commit, old]);
   await plain.run(repo.main, ['read-tree', '-m', '-u', old, commit]);
 }
@@ -388,14 +448,21 @@ async function compare(measure: Measure, n: number, log: CountingLog, plain: Pla
     extensionProcesses,
     plainProcesses,
     reference: c.reference
-      ? { label: c.reference.label, ms: round(median(ref)), ratio: round(median(ext.map((x, i) => x / ref[i])), 2), processes: referenceProcesses, samples: ref.map((x) => round(x)) }
+      ? {
+          label: c.reference.label,
+          ms: round(median(ref)),
+          ratio: round(median(ext.map((x, i) => x / ref[i])), 2),
+          processes: referenceProcesses,
+          samples: ref.map((x) => round(x)),
+        }
       : undefined,
     samples: { extension: ext.map((x) => round(x)), plain: base.map((x) => round(x)) },
   };
 }
 
 function describeRow(r: Row): string {
-  const verdict = r.target === undefined ? '' : r.met ? ` (target ≤ ${r.target}: met)` : ` (target ≤ ${r.target}: MISSED)`;
+  const verdict =
+    r.target === undefined ? '' : r.met ? ` (target ≤ ${r.target}: met)` : ` (target ≤ ${r.target}: MISSED)`;
   const reference = r.reference ? `; ${r.reference.ms} ms by plumbing (ratio ${r.reference.ratio})` : '';
   return `N = ${r.n} ${r.title}: ${r.extensionMs} ms vs ${r.plainMs} ms plain, ratio ${r.ratio}${verdict}; git processes ${total(r.extensionProcesses)} ${JSON.stringify(r.extensionProcesses)} vs ${r.plainProcesses}${reference}`;
 }
@@ -403,7 +470,13 @@ function describeRow(r: Row): string {
 function bundleSize(options: RunOptions): Record<string, unknown> {
   if (!options.bundle) return { measured: false, reason: `the extension does not build: ${options.bundleError}` };
   const data = fs.readFileSync(options.bundle);
-  return { measured: true, file: 'dist/extension.js (node esbuild.js --production)', bytes: data.length, kb: round(data.length / 1024), gzipKb: round(zlib.gzipSync(data).length / 1024) };
+  return {
+    measured: true,
+    file: 'dist/extension.js (node esbuild.js --production)',
+    bytes: data.length,
+    kb: round(data.length / 1024),
+    gzipKb: round(zlib.gzipSync(data).length / 1024),
+  };
 }
 
 function processesCell(r: Row): string {
@@ -425,13 +498,17 @@ export function formatTable(rows: Row[], activation: Record<string, unknown>, bu
   for (const measure of order) {
     for (const r of rows.filter((x) => x.measure === measure)) {
       const target = r.target === undefined ? '—' : `≤ ${r.target} ${r.met ? '✓' : '✗ missed'}`;
-      lines.push(`| ${r.title} | ${r.n} | ${r.extensionMs.toFixed(1)} | ${r.plainMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${target} | ${processesCell(r)} / ${r.plainProcesses} |`);
+      lines.push(
+        `| ${r.title} | ${r.n} | ${r.extensionMs.toFixed(1)} | ${r.plainMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${target} | ${processesCell(r)} / ${r.plainProcesses} |`,
+      );
     }
   }
   lines.push('');
   for (const r of rows.filter((x) => x.reference)) {
     const ref = r.reference as NonNullable<Row['reference']>;
-    lines.push(`- ${r.title}, N = ${r.n}, against ${ref.label}: ${ref.ms.toFixed(1)} ms, ratio ${ref.ratio.toFixed(2)} (${ref.processes} processes).`);
+    lines.push(
+      `- ${r.title}, N = ${r.n}, against ${ref.label}: ${ref.ms.toFixed(1)} ms, ratio ${ref.ratio.toFixed(2)} (${ref.processes} processes).`,
+    );
   }
   if (rows.some((x) => x.reference)) lines.push('');
   if (activation.measured) {
@@ -442,7 +519,10 @@ export function formatTable(rows: Row[], activation: Record<string, unknown>, bu
   } else {
     lines.push(`Activation to the tree's first items, N = ${ACTIVATION_N}: not measured (${activation.reason}).`);
   }
-  if (bundle.measured) lines.push(`Bundle size of dist/extension.js (production build): **${bundle.kb} KB** (${bundle.gzipKb} KB gzipped).`);
+  if (bundle.measured)
+    lines.push(
+      `Bundle size of dist/extension.js (production build): **${bundle.kb} KB** (${bundle.gzipKb} KB gzipped).`,
+    );
   else lines.push(`Bundle size of dist/extension.js: not measured (${bundle.reason}).`);
   return lines.join('\n');
 }

@@ -45,13 +45,18 @@ const setupGit = new PlainGit(2);
 
 function fileText(folder: number, file: number, version = 0): string {
   const lines = [`// folder ${folder}, file ${file}, version ${version}`];
-  for (let i = 0; i < 12; i++) lines.push(`export const value${i} = ${(folder * 1000 + file * 10 + i) * (version + 1)};`);
+  for (let i = 0; i < 12; i++)
+    lines.push(`export const value${i} = ${(folder * 1000 + file * 10 + i) * (version + 1)};`);
   return lines.join('\n') + '\n';
 }
 
 export function trackedFile(index: number): string {
   const folder = index % FOLDERS;
-  return path.join('src', `module${String(folder).padStart(2, '0')}`, `file${String(Math.floor(index / FOLDERS)).padStart(3, '0')}.ts`);
+  return path.join(
+    'src',
+    `module${String(folder).padStart(2, '0')}`,
+    `file${String(Math.floor(index / FOLDERS)).padStart(3, '0')}.ts`,
+  );
 }
 
 /** Creates `<root>/repo` with FILE_COUNT files and a short history on `main`. */
@@ -98,12 +103,31 @@ export async function growPlans(repo: SyntheticRepo, count: number): Promise<voi
     const folder = path.join(repo.plansDir, `${names.id}-${names.slug}`);
     // Two `worktree add` at once can trip over each other's half-made folder in
     // .git/worktrees; adding without checkout is quick, the checkouts run in parallel.
-    await setupGit.out(repo.main, 'worktree', 'add', '-q', '--no-checkout', '--no-track', '-b', names.branch, folder, base);
+    await setupGit.out(
+      repo.main,
+      'worktree',
+      'add',
+      '-q',
+      '--no-checkout',
+      '--no-track',
+      '-b',
+      names.branch,
+      folder,
+      base,
+    );
     jobs.push(
       (async () => {
         await setupGit.out(folder, 'reset', '-q', '--hard');
         await shapePlan(folder, i);
-        made.push({ ...names, path: folder, base: 'main', baseCommit: base, created: new Date().toISOString(), status: 'active', run: 1 });
+        made.push({
+          ...names,
+          path: folder,
+          base: 'main',
+          baseCommit: base,
+          created: new Date().toISOString(),
+          status: 'active',
+          run: 1,
+        });
       })(),
     );
   }

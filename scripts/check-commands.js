@@ -26,13 +26,20 @@ function check() {
   }
   const problems = missing.map((key) => `package.json names %${key}%, which package.nls.json does not define`);
   const used = JSON.stringify(require(path.join(root, 'package.json')));
-  for (const key of Object.keys(nls)) if (!used.includes(`%${key}%`)) problems.push(`package.nls.json defines "${key}", which package.json never uses`);
-  for (const id of declared) if (!registered.has(id)) problems.push(`declared in package.json but never registered: ${id}`);
-  for (const id of registered) if (!declared.has(id)) problems.push(`registered in src/ but not declared in package.json: ${id}`);
+  for (const key of Object.keys(nls))
+    if (!used.includes(`%${key}%`)) problems.push(`package.nls.json defines "${key}", which package.json never uses`);
+  for (const id of declared)
+    if (!registered.has(id)) problems.push(`declared in package.json but never registered: ${id}`);
+  for (const id of registered)
+    if (!declared.has(id)) problems.push(`registered in src/ but not declared in package.json: ${id}`);
   for (const command of manifest.contributes.commands) {
-    if (command.category !== 'Plan Worktrees') problems.push(`${command.command} is not in the category "Plan Worktrees"`);
+    if (command.category !== 'Plan Worktrees')
+      problems.push(`${command.command} is not in the category "Plan Worktrees"`);
   }
-  const menuIds = Object.values(manifest.contributes.menus || {}).flat().map((m) => m.command).filter(Boolean);
+  const menuIds = Object.values(manifest.contributes.menus || {})
+    .flat()
+    .map((m) => m.command)
+    .filter(Boolean);
   for (const id of menuIds) if (!declared.has(id)) problems.push(`a menu names an undeclared command: ${id}`);
   return { declared: declared.size, registered: registered.size, problems };
 }

@@ -44,7 +44,9 @@ function install() {
   if (fs.existsSync(marker)) return { hostDir, serverDir, cached: true };
   const rg = which('rg');
   if (!rg) {
-    throw new Error('ripgrep (rg) is not on the PATH; install it (Debian package "ripgrep") before installing the VS Code host.');
+    throw new Error(
+      'ripgrep (rg) is not on the PATH; install it (Debian package "ripgrep") before installing the VS Code host.',
+    );
   }
   const started = Date.now();
   fs.mkdirSync(hostDir, { recursive: true });
@@ -61,7 +63,10 @@ function install() {
   fs.symlinkSync('node_modules', asar);
   run('npm', ['install', '--omit=dev', '--no-package-lock'], path.join(vscodeDir, 'extensions'));
   run('npm', ['rebuild', 'argon2'], hostDir);
-  fs.writeFileSync(marker, JSON.stringify({ version: VERSION, seconds: Math.round((Date.now() - started) / 1000) }) + '\n');
+  fs.writeFileSync(
+    marker,
+    JSON.stringify({ version: VERSION, seconds: Math.round((Date.now() - started) / 1000) }) + '\n',
+  );
   console.log(`[host-install] VS Code host installed in ${((Date.now() - started) / 1000).toFixed(0)}s`);
   return { hostDir, serverDir, cached: false };
 }

@@ -13,7 +13,15 @@ const root = path.join(__dirname, '..');
  * Starts the server in its own process group. Resolves once it listens.
  * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>): string, remoteUri(p: string): string, stop(): Promise<void> }>}
  */
-async function startServer({ quiet = true, stateDir, port: requestedPort = 0, extensionsDir, developmentPath = root, trust = false, env = {} } = {}) {
+async function startServer({
+  quiet = true,
+  stateDir,
+  port: requestedPort = 0,
+  extensionsDir,
+  developmentPath = root,
+  trust = false,
+  env = {},
+} = {}) {
   install();
   stateDir = stateDir || fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-host-'));
   const configFile = path.join(stateDir, 'config.yaml');
@@ -25,17 +33,26 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
     fs.mkdirSync(path.dirname(userSettings), { recursive: true });
     const settings = { 'files.autoSave': 'off', 'workbench.startupEditor': 'none' };
     // With workspace trust on, a folder opens in Restricted Mode (no startup dialog): as a downloaded repository would.
-    if (trust) Object.assign(settings, { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' });
+    if (trust)
+      Object.assign(settings, {
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'always',
+      });
     else settings['security.workspace.trust.enabled'] = false;
     fs.writeFileSync(userSettings, JSON.stringify(settings, null, 2));
   }
   const args = [
     path.join(serverDir, 'out', 'node', 'entry.js'),
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${requestedPort}`,
-    '--config', configFile,
-    '--user-data-dir', path.join(stateDir, 'data'),
-    '--extensions-dir', extensionsDir || path.join(stateDir, 'ext'),
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${requestedPort}`,
+    '--config',
+    configFile,
+    '--user-data-dir',
+    path.join(stateDir, 'data'),
+    '--extensions-dir',
+    extensionsDir || path.join(stateDir, 'ext'),
     '--disable-telemetry',
     '--disable-update-check',
     ...(trust ? [] : ['--disable-workspace-trust']),
@@ -77,21 +94,34 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
     stopped ??= new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const done = setTimeout(() => {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
         resolve();
       }, 5000);
       child.once('exit', () => {
         clearTimeout(done);
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* group already gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* group already gone */
+        }
         resolve();
       });
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { resolve(); }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        resolve();
+      }
     });
     return stopped;
   };
 
   const authority = `localhost:${port}`;
-  const remoteUri = (p) => `vscode-remote://${authority}${path.resolve(p).split(path.sep).map(encodeURIComponent).join('/')}`;
+  const remoteUri = (p) =>
+    `vscode-remote://${authority}${path.resolve(p).split(path.sep).map(encodeURIComponent).join('/')}`;
   const pageUrl = (folder, payload = []) => {
     const fullPayload = [
       ['extensionDevelopmentPath', remoteUri(developmentPath)],
@@ -108,9 +138,13 @@ async function startServer({ quiet = true, stateDir, port: requestedPort = 0, ex
 function installVsix(vsix, extensionsDir) {
   const { execFileSync } = require('child_process');
   install();
-  execFileSync(process.execPath, [path.join(serverDir, 'out', 'node', 'entry.js'), '--extensions-dir', extensionsDir, '--install-extension', vsix], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(serverDir, 'out', 'node', 'entry.js'), '--extensions-dir', extensionsDir, '--install-extension', vsix],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
 }
 
 /** A small git repository with a few files, for `npm start` and the host tests. */
@@ -119,7 +153,7 @@ function createDemoRepository(dir) {
   const git = (...args) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'README.md'), '# Demo project\n\nA small repository to try Plan Worktrees on.\n');
-  fs.writeFileSync(path.join(dir, 'src', 'app.js'), "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n");
+  fs.writeFileSync(path.join(dir, 'src', 'app.js'), 'export function greet(name) {\n  return `Hello, ${name}!`;\n}\n');
   fs.writeFileSync(path.join(dir, 'src', 'util.js'), 'export const add = (a, b) => a + b;\n');
   fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n.env\n');
   fs.writeFileSync(path.join(dir, '.env'), 'API_URL=http://localhost:3000\n');

@@ -6,7 +6,20 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 
 const root = path.join(__dirname, '..');
-const shown = ['walkthrough', 'lifecycle-1-create', 'lifecycle-2-review', 'lifecycle-3-merge', 'lifecycle-4-cleanup', 'explorer-plans', 'explorer-merge-badges', 'guard-status-bar', 'guard-warning', 'scm-review', 'changes-editor', 'workbench-plan-worktrees-view'];
+const shown = [
+  'walkthrough',
+  'lifecycle-1-create',
+  'lifecycle-2-review',
+  'lifecycle-3-merge',
+  'lifecycle-4-cleanup',
+  'explorer-plans',
+  'explorer-merge-badges',
+  'guard-status-bar',
+  'guard-warning',
+  'scm-review',
+  'changes-editor',
+  'workbench-plan-worktrees-view',
+];
 
 execFileSync('npm', ['run', 'test:host'], { cwd: root, stdio: 'inherit' });
 const target = path.join(root, 'docs', 'images');

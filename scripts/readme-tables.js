@@ -12,8 +12,13 @@ function cell(text) {
 }
 
 function commandsTable(manifest) {
-  const hidden = new Set((manifest.contributes.menus.commandPalette || []).filter((m) => m.when === 'false').map((m) => m.command));
-  const rows = manifest.contributes.commands.map((c) => `| \`${c.command}\` | ${cell(`${c.category}: ${c.title}`)} | ${hidden.has(c.command) ? 'tree / Source Control only' : 'Command Palette'} |`);
+  const hidden = new Set(
+    (manifest.contributes.menus.commandPalette || []).filter((m) => m.when === 'false').map((m) => m.command),
+  );
+  const rows = manifest.contributes.commands.map(
+    (c) =>
+      `| \`${c.command}\` | ${cell(`${c.category}: ${c.title}`)} | ${hidden.has(c.command) ? 'tree / Source Control only' : 'Command Palette'} |`,
+  );
   return ['| Command | Title | Where |', '| --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -69,7 +69,14 @@ const NOISE = [
  * `prepare(workspace)` may change the demo repository before it opens; it
  * returns the folder to open and environment variables for the extension host.
  */
-async function runSuite({ testsPath, developmentPath, extensionsDir, trust = false, prepare, consoleFile = 'host-console.log' } = {}) {
+async function runSuite({
+  testsPath,
+  developmentPath,
+  extensionsDir,
+  trust = false,
+  prepare,
+  consoleFile = 'host-console.log',
+} = {}) {
   const started = Date.now();
   const workDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-hosttest-')));
   let workspace = createDemoRepository(path.join(workDir, 'demo-repo'));
@@ -92,11 +99,21 @@ async function runSuite({ testsPath, developmentPath, extensionsDir, trust = fal
     const env = prepared?.env ?? {};
     workspace = prepared?.folder ?? workspace;
     server = await startServer({ developmentPath, extensionsDir, trust, env });
-    console.log(`[host] VS Code server on port ${server.port} (${((Date.now() - started) / 1000).toFixed(1)}s)${trust ? ', workspace trust on' : ''}`);
+    console.log(
+      `[host] VS Code server on port ${server.port} (${((Date.now() - started) / 1000).toFixed(1)}s)${trust ? ', workspace trust on' : ''}`,
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
@@ -107,7 +124,9 @@ async function runSuite({ testsPath, developmentPath, extensionsDir, trust = fal
         resolve(1);
       }, TIMEOUT_MS);
       // Every page of the context (the plan windows too) reports through these; the first page's exit ends the run.
-      context.exposeBinding('codeAutomationExit', ({ page: from }, code) => (from === page ? resolve(Number(code)) : windows.exited(from, Number(code))));
+      context.exposeBinding('codeAutomationExit', ({ page: from }, code) =>
+        from === page ? resolve(Number(code)) : windows.exited(from, Number(code)),
+      );
     });
     const consoleLog = fs.createWriteStream(path.join(root, 'artifacts', consoleFile));
     await context.exposeBinding('codeAutomationLog', ({ page: from }, type, args) => {
@@ -121,11 +140,15 @@ async function runSuite({ testsPath, developmentPath, extensionsDir, trust = fal
       else process.stdout.write(shown.join('\n') + '\n');
     });
     page.on('pageerror', (err) => console.error(`[host] page error: ${err.message}`));
-    const url = server.pageUrl(workspace, [['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))]]);
+    const url = server.pageUrl(workspace, [
+      ['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))],
+    ]);
     await page.goto(url);
     const code = await exitCode;
     const windowCode = windows.failures();
-    console.log(`[host] extension host tests finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)}s${windowCode ? `; ${windowCode} plan window suite(s) failed` : ''}`);
+    console.log(
+      `[host] extension host tests finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)}s${windowCode ? `; ${windowCode} plan window suite(s) failed` : ''}`,
+    );
     return code || (windowCode ? 1 : 0);
   } catch (e) {
     console.error(`[host] ${e.stack || e}`);
@@ -146,7 +169,8 @@ function handleMark(text, page, windows) {
   else if ((value = at(TRUST_MARK)) !== undefined) void grantTrust(page, value);
   else if ((value = at(WINDOW_TESTS_MARK)) !== undefined) windows.expect(JSON.parse(value));
   else if ((value = at(STATUSBAR_MARK)) !== undefined) void windows.read(JSON.parse(value), '.statusbar');
-  else if ((value = at(NOTIFICATIONS_MARK)) !== undefined) void windows.read(JSON.parse(value), '.notifications-toasts');
+  else if ((value = at(NOTIFICATIONS_MARK)) !== undefined)
+    void windows.read(JSON.parse(value), '.notifications-toasts');
   else if ((value = at(ACT_MARK)) !== undefined) void act(page, JSON.parse(value));
   else return false;
   return true;
@@ -166,7 +190,10 @@ class PlanWindows {
     this.byFolder = new Map(); // folder -> page
     this.failed = 0;
     context.route(
-      (url) => url.searchParams.has('folder') && this.expected.has(url.searchParams.get('folder')) && !url.searchParams.get('payload')?.includes('extensionTestsPath'),
+      (url) =>
+        url.searchParams.has('folder') &&
+        this.expected.has(url.searchParams.get('folder')) &&
+        !url.searchParams.get('payload')?.includes('extensionTestsPath'),
       (route) => {
         const folder = new URL(route.request().url()).searchParams.get('folder');
         const { tests } = this.expected.get(folder);
@@ -210,7 +237,12 @@ class PlanWindows {
   /** Writes the text of `selector` (the status bar, the notification toasts) in the window open on `folder`. */
   async read({ folder, file }, selector) {
     const page = this.byFolder.get(path.resolve(folder));
-    const text = page ? await page.locator(selector).innerText().catch((e) => `(no ${selector}: ${e.message})`) : '(no window on that folder)';
+    const text = page
+      ? await page
+          .locator(selector)
+          .innerText()
+          .catch((e) => `(no ${selector}: ${e.message})`)
+      : '(no window on that folder)';
     fs.writeFileSync(`${file}.partial`, text);
     fs.renameSync(`${file}.partial`, file);
   }
@@ -223,7 +255,10 @@ class PlanWindows {
 /** Clicks "Trust" in the Workspace Trust editor the test opened, then writes `done`. */
 async function grantTrust(page, done) {
   try {
-    await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 20000 });
+    await page
+      .locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ })
+      .first()
+      .click({ timeout: 20000 });
     fs.writeFileSync(done, 'trusted');
   } catch (e) {
     console.error(`[host] granting workspace trust failed: ${e.message}`);
@@ -233,9 +268,15 @@ async function grantTrust(page, done) {
 
 /** Where the notifications and dialogs a step reads or clicks live in the workbench, and their buttons. */
 const SURFACES = {
-  notification: { box: '.notifications-toasts .notification-toast', button: '.notifications-toasts .notification-toast .monaco-button' },
+  notification: {
+    box: '.notifications-toasts .notification-toast',
+    button: '.notifications-toasts .notification-toast .monaco-button',
+  },
   dialog: { box: '.monaco-dialog-box', button: '.monaco-dialog-box .dialog-buttons .monaco-button' },
-  notificationCenter: { box: '.notifications-center .notification-list-item', button: '.notifications-center .notification-list-item .monaco-button' },
+  notificationCenter: {
+    box: '.notifications-center .notification-list-item',
+    button: '.notifications-center .notification-list-item .monaco-button',
+  },
   quickInput: { box: '.quick-input-widget' },
 };
 

@@ -20,10 +20,22 @@ async function main() {
   try {
     const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
     const vsix = path.join(work, `plan-worktrees-${version}.vsix`);
-    execFileSync(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      [
+        require.resolve('@vscode/vsce/vsce'),
+        'package',
+        '--no-dependencies',
+        '--allow-missing-repository',
+        '--no-rewrite-relative-links',
+        '--out',
+        vsix,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     const { entries, problems } = checkPackage(vsix);
     const kb = fs.statSync(vsix).size / 1024;
     console.log(`[vsix] ${path.basename(vsix)}: ${entries.length} files, ${kb.toFixed(1)} KB`);

@@ -86,7 +86,8 @@ function runStep(step) {
       clearTimeout(leftovers);
       running = undefined;
       if (!timedOut) {
-        for (let waited = 0; waited < 3_000 && groupAlive(child); waited += 100) await new Promise((r) => setTimeout(r, 100));
+        for (let waited = 0; waited < 3_000 && groupAlive(child); waited += 100)
+          await new Promise((r) => setTimeout(r, 100));
         endLeftovers();
       }
       // Whatever is left of the group (a worker that ignored SIGTERM) goes now.
@@ -112,7 +113,8 @@ function runStep(step) {
         const ran = counts.passed + counts.failed;
         const floor = floors[step.name];
         if (ran === 0) problems.push('no test ran');
-        else if (typeof floor === 'number' && ran < floor) problems.push(`${ran} tests ran, fewer than its floor of ${floor} (test/tier-floors.json)`);
+        else if (typeof floor === 'number' && ran < floor)
+          problems.push(`${ran} tests ran, fewer than its floor of ${floor} (test/tier-floors.json)`);
       }
       log.end(problems.length ? `\n[test-all] ${step.name} failed: ${problems.join('; ')}\n` : '');
       resolve({ ...step, ok: problems.length === 0, problems, seconds: (Date.now() - started) / 1000, counts });
@@ -153,10 +155,14 @@ async function main() {
       process.exit(130);
     });
   }
-  const only = process.env.PLAN_WORKTREES_STEPS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.PLAN_WORKTREES_STEPS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = (only ?? []).filter((name) => !steps.some((s) => s.name === name));
   if (unknown.length) {
-    console.error(`PLAN_WORKTREES_STEPS names no such step: ${unknown.join(', ')} (steps: ${steps.map((s) => s.name).join(', ')})`);
+    console.error(
+      `PLAN_WORKTREES_STEPS names no such step: ${unknown.join(', ')} (steps: ${steps.map((s) => s.name).join(', ')})`,
+    );
     process.exit(2);
   }
   const results = [];
@@ -170,14 +176,19 @@ async function main() {
       console.log(`skip ${r.name}`);
       continue;
     }
-    const counts = r.tests ? `  ${r.counts.passed} passed, ${r.counts.failed} failed${r.counts.pending ? `, ${r.counts.pending} pending` : ''}` : '';
-    console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(15)} ${r.seconds.toFixed(1).padStart(6)}s${counts}${r.ok ? '' : `  (${r.problems.join('; ')})`}`);
+    const counts = r.tests
+      ? `  ${r.counts.passed} passed, ${r.counts.failed} failed${r.counts.pending ? `, ${r.counts.pending} pending` : ''}`
+      : '';
+    console.log(
+      `${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(15)} ${r.seconds.toFixed(1).padStart(6)}s${counts}${r.ok ? '' : `  (${r.problems.join('; ')})`}`,
+    );
   }
   const ran = results.filter((r) => !r.skipped);
   const tests = ran.filter((r) => r.tests);
   const passed = tests.reduce((n, r) => n + r.counts.passed, 0);
   // A tier that failed without a failing test (it crashed, hung, or ran too few) counts as one failure.
-  const failed = tests.reduce((n, r) => n + (r.counts.failed || (r.ok ? 0 : 1)), 0) + ran.filter((r) => !r.tests && !r.ok).length;
+  const failed =
+    tests.reduce((n, r) => n + (r.counts.failed || (r.ok ? 0 : 1)), 0) + ran.filter((r) => !r.tests && !r.ok).length;
   console.log(`tests: ${passed} passed, ${failed} failed`);
   process.exit(ran.every((r) => r.ok) ? 0 : 1);
 }

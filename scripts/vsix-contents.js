@@ -29,7 +29,11 @@ function readmeImages(markdown) {
     ...[...markdown.matchAll(/<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]),
   ];
   const relative = targets.filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t) && !t.startsWith('//') && !t.startsWith('#'));
-  return [...new Set(relative.map((t) => `extension/${path.posix.normalize(decodeURI(t.split(/[?#]/)[0]).replace(/^\.\//, ''))}`))];
+  return [
+    ...new Set(
+      relative.map((t) => `extension/${path.posix.normalize(decodeURI(t.split(/[?#]/)[0]).replace(/^\.\//, ''))}`),
+    ),
+  ];
 }
 
 /**
@@ -41,16 +45,22 @@ function checkContents(entries, readme) {
   const names = new Set(entries.map((e) => e.name));
   const images = readmeImages(readme);
   const missing = images.filter((image) => !names.has(image));
-  if (missing.length) problems.push(`The README shows images the package does not hold (its page would show them broken): ${missing.join(', ')}`);
+  if (missing.length)
+    problems.push(
+      `The README shows images the package does not hold (its page would show them broken): ${missing.join(', ')}`,
+    );
   const isImage = (name) => images.includes(name);
-  const unexpected = entries.map((e) => e.name).filter((name) => !isImage(name) && !ALLOWED.some((pattern) => pattern.test(name)));
+  const unexpected = entries
+    .map((e) => e.name)
+    .filter((name) => !isImage(name) && !ALLOWED.some((pattern) => pattern.test(name)));
   if (unexpected.length) problems.push(`The package holds files it should not: ${unexpected.join(', ')}`);
   if (!names.has('extension/dist/extension.js')) problems.push('The package has no bundle.');
   const kb = (list) => list.reduce((sum, e) => sum + e.size, 0) / 1024;
   const code = kb(entries.filter((e) => !isImage(e.name)));
   const pictures = kb(entries.filter((e) => isImage(e.name)));
   if (code > MAX_KB) problems.push(`The package without its images is ${code.toFixed(0)} KB, more than ${MAX_KB} KB.`);
-  if (pictures > MAX_IMAGES_KB) problems.push(`The README's images are ${pictures.toFixed(0)} KB, more than ${MAX_IMAGES_KB} KB.`);
+  if (pictures > MAX_IMAGES_KB)
+    problems.push(`The README's images are ${pictures.toFixed(0)} KB, more than ${MAX_IMAGES_KB} KB.`);
   return problems;
 }
 

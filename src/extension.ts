@@ -30,7 +30,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const planFiles = new PlanFileIndex(repositories, log);
   const tree = new PlanTreeProvider(repositories, planFiles);
   const scm = new PlanSourceControls(repositories);
-  const treeView = vscode.window.createTreeView('planWorktrees.plans', { treeDataProvider: tree, showCollapseAll: true });
+  const treeView = vscode.window.createTreeView('planWorktrees.plans', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
   treeView.message = isTrusted() ? undefined : restrictedModeNote();
   context.subscriptions.push(
     log,
@@ -59,7 +62,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await planWindowWatch.start();
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, { testing: { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles, logUri: context.logUri } });
+    return Object.assign(api, {
+      testing: {
+        repositories,
+        guard,
+        statusBar,
+        planWindowWatch,
+        tree,
+        treeView,
+        scm,
+        planFiles,
+        logUri: context.logUri,
+      },
+    });
   }
   return api;
 }

@@ -101,7 +101,10 @@ const diskFull = /No space left on device|Out of diskspace|ENOSPC/i;
 
 const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
   [diskFull, ErrorCode.DiskFull],
-  [/failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i, ErrorCode.WorktreeAdminBroken],
+  [
+    /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i,
+    ErrorCode.WorktreeAdminBroken,
+  ],
   // The folder git runs in was removed while it ran (another window removed the worktree).
   [/Unable to read current working directory/i, ErrorCode.PathMissing],
   [/not a git repository/i, ErrorCode.NotAGitRepository],
@@ -119,7 +122,10 @@ const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/you must edit all merge conflicts|unmerged files|needs merge/i, ErrorCode.ConflictsUnresolved],
   [/You have not concluded your merge|MERGE_HEAD exists|merge is in progress/i, ErrorCode.MergeInProgress],
   [/CONFLICT \(|Merge conflict in/i, ErrorCode.MergeConflict],
-  [/not a valid branch name|is not a valid (ref|branch) name|bad revision|invalid reference|unknown revision/i, ErrorCode.InvalidName],
+  [
+    /not a valid branch name|is not a valid (ref|branch) name|bad revision|invalid reference|unknown revision/i,
+    ErrorCode.InvalidName,
+  ],
   [/ENOENT|spawn git/i, ErrorCode.GitNotFound],
 ];
 
@@ -151,7 +157,11 @@ export function asDiskFull(e: unknown, where?: string): unknown {
   const errno = e as NodeJS.ErrnoException | undefined;
   if (errno?.code !== 'ENOSPC') return e;
   const file = errno.path ?? where;
-  return new PlanWorktreesError(ErrorCode.DiskFull, `The disk is full${file ? ` (writing ${file})` : ''}. Free some space, then try again.`, { files: file ? [file] : [], cause: e });
+  return new PlanWorktreesError(
+    ErrorCode.DiskFull,
+    `The disk is full${file ? ` (writing ${file})` : ''}. Free some space, then try again.`,
+    { files: file ? [file] : [], cause: e },
+  );
 }
 
 /** The file a full-disk message of git names (`'<path>'` or `file <path>`), if any. */

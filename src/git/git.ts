@@ -85,7 +85,12 @@ export class Git {
   version(): Promise<string> {
     this.versionPromise ??= this.run(['version'], { cwd: process.cwd() }).then((out) => {
       const match = /git version (\d+\.\d+(?:\.\d+)?)/.exec(out);
-      if (!match) throw new PlanWorktreesError(ErrorCode.GitNotFound, `Unexpected answer from "${this.path} version": ${out.trim()}`);
+      if (!match) {
+        throw new PlanWorktreesError(
+          ErrorCode.GitNotFound,
+          `Unexpected answer from "${this.path} version": ${out.trim()}`,
+        );
+      }
       return match[1];
     });
     this.versionPromise.catch(() => (this.versionPromise = undefined));
@@ -130,7 +135,14 @@ export class Git {
       try {
         return await this.spawn(args, options, binary);
       } catch (e) {
-        if (!isWorktreeRace(e) || (args[0] === 'worktree' && args[1] === 'add') || attempt >= 4 || options.signal?.aborted) throw e;
+        if (
+          !isWorktreeRace(e) ||
+          (args[0] === 'worktree' && args[1] === 'add') ||
+          attempt >= 4 ||
+          options.signal?.aborted
+        ) {
+          throw e;
+        }
         await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
       }
     }
@@ -140,7 +152,11 @@ export class Git {
     const commandLine = `git ${args.map(quoteForLog).join(' ')}`;
     if (!this.trusted() && !runsNothingTheRepositoryNames(args)) {
       this.log.info(`> ${commandLine} not run: Restricted Mode`);
-      throw new PlanWorktreesError(ErrorCode.Untrusted, 'This folder is not trusted (Restricted Mode): trust it to see changes and use Plan Worktrees commands.', { command: commandLine });
+      throw new PlanWorktreesError(
+        ErrorCode.Untrusted,
+        'This folder is not trusted (Restricted Mode): trust it to see changes and use Plan Worktrees commands.',
+        { command: commandLine },
+      );
     }
     if (options.signal?.aborted) {
       throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
@@ -199,20 +215,32 @@ export class Git {
       const elapsed = Date.now() - started;
       if (options.signal?.aborted) {
         this.log.info(`> ${commandLine} [${elapsed}ms] cancelled`);
-        throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine, cause: e });
+        throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', {
+          command: commandLine,
+          cause: e,
+        });
       }
       const text = stderr || (e instanceof Error ? e.message : String(e));
       // The folder went away before git could start there (simple-git's check, or the spawn's ENOENT, which also means a missing
       // cwd), or while git ran ("Unable to read current working directory").
-      const folderGone = !fs.existsSync(options.cwd) && (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
+      const folderGone =
+        !fs.existsSync(options.cwd) &&
+        (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
       if (folderGone) {
         this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
-        throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder ${options.cwd} does not exist (any more), so git cannot run there.`, { command: commandLine, files: [options.cwd], cause: e });
+        throw new PlanWorktreesError(
+          ErrorCode.PathMissing,
+          `The folder ${options.cwd} does not exist (any more), so git cannot run there.`,
+          { command: commandLine, files: [options.cwd], cause: e },
+        );
       }
       const classified = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
       // Git does not always say why a write failed ("unable to write file x", "Cannot save the current status"): on a disk with
       // almost no space left, that is why.
-      const code = classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd) ? ErrorCode.DiskFull : classified;
+      const code =
+        classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd)
+          ? ErrorCode.DiskFull
+          : classified;
       this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
       const message =
         code === ErrorCode.GitNotFound
@@ -229,7 +257,8 @@ export class Git {
 }
 
 /** What git says when it could not write something, with or without the reason. */
-const failedToWrite = /unable to (write|create)|could not write|couldn't write|write error|failed to write|short write|cannot save the current/i;
+const failedToWrite =
+  /unable to (write|create)|could not write|couldn't write|write error|failed to write|short write|cannot save the current/i;
 
 /** Less than this much free space where git ran means a failed write was the disk being full. */
 const NEARLY_FULL_BYTES = 1024 * 1024;
@@ -250,7 +279,16 @@ function nearlyFull(folder: string): boolean {
  * filter, no textconv, no merge driver), run no hook, and reach no remote
  * (no ssh command, no upload-pack). Everything else needs a trusted folder.
  */
-const readOnlyCommands = new Set(['version', 'rev-parse', 'for-each-ref', 'show-ref', 'merge-base', 'rev-list', 'ls-tree', 'cat-file']);
+const readOnlyCommands = new Set([
+  'version',
+  'rev-parse',
+  'for-each-ref',
+  'show-ref',
+  'merge-base',
+  'rev-list',
+  'ls-tree',
+  'cat-file',
+]);
 
 export function runsNothingTheRepositoryNames(args: readonly string[]): boolean {
   const [command, ...rest] = args;
@@ -267,7 +305,9 @@ export function runsNothingTheRepositoryNames(args: readonly string[]): boolean 
  */
 export function isWorktreeRace(e: unknown): boolean {
   const stderr = e instanceof PlanWorktreesError ? (e.stderr ?? '') : '';
-  return /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|could not create directory of '.*worktrees[\\/]/.test(stderr);
+  return /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|could not create directory of '.*worktrees[\\/]/.test(
+    stderr,
+  );
 }
 
 /**
@@ -275,16 +315,37 @@ export function isWorktreeRace(e: unknown): boolean {
  * point git at another repository; they must never leak into our calls.
  */
 const launcherVariables = new Set([
-  'EDITOR', 'PAGER', 'PREFIX', 'SSH_ASKPASS', 'GIT_ASKPASS', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF',
-  'GIT_PROXY_COMMAND', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_TEMPLATE_DIR', 'GIT_EXEC_PATH', 'GIT_CONFIG', 'GIT_CONFIG_COUNT',
-  'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM',
+  'EDITOR',
+  'PAGER',
+  'PREFIX',
+  'SSH_ASKPASS',
+  'GIT_ASKPASS',
+  'GIT_EDITOR',
+  'GIT_SEQUENCE_EDITOR',
+  'GIT_PAGER',
+  'GIT_EXTERNAL_DIFF',
+  'GIT_PROXY_COMMAND',
+  'GIT_SSH',
+  'GIT_SSH_COMMAND',
+  'GIT_TEMPLATE_DIR',
+  'GIT_EXEC_PATH',
+  'GIT_CONFIG',
+  'GIT_CONFIG_COUNT',
+  'GIT_CONFIG_GLOBAL',
+  'GIT_CONFIG_SYSTEM',
 ]);
 
 function cleanEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
-    if (/^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|PREFIX)$/.test(key)) continue;
+    if (
+      /^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|PREFIX)$/.test(
+        key,
+      )
+    ) {
+      continue;
+    }
     // Programs git could start on its own (editors, pagers, prompts, ssh) are
     // never needed by our calls, and simple-git refuses them in the environment.
     if (launcherVariables.has(key.toUpperCase())) continue;

@@ -71,7 +71,9 @@ export function sequentialize<A extends unknown[], T>(fn: (...args: A) => Promis
  * results, or throws the failure of the first that failed in the order given:
  * reads run at once but fail as if they had run one after another.
  */
-export async function allInOrder<T extends readonly unknown[] | []>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+export async function allInOrder<T extends readonly unknown[] | []>(
+  values: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const settled = (await Promise.allSettled(values)) as Array<PromiseSettledResult<unknown>>;
   const results: unknown[] = [];
   for (const result of settled) {

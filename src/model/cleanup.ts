@@ -58,12 +58,28 @@ export interface CleanupResult {
 const fetchTimeoutMs = 20_000;
 
 /** Removes a plan's worktree and, when its work is merged, its branch. */
-export function cleanupPlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, options: CleanupOptions = {}): Promise<CleanupResult> {
-  return removePlan(ctx, registry, events, plan, { force: options.force ?? false, branch: options.deleteBranch === false ? 'keep' : 'ifMerged', signal: options.signal });
+export function cleanupPlan(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  plan: PlanRecord,
+  options: CleanupOptions = {},
+): Promise<CleanupResult> {
+  return removePlan(ctx, registry, events, plan, {
+    force: options.force ?? false,
+    branch: options.deleteBranch === false ? 'keep' : 'ifMerged',
+    signal: options.signal,
+  });
 }
 
 /** Removes a plan's worktree and branch, merged or not, after a snapshot of its commits and files. */
-export function discardPlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, options: { signal?: AbortSignal } = {}): Promise<CleanupResult> {
+export function discardPlan(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  plan: PlanRecord,
+  options: { signal?: AbortSignal } = {},
+): Promise<CleanupResult> {
   return removePlan(ctx, registry, events, plan, { force: true, branch: 'always', signal: options.signal });
 }
 
@@ -73,25 +89,74 @@ interface RemoveMode {
   signal?: AbortSignal;
 }
 
-async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode): Promise<CleanupResult> {
+async function removePlan(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  plan: PlanRecord,
+  mode: RemoveMode,
+): Promise<CleanupResult> {
   const discard = mode.branch === 'always';
-  await events.append({ type: 'remove.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, force: mode.force, discard });
+  await events.append({
+    type: 'remove.before',
+    planId: plan.id,
+    run: plan.run,
+    branch: plan.branch,
+    path: plan.path,
+    force: mode.force,
+    discard,
+  });
   // A snapshot written by an attempt that failed afterwards still holds the work: the result names it.
   const taken: Taken = {};
   for (let attempt = 1; ; attempt++) {
     try {
       const once = await removeOnce(ctx, registry, events, plan, mode, taken);
-      const result = { ...once, removedWorktree: once.removedWorktree || (taken.removedWorktree ?? false), snapshot: once.snapshot ?? taken.snapshot };
-      await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, snapshot: result.snapshot?.ref, leftover: result.leftover });
+      const result = {
+        ...once,
+        removedWorktree: once.removedWorktree || (taken.removedWorktree ?? false),
+        snapshot: once.snapshot ?? taken.snapshot,
+      };
+      await events.append({
+        type: 'remove.after',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        removedWorktree: result.removedWorktree,
+        deletedBranch: result.deletedBranch,
+        status: result.status,
+        snapshot: result.snapshot?.ref,
+        leftover: result.leftover,
+      });
       return result;
     } catch (e) {
       // Another window removing the same plan at the same time: git ran in a folder it had just removed, or found the worktree or branch gone.
-      const meanwhile = e instanceof PlanWorktreesError && !mode.signal?.aborted ? await removedMeanwhile(ctx, registry, plan).catch(() => undefined) : undefined;
+      const meanwhile =
+        e instanceof PlanWorktreesError && !mode.signal?.aborted
+          ? await removedMeanwhile(ctx, registry, plan).catch(() => undefined)
+          : undefined;
       if (meanwhile?.done) {
-        ctx.log.info(`Plan ${plan.id} was removed by another window meanwhile (${(e as Error).message}); nothing more to do.`);
+        ctx.log.info(
+          `Plan ${plan.id} was removed by another window meanwhile (${(e as Error).message}); nothing more to do.`,
+        );
         const removedWorktree = taken.removedWorktree ?? false;
-        await events.append({ type: 'remove.after', planId: plan.id, run: plan.run, branch: plan.branch, removedWorktree, deletedBranch: false, status: meanwhile.done, snapshot: taken.snapshot?.ref, alreadyRemoved: true });
-        return { removedWorktree, deletedBranch: false, status: meanwhile.done, snapshot: taken.snapshot, alreadyRemoved: true };
+        await events.append({
+          type: 'remove.after',
+          planId: plan.id,
+          run: plan.run,
+          branch: plan.branch,
+          removedWorktree,
+          deletedBranch: false,
+          status: meanwhile.done,
+          snapshot: taken.snapshot?.ref,
+          alreadyRemoved: true,
+        });
+        return {
+          removedWorktree,
+          deletedBranch: false,
+          status: meanwhile.done,
+          snapshot: taken.snapshot,
+          alreadyRemoved: true,
+        };
       }
       if (meanwhile?.again && isGoneMeanwhile(e) && attempt < 3) {
         // Half-way in the other window: decide again from what is there now.
@@ -100,7 +165,14 @@ async function removePlan(ctx: RepoContext, registry: Registry, events: EventLog
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
         continue;
       }
-      await events.append({ type: 'remove.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, code: (e as PlanWorktreesError).code });
+      await events.append({
+        type: 'remove.failed',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        error: (e as Error).message,
+        code: (e as PlanWorktreesError).code,
+      });
       throw e;
     }
   }
@@ -114,7 +186,12 @@ interface Taken {
 
 /** An error that another window removing the plan at the same moment explains. */
 function isGoneMeanwhile(e: unknown): boolean {
-  return isError(e, ErrorCode.PathMissing) || isError(e, ErrorCode.WorktreeNotFound) || isError(e, ErrorCode.RefLocked) || isError(e, ErrorCode.BranchNotFound);
+  return (
+    isError(e, ErrorCode.PathMissing) ||
+    isError(e, ErrorCode.WorktreeNotFound) ||
+    isError(e, ErrorCode.RefLocked) ||
+    isError(e, ErrorCode.BranchNotFound)
+  );
 }
 
 /**
@@ -124,19 +201,32 @@ function isGoneMeanwhile(e: unknown): boolean {
  * `again` (the plan as the registry has it now) when it is still active, so
  * the removal is decided afresh; undefined when the plan's entry is gone.
  */
-async function removedMeanwhile(ctx: RepoContext, registry: Registry, plan: PlanRecord): Promise<{ done?: PlanStatus; again?: PlanRecord } | undefined> {
+async function removedMeanwhile(
+  ctx: RepoContext,
+  registry: Registry,
+  plan: PlanRecord,
+): Promise<{ done?: PlanStatus; again?: PlanRecord } | undefined> {
   const [data, worktrees] = await Promise.all([registry.read(), listWorktrees(ctx)]);
   const now = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
   if (!now) return undefined;
   const worktree = findWorktree(worktrees, now);
   // Our own attempt records the status last, so a changed entry is another window's doing.
   const changedElsewhere = now.status !== plan.status || now.updated !== plan.updated;
-  if (changedElsewhere && now.status !== 'active' && !(worktree && fs.existsSync(worktree.path))) return { done: now.status };
+  if (changedElsewhere && now.status !== 'active' && !(worktree && fs.existsSync(worktree.path))) {
+    return { done: now.status };
+  }
   return { again: now };
 }
 
 /** One attempt at removing the plan (see removePlan). */
-async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog, plan: PlanRecord, mode: RemoveMode, taken: Taken): Promise<CleanupResult> {
+async function removeOnce(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  plan: PlanRecord,
+  mode: RemoveMode,
+  taken: Taken,
+): Promise<CleanupResult> {
   const discard = mode.branch === 'always';
   // Independent reads at once; what the plan's folder holds is read where the registry says (read again below when it is elsewhere).
   const [worktrees, { tip, merged: mergedHere }, contentHere] = await allInOrder([
@@ -151,11 +241,17 @@ async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog
   ensureOwned(plan, worktrees, (await registry.read()).plans);
   const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
   if (entry?.locked !== undefined && !mode.force) {
-    throw new PlanWorktreesError(ErrorCode.WorktreeLocked, `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`, {
-      files: [entry.path],
-    });
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeLocked,
+      `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`,
+      {
+        files: [entry.path],
+      },
+    );
   }
-  const content = folder ? ((samePath(folder, plan.path) ? contentHere : undefined) ?? (await readWorktreeContent(ctx, folder, mode.signal))) : undefined;
+  const content = folder
+    ? ((samePath(folder, plan.path) ? contentHere : undefined) ?? (await readWorktreeContent(ctx, folder, mode.signal)))
+    : undefined;
   await refuseLoss(ctx, folder, content, mode.force);
   if (folder && content) checkSnapshotSize(ctx, folder, content);
 
@@ -176,11 +272,31 @@ async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog
 
   // The branch's settings are read while the worktree goes, for when the branch goes too.
   const [removal, settings] = await allInOrder([
-    removeFolder(ctx, events, { plan: recorded, entry, folder, content, force: mode.force, snapshotReason: needsSnapshot ? reason : undefined, signal: mode.signal }, taken),
+    removeFolder(
+      ctx,
+      events,
+      {
+        plan: recorded,
+        entry,
+        folder,
+        content,
+        force: mode.force,
+        snapshotReason: needsSnapshot ? reason : undefined,
+        signal: mode.signal,
+      },
+      taken,
+    ),
     tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
   ]);
   const { snapshot, leftover, removedWorktree } = removal;
-  const branch = await settleBranch(ctx, events, plan, { tip, merged, snapshot, mode, otherWorktrees: worktrees.filter((w) => w !== entry), settings });
+  const branch = await settleBranch(ctx, events, plan, {
+    tip,
+    merged,
+    snapshot,
+    mode,
+    otherWorktrees: worktrees.filter((w) => w !== entry),
+    settings,
+  });
   const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
   await markStatus(registry, plan, status);
   return { removedWorktree, ...branch, snapshot, merged, status, ...(leftover ? { leftover } : {}) };
@@ -195,7 +311,15 @@ async function removeOnce(ctx: RepoContext, registry: Registry, events: EventLog
 async function removeFolder(
   ctx: RepoContext,
   events: EventLog,
-  job: { plan: PlanRecord; entry?: WorktreeEntry; folder?: string; content?: WorktreeContent; force: boolean; snapshotReason?: string; signal?: AbortSignal },
+  job: {
+    plan: PlanRecord;
+    entry?: WorktreeEntry;
+    folder?: string;
+    content?: WorktreeContent;
+    force: boolean;
+    snapshotReason?: string;
+    signal?: AbortSignal;
+  },
   taken: Taken,
 ): Promise<{ removedWorktree: boolean; snapshot?: Snapshot; leftover?: string }> {
   const { entry, folder } = job;
@@ -207,7 +331,13 @@ async function removeFolder(
   // build), and git's own check before it deletes races with it: the folder is moved aside and snapshotted all the same.
   if (!reason && job.force && entry && folder && fs.existsSync(folder)) reason = 'forced cleanup';
   if (reason && entry && folder) {
-    const removal = await removeAfterSnapshot(ctx, entry, folder, (aside, content) => snapshotOf({ folder: aside, content }), job.signal);
+    const removal = await removeAfterSnapshot(
+      ctx,
+      entry,
+      folder,
+      (aside, content) => snapshotOf({ folder: aside, content }),
+      job.signal,
+    );
     Object.assign(taken, { snapshot: removal.snapshot, removedWorktree: true });
     return { removedWorktree: true, ...removal };
   }
@@ -219,7 +349,10 @@ async function removeFolder(
 
 /** The plan's worktree: at its recorded folder, or wherever its branch is checked out (moved by hand). */
 export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): WorktreeEntry | undefined {
-  return worktrees.find((w) => samePath(w.path, plan.path)) ?? worktrees.find((w) => !w.isMain && w.branch === qualifyBranch(plan.branch));
+  return (
+    worktrees.find((w) => samePath(w.path, plan.path)) ??
+    worktrees.find((w) => !w.isMain && w.branch === qualifyBranch(plan.branch))
+  );
 }
 
 /**
@@ -227,7 +360,12 @@ export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): Work
  * submodule and git repositories of its own in the worktree (untracked or
  * ignored), which a snapshot cannot hold.
  */
-async function refuseLoss(ctx: RepoContext, folder: string | undefined, content: Pick<WorktreeContent, 'dirty' | 'nestedRepositories'> | undefined, force: boolean): Promise<void> {
+async function refuseLoss(
+  ctx: RepoContext,
+  folder: string | undefined,
+  content: Pick<WorktreeContent, 'dirty' | 'nestedRepositories'> | undefined,
+  force: boolean,
+): Promise<void> {
   const dirty = content?.dirty ?? [];
   const repos = content?.nestedRepositories ?? [];
   if (!folder) return;
@@ -240,9 +378,13 @@ async function refuseLoss(ctx: RepoContext, folder: string | undefined, content:
   }
   if (dirty.length === 0) return;
   if (!force) {
-    throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `The worktree ${folder} has uncommitted changes: ${describeFiles(dirty)}. Commit them, or force the cleanup (a snapshot keeps them).`, {
-      files: dirty,
-    });
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeDirty,
+      `The worktree ${folder} has uncommitted changes: ${describeFiles(dirty)}. Commit them, or force the cleanup (a snapshot keeps them).`,
+      {
+        files: dirty,
+      },
+    );
   }
   const submodules = await submodulePaths(ctx, folder, dirty);
   if (submodules.length > 0) {
@@ -269,7 +411,11 @@ async function submodulePaths(ctx: RepoContext, folder: string, paths: string[])
  * of both refs. `merged` is undefined when this does not say yes (or fails):
  * `mergedAfterFetch` asks again, the upstream too.
  */
-async function tipAndMerged(ctx: RepoContext, plan: PlanRecord, withMerged: boolean): Promise<{ tip?: string; merged?: MergedResult }> {
+async function tipAndMerged(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  withMerged: boolean,
+): Promise<{ tip?: string; merged?: MergedResult }> {
   const branchRef = qualifyBranch(plan.branch);
   const baseRef = qualifyBranch(plan.base);
   const refs = await readRefs(ctx, withMerged ? [branchRef, baseRef] : [branchRef]);
@@ -281,7 +427,10 @@ async function tipAndMerged(ctx: RepoContext, plan: PlanRecord, withMerged: bool
 
 /** True when no local branch contains `commit`: removing the worktree checked out there would lose it. */
 async function isOnNoBranch(ctx: RepoContext, commit: string): Promise<boolean> {
-  const out = await ctx.git.run(['for-each-ref', '--count=1', '--format=%(refname)', '--contains', commit, 'refs/heads/'], { cwd: ctx.repo.commonDir });
+  const out = await ctx.git.run(
+    ['for-each-ref', '--count=1', '--format=%(refname)', '--contains', commit, 'refs/heads/'],
+    { cwd: ctx.repo.commonDir },
+  );
   return out.trim() === '';
 }
 
@@ -289,7 +438,12 @@ async function isOnNoBranch(ctx: RepoContext, commit: string): Promise<boolean> 
  * Whether the plan's work is in its base (`known`: already asked); when not,
  * its upstream is fetched quietly and asked too (a pull request merged on the server).
  */
-async function mergedAfterFetch(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal, known?: MergedResult): Promise<MergedResult> {
+async function mergedAfterFetch(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  signal?: AbortSignal,
+  known?: MergedResult,
+): Promise<MergedResult> {
   try {
     const first = known ?? (await isMerged(ctx, plan.branch, plan.base));
     if (first.merged || !(await fetchUpstream(ctx, plan.base, signal))) return first;
@@ -305,23 +459,45 @@ async function mergedAfterFetch(ctx: RepoContext, plan: PlanRecord, signal?: Abo
 
 /** Fetches the base branch's upstream; false (and a log line) when it has none or the fetch fails. */
 async function fetchUpstream(ctx: RepoContext, base: string, signal?: AbortSignal): Promise<boolean> {
-  const out = await ctx.git.run(['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', qualifyBranch(base)], { cwd: ctx.repo.commonDir });
+  const out = await ctx.git.run(
+    ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', qualifyBranch(base)],
+    { cwd: ctx.repo.commonDir },
+  );
   const [remote, remoteRef] = out.trim().split('\0');
   if (!remote || remote === '.' || !remoteRef) return false;
   try {
     const timeout = AbortSignal.timeout(fetchTimeoutMs);
-    await ctx.git.run(['fetch', '--quiet', '--no-tags', '--', remote, remoteRef], { cwd: ctx.repo.commonDir, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    await ctx.git.run(['fetch', '--quiet', '--no-tags', '--', remote, remoteRef], {
+      cwd: ctx.repo.commonDir,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
     return true;
   } catch (e) {
     if (signal?.aborted) throw e;
-    ctx.log.warn(`Could not fetch ${remoteRef} from ${remote} (carrying on with what is known locally): ${(e as Error).message}`);
+    ctx.log.warn(
+      `Could not fetch ${remoteRef} from ${remote} (carrying on with what is known locally): ${(e as Error).message}`,
+    );
     return false;
   }
 }
 
-async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord, reason: string, where: { folder: string; content?: WorktreeContent }): Promise<Snapshot> {
+async function takeSnapshot(
+  ctx: RepoContext,
+  events: EventLog,
+  plan: PlanRecord,
+  reason: string,
+  where: { folder: string; content?: WorktreeContent },
+): Promise<Snapshot> {
   const snapshot = await writeSnapshot(ctx, plan, reason, where);
-  await events.append({ type: 'snapshot', planId: plan.id, run: plan.run, branch: plan.branch, ref: snapshot.ref, commit: snapshot.commit, reason });
+  await events.append({
+    type: 'snapshot',
+    planId: plan.id,
+    run: plan.run,
+    branch: plan.branch,
+    ref: snapshot.ref,
+    commit: snapshot.commit,
+    reason,
+  });
   return snapshot;
 }
 
@@ -330,11 +506,18 @@ async function takeSnapshot(ctx: RepoContext, events: EventLog, plan: PlanRecord
  * untracked files itself (its own `status`, made to list untracked files
  * whatever `status.showUntrackedFiles` says); ours then names the files.
  */
-async function removeWorktree(ctx: RepoContext, entry: WorktreeEntry, folder: string | undefined, force: boolean): Promise<boolean> {
+async function removeWorktree(
+  ctx: RepoContext,
+  entry: WorktreeEntry,
+  folder: string | undefined,
+  force: boolean,
+): Promise<boolean> {
   // A folder that is gone has nothing left to lose: only git's record of it is removed.
   const forced = force || !folder ? ['--force', ...(entry.locked !== undefined ? ['--force'] : [])] : [];
   const remove = (flags: string[]): Promise<string> =>
-    ctx.git.run(['-c', 'status.showUntrackedFiles=normal', 'worktree', 'remove', ...flags, '--', entry.path], { cwd: ctx.repo.commonDir });
+    ctx.git.run(['-c', 'status.showUntrackedFiles=normal', 'worktree', 'remove', ...flags, '--', entry.path], {
+      cwd: ctx.repo.commonDir,
+    });
   try {
     await remove(forced);
   } catch (e) {
@@ -357,21 +540,41 @@ async function settleBranch(
   ctx: RepoContext,
   events: EventLog,
   plan: PlanRecord,
-  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[]; settings?: string[] },
+  facts: {
+    tip?: string;
+    merged?: MergedResult;
+    snapshot?: Snapshot;
+    mode: RemoveMode;
+    otherWorktrees: WorktreeEntry[];
+    settings?: string[];
+  },
 ): Promise<BranchOutcome> {
   const reason = await keepReason(ctx, plan, facts);
   if (reason) {
     await events.append({ type: 'keep', planId: plan.id, run: plan.run, branch: plan.branch, reason });
     return { deletedBranch: false, keptBranchReason: reason };
   }
-  await ctx.git.run(['update-ref', '-m', `plan-worktrees: clean up plan ${plan.id}`, '-d', qualifyBranch(plan.branch), facts.tip as string], { cwd: ctx.repo.commonDir });
+  await ctx.git.run(
+    [
+      'update-ref',
+      '-m',
+      `plan-worktrees: clean up plan ${plan.id}`,
+      '-d',
+      qualifyBranch(plan.branch),
+      facts.tip as string,
+    ],
+    { cwd: ctx.repo.commonDir },
+  );
   await removeBranchSettings(ctx, plan.branch, facts.settings ?? (await branchSettingNames(ctx)));
   return { deletedBranch: true };
 }
 
 /** The names of every `branch.*` setting. */
 async function branchSettingNames(ctx: RepoContext): Promise<string[]> {
-  const names = await ctx.git.exec(['config', '--name-only', '--get-regexp', '^branch\\.'], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const names = await ctx.git.exec(['config', '--name-only', '--get-regexp', '^branch\\.'], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
   return names.stdout.split('\n');
 }
 
@@ -385,21 +588,34 @@ async function removeBranchSettings(ctx: RepoContext, branch: string, names: str
 async function keepReason(
   ctx: RepoContext,
   plan: PlanRecord,
-  facts: { tip?: string; merged?: MergedResult; snapshot?: Snapshot; mode: RemoveMode; otherWorktrees: WorktreeEntry[] },
+  facts: {
+    tip?: string;
+    merged?: MergedResult;
+    snapshot?: Snapshot;
+    mode: RemoveMode;
+    otherWorktrees: WorktreeEntry[];
+  },
 ): Promise<string | undefined> {
   if (facts.tip === undefined) return `the branch ${plan.branch} no longer exists`;
   if (facts.mode.branch === 'keep') return 'keeping the branch was asked for';
   const elsewhere = facts.otherWorktrees.find((w) => w.branch === qualifyBranch(plan.branch));
   if (elsewhere) return `it is checked out in ${elsewhere.path}`;
   if (facts.merged?.merged) return undefined;
-  if (facts.mode.branch === 'ifMerged') return `its work is not in ${plan.base}${facts.merged ? '' : ' (or its upstream)'}; delete it by discarding the plan`;
+  if (facts.mode.branch === 'ifMerged') {
+    return `its work is not in ${plan.base}${facts.merged ? '' : ' (or its upstream)'}; delete it by discarding the plan`;
+  }
   // Discarding: only once a snapshot holds every commit of the branch.
-  if (!facts.snapshot || !(await isAncestor(ctx, facts.tip, facts.snapshot.commit))) return `no snapshot holds its commits`;
+  if (!facts.snapshot || !(await isAncestor(ctx, facts.tip, facts.snapshot.commit))) {
+    return `no snapshot holds its commits`;
+  }
   return undefined;
 }
 
 async function isAncestor(ctx: RepoContext, commit: string, of: string): Promise<boolean> {
-  return (await ctx.git.exec(['merge-base', '--is-ancestor', commit, of], { cwd: ctx.repo.commonDir, okExitCodes: [1] })).exitCode === 0;
+  return (
+    (await ctx.git.exec(['merge-base', '--is-ancestor', commit, of], { cwd: ctx.repo.commonDir, okExitCodes: [1] }))
+      .exitCode === 0
+  );
 }
 
 /** Sets the status of the plan's registry entry; the entry stays as history. */

@@ -9,13 +9,22 @@ import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { refuseOperationInProgress } from './rebase';
 import { PlanRecord, RepoContext } from './types';
 
-export async function commitAll(ctx: RepoContext, plan: Pick<PlanRecord, 'id' | 'path'>, message: string): Promise<string> {
+export async function commitAll(
+  ctx: RepoContext,
+  plan: Pick<PlanRecord, 'id' | 'path'>,
+  message: string,
+): Promise<string> {
   if (message.trim() === '') throw new PlanWorktreesError(ErrorCode.InvalidName, 'Type a commit message first.');
   refuseOperationInProgress(plan, 'commit');
   const worktree = plan.path;
   await ctx.git.run(['add', '--all', '--', '.'], { cwd: worktree });
   const staged = await ctx.git.exec(['diff', '--cached', '--quiet'], { cwd: worktree, okExitCodes: [1] });
-  if (staged.exitCode === 0) throw new PlanWorktreesError(ErrorCode.NothingToCommit, `There is nothing to commit: plan ${plan.id} has no uncommitted changes.`);
+  if (staged.exitCode === 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.NothingToCommit,
+      `There is nothing to commit: plan ${plan.id} has no uncommitted changes.`,
+    );
+  }
   await ctx.git.run(['commit', '--quiet', '--message', message], { cwd: worktree });
   return (await ctx.git.run(['rev-parse', 'HEAD'], { cwd: worktree })).trim();
 }

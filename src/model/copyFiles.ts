@@ -20,12 +20,23 @@ export interface CopyResult {
  * Copies the untracked and ignored files of `from` that match one of the glob
  * `patterns` (relative to the root: `*`, `?`, `**`, `{a,b}`, `[abc]`) into `to`.
  */
-export async function copyUntrackedFiles(ctx: RepoContext, from: string, to: string, patterns: string[], signal?: AbortSignal): Promise<CopyResult> {
+export async function copyUntrackedFiles(
+  ctx: RepoContext,
+  from: string,
+  to: string,
+  patterns: string[],
+  signal?: AbortSignal,
+): Promise<CopyResult> {
   return copyFiles(from, to, await listUntrackedFiles(ctx, from, patterns, signal));
 }
 
 /** The untracked and ignored files of `from` that match one of the glob `patterns`: one git process, none without patterns. */
-export async function listUntrackedFiles(ctx: RepoContext, from: string, patterns: string[], signal?: AbortSignal): Promise<string[]> {
+export async function listUntrackedFiles(
+  ctx: RepoContext,
+  from: string,
+  patterns: string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   if (patterns.length === 0) return [];
   const matchers = patterns.map(globToRegExp);
   // Without --exclude-standard, --others lists ignored files too.
@@ -134,7 +145,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 2);
       if (end < 0) source += '\\[';
       else {
-        const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = end;
       }

@@ -21,7 +21,17 @@ import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from './events';
 import { templateVariables } from './location';
 import { describeFiles } from './messages';
-import { ensureValid, expandTemplate, samePath, slugify, validateBranchName, validateId, validatePlanFile, validateTitle, validateWorktreePath } from './names';
+import {
+  ensureValid,
+  expandTemplate,
+  samePath,
+  slugify,
+  validateBranchName,
+  validateId,
+  validatePlanFile,
+  validateTitle,
+  validateWorktreePath,
+} from './names';
 import { withFileLock } from './lock';
 import { Registry, stateDir } from './registry';
 import { dropStashByOid, listStashes, undoPartialApply } from './stash';
@@ -56,7 +66,12 @@ type Undo = () => Promise<void>;
  * this file. Refuses (changing nothing) bad names, a taken branch or folder,
  * a missing or detached base, and a dirty main checkout under `refuse`.
  */
-export async function createPlan(ctx: RepoContext, registry: Registry, events: EventLog, options: CreateOptions): Promise<PlanRecord> {
+export async function createPlan(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  options: CreateOptions,
+): Promise<PlanRecord> {
   const title = ensureValid(options.title.trim(), validateTitle);
   if (options.id !== undefined) ensureValid(options.id, validateId);
   if (options.branch !== undefined) ensureValid(options.branch, validateBranchName);
@@ -92,12 +107,22 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
   const undo: Undo[] = [() => unreserve(registry, plan)];
   const fault = (step: CreateStep): void => {
     throwIfAborted(options.signal);
-    if (options.faultAt === step) throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
+    if (options.faultAt === step) {
+      throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
+    }
   };
   let stash: Stash | undefined;
   try {
     // Inside the try: an event log that cannot be written must not leave the reservation behind.
-    await events.append({ type: 'create.before', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, base, baseCommit });
+    await events.append({
+      type: 'create.before',
+      planId: plan.id,
+      run: plan.run,
+      branch: plan.branch,
+      path: plan.path,
+      base,
+      baseCommit,
+    });
     fault('reserve');
     undo.push(await makeParentFolders(plan.path));
     await addWorktree(ctx, plan, undo, options.signal);
@@ -117,9 +142,13 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
         // Read again under the lock: another window may have moved them meanwhile.
         const now = await uncommittedFiles(ctx, options.signal);
         if (now.length === 0) {
-          throw new PlanWorktreesError(ErrorCode.BaseMoved, `The main checkout's changes were moved away (by another window) while plan ${plan.id} was being created; nothing was moved, and the plan was not created.`, {
-            files: dirtyFiles,
-          });
+          throw new PlanWorktreesError(
+            ErrorCode.BaseMoved,
+            `The main checkout's changes were moved away (by another window) while plan ${plan.id} was being created; nothing was moved, and the plan was not created.`,
+            {
+              files: dirtyFiles,
+            },
+          );
         }
         stash = await stashMainChanges(ctx, message);
         await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
@@ -129,16 +158,30 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     fault('move');
     // Untracked files that moved with the changes are in the plan already.
     const moved = new Set(movedFiles);
-    const copy = await copyFiles(ctx.repo.mainPath, plan.path, untracked.filter((file) => !moved.has(file)));
+    const copy = await copyFiles(
+      ctx.repo.mainPath,
+      plan.path,
+      untracked.filter((file) => !moved.has(file)),
+    );
     logCopy(ctx, copy);
     fault('copy');
     const created = await registry.update((data) => finishReservation(data, plan));
     try {
       if (stash) await dropStash(ctx, stash);
-      await events.append({ type: 'create.after', planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path, copied: copy.copied, moved: movedFiles });
+      await events.append({
+        type: 'create.after',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        path: plan.path,
+        copied: copy.copied,
+        moved: movedFiles,
+      });
     } catch (e) {
       // The plan exists now: a failure of the bookkeeping after it must not undo it.
-      ctx.log.warn(`Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`);
+      ctx.log.warn(
+        `Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`,
+      );
     }
     return created;
   } catch (caught) {
@@ -146,10 +189,25 @@ export async function createPlan(ctx: RepoContext, registry: Registry, events: E
     const problems = await rollback(ctx, undo);
     // On a full disk the log may not take this line either: the create's own error is the one to report.
     await events
-      .append({ type: 'create.failed', planId: plan.id, run: plan.run, branch: plan.branch, error: (e as Error).message, rollbackProblems: problems })
-      .catch((logError: unknown) => ctx.log.warn(`The "create.failed" event of plan ${plan.id} could not be written: ${(logError as Error).message}`));
+      .append({
+        type: 'create.failed',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        error: (e as Error).message,
+        rollbackProblems: problems,
+      })
+      .catch((logError: unknown) =>
+        ctx.log.warn(
+          `The "create.failed" event of plan ${plan.id} could not be written: ${(logError as Error).message}`,
+        ),
+      );
     if (problems.length === 0) throw e;
-    throw new PlanWorktreesError(errorCodeOf(e), `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`, { cause: e, files: e instanceof PlanWorktreesError ? e.files : [] });
+    throw new PlanWorktreesError(
+      errorCodeOf(e),
+      `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`,
+      { cause: e, files: e instanceof PlanWorktreesError ? e.files : [] },
+    );
   }
 }
 
@@ -182,11 +240,18 @@ export interface PlanNames {
  * folder, `PlanExists` for an id in use, and `BranchExists`/`PathExists` for
  * a branch or folder another plan has or a folder that exists; no git process.
  */
-export function planNames(ctx: RepoContext, data: RegistryData, options: { id?: string; title: string; branch?: string; path?: string }): PlanNames {
+export function planNames(
+  ctx: RepoContext,
+  data: RegistryData,
+  options: { id?: string; title: string; branch?: string; path?: string },
+): PlanNames {
   const id = options.id ?? nextFreeId(data);
   const active = data.plans.find((p) => p.id === id && p.status === 'active');
   if (active) {
-    throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${id} already exists (branch ${active.branch}, folder ${active.path}). Clean it up first, or choose another id.`);
+    throw new PlanWorktreesError(
+      ErrorCode.PlanExists,
+      `Plan ${id} already exists (branch ${active.branch}, folder ${active.path}). Clean it up first, or choose another id.`,
+    );
   }
   const run = 1 + data.plans.filter((p) => p.id === id).length;
   const slug = slugify(options.title);
@@ -229,22 +294,37 @@ function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder
   const reserved = data.plans.filter((p) => p.status === 'active');
   if (reserved.some((p) => p.branch === branch)) throw branchExists(branch);
   if (fs.existsSync(folder) || isSymlink(folder) || reserved.some((p) => samePath(p.path, folder))) {
-    throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${folder}" already exists. Choose another folder, or remove it first.`, { files: [folder] });
+    throw new PlanWorktreesError(
+      ErrorCode.PathExists,
+      `The folder "${folder}" already exists. Choose another folder, or remove it first.`,
+      { files: [folder] },
+    );
   }
   if (isInsideOrSame(ctx.repo.commonDir, folder)) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`);
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`,
+    );
   }
 }
 
 function branchExists(branch: string, cause?: unknown): PlanWorktreesError {
-  return new PlanWorktreesError(ErrorCode.BranchExists, `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`, { cause });
+  return new PlanWorktreesError(
+    ErrorCode.BranchExists,
+    `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`,
+    { cause },
+  );
 }
 
 function stillRegistered(folder: string, cause?: unknown): PlanWorktreesError {
-  return new PlanWorktreesError(ErrorCode.PathExists, `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`, {
-    files: [folder],
-    cause,
-  });
+  return new PlanWorktreesError(
+    ErrorCode.PathExists,
+    `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`,
+    {
+      files: [folder],
+      cause,
+    },
+  );
 }
 
 /** The folder for a plan: a relative path is taken from the main worktree; `..` is refused before it is resolved. */
@@ -255,7 +335,12 @@ function worktreeFolder(ctx: RepoContext, folder: string): string {
 
 function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
   const entry = findReserved(data, plan);
-  if (!entry) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `The registry entry of plan ${plan.id} disappeared while it was being created.`);
+  if (!entry) {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanNotFound,
+      `The registry entry of plan ${plan.id} disappeared while it was being created.`,
+    );
+  }
   delete entry.creating;
   delete entry.creator;
   entry.path = realFolder(plan.path);
@@ -265,7 +350,9 @@ function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
 async function unreserve(registry: Registry, plan: PlanRecord): Promise<void> {
   await registry.update((data) => {
     // Ours even when it was marked created already (a failure right after that write).
-    const entry = findReserved(data, plan) ?? data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.created === plan.created);
+    const entry =
+      findReserved(data, plan) ??
+      data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.created === plan.created);
     if (entry) data.plans.splice(data.plans.indexOf(entry), 1);
   });
 }
@@ -282,11 +369,21 @@ async function makeParentFolders(folder: string): Promise<Undo> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const inTheWay = code === 'EEXIST' || code === 'ENOTDIR';
-    const why = inTheWay ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
-    throw new PlanWorktreesError(inTheWay ? ErrorCode.PathExists : ErrorCode.Unknown, `Cannot make the folder ${path.dirname(folder)} for the plan's worktree: ${why}. Choose another worktree location.`, {
-      files: [folder],
-      cause: e,
-    });
+    const why = inTheWay
+      ? 'a file is in the way'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : (e as Error).message;
+    throw new PlanWorktreesError(
+      inTheWay ? ErrorCode.PathExists : ErrorCode.Unknown,
+      `Cannot make the folder ${path.dirname(folder)} for the plan's worktree: ${why}. Choose another worktree location.`,
+      {
+        files: [folder],
+        cause: e,
+      },
+    );
   }
   return async () => {
     if (!created) return;
@@ -303,13 +400,21 @@ async function makeParentFolders(folder: string): Promise<Undo> {
 async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], signal?: AbortSignal): Promise<void> {
   const deleteBranch: Undo = async () => {
     const ref = `refs/heads/${plan.branch}`;
-    const exists = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+    const exists = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], {
+      cwd: ctx.repo.commonDir,
+      okExitCodes: [1],
+    });
     // Only the branch this create made: it still points at the base commit.
-    if (exists.exitCode === 0) await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
+    if (exists.exitCode === 0) {
+      await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
+    }
   };
   for (let attempt = 1; ; attempt++) {
     try {
-      await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], { cwd: gitCwd(ctx), signal });
+      await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], {
+        cwd: gitCwd(ctx),
+        signal,
+      });
       break;
     } catch (e) {
       // A branch that exists is not ours to delete.
@@ -322,7 +427,12 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
       }
       undo.push(deleteBranch);
       // A folder git still has registered: refused after git made the branch (which the undo deletes).
-      if (e instanceof PlanWorktreesError && /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')) throw stillRegistered(plan.path, e);
+      if (
+        e instanceof PlanWorktreesError &&
+        /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')
+      ) {
+        throw stillRegistered(plan.path, e);
+      }
       throw e;
     }
   }
@@ -354,7 +464,12 @@ function stashMessage(plan: PlanRecord): string {
 async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stash> {
   await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
   const found = await findStash(ctx, message);
-  if (!found) throw new PlanWorktreesError(ErrorCode.Unknown, `git stash did not record the main checkout's changes; nothing was moved.`);
+  if (!found) {
+    throw new PlanWorktreesError(
+      ErrorCode.Unknown,
+      `git stash did not record the main checkout's changes; nothing was moved.`,
+    );
+  }
   return found;
 }
 
@@ -403,35 +518,63 @@ async function rollback(ctx: RepoContext, undo: Undo[]): Promise<string[]> {
 }
 
 async function currentBranch(ctx: RepoContext): Promise<string> {
-  const out = await ctx.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: ctx.repo.mainPath, okExitCodes: [1] });
+  const out = await ctx.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], {
+    cwd: ctx.repo.mainPath,
+    okExitCodes: [1],
+  });
   if (out.exitCode !== 0) {
-    throw new PlanWorktreesError(ErrorCode.BranchNotFound, 'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.');
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.',
+    );
   }
   return out.stdout.trim();
 }
 
 /** The base branch (the given one, or the main checkout's) and its commit: one git process, two to say why there is none. */
-async function resolveBase(ctx: RepoContext, given: string | undefined, signal?: AbortSignal): Promise<{ base: string; baseCommit: string }> {
+async function resolveBase(
+  ctx: RepoContext,
+  given: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ base: string; baseCommit: string }> {
   if (given === undefined) {
     // The main checkout's commit and the branch its HEAD is on; on a detached HEAD or a branch without commits, the steps below say which.
-    const out = await ctx.git.exec(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], { cwd: ctx.repo.mainPath, okExitCodes: [128], signal });
+    const out = await ctx.git.exec(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], {
+      cwd: ctx.repo.mainPath,
+      okExitCodes: [128],
+      signal,
+    });
     const [commit, ref] = out.stdout.trim().split('\n');
-    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref?.startsWith('refs/heads/')) return { base: ref.slice('refs/heads/'.length), baseCommit: commit };
+    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref?.startsWith('refs/heads/')) {
+      return { base: ref.slice('refs/heads/'.length), baseCommit: commit };
+    }
   }
   const base = given ?? (await currentBranch(ctx));
   return { base, baseCommit: await resolveBranch(ctx, base, signal) };
 }
 
 async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSignal): Promise<string> {
-  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
-  if (out.exitCode !== 0) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The base branch "${branch}" does not exist (or has no commit yet).`);
+  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+    signal,
+  });
+  if (out.exitCode !== 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The base branch "${branch}" does not exist (or has no commit yet).`,
+    );
+  }
   return out.stdout.trim();
 }
 
 /** Uncommitted changes of the main checkout: tracked (staged or not) and untracked files; none for a bare repository. */
 export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): Promise<string[]> {
   if (ctx.repo.bare) return [];
-  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: ctx.repo.mainPath, signal });
+  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], {
+    cwd: ctx.repo.mainPath,
+    signal,
+  });
   return statusPaths(parseStatus(out));
 }
 

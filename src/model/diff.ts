@@ -52,7 +52,8 @@ export async function diffPlan(ctx: RepoContext, plan: PlanRecord): Promise<Plan
   ]);
   const byCommits = new Set(splitNul(committed));
   const byWork = new Set(splitNul(uncommitted));
-  const changedBy = (set: Set<string>, f: NameStatus): boolean => set.has(f.path) || (f.oldPath !== undefined && set.has(f.oldPath));
+  const changedBy = (set: Set<string>, f: NameStatus): boolean =>
+    set.has(f.path) || (f.oldPath !== undefined && set.has(f.oldPath));
   const files: DiffFile[] = parseNameStatus(all).map((f) => ({
     ...f,
     status: toDiffStatus(f.status),
@@ -68,13 +69,20 @@ export async function diffPlan(ctx: RepoContext, plan: PlanRecord): Promise<Plan
  * The content of `file` in the merge-base, or undefined when it is not there
  * (a file the plan added). Binary-safe.
  */
-export async function readBaseContent(ctx: RepoContext, plan: PlanRecord, mergeBase: string, file: string): Promise<Buffer | undefined> {
+export async function readBaseContent(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  mergeBase: string,
+  file: string,
+): Promise<Buffer | undefined> {
   if (!/^[0-9a-f]{4,64}$/i.test(mergeBase)) {
     throw new PlanWorktreesError(ErrorCode.InvalidName, `"${mergeBase}" is not a commit id.`);
   }
   const relative = toRelative(plan, file);
   // ls-tree answers "nothing" for a path that is not there, where `show rev:path` would fail.
-  const listing = await ctx.git.run(['--literal-pathspecs', 'ls-tree', '-z', mergeBase, '--', relative], { cwd: ctx.repo.commonDir });
+  const listing = await ctx.git.run(['--literal-pathspecs', 'ls-tree', '-z', mergeBase, '--', relative], {
+    cwd: ctx.repo.commonDir,
+  });
   const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(listing.split('\0')[0]);
   if (!match || match[2] !== relative) return undefined;
   return ctx.git.execBuffer(['show', match[1]], { cwd: ctx.repo.commonDir });
@@ -92,7 +100,9 @@ export async function readWorktreeContent(plan: PlanRecord, file: string): Promi
     if (stat.isSymbolicLink()) return Buffer.from(await fs.promises.readlink(full));
     return stat.isFile() ? await fs.promises.readFile(full) : undefined;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      return undefined;
+    }
     throw e;
   }
 }
@@ -101,7 +111,7 @@ export async function readWorktreeContent(plan: PlanRecord, file: string): Promi
 export function parseNameStatus(text: string): NameStatus[] {
   const fields = text.split('\0');
   const records: NameStatus[] = [];
-  for (let i = 0; i + 1 < fields.length && fields[i] !== ''; ) {
+  for (let i = 0; i + 1 < fields.length && fields[i] !== '';) {
     const status = fields[i][0];
     if (status === 'R' || status === 'C') {
       records.push({ status, oldPath: fields[i + 1], path: fields[i + 2] });
@@ -136,8 +146,17 @@ function splitNul(text: string): string[] {
 /** A path relative to the worktree root, refused when it is absolute or climbs out of it. */
 function toRelative(plan: PlanRecord, file: string): string {
   const normalized = path.posix.normalize(file.replace(/\\/g, '/'));
-  if (path.isAbsolute(file) || normalized === '..' || normalized.startsWith('../') || normalized === '.' || file.includes('\0')) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `"${file}" is not a path inside the plan's worktree ${plan.path}.`);
+  if (
+    path.isAbsolute(file) ||
+    normalized === '..' ||
+    normalized.startsWith('../') ||
+    normalized === '.' ||
+    file.includes('\0')
+  ) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `"${file}" is not a path inside the plan's worktree ${plan.path}.`,
+    );
   }
   return normalized;
 }

@@ -44,7 +44,13 @@ import { listWorktrees } from './repository';
 import { listSnapshots, Snapshot } from './snapshot';
 import { PlanRecord, RegistryData, RepoContext } from './types';
 import { unlockWorktree } from './worktreeLock';
-import { ADMIN_WRITE_MS, AdminFolder, brokenAdminFolders, removeBrokenAdminFolder, worktreeFolderState } from './worktreeAdmin';
+import {
+  ADMIN_WRITE_MS,
+  AdminFolder,
+  brokenAdminFolders,
+  removeBrokenAdminFolder,
+  worktreeFolderState,
+} from './worktreeAdmin';
 
 export type FindingKind =
   | 'orphanedEntry'
@@ -104,12 +110,20 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
   const now = (options.now ?? new Date()).getTime();
   // Read as files first: a half-written record makes `git worktree list` (and so every other check) fail.
   const broken = brokenAdminFolders(ctx.repo.commonDir);
-  const [listed, { data, invalid }] = await Promise.all([listWorktrees(ctx).catch((e: unknown) => e), registry.contents()]);
+  const [listed, { data, invalid }] = await Promise.all([
+    listWorktrees(ctx).catch((e: unknown) => e),
+    registry.contents(),
+  ]);
   const findings: Finding[] = broken.map((admin) => brokenRecord(ctx, admin, data, now));
   if (!Array.isArray(listed)) {
     if (!isError(listed, ErrorCode.WorktreeAdminBroken)) throw listed;
     // Nothing else can be checked until git can list its worktrees again.
-    if (findings.length === 0) findings.push({ kind: 'brokenWorktreeRecord', message: `${listed.message} The doctor found no half-written record under ${path.join(ctx.repo.commonDir, 'worktrees')} to repair: ${listed.stderr?.trim() ?? ''}` });
+    if (findings.length === 0) {
+      findings.push({
+        kind: 'brokenWorktreeRecord',
+        message: `${listed.message} The doctor found no half-written record under ${path.join(ctx.repo.commonDir, 'worktrees')} to repair: ${listed.stderr?.trim() ?? ''}`,
+      });
+    }
     return findings;
   }
   findings.push(...invalid.map((record) => invalidEntry(registry, record)));
@@ -121,7 +135,14 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
   for (const file of staleLocks(ctx, worktrees, now)) findings.push(staleLock(file));
   for (const entry of worktrees.filter((w) => !w.isMain)) findings.push(...worktreeFindings(ctx, entry));
   findings.push(...unregisteredWorktrees(ctx, registry, worktrees, data));
-  const known: Known = { worktrees, branches, now, creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000, stashes, plans: data.plans };
+  const known: Known = {
+    worktrees,
+    branches,
+    now,
+    creatingTimeoutMs: options.creatingTimeoutMs ?? 10 * 60 * 1000,
+    stashes,
+    plans: data.plans,
+  };
   for (const plan of data.plans.filter((p) => !isBroken(p.path))) {
     const finding = await planFinding(ctx, registry, plan, known);
     if (finding) findings.push(finding);
@@ -133,7 +154,9 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
   for (const half of await halfMerges(ctx, worktrees)) findings.push(interruptedMerge(ctx, half, data));
   for (const left of await plansLeftBehind(ctx, worktrees, data.plans)) findings.push(planLeftBehind(ctx, left, data));
   const maxAge = (options.snapshotMaxAgeDays ?? 30) * dayMs;
-  for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
+  for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) {
+    findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
+  }
   return findings;
 }
 
@@ -204,7 +227,12 @@ interface Known {
   plans: PlanRecord[];
 }
 
-async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecord, known: Known): Promise<Finding | undefined> {
+async function planFinding(
+  ctx: RepoContext,
+  registry: Registry,
+  plan: PlanRecord,
+  known: Known,
+): Promise<Finding | undefined> {
   const worktree = findWorktree(known.worktrees, plan);
   const hasBranch = known.branches.has(plan.branch);
   const where = { planId: plan.id, path: plan.path, branch: plan.branch };
@@ -229,27 +257,32 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
       };
       return {
         kind: 'unfinishedCreate',
-        message: `Creating plan ${plan.id} was interrupted after its worktree ${worktree.path} was made${move === 'partly' ? ', while the main checkout\'s changes were being applied there' : ''}.`,
+        message: `Creating plan ${plan.id} was interrupted after its worktree ${worktree.path} was made${move === 'partly' ? ", while the main checkout's changes were being applied there" : ''}.`,
         ...where,
-        fix: moving && move === 'partly'
-          ? {
-              label: 'Keep It',
-              description: `Finishes moving the main checkout's changes into plan ${plan.id}: the files the interrupted move had written in ${worktree.path} (each a copy of one in the stash) are set back, then it applies the stash ${moving.name} (${moving.oid.slice(0, 12)}) whole there, drops it, and marks the plan as created in the registry. Nothing else changes.`,
-              run: async () => {
-                await finishPartialMove(ctx, moving, worktree.path);
-                await editPlan(registry, plan, keep);
-              },
-            }
-          : finishMove
-          ? {
-              label: 'Keep It',
-              description: `Applies the main checkout's changes that were being moved into plan ${plan.id} (${finishMove.name}, ${finishMove.oid.slice(0, 12)}) in its worktree ${worktree.path}, drops that stash, and marks the plan as created in the registry.`,
-              run: async () => {
-                if (await isClean(ctx, worktree.path)) await applyStash(ctx, finishMove, worktree.path);
-                await editPlan(registry, plan, keep);
-              },
-            }
-          : { label: 'Keep It', description: `Marks plan ${plan.id} as created in the registry. Nothing in git or on disk changes.`, run: () => editPlan(registry, plan, keep) },
+        fix:
+          moving && move === 'partly'
+            ? {
+                label: 'Keep It',
+                description: `Finishes moving the main checkout's changes into plan ${plan.id}: the files the interrupted move had written in ${worktree.path} (each a copy of one in the stash) are set back, then it applies the stash ${moving.name} (${moving.oid.slice(0, 12)}) whole there, drops it, and marks the plan as created in the registry. Nothing else changes.`,
+                run: async () => {
+                  await finishPartialMove(ctx, moving, worktree.path);
+                  await editPlan(registry, plan, keep);
+                },
+              }
+            : finishMove
+              ? {
+                  label: 'Keep It',
+                  description: `Applies the main checkout's changes that were being moved into plan ${plan.id} (${finishMove.name}, ${finishMove.oid.slice(0, 12)}) in its worktree ${worktree.path}, drops that stash, and marks the plan as created in the registry.`,
+                  run: async () => {
+                    if (await isClean(ctx, worktree.path)) await applyStash(ctx, finishMove, worktree.path);
+                    await editPlan(registry, plan, keep);
+                  },
+                }
+              : {
+                  label: 'Keep It',
+                  description: `Marks plan ${plan.id} as created in the registry. Nothing in git or on disk changes.`,
+                  run: () => editPlan(registry, plan, keep),
+                },
       };
     }
   }
@@ -273,7 +306,12 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
       },
     };
   }
-  if ((plan.status === 'removed' || plan.status === 'abandoned') && hasBranch && !worktree && !(await isMerged(ctx, plan.branch, plan.base).catch(() => ({ merged: false }))).merged) {
+  if (
+    (plan.status === 'removed' || plan.status === 'abandoned') &&
+    hasBranch &&
+    !worktree &&
+    !(await isMerged(ctx, plan.branch, plan.base).catch(() => ({ merged: false }))).merged
+  ) {
     if (known.worktrees.some((w) => w.branch === qualifyBranch(plan.branch))) return undefined;
     return {
       kind: 'unmergedWork',
@@ -291,7 +329,11 @@ async function planFinding(ctx: RepoContext, registry: Registry, plan: PlanRecor
  * else), or undefined (all of them, or changes that are not only the stash's,
  * or no folder).
  */
-async function unfinishedMove(ctx: RepoContext, stash: MoveStash, folder: string): Promise<'notStarted' | 'partly' | undefined> {
+async function unfinishedMove(
+  ctx: RepoContext,
+  stash: MoveStash,
+  folder: string,
+): Promise<'notStarted' | 'partly' | undefined> {
   if (!fs.existsSync(folder)) return undefined;
   if (await isClean(ctx, folder)) return 'notStarted';
   if (await isApplied(ctx, stash, folder)) return undefined;
@@ -309,7 +351,9 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
     run: async () => {
       // Checked again when the fix runs: another fix (Add to Plans) may have made a plan with this id active meanwhile.
       await refuseActiveId(registry, plan.id, plan.run);
-      await ctx.git.run(['worktree', 'add', '--', folder, ensureValid(plan.branch, validateBranchName)], { cwd: ctx.repo.commonDir });
+      await ctx.git.run(['worktree', 'add', '--', folder, ensureValid(plan.branch, validateBranchName)], {
+        cwd: ctx.repo.commonDir,
+      });
       await editPlan(registry, plan, (p) => {
         p.path = fs.realpathSync(folder);
         p.status = 'active';
@@ -321,7 +365,12 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
 }
 
 /** Worktrees on a branch that looks like a plan's (from the branch template) that the registry does not know. */
-function unregisteredWorktrees(ctx: RepoContext, registry: Registry, worktrees: WorktreeEntry[], data: RegistryData): Finding[] {
+function unregisteredWorktrees(
+  ctx: RepoContext,
+  registry: Registry,
+  worktrees: WorktreeEntry[],
+  data: RegistryData,
+): Finding[] {
   const pattern = templatePattern(ctx.settings.branchTemplate);
   if (!pattern) return [];
   const findings: Finding[] = [];
@@ -364,20 +413,48 @@ function unregisteredWorktrees(ctx: RepoContext, registry: Registry, worktrees: 
 /** Throws PlanExists when another run of this plan id is active. */
 async function refuseActiveId(registry: Registry, id: string, run: number): Promise<void> {
   const active = (await registry.read()).plans.find((p) => p.id === id && p.run !== run && p.status === 'active');
-  if (active) throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${id} is active again (run ${active.run}, ${active.path}); its earlier run's worktree was not recreated.`);
+  if (active) {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanExists,
+      `Plan ${id} is active again (run ${active.run}, ${active.path}); its earlier run's worktree was not recreated.`,
+    );
+  }
 }
 
-async function adopt(ctx: RepoContext, registry: Registry, found: { id: string; slug: string; branch: string; path: string }): Promise<void> {
+async function adopt(
+  ctx: RepoContext,
+  registry: Registry,
+  found: { id: string; slug: string; branch: string; path: string },
+): Promise<void> {
   const base = (await ctx.git.run(['symbolic-ref', '--short', 'HEAD'], { cwd: ctx.repo.mainPath })).trim();
-  const baseCommit = (await ctx.git.run(['merge-base', qualifyBranch(base), qualifyBranch(found.branch)], { cwd: ctx.repo.commonDir })).trim();
+  const baseCommit = (
+    await ctx.git.run(['merge-base', qualifyBranch(base), qualifyBranch(found.branch)], { cwd: ctx.repo.commonDir })
+  ).trim();
   await registry.update((data) => {
     if (data.plans.some((p) => p.branch === found.branch && p.status === 'active')) return;
     // Checked again when the fix runs: another fix (Recreate Worktree) may have made a plan with this id active meanwhile.
     const taken = data.plans.find((p) => p.id === found.id && p.status === 'active');
-    if (taken) throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${found.id} is active now (${taken.path}); the worktree ${found.path} was not added as a second plan ${found.id}.`);
+    if (taken) {
+      throw new PlanWorktreesError(
+        ErrorCode.PlanExists,
+        `Plan ${found.id} is active now (${taken.path}); the worktree ${found.path} was not added as a second plan ${found.id}.`,
+      );
+    }
     const run = 1 + data.plans.filter((p) => p.id === found.id).length;
     const now = new Date().toISOString();
-    data.plans.push({ id: found.id, title: found.slug, slug: found.slug, branch: found.branch, path: found.path, base, baseCommit, created: now, status: 'active', run, updated: now });
+    data.plans.push({
+      id: found.id,
+      title: found.slug,
+      slug: found.slug,
+      branch: found.branch,
+      path: found.path,
+      base,
+      baseCommit,
+      created: now,
+      status: 'active',
+      run,
+      updated: now,
+    });
   });
 }
 
@@ -387,7 +464,12 @@ async function adopt(ctx: RepoContext, registry: Registry, found: { id: string; 
  * in the main checkout when the plan has no worktree; otherwise left, and the
  * message says how to apply it.
  */
-async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryData, known: Known): Promise<Finding | undefined> {
+async function movedChanges(
+  ctx: RepoContext,
+  stash: MoveStash,
+  data: RegistryData,
+  known: Known,
+): Promise<Finding | undefined> {
   const plan = data.plans.filter((p) => p.id === stash.planId).sort((a, b) => b.run - a.run)[0];
   const worktree = plan ? findWorktree(known.worktrees, plan) : undefined;
   const folder = worktree && fs.existsSync(worktree.path) ? worktree.path : undefined;
@@ -405,7 +487,12 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
         label: 'Drop Stash',
         description: `Drops the stash ${stash.name} (${stash.oid.slice(0, 12)}), once it is checked again that every change it holds is in ${folder}. Nothing else changes.`,
         run: async () => {
-          if (!(await isApplied(ctx, stash, folder))) throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `Not every change of the stash ${stash.oid.slice(0, 12)} is in ${folder}; the stash was kept.`);
+          if (!(await isApplied(ctx, stash, folder))) {
+            throw new PlanWorktreesError(
+              ErrorCode.WorktreeDirty,
+              `Not every change of the stash ${stash.oid.slice(0, 12)} is in ${folder}; the stash was kept.`,
+            );
+          }
           await dropStash(ctx, stash);
         },
       },
@@ -424,7 +511,12 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
         description: `Drops the stash ${stash.name} (${stash.oid.slice(0, 12)}), once it is checked again that ${holder} has its changes, and keeps its commit as ${ref} ("git stash apply ${stash.oid}" brings it back). Nothing else changes.`,
         run: async () => {
           const now = await stashHolder(ctx, stash, await listWorktrees(ctx));
-          if (!now) throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `No worktree has every change of the stash ${stash.oid.slice(0, 12)} any more; the stash was kept.`);
+          if (!now) {
+            throw new PlanWorktreesError(
+              ErrorCode.WorktreeDirty,
+              `No worktree has every change of the stash ${stash.oid.slice(0, 12)} any more; the stash was kept.`,
+            );
+          }
           await keepAndDropStash(ctx, stash);
         },
       },
@@ -455,12 +547,18 @@ async function movedChanges(ctx: RepoContext, stash: MoveStash, data: RegistryDa
  * nothing but its `.git` file. One still being written is left alone.
  */
 function brokenRecord(ctx: RepoContext, admin: AdminFolder, data: RegistryData, now: number): Finding {
-  const plan = admin.worktree ? data.plans.filter((p) => samePath(p.path, admin.worktree as string)).sort((a, b) => b.run - a.run)[0] : undefined;
+  const plan = admin.worktree
+    ? data.plans.filter((p) => samePath(p.path, admin.worktree as string)).sort((a, b) => b.run - a.run)[0]
+    : undefined;
   const where = { planId: plan?.id, path: admin.worktree, branch: plan?.branch };
   const what = `Git's record of the worktree ${admin.worktree ?? `"${admin.name}"`} (${admin.dir}) is half-written: ${admin.problems.join('; ')}.`;
   const age = Math.round((now - admin.modifiedMs) / 1000);
   if (now - admin.modifiedMs < ADMIN_WRITE_MS) {
-    return { kind: 'brokenWorktreeRecord', message: `${what} It was written ${age} s ago, perhaps by a "git worktree add" still running; run the doctor again in a minute.`, ...where };
+    return {
+      kind: 'brokenWorktreeRecord',
+      message: `${what} It was written ${age} s ago, perhaps by a "git worktree add" still running; run the doctor again in a minute.`,
+      ...where,
+    };
   }
   const state = worktreeFolderState(admin);
   const folderText =
@@ -523,7 +621,10 @@ function planLeftBehind(ctx: RepoContext, left: PlanLeftBehind, data: RegistryDa
 
 /** A record of plans.json that is not a valid plan: skipped by everything, kept in the file. */
 function invalidEntry(registry: Registry, record: InvalidRecord): Finding {
-  const id = typeof (record.record as { id?: unknown } | null)?.id === 'string' ? shownName((record.record as { id: string }).id) : undefined;
+  const id =
+    typeof (record.record as { id?: unknown } | null)?.id === 'string'
+      ? shownName((record.record as { id: string }).id)
+      : undefined;
   return {
     kind: 'invalidEntry',
     message: `Record ${record.index + 1}${id !== undefined ? ` (plan "${id}")` : ''} of ${registry.file} is not a valid plan: ${record.problem.replace(/\.?$/, '.')} It is skipped and kept in the file as it is; correct it there, or set it aside.`,
@@ -560,7 +661,9 @@ function oldSnapshot(ctx: RepoContext, snapshot: Snapshot, days: number): Findin
       label: 'Delete Snapshot',
       description: `Deletes the ref ${snapshot.ref} (commit ${snapshot.commit.slice(0, 12)}). The files and commits it holds can no longer be restored from it; branches are not touched.`,
       run: async () => {
-        await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor', '-d', snapshot.ref, snapshot.commit], { cwd: ctx.repo.commonDir });
+        await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor', '-d', snapshot.ref, snapshot.commit], {
+          cwd: ctx.repo.commonDir,
+        });
       },
     },
   };
@@ -573,7 +676,11 @@ function oldSnapshot(ctx: RepoContext, snapshot: Snapshot, days: number): Findin
  */
 export function templatePattern(template: string): RegExp | undefined {
   if (!template.includes('${id}')) return undefined;
-  const parts: Record<string, string> = { id: '(?<id>[A-Za-z0-9_][A-Za-z0-9._-]*?)', slug: '(?<slug>[a-z0-9]+(?:-[a-z0-9]+)*)', run: '\\d+' };
+  const parts: Record<string, string> = {
+    id: '(?<id>[A-Za-z0-9_][A-Za-z0-9._-]*?)',
+    slug: '(?<slug>[a-z0-9]+(?:-[a-z0-9]+)*)',
+    run: '\\d+',
+  };
   const seen = new Set<string>();
   const source = template
     .split(/(\$\{[^}]*\})/)

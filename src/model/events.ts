@@ -83,7 +83,11 @@ export class EventLog {
       if (!reachedStart || older || budget <= 0) break;
     }
     const events = newestFirst.reverse();
-    return events.filter((e) => (options.planId === undefined || e.planId === options.planId) && (options.since === undefined || timeOf(e) >= options.since));
+    return events.filter(
+      (e) =>
+        (options.planId === undefined || e.planId === options.planId) &&
+        (options.since === undefined || timeOf(e) >= options.since),
+    );
   }
 
   /** Moves a log past ROTATE_BYTES to `events.1.jsonl`. One window at a time; appends that raced it land in the moved file, never lost. */
@@ -114,7 +118,12 @@ export function timeOf(event: LifecycleEvent): number {
  * event onto `out` newest first, until `budget` bytes are read, the file's
  * start is reached, or (with `stopBefore`) a piece held an event older than it.
  */
-async function readBackwards(file: string, budget: number, stopBefore: number | undefined, out: LifecycleEvent[]): Promise<{ read: number; reachedStart: boolean; older: boolean }> {
+async function readBackwards(
+  file: string,
+  budget: number,
+  stopBefore: number | undefined,
+  out: LifecycleEvent[],
+): Promise<{ read: number; reachedStart: boolean; older: boolean }> {
   const handle = await openStateFile(file, 'read');
   if (!handle) return { read: 0, reachedStart: true, older: false };
   try {

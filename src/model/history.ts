@@ -7,7 +7,8 @@
  */
 import { LifecycleEvent } from './types';
 
-export type HistoryKind = 'create' | 'merge' | 'rebase' | 'remove' | 'discard' | 'snapshot' | 'restore' | 'keep' | 'other';
+export type HistoryKind =
+  'create' | 'merge' | 'rebase' | 'remove' | 'discard' | 'snapshot' | 'restore' | 'keep' | 'other';
 
 /** One step of a plan's history. */
 export interface HistoryEntry {
@@ -42,7 +43,13 @@ export function historyEntries(events: readonly LifecycleEvent[]): HistoryEntry[
     }
     const started = phase === 'after' || phase === 'failed' ? open.get(key) : undefined;
     if (started) open.delete(key);
-    placed.push({ at, entry: describe(started ? [started.event, event] : [event], phase === 'failed' || phase === 'refused' ? 'failed' : 'ok') });
+    placed.push({
+      at,
+      entry: describe(
+        started ? [started.event, event] : [event],
+        phase === 'failed' || phase === 'refused' ? 'failed' : 'ok',
+      ),
+    });
   });
   for (const { event, at } of open.values()) placed.push({ at, entry: describe([event], 'interrupted') });
   return placed.sort((a, b) => a.at - b.at).map((p) => p.entry);
@@ -85,7 +92,13 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
       if (outcome === 'interrupted') return entry('create', `Create from ${from} was interrupted`, str(e.path));
       const copied = list(e.copied);
       const moved = list(e.moved);
-      const extras = [str(e.path), copied.length ? `copied ${copied.join(', ')}` : '', moved.length ? `moved ${moved.length} uncommitted change${moved.length === 1 ? '' : 's'} from the main checkout` : '']
+      const extras = [
+        str(e.path),
+        copied.length ? `copied ${copied.join(', ')}` : '',
+        moved.length
+          ? `moved ${moved.length} uncommitted change${moved.length === 1 ? '' : 's'} from the main checkout`
+          : '',
+      ]
         .filter(Boolean)
         .join('; ');
       return entry('create', `Created from ${from}${str(e.branch) ? ` as ${e.branch}` : ''}`, extras);
@@ -94,7 +107,10 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
       const into = `into ${str(e.base) ?? 'its base'}${str(e.strategy) ? ` (${e.strategy})` : ''}`;
       if (outcome === 'failed') return entry('merge', `Merge ${into} refused`, reason);
       if (outcome === 'interrupted') return entry('merge', `Merge ${into} was interrupted`);
-      const moved = str(e.baseBefore) && str(e.baseAfter) ? `${e.base ?? 'base'}: ${short(e.baseBefore)} → ${short(e.baseAfter)}` : undefined;
+      const moved =
+        str(e.baseBefore) && str(e.baseAfter)
+          ? `${e.base ?? 'base'}: ${short(e.baseBefore)} → ${short(e.baseAfter)}`
+          : undefined;
       return entry('merge', `Merged ${into}`, moved);
     }
     case 'rebase': {
@@ -102,13 +118,17 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
       if (outcome === 'failed') return entry('rebase', `Rebase ${onto} refused`, reason);
       if (outcome === 'interrupted') return entry('rebase', `Rebase ${onto} was interrupted`);
       const conflicts = list(e.conflicts);
-      return conflicts.length > 0 ? entry('rebase', `Rebase ${onto} stopped on conflicts`, `Files: ${fileList(conflicts)}.`) : entry('rebase', `Rebased ${onto}`);
+      return conflicts.length > 0
+        ? entry('rebase', `Rebase ${onto} stopped on conflicts`, `Files: ${fileList(conflicts)}.`)
+        : entry('rebase', `Rebased ${onto}`);
     }
     case 'rebase.continue': {
       if (outcome === 'failed') return entry('rebase', 'Continuing the rebase refused', reason);
       if (outcome === 'interrupted') return entry('rebase', 'Continuing the rebase was interrupted');
       const conflicts = list(e.conflicts);
-      return conflicts.length > 0 ? entry('rebase', 'Rebase continued, stopped on conflicts again', `Files: ${fileList(conflicts)}.`) : entry('rebase', `Rebase onto ${str(e.base) ?? 'its base'} finished`);
+      return conflicts.length > 0
+        ? entry('rebase', 'Rebase continued, stopped on conflicts again', `Files: ${fileList(conflicts)}.`)
+        : entry('rebase', `Rebase onto ${str(e.base) ?? 'its base'} finished`);
     }
     case 'rebase.abort':
       if (outcome === 'failed') return entry('rebase', 'Aborting the rebase failed', reason);
@@ -124,14 +144,28 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
         e.removedWorktree === true ? 'worktree removed' : e.removedWorktree === false ? 'worktree kept' : '',
         e.deletedBranch === true ? `${branch(e)} deleted` : e.deletedBranch === false ? `${branch(e)} kept` : '',
       ].filter(Boolean);
-      return entry(kind, `${discard ? 'Discarded' : e.force === true ? 'Cleaned up (forced)' : 'Cleaned up'}${parts.length ? `: ${parts.join(', ')}` : ''}`, str(e.snapshot) ? `Snapshot ${e.snapshot}` : undefined);
+      return entry(
+        kind,
+        `${discard ? 'Discarded' : e.force === true ? 'Cleaned up (forced)' : 'Cleaned up'}${parts.length ? `: ${parts.join(', ')}` : ''}`,
+        str(e.snapshot) ? `Snapshot ${e.snapshot}` : undefined,
+      );
     }
     case 'snapshot':
-      return entry('snapshot', `Snapshot saved${str(e.reason) ? ` (${e.reason})` : ''}`, [str(e.ref), str(e.commit) ? `commit ${short(e.commit)}` : ''].filter(Boolean).join(', '));
+      return entry(
+        'snapshot',
+        `Snapshot saved${str(e.reason) ? ` (${e.reason})` : ''}`,
+        [str(e.ref), str(e.commit) ? `commit ${short(e.commit)}` : ''].filter(Boolean).join(', '),
+      );
     case 'restore':
-      if (outcome === 'failed') return entry('restore', 'Restore from a snapshot failed', `${str(e.ref) ?? ''}${error ? `: ${error}` : ''}`);
+      if (outcome === 'failed') {
+        return entry('restore', 'Restore from a snapshot failed', `${str(e.ref) ?? ''}${error ? `: ${error}` : ''}`);
+      }
       if (outcome === 'interrupted') return entry('restore', 'Restore from a snapshot was interrupted', str(e.ref));
-      return entry('restore', `Restored from a snapshot${str(e.branch) ? ` as ${e.branch}` : ''}`, [str(e.ref), str(e.path)].filter(Boolean).join(' → '));
+      return entry(
+        'restore',
+        `Restored from a snapshot${str(e.branch) ? ` as ${e.branch}` : ''}`,
+        [str(e.ref), str(e.path)].filter(Boolean).join(' → '),
+      );
     case 'keep':
       return entry('keep', `${capitalize(branch(e))} kept`, str(e.reason));
     default:

@@ -33,7 +33,9 @@ export const STALE_LOCK_MS = 60_000;
 export function createRunning(plan: PlanRecord, now: number, timeoutMs: number): boolean {
   const young = now - Date.parse(plan.created) < timeoutMs;
   const creator = plan.creator;
-  if (creator && creator.hostname === os.hostname() && creator.pid !== process.pid && !isProcessAlive(creator.pid)) return false;
+  if (creator && creator.hostname === os.hostname() && creator.pid !== process.pid && !isProcessAlive(creator.pid)) {
+    return false;
+  }
   return young;
 }
 
@@ -70,7 +72,10 @@ export async function isClean(ctx: RepoContext, folder: string): Promise<boolean
 export async function isApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
   const tracked = await ctx.git.exec(['diff', '--quiet', stash.oid, '--'], { cwd: folder, okExitCodes: [1] });
   if (tracked.exitCode !== 0) return false;
-  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], { cwd: folder, okExitCodes: [128] });
+  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], {
+    cwd: folder,
+    okExitCodes: [128],
+  });
   if (untracked.exitCode !== 0) return true; // the stash has no untracked files
   for (const line of untracked.stdout.split('\0').filter(Boolean)) {
     const tab = line.indexOf('\t');
@@ -129,7 +134,11 @@ function changesOnDisk(changes: StashChange[], folder: string): boolean {
  * every change the stash holds (another plan that moved the same changes,
  * or the main checkout they were put back in); undefined when none has.
  */
-export async function stashHolder(ctx: RepoContext, stash: MoveStash, worktrees: WorktreeEntry[]): Promise<string | undefined> {
+export async function stashHolder(
+  ctx: RepoContext,
+  stash: MoveStash,
+  worktrees: WorktreeEntry[],
+): Promise<string | undefined> {
   const changes = await stashChanges(ctx, stash);
   if (changes.length === 0) return undefined;
   return worktrees.find((w) => !w.bare && fs.existsSync(w.path) && changesOnDisk(changes, w.path))?.path;
@@ -141,8 +150,15 @@ export async function stashHolder(ctx: RepoContext, stash: MoveStash, worktrees:
  */
 export async function keepAndDropStash(ctx: RepoContext, stash: MoveStash): Promise<string> {
   const ref = stashRef(stash);
-  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  if (existing.stdout.trim() !== stash.oid) await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor keeps a stash', ref, stash.oid, ''], { cwd: ctx.repo.commonDir });
+  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
+  if (existing.stdout.trim() !== stash.oid) {
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor keeps a stash', ref, stash.oid, ''], {
+      cwd: ctx.repo.commonDir,
+    });
+  }
   await dropStash(ctx, stash);
   return ref;
 }
@@ -163,15 +179,29 @@ export function stashRef(stash: MoveStash): string {
  */
 export async function isPartlyApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
   const cwd = ctx.repo.commonDir;
-  const now = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true, keepIndex: true });
-  const [head, stashBase, staged] = (await ctx.git.run(['rev-parse', `${now.parent}^{tree}`, `${stash.oid}^1`, `${stash.oid}^2^{tree}`], { cwd })).trim().split('\n');
+  const now = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, {
+    fallbackIdentity: true,
+    keepIndex: true,
+  });
+  const [head, stashBase, staged] = (
+    await ctx.git.run(['rev-parse', `${now.parent}^{tree}`, `${stash.oid}^1`, `${stash.oid}^2^{tree}`], { cwd })
+  )
+    .trim()
+    .split('\n');
   // What is staged: the snapshot's second parent, when it differs from HEAD.
-  const ownIndex = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${now.commit}^2^{tree}`], { cwd, okExitCodes: [1] });
+  const ownIndex = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${now.commit}^2^{tree}`], {
+    cwd,
+    okExitCodes: [1],
+  });
   const indexTree = ownIndex.exitCode === 0 ? ownIndex.stdout.trim() : head;
   const expected = await appliedTree(ctx, stash, now.parent, stashBase === now.parent);
   if (!expected) return false;
   const differ = async (a: string, b: string): Promise<Set<string>> =>
-    new Set((await ctx.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', a, b], { cwd })).split('\0').filter(Boolean));
+    new Set(
+      (await ctx.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', a, b], { cwd }))
+        .split('\0')
+        .filter(Boolean),
+    );
   const [filesMoved, filesNotAsApplied] = await Promise.all([differ(head, now.tree), differ(now.tree, expected)]);
   const neither = [...filesMoved].filter((f) => filesNotAsApplied.has(f));
   if (!(await allHalfWritten(ctx, folder, expected, neither))) return false;
@@ -197,7 +227,9 @@ async function allHalfWritten(ctx: RepoContext, folder: string, expected: string
     } catch {
       content = Buffer.alloc(0); // deleted, not written again yet
     }
-    const whole = await ctx.git.execBuffer(['show', `${expected}:${file}`], { cwd: ctx.repo.commonDir }).catch(() => undefined);
+    const whole = await ctx.git
+      .execBuffer(['show', `${expected}:${file}`], { cwd: ctx.repo.commonDir })
+      .catch(() => undefined);
     if (!whole || content.length >= whole.length || !whole.subarray(0, content.length).equals(content)) return false;
   }
   return true;
@@ -208,17 +240,30 @@ async function allHalfWritten(ctx: RepoContext, folder: string, expected: string
  * files (merged onto `head` when the stash was made on another commit) and its
  * untracked ones. Undefined when that merge conflicts.
  */
-async function appliedTree(ctx: RepoContext, stash: MoveStash, head: string, sameBase: boolean): Promise<string | undefined> {
+async function appliedTree(
+  ctx: RepoContext,
+  stash: MoveStash,
+  head: string,
+  sameBase: boolean,
+): Promise<string | undefined> {
   const cwd = ctx.repo.commonDir;
   let tracked = (await ctx.git.run(['rev-parse', `${stash.oid}^{tree}`], { cwd })).trim();
   if (!sameBase) {
-    const asChild = (await ctx.git.run(['commit-tree', `${head}^{tree}`, '-p', `${stash.oid}^1`, '-m', 'plan-worktrees: apply step'], { cwd, env: throwawayIdentity })).trim();
+    const asChild = (
+      await ctx.git.run(['commit-tree', `${head}^{tree}`, '-p', `${stash.oid}^1`, '-m', 'plan-worktrees: apply step'], {
+        cwd,
+        env: throwawayIdentity,
+      })
+    ).trim();
     const out = await ctx.git.exec(mergeTreeArgs(asChild, stash.oid), { cwd, okExitCodes: [1] });
     const merged = parseMergeTree(out.stdout, out.exitCode);
     if (!merged.clean) return undefined;
     tracked = merged.tree;
   }
-  const untracked = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${stash.oid}^3^{tree}`], { cwd, okExitCodes: [1] });
+  const untracked = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${stash.oid}^3^{tree}`], {
+    cwd,
+    okExitCodes: [1],
+  });
   if (untracked.exitCode !== 0) return tracked;
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
@@ -240,10 +285,15 @@ async function appliedTree(ctx: RepoContext, stash: MoveStash, head: string, sam
  */
 export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
   if (!(await isPartlyApplied(ctx, stash, folder))) {
-    throw new PlanWorktreesError(ErrorCode.WorktreeDirty, `${folder} has changes that are not from the stash ${stash.oid.slice(0, 12)}; nothing was changed.`);
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeDirty,
+      `${folder} has changes that are not from the stash ${stash.oid.slice(0, 12)}; nothing was changed.`,
+    );
   }
   await ctx.git.run(['reset', '-q', '--hard'], { cwd: folder });
-  const untracked = (await ctx.git.run(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: folder })).split('\0').filter(Boolean);
+  const untracked = (await ctx.git.run(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: folder }))
+    .split('\0')
+    .filter(Boolean);
   for (const file of untracked) fs.rmSync(path.join(folder, file), { force: true });
   await applyStash(ctx, stash, folder);
 }
@@ -293,9 +343,15 @@ export async function halfMerges(ctx: RepoContext, worktrees: WorktreeEntry[]): 
     const last = lastReflogEntry(ctx.repo.commonDir, worktree.branch);
     const planId = last ? /^plan-worktrees: merge plan (\S+)$/.exec(last.message)?.[1] : undefined;
     if (!last || !planId || last.to !== worktree.head || last.from === last.to || /^0+$/.test(last.from)) continue;
-    const index = await ctx.git.exec(['diff-index', '--cached', '--quiet', last.from, '--'], { cwd: worktree.path, okExitCodes: [1] });
+    const index = await ctx.git.exec(['diff-index', '--cached', '--quiet', last.from, '--'], {
+      cwd: worktree.path,
+      okExitCodes: [1],
+    });
     if (index.exitCode !== 0) continue;
-    const same = await ctx.git.exec(['diff-tree', '--quiet', last.from, last.to, '--'], { cwd: worktree.path, okExitCodes: [1] });
+    const same = await ctx.git.exec(['diff-tree', '--quiet', last.from, last.to, '--'], {
+      cwd: worktree.path,
+      okExitCodes: [1],
+    });
     if (same.exitCode === 0) continue; // the same files at both commits: nothing to bring along
     found.push({ worktree, branch: shortBranchName(worktree.branch), from: last.from, to: last.to, planId });
   }
@@ -316,16 +372,24 @@ export async function halfMerges(ctx: RepoContext, worktrees: WorktreeEntry[]): 
 export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanRecord | undefined): Promise<void> {
   const folder = half.worktree.path;
   const again = (await halfMerges(ctx, [half.worktree])).find((h) => h.from === half.from && h.to === half.to);
-  if (!again) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `${folder} is no longer half-way through the merge of plan ${half.planId}; nothing was changed.`);
+  if (!again) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeNotFound,
+      `${folder} is no longer half-way through the merge of plan ${half.planId}; nothing was changed.`,
+    );
+  }
   const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: folder });
-  const refresh = (): Promise<unknown> => ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: folder, okExitCodes: [1] });
+  const refresh = (): Promise<unknown> =>
+    ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: folder, okExitCodes: [1] });
   const index = (await run(['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
   const copy = `${index}.plan-worktrees-${process.pid}`;
   fs.copyFileSync(index, copy);
   try {
     await refresh();
     if (plan && plan.branch === half.branch) {
-      const { tree } = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, { fallbackIdentity: true });
+      const { tree } = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, {
+        fallbackIdentity: true,
+      });
       const target = await carryChanges(ctx, folder, half, tree);
       await refuseFilesInTheWay(ctx, folder, tree, target);
       await run(['read-tree', tree]);
@@ -352,12 +416,16 @@ export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanR
  * merge-tree has no `--merge-base`). MergeConflict when they collide.
  */
 async function carryChanges(ctx: RepoContext, folder: string, half: HalfMerge, files: string): Promise<string> {
-  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: ctx.repo.commonDir, env: throwawayIdentity });
+  const run = (args: string[]): Promise<string> =>
+    ctx.git.run(args, { cwd: ctx.repo.commonDir, env: throwawayIdentity });
   const [target, local] = await Promise.all([
     run(['commit-tree', `${half.to}^{tree}`, '-p', half.from, '-m', 'plan-worktrees: merge result']),
     run(['commit-tree', files, '-p', half.from, '-m', `plan-worktrees: files of ${folder}`]),
   ]);
-  const out = await ctx.git.exec(mergeTreeArgs(target.trim(), local.trim()), { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const out = await ctx.git.exec(mergeTreeArgs(target.trim(), local.trim()), {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
   const merged = parseMergeTree(out.stdout, out.exitCode);
   if (!merged.clean) {
     throw new PlanWorktreesError(
@@ -394,14 +462,22 @@ export interface PlanLeftBehind {
   to: string;
 }
 
-export async function plansLeftBehind(ctx: RepoContext, worktrees: WorktreeEntry[], plans: PlanRecord[]): Promise<PlanLeftBehind[]> {
+export async function plansLeftBehind(
+  ctx: RepoContext,
+  worktrees: WorktreeEntry[],
+  plans: PlanRecord[],
+): Promise<PlanLeftBehind[]> {
   const found: PlanLeftBehind[] = [];
   for (const plan of plans.filter((p) => p.status === 'active')) {
     const last = lastReflogEntry(ctx.repo.commonDir, `refs/heads/${plan.base}`);
     if (!last || last.message !== `plan-worktrees: merge plan ${plan.id}`) continue;
     const worktree = worktrees.find((w) => w.branch === `refs/heads/${plan.branch}` && w.head && fs.existsSync(w.path));
     if (!worktree?.head) continue;
-    const [tip, ...parents] = (await ctx.git.run(['rev-list', '--parents', '-n', '1', last.to], { cwd: ctx.repo.commonDir })).trim().split(' ');
+    const [tip, ...parents] = (
+      await ctx.git.run(['rev-list', '--parents', '-n', '1', last.to], { cwd: ctx.repo.commonDir })
+    )
+      .trim()
+      .split(' ');
     for (const candidate of [tip, parents[1]].filter((c): c is string => !!c && c !== worktree.head)) {
       const commit = await ctx.git.run(['cat-file', 'commit', candidate], { cwd: ctx.repo.commonDir });
       const firstParent = /^parent ([0-9a-f]+)$/m.exec(commit)?.[1];
@@ -421,9 +497,26 @@ export async function plansLeftBehind(ctx: RepoContext, worktrees: WorktreeEntry
  * and whatever was changed since stays, uncommitted. Nothing else changes.
  */
 export async function finishPlanSide(ctx: RepoContext, left: PlanLeftBehind, plan: PlanRecord): Promise<void> {
-  const again = (await plansLeftBehind(ctx, [left.worktree], [plan])).find((l) => l.from === left.from && l.to === left.to);
-  if (!again) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `Plan ${left.planId} is no longer left behind by its merge; nothing was changed.`);
-  await ctx.git.run(['update-ref', '-m', `plan-worktrees: finish the merge of plan ${left.planId}`, `refs/heads/${left.branch}`, left.to, left.from], { cwd: ctx.repo.commonDir });
+  const again = (await plansLeftBehind(ctx, [left.worktree], [plan])).find(
+    (l) => l.from === left.from && l.to === left.to,
+  );
+  if (!again) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeNotFound,
+      `Plan ${left.planId} is no longer left behind by its merge; nothing was changed.`,
+    );
+  }
+  await ctx.git.run(
+    [
+      'update-ref',
+      '-m',
+      `plan-worktrees: finish the merge of plan ${left.planId}`,
+      `refs/heads/${left.branch}`,
+      left.to,
+      left.from,
+    ],
+    { cwd: ctx.repo.commonDir },
+  );
   await ctx.git.run(['read-tree', left.to], { cwd: left.worktree.path });
   await ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: left.worktree.path, okExitCodes: [1] });
 }
@@ -467,7 +560,12 @@ export function removeStaleLock(file: string): void {
   } catch {
     return;
   }
-  if (Date.now() - modified <= STALE_LOCK_MS) throw new PlanWorktreesError(ErrorCode.IndexLocked, `${file} was just taken by a running git command; it was left alone.`);
+  if (Date.now() - modified <= STALE_LOCK_MS) {
+    throw new PlanWorktreesError(
+      ErrorCode.IndexLocked,
+      `${file} was just taken by a running git command; it was left alone.`,
+    );
+  }
   fs.rmSync(file, { force: true });
 }
 

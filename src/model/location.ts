@@ -10,9 +10,18 @@ import { expandTemplate, TemplateVariables, validateWorktreePath } from './names
 import { RepoContext } from './types';
 
 /** The variables of the location and branch templates for a plan of this repository. */
-export function templateVariables(ctx: RepoContext, plan: { id: string; slug: string; run: number }): TemplateVariables {
+export function templateVariables(
+  ctx: RepoContext,
+  plan: { id: string; slug: string; run: number },
+): TemplateVariables {
   const name = path.basename(ctx.repo.mainPath);
-  return { id: plan.id, slug: plan.slug, run: plan.run, repoName: ctx.repo.bare ? name.replace(/\.git$/, '') : name, repoParent: path.dirname(ctx.repo.mainPath) };
+  return {
+    id: plan.id,
+    slug: plan.slug,
+    run: plan.run,
+    repoName: ctx.repo.bare ? name.replace(/\.git$/, '') : name,
+    repoParent: path.dirname(ctx.repo.mainPath),
+  };
 }
 
 /** A template's folder as an absolute path: a relative one is taken from the main worktree. */
@@ -47,6 +56,9 @@ export function isAllowedFolder(ctx: RepoContext, folder: string): boolean {
 }
 
 /** The plan's recorded folder when the template allows it, else the template's folder for the plan. */
-export function allowedPlanFolder(ctx: RepoContext, plan: { id: string; slug: string; run: number; path: string }): string {
+export function allowedPlanFolder(
+  ctx: RepoContext,
+  plan: { id: string; slug: string; run: number; path: string },
+): string {
   return isAllowedFolder(ctx, plan.path) ? plan.path : templateFolder(ctx, plan);
 }

@@ -54,7 +54,11 @@ const unreadableGraceMs = 2_000;
 const guardStaleMs = 10_000;
 
 /** Runs `fn` while holding the lock `lockFile`; the lock is released however `fn` ends. */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockFile: string,
+  fn: () => Promise<T> | T,
+  options: LockOptions = {},
+): Promise<T> {
   const owner = await acquire(lockFile, options);
   const renew = setInterval(() => void renewLock(lockFile, owner), (options.staleMs ?? defaultStaleMs) / 4);
   renew.unref();
@@ -107,9 +111,13 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
       const holder = await readLockOwner(lockFile);
       if (options.busyError) throw options.busyError(holder);
       const who = holder ? ` by process ${holder.pid} on ${holder.hostname} since ${holder.time}` : '';
-      throw new PlanWorktreesError(ErrorCode.LockTimeout, `Timed out after ${timeoutMs} ms waiting for the lock ${lockFile}, held${who}. If no other window is working, delete the lock file.`, {
-        files: [lockFile],
-      });
+      throw new PlanWorktreesError(
+        ErrorCode.LockTimeout,
+        `Timed out after ${timeoutMs} ms waiting for the lock ${lockFile}, held${who}. If no other window is working, delete the lock file.`,
+        {
+          files: [lockFile],
+        },
+      );
     }
     if (!stale) await delay(backoff(attempt));
   }
@@ -146,7 +154,10 @@ async function isStale(lockFile: string, staleMs: number): Promise<boolean> {
   try {
     // Never through a link, never a FIFO: a lock file is a few bytes of JSON.
     let found: string | undefined;
-    [found, modified] = await Promise.all([readStateFile(lockFile, MAX_LOCK_BYTES), fs.lstat(lockFile).then((s) => s.mtimeMs)]);
+    [found, modified] = await Promise.all([
+      readStateFile(lockFile, MAX_LOCK_BYTES),
+      fs.lstat(lockFile).then((s) => s.mtimeMs),
+    ]);
     if (found === undefined) return false; // released meanwhile: just try again
     text = found;
   } catch (e) {
@@ -182,7 +193,10 @@ async function renewLock(lockFile: string, owner: LockOwner): Promise<void> {
 async function takeOver(lockFile: string, staleMs: number): Promise<void> {
   const guard = `${lockFile}.takeover`;
   if (!(await tryCreate(guard, String(process.pid)))) {
-    const age = await fs.stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await fs.stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > guardStaleMs) await fs.rm(guard, { force: true });
     else await delay(backoff(0));
     return;
@@ -203,9 +217,22 @@ async function release(lockFile: string, owner: LockOwner): Promise<void> {
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const value = JSON.parse(text) as Partial<Record<keyof LockOwner, unknown>> | null;
-    if (typeof value?.pid === 'number' && typeof value.hostname === 'string' && typeof value.time === 'string' && typeof value.token === 'string') {
+    if (
+      typeof value?.pid === 'number' &&
+      typeof value.hostname === 'string' &&
+      typeof value.time === 'string' &&
+      typeof value.token === 'string'
+    ) {
       const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
-      return { pid: value.pid, hostname: value.hostname, time: value.time, token: value.token, started: optional(value.started), operation: optional(value.operation), plan: optional(value.plan) };
+      return {
+        pid: value.pid,
+        hostname: value.hostname,
+        time: value.time,
+        token: value.token,
+        started: optional(value.started),
+        operation: optional(value.operation),
+        plan: optional(value.plan),
+      };
     }
   } catch {
     // a lock being written, or not ours

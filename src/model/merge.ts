@@ -84,7 +84,10 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
   if (options.subject !== undefined && (options.subject.trim() === '' || /[\r\n]/.test(options.subject))) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, 'The first line of the commit message must be one line of text, not empty.');
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      'The first line of the commit message must be one line of text, not empty.',
+    );
   }
   const signal = options.signal;
   // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
@@ -97,35 +100,60 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     listWorktrees(ctx),
     guessStatus(ctx, plan.path, signal),
     ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
-    options.commitUncommitted ? undefined : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip.oid)).catch(() => undefined),
+    options.commitUncommitted
+      ? undefined
+      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip.oid)).catch(() => undefined),
   ]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
   const baseEntry = findBaseWorktree(worktrees, base.ref);
-  const planStatus = planWorktree ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ?? (await readStatus(ctx, planWorktree.path, signal))) : undefined;
-  const pending = planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
+  const planStatus = planWorktree
+    ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
+      (await readStatus(ctx, planWorktree.path, signal)))
+    : undefined;
+  const pending =
+    planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
   const check = early?.check ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
   if (!check.clean) {
-    throw new PlanWorktreesError(ErrorCode.MergeConflict, `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`, {
-      files: check.conflicts,
-    });
+    throw new PlanWorktreesError(
+      ErrorCode.MergeConflict,
+      `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`,
+      {
+        files: check.conflicts,
+      },
+    );
   }
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
-  const baseStatus = baseEntry ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ?? (await readStatus(ctx, baseEntry.path, signal))) : undefined;
+  const baseStatus = baseEntry
+    ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
+      (await readStatus(ctx, baseEntry.path, signal)))
+    : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
   const built = early?.built;
   if (built?.status === 'rejected') throw built.reason;
   const next = built?.status === 'fulfilled' ? built.value : await buildResult(ctx, plan, options, check, base);
-  if (baseWorktree && next.base !== base.oid) await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+  if (baseWorktree && next.base !== base.oid) {
+    await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+  }
   const planAfter = next.plan ?? pending?.commit;
-  if (planWorktree && planStatus && next.plan) await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
-  if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
+  if (planWorktree && planStatus && next.plan) {
+    await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
+  }
+  if (signal?.aborted) {
+    throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
+  }
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
   // A rebase rewrites the plan's branch: the plan as it is now is kept first.
-  const snapshot = next.plan ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge', { ignoredFiles: false }) : undefined;
+  const snapshot = next.plan
+    ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge', {
+        ignoredFiles: false,
+      })
+    : undefined;
   try {
     // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
-    if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
+    if (next.base !== base.oid) {
+      await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
+    }
     if (planAfter) {
       try {
         await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
@@ -138,14 +166,25 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     if (snapshot) await deleteSnapshot(ctx, snapshot.ref, snapshot.commit);
     throw e;
   }
-  ctx.log.info(`Merged plan ${plan.id} into ${plan.base} (${options.strategy}): ${base.oid.slice(0, 8)} → ${next.base.slice(0, 8)}`);
-  return { strategy: options.strategy, baseBefore: base.oid, baseAfter: next.base, commit: next.base, committedUncommitted: pending?.commit, snapshot: snapshot?.ref };
+  ctx.log.info(
+    `Merged plan ${plan.id} into ${plan.base} (${options.strategy}): ${base.oid.slice(0, 8)} → ${next.base.slice(0, 8)}`,
+  );
+  return {
+    strategy: options.strategy,
+    baseBefore: base.oid,
+    baseAfter: next.base,
+    commit: next.base,
+    committedUncommitted: pending?.commit,
+    snapshot: snapshot?.ref,
+  };
 }
 
 /** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
 async function deleteSnapshot(ctx: RepoContext, ref: string, commit: string): Promise<void> {
   try {
-    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: merge failed', '-d', ref, commit], { cwd: ctx.repo.commonDir });
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: merge failed', '-d', ref, commit], {
+      cwd: ctx.repo.commonDir,
+    });
   } catch (e) {
     ctx.log.warn(`The snapshot ${ref}, taken before a rebase merge that failed, is left: ${(e as Error).message}`);
   }
@@ -158,21 +197,51 @@ async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: 
   const refs = await readRefs(ctx, [planRef, baseRef]);
   const tip = refs.get(planRef);
   const base = refs.get(baseRef);
-  if (!tip) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The branch "${plan.branch}" of plan ${plan.id} does not exist.`);
-  if (!base) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The base branch "${plan.base}" of plan ${plan.id} does not exist.`);
+  if (!tip) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The branch "${plan.branch}" of plan ${plan.id} does not exist.`,
+    );
+  }
+  if (!base) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The base branch "${plan.base}" of plan ${plan.id} does not exist.`,
+    );
+  }
   return { tip, base };
 }
 
 /** The merge pre-check of two commits (`merge-tree --write-tree`): touches no ref, index or file. */
-export async function checkCommits(ctx: RepoContext, baseCommit: string, planCommit: string, signal?: AbortSignal): Promise<MergeCheck> {
+export async function checkCommits(
+  ctx: RepoContext,
+  baseCommit: string,
+  planCommit: string,
+  signal?: AbortSignal,
+): Promise<MergeCheck> {
   // At once; unrelated histories are named as such, not by merge-tree's refusal of them.
-  const [found, merging] = await Promise.allSettled([findMergeBase(ctx, planCommit, baseCommit), runMergeTree(ctx, baseCommit, planCommit, signal)]);
+  const [found, merging] = await Promise.allSettled([
+    findMergeBase(ctx, planCommit, baseCommit),
+    runMergeTree(ctx, baseCommit, planCommit, signal),
+  ]);
   if (found.status === 'rejected') throw found.reason;
   const mergeBase = found.value;
-  if (mergeBase === undefined) throw new PlanWorktreesError(ErrorCode.UnrelatedHistories, `The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.`);
+  if (mergeBase === undefined) {
+    throw new PlanWorktreesError(
+      ErrorCode.UnrelatedHistories,
+      `The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.`,
+    );
+  }
   if (merging.status === 'rejected') throw merging.reason;
   const merge = merging.value;
-  return { clean: merge.clean, conflicts: merge.conflicts, baseCommit, planCommit, mergeBase, tree: merge.clean ? merge.tree : undefined };
+  return {
+    clean: merge.clean,
+    conflicts: merge.conflicts,
+    baseCommit,
+    planCommit,
+    mergeBase,
+    tree: merge.clean ? merge.tree : undefined,
+  };
 }
 
 /**
@@ -194,17 +263,29 @@ async function checkAndBuild(
 }
 
 /** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
-async function runMergeTree(ctx: RepoContext, ours: string, theirs: string, signal?: AbortSignal): Promise<MergeTreeResult> {
+async function runMergeTree(
+  ctx: RepoContext,
+  ours: string,
+  theirs: string,
+  signal?: AbortSignal,
+): Promise<MergeTreeResult> {
   try {
     const out = await ctx.git.exec(mergeTreeArgs(ours, theirs), { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
     return parseMergeTree(out.stdout, out.exitCode);
   } catch (e) {
-    if (e instanceof PlanWorktreesError && (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))) {
-      throw new PlanWorktreesError(ErrorCode.GitTooOld, 'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.', {
-        command: e.command,
-        stderr: e.stderr,
-        cause: e,
-      });
+    if (
+      e instanceof PlanWorktreesError &&
+      (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))
+    ) {
+      throw new PlanWorktreesError(
+        ErrorCode.GitTooOld,
+        'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.',
+        {
+          command: e.command,
+          stderr: e.stderr,
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -215,11 +296,21 @@ async function runMergeTree(ctx: RepoContext, ours: string, theirs: string, sign
  * ref points to yet, or undefined when there is none. Refused with PlanDirty
  * unless `commitUncommitted`.
  */
-async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, status: StatusSummary, options: MergeOptions): Promise<WorktreeCommit | undefined> {
+async function pendingWork(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  folder: string,
+  status: StatusSummary,
+  options: MergeOptions,
+): Promise<WorktreeCommit | undefined> {
   const files = statusPaths(status);
   if (files.length === 0) return undefined;
   if (!options.commitUncommitted) {
-    throw new PlanWorktreesError(ErrorCode.PlanDirty, `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`, { files });
+    throw new PlanWorktreesError(
+      ErrorCode.PlanDirty,
+      `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`,
+      { files },
+    );
   }
   return commitWorktree(ctx, folder, `Plan ${plan.id}: uncommitted changes`);
 }
@@ -233,7 +324,10 @@ async function pendingWork(ctx: RepoContext, plan: PlanRecord, folder: string, s
 function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): void {
   const found = rebaseInProgress(commonDir, worktrees, refs) ?? otherOperationInProgress(worktrees, refs);
   if (found) {
-    throw new PlanWorktreesError(ErrorCode.MergeInProgress, `A ${found.operation} is in progress in ${found.folder}. Finish or abort it, then merge again.`);
+    throw new PlanWorktreesError(
+      ErrorCode.MergeInProgress,
+      `A ${found.operation} is in progress in ${found.folder}. Finish or abort it, then merge again.`,
+    );
   }
 }
 
@@ -243,7 +337,11 @@ function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[]
  * one under its `worktrees` folder for each other), not through each
  * worktree's `.git` file: a few file checks per worktree, at hundreds of them.
  */
-function rebaseInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): { operation: string; folder: string } | undefined {
+function rebaseInProgress(
+  commonDir: string,
+  worktrees: WorktreeEntry[],
+  refs: string[],
+): { operation: string; folder: string } | undefined {
   const linked = listFolder(path.join(commonDir, 'worktrees')).map((name) => path.join(commonDir, 'worktrees', name));
   for (const gitDir of [commonDir, ...linked]) {
     const rebasing = ['rebase-merge', 'rebase-apply'].some((dir) => {
@@ -251,7 +349,8 @@ function rebaseInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: s
       return fs.existsSync(headName) && refs.includes(readText(headName) ?? '');
     });
     if (!rebasing) continue;
-    const folder = gitDir === commonDir ? worktrees.find((w) => w.isMain && !w.bare)?.path : linkedWorktreeFolder(gitDir);
+    const folder =
+      gitDir === commonDir ? worktrees.find((w) => w.isMain && !w.bare)?.path : linkedWorktreeFolder(gitDir);
     if (folder && fs.existsSync(folder)) return { operation: 'rebase', folder };
   }
   return undefined;
@@ -264,8 +363,15 @@ function linkedWorktreeFolder(gitDir: string): string | undefined {
 }
 
 /** A merge, cherry-pick or revert in progress in a worktree that has one of `refs` checked out. */
-function otherOperationInProgress(worktrees: WorktreeEntry[], refs: string[]): { operation: string; folder: string } | undefined {
-  const markers: Array<[string, string]> = [['MERGE_HEAD', 'merge'], ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert']];
+function otherOperationInProgress(
+  worktrees: WorktreeEntry[],
+  refs: string[],
+): { operation: string; folder: string } | undefined {
+  const markers: Array<[string, string]> = [
+    ['MERGE_HEAD', 'merge'],
+    ['CHERRY_PICK_HEAD', 'cherry-pick'],
+    ['REVERT_HEAD', 'revert'],
+  ];
   for (const worktree of worktrees.filter((w) => w.branch !== undefined && refs.includes(w.branch))) {
     const gitDir = worktreeGitDir(worktree);
     const operation = gitDir && markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
@@ -287,11 +393,17 @@ function findBaseWorktree(worktrees: WorktreeEntry[], baseRef: string): Worktree
 
 /** The base's worktree; BaseDirty when its tracked files have uncommitted changes (`status` is its status). */
 function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef: string): BaseWorktree {
-  const tracked = status.entries.filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged').map((e) => e.path);
+  const tracked = status.entries
+    .filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged')
+    .map((e) => e.path);
   if (tracked.length > 0) {
-    throw new PlanWorktreesError(ErrorCode.BaseDirty, `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`, {
-      files: tracked,
-    });
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`,
+      {
+        files: tracked,
+      },
+    );
   }
   return { entry, status };
 }
@@ -310,7 +422,13 @@ function worktreeGitDir(worktree: WorktreeEntry): string | undefined {
 }
 
 /** Where the base goes (and the plan, for a rebase); the new commits exist but no ref points to them yet. */
-async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOptions, check: MergeCheck, base: MergeTarget): Promise<{ base: string; plan?: string }> {
+async function buildResult(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  check: MergeCheck,
+  base: MergeTarget,
+): Promise<{ base: string; plan?: string }> {
   const { planCommit, baseCommit, mergeBase } = check;
   const alreadyMerged = mergeBase === planCommit;
   const fastForward = mergeBase === baseCommit;
@@ -318,22 +436,43 @@ async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOpt
     case 'fastForward':
       if (alreadyMerged) return { base: baseCommit };
       if (!fastForward) {
-        throw new PlanWorktreesError(ErrorCode.NotFastForward, `${plan.base} has commits that plan ${plan.id} does not have, so it cannot be fast-forwarded. Use another strategy, or rebase the plan.`);
+        throw new PlanWorktreesError(
+          ErrorCode.NotFastForward,
+          `${plan.base} has commits that plan ${plan.id} does not have, so it cannot be fast-forwarded. Use another strategy, or rebase the plan.`,
+        );
       }
       return { base: planCommit };
     case 'rebase': {
       if (alreadyMerged) return { base: baseCommit };
       if (fastForward) return { base: planCommit };
       const replayed = await replay(ctx, baseCommit, planCommit, options.signal);
-      if (replayed.tree !== check.tree) await refuseChangedContent(ctx, plan, replayed.tree, check.tree as string, options.signal);
+      if (replayed.tree !== check.tree) {
+        await refuseChangedContent(ctx, plan, replayed.tree, check.tree as string, options.signal);
+      }
       return { base: replayed.commit, plan: replayed.commit };
     }
     case 'squash':
       if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
-      return { base: await commitTree(ctx, check.tree as string, [baseCommit], options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit, options.subject)), options.signal) };
+      return {
+        base: await commitTree(
+          ctx,
+          check.tree as string,
+          [baseCommit],
+          options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit, options.subject)),
+          options.signal,
+        ),
+      };
     case 'merge':
       if (alreadyMerged) return { base: baseCommit };
-      return { base: await commitTree(ctx, check.tree as string, [baseCommit, planCommit], options.message ?? `Merge plan ${plan.id}: ${plan.title}`, options.signal) };
+      return {
+        base: await commitTree(
+          ctx,
+          check.tree as string,
+          [baseCommit, planCommit],
+          options.message ?? `Merge plan ${plan.id}: ${plan.title}`,
+          options.signal,
+        ),
+      };
   }
 }
 
@@ -342,12 +481,25 @@ async function buildResult(ctx: RepoContext, plan: PlanRecord, options: MergeOpt
  * whatever it looks like (simple-git refuses an argument such as
  * `--upload-pack=...` or `-c core.sshCommand=...` even as the value of `-m`).
  */
-async function commitTree(ctx: RepoContext, tree: string, parents: string[], message: string, signal?: AbortSignal, env?: Record<string, string>): Promise<string> {
+async function commitTree(
+  ctx: RepoContext,
+  tree: string,
+  parents: string[],
+  message: string,
+  signal?: AbortSignal,
+  env?: Record<string, string>,
+): Promise<string> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-message-'));
   try {
     const file = path.join(folder, 'message');
     fs.writeFileSync(file, `${message}\n`); // as `-m` ends it
-    return (await ctx.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', file], { cwd: ctx.repo.commonDir, signal, env })).trim();
+    return (
+      await ctx.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', file], {
+        cwd: ctx.repo.commonDir,
+        signal,
+        env,
+      })
+    ).trim();
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
@@ -359,8 +511,16 @@ export function squashSubject(plan: PlanRecord): string {
 }
 
 /** The subject (`squashSubject` by default) and a body listing the squashed commits, oldest first. */
-async function squashMessage(ctx: RepoContext, plan: PlanRecord, baseCommit: string, planCommit: string, subject = squashSubject(plan)): Promise<string> {
-  const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], { cwd: ctx.repo.commonDir });
+async function squashMessage(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  baseCommit: string,
+  planCommit: string,
+  subject = squashSubject(plan),
+): Promise<string> {
+  const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], {
+    cwd: ctx.repo.commonDir,
+  });
   return `${subject}\n\nSquashed commits:\n${commits.trim()}`;
 }
 
@@ -385,20 +545,36 @@ interface PlanCommit {
  * merge-base is P: git 2.39's merge-tree has no `--merge-base`, so X is first
  * recorded as a child of P (a commit no ref will point to).
  */
-async function replay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<{ commit: string; tree: string }> {
-  const run = (args: string[], env?: Record<string, string>): Promise<string> => ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
+async function replay(
+  ctx: RepoContext,
+  onto: string,
+  tip: string,
+  signal?: AbortSignal,
+): Promise<{ commit: string; tree: string }> {
+  const run = (args: string[], env?: Record<string, string>): Promise<string> =>
+    ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
   let current = onto;
   let currentTree = (await run(['rev-parse', `${onto}^{tree}`])).trim();
   for (const commit of await commitsToReplay(ctx, onto, tip, signal)) {
-    const asChildOfParent = (await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])).trim();
+    const asChildOfParent = (
+      await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])
+    ).trim();
     const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
     if (!merge.clean) {
-      throw new PlanWorktreesError(ErrorCode.MergeConflict, `Replaying the plan's commit "${commit.message.split('\n')[0]}" onto the base conflicts in ${describeFiles(merge.conflicts)}. Nothing was changed.`, {
-        files: merge.conflicts,
-      });
+      throw new PlanWorktreesError(
+        ErrorCode.MergeConflict,
+        `Replaying the plan's commit "${commit.message.split('\n')[0]}" onto the base conflicts in ${describeFiles(merge.conflicts)}. Nothing was changed.`,
+        {
+          files: merge.conflicts,
+        },
+      );
     }
     if (merge.tree === currentTree) continue;
-    const author = { GIT_AUTHOR_NAME: commit.authorName, GIT_AUTHOR_EMAIL: commit.authorEmail, GIT_AUTHOR_DATE: commit.authorDate };
+    const author = {
+      GIT_AUTHOR_NAME: commit.authorName,
+      GIT_AUTHOR_EMAIL: commit.authorEmail,
+      GIT_AUTHOR_DATE: commit.authorDate,
+    };
     current = await commitTree(ctx, merge.tree, [current], commit.message, signal, author);
     currentTree = merge.tree;
   }
@@ -411,8 +587,21 @@ async function replay(ctx: RepoContext, onto: string, tip: string, signal?: Abor
  * was done in the plan's merge commits (a conflict resolved, an edit made
  * while merging), which it does not replay.
  */
-async function refuseChangedContent(ctx: RepoContext, plan: PlanRecord, replayed: string, merged: string, signal?: AbortSignal): Promise<never> {
-  const files = (await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', replayed, merged], { cwd: ctx.repo.commonDir, signal })).split('\0').filter(Boolean);
+async function refuseChangedContent(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  replayed: string,
+  merged: string,
+  signal?: AbortSignal,
+): Promise<never> {
+  const files = (
+    await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', replayed, merged], {
+      cwd: ctx.repo.commonDir,
+      signal,
+    })
+  )
+    .split('\0')
+    .filter(Boolean);
   throw new PlanWorktreesError(
     ErrorCode.RebaseChangesContent,
     `Rebasing plan ${plan.id} onto ${plan.base} would change ${describeFiles(files)}: a rebase drops the plan's merge commits and what was changed in them. Nothing was changed. Merge or squash it instead.`,
@@ -421,9 +610,24 @@ async function refuseChangedContent(ctx: RepoContext, plan: PlanRecord, replayed
 }
 
 /** The commits `git rebase` would replay, oldest first: one git process. */
-async function commitsToReplay(ctx: RepoContext, onto: string, tip: string, signal?: AbortSignal): Promise<PlanCommit[]> {
+async function commitsToReplay(
+  ctx: RepoContext,
+  onto: string,
+  tip: string,
+  signal?: AbortSignal,
+): Promise<PlanCommit[]> {
   const format = '--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x01';
-  const args = ['log', '--reverse', '--topo-order', '--no-merges', '--right-only', '--cherry-pick', '--date=raw', format, `${onto}...${tip}`];
+  const args = [
+    'log',
+    '--reverse',
+    '--topo-order',
+    '--no-merges',
+    '--right-only',
+    '--cherry-pick',
+    '--date=raw',
+    format,
+    `${onto}...${tip}`,
+  ];
   const out = await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal });
   return out
     .split('\x01')
@@ -444,13 +648,31 @@ async function commitsToReplay(ctx: RepoContext, onto: string, tip: string, sign
  * the path itself (a file, or a folder's files that `from` does not track) or
  * a file where `to` needs a folder.
  */
-async function refuseOverwrite(ctx: RepoContext, folder: string, status: StatusSummary, from: string, to: string, signal?: AbortSignal): Promise<void> {
-  if (status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) await refuseFilesInTheWay(ctx, folder, from, to, signal);
+async function refuseOverwrite(
+  ctx: RepoContext,
+  folder: string,
+  status: StatusSummary,
+  from: string,
+  to: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) {
+    await refuseFilesInTheWay(ctx, folder, from, to, signal);
+  }
 }
 
 /** Refuses (BaseDirty, naming them) moving `folder`'s files from `from` to `to` over files git does not track there; see refuseOverwrite. */
-export async function refuseFilesInTheWay(ctx: RepoContext, folder: string, from: string, to: string, signal?: AbortSignal): Promise<void> {
-  const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], { cwd: ctx.repo.commonDir, signal });
+export async function refuseFilesInTheWay(
+  ctx: RepoContext,
+  folder: string,
+  from: string,
+  to: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], {
+    cwd: ctx.repo.commonDir,
+    signal,
+  });
   const fields = out.split('\0');
   const added: string[] = [];
   const removed = new Set<string>();
@@ -462,9 +684,13 @@ export async function refuseFilesInTheWay(ctx: RepoContext, folder: string, from
   for (const file of added) for (const found of untrackedInTheWay(folder, file, removed)) inTheWay.add(found);
   if (inTheWay.size > 0) {
     const files = [...inTheWay].sort();
-    throw new PlanWorktreesError(ErrorCode.BaseDirty, `The merge would overwrite untracked or ignored files in ${folder}: ${describeFiles(files)}. Move them away, then merge again.`, {
-      files,
-    });
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `The merge would overwrite untracked or ignored files in ${folder}: ${describeFiles(files)}. Move them away, then merge again.`,
+      {
+        files,
+      },
+    );
   }
 }
 
@@ -512,14 +738,24 @@ function lstat(file: string): fs.Stats | undefined {
  * it is no longer at `from`), then brings its worktree's index and files along.
  * Also used backwards, to undo.
  */
-async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, to: string, worktree: string | undefined, indexFresh = false): Promise<void> {
+async function moveBase(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  ref: string,
+  from: string,
+  to: string,
+  worktree: string | undefined,
+  indexFresh = false,
+): Promise<void> {
   await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.BaseMoved);
   if (!worktree) return;
   try {
     await updateWorktree(ctx, worktree, from, to, indexFresh);
   } catch (e) {
     // The files read-tree wrote before it failed (a full disk) go back first: that frees the space the undo needs.
-    await putBackFiles(ctx, worktree, from, to).catch((undoError: unknown) => ctx.log.error(`Undoing merge plan ${plan.id}: ${(undoError as Error).message}`));
+    await putBackFiles(ctx, worktree, from, to).catch((undoError: unknown) =>
+      ctx.log.error(`Undoing merge plan ${plan.id}: ${(undoError as Error).message}`),
+    );
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.BaseMoved);
     throw e;
   }
@@ -532,7 +768,9 @@ async function moveBase(ctx: RepoContext, plan: PlanRecord, ref: string, from: s
  * is touched.
  */
 async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
-  const changes = (await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: worktree })).split('\0');
+  const changes = (
+    await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: worktree })
+  ).split('\0');
   const added: string[] = [];
   const others: string[] = [];
   for (let i = 0; i + 1 < changes.length; i += 2) (changes[i] === 'A' ? added : others).push(changes[i + 1]);
@@ -543,7 +781,9 @@ async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to
     if (!isPlainFile(full)) continue;
     const content = fs.readFileSync(full);
     const wanted = await ctx.git.execBuffer(['show', `${to}:${file}`], { cwd: worktree });
-    if (content.length <= wanted.length && wanted.subarray(0, content.length).equals(content)) fs.rmSync(full, { force: true });
+    if (content.length <= wanted.length && wanted.subarray(0, content.length).equals(content)) {
+      fs.rmSync(full, { force: true });
+    }
   }
   if (others.length > 0) await ctx.git.run(['checkout-index', '-f', '-q', '--', ...others], { cwd: worktree });
 }
@@ -553,7 +793,15 @@ async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to
  * or its rebased commits) and brings its worktree along: its files are at
  * `filesAt` (the old tip, or the commit made of them).
  */
-async function movePlan(ctx: RepoContext, plan: PlanRecord, ref: string, from: string, filesAt: string, to: string, worktree: string | undefined): Promise<void> {
+async function movePlan(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  ref: string,
+  from: string,
+  filesAt: string,
+  to: string,
+  worktree: string | undefined,
+): Promise<void> {
   await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.PlanMoved);
   if (!worktree) return;
   // `read-tree` replaces the worktree's index (what the user staged): a copy puts it back if a later step fails.
@@ -576,7 +824,9 @@ async function movePlan(ctx: RepoContext, plan: PlanRecord, ref: string, from: s
 
 /** A copy of a worktree's index file, beside it. */
 async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: string; copy: string } | undefined> {
-  const index = (await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })).trim();
+  const index = (
+    await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })
+  ).trim();
   if (!fs.existsSync(index)) return undefined;
   const copy = `${index}.plan-worktrees-${process.pid}`;
   fs.copyFileSync(index, copy);
@@ -590,8 +840,15 @@ async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: s
  * when a `status` has just done that (`indexFresh`), only if `read-tree` still
  * finds one ("not uptodate"), before trying again.
  */
-async function updateWorktree(ctx: RepoContext, worktree: string, from: string, to: string, indexFresh = false): Promise<void> {
-  const refresh = (): Promise<unknown> => ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
+async function updateWorktree(
+  ctx: RepoContext,
+  worktree: string,
+  from: string,
+  to: string,
+  indexFresh = false,
+): Promise<void> {
+  const refresh = (): Promise<unknown> =>
+    ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
   const readTree = (): Promise<unknown> => ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
   if (!indexFresh) await refresh();
   if (from === to) return;
@@ -605,12 +862,26 @@ async function updateWorktree(ctx: RepoContext, worktree: string, from: string, 
 }
 
 /** `update-ref <ref> <to> <from>`: moves the ref only if it is still at `from`; else throws `moved` naming the branch. */
-async function compareAndSwap(ctx: RepoContext, ref: string, from: string, to: string, reason: string, moved: ErrorCode): Promise<void> {
+async function compareAndSwap(
+  ctx: RepoContext,
+  ref: string,
+  from: string,
+  to: string,
+  reason: string,
+  moved: ErrorCode,
+): Promise<void> {
   try {
     await ctx.git.run(['update-ref', '-m', reason, ref, to, from], { cwd: ctx.repo.commonDir });
   } catch (e) {
-    if (e instanceof PlanWorktreesError && /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')) {
-      throw new PlanWorktreesError(moved, `The branch "${ref.replace(/^refs\/heads\//, '')}" changed during the merge; nothing was merged. Try again.`, { cause: e });
+    if (
+      e instanceof PlanWorktreesError &&
+      /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')
+    ) {
+      throw new PlanWorktreesError(
+        moved,
+        `The branch "${ref.replace(/^refs\/heads\//, '')}" changed during the merge; nothing was merged. Try again.`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -618,11 +889,20 @@ async function compareAndSwap(ctx: RepoContext, ref: string, from: string, to: s
 
 /** A worktree's status with its untracked files, and its ignored ones (an ignored folder as one entry). */
 async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
-  return parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching'], { cwd: folder, signal }));
+  return parseStatus(
+    await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching'], {
+      cwd: folder,
+      signal,
+    }),
+  );
 }
 
 /** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
-function guessStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary | undefined> | undefined {
+function guessStatus(
+  ctx: RepoContext,
+  folder: string,
+  signal?: AbortSignal,
+): Promise<StatusSummary | undefined> | undefined {
   return fs.existsSync(folder) ? readStatus(ctx, folder, signal).catch(() => undefined) : undefined;
 }
 
@@ -652,6 +932,9 @@ function readText(file: string): string | undefined {
 }
 
 function describeFiles(files: string[]): string {
-  const shown = files.slice(0, 5).map((f) => `"${f}"`).join(', ');
+  const shown = files
+    .slice(0, 5)
+    .map((f) => `"${f}"`)
+    .join(', ');
   return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
 }

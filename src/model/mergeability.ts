@@ -29,7 +29,9 @@ export class MergeabilityCache {
 
   /** The mergeability of every given (active) plan whose branch exists. */
   async compute(plans: PlanRecord[]): Promise<Map<string, Mergeability>> {
-    const refs = await readRefs(this.ctx, [...new Set(plans.flatMap((p) => [qualifyBranch(p.branch), qualifyBranch(p.base)]))]);
+    const refs = await readRefs(this.ctx, [
+      ...new Set(plans.flatMap((p) => [qualifyBranch(p.branch), qualifyBranch(p.base)])),
+    ]);
     const rows = await Promise.all(
       plans.map(async (plan) => {
         const tip = refs.get(qualifyBranch(plan.branch))?.oid;

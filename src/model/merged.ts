@@ -49,7 +49,9 @@ export async function isMerged(ctx: RepoContext, branch: string, base: string): 
   if (direct || !target.upstream) return direct ? { merged: true, how: direct } : { merged: false };
   const upstream = (await readRefs(ctx, [target.upstream])).get(target.upstream);
   const viaUpstream = upstream && (await mergedInto(ctx, tip.oid, upstream));
-  return viaUpstream ? { merged: true, how: 'upstream', upstream: { ref: target.upstream, how: viaUpstream } } : { merged: false };
+  return viaUpstream
+    ? { merged: true, how: 'upstream', upstream: { ref: target.upstream, how: viaUpstream } }
+    : { merged: false };
 }
 
 /**
@@ -66,7 +68,11 @@ export async function mergedInto(ctx: RepoContext, tip: string, target: MergeTar
 }
 
 /** True when merging `tip` into `target` would leave target's tree as it is: one git process. */
-export async function hasSameTree(ctx: RepoContext, tip: string, target: Pick<MergeTarget, 'oid' | 'tree'>): Promise<boolean> {
+export async function hasSameTree(
+  ctx: RepoContext,
+  tip: string,
+  target: Pick<MergeTarget, 'oid' | 'tree'>,
+): Promise<boolean> {
   const result = await ctx.git.exec(mergeTreeArgs(target.oid, tip), { cwd: ctx.repo.commonDir, okExitCodes: [1] });
   const merge = parseMergeTree(result.stdout, result.exitCode);
   return merge.clean && merge.tree === target.tree;
@@ -80,7 +86,9 @@ export async function findMergeBase(ctx: RepoContext, a: string, b: string): Pro
 
 /** True when every commit between the merge-base and `tip` has a patch-equivalent commit in `target`. */
 async function isPatchEquivalent(ctx: RepoContext, tip: string, target: string): Promise<boolean> {
-  const lines = (await ctx.git.run(['cherry', target, tip], { cwd: ctx.repo.commonDir })).split('\n').filter((l) => l !== '');
+  const lines = (await ctx.git.run(['cherry', target, tip], { cwd: ctx.repo.commonDir }))
+    .split('\n')
+    .filter((l) => l !== '');
   return lines.length > 0 && lines.every((l) => l.startsWith('- '));
 }
 
@@ -109,7 +117,12 @@ export function qualifyBranch(name: string): string {
 
 function requireRef(refs: Map<string, MergeTarget>, ref: string): MergeTarget {
   const found = refs.get(ref);
-  if (!found) throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The branch "${ref.replace(/^refs\/heads\//, '')}" does not exist.`);
+  if (!found) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The branch "${ref.replace(/^refs\/heads\//, '')}" does not exist.`,
+    );
+  }
   return found;
 }
 
@@ -129,12 +142,20 @@ export interface Divergence {
  * one `rev-list --parents` walks everything above it, and the counting is done
  * here. The answer is in the order of `pairs`.
  */
-export async function divergences(ctx: RepoContext, pairs: ReadonlyArray<{ tip: string; base: string }>): Promise<Divergence[]> {
+export async function divergences(
+  ctx: RepoContext,
+  pairs: ReadonlyArray<{ tip: string; base: string }>,
+): Promise<Divergence[]> {
   if (pairs.length === 0) return [];
   const commits = [...new Set(pairs.flatMap((p) => [p.tip, p.base]))];
-  const common = await ctx.git.exec(['merge-base', '--octopus', ...commits], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const common = await ctx.git.exec(['merge-base', '--octopus', ...commits], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
   const bottom = common.exitCode === 0 ? [`^${common.stdout.trim()}`] : [];
-  const graph = parseParents(await ctx.git.run(['rev-list', '--parents', ...commits, ...bottom], { cwd: ctx.repo.commonDir }));
+  const graph = parseParents(
+    await ctx.git.run(['rev-list', '--parents', ...commits, ...bottom], { cwd: ctx.repo.commonDir }),
+  );
   const reach = memoize((oid: string) => reachable(graph, oid));
   return pairs.map(({ tip, base }) => {
     const mine = reach(tip);

@@ -29,7 +29,17 @@ export function ensureValid(value: string, validate: (value: string) => string |
 
 /** Letters that Unicode decomposition does not turn into ASCII. */
 const transliterations: Record<string, string> = {
-  ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i', ŋ: 'n', ħ: 'h',
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i',
+  ŋ: 'n',
+  ħ: 'h',
 };
 
 /**
@@ -59,8 +69,12 @@ export function slugify(title: string, maxLength = MAX_SLUG_LENGTH): string {
 /** A slug as `slugify` makes it: lowercase ASCII words joined by `-`. */
 export function validateSlug(slug: string): string | undefined {
   if (slug.length === 0) return 'The slug is empty.';
-  if (slug.length > MAX_SLUG_LENGTH) return `The slug is ${slug.length} characters long; at most ${MAX_SLUG_LENGTH} are allowed.`;
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug)) return `The slug "${printable(slug)}" must be lowercase letters and digits in words joined by "-".`;
+  if (slug.length > MAX_SLUG_LENGTH) {
+    return `The slug is ${slug.length} characters long; at most ${MAX_SLUG_LENGTH} are allowed.`;
+  }
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug)) {
+    return `The slug "${printable(slug)}" must be lowercase letters and digits in words joined by "-".`;
+  }
   return undefined;
 }
 
@@ -71,7 +85,9 @@ export function validateSlug(slug: string): string | undefined {
  */
 export function explainTitle(title: string): string | undefined {
   const slug = slugify(title);
-  if (!/[\p{L}\p{N}]/u.test(title)) return `"${shownName(title)}" has no letters or digits, so the branch and folder are named "${slug}".`;
+  if (!/[\p{L}\p{N}]/u.test(title)) {
+    return `"${shownName(title)}" has no letters or digits, so the branch and folder are named "${slug}".`;
+  }
   // Starts like an option or a path (`-x`, `.x`, `/x`, `~/x`, `\\x`), or has a `..` segment.
   if (/^[-.~/\\]/.test(title) || /(^|[\\/])\.\.([\\/]|$)/.test(title)) {
     return `"${shownName(title)}" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("${slug}").`;
@@ -82,10 +98,14 @@ export function explainTitle(title: string): string | undefined {
 /** Ids are numbers or short slugs: letters, digits, `-`, `_` and `.` (not first), no `..`. */
 export function validateId(id: string): string | undefined {
   if (id.length === 0) return 'The plan id is empty.';
-  if (id.length > MAX_ID_LENGTH) return `The plan id is ${id.length} characters long; at most ${MAX_ID_LENGTH} are allowed.`;
+  if (id.length > MAX_ID_LENGTH) {
+    return `The plan id is ${id.length} characters long; at most ${MAX_ID_LENGTH} are allowed.`;
+  }
   if (/^[-.]/.test(id)) return `The plan id "${printable(id)}" must not start with "${id[0]}".`;
   const bad = /[^A-Za-z0-9._-]/.exec(id);
-  if (bad) return `The plan id must use only letters, digits, "-", "_" and "."; ${describeChar(bad[0])} is not allowed.`;
+  if (bad) {
+    return `The plan id must use only letters, digits, "-", "_" and "."; ${describeChar(bad[0])} is not allowed.`;
+  }
   if (id.includes('..')) return `The plan id "${id}" must not contain "..".`;
   if (/\.(lock)?$/i.test(id)) return `The plan id "${id}" must not end with "${id.endsWith('.') ? '.' : '.lock'}".`;
   return undefined;
@@ -94,7 +114,9 @@ export function validateId(id: string): string | undefined {
 /** Titles are any printable text, unicode included, on one line. */
 export function validateTitle(title: string): string | undefined {
   if (title.trim().length === 0) return 'The plan title is empty.';
-  if (title.length > MAX_TITLE_LENGTH) return `The plan title is ${title.length} characters long; at most ${MAX_TITLE_LENGTH} are allowed.`;
+  if (title.length > MAX_TITLE_LENGTH) {
+    return `The plan title is ${title.length} characters long; at most ${MAX_TITLE_LENGTH} are allowed.`;
+  }
   const bad = /[\p{Cc}\u2028\u2029]/u.exec(title) ?? directionControl.exec(title);
   if (bad) return `The plan title must be one line of printable text; it contains ${describeChar(bad[0])}.`;
   return undefined;
@@ -106,11 +128,15 @@ export function validateTitle(title: string): string | undefined {
  */
 export function validateBranchName(name: string): string | undefined {
   if (name.length === 0) return 'The branch name is empty.';
-  if (name.length > MAX_BRANCH_LENGTH) return `The branch name is ${name.length} characters long; at most ${MAX_BRANCH_LENGTH} are allowed.`;
+  if (name.length > MAX_BRANCH_LENGTH) {
+    return `The branch name is ${name.length} characters long; at most ${MAX_BRANCH_LENGTH} are allowed.`;
+  }
   if (name.startsWith('-')) return `The branch name "${printable(name)}" must not start with "-".`;
   if (name === 'HEAD' || name === '@') return `"${name}" is not a valid branch name.`;
   // Git would take it as the branch refs/heads/refs/..., while a full ref name means the ref itself to the rest of the engine.
-  if (name.startsWith('refs/')) return `The branch name "${printable(name)}" must be a short name, without "refs/" (for example "main").`;
+  if (name.startsWith('refs/')) {
+    return `The branch name "${printable(name)}" must be a short name, without "refs/" (for example "main").`;
+  }
   const bad = /[\p{Cc} ~^:?*[\\]/u.exec(name) ?? directionControl.exec(name);
   if (bad) return `The branch name "${printable(name)}" must not contain ${describeChar(bad[0])}.`;
   if (name.includes('..')) return `The branch name "${name}" must not contain "..".`;
@@ -128,7 +154,9 @@ export function validateBranchName(name: string): string | undefined {
 /** A worktree folder: absolute, one line of printable text, no `..` segments. */
 export function validateWorktreePath(folder: string): string | undefined {
   if (folder.length === 0) return 'The worktree folder is empty.';
-  if (folder.length > MAX_PATH_LENGTH) return `The worktree folder is ${folder.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
+  if (folder.length > MAX_PATH_LENGTH) {
+    return `The worktree folder is ${folder.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
+  }
   const bad = /[\p{Cc}]/u.exec(folder) ?? directionControl.exec(folder);
   if (bad) return `The worktree folder must not contain ${describeChar(bad[0])}.`;
   if (!path.isAbsolute(folder)) return `The worktree folder "${folder}" must be an absolute path.`;
@@ -139,11 +167,19 @@ export function validateWorktreePath(folder: string): string | undefined {
 /** A plan file, relative to the main worktree. */
 export function validatePlanFile(file: string): string | undefined {
   if (file.length === 0) return 'The plan file is empty.';
-  if (file.length > MAX_PATH_LENGTH) return `The plan file name is ${file.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
-  if (/[\p{Cc}]/u.test(file) || directionControl.test(file)) return 'The plan file name must not contain control characters.';
-  if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) return `The plan file "${file}" must be a path inside the repository, without "..".`;
+  if (file.length > MAX_PATH_LENGTH) {
+    return `The plan file name is ${file.length} characters long; at most ${MAX_PATH_LENGTH} are allowed.`;
+  }
+  if (/[\p{Cc}]/u.test(file) || directionControl.test(file)) {
+    return 'The plan file name must not contain control characters.';
+  }
+  if (path.isAbsolute(file) || file.split(/[\\/]/).includes('..')) {
+    return `The plan file "${file}" must be a path inside the repository, without "..".`;
+  }
   // Files under .git are git's data, never a plan's.
-  if (file.split(/[\\/]/).some((part) => part.toLowerCase() === '.git')) return `The plan file "${file}" must not be inside a ".git" folder.`;
+  if (file.split(/[\\/]/).some((part) => part.toLowerCase() === '.git')) {
+    return `The plan file "${file}" must not be inside a ".git" folder.`;
+  }
   return undefined;
 }
 
@@ -161,7 +197,9 @@ const templateVariable = /\$\{([^}]*)\}/g;
 /** The variables a template uses that do not exist: a message, or undefined when all are known. */
 export function validateTemplate(template: string): string | undefined {
   const known: Array<keyof TemplateVariables> = ['id', 'slug', 'run', 'repoName', 'repoParent'];
-  const unknown = [...template.matchAll(templateVariable)].map((m) => m[1]).filter((name) => !(known as string[]).includes(name));
+  const unknown = [...template.matchAll(templateVariable)]
+    .map((m) => m[1])
+    .filter((name) => !(known as string[]).includes(name));
   if (unknown.length === 0) return undefined;
   return `The template "${template}" uses ${unknown.map((u) => `\${${u}}`).join(', ')}, which ${unknown.length === 1 ? 'does' : 'do'} not exist; known variables: ${known.map((k) => `\${${k}}`).join(', ')}.`;
 }
@@ -177,8 +215,12 @@ function describeChar(c: string): string {
   if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') return 'a line break';
   if (c === '\t') return 'a tab';
   const code = c.codePointAt(0) ?? 0;
-  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
-  if (directionControl.test(c)) return `a text direction control (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) {
+    return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  }
+  if (directionControl.test(c)) {
+    return `a text direction control (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  }
   return `"${c}"`;
 }
 

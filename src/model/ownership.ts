@@ -18,7 +18,11 @@ import { PlanRecord } from './types';
  * may. `plans` are every record of the registry: a worktree at another
  * record's folder is that record's, not this one's.
  */
-export function ownershipProblem(plan: PlanRecord, worktrees: readonly WorktreeEntry[], plans: readonly PlanRecord[]): string | undefined {
+export function ownershipProblem(
+  plan: PlanRecord,
+  worktrees: readonly WorktreeEntry[],
+  plans: readonly PlanRecord[],
+): string | undefined {
   const bad = validateBranchName(plan.branch);
   if (bad) return bad;
   const ref = qualifyBranch(plan.branch);
@@ -28,15 +32,24 @@ export function ownershipProblem(plan: PlanRecord, worktrees: readonly WorktreeE
   }
   const holder = worktrees.find((w) => w.branch === ref && w !== own);
   if (!holder) return undefined;
-  if (holder.isMain) return `Plan ${shownName(plan.id)}'s record names the branch ${shownName(plan.branch)}, which is the main checkout's`;
+  if (holder.isMain) {
+    return `Plan ${shownName(plan.id)}'s record names the branch ${shownName(plan.branch)}, which is the main checkout's`;
+  }
   // A worktree moved by hand is still found on the plan's branch; one at another record's folder is that plan's.
   const other = plans.find((p) => !(p.id === plan.id && p.run === plan.run) && samePath(p.path, holder.path));
-  if (other) return `Plan ${shownName(plan.id)}'s record names the branch ${shownName(plan.branch)}, which is checked out in ${holder.path}, the worktree of plan ${shownName(other.id)}`;
+  if (other) {
+    return `Plan ${shownName(plan.id)}'s record names the branch ${shownName(plan.branch)}, which is checked out in ${holder.path}, the worktree of plan ${shownName(other.id)}`;
+  }
   return undefined;
 }
 
 /** Throws `ForeignBranch` when the record may not act on its branch or worktree (see `ownershipProblem`). */
 export function ensureOwned(plan: PlanRecord, worktrees: readonly WorktreeEntry[], plans: readonly PlanRecord[]): void {
   const problem = ownershipProblem(plan, worktrees, plans);
-  if (problem) throw new PlanWorktreesError(ErrorCode.ForeignBranch, `${problem}. Nothing was done; run the doctor, and correct or remove the entry in plans.json.`);
+  if (problem) {
+    throw new PlanWorktreesError(
+      ErrorCode.ForeignBranch,
+      `${problem}. Nothing was done; run the doctor, and correct or remove the entry in plans.json.`,
+    );
+  }
 }

@@ -19,7 +19,10 @@ function setupFile(commonDir: string, planId: string): string {
 
 export async function leavePendingSetup(commonDir: string, planId: string, command: string): Promise<void> {
   await ensureStateFolder(stateDir(commonDir));
-  await writeStateFile(setupFile(commonDir, planId), JSON.stringify({ command, created: new Date().toISOString() }) + '\n');
+  await writeStateFile(
+    setupFile(commonDir, planId),
+    JSON.stringify({ command, created: new Date().toISOString() }) + '\n',
+  );
 }
 
 /** The command left for this plan, removed as it is taken; undefined when there is none. */

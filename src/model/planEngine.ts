@@ -30,7 +30,16 @@ import { LockOwner } from './lock';
 import { LockSubject, PlanLocks } from './planLock';
 import { plansWithId, Registry } from './registry';
 import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
-import { finishRestore, listSnapshots, restoreSnapshot, Snapshot, SNAPSHOT_REFS, unfinishedRestore, UnfinishedRestore, writeSnapshot } from './snapshot';
+import {
+  finishRestore,
+  listSnapshots,
+  restoreSnapshot,
+  Snapshot,
+  SNAPSHOT_REFS,
+  unfinishedRestore,
+  UnfinishedRestore,
+  writeSnapshot,
+} from './snapshot';
 import { WorktreeDetails, WorktreeStateCache } from './state';
 import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
 import { lockWorktree, unlockWorktree } from './worktreeLock';
@@ -133,7 +142,9 @@ export class PlanEngine {
       }
     });
     for (const item of moved) if (item.plan && item.worktree) item.plan = { ...item.plan, path: item.worktree.path };
-    this.ctx.log.info(`Followed ${moved.length} plan worktree(s) moved by hand: ${moved.map((i) => i.worktree?.path).join(', ')}`);
+    this.ctx.log.info(
+      `Followed ${moved.length} plan worktree(s) moved by hand: ${moved.map((i) => i.worktree?.path).join(', ')}`,
+    );
   }
 
   /** Dirty counts, ahead/behind, merged... of one row; cached until `invalidate`. */
@@ -153,7 +164,9 @@ export class PlanEngine {
   /** The plan whose worktree this engine was opened in; undefined in the main checkout or another worktree. */
   async currentPlan(): Promise<PlanRecord | undefined> {
     if (samePath(this.repo.currentPath, this.repo.mainPath)) return undefined;
-    const here = (await this.registry.read()).plans.filter((p) => samePath(p.path, this.repo.currentPath)).sort((a, b) => b.run - a.run);
+    const here = (await this.registry.read()).plans
+      .filter((p) => samePath(p.path, this.repo.currentPath))
+      .sort((a, b) => b.run - a.run);
     return here.find((p) => p.status === 'active') ?? here[0];
   }
 
@@ -165,7 +178,9 @@ export class PlanEngine {
   /** Creates a plan worktree (see `createPlan`); a given id is locked meanwhile (a new number is reserved in the registry). */
   create(options: CreateOptions): Promise<PlanRecord> {
     const subjects: LockSubject[] = options.id === undefined ? [] : [{ kind: 'plan', name: options.id }];
-    return this.mutate('create', () => this.locks.run(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)));
+    return this.mutate('create', () =>
+      this.locks.run(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)),
+    );
   }
 
   /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked. */
@@ -246,9 +261,23 @@ export class PlanEngine {
    */
   abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
     return this.recorded('rebase.abort', planId, async (plan) => {
-      const changed = (await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })).trim() !== '';
-      const snapshot = changed ? await writeSnapshot(this.ctx, plan, 'rebase aborted', { ignoredFiles: false }) : undefined;
-      if (snapshot) await this.events.append({ type: 'snapshot', planId: plan.id, run: plan.run, reason: 'rebase aborted', ref: snapshot.ref, commit: snapshot.commit });
+      const changed =
+        (
+          await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })
+        ).trim() !== '';
+      const snapshot = changed
+        ? await writeSnapshot(this.ctx, plan, 'rebase aborted', { ignoredFiles: false })
+        : undefined;
+      if (snapshot) {
+        await this.events.append({
+          type: 'snapshot',
+          planId: plan.id,
+          run: plan.run,
+          reason: 'rebase aborted',
+          ref: snapshot.ref,
+          commit: snapshot.commit,
+        });
+      }
       await abortRebase(this.ctx, plan, signal);
       return snapshot;
     });
@@ -266,12 +295,16 @@ export class PlanEngine {
 
   /** Removes the plan's worktree, and its branch when merged (see `cleanupPlan`). */
   cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
-    return this.onPlan('cleanup', planId, (plan) => cleanupPlan(this.ctx, this.registry, this.events, plan, options), { base: true });
+    return this.onPlan('cleanup', planId, (plan) => cleanupPlan(this.ctx, this.registry, this.events, plan, options), {
+      base: true,
+    });
   }
 
   /** Removes the plan's worktree and branch, merged or not, after a snapshot (see `discardPlan`). */
   discard(planId: string): Promise<CleanupResult> {
-    return this.onPlan('discard', planId, (plan) => discardPlan(this.ctx, this.registry, this.events, plan), { base: true });
+    return this.onPlan('discard', planId, (plan) => discardPlan(this.ctx, this.registry, this.events, plan), {
+      base: true,
+    });
   }
 
   /** Every snapshot, newest first. */
@@ -289,7 +322,9 @@ export class PlanEngine {
     return this.mutate('restore', async () => {
       const { plan } = await this.findSnapshot(snapshotRefOrPlanId);
       // Found again once the plan is locked: another window may have restored or deleted it meanwhile.
-      return this.locks.run([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () => this.restoreHeld(await this.findSnapshot(snapshotRefOrPlanId)));
+      return this.locks.run([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () =>
+        this.restoreHeld(await this.findSnapshot(snapshotRefOrPlanId)),
+      );
     });
   }
 
@@ -299,10 +334,16 @@ export class PlanEngine {
    * of its run is that restore's, and the worktree holds only what the restore
    * put there (see `unfinishedRestore`).
    */
-  private async unfinishedRestore(plan: PlanRecord, worktree: WorktreeEntry, snapshot: Snapshot): Promise<UnfinishedRestore | undefined> {
+  private async unfinishedRestore(
+    plan: PlanRecord,
+    worktree: WorktreeEntry,
+    snapshot: Snapshot,
+  ): Promise<UnfinishedRestore | undefined> {
     if (plan.status === 'active') return undefined;
     const last = (await this.events.read(plan.id)).filter((e) => e.run === plan.run).pop();
-    if (!last || (last.type !== 'restore.before' && last.type !== 'restore.failed') || last.ref !== snapshot.ref) return undefined;
+    if (!last || (last.type !== 'restore.before' && last.type !== 'restore.failed') || last.ref !== snapshot.ref) {
+      return undefined;
+    }
     return unfinishedRestore(this.ctx, snapshot, worktree);
   }
 
@@ -326,7 +367,14 @@ export class PlanEngine {
           if (busy) return { ...finding, message: `${finding.message} ${busyNote(subject, busy)}`, fix: undefined };
         }
         const operation = `doctor: ${fix.label}`;
-        return { ...finding, fix: { ...fix, run: () => this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))) } };
+        return {
+          ...finding,
+          fix: {
+            ...fix,
+            run: () =>
+              this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))),
+          },
+        };
       }),
     );
   }
@@ -348,7 +396,9 @@ export class PlanEngine {
 
   /** Short names of the local branches, sorted: the choices for a base. */
   async localBranches(): Promise<string[]> {
-    const out = await this.ctx.git.run(['for-each-ref', '--format=%(refname)', '--sort=refname', 'refs/heads/'], { cwd: this.repo.commonDir });
+    const out = await this.ctx.git.run(['for-each-ref', '--format=%(refname)', '--sort=refname', 'refs/heads/'], {
+      cwd: this.repo.commonDir,
+    });
     return out.split('\n').filter(Boolean).map(shortBranchName);
   }
 
@@ -386,11 +436,23 @@ export class PlanEngine {
     try {
       result = await mergePlan(this.ctx, plan, options);
     } catch (e) {
-      await this.events.append({ type: 'merge.failed', ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
+      await this.events.append({
+        type: 'merge.failed',
+        ...about,
+        error: (e as Error).message,
+        code: (e as PlanWorktreesError).code,
+        files: (e as PlanWorktreesError).files,
+      });
       throw e;
     }
     await this.setStatus(plan, 'merged');
-    await this.events.append({ type: 'merge.after', ...about, baseBefore: result.baseBefore, baseAfter: result.baseAfter, commit: result.commit });
+    await this.events.append({
+      type: 'merge.after',
+      ...about,
+      baseBefore: result.baseBefore,
+      baseAfter: result.baseAfter,
+      commit: result.commit,
+    });
     return result;
   }
 
@@ -400,7 +462,10 @@ export class PlanEngine {
     const runs = plansWithId(await this.registry.read(), plan.id);
     const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
     if (active) {
-      throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`);
+      throw new PlanWorktreesError(
+        ErrorCode.PlanExists,
+        `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`,
+      );
     }
     // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
     // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
@@ -409,23 +474,49 @@ export class PlanEngine {
     // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
     const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
     if (same && existing && !unfinished) {
-      const where = fs.existsSync(existing.path) ? `its worktree is ${existing.path}` : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
-      throw new PlanWorktreesError(ErrorCode.PlanExists, `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`, { files: [existing.path] });
+      const where = fs.existsSync(existing.path)
+        ? `its worktree is ${existing.path}`
+        : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
+      throw new PlanWorktreesError(
+        ErrorCode.PlanExists,
+        `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`,
+        { files: [existing.path] },
+      );
     }
     await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
     try {
-      const restored = unfinished ? await finishRestore(this.ctx, snapshot, unfinished) : await restoreSnapshot(this.ctx, snapshot);
+      const restored = unfinished
+        ? await finishRestore(this.ctx, snapshot, unfinished)
+        : await restoreSnapshot(this.ctx, snapshot);
       await this.registry.update((data) => {
         const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
         const now = new Date().toISOString();
-        const fields = { path: fs.realpathSync(restored.path), branch: restored.branch, status: 'active' as const, updated: now };
+        const fields = {
+          path: fs.realpathSync(restored.path),
+          branch: restored.branch,
+          status: 'active' as const,
+          updated: now,
+        };
         if (entry) Object.assign(entry, fields);
         else data.plans.push({ ...plan, ...fields });
       });
-      await this.events.append({ type: 'restore.after', planId: plan.id, run: plan.run, ref: snapshot.ref, path: restored.path, branch: restored.branch });
+      await this.events.append({
+        type: 'restore.after',
+        planId: plan.id,
+        run: plan.run,
+        ref: snapshot.ref,
+        path: restored.path,
+        branch: restored.branch,
+      });
       return restored;
     } catch (e) {
-      await this.events.append({ type: 'restore.failed', planId: plan.id, run: plan.run, ref: snapshot.ref, error: (e as Error).message });
+      await this.events.append({
+        type: 'restore.failed',
+        planId: plan.id,
+        run: plan.run,
+        ref: snapshot.ref,
+        error: (e as Error).message,
+      });
       throw e;
     }
   }
@@ -435,11 +526,18 @@ export class PlanEngine {
    * with `base`, its base branch's), on the plan as the registry has it once
    * the lock is held.
    */
-  private onPlan<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>, options: { base?: boolean } = {}): Promise<T> {
+  private onPlan<T>(
+    name: string,
+    planId: string,
+    operation: (plan: PlanRecord) => Promise<T>,
+    options: { base?: boolean } = {},
+  ): Promise<T> {
     return this.mutate(name, () =>
       this.locks.run([{ kind: 'plan', name: planId }], name, planId, async () => {
         const plan = await this.plan(planId);
-        return options.base ? this.locks.run([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan)) : operation(plan);
+        return options.base
+          ? this.locks.run([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan))
+          : operation(plan);
       }),
     );
   }
@@ -448,7 +546,10 @@ export class PlanEngine {
   private onWorktree<T>(name: string, worktreePath: string, operation: () => Promise<T>): Promise<T> {
     return this.mutate(name, async () => {
       const plan = planOf((await this.registry.read()).plans, worktreePath, undefined);
-      const subjects: LockSubject[] = [...(plan ? [{ kind: 'plan' as const, name: plan.id }] : []), { kind: 'worktree', name: pathKey(worktreePath) }];
+      const subjects: LockSubject[] = [
+        ...(plan ? [{ kind: 'plan' as const, name: plan.id }] : []),
+        { kind: 'worktree', name: pathKey(worktreePath) },
+      ];
       return this.locks.run(subjects, name, plan?.id, operation);
     });
   }
@@ -457,7 +558,10 @@ export class PlanEngine {
   private async fixAgain(finding: Finding): Promise<FixOutcome> {
     const again = findAgain(await runDoctor(this.ctx, this.registry), finding);
     if (!again?.fix) {
-      return { applied: false, reason: `This is no longer so (another window or command changed it meanwhile), so nothing was changed: ${finding.message}` };
+      return {
+        applied: false,
+        reason: `This is no longer so (another window or command changed it meanwhile), so nothing was changed: ${finding.message}`,
+      };
     }
     await again.fix.run();
     return { applied: true };
@@ -484,16 +588,31 @@ export class PlanEngine {
   }
 
   /** Runs an operation on a plan through the queue, holding its lock (see `onPlan`), with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
-  private recorded<T>(name: string, planId: string, operation: (plan: PlanRecord) => Promise<T>, options: { base?: boolean } = {}): Promise<T> {
+  private recorded<T>(
+    name: string,
+    planId: string,
+    operation: (plan: PlanRecord) => Promise<T>,
+    options: { base?: boolean } = {},
+  ): Promise<T> {
     const run = async (plan: PlanRecord): Promise<T> => {
       const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base };
       await this.events.append({ type: `${name}.before`, ...about });
       try {
         const result = await operation(plan);
-        await this.events.append({ type: `${name}.after`, ...about, ...(Array.isArray(result) ? { conflicts: result } : {}) });
+        await this.events.append({
+          type: `${name}.after`,
+          ...about,
+          ...(Array.isArray(result) ? { conflicts: result } : {}),
+        });
         return result;
       } catch (e) {
-        await this.events.append({ type: `${name}.failed`, ...about, error: (e as Error).message, code: (e as PlanWorktreesError).code, files: (e as PlanWorktreesError).files });
+        await this.events.append({
+          type: `${name}.failed`,
+          ...about,
+          error: (e as Error).message,
+          code: (e as PlanWorktreesError).code,
+          files: (e as PlanWorktreesError).files,
+        });
         throw e;
       }
     };
@@ -511,8 +630,15 @@ export class PlanEngine {
 
   private async findSnapshot(refOrPlanId: string): Promise<Snapshot> {
     const snapshots = await listSnapshots(this.ctx);
-    const found = refOrPlanId.startsWith(SNAPSHOT_REFS) ? snapshots.find((s) => s.ref === refOrPlanId) : snapshots.find((s) => s.planId === refOrPlanId);
-    if (!found) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`);
+    const found = refOrPlanId.startsWith(SNAPSHOT_REFS)
+      ? snapshots.find((s) => s.ref === refOrPlanId)
+      : snapshots.find((s) => s.planId === refOrPlanId);
+    if (!found) {
+      throw new PlanWorktreesError(
+        ErrorCode.SnapshotNotFound,
+        `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`,
+      );
+    }
     return found;
   }
 }
@@ -526,22 +652,32 @@ export class PlanEngine {
  */
 function fixSubjects(finding: Finding, fix: Fix, planId: string | undefined): LockSubject[] {
   const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : [];
-  for (const folder of new Set([finding.path, fix.folder].filter((f): f is string => f !== undefined).map(pathKey))) subjects.push({ kind: 'worktree', name: folder });
-  if (finding.kind === 'interruptedMerge' && finding.branch) subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+  for (const folder of new Set([finding.path, fix.folder].filter((f): f is string => f !== undefined).map(pathKey))) {
+    subjects.push({ kind: 'worktree', name: folder });
+  }
+  if (finding.kind === 'interruptedMerge' && finding.branch) {
+    subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+  }
   return subjects;
 }
 
 /** Says that a finding may be the passing state of an operation that holds its plan right now. */
 function busyNote(subject: LockSubject, holder: LockOwner): string {
   const what = subject.kind === 'plan' ? `Plan ${subject.name}` : `The worktree ${subject.name}`;
-  const where = holder.pid === process.pid ? 'this window' : `another window (process ${holder.pid} on ${holder.hostname})`;
+  const where =
+    holder.pid === process.pid ? 'this window' : `another window (process ${holder.pid} on ${holder.hostname})`;
   return `${what} is busy right now (${holder.operation ?? 'an operation'} in ${where}): run the doctor again when it has finished.`;
 }
 
 /** The plan (its active run first, then its latest) whose folder is `folder`, or else whose branch is `branch`. */
 function planOf(plans: PlanRecord[], folder: string | undefined, branch: string | undefined): PlanRecord | undefined {
-  const preferred = [...plans].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run);
-  return preferred.find((p) => folder !== undefined && samePath(p.path, folder)) ?? preferred.find((p) => branch !== undefined && p.branch === branch);
+  const preferred = [...plans].sort(
+    (a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run,
+  );
+  return (
+    preferred.find((p) => folder !== undefined && samePath(p.path, folder)) ??
+    preferred.find((p) => branch !== undefined && p.branch === branch)
+  );
 }
 
 /**
@@ -550,7 +686,9 @@ function planOf(plans: PlanRecord[], folder: string | undefined, branch: string 
  * worktrees are `other`; active plans without a worktree are listed without one.
  */
 export function reconcile(worktrees: WorktreeEntry[], plans: PlanRecord[]): PlanWorktree[] {
-  const byPreference = [...plans].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run);
+  const byPreference = [...plans].sort(
+    (a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run,
+  );
   // By folder, so that hundreds of worktrees join in linear time (comparing every pair took 17 ms at 200).
   const byFolder = new Map<string, PlanRecord[]>();
   for (const plan of byPreference) {

@@ -29,7 +29,16 @@ export const MAX_PLAN_FILE_BYTES = 1024 * 1024;
 export const MAX_SEARCHED_ENTRIES = 20_000;
 
 /** Statuses after which a plan file is finished: it is no longer offered to start. */
-const FINISHED_STATUSES = new Set(['done', 'completed', 'complete', 'closed', 'cancelled', 'canceled', 'merged', 'wontfix']);
+const FINISHED_STATUSES = new Set([
+  'done',
+  'completed',
+  'complete',
+  'closed',
+  'cancelled',
+  'canceled',
+  'merged',
+  'wontfix',
+]);
 
 /** The statuses the status binding writes. */
 export type BoundStatus = 'in_progress' | 'done';
@@ -59,7 +68,15 @@ export function planFileFormat(file: string): PlanFileFormat | undefined {
 
 /** Whether a finished status (`done`, `closed`, `cancelled`...) is written in the file. */
 export function isFinishedStatus(status: string | undefined): boolean {
-  return status !== undefined && FINISHED_STATUSES.has(status.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  return (
+    status !== undefined &&
+    FINISHED_STATUSES.has(
+      status
+        .trim()
+        .toLowerCase()
+        .replace(/[\s-]+/g, '_'),
+    )
+  );
 }
 
 /** Whether `file` (relative, `/`-separated) matches one of the glob patterns. */
@@ -112,8 +129,9 @@ function markdownFields(text: string): Fields | string {
       const entry = entries[0];
       if (!entry) continue;
       const value = scalarValue(entry.raw);
-      if (typeof value === 'object') fields.problem ??= `"${key}" in the front matter must be one line of text (${value.problem}).`;
-      else if (value !== '') fields[key] = value;
+      if (typeof value === 'object') {
+        fields.problem ??= `"${key}" in the front matter must be one line of text (${value.problem}).`;
+      } else if (value !== '') fields[key] = value;
     }
   }
   if (fields.title === undefined) {
@@ -130,7 +148,9 @@ function jsonFields(text: string): Fields | string {
   } catch (e) {
     return `it is not valid JSON (${(e as Error).message}).`;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object with "id" and "title".';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'it is not a JSON object with "id" and "title".';
+  }
   const object = value as Record<string, unknown>;
   const fields: Fields = {};
   for (const key of ['id', 'title', 'status'] as const) {
@@ -235,7 +255,26 @@ function valueAsWritten(rest: string): string {
   return (comment ? rest.slice(0, comment.index) : rest).trimEnd();
 }
 
-const yamlEscapes: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029' };
+const yamlEscapes: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\x85',
+  _: '\xa0',
+  L: '\u2028',
+  P: '\u2029',
+};
 
 /** A one-line YAML scalar's value; `{ problem }` for what this reader does not take (block scalars, lists, anchors...). */
 function scalarValue(raw: string): string | { problem: string } {
@@ -252,7 +291,9 @@ function scalarValue(raw: string): string | { problem: string } {
       const hex = next === 'x' ? 2 : next === 'u' ? 4 : next === 'U' ? 8 : 0;
       if (hex) {
         const digits = raw.slice(i + 1, i + 1 + hex);
-        if (!/^[0-9a-fA-F]+$/.test(digits) || digits.length !== hex) return { problem: `a bad escape "\\${next}${digits}"` };
+        if (!/^[0-9a-fA-F]+$/.test(digits) || digits.length !== hex) {
+          return { problem: `a bad escape "\\${next}${digits}"` };
+        }
         const code = parseInt(digits, 16);
         if (code > 0x10ffff) return { problem: `a bad escape "\\${next}${digits}"` };
         out += String.fromCodePoint(code);
@@ -283,7 +324,11 @@ function stripBom(text: string): string {
  * often git-ignored), symlinks, `.git` and `node_modules` never do. A pattern
  * that is absolute or contains `..` is left out.
  */
-export async function findPlanFiles(root: string, patterns: readonly string[], maxEntries = MAX_SEARCHED_ENTRIES): Promise<string[]> {
+export async function findPlanFiles(
+  root: string,
+  patterns: readonly string[],
+  maxEntries = MAX_SEARCHED_ENTRIES,
+): Promise<string[]> {
   const usable = usablePatterns(patterns);
   if (usable.length === 0) return [];
   const matchers = usable.map(globToRegExp);
@@ -306,7 +351,12 @@ export async function findPlanFiles(root: string, patterns: readonly string[], m
       if (entry.isDirectory()) {
         if (entry.name === '.git' || entry.name === 'node_modules') continue;
         await walk(rel);
-      } else if (entry.isFile() && planFileFormat(entry.name) && !/^readme\./i.test(entry.name) && matchers.some((m) => m.test(rel))) {
+      } else if (
+        entry.isFile() &&
+        planFileFormat(entry.name) &&
+        !/^readme\./i.test(entry.name) &&
+        matchers.some((m) => m.test(rel))
+      ) {
         found.add(rel);
       }
     }
@@ -343,7 +393,10 @@ export async function loadPlanFiles(root: string, patterns: readonly string[]): 
 /** The plan a file starts: its id (if any) and title, validated. Throws `InvalidName` with the file's problem. */
 export function planFromFile(planFile: PlanFile): { id?: string; title: string; planFile: string } {
   if (planFile.problem !== undefined || planFile.title === undefined) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `Not a plan that can be started: ${planFile.problem ?? `${planFile.file} has no title.`}`);
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `Not a plan that can be started: ${planFile.problem ?? `${planFile.file} has no title.`}`,
+    );
   }
   return {
     id: planFile.id === undefined ? undefined : ensureValid(planFile.id, validateId),
@@ -361,7 +414,9 @@ export function planFromFile(planFile: PlanFile): { id?: string; title: string; 
  * member after the last one). Nothing else changes.
  */
 export function withStatus(text: string, format: PlanFileFormat, status: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(status)) throw new PlanWorktreesError(ErrorCode.InvalidName, `"${status}" is not a status the binding writes.`);
+  if (!/^[A-Za-z0-9_-]+$/.test(status)) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, `"${status}" is not a status the binding writes.`);
+  }
   return format === 'json' ? jsonWithStatus(text, status) : markdownWithStatus(text, status);
 }
 
@@ -392,7 +447,10 @@ interface JsonMember {
 function jsonWithStatus(text: string, status: string): string {
   const value = JSON.parse(stripBom(text)) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, 'The plan file is not a JSON object; its status cannot be set.');
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      'The plan file is not a JSON object; its status cannot be set.',
+    );
   }
   const { members, open } = topLevelMembers(text);
   const encoded = JSON.stringify(status);
@@ -468,7 +526,12 @@ function topLevelMembers(text: string): { members: JsonMember[]; open: number } 
  * temporary file and renames it over the old one, keeping its mode. Returns
  * whether the file changed (`unchanged` when it already had that status).
  */
-export async function writePlanFileStatus(root: string, file: string, status: BoundStatus, patterns: readonly string[] = DEFAULT_PLAN_FILE_PATTERNS): Promise<'changed' | 'unchanged'> {
+export async function writePlanFileStatus(
+  root: string,
+  file: string,
+  status: BoundStatus,
+  patterns: readonly string[] = DEFAULT_PLAN_FILE_PATTERNS,
+): Promise<'changed' | 'unchanged'> {
   ensureBindable(file, patterns);
   const format = planFileFormat(file) ?? 'markdown';
   const text = await readText(root, file);
@@ -497,7 +560,10 @@ export async function writePlanFileStatus(root: string, file: string, status: Bo
 export function ensureBindable(file: string, patterns: readonly string[]): void {
   ensureValid(file, validatePlanFile);
   if (!planFileFormat(file) || !matchesPlanFilePatterns(file, patterns)) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `${file} is not a plan file the "planFiles" setting names; its status is not written.`);
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `${file} is not a plan file the "planFiles" setting names; its status is not written.`,
+    );
   }
 }
 
@@ -507,10 +573,15 @@ export function ensureBindable(file: string, patterns: readonly string[]): void 
  * the future (times compared as times; an event whose time does not parse is
  * left out).
  */
-export function boundStatusChanges(events: readonly LifecycleEvent[], since: number, now = Date.now()): Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> {
+export function boundStatusChanges(
+  events: readonly LifecycleEvent[],
+  since: number,
+  now = Date.now(),
+): Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> {
   const changes: Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> = [];
   for (const event of events) {
-    const status: BoundStatus | undefined = event.type === 'create.after' ? 'in_progress' : event.type === 'merge.after' ? 'done' : undefined;
+    const status: BoundStatus | undefined =
+      event.type === 'create.after' ? 'in_progress' : event.type === 'merge.after' ? 'done' : undefined;
     const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
     if (!status || typeof event.planId !== 'string' || !(time >= since && time <= now + FUTURE_SLACK_MS)) continue;
     changes.push({ event: event as LifecycleEvent & { planId: string }, status });
@@ -526,12 +597,24 @@ async function readText(root: string, file: string): Promise<string> {
   const realRoot = await fs.realpath(root);
   const target = path.join(realRoot, file);
   for (let dir = path.dirname(target); dir !== realRoot && isInside(realRoot, dir); dir = path.dirname(dir)) {
-    if ((await fs.lstat(dir)).isSymbolicLink()) throw new PlanWorktreesError(ErrorCode.InvalidName, `${path.relative(realRoot, dir)} is a symlink; plan files are read only from real folders.`);
+    if ((await fs.lstat(dir)).isSymbolicLink()) {
+      throw new PlanWorktreesError(
+        ErrorCode.InvalidName,
+        `${path.relative(realRoot, dir)} is a symlink; plan files are read only from real folders.`,
+      );
+    }
   }
   const stat = await fs.lstat(target);
-  if (stat.isSymbolicLink()) throw new PlanWorktreesError(ErrorCode.InvalidName, 'it is a symlink; plan files must be regular files.');
+  if (stat.isSymbolicLink()) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, 'it is a symlink; plan files must be regular files.');
+  }
   if (!stat.isFile()) throw new PlanWorktreesError(ErrorCode.InvalidName, 'it is not a regular file.');
-  if (stat.size > MAX_PLAN_FILE_BYTES) throw new PlanWorktreesError(ErrorCode.InvalidName, `it is ${stat.size} bytes long; plan files of at most ${MAX_PLAN_FILE_BYTES} bytes are read.`);
+  if (stat.size > MAX_PLAN_FILE_BYTES) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `it is ${stat.size} bytes long; plan files of at most ${MAX_PLAN_FILE_BYTES} bytes are read.`,
+    );
+  }
   const handle = await fs.open(target, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   let bytes: Buffer;
   try {
@@ -540,7 +623,9 @@ async function readText(root: string, file: string): Promise<string> {
     await handle.close();
   }
   const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new PlanWorktreesError(ErrorCode.InvalidName, 'it is not UTF-8 text.');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, 'it is not UTF-8 text.');
+  }
   return text;
 }
 

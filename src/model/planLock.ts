@@ -76,7 +76,10 @@ export class PlanLocks {
 
   /** The lock file of a subject: a readable name, made unique by a hash of the whole name. */
   file(subject: LockSubject): string {
-    const readable = subject.name.replace(/^refs\/heads\//, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
+    const readable = subject.name
+      .replace(/^refs\/heads\//, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 40);
     const hash = createHash('sha256').update(`${subject.kind}\0${subject.name}`).digest('hex').slice(0, 12);
     return path.join(this.folder, `${subject.kind}-${readable}-${hash}.lock`);
   }
@@ -85,7 +88,11 @@ export class PlanLocks {
 /** "Plan 7 is busy: merge in another window (process 123 on host, since …)." */
 function busyMessage(subject: LockSubject, holder: LockOwner | undefined): string {
   const what =
-    subject.kind === 'plan' ? `Plan ${subject.name}` : subject.kind === 'branch' ? `The branch ${subject.name.replace(/^refs\/heads\//, '')}` : `The worktree ${subject.name}`;
+    subject.kind === 'plan'
+      ? `Plan ${subject.name}`
+      : subject.kind === 'branch'
+        ? `The branch ${subject.name.replace(/^refs\/heads\//, '')}`
+        : `The worktree ${subject.name}`;
   if (!holder) return `${what} is busy in another window. Try again when it has finished.`;
   const operation = `${holder.operation ?? 'an operation'}${holder.plan !== undefined && !(subject.kind === 'plan' && subject.name === holder.plan) ? ` of plan ${holder.plan}` : ''}`;
   return `${what} is busy: ${operation} in another window (process ${holder.pid} on ${holder.hostname}, since ${holder.time}). Try again when it has finished.`;

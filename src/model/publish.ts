@@ -16,19 +16,34 @@ export interface PublishResult {
 
 /** The remote of the base branch (its upstream's), else `origin` when it exists. */
 export async function remoteForBase(ctx: RepoContext, base: string): Promise<string> {
-  const configured = await ctx.git.exec(['config', '--get', `branch.${base}.remote`], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
+  const configured = await ctx.git.exec(['config', '--get', `branch.${base}.remote`], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
   const remote = configured.stdout.trim();
   if (remote && remote !== '.') return remote;
   const remotes = (await ctx.git.run(['remote'], { cwd: ctx.repo.commonDir })).split('\n').filter(Boolean);
   if (remotes.includes('origin')) return 'origin';
-  throw new PlanWorktreesError(ErrorCode.BranchNotFound, `The base branch "${base}" has no remote to publish to. Add one with "git remote add origin <url>", or set an upstream for ${base}.`);
+  throw new PlanWorktreesError(
+    ErrorCode.BranchNotFound,
+    `The base branch "${base}" has no remote to publish to. Add one with "git remote add origin <url>", or set an upstream for ${base}.`,
+  );
 }
 
 export async function publishPlan(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<PublishResult> {
   const remote = await remoteForBase(ctx, plan.base);
   const ref = qualifyBranch(plan.branch);
-  const out = await ctx.git.exec(['push', '--porcelain', '--set-upstream', '--', remote, `${ref}:${ref}`], { cwd: plan.path, signal });
-  return { remote, answer: [out.stderr, out.stdout].map((s) => s.trim()).filter(Boolean).join('\n') };
+  const out = await ctx.git.exec(['push', '--porcelain', '--set-upstream', '--', remote, `${ref}:${ref}`], {
+    cwd: plan.path,
+    signal,
+  });
+  return {
+    remote,
+    answer: [out.stderr, out.stdout]
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .join('\n'),
+  };
 }
 
 /** Fetches the base's remote, so a pull request merged on the server is seen. Quiet about failures: the caller decides. */

@@ -13,7 +13,12 @@ import { qualifyBranch } from './merged';
 import { PlanRecord, RepoContext } from './types';
 
 /** What a person reads for an operation in progress. */
-const operationWords: Record<GitOperation, string> = { rebase: 'a rebase', merge: 'a merge', cherryPick: 'a cherry-pick', revert: 'a revert' };
+const operationWords: Record<GitOperation, string> = {
+  rebase: 'a rebase',
+  merge: 'a merge',
+  cherryPick: 'a cherry-pick',
+  revert: 'a revert',
+};
 
 /**
  * Refuses (RebaseInProgress, MergeInProgress) when the plan's worktree is in
@@ -24,8 +29,14 @@ export function refuseOperationInProgress(plan: Pick<PlanRecord, 'id' | 'path'>,
   const operation = operationInProgress(plan.path);
   if (!operation) return;
   const code = operation === 'rebase' ? ErrorCode.RebaseInProgress : ErrorCode.MergeInProgress;
-  const way = operation === 'rebase' ? 'Resolve its conflicts and continue the rebase, or abort it' : `Finish ${operationWords[operation]} or abort it`;
-  throw new PlanWorktreesError(code, `Plan ${plan.id} is in the middle of ${operationWords[operation]}, so it cannot ${what} now. ${way} first.`);
+  const way =
+    operation === 'rebase'
+      ? 'Resolve its conflicts and continue the rebase, or abort it'
+      : `Finish ${operationWords[operation]} or abort it`;
+  throw new PlanWorktreesError(
+    code,
+    `Plan ${plan.id} is in the middle of ${operationWords[operation]}, so it cannot ${what} now. ${way} first.`,
+  );
 }
 
 /** The files with unresolved conflicts in a worktree (unmerged index entries). */
@@ -42,9 +53,17 @@ export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signa
   refuseOperationInProgress(plan, `rebase onto ${plan.base}`);
   const status = await ctx.git.run(['status', '--porcelain', '--untracked-files=no'], { cwd: plan.path, signal });
   if (status.trim() !== '') {
-    throw new PlanWorktreesError(ErrorCode.PlanDirty, `Plan ${plan.id} has uncommitted changes; commit them before rebasing onto ${plan.base}.`);
+    throw new PlanWorktreesError(
+      ErrorCode.PlanDirty,
+      `Plan ${plan.id} has uncommitted changes; commit them before rebasing onto ${plan.base}.`,
+    );
   }
-  const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], { cwd: plan.path, okExitCodes: [1], signal, noEditor: true });
+  const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], {
+    cwd: plan.path,
+    okExitCodes: [1],
+    signal,
+    noEditor: true,
+  });
   if (result.exitCode === 0) return [];
   return stoppedOn(ctx, plan, result.stderr);
 }
@@ -67,7 +86,12 @@ export async function continueRebase(ctx: RepoContext, plan: PlanRecord, signal?
     );
   }
   if (conflicts.length > 0) await ctx.git.run(['add', '--', ...conflicts], { cwd: plan.path, signal });
-  const result = await ctx.git.exec(['rebase', '--continue'], { cwd: plan.path, okExitCodes: [1], signal, noEditor: true });
+  const result = await ctx.git.exec(['rebase', '--continue'], {
+    cwd: plan.path,
+    okExitCodes: [1],
+    signal,
+    noEditor: true,
+  });
   if (result.exitCode === 0) return [];
   return stoppedOn(ctx, plan, result.stderr);
 }
@@ -89,7 +113,11 @@ async function stoppedOn(ctx: RepoContext, plan: PlanRecord, stderr: string): Pr
   const conflicts = await conflictedFiles(ctx, plan.path);
   if (conflicts.length > 0) return conflicts;
   const reason = stderr.split('\n').find((l) => /^(error|fatal):/.test(l.trim())) ?? stderr.trim().split('\n')[0] ?? '';
-  throw new PlanWorktreesError(ErrorCode.RebaseInProgress, `The rebase of plan ${plan.id} stopped: ${reason.replace(/^(error|fatal):\s*/, '')}`, { stderr });
+  throw new PlanWorktreesError(
+    ErrorCode.RebaseInProgress,
+    `The rebase of plan ${plan.id} stopped: ${reason.replace(/^(error|fatal):\s*/, '')}`,
+    { stderr },
+  );
 }
 
 /** A file whose conflict is resolved: it exists and has no conflict markers at the start of a line. */

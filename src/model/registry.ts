@@ -15,7 +15,14 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { Logger, silentLogger } from '../git/log';
 import { LockOptions, withFileLock } from './lock';
-import { validateBranchName, validateId, validatePlanFile, validateSlug, validateTitle, validateWorktreePath } from './names';
+import {
+  validateBranchName,
+  validateId,
+  validatePlanFile,
+  validateSlug,
+  validateTitle,
+  validateWorktreePath,
+} from './names';
 import { ensureStateFolder, readStateFile, stateDir, writeStateFile } from './stateFiles';
 import { PlanRecord, PlanStatus, RegistryData } from './types';
 
@@ -99,9 +106,18 @@ export class Registry {
       const { data, invalid } = await this.readLocked();
       if (invalid.length === 0) return undefined;
       const aside = path.join(path.dirname(this.file), `plans.invalid-${fileTime()}.json`);
-      await writeStateFile(aside, JSON.stringify({ from: this.file, records: invalid.map((i) => ({ index: i.index, problem: i.problem, record: i.record })) }, null, 2) + '\n');
+      await writeStateFile(
+        aside,
+        JSON.stringify(
+          { from: this.file, records: invalid.map((i) => ({ index: i.index, problem: i.problem, record: i.record })) },
+          null,
+          2,
+        ) + '\n',
+      );
       await this.writeAll(data, []);
-      this.log.warn(`Moved ${invalid.length} record${invalid.length > 1 ? 's' : ''} that ${invalid.length > 1 ? 'are' : 'is'} not a valid plan from ${this.file} to ${aside}.`);
+      this.log.warn(
+        `Moved ${invalid.length} record${invalid.length > 1 ? 's' : ''} that ${invalid.length > 1 ? 'are' : 'is'} not a valid plan from ${this.file} to ${aside}.`,
+      );
       return aside;
     });
   }
@@ -116,7 +132,9 @@ export class Registry {
     if (text === undefined) return { data: emptyRegistry(), invalid: [] };
     const parsed = parseRegistry(text);
     if (typeof parsed !== 'string') return this.reportInvalid(parsed);
-    if (/newer version/.test(parsed)) throw new PlanWorktreesError(ErrorCode.RegistryCorrupt, `${this.file}: ${parsed}`, { files: [this.file] });
+    if (/newer version/.test(parsed)) {
+      throw new PlanWorktreesError(ErrorCode.RegistryCorrupt, `${this.file}: ${parsed}`, { files: [this.file] });
+    }
     const aside = `${this.file}.corrupt-${fileTime()}`;
     await fs.rename(this.file, aside);
     const message = `The plan registry ${this.file} was not valid (${parsed}). It was saved as ${aside} and a new, empty registry was started; the worktrees themselves are untouched.`;
@@ -130,7 +148,9 @@ export class Registry {
       const key = `${index}\0${problem}`;
       if (this.reported.has(key)) continue;
       this.reported.add(key);
-      this.log.warn(`${this.file}: record ${index + 1} is not a valid plan (${problem}); it is skipped and kept as it is. Run the doctor.`);
+      this.log.warn(
+        `${this.file}: record ${index + 1} is not a valid plan (${problem}); it is skipped and kept as it is. Run the doctor.`,
+      );
     }
     return contents;
   }
@@ -146,7 +166,9 @@ export class Registry {
       return;
     }
     const plans: unknown[] = [...data.plans];
-    for (const { index, record } of [...invalid].sort((a, b) => a.index - b.index)) plans.splice(Math.min(index, plans.length), 0, record);
+    for (const { index, record } of [...invalid].sort((a, b) => a.index - b.index)) {
+      plans.splice(Math.min(index, plans.length), 0, record);
+    }
     await writeStateFile(this.file, serialize({ ...data, plans: plans as PlanRecord[] }));
   }
 }
@@ -179,7 +201,9 @@ export function parseRegistry(text: string): RegistryContents | string {
     return `not JSON: ${(e as Error).message}`;
   }
   if (!isObject(value)) return 'not a JSON object';
-  if (typeof value.version === 'number' && value.version > 1) return `version ${value.version} was written by a newer version of Plan Worktrees; it is left as it is`;
+  if (typeof value.version === 'number' && value.version > 1) {
+    return `version ${value.version} was written by a newer version of Plan Worktrees; it is left as it is`;
+  }
   if (value.version !== 1) return `unknown version ${JSON.stringify(value.version)}`;
   if (!Array.isArray(value.plans)) return '"plans" is not a list';
   const plans: PlanRecord[] = [];
@@ -210,15 +234,29 @@ export function planRecordProblem(plan: unknown): string | undefined {
     validateBranchName(record.branch) ??
     validateWorktreePath(record.path) ??
     validateBranchName(record.base) ??
-    (record.planFile === undefined ? undefined : typeof record.planFile === 'string' ? validatePlanFile(record.planFile) : '"planFile" is not a string');
+    (record.planFile === undefined
+      ? undefined
+      : typeof record.planFile === 'string'
+        ? validatePlanFile(record.planFile)
+        : '"planFile" is not a string');
   if (named) return named;
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(record.baseCommit)) return `"baseCommit" is not a commit id`;
   if (Number.isNaN(Date.parse(record.created))) return `"created" is not a time`;
-  if (record.updated !== undefined && (typeof record.updated !== 'string' || Number.isNaN(Date.parse(record.updated)))) return `"updated" is not a time`;
+  if (
+    record.updated !== undefined &&
+    (typeof record.updated !== 'string' || Number.isNaN(Date.parse(record.updated)))
+  ) {
+    return `"updated" is not a time`;
+  }
   if (!statuses.includes(plan.status as PlanStatus)) return `unknown status ${JSON.stringify(plan.status)}`;
   if (!Number.isInteger(plan.run) || (plan.run as number) < 1) return `"run" is not a positive whole number`;
   if (plan.creating !== undefined && typeof plan.creating !== 'boolean') return '"creating" is not true or false';
-  if (plan.creator !== undefined && (!isObject(plan.creator) || typeof plan.creator.pid !== 'number' || typeof plan.creator.hostname !== 'string')) return '"creator" is not a process';
+  if (
+    plan.creator !== undefined &&
+    (!isObject(plan.creator) || typeof plan.creator.pid !== 'number' || typeof plan.creator.hostname !== 'string')
+  ) {
+    return '"creator" is not a process';
+  }
   return undefined;
 }
 

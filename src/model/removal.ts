@@ -99,14 +99,22 @@ function lockedForce(entry: WorktreeEntry): string[] {
 }
 
 /** Deletes what the snapshot holds; adds what changed meanwhile to the snapshot and tries again. */
-async function deleteInRounds(ctx: RepoContext, root: string, snapshot: Snapshot, seen: Map<string, Seen>, disposable: Set<string>): Promise<FolderRemoval> {
+async function deleteInRounds(
+  ctx: RepoContext,
+  root: string,
+  snapshot: Snapshot,
+  seen: Map<string, Seen>,
+  disposable: Set<string>,
+): Promise<FolderRemoval> {
   for (let round = 1; ; round++) {
     const held = await snapshotPaths(ctx, snapshot.commit);
     const left = deleteHeld(root, '', { held, seen, disposable });
     if (left.length === 0) return removeRoot(ctx, root) ? { snapshot } : { snapshot, leftover: root };
     const files = left.filter((f) => !f.endsWith('/'));
     if (round >= maxRounds || files.length === 0) {
-      ctx.log.warn(`${root} kept changing (${left.slice(0, 5).join(', ')}…); it is left where it is. The snapshot ${snapshot.ref} holds everything deleted.`);
+      ctx.log.warn(
+        `${root} kept changing (${left.slice(0, 5).join(', ')}…); it is left where it is. The snapshot ${snapshot.ref} holds everything deleted.`,
+      );
       return { snapshot, leftover: root };
     }
     // Files that had just changed are looked at again once the clock has moved on.
@@ -134,7 +142,9 @@ function lookAt(root: string, disposable: Set<string>, rel = ''): Map<string, Se
     const p = `${rel}${d.name}`;
     if (rel === '' && d.name === '.git') continue;
     if (!d.isDirectory()) seen.set(p, lookAtFile(path.join(root, p)));
-    else if (!disposable.has(`${p}/`) && !fs.existsSync(path.join(root, p, '.git'))) for (const [k, v] of lookAt(root, disposable, `${p}/`)) seen.set(k, v);
+    else if (!disposable.has(`${p}/`) && !fs.existsSync(path.join(root, p, '.git'))) {
+      for (const [k, v] of lookAt(root, disposable, `${p}/`)) seen.set(k, v);
+    }
   }
   return seen;
 }
@@ -143,22 +153,30 @@ function lookAtFile(file: string): Seen {
   const now = BigInt(Date.now()) * 1_000_000n;
   const stat = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
   if (!stat) return { key: 'gone', racy: false };
-  return { key: `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}:${stat.mode}`, racy: stat.ctimeNs >= now - racyNs || stat.mtimeNs >= now - racyNs };
+  return {
+    key: `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}:${stat.mode}`,
+    racy: stat.ctimeNs >= now - racyNs || stat.mtimeNs >= now - racyNs,
+  };
 }
 
 /**
  * Deletes under `rel` every file the snapshot holds (or that is disposable) and
  * that is as it was seen; returns what it left (`dir/` for a nested repository).
  */
-function deleteHeld(root: string, rel: string, facts: { held: Map<string, string>; seen: Map<string, Seen>; disposable: Set<string> }): string[] {
+function deleteHeld(
+  root: string,
+  rel: string,
+  facts: { held: Map<string, string>; seen: Map<string, Seen>; disposable: Set<string> },
+): string[] {
   const left: string[] = [];
   for (const d of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
     const p = `${rel}${d.name}`;
     const full = path.join(root, p);
     if (rel === '' && d.name === '.git') continue;
     if (d.isDirectory()) {
-      if (facts.disposable.has(`${p}/`) || facts.held.get(p) === 'commit') fs.rmSync(full, { recursive: true, force: true });
-      else if (fs.existsSync(path.join(full, '.git'))) left.push(`${p}/`);
+      if (facts.disposable.has(`${p}/`) || facts.held.get(p) === 'commit') {
+        fs.rmSync(full, { recursive: true, force: true });
+      } else if (fs.existsSync(path.join(full, '.git'))) left.push(`${p}/`);
       else {
         const inside = deleteHeld(root, `${p}/`, facts);
         // A folder that a writer has just added to is gone through again: what is new in it is left for the next round.
@@ -168,8 +186,9 @@ function deleteHeld(root: string, rel: string, facts: { held: Map<string, string
     }
     const before = facts.seen.get(p);
     const now = lookAtFile(full);
-    if ((facts.held.get(p) === 'blob' || facts.disposable.has(p)) && before && !before.racy && before.key === now.key) fs.rmSync(full, { force: true });
-    else left.push(p);
+    if ((facts.held.get(p) === 'blob' || facts.disposable.has(p)) && before && !before.racy && before.key === now.key) {
+      fs.rmSync(full, { force: true });
+    } else left.push(p);
   }
   return left;
 }
@@ -225,7 +244,9 @@ async function forgetWorktree(ctx: RepoContext, entry: WorktreeEntry, admin: str
   } catch (e) {
     const gitdir = admin && readText(path.join(admin, 'gitdir'))?.trim();
     if (!admin || !gitdir || !samePath(gitdir, path.join(entry.path, '.git')) || fs.existsSync(gitdir)) throw e;
-    ctx.log.warn(`${entry.path} was made again by something still writing there; it is left alone, and only git's record of the worktree is removed.`);
+    ctx.log.warn(
+      `${entry.path} was made again by something still writing there; it is left alone, and only git's record of the worktree is removed.`,
+    );
     fs.rmSync(admin, { recursive: true, force: true });
   }
 }

@@ -17,9 +17,16 @@ import { listWorktreesFromAdmin } from './worktreeAdmin';
  */
 export async function discoverRepository(git: Git, folder: string): Promise<RepositoryInfo> {
   if (!isDirectory(folder)) {
-    throw new PlanWorktreesError(ErrorCode.NotAGitRepository, `The folder "${folder}" does not exist, so it is not in a git repository.`);
+    throw new PlanWorktreesError(
+      ErrorCode.NotAGitRepository,
+      `The folder "${folder}" does not exist, so it is not in a git repository.`,
+    );
   }
-  const [commonDir, insideWorkTree] = await revParseLines(git, folder, ['--path-format=absolute', '--git-common-dir', '--is-inside-work-tree']);
+  const [commonDir, insideWorkTree] = await revParseLines(git, folder, [
+    '--path-format=absolute',
+    '--git-common-dir',
+    '--is-inside-work-tree',
+  ]);
   const main = await mainWorktree(git, folder, commonDir);
   const mainPath = main?.path ?? commonDir;
   const currentPath = insideWorkTree === 'true' ? (await revParseLines(git, folder, ['--show-toplevel']))[0] : mainPath;
@@ -36,7 +43,9 @@ export async function listWorktrees(ctx: RepoContext): Promise<WorktreeEntry[]> 
  * list` fail: then the healthy ones, read from the admin folders, and the
  * error (WorktreeAdminBroken) that says to run the doctor.
  */
-export async function listWorktreesOrHealthy(ctx: RepoContext): Promise<{ worktrees: WorktreeEntry[]; problem?: PlanWorktreesError }> {
+export async function listWorktreesOrHealthy(
+  ctx: RepoContext,
+): Promise<{ worktrees: WorktreeEntry[]; problem?: PlanWorktreesError }> {
   try {
     return { worktrees: await listWorktrees(ctx) };
   } catch (e) {
@@ -46,7 +55,11 @@ export async function listWorktreesOrHealthy(ctx: RepoContext): Promise<{ worktr
 }
 
 /** The first entry of `git worktree list`; when a half-written admin folder of another worktree makes that fail, from `rev-parse` in the common directory. */
-async function mainWorktree(git: Git, folder: string, commonDir: string): Promise<{ path: string; bare: boolean } | undefined> {
+async function mainWorktree(
+  git: Git,
+  folder: string,
+  commonDir: string,
+): Promise<{ path: string; bare: boolean } | undefined> {
   try {
     return parseWorktreeList(await git.run(['worktree', 'list', '--porcelain', '-z'], { cwd: folder }))[0];
   } catch (e) {
@@ -63,11 +76,15 @@ async function revParseLines(git: Git, folder: string, args: string[]): Promise<
     return (await git.run(['rev-parse', ...args], { cwd: folder })).split('\n');
   } catch (e) {
     if (isError(e, ErrorCode.NotAGitRepository)) {
-      throw new PlanWorktreesError(ErrorCode.NotAGitRepository, `"${folder}" is not inside a git repository. Open a folder that is inside a git repository.`, {
-        command: e.command,
-        stderr: e.stderr,
-        cause: e,
-      });
+      throw new PlanWorktreesError(
+        ErrorCode.NotAGitRepository,
+        `"${folder}" is not inside a git repository. Open a folder that is inside a git repository.`,
+        {
+          command: e.command,
+          stderr: e.stderr,
+          cause: e,
+        },
+      );
     }
     throw e;
   }

@@ -78,7 +78,12 @@ export async function writeSnapshot(
     const content = options.content ?? (await readWorktreeContent(ctx, folder));
     const withIgnored = options.ignoredFiles !== false;
     if (withIgnored) checkSnapshotSize(ctx, folder, content);
-    const options2 = { fallbackIdentity: true, keepIndex: true, ignored: withIgnored ? content.ignored.map((f) => f.path) : [], flagged: content.flagged };
+    const options2 = {
+      fallbackIdentity: true,
+      keepIndex: true,
+      ignored: withIgnored ? content.ignored.map((f) => f.path) : [],
+      flagged: content.flagged,
+    };
     commit = (await commitWorktree(ctx, folder, message, options2)).commit;
   } else commit = await commitBranchTip(ctx, plan, message);
   const ref = await createUniqueRef(ctx, `${SNAPSHOT_REFS}${plan.id}/${time.replace(/[-:.]/g, '')}`, commit);
@@ -88,7 +93,10 @@ export async function writeSnapshot(
 
 /** Every snapshot, newest first: one git process. */
 export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
-  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(contents)%01', '--', SNAPSHOT_REFS], { cwd: ctx.repo.commonDir });
+  const out = await ctx.git.run(
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(contents)%01', '--', SNAPSHOT_REFS],
+    { cwd: ctx.repo.commonDir },
+  );
   const snapshots: Snapshot[] = [];
   for (const record of out.split('\x01')) {
     const [ref, commit, contents] = record.replace(/^\n/, '').split('\0');
@@ -105,12 +113,21 @@ export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
  * by other work), and every file of the snapshot in the folder, uncommitted
  * again. An explicit `path` or `branch` that is taken is refused.
  */
-export async function restoreSnapshot(ctx: RepoContext, snapshot: Snapshot, options: { path?: string; branch?: string } = {}): Promise<{ path: string; branch: string }> {
+export async function restoreSnapshot(
+  ctx: RepoContext,
+  snapshot: Snapshot,
+  options: { path?: string; branch?: string } = {},
+): Promise<{ path: string; branch: string }> {
   const head = await snapshotParent(ctx, snapshot);
   const branch = await chooseBranch(ctx, options.branch ?? snapshot.plan.branch, head, options.branch !== undefined);
   // The record's folder only where the location template allows it: the record is data anyone could have written.
-  const folder = chooseFolder(ensureValid(options.path ?? allowedPlanFolder(ctx, snapshot.plan), validateWorktreePath), options.path !== undefined);
-  const args = branch.create ? ['worktree', 'add', '-b', branch.name, '--', folder, head] : ['worktree', 'add', '--', folder, branch.name];
+  const folder = chooseFolder(
+    ensureValid(options.path ?? allowedPlanFolder(ctx, snapshot.plan), validateWorktreePath),
+    options.path !== undefined,
+  );
+  const args = branch.create
+    ? ['worktree', 'add', '-b', branch.name, '--', folder, head]
+    : ['worktree', 'add', '--', folder, branch.name];
   await ctx.git.run(args, { cwd: ctx.repo.commonDir });
   await fillFromSnapshot(ctx, snapshot, folder, false);
   ctx.log.info(`Restored ${snapshot.ref} to ${folder} on ${branch.name}`);
@@ -132,38 +149,77 @@ export interface UnfinishedRestore {
  * restored, not the index) — in a folder the location template allows.
  * Undefined when it holds anything else.
  */
-export async function unfinishedRestore(ctx: RepoContext, snapshot: Snapshot, worktree: WorktreeEntry): Promise<UnfinishedRestore | undefined> {
+export async function unfinishedRestore(
+  ctx: RepoContext,
+  snapshot: Snapshot,
+  worktree: WorktreeEntry,
+): Promise<UnfinishedRestore | undefined> {
   const head = await snapshotParent(ctx, snapshot);
   // Only where a restore could have made it: a folder the location template allows.
-  if (!worktree.branch || worktree.head !== head || !isAllowedFolder(ctx, worktree.path) || !fs.existsSync(worktree.path)) return undefined;
-  const [snapshotTree, headTree] = (await ctx.git.run(['rev-parse', `${snapshot.commit}^{tree}`, `${head}^{tree}`], { cwd: ctx.repo.commonDir })).trim().split('\n');
-  const { tree } = await commitWorktree(ctx, worktree.path, 'plan-worktrees: what an unfinished restore left', { fallbackIdentity: true });
+  if (
+    !worktree.branch ||
+    worktree.head !== head ||
+    !isAllowedFolder(ctx, worktree.path) ||
+    !fs.existsSync(worktree.path)
+  ) {
+    return undefined;
+  }
+  const [snapshotTree, headTree] = (
+    await ctx.git.run(['rev-parse', `${snapshot.commit}^{tree}`, `${head}^{tree}`], { cwd: ctx.repo.commonDir })
+  )
+    .trim()
+    .split('\n');
+  const { tree } = await commitWorktree(ctx, worktree.path, 'plan-worktrees: what an unfinished restore left', {
+    fallbackIdentity: true,
+  });
   if (tree !== snapshotTree && tree !== headTree) return undefined;
   return { path: worktree.path, branch: shortBranchName(worktree.branch), filesRestored: tree !== headTree };
 }
 
 /** Finishes a restore that stopped after making its worktree (see `unfinishedRestore`). */
-export async function finishRestore(ctx: RepoContext, snapshot: Snapshot, into: UnfinishedRestore): Promise<{ path: string; branch: string }> {
+export async function finishRestore(
+  ctx: RepoContext,
+  snapshot: Snapshot,
+  into: UnfinishedRestore,
+): Promise<{ path: string; branch: string }> {
   await fillFromSnapshot(ctx, snapshot, into.path, into.filesRestored);
   ctx.log.info(`Finished restoring ${snapshot.ref} to ${into.path} on ${into.branch}`);
   return { path: into.path, branch: into.branch };
 }
 
 /** Brings a worktree at the snapshot's parent to the snapshot: its files (unless there already), its changes uncommitted and what was staged staged. */
-async function fillFromSnapshot(ctx: RepoContext, snapshot: Snapshot, folder: string, filesRestored: boolean): Promise<void> {
+async function fillFromSnapshot(
+  ctx: RepoContext,
+  snapshot: Snapshot,
+  folder: string,
+  filesRestored: boolean,
+): Promise<void> {
   // Index and files to the snapshot, then the index back to HEAD: its changes are uncommitted again.
   if (!filesRestored) await ctx.git.run(['read-tree', '-m', '-u', 'HEAD', snapshot.commit], { cwd: folder });
   await ctx.git.run(['reset', '-q'], { cwd: folder });
   // What was staged was kept as a second parent: staged again.
-  const index = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^2`], { cwd: folder, okExitCodes: [1] });
+  const index = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^2`], {
+    cwd: folder,
+    okExitCodes: [1],
+  });
   if (index.exitCode === 0) await ctx.git.run(['read-tree', index.stdout.trim()], { cwd: folder });
 }
 
 /** The plan's HEAD when the snapshot was taken; SnapshotNotFound when the snapshot commit is gone. */
 async function snapshotParent(ctx: RepoContext, snapshot: Snapshot): Promise<string> {
-  if (!/^[0-9a-f]{40,64}$/.test(snapshot.commit)) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `"${snapshot.commit}" is not a snapshot commit.`);
-  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^1`], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  if (out.exitCode !== 0) throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `The snapshot ${snapshot.ref} (${snapshot.commit}) is not in this repository.`);
+  if (!/^[0-9a-f]{40,64}$/.test(snapshot.commit)) {
+    throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `"${snapshot.commit}" is not a snapshot commit.`);
+  }
+  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^1`], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+  });
+  if (out.exitCode !== 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.SnapshotNotFound,
+      `The snapshot ${snapshot.ref} (${snapshot.commit}) is not in this repository.`,
+    );
+  }
   return out.stdout.trim();
 }
 
@@ -184,21 +240,42 @@ export async function commitWorktree(
   return withIndexCopy(ctx, worktree, options.flagged, async (env, parent, parentTree) => {
     const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: worktree, env });
     // An index with conflicts has no tree; `add --all` below takes the files as they are.
-    const indexTree = options.keepIndex ? await run(['write-tree']).then((t) => t.trim(), () => undefined) : undefined;
+    const indexTree = options.keepIndex
+      ? await run(['write-tree']).then(
+          (t) => t.trim(),
+          () => undefined,
+        )
+      : undefined;
     await run(['add', '--all']);
     await addForced(ctx, worktree, env, options.ignored ?? []);
     const tree = (await run(['write-tree'])).trim();
     const parents = ['-p', parent];
     if (indexTree && indexTree !== parentTree) {
-      parents.push('-p', await commitTree(ctx, ['commit-tree', indexTree, '-p', parent, '-m', 'plan-worktrees: staged content'], options.fallbackIdentity ?? false));
+      parents.push(
+        '-p',
+        await commitTree(
+          ctx,
+          ['commit-tree', indexTree, '-p', parent, '-m', 'plan-worktrees: staged content'],
+          options.fallbackIdentity ?? false,
+        ),
+      );
     }
-    const commit = await commitTree(ctx, ['commit-tree', tree, ...parents, '-m', message], options.fallbackIdentity ?? false);
+    const commit = await commitTree(
+      ctx,
+      ['commit-tree', tree, ...parents, '-m', message],
+      options.fallbackIdentity ?? false,
+    );
     return { commit, parent, tree };
   });
 }
 
 /** `git add --force` of `files` (relative to the worktree, taken literally) into the index `env` names; those gone meanwhile are left out. */
-async function addForced(ctx: RepoContext, worktree: string, env: Record<string, string>, files: string[]): Promise<void> {
+async function addForced(
+  ctx: RepoContext,
+  worktree: string,
+  env: Record<string, string>,
+  files: string[],
+): Promise<void> {
   const present = files.filter((f) => fs.lstatSync(path.join(worktree, f), { throwIfNoEntry: false }));
   if (present.length === 0) return;
   const list = `${env.GIT_INDEX_FILE}.paths`;
@@ -211,17 +288,30 @@ async function addForced(ctx: RepoContext, worktree: string, env: Record<string,
  * snapshot: a new commit with the same parents and message whose tree is the
  * old one plus these files; the snapshot's ref moves to it (compare-and-swap).
  */
-export async function addToSnapshot(ctx: RepoContext, snapshot: Snapshot, folder: string, files: string[]): Promise<Snapshot> {
+export async function addToSnapshot(
+  ctx: RepoContext,
+  snapshot: Snapshot,
+  folder: string,
+  files: string[],
+): Promise<Snapshot> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
     const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
     await ctx.git.run(['read-tree', snapshot.commit], { cwd: folder, env });
     await addForced(ctx, folder, env, files);
     const tree = (await ctx.git.run(['write-tree'], { cwd: folder, env })).trim();
-    const parents = (await ctx.git.run(['rev-parse', `${snapshot.commit}^@`], { cwd: folder })).split('\n').filter(Boolean);
+    const parents = (await ctx.git.run(['rev-parse', `${snapshot.commit}^@`], { cwd: folder }))
+      .split('\n')
+      .filter(Boolean);
     const message = snapshotMessage(snapshot.plan, snapshot.reason, snapshot.time);
-    const commit = await commitTree(ctx, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], true);
-    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', snapshot.ref, commit, snapshot.commit], { cwd: ctx.repo.commonDir });
+    const commit = await commitTree(
+      ctx,
+      ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message],
+      true,
+    );
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', snapshot.ref, commit, snapshot.commit], {
+      cwd: ctx.repo.commonDir,
+    });
     return { ...snapshot, commit };
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
@@ -233,14 +323,22 @@ async function commitTree(ctx: RepoContext, args: string[], fallback: boolean): 
   try {
     return (await ctx.git.run(args, { cwd: ctx.repo.commonDir })).trim();
   } catch (e) {
-    if (!fallback || !(e instanceof PlanWorktreesError) || !/identity|tell me who you are|empty ident|auto-detect email/i.test(e.stderr ?? '')) throw e;
+    if (
+      !fallback ||
+      !(e instanceof PlanWorktreesError) ||
+      !/identity|tell me who you are|empty ident|auto-detect email/i.test(e.stderr ?? '')
+    ) {
+      throw e;
+    }
     return (await ctx.git.run(args, { cwd: ctx.repo.commonDir, env: fallbackIdentity })).trim();
   }
 }
 
 /** A snapshot of a plan whose folder is gone: its branch tip, as the files are lost already. */
 async function commitBranchTip(ctx: RepoContext, plan: PlanRecord, message: string): Promise<string> {
-  const tip = (await ctx.git.run(['rev-parse', '--verify', `${qualifyBranch(plan.branch)}^{commit}`], { cwd: ctx.repo.commonDir })).trim();
+  const tip = (
+    await ctx.git.run(['rev-parse', '--verify', `${qualifyBranch(plan.branch)}^{commit}`], { cwd: ctx.repo.commonDir })
+  ).trim();
   return commitTree(ctx, ['commit-tree', `${tip}^{tree}`, '-p', tip, '-m', message], true);
 }
 
@@ -250,10 +348,14 @@ async function createUniqueRef(ctx: RepoContext, ref: string, commit: string): P
     const candidate = n === 1 ? ref : `${ref}-${n}`;
     try {
       // The empty old value means "must not exist yet".
-      await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', candidate, commit, ''], { cwd: ctx.repo.commonDir });
+      await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', candidate, commit, ''], {
+        cwd: ctx.repo.commonDir,
+      });
       return candidate;
     } catch (e) {
-      if (n >= 100 || !(e instanceof PlanWorktreesError) || !/already exists|cannot lock ref/i.test(e.stderr ?? '')) throw e;
+      if (n >= 100 || !(e instanceof PlanWorktreesError) || !/already exists|cannot lock ref/i.test(e.stderr ?? '')) {
+        throw e;
+      }
     }
   }
 }
@@ -284,7 +386,12 @@ export function parseSnapshotMessage(message: string): { plan: PlanRecord; reaso
 }
 
 /** The branch to restore on: the wanted one if free or still at `head`, else the first free `<name>-restored-N`. */
-async function chooseBranch(ctx: RepoContext, wanted: string, head: string, explicit: boolean): Promise<{ name: string; create: boolean }> {
+async function chooseBranch(
+  ctx: RepoContext,
+  wanted: string,
+  head: string,
+  explicit: boolean,
+): Promise<{ name: string; create: boolean }> {
   ensureValid(wanted, validateBranchName);
   const [tips, worktrees] = await Promise.all([branchTips(ctx, wanted), listWorktrees(ctx)]);
   const checkedOut = new Set(worktrees.map((w) => w.branch));
@@ -295,7 +402,12 @@ async function chooseBranch(ctx: RepoContext, wanted: string, head: string, expl
   };
   const direct = usable(wanted);
   if (direct) return direct;
-  if (explicit) throw new PlanWorktreesError(ErrorCode.BranchExists, `The branch "${wanted}" already exists with other work, or is checked out elsewhere.`);
+  if (explicit) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchExists,
+      `The branch "${wanted}" already exists with other work, or is checked out elsewhere.`,
+    );
+  }
   for (let n = 1; ; n++) {
     const candidate = usable(`${wanted}-restored-${n}`);
     if (candidate?.create) return candidate;
@@ -305,15 +417,25 @@ async function chooseBranch(ctx: RepoContext, wanted: string, head: string, expl
 /** Tips of `name` and of every `name-restored-N`: one git process. */
 async function branchTips(ctx: RepoContext, name: string): Promise<Map<string, string>> {
   const ref = qualifyBranch(name);
-  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)%00%(objectname)', '--', ref, `${ref}-restored-*`], { cwd: ctx.repo.commonDir });
-  return new Map(out.split('\n').filter(Boolean).map((l) => l.split('\0') as [string, string]));
+  const out = await ctx.git.run(
+    ['for-each-ref', '--format=%(refname)%00%(objectname)', '--', ref, `${ref}-restored-*`],
+    { cwd: ctx.repo.commonDir },
+  );
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\0') as [string, string]),
+  );
 }
 
 /** The folder to restore into: the wanted one if free, else the first free `<folder>-restored-N`. */
 function chooseFolder(wanted: string, explicit: boolean): string {
   const taken = (folder: string): boolean => fs.existsSync(folder) && fs.readdirSync(folder).length > 0;
   if (!taken(wanted)) return wanted;
-  if (explicit) throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${wanted}" already exists and is not empty.`);
+  if (explicit) {
+    throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${wanted}" already exists and is not empty.`);
+  }
   for (let n = 1; ; n++) {
     const candidate = `${wanted}-restored-${n}`;
     if (!taken(candidate)) return candidate;

@@ -45,14 +45,22 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
     const dropped = /\(([0-9a-f]{40,64})\)\s*$/.exec(out.trim())?.[1];
     if (dropped === oid) return true;
     if (!dropped) {
-      throw new PlanWorktreesError(ErrorCode.Unknown, `git stash drop ${entry.name} did not say which stash it dropped ("${out.trim()}"); check "git stash list" for ${oid}.`);
+      throw new PlanWorktreesError(
+        ErrorCode.Unknown,
+        `git stash drop ${entry.name} did not say which stash it dropped ("${out.trim()}"); check "git stash list" for ${oid}.`,
+      );
     }
     // Somebody stashed between the list and the drop: theirs was at that position. Put it back, then find ours again.
     const subject = (await ctx.git.run(['show', '-s', '--format=%s', dropped, '--'], { cwd })).trim();
     await ctx.git.run(['stash', 'store', '-m', subject, dropped], { cwd });
-    ctx.log.warn(`Dropped the stash ${dropped} at ${entry.name} instead of ${oid} (a stash made meanwhile); it is stored back as stash@{0}.`);
+    ctx.log.warn(
+      `Dropped the stash ${dropped} at ${entry.name} instead of ${oid} (a stash made meanwhile); it is stored back as stash@{0}.`,
+    );
   }
-  throw new PlanWorktreesError(ErrorCode.RefLocked, `The stash list kept changing while the stash ${oid} was being dropped; it is kept ("git stash list").`);
+  throw new PlanWorktreesError(
+    ErrorCode.RefLocked,
+    `The stash list kept changing while the stash ${oid} was being dropped; it is kept ("git stash list").`,
+  );
 }
 
 /**
@@ -64,31 +72,48 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
  * keep. Returns whether it did.
  */
 export async function undoPartialApply(ctx: RepoContext, stashOid: string, folder: string): Promise<boolean> {
-  const status = parseStatus(await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], { cwd: folder }));
+  const status = parseStatus(
+    await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], { cwd: folder }),
+  );
   const entries = status.entries.filter((e) => e.kind !== 'ignored');
   if (entries.length === 0) return true;
   if (entries.some((e) => e.kind !== 'changed' && e.kind !== 'untracked')) return false;
   const paths = entries.map((e) => e.path);
-  const [head, stashed, untracked] = await Promise.all([blobsAt(ctx, folder, 'HEAD', paths), blobsAt(ctx, folder, stashOid, paths), blobsAt(ctx, folder, `${stashOid}^3`, paths)]);
-  const content = (oid: string | undefined): Promise<Buffer | undefined> => (oid ? ctx.git.execBuffer(['show', oid], { cwd: folder }) : Promise.resolve(undefined));
+  const [head, stashed, untracked] = await Promise.all([
+    blobsAt(ctx, folder, 'HEAD', paths),
+    blobsAt(ctx, folder, stashOid, paths),
+    blobsAt(ctx, folder, `${stashOid}^3`, paths),
+  ]);
+  const content = (oid: string | undefined): Promise<Buffer | undefined> =>
+    oid ? ctx.git.execBuffer(['show', oid], { cwd: folder }) : Promise.resolve(undefined);
   for (const entry of entries) {
     const file = path.join(folder, entry.path);
     if (!fs.existsSync(file) && entry.kind === 'changed') continue; // HEAD's version comes back below
     if (!isFile(file)) return false; // a folder or a link: not ours to judge
     const now = fs.readFileSync(file);
-    const [atHead, inStash] = await Promise.all([entry.kind === 'changed' ? content(head.get(entry.path)) : undefined, content((entry.kind === 'changed' ? stashed : untracked).get(entry.path))]);
-    const explained = (atHead !== undefined && now.equals(atHead)) || (inStash !== undefined && now.length <= inStash.length && inStash.subarray(0, now.length).equals(now));
+    const [atHead, inStash] = await Promise.all([
+      entry.kind === 'changed' ? content(head.get(entry.path)) : undefined,
+      content((entry.kind === 'changed' ? stashed : untracked).get(entry.path)),
+    ]);
+    const explained =
+      (atHead !== undefined && now.equals(atHead)) ||
+      (inStash !== undefined && now.length <= inStash.length && inStash.subarray(0, now.length).equals(now));
     if (!explained) return false;
   }
   // Every change is a copy of what the stash keeps: back to HEAD, and the stash's untracked files out again.
   await ctx.git.run(['reset', '--quiet', '--hard', 'HEAD'], { cwd: folder });
-  for (const entry of entries.filter((e) => e.kind === 'untracked')) fs.rmSync(path.join(folder, entry.path), { force: true });
+  for (const entry of entries.filter((e) => e.kind === 'untracked')) {
+    fs.rmSync(path.join(folder, entry.path), { force: true });
+  }
   return true;
 }
 
 /** The blob of each of `paths` in `treeish` (absent ones left out; a missing tree gives none). */
 async function blobsAt(ctx: RepoContext, cwd: string, treeish: string, paths: string[]): Promise<Map<string, string>> {
-  const out = await ctx.git.exec(['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...paths.map((p) => `:(literal)${p}`)], { cwd, okExitCodes: [128] });
+  const out = await ctx.git.exec(
+    ['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...paths.map((p) => `:(literal)${p}`)],
+    { cwd, okExitCodes: [128] },
+  );
   const blobs = new Map<string, string>();
   if (out.exitCode !== 0) return blobs;
   for (const line of out.stdout.split('\0')) {

@@ -90,7 +90,12 @@ export class WorktreeStateCache {
     const toRead = items.filter((item) => !this.cache.has(item.entry.path));
     if (toRead.length > 0) {
       const reading = this.read(toRead);
-      for (const { entry } of toRead) this.remember(entry.path, reading.then((all) => all.get(entry.path) as WorktreeDetails));
+      for (const { entry } of toRead) {
+        this.remember(
+          entry.path,
+          reading.then((all) => all.get(entry.path) as WorktreeDetails),
+        );
+      }
     }
     // Taken before any await, so an invalidate() meanwhile cannot leave a hole.
     const pending = items.map(({ entry }) => this.cache.get(entry.path) as Promise<WorktreeDetails>);
@@ -125,11 +130,19 @@ export class WorktreeStateCache {
     // A detached plan worktree (mid-rebase) is judged by its branch, read with the bases: no extra process.
     const branches = items.flatMap(({ entry, plan }) => (plan && entry.detached ? [qualifyBranch(plan.branch)] : []));
     const bases = [...new Set([...items.flatMap(({ plan }) => (plan ? [qualifyBranch(plan.base)] : [])), ...branches])];
-    const [statuses, targets] = await Promise.all([Promise.all(items.map(({ entry }) => this.readStatus(entry))), this.readTargets(bases)]);
+    const [statuses, targets] = await Promise.all([
+      Promise.all(items.map(({ entry }) => this.readStatus(entry))),
+      this.readTargets(bases),
+    ]);
     const details = new Map(items.map(({ entry }, i) => [entry.path, toDetails(entry, statuses[i])]));
     const comparisons = comparisonsFor(items, details, targets);
-    const heads = [...new Set([...[...details.values()].flatMap((d) => (d.head ? [d.head] : [])), ...comparisons.map((c) => c.tip)])];
-    const [commits, answers] = await Promise.all([this.readLastCommits(heads), divergences(this.ctx, comparisons.flatMap(pairsOf))]);
+    const heads = [
+      ...new Set([...[...details.values()].flatMap((d) => (d.head ? [d.head] : [])), ...comparisons.map((c) => c.tip)]),
+    ];
+    const [commits, answers] = await Promise.all([
+      this.readLastCommits(heads),
+      divergences(this.ctx, comparisons.flatMap(pairsOf)),
+    ]);
     for (const d of details.values()) {
       const commit = d.head ? commits.get(d.head) : undefined;
       if (commit) d.lastCommit = { sha: commit.sha, subject: commit.subject, date: commit.date };
@@ -142,7 +155,9 @@ export class WorktreeStateCache {
         c.details.ahead = onBase.ahead;
         c.details.behind = onBase.behind;
         c.details.tip = c.tip;
-        if (!c.details.operation) c.details.merged = await this.mergedState(c, commits.get(c.tip)?.tree, onBase, onUpstream);
+        if (!c.details.operation) {
+          c.details.merged = await this.mergedState(c, commits.get(c.tip)?.tree, onBase, onUpstream);
+        }
       }),
     );
     return details;
@@ -175,9 +190,16 @@ export class WorktreeStateCache {
   }
 
   /** Ancestor answers come from the walk; the squash check only for plans with nothing uncommitted. */
-  private async mergedState(c: Comparison, tipTree: string | undefined, onBase: Divergence, onUpstream: Divergence | undefined): Promise<MergedResult> {
+  private async mergedState(
+    c: Comparison,
+    tipTree: string | undefined,
+    onBase: Divergence,
+    onUpstream: Divergence | undefined,
+  ): Promise<MergedResult> {
     if (onBase.ancestor) return { merged: true, how: 'ancestor' };
-    if (c.upstream && onUpstream?.ancestor) return { merged: true, how: 'upstream', upstream: { ref: c.upstream.ref, how: 'ancestor' } };
+    if (c.upstream && onUpstream?.ancestor) {
+      return { merged: true, how: 'upstream', upstream: { ref: c.upstream.ref, how: 'ancestor' } };
+    }
     if (!isClean(c.details.dirty)) return { merged: false };
     if (await this.isSquashMerged(c.tip, tipTree, c.base, onBase)) return { merged: true, how: 'sameTree' };
     if (c.upstream && onUpstream && (await this.isSquashMerged(c.tip, tipTree, c.upstream, onUpstream))) {
@@ -191,7 +213,12 @@ export class WorktreeStateCache {
    * not moved since the fork (behind 0) can only hold them when the trees are
    * equal, which the last-commit log already told; otherwise one merge-tree, remembered.
    */
-  private async isSquashMerged(tip: string, tipTree: string | undefined, target: MergeTarget, divergence: Divergence): Promise<boolean> {
+  private async isSquashMerged(
+    tip: string,
+    tipTree: string | undefined,
+    target: MergeTarget,
+    divergence: Divergence,
+  ): Promise<boolean> {
     if (divergence.behind === 0) return tipTree === target.tree;
     const key = `${tip}:${target.oid}`;
     let answer = this.sameTree.get(key);
@@ -206,7 +233,9 @@ export class WorktreeStateCache {
   private async readLastCommits(heads: string[]): Promise<Map<string, LastCommit & { tree: string }>> {
     const commits = new Map<string, LastCommit & { tree: string }>();
     if (heads.length === 0) return commits;
-    const out = await this.ctx.git.run(['log', '--no-walk=unsorted', '--format=%H%x00%T%x00%cI%x00%s', ...heads], { cwd: this.ctx.repo.commonDir });
+    const out = await this.ctx.git.run(['log', '--no-walk=unsorted', '--format=%H%x00%T%x00%cI%x00%s', ...heads], {
+      cwd: this.ctx.repo.commonDir,
+    });
     for (const line of out.split('\n')) {
       const [sha, tree, date, subject] = line.split('\0');
       if (subject !== undefined) commits.set(sha, { sha, subject, date, tree });
@@ -227,14 +256,22 @@ function toDetails(entry: WorktreeEntry, status: StatusSummary | 'missing' | und
   if (status === 'missing') return { dirty: { ...clean }, missing: true, head: entry.head };
   if (status === undefined) return { dirty: { ...clean }, missing: false, head: entry.head };
   const { staged, modified, untracked, conflicted } = status;
-  const details: WorktreeDetails = { dirty: { staged, modified, untracked, conflicted }, missing: false, head: status.branch.oid };
+  const details: WorktreeDetails = {
+    dirty: { staged, modified, untracked, conflicted },
+    missing: false,
+    head: status.branch.oid,
+  };
   const operation = operationInProgress(entry.path);
   if (operation) details.operation = operation;
   return details;
 }
 
 /** The plans whose worktree is there, has a commit (its branch's, when detached), and whose base branch exists. */
-function comparisonsFor(items: WorktreeItem[], details: Map<string, WorktreeDetails>, targets: Map<string, MergeTarget>): Comparison[] {
+function comparisonsFor(
+  items: WorktreeItem[],
+  details: Map<string, WorktreeDetails>,
+  targets: Map<string, MergeTarget>,
+): Comparison[] {
   return items.flatMap(({ entry, plan }) => {
     const d = details.get(entry.path) as WorktreeDetails;
     const base = plan && targets.get(qualifyBranch(plan.base));

@@ -26,7 +26,9 @@ export async function checkStateFolder(dir: string): Promise<boolean> {
     if (errorCode(e) === 'ENOENT') return false;
     throw e;
   }
-  if (stat.isSymbolicLink()) throw unsafe(dir, 'is a symbolic link; the state of Plan Worktrees is only kept in a real folder');
+  if (stat.isSymbolicLink()) {
+    throw unsafe(dir, 'is a symbolic link; the state of Plan Worktrees is only kept in a real folder');
+  }
   if (!stat.isDirectory()) throw unsafe(dir, 'is not a folder');
   return true;
 }
@@ -52,14 +54,21 @@ export async function openStateFile(file: string, mode: StateFileMode): Promise<
   if (mode === 'append') await ensureStateFolder(path.dirname(file));
   else if (!(await checkStateFolder(path.dirname(file)))) return undefined;
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-  const flags = (mode === 'append' ? constants.O_RDWR | constants.O_APPEND | constants.O_CREAT : constants.O_RDONLY) | noFollow | (constants.O_NONBLOCK ?? 0);
+  const flags =
+    (mode === 'append' ? constants.O_RDWR | constants.O_APPEND | constants.O_CREAT : constants.O_RDONLY) |
+    noFollow |
+    (constants.O_NONBLOCK ?? 0);
   let handle: fs.FileHandle;
   try {
-    if (noFollow === 0 && (await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw Object.assign(new Error('symbolic link'), { code: 'ELOOP' });
+    if (noFollow === 0 && (await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) {
+      throw Object.assign(new Error('symbolic link'), { code: 'ELOOP' });
+    }
     handle = await fs.open(file, flags, 0o666);
   } catch (e) {
     if (errorCode(e) === 'ENOENT' && mode === 'read') return undefined;
-    if (errorCode(e) === 'ELOOP' || errorCode(e) === 'EMLINK') throw unsafe(file, 'is a symbolic link; state files are opened only as regular files');
+    if (errorCode(e) === 'ELOOP' || errorCode(e) === 'EMLINK') {
+      throw unsafe(file, 'is a symbolic link; state files are opened only as regular files');
+    }
     throw e;
   }
   try {
@@ -128,7 +137,11 @@ export function tooLarge(file: string, size: number, maxBytes: number): PlanWork
 }
 
 function unsafe(file: string, why: string): PlanWorktreesError {
-  return new PlanWorktreesError(ErrorCode.StateFileUnsafe, `${file} ${why}. Nothing was read or written there; remove it to let Plan Worktrees start afresh.`, { files: [file] });
+  return new PlanWorktreesError(
+    ErrorCode.StateFileUnsafe,
+    `${file} ${why}. Nothing was read or written there; remove it to let Plan Worktrees start afresh.`,
+    { files: [file] },
+  );
 }
 
 function megabytes(bytes: number): string {

@@ -42,7 +42,11 @@ export function readAdminFolders(commonDir: string): AdminFolder[] {
   const root = path.join(commonDir, 'worktrees');
   let names: string[];
   try {
-    names = fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    names = fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }
@@ -65,13 +69,16 @@ function readAdminFolder(commonDir: string, dir: string): AdminFolder {
   const commondir = readSmallFile(path.join(dir, 'commondir'));
   if (commondir === undefined) problems.push('its "commondir" file is missing');
   else if (commondir.trim() === '') problems.push('its "commondir" file is empty');
-  else if (!sameFolder(path.resolve(dir, commondir.trim()), commonDir)) problems.push(`its "commondir" file points to ${commondir.trim()}, not to this repository`);
+  else if (!sameFolder(path.resolve(dir, commondir.trim()), commonDir)) {
+    problems.push(`its "commondir" file points to ${commondir.trim()}, not to this repository`);
+  }
   const head = readSmallFile(path.join(dir, 'HEAD'))?.trim();
   if (head === undefined) problems.push('its "HEAD" file is missing');
   else if (head === '') problems.push('its "HEAD" file is empty');
   else if (head.startsWith('ref: ')) folder.branch = head.slice('ref: '.length).trim();
-  else if (NULL_OID.test(head)) problems.push('its "HEAD" is still the placeholder 0000… that git writes before it sets the branch');
-  else if (OID.test(head)) folder.detachedAt = head;
+  else if (NULL_OID.test(head)) {
+    problems.push('its "HEAD" is still the placeholder 0000… that git writes before it sets the branch');
+  } else if (OID.test(head)) folder.detachedAt = head;
   else problems.push('its "HEAD" file holds neither a branch nor a commit');
   const locked = readSmallFile(path.join(dir, 'locked'));
   if (locked !== undefined) folder.locked = locked.trim();
@@ -89,16 +96,32 @@ export async function listWorktreesFromAdmin(ctx: RepoContext): Promise<Worktree
   const mainHead = readSmallFile(path.join(ctx.repo.commonDir, 'HEAD'))?.trim() ?? '';
   const mainBranch = mainHead.startsWith('ref: ') ? mainHead.slice('ref: '.length).trim() : undefined;
   const refs = new Map<string, string>();
-  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads'], { cwd: ctx.repo.commonDir });
+  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads'], {
+    cwd: ctx.repo.commonDir,
+  });
   for (const line of out.split('\n')) {
     const [ref, oid] = line.split('\0');
     if (oid) refs.set(ref, oid);
   }
   const main: WorktreeEntry = ctx.repo.bare
     ? { path: ctx.repo.mainPath, bare: true, detached: false, isMain: true }
-    : { path: ctx.repo.mainPath, head: mainBranch ? refs.get(mainBranch) : OID.test(mainHead) ? mainHead : undefined, branch: mainBranch, bare: false, detached: !mainBranch, isMain: true };
+    : {
+        path: ctx.repo.mainPath,
+        head: mainBranch ? refs.get(mainBranch) : OID.test(mainHead) ? mainHead : undefined,
+        branch: mainBranch,
+        bare: false,
+        detached: !mainBranch,
+        isMain: true,
+      };
   const linked = healthy.map((a): WorktreeEntry => {
-    const entry: WorktreeEntry = { path: a.worktree as string, head: a.branch ? refs.get(a.branch) : a.detachedAt, branch: a.branch, bare: false, detached: !a.branch, isMain: false };
+    const entry: WorktreeEntry = {
+      path: a.worktree as string,
+      head: a.branch ? refs.get(a.branch) : a.detachedAt,
+      branch: a.branch,
+      bare: false,
+      detached: !a.branch,
+      isMain: false,
+    };
     if (a.locked !== undefined) entry.locked = a.locked;
     if (!fs.existsSync(entry.path)) entry.prunable = 'gitdir file points to non-existent location';
     return entry;
@@ -130,7 +153,10 @@ export function removeBrokenAdminFolder(commonDir: string, name: string): string
   if (!fs.existsSync(dir)) return [];
   const now = readAdminFolder(commonDir, dir);
   if (now.problems.length === 0) {
-    throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, `The worktree record ${dir} is complete now (a worktree add finished it); nothing was removed.`);
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeNotFound,
+      `The worktree record ${dir} is complete now (a worktree add finished it); nothing was removed.`,
+    );
   }
   const removed: string[] = [];
   const folderState = worktreeFolderState(now);

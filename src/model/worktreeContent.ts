@@ -37,17 +37,30 @@ export interface WorktreeContent {
 }
 
 /** Reads what a worktree holds that a person would miss: two git processes (three when files are flagged). */
-export async function readWorktreeContent(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<WorktreeContent> {
+export async function readWorktreeContent(
+  ctx: RepoContext,
+  folder: string,
+  signal?: AbortSignal,
+): Promise<WorktreeContent> {
   const [statusOut, flagsOut] = await allInOrder([
-    ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching', '--ignore-submodules=none'], { cwd: folder, signal }),
+    ctx.git.run(
+      ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching', '--ignore-submodules=none'],
+      { cwd: folder, signal },
+    ),
     ctx.git.run(['ls-files', '-v', '-z'], { cwd: folder, signal }),
   ]);
   const entries = parseStatus(statusOut).entries;
   const flagged = flaggedPaths(folder, flagsOut);
   const hidden = flagged.length > 0 ? await hiddenEdits(ctx, folder, flagged, signal) : [];
   const changed = entries.filter((e) => e.kind !== 'ignored');
-  const ignored = classifyIgnored(ctx, folder, entries.filter((e) => e.kind === 'ignored'));
-  const untrackedRepositories = changed.filter((e) => e.kind === 'untracked' && e.path.endsWith('/')).map((e) => e.path);
+  const ignored = classifyIgnored(
+    ctx,
+    folder,
+    entries.filter((e) => e.kind === 'ignored'),
+  );
+  const untrackedRepositories = changed
+    .filter((e) => e.kind === 'untracked' && e.path.endsWith('/'))
+    .map((e) => e.path);
   return {
     dirty: [...changed.map((e) => e.path), ...hidden.filter((p) => !changed.some((e) => e.path === p))],
     nestedRepositories: [...untrackedRepositories, ...ignored.nestedRepositories],
@@ -76,20 +89,43 @@ function flagsOf(folder: string, lsFilesV: string): { assumed: string[]; skipped
 }
 
 /** Clears the flags of `flagged` in the index `env` names: one `update-index` per flag (it applies only one of them per call) and per 500 paths. */
-async function clearFlags(ctx: RepoContext, folder: string, env: Record<string, string>, flagged: string[]): Promise<void> {
+async function clearFlags(
+  ctx: RepoContext,
+  folder: string,
+  env: Record<string, string>,
+  flagged: string[],
+): Promise<void> {
   if (flagged.length === 0) return;
-  const flags = flagsOf(folder, await ctx.git.run(['ls-files', '-v', '-z', '--', ...flagged.map((f) => `:(literal)${f}`)], { cwd: folder, env }));
-  for (const [option, paths] of [['--no-assume-unchanged', flags.assumed], ['--no-skip-worktree', flags.skipped]] as const) {
-    for (let i = 0; i < paths.length; i += 500) await ctx.git.run(['update-index', option, '--', ...paths.slice(i, i + 500)], { cwd: folder, env });
+  const flags = flagsOf(
+    folder,
+    await ctx.git.run(['ls-files', '-v', '-z', '--', ...flagged.map((f) => `:(literal)${f}`)], { cwd: folder, env }),
+  );
+  for (const [option, paths] of [
+    ['--no-assume-unchanged', flags.assumed],
+    ['--no-skip-worktree', flags.skipped],
+  ] as const) {
+    for (let i = 0; i < paths.length; i += 500) {
+      await ctx.git.run(['update-index', option, '--', ...paths.slice(i, i + 500)], { cwd: folder, env });
+    }
   }
 }
 
 /** Which flagged paths differ from the index: `git status` on a copy of the index without the flags. */
-async function hiddenEdits(ctx: RepoContext, folder: string, flagged: string[], signal?: AbortSignal): Promise<string[]> {
+async function hiddenEdits(
+  ctx: RepoContext,
+  folder: string,
+  flagged: string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   return withIndexCopy(ctx, folder, flagged, async (env) => {
-    const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=no', '--ignore-submodules=all'], { cwd: folder, env, signal });
+    const out = await ctx.git.run(
+      ['status', '--porcelain=v2', '-z', '--untracked-files=no', '--ignore-submodules=all'],
+      { cwd: folder, env, signal },
+    );
     const wanted = new Set(flagged);
-    return parseStatus(out).entries.filter((e) => wanted.has(e.path) && e.y !== '.').map((e) => e.path);
+    return parseStatus(out)
+      .entries.filter((e) => wanted.has(e.path) && e.y !== '.')
+      .map((e) => e.path);
   });
 }
 
@@ -99,14 +135,30 @@ async function hiddenEdits(ctx: RepoContext, folder: string, flagged: string[], 
  * the same second as the index still applies), and without the assume-unchanged
  * and skip-worktree flags of `flagged`. The copy is removed afterwards.
  */
-export async function withIndexCopy<T>(ctx: RepoContext, folder: string, flagged: string[] | undefined, body: (env: Record<string, string>, parent: string, parentTree: string) => Promise<T>): Promise<T> {
+export async function withIndexCopy<T>(
+  ctx: RepoContext,
+  folder: string,
+  flagged: string[] | undefined,
+  body: (env: Record<string, string>, parent: string, parentTree: string) => Promise<T>,
+): Promise<T> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
     const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
-    const [parent, parentTree, realIndex] = (await ctx.git.run(['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'], { cwd: folder })).trim().split('\n');
+    const [parent, parentTree, realIndex] = (
+      await ctx.git.run(['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'], {
+        cwd: folder,
+      })
+    )
+      .trim()
+      .split('\n');
     if (fs.existsSync(realIndex)) copyKeepingTime(realIndex, env.GIT_INDEX_FILE);
     else await ctx.git.run(['read-tree', parent], { cwd: folder, env });
-    await clearFlags(ctx, folder, env, flagged ?? flaggedPaths(folder, await ctx.git.run(['ls-files', '-v', '-z'], { cwd: folder, env })));
+    await clearFlags(
+      ctx,
+      folder,
+      env,
+      flagged ?? flaggedPaths(folder, await ctx.git.run(['ls-files', '-v', '-z'], { cwd: folder, env })),
+    );
     return await body(env, parent, parentTree);
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
@@ -122,7 +174,11 @@ function copyKeepingTime(from: string, to: string): void {
 }
 
 /** Sorts ignored entries into held files and disposable paths. */
-function classifyIgnored(ctx: RepoContext, folder: string, entries: StatusEntry[]): { held: HeldFile[]; disposable: string[]; nestedRepositories: string[] } {
+function classifyIgnored(
+  ctx: RepoContext,
+  folder: string,
+  entries: StatusEntry[],
+): { held: HeldFile[]; disposable: string[]; nestedRepositories: string[] } {
   const disposableFolders = usableFolders(ctx.settings.disposableFolders);
   const held: HeldFile[] = [];
   const disposable: string[] = [];

@@ -10,7 +10,10 @@ import { RepoContext } from './types';
 export async function lockWorktree(ctx: RepoContext, worktreePath: string, reason?: string): Promise<void> {
   ensureValid(worktreePath, validateWorktreePath);
   if (reason && (reason.length > 500 || /[\p{Cc}\u2028\u2029]/u.test(reason))) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, 'The lock reason must be one line of printable text, at most 500 characters.');
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      'The lock reason must be one line of printable text, at most 500 characters.',
+    );
   }
   const args = ['worktree', 'lock'];
   // One argument: the reason is text, never read as an option (by simple-git's guard either).

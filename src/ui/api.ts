@@ -20,7 +20,21 @@ import { pickPlan } from './pickPlan';
 import { StartFromFileArgs } from './planFiles';
 import { PlanRepositories } from './repositories';
 
-export type { CleanupResult, CreateArgs, DiffFile, HistoryEntry, LifecycleEvent, MergeArgs, MergeResult, MergeStrategy, PlanDiff, PlanRecord, PlanStatus, PlanWorktree, StartFromFileArgs };
+export type {
+  CleanupResult,
+  CreateArgs,
+  DiffFile,
+  HistoryEntry,
+  LifecycleEvent,
+  MergeArgs,
+  MergeResult,
+  MergeStrategy,
+  PlanDiff,
+  PlanRecord,
+  PlanStatus,
+  PlanWorktree,
+  StartFromFileArgs,
+};
 
 export interface PlanWorktreesApi {
   /** Bumped only when something here changes incompatibly. */
@@ -79,14 +93,16 @@ export function createApi(repositories: PlanRepositories, options: { guardScript
   return {
     version: 1,
     create: (args) => command<PlanRecord>('planWorktrees.create', { open: 'none', ...args }),
-    startFromFile: (file, startOptions = {}) => command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
+    startFromFile: (file, startOptions = {}) =>
+      command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
     list: async () => (await repositories.allItems()).map(({ item }) => item),
     diff: async (plan) => {
       const { engine, plan: record } = await find(plan);
       return engine.diff(record.id);
     },
     merge: (plan, mergeOptions = {}) => command<MergeResult>('planWorktrees.merge', { ...mergeOptions, plan }),
-    cleanup: (plan, cleanupOptions = {}) => command<CleanupResult>('planWorktrees.cleanup', { ...cleanupOptions, plan }),
+    cleanup: (plan, cleanupOptions = {}) =>
+      command<CleanupResult>('planWorktrees.cleanup', { ...cleanupOptions, plan }),
     history: async (plan) => {
       for (const engine of repositories.engines) {
         const events = await engine.history(plan);

@@ -55,7 +55,12 @@ export interface CreateArgs {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
   const { repositories, log } = deps;
-  const review: ReviewDeps = { repositories, scm: deps.scm, log, cleanup: (args, quiet) => cleanupPlan(deps, args, quiet) };
+  const review: ReviewDeps = {
+    repositories,
+    scm: deps.scm,
+    log,
+    cleanup: (args, quiet) => cleanupPlan(deps, args, quiet),
+  };
   /** Runs a command body; engine errors become messages with a way out. Returns the body's result. */
   const run =
     <A, R>(what: string, body: (args: A) => Promise<R>, options: { untrusted?: boolean } = {}) =>
@@ -73,31 +78,89 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     };
 
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('planWorktrees.refresh', run(vscode.l10n.t('Refresh'), () => repositories.refresh(), { untrusted: true })),
+    vscode.commands.registerCommand(
+      'planWorktrees.refresh',
+      run(vscode.l10n.t('Refresh'), () => repositories.refresh(), { untrusted: true }),
+    ),
     vscode.commands.registerCommand('planWorktrees.showLog', () => log.show()),
-    vscode.commands.registerCommand('planWorktrees.create', run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {}))),
+    vscode.commands.registerCommand(
+      'planWorktrees.create',
+      run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {})),
+    ),
     vscode.commands.registerCommand(
       'planWorktrees.moveChangesToPlan',
-      run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) => createPlan(deps, { ...args, dirtyBase: 'move' })),
+      run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) =>
+        createPlan(deps, { ...args, dirtyBase: 'move' }),
+      ),
     ),
-    vscode.commands.registerCommand('planWorktrees.openInNewWindow', run(vscode.l10n.t('Open in New Window'), (args?: unknown) => openWorktree(deps, args, true), { untrusted: true })),
-    vscode.commands.registerCommand('planWorktrees.openInCurrentWindow', run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false), { untrusted: true })),
-    vscode.commands.registerCommand('planWorktrees.showDiff', run(vscode.l10n.t('Show All Changes'), (args?: unknown) => showAllChanges(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.merge', run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(review, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.commit', run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args, isQuiet(args)))),
+    vscode.commands.registerCommand(
+      'planWorktrees.openInNewWindow',
+      run(vscode.l10n.t('Open in New Window'), (args?: unknown) => openWorktree(deps, args, true), { untrusted: true }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.openInCurrentWindow',
+      run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false), {
+        untrusted: true,
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.showDiff',
+      run(vscode.l10n.t('Show All Changes'), (args?: unknown) => showAllChanges(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.merge',
+      run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(review, args, isQuiet(args))),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.commit',
+      run(vscode.l10n.t('Commit'), (args?: unknown) => commitCommand(review, args, isQuiet(args))),
+    ),
     registerRebaseCommands(review, run),
-    vscode.commands.registerCommand('planWorktrees.publish', run(vscode.l10n.t('Publish Plan'), (args?: unknown) => publishCommand(review, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.cleanup', run(vscode.l10n.t('Clean Up Plan'), (args?: unknown) => cleanupPlan(deps, args, isQuiet(args)))),
-    vscode.commands.registerCommand('planWorktrees.discard', run(vscode.l10n.t('Discard Plan'), (args?: unknown) => discardPlan(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.restore', run(vscode.l10n.t('Restore Plan'), (args?: unknown) => restorePlan(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.doctor', run(vscode.l10n.t('Doctor'), (args?: unknown) => doctor(deps, args))),
+    vscode.commands.registerCommand(
+      'planWorktrees.publish',
+      run(vscode.l10n.t('Publish Plan'), (args?: unknown) => publishCommand(review, args, isQuiet(args))),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.cleanup',
+      run(vscode.l10n.t('Clean Up Plan'), (args?: unknown) => cleanupPlan(deps, args, isQuiet(args))),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.discard',
+      run(vscode.l10n.t('Discard Plan'), (args?: unknown) => discardPlan(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.restore',
+      run(vscode.l10n.t('Restore Plan'), (args?: unknown) => restorePlan(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.doctor',
+      run(vscode.l10n.t('Doctor'), (args?: unknown) => doctor(deps, args)),
+    ),
     vscode.commands.registerCommand('planWorktrees.allowMainEdits', () => deps.guard.allowEdits()),
-    vscode.commands.registerCommand('planWorktrees.showActions', run(vscode.l10n.t('Plan Worktrees'), () => showActions(deps))),
-    vscode.commands.registerCommand('planWorktrees.revealInOS', run(vscode.l10n.t('Reveal'), (args?: unknown) => revealWorktree(deps, args), { untrusted: true })),
-    vscode.commands.registerCommand('planWorktrees.openTerminal', run(vscode.l10n.t('Open Terminal'), (args?: unknown) => openTerminal(deps, args), { untrusted: true })),
-    vscode.commands.registerCommand('planWorktrees.copyPath', run(vscode.l10n.t('Copy Path'), (args?: unknown) => copyPath(deps, args), { untrusted: true })),
-    vscode.commands.registerCommand('planWorktrees.lock', run(vscode.l10n.t('Lock Worktree'), (args?: unknown) => setLocked(deps, args, true))),
-    vscode.commands.registerCommand('planWorktrees.unlock', run(vscode.l10n.t('Unlock Worktree'), (args?: unknown) => setLocked(deps, args, false))),
+    vscode.commands.registerCommand(
+      'planWorktrees.showActions',
+      run(vscode.l10n.t('Plan Worktrees'), () => showActions(deps)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.revealInOS',
+      run(vscode.l10n.t('Reveal'), (args?: unknown) => revealWorktree(deps, args), { untrusted: true }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.openTerminal',
+      run(vscode.l10n.t('Open Terminal'), (args?: unknown) => openTerminal(deps, args), { untrusted: true }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.copyPath',
+      run(vscode.l10n.t('Copy Path'), (args?: unknown) => copyPath(deps, args), { untrusted: true }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.lock',
+      run(vscode.l10n.t('Lock Worktree'), (args?: unknown) => setLocked(deps, args, true)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.unlock',
+      run(vscode.l10n.t('Unlock Worktree'), (args?: unknown) => setLocked(deps, args, false)),
+    ),
   );
 }
 
@@ -108,7 +171,12 @@ function isQuiet(args: unknown): boolean {
 
 function engineOrThrow(repositories: PlanRepositories): PlanEngine {
   const engine = repositories.engines[0];
-  if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, vscode.l10n.t('Open a folder inside a git repository first.'));
+  if (!engine) {
+    throw new PlanWorktreesError(
+      ErrorCode.NotAGitRepository,
+      vscode.l10n.t('Open a folder inside a git repository first.'),
+    );
+  }
   return engine;
 }
 
@@ -120,7 +188,9 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
   const byPerson = args.title === undefined;
   // "Move Changes to a New Plan" with nothing to move would make an empty plan: a person is told first.
   if (byPerson && args.dirtyBase === 'move' && !(await confirmNothingToMove(engine))) return undefined;
-  const input = !byPerson ? { title: args.title as string, id: args.id, base: args.base } : await askForPlan(engine, args);
+  const input = !byPerson
+    ? { title: args.title as string, id: args.id, base: args.base }
+    : await askForPlan(engine, args);
   if (!input) return undefined;
 
   // Unsaved editors of the main checkout are changes as a person sees them: they are asked about and moved too.
@@ -129,7 +199,10 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
   // Called with everything it needs (a program, an agent): no prompt, so the safe answer.
   if (dirtyBase === undefined && !byPerson) dirtyBase = 'refuse';
   if (dirtyBase === undefined) {
-    const dirty = union(await engine.uncommittedChanges(), unsaved.map((d) => relativeTo(engine, d)));
+    const dirty = union(
+      await engine.uncommittedChanges(),
+      unsaved.map((d) => relativeTo(engine, d)),
+    );
     if (dirty.length === 0) dirtyBase = 'refuse';
     else {
       dirtyBase = await askWhereChangesGo(dirty);
@@ -140,7 +213,11 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
   const onDisk = dirtyBase === 'move' ? await engine.uncommittedChanges() : [];
 
   const plan = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating plan worktree "{0}"', input.title), cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Creating plan worktree "{0}"', input.title),
+      cancellable: true,
+    },
     async (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
@@ -171,19 +248,37 @@ async function confirmNothingToMove(engine: PlanEngine): Promise<boolean> {
   if ((await unsavedMainDocuments(engine)).length > 0 || (await engine.uncommittedChanges()).length > 0) return true;
   const createAnyway = vscode.l10n.t('Create an Empty Plan…');
   const picked = await vscode.window.showInformationMessage(
-    vscode.l10n.t('The main checkout has no changes to move: no file there is changed, untracked or unsaved. Create a new, empty plan instead?'),
+    vscode.l10n.t(
+      'The main checkout has no changes to move: no file there is changed, untracked or unsaved. Create a new, empty plan instead?',
+    ),
     createAnyway,
   );
   return picked === createAnyway;
 }
 
 /** Says what moved into the new plan (the log always; a person also in a message), and what could not. */
-function reportMovedChanges(log: vscode.LogOutputChannel, plan: PlanRecord, moved: string[], failed: Array<{ file: string; reason: string }>, byPerson: boolean): void {
-  log.info(moved.length > 0 ? `Moved into plan ${plan.id}: ${moved.join(', ')}` : `Nothing moved into plan ${plan.id}: the main checkout had no changes.`);
-  for (const { file, reason } of failed) log.warn(`Not moved into plan ${plan.id}, still unsaved in the main checkout: ${file} (${reason})`);
+function reportMovedChanges(
+  log: vscode.LogOutputChannel,
+  plan: PlanRecord,
+  moved: string[],
+  failed: Array<{ file: string; reason: string }>,
+  byPerson: boolean,
+): void {
+  log.info(
+    moved.length > 0
+      ? `Moved into plan ${plan.id}: ${moved.join(', ')}`
+      : `Nothing moved into plan ${plan.id}: the main checkout had no changes.`,
+  );
+  for (const { file, reason } of failed) {
+    log.warn(`Not moved into plan ${plan.id}, still unsaved in the main checkout: ${file} (${reason})`);
+  }
   if (failed.length > 0) {
     void vscode.window.showWarningMessage(
-      vscode.l10n.t('Plan {0} is created, but these unsaved files could not be moved and are still unsaved in the main checkout: {1}', plan.id, failed.map((f) => f.file).join(', ')),
+      vscode.l10n.t(
+        'Plan {0} is created, but these unsaved files could not be moved and are still unsaved in the main checkout: {1}',
+        plan.id,
+        failed.map((f) => f.file).join(', '),
+      ),
     );
     return;
   }
@@ -194,7 +289,12 @@ function reportMovedChanges(log: vscode.LogOutputChannel, plan: PlanRecord, move
       ? vscode.l10n.t('Plan {0} is created. The main checkout had no changes, so nothing moved.', plan.id)
       : moved.length === 1
         ? vscode.l10n.t('Moved 1 change into plan {0}: {1}. The main checkout is clean.', plan.id, shown)
-        : vscode.l10n.t('Moved {0} changes into plan {1}: {2}. The main checkout is clean.', moved.length, plan.id, shown),
+        : vscode.l10n.t(
+            'Moved {0} changes into plan {1}: {2}. The main checkout is clean.',
+            moved.length,
+            plan.id,
+            shown,
+          ),
   );
 }
 
@@ -210,7 +310,9 @@ export async function askWhereChangesGo(dirty: string[]): Promise<'move' | 'igno
   const move = vscode.l10n.t('Move into the Plan');
   const leave = vscode.l10n.t('Leave in Main Checkout');
   const picked = await vscode.window.showWarningMessage(
-    dirty.length === 1 ? vscode.l10n.t('The main checkout has 1 uncommitted change.') : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
+    dirty.length === 1
+      ? vscode.l10n.t('The main checkout has 1 uncommitted change.')
+      : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
     {
       modal: true,
       detail: vscode.l10n.t(
@@ -225,12 +327,18 @@ export async function askWhereChangesGo(dirty: string[]): Promise<'move' | 'igno
 }
 
 /** The title input box with live validation, and a "More Options" button for the id and the base. */
-async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title: string; id?: string; base?: string } | undefined> {
+async function askForPlan(
+  engine: PlanEngine,
+  args: CreateArgs,
+): Promise<{ title: string; id?: string; base?: string } | undefined> {
   const box = vscode.window.createInputBox();
   box.title = vscode.l10n.t('Create Plan Worktree');
   box.prompt = vscode.l10n.t('The plan\'s title, e.g. "Feature xyz". The branch and folder names are made from it.');
   box.placeholder = vscode.l10n.t('Plan title');
-  const moreOptions: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('settings-gear'), tooltip: vscode.l10n.t('More Options (id, base branch)…') };
+  const moreOptions: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('settings-gear'),
+    tooltip: vscode.l10n.t('More Options (id, base branch)…'),
+  };
   box.buttons = [moreOptions];
   box.ignoreFocusOut = true;
   const prompt = box.prompt;
@@ -249,9 +357,20 @@ async function askForPlan(engine: PlanEngine, args: CreateArgs): Promise<{ title
       const note = explainTitle(title);
       const shownNames = vscode.l10n.t('Branch {0} · Folder {1}', names.branch, shortFolder(names.path));
       // A validation message takes the prompt's place: the note repeats the names.
-      shown = { prompt: shownNames, message: note ? { message: vscode.l10n.t('{0} {1}', note, shownNames), severity: vscode.InputBoxValidationSeverity.Warning } : undefined };
+      shown = {
+        prompt: shownNames,
+        message: note
+          ? { message: vscode.l10n.t('{0} {1}', note, shownNames), severity: vscode.InputBoxValidationSeverity.Warning }
+          : undefined,
+      };
     } catch (e) {
-      shown = { prompt, message: { message: e instanceof Error ? e.message : String(e), severity: vscode.InputBoxValidationSeverity.Error } };
+      shown = {
+        prompt,
+        message: {
+          message: e instanceof Error ? e.message : String(e),
+          severity: vscode.InputBoxValidationSeverity.Error,
+        },
+      };
     }
     // Typed on meanwhile: that value's preview is the one to show.
     if (box.value.trim() !== title) return;
@@ -307,12 +426,21 @@ function shortFolder(folder: string): string {
   return parts.length > 2 ? `…${path.sep}${parts.slice(-2).join(path.sep)}` : folder;
 }
 
-async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenAfterCreate, postCreateCommand: string): Promise<void> {
+async function openAfterCreate(
+  engine: PlanEngine,
+  plan: PlanRecord,
+  open: OpenAfterCreate,
+  postCreateCommand: string,
+): Promise<void> {
   let where = open;
   if (where === 'ask') {
     const newWindow = vscode.l10n.t('Open in New Window');
     const here = vscode.l10n.t('Open Here');
-    const picked = await vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} is ready at {1}.', plan.id, plan.path), newWindow, here);
+    const picked = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Plan {0} is ready at {1}.', plan.id, plan.path),
+      newWindow,
+      here,
+    );
     where = picked === newWindow ? 'newWindow' : picked === here ? 'currentWindow' : 'none';
   }
   // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
@@ -321,7 +449,9 @@ async function openAfterCreate(engine: PlanEngine, plan: PlanRecord, open: OpenA
     else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
   }
   if (where === 'newWindow' || where === 'currentWindow') {
-    await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), { forceNewWindow: where === 'newWindow' });
+    await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), {
+      forceNewWindow: where === 'newWindow',
+    });
   }
 }
 
@@ -335,27 +465,56 @@ export function runInTerminal(plan: PlanRecord, command: string): vscode.Termina
 // ---------------------------------------------------------------- open, reveal, terminal, copy, lock
 
 /** The worktree folder a command is about: a tree node's, a plan's, or `{ path }`. */
-async function worktreeOf(deps: CommandDeps, args: unknown, placeHolder: string): Promise<{ engine: PlanEngine; item: PlanWorktree; path: string } | undefined> {
+async function worktreeOf(
+  deps: CommandDeps,
+  args: unknown,
+  placeHolder: string,
+): Promise<{ engine: PlanEngine; item: PlanWorktree; path: string } | undefined> {
   if (args && typeof args === 'object' && 'type' in args && (args as { type: string }).type === 'worktree') {
     const node = args as unknown as { engine: PlanEngine; item: PlanWorktree };
     if (node.item.worktree) return { engine: node.engine, item: node.item, path: node.item.worktree.path };
   }
-  if (args && typeof args === 'object' && typeof (args as { path?: unknown }).path === 'string' && planIdOf(args) === undefined) {
+  if (
+    args &&
+    typeof args === 'object' &&
+    typeof (args as { path?: unknown }).path === 'string' &&
+    planIdOf(args) === undefined
+  ) {
     const wanted = (args as { path: string }).path;
     const found = (await deps.repositories.allItems()).find(({ item }) => item.worktree?.path === wanted);
-    if (!found?.item.worktree) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, vscode.l10n.t('{0} is not a worktree of this repository.', wanted));
+    if (!found?.item.worktree) {
+      throw new PlanWorktreesError(
+        ErrorCode.WorktreeNotFound,
+        vscode.l10n.t('{0} is not a worktree of this repository.', wanted),
+      );
+    }
     return { engine: found.engine, item: found.item, path: wanted };
   }
-  const picked = await pickPlan(deps.repositories, args, { placeHolder, filter: (item) => !!item.worktree, preferCurrent: false });
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder,
+    filter: (item) => !!item.worktree,
+    preferCurrent: false,
+  });
   if (!picked) return undefined;
-  if (!picked.item.worktree) throw new PlanWorktreesError(ErrorCode.PathMissing, vscode.l10n.t('Plan {0} has no worktree (restore it first).', picked.plan.id));
+  if (!picked.item.worktree) {
+    throw new PlanWorktreesError(
+      ErrorCode.PathMissing,
+      vscode.l10n.t('Plan {0} has no worktree (restore it first).', picked.plan.id),
+    );
+  }
   return { engine: picked.engine, item: picked.item, path: picked.item.worktree.path };
 }
 
 async function openWorktree(deps: CommandDeps, args: unknown, newWindow: boolean): Promise<string | undefined> {
-  const target = await worktreeOf(deps, args, newWindow ? vscode.l10n.t('Open which plan in a new window?') : vscode.l10n.t('Open which plan in this window?'));
+  const target = await worktreeOf(
+    deps,
+    args,
+    newWindow ? vscode.l10n.t('Open which plan in a new window?') : vscode.l10n.t('Open which plan in this window?'),
+  );
   if (!target) return undefined;
-  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target.path), { forceNewWindow: newWindow });
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target.path), {
+    forceNewWindow: newWindow,
+  });
   return target.path;
 }
 
@@ -380,10 +539,16 @@ async function revealWorktree(deps: CommandDeps, args: unknown): Promise<'os' | 
   }
   const open = vscode.l10n.t('Open in New Window');
   const copy = vscode.l10n.t('Copy Path');
-  void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not in this window, so it cannot be shown in its Explorer.', target.path), open, copy).then(async (answer) => {
-    if (answer === open) await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
-    else if (answer === copy) await vscode.env.clipboard.writeText(target.path);
-  });
+  void vscode.window
+    .showInformationMessage(
+      vscode.l10n.t('{0} is not in this window, so it cannot be shown in its Explorer.', target.path),
+      open,
+      copy,
+    )
+    .then(async (answer) => {
+      if (answer === open) await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+      else if (answer === copy) await vscode.env.clipboard.writeText(target.path);
+    });
   return 'message';
 }
 
@@ -403,7 +568,11 @@ async function copyPath(deps: CommandDeps, args: unknown): Promise<string | unde
 }
 
 async function setLocked(deps: CommandDeps, args: unknown, locked: boolean): Promise<void> {
-  const target = await worktreeOf(deps, args, locked ? vscode.l10n.t('Lock which worktree?') : vscode.l10n.t('Unlock which worktree?'));
+  const target = await worktreeOf(
+    deps,
+    args,
+    locked ? vscode.l10n.t('Lock which worktree?') : vscode.l10n.t('Unlock which worktree?'),
+  );
   if (!target) return;
   if (locked) await target.engine.lock(target.path, 'locked from Plan Worktrees');
   else await target.engine.unlock(target.path);
@@ -412,7 +581,10 @@ async function setLocked(deps: CommandDeps, args: unknown, locked: boolean): Pro
 // ---------------------------------------------------------------- diff and merge
 
 async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Show the changes of which plan?'), filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Show the changes of which plan?'),
+    filter: (item) => !!item.worktree,
+  });
   if (!picked) return undefined;
   const diff = await picked.engine.diff(picked.plan.id);
   const worktree = picked.item.worktree?.path ?? picked.plan.path;
@@ -421,14 +593,29 @@ async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number 
   const resources = diff.files.map((file): [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined] => {
     const uri = vscode.Uri.file(path.join(worktree, file.path));
     const added = file.status === 'A' || file.status === 'U';
-    const original = added ? undefined : planBaseUri(picked.engine.repo.commonDir, picked.plan.id, diff.mergeBase, file.oldPath ?? file.path, false, worktree);
+    const original = added
+      ? undefined
+      : planBaseUri(
+          picked.engine.repo.commonDir,
+          picked.plan.id,
+          diff.mergeBase,
+          file.oldPath ?? file.path,
+          false,
+          worktree,
+        );
     return [uri, original, file.status === 'D' ? undefined : uri];
   });
   if (resources.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has no changes against {1}.', picked.plan.id, picked.plan.base));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Plan {0} has no changes against {1}.', picked.plan.id, picked.plan.base),
+    );
     return 0;
   }
-  await vscode.commands.executeCommand('vscode.changes', vscode.l10n.t('Plan {0}: {1} ↔ {2}', picked.plan.id, picked.plan.title, picked.plan.base), resources);
+  await vscode.commands.executeCommand(
+    'vscode.changes',
+    vscode.l10n.t('Plan {0}: {1} ↔ {2}', picked.plan.id, picked.plan.title, picked.plan.base),
+    resources,
+  );
   return resources.length;
 }
 
@@ -442,11 +629,19 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
     const ok = await confirm(
       vscode.l10n.t('Clean up plan {0}: {1}?', picked.plan.id, picked.plan.title),
       [
-        picked.item.worktree ? vscode.l10n.t('The worktree folder {0} is removed.', picked.item.worktree.path) : vscode.l10n.t('The plan has no worktree folder.'),
-        vscode.l10n.t('The branch {0} is deleted only if its work is in {1}; otherwise it is kept.', picked.plan.branch, picked.plan.base),
-        vscode.l10n.t('A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).'),
+        picked.item.worktree
+          ? vscode.l10n.t('The worktree folder {0} is removed.', picked.item.worktree.path)
+          : vscode.l10n.t('The plan has no worktree folder.'),
         vscode.l10n.t(
-          'Ignored files are kept in a snapshot first, except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout\'s files.',
+          'The branch {0} is deleted only if its work is in {1}; otherwise it is kept.',
+          picked.plan.branch,
+          picked.plan.base,
+        ),
+        vscode.l10n.t(
+          'A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).',
+        ),
+        vscode.l10n.t(
+          "Ignored files are kept in a snapshot first, except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout's files.",
         ),
       ].join('\n'),
       vscode.l10n.t('Clean Up'),
@@ -476,20 +671,29 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
 }
 
 async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean): Promise<CleanupResult> {
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cleaning up plan {0}', picked.plan.id) }, () =>
-    picked.engine.cleanup(picked.plan.id, { force }),
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cleaning up plan {0}', picked.plan.id) },
+    () => picked.engine.cleanup(picked.plan.id, { force }),
   );
   if (result.alreadyRemoved) {
     deps.log.info(`Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).`);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} was already cleaned up in another window.', picked.plan.id));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Plan {0} was already cleaned up in another window.', picked.plan.id),
+    );
     return result;
   }
   const kept = result.keptBranchReason ? ` Branch ${picked.plan.branch} kept: ${result.keptBranchReason}` : '';
   const snapshot = result.snapshot ? ` Snapshot: ${result.snapshot.ref}.` : '';
-  deps.log.info(`Cleaned up plan ${picked.plan.id}: worktree ${result.removedWorktree ? 'removed' : 'kept'}, branch ${result.deletedBranch ? 'deleted' : 'kept'}.${kept}${snapshot}`);
-  const shownKept = result.keptBranchReason ? vscode.l10n.t(' Branch {0} kept: {1}', picked.plan.branch, result.keptBranchReason) : '';
+  deps.log.info(
+    `Cleaned up plan ${picked.plan.id}: worktree ${result.removedWorktree ? 'removed' : 'kept'}, branch ${result.deletedBranch ? 'deleted' : 'kept'}.${kept}${snapshot}`,
+  );
+  const shownKept = result.keptBranchReason
+    ? vscode.l10n.t(' Branch {0} kept: {1}', picked.plan.branch, result.keptBranchReason)
+    : '';
   const shownSnapshot = result.snapshot ? vscode.l10n.t(' Snapshot: {0}.', result.snapshot.ref) : '';
-  void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot));
+  void vscode.window.showInformationMessage(
+    vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot),
+  );
   showLeftover(deps, result);
   return result;
 }
@@ -511,10 +715,15 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
     );
     if (!ok) return undefined;
   }
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Discarding plan {0}', picked.plan.id) }, () =>
-    picked.engine.discard(picked.plan.id),
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Discarding plan {0}', picked.plan.id) },
+    () => picked.engine.discard(picked.plan.id),
   );
-  deps.log.info(result.alreadyRemoved ? `Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).` : `Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`);
+  deps.log.info(
+    result.alreadyRemoved
+      ? `Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).`
+      : `Discarded plan ${picked.plan.id}${result.snapshot ? `; snapshot ${result.snapshot.ref}` : ''}`,
+  );
   showLeftover(deps, result);
   return result;
 }
@@ -522,9 +731,14 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
 /** Says where a folder was left when something kept writing into the worktree while it was removed. */
 function showLeftover(deps: CommandDeps, result: CleanupResult): void {
   if (!result.leftover) return;
-  deps.log.warn(`Something kept writing into the worktree while it was removed; what it wrote after the snapshot is in ${result.leftover}.`);
+  deps.log.warn(
+    `Something kept writing into the worktree while it was removed; what it wrote after the snapshot is in ${result.leftover}.`,
+  );
   void vscode.window.showWarningMessage(
-    vscode.l10n.t('Something kept writing into the worktree while it was removed. Everything removed is in the snapshot; what was written after it is in {0}.', result.leftover),
+    vscode.l10n.t(
+      'Something kept writing into the worktree while it was removed. Everything removed is in the snapshot; what was written after it is in {0}.',
+      result.leftover,
+    ),
   );
 }
 
@@ -536,7 +750,11 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
   if (target === undefined) {
     const snapshots: Snapshot[] = await engine.snapshots();
     if (snapshots.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up, or cleaned up with ignored files to keep.'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t(
+          'There are no snapshots. A snapshot is saved whenever a plan is discarded or forcibly cleaned up, or cleaned up with ignored files to keep.',
+        ),
+      );
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
@@ -545,19 +763,35 @@ async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: st
         .map((s) => ({
           label: escapeIcons(`${s.planId} · ${s.plan.title}`),
           description: new Date(s.time).toLocaleString(),
-          detail: escapeIcons(vscode.l10n.t('{0} — {1} — restores to {2}', s.reason, s.ref, engine.restoreDestination(s))),
+          detail: escapeIcons(
+            vscode.l10n.t('{0} — {1} — restores to {2}', s.reason, s.ref, engine.restoreDestination(s)),
+          ),
           snapshot: s,
         })),
-      { placeHolder: vscode.l10n.t('Restore which snapshot? The plan comes back as a worktree with every file the snapshot holds.') },
+      {
+        placeHolder: vscode.l10n.t(
+          'Restore which snapshot? The plan comes back as a worktree with every file the snapshot holds.',
+        ),
+      },
     );
     if (!picked) return undefined;
     target = picked.snapshot.ref;
   }
-  const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring plan') }, () => engine.restore(target as string));
+  const restored = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring plan') },
+    () => engine.restore(target as string),
+  );
   // The engine logged "Restored … to …" already.
   if (!isQuiet(args)) {
-    const open = await vscode.window.showInformationMessage(vscode.l10n.t('Restored to {0} (branch {1}).', restored.path, restored.branch), vscode.l10n.t('Open in New Window'));
-    if (open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(restored.path), { forceNewWindow: true });
+    const open = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Restored to {0} (branch {1}).', restored.path, restored.branch),
+      vscode.l10n.t('Open in New Window'),
+    );
+    if (open) {
+      await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(restored.path), {
+        forceNewWindow: true,
+      });
+    }
   }
   return restored;
 }
@@ -568,17 +802,26 @@ async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
   const findings = (await Promise.all(deps.repositories.engines.map((e) => e.doctor()))).flat();
   if (isQuiet(args)) return findings;
   if (findings.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: everything is in order — no orphaned entries, missing folders, stray plan branches or locked worktrees.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'Doctor: everything is in order — no orphaned entries, missing folders, stray plan branches or locked worktrees.',
+      ),
+    );
     return findings;
   }
   const picked = await vscode.window.showQuickPick(
     findings.map((f) => ({
       label: escapeIcons(f.message),
-      detail: f.fix ? vscode.l10n.t('Fix: {0} — {1}', escapeIcons(f.fix.label), escapeIcons(f.fix.description)) : vscode.l10n.t('No automatic fix; see the message.'),
+      detail: f.fix
+        ? vscode.l10n.t('Fix: {0} — {1}', escapeIcons(f.fix.label), escapeIcons(f.fix.description))
+        : vscode.l10n.t('No automatic fix; see the message.'),
       finding: f,
     })),
     {
-      title: findings.length === 1 ? vscode.l10n.t('Doctor: 1 finding') : vscode.l10n.t('Doctor: {0} findings', findings.length),
+      title:
+        findings.length === 1
+          ? vscode.l10n.t('Doctor: 1 finding')
+          : vscode.l10n.t('Doctor: {0} findings', findings.length),
       placeHolder: vscode.l10n.t('Pick a finding to fix it'),
     },
   );
@@ -586,8 +829,11 @@ async function doctor(deps: CommandDeps, args: unknown): Promise<Finding[]> {
   if (!fix) return findings;
   if (await confirm(fix.label, fix.description, fix.label)) {
     const outcome = await fix.run();
-    if (outcome && !outcome.applied) void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — not needed any more; nothing was changed. {1}', fix.label, picked.finding.message));
-    else void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — done.', fix.label));
+    if (outcome && !outcome.applied) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Doctor: {0} — not needed any more; nothing was changed. {1}', fix.label, picked.finding.message),
+      );
+    } else void vscode.window.showInformationMessage(vscode.l10n.t('Doctor: {0} — done.', fix.label));
   }
   return findings;
 }
@@ -600,10 +846,22 @@ async function showActions(deps: CommandDeps): Promise<void> {
   type Action = vscode.QuickPickItem & { command: string; args?: unknown };
   const actions: Action[] = current
     ? [
-        { label: vscode.l10n.t('$(diff-multiple) Show All Changes'), command: 'planWorktrees.showDiff', args: { plan: current.id } },
-        { label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)), command: 'planWorktrees.merge', args: current.id },
+        {
+          label: vscode.l10n.t('$(diff-multiple) Show All Changes'),
+          command: 'planWorktrees.showDiff',
+          args: { plan: current.id },
+        },
+        {
+          label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)),
+          command: 'planWorktrees.merge',
+          args: current.id,
+        },
         { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
-        { label: vscode.l10n.t('$(home) Open the Main Checkout'), command: 'vscode.openFolder', args: vscode.Uri.file(engine.repo.mainPath) },
+        {
+          label: vscode.l10n.t('$(home) Open the Main Checkout'),
+          command: 'vscode.openFolder',
+          args: vscode.Uri.file(engine.repo.mainPath),
+        },
       ]
     : [
         { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
@@ -611,7 +869,10 @@ async function showActions(deps: CommandDeps): Promise<void> {
         ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
           ? [
               { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
-              { label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'), command: 'planWorktrees.allowMainEdits' },
+              {
+                label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'),
+                command: 'planWorktrees.allowMainEdits',
+              },
             ]
           : []),
       ];

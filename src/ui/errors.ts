@@ -17,7 +17,12 @@ export interface ErrorAction {
  * Shows an error. `actions` are offered before "Show Log"; the files an error
  * names (conflicts, dirty files) get a "Show Files" action of their own.
  */
-export async function showError(log: vscode.LogOutputChannel, what: string, error: unknown, actions: ErrorAction[] = []): Promise<void> {
+export async function showError(
+  log: vscode.LogOutputChannel,
+  what: string,
+  error: unknown,
+  actions: ErrorAction[] = [],
+): Promise<void> {
   if (error instanceof PlanWorktreesError && error.code === ErrorCode.Cancelled) {
     log.info(`${what}: cancelled`);
     return;
@@ -26,45 +31,74 @@ export async function showError(log: vscode.LogOutputChannel, what: string, erro
     log.info(`${what}: not run in Restricted Mode`);
     return explainRestrictedMode();
   }
-  const message = error instanceof PlanBusyError ? busyMessage(error) : error instanceof Error ? error.message : String(error);
-  log.error(`${what}: ${error instanceof Error ? error.message : String(error)}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`);
+  const message =
+    error instanceof PlanBusyError ? busyMessage(error) : error instanceof Error ? error.message : String(error);
+  log.error(
+    `${what}: ${error instanceof Error ? error.message : String(error)}${error instanceof PlanWorktreesError && error.stderr ? `\n${error.stderr}` : ''}`,
+  );
   const all = [...actions];
   if (error instanceof PlanWorktreesError && error.files.length > 0) {
-    const title = error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Show Conflicting Files') : vscode.l10n.t('Show Files');
+    const title =
+      error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Show Conflicting Files') : vscode.l10n.t('Show Files');
     all.push({ title, run: () => showFiles(error) });
   }
   if (error instanceof PlanWorktreesError && error.code === ErrorCode.WorktreeAdminBroken) {
-    all.unshift({ title: vscode.l10n.t('Run Doctor'), run: () => vscode.commands.executeCommand('planWorktrees.doctor') });
+    all.unshift({
+      title: vscode.l10n.t('Run Doctor'),
+      run: () => vscode.commands.executeCommand('planWorktrees.doctor'),
+    });
   }
   all.push({ title: vscode.l10n.t('Show Log'), run: () => log.show() });
-  const picked = await vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', what, message), ...all.map((a) => a.title));
+  const picked = await vscode.window.showErrorMessage(
+    vscode.l10n.t('{0}: {1}', what, message),
+    ...all.map((a) => a.title),
+  );
   await all.find((a) => a.title === picked)?.run();
 }
 
 async function showFiles(error: PlanWorktreesError): Promise<void> {
   const title =
-    error.code === ErrorCode.MergeConflict ? vscode.l10n.t('Conflicting files ({0})', error.files.length) : vscode.l10n.t('Files ({0})', error.files.length);
+    error.code === ErrorCode.MergeConflict
+      ? vscode.l10n.t('Conflicting files ({0})', error.files.length)
+      : vscode.l10n.t('Files ({0})', error.files.length);
   await vscode.window.showQuickPick(error.files, { title, placeHolder: error.message });
 }
 
 /** Another window works on the plan (or merges into the branch): what it does, and that trying again later will do. */
 export function busyMessage(error: PlanBusyError): string {
   const { subject, holder } = error;
-  const operation = holder ? operationName(holder.operation, holder.plan !== undefined && holder.plan !== subject.name ? holder.plan : undefined) : undefined;
+  const operation = holder
+    ? operationName(
+        holder.operation,
+        holder.plan !== undefined && holder.plan !== subject.name ? holder.plan : undefined,
+      )
+    : undefined;
   switch (subject.kind) {
     case 'plan':
       return operation
-        ? vscode.l10n.t('Plan {0} is busy: {1} in another window. Try again when it has finished.', subject.name, operation)
+        ? vscode.l10n.t(
+            'Plan {0} is busy: {1} in another window. Try again when it has finished.',
+            subject.name,
+            operation,
+          )
         : vscode.l10n.t('Plan {0} is busy in another window. Try again when it has finished.', subject.name);
     case 'branch': {
       const branch = subject.name.replace(/^refs\/heads\//, '');
       return operation
-        ? vscode.l10n.t('The branch {0} is busy: {1} in another window. Try again when it has finished.', branch, operation)
+        ? vscode.l10n.t(
+            'The branch {0} is busy: {1} in another window. Try again when it has finished.',
+            branch,
+            operation,
+          )
         : vscode.l10n.t('The branch {0} is busy in another window. Try again when it has finished.', branch);
     }
     case 'worktree':
       return operation
-        ? vscode.l10n.t('The worktree {0} is busy: {1} in another window. Try again when it has finished.', subject.name, operation)
+        ? vscode.l10n.t(
+            'The worktree {0} is busy: {1} in another window. Try again when it has finished.',
+            subject.name,
+            operation,
+          )
         : vscode.l10n.t('The worktree {0} is busy in another window. Try again when it has finished.', subject.name);
   }
 }
@@ -86,6 +120,9 @@ function operationName(operation: string | undefined, plan: string | undefined):
     lock: vscode.l10n.t('locking the worktree'),
     unlock: vscode.l10n.t('unlocking the worktree'),
   };
-  const name = fix !== undefined ? vscode.l10n.t('the doctor\'s "{0}"', fix) : (names[operation ?? ''] ?? vscode.l10n.t('an operation'));
+  const name =
+    fix !== undefined
+      ? vscode.l10n.t('the doctor\'s "{0}"', fix)
+      : (names[operation ?? ''] ?? vscode.l10n.t('an operation'));
   return plan === undefined ? name : vscode.l10n.t('{0} of plan {1}', name, plan);
 }

@@ -97,7 +97,10 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (this.warned.has(file) || !document.isDirty) return;
     this.warned.add(file);
     const name = vscode.workspace.asRelativePath(document.uri);
-    const message = vscode.l10n.t('You are editing {0} in the main checkout while plans exist. Changes here are not part of any plan.', name);
+    const message = vscode.l10n.t(
+      'You are editing {0} in the main checkout while plans exist. Changes here are not part of any plan.',
+      name,
+    );
     this.record({ kind: 'warned', file: document.uri.fsPath, message });
     const moveChanges = vscode.l10n.t('Move Changes to a New Plan');
     const openPlan = vscode.l10n.t('Open a Plan');
@@ -114,7 +117,14 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (!(await this.isGuardedFile(uri))) return;
     if (vscode.window.activeTextEditor?.document.uri.toString() !== uri.toString()) return;
     await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
-    this.record({ kind: 'readOnly', file: uri.fsPath, message: vscode.l10n.t('{0} is read-only: it is in the main checkout and plans exist.', vscode.workspace.asRelativePath(uri)) });
+    this.record({
+      kind: 'readOnly',
+      file: uri.fsPath,
+      message: vscode.l10n.t(
+        '{0} is read-only: it is in the main checkout and plans exist.',
+        vscode.workspace.asRelativePath(uri),
+      ),
+    });
   }
 
   /**
@@ -137,13 +147,21 @@ export class MainCheckoutGuard implements vscode.Disposable {
       const items = await engine.list().catch(() => undefined);
       if (!items) continue;
       const main = items.find((i) => i.kind === 'main')?.worktree;
-      const branch = main?.branch ? shortBranchName(main.branch) : main?.detached ? vscode.l10n.t('detached at {0}', main.head?.slice(0, 8) ?? '') : undefined;
+      const branch = main?.branch
+        ? shortBranchName(main.branch)
+        : main?.detached
+          ? vscode.l10n.t('detached at {0}', main.head?.slice(0, 8) ?? '')
+          : undefined;
       const known = this.mainBranches.has(engine);
       const before = this.mainBranches.get(engine);
       this.mainBranches.set(engine, branch);
       if (!known || before === branch || !items.some((i) => i.kind === 'plan' && i.worktree)) continue;
       const noBranch = vscode.l10n.t('no branch');
-      const message = vscode.l10n.t('The main checkout switched from {0} to {1} while plans exist. Plans keep their own base branches.', before ?? noBranch, branch ?? noBranch);
+      const message = vscode.l10n.t(
+        'The main checkout switched from {0} to {1} while plans exist. Plans keep their own base branches.',
+        before ?? noBranch,
+        branch ?? noBranch,
+      );
       this.record({ kind: 'branchSwitch', message });
       void vscode.window.showWarningMessage(message);
     }

@@ -69,7 +69,10 @@ export async function showHistory(repositories: PlanRepositories, args: unknown)
   }
   const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { entry: HistoryEntry }>();
   pick.title = vscode.l10n.t('History of plan {0}', title);
-  pick.placeholder = entries.length === 1 ? vscode.l10n.t('1 event, newest first') : vscode.l10n.t('{0} events, newest first', entries.length);
+  pick.placeholder =
+    entries.length === 1
+      ? vscode.l10n.t('1 event, newest first')
+      : vscode.l10n.t('{0} events, newest first', entries.length);
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   const runs = new Set(entries.map((e) => e.run)).size;
@@ -85,13 +88,19 @@ export async function showHistory(repositories: PlanRepositories, args: unknown)
   return { plan: planId, entries };
 }
 
-async function resolvePlan(repositories: PlanRepositories, args: unknown): Promise<{ engine: PlanEngine; planId: string } | undefined> {
-  const node = args && typeof args === 'object' && 'engine' in args ? (args as { engine: PlanEngine }).engine : undefined;
+async function resolvePlan(
+  repositories: PlanRepositories,
+  args: unknown,
+): Promise<{ engine: PlanEngine; planId: string } | undefined> {
+  const node =
+    args && typeof args === 'object' && 'engine' in args ? (args as { engine: PlanEngine }).engine : undefined;
   const id = planIdOf(args);
   if (id !== undefined) {
     if (node) return { engine: node, planId: id };
     for (const engine of repositories.engines) {
-      if ((await engine.history(id)).length > 0 || (await engine.plan(id).catch(() => undefined))) return { engine, planId: id };
+      if ((await engine.history(id)).length > 0 || (await engine.plan(id).catch(() => undefined))) {
+        return { engine, planId: id };
+      }
     }
     throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
   }
@@ -114,21 +123,39 @@ async function resolvePlan(repositories: PlanRepositories, args: unknown): Promi
   const items = await Promise.all(
     candidates.map(async (c) => {
       const plan = await c.engine.plan(c.planId).catch(() => undefined);
-      return { label: escapeIcons(plan ? `${c.planId} · ${plan.title}` : c.planId), description: plan?.status, detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()), candidate: c };
+      return {
+        label: escapeIcons(plan ? `${c.planId} · ${plan.title}` : c.planId),
+        description: plan?.status,
+        detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()),
+        candidate: c,
+      };
     }),
   );
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Show the history of which plan?'), matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    placeHolder: vscode.l10n.t('Show the history of which plan?'),
+    matchOnDescription: true,
+  });
   return picked && { engine: picked.candidate.engine, planId: picked.candidate.planId };
 }
 
 /** Adds the plan's recent history to its tooltip (the tree calls this when the tooltip is about to show). */
-export async function appendHistorySummary(md: vscode.MarkdownString, engine: PlanEngine, plan: PlanRecord): Promise<void> {
+export async function appendHistorySummary(
+  md: vscode.MarkdownString,
+  engine: PlanEngine,
+  plan: PlanRecord,
+): Promise<void> {
   const { lines, omitted } = historySummary(await engine.history(plan.id));
   if (lines.length === 0) return;
   md.appendMarkdown(`\n\n---\n\n**${vscode.l10n.t('History')}**`);
-  if (omitted > 0) md.appendMarkdown(vscode.l10n.t(' (last {0} of {1}; "Show History" has all)', lines.length, lines.length + omitted));
+  if (omitted > 0) {
+    md.appendMarkdown(
+      vscode.l10n.t(' (last {0} of {1}; "Show History" has all)', lines.length, lines.length + omitted),
+    );
+  }
   md.appendMarkdown('  \n');
   for (const entry of lines) {
-    md.appendMarkdown(`$(${icon(entry)}) ${escapeMarkdown(new Date(entry.time).toLocaleString())} — ${escapeMarkdown(entry.summary)}  \n`);
+    md.appendMarkdown(
+      `$(${icon(entry)}) ${escapeMarkdown(new Date(entry.time).toLocaleString())} — ${escapeMarkdown(entry.summary)}  \n`,
+    );
   }
 }

@@ -78,7 +78,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   const picked = await pickPlan(deps.repositories, args, {
     placeHolder: vscode.l10n.t('Merge which plan?'),
     filter: hasSomethingToMerge,
-    none: vscode.l10n.t('No plan has anything to merge: every plan\'s work is in its base already.'),
+    none: vscode.l10n.t("No plan has anything to merge: every plan's work is in its base already."),
   });
   if (!picked) return undefined;
   const a = (args && typeof args === 'object' ? args : {}) as MergeArgs;
@@ -88,9 +88,13 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   // The pre-check first: on conflict nothing moves, and the user sees why before choosing anything.
   const check = await engine.checkMerge(plan.id, { attempt: true });
   if (!check.clean) {
-    const error = new PlanWorktreesError(ErrorCode.MergeConflict, conflictMessage(plan.id, plan.base, check.conflicts.length), {
-      files: check.conflicts,
-    });
+    const error = new PlanWorktreesError(
+      ErrorCode.MergeConflict,
+      conflictMessage(plan.id, plan.base, check.conflicts.length),
+      {
+        files: check.conflicts,
+      },
+    );
     if (quiet) throw error;
     await offerConflictActions(deps, picked, check.conflicts, check.baseCommit);
     return undefined;
@@ -101,8 +105,15 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   if (!strategy) {
     const descriptions = strategyDescriptions();
     const choice = await vscode.window.showQuickPick(
-      (Object.keys(descriptions) as MergeStrategy[]).map((s) => ({ label: strategyLabel(s), detail: descriptions[s], strategy: s })),
-      { title: vscode.l10n.t('Merge plan {0} into {1} (no conflicts)', plan.id, plan.base), placeHolder: vscode.l10n.t('How should the plan be merged?') },
+      (Object.keys(descriptions) as MergeStrategy[]).map((s) => ({
+        label: strategyLabel(s),
+        detail: descriptions[s],
+        strategy: s,
+      })),
+      {
+        title: vscode.l10n.t('Merge plan {0} into {1} (no conflicts)', plan.id, plan.base),
+        placeHolder: vscode.l10n.t('How should the plan be merged?'),
+      },
     );
     if (!choice) return undefined;
     strategy = choice.strategy;
@@ -121,11 +132,20 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   };
   const merge = (chosen: MergeStrategy): Thenable<MergeResult> =>
     vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, strategyLabel(chosen)), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Merging plan {0} into {1} ({2})', plan.id, plan.base, strategyLabel(chosen)),
+        cancellable: true,
+      },
       async (_progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
-        return engine.merge(plan.id, { strategy: chosen, commitUncommitted: a.commitUncommitted, subject, signal: controller.signal });
+        return engine.merge(plan.id, {
+          strategy: chosen,
+          commitUncommitted: a.commitUncommitted,
+          subject,
+          signal: controller.signal,
+        });
       },
     );
   let chosen = strategy;
@@ -161,7 +181,11 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     await deps.cleanup({ plan: plan.id, force: false }, true);
     await refreshBuiltInGit([engine.repo.mainPath]);
     // The window stood in the worktree that is gone: it moves to the main checkout.
-    if (inPlanWindow) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(engine.repo.mainPath), { forceNewWindow: false });
+    if (inPlanWindow) {
+      await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(engine.repo.mainPath), {
+        forceNewWindow: false,
+      });
+    }
   }
   return result;
 }
@@ -175,13 +199,25 @@ async function askInsteadOfRebase(error: PlanWorktreesError): Promise<MergeStrat
 }
 
 /** A conflict: the files, each file's diff, or rebasing the plan in its own worktree to resolve them there. */
-async function offerConflictActions(deps: ReviewDeps, picked: PickedPlan, files: string[], baseCommit: string): Promise<void> {
+async function offerConflictActions(
+  deps: ReviewDeps,
+  picked: PickedPlan,
+  files: string[],
+  baseCommit: string,
+): Promise<void> {
   const { plan } = picked;
-  deps.log.warn(`Merge of plan ${plan.id} refused before anything moved: conflicts with ${plan.base} in ${files.join(', ')}`);
+  deps.log.warn(
+    `Merge of plan ${plan.id} refused before anything moved: conflicts with ${plan.base} in ${files.join(', ')}`,
+  );
   const show = vscode.l10n.t('Show Conflicting Files');
   const rebase = vscode.l10n.t('Rebase Plan onto {0}…', plan.base);
   const showLog = vscode.l10n.t('Show Log');
-  const answer = await vscode.window.showErrorMessage(conflictMessage(plan.id, plan.base, files.length), show, rebase, showLog);
+  const answer = await vscode.window.showErrorMessage(
+    conflictMessage(plan.id, plan.base, files.length),
+    show,
+    rebase,
+    showLog,
+  );
   if (answer === show) await showConflictingFiles(picked, files, baseCommit);
   else if (answer === rebase) await rebaseOntoBase(deps, picked);
   else if (answer === showLog) deps.log.show();
@@ -191,13 +227,25 @@ async function showConflictingFiles(picked: PickedPlan, files: string[], baseCom
   const { plan, engine } = picked;
   const worktree = picked.item.worktree?.path ?? plan.path;
   const choice = await vscode.window.showQuickPick(
-    files.map((file) => ({ label: escapeIcons(path.basename(file)), description: path.dirname(file) === '.' ? '' : escapeIcons(path.dirname(file)), file })),
-    { title: vscode.l10n.t('Conflicts of plan {0} with {1}', plan.id, plan.base), placeHolder: vscode.l10n.t("Open a file's diff: {0} now ↔ the plan", plan.base) },
+    files.map((file) => ({
+      label: escapeIcons(path.basename(file)),
+      description: path.dirname(file) === '.' ? '' : escapeIcons(path.dirname(file)),
+      file,
+    })),
+    {
+      title: vscode.l10n.t('Conflicts of plan {0} with {1}', plan.id, plan.base),
+      placeHolder: vscode.l10n.t("Open a file's diff: {0} now ↔ the plan", plan.base),
+    },
   );
   if (!choice) return;
   // Left: the file as the base has it now (what the plan collides with); right: the plan's file.
   const left = planBaseUri(engine.repo.commonDir, plan.id, baseCommit, choice.file);
-  await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.file(path.join(worktree, choice.file)), vscode.l10n.t('{0} ({1} ↔ plan {2})', choice.file, plan.base, plan.id));
+  await vscode.commands.executeCommand(
+    'vscode.diff',
+    left,
+    vscode.Uri.file(path.join(worktree, choice.file)),
+    vscode.l10n.t('{0} ({1} ↔ plan {2})', choice.file, plan.base, plan.id),
+  );
 }
 
 async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<void> {
@@ -219,24 +267,44 @@ async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<voi
   try {
     const conflicts = await engine.rebaseOntoBase(plan.id);
     if (conflicts.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base),
+      );
       return;
     }
     await offerConflicts(
       picked,
-      vscode.l10n.t("The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.", plan.id, conflicts.join(', ')),
+      vscode.l10n.t(
+        "The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.",
+        plan.id,
+        conflicts.join(', '),
+      ),
     );
   } catch (e) {
-    void showError(deps.log, vscode.l10n.t('Rebase'), e, isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : []);
+    void showError(
+      deps.log,
+      vscode.l10n.t('Rebase'),
+      e,
+      isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : [],
+    );
   }
 }
 
 /** What a plan stopped mid-rebase offers next to an error. */
 function rebaseActions(planId: string): ErrorAction[] {
   return [
-    { title: vscode.l10n.t('Show Conflicts'), run: () => vscode.commands.executeCommand('planWorktrees.showConflicts', planId) },
-    { title: vscode.l10n.t('Continue Rebase'), run: () => vscode.commands.executeCommand('planWorktrees.continueRebase', planId) },
-    { title: vscode.l10n.t('Abort Rebase'), run: () => vscode.commands.executeCommand('planWorktrees.abortRebase', planId) },
+    {
+      title: vscode.l10n.t('Show Conflicts'),
+      run: () => vscode.commands.executeCommand('planWorktrees.showConflicts', planId),
+    },
+    {
+      title: vscode.l10n.t('Continue Rebase'),
+      run: () => vscode.commands.executeCommand('planWorktrees.continueRebase', planId),
+    },
+    {
+      title: vscode.l10n.t('Abort Rebase'),
+      run: () => vscode.commands.executeCommand('planWorktrees.abortRebase', planId),
+    },
   ];
 }
 
@@ -247,7 +315,10 @@ function rebaseActions(planId: string): ErrorAction[] {
  * plan mid-rebase says so with the ways through it.
  */
 export async function commitCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<string | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Commit the changes of which plan?'), filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Commit the changes of which plan?'),
+    filter: (item) => !!item.worktree,
+  });
   if (!picked) return undefined;
   const control = deps.scm.forPlan(picked.plan.id);
   const given = (args as { message?: string } | undefined)?.message;
@@ -257,8 +328,18 @@ export async function commitCommand(deps: ReviewDeps, args: unknown, quiet: bool
     commit = await picked.engine.commit(picked.plan.id, message);
   } catch (e) {
     if (quiet) throw e;
-    if (isError(e, ErrorCode.NothingToCommit)) void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has nothing to commit: every change is committed already.', picked.plan.id));
-    else void showError(deps.log, vscode.l10n.t('Commit'), e, isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan.id) : []);
+    if (isError(e, ErrorCode.NothingToCommit)) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Plan {0} has nothing to commit: every change is committed already.', picked.plan.id),
+      );
+    } else {
+      void showError(
+        deps.log,
+        vscode.l10n.t('Commit'),
+        e,
+        isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan.id) : [],
+      );
+    }
     return undefined;
   }
   if (control && given === undefined) control.sourceControl.inputBox.value = '';
@@ -268,11 +349,22 @@ export async function commitCommand(deps: ReviewDeps, args: unknown, quiet: bool
 }
 
 /** Pushes the plan branch to its base's remote, showing what the remote answered. */
-export async function publishCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<PublishResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Publish which plan?'), filter: (item) => !!item.worktree });
+export async function publishCommand(
+  deps: ReviewDeps,
+  args: unknown,
+  quiet: boolean,
+): Promise<PublishResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Publish which plan?'),
+    filter: (item) => !!item.worktree,
+  });
   if (!picked) return undefined;
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Publishing plan {0} ({1})', picked.plan.id, picked.plan.branch), cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Publishing plan {0} ({1})', picked.plan.id, picked.plan.branch),
+      cancellable: true,
+    },
     (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
@@ -303,7 +395,9 @@ export async function publishCommand(deps: ReviewDeps, args: unknown, quiet: boo
 /** Asks the built-in git extension to re-read the repositories at these folders, so its view is never stale. */
 export async function refreshBuiltInGit(folders: Array<string | undefined>): Promise<void> {
   try {
-    const extension = vscode.extensions.getExtension<{ getAPI(version: 1): { repositories: Array<{ rootUri: vscode.Uri; status(): Promise<void> }> } }>('vscode.git');
+    const extension = vscode.extensions.getExtension<{
+      getAPI(version: 1): { repositories: Array<{ rootUri: vscode.Uri; status(): Promise<void> }> };
+    }>('vscode.git');
     if (!extension) return;
     const api = (extension.isActive ? extension.exports : await extension.activate()).getAPI(1);
     const wanted = new Set(folders.filter((f): f is string => !!f));
@@ -312,4 +406,3 @@ export async function refreshBuiltInGit(folders: Array<string | undefined>): Pro
     // The built-in git extension is optional; its view refreshes on its own watchers too.
   }
 }
-

@@ -67,14 +67,18 @@ export async function pickPlan(
   if (options.preferCurrent !== false) {
     for (const engine of repositories.engines) {
       const current = await engine.currentPlan().catch(() => undefined);
-      const match = current && all.find(({ engine: e, item }) => e === engine && item.plan?.id === current.id && item.worktree);
+      const match =
+        current && all.find(({ engine: e, item }) => e === engine && item.plan?.id === current.id && item.worktree);
       if (match) return { engine: match.engine, item: match.item, plan: match.item.plan as PlanRecord };
     }
   }
   const offered = await Promise.all(all.map(({ engine, item }) => !options.filter || options.filter(item, engine)));
   const candidates = all.filter((_, i) => offered[i]);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(options.none ?? vscode.l10n.t('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".'));
+    void vscode.window.showInformationMessage(
+      options.none ??
+        vscode.l10n.t('There is no plan for that. Create one with "Plan Worktrees: Create Plan Worktree…".'),
+    );
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

@@ -26,7 +26,14 @@ interface BaseQuery {
  * extension's `git:` URIs have: editors that compare the two sides' paths
  * (the changes editor tells a rename by them) see the same file.
  */
-export function planBaseUri(commonDir: string, planId: string, commit: string, file: string, empty = false, worktree?: string): vscode.Uri {
+export function planBaseUri(
+  commonDir: string,
+  planId: string,
+  commit: string,
+  file: string,
+  empty = false,
+  worktree?: string,
+): vscode.Uri {
   const query: BaseQuery = { repo: commonDir, plan: planId, commit, path: file, ...(empty ? { empty } : {}) };
   const shown = worktree === undefined ? `/${file}` : vscode.Uri.file(path.join(worktree, file)).path;
   return vscode.Uri.from({ scheme: PLAN_BASE_SCHEME, path: shown, query: JSON.stringify(query) });
@@ -45,6 +52,9 @@ export class PlanBaseContentProvider implements vscode.TextDocumentContentProvid
   }
 
   static register(repositories: PlanRepositories): vscode.Disposable {
-    return vscode.workspace.registerTextDocumentContentProvider(PLAN_BASE_SCHEME, new PlanBaseContentProvider(repositories));
+    return vscode.workspace.registerTextDocumentContentProvider(
+      PLAN_BASE_SCHEME,
+      new PlanBaseContentProvider(repositories),
+    );
   }
 }

@@ -72,12 +72,21 @@ export interface StartFromFileArgs {
 }
 
 export function planFilePatterns(engine: PlanEngine): string[] {
-  return vscode.workspace.getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath)).get<string[]>('planFiles') ?? [...DEFAULT_PLAN_FILE_PATTERNS];
+  return (
+    vscode.workspace
+      .getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath))
+      .get<string[]>('planFiles') ?? [...DEFAULT_PLAN_FILE_PATTERNS]
+  );
 }
 
 /** Whether plan files' status fields are written: never in Restricted Mode. */
 function statusBindingEnabled(engine: PlanEngine): boolean {
-  return isTrusted() && vscode.workspace.getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath)).get<boolean>('planFileStatus', false);
+  return (
+    isTrusted() &&
+    vscode.workspace
+      .getConfiguration('planWorktrees', vscode.Uri.file(engine.repo.mainPath))
+      .get<boolean>('planFileStatus', false)
+  );
 }
 
 /**
@@ -100,7 +109,9 @@ export class PlanFileIndex implements vscode.Disposable {
   startablePaths: string[] = [];
   private readonly updateContextKey = throttle(async () => {
     const entries = (await Promise.all(this.repositories.engines.map((e) => this.entries(e).catch(() => [])))).flat();
-    const paths = entries.filter((e) => e.state === 'new' || e.state === 'invalid').flatMap((e) => [e.path, vscode.Uri.file(e.path).path]);
+    const paths = entries
+      .filter((e) => e.state === 'new' || e.state === 'invalid')
+      .flatMap((e) => [e.path, vscode.Uri.file(e.path).path]);
     this.startablePaths = [...new Set(paths)];
     await vscode.commands.executeCommand('setContext', 'planWorktrees.planFilePaths', this.startablePaths);
   });
@@ -138,7 +149,9 @@ export class PlanFileIndex implements vscode.Disposable {
   async entries(engine: PlanEngine, items?: PlanWorktree[]): Promise<PlanFileEntry[]> {
     const files = await this.planFiles(engine);
     if (files.length === 0) return [];
-    const active = (items ?? (await engine.list())).flatMap((i) => (i.plan?.status === 'active' && !i.plan.creating ? [i.plan] : []));
+    const active = (items ?? (await engine.list())).flatMap((i) =>
+      i.plan?.status === 'active' && !i.plan.creating ? [i.plan] : [],
+    );
     return Promise.all(files.map((planFile) => entryFor(engine, planFile, active)));
   }
 
@@ -148,7 +161,9 @@ export class PlanFileIndex implements vscode.Disposable {
       this.log.warn(`Plan files of ${engine.repo.mainPath}: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     });
-    return entries.filter((e) => e.state === 'new' || e.state === 'invalid').map((e) => ({ type: 'planFile' as const, ...e }));
+    return entries
+      .filter((e) => e.state === 'new' || e.state === 'invalid')
+      .map((e) => ({ type: 'planFile' as const, ...e }));
   }
 
   /** One watcher per glob per repository, on the main worktree. */
@@ -163,11 +178,21 @@ export class PlanFileIndex implements vscode.Disposable {
       if (this.watchers.has(engine) || engine.repo.bare) continue;
       const patterns = planFilePatterns(engine);
       const disposables = patterns.map((pattern) => {
-        const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(engine.repo.mainPath), pattern));
+        const watcher = vscode.workspace.createFileSystemWatcher(
+          new vscode.RelativePattern(vscode.Uri.file(engine.repo.mainPath), pattern),
+        );
         const onEvent = () => this.reload();
-        return vscode.Disposable.from(watcher, watcher.onDidCreate(onEvent), watcher.onDidChange(onEvent), watcher.onDidDelete(onEvent));
+        return vscode.Disposable.from(
+          watcher,
+          watcher.onDidCreate(onEvent),
+          watcher.onDidChange(onEvent),
+          watcher.onDidDelete(onEvent),
+        );
       });
-      this.watchers.set(engine, { patterns: JSON.stringify(patterns), disposable: vscode.Disposable.from(...disposables) });
+      this.watchers.set(engine, {
+        patterns: JSON.stringify(patterns),
+        disposable: vscode.Disposable.from(...disposables),
+      });
     }
   }
 
@@ -183,12 +208,16 @@ export class PlanFileIndex implements vscode.Disposable {
 async function entryFor(engine: PlanEngine, planFile: PlanFile, active: PlanRecord[]): Promise<PlanFileEntry> {
   const entry = { engine, planFile, path: path.join(engine.repo.mainPath, ...planFile.file.split('/')) };
   if (planFile.problem !== undefined) return { ...entry, state: 'invalid' };
-  const running = active.find((p) => p.planFile === planFile.file) ?? (planFile.id !== undefined ? active.find((p) => p.id === planFile.id) : undefined);
+  const running =
+    active.find((p) => p.planFile === planFile.file) ??
+    (planFile.id !== undefined ? active.find((p) => p.id === planFile.id) : undefined);
   if (running) return { ...entry, state: 'started', plan: running };
   if (isFinishedStatus(planFile.status)) return { ...entry, state: 'finished' };
   if (planFile.id !== undefined) {
     const latest = await engine.plan(planFile.id).catch(() => undefined);
-    if (latest?.status === 'merged' && latest.planFile === planFile.file) return { ...entry, state: 'finished', plan: latest };
+    if (latest?.status === 'merged' && latest.planFile === planFile.file) {
+      return { ...entry, state: 'finished', plan: latest };
+    }
   }
   return { ...entry, state: 'new' };
 }
@@ -198,14 +227,24 @@ async function entryFor(engine: PlanEngine, planFile: PlanFile, active: PlanReco
 export function planFileItem(node: PlanFileNode): vscode.TreeItem {
   const { planFile } = node;
   const valid = node.state !== 'invalid';
-  const label = valid ? (planFile.id !== undefined ? `${planFile.id} · ${planFile.title}` : `${planFile.title}`) : path.posix.basename(planFile.file);
+  const label = valid
+    ? planFile.id !== undefined
+      ? `${planFile.id} · ${planFile.title}`
+      : `${planFile.title}`
+    : path.posix.basename(planFile.file);
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `planFile:${node.engine.repo.commonDir}:${planFile.file}`;
   item.resourceUri = vscode.Uri.file(node.path);
   item.description = `${planFile.file} · ${valid ? (planFile.status ?? vscode.l10n.t('not started')) : vscode.l10n.t('not a valid plan')}`;
-  item.iconPath = valid ? new vscode.ThemeIcon('note') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+  item.iconPath = valid
+    ? new vscode.ThemeIcon('note')
+    : new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
   item.contextValue = `planFile:${node.state}`;
-  item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Plan File'), arguments: [vscode.Uri.file(node.path)] };
+  item.command = {
+    command: 'vscode.open',
+    title: vscode.l10n.t('Open Plan File'),
+    arguments: [vscode.Uri.file(node.path)],
+  };
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`${vscode.l10n.t('**Plan file** {0}', escapeMarkdown(planFile.file))}\n\n`);
   if (valid) {
@@ -241,16 +280,22 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
     const found = mainWorktreeFile(this.repositories, document.uri);
     if (!found || !matchesPlanFilePatterns(found.file, planFilePatterns(found.engine))) return [];
     const planFile = parsePlanFile(found.file, document.getText());
-    const active = (await found.engine.list()).flatMap((i) => (i.plan?.status === 'active' && !i.plan.creating ? [i.plan] : []));
+    const active = (await found.engine.list()).flatMap((i) =>
+      i.plan?.status === 'active' && !i.plan.creating ? [i.plan] : [],
+    );
     const entry = await entryFor(found.engine, planFile, active);
     const top = new vscode.Range(0, 0, 0, 0);
-    const lens = (title: string, command: string, args: unknown[] = [], tooltip?: string) => new vscode.CodeLens(top, { title, command, arguments: args, tooltip });
+    const lens = (title: string, command: string, args: unknown[] = [], tooltip?: string) =>
+      new vscode.CodeLens(top, { title, command, arguments: args, tooltip });
     switch (entry.state) {
       case 'invalid':
         // A click shows the same clear error a start would.
         return [
           lens(
-            vscode.l10n.t('$(warning) Not a plan that can be started: {0}', escapeIcons(planFile.problem?.replace(`${planFile.file}: `, '') ?? '')),
+            vscode.l10n.t(
+              '$(warning) Not a plan that can be started: {0}',
+              escapeIcons(planFile.problem?.replace(`${planFile.file}: `, '') ?? ''),
+            ),
             'planWorktrees.startPlanFromFile',
             [document.uri],
             planFile.problem,
@@ -259,16 +304,35 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
       case 'started': {
         const plan = entry.plan as PlanRecord;
         return [
-          lens(vscode.l10n.t('$(git-branch) Plan {0} is in its worktree: Open', plan.id), 'planWorktrees.openInNewWindow', [{ plan: plan.id }], plan.path),
+          lens(
+            vscode.l10n.t('$(git-branch) Plan {0} is in its worktree: Open', plan.id),
+            'planWorktrees.openInNewWindow',
+            [{ plan: plan.id }],
+            plan.path,
+          ),
           lens(vscode.l10n.t('$(diff-multiple) Show All Changes'), 'planWorktrees.showDiff', [{ plan: plan.id }]),
           lens(vscode.l10n.t('$(history) Show History'), 'planWorktrees.showHistory', [{ plan: plan.id }]),
         ];
       }
       case 'finished':
-        return planFile.id === undefined ? [] : [lens(vscode.l10n.t('$(check) Plan {0} is done: Show History', escapeIcons(planFile.id)), 'planWorktrees.showHistory', [{ plan: planFile.id }])];
+        return planFile.id === undefined
+          ? []
+          : [
+              lens(
+                vscode.l10n.t('$(check) Plan {0} is done: Show History', escapeIcons(planFile.id)),
+                'planWorktrees.showHistory',
+                [{ plan: planFile.id }],
+              ),
+            ];
       case 'new': {
-        const tooltip = vscode.l10n.t('Creates plan {0} "{1}" in its own worktree and branch', planFile.id ?? vscode.l10n.t('(next free number)'), planFile.title ?? '');
-        return [lens(vscode.l10n.t('$(play) Start in Worktree'), 'planWorktrees.startPlanFromFile', [document.uri], tooltip)];
+        const tooltip = vscode.l10n.t(
+          'Creates plan {0} "{1}" in its own worktree and branch',
+          planFile.id ?? vscode.l10n.t('(next free number)'),
+          planFile.title ?? '',
+        );
+        return [
+          lens(vscode.l10n.t('$(play) Start in Worktree'), 'planWorktrees.startPlanFromFile', [document.uri], tooltip),
+        ];
       }
     }
   }
@@ -279,7 +343,10 @@ export class PlanFileCodeLensProvider implements vscode.CodeLensProvider, vscode
 }
 
 /** The repository whose main worktree holds this file, and the file relative to it (`/`-separated). */
-function mainWorktreeFile(repositories: PlanRepositories, uri: vscode.Uri): { engine: PlanEngine; file: string } | undefined {
+function mainWorktreeFile(
+  repositories: PlanRepositories,
+  uri: vscode.Uri,
+): { engine: PlanEngine; file: string } | undefined {
   if (uri.scheme !== 'file') return undefined;
   for (const engine of repositories.engines) {
     if (engine.repo.bare || !isInside(uri.fsPath, engine.repo.mainPath)) continue;
@@ -337,15 +404,24 @@ export async function startPlanFromFile(deps: PlanFileDeps, args: unknown): Prom
   const target = await resolveTarget(deps, args);
   if (!target) return undefined;
   const { engine, root, file } = target;
-  const document = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && samePath(d.uri.fsPath, path.join(root, file)));
+  const document = vscode.workspace.textDocuments.find(
+    (d) => d.uri.scheme === 'file' && samePath(d.uri.fsPath, path.join(root, file)),
+  );
   // What the user sees is what starts: an open editor's text, saved or not.
   const planFile = document ? parsePlanFile(file, document.getText()) : await readPlanFile(root, file);
   const input = planFromFile(planFile);
 
   const active = (await engine.list()).flatMap((i) => (i.plan?.status === 'active' ? [i.plan] : []));
-  const running = active.find((p) => p.planFile === file) ?? (input.id !== undefined ? active.find((p) => p.id === input.id) : undefined);
+  const running =
+    active.find((p) => p.planFile === file) ??
+    (input.id !== undefined ? active.find((p) => p.id === input.id) : undefined);
   if (running) {
-    const message = vscode.l10n.t('Plan {0} ({1}) is already in its worktree {2}.', running.id, running.title, running.path);
+    const message = vscode.l10n.t(
+      'Plan {0} ({1}) is already in its worktree {2}.',
+      running.id,
+      running.title,
+      running.path,
+    );
     if (program) throw new PlanWorktreesError(ErrorCode.PlanExists, message);
     const open = await vscode.window.showInformationMessage(message, vscode.l10n.t('Open in New Window'));
     if (open) await vscode.commands.executeCommand('planWorktrees.openInNewWindow', { plan: running.id });
@@ -356,8 +432,17 @@ export async function startPlanFromFile(deps: PlanFileDeps, args: unknown): Prom
   const dirtyBase = a.dirtyBase ?? (await decideDirtyBase(engine, program));
   if (!dirtyBase) return undefined;
   // A program is never asked where to open the plan.
-  const open = a.open ?? (program && readUiSettings(vscode.Uri.file(engine.repo.mainPath)).openAfterCreate === 'ask' ? 'none' : undefined);
-  const createArgs: CreateArgs = { id: input.id, title: input.title, planFile: input.planFile, base: a.base, open, dirtyBase };
+  const open =
+    a.open ??
+    (program && readUiSettings(vscode.Uri.file(engine.repo.mainPath)).openAfterCreate === 'ask' ? 'none' : undefined);
+  const createArgs: CreateArgs = {
+    id: input.id,
+    title: input.title,
+    planFile: input.planFile,
+    base: a.base,
+    open,
+    dirtyBase,
+  };
   let plan: PlanRecord | undefined;
   try {
     plan = await vscode.commands.executeCommand<PlanRecord | undefined>('planWorktrees.create', createArgs);
@@ -373,48 +458,83 @@ export async function startPlanFromFile(deps: PlanFileDeps, args: unknown): Prom
 }
 
 /** The repository and the file (relative to its worktree) a start is about. */
-async function resolveTarget(deps: PlanFileDeps, args: unknown): Promise<{ engine: PlanEngine; root: string; file: string } | undefined> {
+async function resolveTarget(
+  deps: PlanFileDeps,
+  args: unknown,
+): Promise<{ engine: PlanEngine; root: string; file: string } | undefined> {
   if (args && typeof args === 'object' && (args as { type?: unknown }).type === 'planFile') {
     const node = args as PlanFileNode;
     return { engine: node.engine, root: node.engine.repo.mainPath, file: node.planFile.file };
   }
   let absolute: string | undefined;
   if (args instanceof vscode.Uri) absolute = args.fsPath;
-  else if (typeof args === 'string' || (args && typeof args === 'object' && typeof (args as { file?: unknown }).file === 'string')) {
+  else if (
+    typeof args === 'string' ||
+    (args && typeof args === 'object' && typeof (args as { file?: unknown }).file === 'string')
+  ) {
     const given = typeof args === 'string' ? args : (args as StartFromFileArgs).file;
     const engine = deps.repositories.engines[0];
-    if (!engine) throw new PlanWorktreesError(ErrorCode.NotAGitRepository, vscode.l10n.t('Open a folder inside a git repository first.'));
+    if (!engine) {
+      throw new PlanWorktreesError(
+        ErrorCode.NotAGitRepository,
+        vscode.l10n.t('Open a folder inside a git repository first.'),
+      );
+    }
     absolute = path.isAbsolute(given) ? given : path.join(engine.repo.mainPath, given);
   } else if (args === undefined) {
     const active = vscode.window.activeTextEditor?.document.uri;
     const found = active && mainWorktreeFile(deps.repositories, active);
-    if (found && planFileFormat(found.file) && matchesPlanFilePatterns(found.file, planFilePatterns(found.engine))) absolute = active.fsPath;
-    else return pickPlanFile(deps);
+    if (found && planFileFormat(found.file) && matchesPlanFilePatterns(found.file, planFilePatterns(found.engine))) {
+      absolute = active.fsPath;
+    } else return pickPlanFile(deps);
   }
-  if (absolute === undefined) throw new PlanWorktreesError(ErrorCode.InvalidName, vscode.l10n.t('Start in Worktree needs a plan file.'));
+  if (absolute === undefined) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, vscode.l10n.t('Start in Worktree needs a plan file.'));
+  }
   return locate(deps.repositories, absolute);
 }
 
 /** The worktree of a repository that holds the file (the deepest one), and the file relative to it. */
-async function locate(repositories: PlanRepositories, absolute: string): Promise<{ engine: PlanEngine; root: string; file: string }> {
+async function locate(
+  repositories: PlanRepositories,
+  absolute: string,
+): Promise<{ engine: PlanEngine; root: string; file: string }> {
   let best: { engine: PlanEngine; root: string } | undefined;
   for (const engine of repositories.engines) {
     for (const item of await engine.list()) {
       const root = item.worktree?.path;
-      if (root && !item.worktree?.bare && isInside(absolute, root) && (!best || root.length > best.root.length)) best = { engine, root };
+      if (root && !item.worktree?.bare && isInside(absolute, root) && (!best || root.length > best.root.length)) {
+        best = { engine, root };
+      }
     }
   }
-  if (!best) throw new PlanWorktreesError(ErrorCode.WorktreeNotFound, vscode.l10n.t('{0} is not inside a worktree of a repository of this window.', absolute));
+  if (!best) {
+    throw new PlanWorktreesError(
+      ErrorCode.WorktreeNotFound,
+      vscode.l10n.t('{0} is not inside a worktree of a repository of this window.', absolute),
+    );
+  }
   const file = path.relative(best.root, absolute).split(path.sep).join('/');
-  if (!planFileFormat(file)) throw new PlanWorktreesError(ErrorCode.InvalidName, vscode.l10n.t('{0} is not a plan file: plan files are Markdown (.md) or JSON (.json).', file));
+  if (!planFileFormat(file)) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      vscode.l10n.t('{0} is not a plan file: plan files are Markdown (.md) or JSON (.json).', file),
+    );
+  }
   return { ...best, file };
 }
 
-async function pickPlanFile(deps: PlanFileDeps): Promise<{ engine: PlanEngine; root: string; file: string } | undefined> {
-  const entries = (await Promise.all(deps.repositories.engines.map((e) => deps.index.entries(e)))).flat().filter((e) => e.state === 'new');
+async function pickPlanFile(
+  deps: PlanFileDeps,
+): Promise<{ engine: PlanEngine; root: string; file: string } | undefined> {
+  const entries = (await Promise.all(deps.repositories.engines.map((e) => deps.index.entries(e))))
+    .flat()
+    .filter((e) => e.state === 'new');
   if (entries.length === 0) {
     void vscode.window.showInformationMessage(
-      vscode.l10n.t('There is no plan file to start. Plan files are Markdown or JSON files in the folders the "planWorktrees.planFiles" setting names, such as plans/ or tasks/.'),
+      vscode.l10n.t(
+        'There is no plan file to start. Plan files are Markdown or JSON files in the folders the "planWorktrees.planFiles" setting names, such as plans/ or tasks/.',
+      ),
     );
     return undefined;
   }
@@ -427,7 +547,9 @@ async function pickPlanFile(deps: PlanFileDeps): Promise<{ engine: PlanEngine; r
     })),
     { placeHolder: vscode.l10n.t('Start which plan in its own worktree?'), matchOnDescription: true },
   );
-  return picked && { engine: picked.entry.engine, root: picked.entry.engine.repo.mainPath, file: picked.entry.planFile.file };
+  return (
+    picked && { engine: picked.entry.engine, root: picked.entry.engine.repo.mainPath, file: picked.entry.planFile.file }
+  );
 }
 
 /**
@@ -455,7 +577,12 @@ async function decideDirtyBase(engine: PlanEngine, program: boolean): Promise<Cr
  * changes to the file gets the edit instead (left unsaved, the user's other
  * edits untouched); otherwise the file is rewritten with only that field changed.
  */
-export async function setPlanFileStatus(engine: PlanEngine, file: string, status: BoundStatus, log: vscode.LogOutputChannel): Promise<void> {
+export async function setPlanFileStatus(
+  engine: PlanEngine,
+  file: string,
+  status: BoundStatus,
+  log: vscode.LogOutputChannel,
+): Promise<void> {
   const absolute = path.join(engine.repo.mainPath, ...file.split('/'));
   try {
     ensureBindable(file, planFilePatterns(engine));
@@ -463,7 +590,9 @@ export async function setPlanFileStatus(engine: PlanEngine, file: string, status
     log.warn(`Plan file ${file}: the status was not set to ${status}: ${e instanceof Error ? e.message : String(e)}`);
     return;
   }
-  const document = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && samePath(d.uri.fsPath, absolute));
+  const document = vscode.workspace.textDocuments.find(
+    (d) => d.uri.scheme === 'file' && samePath(d.uri.fsPath, absolute),
+  );
   try {
     if (document?.isDirty) {
       const before = document.getText();
@@ -474,7 +603,11 @@ export async function setPlanFileStatus(engine: PlanEngine, file: string, status
       let end = 0;
       while (end < before.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(document.uri, new vscode.Range(document.positionAt(start), document.positionAt(before.length - end)), after.slice(start, after.length - end));
+      edit.replace(
+        document.uri,
+        new vscode.Range(document.positionAt(start), document.positionAt(before.length - end)),
+        after.slice(start, after.length - end),
+      );
       await vscode.workspace.applyEdit(edit);
       log.info(`Plan file ${file}: status ${status} (in the editor, which has unsaved changes)`);
       return;
@@ -482,8 +615,13 @@ export async function setPlanFileStatus(engine: PlanEngine, file: string, status
     const result = await writePlanFileStatus(engine.repo.mainPath, file, status, planFilePatterns(engine));
     if (result === 'changed') log.info(`Plan file ${file}: status ${status}`);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') log.warn(`Plan file ${file} is gone; its status was not set to ${status}.`);
-    else log.warn(`Plan file ${file}: the status could not be set to ${status}: ${e instanceof Error ? e.message : String(e)}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      log.warn(`Plan file ${file} is gone; its status was not set to ${status}.`);
+    } else {
+      log.warn(
+        `Plan file ${file}: the status could not be set to ${status}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
   }
 }
 
@@ -508,7 +646,12 @@ export class PlanFileStatusBinding implements vscode.Disposable {
     const engineListeners = new Map<PlanEngine, { dispose(): void }>();
     const follow = () => {
       for (const engine of repositories.engines) {
-        if (!engineListeners.has(engine)) engineListeners.set(engine, engine.onDidChange(() => void this.check(engine)));
+        if (!engineListeners.has(engine)) {
+          engineListeners.set(
+            engine,
+            engine.onDidChange(() => void this.check(engine)),
+          );
+        }
       }
     };
     follow();
@@ -544,7 +687,9 @@ export class PlanFileStatusBinding implements vscode.Disposable {
         await setPlanFileStatus(engine, plan.planFile, status, this.log);
       }
     } catch (e) {
-      if (!isError(e, ErrorCode.NotAGitRepository)) this.log.warn(`Plan file status: ${e instanceof Error ? e.message : String(e)}`);
+      if (!isError(e, ErrorCode.NotAGitRepository)) {
+        this.log.warn(`Plan file status: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
 

@@ -98,7 +98,12 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   async getChildren(node?: PlanNode): Promise<PlanNode[]> {
     if (!node) {
       const engines = this.repositories.engines;
-      const top: PlanNode[] = engines.length > 1 ? engines.map((engine) => ({ type: 'repository', engine })) : engines.length === 1 ? await this.worktreeNodes(engines[0]) : [];
+      const top: PlanNode[] =
+        engines.length > 1
+          ? engines.map((engine) => ({ type: 'repository', engine }))
+          : engines.length === 1
+            ? await this.worktreeNodes(engines[0])
+            : [];
       // Only the main checkout (no plans, plan files or other worktrees): an empty tree, so the view's welcome (No plans yet… Create Plan Worktree) shows.
       if (top.length === 1 && top[0].type === 'worktree' && top[0].item.kind === 'main') top.pop();
       // Restricted Mode: the plans from the worktree list, and the way to trust the folder (the view's message says why).
@@ -112,15 +117,24 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   getParent(node: PlanNode): PlanNode | undefined {
     if (node.type === 'file') return node.parent;
-    if ((node.type === 'worktree' || node.type === 'planFile') && this.repositories.engines.length > 1) return { type: 'repository', engine: node.engine };
+    if ((node.type === 'worktree' || node.type === 'planFile') && this.repositories.engines.length > 1) {
+      return { type: 'repository', engine: node.engine };
+    }
     return undefined;
   }
 
   /** A plan's tooltip gets its history when it is about to show. */
   async resolveTreeItem(item: vscode.TreeItem, node: PlanNode): Promise<vscode.TreeItem> {
-    if (node.type === 'worktree' && node.item.plan && item.tooltip instanceof vscode.MarkdownString && !this.withHistory.has(item)) {
+    if (
+      node.type === 'worktree' &&
+      node.item.plan &&
+      item.tooltip instanceof vscode.MarkdownString &&
+      !this.withHistory.has(item)
+    ) {
       this.withHistory.add(item);
-      await appendHistorySummary(item.tooltip, node.engine, node.item.plan).catch((e) => this.repositories.log.warn(`History of plan ${node.item.plan?.id}: ${String(e)}`));
+      await appendHistorySummary(item.tooltip, node.engine, node.item.plan).catch((e) =>
+        this.repositories.log.warn(`History of plan ${node.item.plan?.id}: ${String(e)}`),
+      );
     }
     return item;
   }
@@ -147,7 +161,11 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     // Details and the merge pre-check run git status and merge-tree: not in Restricted Mode.
     if (isTrusted()) void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
     const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
-    return [...nodes.filter((n) => n.item.kind !== 'other'), ...planFiles, ...nodes.filter((n) => n.item.kind === 'other')];
+    return [
+      ...nodes.filter((n) => n.item.kind !== 'other'),
+      ...planFiles,
+      ...nodes.filter((n) => n.item.kind === 'other'),
+    ];
   }
 
   /** When git could not list the worktrees (a half-written record), the tree shows the healthy ones and this asks once to run the doctor. */
@@ -156,7 +174,9 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (!problem || this.prompted.has(problem.message)) return;
     this.prompted.add(problem.message);
     const run = vscode.l10n.t('Run Doctor');
-    void vscode.window.showWarningMessage(problem.message, run).then((picked) => (picked === run ? vscode.commands.executeCommand('planWorktrees.doctor') : undefined));
+    void vscode.window
+      .showWarningMessage(problem.message, run)
+      .then((picked) => (picked === run ? vscode.commands.executeCommand('planWorktrees.doctor') : undefined));
   }
 
   /** The merge pre-check and overlaps of every active plan (cached per pair of commits by the engine). */
@@ -186,7 +206,9 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
             this.changed.fire(node);
           }
         } catch (e) {
-          this.repositories.log.warn(`State of ${node.item.worktree.path}: ${e instanceof Error ? e.message : String(e)}`);
+          this.repositories.log.warn(
+            `State of ${node.item.worktree.path}: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
       }),
     );
@@ -198,10 +220,23 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (!isTrusted()) return [trustNode()];
     try {
       const diff = await parent.engine.diff(plan.id);
-      if (diff.files.length === 0) return [{ type: 'message', text: vscode.l10n.t('No changes against {0}', plan.base) }];
-      return diff.files.map((file) => ({ type: 'file', engine: parent.engine, parent, file, mergeBase: diff.mergeBase }));
+      if (diff.files.length === 0) {
+        return [{ type: 'message', text: vscode.l10n.t('No changes against {0}', plan.base) }];
+      }
+      return diff.files.map((file) => ({
+        type: 'file',
+        engine: parent.engine,
+        parent,
+        file,
+        mergeBase: diff.mergeBase,
+      }));
     } catch (e) {
-      return [{ type: 'message', text: vscode.l10n.t('Could not read the changes: {0}', e instanceof Error ? e.message : String(e)) }];
+      return [
+        {
+          type: 'message',
+          text: vscode.l10n.t('Could not read the changes: {0}', e instanceof Error ? e.message : String(e)),
+        },
+      ];
     }
   }
 
@@ -215,7 +250,11 @@ function trustNode(): MessageNode {
     type: 'message',
     text: vscode.l10n.t('Trust This Folder…'),
     icon: 'shield',
-    command: { command: 'workbench.trust.manage', title: vscode.l10n.t('Manage Workspace Trust'), tooltip: restrictedModeNote() },
+    command: {
+      command: 'workbench.trust.manage',
+      title: vscode.l10n.t('Manage Workspace Trust'),
+      tooltip: restrictedModeNote(),
+    },
   };
 }
 
@@ -277,7 +316,11 @@ export function describeState(node: WorktreeNode): string[] {
   const landed = item.kind === 'plan' && isLanded(node);
   if (landed) parts.push(vscode.l10n.t('merged'));
   const m = node.mergeability;
-  if (m && !landed && !operation && m.files.length > 0) parts.push(m.clean ? vscode.l10n.t('✓ merges cleanly') : vscode.l10n.t('⚠ conflicts with {0}', item.plan?.base ?? ''));
+  if (m && !landed && !operation && m.files.length > 0) {
+    parts.push(
+      m.clean ? vscode.l10n.t('✓ merges cleanly') : vscode.l10n.t('⚠ conflicts with {0}', item.plan?.base ?? ''),
+    );
+  }
   if (details && !details.missing) {
     const changed = details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted;
     if (changed > 0) parts.push(vscode.l10n.t('●{0} changed', changed));
@@ -285,7 +328,9 @@ export function describeState(node: WorktreeNode): string[] {
     if (details.ahead) parts.push(`↑${details.ahead}`);
     if (details.behind) parts.push(`↓${details.behind}`);
   }
-  if (m && !landed && !operation && m.files.length > 0 && m.overlaps.length > 0) parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
+  if (m && !landed && !operation && m.files.length > 0 && m.overlaps.length > 0) {
+    parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
+  }
   if (item.worktree?.locked !== undefined) parts.push(vscode.l10n.t('locked'));
   return parts;
 }
@@ -294,9 +339,17 @@ export function describeState(node: WorktreeNode): string[] {
 export function contextValue(node: WorktreeNode): string {
   const { item, details } = node;
   const flags: string[] = [];
-  const dirty = details && !details.missing && details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted > 0;
+  const dirty =
+    details &&
+    !details.missing &&
+    details.dirty.staged + details.dirty.modified + details.dirty.untracked + details.dirty.conflicted > 0;
   if (item.kind === 'plan') {
-    flags.push('plan', !item.worktree || details?.missing ? 'missing' : (operationState(details) ?? (isLanded(node) ? 'merged' : 'active')));
+    flags.push(
+      'plan',
+      !item.worktree || details?.missing
+        ? 'missing'
+        : (operationState(details) ?? (isLanded(node) ? 'merged' : 'active')),
+    );
   } else {
     flags.push('worktree', item.kind);
   }
@@ -310,15 +363,29 @@ export function contextValue(node: WorktreeNode): string {
 function worktreeItem(node: WorktreeNode): vscode.TreeItem {
   const { item, details } = node;
   const plan = item.plan;
-  const branch = item.worktree?.branch ? shortBranchName(item.worktree.branch) : item.worktree?.detached ? vscode.l10n.t('detached') : plan?.branch;
-  const label = item.kind === 'plan' && plan ? `${plan.id} · ${plan.title}` : item.kind === 'main' ? vscode.l10n.t('Main checkout') : path.basename(item.worktree?.path ?? '?');
-  const collapsible = item.kind === 'plan' && item.worktree && !details?.missing ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+  const branch = item.worktree?.branch
+    ? shortBranchName(item.worktree.branch)
+    : item.worktree?.detached
+      ? vscode.l10n.t('detached')
+      : plan?.branch;
+  const label =
+    item.kind === 'plan' && plan
+      ? `${plan.id} · ${plan.title}`
+      : item.kind === 'main'
+        ? vscode.l10n.t('Main checkout')
+        : path.basename(item.worktree?.path ?? '?');
+  const collapsible =
+    item.kind === 'plan' && item.worktree && !details?.missing
+      ? vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
   const treeItem = new vscode.TreeItem(label, collapsible);
   treeItem.id = `wt:${item.worktree?.path ?? `plan:${plan?.id}:${plan?.run}`}`;
   // State first: a narrow side bar cuts the end off. A plan's branch is in its tooltip (its label names it already);
   // the main checkout and other worktrees are known by their branch, after their state.
   const named = item.kind === 'plan' ? undefined : branch;
-  treeItem.description = [...describeState(node), named, node.current ? vscode.l10n.t('(this window)') : undefined].filter(Boolean).join(' ');
+  treeItem.description = [...describeState(node), named, node.current ? vscode.l10n.t('(this window)') : undefined]
+    .filter(Boolean)
+    .join(' ');
   treeItem.iconPath = icon(node);
   treeItem.tooltip = tooltip(node, branch);
   treeItem.contextValue = contextValue(node);
@@ -331,15 +398,24 @@ function icon(node: WorktreeNode): vscode.ThemeIcon {
   const color = (id: string) => new vscode.ThemeColor(id);
   if (!item.worktree || details?.missing) return new vscode.ThemeIcon('warning', color('list.warningForeground'));
   if (details?.operation) {
-    return new vscode.ThemeIcon('debug-pause', color(details.dirty.conflicted > 0 ? 'gitDecoration.conflictingResourceForeground' : 'list.warningForeground'));
+    return new vscode.ThemeIcon(
+      'debug-pause',
+      color(details.dirty.conflicted > 0 ? 'gitDecoration.conflictingResourceForeground' : 'list.warningForeground'),
+    );
   }
   if (item.worktree.locked !== undefined) return new vscode.ThemeIcon('lock');
   if (item.kind === 'main') return new vscode.ThemeIcon('home', node.current ? color('charts.blue') : undefined);
   if (item.kind === 'other') return new vscode.ThemeIcon('folder');
   if (isLanded(node)) return new vscode.ThemeIcon('git-merge', color('gitDecoration.ignoredResourceForeground'));
-  if (details && details.dirty.conflicted > 0) return new vscode.ThemeIcon('git-branch', color('gitDecoration.conflictingResourceForeground'));
-  if (node.mergeability && !node.mergeability.clean) return new vscode.ThemeIcon('git-branch', color('list.errorForeground'));
-  if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) return new vscode.ThemeIcon('git-branch', color('gitDecoration.modifiedResourceForeground'));
+  if (details && details.dirty.conflicted > 0) {
+    return new vscode.ThemeIcon('git-branch', color('gitDecoration.conflictingResourceForeground'));
+  }
+  if (node.mergeability && !node.mergeability.clean) {
+    return new vscode.ThemeIcon('git-branch', color('list.errorForeground'));
+  }
+  if (details && details.dirty.staged + details.dirty.modified + details.dirty.untracked > 0) {
+    return new vscode.ThemeIcon('git-branch', color('gitDecoration.modifiedResourceForeground'));
+  }
   return new vscode.ThemeIcon('git-branch', node.current ? color('charts.blue') : undefined);
 }
 
@@ -348,7 +424,11 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
   const plan = item.plan;
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
-  const title = plan ? vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title) : item.kind === 'main' ? vscode.l10n.t('Main checkout') : vscode.l10n.t('Worktree');
+  const title = plan
+    ? vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title)
+    : item.kind === 'main'
+      ? vscode.l10n.t('Main checkout')
+      : vscode.l10n.t('Worktree');
   md.appendMarkdown(`**${escapeMarkdown(title)}**${node.current ? vscode.l10n.t(' — this window') : ''}\n\n`);
   const rows: Array<[string, string | undefined]> = [
     [vscode.l10n.t('Path'), item.worktree?.path ?? plan?.path],
@@ -356,11 +436,16 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
     [vscode.l10n.t('Base'), plan ? `${plan.base} (${plan.baseCommit.slice(0, 8)})` : undefined],
     [vscode.l10n.t('Created'), plan ? new Date(plan.created).toLocaleString() : undefined],
     [vscode.l10n.t('State'), describeState(node).join(', ') || (details ? vscode.l10n.t('clean') : undefined)],
-    [vscode.l10n.t('Locked'), item.worktree?.locked !== undefined ? item.worktree.locked || vscode.l10n.t('yes') : undefined],
+    [
+      vscode.l10n.t('Locked'),
+      item.worktree?.locked !== undefined ? item.worktree.locked || vscode.l10n.t('yes') : undefined,
+    ],
     [vscode.l10n.t('Merge'), mergeabilityText(node)],
     [
       vscode.l10n.t('Last commit'),
-      details?.lastCommit ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})` : undefined,
+      details?.lastCommit
+        ? `${details.lastCommit.sha.slice(0, 8)} ${details.lastCommit.subject} (${new Date(details.lastCommit.date).toLocaleString()})`
+        : undefined,
     ],
   ];
   for (const [key, value] of rows) if (value) md.appendMarkdown(`${key}: ${escapeMarkdown(value)}  \n`);
@@ -371,7 +456,9 @@ function mergeabilityText(node: WorktreeNode): string | undefined {
   const m = node.mergeability;
   if (!m || m.files.length === 0) return undefined;
   const base = node.item.plan?.base ?? '';
-  const clean = m.clean ? vscode.l10n.t('merges cleanly into {0}', base) : vscode.l10n.t('conflicts with {0} in {1}', base, m.conflicts.join(', '));
+  const clean = m.clean
+    ? vscode.l10n.t('merges cleanly into {0}', base)
+    : vscode.l10n.t('conflicts with {0} in {1}', base, m.conflicts.join(', '));
   const overlaps = m.overlaps.map((o) => vscode.l10n.t('plan {0} also changes {1}', o.planId, o.files.join(', ')));
   return [clean, ...overlaps].join('; ');
 }
@@ -399,7 +486,21 @@ export function diffArguments(node: FileNode): [vscode.Uri, vscode.Uri, string] 
   const basePath = node.file.oldPath ?? node.file.path;
   const commonDir = node.engine.repo.commonDir;
   const planId = plan?.id ?? '';
-  const left = planBaseUri(commonDir, planId, node.mergeBase, basePath, node.file.status === 'A' || node.file.status === 'U', worktree);
-  const right = node.file.status === 'D' ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true, worktree) : vscode.Uri.file(path.join(worktree, node.file.path));
-  return [left, right, vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(node.file.path), planId, plan?.base ?? '')];
+  const left = planBaseUri(
+    commonDir,
+    planId,
+    node.mergeBase,
+    basePath,
+    node.file.status === 'A' || node.file.status === 'U',
+    worktree,
+  );
+  const right =
+    node.file.status === 'D'
+      ? planBaseUri(commonDir, planId, node.mergeBase, node.file.path, true, worktree)
+      : vscode.Uri.file(path.join(worktree, node.file.path));
+  return [
+    left,
+    right,
+    vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(node.file.path), planId, plan?.base ?? ''),
+  ];
 }

@@ -9,7 +9,10 @@ import { runInTerminal } from './commands';
 import { PlanRepositories } from './repositories';
 
 /** Fills this window's terminal environment from the plan the window is in (any of `repositories`' engines), or clears it. */
-export async function preparePlanWindow(context: vscode.ExtensionContext, repositories: Pick<PlanRepositories, 'engines' | 'log'>): Promise<void> {
+export async function preparePlanWindow(
+  context: vscode.ExtensionContext,
+  repositories: Pick<PlanRepositories, 'engines' | 'log'>,
+): Promise<void> {
   const env = context.environmentVariableCollection;
   env.clear();
   for (const engine of repositories.engines) {

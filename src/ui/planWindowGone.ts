@@ -47,18 +47,24 @@ export class PlanWindowWatch implements vscode.Disposable {
       if (!now || (now.status === 'active' && now.path === record.path)) return;
     }
     this.gone = true;
-    this.repositories.log.info(`The worktree of plan ${record.id} (${record.path}) was removed while this window was open on it`);
+    this.repositories.log.info(
+      `The worktree of plan ${record.id} (${record.path}) was removed while this window was open on it`,
+    );
     this.statusBar.showGone(record, mainPath);
     await setIsPlanWindow(false);
     const openMain = vscode.l10n.t('Open the Main Checkout');
     const close = vscode.l10n.t('Close Window');
     const picked = await vscode.window.showWarningMessage(
-      vscode.l10n.t('The worktree of plan {0} was removed (cleaned up, discarded or deleted elsewhere): this window shows a folder that no longer exists.', record.id),
+      vscode.l10n.t(
+        'The worktree of plan {0} was removed (cleaned up, discarded or deleted elsewhere): this window shows a folder that no longer exists.',
+        record.id,
+      ),
       openMain,
       close,
     );
-    if (picked === openMain) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(mainPath), { forceNewWindow: false });
-    else if (picked === close) await vscode.commands.executeCommand('workbench.action.closeWindow');
+    if (picked === openMain) {
+      await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(mainPath), { forceNewWindow: false });
+    } else if (picked === close) await vscode.commands.executeCommand('workbench.action.closeWindow');
   }
 
   dispose(): void {

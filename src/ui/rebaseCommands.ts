@@ -18,9 +18,18 @@ export type CommandRunner = <A, R>(what: string, body: (args: A) => Promise<R>) 
 
 export function registerRebaseCommands(deps: ReviewDeps, run: CommandRunner): vscode.Disposable {
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('planWorktrees.continueRebase', run(vscode.l10n.t('Continue Rebase'), (args?: unknown) => continueRebase(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.abortRebase', run(vscode.l10n.t('Abort Rebase'), (args?: unknown) => abortRebase(deps, args))),
-    vscode.commands.registerCommand('planWorktrees.showConflicts', run(vscode.l10n.t('Show Conflicts'), (args?: unknown) => showConflicts(deps, args))),
+    vscode.commands.registerCommand(
+      'planWorktrees.continueRebase',
+      run(vscode.l10n.t('Continue Rebase'), (args?: unknown) => continueRebase(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.abortRebase',
+      run(vscode.l10n.t('Abort Rebase'), (args?: unknown) => abortRebase(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.showConflicts',
+      run(vscode.l10n.t('Show Conflicts'), (args?: unknown) => showConflicts(deps, args)),
+    ),
   );
 }
 
@@ -30,7 +39,10 @@ function isQuiet(args: unknown): boolean {
 }
 
 function pickRebasing(deps: ReviewDeps, args: unknown, placeHolder: string): Promise<PickedPlan | undefined> {
-  return pickPlan(deps.repositories, args, { placeHolder, filter: (item) => !!item.worktree && operationInProgress(item.worktree.path) === 'rebase' });
+  return pickPlan(deps.repositories, args, {
+    placeHolder,
+    filter: (item) => !!item.worktree && operationInProgress(item.worktree.path) === 'rebase',
+  });
 }
 
 /** Continues the rebase; returns the files it stopped on again ([] when it is finished). */
@@ -38,20 +50,39 @@ async function continueRebase(deps: ReviewDeps, args: unknown): Promise<string[]
   const picked = await pickRebasing(deps, args, vscode.l10n.t('Continue the rebase of which plan?'));
   if (!picked) return undefined;
   const { plan, engine } = picked;
-  const conflicts = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Continuing the rebase of plan {0}', plan.id) }, () =>
-    engine.continueRebase(plan.id),
+  const conflicts = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Continuing the rebase of plan {0}', plan.id),
+    },
+    () => engine.continueRebase(plan.id),
   );
   await refreshBuiltInGit([picked.item.worktree?.path]);
-  deps.log.info(conflicts.length === 0 ? `Rebase of plan ${plan.id} onto ${plan.base} finished` : `Rebase of plan ${plan.id} stopped again on conflicts in ${conflicts.join(', ')}`);
+  deps.log.info(
+    conflicts.length === 0
+      ? `Rebase of plan ${plan.id} onto ${plan.base} finished`
+      : `Rebase of plan ${plan.id} stopped again on conflicts in ${conflicts.join(', ')}`,
+  );
   if (!isQuiet(args)) {
-    if (conflicts.length === 0) void vscode.window.showInformationMessage(vscode.l10n.t('The rebase of plan {0} onto {1} is finished.', plan.id, plan.base));
-    else void offerConflicts(picked, vscode.l10n.t('The rebase of plan {0} stopped again, on conflicts in {1}.', plan.id, conflicts.join(', ')));
+    if (conflicts.length === 0) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('The rebase of plan {0} onto {1} is finished.', plan.id, plan.base),
+      );
+    } else {
+      void offerConflicts(
+        picked,
+        vscode.l10n.t('The rebase of plan {0} stopped again, on conflicts in {1}.', plan.id, conflicts.join(', ')),
+      );
+    }
   }
   return conflicts;
 }
 
 /** Aborts the rebase (after a confirmation, unless `force` or a program asks); returns the snapshot taken, if any. */
-async function abortRebase(deps: ReviewDeps, args: unknown): Promise<{ aborted: true; snapshot?: Snapshot } | undefined> {
+async function abortRebase(
+  deps: ReviewDeps,
+  args: unknown,
+): Promise<{ aborted: true; snapshot?: Snapshot } | undefined> {
   const picked = await pickRebasing(deps, args, vscode.l10n.t('Abort the rebase of which plan?'));
   if (!picked) return undefined;
   const { plan, engine } = picked;
@@ -74,20 +105,29 @@ async function abortRebase(deps: ReviewDeps, args: unknown): Promise<{ aborted: 
   const snapshot = await engine.abortRebase(plan.id);
   await refreshBuiltInGit([picked.item.worktree?.path]);
   deps.log.info(`Rebase of plan ${plan.id} aborted${snapshot ? `; snapshot ${snapshot.ref}` : ''}`);
-  if (!isQuiet(args)) void vscode.window.showInformationMessage(vscode.l10n.t('The rebase of plan {0} is aborted: {1} is back where it was.', plan.id, plan.branch));
+  if (!isQuiet(args)) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('The rebase of plan {0} is aborted: {1} is back where it was.', plan.id, plan.branch),
+    );
+  }
   return { aborted: true, snapshot };
 }
 
 /** The files with conflicts left, in a pick that opens the chosen one; returns them. */
 async function showConflicts(deps: ReviewDeps, args: unknown): Promise<string[] | undefined> {
-  const picked = await pickPlan(deps.repositories, args, { placeHolder: vscode.l10n.t('Show the conflicts of which plan?'), filter: (item) => !!item.worktree });
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Show the conflicts of which plan?'),
+    filter: (item) => !!item.worktree,
+  });
   if (!picked) return undefined;
   const files = await picked.engine.conflicts(picked.plan.id);
   if (isQuiet(args)) return files;
   if (files.length === 0) {
     const rebasing = picked.item.worktree && operationInProgress(picked.item.worktree.path) === 'rebase';
     void vscode.window.showInformationMessage(
-      rebasing ? vscode.l10n.t('Plan {0} has no conflicts left: continue the rebase.', picked.plan.id) : vscode.l10n.t('Plan {0} has no conflicts.', picked.plan.id),
+      rebasing
+        ? vscode.l10n.t('Plan {0} has no conflicts left: continue the rebase.', picked.plan.id)
+        : vscode.l10n.t('Plan {0} has no conflicts.', picked.plan.id),
     );
     return files;
   }
@@ -98,8 +138,15 @@ async function showConflicts(deps: ReviewDeps, args: unknown): Promise<string[] 
 async function pickConflict(picked: PickedPlan, files: string[]): Promise<void> {
   const worktree = picked.item.worktree?.path ?? picked.plan.path;
   const choice = await vscode.window.showQuickPick(
-    files.map((file) => ({ label: escapeIcons(path.basename(file)), description: path.dirname(file) === '.' ? '' : escapeIcons(path.dirname(file)), file })),
-    { title: vscode.l10n.t('Conflicts of plan {0} ({1})', picked.plan.id, files.length), placeHolder: vscode.l10n.t('Open a file to resolve its conflicts') },
+    files.map((file) => ({
+      label: escapeIcons(path.basename(file)),
+      description: path.dirname(file) === '.' ? '' : escapeIcons(path.dirname(file)),
+      file,
+    })),
+    {
+      title: vscode.l10n.t('Conflicts of plan {0} ({1})', picked.plan.id, files.length),
+      placeHolder: vscode.l10n.t('Open a file to resolve its conflicts'),
+    },
   );
   if (choice) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path.join(worktree, choice.file)));
 }
@@ -112,6 +159,11 @@ export async function offerConflicts(picked: PickedPlan, message: string): Promi
   const answer = await vscode.window.showWarningMessage(message, show, open, abort);
   // The plan's id as a string: the commands then ask and explain as they do for a person.
   if (answer === show) await vscode.commands.executeCommand('planWorktrees.showConflicts', picked.plan.id);
-  else if (answer === open) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(picked.item.worktree?.path ?? picked.plan.path), { forceNewWindow: true });
-  else if (answer === abort) await vscode.commands.executeCommand('planWorktrees.abortRebase', picked.plan.id);
+  else if (answer === open) {
+    await vscode.commands.executeCommand(
+      'vscode.openFolder',
+      vscode.Uri.file(picked.item.worktree?.path ?? picked.plan.path),
+      { forceNewWindow: true },
+    );
+  } else if (answer === abort) await vscode.commands.executeCommand('planWorktrees.abortRebase', picked.plan.id);
 }

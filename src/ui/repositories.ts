@@ -36,7 +36,9 @@ export class PlanRepositories implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.discover()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('planWorktrees')) return;
-        for (const engine of this.engineList) engine.settings = readEngineSettings(vscode.Uri.file(engine.repo.mainPath));
+        for (const engine of this.engineList) {
+          engine.settings = readEngineSettings(vscode.Uri.file(engine.repo.mainPath));
+        }
         this.changed.fire(undefined);
       }),
     );
@@ -60,10 +62,18 @@ export class PlanRepositories implements vscode.Disposable {
         if (folder.uri.scheme !== 'file') continue;
         const existing = this.engineList.find((e) => isInside(folder.uri.fsPath, e.repo.currentPath));
         try {
-          const engine = existing ?? (await PlanEngine.open(folder.uri.fsPath, { git: this.git, log: this.log, settings: readEngineSettings(folder.uri) }));
+          const engine =
+            existing ??
+            (await PlanEngine.open(folder.uri.fsPath, {
+              git: this.git,
+              log: this.log,
+              settings: readEngineSettings(folder.uri),
+            }));
           if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
         } catch (e) {
-          if (!isError(e, ErrorCode.NotAGitRepository)) this.log.warn(`${folder.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+          if (!isError(e, ErrorCode.NotAGitRepository)) {
+            this.log.warn(`${folder.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+          }
         }
       }
       if (engines.length > 0) state = 'ready';
@@ -92,12 +102,17 @@ export class PlanRepositories implements vscode.Disposable {
 
   /** The engine whose repository holds this path, if any. */
   engineFor(fsPath: string): PlanEngine | undefined {
-    return this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(fsPath, e.repo.mainPath)) ?? this.engineList[0];
+    return (
+      this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(fsPath, e.repo.mainPath)) ??
+      this.engineList[0]
+    );
   }
 
   /** Every plan or worktree of every repository, for pickers. */
   async allItems(): Promise<Array<{ engine: PlanEngine; item: PlanWorktree }>> {
-    const lists = await Promise.all(this.engineList.map(async (engine) => (await engine.list()).map((item) => ({ engine, item }))));
+    const lists = await Promise.all(
+      this.engineList.map(async (engine) => (await engine.list()).map((item) => ({ engine, item }))),
+    );
     return lists.flat();
   }
 
@@ -112,10 +127,18 @@ export class PlanRepositories implements vscode.Disposable {
 
   private watch(engine: PlanEngine): void {
     // Refs, HEAD, the worktree list, the index and our registry: anything git or another window changes.
-    const pattern = new vscode.RelativePattern(vscode.Uri.file(engine.repo.commonDir), '{HEAD,packed-refs,index,refs/**,worktrees/**,plan-worktrees/*.json,plan-worktrees/*.jsonl}');
+    const pattern = new vscode.RelativePattern(
+      vscode.Uri.file(engine.repo.commonDir),
+      '{HEAD,packed-refs,index,refs/**,worktrees/**,plan-worktrees/*.json,plan-worktrees/*.jsonl}',
+    );
     const watcher = vscode.workspace.createFileSystemWatcher(pattern);
     const onEvent = (uri: vscode.Uri) => this.schedule(engine, worktreeOfGitPath(engine, uri.fsPath));
-    this.repoWatchers.set(engine, [watcher, watcher.onDidChange(onEvent), watcher.onDidCreate(onEvent), watcher.onDidDelete(onEvent)]);
+    this.repoWatchers.set(engine, [
+      watcher,
+      watcher.onDidChange(onEvent),
+      watcher.onDidCreate(onEvent),
+      watcher.onDidDelete(onEvent),
+    ]);
   }
 
   private unwatch(engine: PlanEngine): void {
@@ -141,7 +164,15 @@ export class PlanRepositories implements vscode.Disposable {
         if (uri.fsPath.split(path.sep).includes('.git') && !uri.fsPath.endsWith(`${path.sep}.git`)) return;
         this.schedule(engine, p);
       };
-      this.worktreeWatchers.set(p, vscode.Disposable.from(watcher, watcher.onDidChange(onEvent), watcher.onDidCreate(onEvent), watcher.onDidDelete(onEvent)));
+      this.worktreeWatchers.set(
+        p,
+        vscode.Disposable.from(
+          watcher,
+          watcher.onDidChange(onEvent),
+          watcher.onDidCreate(onEvent),
+          watcher.onDidDelete(onEvent),
+        ),
+      );
     }
   }
 

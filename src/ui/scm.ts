@@ -61,7 +61,9 @@ export function planSourceControlId(planId: string): string {
 export function planIdOfSourceControl(value: unknown): string | undefined {
   if (!value || typeof value !== 'object' || !('inputBox' in value)) return undefined;
   const id = (value as { id?: unknown }).id;
-  return typeof id === 'string' && id.startsWith(ID_PREFIX) ? decodeURIComponent(id.slice(ID_PREFIX.length)) : undefined;
+  return typeof id === 'string' && id.startsWith(ID_PREFIX)
+    ? decodeURIComponent(id.slice(ID_PREFIX.length))
+    : undefined;
 }
 
 export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffProvider {
@@ -78,15 +80,26 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     // One id per plan: VS Code registers a command per source control's quick diff, named after its id.
     // No root folder: VS Code would head the provider with the folder's name (the same as the built-in
     // Git provider's, cut to "2-ad…") and push this label aside; without one, the label is the header.
-    this.sourceControl = vscode.scm.createSourceControl(planSourceControlId(plan.id), vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base));
+    this.sourceControl = vscode.scm.createSourceControl(
+      planSourceControlId(plan.id),
+      vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base),
+    );
     this.committed = this.sourceControl.createResourceGroup('committed', vscode.l10n.t('Committed on plan'));
     this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', vscode.l10n.t('Uncommitted'));
     this.committed.hideWhenEmpty = true;
     this.uncommitted.hideWhenEmpty = true;
     this.sourceControl.quickDiffProvider = this;
-    this.sourceControl.inputBox.placeholder = vscode.l10n.t('Message (commits every change of plan {0}: {1})', plan.id, plan.title);
+    this.sourceControl.inputBox.placeholder = vscode.l10n.t(
+      'Message (commits every change of plan {0}: {1})',
+      plan.id,
+      plan.title,
+    );
     // The plan's id (not an argument object): the command then speaks to the person, not to a program.
-    this.sourceControl.acceptInputCommand = { command: 'planWorktrees.commit', title: vscode.l10n.t('Commit'), arguments: [plan.id] };
+    this.sourceControl.acceptInputCommand = {
+      command: 'planWorktrees.commit',
+      title: vscode.l10n.t('Commit'),
+      arguments: [plan.id],
+    };
     // No status-bar commands: VS Code shows them as a row of buttons whose words are cut off ("Clean U"),
     // and beside the header as icons that repeat the title actions (package.json, scm/title: commit,
     // merge, show all changes as icons; clean up and publish in "…"), pushing the short label aside.
@@ -112,12 +125,15 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     const commonDir = this.engine.repo.commonDir;
     const empty = file.status === 'A' || file.status === 'U';
     const left = planBaseUri(commonDir, this.plan.id, mergeBase, file.oldPath ?? file.path, empty, this.worktree);
-    const right = file.status === 'D' ? planBaseUri(commonDir, this.plan.id, mergeBase, file.path, true, this.worktree) : uri;
+    const right =
+      file.status === 'D' ? planBaseUri(commonDir, this.plan.id, mergeBase, file.path, true, this.worktree) : uri;
     return {
       resourceUri: uri,
       contextValue: file.status,
       decorations: {
-        tooltip: file.oldPath ? vscode.l10n.t('{0} from {1}', statusWord(file.status), file.oldPath) : statusWord(file.status),
+        tooltip: file.oldPath
+          ? vscode.l10n.t('{0} from {1}', statusWord(file.status), file.oldPath)
+          : statusWord(file.status),
         strikeThrough: file.status === 'D',
         faded: false,
         iconPath: new vscode.ThemeIcon(info.icon, new vscode.ThemeColor(info.color)),
@@ -125,7 +141,11 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
       command: {
         command: 'vscode.diff',
         title: vscode.l10n.t('Open Diff'),
-        arguments: [left, right, vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(file.path), this.plan.id, this.plan.base)],
+        arguments: [
+          left,
+          right,
+          vscode.l10n.t('{0} (Plan {1}: {2} ↔ plan)', path.basename(file.path), this.plan.id, this.plan.base),
+        ],
       },
     };
   }
@@ -156,7 +176,11 @@ export class PlanSourceControls implements vscode.Disposable {
   }
 
   /** Brings the set of source controls and their contents up to date (every caller gets a sync that started after its call). */
-  readonly sync = throttle(() => this.doSync().catch((e) => this.repositories.log.warn(`Source Control: ${e instanceof Error ? e.message : String(e)}`)));
+  readonly sync = throttle(() =>
+    this.doSync().catch((e) =>
+      this.repositories.log.warn(`Source Control: ${e instanceof Error ? e.message : String(e)}`),
+    ),
+  );
 
   /** The source control of a plan, if shown. */
   forPlan(planId: string): PlanSourceControl | undefined {
@@ -165,7 +189,9 @@ export class PlanSourceControls implements vscode.Disposable {
 
   private async doSync(): Promise<void> {
     // Source Control reads diffs (git status, diff): nothing of it in Restricted Mode.
-    const wanted = isTrusted() ? await this.wantedControls() : new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
+    const wanted = isTrusted()
+      ? await this.wantedControls()
+      : new Map<string, { engine: PlanEngine; plan: PlanRecord }>();
     for (const [worktree, control] of this.controls) {
       if (!wanted.has(worktree)) {
         control.dispose();

@@ -27,7 +27,11 @@ interface Shown {
 const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
 export class GuardStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('planWorktrees.status', vscode.StatusBarAlignment.Left, 100);
+  private readonly item = vscode.window.createStatusBarItem(
+    'planWorktrees.status',
+    vscode.StatusBarAlignment.Left,
+    100,
+  );
   private readonly disposables: vscode.Disposable[] = [this.item];
 
   constructor(
@@ -39,7 +43,9 @@ export class GuardStatusBar implements vscode.Disposable {
     this.disposables.push(
       repositories.onDidChange(() => void this.update()),
       guard.onDidChange(() => void this.update()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('planWorktrees.guard') && void this.update()),
+      vscode.workspace.onDidChangeConfiguration(
+        (e) => e.affectsConfiguration('planWorktrees.guard') && void this.update(),
+      ),
     );
   }
 
@@ -64,9 +70,17 @@ export class GuardStatusBar implements vscode.Disposable {
     this.gone = true;
     clearTimeout(this.retry);
     this.item.text = vscode.l10n.t('$(warning) Plan {0}: worktree removed', escapeIcons(plan.id));
-    this.item.tooltip = vscode.l10n.t('The worktree of plan {0} ({1}) no longer exists.\nClick to open the main checkout in this window.', plan.id, plan.path);
+    this.item.tooltip = vscode.l10n.t(
+      'The worktree of plan {0} ({1}) no longer exists.\nClick to open the main checkout in this window.',
+      plan.id,
+      plan.path,
+    );
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-    this.item.command = { command: 'vscode.openFolder', title: vscode.l10n.t('Open the Main Checkout'), arguments: [vscode.Uri.file(mainPath), { forceNewWindow: false }] };
+    this.item.command = {
+      command: 'vscode.openFolder',
+      title: vscode.l10n.t('Open the Main Checkout'),
+      arguments: [vscode.Uri.file(mainPath), { forceNewWindow: false }],
+    };
     this.show();
   }
 
@@ -84,7 +98,9 @@ export class GuardStatusBar implements vscode.Disposable {
       shown = await this.read();
     } catch {
       // Keep what the item says: a read that failed knows nothing new.
-      if (read === this.reads && failures < RETRY_DELAYS_MS.length) this.retry = setTimeout(() => void this.refresh(failures + 1), RETRY_DELAYS_MS[failures]);
+      if (read === this.reads && failures < RETRY_DELAYS_MS.length) {
+        this.retry = setTimeout(() => void this.refresh(failures + 1), RETRY_DELAYS_MS[failures]);
+      }
       return;
     }
     // A newer read started meanwhile: its answer is the newer one (and a removed worktree says the rest).
@@ -104,7 +120,12 @@ export class GuardStatusBar implements vscode.Disposable {
     if (plan) {
       return {
         text: vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title)),
-        tooltip: vscode.l10n.t("This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.", plan.id, plan.branch, plan.base),
+        tooltip: vscode.l10n.t(
+          "This window is plan {0}'s worktree (branch {1}, base {2}).\nClick for the plan's actions.",
+          plan.id,
+          plan.branch,
+          plan.base,
+        ),
         warning: false,
       };
     }
@@ -122,7 +143,9 @@ export class GuardStatusBar implements vscode.Disposable {
     if (mode === 'off') {
       return {
         text: vscode.l10n.t('$(home) Main checkout'),
-        tooltip: vscode.l10n.t('This window is the main checkout; plans exist, and the guard is off (setting planWorktrees.guard.mode).\nClick to create a plan or open one.'),
+        tooltip: vscode.l10n.t(
+          'This window is the main checkout; plans exist, and the guard is off (setting planWorktrees.guard.mode).\nClick to create a plan or open one.',
+        ),
         warning: false,
       };
     }
@@ -132,8 +155,12 @@ export class GuardStatusBar implements vscode.Disposable {
       tooltip: allowed
         ? vscode.l10n.t('This window is the main checkout; edits are allowed for this session.')
         : mode === 'readOnly'
-          ? vscode.l10n.t('This window is the main checkout and plans exist: edits here are blocked.\nClick to create a plan, open one, or allow edits for this session.')
-          : vscode.l10n.t('This window is the main checkout and plans exist: edits here are warned about.\nClick to create a plan, open one, or allow edits for this session.'),
+          ? vscode.l10n.t(
+              'This window is the main checkout and plans exist: edits here are blocked.\nClick to create a plan, open one, or allow edits for this session.',
+            )
+          : vscode.l10n.t(
+              'This window is the main checkout and plans exist: edits here are warned about.\nClick to create a plan, open one, or allow edits for this session.',
+            ),
       warning: !allowed,
     };
   }

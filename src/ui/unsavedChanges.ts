@@ -17,10 +17,16 @@ import { isInside } from './repositories';
 export async function unsavedMainDocuments(engine: PlanEngine): Promise<vscode.TextDocument[]> {
   if (engine.repo.bare) return [];
   const dirty = vscode.workspace.textDocuments.filter(
-    (d) => d.isDirty && d.uri.scheme === 'file' && isInside(d.uri.fsPath, engine.repo.mainPath) && !relativeTo(engine, d).split(path.sep).includes('.git'),
+    (d) =>
+      d.isDirty &&
+      d.uri.scheme === 'file' &&
+      isInside(d.uri.fsPath, engine.repo.mainPath) &&
+      !relativeTo(engine, d).split(path.sep).includes('.git'),
   );
   if (dirty.length === 0) return [];
-  const nested = (await engine.list()).filter((i) => i.kind !== 'main' && i.worktree && isInside(i.worktree.path, engine.repo.mainPath)).map((i) => i.worktree?.path as string);
+  const nested = (await engine.list())
+    .filter((i) => i.kind !== 'main' && i.worktree && isInside(i.worktree.path, engine.repo.mainPath))
+    .map((i) => i.worktree?.path as string);
   return dirty.filter((d) => !nested.some((folder) => isInside(d.uri.fsPath, folder)));
 }
 
@@ -37,7 +43,11 @@ export interface MovedDocuments {
 }
 
 /** Saves each document's text into the plan's copy of its file, reverts it in the main checkout, and shows the plan's copy where it was shown. */
-export async function moveUnsavedDocuments(engine: PlanEngine, plan: PlanRecord, documents: readonly vscode.TextDocument[]): Promise<MovedDocuments> {
+export async function moveUnsavedDocuments(
+  engine: PlanEngine,
+  plan: PlanRecord,
+  documents: readonly vscode.TextDocument[],
+): Promise<MovedDocuments> {
   const result: MovedDocuments = { moved: [], failed: [] };
   for (const document of documents) {
     const file = relativeTo(engine, document);
@@ -59,8 +69,14 @@ async function saveInPlan(document: vscode.TextDocument, target: vscode.Uri): Pr
   }
   const copy = await vscode.workspace.openTextDocument(target);
   const edit = new vscode.WorkspaceEdit();
-  edit.replace(target, new vscode.Range(copy.positionAt(0), copy.positionAt(copy.getText().length)), document.getText());
-  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(vscode.l10n.t('the text could not be put into {0}', target.fsPath));
+  edit.replace(
+    target,
+    new vscode.Range(copy.positionAt(0), copy.positionAt(copy.getText().length)),
+    document.getText(),
+  );
+  if (!(await vscode.workspace.applyEdit(edit))) {
+    throw new Error(vscode.l10n.t('the text could not be put into {0}', target.fsPath));
+  }
   if (!(await copy.save())) throw new Error(vscode.l10n.t('{0} could not be saved', target.fsPath));
   return copy;
 }
@@ -70,7 +86,9 @@ async function revertAndReplace(document: vscode.TextDocument, copy: vscode.Text
   const columns = tabsOf(document.uri).map(({ group }) => group.viewColumn);
   await vscode.window.showTextDocument(document, { viewColumn: columns[0], preview: false });
   await vscode.commands.executeCommand('workbench.action.files.revert');
-  if (document.isDirty) throw new Error(vscode.l10n.t('{0} could not be reverted in the main checkout', document.uri.fsPath));
+  if (document.isDirty) {
+    throw new Error(vscode.l10n.t('{0} could not be reverted in the main checkout', document.uri.fsPath));
+  }
   for (const column of columns.length > 0 ? columns : [vscode.ViewColumn.Active]) {
     await vscode.window.showTextDocument(copy, { viewColumn: column, preview: false });
   }
@@ -79,7 +97,14 @@ async function revertAndReplace(document: vscode.TextDocument, copy: vscode.Text
 
 function tabsOf(uri: vscode.Uri): Array<{ tab: vscode.Tab; group: vscode.TabGroup }> {
   return vscode.window.tabGroups.all.flatMap((group) =>
-    group.tabs.filter((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file' && samePath(tab.input.uri.fsPath, uri.fsPath)).map((tab) => ({ tab, group })),
+    group.tabs
+      .filter(
+        (tab) =>
+          tab.input instanceof vscode.TabInputText &&
+          tab.input.uri.scheme === 'file' &&
+          samePath(tab.input.uri.fsPath, uri.fsPath),
+      )
+      .map((tab) => ({ tab, group })),
   );
 }
 

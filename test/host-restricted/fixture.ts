@@ -13,7 +13,21 @@ import { leavePendingSetup } from '../../src/model/pendingSetup';
 import { PlanEngine } from '../../src/model/planEngine';
 
 /** Hooks git runs for the commands Plan Worktrees uses (create, commit, merge, publish, rebase). */
-const HOOKS = ['post-checkout', 'pre-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit', 'pre-merge-commit', 'post-merge', 'pre-push', 'pre-rebase', 'post-rewrite', 'reference-transaction', 'pre-auto-gc', 'post-index-change'];
+const HOOKS = [
+  'post-checkout',
+  'pre-commit',
+  'prepare-commit-msg',
+  'commit-msg',
+  'post-commit',
+  'pre-merge-commit',
+  'post-merge',
+  'pre-push',
+  'pre-rebase',
+  'post-rewrite',
+  'reference-transaction',
+  'pre-auto-gc',
+  'post-index-change',
+];
 
 export const PLAN_ID = '1';
 export const PLAN_TITLE = 'Hostile repository';

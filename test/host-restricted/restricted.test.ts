@@ -13,7 +13,16 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, projectRoot, screenshot, TestingApi, treeItems, waitFor, workspaceRoot } from '../host/helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  projectRoot,
+  screenshot,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from '../host/helpers';
 
 const programLog = process.env.PLAN_WORKTREES_PROGRAM_LOG ?? '';
 const setupLog = process.env.PLAN_WORKTREES_SETUP_LOG ?? '';
@@ -26,7 +35,9 @@ interface RestrictedApi extends TestingApi {
   testing: TestingApi['testing'] & {
     treeView: vscode.TreeView<unknown>;
     scm: TestingApi['testing']['scm'] & { controls: Map<string, unknown> };
-    tree: TestingApi['testing']['tree'] & { nodeForPath(p: string): { details?: { dirty: { modified: number } } } | undefined };
+    tree: TestingApi['testing']['tree'] & {
+      nodeForPath(p: string): { details?: { dirty: { modified: number } } } | undefined;
+    };
   };
 }
 
@@ -74,10 +85,16 @@ describe('Restricted Mode (workspace trust on)', function () {
     );
     const trustItem = api.testing.tree.getTreeItem(items[0].node);
     assert.strictEqual(trustItem.command?.command, 'workbench.trust.manage');
-    assert.match(api.testing.treeView.message ?? '', /Restricted Mode: trust this folder to see changes and use commands/);
+    assert.match(
+      api.testing.treeView.message ?? '',
+      /Restricted Mode: trust this folder to see changes and use commands/,
+    );
     // Expanding the plan would list its diff: the note instead.
     const children = await api.testing.tree.getChildren(items[2].node);
-    assert.deepStrictEqual(children.map((c) => (api.testing.tree.getTreeItem(c).label as string)), ['Trust This Folder…']);
+    assert.deepStrictEqual(
+      children.map((c) => api.testing.tree.getTreeItem(c).label as string),
+      ['Trust This Folder…'],
+    );
     await vscode.commands.executeCommand('workbench.view.scm');
     await settle(api);
     assert.strictEqual(api.testing.scm.controls.size, 0, 'no Source Control of the plan (it would run git diff)');
@@ -90,7 +107,9 @@ describe('Restricted Mode (workspace trust on)', function () {
   });
 
   it('answers every command with the Restricted Mode note, changes nothing and runs nothing', async () => {
-    const refs = () => fs.readFileSync(path.join(mainPath, '.git', 'HEAD'), 'utf8') + fs.readdirSync(path.join(mainPath, '.git', 'refs', 'heads'), { recursive: true }).join(',');
+    const refs = () =>
+      fs.readFileSync(path.join(mainPath, '.git', 'HEAD'), 'utf8') +
+      fs.readdirSync(path.join(mainPath, '.git', 'refs', 'heads'), { recursive: true }).join(',');
     const before = refs();
     const calls: Array<[string, Record<string, unknown>]> = [
       ['planWorktrees.create', { id: '2', title: 'Not while untrusted', open: 'none' }],
@@ -109,7 +128,11 @@ describe('Restricted Mode (workspace trust on)', function () {
       ['planWorktrees.startPlanFromFile', { file: 'README.md', open: 'none' }],
     ];
     for (const [command, args] of calls) {
-      await assert.rejects(Promise.resolve(vscode.commands.executeCommand(command, args)), (e) => codeOf(e) === 'Untrusted' && /Restricted Mode/.test(String((e as Error).message)), command);
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand(command, args)),
+        (e) => codeOf(e) === 'Untrusted' && /Restricted Mode/.test(String((e as Error).message)),
+        command,
+      );
     }
     await assert.rejects(api.diff('1'), (e) => codeOf(e) === 'Untrusted', 'api.diff');
     await assert.rejects(api.merge('1'), (e) => codeOf(e) === 'Untrusted', 'api.merge');
@@ -139,13 +162,25 @@ describe('Restricted Mode (workspace trust on)', function () {
     await waitFor(() => vscode.workspace.isTrusted, 'the folder to be trusted');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     // The plan's state, its Source Control and its setup command, with no reload.
-    await waitFor(() => api.testing.tree.nodeForPath(planPath)?.details?.dirty.modified === 1, "the plan's changes in the tree", 30_000);
+    await waitFor(
+      () => api.testing.tree.nodeForPath(planPath)?.details?.dirty.modified === 1,
+      "the plan's changes in the tree",
+      30_000,
+    );
     assert.strictEqual(api.testing.treeView.message, undefined);
     const labels = (await treeItems(api)).map((i) => i.label);
     assert.ok(!labels.includes('Trust This Folder…'), labels.join(', '));
     await waitFor(() => api.testing.scm.controls.size === 1, "the plan's Source Control", 30_000);
-    await waitFor(() => fs.existsSync(setupLog) && fs.readFileSync(setupLog, 'utf8') === '1\n', 'the setup command to run once, in this window, with PLAN_WORKTREES_ID', 30_000);
+    await waitFor(
+      () => fs.existsSync(setupLog) && fs.readFileSync(setupLog, 'utf8') === '1\n',
+      'the setup command to run once, in this window, with PLAN_WORKTREES_ID',
+      30_000,
+    );
     // Trusted, git may run what the repository names again: the hostile config was live all along.
-    await waitFor(() => programsThatRan().includes('fsmonitor'), 'git status to run the fsmonitor program now that the folder is trusted', 30_000);
+    await waitFor(
+      () => programsThatRan().includes('fsmonitor'),
+      'git status to run the fsmonitor program now that the folder is trusted',
+      30_000,
+    );
   });
 });

@@ -6,7 +6,14 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { activateExtension, TestingApi, waitFor, workspaceRoot } from '../host/helpers';
-import { factsFile, PlanWindowFacts, readyForRemovalFile, terminalPlanVariables, WINDOW_PLAN, windowText } from '../host/planWindowShared';
+import {
+  factsFile,
+  PlanWindowFacts,
+  readyForRemovalFile,
+  terminalPlanVariables,
+  WINDOW_PLAN,
+  windowText,
+} from '../host/planWindowShared';
 
 describe('Plan window (its own VS Code window)', function () {
   this.timeout(90_000);
@@ -20,23 +27,45 @@ describe('Plan window (its own VS Code window)', function () {
 
   it('is opened on the plan worktree, and its status bar names the plan', async () => {
     assert.ok(workspaceRoot().endsWith(`${WINDOW_PLAN.id}-plan-window`), workspaceRoot());
-    await waitFor(() => api.testing.statusBar.state.text.includes(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`), 'the status bar to name the plan');
+    await waitFor(
+      () => api.testing.statusBar.state.text.includes(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`),
+      'the status bar to name the plan',
+    );
     // What the page shows, read by the runner from the window's DOM.
-    assert.match(await windowText('statusbar', workspaceRoot()), new RegExp(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`));
+    assert.match(
+      await windowText('statusbar', workspaceRoot()),
+      new RegExp(`Plan ${WINDOW_PLAN.id}: ${WINDOW_PLAN.title}`),
+    );
   });
 
   it('runs the setup command the main window left, once, in a terminal with the plan variables', async () => {
     const expected = `${WINDOW_PLAN.id} ${WINDOW_PLAN.branch}\n`;
-    await waitFor(() => fs.existsSync(facts.setupLog) && fs.readFileSync(facts.setupLog, 'utf8') === expected, 'the setup command to run', 30_000);
-    assert.ok(!fs.existsSync(path.join(facts.main, '.git', 'plan-worktrees', 'setup', `${WINDOW_PLAN.id}.json`)), 'the pending setup was taken');
+    await waitFor(
+      () => fs.existsSync(facts.setupLog) && fs.readFileSync(facts.setupLog, 'utf8') === expected,
+      'the setup command to run',
+      30_000,
+    );
+    assert.ok(
+      !fs.existsSync(path.join(facts.main, '.git', 'plan-worktrees', 'setup', `${WINDOW_PLAN.id}.json`)),
+      'the pending setup was taken',
+    );
   });
 
   it('gives every terminal of the window PLAN_WORKTREES_ID, _BRANCH, _BASE and _MAIN', async () => {
-    const seen = await waitFor(async () => {
-      const vars = await terminalPlanVariables();
-      return vars.PLAN_WORKTREES_ID ? vars : undefined;
-    }, 'a terminal with the plan variables', 30_000);
-    assert.deepStrictEqual(seen, { PLAN_WORKTREES_BASE: 'main', PLAN_WORKTREES_BRANCH: WINDOW_PLAN.branch, PLAN_WORKTREES_ID: WINDOW_PLAN.id, PLAN_WORKTREES_MAIN: facts.main });
+    const seen = await waitFor(
+      async () => {
+        const vars = await terminalPlanVariables();
+        return vars.PLAN_WORKTREES_ID ? vars : undefined;
+      },
+      'a terminal with the plan variables',
+      30_000,
+    );
+    assert.deepStrictEqual(seen, {
+      PLAN_WORKTREES_BASE: 'main',
+      PLAN_WORKTREES_BRANCH: WINDOW_PLAN.branch,
+      PLAN_WORKTREES_ID: WINDOW_PLAN.id,
+      PLAN_WORKTREES_MAIN: facts.main,
+    });
   });
 
   it("shows the plan's Source Control, which follows changes in the worktree by itself", async () => {
@@ -46,7 +75,11 @@ describe('Plan window (its own VS Code window)', function () {
     fs.writeFileSync(path.join(workspaceRoot(), 'written-in-the-plan.txt'), 'new\n');
     fs.appendFileSync(path.join(workspaceRoot(), 'src', 'app.js'), '// changed\n');
     // No sync() and no update(): the file watchers bring the change.
-    await waitFor(() => names().join(',') === 'app.js,written-in-the-plan.txt', 'Source Control to list both changes', 30_000);
+    await waitFor(
+      () => names().join(',') === 'app.js,written-in-the-plan.txt',
+      'Source Control to list both changes',
+      30_000,
+    );
   });
 
   it('says so at once when the main window removes its worktree, and offers only what still works', async () => {

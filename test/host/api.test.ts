@@ -33,7 +33,9 @@ describe('The extension API (getExtension(...).exports)', function () {
 
   after(async () => {
     for (const item of await api.list()) {
-      if (item.plan?.id.startsWith('api-') && item.plan.status === 'active') await api.cleanup(item.plan.id, { force: true }).catch(() => undefined);
+      if (item.plan?.id.startsWith('api-') && item.plan.status === 'active') {
+        await api.cleanup(item.plan.id, { force: true }).catch(() => undefined);
+      }
     }
     // Later suites start from the demo repository as it was.
     gitIn(main, 'reset', '-q', '--hard', startHead);
@@ -42,11 +44,26 @@ describe('The extension API (getExtension(...).exports)', function () {
 
   it('is the documented, typed object: every method, the guard script, and the change event', async () => {
     assert.strictEqual(api.version, 1);
-    for (const name of ['create', 'startFromFile', 'list', 'diff', 'merge', 'cleanup', 'history'] as const) assert.strictEqual(typeof api[name], 'function', name);
+    for (const name of ['create', 'startFromFile', 'list', 'diff', 'merge', 'cleanup', 'history'] as const) {
+      assert.strictEqual(typeof api[name], 'function', name);
+    }
     assert.strictEqual(typeof api.onDidChange, 'function');
-    assert.ok(path.isAbsolute(api.guardScript) && fs.existsSync(api.guardScript), `the guard script ships at ${api.guardScript}`);
+    assert.ok(
+      path.isAbsolute(api.guardScript) && fs.existsSync(api.guardScript),
+      `the guard script ships at ${api.guardScript}`,
+    );
     const readme = fs.readFileSync(path.join(path.dirname(path.dirname(api.guardScript)), 'README.md'), 'utf8');
-    for (const name of ['create', 'startFromFile', 'list', 'diff', 'merge', 'cleanup', 'history', 'guardScript', 'onDidChange']) {
+    for (const name of [
+      'create',
+      'startFromFile',
+      'list',
+      'diff',
+      'merge',
+      'cleanup',
+      'history',
+      'guardScript',
+      'onDidChange',
+    ]) {
       assert.ok(readme.includes(`${name}(`) || readme.includes(`\`${name}\``), `README documents ${name}`);
     }
   });
@@ -67,19 +84,16 @@ describe('The extension API (getExtension(...).exports)', function () {
       fs.writeFileSync(path.join(plan.path, 'notes.txt'), 'not committed\n');
       const diff = await api.diff('api-1');
       assert.strictEqual(diff.mergeBase, startHead);
-      assert.deepStrictEqual(
-        diff.files.map((f) => [f.path, f.status, f.committed, f.uncommitted]).sort(),
-        [
-          ['notes.txt', 'U', false, true],
-          ['src/feature.js', 'A', true, false],
-        ],
-      );
+      assert.deepStrictEqual(diff.files.map((f) => [f.path, f.status, f.committed, f.uncommitted]).sort(), [
+        ['notes.txt', 'U', false, true],
+        ['src/feature.js', 'A', true, false],
+      ]);
       fs.rmSync(path.join(plan.path, 'notes.txt'));
 
       const merged = await api.merge('api-1', { strategy: 'squash' });
       assert.strictEqual(merged.baseBefore, startHead);
       assert.strictEqual(gitIn(main, 'rev-parse', 'HEAD'), merged.baseAfter);
-      assert.ok(fs.existsSync(path.join(main, 'src', 'feature.js')), 'the main checkout has the plan\'s file');
+      assert.ok(fs.existsSync(path.join(main, 'src', 'feature.js')), "the main checkout has the plan's file");
 
       const cleaned = await api.cleanup('api-1');
       assert.strictEqual(cleaned.removedWorktree, true);
@@ -116,7 +130,11 @@ describe('The extension API (getExtension(...).exports)', function () {
     commitIn(main, { 'api-conflict.txt': 'main\n' }, 'Main side');
     commitIn(plan.path, { 'api-conflict.txt': 'plan\n' }, 'Plan side');
     const head = gitIn(main, 'rev-parse', 'HEAD');
-    await assert.rejects(api.merge('api-2', { strategy: 'merge' }), (e) => codeOf(e) === 'MergeConflict' && JSON.stringify((e as { files: string[] }).files) === '["api-conflict.txt"]');
+    await assert.rejects(
+      api.merge('api-2', { strategy: 'merge' }),
+      (e) =>
+        codeOf(e) === 'MergeConflict' && JSON.stringify((e as { files: string[] }).files) === '["api-conflict.txt"]',
+    );
     assert.strictEqual(gitIn(main, 'rev-parse', 'HEAD'), head, 'the base did not move');
     assert.strictEqual(gitIn(main, 'status', '--porcelain'), '');
 

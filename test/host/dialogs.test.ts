@@ -8,7 +8,18 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Git } from '../../src/git/git';
 import { PlanEngine } from '../../src/model/planEngine';
-import { act, activateExtension, canAct, commitIn, createPlan, gitIn, setSetting, TestingApi, waitFor, workspaceRoot } from './helpers';
+import {
+  act,
+  activateExtension,
+  canAct,
+  commitIn,
+  createPlan,
+  gitIn,
+  setSetting,
+  TestingApi,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('Create and merge questions', function () {
   this.timeout(120_000);
@@ -42,7 +53,10 @@ describe('Create and merge questions', function () {
       { see: `Branch ${fixLogin.branch} · Folder ${folderOf(fixLogin.path)}`, in: 'quickInput' },
       { press: 'Control+a' },
       { type: '../x' },
-      { see: '"../x" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("x").', in: 'quickInput' },
+      {
+        see: '"../x" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("x").',
+        in: 'quickInput',
+      },
       { see: `Branch ${x.branch} · Folder ${folderOf(x.path)}`, in: 'quickInput' },
       { press: 'Control+a' },
       { type: '...' },
@@ -54,7 +68,7 @@ describe('Create and merge questions', function () {
     assert.deepStrictEqual([x.branch, path.basename(x.path)], [`plan/${x.id}-x`, `${x.id}-x`]);
   });
 
-  it('offers only plans with something to merge, names the strategies in words, and lets a person write the squash commit\'s message', async () => {
+  it("offers only plans with something to merge, names the strategies in words, and lets a person write the squash commit's message", async () => {
     await setSetting('merge.strategy', 'ask');
     await setSetting('afterMerge', 'keep');
     const work = await createPlan('dq-1', 'With work');
@@ -87,7 +101,11 @@ describe('Create and merge questions', function () {
       assert.ok(result, 'merged');
       assert.strictEqual(gitIn(main, 'log', '-1', '--format=%s', 'main'), 'Add dq.txt, reviewed');
       assert.match(gitIn(main, 'log', '-1', '--format=%b', 'main'), /^Squashed commits:\n- [0-9a-f]+ Add dq\.txt/);
-      assert.strictEqual(gitIn(main, 'rev-list', '--parents', '-n', '1', 'main').split(' ').length, 2, 'one parent: a squash');
+      assert.strictEqual(
+        gitIn(main, 'rev-list', '--parents', '-n', '1', 'main').split(' ').length,
+        2,
+        'one parent: a squash',
+      );
     } finally {
       await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: work.id, force: true });

@@ -6,7 +6,18 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, gitIn, screenshot, setSetting, settleTree, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  gitIn,
+  screenshot,
+  setSetting,
+  settleTree,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('Explorer, commands and guard', function () {
   this.timeout(120_000);
@@ -25,13 +36,19 @@ describe('Explorer, commands and guard', function () {
   });
 
   it('creates a plan through command arguments, without a prompt, and the tree shows it', async () => {
-    const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>('planWorktrees.create', { id: '189', title: 'Feature xyz', open: 'none' });
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>(
+      'planWorktrees.create',
+      { id: '189', title: 'Feature xyz', open: 'none' },
+    );
     assert.ok(plan, 'create returned nothing');
     assert.strictEqual(plan.id, '189');
     assert.strictEqual(plan.branch, 'plan/189-feature-xyz');
     assert.ok(fs.existsSync(path.join(plan.path, 'README.md')), 'the worktree has the files of the base');
     assert.match(gitIn(main, 'worktree', 'list'), /plan\/189-feature-xyz/);
-    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz'), 'the plan in the tree');
+    const shown = await waitFor(
+      async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz'),
+      'the plan in the tree',
+    );
     const tooltip = api.testing.tree.getTreeItem(shown.node).tooltip as vscode.MarkdownString;
     assert.match(tooltip.value, /Branch: plan\/189\\-feature\\-xyz/, 'the branch is in the tooltip');
     assert.match(shown.contextValue, /^plan:active/);
@@ -44,7 +61,11 @@ describe('Explorer, commands and guard', function () {
     assert.ok(plan?.worktree);
     fs.writeFileSync(path.join(plan.worktree.path, 'notes.md'), 'new file\n');
     fs.appendFileSync(path.join(plan.worktree.path, 'README.md'), 'changed\n');
-    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz' && /●2 changed/.test(i.description)), 'the dirty count');
+    const shown = await waitFor(
+      async () =>
+        (await treeItems(api)).find((i) => i.label === '189 · Feature xyz' && /●2 changed/.test(i.description)),
+      'the dirty count',
+    );
     assert.match(shown.contextValue, /:dirty/);
   });
 
@@ -77,7 +98,10 @@ describe('Explorer, commands and guard', function () {
     const file = path.join(main, 'src', 'app.js');
     const before = fs.readFileSync(file, 'utf8');
     await vscode.window.showTextDocument(vscode.Uri.file(file));
-    await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'readOnly' && e.file === file), 'the read-only guard');
+    await waitFor(
+      () => api.testing.guard.events.find((e) => e.kind === 'readOnly' && e.file === file),
+      'the read-only guard',
+    );
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor);
     // Typing goes through the editor, as a user's keystrokes do.
@@ -98,23 +122,44 @@ describe('Explorer, commands and guard', function () {
     const outside = path.join(path.dirname(main), 'made-by-hand');
     gitIn(main, 'worktree', 'add', '-b', 'by-hand', outside);
     try {
-      const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === 'made-by-hand'), 'the hand-made worktree in the tree');
+      const shown = await waitFor(
+        async () => (await treeItems(api)).find((i) => i.label === 'made-by-hand'),
+        'the hand-made worktree in the tree',
+      );
       assert.match(shown.contextValue, /^worktree:other/);
     } finally {
       gitIn(main, 'worktree', 'remove', '--force', outside);
       gitIn(main, 'branch', '-D', 'by-hand');
     }
-    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === 'made-by-hand'), 'the hand-made worktree to leave the tree');
+    await waitFor(
+      async () => !(await treeItems(api)).some((i) => i.label === 'made-by-hand'),
+      'the hand-made worktree to leave the tree',
+    );
   });
 
   it('captures the tree with plans in several states', async function () {
     if (!canScreenshot) this.skip();
     await vscode.commands.executeCommand('planWorktrees.create', { id: '190', title: 'Refactor parser', open: 'none' });
-    const merged = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', { id: '191', title: 'Fix typo', open: 'none' });
-    const locked = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '192', title: 'Long-running spike', open: 'none' });
-    const missing = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '193', title: 'Abandoned experiment', open: 'none' });
+    const merged = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', {
+      id: '191',
+      title: 'Fix typo',
+      open: 'none',
+    });
+    const locked = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', {
+      id: '192',
+      title: 'Long-running spike',
+      open: 'none',
+    });
+    const missing = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', {
+      id: '193',
+      title: 'Abandoned experiment',
+      open: 'none',
+    });
     assert.ok(merged && locked && missing);
-    fs.writeFileSync(path.join(merged.path, 'README.md'), '# Demo project\n\nA small repository to try Plan Worktrees on, with the typo fixed.\n');
+    fs.writeFileSync(
+      path.join(merged.path, 'README.md'),
+      '# Demo project\n\nA small repository to try Plan Worktrees on, with the typo fixed.\n',
+    );
     gitIn(merged.path, 'commit', '-qam', 'Fix the typo');
     await vscode.commands.executeCommand('planWorktrees.merge', { plan: '191', strategy: 'merge', cleanup: false });
     gitIn(locked.path, 'worktree', 'lock', '--reason', 'on hold', locked.path);
@@ -131,10 +176,21 @@ describe('Explorer, commands and guard', function () {
     }, 'the plans in their states');
     assert.deepStrictEqual(
       items.map((i) => i.label),
-      ['Main checkout', '189 · Feature xyz', '190 · Refactor parser', '191 · Fix typo', '192 · Long-running spike', '193 · Abandoned experiment'],
+      [
+        'Main checkout',
+        '189 · Feature xyz',
+        '190 · Refactor parser',
+        '191 · Fix typo',
+        '192 · Long-running spike',
+        '193 · Abandoned experiment',
+      ],
     );
     const byLabel = (label: string) => items.find((i) => i.label === label);
-    assert.doesNotMatch(byLabel('190 · Refactor parser')?.description ?? '', /merged/, 'a plan without commits of its own is not "merged"');
+    assert.doesNotMatch(
+      byLabel('190 · Refactor parser')?.description ?? '',
+      /merged/,
+      'a plan without commits of its own is not "merged"',
+    );
     assert.match(byLabel('191 · Fix typo')?.contextValue ?? '', /^plan:merged/);
     assert.match(byLabel('192 · Long-running spike')?.contextValue ?? '', /:locked/);
     assert.match(byLabel('193 · Abandoned experiment')?.contextValue ?? '', /^plan:missing/);
@@ -143,19 +199,31 @@ describe('Explorer, commands and guard', function () {
     assert.match(byLabel('189 · Feature xyz')?.description ?? '', /^●2 changed/);
     assert.match(byLabel('192 · Long-running spike')?.description ?? '', /locked$/);
     assert.strictEqual(byLabel('193 · Abandoned experiment')?.description, 'missing');
-    assert.ok(items.every((i) => !/^plan\//.test(i.description)), 'no description starts with a branch');
+    assert.ok(
+      items.every((i) => !/^plan\//.test(i.description)),
+      'no description starts with a branch',
+    );
     await settleTree();
     await screenshot('explorer-plans', { clearNotifications: true });
     gitIn(locked.path, 'worktree', 'unlock', locked.path);
-    for (const id of ['190', '191', '192', '193']) await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: id, force: true });
+    for (const id of ['190', '191', '192', '193']) {
+      await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: id, force: true });
+    }
   });
 
-  it('lists a plan\'s changed files when it is expanded, and a click opens the diff against the base', async () => {
-    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', { id: '200', title: 'Diff check', open: 'none' });
+  it("lists a plan's changed files when it is expanded, and a click opens the diff against the base", async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', {
+      id: '200',
+      title: 'Diff check',
+      open: 'none',
+    });
     assert.ok(plan);
     fs.appendFileSync(path.join(plan.path, 'src', 'app.js'), '// changed in the plan\n');
     fs.writeFileSync(path.join(plan.path, 'added.txt'), 'a new file\n');
-    const node = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '200 · Diff check' && /●2/.test(i.description)), 'the plan with two changes');
+    const node = await waitFor(
+      async () => (await treeItems(api)).find((i) => i.label === '200 · Diff check' && /●2/.test(i.description)),
+      'the plan with two changes',
+    );
     const children = await api.testing.tree.getChildren(node.node);
     const files = children.map((child) => api.testing.tree.getTreeItem(child));
     assert.deepStrictEqual(files.map((f) => `${f.label} ${f.description}`).sort(), ['added.txt U', 'app.js M src']);
@@ -165,17 +233,28 @@ describe('Explorer, commands and guard', function () {
     assert.strictEqual(left.scheme, 'plan-base');
     assert.strictEqual(right.fsPath, path.join(plan.path, 'src', 'app.js'));
     const base = await vscode.workspace.openTextDocument(left);
-    assert.strictEqual(base.getText(), fs.readFileSync(path.join(main, 'src', 'app.js'), 'utf8'), 'the left side is the base version');
+    assert.strictEqual(
+      base.getText(),
+      fs.readFileSync(path.join(main, 'src', 'app.js'), 'utf8'),
+      'the left side is the base version',
+    );
     await vscode.commands.executeCommand(app.command.command, ...(app.command.arguments ?? []));
-    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff, 'a diff editor');
+    await waitFor(
+      () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff,
+      'a diff editor',
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '200', force: true });
   });
 
-  it('moves the main checkout\'s uncommitted changes into a new plan and leaves the main checkout clean', async () => {
+  it("moves the main checkout's uncommitted changes into a new plan and leaves the main checkout clean", async () => {
     fs.appendFileSync(path.join(main, 'README.md'), 'work started on main by mistake\n');
     fs.writeFileSync(path.join(main, 'draft.md'), 'an untracked draft\n');
-    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.moveChangesToPlan', { id: '201', title: 'Rescued work', open: 'none' });
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.moveChangesToPlan', {
+      id: '201',
+      title: 'Rescued work',
+      open: 'none',
+    });
     assert.ok(plan);
     assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
     assert.match(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), /work started on main by mistake/);
@@ -184,12 +263,22 @@ describe('Explorer, commands and guard', function () {
   });
 
   it('reports a branch switch in the main checkout while plans exist', async () => {
-    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: '202', title: 'Keeps plans alive', open: 'none' });
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', {
+      id: '202',
+      title: 'Keeps plans alive',
+      open: 'none',
+    });
     assert.ok(plan);
-    await waitFor(async () => (await treeItems(api)).some((i) => i.label === '202 · Keeps plans alive'), 'the plan in the tree');
+    await waitFor(
+      async () => (await treeItems(api)).some((i) => i.label === '202 · Keeps plans alive'),
+      'the plan in the tree',
+    );
     gitIn(main, 'checkout', '-q', '-b', 'side-branch');
     try {
-      const event = await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'branchSwitch'), 'the branch-switch report');
+      const event = await waitFor(
+        () => api.testing.guard.events.find((e) => e.kind === 'branchSwitch'),
+        'the branch-switch report',
+      );
       assert.match(event.message, /from main to side-branch/);
     } finally {
       gitIn(main, 'checkout', '-q', 'main');
@@ -203,29 +292,49 @@ describe('Explorer, commands and guard', function () {
     assert.ok(plan?.worktree);
     const worktree = plan.worktree.path;
     // Dirty: refused without force, with nothing changed.
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '189' })), /uncommitted|untracked|changes|dirty/i);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '189' })),
+      /uncommitted|untracked|changes|dirty/i,
+    );
     assert.ok(fs.existsSync(path.join(worktree, 'notes.md')), 'the refused clean-up kept the untracked file');
-    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; snapshot?: { ref: string } }>('planWorktrees.cleanup', { plan: '189', force: true });
+    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; snapshot?: { ref: string } }>(
+      'planWorktrees.cleanup',
+      { plan: '189', force: true },
+    );
     assert.ok(result?.removedWorktree);
     assert.ok(result.snapshot, 'a forced clean-up keeps a snapshot');
     assert.ok(!fs.existsSync(worktree));
     assert.match(gitIn(main, 'for-each-ref', 'refs/plan-worktrees/snapshots/'), /snapshots\/189\//);
-    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === '189 · Feature xyz'), 'the plan to leave the tree');
+    await waitFor(
+      async () => !(await treeItems(api)).some((i) => i.label === '189 · Feature xyz'),
+      'the plan to leave the tree',
+    );
 
     // The snapshot brings the plan back with its uncommitted and untracked files.
-    const restored = await vscode.commands.executeCommand<{ path: string; branch: string }>('planWorktrees.restore', { snapshot: result.snapshot.ref });
+    const restored = await vscode.commands.executeCommand<{ path: string; branch: string }>('planWorktrees.restore', {
+      snapshot: result.snapshot.ref,
+    });
     assert.ok(restored);
     assert.strictEqual(fs.readFileSync(path.join(restored.path, 'notes.md'), 'utf8'), 'new file\n');
     assert.match(fs.readFileSync(path.join(restored.path, 'README.md'), 'utf8'), /changed\n$/);
-    await waitFor(async () => (await treeItems(api)).some((i) => i.label === '189 · Feature xyz'), 'the restored plan in the tree');
+    await waitFor(
+      async () => (await treeItems(api)).some((i) => i.label === '189 · Feature xyz'),
+      'the restored plan in the tree',
+    );
     await vscode.commands.executeCommand('planWorktrees.discard', { plan: '189', force: true });
   });
 
   it('runs the doctor with arguments and returns its findings without a prompt', async () => {
-    const plan = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', { id: '203', title: 'Folder deleted by hand', open: 'none' });
+    const plan = await vscode.commands.executeCommand<{ path: string }>('planWorktrees.create', {
+      id: '203',
+      title: 'Folder deleted by hand',
+      open: 'none',
+    });
     assert.ok(plan);
     fs.rmSync(plan.path, { recursive: true, force: true });
-    const findings = await vscode.commands.executeCommand<Array<{ kind: string; path?: string; fix?: { label: string } }>>('planWorktrees.doctor', {});
+    const findings = await vscode.commands.executeCommand<
+      Array<{ kind: string; path?: string; fix?: { label: string } }>
+    >('planWorktrees.doctor', {});
     const missing = findings?.find((f) => f.kind === 'missingFolder' && f.path === plan.path);
     assert.ok(missing, `the doctor reports the missing folder: ${JSON.stringify(findings)}`);
     assert.ok(missing.fix, 'with a fix');
@@ -233,11 +342,22 @@ describe('Explorer, commands and guard', function () {
   });
 
   it("shows $(…) in a plan's title as text in its tooltip, not as an icon", async () => {
-    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: '204', title: 'Check $(verified) badge', open: 'none' });
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', {
+      id: '204',
+      title: 'Check $(verified) badge',
+      open: 'none',
+    });
     assert.ok(plan, 'create returned nothing');
-    const shown = await waitFor(async () => (await treeItems(api)).find((i) => i.label === '204 · Check $(verified) badge'), 'the plan in the tree');
+    const shown = await waitFor(
+      async () => (await treeItems(api)).find((i) => i.label === '204 · Check $(verified) badge'),
+      'the plan in the tree',
+    );
     const tooltip = api.testing.tree.getTreeItem(shown.node).tooltip as vscode.MarkdownString;
-    assert.strictEqual(tooltip.supportThemeIcons, true, 'the tooltip renders theme icons, so user text in it must be escaped');
+    assert.strictEqual(
+      tooltip.supportThemeIcons,
+      true,
+      'the tooltip renders theme icons, so user text in it must be escaped',
+    );
     // `\\$` is a backslash that Markdown keeps, which tells VS Code "not an icon"; `\(` and `\)` are plain Markdown escapes.
     assert.ok(tooltip.value.includes('**Plan 204: Check \\\\$\\(verified\\) badge**'), tooltip.value);
     assert.doesNotMatch(tooltip.value, /(^|[^\\])\$\(verified\)/, 'no $(verified) without a backslash before it');

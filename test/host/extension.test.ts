@@ -2,7 +2,18 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, EXTENSION_ID, gitIn, projectRoot, screenshot, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  EXTENSION_ID,
+  gitIn,
+  projectRoot,
+  screenshot,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('Plan Worktrees in a real VS Code', () => {
   it('is loaded as the development extension and activates', async () => {
@@ -22,7 +33,7 @@ describe('Plan Worktrees in a real VS Code', () => {
     assert.deepStrictEqual(registered.sort(), declared);
   });
 
-  it('shows the Plan Worktrees view with the repository\'s worktrees, captured as a screenshot', async () => {
+  it("shows the Plan Worktrees view with the repository's worktrees, captured as a screenshot", async () => {
     // nodeForPath: the node last handed out for a worktree's folder, set only once someone (the workbench drawing the view) asked for the items.
     const api = await activateExtension<TestingApi & { testing: { tree: { nodeForPath(folder: string): unknown } } }>();
     const main = workspaceRoot();
@@ -30,15 +41,25 @@ describe('Plan Worktrees in a real VS Code', () => {
     // Both come from the workbench: it says the view is visible, and it asks the view for its items to draw them.
     await waitFor(() => api.testing.treeView.visible, 'the workbench to show the Plans view');
     // No plans yet: no items, so the view shows its welcome with Create Plan Worktree; with a plan, the worktrees.
-    assert.deepStrictEqual(await api.testing.tree.getChildren(), [], 'an empty tree (the welcome) before the first plan');
-    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', { id: 'view-1', title: 'Shown in the view', open: 'none' });
+    assert.deepStrictEqual(
+      await api.testing.tree.getChildren(),
+      [],
+      'an empty tree (the welcome) before the first plan',
+    );
+    const plan = await vscode.commands.executeCommand<{ id: string }>('planWorktrees.create', {
+      id: 'view-1',
+      title: 'Shown in the view',
+      open: 'none',
+    });
     assert.ok(plan);
     const worktrees = gitIn(main, 'worktree', 'list', '--porcelain')
       .split('\n')
       .filter((line) => line.startsWith('worktree '))
       .map((line) => line.slice('worktree '.length));
     assert.ok(worktrees.length >= 2, 'the main checkout and the plan');
-    for (const folder of worktrees) await waitFor(() => api.testing.tree.nodeForPath(folder), `the view to ask for the item of ${folder}`);
+    for (const folder of worktrees) {
+      await waitFor(() => api.testing.tree.nodeForPath(folder), `the view to ask for the item of ${folder}`);
+    }
     try {
       const items = await treeItems(api);
       assert.strictEqual(items[0]?.label, 'Main checkout', 'the main checkout is the first item');
@@ -59,10 +80,19 @@ describe('Plan Worktrees in a real VS Code', () => {
       walkthrough.steps.map((s: { id: string }) => s.id),
       ['create', 'review', 'merge', 'cleanup'],
     );
-    for (const step of walkthrough.steps) assert.ok(fs.existsSync(path.join(projectRoot, step.media.markdown)), `${step.media.markdown} exists`);
-    await vscode.commands.executeCommand('workbench.action.openWalkthrough', { category: `${EXTENSION_ID}#${walkthrough.id}` }, false);
+    for (const step of walkthrough.steps) {
+      assert.ok(fs.existsSync(path.join(projectRoot, step.media.markdown)), `${step.media.markdown} exists`);
+    }
+    await vscode.commands.executeCommand(
+      'workbench.action.openWalkthrough',
+      { category: `${EXTENSION_ID}#${walkthrough.id}` },
+      false,
+    );
     // The walkthrough editor reuses one tab whose label the extension API does not update; the screenshot shows which one it is.
-    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label.startsWith('Walkthrough:'), 'the walkthrough editor');
+    await waitFor(
+      () => vscode.window.tabGroups.activeTabGroup.activeTab?.label.startsWith('Walkthrough:'),
+      'the walkthrough editor',
+    );
     await new Promise((r) => setTimeout(r, 1000));
     if (canScreenshot) await screenshot('walkthrough', { clearNotifications: true });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');

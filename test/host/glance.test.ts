@@ -10,7 +10,17 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, commitIn, createPlan, EXTENSION_ID, gitIn, setSetting, TestingApi, waitFor, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  commitIn,
+  createPlan,
+  EXTENSION_ID,
+  gitIn,
+  setSetting,
+  TestingApi,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 /** The "Plan Worktrees" output channel's log file, found from the extension's log folder. */
 function logFile(api: TestingApi): string | undefined {
@@ -52,13 +62,18 @@ describe('Read at a glance', function () {
     assert.strictEqual(await vscode.commands.executeCommand('planWorktrees.showDiff', { plan: '510' }), 4);
     const input = await waitFor(() => {
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
-      const diffs = (tab?.input as { textDiffs?: Array<{ original?: vscode.Uri; modified?: vscode.Uri }> } | undefined)?.textDiffs;
+      const diffs = (tab?.input as { textDiffs?: Array<{ original?: vscode.Uri; modified?: vscode.Uri }> } | undefined)
+        ?.textDiffs;
       return tab?.label.includes('Plan 510') && diffs && diffs.length > 0 ? diffs : undefined;
     }, 'the changes editor');
     const byName = (name: string) => input.find((d) => (d.modified ?? d.original)?.path.endsWith(name));
     const app = byName('src/app.js');
     assert.ok(app?.original && app.modified, JSON.stringify(input));
-    assert.strictEqual(app.original.path, app.modified.path, 'a modified file has the same path on both sides (the editor calls different paths "R")');
+    assert.strictEqual(
+      app.original.path,
+      app.modified.path,
+      'a modified file has the same path on both sides (the editor calls different paths "R")',
+    );
     const renamed = byName('src/helpers.js');
     assert.ok(renamed?.original?.path.endsWith('src/util.js'), 'a renamed file keeps its old path on the left');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -73,15 +88,32 @@ describe('Read at a glance', function () {
     const control = await waitFor(() => api.testing.scm.forPlan('511'), 'the plan in Source Control');
     await control.update();
     assert.strictEqual(control.sourceControl.label, 'Plan 511 → main');
-    assert.strictEqual(control.sourceControl.count, 1, 'the uncommitted file is the built-in provider\'s to count');
-    assert.deepStrictEqual(control.sourceControl.statusBarCommands ?? [], [], 'no row of buttons whose words are cut off ("Clean U"), no icons repeating the title actions');
+    assert.strictEqual(control.sourceControl.count, 1, "the uncommitted file is the built-in provider's to count");
+    assert.deepStrictEqual(
+      control.sourceControl.statusBarCommands ?? [],
+      [],
+      'no row of buttons whose words are cut off ("Clean U"), no icons repeating the title actions',
+    );
     // The actions are the view title's: icons (their titles are the tooltips), the first three on the header itself.
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
-      contributes: { commands: Array<{ command: string; icon?: string }>; menus: Record<string, Array<{ command: string; when: string; group: string }>> };
+      contributes: {
+        commands: Array<{ command: string; icon?: string }>;
+        menus: Record<string, Array<{ command: string; when: string; group: string }>>;
+      };
     };
-    const actions = manifest.contributes.menus['scm/title'].filter((e) => /planWorktrees/.test(e.when) && e.group.startsWith('navigation'));
-    assert.deepStrictEqual(actions.map((e) => e.command), ['planWorktrees.commit', 'planWorktrees.merge', 'planWorktrees.showDiff']);
-    assert.ok(actions.every((e) => /^\$\([a-z-]+\)$/.test(manifest.contributes.commands.find((c) => c.command === e.command)?.icon ?? '')), 'each is an icon');
+    const actions = manifest.contributes.menus['scm/title'].filter(
+      (e) => /planWorktrees/.test(e.when) && e.group.startsWith('navigation'),
+    );
+    assert.deepStrictEqual(
+      actions.map((e) => e.command),
+      ['planWorktrees.commit', 'planWorktrees.merge', 'planWorktrees.showDiff'],
+    );
+    assert.ok(
+      actions.every((e) =>
+        /^\$\([a-z-]+\)$/.test(manifest.contributes.commands.find((c) => c.command === e.command)?.icon ?? ''),
+      ),
+      'each is an icon',
+    );
     assert.match(control.sourceControl.inputBox.placeholder, /A long title/, 'the title is where there is room for it');
     // VS Code heads a provider that has a root folder with the folder's name (the built-in Git provider's too), the label pushed aside.
     assert.strictEqual(control.sourceControl.rootUri, undefined, 'the header is "Plan 511 → main"');
@@ -104,7 +136,10 @@ describe('Read at a glance', function () {
     // A rejection here is a second notification: VS Code reports the failed command beside our own message.
     assert.strictEqual(await vscode.commands.executeCommand(accept.command, ...(accept.arguments ?? [])), undefined);
     assert.strictEqual(gitIn(plan.worktree.path, 'rev-parse', 'HEAD'), head);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.commit', { plan: '511', message: 'x' })), (e: unknown) => (e as { code?: string }).code === 'NothingToCommit');
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.commit', { plan: '511', message: 'x' })),
+      (e: unknown) => (e as { code?: string }).code === 'NothingToCommit',
+    );
     await vscode.commands.executeCommand('notifications.clearAll');
   });
 
@@ -120,12 +155,24 @@ describe('Read at a glance', function () {
     await new Promise((r) => setTimeout(r, 1500));
     const file = logFile(api);
     assert.ok(file);
-    assert.strictEqual(fs.readFileSync(file, 'utf8').split('\n').filter((l) => pattern.test(l)).length, 1, text.split('\n').filter((l) => /Merged plan 511/.test(l)).join('\n'));
+    assert.strictEqual(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => pattern.test(l)).length,
+      1,
+      text
+        .split('\n')
+        .filter((l) => /Merged plan 511/.test(l))
+        .join('\n'),
+    );
     await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '511', force: true });
   });
 
   it('reveals a worktree in a browser window, where the system file manager cannot be reached, and hides the item there', async () => {
-    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, Array<{ command: string; when: string }>> } };
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { menus: Record<string, Array<{ command: string; when: string }>> };
+    };
     const entry = manifest.contributes.menus['view/item/context'].find((e) => e.command === 'planWorktrees.revealInOS');
     assert.match(entry?.when ?? '', /!isWeb && !remoteName/);
     assert.strictEqual(vscode.env.uiKind, vscode.UIKind.Web, 'this host is a browser window');

@@ -9,7 +9,19 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Git } from '../../src/git/git';
 import { PlanEngine } from '../../src/model/planEngine';
-import { act, activateExtension, canAct, createPlan, gitIn, projectRoot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import {
+  act,
+  activateExtension,
+  canAct,
+  createPlan,
+  gitIn,
+  projectRoot,
+  setSetting,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('Guard status bar and questions', function () {
   this.timeout(120_000);
@@ -31,14 +43,19 @@ describe('Guard status bar and questions', function () {
     await setSetting('guard.mode', undefined);
   });
 
-  const activePlans = async () => (await api.list()).filter((i) => i.kind === 'plan' && i.worktree).map((i) => i.plan?.id);
+  const activePlans = async () =>
+    (await api.list()).filter((i) => i.kind === 'plan' && i.worktree).map((i) => i.plan?.id);
 
   /** Watches the status-bar item for a while: it must show the guard the whole time. */
   async function guardStaysFor(ms: number, what: string): Promise<void> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       const state = api.testing.statusBar.state;
-      assert.deepStrictEqual([state.visible, state.text, state.warning], [true, '$(shield) Main checkout', true], `${what}: ${JSON.stringify(state)}`);
+      assert.deepStrictEqual(
+        [state.visible, state.text, state.warning],
+        [true, '$(shield) Main checkout', true],
+        `${what}: ${JSON.stringify(state)}`,
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -49,7 +66,10 @@ describe('Guard status bar and questions', function () {
     await waitFor(() => !api.testing.guard.editsAllowed, 'the guard on again');
     await otherWindow.create({ id: 'sb-1', title: 'Status one' });
     await otherWindow.create({ id: 'sb-2', title: 'Status two' });
-    await waitFor(() => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning, 'the warning-coloured guard item');
+    await waitFor(
+      () => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning,
+      'the warning-coloured guard item',
+    );
     assert.strictEqual(api.testing.statusBar.state.text, '$(shield) Main checkout');
 
     // Another window cleans up one of the plans: the other one is still there.
@@ -70,7 +90,11 @@ describe('Guard status bar and questions', function () {
       fs.rmSync(half, { recursive: true, force: true });
     }
     await guardStaysFor(1_000, 'after it added it');
-    assert.strictEqual(switches(), switchesBefore, 'a list that failed meanwhile is no branch switch of the main checkout');
+    assert.strictEqual(
+      switches(),
+      switchesBefore,
+      'a list that failed meanwhile is no branch switch of the main checkout',
+    );
 
     // The last plan goes: the item stays, and says there are no plans.
     await otherWindow.cleanup('sb-2', { force: true });
@@ -86,11 +110,19 @@ describe('Guard status bar and questions', function () {
     assert.deepStrictEqual(await activePlans(), [], 'no plans');
     await api.testing.statusBar.update();
     // VS Code shows the view's welcome (No plans yet … Create Plan Worktree) only while the tree is empty.
-    await waitFor(async () => (await api.testing.tree.getChildren()).length === 0, 'an empty tree, so that the welcome view shows');
+    await waitFor(
+      async () => (await api.testing.tree.getChildren()).length === 0,
+      'an empty tree, so that the welcome view shows',
+    );
     const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
-    const welcome = manifest.contributes.viewsWelcome.find((w: { when: string }) => w.when === 'planWorktrees.state == ready && !planWorktrees.hasPlans');
+    const welcome = manifest.contributes.viewsWelcome.find(
+      (w: { when: string }) => w.when === 'planWorktrees.state == ready && !planWorktrees.hasPlans',
+    );
     const nls = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.nls.json'), 'utf8'));
-    assert.match(nls[/^%(.*)%$/.exec(welcome?.contents ?? '')?.[1] ?? ''] ?? '', /^No plans yet\..*\[Create Plan Worktree\]\(command:planWorktrees\.create\)/s);
+    assert.match(
+      nls[/^%(.*)%$/.exec(welcome?.contents ?? '')?.[1] ?? ''] ?? '',
+      /^No plans yet\..*\[Create Plan Worktree\]\(command:planWorktrees\.create\)/s,
+    );
     assert.deepStrictEqual(
       { ...api.testing.statusBar.state, tooltip: undefined },
       { visible: true, text: '$(home) Main checkout', warning: false, tooltip: undefined },
@@ -107,7 +139,10 @@ describe('Guard status bar and questions', function () {
         items.map((i) => i.label),
         ['Main checkout', 'sb-3 · Fills the tree'],
       );
-      await waitFor(() => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning, 'the warning-coloured guard item');
+      await waitFor(
+        () => api.testing.statusBar.state.visible && api.testing.statusBar.state.warning,
+        'the warning-coloured guard item',
+      );
       assert.strictEqual(api.testing.statusBar.state.text, '$(shield) Main checkout');
     } finally {
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
@@ -124,7 +159,10 @@ describe('Guard status bar and questions', function () {
     await waitFor(() => !api.testing.guard.editsAllowed, 'the guard on again after the last plan went');
     const next = await createPlan('sb-5', 'Guarded again');
     try {
-      await waitFor(() => api.testing.statusBar.state.text === '$(shield) Main checkout' && api.testing.statusBar.state.warning, 'the guard item warning again');
+      await waitFor(
+        () => api.testing.statusBar.state.text === '$(shield) Main checkout' && api.testing.statusBar.state.warning,
+        'the guard item warning again',
+      );
     } finally {
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: next.id, force: true });
     }
@@ -138,23 +176,48 @@ describe('Guard status bar and questions', function () {
     assert.strictEqual(fs.readFileSync(file, 'utf8'), committed, 'README.md is as committed at the start');
     const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
     // A person's keystrokes: the first one already brings the guard's question, so the edit is unsaved.
-    await editor.edit((b) => b.insert(new vscode.Position(editor.document.lineCount, 0), 'Typed on main by mistake.\n'));
+    await editor.edit((b) =>
+      b.insert(new vscode.Position(editor.document.lineCount, 0), 'Typed on main by mistake.\n'),
+    );
     assert.ok(editor.document.isDirty);
-    await waitFor(() => api.testing.guard.events.find((e) => e.kind === 'warned' && e.file === file), 'the guard\'s question');
+    await waitFor(
+      () => api.testing.guard.events.find((e) => e.kind === 'warned' && e.file === file),
+      "the guard's question",
+    );
 
-    await act({ click: 'Move Changes to a New Plan', in: 'notification' }, { type: 'Rescued typing' }, { press: 'Enter' });
-    const item = await waitFor(async () => (await api.list()).find((i) => i.plan?.title === 'Rescued typing' && i.worktree), 'the new plan');
+    await act(
+      { click: 'Move Changes to a New Plan', in: 'notification' },
+      { type: 'Rescued typing' },
+      { press: 'Enter' },
+    );
+    const item = await waitFor(
+      async () => (await api.list()).find((i) => i.plan?.title === 'Rescued typing' && i.worktree),
+      'the new plan',
+    );
     const planFile = path.join(item.worktree?.path ?? '', 'README.md');
     try {
-      await waitFor(() => !editor.document.isDirty && fs.readFileSync(planFile, 'utf8').includes('Typed on main by mistake.'), 'the edit saved in the plan');
-      assert.strictEqual(fs.readFileSync(planFile, 'utf8'), `${committed}Typed on main by mistake.\n`, "the plan's copy has the typed text");
+      await waitFor(
+        () => !editor.document.isDirty && fs.readFileSync(planFile, 'utf8').includes('Typed on main by mistake.'),
+        'the edit saved in the plan',
+      );
+      assert.strictEqual(
+        fs.readFileSync(planFile, 'utf8'),
+        `${committed}Typed on main by mistake.\n`,
+        "the plan's copy has the typed text",
+      );
       assert.strictEqual(fs.readFileSync(file, 'utf8'), committed, "main's file is as committed");
       assert.strictEqual(editor.document.getText(), committed, "main's document is back to the committed text");
       assert.strictEqual(editor.document.isDirty, false, "main's document is not dirty");
       assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean');
-      const mainTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath === file);
+      const mainTabs = () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath === file);
       const shown = await waitFor(
-        () => (vscode.window.activeTextEditor?.document.uri.fsPath === planFile && mainTabs().length === 0 ? vscode.window.activeTextEditor : undefined),
+        () =>
+          vscode.window.activeTextEditor?.document.uri.fsPath === planFile && mainTabs().length === 0
+            ? vscode.window.activeTextEditor
+            : undefined,
         "an editor on the plan's copy instead of main's file",
       );
       assert.strictEqual(shown.document.isDirty, false);

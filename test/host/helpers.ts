@@ -18,7 +18,11 @@ export async function activateExtension<T = unknown>(): Promise<T> {
 }
 
 /** Waits until `check` returns a truthy value, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -52,23 +56,32 @@ export async function screenshot(name: string, options: { clearNotifications?: b
   fs.rmSync(file, { force: true });
   fs.rmSync(`${file}.failed`, { force: true });
   console.log(`[plan-worktrees:screenshot] ${file}`);
-  await waitFor(() => {
-    if (fs.existsSync(`${file}.failed`)) throw new Error(fs.readFileSync(`${file}.failed`, 'utf8'));
-    return fs.existsSync(file);
-  }, `screenshot ${name}`, 30_000);
+  await waitFor(
+    () => {
+      if (fs.existsSync(`${file}.failed`)) throw new Error(fs.readFileSync(`${file}.failed`, 'utf8'));
+      return fs.existsSync(file);
+    },
+    `screenshot ${name}`,
+    30_000,
+  );
   return file;
 }
 
 /** The extension's API in test mode, with its UI objects for inspection. */
 export interface TestingApi {
-  create(args: Record<string, unknown>): Promise<{ id: string; title: string; path: string; branch: string; base: string }>;
+  create(
+    args: Record<string, unknown>,
+  ): Promise<{ id: string; title: string; path: string; branch: string; base: string }>;
   list(): Promise<Array<{ kind: string; plan?: { id: string; title: string }; worktree?: { path: string } }>>;
   testing: {
     /** The extension's log folder; the "Plan Worktrees" output channel's file is in a sibling folder. */
     logUri: vscode.Uri;
     repositories: { engines: Array<{ repo: { mainPath: string; commonDir: string } }> };
     guard: { events: Array<{ kind: string; file?: string; message: string }>; editsAllowed: boolean };
-    statusBar: { state: { visible: boolean; text: string; tooltip: string; warning: boolean }; update(): Promise<void> };
+    statusBar: {
+      state: { visible: boolean; text: string; tooltip: string; warning: boolean };
+      update(): Promise<void>;
+    };
     tree: {
       getChildren(node?: unknown): Promise<unknown[]>;
       getTreeItem(node: unknown): vscode.TreeItem;
@@ -122,8 +135,14 @@ export function gitIn(cwd: string, ...args: string[]): string {
 }
 
 /** Creates a plan through the command with arguments (no prompt, not opened). */
-export async function createPlan(id: string, title: string): Promise<{ id: string; path: string; branch: string; base: string }> {
-  const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string; base: string }>('planWorktrees.create', { id, title, open: 'none' });
+export async function createPlan(
+  id: string,
+  title: string,
+): Promise<{ id: string; path: string; branch: string; base: string }> {
+  const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string; base: string }>(
+    'planWorktrees.create',
+    { id, title, open: 'none' },
+  );
   if (!plan) throw new Error(`create ${id} returned nothing`);
   return plan;
 }
@@ -152,11 +171,15 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
  * the window (isWeb, remoteName) are left out.
  */
 export function menuCommands(contextValue: string, group: 'inline' | 'menu'): string[] {
-  const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, Array<{ command: string; when: string; group?: string }>> } };
+  const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+    contributes: { menus: Record<string, Array<{ command: string; when: string; group?: string }>> };
+  };
   return manifest.contributes.menus['view/item/context']
     .filter((entry) => (group === 'inline') === (entry.group ?? '').startsWith('inline'))
     .filter((entry) =>
-      [...entry.when.matchAll(/(!\()?viewItem =~ \/(.*?)\/(?=\)?( |$))/g)].every(([, negated, pattern]) => new RegExp(pattern).test(contextValue) === !negated),
+      [...entry.when.matchAll(/(!\()?viewItem =~ \/(.*?)\/(?=\)?( |$))/g)].every(
+        ([, negated, pattern]) => new RegExp(pattern).test(contextValue) === !negated,
+      ),
     )
     .map((entry) => entry.command);
 }
@@ -200,7 +223,11 @@ export async function act(...steps: PersonStep[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const done = path.join(dir, `act-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
   console.log(`[plan-worktrees:act] ${JSON.stringify({ steps, done })}`);
-  const answer = await waitFor(() => fs.existsSync(done) && fs.readFileSync(done, 'utf8'), `the runner to ${JSON.stringify(steps)}`, 60_000);
+  const answer = await waitFor(
+    () => fs.existsSync(done) && fs.readFileSync(done, 'utf8'),
+    `the runner to ${JSON.stringify(steps)}`,
+    60_000,
+  );
   fs.rmSync(done, { force: true });
   if (answer !== 'ok') throw new Error(`Could not ${JSON.stringify(steps)}: ${answer}`);
 }

@@ -17,7 +17,15 @@ export function run(): Promise<void> {
 export function runMochaIn(dir: string): Promise<void> {
   // PLAN_WORKTREES_HOST_GREP runs only the matching tests (while working on them).
   const grep = process.env.PLAN_WORKTREES_HOST_GREP;
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true, ...(grep ? { grep } : {}) });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    color: false,
+    timeout: 60_000,
+    reporter: 'spec',
+    forbidOnly: true,
+    failZero: true,
+    ...(grep ? { grep } : {}),
+  });
   const files = collect(dir).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const file of files) mocha.addFile(file);
   return new Promise((resolve, reject) => {

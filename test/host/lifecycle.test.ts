@@ -7,7 +7,18 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, commitIn, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  commitIn,
+  gitIn,
+  screenshot,
+  setSetting,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 describe('The lifecycle, step by step', function () {
   this.timeout(120_000);
@@ -30,7 +41,11 @@ describe('The lifecycle, step by step', function () {
   });
 
   it('1. create: the plan appears in the Plans view with its own branch', async () => {
-    const created = await vscode.commands.executeCommand<typeof plan>('planWorktrees.create', { id: '400', title: 'Add a farewell', open: 'none' });
+    const created = await vscode.commands.executeCommand<typeof plan>('planWorktrees.create', {
+      id: '400',
+      title: 'Add a farewell',
+      open: 'none',
+    });
     assert.ok(created);
     plan = created;
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
@@ -39,8 +54,15 @@ describe('The lifecycle, step by step', function () {
     await screenshot('lifecycle-1-create', { clearNotifications: true });
   });
 
-  it('2. review: the plan\'s changes against its base in Source Control', async () => {
-    commitIn(plan.path, { 'src/app.js': "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n\nexport function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n" }, 'Add farewell()');
+  it("2. review: the plan's changes against its base in Source Control", async () => {
+    commitIn(
+      plan.path,
+      {
+        'src/app.js':
+          'export function greet(name) {\n  return `Hello, ${name}!`;\n}\n\nexport function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n',
+      },
+      'Add farewell()',
+    );
     fs.writeFileSync(path.join(plan.path, 'CHANGES.md'), '- farewell()\n');
     await api.testing.scm.sync();
     const control = await waitFor(() => api.testing.scm.forPlan('400'), 'the plan in Source Control');
@@ -58,7 +80,11 @@ describe('The lifecycle, step by step', function () {
     gitIn(plan.path, 'commit', '-q', '-m', 'Note the change');
     const planTip = gitIn(plan.path, 'rev-parse', 'HEAD');
     const mainBefore = gitIn(main, 'rev-parse', 'main');
-    assert.strictEqual(gitIn(main, 'merge-base', 'main', planTip), mainBefore, 'main has not moved since the plan began (a fast-forward is possible)');
+    assert.strictEqual(
+      gitIn(main, 'merge-base', 'main', planTip),
+      mainBefore,
+      'main has not moved since the plan began (a fast-forward is possible)',
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
     await setSetting('merge.strategy', 'ask');
@@ -66,7 +92,10 @@ describe('The lifecycle, step by step', function () {
     try {
       // The command with a plan id only asks for the strategy, as from the tree; the picture is that question.
       let settled = false;
-      const merging = vscode.commands.executeCommand<{ baseBefore: string; baseAfter: string } | undefined>('planWorktrees.merge', '400');
+      const merging = vscode.commands.executeCommand<{ baseBefore: string; baseAfter: string } | undefined>(
+        'planWorktrees.merge',
+        '400',
+      );
       void Promise.resolve(merging).finally(() => (settled = true));
       // For the picture only: the question is drawn by the workbench, which the extension host cannot watch.
       await new Promise((r) => setTimeout(r, 1500));
@@ -80,7 +109,7 @@ describe('The lifecycle, step by step', function () {
       const result = await merging;
       assert.ok(result, 'the merge was cancelled: the question did not offer fast-forward third');
       assert.strictEqual(result.baseBefore, mainBefore);
-      assert.strictEqual(result.baseAfter, planTip, 'fast-forward: main moved to the plan\'s last commit');
+      assert.strictEqual(result.baseAfter, planTip, "fast-forward: main moved to the plan's last commit");
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
       await setSetting('merge.strategy', undefined);
@@ -91,10 +120,16 @@ describe('The lifecycle, step by step', function () {
   });
 
   it('4. clean up: the worktree is gone, the merged branch deleted', async () => {
-    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; deletedBranch: boolean }>('planWorktrees.cleanup', { plan: '400' });
+    const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; deletedBranch: boolean }>(
+      'planWorktrees.cleanup',
+      { plan: '400' },
+    );
     assert.ok(result?.removedWorktree && result.deletedBranch);
     assert.ok(!fs.existsSync(plan.path));
-    await waitFor(async () => !(await treeItems(api)).some((i) => i.label === '400 · Add a farewell'), 'the plan to leave the tree');
+    await waitFor(
+      async () => !(await treeItems(api)).some((i) => i.label === '400 · Add a farewell'),
+      'the plan to leave the tree',
+    );
     await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
     // Give the view and the finished progress notifications time to redraw.
     await new Promise((r) => setTimeout(r, 2000));

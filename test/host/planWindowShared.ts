@@ -26,17 +26,34 @@ export async function windowText(what: 'statusbar' | 'notifications', folder: st
   const file = path.join(projectRoot, 'artifacts', `plan-window-${what}.txt`);
   fs.rmSync(file, { force: true });
   console.log(`[plan-worktrees:${what}] ${JSON.stringify({ folder, file })}`);
-  return String(await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8'), `the runner to read the window's ${what}`));
+  return String(
+    await waitFor(
+      () => fs.existsSync(file) && fs.readFileSync(file, 'utf8'),
+      `the runner to read the window's ${what}`,
+    ),
+  );
 }
 
-export const PLAN_VARIABLES = ['PLAN_WORKTREES_ID', 'PLAN_WORKTREES_BRANCH', 'PLAN_WORKTREES_BASE', 'PLAN_WORKTREES_MAIN'];
+export const PLAN_VARIABLES = [
+  'PLAN_WORKTREES_ID',
+  'PLAN_WORKTREES_BRANCH',
+  'PLAN_WORKTREES_BASE',
+  'PLAN_WORKTREES_MAIN',
+];
 
 /** The PLAN_WORKTREES_* variables a new terminal of this window's shell sees. */
 export async function terminalPlanVariables(): Promise<Record<string, string>> {
   const out = path.join(os.tmpdir(), `pw-env-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
-  const terminal = vscode.window.createTerminal({ name: 'env probe', shellPath: '/bin/sh', shellArgs: ['-c', `env > "${out}.part" && mv "${out}.part" "${out}"`] });
+  const terminal = vscode.window.createTerminal({
+    name: 'env probe',
+    shellPath: '/bin/sh',
+    shellArgs: ['-c', `env > "${out}.part" && mv "${out}.part" "${out}"`],
+  });
   try {
-    const text: string = await waitFor(() => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : undefined), 'the terminal to write its environment');
+    const text: string = await waitFor(
+      () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : undefined),
+      'the terminal to write its environment',
+    );
     return Object.fromEntries(
       text
         .split('\n')

@@ -9,7 +9,21 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, commitIn, createPlan, gitIn, menuCommands, screenshot, settleTree, setSetting, TestingApi, treeItems, waitFor, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  commitIn,
+  createPlan,
+  gitIn,
+  menuCommands,
+  screenshot,
+  settleTree,
+  setSetting,
+  TestingApi,
+  treeItems,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 interface Engine {
   rebaseOntoBase(planId: string): Promise<string[]>;
@@ -42,8 +56,13 @@ describe('A plan mid-rebase', function () {
   const planItem = async () => (await treeItems(api)).find((i) => i.label === '500 · Rebase me');
 
   it('is refused by the merge, recorded in the history as a refused merge', async () => {
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.merge', { plan: '500', strategy: 'merge' })), /conflicts with main/);
-    const history = await vscode.commands.executeCommand<{ entries: Array<{ kind: string; outcome: string; summary: string; detail?: string }> }>('planWorktrees.showHistory', { plan: '500' });
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.merge', { plan: '500', strategy: 'merge' })),
+      /conflicts with main/,
+    );
+    const history = await vscode.commands.executeCommand<{
+      entries: Array<{ kind: string; outcome: string; summary: string; detail?: string }>;
+    }>('planWorktrees.showHistory', { plan: '500' });
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     const refused = history?.entries.find((e) => e.kind === 'merge' && e.outcome === 'failed');
     assert.ok(refused, JSON.stringify(history?.entries));
@@ -69,7 +88,10 @@ describe('A plan mid-rebase', function () {
       ['planWorktrees.showConflicts', 'planWorktrees.continueRebase', 'planWorktrees.abortRebase'],
       'the buttons on the item: no Merge mid-rebase',
     );
-    assert.ok(menuCommands(shown.contextValue, 'menu').includes('planWorktrees.openInNewWindow'), 'the plan can still be opened to resolve it');
+    assert.ok(
+      menuCommands(shown.contextValue, 'menu').includes('planWorktrees.openInNewWindow'),
+      'the plan can still be opened to resolve it',
+    );
     if (canScreenshot) {
       await settleTree();
       await screenshot('explorer-rebasing', { clearNotifications: true });
@@ -80,13 +102,16 @@ describe('A plan mid-rebase', function () {
     await assert.rejects(engine().rebaseOntoBase('500'), (e: unknown) => {
       const error = e as { code?: string; message: string };
       assert.strictEqual(error.code, 'RebaseInProgress');
-      assert.strictEqual(error.message, 'Plan 500 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.');
+      assert.strictEqual(
+        error.message,
+        'Plan 500 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.',
+      );
       return true;
     });
   });
 
   it("refuses to commit from the plan's commit box mid-rebase: no detached commit", async () => {
-    fs.writeFileSync(path.join(plan.path, 'README.md'), '# Main title, and the plan\'s\n');
+    fs.writeFileSync(path.join(plan.path, 'README.md'), "# Main title, and the plan's\n");
     await api.testing.scm.sync();
     const control = await waitFor(() => api.testing.scm.forPlan('500'), 'the plan in Source Control');
     control.sourceControl.inputBox.value = 'Resolve the title';
@@ -98,22 +123,37 @@ describe('A plan mid-rebase', function () {
     assert.strictEqual(await vscode.commands.executeCommand(accept.command, ...(accept.arguments ?? [])), undefined);
     assert.strictEqual(gitIn(plan.path, 'rev-parse', 'HEAD'), head, 'no commit was made');
     assert.match(gitIn(plan.path, 'status'), /rebase in progress/);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.commit', { plan: '500', message: 'x' })), (e: unknown) => (e as { code?: string }).code === 'RebaseInProgress');
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.commit', { plan: '500', message: 'x' })),
+      (e: unknown) => (e as { code?: string }).code === 'RebaseInProgress',
+    );
   });
 
   it('shows the conflicts, continues only when none is left (naming them), then the plan is active again', async () => {
-    fs.writeFileSync(path.join(plan.path, 'README.md'), '<<<<<<< HEAD\n# Main title\n=======\n# Plan 500 title\n>>>>>>> plan\n');
-    assert.deepStrictEqual(await vscode.commands.executeCommand('planWorktrees.showConflicts', { plan: '500' }), ['README.md']);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.continueRebase', { plan: '500' })), (e: unknown) => {
-      const error = e as { code?: string; files?: string[] };
-      assert.strictEqual(error.code, 'ConflictsUnresolved');
-      assert.deepStrictEqual(error.files, ['README.md']);
-      return true;
-    });
-    fs.writeFileSync(path.join(plan.path, 'README.md'), '# Main title, and the plan\'s\n');
+    fs.writeFileSync(
+      path.join(plan.path, 'README.md'),
+      '<<<<<<< HEAD\n# Main title\n=======\n# Plan 500 title\n>>>>>>> plan\n',
+    );
+    assert.deepStrictEqual(await vscode.commands.executeCommand('planWorktrees.showConflicts', { plan: '500' }), [
+      'README.md',
+    ]);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.continueRebase', { plan: '500' })),
+      (e: unknown) => {
+        const error = e as { code?: string; files?: string[] };
+        assert.strictEqual(error.code, 'ConflictsUnresolved');
+        assert.deepStrictEqual(error.files, ['README.md']);
+        return true;
+      },
+    );
+    fs.writeFileSync(path.join(plan.path, 'README.md'), "# Main title, and the plan's\n");
     assert.deepStrictEqual(await vscode.commands.executeCommand('planWorktrees.continueRebase', { plan: '500' }), []);
     assert.strictEqual(gitIn(plan.path, 'rev-parse', '--abbrev-ref', 'HEAD'), plan.branch);
-    assert.strictEqual(gitIn(plan.path, 'log', '-1', '--format=%s'), 'Plan 500 rewrites the title', 'the replayed commit kept its message');
+    assert.strictEqual(
+      gitIn(plan.path, 'log', '-1', '--format=%s'),
+      'Plan 500 rewrites the title',
+      'the replayed commit kept its message',
+    );
     const shown = await waitFor(async () => {
       const item = await planItem();
       return item && /^plan:active/.test(item.contextValue) ? item : undefined;
@@ -125,11 +165,17 @@ describe('A plan mid-rebase', function () {
     commitIn(main, { 'README.md': '# Main title, again\n' }, 'Main moves on');
     assert.deepStrictEqual(await engine().rebaseOntoBase('500'), ['README.md']);
     const tip = gitIn(plan.path, 'rev-parse', plan.branch);
-    const result = await vscode.commands.executeCommand<{ aborted: boolean; snapshot?: { ref: string } }>('planWorktrees.abortRebase', { plan: '500', force: true });
+    const result = await vscode.commands.executeCommand<{ aborted: boolean; snapshot?: { ref: string } }>(
+      'planWorktrees.abortRebase',
+      { plan: '500', force: true },
+    );
     assert.ok(result?.aborted && result.snapshot);
     assert.strictEqual(gitIn(plan.path, 'rev-parse', 'HEAD'), tip);
     assert.notStrictEqual(tip, planTip, 'the first rebase had finished');
-    const history = await vscode.commands.executeCommand<{ entries: Array<{ kind: string; summary: string }> }>('planWorktrees.showHistory', { plan: '500' });
+    const history = await vscode.commands.executeCommand<{ entries: Array<{ kind: string; summary: string }> }>(
+      'planWorktrees.showHistory',
+      { plan: '500' },
+    );
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.deepStrictEqual(
       history?.entries.filter((e) => e.kind === 'rebase').map((e) => e.summary),

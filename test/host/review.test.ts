@@ -6,7 +6,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, canScreenshot, commitIn, createPlan, gitIn, screenshot, setSetting, TestingApi, treeItems, waitFor, widenSideBar, workspaceRoot } from './helpers';
+import {
+  activateExtension,
+  canScreenshot,
+  commitIn,
+  createPlan,
+  gitIn,
+  screenshot,
+  setSetting,
+  TestingApi,
+  treeItems,
+  waitFor,
+  widenSideBar,
+  workspaceRoot,
+} from './helpers';
 
 /** Refs, HEADs and status of every worktree, and the bytes of every file: "nothing changed" when equal. */
 function stateOf(main: string, worktrees: string[]): string {
@@ -16,7 +29,10 @@ function stateOf(main: string, worktrees: string[]): string {
       .filter(Boolean)
       .map((f) => `${f}:${fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '<gone>'}`)
       .join('\n');
-  return [gitIn(main, 'for-each-ref', '--format=%(refname) %(objectname)'), ...[main, ...worktrees].map((w) => `${w}\n${gitIn(w, 'status', '--porcelain')}\n${files(w)}`)].join('\n---\n');
+  return [
+    gitIn(main, 'for-each-ref', '--format=%(refname) %(objectname)'),
+    ...[main, ...worktrees].map((w) => `${w}\n${gitIn(w, 'status', '--porcelain')}\n${files(w)}`),
+  ].join('\n---\n');
 }
 
 describe('Review and merge through Source Control', function () {
@@ -38,7 +54,11 @@ describe('Review and merge through Source Control', function () {
 
   it('lists exactly what git diff <merge-base> and the untracked files say, in two groups', async () => {
     const plan = await createPlan('300', 'Review me');
-    commitIn(plan.path, { 'src/app.js': 'export const changed = true;\n', 'docs/guide.md': '# Guide\n' }, 'Work on the plan');
+    commitIn(
+      plan.path,
+      { 'src/app.js': 'export const changed = true;\n', 'docs/guide.md': '# Guide\n' },
+      'Work on the plan',
+    );
     gitIn(plan.path, 'mv', 'src/util.js', 'src/helpers.js');
     fs.appendFileSync(path.join(plan.path, 'README.md'), 'uncommitted line\n');
     fs.writeFileSync(path.join(plan.path, 'scratch.txt'), 'untracked\n');
@@ -52,12 +72,20 @@ describe('Review and merge through Source Control', function () {
       ...gitIn(plan.path, 'diff', '--name-only', '-M', mergeBase).split('\n').filter(Boolean),
       ...gitIn(plan.path, 'ls-files', '--others', '--exclude-standard').split('\n').filter(Boolean),
     ]);
-    const shown = (group: vscode.SourceControlResourceGroup) => group.resourceStates.map((r) => path.relative(plan.path, r.resourceUri.fsPath)).sort();
+    const shown = (group: vscode.SourceControlResourceGroup) =>
+      group.resourceStates.map((r) => path.relative(plan.path, r.resourceUri.fsPath)).sort();
     const all = new Set([...shown(control.committed), ...shown(control.uncommitted)]);
     assert.deepStrictEqual([...all].sort(), [...expected].sort());
-    assert.deepStrictEqual(shown(control.committed), gitIn(plan.path, 'diff', '--name-only', mergeBase, 'HEAD').split('\n').sort());
+    assert.deepStrictEqual(
+      shown(control.committed),
+      gitIn(plan.path, 'diff', '--name-only', mergeBase, 'HEAD').split('\n').sort(),
+    );
     assert.ok(shown(control.uncommitted).includes('scratch.txt') && shown(control.uncommitted).includes('README.md'));
-    assert.strictEqual(control.sourceControl.count, shown(control.committed).length, 'the badge counts the files committed on the plan, not the uncommitted ones again');
+    assert.strictEqual(
+      control.sourceControl.count,
+      shown(control.committed).length,
+      'the badge counts the files committed on the plan, not the uncommitted ones again',
+    );
     const renamed = control.uncommitted.resourceStates.find((r) => r.resourceUri.fsPath.endsWith('helpers.js'));
     assert.strictEqual(renamed?.decorations?.tooltip, 'Renamed from src/util.js');
     const untracked = control.uncommitted.resourceStates.find((r) => r.resourceUri.fsPath.endsWith('scratch.txt'));
@@ -67,7 +95,9 @@ describe('Review and merge through Source Control', function () {
   it('opens a resource as a diff editor whose left side is the base version, and the gutter compares with the base', async () => {
     const control = api.testing.scm.forPlan('300');
     assert.ok(control);
-    const resource = control.committed.resourceStates.find((r) => r.resourceUri.fsPath.endsWith(path.join('src', 'app.js')));
+    const resource = control.committed.resourceStates.find((r) =>
+      r.resourceUri.fsPath.endsWith(path.join('src', 'app.js')),
+    );
     assert.ok(resource?.command);
     await vscode.commands.executeCommand(resource.command.command, ...(resource.command.arguments ?? []));
     const tab = await waitFor(() => {
@@ -90,7 +120,10 @@ describe('Review and merge through Source Control', function () {
   it('opens every change of the plan in one multi-file diff editor', async () => {
     const count = await vscode.commands.executeCommand<number>('planWorktrees.showDiff', { plan: '300' });
     assert.strictEqual(count, 5);
-    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes('Plan 300'), 'the changes editor titled with the plan');
+    await waitFor(
+      () => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes('Plan 300'),
+      'the changes editor titled with the plan',
+    );
     if (canScreenshot) await screenshot('changes-editor', { clearNotifications: true });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -123,11 +156,17 @@ describe('Review and merge through Source Control', function () {
     }
     for (const { plan, strategy, tip } of plans) {
       const before = gitIn(main, 'rev-parse', 'main');
-      const result = await vscode.commands.executeCommand<{ baseBefore: string; baseAfter: string }>('planWorktrees.merge', { plan: plan.id, strategy, cleanup: false });
+      const result = await vscode.commands.executeCommand<{ baseBefore: string; baseAfter: string }>(
+        'planWorktrees.merge',
+        { plan: plan.id, strategy, cleanup: false },
+      );
       assert.ok(result, `merge ${strategy} returned nothing`);
       assert.strictEqual(result.baseBefore, before);
       assert.strictEqual(gitIn(main, 'rev-parse', 'main'), result.baseAfter);
-      assert.ok(fs.existsSync(path.join(main, `feature-${strategy}.txt`)), `the main checkout has the file of the ${strategy} plan`);
+      assert.ok(
+        fs.existsSync(path.join(main, `feature-${strategy}.txt`)),
+        `the main checkout has the file of the ${strategy} plan`,
+      );
       assert.strictEqual(gitIn(main, 'status', '--porcelain'), '', 'the main checkout is clean after the merge');
       const parents = gitIn(main, 'rev-list', '--parents', '-n', '1', 'main').split(' ').length - 1;
       if (strategy === 'fastForward') assert.strictEqual(result.baseAfter, tip);
@@ -138,7 +177,11 @@ describe('Review and merge through Source Control', function () {
       }
       if (strategy === 'rebase') {
         assert.strictEqual(parents, 1);
-        assert.strictEqual(gitIn(main, 'rev-parse', plan.branch), result.baseAfter, 'the plan branch is the rebased history');
+        assert.strictEqual(
+          gitIn(main, 'rev-parse', plan.branch),
+          result.baseAfter,
+          'the plan branch is the rebased history',
+        );
       }
     }
     for (const { plan } of plans) await vscode.commands.executeCommand('planWorktrees.cleanup', { plan: plan.id });
@@ -149,23 +192,35 @@ describe('Review and merge through Source Control', function () {
     commitIn(plan.path, { 'README.md': '# Plan version\n' }, 'Plan rewrites the title');
     commitIn(main, { 'README.md': '# Main version\n' }, 'Main rewrites the title');
     const before = stateOf(main, [plan.path]);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('planWorktrees.merge', { plan: '320', strategy: 'merge' })), (e: unknown) => {
-      const error = e as { code?: string; files?: string[]; message: string };
-      assert.strictEqual(error.code, 'MergeConflict');
-      assert.deepStrictEqual(error.files, ['README.md']);
-      return true;
-    });
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.merge', { plan: '320', strategy: 'merge' })),
+      (e: unknown) => {
+        const error = e as { code?: string; files?: string[]; message: string };
+        assert.strictEqual(error.code, 'MergeConflict');
+        assert.deepStrictEqual(error.files, ['README.md']);
+        return true;
+      },
+    );
     assert.strictEqual(stateOf(main, [plan.path]), before, 'base, main checkout and plan are unchanged');
   });
 
   it('shows in the tree which plans merge cleanly, which conflict, and which change the same files', async () => {
     const overlap = await createPlan('321', 'Also touches the readme');
-    commitIn(overlap.path, { 'README.md': '# Main version\n\nMore text from plan 321.\n' }, 'Plan 321 extends the readme');
+    commitIn(
+      overlap.path,
+      { 'README.md': '# Main version\n\nMore text from plan 321.\n' },
+      'Plan 321 extends the readme',
+    );
     const items = await waitFor(async () => {
       const shown = await treeItems(api);
       const conflicting = shown.find((i) => i.label === '320 · Conflicting change');
       const clean = shown.find((i) => i.label === '321 · Also touches the readme');
-      return conflicting && /⚠ conflicts/.test(conflicting.description) && clean && /✓ merges cleanly/.test(clean.description) ? { conflicting, clean } : undefined;
+      return conflicting &&
+        /⚠ conflicts/.test(conflicting.description) &&
+        clean &&
+        /✓ merges cleanly/.test(clean.description)
+        ? { conflicting, clean }
+        : undefined;
     }, 'the merge badges');
     assert.match(items.conflicting.description, /⇄ 321/);
     assert.match(items.clean.description, /⇄ 320/);
@@ -186,7 +241,7 @@ describe('Review and merge through Source Control', function () {
     await vscode.commands.executeCommand('planWorktrees.discard', { plan: '320', force: true });
   });
 
-  it('publishes a plan to the base branch\'s remote; a pull request merged there shows the plan as merged', async () => {
+  it("publishes a plan to the base branch's remote; a pull request merged there shows the plan as merged", async () => {
     const remote = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-remote-'));
     const server = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-server-'));
     try {
@@ -208,8 +263,16 @@ describe('Review and merge through Source Control', function () {
       gitIn(work, 'push', '-q', 'origin', 'main');
       gitIn(main, 'fetch', '-q', 'origin');
       await vscode.commands.executeCommand('planWorktrees.refresh');
-      await waitFor(async () => (await treeItems(api)).some((i) => i.label === '330 · Reviewed by pull request' && /merged/.test(i.description)), 'the plan shown as merged');
-      const cleaned = await vscode.commands.executeCommand<{ deletedBranch: boolean }>('planWorktrees.cleanup', { plan: '330' });
+      await waitFor(
+        async () =>
+          (await treeItems(api)).some(
+            (i) => i.label === '330 · Reviewed by pull request' && /merged/.test(i.description),
+          ),
+        'the plan shown as merged',
+      );
+      const cleaned = await vscode.commands.executeCommand<{ deletedBranch: boolean }>('planWorktrees.cleanup', {
+        plan: '330',
+      });
       assert.strictEqual(cleaned?.deletedBranch, true, 'the branch is deleted like after a local merge');
     } finally {
       gitIn(main, 'remote', 'remove', 'origin');

@@ -43,7 +43,15 @@ function hook(repo: TestRepo, payload: unknown, args: string[] = [], env: NodeJS
 
 /** Claude Code's PreToolUse input for a tool call. */
 function preToolUse(cwd: string, toolName: string, toolInput: Record<string, unknown>): Record<string, unknown> {
-  return { session_id: 'abc123', transcript_path: '/tmp/t.jsonl', cwd, permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: toolName, tool_input: toolInput };
+  return {
+    session_id: 'abc123',
+    transcript_path: '/tmp/t.jsonl',
+    cwd,
+    permission_mode: 'default',
+    hook_event_name: 'PreToolUse',
+    tool_name: toolName,
+    tool_input: toolInput,
+  };
 }
 
 /** A repository with two plan worktrees, 7 and 12. */
@@ -60,8 +68,14 @@ function registryFile(repo: TestRepo): string {
   return path.join(repo.main, '.git', 'plan-worktrees', 'plans.json');
 }
 
-function editRegistry(repo: TestRepo, edit: (data: { version: number; plans: Array<Record<string, unknown>> }) => void): void {
-  const data = JSON.parse(fs.readFileSync(registryFile(repo), 'utf8')) as { version: number; plans: Array<Record<string, unknown>> };
+function editRegistry(
+  repo: TestRepo,
+  edit: (data: { version: number; plans: Array<Record<string, unknown>> }) => void,
+): void {
+  const data = JSON.parse(fs.readFileSync(registryFile(repo), 'utf8')) as {
+    version: number;
+    plans: Array<Record<string, unknown>>;
+  };
   edit(data);
   fs.writeFileSync(registryFile(repo), JSON.stringify(data));
 }
@@ -110,7 +124,10 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
         const run = guard(cwd);
         assert.strictEqual(run.code, 2, `in ${cwd}: ${run.stdout}${run.stderr}`);
         assert.strictEqual(run.stdout, '');
-        assert.match(run.stderr, new RegExp(`${escape(repo.main)} is the main checkout, and this repository has 2 plan worktrees`));
+        assert.match(
+          run.stderr,
+          new RegExp(`${escape(repo.main)} is the main checkout, and this repository has 2 plan worktrees`),
+        );
         assertNamesPlans(run, [a, b]);
         assert.ok(run.stderr.indexOf(' 7 ') < run.stderr.indexOf('12 '), 'sorted by id, numerically');
       }
@@ -133,14 +150,33 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
       const json = guard(repo.main, ['--json']);
       assert.strictEqual(json.code, 2);
-      const parsed = JSON.parse(json.stdout) as { ok: boolean; where: string; refused: string; plans: Array<{ id: string; path: string }>; targets: Array<{ path: string; ok: boolean }> };
+      const parsed = JSON.parse(json.stdout) as {
+        ok: boolean;
+        where: string;
+        refused: string;
+        plans: Array<{ id: string; path: string }>;
+        targets: Array<{ path: string; ok: boolean }>;
+      };
       assert.strictEqual(parsed.ok, false);
       assert.strictEqual(parsed.where, 'main');
       assert.strictEqual(parsed.refused, 'main-checkout');
-      assert.deepStrictEqual(parsed.plans.map((p) => [p.id, p.path]), [['7', b.path], ['12', a.path]]);
+      assert.deepStrictEqual(
+        parsed.plans.map((p) => [p.id, p.path]),
+        [
+          ['7', b.path],
+          ['12', a.path],
+        ],
+      );
       assert.deepStrictEqual(parsed.targets, [{ path: repo.main, ok: false, where: 'main', refused: 'main-checkout' }]);
-      const planJson = JSON.parse(guard(a.path, ['--json']).stdout) as { ok: boolean; where: string; plan: { id: string; branch: string; main: string } };
-      assert.deepStrictEqual([planJson.ok, planJson.where, planJson.plan.id, planJson.plan.branch, planJson.plan.main], [true, 'plan', '12', a.branch, repo.main]);
+      const planJson = JSON.parse(guard(a.path, ['--json']).stdout) as {
+        ok: boolean;
+        where: string;
+        plan: { id: string; branch: string; main: string };
+      };
+      assert.deepStrictEqual(
+        [planJson.ok, planJson.where, planJson.plan.id, planJson.plan.branch, planJson.plan.main],
+        [true, 'plan', '12', a.branch, repo.main],
+      );
 
       const allowed = guard(repo.main, [], { PLAN_WORKTREES_ALLOW_MAIN: '1' });
       assert.strictEqual(allowed.code, 0);
@@ -206,7 +242,10 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
         const hooks = path.join(repo.main, '.git', 'hooks');
         const run = guard(hooks);
         assert.strictEqual(run.code, 2, run.stdout + run.stderr);
-        assert.match(run.stderr, /is inside the git folder of the repository .*, and this repository has 2 plan worktrees/);
+        assert.match(
+          run.stderr,
+          /is inside the git folder of the repository .*, and this repository has 2 plan worktrees/,
+        );
         assertNamesPlans(run, [a, b]);
         const newHook = guard(a.path, [path.join(hooks, 'pre-commit')]);
         assert.strictEqual(newHook.code, 2, newHook.stdout + newHook.stderr);
@@ -251,7 +290,10 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
         const run = guard(repo.main);
         assert.strictEqual(run.code, 2);
         assert.ok(run.stderr.includes('One?]0;pwned?'), run.stderr);
-        assert.ok(![...run.stderr].some((c) => c.charCodeAt(0) < 0x20 && c !== '\n'), 'no control characters but line breaks');
+        assert.ok(
+          ![...run.stderr].some((c) => c.charCodeAt(0) < 0x20 && c !== '\n'),
+          'no control characters but line breaks',
+        );
 
         fs.writeFileSync(registryFile(repo), '{ not json');
         for (const cwd of [repo.main, a.path]) {
@@ -272,7 +314,10 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
           for (const cwd of [repo.main, a.path]) {
             const run = guard(cwd);
             assert.strictEqual(run.code, 2, `${JSON.stringify(title)} in ${cwd}: ${run.stdout}${run.stderr}`);
-            assert.match(run.stderr, /plan-worktrees-guard: cannot decide, so it refuses: cannot read the plan registry: plan \d in .*plans\.json is not valid \("title" is not a string\)/);
+            assert.match(
+              run.stderr,
+              /plan-worktrees-guard: cannot decide, so it refuses: cannot read the plan registry: plan \d in .*plans\.json is not valid \("title" is not a string\)/,
+            );
             assert.doesNotMatch(run.stderr, /at .*plan-worktrees-guard\.js/, 'no stack trace');
           }
         }
@@ -280,7 +325,9 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
     it('skips a bad record of a folder that is no worktree any more', () =>
       withPlans(async (repo, { a, b }) => {
-        editRegistry(repo, (data) => data.plans.push({ ...data.plans[0], id: '99', title: 99, path: path.join(repo.root, 'long-gone') }));
+        editRegistry(repo, (data) =>
+          data.plans.push({ ...data.plans[0], id: '99', title: 99, path: path.join(repo.root, 'long-gone') }),
+        );
         const run = guard(repo.main);
         assert.strictEqual(run.code, 2);
         assert.match(run.stderr, /this repository has 2 plan worktrees/);
@@ -367,13 +414,23 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
   describe('as a pre-tool hook: the JSON on standard input', () => {
     it("refuses a Claude Code edit of a main-checkout file, naming the plans; lets an edit inside the agent's plan through silently", () =>
       withPlans(async (repo, { a, b }) => {
-        const edit = hook(repo, preToolUse(repo.main, 'Edit', { file_path: path.join(repo.main, 'src', 'app.txt'), old_string: 'one', new_string: 'uno' }));
+        const edit = hook(
+          repo,
+          preToolUse(repo.main, 'Edit', {
+            file_path: path.join(repo.main, 'src', 'app.txt'),
+            old_string: 'one',
+            new_string: 'uno',
+          }),
+        );
         assert.strictEqual(edit.code, 2, edit.stdout + edit.stderr);
         assert.strictEqual(edit.stdout, '');
         assert.match(edit.stderr, /is the main checkout, and this repository has 2 plan worktrees/);
         assertNamesPlans(edit, [a, b]);
 
-        const inPlan = hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'src', 'new.ts'), content: 'x' }));
+        const inPlan = hook(
+          repo,
+          preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'src', 'new.ts'), content: 'x' }),
+        );
         assert.strictEqual(inPlan.code, 0, inPlan.stderr);
         assert.strictEqual(inPlan.stdout, '', 'a hook prints nothing on success (Gemini CLI reads stdout as JSON)');
         assert.strictEqual(inPlan.stderr, '');
@@ -381,14 +438,25 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
     it("refuses a write outside the agent's plan worktree, naming the plan and its folder", () =>
       withPlans(async (repo, { a, b }) => {
-        const run = hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(b.path, 'README.md'), content: 'x' }));
+        const run = hook(
+          repo,
+          preToolUse(a.path, 'Write', { file_path: path.join(b.path, 'README.md'), content: 'x' }),
+        );
         assert.strictEqual(run.code, 2, run.stdout + run.stderr);
-        assert.match(run.stderr, new RegExp(`${escape(path.join(b.path, 'README.md'))} is outside the worktree of plan 12 \\(Add search\\), where this agent works`));
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `${escape(path.join(b.path, 'README.md'))} is outside the worktree of plan 12 \\(Add search\\), where this agent works`,
+          ),
+        );
         assert.ok(run.stderr.includes(a.path) && run.stderr.includes(a.branch), run.stderr);
 
         const outside = makeTempDir('pw-guard-out-');
         try {
-          const tmp = hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(outside, 'scratch.txt'), content: 'x' }));
+          const tmp = hook(
+            repo,
+            preToolUse(a.path, 'Write', { file_path: path.join(outside, 'scratch.txt'), content: 'x' }),
+          );
           assert.strictEqual(tmp.code, 2, 'outside any repository is outside the plan too');
           assert.match(tmp.stderr, /is outside the worktree of plan 12/);
         } finally {
@@ -398,24 +466,48 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
     it("resolves relative paths against the hook's cwd", () =>
       withPlans(async (repo, { a }) => {
-        const inside = hook(repo, preToolUse(path.join(a.path, 'src'), 'Write', { file_path: 'new/thing.txt', content: 'x' }));
+        const inside = hook(
+          repo,
+          preToolUse(path.join(a.path, 'src'), 'Write', { file_path: 'new/thing.txt', content: 'x' }),
+        );
         assert.strictEqual(inside.code, 0, inside.stderr);
-        const escapes = hook(repo, preToolUse(a.path, 'Edit', { file_path: path.relative(a.path, path.join(repo.main, 'README.md')), old_string: 'a', new_string: 'b' }));
+        const escapes = hook(
+          repo,
+          preToolUse(a.path, 'Edit', {
+            file_path: path.relative(a.path, path.join(repo.main, 'README.md')),
+            old_string: 'a',
+            new_string: 'b',
+          }),
+        );
         assert.strictEqual(escapes.code, 2, escapes.stdout + escapes.stderr);
         assert.match(escapes.stderr, /is the main checkout/);
       }));
 
     it('reads notebook_path, path, and every path of a multi-file edit', () =>
       withPlans(async (repo, { a }) => {
-        const notebook = hook(repo, preToolUse(a.path, 'NotebookEdit', { notebook_path: path.join(repo.main, 'n.ipynb'), new_source: 'x' }));
+        const notebook = hook(
+          repo,
+          preToolUse(a.path, 'NotebookEdit', { notebook_path: path.join(repo.main, 'n.ipynb'), new_source: 'x' }),
+        );
         assert.strictEqual(notebook.code, 2, notebook.stdout + notebook.stderr);
-        const gemini = hook(repo, { cwd: repo.root, hook_event_name: 'BeforeTool', tool_name: 'write_file', tool_input: { file_path: path.join(repo.main, 'x.txt'), content: 'x' } });
+        const gemini = hook(repo, {
+          cwd: repo.root,
+          hook_event_name: 'BeforeTool',
+          tool_name: 'write_file',
+          tool_input: { file_path: path.join(repo.main, 'x.txt'), content: 'x' },
+        });
         assert.strictEqual(gemini.code, 2, gemini.stdout + gemini.stderr);
         const edits = [{ file_path: path.join(a.path, 'one.txt') }, { file_path: path.join(repo.main, 'two.txt') }];
         const multi = hook(repo, preToolUse(a.path, 'MultiEdit', { edits }));
         assert.strictEqual(multi.code, 2, multi.stdout + multi.stderr);
         assert.ok(multi.stderr.includes(path.join(repo.main, 'two.txt')), multi.stderr);
-        const allInside = hook(repo, preToolUse(a.path, 'MultiEdit', { file_path: path.join(a.path, 'one.txt'), edits: [{ old_string: 'a', new_string: 'b' }] }));
+        const allInside = hook(
+          repo,
+          preToolUse(a.path, 'MultiEdit', {
+            file_path: path.join(a.path, 'one.txt'),
+            edits: [{ old_string: 'a', new_string: 'b' }],
+          }),
+        );
         assert.strictEqual(allInside.code, 0, allInside.stderr);
       }));
 
@@ -424,11 +516,27 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
         const inMain = hook(repo, preToolUse(repo.main, 'Bash', { command: 'echo hi > x.txt' }));
         assert.strictEqual(inMain.code, 2, inMain.stdout + inMain.stderr);
         assert.strictEqual(hook(repo, preToolUse(a.path, 'Bash', { command: 'npm test' })).code, 0);
-        const dir = hook(repo, { cwd: a.path, hook_event_name: 'BeforeTool', tool_name: 'run_shell_command', tool_input: { command: 'ls', directory: path.relative(a.path, repo.main) } });
+        const dir = hook(repo, {
+          cwd: a.path,
+          hook_event_name: 'BeforeTool',
+          tool_name: 'run_shell_command',
+          tool_input: { command: 'ls', directory: path.relative(a.path, repo.main) },
+        });
         assert.strictEqual(dir.code, 2, dir.stdout + dir.stderr);
 
-        const patch = (file: string) => ['*** Begin Patch', `*** Add File: ${file}`, '+hello', '*** End Patch', ''].join('\n');
-        const codex = (file: string) => ({ session_id: 's', transcript_path: null, cwd: a.path, hook_event_name: 'PreToolUse', model: 'm', permission_mode: 'default', tool_name: 'apply_patch', tool_use_id: 't', tool_input: { command: patch(file) } });
+        const patch = (file: string) =>
+          ['*** Begin Patch', `*** Add File: ${file}`, '+hello', '*** End Patch', ''].join('\n');
+        const codex = (file: string) => ({
+          session_id: 's',
+          transcript_path: null,
+          cwd: a.path,
+          hook_event_name: 'PreToolUse',
+          model: 'm',
+          permission_mode: 'default',
+          tool_name: 'apply_patch',
+          tool_use_id: 't',
+          tool_input: { command: patch(file) },
+        });
         assert.strictEqual(hook(repo, codex('src/added.txt')).code, 0);
         const outside = hook(repo, codex(path.join(repo.main, 'src', 'added.txt')));
         assert.strictEqual(outside.code, 2, outside.stdout + outside.stderr);
@@ -436,26 +544,47 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
     it('keeps --json consistent: one object with the verdict of every target', () =>
       withPlans(async (repo, { a, b }) => {
-        const run = hook(repo, preToolUse(a.path, 'MultiEdit', { edits: [{ file_path: path.join(a.path, 'ok.txt') }, { file_path: path.join(b.path, 'no.txt') }] }), ['--json']);
+        const run = hook(
+          repo,
+          preToolUse(a.path, 'MultiEdit', {
+            edits: [{ file_path: path.join(a.path, 'ok.txt') }, { file_path: path.join(b.path, 'no.txt') }],
+          }),
+          ['--json'],
+        );
         assert.strictEqual(run.code, 2);
-        const parsed = JSON.parse(run.stdout) as { ok: boolean; where: string; refused: string; plan: { id: string; path: string }; targets: Array<{ path: string; ok: boolean; where: string; refused?: string }> };
-        assert.deepStrictEqual([parsed.ok, parsed.where, parsed.refused, parsed.plan.id, parsed.plan.path], [false, 'plan', 'outside-plan', '12', a.path]);
+        const parsed = JSON.parse(run.stdout) as {
+          ok: boolean;
+          where: string;
+          refused: string;
+          plan: { id: string; path: string };
+          targets: Array<{ path: string; ok: boolean; where: string; refused?: string }>;
+        };
+        assert.deepStrictEqual(
+          [parsed.ok, parsed.where, parsed.refused, parsed.plan.id, parsed.plan.path],
+          [false, 'plan', 'outside-plan', '12', a.path],
+        );
         assert.deepStrictEqual(parsed.targets, [
           { path: path.join(a.path, 'ok.txt'), ok: true, where: 'plan' },
           { path: path.join(b.path, 'no.txt'), ok: false, where: 'plan', refused: 'outside-plan' },
         ]);
-        const ok = JSON.parse(hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'ok.txt') }), ['--json']).stdout) as { ok: boolean; where: string; plan: { id: string } };
+        const ok = JSON.parse(
+          hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'ok.txt') }), ['--json']).stdout,
+        ) as { ok: boolean; where: string; plan: { id: string } };
         assert.deepStrictEqual([ok.ok, ok.where, ok.plan.id], [true, 'plan', '12']);
       }));
 
     it('lets the main checkout through with PLAN_WORKTREES_ALLOW_MAIN=1, nothing else', () =>
       withPlans(async (repo, { a }) => {
-        const allowed = hook(repo, preToolUse(a.path, 'Edit', { file_path: path.join(repo.main, 'README.md') }), [], { PLAN_WORKTREES_ALLOW_MAIN: '1' });
+        const allowed = hook(repo, preToolUse(a.path, 'Edit', { file_path: path.join(repo.main, 'README.md') }), [], {
+          PLAN_WORKTREES_ALLOW_MAIN: '1',
+        });
         assert.strictEqual(allowed.code, 0, allowed.stderr);
         assert.match(allowed.stderr, /PLAN_WORKTREES_ALLOW_MAIN=1/);
         const outside = makeTempDir('pw-guard-out-');
         try {
-          const tmp = hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(outside, 'x.txt') }), [], { PLAN_WORKTREES_ALLOW_MAIN: '1' });
+          const tmp = hook(repo, preToolUse(a.path, 'Write', { file_path: path.join(outside, 'x.txt') }), [], {
+            PLAN_WORKTREES_ALLOW_MAIN: '1',
+          });
           assert.strictEqual(tmp.code, 2);
         } finally {
           removeDir(outside);
@@ -464,12 +593,24 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 
     it('fails closed on input that is not a hook JSON object, or too large', () =>
       withPlans(async (repo, { a }) => {
-        for (const input of ['not json', '[1, 2]', JSON.stringify(preToolUse('relative/dir', 'Bash', { command: 'ls' })), JSON.stringify(preToolUse(a.path, 'Write', { file_path: 42 }))]) {
+        for (const input of [
+          'not json',
+          '[1, 2]',
+          JSON.stringify(preToolUse('relative/dir', 'Bash', { command: 'ls' })),
+          JSON.stringify(preToolUse(a.path, 'Write', { file_path: 42 })),
+        ]) {
           const run = guard(a.path, [], {}, input);
           assert.strictEqual(run.code, 2, `${input}: ${run.stdout}${run.stderr}`);
           assert.match(run.stderr, /cannot decide, so it refuses: .*(standard input|hook input)/);
         }
-        const huge = guard(a.path, [], {}, JSON.stringify(preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'x'), content: 'x'.repeat(2 * 1024 * 1024) })));
+        const huge = guard(
+          a.path,
+          [],
+          {},
+          JSON.stringify(
+            preToolUse(a.path, 'Write', { file_path: path.join(a.path, 'x'), content: 'x'.repeat(2 * 1024 * 1024) }),
+          ),
+        );
         assert.strictEqual(huge.code, 2);
         assert.match(huge.stderr, /standard input is larger than 1 MB/);
         // Empty input is no hook: the guard judges where it runs.
@@ -484,8 +625,15 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
         const silent = await runOpenStdin(a.path, undefined);
         assert.strictEqual(silent.code, 0, `no data: judged where it runs; ${silent.stderr}`);
         assert.ok(silent.ms < 6000, `answered in ${silent.ms} ms`);
-        const complete = await runOpenStdin(repo.root, JSON.stringify(preToolUse(a.path, 'Write', { file_path: path.join(repo.main, 'x.txt') })));
-        assert.strictEqual(complete.code, 2, `a whole JSON object is read without the end of input; ${complete.stderr}`);
+        const complete = await runOpenStdin(
+          repo.root,
+          JSON.stringify(preToolUse(a.path, 'Write', { file_path: path.join(repo.main, 'x.txt') })),
+        );
+        assert.strictEqual(
+          complete.code,
+          2,
+          `a whole JSON object is read without the end of input; ${complete.stderr}`,
+        );
         assert.match(complete.stderr, /is the main checkout/);
         const partial = await runOpenStdin(a.path, '{"cwd": "/');
         assert.strictEqual(partial.code, 2, partial.stderr);
@@ -498,7 +646,11 @@ describe('plan-worktrees-guard (the agent-side guard script)', () => {
 function runOpenStdin(cwd: string, data: string | undefined): Promise<Run> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT], { cwd, env: { ...testGitEnv(), PLAN_WORKTREES_ALLOW_MAIN: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT], {
+      cwd,
+      env: { ...testGitEnv(), PLAN_WORKTREES_ALLOW_MAIN: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -34,27 +34,57 @@ describe('vsix contents', () => {
       '[not an image](docs/notes.md) ![web](https://example.com/c.png) ![data](data:image/png;base64,xx)',
       '<img src="docs/images/d%20e.png" width="300"> <img alt="x" src=\'media/f.svg\'> [jump](#install)',
     ].join('\n');
-    assert.deepStrictEqual(vsix.readmeImages(markdown), ['extension/docs/images/a.png', 'extension/docs/images/b.png', 'extension/docs/images/d e.png', 'extension/media/f.svg']);
+    assert.deepStrictEqual(vsix.readmeImages(markdown), [
+      'extension/docs/images/a.png',
+      'extension/docs/images/b.png',
+      'extension/docs/images/d e.png',
+      'extension/media/f.svg',
+    ]);
   });
 
   it('finds every picture of the real README', () => {
     const images = vsix.readmeImages(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
     assert.ok(images.length >= 10, images.join(', '));
-    for (const image of images) assert.ok(fs.existsSync(path.join(root, image.slice('extension/'.length))), `${image} exists in the repository`);
+    for (const image of images) {
+      assert.ok(fs.existsSync(path.join(root, image.slice('extension/'.length))), `${image} exists in the repository`);
+    }
   });
 
   it('refuses a package without an image its README shows, or with an image it does not show', () => {
     const readme = '![A](docs/images/a.png)';
-    assert.deepStrictEqual(vsix.checkContents([...base, { name: 'extension/docs/images/a.png', size: 50_000 }], readme), []);
-    assert.match(vsix.checkContents(base, readme).join('\n'), /README shows images the package does not hold.*extension\/docs\/images\/a\.png/);
-    const extra = vsix.checkContents([...base, { name: 'extension/docs/images/a.png', size: 1 }, { name: 'extension/docs/images/b.png', size: 1 }], readme);
+    assert.deepStrictEqual(
+      vsix.checkContents([...base, { name: 'extension/docs/images/a.png', size: 50_000 }], readme),
+      [],
+    );
+    assert.match(
+      vsix.checkContents(base, readme).join('\n'),
+      /README shows images the package does not hold.*extension\/docs\/images\/a\.png/,
+    );
+    const extra = vsix.checkContents(
+      [...base, { name: 'extension/docs/images/a.png', size: 1 }, { name: 'extension/docs/images/b.png', size: 1 }],
+      readme,
+    );
     assert.match(extra.join('\n'), /files it should not: extension\/docs\/images\/b\.png/);
-    assert.match(vsix.checkContents([...base, { name: 'extension/src/extension.ts', size: 1 }], '').join('\n'), /files it should not: extension\/src\/extension\.ts/);
+    assert.match(
+      vsix.checkContents([...base, { name: 'extension/src/extension.ts', size: 1 }], '').join('\n'),
+      /files it should not: extension\/src\/extension\.ts/,
+    );
   });
 
   it('keeps the bundle and the images each within their size', () => {
-    assert.match(vsix.checkContents([...base, { name: 'extension/media/big.svg', size: vsix.MAX_KB * 1024 }], '').join('\n'), /without its images is \d+ KB, more than 300 KB/);
+    assert.match(
+      vsix.checkContents([...base, { name: 'extension/media/big.svg', size: vsix.MAX_KB * 1024 }], '').join('\n'),
+      /without its images is \d+ KB, more than 300 KB/,
+    );
     const readme = '![A](docs/images/a.png)';
-    assert.match(vsix.checkContents([...base, { name: 'extension/docs/images/a.png', size: (vsix.MAX_IMAGES_KB + 1) * 1024 }], readme).join('\n'), /images are \d+ KB, more than/);
+    assert.match(
+      vsix
+        .checkContents(
+          [...base, { name: 'extension/docs/images/a.png', size: (vsix.MAX_IMAGES_KB + 1) * 1024 }],
+          readme,
+        )
+        .join('\n'),
+      /images are \d+ KB, more than/,
+    );
   });
 });

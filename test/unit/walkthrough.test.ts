@@ -20,7 +20,11 @@ describe('walkthrough', () => {
   const declared = new Set<string>(manifest.contributes.commands.map((c: { command: string }) => c.command));
   const steps: Step[] = manifest.contributes.walkthroughs.flatMap((w: { steps: Step[] }) => w.steps);
   // The context keys the extension sets: src/ui/contextKeys.ts is the only place that does.
-  const contextKeys = new Set([...fs.readFileSync(path.join(root, 'src', 'ui', 'contextKeys.ts'), 'utf8').matchAll(/'setContext', '([\w.]+)'/g)].map((m) => m[1]));
+  const contextKeys = new Set(
+    [
+      ...fs.readFileSync(path.join(root, 'src', 'ui', 'contextKeys.ts'), 'utf8').matchAll(/'setContext', '([\w.]+)'/g),
+    ].map((m) => m[1]),
+  );
 
   it('reads the declared commands and the context keys it checks against', () => {
     assert.ok(declared.has('planWorktrees.create'));
@@ -32,15 +36,25 @@ describe('walkthrough', () => {
   });
 
   it('gives every step completion events on the real commands of that step', () => {
-    const expected: Record<string, string> = { create: 'planWorktrees.create', review: 'planWorktrees.showDiff', merge: 'planWorktrees.merge', cleanup: 'planWorktrees.cleanup' };
+    const expected: Record<string, string> = {
+      create: 'planWorktrees.create',
+      review: 'planWorktrees.showDiff',
+      merge: 'planWorktrees.merge',
+      cleanup: 'planWorktrees.cleanup',
+    };
     for (const step of steps) {
       assert.ok(step.completionEvents && step.completionEvents.length > 0, `step ${step.id} has completion events`);
-      assert.ok(step.completionEvents.includes(`onCommand:${expected[step.id]}`), `step ${step.id} is checked off by ${expected[step.id]}`);
+      assert.ok(
+        step.completionEvents.includes(`onCommand:${expected[step.id]}`),
+        `step ${step.id} is checked off by ${expected[step.id]}`,
+      );
       for (const event of step.completionEvents) {
         const [kind, name] = [event.slice(0, event.indexOf(':')), event.slice(event.indexOf(':') + 1)];
-        if (kind === 'onCommand') assert.ok(declared.has(name), `step ${step.id}: ${event} names a command package.json declares`);
-        else if (kind === 'onContext') assert.ok(contextKeys.has(name), `step ${step.id}: ${event} names a context key the extension sets`);
-        else assert.fail(`step ${step.id}: ${event} is neither onCommand nor onContext`);
+        if (kind === 'onCommand') {
+          assert.ok(declared.has(name), `step ${step.id}: ${event} names a command package.json declares`);
+        } else if (kind === 'onContext') {
+          assert.ok(contextKeys.has(name), `step ${step.id}: ${event} names a context key the extension sets`);
+        } else assert.fail(`step ${step.id}: ${event} is neither onCommand nor onContext`);
       }
     }
   });

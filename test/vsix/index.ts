@@ -15,14 +15,24 @@ const EXTENSION_ID = 'planworktrees.plan-worktrees';
 
 export function run(): Promise<void> {
   // A stray `.only` fails the run, and so does a run that found no test.
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', forbidOnly: true, failZero: true });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    color: false,
+    timeout: 60_000,
+    reporter: 'spec',
+    forbidOnly: true,
+    failZero: true,
+  });
   mocha.suite.emit('pre-require', globalThis, 'vsix', mocha);
   describe('Plan Worktrees installed from its .vsix', () => {
     it('is installed (not a development extension) and activates', async () => {
       const extension = vscode.extensions.getExtension<{ version: number }>(EXTENSION_ID);
       assert.ok(extension, `${EXTENSION_ID} is not installed`);
       const installedIn = process.env.PLAN_WORKTREES_VSIX_EXTENSIONS_DIR;
-      assert.ok(installedIn && extension.extensionPath.startsWith(installedIn + path.sep), `loaded from ${extension.extensionPath}, not from the installed .vsix`);
+      assert.ok(
+        installedIn && extension.extensionPath.startsWith(installedIn + path.sep),
+        `loaded from ${extension.extensionPath}, not from the installed .vsix`,
+      );
       const api = await extension.activate();
       assert.strictEqual(extension.isActive, true);
       assert.strictEqual(api.version, 1);
@@ -30,16 +40,29 @@ export function run(): Promise<void> {
 
     it('registers its commands and works on the open repository', async () => {
       const commands = await vscode.commands.getCommands(true);
-      for (const id of ['planWorktrees.create', 'planWorktrees.merge', 'planWorktrees.cleanup', 'planWorktrees.doctor']) {
+      for (const id of [
+        'planWorktrees.create',
+        'planWorktrees.merge',
+        'planWorktrees.cleanup',
+        'planWorktrees.doctor',
+      ]) {
         assert.ok(commands.includes(id), `${id} is not registered`);
       }
       // The packaged git runner and engine on the real repository: a plan made, its folder deleted by hand, the doctor finds it.
       type Finding = { kind: string; path?: string };
-      const doctor = async (): Promise<Finding[]> => (await vscode.commands.executeCommand<Finding[]>('planWorktrees.doctor', {})) ?? [];
+      const doctor = async (): Promise<Finding[]> =>
+        (await vscode.commands.executeCommand<Finding[]>('planWorktrees.doctor', {})) ?? [];
       const main = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       assert.ok(main, 'the host was opened on the demo repository');
-      assert.deepStrictEqual((await doctor()).filter((f) => f.kind === 'missingFolder'), [], 'no missing folder before');
-      const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>('planWorktrees.create', { id: 'v1', title: 'From the package', open: 'none' });
+      assert.deepStrictEqual(
+        (await doctor()).filter((f) => f.kind === 'missingFolder'),
+        [],
+        'no missing folder before',
+      );
+      const plan = await vscode.commands.executeCommand<{ id: string; path: string; branch: string }>(
+        'planWorktrees.create',
+        { id: 'v1', title: 'From the package', open: 'none' },
+      );
       assert.ok(plan, 'create returned nothing');
       assert.strictEqual(plan.branch, 'plan/v1-from-the-package');
       assert.ok(fs.existsSync(path.join(plan.path, 'README.md')), 'the plan worktree has the files of the base');
@@ -59,10 +82,21 @@ export function run(): Promise<void> {
       assert.ok(extension);
       const readme = fs.readdirSync(extension.extensionPath).find((name) => name.toLowerCase() === 'readme.md');
       assert.ok(readme, 'the installed extension has its README');
-      const pictures = [...fs.readFileSync(path.join(extension.extensionPath, readme), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((p) => !/^[a-z]+:/i.test(p));
+      const pictures = [
+        ...fs.readFileSync(path.join(extension.extensionPath, readme), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g),
+      ]
+        .map((m) => m[1])
+        .filter((p) => !/^[a-z]+:/i.test(p));
       assert.ok(pictures.length > 0, 'the README shows pictures');
-      for (const picture of pictures) assert.ok(fs.existsSync(path.join(extension.extensionPath, picture)), `${picture} is installed with the extension`);
+      for (const picture of pictures) {
+        assert.ok(
+          fs.existsSync(path.join(extension.extensionPath, picture)),
+          `${picture} is installed with the extension`,
+        );
+      }
     });
   });
-  return new Promise((resolve, reject) => mocha.run((failures) => (failures ? reject(new Error(`${failures} .vsix check(s) failed.`)) : resolve())));
+  return new Promise((resolve, reject) =>
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} .vsix check(s) failed.`)) : resolve())),
+  );
 }

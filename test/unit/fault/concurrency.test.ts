@@ -9,13 +9,35 @@
 import * as assert from 'assert';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
-import { assertConsistent, assertNothingLost, attempt, counts, EngineWorker, envNumber, holdings, Outcome, WorkerReply } from '../helpers/fault';
+import {
+  assertConsistent,
+  assertNothingLost,
+  attempt,
+  counts,
+  EngineWorker,
+  envNumber,
+  holdings,
+  Outcome,
+  WorkerReply,
+} from '../helpers/fault';
 import { commitFiles, git, withRepo } from '../helpers/repo';
 
 const rounds = envNumber('PLAN_WORKTREES_RACE_ROUNDS', 8);
 
 /** Refusals a race may end in: the other window got there first. */
-const raceCodes = ['BaseMoved', 'PlanMoved', 'BaseDirty', 'IndexLocked', 'RefLocked', 'PlanNotFound', 'BranchNotFound', 'WorktreeNotFound', 'LockTimeout', 'MergeInProgress', 'PlanBusy'];
+const raceCodes = [
+  'BaseMoved',
+  'PlanMoved',
+  'BaseDirty',
+  'IndexLocked',
+  'RefLocked',
+  'PlanNotFound',
+  'BranchNotFound',
+  'WorktreeNotFound',
+  'LockTimeout',
+  'MergeInProgress',
+  'PlanBusy',
+];
 
 function expectOkOrRace(what: string, outcome: Outcome<unknown> | WorkerReply): boolean {
   if (outcome.ok) return true;
@@ -36,34 +58,57 @@ describe('fault suite: two processes on one repository at the same moment', func
         let merged = 0;
         for (let round = 1; round <= rounds; round++) {
           const context = `round ${round}`;
-          const [mine, theirs] = [await engine.create({ title: `Here ${round}` }), await engine.create({ title: `There ${round}` })];
+          const [mine, theirs] = [
+            await engine.create({ title: `Here ${round}` }),
+            await engine.create({ title: `There ${round}` }),
+          ];
           commitFiles(mine.path, { [`here-${round}.txt`]: `${round}\n` }, `here ${round}`);
           commitFiles(theirs.path, { [`there-${round}.txt`]: `${round}\n` }, `there ${round}`);
 
           // Two merges into main at once.
           let before = holdings(repo.main);
           counts.operations++;
-          const [a, b] = await Promise.all([attempt(() => engine.merge(mine.id, { strategy: 'merge' })), worker.call('merge', theirs.id, { strategy: round % 2 ? 'squash' : 'rebase' })]);
-          merged += Number(expectOkOrRace(`${context}: merge here`, a)) + Number(expectOkOrRace(`${context}: merge there`, b));
+          const [a, b] = await Promise.all([
+            attempt(() => engine.merge(mine.id, { strategy: 'merge' })),
+            worker.call('merge', theirs.id, { strategy: round % 2 ? 'squash' : 'rebase' }),
+          ]);
+          merged +=
+            Number(expectOkOrRace(`${context}: merge here`, a)) + Number(expectOkOrRace(`${context}: merge there`, b));
           assertNothingLost(repo.main, before, context);
-          assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=no'), '', `${context}: the main checkout is not at its branch after two merges`);
+          assert.strictEqual(
+            git(repo.main, 'status', '--porcelain', '--untracked-files=no'),
+            '',
+            `${context}: the main checkout is not at its branch after two merges`,
+          );
           await assertConsistent(engine, repo.main, context, { settled: true });
 
           // Two creates at once, then a cleanup here racing a merge there of the same plan.
           counts.operations += 2;
-          const [c, d] = await Promise.all([attempt(() => engine.create({ title: `Twin ${round}` })), worker.call('create', { title: `Twin ${round}` })]);
+          const [c, d] = await Promise.all([
+            attempt(() => engine.create({ title: `Twin ${round}` })),
+            worker.call('create', { title: `Twin ${round}` }),
+          ]);
           assert.ok(c.ok && d.ok, `${context}: two creates: ${JSON.stringify([c, d])}`);
           const twin = c.value;
           commitFiles(twin.path, { [`twin-${round}.txt`]: `${round}\n` }, `twin ${round}`);
           before = holdings(repo.main);
           counts.operations += 2;
-          const [e, f] = await Promise.all([attempt(() => engine.cleanup(twin.id, { force: true })), worker.call('merge', twin.id, { strategy: 'merge' })]);
+          const [e, f] = await Promise.all([
+            attempt(() => engine.cleanup(twin.id, { force: true })),
+            worker.call('merge', twin.id, { strategy: 'merge' }),
+          ]);
           expectOkOrRace(`${context}: cleanup here`, e);
           expectOkOrRace(`${context}: merge there`, f);
           assertNothingLost(repo.main, before, `${context}: cleanup racing a merge`);
-          assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=no'), '', `${context}: the main checkout is not at its branch`);
+          assert.strictEqual(
+            git(repo.main, 'status', '--porcelain', '--untracked-files=no'),
+            '',
+            `${context}: the main checkout is not at its branch`,
+          );
           await assertConsistent(engine, repo.main, `${context}: cleanup racing a merge`, { settled: true });
-          for (const plan of [mine, theirs, twin, (d as WorkerReply).result as { id: string }]) await attempt(() => engine.discard(plan.id));
+          for (const plan of [mine, theirs, twin, (d as WorkerReply).result as { id: string }]) {
+            await attempt(() => engine.discard(plan.id));
+          }
         }
         // Usually one of two racing merges wins and the other is refused; both may be refused (each saw the other's half-done work).
         assert.ok(merged >= rounds / 2, `only ${merged} of ${2 * rounds} racing merges went through`);

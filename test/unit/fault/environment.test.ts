@@ -16,7 +16,15 @@ import { PlanEngine } from '../../../src/model/planEngine';
 import { Registry } from '../../../src/model/registry';
 import { openContext } from '../helpers/a';
 import { wholeState } from '../helpers/b';
-import { assertConsistent, assertNothingLost, counts, doctorFixAll, EngineWorker, holdings, listTree } from '../helpers/fault';
+import {
+  assertConsistent,
+  assertNothingLost,
+  counts,
+  doctorFixAll,
+  EngineWorker,
+  holdings,
+  listTree,
+} from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode): (e: unknown) => boolean {
@@ -95,7 +103,10 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       // The worktree goes (its work is merged); the branch stays, and the error names the lock that keeps it.
       await assert.rejects(engine.cleanup(plan.id), (e: unknown) => {
         isCode(ErrorCode.RefLocked)(e);
-        assert.ok((e as Error).message.includes(`refs/heads/${plan.branch}.lock': File exists`), `the error does not name the lock file: ${(e as Error).message}`);
+        assert.ok(
+          (e as Error).message.includes(`refs/heads/${plan.branch}.lock': File exists`),
+          `the error does not name the lock file: ${(e as Error).message}`,
+        );
         return true;
       });
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), tip, 'the branch is kept at its tip');
@@ -113,7 +124,10 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       // Tests may run as root, where chmod does not stop a write: a folder under a regular file cannot be made by anyone.
       const blocker = path.join(repo.root, 'not-a-folder');
       fs.writeFileSync(blocker, 'a file where the plans folder would go\n');
-      const engine = await PlanEngine.open(repo.main, { git: new Git(), settings: { worktreeLocation: `${blocker}/\${id}-\${slug}` } });
+      const engine = await PlanEngine.open(repo.main, {
+        git: new Git(),
+        settings: { worktreeLocation: `${blocker}/\${id}-\${slug}` },
+      });
       const ctx = await openContext(repo.main);
       const before = wholeState(repo.root, repo.main, ctx);
       counts.faultsInjected++;
@@ -141,7 +155,10 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
         assert.strictEqual(reply.ok, false, `the create in a read-only folder succeeded: ${JSON.stringify(reply)}`);
         assert.ok(!reply.unexpected, `not a PlanWorktreesError: ${reply.message}`);
         const firstLine = reply.message?.split('\n')[0] ?? '';
-        assert.ok(firstLine.includes(readOnly) && /Permission denied/.test(firstLine), `the error does not name the folder and say it cannot be written: ${firstLine}`);
+        assert.ok(
+          firstLine.includes(readOnly) && /Permission denied/.test(firstLine),
+          `the error does not name the folder and say it cannot be written: ${firstLine}`,
+        );
       } finally {
         await worker.close();
         if (user) chownTree(repo.root, 0, 0, [readOnly]);
@@ -169,7 +186,11 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
           await assert.rejects(engine.list(), isCode(ErrorCode.RegistryCorrupt));
           const aside = fs.readdirSync(path.dirname(registry.file)).filter((f) => f.startsWith('plans.json.corrupt-'));
           assert.strictEqual(aside.length, 1);
-          assert.strictEqual(fs.readFileSync(path.join(path.dirname(registry.file), aside[0]), 'utf8'), original.slice(0, original.length / 2), 'set aside as it was');
+          assert.strictEqual(
+            fs.readFileSync(path.join(path.dirname(registry.file), aside[0]), 'utf8'),
+            original.slice(0, original.length / 2),
+            'set aside as it was',
+          );
         }
         const rows = await engine.list();
         assert.deepStrictEqual(
@@ -178,7 +199,9 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
         );
         const found = await doctorFixAll(engine);
         assert.deepStrictEqual(found, ['unregisteredWorktree', 'unregisteredWorktree']);
-        const plans = (await engine.list()).filter((r) => r.kind === 'plan').map((r) => [r.plan?.id, r.plan?.branch, r.worktree?.path]);
+        const plans = (await engine.list())
+          .filter((r) => r.kind === 'plan')
+          .map((r) => [r.plan?.id, r.plan?.branch, r.worktree?.path]);
         assert.deepStrictEqual(plans, [
           [first.id, first.branch, first.path],
           [second.id, second.branch, second.path],
@@ -196,12 +219,18 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       await engine.create({ title: 'Before' });
       const registry = new Registry(engine.repo.commonDir);
       // The lock of a process that is gone (pid 2^22 - 1 is above Linux's default pid_max).
-      fs.writeFileSync(registry.lockFile, JSON.stringify({ pid: 4194303, hostname: os.hostname(), time: new Date().toISOString(), token: 'dead' }));
+      fs.writeFileSync(
+        registry.lockFile,
+        JSON.stringify({ pid: 4194303, hostname: os.hostname(), time: new Date().toISOString(), token: 'dead' }),
+      );
       counts.faultsInjected++;
       const started = Date.now();
       await engine.create({ title: 'After' });
       assert.ok(Date.now() - started < 5000, 'the dead owner was noticed at once');
       assert.ok(!fs.existsSync(registry.lockFile));
-      assert.deepStrictEqual(listTree(path.dirname(registry.file)).filter((f) => f.includes('lock')), []);
+      assert.deepStrictEqual(
+        listTree(path.dirname(registry.file)).filter((f) => f.includes('lock')),
+        [],
+      );
     }));
 });

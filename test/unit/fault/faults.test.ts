@@ -13,10 +13,21 @@ import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
 import { wholeState } from '../helpers/b';
 import { openContext } from '../helpers/a';
-import { assertConsistent, assertNotHalfway, assertNothingLost, attempt, doctorFixAll, FaultInjector, FaultyGit, holdings, mainCheckout, Outcome, withStateFaults } from '../helpers/fault';
+import {
+  assertConsistent,
+  assertNotHalfway,
+  assertNothingLost,
+  attempt,
+  doctorFixAll,
+  FaultInjector,
+  FaultyGit,
+  holdings,
+  mainCheckout,
+  Outcome,
+  withStateFaults,
+} from '../helpers/fault';
 import { git } from '../helpers/repo';
 import { assertTriedAgain, busyFolder, Prepared, runScenario, Scenario, scenarios } from './scenarios';
-
 
 describe('fault suite: a failure at every step of create, merge, cleanup, discard and restore', function () {
   this.timeout(300_000);
@@ -27,7 +38,10 @@ describe('fault suite: a failure at every step of create, merge, cleanup, discar
       try {
         // A run without a fault counts the steps.
         const faults = new FaultInjector();
-        const counting = await PlanEngine.open(prepared.repo.main, { git: new FaultyGit(faults), settings: scenario.settings });
+        const counting = await PlanEngine.open(prepared.repo.main, {
+          git: new FaultyGit(faults),
+          settings: scenario.settings,
+        });
         faults.arm(undefined, 'before');
         const clean = await withStateFaults(faults, () => attempt(() => runScenario(counting, scenario)));
         assert.ok(clean.ok, `the operation fails even without a fault: ${JSON.stringify(clean)}`);
@@ -44,7 +58,13 @@ describe('fault suite: a failure at every step of create, merge, cleanup, discar
   }
 });
 
-async function checkOneFault(prepared: Prepared, scenario: Scenario, faults: FaultInjector, n: number, steps: string[]): Promise<void> {
+async function checkOneFault(
+  prepared: Prepared,
+  scenario: Scenario,
+  faults: FaultInjector,
+  n: number,
+  steps: string[],
+): Promise<void> {
   const { repo } = prepared;
   const context = `${scenario.name}: failure before step ${n} of ${steps.length} (${steps[n - 1]})`;
   const ctx = scenario.changesNothingOnFailure ? await openContext(repo.main) : undefined;
@@ -57,7 +77,10 @@ async function checkOneFault(prepared: Prepared, scenario: Scenario, faults: Fau
   const engine = await PlanEngine.open(repo.main, { git: new FaultyGit(faults), settings: scenario.settings });
   faults.arm(n, 'before');
   const outcome: Outcome<unknown> = await withStateFaults(faults, () => attempt(() => runScenario(engine, scenario)));
-  assert.ok(faults.injected, `${context}: the fault was never reached (${JSON.stringify(outcome)}; steps ${faults.steps.join(', ')})`);
+  assert.ok(
+    faults.injected,
+    `${context}: the fault was never reached (${JSON.stringify(outcome)}; steps ${faults.steps.join(', ')})`,
+  );
 
   assertNothingLost(repo.main, before, context, superseded);
   const baseMoved = git(repo.main, 'rev-parse', 'HEAD') !== mainTipBefore;
@@ -65,11 +88,21 @@ async function checkOneFault(prepared: Prepared, scenario: Scenario, faults: Fau
     assert.match(outcome.message, /Injected failure/, `${context}: the error does not say what failed`);
     // A merge whose base moved went past its point of no return: it is done (checked below), only its bookkeeping failed.
     if (ctx && !baseMoved) {
-      assert.strictEqual(wholeState(repo.root, repo.main, ctx), stateBefore, `${context}: the failed operation changed something`);
+      assert.strictEqual(
+        wholeState(repo.root, repo.main, ctx),
+        stateBefore,
+        `${context}: the failed operation changed something`,
+      );
     }
   }
   const movedChanges = outcome.ok && scenario.op === 'create'; // the main checkout's changes moved into the plan, as asked
-  if (!baseMoved && !movedChanges) assert.strictEqual(mainCheckout(repo.main), mainBefore, `${context}: the main checkout changed without its branch moving`);
+  if (!baseMoved && !movedChanges) {
+    assert.strictEqual(
+      mainCheckout(repo.main),
+      mainBefore,
+      `${context}: the main checkout changed without its branch moving`,
+    );
+  }
   assertNotHalfway(repo.main, mainTipBefore, context);
 
   // The next refresh and the doctor bring everything back in line; trying again works.

@@ -49,11 +49,25 @@ import {
 import { createRepo, git, gitMayFail, removeDir, TestRepo, writeFiles } from '../helpers/repo';
 
 const strategies: MergeStrategy[] = ['merge', 'squash', 'fastForward', 'rebase'];
-const titles = ['Login page', 'Fix the parser', 'Über größe', 'Add tests', 'Refactor the queue', '日本 test', 'Spaces  and — dashes'];
+const titles = [
+  'Login page',
+  'Fix the parser',
+  'Über größe',
+  'Add tests',
+  'Refactor the queue',
+  '日本 test',
+  'Spaces  and — dashes',
+];
 const files = ['src/app.txt', 'shared.txt', 'README.md'];
 
 /** Engine operations that run in either process. */
-type EngineOp = { op: 'create'; args: [object] } | { op: 'merge'; args: [string, object] } | { op: 'cleanup'; args: [string, object] } | { op: 'discard'; args: [string] } | { op: 'restore'; args: [string] } | { op: 'doctorFix'; args: [] };
+type EngineOp =
+  | { op: 'create'; args: [object] }
+  | { op: 'merge'; args: [string, object] }
+  | { op: 'cleanup'; args: [string, object] }
+  | { op: 'discard'; args: [string] }
+  | { op: 'restore'; args: [string] }
+  | { op: 'doctorFix'; args: [] };
 
 interface Fuzz {
   repo: TestRepo;
@@ -90,13 +104,29 @@ describe('fault suite: model-based random lifecycle', function () {
   for (let run = 1; run < runs; run++) seeds.push({ seed: (last.seed + run) >>> 0, kind: last.kind });
   for (const { seed, kind } of seeds) {
     it(`keeps every commit and file and a consistent registry over ${steps} random steps (${kind} seed ${seed})`, async () => {
-      console.log(`      fuzz seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`);
-      const repo = createRepo({ 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n', 'shared.txt': 'a\nb\nc\n' });
+      console.log(
+        `      fuzz seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed} PLAN_WORKTREES_FUZZ_STEPS=${steps})`,
+      );
+      const repo = createRepo({
+        'README.md': '# demo\n',
+        'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n',
+        'shared.txt': 'a\nb\nc\n',
+      });
       fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n*.local\nnode_modules/\n');
       writeFiles(repo.main, { '.env': 'SECRET=1\n' });
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       const worker = new EngineWorker(repo.main);
-      const fuzz: Fuzz = { repo, engine, worker, rng: new Random(seed), trail: [], forgiven: [], stagedForgiven: [], rebasedWork: [], refusals: new Map() };
+      const fuzz: Fuzz = {
+        repo,
+        engine,
+        worker,
+        rng: new Random(seed),
+        trail: [],
+        forgiven: [],
+        stagedForgiven: [],
+        rebasedWork: [],
+        refusals: new Map(),
+      };
       try {
         await worker.whenReady();
         for (let step = 1; step <= steps; step++) await runStep(fuzz, step);
@@ -157,11 +187,19 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       const failed = (outcome as { command?: string }).command;
       label(`${what} -> ${outcome.code}: ${outcome.message?.split('\n')[0]}${failed ? ` (${failed})` : ''}`);
       fuzz.refusals.set(outcome.code ?? '?', (fuzz.refusals.get(outcome.code ?? '?') ?? 0) + 1);
-      assert.ok(!(outcome as WorkerReply).unexpected, `${what} failed with an error that is not a PlanWorktreesError: ${outcome.message}`);
+      assert.ok(
+        !(outcome as WorkerReply).unexpected,
+        `${what} failed with an error that is not a PlanWorktreesError: ${outcome.message}`,
+      );
       // Two windows moving the main checkout's changes at once: the second finds them gone (nothing is lost; the first has them).
       const command = (outcome as { command?: string }).command ?? '';
-      const secondMove = /git stash did not record the main checkout's changes/.test(outcome.message ?? '') || /^git stash push/.test(command);
-      assert.ok(outcome.code !== 'Unknown' || secondMove, `${what} failed with an unclassified error: ${outcome.message}`);
+      const secondMove =
+        /git stash did not record the main checkout's changes/.test(outcome.message ?? '') ||
+        /^git stash push/.test(command);
+      assert.ok(
+        outcome.code !== 'Unknown' || secondMove,
+        `${what} failed with an unclassified error: ${outcome.message}`,
+      );
     }
   };
 
@@ -177,7 +215,9 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       fuzz.forgiven.push(folder); // `git add -A` replaces what was staged
       git(folder, 'add', '-A');
       const done = gitMayFail(folder, 'commit', '-q', '-m', `work ${step}`);
-      label(`commit in ${path.basename(folder)}: ${done.ok ? git(folder, 'rev-parse', '--short', 'HEAD') : 'nothing to commit'}`);
+      label(
+        `commit in ${path.basename(folder)}: ${done.ok ? git(folder, 'rev-parse', '--short', 'HEAD') : 'nothing to commit'}`,
+      );
       break;
     }
     case 'mainCommit': {
@@ -196,7 +236,9 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
     case 'mainClean':
       fuzz.forgiven.push(repo.main);
       git(repo.main, 'add', '-A');
-      label(`commit everything in main: ${gitMayFail(repo.main, 'commit', '-q', '-m', `main cleanup ${step}`).ok ? 'committed' : 'was clean'}`);
+      label(
+        `commit everything in main: ${gitMayFail(repo.main, 'commit', '-q', '-m', `main cleanup ${step}`).ok ? 'committed' : 'was clean'}`,
+      );
       break;
     case 'removeFolder': {
       const folder = rng.pick(withFolder).worktree?.path as string;
@@ -208,7 +250,8 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
     case 'ignoredEdit': {
       const folder = rng.pick(withFolder).worktree?.path as string;
       const kind = rng.weighted({ secret: 2, local: 2, dependency: 1 });
-      const file = kind === 'secret' ? '.env' : kind === 'local' ? `cache/c${rng.int(3)}.local` : `node_modules/dep/index.js`;
+      const file =
+        kind === 'secret' ? '.env' : kind === 'local' ? `cache/c${rng.int(3)}.local` : `node_modules/dep/index.js`;
       writeFiles(folder, { [file]: `${kind} ${step} ${rng.int(1000)}\n` });
       fuzz.forgiven.push(folder); // the user overwrites their own file
       label(`edit ignored ${file} in ${path.basename(folder)}`);
@@ -217,7 +260,9 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
     case 'moveByHand': {
       const folder = rng.pick(withFolder).worktree?.path as string;
       const moved = gitMayFail(repo.main, 'worktree', 'move', folder, `${folder}-moved${step}`);
-      label(`git worktree move ${path.basename(folder)} -> ${path.basename(folder)}-moved${step}: ${moved.ok ? 'moved' : moved.stderr.split('\n')[0]}`);
+      label(
+        `git worktree move ${path.basename(folder)} -> ${path.basename(folder)}-moved${step}: ${moved.ok ? 'moved' : moved.stderr.split('\n')[0]}`,
+      );
       break;
     }
     case 'planMerge':
@@ -225,12 +270,17 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       break;
     case 'writer': {
       const row = rng.pick(withFolder);
-      const op: EngineOp = rng.chance(0.5) ? { op: 'cleanup', args: [row.plan?.id as string, { force: true }] } : { op: 'discard', args: [row.plan?.id as string] };
+      const op: EngineOp = rng.chance(0.5)
+        ? { op: 'cleanup', args: [row.plan?.id as string, { force: true }] }
+        : { op: 'discard', args: [row.plan?.id as string] };
       counts.operations++;
       const writer = await startWriter(row.worktree?.path as string);
       const outcome = await runHere(fuzz, op);
       const written = await writer.stop();
-      onEngineAnswer(`${show(op)} while a process writes into ${path.basename(row.worktree?.path as string)} (${written.length} files written)`, outcome);
+      onEngineAnswer(
+        `${show(op)} while a process writes into ${path.basename(row.worktree?.path as string)} (${written.length} files written)`,
+        outcome,
+      );
       assertWrittenKept(repo.main, written, `seed ${fuzz.rng.seed} step ${step} (writer)`);
       break;
     }
@@ -243,19 +293,27 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       onEngineAnswer(`  there`, b);
       // The main checkout's branch after both: where the merges that succeeded say they left it, never read from the branch itself.
       const merges: MoveOfBase[] = [];
-      for (const [op, outcome] of [[mine, a], [theirs, b]] as const) {
+      for (const [op, outcome] of [
+        [mine, a],
+        [theirs, b],
+      ] as const) {
         if (!outcome.ok) continue;
         if (op.op === 'create') mainMayChange ||= (op.args[0] as { dirtyBase?: string }).dirtyBase === 'move';
         if (op.op === 'merge') {
           mainMayChange = true;
-          if (baseOf(rows, op.args[0]) === 'main') merges.push(('value' in outcome ? outcome.value : outcome.result) as MoveOfBase);
+          if (baseOf(rows, op.args[0]) === 'main') {
+            merges.push(('value' in outcome ? outcome.value : outcome.result) as MoveOfBase);
+          }
         }
       }
-      if (mainMayChange && mainWasClean && (a.ok || b.ok)) mergedInto = merges.length ? lastOfChain(merges, `seed ${fuzz.rng.seed} step ${step}`) : tipBefore;
+      if (mainMayChange && mainWasClean && (a.ok || b.ok)) {
+        mergedInto = merges.length ? lastOfChain(merges, `seed ${fuzz.rng.seed} step ${step}`) : tipBefore;
+      }
       break;
     }
     default: {
-      const op = action === 'doctor' ? ({ op: 'doctorFix', args: [] } as EngineOp) : await chooseOp(fuzz, rows, step, action);
+      const op =
+        action === 'doctor' ? ({ op: 'doctorFix', args: [] } as EngineOp) : await chooseOp(fuzz, rows, step, action);
       const outcome = await runHere(fuzz, op);
       onEngineAnswer(show(op), outcome);
       if (outcome.ok && op.op === 'merge') {
@@ -269,12 +327,16 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
 
   const context = `seed ${fuzz.rng.seed} step ${step} (${action})`;
   // Rebased work whose changes are in the base now: its files changed with the rebase, by design.
-  for (const { worktree, commit } of fuzz.rebasedWork) if (inBase(repo.main, 'main', commit)) fuzz.forgiven.push(worktree);
+  for (const { worktree, commit } of fuzz.rebasedWork) {
+    if (inBase(repo.main, 'main', commit)) fuzz.forgiven.push(worktree);
+  }
   assertNothingLost(repo.main, before, context, { forgiven: fuzz.forgiven, stagedForgiven: fuzz.stagedForgiven });
   await assertConsistent(fuzz.engine, repo.main, context, { settled: true });
   if (['create', 'merge', 'cleanup', 'discard', 'restore', 'doctor', 'concurrent'].includes(action)) {
     if (mergedInto) assertCheckoutAt(repo.main, mergedInto, context);
-    else if (!mainMayChange) assert.strictEqual(mainCheckout(repo.main), mainBefore, `${context}: the main checkout changed without a merge`);
+    else if (!mainMayChange) {
+      assert.strictEqual(mainCheckout(repo.main), mainBefore, `${context}: the main checkout changed without a merge`);
+    }
   }
 }
 
@@ -300,7 +362,9 @@ function lastOfChain(merges: MoveOfBase[], context: string): string {
   const [first, second] = merges;
   if (second.baseBefore === first.baseAfter) return second.baseAfter;
   if (first.baseBefore === second.baseAfter) return first.baseAfter;
-  assert.fail(`${context}: both merges into main succeeded, but neither started where the other ended (${first.baseBefore.slice(0, 8)}→${first.baseAfter.slice(0, 8)}, ${second.baseBefore.slice(0, 8)}→${second.baseAfter.slice(0, 8)})`);
+  assert.fail(
+    `${context}: both merges into main succeeded, but neither started where the other ended (${first.baseBefore.slice(0, 8)}→${first.baseAfter.slice(0, 8)}, ${second.baseBefore.slice(0, 8)}→${second.baseAfter.slice(0, 8)})`,
+  );
 }
 
 /**
@@ -309,7 +373,9 @@ function lastOfChain(merges: MoveOfBase[], context: string): string {
  * while merging (an "evil merge"). Its content must survive every strategy.
  */
 function mergeBaseIntoPlan(fuzz: Fuzz, folder: string, step: number): string {
-  if (git(folder, 'status', '--porcelain') !== '') return `merge main into ${path.basename(folder)}: skipped, not clean`;
+  if (git(folder, 'status', '--porcelain') !== '') {
+    return `merge main into ${path.basename(folder)}: skipped, not clean`;
+  }
   const merged = gitMayFail(folder, 'merge', '--no-ff', '--no-edit', '-m', `merge main ${step}`, 'main');
   const conflicted = git(folder, 'diff', '--name-only', '--diff-filter=U').split('\n').filter(Boolean);
   if (!merged.ok && conflicted.length === 0) {
@@ -318,7 +384,10 @@ function mergeBaseIntoPlan(fuzz: Fuzz, folder: string, step: number): string {
   }
   for (const file of conflicted) fs.writeFileSync(path.join(folder, file), `resolved ${step}\n`);
   // An edit made while merging amends the merge commit; "already up to date" made none, so there is nothing to amend.
-  const madeMerge = conflicted.length === 0 && git(folder, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ').length === 3 && git(folder, 'log', '-1', '--format=%s') === `merge main ${step}`;
+  const madeMerge =
+    conflicted.length === 0 &&
+    git(folder, 'rev-list', '--parents', '-n', '1', 'HEAD').split(' ').length === 3 &&
+    git(folder, 'log', '-1', '--format=%s') === `merge main ${step}`;
   const evil = madeMerge && fuzz.rng.chance(0.5);
   if (evil) editLine(fuzz.rng, path.join(folder, 'shared.txt'), `made while merging ${step}`);
   if (conflicted.length > 0 || evil) {
@@ -347,7 +416,9 @@ setTimeout(() => process.exit(0), 20000);`;
   return {
     async stop() {
       child.kill('SIGKILL');
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+      await new Promise((r) =>
+        child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r),
+      );
       const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
       fs.rmSync(log, { force: true });
       return lines.map((l) => ({ file: path.join(folder, l.split(' ')[0]), blob: l.split(' ')[1] }));
@@ -358,10 +429,20 @@ setTimeout(() => process.exit(0), 20000);`;
 /** Every file the writer wrote is still where it wrote it, or in a commit a ref reaches (a snapshot). */
 function assertWrittenKept(main: string, written: Array<{ file: string; blob: string }>, context: string): void {
   counts.invariantChecks++;
-  const reachable = new Set(git(main, 'rev-list', '--all', '--objects').split('\n').map((l) => l.slice(0, 40)));
-  const lost = written.filter(({ file, blob }) => !(fs.existsSync(file) && blobId(fs.readFileSync(file)) === blob) && !reachable.has(blob));
+  const reachable = new Set(
+    git(main, 'rev-list', '--all', '--objects')
+      .split('\n')
+      .map((l) => l.slice(0, 40)),
+  );
+  const lost = written.filter(
+    ({ file, blob }) => !(fs.existsSync(file) && blobId(fs.readFileSync(file)) === blob) && !reachable.has(blob),
+  );
   counts.lost += lost.length;
-  assert.deepStrictEqual(lost.map((w) => path.basename(w.file)), [], `${context}: files written during the operation were lost`);
+  assert.deepStrictEqual(
+    lost.map((w) => path.basename(w.file)),
+    [],
+    `${context}: files written during the operation were lost`,
+  );
 }
 
 /** Writes random changes into a worktree: a changed line, a new file, a deleted file, something staged. */
@@ -402,7 +483,9 @@ async function chooseOp(fuzz: Fuzz, rows: PlanWorktree[], step: number, wanted?:
   if (op.op === 'merge' && (op.args[1] as { commitUncommitted?: boolean }).commitUncommitted) {
     const folder = rows.find((r) => r.plan?.id === op.args[0] && r.plan.status === 'active')?.worktree?.path;
     if (folder) fuzz.stagedForgiven.push(folder);
-    if (folder && fs.existsSync(folder) && (op.args[1] as { strategy: string }).strategy === 'rebase') fuzz.rebasedWork.push({ worktree: folder, commit: worktreeCommit(folder) });
+    if (folder && fs.existsSync(folder) && (op.args[1] as { strategy: string }).strategy === 'rebase') {
+      fuzz.rebasedWork.push({ worktree: folder, commit: worktreeCommit(folder) });
+    }
   }
   return op;
 }
@@ -423,10 +506,16 @@ async function chooseOpKind(fuzz: Fuzz, rows: PlanWorktree[], step: number, want
     }
     case 'merge':
       if (active.length === 0) return chooseOpKind(fuzz, rows, step, 'create');
-      return { op: 'merge', args: [rng.pick(active), { strategy: rng.pick(strategies), commitUncommitted: rng.chance(0.5) }] };
+      return {
+        op: 'merge',
+        args: [rng.pick(active), { strategy: rng.pick(strategies), commitUncommitted: rng.chance(0.5) }],
+      };
     case 'cleanup':
       if (plans.length === 0) return chooseOpKind(fuzz, rows, step, 'create');
-      return { op: 'cleanup', args: [rng.pick(rng.chance(0.8) && active.length ? active : plans), { force: rng.chance(0.4) }] };
+      return {
+        op: 'cleanup',
+        args: [rng.pick(rng.chance(0.8) && active.length ? active : plans), { force: rng.chance(0.4) }],
+      };
     case 'discard':
       if (plans.length === 0) return chooseOpKind(fuzz, rows, step, 'create');
       return { op: 'discard', args: [rng.pick(active.length ? active : plans)] };
@@ -467,6 +556,10 @@ after(() => {
   console.log(
     `\n  fault suite counts: ${counts.operations} engine operations (${counts.refusals} refused), ${counts.faultsInjected} faults injected, ${counts.kills} processes killed, ` +
       `${counts.hostileInputs} hostile inputs, ${counts.invariantChecks} invariant checks, ${counts.lost} things lost; ` +
-      `doctor repairs: ${Object.entries(counts.repairs).map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none'}`,
+      `doctor repairs: ${
+        Object.entries(counts.repairs)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ') || 'none'
+      }`,
   );
 });

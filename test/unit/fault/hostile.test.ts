@@ -86,7 +86,13 @@ const pwnedBefore = fs.existsSync('/tmp/pwned');
  * written under the test's root outside `allowed` (the plan's folder, when
  * one is made). Returns the created plan, if any.
  */
-async function tryInput<T>(world: World, label: string, attempt: () => Promise<T>, check?: (value: T) => string[], options: { gitMayAnswer?: boolean } = {}): Promise<T | undefined> {
+async function tryInput<T>(
+  world: World,
+  label: string,
+  attempt: () => Promise<T>,
+  check?: (value: T) => string[],
+  options: { gitMayAnswer?: boolean } = {},
+): Promise<T | undefined> {
   counts.hostileInputs++;
   counts.operations++;
   const before = listTree(world.repo.root, true);
@@ -96,10 +102,17 @@ async function tryInput<T>(world: World, label: string, attempt: () => Promise<T
     value = await attempt();
     allowed = check ? check(value) : [];
   } catch (e) {
-    if (!(e instanceof PlanWorktreesError)) throw new Error(`${label}: not a PlanWorktreesError: ${String(e)}`, { cause: e });
+    if (!(e instanceof PlanWorktreesError)) {
+      throw new Error(`${label}: not a PlanWorktreesError: ${String(e)}`, { cause: e });
+    }
     counts.refusals++;
     assert.ok(e.message.length < 1_000, `${label}: a ${e.message.length}-character message`);
-    if (!options.gitMayAnswer) assert.ok(!/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(e.message), `${label}: control characters in the message ${JSON.stringify(e.message)}`);
+    if (!options.gitMayAnswer) {
+      assert.ok(
+        !/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(e.message),
+        `${label}: control characters in the message ${JSON.stringify(e.message)}`,
+      );
+    }
     // Names from a registry edited by hand reach git, whose own answer ("Not a valid object name ...") is the error then.
     if (!options.gitMayAnswer) assert.ok(e.code !== ErrorCode.Unknown, `${label}: an unclassified error: ${e.message}`);
   }
@@ -133,11 +146,43 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
     withWorld(async (world) => {
       for (const text of hostileStrings(world.marker)) {
         const show = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-        await discard(world, await tryInput(world, `id ${show}`, () => world.engine.create({ id: text, title: 'Hostile id' }), (p) => safePlan(world, p)));
-        await discard(world, await tryInput(world, `title ${show}`, () => world.engine.create({ title: text }), (p) => safePlan(world, p)));
-        await discard(world, await tryInput(world, `branch ${show}`, () => world.engine.create({ title: 'Hostile branch', branch: text }), (p) => safePlan(world, p)));
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `id ${show}`,
+            () => world.engine.create({ id: text, title: 'Hostile id' }),
+            (p) => safePlan(world, p),
+          ),
+        );
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `title ${show}`,
+            () => world.engine.create({ title: text }),
+            (p) => safePlan(world, p),
+          ),
+        );
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `branch ${show}`,
+            () => world.engine.create({ title: 'Hostile branch', branch: text }),
+            (p) => safePlan(world, p),
+          ),
+        );
         await tryInput(world, `base ${show}`, () => world.engine.create({ title: 'Hostile base', base: text }));
-        await discard(world, await tryInput(world, `plan file ${show}`, () => world.engine.create({ title: 'Hostile plan file', planFile: text }), (p) => safePlan(world, p)));
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `plan file ${show}`,
+            () => world.engine.create({ title: 'Hostile plan file', planFile: text }),
+            (p) => safePlan(world, p),
+          ),
+        );
         await discard(
           world,
           await tryInput(
@@ -168,8 +213,20 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       for (const template of templates) {
         const show = JSON.stringify(template.length > 50 ? `${template.slice(0, 50)}…` : template);
         world.engine.settings = { ...world.engine.settings, branchTemplate: template };
-        await discard(world, await tryInput(world, `branchTemplate ${show}`, () => world.engine.create({ title: 'Template' }), (p) => safePlan(world, p)));
-        world.engine.settings = { ...world.engine.settings, branchTemplate: 'plan/${id}-${slug}', worktreeLocation: `\${repoParent}/${template}` };
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `branchTemplate ${show}`,
+            () => world.engine.create({ title: 'Template' }),
+            (p) => safePlan(world, p),
+          ),
+        );
+        world.engine.settings = {
+          ...world.engine.settings,
+          branchTemplate: 'plan/${id}-${slug}',
+          worktreeLocation: `\${repoParent}/${template}`,
+        };
         await discard(
           world,
           await tryInput(
@@ -180,8 +237,19 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
           ),
         );
         world.engine.settings = { ...world.engine.settings, worktreeLocation: template };
-        await discard(world, await tryInput(world, `relative worktreeLocation ${show}`, () => world.engine.create({ title: 'Template' }), (p) => [path.relative(world.repo.root, p.path)]));
-        world.engine.settings = { ...world.engine.settings, worktreeLocation: '${repoParent}/${repoName}.plans/${id}-${slug}' };
+        await discard(
+          world,
+          await tryInput(
+            world,
+            `relative worktreeLocation ${show}`,
+            () => world.engine.create({ title: 'Template' }),
+            (p) => [path.relative(world.repo.root, p.path)],
+          ),
+        );
+        world.engine.settings = {
+          ...world.engine.settings,
+          worktreeLocation: '${repoParent}/${repoName}.plans/${id}-${slug}',
+        };
       }
     }));
 
@@ -192,15 +260,38 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       fs.writeFileSync(path.join(outside, 'secret'), 'outside secret\n');
       fs.symlinkSync(outside, path.join(world.repo.main, '.env.dir'));
       fs.symlinkSync(path.join(outside, 'secret'), path.join(world.repo.main, '.env.link'));
-      const patterns = [...hostileStrings(world.marker), '../*', '../../**', '/etc/passwd', '**', '.env.dir/**', '.env.link', '**/../*', '[', '{', '***'];
+      const patterns = [
+        ...hostileStrings(world.marker),
+        '../*',
+        '../../**',
+        '/etc/passwd',
+        '**',
+        '.env.dir/**',
+        '.env.link',
+        '**/../*',
+        '[',
+        '{',
+        '***',
+      ];
       for (const pattern of patterns) {
         const show = JSON.stringify(pattern.length > 40 ? `${pattern.slice(0, 40)}…` : pattern);
         world.engine.settings = { ...world.engine.settings, copyFiles: [pattern] };
-        const plan = await tryInput(world, `copyFiles ${show}`, () => world.engine.create({ title: 'Copy' }), (p) => [path.relative(world.repo.root, p.path)]);
+        const plan = await tryInput(
+          world,
+          `copyFiles ${show}`,
+          () => world.engine.create({ title: 'Copy' }),
+          (p) => [path.relative(world.repo.root, p.path)],
+        );
         if (plan) {
-          assert.ok(!fs.existsSync(path.join(plan.path, '.env.dir', 'secret')), `${show}: copied through a symlinked folder`);
+          assert.ok(
+            !fs.existsSync(path.join(plan.path, '.env.dir', 'secret')),
+            `${show}: copied through a symlinked folder`,
+          );
           const link = path.join(plan.path, '.env.link');
-          assert.ok(!fs.existsSync(link) || !fs.lstatSync(link).isFile(), `${show}: copied the file a symlink leads to outside the repository`);
+          assert.ok(
+            !fs.existsSync(link) || !fs.lstatSync(link).isFile(),
+            `${show}: copied the file a symlink leads to outside the repository`,
+          );
         }
         assert.deepStrictEqual(fs.readdirSync(outside), ['secret'], `${show}: wrote into the folder outside`);
         await discard(world, plan);
@@ -216,7 +307,9 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
         await tryInput(world, `cleanup ${show}`, () => world.engine.cleanup(text, { force: true }));
         await tryInput(world, `discard ${show}`, () => world.engine.discard(text));
         await tryInput(world, `restore ${show}`, () => world.engine.restore(text));
-        await tryInput(world, `restore ref ${show}`, () => world.engine.restore(`refs/plan-worktrees/snapshots/${text}`));
+        await tryInput(world, `restore ref ${show}`, () =>
+          world.engine.restore(`refs/plan-worktrees/snapshots/${text}`),
+        );
         await tryInput(world, `diff ${show}`, () => world.engine.diff(text));
         await tryInput(world, `lock ${show}`, () => world.engine.lock(text, text));
         await tryInput(world, `merge message ${show}`, async () => {
@@ -241,11 +334,23 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       execFileSync('git', ['add', '-A'], { cwd: world.repo.main });
       execFileSync('git', ['commit', '-q', '-m', 'main moves on'], { cwd: world.repo.main });
       // The merge brings the main checkout and the plan's worktree to the result: those are its chosen folders.
-      const result = await tryInput(world, 'rebase merge of hostile commit messages', () => world.engine.merge(plan.id, { strategy: 'rebase' }), () => ['repo', path.relative(world.repo.root, plan.path)]);
+      const result = await tryInput(
+        world,
+        'rebase merge of hostile commit messages',
+        () => world.engine.merge(plan.id, { strategy: 'rebase' }),
+        () => ['repo', path.relative(world.repo.root, plan.path)],
+      );
       assert.ok(result, 'the rebase merge went through');
-      const log = execFileSync('git', ['log', '--format=%B%x00', '--reverse', `${result.baseBefore}..${result.baseAfter}`], { cwd: world.repo.main, encoding: 'utf8' });
+      const log = execFileSync(
+        'git',
+        ['log', '--format=%B%x00', '--reverse', `${result.baseBefore}..${result.baseAfter}`],
+        { cwd: world.repo.main, encoding: 'utf8' },
+      );
       assert.deepStrictEqual(
-        log.split('\0\n').map((m) => m.replace(/\n$/, '')).filter((m) => m !== ''),
+        log
+          .split('\0\n')
+          .map((m) => m.replace(/\n$/, ''))
+          .filter((m) => m !== ''),
         messages.map((m) => m.replace(/\n+$/, '')),
       );
       for (const reason of hostileStrings(world.marker).filter((r) => r !== '')) {
@@ -262,7 +367,10 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       const strings = hostileStrings(world.marker).filter((t) => t !== '' && !t.includes('\u0000'));
       strings.forEach((text, i) => {
         const yaml = (value: string): string => JSON.stringify(value); // a quoted front-matter value
-        fs.writeFileSync(path.join(plans, `front-${i}.md`), `---\nid: ${yaml(text.slice(0, 300))}\ntitle: ${yaml(text)}\nstatus: todo\n---\n# ${text}\n`);
+        fs.writeFileSync(
+          path.join(plans, `front-${i}.md`),
+          `---\nid: ${yaml(text.slice(0, 300))}\ntitle: ${yaml(text)}\nstatus: todo\n---\n# ${text}\n`,
+        );
         fs.writeFileSync(path.join(plans, `json-${i}.json`), JSON.stringify({ id: text, title: text, status: 'todo' }));
         fs.writeFileSync(path.join(plans, `heading-${i}.md`), `# ${text}\n`);
         // The text as a file name, where the file system takes it.
@@ -277,18 +385,36 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       fs.mkdirSync(outside);
       fs.writeFileSync(path.join(outside, 'secret.md'), '---\nstatus: todo\n---\n# Outside\n');
       fs.symlinkSync(outside, path.join(world.repo.main, 'tasks'));
-      const patterns = [...DEFAULT_PLAN_FILE_PATTERNS, '../**', '/etc/**', '../outside-plans/*.md', 'tasks/*.md', '**/*.md'];
+      const patterns = [
+        ...DEFAULT_PLAN_FILE_PATTERNS,
+        '../**',
+        '/etc/**',
+        '../outside-plans/*.md',
+        'tasks/*.md',
+        '**/*.md',
+      ];
       const files = await loadPlanFiles(world.repo.main, patterns);
       assert.ok(files.length > strings.length * 2, `only ${files.length} plan files found`);
-      const escaped = files.filter((f) => f.file.startsWith('tasks/') || f.file.split('/').includes('..') || path.isAbsolute(f.file));
+      const escaped = files.filter(
+        (f) => f.file.startsWith('tasks/') || f.file.split('/').includes('..') || path.isAbsolute(f.file),
+      );
       assert.deepStrictEqual(escaped, [], 'a plan file outside the repository was read');
       for (const file of files) {
         await discard(
           world,
-          await tryInput(world, `plan file ${JSON.stringify(file.file.slice(0, 60))}`, () => world.engine.create(planFromFile(file)), (p) => safePlan(world, p)),
+          await tryInput(
+            world,
+            `plan file ${JSON.stringify(file.file.slice(0, 60))}`,
+            () => world.engine.create(planFromFile(file)),
+            (p) => safePlan(world, p),
+          ),
         );
       }
-      assert.strictEqual(fs.readFileSync(path.join(outside, 'secret.md'), 'utf8'), '---\nstatus: todo\n---\n# Outside\n', 'the file outside was not touched');
+      assert.strictEqual(
+        fs.readFileSync(path.join(outside, 'secret.md'), 'utf8'),
+        '---\nstatus: todo\n---\n# Outside\n',
+        'the file outside was not touched',
+      );
     }));
 
   it('a registry edited by hand with hostile entries: listing, details, the doctor and every operation on them run nothing', () =>
@@ -315,7 +441,11 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
         hostile('4', { branch: 'main', base: 'main', path: '/' }),
         hostile('5', { id: '-rf', status: 'removed' }),
         hostile('6', { branch: `plan/6\u202Eexe`, path: `${world.repo.root}/six\nlines` }),
-        hostile('7', { creating: true, created: '2000-01-01T00:00:00.000Z', creator: { pid: 4194303, hostname: 'elsewhere' } }),
+        hostile('7', {
+          creating: true,
+          created: '2000-01-01T00:00:00.000Z',
+          creator: { pid: 4194303, hostname: 'elsewhere' },
+        }),
       ];
       await registry.update((data) => void data.plans.push(...entries));
       await tryInput(world, 'list', async () => {
@@ -325,14 +455,34 @@ describe('fault suite: hostile input gets a clear error or a safe name, and runs
       });
       const findings = (await tryInput(world, 'doctor', () => world.engine.doctor())) ?? [];
       for (const finding of findings) {
-        if (finding.fix) await tryInput(world, `doctor fix ${finding.kind} ${finding.planId}`, () => finding.fix?.run() ?? Promise.resolve(), undefined, { gitMayAnswer: true });
+        if (finding.fix) {
+          await tryInput(
+            world,
+            `doctor fix ${finding.kind} ${finding.planId}`,
+            () => finding.fix?.run() ?? Promise.resolve(),
+            undefined,
+            { gitMayAnswer: true },
+          );
+        }
       }
       for (const entry of entries) {
         const show = JSON.stringify(entry.id);
         const gitMayAnswer = { gitMayAnswer: true };
-        await tryInput(world, `merge ${show}`, () => world.engine.merge(entry.id, { strategy: 'merge' }), undefined, gitMayAnswer);
+        await tryInput(
+          world,
+          `merge ${show}`,
+          () => world.engine.merge(entry.id, { strategy: 'merge' }),
+          undefined,
+          gitMayAnswer,
+        );
         await tryInput(world, `diff ${show}`, () => world.engine.diff(entry.id), undefined, gitMayAnswer);
-        await tryInput(world, `cleanup ${show}`, () => world.engine.cleanup(entry.id, { force: true }), undefined, gitMayAnswer);
+        await tryInput(
+          world,
+          `cleanup ${show}`,
+          () => world.engine.cleanup(entry.id, { force: true }),
+          undefined,
+          gitMayAnswer,
+        );
         await tryInput(world, `discard ${show}`, () => world.engine.discard(entry.id), undefined, gitMayAnswer);
       }
       assert.ok(fs.existsSync(path.join(world.repo.main, 'README.md')), 'the main checkout is still there');

@@ -20,7 +20,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
 import { PlanEngine } from '../../../src/model/planEngine';
-import { assertConsistent, assertNotHalfway, assertNothingLost, counts, doctorFixAll, EngineWorker, envNumber, fuzzSeeds, holdings, Random } from '../helpers/fault';
+import {
+  assertConsistent,
+  assertNotHalfway,
+  assertNothingLost,
+  counts,
+  doctorFixAll,
+  EngineWorker,
+  envNumber,
+  fuzzSeeds,
+  holdings,
+  Random,
+} from '../helpers/fault';
 import { git } from '../helpers/repo';
 import { assertTriedAgain, busyFolder, Prepared, Scenario, scenarios } from './scenarios';
 
@@ -32,7 +43,9 @@ const randomKills = envNumber('PLAN_WORKTREES_KILL_RANDOM', 2);
 describe('fault suite: a process killed (SIGKILL) in the middle of create, merge, cleanup, discard and restore', function () {
   this.timeout(600_000);
   before(() => {
-    for (const { seed, kind } of seeds) console.log(`      kill seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed})`);
+    for (const { seed, kind } of seeds) {
+      console.log(`      kill seed ${seed}, ${kind} (replay: PLAN_WORKTREES_FUZZ_SEED=${seed})`);
+    }
   });
 
   for (const [index, scenario] of scenarios.entries()) {
@@ -52,30 +65,48 @@ describe('fault suite: a process killed (SIGKILL) in the middle of create, merge
 
         // Besides the random ones, always the steps after which a death leaves the most to repair: the
         // reservation, the stash of the main checkout's changes, and each branch moved by a merge.
-        const pinned = steps.flatMap((s, i) => (/^git (update-ref -m|stash push|stash apply)|^registry write/.test(s) ? [i + 1] : [])).slice(0, 4);
+        const pinned = steps
+          .flatMap((s, i) => (/^git (update-ref -m|stash push|stash apply)|^registry write/.test(s) ? [i + 1] : []))
+          .slice(0, 4);
         const done = new Set<number>();
         for (const { seed, kind } of seeds) {
           const rng = new Random(seed + index);
           const picked = Array.from({ length: stepKills }, () => 1 + rng.int(steps.length));
-          const chosen = allSteps ? steps.map((_, i) => i + 1) : [...new Set([...pinned, ...picked])].sort((a, b) => a - b);
+          const chosen = allSteps
+            ? steps.map((_, i) => i + 1)
+            : [...new Set([...pinned, ...picked])].sort((a, b) => a - b);
           for (const n of chosen.filter((n) => !done.has(n))) {
             done.add(n);
             prepared.reset();
-            await survey(() => killAndRepair(prepared, scenario, `killed right after step ${n} of ${steps.length} (${steps[n - 1]}; ${kind} seed ${seed})`, async (worker) => {
-              await worker.call('arm', n, 'kill');
-              const reply = await worker.call(scenario.op, ...scenario.args);
-              assert.ok(worker.exited, `the worker lived on after step ${n}: ${JSON.stringify(reply)}`);
-            }));
+            await survey(() =>
+              killAndRepair(
+                prepared,
+                scenario,
+                `killed right after step ${n} of ${steps.length} (${steps[n - 1]}; ${kind} seed ${seed})`,
+                async (worker) => {
+                  await worker.call('arm', n, 'kill');
+                  const reply = await worker.call(scenario.op, ...scenario.args);
+                  assert.ok(worker.exited, `the worker lived on after step ${n}: ${JSON.stringify(reply)}`);
+                },
+              ),
+            );
           }
           for (let k = 0; k < randomKills; k++) {
             const delay = Math.round(rng.next() * duration);
             prepared.reset();
-            await survey(() => killAndRepair(prepared, scenario, `killed after ${delay} ms of about ${duration} (${kind} seed ${seed})`, async (worker) => {
-              const reply = worker.call(scenario.op, ...scenario.args);
-              await new Promise((resolve) => setTimeout(resolve, delay));
-              await worker.kill();
-              await reply;
-            }));
+            await survey(() =>
+              killAndRepair(
+                prepared,
+                scenario,
+                `killed after ${delay} ms of about ${duration} (${kind} seed ${seed})`,
+                async (worker) => {
+                  const reply = worker.call(scenario.op, ...scenario.args);
+                  await new Promise((resolve) => setTimeout(resolve, delay));
+                  await worker.kill();
+                  await reply;
+                },
+              ),
+            );
           }
         }
       } finally {
@@ -85,7 +116,12 @@ describe('fault suite: a process killed (SIGKILL) in the middle of create, merge
   }
 });
 
-async function killAndRepair(prepared: Prepared, scenario: Scenario, what: string, kill: (worker: EngineWorker) => Promise<void>): Promise<void> {
+async function killAndRepair(
+  prepared: Prepared,
+  scenario: Scenario,
+  what: string,
+  kill: (worker: EngineWorker) => Promise<void>,
+): Promise<void> {
   const { repo } = prepared;
   const context = `${scenario.name}: ${what}`;
   const worker = new EngineWorker(repo.main, scenario.settings ?? {});
@@ -117,7 +153,12 @@ async function killAndRepair(prepared: Prepared, scenario: Scenario, what: strin
   assert.deepStrictEqual(gitLocks(repo.main), [], `${repaired}: git's lock files are left`);
   // A stash of moved changes stays only when the doctor cannot tell where they belong, and says so.
   const left = (await engine.doctor()).filter((f) => f.kind === 'movedChanges');
-  if (git(repo.main, 'stash', 'list') !== '') assert.ok(left.length > 0 && left.every((f) => !f.fix), `${repaired}: changes left in a stash: ${git(repo.main, 'stash', 'list')}`);
+  if (git(repo.main, 'stash', 'list') !== '') {
+    assert.ok(
+      left.length > 0 && left.every((f) => !f.fix),
+      `${repaired}: changes left in a stash: ${git(repo.main, 'stash', 'list')}`,
+    );
+  }
 
   await assertTriedAgain(engine, scenario, repaired);
   await assertConsistent(engine, repo.main, `${repaired}, after trying again`, { settled: true });
@@ -140,7 +181,12 @@ function gitLocks(main: string): string[] {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/^(index|HEAD|packed-refs)\.lock$/.test(entry.name) || (entry.name.endsWith('.lock') && full.includes(`${path.sep}refs${path.sep}`))) found.push(full);
+      else if (
+        /^(index|HEAD|packed-refs)\.lock$/.test(entry.name) ||
+        (entry.name.endsWith('.lock') && full.includes(`${path.sep}refs${path.sep}`))
+      ) {
+        found.push(full);
+      }
     }
   };
   walk(common);

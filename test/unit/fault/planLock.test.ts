@@ -32,10 +32,16 @@ class Window {
   exited = false;
 
   constructor(folder: string, options: object = {}) {
-    this.child = fork(path.join(__dirname, '..', 'fixtures', 'planLockWorker.js'), [folder, JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(path.join(__dirname, '..', 'fixtures', 'planLockWorker.js'), [folder, JSON.stringify(options)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.ready = new Promise((resolve, reject) => {
-      this.child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`))));
-      this.child.once('exit', (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal})`)));
+      this.child.once('message', (m) =>
+        m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`)),
+      );
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`worker exited before it was ready (${code ?? signal})`)),
+      );
     });
     this.child.on('message', (m: { seq?: number; paused?: string } & Reply) => {
       if (typeof m !== 'object') return;
@@ -50,7 +56,9 @@ class Window {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
-      for (const resolve of this.pending.values()) resolve({ ok: false, code: 'Exited', message: `worker exited (${code ?? signal})` });
+      for (const resolve of this.pending.values()) {
+        resolve({ ok: false, code: 'Exited', message: `worker exited (${code ?? signal})` });
+      }
       this.pending.clear();
     });
   }
@@ -93,7 +101,12 @@ class Window {
   }
 }
 
-async function withWindows<T>(repo: TestRepo, count: number, body: (windows: Window[]) => Promise<T>, options: object = {}): Promise<T> {
+async function withWindows<T>(
+  repo: TestRepo,
+  count: number,
+  body: (windows: Window[]) => Promise<T>,
+  options: object = {},
+): Promise<T> {
   const windows = Array.from({ length: count }, () => new Window(repo.main, options));
   try {
     return await body(windows);
@@ -124,15 +137,30 @@ function contains(main: string, ref: string, commit: string): boolean {
  * engine lists (the way back "Restore Plan from Snapshot" offers); a plan
  * recorded as merged has it in its base.
  */
-async function assertWorkKept(engine: PlanEngine, repo: TestRepo, plan: PlanRecord, commit: string, context: string): Promise<void> {
+async function assertWorkKept(
+  engine: PlanEngine,
+  repo: TestRepo,
+  plan: PlanRecord,
+  commit: string,
+  context: string,
+): Promise<void> {
   const inBase = contains(repo.main, 'refs/heads/main', commit);
-  const onBranch = gitMayFail(repo.main, 'rev-parse', '--verify', '-q', `refs/heads/${plan.branch}`).ok && contains(repo.main, `refs/heads/${plan.branch}`, commit);
-  const snapshots = (await engine.snapshots()).filter((s) => s.planId === plan.id && contains(repo.main, s.commit, commit));
+  const onBranch =
+    gitMayFail(repo.main, 'rev-parse', '--verify', '-q', `refs/heads/${plan.branch}`).ok &&
+    contains(repo.main, `refs/heads/${plan.branch}`, commit);
+  const snapshots = (await engine.snapshots()).filter(
+    (s) => s.planId === plan.id && contains(repo.main, s.commit, commit),
+  );
   // A rebase merge puts a copy of the commit in the base: its change is there when the base's tree has the plan's file.
   const copied = gitMayFail(repo.main, 'cat-file', '-e', `refs/heads/main:work-${plan.id}.txt`).ok;
-  assert.ok(inBase || copied || onBranch || snapshots.length > 0, `${context}: the plan's commit ${commit.slice(0, 8)} is in neither the base, nor its branch, nor a listed snapshot`);
+  assert.ok(
+    inBase || copied || onBranch || snapshots.length > 0,
+    `${context}: the plan's commit ${commit.slice(0, 8)} is in neither the base, nor its branch, nor a listed snapshot`,
+  );
   const status = (await engine.plan(plan.id)).status;
-  if (status === 'merged') assert.ok(inBase || copied, `${context}: the plan is recorded as merged, but its work is not in main`);
+  if (status === 'merged') {
+    assert.ok(inBase || copied, `${context}: the plan is recorded as merged, but its work is not in main`);
+  }
 }
 
 describe('fault suite: one operation per plan at a time, across windows', function () {
@@ -149,7 +177,11 @@ describe('fault suite: one operation per plan at a time, across windows', functi
         commitFiles(repo.main, { 'base.txt': 'the base moves on\n' }, 'base moves'); // so a rebase has to replay
         const commit = commitFiles(plan.path, { [`work-${plan.id}.txt`]: 'the plan work\n' }, 'plan work');
         await withWindows(repo, 1, async ([other]) => {
-          await other.call('pauseAfter', `^update-ref -m plan-worktrees: merge plan ${plan.id} refs/heads/main `, strategy === 'merge');
+          await other.call(
+            'pauseAfter',
+            `^update-ref -m plan-worktrees: merge plan ${plan.id} refs/heads/main `,
+            strategy === 'merge',
+          );
           const paused = other.paused();
           const merging = other.call('merge', plan.id, { strategy });
           await paused; // the other window's merge has moved main, and holds there
@@ -159,7 +191,11 @@ describe('fault suite: one operation per plan at a time, across windows', functi
           const [merged, cleaned] = await Promise.all([merging, cleanup]);
           const context = `merge: ${JSON.stringify(merged)}, cleanup: ${cleaned.ok ? JSON.stringify(cleaned.value) : String(cleaned.error)}`;
           await assertWorkKept(engine, repo, plan, commit, context);
-          assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=no'), '', `${context}: the main checkout is at its branch`);
+          assert.strictEqual(
+            git(repo.main, 'status', '--porcelain', '--untracked-files=no'),
+            '',
+            `${context}: the main checkout is at its branch`,
+          );
         });
       }));
   }
@@ -180,14 +216,21 @@ describe('fault suite: one operation per plan at a time, across windows', functi
         const waited = Date.now() - started;
         other.resume();
         const merged = await merging;
-        assert.ok(!cleaned.ok, `the cleanup ran while the other window was merging: ${cleaned.ok ? JSON.stringify(cleaned.value) : ''}`);
+        assert.ok(
+          !cleaned.ok,
+          `the cleanup ran while the other window was merging: ${cleaned.ok ? JSON.stringify(cleaned.value) : ''}`,
+        );
         const error = cleaned.error as { code?: string; message?: string };
         assert.strictEqual(error.code, 'PlanBusy', String(error.message));
         assert.match(error.message ?? '', new RegExp(`Plan ${plan.id} is busy: merge in another window`));
         assert.match(error.message ?? '', new RegExp(`process ${other.pid}\\b`));
         assert.ok(waited >= 250 && waited < 5000, `waited ${waited} ms`);
         assert.ok(fs.existsSync(plan.path), 'the worktree is still there');
-        assert.strictEqual(git(repo.main, 'rev-parse', `refs/heads/${plan.branch}`), branchBefore, 'the branch is still there');
+        assert.strictEqual(
+          git(repo.main, 'rev-parse', `refs/heads/${plan.branch}`),
+          branchBefore,
+          'the branch is still there',
+        );
         assert.ok(merged.ok, `the merge holding the plan went through: ${JSON.stringify(merged)}`);
         assert.ok(contains(repo.main, 'refs/heads/main', branchBefore));
       });
@@ -198,13 +241,18 @@ describe('fault suite: one operation per plan at a time, across windows', functi
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       const plan = await engine.create({ title: 'Killed' });
       const commit = commitFiles(plan.path, { [`work-${plan.id}.txt`]: 'the plan work\n' }, 'plan work');
-      const locks = path.join(stateDir(git(repo.main, 'rev-parse', '--path-format=absolute', '--git-common-dir')), 'locks');
+      const locks = path.join(
+        stateDir(git(repo.main, 'rev-parse', '--path-format=absolute', '--git-common-dir')),
+        'locks',
+      );
       await withWindows(repo, 1, async ([other]) => {
         await other.call('pauseAfter', `^update-ref -m plan-worktrees: merge plan ${plan.id} refs/heads/main `, false);
         const paused = other.paused();
         void other.call('merge', plan.id, { strategy: 'merge' });
         await paused;
-        const held = fs.existsSync(locks) ? fs.readdirSync(locks).map((f) => fs.readFileSync(path.join(locks, f), 'utf8')) : [];
+        const held = fs.existsSync(locks)
+          ? fs.readdirSync(locks).map((f) => fs.readFileSync(path.join(locks, f), 'utf8'))
+          : [];
         assert.ok(
           held.some((text) => JSON.parse(text).pid === other.pid && /merge/.test(JSON.parse(text).operation ?? '')),
           `a lock in ${locks} names the merging window (process ${other.pid}): ${JSON.stringify(held)}`,
@@ -214,9 +262,16 @@ describe('fault suite: one operation per plan at a time, across windows', functi
         const finding = (await engine.doctor()).find((f) => f.kind === 'interruptedMerge' && f.planId === plan.id);
         assert.ok(finding?.fix, 'the doctor finds the merge the killed window left half-way');
         await finding.fix.run();
-        assert.ok(Date.now() - started < 4000, `the dead window's lock was taken over at once (${Date.now() - started} ms)`);
+        assert.ok(
+          Date.now() - started < 4000,
+          `the dead window's lock was taken over at once (${Date.now() - started} ms)`,
+        );
         assert.ok(contains(repo.main, 'refs/heads/main', commit));
-        assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=no'), '', 'the main checkout is at its branch');
+        assert.strictEqual(
+          git(repo.main, 'status', '--porcelain', '--untracked-files=no'),
+          '',
+          'the main checkout is at its branch',
+        );
         assert.deepStrictEqual(fs.readdirSync(locks), [], 'no lock is left behind');
       });
     }));
@@ -235,22 +290,50 @@ describe('fault suite: one operation per plan at a time, across windows', functi
           const startAt = Date.now() + 3000; // both have run their doctor by then
           const outcomes = await Promise.all(windows.map((w) => w.call('fixAt', startAt, 'branchWithoutWorktree')));
           for (const outcome of outcomes) assert.ok(outcome.ok, `${context}: ${JSON.stringify(outcome)}`);
-          const results = outcomes.flatMap((o) => o.result as Array<{ applied?: boolean; reason?: string; code?: string; message?: string }>);
-          assert.strictEqual(results.length, 2, `${context}: each window found the plan without a worktree: ${JSON.stringify(results)}`);
-          assert.strictEqual(results.filter((r) => r.applied === true).length, 1, `${context}: one fix was applied: ${JSON.stringify(results)}`);
+          const results = outcomes.flatMap(
+            (o) => o.result as Array<{ applied?: boolean; reason?: string; code?: string; message?: string }>,
+          );
+          assert.strictEqual(
+            results.length,
+            2,
+            `${context}: each window found the plan without a worktree: ${JSON.stringify(results)}`,
+          );
+          assert.strictEqual(
+            results.filter((r) => r.applied === true).length,
+            1,
+            `${context}: one fix was applied: ${JSON.stringify(results)}`,
+          );
           const skipped = results.find((r) => r.applied === false);
-          assert.ok(skipped?.reason && /no longer/.test(skipped.reason), `${context}: the other says the finding no longer holds: ${JSON.stringify(results)}`);
+          assert.ok(
+            skipped?.reason && /no longer/.test(skipped.reason),
+            `${context}: the other says the finding no longer holds: ${JSON.stringify(results)}`,
+          );
 
-          const listed = git(repo.main, 'worktree', 'list', '--porcelain').split('\n\n').filter((b) => b.includes(`branch refs/heads/${plan.branch}`));
-          assert.strictEqual(listed.length, 1, `${context}: one worktree on the plan branch: ${JSON.stringify(listed)}`);
+          const listed = git(repo.main, 'worktree', 'list', '--porcelain')
+            .split('\n\n')
+            .filter((b) => b.includes(`branch refs/heads/${plan.branch}`));
+          assert.strictEqual(
+            listed.length,
+            1,
+            `${context}: one worktree on the plan branch: ${JSON.stringify(listed)}`,
+          );
           const folders = fs.readdirSync(admin);
           assert.strictEqual(folders.length, 1, `${context}: one admin folder: ${folders.join(', ')}`);
-          for (const folder of folders) assert.doesNotMatch(fs.readFileSync(path.join(admin, folder, 'HEAD'), 'utf8'), /^0{40}/, `${context}: ${folder}/HEAD is a placeholder`);
+          for (const folder of folders) {
+            assert.doesNotMatch(
+              fs.readFileSync(path.join(admin, folder, 'HEAD'), 'utf8'),
+              /^0{40}/,
+              `${context}: ${folder}/HEAD is a placeholder`,
+            );
+          }
           git(repo.main, 'rev-list', '--all');
           git(repo.main, 'fsck', '--no-dangling', '--no-progress');
           const after = await engine.plan(plan.id);
           assert.strictEqual(after.status, 'active');
-          assert.ok(fs.existsSync(after.path) && git(after.path, 'rev-parse', '--abbrev-ref', 'HEAD') === plan.branch, `${context}: the plan's folder is its worktree`);
+          assert.ok(
+            fs.existsSync(after.path) && git(after.path, 'rev-parse', '--abbrev-ref', 'HEAD') === plan.branch,
+            `${context}: the plan's folder is its worktree`,
+          );
         }
       });
     }));

@@ -88,7 +88,13 @@ describe('fault suite: regressions found by the random test', () => {
           // Killed as soon as the apply has written a tenth of the files.
           const tenth = path.join(folder, `src/f ${String(Math.floor(count / 10)).padStart(4, '0')}.txt`);
           const deadline = Date.now() + 60_000;
-          while (!worker.exited && !hasContent(tenth, files[`src/f ${String(Math.floor(count / 10)).padStart(4, '0')}.txt`]) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+          while (
+            !worker.exited &&
+            !hasContent(tenth, files[`src/f ${String(Math.floor(count / 10)).padStart(4, '0')}.txt`]) &&
+            Date.now() < deadline
+          ) {
+            await new Promise((resolve) => setImmediate(resolve));
+          }
           // The window dies with the git it runs (a git left running would finish the apply by itself).
           for (const child of descendants(worker.pid)) process.kill(child, 'SIGKILL');
           await worker.kill();
@@ -96,10 +102,15 @@ describe('fault suite: regressions found by the random test', () => {
         } finally {
           await worker.close();
         }
-        const applied = Object.entries(files).filter(([file, content]) => hasContent(path.join(folder, file), content)).length;
+        const applied = Object.entries(files).filter(([file, content]) =>
+          hasContent(path.join(folder, file), content),
+        ).length;
         if (applied > 0 && applied < count + 1) partial++;
         const context = `attempt ${attempt}: killed with ${applied} of ${count + 1} changes in the plan`;
-        for (const lock of [path.join(repo.main, '.git', 'index.lock'), path.join(repo.main, '.git', 'worktrees', '1-moving', 'index.lock')]) {
+        for (const lock of [
+          path.join(repo.main, '.git', 'index.lock'),
+          path.join(repo.main, '.git', 'worktrees', '1-moving', 'index.lock'),
+        ]) {
           if (fs.existsSync(lock)) fs.utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
         }
         const engine = await PlanEngine.open(repo.main, { git: new Git(), settings: { dirtyBase: 'move' } });
@@ -107,9 +118,18 @@ describe('fault suite: regressions found by the random test', () => {
         const repaired = `${context}, after the doctor (${fixed.join(', ')})`;
         assertNothingLost(repo.main, before, repaired);
         assert.strictEqual(git(repo.main, 'stash', 'list'), '', `${repaired}: changes left in a stash`);
-        const holder = fs.existsSync(folder) && git(folder, 'status', '--porcelain', '--untracked-files=all') !== '' ? folder : repo.main;
-        assert.strictEqual(git(holder, 'status', '--porcelain', '--untracked-files=all'), moved, `${repaired}: the changes are not all in ${holder}`);
-        for (const [file, content] of Object.entries(files)) assert.ok(hasContent(path.join(holder, file), content), `${repaired}: ${file}`);
+        const holder =
+          fs.existsSync(folder) && git(folder, 'status', '--porcelain', '--untracked-files=all') !== ''
+            ? folder
+            : repo.main;
+        assert.strictEqual(
+          git(holder, 'status', '--porcelain', '--untracked-files=all'),
+          moved,
+          `${repaired}: the changes are not all in ${holder}`,
+        );
+        for (const [file, content] of Object.entries(files)) {
+          assert.ok(hasContent(path.join(holder, file), content), `${repaired}: ${file}`);
+        }
         await assertConsistent(engine, repo.main, repaired, { settled: true });
       });
     }
@@ -128,7 +148,11 @@ describe('fault suite: regressions found by the random test', () => {
       assertNothingLost(repo.main, before, 'forced cleanup');
       const restored = await engine.restore(plan.id);
       assert.strictEqual(fs.readFileSync(`${restored.path}/src/app.txt`, 'utf8'), 'edited again after staging\n');
-      assert.strictEqual(git(restored.path, 'show', ':src/app.txt'), 'staged version', 'the staged content is staged again');
+      assert.strictEqual(
+        git(restored.path, 'show', ':src/app.txt'),
+        'staged version',
+        'the staged content is staged again',
+      );
     }));
 
   it('the doctor does not add a worktree made by hand on a plan-like branch as a second active plan with a taken id', () =>
@@ -144,7 +168,7 @@ describe('fault suite: regressions found by the random test', () => {
       await assertConsistent(engine, repo.main, 'after the doctor', { settled: true });
     }));
 
-  it("reads worktrees while another process is adding one (git fails on its still-empty commondir for a moment)", () =>
+  it('reads worktrees while another process is adding one (git fails on its still-empty commondir for a moment)', () =>
     withRepo(async (repo) => {
       // The other process finishes writing the file when git has failed on it once: the engine must try again.
       let finishWriting: (() => void) | undefined;
@@ -174,7 +198,10 @@ describe('fault suite: regressions found by the random test', () => {
       const started = Date.now();
       const rows = await engine.list();
       assert.ok(Date.now() - started < 2000);
-      assert.deepStrictEqual(rows.flatMap((r) => (r.worktree ? [r.worktree.path] : [])), [repo.main]);
+      assert.deepStrictEqual(
+        rows.flatMap((r) => (r.worktree ? [r.worktree.path] : [])),
+        [repo.main],
+      );
       assert.strictEqual(engine.listProblem?.code, ErrorCode.WorktreeAdminBroken);
       assert.match(engine.listProblem?.message ?? '', /commondir/);
       fs.writeFileSync(commondir, content);
@@ -183,7 +210,10 @@ describe('fault suite: regressions found by the random test', () => {
       failures.length = 0;
       emptyUntilGitFails();
       const second = await engine.create({ title: 'While another is added' });
-      assert.ok(failures.some((m) => m.includes('worktree add')), `git worktree add never failed on the empty file: ${failures.join('; ')}`);
+      assert.ok(
+        failures.some((m) => m.includes('worktree add')),
+        `git worktree add never failed on the empty file: ${failures.join('; ')}`,
+      );
       assert.strictEqual(git(second.path, 'rev-parse', '--abbrev-ref', 'HEAD'), second.branch);
       await assertConsistent(engine, repo.main, 'after the create', { settled: true });
     }));
@@ -205,7 +235,16 @@ describe('fault suite: regressions found by the random test', () => {
       commitFiles(plan.path, { 'work.txt': 'unmerged\n' }, 'work');
       await engine.cleanup(plan.id); // unmerged: the branch is kept, the plan is removed
       // Its branch checked out again by hand, under a plan-like name the registry does not know.
-      git(repo.main, 'worktree', 'add', '-q', '-b', `plan/${plan.id}-by-hand`, path.join(repo.root, 'by-hand'), plan.branch);
+      git(
+        repo.main,
+        'worktree',
+        'add',
+        '-q',
+        '-b',
+        `plan/${plan.id}-by-hand`,
+        path.join(repo.root, 'by-hand'),
+        plan.branch,
+      );
       const kinds = (await engine.doctor()).map((f) => f.kind).sort();
       assert.deepStrictEqual(kinds, ['unmergedWork', 'unregisteredWorktree']);
       await doctorFixAll(engine);
@@ -222,7 +261,12 @@ describe('fault suite: regressions found by the random test', () => {
       const [snapshot] = await engine.snapshots();
       // What a restore whose window died right after `git worktree add` leaves: the worktree at the snapshot's parent, the plan still discarded.
       git(repo.main, 'worktree', 'add', '-q', '-b', plan.branch, plan.path, `${snapshot.commit}^1`);
-      await new EventLog(engine.repo.commonDir).append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
+      await new EventLog(engine.repo.commonDir).append({
+        type: 'restore.before',
+        planId: plan.id,
+        run: plan.run,
+        ref: snapshot.ref,
+      });
       writeFiles(plan.path, { 'written since.txt': 'someone worked here\n' });
       await assert.rejects(engine.restore(plan.id), isCode(ErrorCode.PlanExists));
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'written since.txt'), 'utf8'), 'someone worked here\n');

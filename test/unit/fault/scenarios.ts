@@ -38,7 +38,11 @@ async function busyPlan(engine: PlanEngine): Promise<string> {
   const plan = await engine.create({ title: 'Busy' });
   commitFiles(plan.path, { 'feature.txt': 'feature v1\n' }, 'feature');
   commitFiles(plan.path, { 'feature.txt': 'feature v2\n', 'src/app.txt': 'one\ntwo (plan)\nthree\n' }, 'more feature');
-  writeFiles(plan.path, { 'feature.txt': 'feature v3 uncommitted\n', 'untracked.txt': 'untracked\n', 'staged.txt': 'staged\n' });
+  writeFiles(plan.path, {
+    'feature.txt': 'feature v3 uncommitted\n',
+    'untracked.txt': 'untracked\n',
+    'staged.txt': 'staged\n',
+  });
   git(plan.path, 'add', 'staged.txt');
   return plan.id;
 }
@@ -51,25 +55,27 @@ export const scenarios: Scenario[] = [
     async prepare(engine, repo) {
       await engine.create({ title: 'Earlier' });
       fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
-      writeFiles(repo.main, { '.env': 'SECRET=1\n', 'src/app.txt': 'main uncommitted\n', 'scratch.txt': 'untracked in main\n' });
+      writeFiles(repo.main, {
+        '.env': 'SECRET=1\n',
+        'src/app.txt': 'main uncommitted\n',
+        'scratch.txt': 'untracked in main\n',
+      });
       git(repo.main, 'add', 'src/app.txt');
     },
     op: 'create',
     args: [{ title: 'Interrupted create', dirtyBase: 'move' }],
   },
-  ...(['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]).map(
-    (strategy): Scenario => ({
-      name: `merge (${strategy}, committing the plan's uncommitted changes, into the checked-out base)`,
-      changesNothingOnFailure: true,
-      async prepare(engine, repo) {
-        await busyPlan(engine);
-        if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moved on');
-        writeFiles(repo.main, { 'main-untracked.txt': 'stays\n' });
-      },
-      op: 'merge',
-      args: ['1', { strategy, commitUncommitted: true }],
-    }),
-  ),
+  ...(['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]).map((strategy): Scenario => ({
+    name: `merge (${strategy}, committing the plan's uncommitted changes, into the checked-out base)`,
+    changesNothingOnFailure: true,
+    async prepare(engine, repo) {
+      await busyPlan(engine);
+      if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moved on');
+      writeFiles(repo.main, { 'main-untracked.txt': 'stays\n' });
+    },
+    op: 'merge',
+    args: ['1', { strategy, commitUncommitted: true }],
+  })),
   {
     name: 'cleanup (merged plan: worktree and branch removed)',
     changesNothingOnFailure: false,
@@ -127,7 +133,9 @@ export async function assertTriedAgain(engine: PlanEngine, scenario: Scenario, c
   if (scenario.op === 'restore' && again.code === ErrorCode.PlanExists) {
     const plan = await engine.plan(scenario.args[0] as string);
     if (plan.status === 'active') return;
-    assert.fail(`${context}: trying the restore again is refused although plan ${plan.id} is ${plan.status} (the interrupted restore neither finished nor was undone): ${again.message}`);
+    assert.fail(
+      `${context}: trying the restore again is refused although plan ${plan.id} is ${plan.status} (the interrupted restore neither finished nor was undone): ${again.message}`,
+    );
   }
   assert.fail(`${context}: trying again fails (${again.code}): ${again.message}`);
 }
@@ -144,7 +152,10 @@ export class Prepared {
 
   static async create(scenario: Scenario): Promise<Prepared> {
     const prepared = new Prepared(createRepo({ 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\n' }));
-    await scenario.prepare(await PlanEngine.open(prepared.repo.main, { git: new Git(), settings: scenario.settings }), prepared.repo);
+    await scenario.prepare(
+      await PlanEngine.open(prepared.repo.main, { git: new Git(), settings: scenario.settings }),
+      prepared.repo,
+    );
     fs.cpSync(prepared.repo.root, prepared.template, { recursive: true, verbatimSymlinks: true });
     return prepared;
   }

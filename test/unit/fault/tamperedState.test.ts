@@ -45,7 +45,11 @@ function written(engine: PlanEngine, id: string, fields: Partial<PlanRecord>): P
     title: `Written by hand ${id}`,
     slug: 'by-hand',
     branch: `plan/${id}-by-hand`,
-    path: path.join(path.dirname(engine.repo.mainPath), `${path.basename(engine.repo.mainPath)}.plans`, `${id}-by-hand`),
+    path: path.join(
+      path.dirname(engine.repo.mainPath),
+      `${path.basename(engine.repo.mainPath)}.plans`,
+      `${id}-by-hand`,
+    ),
     base: 'main',
     baseCommit: git(engine.repo.mainPath, 'rev-parse', 'main'),
     created: new Date().toISOString(),
@@ -84,8 +88,16 @@ describe('fault suite: tampered state files are data, never orders', function ()
         await assert.rejects(engine.discard(id), isCode(ErrorCode.ForeignBranch), `discard ${id}`);
         await assert.rejects(engine.cleanup(id, { force: true }), isCode(ErrorCode.ForeignBranch), `cleanup ${id}`);
       }
-      assert.strictEqual(fingerprint(repo.main), before, "the victim's worktree, files and branch, main and feature are as they were");
-      assert.strictEqual(git(repo.main, 'for-each-ref', 'refs/plan-worktrees'), snapshotsBefore, 'not even a snapshot was written');
+      assert.strictEqual(
+        fingerprint(repo.main),
+        before,
+        "the victim's worktree, files and branch, main and feature are as they were",
+      );
+      assert.strictEqual(
+        git(repo.main, 'for-each-ref', 'refs/plan-worktrees'),
+        snapshotsBefore,
+        'not even a snapshot was written',
+      );
       const foreign = (await engine.doctor()).filter((f) => f.kind === 'foreignBranch');
       assert.deepStrictEqual(
         foreign.map((f) => [f.planId, f.fix]),
@@ -105,7 +117,10 @@ describe('fault suite: tampered state files are data, never orders', function ()
       const { engine, registry } = await open(repo.main);
       git(repo.main, 'tag', 'v1');
       git(repo.main, 'update-ref', 'refs/remotes/origin/main', 'main');
-      writeRegistry(registry, [written(engine, '60', { branch: 'refs/tags/v1' }), written(engine, '61', { branch: 'refs/remotes/origin/main' })]);
+      writeRegistry(registry, [
+        written(engine, '60', { branch: 'refs/tags/v1' }),
+        written(engine, '61', { branch: 'refs/remotes/origin/main' }),
+      ]);
       const before = fingerprint(repo.main);
       const text = registryText(engine.repo.commonDir);
       for (const id of ['60', '61']) {
@@ -157,7 +172,10 @@ describe('fault suite: tampered state files are data, never orders', function ()
       const finding = (await engine.doctor()).find((f) => f.kind === 'branchWithoutWorktree');
       assert.ok(finding?.fix, 'a branch without a worktree is found');
       const location = path.join(repo.root, 'repo.plans', '70-by-hand');
-      assert.match(finding.fix.description, new RegExp(`Adds a worktree at ${location.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+      assert.match(
+        finding.fix.description,
+        new RegExp(`Adds a worktree at ${location.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `),
+      );
       await finding.fix.run();
       assert.ok(!fs.existsSync(inGit), 'nothing was made under .git');
       assert.strictEqual(git(location, 'symbolic-ref', '--short', 'HEAD'), 'plan/70-by-hand');
@@ -184,7 +202,10 @@ describe('fault suite: tampered state files are data, never orders', function ()
       const target = path.join(elsewhere, 'target.txt');
       fs.writeFileSync(target, 'not yours\n');
       fs.symlinkSync(target, path.join(stateFolder, 'events.jsonl'));
-      await assert.rejects(new EventLog(engine.repo.commonDir).append({ type: 'keep', planId: '1' }), isCode(ErrorCode.StateFileUnsafe));
+      await assert.rejects(
+        new EventLog(engine.repo.commonDir).append({ type: 'keep', planId: '1' }),
+        isCode(ErrorCode.StateFileUnsafe),
+      );
       await assert.rejects(engine.create({ title: 'Through the log' }), isCode(ErrorCode.StateFileUnsafe));
       await assert.rejects(engine.history(), isCode(ErrorCode.StateFileUnsafe));
       fs.rmSync(path.join(stateFolder, 'events.jsonl'));
@@ -210,16 +231,28 @@ describe('fault suite: tampered state files are data, never orders', function ()
     withRepo(async (repo) => {
       const config = fs.readFileSync(path.join(repo.main, '.git', 'config'));
       await assert.rejects(writePlanFileStatus(repo.main, '.git/config', 'done'), isCode(ErrorCode.InvalidName));
-      await assert.rejects(writePlanFileStatus(repo.main, '.git/plans/x.md', 'done', ['**/*.md']), isCode(ErrorCode.InvalidName));
+      await assert.rejects(
+        writePlanFileStatus(repo.main, '.git/plans/x.md', 'done', ['**/*.md']),
+        isCode(ErrorCode.InvalidName),
+      );
       await assert.rejects(writePlanFileStatus(repo.main, 'README.md', 'done'), isCode(ErrorCode.InvalidName));
-      assert.deepStrictEqual(fs.readFileSync(path.join(repo.main, '.git', 'config')), config, '.git/config is byte for byte as it was');
+      assert.deepStrictEqual(
+        fs.readFileSync(path.join(repo.main, '.git', 'config')),
+        config,
+        '.git/config is byte for byte as it was',
+      );
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'README.md'), 'utf8'), '# demo\n');
       writeFiles(repo.main, { 'plans/p.md': '# P\n' });
       assert.strictEqual(await writePlanFileStatus(repo.main, 'plans/p.md', 'done'), 'changed');
 
       const since = Date.parse('2026-01-01T10:00:00.000Z');
       const now = Date.parse('2026-01-01T11:00:00.000Z');
-      const event = (time: unknown, type = 'create.after'): LifecycleEvent => ({ type, planId: '1', run: 1, time: time as string });
+      const event = (time: unknown, type = 'create.after'): LifecycleEvent => ({
+        type,
+        planId: '1',
+        run: 1,
+        time: time as string,
+      });
       const changes = boundStatusChanges(
         [
           event('2026-01-01T09:59:59.999Z'), // before activation
@@ -248,7 +281,10 @@ describe('fault suite: tampered state files are data, never orders', function ()
       const { engine, registry } = await open(repo.main);
       const first = await engine.create({ title: 'First' });
       const second = await engine.create({ title: 'Second' });
-      const data = JSON.parse(fs.readFileSync(registry.file, 'utf8')) as { version: 1; plans: Array<Record<string, unknown>> };
+      const data = JSON.parse(fs.readFileSync(registry.file, 'utf8')) as {
+        version: 1;
+        plans: Array<Record<string, unknown>>;
+      };
       const bad = { ...data.plans[0], id: '9', run: 1 } as Record<string, unknown>;
       delete bad.title;
       data.plans.splice(1, 0, bad);
@@ -283,7 +319,9 @@ describe('fault suite: tampered state files are data, never orders', function ()
       await invalid[0].fix?.run();
       const asides = fs.readdirSync(path.dirname(registry.file)).filter((f) => /^plans\.invalid-.*\.json$/.test(f));
       assert.strictEqual(asides.length, 1);
-      const aside = JSON.parse(fs.readFileSync(path.join(path.dirname(registry.file), asides[0]), 'utf8')) as { records: Array<{ record: unknown }> };
+      const aside = JSON.parse(fs.readFileSync(path.join(path.dirname(registry.file), asides[0]), 'utf8')) as {
+        records: Array<{ record: unknown }>;
+      };
       assert.deepStrictEqual(aside.records[0].record, bad, 'the record is kept in the side file');
       assert.deepStrictEqual(
         (await registry.read()).plans.map((p) => p.id),

@@ -26,7 +26,8 @@ const root = path.join(__dirname, '..', '..', '..', '..');
 const harmless: Record<string, string> = {
   'planWorktrees.openAfterCreate': 'only where the new plan opens (a window of the worktree the user just created)',
   'planWorktrees.guard.mode': "how the main checkout's guard warns; it protects, it never runs or writes anything",
-  'planWorktrees.planFiles': 'which files of the repository itself are read as plan files (searched inside the main worktree only)',
+  'planWorktrees.planFiles':
+    'which files of the repository itself are read as plan files (searched inside the main worktree only)',
 };
 
 /** Settings that must be restricted: they name a command, a location, a branch name or files to copy. */
@@ -46,8 +47,12 @@ const mustBeRestricted = [
 ];
 
 interface Manifest {
-  capabilities?: { untrustedWorkspaces?: { supported?: boolean | string; restrictedConfigurations?: string[]; description?: string } };
-  contributes?: { configuration?: { properties?: Record<string, unknown> } | Array<{ properties?: Record<string, unknown> }> };
+  capabilities?: {
+    untrustedWorkspaces?: { supported?: boolean | string; restrictedConfigurations?: string[]; description?: string };
+  };
+  contributes?: {
+    configuration?: { properties?: Record<string, unknown> } | Array<{ properties?: Record<string, unknown> }>;
+  };
 }
 
 function manifest(): Manifest {
@@ -60,7 +65,6 @@ function settings(m: Manifest): string[] {
   return sections.flatMap((s) => Object.keys(s.properties ?? {}));
 }
 
-
 describe('fault suite: workspace trust', () => {
   it('package.json: limited support in untrusted workspaces; every setting that names a command, a location, a branch or files to copy is restricted', () => {
     const m = manifest();
@@ -71,17 +75,23 @@ describe('fault suite: workspace trust', () => {
     for (const name of mustBeRestricted) assert.ok(restricted.includes(name), `${name} is not restricted`);
     for (const name of restricted) assert.ok(all.includes(name), `restricted ${name} is not a setting`);
     const undecided = all.filter((name) => !restricted.includes(name) && !(name in harmless));
-    assert.deepStrictEqual(undecided, [], 'settings nobody decided about: restrict them, or add them with a reason to `harmless`');
+    assert.deepStrictEqual(
+      undecided,
+      [],
+      'settings nobody decided about: restrict them, or add them with a reason to `harmless`',
+    );
   });
 
-  it("listing the plans of a repository whose own config names commands (fsmonitor, a clean filter, hooks) runs none of them", () =>
+  it('listing the plans of a repository whose own config names commands (fsmonitor, a clean filter, hooks) runs none of them', () =>
     withRepo(async (repo) => {
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       await engine.create({ title: 'Listed' });
       const marker = path.join(repo.root, 'RAN');
       const hooks = path.join(repo.root, 'hooks');
       fs.mkdirSync(hooks);
-      for (const hook of ['post-checkout', 'reference-transaction', 'post-index-change']) fs.writeFileSync(path.join(hooks, hook), `#!/bin/sh\ntouch '${marker}.${hook}'\n`, { mode: 0o755 });
+      for (const hook of ['post-checkout', 'reference-transaction', 'post-index-change']) {
+        fs.writeFileSync(path.join(hooks, hook), `#!/bin/sh\ntouch '${marker}.${hook}'\n`, { mode: 0o755 });
+      }
       git(repo.main, 'config', 'core.hooksPath', hooks);
       git(repo.main, 'config', 'core.fsmonitor', `touch '${marker}.fsmonitor'; echo`);
       git(repo.main, 'config', 'filter.evil.clean', `touch '${marker}.filter'; cat`);
@@ -104,16 +114,33 @@ describe('fault suite: workspace trust', () => {
       const marker = armRepository(repo);
       let trusted = false;
       const ran: string[] = [];
-      const record = (m: string | Error) => void (typeof m === 'string' && m.startsWith('> git ') && !m.includes('not run: Restricted Mode') && ran.push(m.slice(6)));
-      const untrusted = new Git({ trusted: () => trusted, log: { trace: record, info: record, warn: record, error: record } });
+      const record = (m: string | Error) =>
+        void (
+          typeof m === 'string' &&
+          m.startsWith('> git ') &&
+          !m.includes('not run: Restricted Mode') &&
+          ran.push(m.slice(6))
+        );
+      const untrusted = new Git({
+        trusted: () => trusted,
+        log: { trace: record, info: record, warn: record, error: record },
+      });
       const restricted = await PlanEngine.open(repo.main, { git: untrusted });
       // What the tree shows first still works: the worktree list, the registry, refs.
       assert.strictEqual((await restricted.list()).length, 2);
-      assert.strictEqual(await untrusted.run(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: repo.main }).then((s) => s.trim().length), 40);
+      assert.strictEqual(
+        await untrusted
+          .run(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: repo.main })
+          .then((s) => s.trim().length),
+        40,
+      );
       const refused: Array<[string, () => Promise<unknown>]> = [
         ['status', () => untrusted.run(['status', '--porcelain=v2'], { cwd: plan.path })],
         ['diff', () => untrusted.run(['diff', 'HEAD'], { cwd: plan.path })],
-        ['-c … worktree remove', () => untrusted.run(['-c', 'core.fsmonitor=false', 'worktree', 'remove', plan.path], { cwd: repo.main })],
+        [
+          '-c … worktree remove',
+          () => untrusted.run(['-c', 'core.fsmonitor=false', 'worktree', 'remove', plan.path], { cwd: repo.main }),
+        ],
         ['cat-file --textconv', () => untrusted.run(['cat-file', '--textconv', 'HEAD:README.md'], { cwd: repo.main })],
         ['details', async () => restricted.details((await restricted.list()).find((r) => r.kind === 'plan')!)],
         ['diff of the plan', () => restricted.diff(plan.id)],
@@ -137,10 +164,29 @@ describe('fault suite: workspace trust', () => {
     }));
 
   it('every command an untrusted runner allows reads refs, objects or the worktree list only', () => {
-    for (const args of [['worktree', 'list', '--porcelain', '-z'], ['rev-parse', '--git-common-dir'], ['for-each-ref', 'refs/heads/'], ['cat-file', '-p', 'HEAD'], ['merge-base', 'a', 'b'], ['version']]) {
+    for (const args of [
+      ['worktree', 'list', '--porcelain', '-z'],
+      ['rev-parse', '--git-common-dir'],
+      ['for-each-ref', 'refs/heads/'],
+      ['cat-file', '-p', 'HEAD'],
+      ['merge-base', 'a', 'b'],
+      ['version'],
+    ]) {
       assert.ok(runsNothingTheRepositoryNames(args), args.join(' '));
     }
-    for (const args of [['status'], ['worktree', 'add', 'x'], ['merge-tree', '--write-tree', 'a', 'b'], ['cat-file', '--filters', 'HEAD:a'], ['show', 'HEAD'], ['-c', 'x=y', 'rev-parse', 'HEAD'], ['fetch'], ['commit-tree', 'x'], ['update-ref', 'a', 'b'], ['read-tree', 'x'], ['stash', 'list']]) {
+    for (const args of [
+      ['status'],
+      ['worktree', 'add', 'x'],
+      ['merge-tree', '--write-tree', 'a', 'b'],
+      ['cat-file', '--filters', 'HEAD:a'],
+      ['show', 'HEAD'],
+      ['-c', 'x=y', 'rev-parse', 'HEAD'],
+      ['fetch'],
+      ['commit-tree', 'x'],
+      ['update-ref', 'a', 'b'],
+      ['read-tree', 'x'],
+      ['stash', 'list'],
+    ]) {
       assert.ok(!runsNothingTheRepositoryNames(args), args.join(' '));
     }
   });
@@ -156,7 +202,9 @@ function armRepository(repo: { root: string; main: string }): string {
   };
   const hooks = path.join(repo.root, 'armed-hooks');
   fs.mkdirSync(hooks);
-  for (const hook of ['post-checkout', 'pre-commit', 'reference-transaction', 'post-index-change']) fs.renameSync(program(hook, 'exit 0'), path.join(hooks, hook));
+  for (const hook of ['post-checkout', 'pre-commit', 'reference-transaction', 'post-index-change']) {
+    fs.renameSync(program(hook, 'exit 0'), path.join(hooks, hook));
+  }
   git(repo.main, 'config', 'core.hooksPath', hooks);
   git(repo.main, 'config', 'core.fsmonitor', program('fsmonitor', 'exit 1'));
   git(repo.main, 'config', 'filter.armed.clean', program('filter', 'cat'));

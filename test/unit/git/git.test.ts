@@ -8,7 +8,12 @@ import { Logger } from '../../../src/git/log';
 import { git, keepEventLoopBusy, makeTempDir, removeDir, testGitEnv, withRepo } from '../helpers/repo';
 
 function recordingLogger(lines: string[]): Logger {
-  return { trace: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(String(m)) };
+  return {
+    trace: (m) => lines.push(m),
+    info: (m) => lines.push(m),
+    warn: (m) => lines.push(m),
+    error: (m) => lines.push(String(m)),
+  };
 }
 
 describe('Git runner', () => {
@@ -37,9 +42,12 @@ describe('Git runner', () => {
   it('reports a folder outside any repository as NotAGitRepository', async () => {
     const dir = makeTempDir('pw-norepo-');
     try {
-      await assert.rejects(new Git().run(['rev-parse', '--git-dir'], { cwd: dir, env: { GIT_CEILING_DIRECTORIES: path.dirname(dir) } }), (e: unknown) => {
-        return e instanceof PlanWorktreesError && e.code === ErrorCode.NotAGitRepository;
-      });
+      await assert.rejects(
+        new Git().run(['rev-parse', '--git-dir'], { cwd: dir, env: { GIT_CEILING_DIRECTORIES: path.dirname(dir) } }),
+        (e: unknown) => {
+          return e instanceof PlanWorktreesError && e.code === ErrorCode.NotAGitRepository;
+        },
+      );
     } finally {
       removeDir(dir);
     }
@@ -59,7 +67,10 @@ describe('Git runner', () => {
       const result = await new Git().exec(['show', 'HEAD:no-such-file'], { cwd: main, okExitCodes: [128] });
       assert.strictEqual(result.exitCode, 128);
       assert.match(result.stderr, /does not exist/);
-      await assert.rejects(new Git().exec(['show', 'HEAD:no-such-file'], { cwd: main }), (e: unknown) => e instanceof PlanWorktreesError && e.exitCode === 128);
+      await assert.rejects(
+        new Git().exec(['show', 'HEAD:no-such-file'], { cwd: main }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.exitCode === 128,
+      );
     }));
 
   it('stops when the signal is aborted', () =>
@@ -89,7 +100,10 @@ describe('Git runner', () => {
       fs.mkdirSync(other);
       const running = new Git().run(['status'], { cwd: other });
       fs.rmSync(other, { recursive: true });
-      await assert.rejects(running, (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing && e.files[0] === other);
+      await assert.rejects(
+        running,
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing && e.files[0] === other,
+      );
     }));
 
   it('reports a missing git executable as GitNotFound', async () => {
@@ -132,8 +146,17 @@ describe('Git runner', () => {
       ];
       const expected: Buffer[] = [];
       for (const args of commands) expected.push(await readToClose(main, args));
-      assert.ok(expected[0].length > 400_000 && expected[2].length === 3_000_000, 'the answers are larger than a pipe holds');
-      assert.strictEqual(expected[1].toString('utf8').split('\0').filter((l) => l.startsWith('worktree ')).length, 201);
+      assert.ok(
+        expected[0].length > 400_000 && expected[2].length === 3_000_000,
+        'the answers are larger than a pipe holds',
+      );
+      assert.strictEqual(
+        expected[1]
+          .toString('utf8')
+          .split('\0')
+          .filter((l) => l.startsWith('worktree ')).length,
+        201,
+      );
       const runner = new Git();
       const wrong: string[] = [];
       const stopBusy = keepEventLoopBusy(80);
@@ -141,8 +164,13 @@ describe('Git runner', () => {
         await Promise.all(
           Array.from({ length: 50 }, async (_, i) => {
             const k = i % commands.length;
-            const answer = commands[k][0] === 'show' ? await runner.execBuffer(commands[k], { cwd: main }) : Buffer.from(await runner.run(commands[k], { cwd: main }), 'utf8');
-            if (!answer.equals(expected[k])) wrong.push(`git ${commands[k].join(' ')}: ${answer.length} of ${expected[k].length} bytes`);
+            const answer =
+              commands[k][0] === 'show'
+                ? await runner.execBuffer(commands[k], { cwd: main })
+                : Buffer.from(await runner.run(commands[k], { cwd: main }), 'utf8');
+            if (!answer.equals(expected[k])) {
+              wrong.push(`git ${commands[k].join(' ')}: ${answer.length} of ${expected[k].length} bytes`);
+            }
           }),
         );
       } finally {
@@ -167,7 +195,10 @@ describe('Git runner', () => {
       }
       times.sort((a, b) => a - b);
       // git itself needs a few ms; the old wait made every such call take 50 ms more.
-      assert.ok(times[5] < 40, `median of a quiet command: ${times[5].toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`);
+      assert.ok(
+        times[5] < 40,
+        `median of a quiet command: ${times[5].toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
+      );
       assert.strictEqual(git(main, 'rev-parse', 'refs/heads/quiet-9'), head);
     }));
 });
@@ -182,23 +213,35 @@ function largeAnswers(): { root: string; main: string } {
   const main = path.join(root, 'repo');
   fs.mkdirSync(main);
   git(main, 'init', '-q', '-b', 'main');
-  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `one ${i}\n`);
+  for (let i = 0; i < 3000; i++) {
+    fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `one ${i}\n`);
+  }
   fs.writeFileSync(path.join(main, 'big.bin'), Buffer.alloc(3_000_000, 'x'));
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'many files');
-  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `two ${i}\n`);
+  for (let i = 0; i < 3000; i++) {
+    fs.writeFileSync(path.join(main, `tracked-file-with-a-longer-name-${i}.txt`), `two ${i}\n`);
+  }
   for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(main, `untracked-file-${i}.txt`), `new ${i}\n`);
-  for (let i = 0; i < 200; i++) git(main, 'worktree', 'add', '-q', '--no-checkout', '-b', `plan/${i}`, path.join(root, `plan-${i}`));
+  for (let i = 0; i < 200; i++) {
+    git(main, 'worktree', 'add', '-q', '--no-checkout', '-b', `plan/${i}`, path.join(root, `plan-${i}`));
+  }
   return { root, main };
 }
 
 /** Stdout of git as a plain child process reads it: everything until the streams close. */
 function readToClose(cwd: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env: { ...testGitEnv(), LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('git', args, {
+      cwd,
+      env: { ...testGitEnv(), LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git ${args.join(' ')} exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`git ${args.join(' ')} exited with ${code}`)),
+    );
   });
 }

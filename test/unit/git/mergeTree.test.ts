@@ -17,7 +17,11 @@ const clean = '5c820738787155fd102e79529b91c6be2ec52140\0';
 
 describe('parseMergeTree', () => {
   it('reads a clean merge as its tree and no conflicts', () => {
-    assert.deepStrictEqual(parseMergeTree(clean, 0), { clean: true, tree: '5c820738787155fd102e79529b91c6be2ec52140', conflicts: [] });
+    assert.deepStrictEqual(parseMergeTree(clean, 0), {
+      clean: true,
+      tree: '5c820738787155fd102e79529b91c6be2ec52140',
+      conflicts: [],
+    });
   });
 
   it('lists content, modify/delete and add/add conflicts', () => {
@@ -41,7 +45,8 @@ describe('parseMergeTree', () => {
       git(main, 'checkout', '-q', 'main');
       git(main, 'rm', '-q', 'md.txt');
       commitFiles(main, { 'c.txt': 'main\n', 'add both.txt': 'main\n' });
-      const run = (a: string, b: string): Promise<ExecResult> => new Git().exec(mergeTreeArgs(a, b), { cwd: main, okExitCodes: [1] });
+      const run = (a: string, b: string): Promise<ExecResult> =>
+        new Git().exec(mergeTreeArgs(a, b), { cwd: main, okExitCodes: [1] });
       const conflict = await run('main', 'plan');
       assert.strictEqual(conflict.exitCode, 1);
       assert.deepStrictEqual(parseMergeTree(conflict.stdout, conflict.exitCode), {

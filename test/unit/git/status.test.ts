@@ -17,7 +17,8 @@ const busy =
   'u UU N... 100644 100644 100644 100644 f2ad6c76f0115a6ba5b00456a849810e7ec0af20 8e23540ea39504f590ff1dc0b1bbdf678c413628 e45c9c2666d44e0327c1f9c239a74c508336053e conf.txt\0' +
   '? .gitignore\0? sub dir/\u00fc.txt\0? untracked.txt\0! ig.log\0';
 
-const tracking = '# branch.oid 08557f7dabd28105f258a95a3003329b4664cf14\0# branch.head main\0# branch.upstream origin/main\0# branch.ab +1 -1\0';
+const tracking =
+  '# branch.oid 08557f7dabd28105f258a95a3003329b4664cf14\0# branch.head main\0# branch.upstream origin/main\0# branch.ab +1 -1\0';
 const detached = '# branch.oid 08557f7dabd28105f258a95a3003329b4664cf14\0# branch.head (detached)\0';
 const initial = '# branch.oid (initial)\0# branch.head main\0';
 
@@ -36,7 +37,10 @@ describe('parseStatus', () => {
 
   it('reads unmerged, untracked and ignored entries and keeps paths with spaces and unicode', () => {
     const entries = parseStatus(busy).entries;
-    assert.deepStrictEqual(entries.find((e) => e.kind === 'unmerged'), { path: 'conf.txt', x: 'U', y: 'U', kind: 'unmerged' });
+    assert.deepStrictEqual(
+      entries.find((e) => e.kind === 'unmerged'),
+      { path: 'conf.txt', x: 'U', y: 'U', kind: 'unmerged' },
+    );
     assert.deepStrictEqual(
       entries.filter((e) => e.kind === 'untracked').map((e) => e.path),
       ['.gitignore', 'sub dir/\u00fc.txt', 'untracked.txt'],

@@ -23,7 +23,14 @@ const unborn = 'worktree /tmp/cap/emp\0HEAD 000000000000000000000000000000000000
 describe('parseWorktreeList', () => {
   it('reads the main worktree first, with its branch and head', () => {
     const [main] = parseWorktreeList(linked);
-    assert.deepStrictEqual(main, { path: '/tmp/cap/repo', head: oid, branch: 'refs/heads/main', bare: false, detached: false, isMain: true });
+    assert.deepStrictEqual(main, {
+      path: '/tmp/cap/repo',
+      head: oid,
+      branch: 'refs/heads/main',
+      bare: false,
+      detached: false,
+      isMain: true,
+    });
   });
 
   it('reads a detached worktree without a branch', () => {
@@ -67,7 +74,9 @@ describe('parseWorktreeList', () => {
   });
 
   it('keeps a lock reason that contains a newline (the reason -z exists for)', () => {
-    const [, entry] = parseWorktreeList(`worktree /a\0HEAD ${oid}\0branch refs/heads/main\0\0worktree /b\0HEAD ${oid}\0detached\0locked line one\nline two\0\0`);
+    const [, entry] = parseWorktreeList(
+      `worktree /a\0HEAD ${oid}\0branch refs/heads/main\0\0worktree /b\0HEAD ${oid}\0detached\0locked line one\nline two\0\0`,
+    );
     assert.strictEqual(entry.locked, 'line one\nline two');
   });
 

@@ -21,7 +21,11 @@ export async function openContext(folder: string, runner = new Git()): Promise<R
  * Adds a worktree on a new branch `plan/<id>` from `base` in `<root>/<folder>`
  * (default `plan <id>`, with a space) and returns its plan record.
  */
-export function addPlan(repo: TestRepo, id: string, options: { base?: string; folder?: string; title?: string } = {}): PlanRecord {
+export function addPlan(
+  repo: TestRepo,
+  id: string,
+  options: { base?: string; folder?: string; title?: string } = {},
+): PlanRecord {
   const base = options.base ?? 'main';
   const branch = `plan/${id}`;
   const folder = path.join(repo.root, options.folder ?? `plan ${id}`);

@@ -40,7 +40,12 @@ export interface Lifecycle {
 export async function lifecycleFor(main: string, settings: Partial<EngineSettings> = {}): Promise<Lifecycle> {
   const gitRunner = new Git();
   const repo = await discoverRepository(gitRunner, main);
-  const ctx: RepoContext = { git: gitRunner, log: { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }, repo, settings: { ...defaultSettings, ...settings } };
+  const ctx: RepoContext = {
+    git: gitRunner,
+    log: { trace: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    repo,
+    settings: { ...defaultSettings, ...settings },
+  };
   return { ctx, registry: new Registry(repo.commonDir), events: new EventLog(repo.commonDir) };
 }
 

@@ -96,10 +96,15 @@ export interface FuzzSeed {
 export function fuzzSeeds(known: number[]): FuzzSeed[] {
   const fromEnv = process.env.PLAN_WORKTREES_FUZZ_SEED;
   if (fromEnv) {
-    if (!/^\d+$/.test(fromEnv.trim()) || Number(fromEnv) > 0xffffffff) throw new Error(`PLAN_WORKTREES_FUZZ_SEED must be a whole number from 0 to 4294967295, not "${fromEnv}".`);
+    if (!/^\d+$/.test(fromEnv.trim()) || Number(fromEnv) > 0xffffffff) {
+      throw new Error(`PLAN_WORKTREES_FUZZ_SEED must be a whole number from 0 to 4294967295, not "${fromEnv}".`);
+    }
     return [{ seed: Number(fromEnv), kind: 'replay' }];
   }
-  return [...known.map((seed): FuzzSeed => ({ seed, kind: 'known' })), { seed: crypto.randomBytes(4).readUInt32LE(0), kind: 'fresh' }];
+  return [
+    ...known.map((seed): FuzzSeed => ({ seed, kind: 'known' })),
+    { seed: crypto.randomBytes(4).readUInt32LE(0), kind: 'fresh' },
+  ];
 }
 
 /** A whole number from the environment, or the default. */
@@ -222,8 +227,12 @@ export class EngineWorker {
       ...(user && { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: user.home } }),
     });
     this.ready = new Promise((resolve, reject) => {
-      this.child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`))));
-      this.child.once('exit', (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal})`)));
+      this.child.once('message', (m) =>
+        m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`)),
+      );
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`worker exited before it was ready (${code ?? signal})`)),
+      );
     });
     this.child.on('message', (m: { seq?: number } & WorkerReply) => {
       if (typeof m !== 'object' || m.seq === undefined) return;
@@ -232,7 +241,9 @@ export class EngineWorker {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
-      for (const resolve of this.pending.values()) resolve({ ok: false, code: 'Exited', message: `worker exited (${code ?? signal})` });
+      for (const resolve of this.pending.values()) {
+        resolve({ ok: false, code: 'Exited', message: `worker exited (${code ?? signal})` });
+      }
       this.pending.clear();
     });
   }
@@ -347,10 +358,29 @@ export function worktreePaths(main: string): string[] {
  * what the product's `disposableFolders` setting names by default. Every
  * other ignored file counts as work a person would miss.
  */
-export const DISPOSABLE_FOLDERS = ['node_modules', '.venv', 'venv', 'target', 'dist', 'build', 'out', '.next', '.cache', '__pycache__'];
+export const DISPOSABLE_FOLDERS = [
+  'node_modules',
+  '.venv',
+  'venv',
+  'target',
+  'dist',
+  'build',
+  'out',
+  '.next',
+  '.cache',
+  '__pycache__',
+];
 
 export function uncommittedWork(worktree: string): Work[] {
-  const result = gitMayFail(worktree, 'status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching', '--no-renames');
+  const result = gitMayFail(
+    worktree,
+    'status',
+    '--porcelain=v2',
+    '-z',
+    '--untracked-files=all',
+    '--ignored=matching',
+    '--no-renames',
+  );
   if (!result.ok) return [];
   const work: Work[] = [];
   const records = result.stdout.split('\0');
@@ -367,8 +397,7 @@ export function uncommittedWork(worktree: string): Work[] {
         continue;
       }
       file = ignored;
-    }
-    else if (record.startsWith('1 ')) {
+    } else if (record.startsWith('1 ')) {
       const fields = record.split(' ');
       file = fields.slice(8).join(' ');
       const staged = record[2] !== '.' && record[2] !== 'D';
@@ -398,7 +427,9 @@ function ignoredFilesUnder(worktree: string, folder: string): Work[] {
     for (const entry of fs.readdirSync(path.join(worktree, rel), { withFileTypes: true })) {
       const child = `${rel}${entry.name}`;
       if (entry.isDirectory() && !DISPOSABLE_FOLDERS.includes(entry.name)) walk(`${child}/`);
-      else if (entry.isFile()) work.push({ worktree, path: child, blob: blobId(fs.readFileSync(path.join(worktree, child))) });
+      else if (entry.isFile()) {
+        work.push({ worktree, path: child, blob: blobId(fs.readFileSync(path.join(worktree, child))) });
+      }
     }
   };
   walk(folder);
@@ -438,7 +469,13 @@ function startingPoints(main: string): string[] {
   const heads = [path.join(common, 'HEAD'), ...linked.map((w) => path.join(common, 'worktrees', w, 'HEAD'))];
   for (const head of heads) {
     const text = fs.existsSync(head) ? fs.readFileSync(head, 'utf8').trim() : '';
-    if (/^[0-9a-f]{40}$/.test(text) && !/^0+$/.test(text) && gitMayFail(main, 'cat-file', '-e', `${text}^{commit}`).ok) points.push(text);
+    if (
+      /^[0-9a-f]{40}$/.test(text) &&
+      !/^0+$/.test(text) &&
+      gitMayFail(main, 'cat-file', '-e', `${text}^{commit}`).ok
+    ) {
+      points.push(text);
+    }
   }
   return points;
 }
@@ -490,7 +527,13 @@ export interface LossReport {
  * count, nor staged content in `stagedForgiven` folders (whose files were
  * committed as they are on disk, as `git commit -a` does).
  */
-export function findLosses(main: string, before: Holdings, base = 'main', forgiven: string[] = [], stagedForgiven: string[] = []): LossReport {
+export function findLosses(
+  main: string,
+  before: Holdings,
+  base = 'main',
+  forgiven: string[] = [],
+  stagedForgiven: string[] = [],
+): LossReport {
   counts.invariantChecks++;
   const now = reachableCommits(main);
   const gone = [...before.commits].filter((c) => !now.has(c));
@@ -498,7 +541,9 @@ export function findLosses(main: string, before: Holdings, base = 'main', forgiv
   if (gone.length > 0) {
     // Tips first: a commit is fine when its work is in the base, or when a fine commit descends from it.
     const fine = new Set<string>();
-    const ordered = git(main, 'rev-list', '--topo-order', '--no-walk=unsorted', ...gone).split('\n').filter(Boolean);
+    const ordered = git(main, 'rev-list', '--topo-order', '--no-walk=unsorted', ...gone)
+      .split('\n')
+      .filter(Boolean);
     const ancestors = (c: string): string[] => git(main, 'rev-list', c).split('\n').filter(Boolean);
     for (const commit of ordered) {
       if (fine.has(commit)) continue;
@@ -506,7 +551,9 @@ export function findLosses(main: string, before: Holdings, base = 'main', forgiv
     }
     lostCommits.push(...gone.filter((c) => !fine.has(c)));
   }
-  const wanted = before.work.filter((w) => !forgiven.includes(w.worktree) && !(w.staged && stagedForgiven.includes(w.worktree)));
+  const wanted = before.work.filter(
+    (w) => !forgiven.includes(w.worktree) && !(w.staged && stagedForgiven.includes(w.worktree)),
+  );
   let blobs: Set<string> | undefined;
   const onDisk = new Map<string, string | undefined>();
   const diskBlob = (file: string): string | undefined => {
@@ -524,7 +571,13 @@ export function findLosses(main: string, before: Holdings, base = 'main', forgiv
   const lostWork: Work[] = [];
   for (const work of wanted) {
     if (worktreesNow.some((w) => diskBlob(path.join(w, work.path)) === work.blob)) continue;
-    if (worktreesNow.some((w) => gitMayFail(w, 'ls-files', '-s', '--', `:(literal)${work.path}`).stdout.includes(` ${work.blob} `))) continue;
+    if (
+      worktreesNow.some((w) =>
+        gitMayFail(w, 'ls-files', '-s', '--', `:(literal)${work.path}`).stdout.includes(` ${work.blob} `),
+      )
+    ) {
+      continue;
+    }
     blobs ??= reachableBlobs(main);
     if (blobs.has(work.blob)) continue;
     lostWork.push(work);
@@ -533,10 +586,17 @@ export function findLosses(main: string, before: Holdings, base = 'main', forgiv
   return { lostCommits, lostWork };
 }
 
-export function assertNothingLost(main: string, before: Holdings, context: string, options: { base?: string; forgiven?: string[]; stagedForgiven?: string[] } = {}): void {
+export function assertNothingLost(
+  main: string,
+  before: Holdings,
+  context: string,
+  options: { base?: string; forgiven?: string[]; stagedForgiven?: string[] } = {},
+): void {
   const loss = findLosses(main, before, options.base, options.forgiven, options.stagedForgiven);
   if (loss.lostCommits.length > 0 || loss.lostWork.length > 0) {
-    assert.fail(`${context}: lost ${loss.lostCommits.length} commit(s) ${loss.lostCommits.join(', ')} and ${loss.lostWork.length} file(s) ${JSON.stringify(loss.lostWork)}`);
+    assert.fail(
+      `${context}: lost ${loss.lostCommits.length} commit(s) ${loss.lostCommits.join(', ')} and ${loss.lostWork.length} file(s) ${JSON.stringify(loss.lostWork)}`,
+    );
   }
 }
 
@@ -548,15 +608,27 @@ export function assertNothingLost(main: string, before: Holdings, context: strin
  * plan is a row (with its worktree, or shown without one: missing); a row's
  * worktree is on the plan's branch. With `settled`, no entry is still `creating`.
  */
-export async function assertConsistent(engine: PlanEngine, main: string, context: string, options: { settled?: boolean } = {}): Promise<void> {
+export async function assertConsistent(
+  engine: PlanEngine,
+  main: string,
+  context: string,
+  options: { settled?: boolean } = {},
+): Promise<void> {
   counts.invariantChecks++;
   const registryFile = new Registry(engine.repo.commonDir).file;
-  const data = fs.existsSync(registryFile) ? (JSON.parse(fs.readFileSync(registryFile, 'utf8')) as { plans: Array<{ id: string; branch: string; path: string; status: string; creating?: boolean; run: number }> }) : { plans: [] };
+  const data = fs.existsSync(registryFile)
+    ? (JSON.parse(fs.readFileSync(registryFile, 'utf8')) as {
+        plans: Array<{ id: string; branch: string; path: string; status: string; creating?: boolean; run: number }>;
+      })
+    : { plans: [] };
   const active = data.plans.filter((p) => p.status === 'active');
   for (const key of ['id', 'branch', 'path'] as const) {
     const seen = new Set<string>();
     for (const plan of active) {
-      assert.ok(!seen.has(plan[key]), `${context}: two active plans have the ${key} ${plan[key]}: ${JSON.stringify(active)}`);
+      assert.ok(
+        !seen.has(plan[key]),
+        `${context}: two active plans have the ${key} ${plan[key]}: ${JSON.stringify(active)}`,
+      );
       seen.add(plan[key]);
     }
   }
@@ -570,11 +642,24 @@ export async function assertConsistent(engine: PlanEngine, main: string, context
   assert.deepStrictEqual([...listed].sort(), [...gitList].sort(), `${context}: list() rows against git worktree list`);
   for (const plan of active.filter((p) => !p.creating)) {
     const matching = rows.filter((r) => r.plan?.id === plan.id && r.plan.run === plan.run);
-    assert.strictEqual(matching.length, 1, `${context}: active plan ${plan.id} (run ${plan.run}) is in ${matching.length} rows`);
+    assert.strictEqual(
+      matching.length,
+      1,
+      `${context}: active plan ${plan.id} (run ${plan.run}) is in ${matching.length} rows`,
+    );
     const row = matching[0];
     if (row.worktree) {
-      assert.strictEqual(row.worktree.branch, `refs/heads/${plan.branch}`, `${context}: plan ${plan.id}'s worktree ${row.worktree.path} is not on its branch`);
-      if (!fs.existsSync(row.worktree.path)) assert.ok((await engine.details(row)).missing, `${context}: the folder of ${row.worktree.path} is gone but not reported missing`);
+      assert.strictEqual(
+        row.worktree.branch,
+        `refs/heads/${plan.branch}`,
+        `${context}: plan ${plan.id}'s worktree ${row.worktree.path} is not on its branch`,
+      );
+      if (!fs.existsSync(row.worktree.path)) {
+        assert.ok(
+          (await engine.details(row)).missing,
+          `${context}: the folder of ${row.worktree.path} is gone but not reported missing`,
+        );
+      }
     }
   }
 }
@@ -593,13 +678,22 @@ export function mainCheckout(main: string): string {
     }
   };
   walk(main);
-  return [git(main, 'rev-parse', 'HEAD'), gitMayFail(main, 'symbolic-ref', '-q', 'HEAD').stdout, git(main, 'ls-files', '-s'), ...files].join('\n');
+  return [
+    git(main, 'rev-parse', 'HEAD'),
+    gitMayFail(main, 'symbolic-ref', '-q', 'HEAD').stdout,
+    git(main, 'ls-files', '-s'),
+    ...files,
+  ].join('\n');
 }
 
 /** After a merge into the main checkout's branch: HEAD is `commit`, the index and tracked files match it. */
 export function assertCheckoutAt(main: string, commit: string, context: string): void {
   assert.strictEqual(git(main, 'rev-parse', 'HEAD'), commit, `${context}: the main checkout's HEAD`);
-  assert.strictEqual(git(main, 'status', '--porcelain', '--untracked-files=no'), '', `${context}: the main checkout's index and files are not at ${commit.slice(0, 8)}`);
+  assert.strictEqual(
+    git(main, 'status', '--porcelain', '--untracked-files=no'),
+    '',
+    `${context}: the main checkout's index and files are not at ${commit.slice(0, 8)}`,
+  );
 }
 
 // ---------------------------------------------------------------- files written
@@ -628,5 +722,9 @@ export function listTree(root: string, withGit = false): string[] {
 export function assertNotHalfway(main: string, tipBefore: string, context: string): void {
   const tip = git(main, 'rev-parse', 'HEAD');
   if (tip === tipBefore) return;
-  assert.strictEqual(git(main, 'status', '--porcelain', '--untracked-files=no'), '', `${context}: the main checkout is half-way between ${tipBefore.slice(0, 8)} and ${tip.slice(0, 8)}`);
+  assert.strictEqual(
+    git(main, 'status', '--porcelain', '--untracked-files=no'),
+    '',
+    `${context}: the main checkout is half-way between ${tipBefore.slice(0, 8)} and ${tip.slice(0, 8)}`,
+  );
 }

@@ -10,7 +10,12 @@ import * as path from 'path';
 
 /** Runs git synchronously in `cwd` and returns stdout (trimmed of the final newline). */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: testGitEnv(), stdio: ['ignore', 'pipe', 'pipe'] }).replace(/\n$/, '');
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: testGitEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).replace(/\n$/, '');
 }
 
 /** Like git(), but returns the error's stderr instead of throwing. */
@@ -55,7 +60,10 @@ export interface TestRepo {
  * Creates `<tmp>/<name>` as a git repository on branch `main` with one commit
  * holding the given files (default: README.md and src/app.txt).
  */
-export function createRepo(files: Record<string, string> = { 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\n' }, name = 'repo'): TestRepo {
+export function createRepo(
+  files: Record<string, string> = { 'README.md': '# demo\n', 'src/app.txt': 'one\ntwo\nthree\n' },
+  name = 'repo',
+): TestRepo {
   const root = makeTempDir();
   const main = path.join(root, name);
   fs.mkdirSync(main, { recursive: true });
@@ -70,7 +78,10 @@ export function createRepo(files: Record<string, string> = { 'README.md': '# dem
 }
 
 /** Runs `body` with a fresh repository, always removing it afterwards. */
-export async function withRepo<T>(body: (repo: TestRepo) => Promise<T> | T, files?: Record<string, string>): Promise<T> {
+export async function withRepo<T>(
+  body: (repo: TestRepo) => Promise<T> | T,
+  files?: Record<string, string>,
+): Promise<T> {
   const repo = createRepo(files);
   try {
     return await body(repo);
@@ -114,7 +125,9 @@ export function fingerprint(main: string): string {
       parts.push(`${wt}: missing`);
       continue;
     }
-    parts.push(`${wt} HEAD: ${gitMayFail(wt, 'rev-parse', 'HEAD').stdout} ${gitMayFail(wt, 'symbolic-ref', '-q', 'HEAD').stdout}`);
+    parts.push(
+      `${wt} HEAD: ${gitMayFail(wt, 'rev-parse', 'HEAD').stdout} ${gitMayFail(wt, 'symbolic-ref', '-q', 'HEAD').stdout}`,
+    );
     parts.push(`${wt} index:\n${git(wt, 'ls-files', '-s')}`);
     parts.push(`${wt} files:\n${hashTree(wt)}`);
   }
@@ -130,7 +143,11 @@ export function hashTree(dir: string): string {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isSymbolicLink()) lines.push(`${path.relative(dir, full)} -> ${fs.readlinkSync(full)}`);
-      else lines.push(`${path.relative(dir, full)} ${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`);
+      else {
+        lines.push(
+          `${path.relative(dir, full)} ${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`,
+        );
+      }
     }
   };
   walk(dir);

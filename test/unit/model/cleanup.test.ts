@@ -10,7 +10,17 @@ import { listSnapshots, restoreSnapshot, Snapshot } from '../../../src/model/sna
 import { PlanRecord } from '../../../src/model/types';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../helpers/b';
-import { commitFiles, createRepo, git, gitMayFail, hashTree, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+import {
+  commitFiles,
+  createRepo,
+  git,
+  gitMayFail,
+  hashTree,
+  removeDir,
+  TestRepo,
+  withRepo,
+  writeFiles,
+} from '../helpers/repo';
 
 function branchTip(main: string, branch: string): string | undefined {
   const result = gitMayFail(main, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
@@ -29,7 +39,14 @@ async function statusInRegistry(life: Lifecycle, plan: PlanRecord): Promise<stri
 }
 
 /** Expects cleanup to refuse with `code` and to change nothing at all. */
-async function assertRefused(repo: TestRepo, life: Lifecycle, plan: PlanRecord, options: CleanupOptions, code: ErrorCode, check?: (e: PlanWorktreesError) => void): Promise<void> {
+async function assertRefused(
+  repo: TestRepo,
+  life: Lifecycle,
+  plan: PlanRecord,
+  options: CleanupOptions,
+  code: ErrorCode,
+  check?: (e: PlanWorktreesError) => void,
+): Promise<void> {
   const before = wholeState(repo.root, repo.main, life.ctx);
   await assert.rejects(cleanupPlan(life.ctx, life.registry, life.events, plan, options), (e: unknown) => {
     assert.ok(e instanceof PlanWorktreesError, String(e));
@@ -52,7 +69,7 @@ async function busyPlan(life: Lifecycle, title = 'Busy'): Promise<PlanRecord> {
 }
 
 describe('cleanupPlan', () => {
-  it('removes a merged plan\'s worktree and branch and marks it merged, leaving the main checkout\'s files alone', () =>
+  it("removes a merged plan's worktree and branch and marks it merged, leaving the main checkout's files alone", () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Done' });
@@ -61,7 +78,13 @@ describe('cleanupPlan', () => {
       const mainFiles = hashTree(repo.main);
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
       assert.deepStrictEqual(
-        { removedWorktree: result.removedWorktree, deletedBranch: result.deletedBranch, status: result.status, how: result.merged?.how, snapshot: result.snapshot },
+        {
+          removedWorktree: result.removedWorktree,
+          deletedBranch: result.deletedBranch,
+          status: result.status,
+          how: result.merged?.how,
+          snapshot: result.snapshot,
+        },
         { removedWorktree: true, deletedBranch: true, status: 'merged', how: 'ancestor', snapshot: undefined },
       );
       assert.ok(!fs.existsSync(plan.path));
@@ -116,7 +139,7 @@ describe('cleanupPlan', () => {
       assert.ok(branchTip(repo.main, plan.branch));
     }));
 
-  it('deletes a branch squash-merged on the server, seen after a fetch of the base\'s upstream', async () => {
+  it("deletes a branch squash-merged on the server, seen after a fetch of the base's upstream", async () => {
     const repo = createRepo();
     const origin = path.join(repo.root, 'origin.git');
     const other = path.join(repo.root, 'other clone');
@@ -166,7 +189,10 @@ describe('cleanupPlan', () => {
       await assertRefused(repo, life, pointingAtMain, {}, ErrorCode.MainWorktree);
       await assertRefused(repo, life, pointingAtMain, { force: true }, ErrorCode.MainWorktree);
       const onMainBranch = { ...plan, path: path.join(repo.root, 'nowhere'), branch: 'main' };
-      await assert.rejects(discardPlan(life.ctx, life.registry, life.events, { ...onMainBranch, path: repo.main }), /main worktree/);
+      await assert.rejects(
+        discardPlan(life.ctx, life.registry, life.events, { ...onMainBranch, path: repo.main }),
+        /main worktree/,
+      );
       assert.ok(branchTip(repo.main, 'main'));
     }));
 
@@ -194,7 +220,9 @@ describe('cleanupPlan', () => {
       git(repo.main, 'config', 'status.showUntrackedFiles', 'no');
       writeFiles(plan.path, { 'notes/only here.txt': 'untracked\n' });
       // Plain `git worktree remove` would delete it: its own status then lists no untracked file.
-      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['notes/only here.txt']));
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) =>
+        assert.deepStrictEqual(e.files, ['notes/only here.txt']),
+      );
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'notes/only here.txt'), 'utf8'), 'untracked\n');
       fs.rmSync(path.join(plan.path, 'notes'), { recursive: true });
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
@@ -206,7 +234,9 @@ describe('cleanupPlan', () => {
       const life = await lifecycleFor(repo.main);
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Locked' });
       git(repo.main, 'worktree', 'lock', '--reason', 'on a USB drive', plan.path);
-      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeLocked, (e) => assert.match(e.message, /on a USB drive/));
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeLocked, (e) =>
+        assert.match(e.message, /on a USB drive/),
+      );
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
       assert.strictEqual(result.removedWorktree, true);
       assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
@@ -219,15 +249,26 @@ describe('cleanupPlan', () => {
       // Written between the cleanup's reads and the removal, as a process still writing there would.
       class LateWriter extends Git {
         override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
-          if (args.includes('worktree') && (args.includes('remove') || args.includes('move')) && fs.existsSync(plan.path)) writeFiles(plan.path, { 'late/report.txt': 'written at the last moment\n' });
+          if (
+            args.includes('worktree') &&
+            (args.includes('remove') || args.includes('move')) &&
+            fs.existsSync(plan.path)
+          ) {
+            writeFiles(plan.path, { 'late/report.txt': 'written at the last moment\n' });
+          }
           return super.exec(args, options);
         }
       }
-      const result = await cleanupPlan({ ...life.ctx, git: new LateWriter() }, life.registry, life.events, plan, { force: true });
+      const result = await cleanupPlan({ ...life.ctx, git: new LateWriter() }, life.registry, life.events, plan, {
+        force: true,
+      });
       assert.ok(!fs.existsSync(plan.path), 'the worktree is removed');
       assert.ok(result.snapshot, 'a forced removal keeps a snapshot');
       await restoreSnapshot(life.ctx, result.snapshot);
-      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'late/report.txt'), 'utf8'), 'written at the last moment\n');
+      assert.strictEqual(
+        fs.readFileSync(path.join(plan.path, 'late/report.txt'), 'utf8'),
+        'written at the last moment\n',
+      );
     }));
 
   it('forced: writes a snapshot first, and restoring it gives back every committed, uncommitted and untracked file', () =>
@@ -242,12 +283,18 @@ describe('cleanupPlan', () => {
       assert.ok(result.snapshot, 'a snapshot was written');
       assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, false]);
       assert.ok(!fs.existsSync(plan.path));
-      assert.deepStrictEqual((await listSnapshots(life.ctx)).map((s) => s.ref), [result.snapshot.ref]);
+      assert.deepStrictEqual(
+        (await listSnapshots(life.ctx)).map((s) => s.ref),
+        [result.snapshot.ref],
+      );
       const restored = await restoreSnapshot(life.ctx, result.snapshot);
       assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
       assert.strictEqual(hashTree(plan.path), files);
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
-      assert.strictEqual(statusOf(plan.path).replace(/^M /gm, ' M').split('\n').sort().join('\n'), status.replace(/^M /gm, ' M').split('\n').sort().join('\n'));
+      assert.strictEqual(
+        statusOf(plan.path).replace(/^M /gm, ' M').split('\n').sort().join('\n'),
+        status.replace(/^M /gm, ' M').split('\n').sort().join('\n'),
+      );
       const types = (await life.events.read(plan.id)).map((e) => e.type);
       assert.ok(types.indexOf('snapshot') < types.indexOf('remove.after'));
     }));
@@ -269,7 +316,9 @@ describe('cleanupPlan', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Detached' });
       git(plan.path, 'checkout', '-q', '--detach');
       const stray = commitFiles(plan.path, { 'stray.txt': 'only here\n' });
-      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.match(e.message, /no branch contains/));
+      await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) =>
+        assert.match(e.message, /no branch contains/),
+      );
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
       assert.ok(result.snapshot);
       assert.strictEqual(git(repo.main, 'rev-parse', `${result.snapshot.commit}^`), stray);
@@ -291,20 +340,25 @@ describe('cleanupPlan', () => {
   it('works with spaces and unicode in the folder', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
-      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'x', path: path.join(repo.root, 'plans ü', 'my plan') });
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'x',
+        path: path.join(repo.root, 'plans ü', 'my plan'),
+      });
       writeFiles(plan.path, { 'naïve file.txt': 'n' });
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
       assert.ok(result.removedWorktree && result.snapshot);
       assert.ok(!fs.existsSync(plan.path));
     }));
 
-  it('in a repository with a submodule: removes a clean plan, refuses changes inside its submodule even forced, and never touches the main checkout\'s submodule', async () => {
+  it("in a repository with a submodule: removes a clean plan, refuses changes inside its submodule even forced, and never touches the main checkout's submodule", async () => {
     const repo = createRepo();
     const sub = createRepo({ 'lib.txt': 'library\n' }, 'sub');
     try {
       git(repo.main, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'add', sub.main, 'vendor/lib');
       git(repo.main, 'commit', '-q', '-m', 'add submodule');
-      writeFiles(path.join(repo.main, 'vendor/lib'), { 'local-only.txt': 'untracked in the main checkout\'s submodule' });
+      writeFiles(path.join(repo.main, 'vendor/lib'), {
+        'local-only.txt': "untracked in the main checkout's submodule",
+      });
       const mainSubmodule = hashTree(path.join(repo.main, 'vendor/lib'));
       const life = await lifecycleFor(repo.main, { dirtyBase: 'ignore' });
       for (const title of ['clean', 'dirty']) {
@@ -317,7 +371,9 @@ describe('cleanupPlan', () => {
           assert.ok(!fs.existsSync(plan.path));
         } else {
           writeFiles(path.join(plan.path, 'vendor/lib'), { 'lib.txt': 'changed inside the submodule\n' });
-          await assertRefused(repo, life, plan, { force: true }, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['vendor/lib']));
+          await assertRefused(repo, life, plan, { force: true }, ErrorCode.WorktreeDirty, (e) =>
+            assert.deepStrictEqual(e.files, ['vendor/lib']),
+          );
         }
       }
       assert.strictEqual(hashTree(path.join(repo.main, 'vendor/lib')), mainSubmodule);
@@ -386,11 +442,36 @@ describe('discardPlan', () => {
     }));
 
   // Two windows removing the same plan: the other window's removal runs to its end right before one git command of this one.
-  const races: Array<{ ours: 'discard' | 'force'; theirs: 'discard' | 'force'; before: string; when: (args: string[], cwd: string, plan: PlanRecord) => boolean }> = [
-    { ours: 'discard', theirs: 'discard', before: 'git status in the plan folder', when: (args, cwd, plan) => args[0] === 'status' && cwd === plan.path },
-    { ours: 'force', theirs: 'discard', before: 'the snapshot reads the plan folder', when: (args, cwd, plan) => args[0] === 'add' && cwd.startsWith(plan.path) },
-    { ours: 'discard', theirs: 'force', before: 'git worktree remove', when: (args) => args.includes('worktree') && args.includes('remove') },
-    { ours: 'discard', theirs: 'discard', before: 'the branch is deleted', when: (args) => args[0] === 'update-ref' && args.includes('-d') },
+  const races: Array<{
+    ours: 'discard' | 'force';
+    theirs: 'discard' | 'force';
+    before: string;
+    when: (args: string[], cwd: string, plan: PlanRecord) => boolean;
+  }> = [
+    {
+      ours: 'discard',
+      theirs: 'discard',
+      before: 'git status in the plan folder',
+      when: (args, cwd, plan) => args[0] === 'status' && cwd === plan.path,
+    },
+    {
+      ours: 'force',
+      theirs: 'discard',
+      before: 'the snapshot reads the plan folder',
+      when: (args, cwd, plan) => args[0] === 'add' && cwd.startsWith(plan.path),
+    },
+    {
+      ours: 'discard',
+      theirs: 'force',
+      before: 'git worktree remove',
+      when: (args) => args.includes('worktree') && args.includes('remove'),
+    },
+    {
+      ours: 'discard',
+      theirs: 'discard',
+      before: 'the branch is deleted',
+      when: (args) => args[0] === 'update-ref' && args.includes('-d'),
+    },
   ];
   for (const race of races) {
     it(`${race.ours === 'discard' ? 'discard' : 'forced cleanup'} while another window ${race.theirs === 'discard' ? 'discards' : 'cleans up'} the same plan (before ${race.before}): done already, no error, nothing lost`, () =>
@@ -404,13 +485,19 @@ describe('discardPlan', () => {
         class OtherWindowFirst extends Git {
           override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
             if (!theirs && race.when(args, options.cwd, plan)) {
-              theirs = race.theirs === 'discard' ? await discardPlan(other.ctx, other.registry, other.events, plan) : await cleanupPlan(other.ctx, other.registry, other.events, plan, { force: true });
+              theirs =
+                race.theirs === 'discard'
+                  ? await discardPlan(other.ctx, other.registry, other.events, plan)
+                  : await cleanupPlan(other.ctx, other.registry, other.events, plan, { force: true });
             }
             return super.exec(args, options);
           }
         }
         const ctx = { ...life.ctx, git: new OtherWindowFirst() };
-        const ours = race.ours === 'discard' ? await discardPlan(ctx, life.registry, life.events, plan) : await cleanupPlan(ctx, life.registry, life.events, plan, { force: true });
+        const ours =
+          race.ours === 'discard'
+            ? await discardPlan(ctx, life.registry, life.events, plan)
+            : await cleanupPlan(ctx, life.registry, life.events, plan, { force: true });
         assert.ok(theirs?.snapshot, 'the other window removed the plan, with a snapshot');
         assert.deepStrictEqual([ours.alreadyRemoved, ours.status], [true, theirs.status]);
         assert.strictEqual(await statusInRegistry(life, plan), theirs.status);
@@ -433,14 +520,22 @@ describe('what a removal keeps', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Rotated' });
       assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env'), 'utf8'), 'SECRET=old\n', 'copied in at create');
       const unchanged = await createPlan(life.ctx, life.registry, life.events, { title: 'Untouched' });
-      writeFiles(plan.path, { '.env': 'SECRET=rotated\n', 'build.log': 'log\n', 'node_modules/pkg/index.js': 'patched\n' });
+      writeFiles(plan.path, {
+        '.env': 'SECRET=rotated\n',
+        'build.log': 'log\n',
+        'node_modules/pkg/index.js': 'patched\n',
+      });
       writeFiles(unchanged.path, { 'node_modules/pkg/index.js': 'x\n' });
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
       assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'merged']);
       assert.ok(result.snapshot, 'a snapshot holds the ignored files');
       assert.ok(!fs.existsSync(plan.path));
       const plain = await cleanupPlan(life.ctx, life.registry, life.events, unchanged);
-      assert.deepStrictEqual([plain.removedWorktree, plain.snapshot], [true, undefined], 'nothing to keep: no snapshot');
+      assert.deepStrictEqual(
+        [plain.removedWorktree, plain.snapshot],
+        [true, undefined],
+        'nothing to keep: no snapshot',
+      );
       const restored = await restoreSnapshot(life.ctx, result.snapshot);
       assert.strictEqual(fs.readFileSync(path.join(restored.path, '.env'), 'utf8'), 'SECRET=rotated\n');
       assert.strictEqual(fs.readFileSync(path.join(restored.path, 'build.log'), 'utf8'), 'log\n');
@@ -453,10 +548,15 @@ describe('what a removal keeps', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Big' });
       writeFiles(plan.path, { 'huge.log': 'x'.repeat(2 * 1024 * 1024) });
       for (const force of [false, true]) {
-        await assertRefused(repo, life, plan, { force }, ErrorCode.SnapshotTooLarge, (e) => assert.deepStrictEqual(e.files, ['huge.log']));
+        await assertRefused(repo, life, plan, { force }, ErrorCode.SnapshotTooLarge, (e) =>
+          assert.deepStrictEqual(e.files, ['huge.log']),
+        );
       }
       const before = wholeState(repo.root, repo.main, life.ctx);
-      await assert.rejects(discardPlan(life.ctx, life.registry, life.events, plan), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotTooLarge);
+      await assert.rejects(
+        discardPlan(life.ctx, life.registry, life.events, plan),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotTooLarge,
+      );
       assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
     }, ignoreRules));
 
@@ -469,7 +569,9 @@ describe('what a removal keeps', () => {
       git(clone, 'init', '-q');
       writeFiles(clone, { 'work.txt': 'only here\n' });
       for (const force of [false, true]) {
-        await assertRefused(repo, life, plan, { force }, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['vendor.log/']));
+        await assertRefused(repo, life, plan, { force }, ErrorCode.WorktreeDirty, (e) =>
+          assert.deepStrictEqual(e.files, ['vendor.log/']),
+        );
       }
     }, ignoreRules));
 
@@ -481,7 +583,9 @@ describe('what a removal keeps', () => {
         git(plan.path, 'update-index', flag, 'src/app.txt');
         writeFiles(plan.path, { 'src/app.txt': 'hidden edit\n' });
         assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
-        await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => assert.deepStrictEqual(e.files, ['src/app.txt']));
+        await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) =>
+          assert.deepStrictEqual(e.files, ['src/app.txt']),
+        );
         const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
         assert.ok(result.snapshot);
         assert.strictEqual(git(repo.main, 'show', `${result.snapshot.commit}:src/app.txt`), 'hidden edit');
@@ -494,11 +598,18 @@ describe('what a removal keeps', () => {
         const life = await lifecycleFor(repo.main);
         const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
         const tip = commitFiles(plan.path, { 'committed.txt': 'c\n' });
-        writeFiles(plan.path, { 'src/app.txt': 'uncommitted\n', 'untracked/new.txt': 'untracked\n', 'notes.log': 'ignored\n' });
+        writeFiles(plan.path, {
+          'src/app.txt': 'uncommitted\n',
+          'untracked/new.txt': 'untracked\n',
+          'notes.log': 'ignored\n',
+        });
         const moved = path.join(path.dirname(plan.path), 'moved by hand');
         git(repo.main, 'worktree', 'move', plan.path, moved);
         const files = hashTree(moved);
-        const result = how === 'discard' ? await discardPlan(life.ctx, life.registry, life.events, plan) : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+        const result =
+          how === 'discard'
+            ? await discardPlan(life.ctx, life.registry, life.events, plan)
+            : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
         assert.ok(result.snapshot && result.removedWorktree);
         assert.ok(!fs.existsSync(moved), 'the moved folder is removed');
         assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
@@ -535,7 +646,10 @@ describe('what a removal keeps', () => {
         let result;
         try {
           await waitFor(() => fs.existsSync(written) && fs.readFileSync(written, 'utf8').split('\n').length > 100);
-          result = how === 'discard' ? await discardPlan(life.ctx, life.registry, life.events, plan) : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
+          result =
+            how === 'discard'
+              ? await discardPlan(life.ctx, life.registry, life.events, plan)
+              : await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
           await new Promise((resolve) => setTimeout(resolve, 200));
         } finally {
           writer.kill();
@@ -580,6 +694,8 @@ function lostFiles(repo: TestRepo, snapshot: Snapshot, log: string, folders: Arr
   return [...new Set(log.split('\n').filter(Boolean))].filter((file) => {
     const content = `content ${/(\d+)\.txt$/.exec(file)?.[1]}\n`;
     if (inSnapshot.has(file) && git(repo.main, 'show', `${snapshot.commit}:${file}`) + '\n' === content) return false;
-    return !folders.some((f) => f && fs.existsSync(path.join(f, file)) && fs.readFileSync(path.join(f, file), 'utf8') === content);
+    return !folders.some(
+      (f) => f && fs.existsSync(path.join(f, file)) && fs.readFileSync(path.join(f, file), 'utf8') === content,
+    );
   });
 }

@@ -8,7 +8,18 @@ import { createPlan, CreateOptions, CreateStep, planNames } from '../../../src/m
 import { runDoctor } from '../../../src/model/doctor';
 import { PlanRecord } from '../../../src/model/types';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../helpers/b';
-import { commitFiles, createRepo, git, gitMayFail, hashTree, makeTempDir, removeDir, TestRepo, withRepo, writeFiles } from '../helpers/repo';
+import {
+  commitFiles,
+  createRepo,
+  git,
+  gitMayFail,
+  hashTree,
+  makeTempDir,
+  removeDir,
+  TestRepo,
+  withRepo,
+  writeFiles,
+} from '../helpers/repo';
 
 function isCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -20,10 +31,24 @@ function isCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
 }
 
 /** Expects `createPlan(options)` to fail with `code` and to change nothing at all. */
-async function assertRefused(repo: TestRepo, life: Lifecycle, options: CreateOptions, code: ErrorCode, message?: RegExp): Promise<void> {
+async function assertRefused(
+  repo: TestRepo,
+  life: Lifecycle,
+  options: CreateOptions,
+  code: ErrorCode,
+  message?: RegExp,
+): Promise<void> {
   const before = wholeState(repo.root, repo.main, life.ctx);
-  await assert.rejects(createPlan(life.ctx, life.registry, life.events, options), isCode(code, message), JSON.stringify(options));
-  assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before, `${JSON.stringify(options)} changed something`);
+  await assert.rejects(
+    createPlan(life.ctx, life.registry, life.events, options),
+    isCode(code, message),
+    JSON.stringify(options),
+  );
+  assert.strictEqual(
+    wholeState(repo.root, repo.main, life.ctx),
+    before,
+    `${JSON.stringify(options)} changed something`,
+  );
 }
 
 function branchTip(main: string, branch: string): string | undefined {
@@ -36,19 +61,37 @@ describe('createPlan', () => {
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       const foreseen = planNames(life.ctx, await life.registry.read(), { title: '../Login page' });
-      assert.deepStrictEqual(foreseen, { id: '1', run: 1, slug: 'login-page', branch: 'plan/1-login-page', path: path.join(repo.root, 'repo.plans', '1-login-page') });
+      assert.deepStrictEqual(foreseen, {
+        id: '1',
+        run: 1,
+        slug: 'login-page',
+        branch: 'plan/1-login-page',
+        path: path.join(repo.root, 'repo.plans', '1-login-page'),
+      });
       const before = wholeState(repo.root, repo.main, life.ctx);
       const again = planNames(life.ctx, await life.registry.read(), { title: '../Login page' });
       assert.deepStrictEqual(again, foreseen);
       assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before, 'planNames changes nothing');
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: '../Login page' });
-      assert.deepStrictEqual({ id: plan.id, run: plan.run, slug: plan.slug, branch: plan.branch, path: plan.path }, foreseen);
+      assert.deepStrictEqual(
+        { id: plan.id, run: plan.run, slug: plan.slug, branch: plan.branch, path: plan.path },
+        foreseen,
+      );
       const next = planNames(life.ctx, await life.registry.read(), { title: 'Second' });
       assert.deepStrictEqual([next.id, next.branch], ['2', 'plan/2-second']);
-      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '1', title: 'Again' }), isCode(ErrorCode.PlanExists));
+      assert.throws(
+        () => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '1', title: 'Again' }),
+        isCode(ErrorCode.PlanExists),
+      );
       fs.mkdirSync(path.join(repo.root, 'repo.plans', '3-taken'));
-      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '3', title: 'Taken' }), isCode(ErrorCode.PathExists));
-      assert.throws(() => planNames(life.ctx, { version: 1, plans: [plan] }, { title: 'x', branch: '-x' }), isCode(ErrorCode.InvalidName));
+      assert.throws(
+        () => planNames(life.ctx, { version: 1, plans: [plan] }, { id: '3', title: 'Taken' }),
+        isCode(ErrorCode.PathExists),
+      );
+      assert.throws(
+        () => planNames(life.ctx, { version: 1, plans: [plan] }, { title: 'x', branch: '-x' }),
+        isCode(ErrorCode.InvalidName),
+      );
     }));
 
   it('creates the worktree, branch and registry entry from the title and the default templates', () =>
@@ -59,8 +102,26 @@ describe('createPlan', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Feature XYZ: the login page' });
       const folder = path.join(repo.root, 'repo.plans', '1-feature-xyz-the-login-page');
       assert.deepStrictEqual(
-        { id: plan.id, slug: plan.slug, branch: plan.branch, path: plan.path, base: plan.base, baseCommit: plan.baseCommit, status: plan.status, run: plan.run },
-        { id: '1', slug: 'feature-xyz-the-login-page', branch: 'plan/1-feature-xyz-the-login-page', path: folder, base: 'main', baseCommit: head, status: 'active', run: 1 },
+        {
+          id: plan.id,
+          slug: plan.slug,
+          branch: plan.branch,
+          path: plan.path,
+          base: plan.base,
+          baseCommit: plan.baseCommit,
+          status: plan.status,
+          run: plan.run,
+        },
+        {
+          id: '1',
+          slug: 'feature-xyz-the-login-page',
+          branch: 'plan/1-feature-xyz-the-login-page',
+          path: folder,
+          base: 'main',
+          baseCommit: head,
+          status: 'active',
+          run: 1,
+        },
       );
       assert.strictEqual(plan.creating, undefined);
       assert.strictEqual(git(folder, 'symbolic-ref', '--short', 'HEAD'), plan.branch);
@@ -103,9 +164,15 @@ describe('createPlan', () => {
 
   it('counts runs of an id for ${run} and refuses a second active plan with the same id', () =>
     withRepo(async (repo) => {
-      const life = await lifecycleFor(repo.main, { branchTemplate: 'phase-${id}-run-${run}', worktreeLocation: '${repoParent}/runs/${id}-run-${run}' });
+      const life = await lifecycleFor(repo.main, {
+        branchTemplate: 'phase-${id}-run-${run}',
+        worktreeLocation: '${repoParent}/runs/${id}-run-${run}',
+      });
       const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Phase seven' });
-      assert.deepStrictEqual([first.branch, first.path, first.run], ['phase-7-run-1', path.join(repo.root, 'runs', '7-run-1'), 1]);
+      assert.deepStrictEqual(
+        [first.branch, first.path, first.run],
+        ['phase-7-run-1', path.join(repo.root, 'runs', '7-run-1'), 1],
+      );
       await assertRefused(repo, life, { id: '7', title: 'Again' }, ErrorCode.PlanExists, /Plan 7 already exists/);
       git(repo.main, 'worktree', 'remove', first.path);
       await life.registry.update((data) => void (data.plans[0].status = 'removed'));
@@ -125,7 +192,13 @@ describe('createPlan', () => {
       const life = await lifecycleFor(repo.main);
       git(repo.main, 'rm', '-q', '--cached', 'README.md');
       writeFiles(repo.main, { 'README.md': 'written again\n', 'other.txt': 'untracked\n' });
-      await assertRefused(repo, life, { title: 'Move it', dirtyBase: 'move' }, ErrorCode.BaseDirty, /README\.md.*deleted in the index but back on disk/);
+      await assertRefused(
+        repo,
+        life,
+        { title: 'Move it', dirtyBase: 'move' },
+        ErrorCode.BaseDirty,
+        /README\.md.*deleted in the index but back on disk/,
+      );
       assert.strictEqual(git(repo.main, 'stash', 'list'), '', 'no stash left');
     }));
 
@@ -158,7 +231,13 @@ describe('createPlan', () => {
       const life = await lifecycleFor(repo.main, { branchTemplate: 'plan/${ticket}' });
       await assertRefused(repo, life, { title: 'T' }, ErrorCode.InvalidName, /\$\{ticket\}/);
       const ok = await lifecycleFor(repo.main);
-      await assertRefused(repo, ok, { title: 'T', path: path.join(repo.main, '.git', 'plan') }, ErrorCode.InvalidName, /inside the git directory/);
+      await assertRefused(
+        repo,
+        ok,
+        { title: 'T', path: path.join(repo.main, '.git', 'plan') },
+        ErrorCode.InvalidName,
+        /inside the git directory/,
+      );
     }));
 
   it('refuses an existing branch, an existing folder and a folder git still has registered', () =>
@@ -172,7 +251,13 @@ describe('createPlan', () => {
       const gone = path.join(repo.root, 'gone');
       git(repo.main, 'worktree', 'add', '-q', '--detach', gone);
       fs.rmSync(gone, { recursive: true });
-      await assertRefused(repo, life, { title: 'Gone', path: gone }, ErrorCode.PathExists, /still has a worktree registered/);
+      await assertRefused(
+        repo,
+        life,
+        { title: 'Gone', path: gone },
+        ErrorCode.PathExists,
+        /still has a worktree registered/,
+      );
     }));
 
   it('a folder git registers while the create runs: git refuses it, the same clear error, and nothing is left behind', () =>
@@ -182,7 +267,11 @@ describe('createPlan', () => {
       // Someone registers the folder (and deletes it) just before git worktree add runs.
       class RacingGit extends Git {
         override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
-          if (args[0] === 'worktree' && args[1] === 'add' && !fs.existsSync(path.join(repo.main, '.git', 'worktrees', 'gone'))) {
+          if (
+            args[0] === 'worktree' &&
+            args[1] === 'add' &&
+            !fs.existsSync(path.join(repo.main, '.git', 'worktrees', 'gone'))
+          ) {
             git(repo.main, 'worktree', 'add', '-q', '--detach', gone);
             fs.rmSync(gone, { recursive: true });
           }
@@ -190,8 +279,15 @@ describe('createPlan', () => {
         }
       }
       const ctx = { ...life.ctx, git: new RacingGit() };
-      await assert.rejects(createPlan(ctx, life.registry, life.events, { title: 'Gone', path: gone }), isCode(ErrorCode.PathExists, /still has a worktree registered/));
-      assert.strictEqual(gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-gone').ok, false, 'the branch git made is deleted');
+      await assert.rejects(
+        createPlan(ctx, life.registry, life.events, { title: 'Gone', path: gone }),
+        isCode(ErrorCode.PathExists, /still has a worktree registered/),
+      );
+      assert.strictEqual(
+        gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-gone').ok,
+        false,
+        'the branch git made is deleted',
+      );
       assert.deepStrictEqual((await life.registry.read()).plans, []);
       assert.ok(!fs.existsSync(gone));
     }));
@@ -215,7 +311,11 @@ describe('createPlan', () => {
       const before = wholeState(repo.root, repo.main, life.ctx);
       await assert.rejects(createPlan(life.ctx, life.registry, life.events, { title: 'T' }), (e: unknown) => {
         isCode(ErrorCode.BaseDirty, /uncommitted changes/)(e);
-        assert.deepStrictEqual([...(e as PlanWorktreesError).files].sort(), ['README.md', 'new dir/untracked file.txt', 'src/app.txt']);
+        assert.deepStrictEqual([...(e as PlanWorktreesError).files].sort(), [
+          'README.md',
+          'new dir/untracked file.txt',
+          'src/app.txt',
+        ]);
         return true;
       });
       assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
@@ -235,33 +335,46 @@ describe('createPlan', () => {
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'modified\n');
       assert.strictEqual(git(repo.main, 'stash', 'list'), '', 'no stash entry is left over');
       const after = (await life.events.read(plan.id)).find((e) => e.type === 'create.after');
-      assert.deepStrictEqual([...(after?.moved as string[])].sort(), ['README.md', 'notes/new file.txt', 'src/app.txt']);
+      assert.deepStrictEqual([...(after?.moved as string[])].sort(), [
+        'README.md',
+        'notes/new file.txt',
+        'src/app.txt',
+      ]);
     }));
 
   it('dirtyBase move: a stash the user makes while the create drops its own is kept (stashes are dropped by commit, not by position)', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
       writeFiles(repo.main, { 'src/app.txt': 'moved to the plan\n', 'moved.txt': 'untracked, moved' });
-      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': 'the user\'s own work\n' }) };
+      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': "the user's own work\n" }) };
       const plan = await createPlan(ctx, life.registry, life.events, { title: 'Take my changes' });
       assert.ok(ctx.git.stashed, 'the user stashed between the steps');
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'moved to the plan\n');
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'moved.txt'), 'utf8'), 'untracked, moved');
-      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ['On main: the user\'s stash'], 'only the user\'s stash is left');
-      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), 'the user\'s own work');
+      assert.deepStrictEqual(
+        git(repo.main, 'stash', 'list', '--format=%gs').split('\n'),
+        ["On main: the user's stash"],
+        "only the user's stash is left",
+      );
+      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), "the user's own work");
     }));
 
-  it('dirtyBase move, undone: a stash the user makes while the undo drops the create\'s stash is kept, with the changes put back', () =>
+  it("dirtyBase move, undone: a stash the user makes while the undo drops the create's stash is kept, with the changes put back", () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
       writeFiles(repo.main, { 'src/app.txt': 'moved, then put back\n' });
-      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': 'the user\'s own work\n' }) };
-      await assert.rejects(createPlan(ctx, life.registry, life.events, { title: 'Doomed', faultAt: 'copy' }), /Injected failure/);
+      const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': "the user's own work\n" }) };
+      await assert.rejects(
+        createPlan(ctx, life.registry, life.events, { title: 'Doomed', faultAt: 'copy' }),
+        /Injected failure/,
+      );
       assert.ok(ctx.git.stashed, 'the user stashed between the steps');
       // The user's stash took what was in the main checkout then: the changes the undo had put back, and their own file.
-      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ['On main: the user\'s stash']);
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), [
+        "On main: the user's stash",
+      ]);
       assert.strictEqual(git(repo.main, 'show', 'stash@{0}:src/app.txt'), 'moved, then put back');
-      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), 'the user\'s own work');
+      assert.strictEqual(git(repo.main, 'show', 'stash@{0}^3:user.txt'), "the user's own work");
       assert.deepStrictEqual((await life.registry.read()).plans, []);
     }));
 
@@ -282,7 +395,7 @@ describe('createPlan', () => {
       );
     }));
 
-  it('dirtyBase ignore, given per call over the setting: leaves the main checkout\'s changes where they are', () =>
+  it("dirtyBase ignore, given per call over the setting: leaves the main checkout's changes where they are", () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main, { dirtyBase: 'refuse' });
       writeFiles(repo.main, { 'src/app.txt': 'mine\n' });
@@ -293,7 +406,11 @@ describe('createPlan', () => {
 
   it('copies untracked and ignored files matching copyFiles, never through or to a symlink outside', async () => {
     const outside = makeTempDir('pw-outside-');
-    const repo = createRepo({ '.gitignore': '.env\n.env.*\n!.env.example\n', '.env.example': 'tracked', 'README.md': 'r' });
+    const repo = createRepo({
+      '.gitignore': '.env\n.env.*\n!.env.example\n',
+      '.env.example': 'tracked',
+      'README.md': 'r',
+    });
     try {
       fs.writeFileSync(path.join(outside, 'secret'), 'outside secret');
       // The plan's base has `conf` as a symlink to a folder outside the repository.
@@ -319,7 +436,9 @@ describe('createPlan', () => {
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'pkg/.env'), 'utf8'), 'nested');
       assert.strictEqual(fs.readlinkSync(path.join(plan.path, '.env.inside')), '.env');
       assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env.example'), 'utf8'), 'tracked');
-      for (const file of ['.env.outside', '.env.relative-outside', 'unrelated.txt']) assert.ok(!fs.existsSync(path.join(plan.path, file)), file);
+      for (const file of ['.env.outside', '.env.relative-outside', 'unrelated.txt']) {
+        assert.ok(!fs.existsSync(path.join(plan.path, file)), file);
+      }
       assert.deepStrictEqual(fs.readdirSync(outside), ['secret'], 'nothing was written through the conf symlink');
       assert.strictEqual(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 'outside secret');
     } finally {
@@ -332,12 +451,18 @@ describe('createPlan', () => {
     it(`rolls back completely after a failure at step "${step}"`, () =>
       withRepo(async (repo) => {
         const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
-        await createPlan(life.ctx, life.registry, life.events, { title: 'Earlier', path: path.join(repo.root, 'earlier') });
+        await createPlan(life.ctx, life.registry, life.events, {
+          title: 'Earlier',
+          path: path.join(repo.root, 'earlier'),
+        });
         writeFiles(repo.main, { '.env': 'SECRET=1', 'src/app.txt': 'uncommitted\n', 'scratch.txt': 'untracked' });
         git(repo.main, 'add', 'src/app.txt');
         fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
         const before = wholeState(repo.root, repo.main, life.ctx);
-        await assert.rejects(createPlan(life.ctx, life.registry, life.events, { title: 'Doomed', faultAt: step }), /Injected failure/);
+        await assert.rejects(
+          createPlan(life.ctx, life.registry, life.events, { title: 'Doomed', faultAt: step }),
+          /Injected failure/,
+        );
         assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
         assert.strictEqual(branchTip(repo.main, 'plan/1-doomed'), undefined);
         const last = (await life.events.read()).at(-1);
@@ -353,7 +478,10 @@ describe('createPlan', () => {
       assert.strictEqual(plan.path, path.join(repo.root, 'my repo ü.plans', '1-uber-grosse-test'));
       assert.strictEqual(plan.title, 'Über größe — 日本 test');
       assert.strictEqual(git(plan.path, 'symbolic-ref', '--short', 'HEAD'), 'plan/1-uber-grosse-test');
-      const spaced = await createPlan(life.ctx, life.registry, life.events, { title: 'x', path: path.join(repo.root, 'dossier ünï', 'plan two') });
+      const spaced = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'x',
+        path: path.join(repo.root, 'dossier ünï', 'plan two'),
+      });
       assert.strictEqual(git(spaced.path, 'rev-parse', '--show-toplevel'), spaced.path);
     } finally {
       removeDir(repo.root);
@@ -394,10 +522,12 @@ describe('createPlan', () => {
       const plans = (await life.registry.read()).plans;
       assert.deepStrictEqual(plans.map((p) => p.id).sort(), ['1', '2', '3']);
       assert.ok(plans.every((p) => !p.creating));
-      for (const plan of plans) assert.strictEqual(git(plan.path, 'symbolic-ref', '--short', 'HEAD'), `plan/${plan.id}-same-title`);
+      for (const plan of plans) {
+        assert.strictEqual(git(plan.path, 'symbolic-ref', '--short', 'HEAD'), `plan/${plan.id}-same-title`);
+      }
     }));
 
-  it('two processes moving the main checkout\'s changes at the same moment: the changes end up in exactly one place, and no stash is left', async function () {
+  it("two processes moving the main checkout's changes at the same moment: the changes end up in exactly one place, and no stash is left", async function () {
     this.timeout(120_000);
     const rounds = Number(process.env.PLAN_WORKTREES_RACE_ROUNDS) || 6;
     const worker = path.join(__dirname, '..', 'fixtures', 'createWorker.js');
@@ -431,9 +561,15 @@ describe('createPlan', () => {
         const holding = places.filter((place) => statusOf(place) !== '');
         assert.strictEqual(holding.length, 1, `${context}: the changes are in ${holding.join(', ') || 'no place'}`);
         assert.strictEqual(statusOf(holding[0]), moved, context);
-        for (const [file, content] of Object.entries(changes)) assert.strictEqual(fs.readFileSync(path.join(holding[0], file), 'utf8'), content, `${context}: ${file}`);
+        for (const [file, content] of Object.entries(changes)) {
+          assert.strictEqual(fs.readFileSync(path.join(holding[0], file), 'utf8'), content, `${context}: ${file}`);
+        }
         const life = await lifecycleFor(repo.main);
-        assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), [], context);
+        assert.deepStrictEqual(
+          (await runDoctor(life.ctx, life.registry)).map((f) => f.kind),
+          [],
+          context,
+        );
       });
     }
   });

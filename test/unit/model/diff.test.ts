@@ -22,11 +22,19 @@ describe('diffPlan', () => {
       // Committed on the plan: an edit, a rename to a path with spaces, a deletion, a new file.
       git(plan.path, 'mv', 'docs/long name \u00e9t\u00e9.md', 'docs/renamed \u00e9t\u00e9 file.md');
       git(plan.path, 'rm', '-q', 'gone.txt');
-      commitFiles(plan.path, { 'src/app.txt': 'one\nTWO\nthree\n', 'added.txt': 'new\n', 'both.txt': '2\n' }, 'plan work');
+      commitFiles(
+        plan.path,
+        { 'src/app.txt': 'one\nTWO\nthree\n', 'added.txt': 'new\n', 'both.txt': '2\n' },
+        'plan work',
+      );
       // Uncommitted: staged, unstaged (on a file also changed by commits), and untracked files.
       writeFiles(plan.path, { 'staged.txt': 'staged\n' });
       git(plan.path, 'add', 'staged.txt');
-      writeFiles(plan.path, { 'both.txt': '3\n', 'README.md': '# changed\n', 'new folder/\u00fcntracked file.txt': 'u\n' });
+      writeFiles(plan.path, {
+        'both.txt': '3\n',
+        'README.md': '# changed\n',
+        'new folder/\u00fcntracked file.txt': 'u\n',
+      });
       writeFiles(plan.path, { '.gitignore': '*.log\n', 'debug.log': 'ignored\n' });
       // Main moved on meanwhile: its own changes are not part of the plan's diff.
       commitFiles(repo.main, { 'main-only.txt': 'main\n' }, 'main moves');
@@ -37,8 +45,13 @@ describe('diffPlan', () => {
       assert.strictEqual(diff.mergeBase, mergeBase);
 
       const expected = [
-        ...parseNameStatus(git(plan.path, 'diff', '--name-status', '-z', '-M', mergeBase) + '\0').map((r) => `${r.status} ${r.oldPath ?? ''} ${r.path}`),
-        ...git(plan.path, 'ls-files', '--others', '--exclude-standard', '-z').split('\0').filter(Boolean).map((p) => `U  ${p}`),
+        ...parseNameStatus(git(plan.path, 'diff', '--name-status', '-z', '-M', mergeBase) + '\0').map(
+          (r) => `${r.status} ${r.oldPath ?? ''} ${r.path}`,
+        ),
+        ...git(plan.path, 'ls-files', '--others', '--exclude-standard', '-z')
+          .split('\0')
+          .filter(Boolean)
+          .map((p) => `U  ${p}`),
       ].sort();
       assert.deepStrictEqual(diff.files.map((f) => `${f.status} ${f.oldPath ?? ''} ${f.path}`).sort(), expected);
 
@@ -74,7 +87,10 @@ describe('diffPlan', () => {
       assert.strictEqual(await readBaseContent(ctx, plan, mergeBase, 'added.txt'), undefined);
       assert.strictEqual((await readBaseContent(ctx, plan, mergeBase, 'gone.txt'))?.toString(), 'bye\n');
       assert.strictEqual(await readWorktreeContent(plan, 'gone.txt'), undefined);
-      assert.strictEqual((await readBaseContent(ctx, plan, mergeBase, 'docs/long name \u00e9t\u00e9.md'))?.toString().length, 16);
+      assert.strictEqual(
+        (await readBaseContent(ctx, plan, mergeBase, 'docs/long name \u00e9t\u00e9.md'))?.toString().length,
+        16,
+      );
       assert.deepStrictEqual(await readBaseContent(ctx, plan, mergeBase, 'bin.dat'), Buffer.from('\u0000\u0001binary'));
       assert.deepStrictEqual(await readWorktreeContent(plan, 'bin.dat'), Buffer.from([0, 255, 1]));
       assert.strictEqual(await readBaseContent(ctx, plan, mergeBase, 'src'), undefined, 'a folder is not a file');
@@ -87,20 +103,35 @@ describe('diffPlan', () => {
       fs.symlinkSync(path.join(repo.root, 'secret.txt'), path.join(plan.path, 'link'));
       const ctx = await openContext(repo.main);
       const { mergeBase, files } = await diffPlan(ctx, plan);
-      assert.deepStrictEqual(files.map((f) => [f.path, f.status]), [['link', 'U']]);
+      assert.deepStrictEqual(
+        files.map((f) => [f.path, f.status]),
+        [['link', 'U']],
+      );
       assert.strictEqual((await readWorktreeContent(plan, 'link'))?.toString(), path.join(repo.root, 'secret.txt'));
       for (const bad of ['../secret.txt', '/etc/passwd', 'src/../../secret.txt']) {
-        await assert.rejects(readWorktreeContent(plan, bad), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
-        await assert.rejects(readBaseContent(ctx, plan, mergeBase, bad), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
+        await assert.rejects(
+          readWorktreeContent(plan, bad),
+          (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName,
+        );
+        await assert.rejects(
+          readBaseContent(ctx, plan, mergeBase, bad),
+          (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName,
+        );
       }
-      await assert.rejects(readBaseContent(ctx, plan, '--output=x', 'README.md'), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
+      await assert.rejects(
+        readBaseContent(ctx, plan, '--output=x', 'README.md'),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName,
+      );
     }));
 
   it('refuses a plan whose folder was deleted by hand with PathMissing', () =>
     withRepo(async (repo) => {
       const plan = addPlan(repo, '4');
       fs.rmSync(plan.path, { recursive: true, force: true });
-      await assert.rejects(diffPlan(await openContext(repo.main), plan), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing);
+      await assert.rejects(
+        diffPlan(await openContext(repo.main), plan),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing,
+      );
     }));
 });
 

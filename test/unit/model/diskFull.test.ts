@@ -86,10 +86,19 @@ async function outcome(run: () => Promise<unknown>): Promise<PlanWorktreesError 
 }
 
 describe('a full disk', () => {
-  it('is DiskFull, with the path, from git\'s words and from Node\'s ENOSPC', () => {
-    assert.strictEqual(classifyGitError('error: unable to write loose object file: No space left on device'), ErrorCode.DiskFull);
-    assert.strictEqual(classifyGitError("fatal: sha1 file '/r/.git/index.lock' write error. Out of diskspace"), ErrorCode.DiskFull);
-    const nodeError = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/r/.git/plan-worktrees/plans.json' });
+  it("is DiskFull, with the path, from git's words and from Node's ENOSPC", () => {
+    assert.strictEqual(
+      classifyGitError('error: unable to write loose object file: No space left on device'),
+      ErrorCode.DiskFull,
+    );
+    assert.strictEqual(
+      classifyGitError("fatal: sha1 file '/r/.git/index.lock' write error. Out of diskspace"),
+      ErrorCode.DiskFull,
+    );
+    const nodeError = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      path: '/r/.git/plan-worktrees/plans.json',
+    });
     const typed = asDiskFull(nodeError);
     assert.ok(typed instanceof PlanWorktreesError && typed.code === ErrorCode.DiskFull);
     assert.deepStrictEqual(typed.files, ['/r/.git/plan-worktrees/plans.json']);
@@ -98,7 +107,7 @@ describe('a full disk', () => {
     assert.strictEqual(asDiskFull(other), other);
   });
 
-  it('create moving the main checkout\'s changes: at every amount of free space, it is created or fails with DiskFull leaving no stash, worktree or branch, and the main checkout as it was', async function () {
+  it("create moving the main checkout's changes: at every amount of free space, it is created or fails with DiskFull leaving no stash, worktree or branch, and the main checkout as it was", async function () {
     this.timeout(300_000);
     let failedInApply = 0;
     let created = 0;
@@ -121,10 +130,22 @@ describe('a full disk', () => {
           assert.strictEqual(error.code, ErrorCode.DiskFull, `${context}: ${error.message}`);
           assert.doesNotMatch(error.message, /Undoing the create was incomplete/, context);
           assert.strictEqual(hashTree(main), files, `${context}: the main checkout's files`);
-          assert.strictEqual(git(main, 'status', '--porcelain', '--untracked-files=all'), status, `${context}: the main checkout's status`);
+          assert.strictEqual(
+            git(main, 'status', '--porcelain', '--untracked-files=all'),
+            status,
+            `${context}: the main checkout's status`,
+          );
           assert.strictEqual(git(main, 'stash', 'list'), '', `${context}: a stash is left`);
-          assert.deepStrictEqual(git(main, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length, 1, `${context}: a worktree is left`);
-          assert.strictEqual(gitMayFail(main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-full').ok, false, `${context}: the branch is left`);
+          assert.deepStrictEqual(
+            git(main, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length,
+            1,
+            `${context}: a worktree is left`,
+          );
+          assert.strictEqual(
+            gitMayFail(main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-full').ok,
+            false,
+            `${context}: the branch is left`,
+          );
           if (runner.failed.some((c) => c.startsWith('stash apply') && !c.endsWith(` in ${main}`))) failedInApply++;
         } else {
           created++;
@@ -136,11 +157,14 @@ describe('a full disk', () => {
       }
     });
     if (!mounted) this.skip();
-    assert.ok(failedInApply > 0, `the disk never filled while the changes were applied in the plan (created ${created}, DiskFull ${diskFull})`);
+    assert.ok(
+      failedInApply > 0,
+      `the disk never filled while the changes were applied in the plan (created ${created}, DiskFull ${diskFull})`,
+    );
     assert.ok(created > 0, 'never enough space to create');
   });
 
-  it('merge committing the plan\'s uncommitted changes: at every amount of free space, it merges or fails with DiskFull leaving the main checkout\'s branch, index and files, and the plan, as they were', async function () {
+  it("merge committing the plan's uncommitted changes: at every amount of free space, it merges or fails with DiskFull leaving the main checkout's branch, index and files, and the plan, as they were", async function () {
     this.timeout(300_000);
     let failedInMain = 0;
     let merged = 0;
@@ -161,10 +185,26 @@ describe('a full disk', () => {
         const context = `at ${free} KB free`;
         if (error) {
           assert.strictEqual(error.code, ErrorCode.DiskFull, `${context}: ${error.message}`);
-          assert.deepStrictEqual([git(main, 'rev-parse', 'HEAD'), git(main, 'ls-files', '-s'), hashTree(main)], mainBefore, `${context}: the main checkout`);
-          assert.strictEqual(git(main, 'status', '--porcelain', '--untracked-files=all'), '', `${context}: the main checkout's status`);
-          assert.deepStrictEqual([git(plan.path, 'rev-parse', 'HEAD'), hashTree(plan.path)], planBefore, `${context}: the plan`);
-          assert.deepStrictEqual((await window.doctor()).map((f) => f.kind), [], `${context}: the doctor finds nothing to repair`);
+          assert.deepStrictEqual(
+            [git(main, 'rev-parse', 'HEAD'), git(main, 'ls-files', '-s'), hashTree(main)],
+            mainBefore,
+            `${context}: the main checkout`,
+          );
+          assert.strictEqual(
+            git(main, 'status', '--porcelain', '--untracked-files=all'),
+            '',
+            `${context}: the main checkout's status`,
+          );
+          assert.deepStrictEqual(
+            [git(plan.path, 'rev-parse', 'HEAD'), hashTree(plan.path)],
+            planBefore,
+            `${context}: the plan`,
+          );
+          assert.deepStrictEqual(
+            (await window.doctor()).map((f) => f.kind),
+            [],
+            `${context}: the doctor finds nothing to repair`,
+          );
           if (runner.failed.some((c) => c.startsWith('read-tree -m -u') && c.endsWith(` in ${main}`))) failedInMain++;
         } else {
           merged++;
@@ -190,7 +230,11 @@ describe('a full disk', () => {
       assert.match(error?.message ?? '', /disk is full/i);
       assert.deepStrictEqual(git(main, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length, 1);
       assert.strictEqual(gitMayFail(main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-no-room').ok, false);
-      assert.deepStrictEqual((await engine.list()).filter((r) => r.plan), [], 'no plan is listed');
+      assert.deepStrictEqual(
+        (await engine.list()).filter((r) => r.plan),
+        [],
+        'no plan is listed',
+      );
     });
     if (!mounted) this.skip();
   });

@@ -19,7 +19,10 @@ function only(findings: Finding[], kind: Finding['kind']): Finding {
   return found[0];
 }
 
-async function registryPlan(life: Lifecycle, id: string): Promise<{ status: string; path: string; creating?: boolean } | undefined> {
+async function registryPlan(
+  life: Lifecycle,
+  id: string,
+): Promise<{ status: string; path: string; creating?: boolean } | undefined> {
   return (await life.registry.read()).plans.find((p) => p.id === id);
 }
 
@@ -65,7 +68,10 @@ class FailingReadTree extends Git {
  * base and the main checkout are merged, the plan's branch is at the rebased
  * commit, its worktree's index and files still at the old tip.
  */
-async function interruptedRebase(life: Lifecycle, main: string): Promise<{ plan: Awaited<ReturnType<typeof createPlan>>; oldTip: string; rebased: string }> {
+async function interruptedRebase(
+  life: Lifecycle,
+  main: string,
+): Promise<{ plan: Awaited<ReturnType<typeof createPlan>>; oldTip: string; rebased: string }> {
   const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Rebased' });
   commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'feature');
   commitFiles(main, { 'README.md': '# main moved on\n' }, 'main moves');
@@ -76,7 +82,11 @@ async function interruptedRebase(life: Lifecycle, main: string): Promise<{ plan:
   const rebased = git(main, 'rev-parse', plan.branch);
   assert.notStrictEqual(rebased, oldTip);
   assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
-  assert.strictEqual(git(plan.path, 'diff', '--cached', '--name-only', oldTip), '', "the plan's index is still at its old tip");
+  assert.strictEqual(
+    git(plan.path, 'diff', '--cached', '--name-only', oldTip),
+    '',
+    "the plan's index is still at its old tip",
+  );
   assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo\n');
   return { plan, oldTip, rebased };
 }
@@ -87,7 +97,15 @@ async function interruptedRebase(life: Lifecycle, main: string): Promise<{ plan:
  * gone), the changes are in the stash, and the worktree has some of them
  * (files written one by one; the index is not written yet).
  */
-async function interruptedMove(life: Lifecycle, main: string): Promise<{ plan: Awaited<ReturnType<typeof createPlan>>; moved: string; changes: Record<string, string>; stash: string }> {
+async function interruptedMove(
+  life: Lifecycle,
+  main: string,
+): Promise<{
+  plan: Awaited<ReturnType<typeof createPlan>>;
+  moved: string;
+  changes: Record<string, string>;
+  stash: string;
+}> {
   const committed: Record<string, string> = {};
   for (let i = 0; i < 40; i++) committed[`src/f ${i}.txt`] = `committed ${i}\n`;
   commitFiles(main, committed, 'many files');
@@ -99,7 +117,15 @@ async function interruptedMove(life: Lifecycle, main: string): Promise<{ plan: A
   fs.rmSync(path.join(main, 'src/f 39.txt'));
   git(main, 'add', 'src/f 0.txt');
   const moved = statusOf(main);
-  git(main, 'stash', 'push', '-q', '--include-untracked', '-m', `plan-worktrees: moving changes to plan ${plan.id} (0badcafe)`);
+  git(
+    main,
+    'stash',
+    'push',
+    '-q',
+    '--include-untracked',
+    '-m',
+    `plan-worktrees: moving changes to plan ${plan.id} (0badcafe)`,
+  );
   const stash = git(main, 'rev-parse', 'stash@{0}');
   await life.registry.update((data) => void (data.plans[0].creating = true));
   for (let i = 0; i < 15; i++) writeFiles(plan.path, { [`src/f ${i}.txt`]: `changed ${i}\n` });
@@ -158,7 +184,11 @@ describe('runDoctor', () => {
       const locked = only(await runDoctor(life.ctx, life.registry), 'lockedWorktree');
       assert.match(locked.message, /USB drive/);
       await locked.fix?.run();
-      assert.ok(!git(repo.main, 'worktree', 'list', '--porcelain').split('\n').some((line) => line.startsWith('locked')));
+      assert.ok(
+        !git(repo.main, 'worktree', 'list', '--porcelain')
+          .split('\n')
+          .some((line) => line.startsWith('locked')),
+      );
     }));
 
   it('an orphaned registry entry: mark it removed, keeping it as history', () =>
@@ -212,7 +242,11 @@ describe('runDoctor', () => {
       const life = await lifecycleFor(repo.main);
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Interrupted' });
       await life.registry.update((data) => void (data.plans[0].creating = true));
-      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), [], 'a fresh `creating` entry belongs to a create still running');
+      assert.deepStrictEqual(
+        await runDoctor(life.ctx, life.registry),
+        [],
+        'a fresh `creating` entry belongs to a create still running',
+      );
       const later = new Date(Date.now() + 60 * 60 * 1000);
       const unfinished = only(await runDoctor(life.ctx, life.registry, { now: later }), 'unfinishedCreate');
       await unfinished.fix?.run();
@@ -224,18 +258,34 @@ describe('runDoctor', () => {
       const life = await lifecycleFor(repo.main);
       const { plan, rebased } = await interruptedRebase(life, repo.main);
       // Meanwhile, in the plan's window: an edit and a new file.
-      writeFiles(plan.path, { 'feature.txt': 'feature, edited after the merge stopped\n', 'notes.txt': 'written after the merge stopped\n' });
+      writeFiles(plan.path, {
+        'feature.txt': 'feature, edited after the merge stopped\n',
+        'notes.txt': 'written after the merge stopped\n',
+      });
       const finding = only(await runDoctor(life.ctx, life.registry), 'interruptedMerge');
       assert.strictEqual(finding.planId, plan.id);
       assert.match(finding.fix?.description ?? '', /what was changed there since the merge stopped stays, uncommitted/);
       await finding.fix?.run();
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), rebased);
-      assert.strictEqual(git(plan.path, 'diff', '--cached', '--name-only', 'HEAD'), '', 'the index is at the rebased commit');
+      assert.strictEqual(
+        git(plan.path, 'diff', '--cached', '--name-only', 'HEAD'),
+        '',
+        'the index is at the rebased commit',
+      );
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# main moved on\n');
-      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'feature.txt'), 'utf8'), 'feature, edited after the merge stopped\n');
-      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'notes.txt'), 'utf8'), 'written after the merge stopped\n');
+      assert.strictEqual(
+        fs.readFileSync(path.join(plan.path, 'feature.txt'), 'utf8'),
+        'feature, edited after the merge stopped\n',
+      );
+      assert.strictEqual(
+        fs.readFileSync(path.join(plan.path, 'notes.txt'), 'utf8'),
+        'written after the merge stopped\n',
+      );
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), ' M feature.txt\n?? notes.txt');
-      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), []);
+      assert.deepStrictEqual(
+        (await runDoctor(life.ctx, life.registry)).map((f) => f.kind),
+        [],
+      );
     }));
 
   it("a fast-forward merge that committed the plan's uncommitted work, killed after it moved the base: Finish the Merge moves the plan's branch there too, and merging again works", () =>
@@ -246,7 +296,10 @@ describe('runDoctor', () => {
       const tip = git(plan.path, 'rev-parse', 'HEAD');
       // The commit of the uncommitted work gets a time of its own, as it does when trying again a second later.
       const dying = new DyingGit('refs/heads/main');
-      Object.assign(process.env, { GIT_AUTHOR_DATE: '2001-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2001-01-01T00:00:00Z' });
+      Object.assign(process.env, {
+        GIT_AUTHOR_DATE: '2001-01-01T00:00:00Z',
+        GIT_COMMITTER_DATE: '2001-01-01T00:00:00Z',
+      });
       try {
         void mergePlan({ ...life.ctx, git: dying }, plan, { strategy: 'fastForward', commitUncommitted: true });
         await dying.died;
@@ -255,15 +308,22 @@ describe('runDoctor', () => {
         delete process.env.GIT_COMMITTER_DATE;
       }
       const work = git(repo.main, 'rev-parse', 'main');
-      assert.strictEqual(git(repo.main, 'rev-parse', `${work}^`), tip, 'main is at the commit of the plan\'s work');
+      assert.strictEqual(git(repo.main, 'rev-parse', `${work}^`), tip, "main is at the commit of the plan's work");
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), tip, "the plan's branch is still at its tip");
       const found = (await runDoctor(life.ctx, life.registry)).filter((f) => f.kind === 'interruptedMerge');
-      assert.deepStrictEqual(found.map((f) => f.path).sort(), [repo.main, plan.path].sort(), 'the main checkout (files) and the plan (branch) are both unfinished');
+      assert.deepStrictEqual(
+        found.map((f) => f.path).sort(),
+        [repo.main, plan.path].sort(),
+        'the main checkout (files) and the plan (branch) are both unfinished',
+      );
       for (const f of found) await f.fix?.run();
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), work);
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), '', "the plan's work is its branch's now");
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'uncommitted work\n');
-      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => f.kind), []);
+      assert.deepStrictEqual(
+        (await runDoctor(life.ctx, life.registry)).map((f) => f.kind),
+        [],
+      );
       const again = await mergePlan(life.ctx, plan, { strategy: 'fastForward', commitUncommitted: true });
       assert.strictEqual(again.baseAfter, work, 'merging again finds the work merged');
     }));
@@ -294,11 +354,21 @@ describe('runDoctor', () => {
       const { plan, moved, changes, stash } = await interruptedMove(life, repo.main);
       const later = { now: new Date(Date.now() + 60 * 60 * 1000) };
       const findings = await runDoctor(life.ctx, life.registry, later);
-      assert.deepStrictEqual(findings.map((f) => f.kind), ['unfinishedCreate'], JSON.stringify(findings.map((f) => f.message)));
+      assert.deepStrictEqual(
+        findings.map((f) => f.kind),
+        ['unfinishedCreate'],
+        JSON.stringify(findings.map((f) => f.message)),
+      );
       assert.match(findings[0].fix?.description ?? '', /applies the stash .* whole/);
       await findings[0].fix?.run();
-      assert.strictEqual(statusOf(plan.path), moved, 'staged, unstaged and untracked as they were in the main checkout');
-      for (const [file, content] of Object.entries(changes)) assert.strictEqual(fs.readFileSync(path.join(plan.path, file), 'utf8'), content, file);
+      assert.strictEqual(
+        statusOf(plan.path),
+        moved,
+        'staged, unstaged and untracked as they were in the main checkout',
+      );
+      for (const [file, content] of Object.entries(changes)) {
+        assert.strictEqual(fs.readFileSync(path.join(plan.path, file), 'utf8'), content, file);
+      }
       assert.ok(!fs.existsSync(path.join(plan.path, 'src/f 39.txt')), 'the deletion moved too');
       assert.strictEqual(git(repo.main, 'stash', 'list'), '');
       assert.strictEqual(gitMayFail(repo.main, 'cat-file', '-e', stash).ok, true);
@@ -314,7 +384,10 @@ describe('runDoctor', () => {
       const before = wholeState(repo.root, repo.main, life.ctx);
       const later = { now: new Date(Date.now() + 60 * 60 * 1000) };
       const findings = await runDoctor(life.ctx, life.registry, later);
-      assert.deepStrictEqual(findings.map((f) => f.kind), ['unfinishedCreate', 'movedChanges']);
+      assert.deepStrictEqual(
+        findings.map((f) => f.kind),
+        ['unfinishedCreate', 'movedChanges'],
+      );
       assert.match(findings[0].fix?.description ?? '', /Nothing in git or on disk changes/);
       assert.strictEqual(findings[1].fix, undefined);
       assert.match(findings[1].message, /only some of them are in its worktree/);
@@ -328,7 +401,15 @@ describe('runDoctor', () => {
       git(repo.main, 'add', 'new file.txt');
       const moved = statusOf(repo.main);
       // What the loser of two windows moving the same changes left: a copy of them in a stash for its plan 77.
-      git(repo.main, 'stash', 'push', '-q', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 77 (0badcafe)');
+      git(
+        repo.main,
+        'stash',
+        'push',
+        '-q',
+        '--include-untracked',
+        '-m',
+        'plan-worktrees: moving changes to plan 77 (0badcafe)',
+      );
       const copy = git(repo.main, 'rev-parse', 'stash@{0}');
       git(repo.main, 'stash', 'apply', '-q', '--index', copy);
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Winner' });
@@ -341,7 +422,10 @@ describe('runDoctor', () => {
       const files = [hashTree(repo.main), hashTree(plan.path)];
       await found.fix?.run();
       assert.strictEqual(git(repo.main, 'stash', 'list'), '');
-      assert.strictEqual(git(repo.main, 'for-each-ref', '--format=%(objectname)', 'refs/plan-worktrees/stashes/77/'), copy);
+      assert.strictEqual(
+        git(repo.main, 'for-each-ref', '--format=%(objectname)', 'refs/plan-worktrees/stashes/77/'),
+        copy,
+      );
       assert.deepStrictEqual([hashTree(repo.main), hashTree(plan.path)], files);
       assert.strictEqual(statusOf(plan.path), moved);
 
@@ -360,19 +444,39 @@ describe('runDoctor', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved' });
       // A create that died after applying the moved changes in the plan, before dropping its stash; and one for plan 9, which never got a worktree.
       writeFiles(repo.main, { 'src/app.txt': 'moved to plan 1\n' });
-      git(repo.main, 'stash', 'push', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 1 (0123abcd)');
+      git(
+        repo.main,
+        'stash',
+        'push',
+        '--include-untracked',
+        '-m',
+        'plan-worktrees: moving changes to plan 1 (0123abcd)',
+      );
       git(plan.path, 'stash', 'apply', '--index', git(repo.main, 'rev-parse', 'stash@{0}'));
       writeFiles(repo.main, { 'README.md': 'moved to plan 9\n' });
-      git(repo.main, 'stash', 'push', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 9 (4567cdef)');
+      git(
+        repo.main,
+        'stash',
+        'push',
+        '--include-untracked',
+        '-m',
+        'plan-worktrees: moving changes to plan 9 (4567cdef)',
+      );
       const findings = (await runDoctor(life.ctx, life.registry)).filter((f) => f.kind === 'movedChanges');
-      assert.deepStrictEqual(findings.map((f) => [f.planId, f.fix?.label]).sort(), [['1', 'Drop Stash'], ['9', 'Put Back in Main Checkout']]);
+      assert.deepStrictEqual(findings.map((f) => [f.planId, f.fix?.label]).sort(), [
+        ['1', 'Drop Stash'],
+        ['9', 'Put Back in Main Checkout'],
+      ]);
 
       const dropping = new StashingGit(repo.main, { 'user-1.txt': 'first\n' });
       const [drop] = (await runDoctor({ ...life.ctx, git: dropping }, life.registry)).filter((f) => f.planId === '1');
       await drop.fix?.run();
       assert.ok(dropping.stashed);
       // (An entry the drop hit by mistake is stored back on top: the order may change, no entry is lost.)
-      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n').sort(), ['On main: plan-worktrees: moving changes to plan 9 (4567cdef)', "On main: the user's stash"]);
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n').sort(), [
+        'On main: plan-worktrees: moving changes to plan 9 (4567cdef)',
+        "On main: the user's stash",
+      ]);
       assert.strictEqual(git(plan.path, 'show', ':src/app.txt'), 'one\ntwo\nthree', 'the plan keeps the moved change');
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'moved to plan 1\n');
 
@@ -381,10 +485,17 @@ describe('runDoctor', () => {
       await putBack.fix?.run();
       assert.ok(putting.stashed);
       // The user's second stash took what was in the main checkout then: the changes just put back, and their file.
-      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), ["On main: the user's stash", "On main: the user's stash"]);
+      assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), [
+        "On main: the user's stash",
+        "On main: the user's stash",
+      ]);
       const userStashes = git(repo.main, 'stash', 'list', '--format=%H').split('\n');
-      const second = userStashes.find((oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-2.txt`).ok) as string;
-      const first = userStashes.find((oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-1.txt`).ok) as string;
+      const second = userStashes.find(
+        (oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-2.txt`).ok,
+      ) as string;
+      const first = userStashes.find(
+        (oid) => gitMayFail(repo.main, 'cat-file', '-e', `${oid}^3:user-1.txt`).ok,
+      ) as string;
       assert.ok(second && first && second !== first, 'both stashes of the user are there');
       assert.strictEqual(git(repo.main, 'show', `${second}:README.md`), 'moved to plan 9');
       assert.strictEqual(git(repo.main, 'show', `${second}^3:user-2.txt`), 'second');
@@ -400,26 +511,54 @@ describe('runDoctor', () => {
       // Killed right after the record's folder and its gitdir file were created.
       const early = killedAdd(repo.main, path.join(repo.root, 'early'), 'early', { gitdir: '' });
       // Killed after writing HEAD's placeholder and creating commondir, before writing it: the folder holds only its .git file.
-      const killed = killedAdd(repo.main, path.join(repo.root, 'killed'), 'killed', { commondir: '', HEAD: '0'.repeat(40) + '\n' });
-      assert.match(gitMayFail(repo.main, 'worktree', 'list').stderr, /failed to read .*worktrees\/killed\/commondir: Success/);
-      await assert.rejects(listWorktrees(life.ctx), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.WorktreeAdminBroken && /Run the doctor/.test(e.message));
+      const killed = killedAdd(repo.main, path.join(repo.root, 'killed'), 'killed', {
+        commondir: '',
+        HEAD: '0'.repeat(40) + '\n',
+      });
+      assert.match(
+        gitMayFail(repo.main, 'worktree', 'list').stderr,
+        /failed to read .*worktrees\/killed\/commondir: Success/,
+      );
+      await assert.rejects(
+        listWorktrees(life.ctx),
+        (e: unknown) =>
+          e instanceof PlanWorktreesError &&
+          e.code === ErrorCode.WorktreeAdminBroken &&
+          /Run the doctor/.test(e.message),
+      );
 
       // Written a moment ago: perhaps a worktree add still running; nothing to fix yet.
-      assert.deepStrictEqual((await runDoctor(life.ctx, life.registry)).map((f) => [f.kind, f.fix?.label]), [['brokenWorktreeRecord', undefined], ['brokenWorktreeRecord', undefined]]);
+      assert.deepStrictEqual(
+        (await runDoctor(life.ctx, life.registry)).map((f) => [f.kind, f.fix?.label]),
+        [
+          ['brokenWorktreeRecord', undefined],
+          ['brokenWorktreeRecord', undefined],
+        ],
+      );
       const later = new Date(Date.now() + 2 * 60 * 1000);
       const findings = await runDoctor(life.ctx, life.registry, { now: later });
-      assert.deepStrictEqual(findings.map((f) => [f.kind, f.path, f.fix?.label]), [
-        ['brokenWorktreeRecord', undefined, 'Remove Broken Record'],
-        ['brokenWorktreeRecord', killed.folder, 'Remove Broken Record'],
-      ]);
+      assert.deepStrictEqual(
+        findings.map((f) => [f.kind, f.path, f.fix?.label]),
+        [
+          ['brokenWorktreeRecord', undefined, 'Remove Broken Record'],
+          ['brokenWorktreeRecord', killed.folder, 'Remove Broken Record'],
+        ],
+      );
       assert.match(findings[0].message, /"gitdir" file is empty/);
       assert.match(findings[1].message, /"commondir" file is empty.*placeholder 0000/);
-      assert.match(findings[1].fix?.description ?? '', new RegExp(`Deletes the folder ${escape(killed.admin)} .*holds nothing but the ".git" file`));
+      assert.match(
+        findings[1].fix?.description ?? '',
+        new RegExp(`Deletes the folder ${escape(killed.admin)} .*holds nothing but the ".git" file`),
+      );
       for (const finding of findings) await finding.fix?.run();
 
       assert.ok(!fs.existsSync(killed.admin) && !fs.existsSync(early.admin), 'the broken records are gone');
       assert.ok(!fs.existsSync(killed.folder), 'the folder that held only its .git file is gone');
-      assert.deepStrictEqual(fs.readdirSync(early.folder), ['.git'], 'a folder whose .git does not name a broken record is left');
+      assert.deepStrictEqual(
+        fs.readdirSync(early.folder),
+        ['.git'],
+        'a folder whose .git does not name a broken record is left',
+      );
       assert.deepStrictEqual(worktreeList(repo.main), [repo.main, healthy.path]);
       assert.ok(gitMayFail(repo.main, 'rev-list', '--all').ok);
       assert.strictEqual(hashTree(healthy.path), healthyFiles, 'the other plan is untouched');
@@ -439,7 +578,10 @@ describe('runDoctor', () => {
       assert.match(gitMayFail(repo.main, 'rev-list', '--all').stderr, /bad object .*worktrees\/.*\/HEAD/);
       const later = new Date(Date.now() + 60 * 60 * 1000);
       const findings = await runDoctor(life.ctx, life.registry, { now: later });
-      assert.deepStrictEqual(findings.map((f) => [f.kind, f.planId, f.fix?.label]), [['brokenWorktreeRecord', plan.id, 'Remove Broken Record']]);
+      assert.deepStrictEqual(
+        findings.map((f) => [f.kind, f.planId, f.fix?.label]),
+        [['brokenWorktreeRecord', plan.id, 'Remove Broken Record']],
+      );
       assert.match(findings[0].fix?.description ?? '', /has files: it is kept as it is/);
       await findings[0].fix?.run();
       assert.ok(!fs.existsSync(admin));
@@ -456,7 +598,15 @@ describe('runDoctor', () => {
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       writeFiles(repo.main, { 'src/app.txt': 'moved\n'.repeat(500), 'new.txt': 'untracked\n' });
-      git(repo.main, 'stash', 'push', '--quiet', '--include-untracked', '-m', 'plan-worktrees: moving changes to plan 4 (89abcdef)');
+      git(
+        repo.main,
+        'stash',
+        'push',
+        '--quiet',
+        '--include-untracked',
+        '-m',
+        'plan-worktrees: moving changes to plan 4 (89abcdef)',
+      );
       const stash = git(repo.main, 'rev-parse', 'stash@{0}');
       // What a create's undo left when the disk filled while it put the changes back: one file half-written, the other not yet.
       fs.writeFileSync(path.join(repo.main, 'src/app.txt'), 'moved\n'.repeat(100));
@@ -465,7 +615,11 @@ describe('runDoctor', () => {
       await finding.fix?.run();
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'src/app.txt'), 'utf8'), 'moved\n'.repeat(500));
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'new.txt'), 'utf8'), 'untracked\n');
-      assert.strictEqual(git(repo.main, 'stash', 'list'), '', `the stash ${stash.slice(0, 12)} is dropped once applied`);
+      assert.strictEqual(
+        git(repo.main, 'stash', 'list'),
+        '',
+        `the stash ${stash.slice(0, 12)} is dropped once applied`,
+      );
     }));
 
   it('old snapshots: lists them and deletes only the one a fix names', () =>
@@ -473,19 +627,30 @@ describe('runDoctor', () => {
       const life = await lifecycleFor(repo.main);
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Snapshots' });
       const old = await writeSnapshot(life.ctx, plan, 'forced cleanup');
-      const findings = await runDoctor(life.ctx, life.registry, { now: new Date(Date.now() + 31 * 24 * 60 * 60 * 1000) });
+      const findings = await runDoctor(life.ctx, life.registry, {
+        now: new Date(Date.now() + 31 * 24 * 60 * 60 * 1000),
+      });
       const finding = only(findings, 'oldSnapshot');
       assert.ok(finding.message.includes(old.ref));
       assert.ok(finding.fix?.description.includes(old.ref));
-      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry, { now: new Date(Date.now() + 29 * 24 * 60 * 60 * 1000) }), []);
+      assert.deepStrictEqual(
+        await runDoctor(life.ctx, life.registry, { now: new Date(Date.now() + 29 * 24 * 60 * 60 * 1000) }),
+        [],
+      );
       const recent = await writeSnapshot(life.ctx, plan, 'later');
       await finding.fix?.run();
       assert.strictEqual(gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', old.ref).ok, false);
-      assert.deepStrictEqual((await listSnapshots(life.ctx)).map((s) => s.ref), [recent.ref]);
+      assert.deepStrictEqual(
+        (await listSnapshots(life.ctx)).map((s) => s.ref),
+        [recent.ref],
+      );
     }));
 
   it('templatePattern finds the id and slug in a plan branch name', () => {
-    assert.deepStrictEqual({ ...templatePattern('plan/${id}-${slug}')?.exec('plan/189-feature-xyz')?.groups }, { id: '189', slug: 'feature-xyz' });
+    assert.deepStrictEqual(
+      { ...templatePattern('plan/${id}-${slug}')?.exec('plan/189-feature-xyz')?.groups },
+      { id: '189', slug: 'feature-xyz' },
+    );
     assert.strictEqual(templatePattern('phase-${id}-run-${run}')?.exec('phase-7-run-2')?.groups?.id, '7');
     assert.strictEqual(templatePattern('plan/${id}-${slug}')?.exec('feature/x'), null);
     assert.strictEqual(templatePattern('work/${slug}'), undefined);
@@ -498,7 +663,12 @@ describe('runDoctor', () => {
  * name and its content, or null for a missing file), a "locked" file that
  * says "initializing", and a folder with only its .git file.
  */
-function killedAdd(main: string, folder: string, name: string, overrides: Record<string, string | null>): { admin: string; folder: string } {
+function killedAdd(
+  main: string,
+  folder: string,
+  name: string,
+  overrides: Record<string, string | null>,
+): { admin: string; folder: string } {
   git(main, 'worktree', 'add', '-q', '--no-checkout', '-b', name, folder);
   const admin = path.join(main, '.git', 'worktrees', name);
   fs.rmSync(path.join(admin, 'index'), { force: true });

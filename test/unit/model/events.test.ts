@@ -19,7 +19,10 @@ describe('EventLog', () => {
       assert.deepStrictEqual(await log.read(), []);
       await log.append({ type: 'create.before', planId: '1', branch: 'plan/1-x' });
       await log.append({ type: 'create.after', planId: '1', path: '/p' });
-      assert.strictEqual(path.relative(path.dirname(path.dirname(log.file)), log.file), path.join('plan-worktrees', 'events.jsonl'));
+      assert.strictEqual(
+        path.relative(path.dirname(path.dirname(log.file)), log.file),
+        path.join('plan-worktrees', 'events.jsonl'),
+      );
       const lines = fs.readFileSync(log.file, 'utf8').split('\n');
       assert.strictEqual(lines.length, 3);
       assert.strictEqual(lines[2], '');
@@ -59,15 +62,24 @@ describe('EventLog', () => {
 
   it('keeps every line when many appends race', () =>
     withLog(async (log) => {
-      await Promise.all(Array.from({ length: 50 }, (_, i) => new EventLog(path.dirname(path.dirname(log.file))).append({ type: 'keep', planId: String(i) })));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          new EventLog(path.dirname(path.dirname(log.file))).append({ type: 'keep', planId: String(i) }),
+        ),
+      );
       const ids = (await log.read()).map((e) => Number(e.planId)).sort((a, b) => a - b);
-      assert.deepStrictEqual(ids, Array.from({ length: 50 }, (_, i) => i));
+      assert.deepStrictEqual(
+        ids,
+        Array.from({ length: 50 }, (_, i) => i),
+      );
     }));
 
   it('reads a huge log only from its end, in bounded pieces: the newest events, fast', () =>
     withLog(async (log) => {
       fs.mkdirSync(path.dirname(log.file), { recursive: true });
-      const line = JSON.stringify({ type: 'keep', planId: 'old', time: '2020-01-01T00:00:00.000Z', padding: 'x'.repeat(200) }) + '\n';
+      const line =
+        JSON.stringify({ type: 'keep', planId: 'old', time: '2020-01-01T00:00:00.000Z', padding: 'x'.repeat(200) }) +
+        '\n';
       const size = 100 * 1024 * 1024;
       const block = Buffer.from(line.repeat(Math.ceil((4 * 1024 * 1024) / line.length)));
       const fd = fs.openSync(log.file, 'w');
@@ -78,7 +90,10 @@ describe('EventLog', () => {
       const events = await log.read();
       const elapsed = Date.now() - started;
       assert.strictEqual(events.at(-1)?.planId, 'new', 'the newest event is read');
-      assert.ok(events.length <= Math.ceil(MAX_READ_BYTES / line.length) + 1, `${events.length} events read: more than ${MAX_READ_BYTES} bytes`);
+      assert.ok(
+        events.length <= Math.ceil(MAX_READ_BYTES / line.length) + 1,
+        `${events.length} events read: more than ${MAX_READ_BYTES} bytes`,
+      );
       assert.ok(events.length > 1000, 'older events are read too, up to the bound');
       // Since a time: only the piece at the end is read.
       assert.deepStrictEqual(
@@ -91,12 +106,18 @@ describe('EventLog', () => {
   it('rotates the log past ROTATE_BYTES: the old part goes to events.1.jsonl, nothing is lost, history reads across both', () =>
     withLog(async (log) => {
       fs.mkdirSync(path.dirname(log.file), { recursive: true });
-      const line = JSON.stringify({ type: 'keep', planId: 'before', time: new Date().toISOString(), padding: 'x'.repeat(200) }) + '\n';
+      const line =
+        JSON.stringify({ type: 'keep', planId: 'before', time: new Date().toISOString(), padding: 'x'.repeat(200) }) +
+        '\n';
       fs.writeFileSync(log.file, line.repeat(Math.ceil(ROTATE_BYTES / line.length)));
       const before = fs.readFileSync(log.file);
       await log.append({ type: 'create.after', planId: 'last of the old' });
       assert.ok(!fs.existsSync(log.file) || fs.statSync(log.file).size === 0, 'a new events.jsonl starts');
-      assert.deepStrictEqual(fs.readFileSync(log.olderFile).subarray(0, before.length), before, 'the old part is in events.1.jsonl, byte for byte');
+      assert.deepStrictEqual(
+        fs.readFileSync(log.olderFile).subarray(0, before.length),
+        before,
+        'the old part is in events.1.jsonl, byte for byte',
+      );
       await log.append({ type: 'create.after', planId: 'first of the new' });
       assert.ok(fs.statSync(log.file).size < 1000);
       const events = await log.read();
@@ -106,7 +127,11 @@ describe('EventLog', () => {
       );
       assert.strictEqual((await log.read('before')).length, Math.ceil(ROTATE_BYTES / line.length));
       // Racing appends across a rotation: every line is in one of the two files.
-      await Promise.all(Array.from({ length: 30 }, (_, i) => new EventLog(path.dirname(path.dirname(log.file))).append({ type: 'keep', planId: `race-${i}` })));
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          new EventLog(path.dirname(path.dirname(log.file))).append({ type: 'keep', planId: `race-${i}` }),
+        ),
+      );
       const ids = new Set((await log.read()).map((e) => e.planId));
       for (let i = 0; i < 30; i++) assert.ok(ids.has(`race-${i}`), `race-${i}`);
     }));

@@ -8,7 +8,7 @@ import { LifecycleEvent } from '../../../src/model/types';
 import { commitFiles, git, withRepo } from '../helpers/repo';
 
 describe('history', () => {
-  it('tells a plan\'s real lifecycle: created, merge refused, merged, cleaned up', () =>
+  it("tells a plan's real lifecycle: created, merge refused, merged, cleaned up", () =>
     withRepo(async (repo) => {
       const engine = await PlanEngine.open(repo.main, { git: new Git() });
       const baseCommit = git(repo.main, 'rev-parse', 'HEAD');
@@ -33,7 +33,10 @@ describe('history', () => {
       assert.match(entries[1].detail ?? '', /src\/app\.txt/, 'the refusal names the conflicting file');
       assert.strictEqual(entries[2].detail, `main: ${result.baseBefore.slice(0, 8)} → ${result.baseAfter.slice(0, 8)}`);
       assert.ok(entries.every((e) => e.planId === '5' && e.run === 1));
-      assert.deepStrictEqual(entries[0].events.map((e) => e.type), ['create.before', 'create.after']);
+      assert.deepStrictEqual(
+        entries[0].events.map((e) => e.type),
+        ['create.before', 'create.after'],
+      );
     }));
 
   it('tells a discard with its snapshot and the restore', () =>
@@ -56,8 +59,25 @@ describe('history', () => {
 
   it('shows an operation that never ended as interrupted, and unknown events by their type', () => {
     const events: LifecycleEvent[] = [
-      { type: 'create.before', time: '2025-01-01T00:00:00Z', planId: '1', run: 1, base: 'main', baseCommit: 'abcdef1234567890', path: '/p' },
-      { type: 'create.after', time: '2025-01-01T00:00:01Z', planId: '1', run: 1, branch: 'plan/1-x', path: '/p', copied: ['.env'], moved: [] },
+      {
+        type: 'create.before',
+        time: '2025-01-01T00:00:00Z',
+        planId: '1',
+        run: 1,
+        base: 'main',
+        baseCommit: 'abcdef1234567890',
+        path: '/p',
+      },
+      {
+        type: 'create.after',
+        time: '2025-01-01T00:00:01Z',
+        planId: '1',
+        run: 1,
+        branch: 'plan/1-x',
+        path: '/p',
+        copied: ['.env'],
+        moved: [],
+      },
       { type: 'merge.before', time: '2025-01-02T00:00:00Z', planId: '1', run: 1, base: 'main', strategy: 'merge' },
       { type: 'custom.thing', time: '2025-01-03T00:00:00Z', planId: '1' },
     ];
@@ -72,6 +92,9 @@ describe('history', () => {
     );
     const { lines, omitted } = historySummary(events, 2);
     assert.strictEqual(omitted, 1);
-    assert.deepStrictEqual(lines.map((l) => l.summary), ['Merge into main (merge) was interrupted', 'custom.thing']);
+    assert.deepStrictEqual(
+      lines.map((l) => l.summary),
+      ['Merge into main (merge) was interrupted', 'custom.thing'],
+    );
   });
 });

@@ -29,7 +29,16 @@ describe('worktree location', () => {
     const ctx = context(defaultSettings.worktreeLocation);
     assert.ok(isAllowedFolder(ctx, '/work/repo.plans/7-fix-it'));
     assert.ok(isAllowedFolder(ctx, '/work/repo.plans/renamed/deeper'));
-    for (const folder of ['/work/repo.plans', '/home/user', '/work/repo', '/work/repo/.git/x', '/work/repo.plans/x/.git/y', '/work/repo.plans/../elsewhere', 'relative', '/work/repo.plans/a\nb']) {
+    for (const folder of [
+      '/work/repo.plans',
+      '/home/user',
+      '/work/repo',
+      '/work/repo/.git/x',
+      '/work/repo.plans/x/.git/y',
+      '/work/repo.plans/../elsewhere',
+      'relative',
+      '/work/repo.plans/a\nb',
+    ]) {
       assert.ok(!isAllowedFolder(ctx, folder), folder);
     }
     // A relative template puts plans inside the main checkout; its git directory is still refused.

@@ -47,7 +47,10 @@ describe('withFileLock', () => {
       });
       assert.strictEqual(value, 42);
       assert.ok(!fs.existsSync(lockFile));
-      await assert.rejects(withFileLock(lockFile, () => Promise.reject(new Error('boom'))), /boom/);
+      await assert.rejects(
+        withFileLock(lockFile, () => Promise.reject(new Error('boom'))),
+        /boom/,
+      );
       assert.ok(!fs.existsSync(lockFile));
     }));
 
@@ -60,7 +63,10 @@ describe('withFileLock', () => {
       for (let i = 0; i < 10; i++) {
         await withFileLock(lockFile, () => {
           fs.appendFileSync(log, `enter ${process.pid}\n`);
-          fs.writeFileSync(counter, String(Number(fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8') : '0') + 1));
+          fs.writeFileSync(
+            counter,
+            String(Number(fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8') : '0') + 1),
+          );
           fs.appendFileSync(log, `exit ${process.pid}\n`);
         });
       }
@@ -100,7 +106,10 @@ describe('withFileLock', () => {
         let ran = false;
         await assert.rejects(
           withFileLock(lockFile, () => (ran = true), { timeoutMs: 300 }),
-          (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.LockTimeout && e.message.includes(`process ${child.pid}`),
+          (e: unknown) =>
+            e instanceof PlanWorktreesError &&
+            e.code === ErrorCode.LockTimeout &&
+            e.message.includes(`process ${child.pid}`),
         );
         assert.strictEqual(ran, false);
         assert.strictEqual(fs.readFileSync(lockFile, 'utf8'), before);
@@ -115,17 +124,29 @@ describe('withFileLock', () => {
       const lockFile = path.join(dir, 'x.lock');
       const lockFrom = (ageMs: number): void => {
         const time = new Date(Date.now() - ageMs);
-        fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, hostname: 'some-other-host', time: time.toISOString(), token: 'theirs' }));
+        fs.writeFileSync(
+          lockFile,
+          JSON.stringify({ pid: 1, hostname: 'some-other-host', time: time.toISOString(), token: 'theirs' }),
+        );
         fs.utimesSync(lockFile, time, time);
       };
       lockFrom(1000);
-      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }), /Timed out/);
+      await assert.rejects(
+        withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }),
+        /Timed out/,
+      );
       // Taken long ago, but renewed a moment ago (its file's time): its holder is still at work.
       lockFrom(120_000);
       fs.utimesSync(lockFile, new Date(), new Date());
-      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }), /Timed out/);
+      await assert.rejects(
+        withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }),
+        /Timed out/,
+      );
       lockFrom(120_000);
-      assert.strictEqual(await withFileLock(lockFile, () => 'taken over', { timeoutMs: 2000, staleMs: 60_000 }), 'taken over');
+      assert.strictEqual(
+        await withFileLock(lockFile, () => 'taken over', { timeoutMs: 2000, staleMs: 60_000 }),
+        'taken over',
+      );
       assert.ok(!fs.existsSync(lockFile));
     }));
 
@@ -133,7 +154,10 @@ describe('withFileLock', () => {
     withTemp(async (dir) => {
       const lockFile = path.join(dir, 'x.lock');
       fs.writeFileSync(lockFile, '');
-      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200 }), /Timed out/);
+      await assert.rejects(
+        withFileLock(lockFile, () => undefined, { timeoutMs: 200 }),
+        /Timed out/,
+      );
       const old = new Date(Date.now() - 10_000);
       fs.utimesSync(lockFile, old, old);
       assert.strictEqual(await withFileLock(lockFile, () => 'ok', { timeoutMs: 2000 }), 'ok');
@@ -147,7 +171,10 @@ describe('withFileLock', () => {
         const before = fs.readFileSync(lockFile, 'utf8');
         let ran = false;
         // Three times staleMs: without renewal the lock would look abandoned after 400 ms.
-        await assert.rejects(withFileLock(lockFile, () => (ran = true), { timeoutMs: 1200, staleMs: 400 }), /Timed out/);
+        await assert.rejects(
+          withFileLock(lockFile, () => (ran = true), { timeoutMs: 1200, staleMs: 400 }),
+          /Timed out/,
+        );
         assert.strictEqual(ran, false);
         assert.strictEqual(fs.readFileSync(lockFile, 'utf8'), before, 'the holder still holds its own lock');
         assert.ok(Date.now() - fs.statSync(lockFile).mtimeMs < 400, 'the holder renewed its lock');
@@ -167,7 +194,10 @@ describe('withFileLock', () => {
         assert.strictEqual(owner?.plan, '7');
         assert.strictEqual(owner?.started, processStart(child.pid as number));
         await assert.rejects(
-          withFileLock(lockFile, () => undefined, { timeoutMs: 200, busyError: (holder) => new Error(`busy: ${holder?.operation} of ${holder?.plan} by ${holder?.pid}`) }),
+          withFileLock(lockFile, () => undefined, {
+            timeoutMs: 200,
+            busyError: (holder) => new Error(`busy: ${holder?.operation} of ${holder?.plan} by ${holder?.pid}`),
+          }),
           new RegExp(`^Error: busy: merge of 7 by ${child.pid}$`),
         );
       } finally {
@@ -181,9 +211,22 @@ describe('withFileLock', () => {
     return withTemp(async (dir) => {
       const lockFile = path.join(dir, 'x.lock');
       const lockOf = (started: string | undefined): void =>
-        fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: new Date().toISOString(), token: 'theirs', started }));
+        fs.writeFileSync(
+          lockFile,
+          JSON.stringify({
+            pid: process.pid,
+            hostname: os.hostname(),
+            time: new Date().toISOString(),
+            token: 'theirs',
+            started,
+          }),
+        );
       lockOf(processStart(process.pid));
-      await assert.rejects(withFileLock(lockFile, () => undefined, { timeoutMs: 200 }), /Timed out/, 'the same process, still running: not stale');
+      await assert.rejects(
+        withFileLock(lockFile, () => undefined, { timeoutMs: 200 }),
+        /Timed out/,
+        'the same process, still running: not stale',
+      );
       lockOf('1');
       const started = Date.now();
       assert.strictEqual(await withFileLock(lockFile, () => 'taken over', { timeoutMs: 2000 }), 'taken over');
@@ -194,8 +237,28 @@ describe('withFileLock', () => {
   it('reads only the fields it knows from a lock file, each of its type', () =>
     withTemp(async (dir) => {
       const lockFile = path.join(dir, 'x.lock');
-      fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, hostname: 'h', time: 't', token: 'k', operation: { toString: 1 }, plan: 7, extra: 'x', started: 'long'.repeat(100) }));
-      assert.deepStrictEqual(await readLockOwner(lockFile), { pid: 1, hostname: 'h', time: 't', token: 'k', started: 'long'.repeat(50), operation: undefined, plan: undefined });
+      fs.writeFileSync(
+        lockFile,
+        JSON.stringify({
+          pid: 1,
+          hostname: 'h',
+          time: 't',
+          token: 'k',
+          operation: { toString: 1 },
+          plan: 7,
+          extra: 'x',
+          started: 'long'.repeat(100),
+        }),
+      );
+      assert.deepStrictEqual(await readLockOwner(lockFile), {
+        pid: 1,
+        hostname: 'h',
+        time: 't',
+        token: 'k',
+        started: 'long'.repeat(50),
+        operation: undefined,
+        plan: undefined,
+      });
       fs.writeFileSync(lockFile, 'null');
       assert.strictEqual(await readLockOwner(lockFile), undefined);
     }));
@@ -204,14 +267,21 @@ describe('withFileLock', () => {
     withTemp(async (dir) => {
       const lockFile = path.join(dir, 'x.lock');
       const elsewhere = path.join(dir, 'elsewhere.json');
-      const live = JSON.stringify({ pid: process.pid, hostname: os.hostname(), time: new Date().toISOString(), token: 'theirs', started: processStart(process.pid) });
+      const live = JSON.stringify({
+        pid: process.pid,
+        hostname: os.hostname(),
+        time: new Date().toISOString(),
+        token: 'theirs',
+        started: processStart(process.pid),
+      });
       fs.writeFileSync(elsewhere, live);
       fs.symlinkSync(elsewhere, lockFile);
       assert.strictEqual(await readLockOwner(lockFile), undefined, 'not read through the link');
       let ran = false;
       await assert.rejects(
         withFileLock(lockFile, () => (ran = true), { timeoutMs: 2000 }),
-        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileUnsafe && e.files.includes(lockFile),
+        (e: unknown) =>
+          e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileUnsafe && e.files.includes(lockFile),
       );
       assert.strictEqual(ran, false);
       assert.strictEqual(fs.readlinkSync(lockFile), elsewhere, 'the link is left as it was');
@@ -221,7 +291,10 @@ describe('withFileLock', () => {
       // A live owner's lock, padded far beyond any lock file, is not read.
       fs.writeFileSync(lockFile, live.slice(0, -1) + `,"pad":"${'x'.repeat(8 * 1024 * 1024)}"}`);
       assert.strictEqual(await readLockOwner(lockFile), undefined);
-      await assert.rejects(withFileLock(lockFile, () => (ran = true), { timeoutMs: 2000 }), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileTooLarge);
+      await assert.rejects(
+        withFileLock(lockFile, () => (ran = true), { timeoutMs: 2000 }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileTooLarge,
+      );
       assert.strictEqual(ran, false);
     }));
 });

@@ -23,7 +23,11 @@ function isCode(code: ErrorCode, files?: string[]) {
 function divergedPlan(repo: TestRepo): PlanRecord {
   const plan = addPlan(repo, '1', { title: 'Feature \u00e9t\u00e9', folder: 'plan \u00fcber 1' });
   commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'add feature');
-  commitFiles(plan.path, { 'docs/n\u00f6tes file.md': 'notes\n', 'src/app.txt': 'one\ntwo\nthree\nfour\n' }, 'notes and four');
+  commitFiles(
+    plan.path,
+    { 'docs/n\u00f6tes file.md': 'notes\n', 'src/app.txt': 'one\ntwo\nthree\nfour\n' },
+    'notes and four',
+  );
   commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moves');
   return plan;
 }
@@ -32,7 +36,10 @@ function divergedPlan(repo: TestRepo): PlanRecord {
 function assertCheckoutAt(main: string, commit: string, untracked: string[] = []): void {
   assert.strictEqual(git(main, 'rev-parse', 'HEAD'), commit);
   assert.strictEqual(git(main, 'diff', '--name-only', 'HEAD'), '', 'index and files match HEAD');
-  assert.deepStrictEqual(git(main, 'ls-files', '--others', '--exclude-standard').split('\n').filter(Boolean), untracked);
+  assert.deepStrictEqual(
+    git(main, 'ls-files', '--others', '--exclude-standard').split('\n').filter(Boolean),
+    untracked,
+  );
 }
 
 /**
@@ -101,7 +108,11 @@ describe('checkMerge', () => {
       git(plan.path, 'commit', '-q', '-a', '--amend', '--no-edit');
       const before = fingerprint(repo.main);
       for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy }), isCode(ErrorCode.UnrelatedHistories), strategy);
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy }),
+          isCode(ErrorCode.UnrelatedHistories),
+          strategy,
+        );
       }
       assert.strictEqual(fingerprint(repo.main), before);
     }));
@@ -112,7 +123,10 @@ describe('checkMerge', () => {
       commitFiles(plan.path, { 'src/app.txt': 'plan\n', 'same name.txt': 'plan\n' });
       commitFiles(repo.main, { 'src/app.txt': 'main\n', 'same name.txt': 'main\n' });
       const check = await checkMerge(await openContext(repo.main), plan);
-      assert.deepStrictEqual([check.clean, check.conflicts, check.tree], [false, ['same name.txt', 'src/app.txt'], undefined]);
+      assert.deepStrictEqual(
+        [check.clean, check.conflicts, check.tree],
+        [false, ['same name.txt', 'src/app.txt'], undefined],
+      );
     }));
 });
 
@@ -125,8 +139,14 @@ describe('mergePlan', () => {
       const planTip = git(repo.main, 'rev-parse', plan.branch);
       const planFiles = hashTree(plan.path);
       const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge' });
-      assert.deepStrictEqual([result.strategy, result.baseBefore, result.baseAfter, result.commit], ['merge', baseBefore, git(repo.main, 'rev-parse', 'main'), result.baseAfter]);
-      assert.strictEqual(git(repo.main, 'log', '-1', '--format=%P%n%s', 'main'), `${baseBefore} ${planTip}\nMerge plan 1: Feature \u00e9t\u00e9`);
+      assert.deepStrictEqual(
+        [result.strategy, result.baseBefore, result.baseAfter, result.commit],
+        ['merge', baseBefore, git(repo.main, 'rev-parse', 'main'), result.baseAfter],
+      );
+      assert.strictEqual(
+        git(repo.main, 'log', '-1', '--format=%P%n%s', 'main'),
+        `${baseBefore} ${planTip}\nMerge plan 1: Feature \u00e9t\u00e9`,
+      );
       assertCheckoutAt(repo.main, result.commit, ['scratch.txt']);
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'docs/n\u00f6tes file.md'), 'utf8'), 'notes\n');
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'README.md'), 'utf8'), '# demo, moved on\n');
@@ -135,7 +155,7 @@ describe('mergePlan', () => {
       assert.strictEqual(hashTree(plan.path), planFiles);
     }));
 
-  it('merge: refreshes the main checkout\'s index only when an entry went stale after its status, and then merges all the same', () =>
+  it("merge: refreshes the main checkout's index only when an entry went stale after its status, and then merges all the same", () =>
     withRepo(async (repo) => {
       const plan = divergedPlan(repo);
       const fresh = new TouchingGit(repo.main);
@@ -151,7 +171,10 @@ describe('mergePlan', () => {
       // src/app.txt changes in the second merge, and its index entry is stale when the files move.
       commitFiles(plan.path, { 'src/app.txt': 'one\ntwo\nthree\nfour\nfive\n' }, 'five');
       const second = await mergePlan(await openContext(repo.main, touched), plan, { strategy: 'merge' });
-      assert.deepStrictEqual(touched.calls.filter((c) => c === 'update-index' || c === 'read-tree'), ['read-tree', 'update-index', 'read-tree']);
+      assert.deepStrictEqual(
+        touched.calls.filter((c) => c === 'update-index' || c === 'read-tree'),
+        ['read-tree', 'update-index', 'read-tree'],
+      );
       assertCheckoutAt(repo.main, second.commit);
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'src/app.txt'), 'utf8'), 'one\ntwo\nthree\nfour\nfive\n');
     }));
@@ -166,11 +189,14 @@ describe('mergePlan', () => {
       assert.strictEqual(git(repo.main, 'log', '-1', '--format=%P', 'main'), baseBefore);
       assert.strictEqual(git(repo.main, 'rev-parse', 'main^{tree}'), tree);
       const message = git(repo.main, 'log', '-1', '--format=%B', 'main');
-      assert.match(message, /^Plan 1: Feature \u00e9t\u00e9\n\nSquashed commits:\n- [0-9a-f]+ add feature\n- [0-9a-f]+ notes and four/);
+      assert.match(
+        message,
+        /^Plan 1: Feature \u00e9t\u00e9\n\nSquashed commits:\n- [0-9a-f]+ add feature\n- [0-9a-f]+ notes and four/,
+      );
       assertCheckoutAt(repo.main, result.commit);
     }));
 
-  it('squash with a subject of the person\'s own: that first line, the list of squashed commits below it; an empty or multi-line one is refused before anything moves', () =>
+  it("squash with a subject of the person's own: that first line, the list of squashed commits below it; an empty or multi-line one is refused before anything moves", () =>
     withRepo(async (repo) => {
       const plan = divergedPlan(repo);
       const baseBefore = git(repo.main, 'rev-parse', 'main');
@@ -180,7 +206,10 @@ describe('mergePlan', () => {
         assert.strictEqual(git(repo.main, 'rev-parse', 'main'), baseBefore, 'nothing moved');
       }
       await mergePlan(ctx, plan, { strategy: 'squash', subject: 'Add the feature, été edition' });
-      assert.match(git(repo.main, 'log', '-1', '--format=%B', 'main'), /^Add the feature, été edition\n\nSquashed commits:\n- [0-9a-f]+ add feature\n/);
+      assert.match(
+        git(repo.main, 'log', '-1', '--format=%B', 'main'),
+        /^Add the feature, été edition\n\nSquashed commits:\n- [0-9a-f]+ add feature\n/,
+      );
     }));
 
   it('fastForward: moves the base to the plan tip when main has not moved', () =>
@@ -199,7 +228,15 @@ describe('mergePlan', () => {
       fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '*.tmp\n');
       writeFiles(plan.path, { 'by ada.txt': 'ada\n' });
       git(plan.path, 'add', 'by ada.txt');
-      git(plan.path, 'commit', '-q', '--author=Ada Lovelace <ada@example.invalid>', '--date=2001-02-03T04:05:06+01:00', '-m', 'by ada\n\nwith a body');
+      git(
+        plan.path,
+        'commit',
+        '-q',
+        '--author=Ada Lovelace <ada@example.invalid>',
+        '--date=2001-02-03T04:05:06+01:00',
+        '-m',
+        'by ada\n\nwith a body',
+      );
       writeFiles(plan.path, { 'build output.tmp': 'ignored file in the plan, kept\n' });
       const authors = git(plan.path, 'log', '--format=%an <%ae> %ad', 'main..HEAD');
       const tipBefore = git(plan.path, 'rev-parse', 'HEAD');
@@ -207,17 +244,31 @@ describe('mergePlan', () => {
       const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'rebase' });
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), result.commit);
       assert.strictEqual(git(repo.main, 'rev-parse', 'main'), result.commit);
-      assert.strictEqual(git(repo.main, 'log', '--format=%s', `${baseBefore}..main`), 'by ada\nnotes and four\nadd feature');
+      assert.strictEqual(
+        git(repo.main, 'log', '--format=%s', `${baseBefore}..main`),
+        'by ada\nnotes and four\nadd feature',
+      );
       assert.strictEqual(git(repo.main, 'log', '-1', '--format=%B', 'main'), 'by ada\n\nwith a body\n');
       assert.strictEqual(git(repo.main, 'rev-list', '--merges', '--count', 'main'), '0', 'linear history');
-      assert.strictEqual(git(repo.main, 'log', '--format=%an <%ae> %ad', `${baseBefore}..main`), authors, 'authors and dates are kept');
-      assert.strictEqual(git(repo.main, 'diff', baseBefore, 'main'), git(repo.main, 'diff', plan.baseCommit, tipBefore), 'the same changes, on top of the base');
+      assert.strictEqual(
+        git(repo.main, 'log', '--format=%an <%ae> %ad', `${baseBefore}..main`),
+        authors,
+        'authors and dates are kept',
+      );
+      assert.strictEqual(
+        git(repo.main, 'diff', baseBefore, 'main'),
+        git(repo.main, 'diff', plan.baseCommit, tipBefore),
+        'the same changes, on top of the base',
+      );
       assertCheckoutAt(repo.main, result.commit);
       // The plan worktree is on the rebased branch, with its files: the plan's work, main's change, and its untracked file.
       assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), `refs/heads/${plan.branch}`);
       assertCheckoutAt(plan.path, result.commit);
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'README.md'), 'utf8'), '# demo, moved on\n');
-      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'build output.tmp'), 'utf8'), 'ignored file in the plan, kept\n');
+      assert.strictEqual(
+        fs.readFileSync(path.join(plan.path, 'build output.tmp'), 'utf8'),
+        'ignored file in the plan, kept\n',
+      );
     }));
 
   it('rebase: keeps a snapshot of the plan as it was before its branch moved, restorable as its own branch', () =>
@@ -228,9 +279,15 @@ describe('mergePlan', () => {
       const result = await mergePlan(ctx, plan, { strategy: 'rebase' });
       const snapshots = await listSnapshots(ctx);
       assert.strictEqual(snapshots.length, 1);
-      assert.deepStrictEqual([snapshots[0].planId, snapshots[0].reason, result.snapshot], ['1', 'before a rebase merge', snapshots[0].ref]);
+      assert.deepStrictEqual(
+        [snapshots[0].planId, snapshots[0].reason, result.snapshot],
+        ['1', 'before a rebase merge', snapshots[0].ref],
+      );
       assert.strictEqual(git(repo.main, 'rev-parse', `${snapshots[0].commit}^1`), tipBefore);
-      const restored = await restoreSnapshot(ctx, snapshots[0], { path: path.join(repo.root, 'restored'), branch: 'plan/1-before' });
+      const restored = await restoreSnapshot(ctx, snapshots[0], {
+        path: path.join(repo.root, 'restored'),
+        branch: 'plan/1-before',
+      });
       assert.strictEqual(git(restored.path, 'rev-parse', 'HEAD'), tipBefore, 'the pre-rebase branch is back');
       assert.strictEqual(git(restored.path, 'status', '--porcelain'), '');
     }));
@@ -259,7 +316,10 @@ describe('mergePlan', () => {
       writeFiles(plan.path, { 'feature.txt': 'feature, edited\n', 'new dir/untracked \u00fc.txt': 'untracked\n' });
       const files = hashTree(plan.path);
       const tipBefore = git(repo.main, 'rev-parse', plan.branch);
-      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge', commitUncommitted: true });
+      const result = await mergePlan(await openContext(repo.main), plan, {
+        strategy: 'merge',
+        commitUncommitted: true,
+      });
       assert.ok(result.committedUncommitted);
       assert.strictEqual(git(repo.main, 'rev-parse', plan.branch), result.committedUncommitted);
       assert.strictEqual(git(repo.main, 'rev-parse', `${plan.branch}^`), tipBefore);
@@ -274,7 +334,10 @@ describe('mergePlan', () => {
     withRepo(async (repo) => {
       const plan = divergedPlan(repo);
       writeFiles(plan.path, { 'feature.txt': 'edited\n', 'untracked.txt': 'u\n' });
-      const result = await mergePlan(await openContext(repo.main), plan, { strategy: 'rebase', commitUncommitted: true });
+      const result = await mergePlan(await openContext(repo.main), plan, {
+        strategy: 'rebase',
+        commitUncommitted: true,
+      });
       assert.strictEqual(git(repo.main, 'log', '-1', '--format=%s', 'main'), 'Plan 1: uncommitted changes');
       assertCheckoutAt(plan.path, result.commit);
       assertCheckoutAt(repo.main, result.commit);
@@ -316,7 +379,10 @@ describe('mergePlan', () => {
           commitFiles(repo.main, { 'src/app.txt': 'main\n', 'both added.txt': 'main\n' });
           writeFiles(plan.path, { 'wip.txt': 'uncommitted, and asked to commit it\n' });
           const before = fingerprint(repo.main);
-          await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy, commitUncommitted: true }), isCode(ErrorCode.MergeConflict, ['both added.txt', 'src/app.txt']));
+          await assert.rejects(
+            mergePlan(await openContext(repo.main), plan, { strategy, commitUncommitted: true }),
+            isCode(ErrorCode.MergeConflict, ['both added.txt', 'src/app.txt']),
+          );
           assert.strictEqual(fingerprint(repo.main), before);
         }));
     }
@@ -330,7 +396,10 @@ describe('mergePlan', () => {
         const before = fingerprint(repo.main);
         const ctx = await openContext(repo.main);
         assert.strictEqual((await checkMerge(ctx, plan)).clean, true);
-        await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), isCode(ErrorCode.MergeConflict, ['src/app.txt']));
+        await assert.rejects(
+          mergePlan(ctx, plan, { strategy: 'rebase' }),
+          isCode(ErrorCode.MergeConflict, ['src/app.txt']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -343,7 +412,10 @@ describe('mergePlan', () => {
         git(repo.main, 'worktree', 'add', '-q', side, 'side');
         commitFiles(side, { 'side.txt': 'side\n' }, 'side work');
         git(plan.path, 'merge', '-q', '--no-ff', '--no-commit', 'side');
-        writeFiles(plan.path, { 'feature.txt': 'feature, fixed while merging\n', 'made in the merge.txt': 'only in the merge commit\n' });
+        writeFiles(plan.path, {
+          'feature.txt': 'feature, fixed while merging\n',
+          'made in the merge.txt': 'only in the merge commit\n',
+        });
         git(plan.path, 'add', '-A');
         git(plan.path, 'commit', '-q', '--no-edit');
         commitFiles(repo.main, { 'README.md': '# main moved on\n' }, 'main moves');
@@ -358,7 +430,10 @@ describe('mergePlan', () => {
         assert.deepStrictEqual(await listSnapshots(ctx), [], 'no snapshot either');
         // A merge of the same commits keeps everything.
         const merged = await mergePlan(ctx, plan, { strategy: 'merge' });
-        assert.strictEqual(fs.readFileSync(path.join(repo.main, 'made in the merge.txt'), 'utf8'), 'only in the merge commit\n');
+        assert.strictEqual(
+          fs.readFileSync(path.join(repo.main, 'made in the merge.txt'), 'utf8'),
+          'only in the merge commit\n',
+        );
         assertCheckoutAt(repo.main, merged.commit);
       }));
 
@@ -367,7 +442,10 @@ describe('mergePlan', () => {
         const plan = divergedPlan(repo);
         writeFiles(plan.path, { 'feature.txt': 'edited\n', 'new file.txt': 'new\n' });
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.PlanDirty, ['feature.txt', 'new file.txt']));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.PlanDirty, ['feature.txt', 'new file.txt']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -376,20 +454,33 @@ describe('mergePlan', () => {
         const plan = divergedPlan(repo);
         writeFiles(repo.main, { 'src/app.txt': 'unsaved work in main\n' });
         let before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['src/app.txt']));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.BaseDirty, ['src/app.txt']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
         git(repo.main, 'add', 'src/app.txt');
         before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'squash' }), isCode(ErrorCode.BaseDirty, ['src/app.txt']));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'squash' }),
+          isCode(ErrorCode.BaseDirty, ['src/app.txt']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
     it('BaseDirty for an untracked file in the main checkout that the merge would overwrite', () =>
       withRepo(async (repo) => {
         const plan = divergedPlan(repo);
-        writeFiles(repo.main, { 'feature.txt': 'my own untracked file\n', docs: 'a file where the plan has a folder\n', 'unrelated.txt': 'stays\n' });
+        writeFiles(repo.main, {
+          'feature.txt': 'my own untracked file\n',
+          docs: 'a file where the plan has a folder\n',
+          'unrelated.txt': 'stays\n',
+        });
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['docs', 'feature.txt']));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.BaseDirty, ['docs', 'feature.txt']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -399,16 +490,28 @@ describe('mergePlan', () => {
           commitFiles(repo.main, { '.gitignore': '*.local\n' }, 'ignore local files');
           fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), 'build/\n');
           const plan = addPlan(repo, '8');
-          writeFiles(plan.path, { 'secrets.local': 'from the plan\n', 'build/out.js': 'from the plan\n', 'build/new.js': 'new\n', 'plain.txt': 'plain\n' });
+          writeFiles(plan.path, {
+            'secrets.local': 'from the plan\n',
+            'build/out.js': 'from the plan\n',
+            'build/new.js': 'new\n',
+            'plain.txt': 'plain\n',
+          });
           git(plan.path, 'add', '-f', 'secrets.local', 'build/out.js', 'build/new.js', 'plain.txt');
           git(plan.path, 'commit', '-q', '-m', 'the plan tracks files main ignores');
           if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# main moved on\n' }, 'main moves');
           // The main checkout's own ignored files: a rotated secret, a build output; build/new.js is not there.
-          writeFiles(repo.main, { 'secrets.local': 'my secret\n', 'build/out.js': 'my build\n', 'build/keep.js': 'stays\n' });
+          writeFiles(repo.main, {
+            'secrets.local': 'my secret\n',
+            'build/out.js': 'my build\n',
+            'build/keep.js': 'stays\n',
+          });
           const before = fingerprint(repo.main);
           await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy }), (e: unknown) => {
             isCode(ErrorCode.BaseDirty, ['build/out.js', 'secrets.local'])(e);
-            assert.match((e as Error).message, /would overwrite untracked or ignored files in .*: "build\/out\.js", "secrets\.local"\./);
+            assert.match(
+              (e as Error).message,
+              /would overwrite untracked or ignored files in .*: "build\/out\.js", "secrets\.local"\./,
+            );
             return true;
           });
           assert.strictEqual(fingerprint(repo.main), before);
@@ -433,7 +536,10 @@ describe('mergePlan', () => {
         git(plan.path, 'commit', '-q', '-m', 'folders and files');
         writeFiles(repo.main, { cache: 'an ignored file\n', 'logs/today.log': 'an ignored log\n' });
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.BaseDirty, ['cache', 'logs/today.log']));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.BaseDirty, ['cache', 'logs/today.log']),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -453,7 +559,10 @@ describe('mergePlan', () => {
           return true;
         });
         assert.strictEqual(fingerprint(repo.main), before);
-        assert.strictEqual(fs.readFileSync(path.join(plan.path, 'settings.local'), 'utf8'), "the plan's own settings\n");
+        assert.strictEqual(
+          fs.readFileSync(path.join(plan.path, 'settings.local'), 'utf8'),
+          "the plan's own settings\n",
+        );
       }));
 
     it('MergeInProgress when the main checkout is in the middle of a merge', () =>
@@ -465,7 +574,10 @@ describe('mergePlan', () => {
         git(repo.main, 'merge', '-q', '--no-commit', '--no-ff', '-s', 'ours', 'other');
         assert.ok(fs.existsSync(path.join(repo.main, '.git', 'MERGE_HEAD')));
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.MergeInProgress));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.MergeInProgress),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -478,7 +590,10 @@ describe('mergePlan', () => {
         assert.strictEqual(gitMayFail(repo.main, 'rebase', 'other').ok, false, 'the rebase stops on a conflict');
         assert.strictEqual(gitMayFail(repo.main, 'symbolic-ref', '-q', 'HEAD').ok, false);
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), isCode(ErrorCode.MergeInProgress));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }),
+          isCode(ErrorCode.MergeInProgress),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -486,12 +601,19 @@ describe('mergePlan', () => {
       withRepo(async (repo) => {
         const plan = divergedPlan(repo);
         // An interactive rebase that stops at the first commit ("edit"): HEAD is detached meanwhile.
-        execFileSync('git', ['rebase', '-q', '-i', 'main'], { cwd: plan.path, env: { ...process.env, GIT_SEQUENCE_EDITOR: "sed -i -e 's/^pick/edit/'" }, stdio: 'ignore' });
+        execFileSync('git', ['rebase', '-q', '-i', 'main'], {
+          cwd: plan.path,
+          env: { ...process.env, GIT_SEQUENCE_EDITOR: "sed -i -e 's/^pick/edit/'" },
+          stdio: 'ignore',
+        });
         assert.strictEqual(gitMayFail(plan.path, 'symbolic-ref', '-q', 'HEAD').ok, false);
         const before = fingerprint(repo.main);
         await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'merge' }), (e: unknown) => {
           isCode(ErrorCode.MergeInProgress)(e);
-          assert.match((e as Error).message, new RegExp(`rebase is in progress in ${plan.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`));
+          assert.match(
+            (e as Error).message,
+            new RegExp(`rebase is in progress in ${plan.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`),
+          );
           return true;
         });
         assert.strictEqual(fingerprint(repo.main), before);
@@ -506,7 +628,10 @@ describe('mergePlan', () => {
       withRepo(async (repo) => {
         const plan = divergedPlan(repo);
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), plan, { strategy: 'fastForward' }), isCode(ErrorCode.NotFastForward));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), plan, { strategy: 'fastForward' }),
+          isCode(ErrorCode.NotFastForward),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 
@@ -526,8 +651,16 @@ describe('mergePlan', () => {
         const racing = new RacingGit(repo.main);
         const ctx = await openContext(repo.main, racing);
         await assert.rejects(mergePlan(ctx, plan, { strategy: 'rebase' }), isCode(ErrorCode.BaseMoved));
-        assert.match(racing.fingerprintAfterRace ?? '', /refs\/plan-worktrees\/snapshots\/1\//, 'the snapshot was there while the merge ran');
-        assert.strictEqual(fingerprint(repo.main), racing.fingerprintAfterRace?.replace(/^refs\/plan-worktrees\/.*\n/m, ''), 'only the other commit happened');
+        assert.match(
+          racing.fingerprintAfterRace ?? '',
+          /refs\/plan-worktrees\/snapshots\/1\//,
+          'the snapshot was there while the merge ran',
+        );
+        assert.strictEqual(
+          fingerprint(repo.main),
+          racing.fingerprintAfterRace?.replace(/^refs\/plan-worktrees\/.*\n/m, ''),
+          'only the other commit happened',
+        );
         assert.strictEqual(git(repo.main, 'for-each-ref', 'refs/plan-worktrees/'), '');
       }));
 
@@ -535,7 +668,10 @@ describe('mergePlan', () => {
       withRepo(async (repo) => {
         const plan = divergedPlan(repo);
         const before = fingerprint(repo.main);
-        await assert.rejects(mergePlan(await openContext(repo.main), { ...plan, base: 'gone' }, { strategy: 'merge' }), isCode(ErrorCode.BranchNotFound));
+        await assert.rejects(
+          mergePlan(await openContext(repo.main), { ...plan, base: 'gone' }, { strategy: 'merge' }),
+          isCode(ErrorCode.BranchNotFound),
+        );
         assert.strictEqual(fingerprint(repo.main), before);
       }));
 

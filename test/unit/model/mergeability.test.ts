@@ -57,7 +57,10 @@ describe('commitAll', () => {
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), commit);
       assert.strictEqual(git(plan.path, 'log', '-1', '--format=%s'), '-m looks like an option but is the message');
       assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
-      assert.strictEqual(git(plan.path, 'show', '--name-status', '--format=', 'HEAD'), 'D\tREADME.md\nA\tnew file.txt\nM\tsrc/app.txt');
+      assert.strictEqual(
+        git(plan.path, 'show', '--name-status', '--format=', 'HEAD'),
+        'D\tREADME.md\nA\tnew file.txt\nM\tsrc/app.txt',
+      );
     }));
 
   it('refuses an empty message and a clean worktree, changing nothing', () =>
@@ -68,7 +71,10 @@ describe('commitAll', () => {
       await assert.rejects(commitAll(ctx, plan, 'nothing to commit'), /nothing to commit/);
       writeFiles(plan.path, { 'x.txt': 'x' });
       const dirty = fingerprint(repo.main);
-      await assert.rejects(commitAll(ctx, plan, '  '), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName);
+      await assert.rejects(
+        commitAll(ctx, plan, '  '),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName,
+      );
       assert.strictEqual(fingerprint(repo.main), dirty);
       assert.notStrictEqual(before, dirty);
     }));

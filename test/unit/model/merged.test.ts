@@ -37,7 +37,10 @@ describe('isMerged', () => {
       git(repo.main, 'merge', '-q', '--squash', 'plan');
       git(repo.main, 'commit', '-q', '-m', 'squashed');
       commitFiles(repo.main, { 'src/app.txt': 'one\ntwo\nthree\nfour\n' }, 'more on main');
-      assert.deepStrictEqual(await isMerged(await openContext(repo.main), 'refs/heads/plan', 'main'), { merged: true, how: 'sameTree' });
+      assert.deepStrictEqual(await isMerged(await openContext(repo.main), 'refs/heads/plan', 'main'), {
+        merged: true,
+        how: 'sameTree',
+      });
     }));
 
   it('says patchId when each commit was cherry-picked but a later main change touches the same file', () =>
@@ -49,7 +52,10 @@ describe('isMerged', () => {
       git(repo.main, 'cherry-pick', c1);
       // Main then changes the line the plan added: merging the plan again would conflict, so the tree check says no.
       commitFiles(repo.main, { 'src/app.txt': 'one\ntwo\nthree\nFOUR\n' }, 'rewrite four');
-      assert.deepStrictEqual(await isMerged(await openContext(repo.main), 'plan', 'main'), { merged: true, how: 'patchId' });
+      assert.deepStrictEqual(await isMerged(await openContext(repo.main), 'plan', 'main'), {
+        merged: true,
+        how: 'patchId',
+      });
     }));
 
   it('finds work squash-merged into the base upstream only (a pull request merged on the server)', () =>
@@ -86,7 +92,10 @@ describe('isMerged', () => {
 
   it('reads a branch name that looks like an option as a name, not an option', () =>
     withRepo(async ({ main }) => {
-      await assert.rejects(isMerged(await openContext(main), '--all', 'main'), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.BranchNotFound);
+      await assert.rejects(
+        isMerged(await openContext(main), '--all', 'main'),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.BranchNotFound,
+      );
     }));
 
   it('says not merged for unrelated histories', () =>
@@ -123,7 +132,9 @@ describe('divergences', () => {
       const answers = await divergences(ctx, pairs);
       assert.strictEqual(ctx.git.processCount, 2);
       const expected = pairs.map(({ tip, base }) => {
-        const [ahead, behind] = git(main, 'rev-list', '--left-right', '--count', `${tip}...${base}`).split('\t').map(Number);
+        const [ahead, behind] = git(main, 'rev-list', '--left-right', '--count', `${tip}...${base}`)
+          .split('\t')
+          .map(Number);
         return { ahead, behind, ancestor: ahead === 0 };
       });
       assert.deepStrictEqual(answers, expected);

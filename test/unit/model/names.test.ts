@@ -17,16 +17,31 @@ import { git, gitMayFail, withRepo } from '../helpers/repo';
 describe('names', () => {
   describe('explainTitle', () => {
     it('says what the slug of a title that looks like a path or an option, or has no letter or digit, will be', () => {
-      assert.strictEqual(explainTitle('../x'), '"../x" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("x").');
+      assert.strictEqual(
+        explainTitle('../x'),
+        '"../x" is taken as a title, not as a path or an option: the branch and folder are named after its words only ("x").',
+      );
       assert.match(explainTitle('--foo') ?? '', /not as a path or an option: .*\("foo"\)/);
       assert.match(explainTitle('/etc/passwd') ?? '', /\("etc-passwd"\)/);
       assert.match(explainTitle('a/../b') ?? '', /\("a-b"\)/);
-      assert.strictEqual(explainTitle('...'), '"..." has no letters or digits, so the branch and folder are named "plan".');
+      assert.strictEqual(
+        explainTitle('...'),
+        '"..." has no letters or digits, so the branch and folder are named "plan".',
+      );
       assert.match(explainTitle('!!!') ?? '', /named "plan"/);
     });
 
     it('says nothing about an ordinary title, slashes and other scripts included', () => {
-      for (const title of ['Feature xyz', 'A/B testing', 'Fix bug #42', '日本語', 'v2.0 release', 'Ärger über Straße']) assert.strictEqual(explainTitle(title), undefined, title);
+      for (const title of [
+        'Feature xyz',
+        'A/B testing',
+        'Fix bug #42',
+        '日本語',
+        'v2.0 release',
+        'Ärger über Straße',
+      ]) {
+        assert.strictEqual(explainTitle(title), undefined, title);
+      }
     });
   });
 
@@ -37,7 +52,10 @@ describe('names', () => {
     });
 
     it('transliterates accented and special Latin letters', () => {
-      assert.strictEqual(slugify('Ärger über Straße, Œuvre, Łódź, naïve café'), 'arger-uber-strasse-oeuvre-lodz-naive-cafe');
+      assert.strictEqual(
+        slugify('Ärger über Straße, Œuvre, Łódź, naïve café'),
+        'arger-uber-strasse-oeuvre-lodz-naive-cafe',
+      );
     });
 
     it('drops letters without an ASCII form and falls back to "plan" when nothing is left', () => {
@@ -63,7 +81,9 @@ describe('names', () => {
 
   describe('validateId', () => {
     it('accepts numbers and short slugs', () => {
-      for (const id of ['1', '189', 'feature-x', 'JIRA_12', 'v1.2', 'a']) assert.strictEqual(validateId(id), undefined, id);
+      for (const id of ['1', '189', 'feature-x', 'JIRA_12', 'v1.2', 'a']) {
+        assert.strictEqual(validateId(id), undefined, id);
+      }
     });
 
     it('refuses what could be read as an option, a path or a bad ref, saying why', () => {
@@ -144,8 +164,14 @@ describe('names', () => {
           assert.strictEqual(validateBranchName(name), undefined, name);
           assert.strictEqual(git(main, 'check-ref-format', '--branch', name), name);
         }
-        for (const name of bad.filter((n) => n !== '' && n.length < 200 && n !== 'HEAD' && n !== '@' /* git reads "@" as HEAD */)) {
-          assert.strictEqual(gitMayFail(main, 'check-ref-format', '--branch', name).ok, false, `git accepts ${JSON.stringify(name)}`);
+        for (const name of bad.filter(
+          (n) => n !== '' && n.length < 200 && n !== 'HEAD' && n !== '@' /* git reads "@" as HEAD */,
+        )) {
+          assert.strictEqual(
+            gitMayFail(main, 'check-ref-format', '--branch', name).ok,
+            false,
+            `git accepts ${JSON.stringify(name)}`,
+          );
         }
       }));
   });
@@ -175,7 +201,10 @@ describe('names', () => {
     it('fills every known variable', () => {
       assert.strictEqual(expandTemplate('plan/${id}-${slug}', vars), 'plan/189-feature-xyz');
       assert.strictEqual(expandTemplate('phase-${id}-run-${run}', vars), 'phase-189-run-2');
-      assert.strictEqual(expandTemplate('${repoParent}/${repoName}.plans/${id}-${slug}', vars), '/src/app.plans/189-feature-xyz');
+      assert.strictEqual(
+        expandTemplate('${repoParent}/${repoName}.plans/${id}-${slug}', vars),
+        '/src/app.plans/189-feature-xyz',
+      );
       assert.strictEqual(expandTemplate('no variables $id', vars), 'no variables $id');
     });
 
@@ -183,7 +212,8 @@ describe('names', () => {
       assert.match(validateTemplate('plan/${ticket}-${slug}') ?? '', /\$\{ticket\}, which does not exist/);
       assert.throws(
         () => expandTemplate('plan/${ticket}', vars),
-        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName && /\$\{ticket\}/.test(e.message),
+        (e: unknown) =>
+          e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName && /\$\{ticket\}/.test(e.message),
       );
     });
   });
@@ -192,7 +222,10 @@ describe('names', () => {
     assert.strictEqual(ensureValid('12', validateId), '12');
     assert.throws(
       () => ensureValid('--upload-pack=x', validateId),
-      (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName && /must not start with "-"/.test(e.message),
+      (e: unknown) =>
+        e instanceof PlanWorktreesError &&
+        e.code === ErrorCode.InvalidName &&
+        /must not start with "-"/.test(e.message),
     );
   });
 });

@@ -9,7 +9,11 @@ describe('pending setup command', () => {
     const dir = makeTempDir();
     try {
       await leavePendingSetup(dir, '189', 'npm install');
-      const takes = await Promise.all([takePendingSetup(dir, '189'), takePendingSetup(dir, '189'), takePendingSetup(dir, '189')]);
+      const takes = await Promise.all([
+        takePendingSetup(dir, '189'),
+        takePendingSetup(dir, '189'),
+        takePendingSetup(dir, '189'),
+      ]);
       assert.deepStrictEqual(takes.filter(Boolean), ['npm install']);
       assert.strictEqual(await takePendingSetup(dir, '189'), undefined);
       assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'plan-worktrees', 'setup')), []);

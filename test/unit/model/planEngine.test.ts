@@ -9,7 +9,10 @@ import { EngineSettings } from '../../../src/model/types';
 import { registryText, samplePlan } from '../helpers/b';
 import { commitFiles, fingerprint, git, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
-async function open(folder: string, settings: Partial<EngineSettings> = {}): Promise<{ engine: PlanEngine; git: Git; changes: () => number }> {
+async function open(
+  folder: string,
+  settings: Partial<EngineSettings> = {},
+): Promise<{ engine: PlanEngine; git: Git; changes: () => number }> {
   const runner = new Git();
   const engine = await PlanEngine.open(folder, { git: runner, settings });
   let count = 0;
@@ -35,12 +38,16 @@ describe('PlanEngine', () => {
       const before = runner.processCount;
       const items = await engine.list();
       assert.strictEqual(runner.processCount - before, 1);
-      const row = (kind: string, id?: string, folder?: string) => items.find((i) => i.kind === kind && i.plan?.id === id && i.worktree?.path === folder);
+      const row = (kind: string, id?: string, folder?: string) =>
+        items.find((i) => i.kind === kind && i.plan?.id === id && i.worktree?.path === folder);
       assert.strictEqual(items.length, 5);
       assert.strictEqual(items[0], row('main', undefined, repo.main));
       assert.ok(row('plan', kept.id, kept.path));
       assert.ok(row('other', undefined, other));
-      assert.strictEqual((await engine.details(row('plan', deleted.id, deleted.path) ?? assert.fail('deleted'))).missing, true);
+      assert.strictEqual(
+        (await engine.details(row('plan', deleted.id, deleted.path) ?? assert.fail('deleted'))).missing,
+        true,
+      );
       assert.strictEqual((await engine.details(row('plan', gone.id, undefined) ?? assert.fail('gone'))).missing, true);
       writeFiles(kept.path, { 'new.txt': 'n' });
       const details = await engine.details(row('plan', kept.id, kept.path) ?? assert.fail('kept'));
@@ -94,8 +101,24 @@ describe('PlanEngine', () => {
     }));
 
   it('reconcile: a plan worktree moved by hand is still the plan; an unknown plan branch is other', () => {
-    const text = ['worktree /r', 'HEAD ' + 'a'.repeat(40), 'branch refs/heads/main', '', 'worktree /moved', 'HEAD ' + 'b'.repeat(40), 'branch refs/heads/plan/1-plan-1', '', 'worktree /x', 'HEAD ' + 'c'.repeat(40), 'branch refs/heads/plan/9-x', ''].join('\0');
-    const items = reconcile(parseWorktreeList(text), [samplePlan('1', { path: '/old/place' }), samplePlan('2', { status: 'removed' })]);
+    const text = [
+      'worktree /r',
+      'HEAD ' + 'a'.repeat(40),
+      'branch refs/heads/main',
+      '',
+      'worktree /moved',
+      'HEAD ' + 'b'.repeat(40),
+      'branch refs/heads/plan/1-plan-1',
+      '',
+      'worktree /x',
+      'HEAD ' + 'c'.repeat(40),
+      'branch refs/heads/plan/9-x',
+      '',
+    ].join('\0');
+    const items = reconcile(parseWorktreeList(text), [
+      samplePlan('1', { path: '/old/place' }),
+      samplePlan('2', { status: 'removed' }),
+    ]);
     assert.deepStrictEqual(
       items.map((i) => [i.kind, i.plan?.id, i.worktree?.path]),
       [
@@ -171,7 +194,10 @@ describe('PlanEngine', () => {
       const discarded = await engine.discard(plan.id);
       assert.strictEqual(discarded.status, 'abandoned');
       assert.ok(!fs.existsSync(plan.path));
-      assert.deepStrictEqual((await engine.snapshots()).map((s) => s.ref), [discarded.snapshot?.ref]);
+      assert.deepStrictEqual(
+        (await engine.snapshots()).map((s) => s.ref),
+        [discarded.snapshot?.ref],
+      );
       const restored = await engine.restore(plan.id);
       assert.deepStrictEqual(restored, { path: plan.path, branch: plan.branch });
       assert.strictEqual(hashTree(plan.path), files);
@@ -193,7 +219,10 @@ describe('PlanEngine', () => {
 
   it('refuses to restore over an active later run of the same plan, and unknown plans and snapshots', () =>
     withRepo(async (repo) => {
-      const { engine } = await open(repo.main, { branchTemplate: 'plan/${id}-run-${run}', worktreeLocation: '${repoParent}/runs/${id}-${run}' });
+      const { engine } = await open(repo.main, {
+        branchTemplate: 'plan/${id}-run-${run}',
+        worktreeLocation: '${repoParent}/runs/${id}-${run}',
+      });
       const first = await engine.create({ id: '5', title: 'First run' });
       writeFiles(first.path, { 'draft.txt': 'd' });
       await engine.discard('5');
@@ -229,7 +258,7 @@ describe('PlanEngine', () => {
       assert.deepStrictEqual(await engine.doctor(), []);
     }));
 
-  it('reports the main checkout\'s uncommitted files and the local branches', () =>
+  it("reports the main checkout's uncommitted files and the local branches", () =>
     withRepo(async (repo) => {
       const { engine } = await open(repo.main);
       writeFiles(repo.main, { 'src/app.txt': 'changed\n', 'new file.txt': 'n' });
@@ -249,5 +278,9 @@ describe('PlanEngine', () => {
 
 /** Refs, files of the main checkout and the folders around it; `git worktree list` cannot run while a record is broken. */
 function fingerprintWithoutList(main: string): string {
-  return [git(main, 'for-each-ref', '--format=%(refname) %(objectname)'), hashTree(main), fs.readdirSync(path.dirname(main)).sort().join(',')].join('\n');
+  return [
+    git(main, 'for-each-ref', '--format=%(refname) %(objectname)'),
+    hashTree(main),
+    fs.readdirSync(path.dirname(main)).sort().join(','),
+  ].join('\n');
 }

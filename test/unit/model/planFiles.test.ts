@@ -30,25 +30,44 @@ async function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
 describe('plan files', () => {
   describe('parsePlanFile', () => {
     it('reads id, title and status from Markdown front matter', () => {
-      const text = '---\nid: 189\ntitle: "Feature: xyz"\nstatus: todo # not started\nowner: ana\n---\n\n# Something else\n';
-      assert.deepStrictEqual(parsePlanFile('plans/189.md', text), { file: 'plans/189.md', format: 'markdown', id: '189', title: 'Feature: xyz', status: 'todo' });
+      const text =
+        '---\nid: 189\ntitle: "Feature: xyz"\nstatus: todo # not started\nowner: ana\n---\n\n# Something else\n';
+      assert.deepStrictEqual(parsePlanFile('plans/189.md', text), {
+        file: 'plans/189.md',
+        format: 'markdown',
+        id: '189',
+        title: 'Feature: xyz',
+        status: 'todo',
+      });
     });
 
     it('takes the first heading as the title when the front matter has none, skipping code fences', () => {
       const text = '```\n# not this\n```\n\nIntro\n\n## Fix the login   ##\n\n# Later\n';
-      assert.deepStrictEqual(parsePlanFile('tasks/login.md', text), { file: 'tasks/login.md', format: 'markdown', title: 'Fix the login' });
+      assert.deepStrictEqual(parsePlanFile('tasks/login.md', text), {
+        file: 'tasks/login.md',
+        format: 'markdown',
+        title: 'Fix the login',
+      });
       const withFront = "---\r\nid: 'login-fix'\r\n---\r\n# Fix the login\r\n";
-      assert.deepStrictEqual(parsePlanFile('tasks/login.md', withFront), { file: 'tasks/login.md', format: 'markdown', id: 'login-fix', title: 'Fix the login' });
+      assert.deepStrictEqual(parsePlanFile('tasks/login.md', withFront), {
+        file: 'tasks/login.md',
+        format: 'markdown',
+        id: 'login-fix',
+        title: 'Fix the login',
+      });
     });
 
     it('reads a JSON object, with a numeric id', () => {
-      assert.deepStrictEqual(parsePlanFile('.tasks/7.json', '{ "id": 7, "title": "Ship it", "status": "in_progress", "steps": [] }'), {
-        file: '.tasks/7.json',
-        format: 'json',
-        id: '7',
-        title: 'Ship it',
-        status: 'in_progress',
-      });
+      assert.deepStrictEqual(
+        parsePlanFile('.tasks/7.json', '{ "id": 7, "title": "Ship it", "status": "in_progress", "steps": [] }'),
+        {
+          file: '.tasks/7.json',
+          format: 'json',
+          id: '7',
+          title: 'Ship it',
+          status: 'in_progress',
+        },
+      );
     });
 
     it('leaves the id out when the file has none (the plan gets the next free number)', () => {
@@ -60,9 +79,17 @@ describe('plan files', () => {
 
     it('validates the id and title like typed names, and says which file is wrong', () => {
       const cases: Array<[string, string, RegExp]> = [
-        ['plans/a.md', '---\nid: ../../etc\ntitle: x\n---\n', /plans\/a\.md: The plan id "\.\.\/\.\.\/etc" must not start with "\."/],
+        [
+          'plans/a.md',
+          '---\nid: ../../etc\ntitle: x\n---\n',
+          /plans\/a\.md: The plan id "\.\.\/\.\.\/etc" must not start with "\."/,
+        ],
         ['plans/b.md', '---\nid: --upload-pack=evil\ntitle: x\n---\n', /must not start with "-"/],
-        ['plans/c.md', '---\nid: 1\ntitle: "bad\\nline"\n---\n', /one line of printable text; it contains a line break/],
+        [
+          'plans/c.md',
+          '---\nid: 1\ntitle: "bad\\nline"\n---\n',
+          /one line of printable text; it contains a line break/,
+        ],
         ['plans/d.md', '---\nid: 1\ntitle: "\\e[31mred"\n---\n', /control character \(U\+001B\)/],
         ['plans/e.json', '{"id": "1", "title": "bell\\u0007"}', /control character \(U\+0007\)/],
         ['plans/f.json', '{"id": "a b", "title": "x"}', /a space is not allowed/],
@@ -88,34 +115,60 @@ describe('plan files', () => {
     });
 
     it('knows finished statuses', () => {
-      for (const s of ['done', 'Done', 'completed', 'closed', 'cancelled', 'merged', 'wontfix']) assert.ok(isFinishedStatus(s), s);
-      for (const s of [undefined, 'todo', 'in_progress', 'in progress', 'blocked']) assert.ok(!isFinishedStatus(s), String(s));
+      for (const s of ['done', 'Done', 'completed', 'closed', 'cancelled', 'merged', 'wontfix']) {
+        assert.ok(isFinishedStatus(s), s);
+      }
+      for (const s of [undefined, 'todo', 'in_progress', 'in progress', 'blocked']) {
+        assert.ok(!isFinishedStatus(s), String(s));
+      }
     });
   });
 
   describe('withStatus', () => {
     it('replaces only the value of the front-matter status, keeping quotes, comments and line endings', () => {
-      assert.strictEqual(withStatus('---\nid: 1\nstatus: todo\n---\n# T\n', 'markdown', 'in_progress'), '---\nid: 1\nstatus: in_progress\n---\n# T\n');
-      assert.strictEqual(withStatus('---\r\nstatus:  "todo"   # set by hand\r\n---\r\nbody', 'markdown', 'done'), '---\r\nstatus:  "done"   # set by hand\r\n---\r\nbody');
+      assert.strictEqual(
+        withStatus('---\nid: 1\nstatus: todo\n---\n# T\n', 'markdown', 'in_progress'),
+        '---\nid: 1\nstatus: in_progress\n---\n# T\n',
+      );
+      assert.strictEqual(
+        withStatus('---\r\nstatus:  "todo"   # set by hand\r\n---\r\nbody', 'markdown', 'done'),
+        '---\r\nstatus:  "done"   # set by hand\r\n---\r\nbody',
+      );
       assert.strictEqual(withStatus("---\nstatus: 'to do'\n---\n", 'markdown', 'done'), "---\nstatus: 'done'\n---\n");
-      assert.strictEqual(withStatus('---\nstatus:\ntitle: x\n---\n', 'markdown', 'done'), '---\nstatus: done\ntitle: x\n---\n');
+      assert.strictEqual(
+        withStatus('---\nstatus:\ntitle: x\n---\n', 'markdown', 'done'),
+        '---\nstatus: done\ntitle: x\n---\n',
+      );
     });
 
     it('adds a status line before the closing fence, or a front matter when there is none', () => {
-      assert.strictEqual(withStatus('---\nid: 1\n---\n# T\n', 'markdown', 'in_progress'), '---\nid: 1\nstatus: in_progress\n---\n# T\n');
-      assert.strictEqual(withStatus('\uFEFF# T\r\n\r\nText\r\n', 'markdown', 'in_progress'), '\uFEFF---\r\nstatus: in_progress\r\n---\r\n# T\r\n\r\nText\r\n');
+      assert.strictEqual(
+        withStatus('---\nid: 1\n---\n# T\n', 'markdown', 'in_progress'),
+        '---\nid: 1\nstatus: in_progress\n---\n# T\n',
+      );
+      assert.strictEqual(
+        withStatus('\uFEFF# T\r\n\r\nText\r\n', 'markdown', 'in_progress'),
+        '\uFEFF---\r\nstatus: in_progress\r\n---\r\n# T\r\n\r\nText\r\n',
+      );
     });
 
     it('replaces only the value of a JSON status member, nested "status" members untouched', () => {
-      const text = '{\n    "id": 7,\n    "steps": [{ "status": "todo" }],\n    "status" :"todo",\n    "meta": { "status": "x" }\n}\n';
+      const text =
+        '{\n    "id": 7,\n    "steps": [{ "status": "todo" }],\n    "status" :"todo",\n    "meta": { "status": "x" }\n}\n';
       assert.strictEqual(withStatus(text, 'json', 'done'), text.replace('"status" :"todo"', '"status" :"done"'));
     });
 
     it('adds a JSON status member after the last one, indented like the first', () => {
-      assert.strictEqual(withStatus('{\n  "id": 7,\n  "title": "x"\n}\n', 'json', 'in_progress'), '{\n  "id": 7,\n  "title": "x",\n  "status": "in_progress"\n}\n');
+      assert.strictEqual(
+        withStatus('{\n  "id": 7,\n  "title": "x"\n}\n', 'json', 'in_progress'),
+        '{\n  "id": 7,\n  "title": "x",\n  "status": "in_progress"\n}\n',
+      );
       assert.strictEqual(withStatus('{"id":7,"title":"x"}', 'json', 'done'), '{"id":7,"title":"x", "status":"done"}');
       assert.strictEqual(withStatus('{}', 'json', 'done'), '{"status": "done"}');
-      assert.strictEqual(withStatus('{ "title": "a \\" } b", "n": [1, {"x": "}"}] }', 'json', 'done'), '{ "title": "a \\" } b", "n": [1, {"x": "}"}], "status": "done" }');
+      assert.strictEqual(
+        withStatus('{ "title": "a \\" } b", "n": [1, {"x": "}"}] }', 'json', 'done'),
+        '{ "title": "a \\" } b", "n": [1, {"x": "}"}], "status": "done" }',
+      );
     });
 
     it('keeps the parse of everything else the same', () => {
@@ -143,8 +196,17 @@ describe('plan files', () => {
         fs.symlinkSync(path.join(dir, 'outside'), path.join(dir, 'tasks', 'linked'));
         fs.symlinkSync(path.join(dir, 'outside', 'escape.md'), path.join(dir, 'plans', 'link.md'));
         const found = await findPlanFiles(dir, DEFAULT_PLAN_FILE_PATTERNS);
-        assert.deepStrictEqual(found, ['.plans/secret.md', 'plans/189-feature.md', 'plans/sub/deep.json', 'work-orders/wo-1.md']);
-        assert.deepStrictEqual(await findPlanFiles(dir, ['../**/*.md', '/etc/**', 'C:/x/*.md']), [], 'patterns leaving the root are left out');
+        assert.deepStrictEqual(found, [
+          '.plans/secret.md',
+          'plans/189-feature.md',
+          'plans/sub/deep.json',
+          'work-orders/wo-1.md',
+        ]);
+        assert.deepStrictEqual(
+          await findPlanFiles(dir, ['../**/*.md', '/etc/**', 'C:/x/*.md']),
+          [],
+          'patterns leaving the root are left out',
+        );
         assert.deepStrictEqual(await findPlanFiles(dir, ['**/plan.md']), ['docs/plan.md']);
         assert.ok(matchesPlanFilePatterns('plans/a/b.md', DEFAULT_PLAN_FILE_PATTERNS));
         assert.ok(!matchesPlanFilePatterns('src/a.md', DEFAULT_PLAN_FILE_PATTERNS));
@@ -152,7 +214,12 @@ describe('plan files', () => {
 
     it('stops after a bounded number of entries', () =>
       withDir(async (dir) => {
-        writeFiles(dir, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`plans/p${String(i).padStart(2, '0')}.md`, `# P${i}\n`])));
+        writeFiles(
+          dir,
+          Object.fromEntries(
+            Array.from({ length: 50 }, (_, i) => [`plans/p${String(i).padStart(2, '0')}.md`, `# P${i}\n`]),
+          ),
+        );
         assert.strictEqual((await findPlanFiles(dir, DEFAULT_PLAN_FILE_PATTERNS, 10)).length, 10);
       }));
 
@@ -181,11 +248,17 @@ describe('plan files', () => {
         writeFiles(dir, { 'plans/p.md': original, 'plans/q.json': '{\n\t"title": "Q"\n}' });
         fs.chmodSync(path.join(dir, 'plans', 'p.md'), 0o640);
         assert.strictEqual(await writePlanFileStatus(dir, 'plans/p.md', 'in_progress'), 'changed');
-        assert.strictEqual(fs.readFileSync(path.join(dir, 'plans', 'p.md'), 'utf8'), original.replace('status: todo', 'status: in_progress'));
+        assert.strictEqual(
+          fs.readFileSync(path.join(dir, 'plans', 'p.md'), 'utf8'),
+          original.replace('status: todo', 'status: in_progress'),
+        );
         assert.strictEqual(fs.statSync(path.join(dir, 'plans', 'p.md')).mode & 0o777, 0o640);
         assert.strictEqual(await writePlanFileStatus(dir, 'plans/p.md', 'in_progress'), 'unchanged');
         await writePlanFileStatus(dir, 'plans/q.json', 'done');
-        assert.strictEqual(fs.readFileSync(path.join(dir, 'plans', 'q.json'), 'utf8'), '{\n\t"title": "Q",\n\t"status": "done"\n}');
+        assert.strictEqual(
+          fs.readFileSync(path.join(dir, 'plans', 'q.json'), 'utf8'),
+          '{\n\t"title": "Q",\n\t"status": "done"\n}',
+        );
         assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'plans')).sort(), ['p.md', 'q.json']);
       }));
 
@@ -195,10 +268,15 @@ describe('plan files', () => {
         fs.writeFileSync(path.join(dir, 'plans', 'latin1.md'), Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
         fs.symlinkSync(path.join(dir, 'outside.md'), path.join(dir, 'plans', 'link.md'));
         await assert.rejects(writePlanFileStatus(dir, 'plans/link.md', 'done'), /symlink/);
-        await assert.rejects(writePlanFileStatus(dir, '../outside.md', 'done'), (e: unknown) => isError(e, ErrorCode.InvalidName));
+        await assert.rejects(writePlanFileStatus(dir, '../outside.md', 'done'), (e: unknown) =>
+          isError(e, ErrorCode.InvalidName),
+        );
         await assert.rejects(writePlanFileStatus(dir, 'plans/latin1.md', 'done'), /not UTF-8/);
         assert.strictEqual(fs.readFileSync(path.join(dir, 'outside.md'), 'utf8'), '---\nstatus: todo\n---\n');
-        assert.deepStrictEqual(fs.readFileSync(path.join(dir, 'plans', 'latin1.md')), Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
+        assert.deepStrictEqual(
+          fs.readFileSync(path.join(dir, 'plans', 'latin1.md')),
+          Buffer.from([0x23, 0x20, 0xe9, 0x0a]),
+        );
       }));
   });
 
@@ -219,7 +297,10 @@ describe('plan files', () => {
 
     it('creates nothing for a file with a hostile id or title', () =>
       withRepo(async (repo) => {
-        writeFiles(repo.main, { 'plans/evil.md': '---\nid: "../../../tmp/x"\ntitle: "ok"\n---\n', 'plans/evil2.json': '{"id": "-b", "title": "x\\u001b]0;pwned\\u0007"}' });
+        writeFiles(repo.main, {
+          'plans/evil.md': '---\nid: "../../../tmp/x"\ntitle: "ok"\n---\n',
+          'plans/evil2.json': '{"id": "-b", "title": "x\\u001b]0;pwned\\u0007"}',
+        });
         git(repo.main, 'add', '-A');
         git(repo.main, 'commit', '-qm', 'plans');
         const engine = await PlanEngine.open(repo.main, { git: new Git() });
@@ -232,7 +313,11 @@ describe('plan files', () => {
         );
         for (const file of files) {
           assert.ok(file.problem, `${file.file} is not shown as one that cannot be started`);
-          assert.throws(() => planFromFile(file), (e: unknown) => isError(e, ErrorCode.InvalidName), `${file.file} starts a plan`);
+          assert.throws(
+            () => planFromFile(file),
+            (e: unknown) => isError(e, ErrorCode.InvalidName),
+            `${file.file} starts a plan`,
+          );
         }
         assert.strictEqual(fingerprint(repo.main), before);
         assert.deepStrictEqual(await engine.history(), []);

@@ -45,7 +45,10 @@ describe('PlanLocks', () => {
       assert.strictEqual(new Set(files).size, names.length, 'different names, different files');
       assert.notStrictEqual(locks.file({ kind: 'plan', name: 'main' }), locks.file({ kind: 'branch', name: 'main' }));
       assert.match(path.basename(locks.file({ kind: 'plan', name: '189' })), /^plan-189-[0-9a-f]{12}\.lock$/);
-      assert.match(path.basename(locks.file({ kind: 'branch', name: 'refs/heads/main' })), /^branch-main-[0-9a-f]{12}\.lock$/);
+      assert.match(
+        path.basename(locks.file({ kind: 'branch', name: 'refs/heads/main' })),
+        /^branch-main-[0-9a-f]{12}\.lock$/,
+      );
       assert.strictEqual(locks.folder, path.join(dir, 'plan-worktrees', 'locks'));
     } finally {
       removeDir(dir);
@@ -56,8 +59,13 @@ describe('PlanLocks', () => {
     const dir = makeTempDir('pw-planlock-');
     try {
       const locks = new PlanLocks(dir);
-      const subjects = [{ kind: 'plan' as const, name: '7' }, { kind: 'branch' as const, name: 'refs/heads/main' }];
-      const held = await locks.run(subjects, 'merge', '7', async () => Promise.all(subjects.map((s) => readLockOwner(locks.file(s)))));
+      const subjects = [
+        { kind: 'plan' as const, name: '7' },
+        { kind: 'branch' as const, name: 'refs/heads/main' },
+      ];
+      const held = await locks.run(subjects, 'merge', '7', async () =>
+        Promise.all(subjects.map((s) => readLockOwner(locks.file(s)))),
+      );
       assert.deepStrictEqual(
         held.map((o) => [o?.pid, o?.operation, o?.plan]),
         [
@@ -66,19 +74,25 @@ describe('PlanLocks', () => {
         ],
       );
       assert.deepStrictEqual(fs.readdirSync(locks.folder), []);
-      await assert.rejects(locks.run(subjects, 'merge', '7', () => Promise.reject(new Error('boom'))), /boom/);
+      await assert.rejects(
+        locks.run(subjects, 'merge', '7', () => Promise.reject(new Error('boom'))),
+        /boom/,
+      );
       assert.deepStrictEqual(fs.readdirSync(locks.folder), []);
     } finally {
       removeDir(dir);
     }
   });
 
-  it('a second process waits the bounded time, then gets PlanBusy naming the operation and its holder; a branch held by another plan\'s merge says that plan', async () => {
+  it("a second process waits the bounded time, then gets PlanBusy naming the operation and its holder; a branch held by another plan's merge says that plan", async () => {
     const dir = makeTempDir('pw-planlock-');
     const locks = new PlanLocks(dir, { waitMs: 300 });
     const plan = { kind: 'plan' as const, name: '7' };
     const branch = { kind: 'branch' as const, name: 'refs/heads/main' };
-    const children = [await holder(locks.file(plan), { operation: 'merge', plan: '7' }), await holder(locks.file(branch), { operation: 'merge', plan: '8' })];
+    const children = [
+      await holder(locks.file(plan), { operation: 'merge', plan: '7' }),
+      await holder(locks.file(branch), { operation: 'merge', plan: '8' }),
+    ];
     try {
       let ran = false;
       const started = Date.now();
@@ -86,9 +100,19 @@ describe('PlanLocks', () => {
       assert.ok(Date.now() - started >= 280, 'it waited');
       assert.strictEqual(ran, false);
       assert.ok(error instanceof PlanBusyError && error.code === ErrorCode.PlanBusy, String(error));
-      assert.deepStrictEqual([error.subject, error.holder?.pid, error.holder?.operation], [plan, children[0].pid, 'merge']);
-      assert.match(error.message, new RegExp(`^Plan 7 is busy: merge in another window \\(process ${children[0].pid} on .*, since .*\\)\\. Try again when it has finished\\.$`));
-      const onBranch = await locks.run([{ kind: 'plan', name: '9' }, branch], 'cleanup', '9', async () => (ran = true)).catch((e: unknown) => e);
+      assert.deepStrictEqual(
+        [error.subject, error.holder?.pid, error.holder?.operation],
+        [plan, children[0].pid, 'merge'],
+      );
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Plan 7 is busy: merge in another window \\(process ${children[0].pid} on .*, since .*\\)\\. Try again when it has finished\\.$`,
+        ),
+      );
+      const onBranch = await locks
+        .run([{ kind: 'plan', name: '9' }, branch], 'cleanup', '9', async () => (ran = true))
+        .catch((e: unknown) => e);
       assert.ok(onBranch instanceof PlanBusyError, String(onBranch));
       assert.match(onBranch.message, /^The branch main is busy: merge of plan 8 in another window/);
       assert.ok(!fs.existsSync(locks.file({ kind: 'plan', name: '9' })), 'the plan lock taken first is let go');
@@ -109,7 +133,10 @@ describe('PlanEngine: the per-plan lock', () => {
       const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'merge', plan: plan.id });
       try {
         const before = git(repo.main, 'for-each-ref', '--format=%(refname) %(objectname)');
-        const busy = (e: unknown): boolean => e instanceof PlanWorktreesError && e.code === ErrorCode.PlanBusy && e.message.includes(`Plan ${plan.id} is busy: merge in another window`);
+        const busy = (e: unknown): boolean =>
+          e instanceof PlanWorktreesError &&
+          e.code === ErrorCode.PlanBusy &&
+          e.message.includes(`Plan ${plan.id} is busy: merge in another window`);
         await assert.rejects(engine.merge(plan.id, { strategy: 'merge' }), busy, 'merge');
         await assert.rejects(engine.cleanup(plan.id, { force: true }), busy, 'cleanup');
         await assert.rejects(engine.discard(plan.id), busy, 'discard');
@@ -120,7 +147,11 @@ describe('PlanEngine: the per-plan lock', () => {
         await assert.rejects(engine.abortRebase(plan.id), busy, 'abort a rebase');
         await assert.rejects(engine.lock(plan.path), busy, 'lock');
         await assert.rejects(engine.unlock(plan.path), busy, 'unlock');
-        await assert.rejects(engine.restore(plan.id), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotNotFound, 'no snapshot yet');
+        await assert.rejects(
+          engine.restore(plan.id),
+          (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.SnapshotNotFound,
+          'no snapshot yet',
+        );
         await assert.rejects(engine.create({ id: plan.id, title: 'Same id' }), busy, 'create of the same id');
         assert.strictEqual(git(repo.main, 'for-each-ref', '--format=%(refname) %(objectname)'), before);
         assert.ok(fs.existsSync(plan.path));
@@ -143,9 +174,17 @@ describe('PlanEngine: the per-plan lock', () => {
       commitFiles(plan.path, { 'work.txt': 'work\n' }, 'work');
       await engine.merge(plan.id, { strategy: 'merge' });
       const locks = new PlanLocks(commonDir(repo.main));
-      const child = await holder(locks.file({ kind: 'branch', name: 'refs/heads/main' }), { operation: 'merge', plan: '99' });
+      const child = await holder(locks.file({ kind: 'branch', name: 'refs/heads/main' }), {
+        operation: 'merge',
+        plan: '99',
+      });
       try {
-        await assert.rejects(engine.cleanup(plan.id), (e: unknown) => e instanceof PlanBusyError && /^The branch main is busy: merge of plan 99 in another window/.test(e.message));
+        await assert.rejects(
+          engine.cleanup(plan.id),
+          (e: unknown) =>
+            e instanceof PlanBusyError &&
+            /^The branch main is busy: merge of plan 99 in another window/.test(e.message),
+        );
         assert.ok(fs.existsSync(plan.path));
       } finally {
         await kill(child);
@@ -154,7 +193,7 @@ describe('PlanEngine: the per-plan lock', () => {
       assert.deepStrictEqual([cleaned.removedWorktree, cleaned.deletedBranch], [true, true]);
     }));
 
-  it('a doctor fix waits for the plan\'s lock, finds its finding again, and does nothing (saying so) when it no longer holds: the other window\'s worktree add is not unlocked', () =>
+  it("a doctor fix waits for the plan's lock, finds its finding again, and does nothing (saying so) when it no longer holds: the other window's worktree add is not unlocked", () =>
     withRepo(async (repo) => {
       const engine = await PlanEngine.open(repo.main, { git: new Git(), lockWaitMs: 200 });
       const plan = await engine.create({ title: 'Being added' });
@@ -164,9 +203,16 @@ describe('PlanEngine: the per-plan lock', () => {
       assert.ok(finding?.fix, 'the doctor sees a locked worktree');
       // The other window takes the plan's lock after this one's doctor looked.
       const locks = new PlanLocks(commonDir(repo.main));
-      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
+      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), {
+        operation: 'doctor: Recreate Worktree',
+        plan: plan.id,
+      });
       try {
-        await assert.rejects(finding.fix.run(), (e: unknown) => e instanceof PlanBusyError && e.message.includes('doctor: Recreate Worktree in another window'));
+        await assert.rejects(
+          finding.fix.run(),
+          (e: unknown) =>
+            e instanceof PlanBusyError && e.message.includes('doctor: Recreate Worktree in another window'),
+        );
         assert.match(git(repo.main, 'worktree', 'list', '--porcelain'), /locked initializing/, 'still locked');
       } finally {
         await kill(child);
@@ -176,7 +222,11 @@ describe('PlanEngine: the per-plan lock', () => {
       const outcome = await finding.fix.run();
       assert.strictEqual(outcome?.applied, false);
       assert.match(outcome?.reason ?? '', /no longer so .* nothing was changed/);
-      assert.match(git(repo.main, 'worktree', 'list', '--porcelain'), /locked mine now/, 'a lock that is not the one found is left alone');
+      assert.match(
+        git(repo.main, 'worktree', 'list', '--porcelain'),
+        /locked mine now/,
+        'a lock that is not the one found is left alone',
+      );
       const fresh = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree');
       assert.deepStrictEqual(await fresh?.fix?.run(), { applied: true });
       assert.doesNotMatch(git(repo.main, 'worktree', 'list', '--porcelain'), /locked/);
@@ -188,12 +238,20 @@ describe('PlanEngine: the per-plan lock', () => {
       const plan = await engine.create({ title: 'Being added' });
       git(repo.main, 'worktree', 'lock', '--reason', 'initializing', plan.path);
       const locks = new PlanLocks(commonDir(repo.main));
-      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
+      const child = await holder(locks.file({ kind: 'plan', name: plan.id }), {
+        operation: 'doctor: Recreate Worktree',
+        plan: plan.id,
+      });
       try {
         const finding = (await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path);
         assert.ok(finding, 'still reported');
         assert.strictEqual(finding.fix, undefined, 'no fix while the plan is busy');
-        assert.match(finding.message, new RegExp(`Plan ${plan.id} is busy right now \\(doctor: Recreate Worktree in another window \\(process ${child.pid} on .*\\)\\): run the doctor again when it has finished\\.$`));
+        assert.match(
+          finding.message,
+          new RegExp(
+            `Plan ${plan.id} is busy right now \\(doctor: Recreate Worktree in another window \\(process ${child.pid} on .*\\)\\): run the doctor again when it has finished\\.$`,
+          ),
+        );
       } finally {
         await kill(child);
       }
@@ -201,7 +259,7 @@ describe('PlanEngine: the per-plan lock', () => {
       assert.ok((await engine.doctor()).find((f) => f.kind === 'lockedWorktree' && f.path === plan.path)?.fix);
     }));
 
-  it('Recreate Worktree into a folder that is no plan\'s yet holds that folder too: the other window\'s doctor offers no Unlock of the worktree being added', () =>
+  it("Recreate Worktree into a folder that is no plan's yet holds that folder too: the other window's doctor offers no Unlock of the worktree being added", () =>
     withRepo(async (repo) => {
       const locks = new PlanLocks(commonDir(repo.main));
       const seen: string[] = [];
@@ -210,7 +268,10 @@ describe('PlanEngine: the per-plan lock', () => {
         override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
           if (args[0] === 'worktree' && args[1] === 'add') {
             const folder = args[args.length - 2];
-            seen.push(`plan ${fs.existsSync(locks.file({ kind: 'plan', name: '1' }))}`, `folder ${fs.existsSync(locks.file({ kind: 'worktree', name: pathKey(folder) }))}`);
+            seen.push(
+              `plan ${fs.existsSync(locks.file({ kind: 'plan', name: '1' }))}`,
+              `folder ${fs.existsSync(locks.file({ kind: 'worktree', name: pathKey(folder) }))}`,
+            );
           }
           return super.exec(args, options);
         }
@@ -229,7 +290,10 @@ describe('PlanEngine: the per-plan lock', () => {
 
       // While another window adds it (git keeps it locked meanwhile) and holds its folder, this window's doctor leaves it alone.
       git(repo.main, 'worktree', 'lock', '--reason', 'initializing', folder);
-      const child = await holder(locks.file({ kind: 'worktree', name: pathKey(folder) }), { operation: 'doctor: Recreate Worktree', plan: plan.id });
+      const child = await holder(locks.file({ kind: 'worktree', name: pathKey(folder) }), {
+        operation: 'doctor: Recreate Worktree',
+        plan: plan.id,
+      });
       try {
         const other = new Registry(commonDir(repo.main));
         await other.update((data) => {

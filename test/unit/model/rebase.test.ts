@@ -27,12 +27,20 @@ describe('rebase of a plan in its worktree', () => {
       const before = fingerprint(repo.main);
       await assert.rejects(engine.rebaseOntoBase('7'), (e: unknown) => {
         assert.ok(hasCode(ErrorCode.RebaseInProgress)(e), String(e));
-        assert.strictEqual((e as Error).message, 'Plan 7 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.');
+        assert.strictEqual(
+          (e as Error).message,
+          'Plan 7 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.',
+        );
         return true;
       });
       assert.strictEqual(fingerprint(repo.main), before);
       // Git's own words for it are classified the same way.
-      assert.strictEqual(classifyGitError('error: It seems that there is already a rebase-merge directory, and\nI wonder if you are in the middle of another rebase.'), ErrorCode.RebaseInProgress);
+      assert.strictEqual(
+        classifyGitError(
+          'error: It seems that there is already a rebase-merge directory, and\nI wonder if you are in the middle of another rebase.',
+        ),
+        ErrorCode.RebaseInProgress,
+      );
     }));
 
   it('refuses to commit mid-rebase: no detached commit, the message of the replayed commit kept', () =>
@@ -60,8 +68,16 @@ describe('rebase of a plan in its worktree', () => {
       fs.writeFileSync(path.join(plan.path, 'README.md'), '# main and plan\n');
       assert.deepStrictEqual(await engine.continueRebase('7'), []);
       assert.strictEqual(git(plan.path, 'rev-parse', '--abbrev-ref', 'HEAD'), plan.branch, 'back on the plan branch');
-      assert.strictEqual(git(plan.path, 'merge-base', 'HEAD', 'main'), git(repo.main, 'rev-parse', 'main'), 'rebased onto main');
-      assert.strictEqual(git(plan.path, 'log', '-1', '--format=%s'), 'plan rewrites the readme', 'the replayed commit keeps its message');
+      assert.strictEqual(
+        git(plan.path, 'merge-base', 'HEAD', 'main'),
+        git(repo.main, 'rev-parse', 'main'),
+        'rebased onto main',
+      );
+      assert.strictEqual(
+        git(plan.path, 'log', '-1', '--format=%s'),
+        'plan rewrites the readme',
+        'the replayed commit keeps its message',
+      );
       await assert.rejects(engine.continueRebase('7'), hasCode(ErrorCode.NoRebaseInProgress));
     }));
 
@@ -109,6 +125,9 @@ describe('rebase of a plan in its worktree', () => {
       );
       assert.strictEqual(entries[0].detail, 'Files: README.md.');
       assert.match(entries[1].detail ?? '', /^RebaseInProgress: Plan 7 is in the middle of a rebase/);
-      assert.strictEqual(entries[4].detail, 'MergeConflict: Conflicts with main; nothing was changed. Files: README.md.');
+      assert.strictEqual(
+        entries[4].detail,
+        'MergeConflict: Conflicts with main; nothing was changed. Files: README.md.',
+      );
     }));
 });

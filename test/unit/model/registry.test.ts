@@ -72,7 +72,12 @@ describe('Registry', () => {
   it('sets a corrupted file aside, reports it once, and starts empty', () =>
     withCommonDir(async (commonDir) => {
       const logged: string[] = [];
-      const log: Logger = { trace: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => logged.push(String(m)) };
+      const log: Logger = {
+        trace: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: (m) => logged.push(String(m)),
+      };
       const registry = new Registry(commonDir, log);
       fs.mkdirSync(path.dirname(registry.file), { recursive: true });
       const garbage = '{"version":1,"plans":[{"id":';
@@ -94,7 +99,12 @@ describe('Registry', () => {
   it('skips and reports a record that is not a plan, keeps the others, and writes it back as it was, also inside update', () =>
     withCommonDir(async (commonDir) => {
       const warned: string[] = [];
-      const log: Logger = { trace: () => undefined, info: () => undefined, warn: (m) => warned.push(String(m)), error: () => undefined };
+      const log: Logger = {
+        trace: () => undefined,
+        info: () => undefined,
+        warn: (m) => warned.push(String(m)),
+        error: () => undefined,
+      };
       const registry = new Registry(commonDir, log);
       fs.mkdirSync(path.dirname(registry.file), { recursive: true });
       const bad = { ...samplePlan('2'), status: 'exploded' };
@@ -110,15 +120,24 @@ describe('Registry', () => {
         data.plans.push(samplePlan('4'));
       });
       const written = JSON.parse(fs.readFileSync(registry.file, 'utf8')) as { plans: unknown[] };
-      assert.deepStrictEqual(written.plans, [{ ...samplePlan('1'), status: 'merged' }, bad, samplePlan('3'), samplePlan('4')]);
+      assert.deepStrictEqual(written.plans, [
+        { ...samplePlan('1'), status: 'merged' },
+        bad,
+        samplePlan('3'),
+        samplePlan('4'),
+      ]);
       // Removing every valid plan still keeps the file with the bad record.
       await registry.update((data) => void data.plans.splice(0));
       assert.deepStrictEqual((JSON.parse(fs.readFileSync(registry.file, 'utf8')) as { plans: unknown[] }).plans, [bad]);
-      assert.deepStrictEqual(fs.readdirSync(path.dirname(registry.file)).filter((f) => f.includes('corrupt')), []);
+      assert.deepStrictEqual(
+        fs.readdirSync(path.dirname(registry.file)).filter((f) => f.includes('corrupt')),
+        [],
+      );
     }));
 
   it('checks every record with the validators of typed input', () => {
-    const problem = (fields: Record<string, unknown>): string | undefined => planRecordProblem({ ...samplePlan('1'), ...fields });
+    const problem = (fields: Record<string, unknown>): string | undefined =>
+      planRecordProblem({ ...samplePlan('1'), ...fields });
     assert.strictEqual(problem({}), undefined);
     assert.match(problem({ branch: 'refs/tags/v1' }) ?? '', /without "refs\/"/);
     assert.match(problem({ branch: 'refs/remotes/origin/main' }) ?? '', /without "refs\/"/);
@@ -147,7 +166,13 @@ describe('Registry', () => {
       fs.writeFileSync(registry.file, huge);
       const started = Date.now();
       for (const attempt of [() => registry.read(), () => registry.update(() => undefined)]) {
-        await assert.rejects(attempt(), (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.StateFileTooLarge && e.message.includes(registry.file));
+        await assert.rejects(
+          attempt(),
+          (e: unknown) =>
+            e instanceof PlanWorktreesError &&
+            e.code === ErrorCode.StateFileTooLarge &&
+            e.message.includes(registry.file),
+        );
       }
       assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
       assert.strictEqual(fs.readFileSync(registry.file, 'utf8'), huge);
@@ -160,22 +185,37 @@ describe('Registry', () => {
       fs.mkdirSync(path.dirname(registry.file), { recursive: true });
       fs.writeFileSync(registry.file, JSON.stringify({ version: 2, plans: [] }));
       await assert.rejects(registry.read(), /newer version/);
-      await assert.rejects(registry.update(() => undefined), /newer version/);
+      await assert.rejects(
+        registry.update(() => undefined),
+        /newer version/,
+      );
       assert.strictEqual(fs.readFileSync(registry.file, 'utf8'), JSON.stringify({ version: 2, plans: [] }));
     }));
 
   it('keeps every update of many concurrent callers', () =>
     withCommonDir(async (commonDir) => {
       const registries = [new Registry(commonDir), new Registry(commonDir)];
-      await Promise.all(Array.from({ length: 20 }, (_, i) => registries[i % 2].update((data) => void data.plans.push(samplePlan(String(i + 1))))));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          registries[i % 2].update((data) => void data.plans.push(samplePlan(String(i + 1)))),
+        ),
+      );
       const ids = (await registries[0].read()).plans.map((p) => Number(p.id)).sort((a, b) => a - b);
-      assert.deepStrictEqual(ids, Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.deepStrictEqual(
+        ids,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     }));
 
   it('parseRegistry says what is wrong', () => {
     assert.match(String(parseRegistry('[]')), /not a JSON object/);
     assert.match(String(parseRegistry('{"version":1}')), /"plans" is not a list/);
-    const parsed = parseRegistry(JSON.stringify({ version: 1, plans: [{ ...samplePlan('1'), run: 0 }, { ...samplePlan('2'), branch: 3 }, samplePlan('3')] }));
+    const parsed = parseRegistry(
+      JSON.stringify({
+        version: 1,
+        plans: [{ ...samplePlan('1'), run: 0 }, { ...samplePlan('2'), branch: 3 }, samplePlan('3')],
+      }),
+    );
     assert.ok(typeof parsed !== 'string');
     assert.deepStrictEqual(
       parsed.invalid.map((i) => [i.index, i.problem]),

@@ -24,7 +24,12 @@ describe('discoverRepository', () => {
       const linked = path.join(root, 'plan \u00fcber one');
       git(main, 'worktree', 'add', '-q', '-b', 'plan/1', linked);
       const info = await discoverRepository(new Git(), path.join(linked, 'src'));
-      assert.deepStrictEqual(info, { mainPath: main, commonDir: path.join(main, '.git'), currentPath: linked, bare: false });
+      assert.deepStrictEqual(info, {
+        mainPath: main,
+        commonDir: path.join(main, '.git'),
+        currentPath: linked,
+        bare: false,
+      });
     }));
 
   it('finds a bare repository and its linked worktree', () =>
@@ -33,8 +38,18 @@ describe('discoverRepository', () => {
       git(root, 'clone', '-q', '--bare', main, bare);
       const linked = path.join(root, 'bare-wt');
       git(bare, 'worktree', 'add', '-q', linked, 'main');
-      assert.deepStrictEqual(await discoverRepository(new Git(), bare), { mainPath: bare, commonDir: bare, currentPath: bare, bare: true });
-      assert.deepStrictEqual(await discoverRepository(new Git(), linked), { mainPath: bare, commonDir: bare, currentPath: linked, bare: true });
+      assert.deepStrictEqual(await discoverRepository(new Git(), bare), {
+        mainPath: bare,
+        commonDir: bare,
+        currentPath: bare,
+        bare: true,
+      });
+      assert.deepStrictEqual(await discoverRepository(new Git(), linked), {
+        mainPath: bare,
+        commonDir: bare,
+        currentPath: linked,
+        bare: true,
+      });
     }));
 
   it('refuses a folder outside any repository with NotAGitRepository and a clear message', async () => {

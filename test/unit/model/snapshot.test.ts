@@ -18,7 +18,12 @@ function busyPlan(repo: TestRepo): { plan: PlanRecord; commits: string } {
   commitFiles(plan.path, { 'feature.txt': 'v2\n', 'docs/n\u00f6tes.md': 'notes\n' }, 'second');
   writeFiles(plan.path, { 'staged.txt': 'staged\n', 'both.txt': 'staged version\n' });
   git(plan.path, 'add', 'staged.txt', 'both.txt');
-  writeFiles(plan.path, { 'both.txt': 'edited after staging\n', 'src/app.txt': 'unstaged edit\n', 'new dir/untracked file.txt': 'untracked\n', 'debug.log': 'ignored\n' });
+  writeFiles(plan.path, {
+    'both.txt': 'edited after staging\n',
+    'src/app.txt': 'unstaged edit\n',
+    'new dir/untracked file.txt': 'untracked\n',
+    'debug.log': 'ignored\n',
+  });
   fs.rmSync(path.join(plan.path, 'README.md'));
   return { plan, commits: git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD') };
 }
@@ -65,7 +70,13 @@ describe('snapshots', () => {
       assert.strictEqual(git(plan.path, 'log', '--format=%H %T %an %s', 'main..HEAD'), commits);
       // The uncommitted changes are uncommitted again, and what was staged is staged again (both.txt's staged version too).
       const status = git(plan.path, 'status', '--porcelain', '-uall').split('\n').sort();
-      assert.deepStrictEqual(status, [' D README.md', ' M src/app.txt', '?? "new dir/untracked file.txt"', 'A  staged.txt', 'AM both.txt']);
+      assert.deepStrictEqual(status, [
+        ' D README.md',
+        ' M src/app.txt',
+        '?? "new dir/untracked file.txt"',
+        'A  staged.txt',
+        'AM both.txt',
+      ]);
       assert.strictEqual(git(plan.path, 'show', ':both.txt'), 'staged version');
     }));
 
@@ -118,7 +129,10 @@ describe('snapshots', () => {
       try {
         git(repo.main, 'config', 'user.useConfigOnly', 'true');
         const snapshot = await writeSnapshot(await openContext(repo.main), plan, 'no identity');
-        assert.strictEqual(git(repo.main, 'log', '-1', '--format=%an <%ae>', snapshot.commit), 'Plan Worktrees <plan-worktrees@localhost>');
+        assert.strictEqual(
+          git(repo.main, 'log', '-1', '--format=%an <%ae>', snapshot.commit),
+          'Plan Worktrees <plan-worktrees@localhost>',
+        );
         assert.strictEqual(git(repo.main, 'show', `${snapshot.commit}:wip.txt`), 'wip');
       } finally {
         for (const [key, value] of Object.entries(saved)) {
@@ -166,22 +180,40 @@ describe('snapshots', () => {
       const ctx = await openContext(repo.main);
       const snapshot = await writeSnapshot(ctx, plan, 'test');
       const before = git(repo.main, 'for-each-ref') + git(repo.main, 'worktree', 'list', '--porcelain');
-      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: 'main', path: path.join(repo.root, 'new') }), isCode(ErrorCode.BranchExists));
-      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: 'fresh', path: repo.main }), isCode(ErrorCode.PathExists));
-      await assert.rejects(restoreSnapshot(ctx, snapshot, { branch: '-x', path: path.join(repo.root, 'new') }), isCode(ErrorCode.InvalidName));
-      await assert.rejects(restoreSnapshot(ctx, { ...snapshot, commit: '0'.repeat(40) }, { path: path.join(repo.root, 'new') }), isCode(ErrorCode.SnapshotNotFound));
+      await assert.rejects(
+        restoreSnapshot(ctx, snapshot, { branch: 'main', path: path.join(repo.root, 'new') }),
+        isCode(ErrorCode.BranchExists),
+      );
+      await assert.rejects(
+        restoreSnapshot(ctx, snapshot, { branch: 'fresh', path: repo.main }),
+        isCode(ErrorCode.PathExists),
+      );
+      await assert.rejects(
+        restoreSnapshot(ctx, snapshot, { branch: '-x', path: path.join(repo.root, 'new') }),
+        isCode(ErrorCode.InvalidName),
+      );
+      await assert.rejects(
+        restoreSnapshot(ctx, { ...snapshot, commit: '0'.repeat(40) }, { path: path.join(repo.root, 'new') }),
+        isCode(ErrorCode.SnapshotNotFound),
+      );
       assert.strictEqual(git(repo.main, 'for-each-ref') + git(repo.main, 'worktree', 'list', '--porcelain'), before);
       assert.strictEqual(fs.existsSync(path.join(repo.root, 'new')), false);
       assert.ok(!gitMayFail(repo.main, 'rev-parse', '--verify', 'fresh').ok);
     }));
 
-  it('holds ignored files outside disposable folders (an edited .env, a log, a data folder) and restores them byte for byte; leaves out node_modules and unchanged copies of the main checkout\'s files', () =>
+  it("holds ignored files outside disposable folders (an edited .env, a log, a data folder) and restores them byte for byte; leaves out node_modules and unchanged copies of the main checkout's files", () =>
     withRepo(
       async (repo) => {
         writeFiles(repo.main, { '.env': 'SECRET=old\n', '.env.local': 'LOCAL=1\n' });
         const plan = addPlan(repo, '21');
         const bytes = Buffer.from([0, 1, 2, 250, 255, 10, 13]);
-        writeFiles(plan.path, { '.env': 'SECRET=rotated\n', '.env.local': 'LOCAL=1\n', 'debug.log': 'log\n', 'node_modules/pkg/index.js': 'patched\n', 'sub/node_modules/x.js': 'x\n' });
+        writeFiles(plan.path, {
+          '.env': 'SECRET=rotated\n',
+          '.env.local': 'LOCAL=1\n',
+          'debug.log': 'log\n',
+          'node_modules/pkg/index.js': 'patched\n',
+          'sub/node_modules/x.js': 'x\n',
+        });
         fs.mkdirSync(path.join(plan.path, 'data/deep'), { recursive: true });
         fs.writeFileSync(path.join(plan.path, 'data/deep/db.bin'), bytes);
         const ctx = await openContext(repo.main);
@@ -189,12 +221,26 @@ describe('snapshots', () => {
         git(repo.main, 'worktree', 'remove', '--force', plan.path);
         git(repo.main, 'branch', '-D', plan.branch);
         const restored = await restoreSnapshot(ctx, snapshot);
-        const read = (f: string): string | undefined => (fs.existsSync(path.join(restored.path, f)) ? fs.readFileSync(path.join(restored.path, f), 'latin1') : undefined);
+        const read = (f: string): string | undefined =>
+          fs.existsSync(path.join(restored.path, f))
+            ? fs.readFileSync(path.join(restored.path, f), 'latin1')
+            : undefined;
         assert.deepStrictEqual(
-          ['.env', 'debug.log', 'data/deep/db.bin', '.env.local', 'node_modules/pkg/index.js', 'sub/node_modules/x.js'].map(read),
+          [
+            '.env',
+            'debug.log',
+            'data/deep/db.bin',
+            '.env.local',
+            'node_modules/pkg/index.js',
+            'sub/node_modules/x.js',
+          ].map(read),
           ['SECRET=rotated\n', 'log\n', bytes.toString('latin1'), undefined, undefined, undefined],
         );
-        assert.strictEqual(git(restored.path, 'status', '--porcelain'), '', 'the ignored files are ignored again, not untracked');
+        assert.strictEqual(
+          git(restored.path, 'status', '--porcelain'),
+          '',
+          'the ignored files are ignored again, not untracked',
+        );
       },
       { '.gitignore': '.env*\n*.log\n/data/\nnode_modules/\n', 'README.md': '# demo\n' },
     ));
@@ -216,7 +262,11 @@ describe('snapshots', () => {
         git(repo.main, 'branch', '-D', plan.branch);
         const restored = await restoreSnapshot(ctx, snapshot);
         const read = (f: string): string => fs.readFileSync(path.join(restored.path, f), 'utf8');
-        assert.deepStrictEqual(['a.txt', 'b.txt', 'c.txt'].map(read), ['a edited\n', 'b edited\n', 'c edited after staging\n']);
+        assert.deepStrictEqual(['a.txt', 'b.txt', 'c.txt'].map(read), [
+          'a edited\n',
+          'b edited\n',
+          'c edited after staging\n',
+        ]);
         assert.strictEqual(git(restored.path, 'show', ':c.txt'), 'c staged');
       },
       { 'a.txt': 'a\n', 'b.txt': 'b\n', 'README.md': '# demo\n' },
@@ -249,7 +299,11 @@ describe('snapshots', () => {
     withRepo(
       async (repo) => {
         const plan = addPlan(repo, '24');
-        writeFiles(plan.path, { 'big.dat': 'x'.repeat(1536 * 1024), 'small.dat': 'y'.repeat(600 * 1024), 'node_modules/huge.js': 'z'.repeat(3 * 1024 * 1024) });
+        writeFiles(plan.path, {
+          'big.dat': 'x'.repeat(1536 * 1024),
+          'small.dat': 'y'.repeat(600 * 1024),
+          'node_modules/huge.js': 'z'.repeat(3 * 1024 * 1024),
+        });
         const ctx = await openContext(repo.main);
         ctx.settings = { ...ctx.settings, snapshotLimitMB: 2 };
         await assert.rejects(writeSnapshot(ctx, plan, 'test'), (e: unknown) => {

@@ -7,7 +7,12 @@ import { git, hashTree, withRepo, writeFiles } from '../helpers/repo';
 
 /** The main checkout's changes (staged, unstaged, untracked) put in a stash; returns its commit. */
 function stashChanges(main: string): string {
-  writeFiles(main, { 'src/app.txt': 'one\ntwo\nthree\n'.repeat(200) + 'changed\n', 'staged.txt': 'staged\n', 'new.txt': 'untracked, first\n'.repeat(50), 'notes/later.txt': 'untracked, second\n' });
+  writeFiles(main, {
+    'src/app.txt': 'one\ntwo\nthree\n'.repeat(200) + 'changed\n',
+    'staged.txt': 'staged\n',
+    'new.txt': 'untracked, first\n'.repeat(50),
+    'notes/later.txt': 'untracked, second\n',
+  });
   git(main, 'add', 'staged.txt');
   git(main, 'stash', 'push', '--quiet', '--include-untracked', '-m', 'moving');
   return git(main, 'rev-parse', 'stash@{0}');
@@ -28,11 +33,14 @@ describe('undoPartialApply (a stash applied half-way, as on a full disk)', () =>
       assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=all'), '');
       assert.strictEqual(hashTree(repo.main), clean);
       git(repo.main, 'stash', 'apply', '--quiet', '--index', stash);
-      assert.strictEqual(git(repo.main, 'status', '--porcelain', '--untracked-files=all'), ' M src/app.txt\nA  staged.txt\n?? new.txt\n?? notes/later.txt');
+      assert.strictEqual(
+        git(repo.main, 'status', '--porcelain', '--untracked-files=all'),
+        ' M src/app.txt\nA  staged.txt\n?? new.txt\n?? notes/later.txt',
+      );
       assert.strictEqual(fs.readFileSync(path.join(repo.main, 'src/app.txt'), 'utf8'), full + '\n');
     }));
 
-  it('touches nothing when a change is not the stash\'s (someone else\'s work)', () =>
+  it("touches nothing when a change is not the stash's (someone else's work)", () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       const stash = stashChanges(repo.main);

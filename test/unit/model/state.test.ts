@@ -45,8 +45,15 @@ describe('WorktreeStateCache', () => {
       const details = (await new WorktreeStateCache(ctx).detailsForAll(await itemsOf(ctx, [plan]))).get(plan.path);
       assert.strictEqual(details?.head, mainTip, 'HEAD is detached at the commit being replayed onto');
       assert.strictEqual(details?.operation, 'rebase');
-      assert.strictEqual(details?.merged, undefined, 'merged-ness is unknown mid-rebase (HEAD is in main: "merged" would be a lie)');
-      assert.deepStrictEqual([details?.tip, details?.ahead, details?.behind, details?.dirty.conflicted], [tip, 1, 1, 1]);
+      assert.strictEqual(
+        details?.merged,
+        undefined,
+        'merged-ness is unknown mid-rebase (HEAD is in main: "merged" would be a lie)',
+      );
+      assert.deepStrictEqual(
+        [details?.tip, details?.ahead, details?.behind, details?.dirty.conflicted],
+        [tip, 1, 1, 1],
+      );
     }));
 
   it('judges a plan whose worktree is detached at a base commit by its branch tip', () =>
@@ -56,7 +63,10 @@ describe('WorktreeStateCache', () => {
       git(plan.path, 'checkout', '-q', '--detach', 'main');
       const ctx = await openContext(repo.main);
       const details = (await new WorktreeStateCache(ctx).detailsForAll(await itemsOf(ctx, [plan]))).get(plan.path);
-      assert.deepStrictEqual([details?.operation, details?.tip, details?.ahead, details?.merged], [undefined, tip, 1, { merged: false }]);
+      assert.deepStrictEqual(
+        [details?.operation, details?.tip, details?.ahead, details?.merged],
+        [undefined, tip, 1, { merged: false }],
+      );
     }));
 
   it('reads dirty counts, ahead/behind the base, head and last commit of a plan in a folder with spaces and unicode', () =>
@@ -80,7 +90,10 @@ describe('WorktreeStateCache', () => {
       assert.match(details?.lastCommit?.date ?? '', /^\d{4}-\d\d-\d\dT/);
       // The main checkout is not a plan: no ahead/behind, but its state is there.
       const main = all.get(repo.main);
-      assert.deepStrictEqual([main?.ahead, main?.merged, main?.head], [undefined, undefined, git(repo.main, 'rev-parse', 'HEAD')]);
+      assert.deepStrictEqual(
+        [main?.ahead, main?.merged, main?.head],
+        [undefined, undefined, git(repo.main, 'rev-parse', 'HEAD')],
+      );
     }));
 
   it('runs one git process per worktree plus a constant number for all, and re-reads only an invalidated worktree', () =>
@@ -130,7 +143,9 @@ describe('WorktreeStateCache', () => {
           const all = await cache.detailsForAll(items);
           for (const plan of plans) {
             const d = all.get(plan.path);
-            if (d?.ahead !== 1 || d.behind !== 1 || !d.head) wrong.push(`round ${round}, plan ${plan.id}: ahead ${d?.ahead}, behind ${d?.behind}, head ${d?.head}`);
+            if (d?.ahead !== 1 || d.behind !== 1 || !d.head) {
+              wrong.push(`round ${round}, plan ${plan.id}: ahead ${d?.ahead}, behind ${d?.behind}, head ${d?.head}`);
+            }
           }
         }
       } finally {
@@ -155,7 +170,10 @@ describe('WorktreeStateCache', () => {
       const items = await itemsOf(ctx, plans);
       const cache = new WorktreeStateCache(ctx);
       let answers: unknown[] = [];
-      const count = await processesOf(ctx, async () => (answers = await Promise.all(items.map(({ entry, plan }) => cache.details(entry, plan)))));
+      const count = await processesOf(
+        ctx,
+        async () => (answers = await Promise.all(items.map(({ entry, plan }) => cache.details(entry, plan)))),
+      );
       assert.ok(count <= items.length + CONSTANT, `one-by-one refresh ran ${count} git processes`);
       assert.deepStrictEqual(
         answers.map((d) => (d as { ahead?: number }).ahead),
@@ -193,7 +211,11 @@ describe('WorktreeStateCache', () => {
       git(clone, 'fetch', '-q');
       const ctx = await openContext(clone);
       const all = await new WorktreeStateCache(ctx).detailsForAll(await itemsOf(ctx, [plan]));
-      assert.deepStrictEqual(all.get(plan.path)?.merged, { merged: true, how: 'upstream', upstream: { ref: 'refs/remotes/origin/main', how: 'sameTree' } });
+      assert.deepStrictEqual(all.get(plan.path)?.merged, {
+        merged: true,
+        how: 'upstream',
+        upstream: { ref: 'refs/remotes/origin/main', how: 'sameTree' },
+      });
     }));
 
   it('reports a worktree whose folder was deleted by hand as missing without running git for it; a locked one normally', () =>
@@ -208,7 +230,10 @@ describe('WorktreeStateCache', () => {
       let all = new Map();
       const count = await processesOf(ctx, async () => (all = await cache.detailsForAll(items)));
       const goneDetails = all.get(gone.path);
-      assert.deepStrictEqual([goneDetails.missing, goneDetails.dirty, goneDetails.ahead, goneDetails.merged], [true, { staged: 0, modified: 0, untracked: 0, conflicted: 0 }, undefined, undefined]);
+      assert.deepStrictEqual(
+        [goneDetails.missing, goneDetails.dirty, goneDetails.ahead, goneDetails.merged],
+        [true, { staged: 0, modified: 0, untracked: 0, conflicted: 0 }, undefined, undefined],
+      );
       assert.strictEqual(goneDetails.lastCommit.subject, 'plan 1 work', "git's last record of the worktree is kept");
       assert.strictEqual(all.get(locked.path).dirty.untracked, 1);
       assert.strictEqual(all.get(locked.path).ahead, 1);

@@ -11,7 +11,9 @@ export const mochaHooks = {
     const test = this.currentTest;
     if (test?.state !== 'failed') return;
     const error = (test as unknown as { err?: Error }).err;
-    const detail = error ? (error.stack ?? String(error)).split('\n').slice(0, 12).join('\n        ') : '(no error recorded)';
+    const detail = error
+      ? (error.stack ?? String(error)).split('\n').slice(0, 12).join('\n        ')
+      : '(no error recorded)';
     console.log(`\n      [failed] ${test.fullTitle()}\n        ${detail}\n`);
   },
 };

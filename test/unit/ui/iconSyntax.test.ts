@@ -13,7 +13,9 @@ const icon = '\\$\\([A-Za-z0-9-]+(?:~[A-Za-z]+)?\\)';
 
 /** What a label shows: `[icon:name]` for an icon, the text otherwise. */
 function renderLabel(text: string): string {
-  return text.replace(new RegExp(`(\\\\)?${icon}`, 'g'), (match: string, escaped: string | undefined) => (escaped ? match.slice(1) : `[icon:${match.slice(2, -1)}]`));
+  return text.replace(new RegExp(`(\\\\)?${icon}`, 'g'), (match: string, escaped: string | undefined) =>
+    escaped ? match.slice(1) : `[icon:${match.slice(2, -1)}]`,
+  );
 }
 
 /** What a MarkdownString with supportThemeIcons shows (for text without Markdown syntax left in it). */
@@ -45,7 +47,11 @@ describe('icon syntax in user text', () => {
   it('shows every text as it is in a MarkdownString with theme icons', () => {
     for (const text of hostile) assert.strictEqual(renderMarkdown(escapeMarkdown(text)), text, text);
     assert.strictEqual(escapeMarkdown('Check $(verified)'), 'Check \\\\$\\(verified\\)');
-    assert.strictEqual(escapeMarkdown('plan/pf-2-ship-the-api'), 'plan/pf\\-2\\-ship\\-the\\-api', 'the escaping the tooltips had before');
+    assert.strictEqual(
+      escapeMarkdown('plan/pf-2-ship-the-api'),
+      'plan/pf\\-2\\-ship\\-the\\-api',
+      'the escaping the tooltips had before',
+    );
   });
 
   it('is needed: unescaped, the same texts show icons', () => {
