@@ -4,9 +4,9 @@
  * (simple-git, the default limit of 8 processes at once).
  */
 import { Git } from '../src/git/git';
-import { PlanEngine, PlanWorktree } from '../src/model/planEngine';
-import { WorktreeDetails } from '../src/model/state';
-import { PlanRecord } from '../src/model/types';
+import { PlanEngine, PlanWorktree } from '../src/model/engine/planEngine';
+import { WorktreeDetails } from '../src/model/state/state';
+import { PlanRecord } from '../src/model/engine/types';
 import { CountingLog } from './countingLog';
 
 export type SubjectItem = PlanWorktree;

@@ -10,8 +10,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Registry } from '../src/model/registry';
-import { PlanRecord } from '../src/model/types';
+import { Registry } from '../src/model/store/registry';
+import { PlanRecord } from '../src/model/engine/types';
 import { PlainGit } from './plainGit';
 
 export const FILE_COUNT = 2000;

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Git } from './git/git';
-import { PlanRecord } from './model/types';
+import { PlanRecord } from './model/engine/types';
 import { registerCommands } from './ui/commands';
 import { MainCheckoutGuard } from './ui/guard';
 import { registerHistory } from './ui/history';

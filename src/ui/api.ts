@@ -8,12 +8,12 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { CleanupResult } from '../model/cleanup';
-import { DiffFile, PlanDiff } from '../model/diff';
-import { HistoryEntry, historyEntries } from '../model/history';
-import { MergeResult, MergeStrategy } from '../model/merge';
-import { PlanWorktree } from '../model/planEngine';
-import { LifecycleEvent, PlanRecord, PlanStatus } from '../model/types';
+import { CleanupResult } from '../model/lifecycle/cleanup';
+import { DiffFile, PlanDiff } from '../model/state/diff';
+import { HistoryEntry, historyEntries } from '../model/state/history';
+import { MergeResult, MergeStrategy } from '../model/lifecycle/merge';
+import { PlanWorktree } from '../model/engine/planEngine';
+import { LifecycleEvent, PlanRecord, PlanStatus } from '../model/engine/types';
 import { CreateArgs } from './commands';
 import { MergeArgs } from './mergeCommands';
 import { pickPlan } from './pickPlan';

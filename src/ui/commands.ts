@@ -11,13 +11,13 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { CleanupResult } from '../model/cleanup';
-import { Finding } from '../model/doctor';
-import { explainTitle, validateId, validateTitle } from '../model/names';
-import { leavePendingSetup } from '../model/pendingSetup';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
-import { Snapshot } from '../model/snapshot';
-import { PlanRecord } from '../model/types';
+import { CleanupResult } from '../model/lifecycle/cleanup';
+import { Finding } from '../model/recovery/doctor';
+import { explainTitle, validateId, validateTitle } from '../model/engine/names';
+import { leavePendingSetup } from '../model/store/pendingSetup';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { Snapshot } from '../model/lifecycle/snapshot';
+import { PlanRecord } from '../model/engine/types';
 import { showError } from './errors';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
@@ -38,7 +38,7 @@ export interface CommandDeps {
   log: vscode.LogOutputChannel;
 }
 
-export type { MergeStrategy } from '../model/merge';
+export type { MergeStrategy } from '../model/lifecycle/merge';
 
 export interface CreateArgs {
   id?: string;

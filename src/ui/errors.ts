@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { PlanBusyError } from '../model/planLock';
+import { PlanBusyError } from '../model/store/planLock';
 import { explainRestrictedMode } from './trust';
 
 export interface ErrorAction {

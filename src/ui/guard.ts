@@ -10,8 +10,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { shortBranchName } from '../git/worktreeList';
-import { PlanEngine } from '../model/planEngine';
-import { isInside, PlanRepositories } from './repositories';
+import { PlanEngine } from '../model/engine/planEngine';
+import { isInside } from '../model/engine/paths';
+import { PlanRepositories } from './repositories';
 import { readUiSettings } from './settings';
 
 export interface GuardEvent {
@@ -73,12 +74,12 @@ export class MainCheckoutGuard implements vscode.Disposable {
     if (uri.scheme !== 'file') return undefined;
     const file = uri.fsPath;
     for (const engine of this.repositories.engines) {
-      if (!isInside(file, engine.repo.mainPath) || engine.repo.bare) continue;
+      if (!isInside(engine.repo.mainPath, file) || engine.repo.bare) continue;
       if (file.split(path.sep).includes('.git')) continue;
       const items = await engine.list();
       if (!items.some((i) => i.kind === 'plan' && i.worktree)) continue;
       // A worktree nested inside the main checkout's folder is not the main checkout.
-      const nested = items.some((i) => i.kind !== 'main' && i.worktree && isInside(file, i.worktree.path));
+      const nested = items.some((i) => i.kind !== 'main' && i.worktree && isInside(i.worktree.path, file));
       if (!nested) return engine;
     }
     return undefined;

@@ -4,9 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { HistoryEntry, historyEntries, HistoryKind, historySummary } from '../model/history';
-import { PlanEngine } from '../model/planEngine';
-import { PlanRecord } from '../model/types';
+import { HistoryEntry, historyEntries, HistoryKind, historySummary } from '../model/state/history';
+import { PlanEngine } from '../model/engine/planEngine';
+import { PlanRecord } from '../model/engine/types';
 import { showError } from './errors';
 import { escapeIcons, escapeMarkdown } from './iconSyntax';
 import { planIdOf } from './pickPlan';

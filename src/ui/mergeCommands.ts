@@ -7,9 +7,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { MergeResult, MergeStrategy, squashSubject } from '../model/merge';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
-import { PublishResult } from '../model/publish';
+import { MergeResult, MergeStrategy, squashSubject } from '../model/lifecycle/merge';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { PublishResult } from '../model/lifecycle/publish';
 import { ErrorAction, showError } from './errors';
 import { escapeIcons } from './iconSyntax';
 import { pickPlan, PickedPlan } from './pickPlan';

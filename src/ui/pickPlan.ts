@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
-import { PlanRecord } from '../model/types';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { PlanRecord } from '../model/engine/types';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
 import { planIdOfSourceControl } from './scm';

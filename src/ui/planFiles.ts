@@ -9,9 +9,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { debounce, sequentialize, throttle } from '../model/async';
-import { samePath } from '../model/names';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { debounce, sequentialize, throttle } from '../model/engine/async';
+import { samePath } from '../model/engine/names';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import {
   BoundStatus,
   boundStatusChanges,
@@ -27,12 +27,13 @@ import {
   readPlanFile,
   withStatus,
   writePlanFileStatus,
-} from '../model/planFiles';
-import { PlanRecord } from '../model/types';
+} from '../model/planFiles/planFiles';
+import { PlanRecord } from '../model/engine/types';
 import { askWhereChangesGo, CreateArgs } from './commands';
 import { showError } from './errors';
 import { escapeIcons, escapeMarkdown } from './iconSyntax';
-import { isInside, PlanRepositories } from './repositories';
+import { isInside } from '../model/engine/paths';
+import { PlanRepositories } from './repositories';
 import { OpenAfterCreate, readUiSettings } from './settings';
 import { isTrusted, requireTrust } from './trust';
 
@@ -349,7 +350,7 @@ function mainWorktreeFile(
 ): { engine: PlanEngine; file: string } | undefined {
   if (uri.scheme !== 'file') return undefined;
   for (const engine of repositories.engines) {
-    if (engine.repo.bare || !isInside(uri.fsPath, engine.repo.mainPath)) continue;
+    if (engine.repo.bare || !isInside(engine.repo.mainPath, uri.fsPath)) continue;
     return { engine, file: path.relative(engine.repo.mainPath, uri.fsPath).split(path.sep).join('/') };
   }
   return undefined;
@@ -503,7 +504,7 @@ async function locate(
   for (const engine of repositories.engines) {
     for (const item of await engine.list()) {
       const root = item.worktree?.path;
-      if (root && !item.worktree?.bare && isInside(absolute, root) && (!best || root.length > best.root.length)) {
+      if (root && !item.worktree?.bare && isInside(root, absolute) && (!best || root.length > best.root.length)) {
         best = { engine, root };
       }
     }

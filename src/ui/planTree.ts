@@ -11,10 +11,10 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { shortBranchName } from '../git/worktreeList';
-import { DiffFile } from '../model/diff';
-import { Mergeability } from '../model/mergeability';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
-import { WorktreeDetails } from '../model/state';
+import { DiffFile } from '../model/state/diff';
+import { Mergeability } from '../model/state/mergeability';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { WorktreeDetails } from '../model/state/state';
 import { appendHistorySummary } from './history';
 import { escapeMarkdown } from './iconSyntax';
 import { planBaseUri } from './planBaseContent';

@@ -4,7 +4,7 @@
  * command left by the window that created the plan runs in a terminal.
  */
 import * as vscode from 'vscode';
-import { takePendingSetup } from '../model/pendingSetup';
+import { takePendingSetup } from '../model/store/pendingSetup';
 import { runInTerminal } from './commands';
 import { PlanRepositories } from './repositories';
 

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { PlanRecord } from '../model/types';
+import { PlanRecord } from '../model/engine/types';
 import { setIsPlanWindow } from './contextKeys';
 import { PlanRepositories } from './repositories';
 import { GuardStatusBar } from './statusBar';

@@ -8,7 +8,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { operationInProgress } from '../git/operation';
-import { Snapshot } from '../model/snapshot';
+import { Snapshot } from '../model/lifecycle/snapshot';
 import { escapeIcons } from './iconSyntax';
 import { ReviewDeps, refreshBuiltInGit } from './mergeCommands';
 import { pickPlan, PickedPlan } from './pickPlan';

@@ -8,8 +8,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, isError } from '../git/errors';
 import { Git } from '../git/git';
-import { debounce } from '../model/async';
-import { PlanEngine, PlanWorktree } from '../model/planEngine';
+import { debounce } from '../model/engine/async';
+import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { isInside } from '../model/engine/paths';
 import { setHasPlans, setIsPlanWindow, setViewState, ViewState } from './contextKeys';
 import { readEngineSettings } from './settings';
 
@@ -60,7 +61,7 @@ export class PlanRepositories implements vscode.Disposable {
       await this.git.checkVersion();
       for (const folder of vscode.workspace.workspaceFolders ?? []) {
         if (folder.uri.scheme !== 'file') continue;
-        const existing = this.engineList.find((e) => isInside(folder.uri.fsPath, e.repo.currentPath));
+        const existing = this.engineList.find((e) => isInside(e.repo.currentPath, folder.uri.fsPath));
         try {
           const engine =
             existing ??
@@ -103,7 +104,7 @@ export class PlanRepositories implements vscode.Disposable {
   /** The engine whose repository holds this path, if any. */
   engineFor(fsPath: string): PlanEngine | undefined {
     return (
-      this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(fsPath, e.repo.mainPath)) ??
+      this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(e.repo.mainPath, fsPath)) ??
       this.engineList[0]
     );
   }
@@ -209,9 +210,4 @@ function worktreeOfGitPath(engine: PlanEngine, fsPath: string): string | undefin
   const rel = path.relative(engine.repo.commonDir, fsPath).split(path.sep);
   if (rel[0] === 'index' && rel.length === 1) return engine.repo.mainPath;
   return undefined;
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

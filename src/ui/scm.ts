@@ -15,12 +15,13 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { throttle } from '../model/async';
-import { DiffFile } from '../model/diff';
-import { PlanEngine } from '../model/planEngine';
-import { PlanRecord } from '../model/types';
+import { throttle } from '../model/engine/async';
+import { DiffFile } from '../model/state/diff';
+import { PlanEngine } from '../model/engine/planEngine';
+import { PlanRecord } from '../model/engine/types';
 import { planBaseUri } from './planBaseContent';
-import { isInside, PlanRepositories } from './repositories';
+import { isInside } from '../model/engine/paths';
+import { PlanRepositories } from './repositories';
 import { isTrusted } from './trust';
 
 const statusInfo: Record<DiffFile['status'], { icon: string; color: string }> = {
@@ -152,7 +153,7 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
 
   /** The gutter's original: the file as it is in the merge-base with the base. */
   provideOriginalResource(uri: vscode.Uri): vscode.Uri | undefined {
-    if (uri.scheme !== 'file' || !this.mergeBase || !isInside(uri.fsPath, this.worktree)) return undefined;
+    if (uri.scheme !== 'file' || !this.mergeBase || !isInside(this.worktree, uri.fsPath)) return undefined;
     const rel = path.relative(this.worktree, uri.fsPath).split(path.sep).join('/');
     if (rel.startsWith('.git/')) return undefined;
     return planBaseUri(this.engine.repo.commonDir, this.plan.id, this.mergeBase, rel, false, this.worktree);

@@ -3,7 +3,7 @@
  * EngineSettings; the rest is for the UI only.
  */
 import * as vscode from 'vscode';
-import { defaultSettings, EngineSettings } from '../model/types';
+import { defaultSettings, EngineSettings } from '../model/engine/types';
 
 export type OpenAfterCreate = 'newWindow' | 'currentWindow' | 'ask' | 'none';
 export type GuardMode = 'off' | 'warn' | 'readOnly';

@@ -10,7 +10,7 @@
  * it is and is tried again shortly.
  */
 import * as vscode from 'vscode';
-import { PlanRecord } from '../model/types';
+import { PlanRecord } from '../model/engine/types';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';

@@ -8,10 +8,10 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { PlanEngine } from '../model/planEngine';
-import { samePath } from '../model/names';
-import { PlanRecord } from '../model/types';
-import { isInside } from './repositories';
+import { PlanEngine } from '../model/engine/planEngine';
+import { samePath } from '../model/engine/names';
+import { PlanRecord } from '../model/engine/types';
+import { isInside } from '../model/engine/paths';
 
 /** The unsaved text documents of the engine's main checkout (not of worktrees nested in it, not under `.git`). */
 export async function unsavedMainDocuments(engine: PlanEngine): Promise<vscode.TextDocument[]> {
@@ -20,14 +20,14 @@ export async function unsavedMainDocuments(engine: PlanEngine): Promise<vscode.T
     (d) =>
       d.isDirty &&
       d.uri.scheme === 'file' &&
-      isInside(d.uri.fsPath, engine.repo.mainPath) &&
+      isInside(engine.repo.mainPath, d.uri.fsPath) &&
       !relativeTo(engine, d).split(path.sep).includes('.git'),
   );
   if (dirty.length === 0) return [];
   const nested = (await engine.list())
-    .filter((i) => i.kind !== 'main' && i.worktree && isInside(i.worktree.path, engine.repo.mainPath))
+    .filter((i) => i.kind !== 'main' && i.worktree && isInside(engine.repo.mainPath, i.worktree.path))
     .map((i) => i.worktree?.path as string);
-  return dirty.filter((d) => !nested.some((folder) => isInside(d.uri.fsPath, folder)));
+  return dirty.filter((d) => !nested.some((folder) => isInside(folder, d.uri.fsPath)));
 }
 
 /** A document's path relative to the main checkout. */

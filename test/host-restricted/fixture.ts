@@ -9,8 +9,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../src/git/git';
-import { leavePendingSetup } from '../../src/model/pendingSetup';
-import { PlanEngine } from '../../src/model/planEngine';
+import { leavePendingSetup } from '../../src/model/store/pendingSetup';
+import { PlanEngine } from '../../src/model/engine/planEngine';
 
 /** Hooks git runs for the commands Plan Worktrees uses (create, commit, merge, publish, rebase). */
 const HOOKS = [

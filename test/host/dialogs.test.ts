@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Git } from '../../src/git/git';
-import { PlanEngine } from '../../src/model/planEngine';
+import { PlanEngine } from '../../src/model/engine/planEngine';
 import {
   act,
   activateExtension,

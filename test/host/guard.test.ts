@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Git } from '../../src/git/git';
-import { PlanEngine } from '../../src/model/planEngine';
+import { PlanEngine } from '../../src/model/engine/planEngine';
 import {
   act,
   activateExtension,

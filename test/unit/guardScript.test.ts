@@ -7,8 +7,8 @@ import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../src/git/git';
-import { PlanEngine } from '../../src/model/planEngine';
-import { PlanRecord } from '../../src/model/types';
+import { PlanEngine } from '../../src/model/engine/planEngine';
+import { PlanRecord } from '../../src/model/engine/types';
 import { createRepo, git, makeTempDir, removeDir, testGitEnv, TestRepo, withRepo } from './helpers/repo';
 
 /** The script in the project (this file runs from <out>/test/unit). */

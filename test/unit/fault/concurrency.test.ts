@@ -8,7 +8,7 @@
  */
 import * as assert from 'assert';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import {
   assertConsistent,
   assertNothingLost,

@@ -12,8 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
-import { Registry } from '../../../src/model/registry';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
+import { Registry } from '../../../src/model/store/registry';
 import { openContext } from '../helpers/a';
 import { wholeState } from '../helpers/b';
 import {

@@ -10,7 +10,7 @@
  */
 import * as assert from 'assert';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { wholeState } from '../helpers/b';
 import { openContext } from '../helpers/a';
 import {

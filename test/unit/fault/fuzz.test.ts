@@ -25,8 +25,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
-import { MergeStrategy } from '../../../src/model/merge';
-import { PlanEngine, PlanWorktree } from '../../../src/model/planEngine';
+import { MergeStrategy } from '../../../src/model/lifecycle/merge';
+import { PlanEngine, PlanWorktree } from '../../../src/model/engine/planEngine';
 import {
   assertCheckoutAt,
   assertConsistent,

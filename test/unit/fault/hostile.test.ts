@@ -15,10 +15,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
-import { DEFAULT_PLAN_FILE_PATTERNS, loadPlanFiles, planFromFile } from '../../../src/model/planFiles';
-import { Registry } from '../../../src/model/registry';
-import { PlanRecord } from '../../../src/model/types';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
+import { DEFAULT_PLAN_FILE_PATTERNS, loadPlanFiles, planFromFile } from '../../../src/model/planFiles/planFiles';
+import { Registry } from '../../../src/model/store/registry';
+import { PlanRecord } from '../../../src/model/engine/types';
 import { counts, listTree } from '../helpers/fault';
 import { createRepo, removeDir, TestRepo, writeFiles } from '../helpers/repo';
 

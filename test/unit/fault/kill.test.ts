@@ -19,7 +19,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import {
   assertConsistent,
   assertNotHalfway,

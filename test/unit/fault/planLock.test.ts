@@ -10,9 +10,9 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
-import { stateDir } from '../../../src/model/stateFiles';
-import { PlanRecord } from '../../../src/model/types';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
+import { stateDir } from '../../../src/model/store/stateFiles';
+import { PlanRecord } from '../../../src/model/engine/types';
 import { commitFiles, git, gitMayFail, TestRepo, withRepo } from '../helpers/repo';
 
 interface Reply {

@@ -8,8 +8,8 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
 import { Logger, silentLogger } from '../../../src/git/log';
-import { EventLog } from '../../../src/model/events';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { EventLog } from '../../../src/model/store/events';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { assertConsistent, assertNothingLost, doctorFixAll, EngineWorker, holdings } from '../helpers/fault';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 

@@ -11,8 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode } from '../../../src/git/errors';
 import { Git } from '../../../src/git/git';
-import { MergeStrategy } from '../../../src/model/merge';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { MergeStrategy } from '../../../src/model/lifecycle/merge';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { attempt } from '../helpers/fault';
 import { commitFiles, createRepo, git, removeDir, TestRepo, writeFiles } from '../helpers/repo';
 

@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError } from '../../../src/git/errors';
 import { Git, runsNothingTheRepositoryNames } from '../../../src/git/git';
-import { PlanEngine } from '../../../src/model/planEngine';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { counts } from '../helpers/fault';
 import { git, withRepo } from '../helpers/repo';
 

@@ -5,8 +5,8 @@
  */
 import * as path from 'path';
 import { Git } from '../../../src/git/git';
-import { discoverRepository } from '../../../src/model/repository';
-import { defaultSettings, PlanRecord, RepoContext } from '../../../src/model/types';
+import { discoverRepository } from '../../../src/model/engine/repository';
+import { defaultSettings, PlanRecord, RepoContext } from '../../../src/model/engine/types';
 import { git, TestRepo } from './repo';
 import { silentLogger } from '../../../src/git/log';
 

@@ -7,10 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
-import { EventLog } from '../../../src/model/events';
-import { Registry } from '../../../src/model/registry';
-import { discoverRepository } from '../../../src/model/repository';
-import { defaultSettings, EngineSettings, PlanRecord, RepoContext } from '../../../src/model/types';
+import { EventLog } from '../../../src/model/store/events';
+import { Registry } from '../../../src/model/store/registry';
+import { discoverRepository } from '../../../src/model/engine/repository';
+import { defaultSettings, EngineSettings, PlanRecord, RepoContext } from '../../../src/model/engine/types';
 import { fingerprint, git, writeFiles } from './repo';
 
 /** A registry record with plausible values, for tests that only need the registry. */

@@ -13,9 +13,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
-import { EventLog } from '../../../src/model/events';
-import { PlanEngine } from '../../../src/model/planEngine';
-import { Registry } from '../../../src/model/registry';
+import { EventLog } from '../../../src/model/store/events';
+import { PlanEngine } from '../../../src/model/engine/planEngine';
+import { Registry } from '../../../src/model/store/registry';
 import { git, gitMayFail, testGitEnv } from './repo';
 
 // ---------------------------------------------------------------- counts

@@ -1,0 +1,718 @@
+/**
+ * The facade the UI and the extension API use: one engine per repository.
+ * Reads are cheap and reconciled (git says what exists, the registry what a
+ * plan means); every mutating operation runs through the repository's
+ * operation queue, one at a time, and fires `onDidChange` when it ends.
+ * Across windows, an operation on a plan (and every doctor fix) holds the
+ * plan's lock, and one that moves or judges from the base holds the base's
+ * too (see planLock.ts): it works on the plan as it is once it holds them.
+ */
+import * as fs from 'fs';
+import { asDiskFull, ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { Git } from '../../git/git';
+import { Logger, silentLogger } from '../../git/log';
+import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
+import { OperationQueue } from './async';
+import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from '../lifecycle/cleanup';
+import { createPlan, CreateOptions, planNames, PlanNames, uncommittedFiles } from '../lifecycle/create';
+import { diffPlan, PlanDiff, readBaseContent } from '../state/diff';
+import { findAgain, Finding, Fix, FixOutcome, runDoctor } from '../recovery/doctor';
+import { EventLog } from '../store/events';
+import { commitAll } from '../lifecycle/commit';
+import { fetchBaseRemote, publishPlan, PublishResult } from '../lifecycle/publish';
+import { abortRebase, conflictedFiles, continueRebase, rebaseInWorktree } from '../lifecycle/rebase';
+import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from '../lifecycle/merge';
+import { allowedPlanFolder } from '../store/location';
+import { Mergeability, MergeabilityCache } from '../state/mergeability';
+import { qualifyBranch } from '../state/merged';
+import { pathKey, samePath, shownName } from './names';
+import { LockOwner } from '../store/lock';
+import { LockSubject, PlanLocks } from '../store/planLock';
+import { plansWithId, Registry } from '../store/registry';
+import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
+import {
+  finishRestore,
+  listSnapshots,
+  restoreSnapshot,
+  Snapshot,
+  SNAPSHOT_REFS,
+  unfinishedRestore,
+  UnfinishedRestore,
+  writeSnapshot,
+} from '../lifecycle/snapshot';
+import { WorktreeDetails, WorktreeStateCache } from '../state/state';
+import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
+import { lockWorktree, unlockWorktree } from '../lifecycle/worktreeLock';
+
+/** One row of the list: a worktree with its plan, or a plan whose worktree is gone. */
+export interface PlanWorktree {
+  /** Absent for a plan whose worktree no longer exists. */
+  worktree?: WorktreeEntry;
+  plan?: PlanRecord;
+  kind: 'main' | 'plan' | 'other';
+}
+
+/** What `PlanEngine.open` needs: the git runner, a logger and settings over the defaults. */
+export interface EngineOptions {
+  git: Git;
+  log?: Logger;
+  settings?: Partial<EngineSettings>;
+  /** How long an operation waits while another window works on the same plan, before PlanBusy; default 5 s. */
+  lockWaitMs?: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** One queue per repository (common git directory), shared by every engine of this process. */
+const queues = new Map<string, OperationQueue>();
+
+export class PlanEngine {
+  settings: EngineSettings;
+  private readonly ctx: RepoContext;
+  private readonly registry: Registry;
+  private readonly events: EventLog;
+  private readonly state: WorktreeStateCache;
+  private readonly mergeable: MergeabilityCache;
+  private readonly queue: OperationQueue;
+  private readonly locks: PlanLocks;
+  private readonly listeners = new Set<() => void>();
+
+  /** Opens the repository that `folder` (any folder inside any of its worktrees) belongs to. */
+  static async open(folder: string, options: EngineOptions): Promise<PlanEngine> {
+    const repo = await discoverRepository(options.git, folder);
+    return new PlanEngine(repo, options);
+  }
+
+  private constructor(
+    readonly repo: RepositoryInfo,
+    options: EngineOptions,
+  ) {
+    this.settings = { ...defaultSettings, ...options.settings };
+    const log = options.log ?? silentLogger;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const engine = this;
+    this.ctx = {
+      git: options.git,
+      log,
+      repo,
+      // Settings change with the user's configuration; every operation sees the current ones.
+      get settings() {
+        return engine.settings;
+      },
+    };
+    this.registry = new Registry(repo.commonDir, log);
+    this.events = new EventLog(repo.commonDir);
+    this.state = new WorktreeStateCache(this.ctx);
+    this.mergeable = new MergeabilityCache(this.ctx);
+    this.locks = new PlanLocks(repo.commonDir, { waitMs: options.lockWaitMs });
+    this.queue = queues.get(repo.commonDir) ?? new OperationQueue();
+    queues.set(repo.commonDir, this.queue);
+  }
+
+  /**
+   * Why the last `list()` could not ask git (a half-written worktree record:
+   * WorktreeAdminBroken, which the doctor repairs); undefined when it could.
+   */
+  listProblem: PlanWorktreesError | undefined;
+
+  /**
+   * Every worktree with its plan, and the active plans whose worktree is gone:
+   * one git process and one registry read. When a half-written worktree
+   * record makes git fail, the healthy worktrees are read from git's files and
+   * `listProblem` says so.
+   */
+  async list(): Promise<PlanWorktree[]> {
+    const [{ worktrees, problem }, data] = await Promise.all([listWorktreesOrHealthy(this.ctx), this.registry.read()]);
+    this.listProblem = problem;
+    const items = reconcile(worktrees, data.plans);
+    await this.followMoved(items);
+    return items;
+  }
+
+  /** Records the new folder of plan worktrees moved by hand (`git worktree move`), which `reconcile` found on their branch. */
+  private async followMoved(items: PlanWorktree[]): Promise<void> {
+    const moved = items.filter((i) => i.plan && i.worktree && !samePath(i.plan.path, i.worktree.path));
+    if (moved.length === 0) return;
+    await this.registry.update((data) => {
+      for (const { plan, worktree } of moved) {
+        const entry = data.plans.find((p) => p.id === plan?.id && p.run === plan?.run && p.path === plan?.path);
+        if (entry && worktree) Object.assign(entry, { path: worktree.path, updated: new Date().toISOString() });
+      }
+    });
+    for (const item of moved) if (item.plan && item.worktree) item.plan = { ...item.plan, path: item.worktree.path };
+    this.ctx.log.info(
+      `Followed ${moved.length} plan worktree(s) moved by hand: ${moved.map((i) => i.worktree?.path).join(', ')}`,
+    );
+  }
+
+  /** Dirty counts, ahead/behind, merged... of one row; cached until `invalidate`. */
+  async details(item: PlanWorktree): Promise<WorktreeDetails> {
+    if (!item.worktree) return { dirty: { staged: 0, modified: 0, untracked: 0, conflicted: 0 }, missing: true };
+    return this.state.details(item.worktree, item.plan);
+  }
+
+  /** The plan with this id: its active run, else its latest. Throws `PlanNotFound`. */
+  async plan(planId: string): Promise<PlanRecord> {
+    const runs = plansWithId(await this.registry.read(), planId);
+    const plan = runs.find((p) => p.status === 'active') ?? runs[0];
+    if (!plan) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${shownName(planId)}".`);
+    return plan;
+  }
+
+  /** The plan whose worktree this engine was opened in; undefined in the main checkout or another worktree. */
+  async currentPlan(): Promise<PlanRecord | undefined> {
+    if (samePath(this.repo.currentPath, this.repo.mainPath)) return undefined;
+    const here = (await this.registry.read()).plans
+      .filter((p) => samePath(p.path, this.repo.currentPath))
+      .sort((a, b) => b.run - a.run);
+    return here.find((p) => p.status === 'active') ?? here[0];
+  }
+
+  /** The id, branch and folder a create with these options would make now (see `planNames`); changes nothing. */
+  async previewNames(options: { id?: string; title: string; branch?: string; path?: string }): Promise<PlanNames> {
+    return planNames(this.ctx, await this.registry.read(), options);
+  }
+
+  /** Creates a plan worktree (see `createPlan`); a given id is locked meanwhile (a new number is reserved in the registry). */
+  create(options: CreateOptions): Promise<PlanRecord> {
+    const subjects: LockSubject[] = options.id === undefined ? [] : [{ kind: 'plan', name: options.id }];
+    return this.mutate('create', () =>
+      this.locks.run(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)),
+    );
+  }
+
+  /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked. */
+  async diff(planId: string): Promise<PlanDiff> {
+    return diffPlan(this.ctx, await this.plan(planId));
+  }
+
+  /** The content of a file in the plan's merge-base (the left side of its diff). */
+  async readBaseContent(planId: string, mergeBase: string, file: string): Promise<Buffer | undefined> {
+    return readBaseContent(this.ctx, await this.plan(planId), mergeBase, file);
+  }
+
+  /**
+   * The merge pre-check of one plan now (`merge-tree --write-tree`): changes
+   * nothing. With `attempt` (a merge a person or program asked for), a
+   * conflict is recorded in the history as a refused merge (`merge.refused`).
+   */
+  async checkMerge(planId: string, options: { attempt?: boolean } = {}): Promise<MergeCheck> {
+    const plan = await this.plan(planId);
+    const check = await checkMerge(this.ctx, plan);
+    if (options.attempt && !check.clean) {
+      await this.events.append({
+        type: 'merge.refused',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        base: plan.base,
+        code: ErrorCode.MergeConflict,
+        error: `Conflicts with ${plan.base}; nothing was changed.`,
+        files: check.conflicts,
+      });
+    }
+    return check;
+  }
+
+  /** For every active plan: merges cleanly or not, and which other plans change the same files (cached per pair of commits). */
+  async mergeability(): Promise<Map<string, Mergeability>> {
+    const active = (await this.registry.read()).plans.filter((p) => p.status === 'active' && !p.creating);
+    return this.mergeable.compute(active);
+  }
+
+  /** Commits every change of the plan's worktree with this message (the Source Control input box); returns the new commit. */
+  commit(planId: string, message: string): Promise<string> {
+    return this.onPlan('commit', planId, (plan) => commitAll(this.ctx, plan, message));
+  }
+
+  /** Pushes the plan branch to its base's remote (see `publishPlan`). */
+  publish(planId: string, signal?: AbortSignal): Promise<PublishResult> {
+    return this.onPlan('publish', planId, async (plan) => {
+      const result = await publishPlan(this.ctx, plan, signal);
+      await this.events.append({ type: 'publish', planId: plan.id, branch: plan.branch, remote: result.remote });
+      return result;
+    });
+  }
+
+  /** Fetches the plan's base remote, so work merged on the server shows as merged. */
+  fetch(planId: string, signal?: AbortSignal): Promise<void> {
+    return this.mutate('fetch', async () => fetchBaseRemote(this.ctx, (await this.plan(planId)).base, signal));
+  }
+
+  /**
+   * Rebases the plan onto its base in its own worktree; returns the files to
+   * resolve when it stopped on conflicts (events `rebase.before/after/failed`).
+   */
+  rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
+    return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal), { base: true });
+  }
+
+  /** Continues the plan's stopped rebase; returns the files of the next conflict, or [] when it is done (events `rebase.continue.*`). */
+  continueRebase(planId: string, signal?: AbortSignal): Promise<string[]> {
+    return this.recorded('rebase.continue', planId, (plan) => continueRebase(this.ctx, plan, signal));
+  }
+
+  /**
+   * Aborts the plan's stopped rebase: branch and worktree go back to where
+   * they were. A snapshot of the worktree comes first when it holds anything
+   * (resolutions made so far), so nothing is lost (events `rebase.abort.*`).
+   */
+  abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
+    return this.recorded('rebase.abort', planId, async (plan) => {
+      const changed =
+        (
+          await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })
+        ).trim() !== '';
+      const snapshot = changed
+        ? await writeSnapshot(this.ctx, plan, 'rebase aborted', { ignoredFiles: false })
+        : undefined;
+      if (snapshot) {
+        await this.events.append({
+          type: 'snapshot',
+          planId: plan.id,
+          run: plan.run,
+          reason: 'rebase aborted',
+          ref: snapshot.ref,
+          commit: snapshot.commit,
+        });
+      }
+      await abortRebase(this.ctx, plan, signal);
+      return snapshot;
+    });
+  }
+
+  /** The files with unresolved conflicts in the plan's worktree. */
+  async conflicts(planId: string): Promise<string[]> {
+    return conflictedFiles(this.ctx, (await this.plan(planId)).path);
+  }
+
+  /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
+  merge(planId: string, options: MergeOptions): Promise<MergeResult> {
+    return this.onPlan('merge', planId, (plan) => this.mergeHeld(plan, options), { base: true });
+  }
+
+  /** Removes the plan's worktree, and its branch when merged (see `cleanupPlan`). */
+  cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
+    return this.onPlan('cleanup', planId, (plan) => cleanupPlan(this.ctx, this.registry, this.events, plan, options), {
+      base: true,
+    });
+  }
+
+  /** Removes the plan's worktree and branch, merged or not, after a snapshot (see `discardPlan`). */
+  discard(planId: string): Promise<CleanupResult> {
+    return this.onPlan('discard', planId, (plan) => discardPlan(this.ctx, this.registry, this.events, plan), {
+      base: true,
+    });
+  }
+
+  /** Every snapshot, newest first. */
+  snapshots(): Promise<Snapshot[]> {
+    return listSnapshots(this.ctx);
+  }
+
+  /** The folder `restore` brings this snapshot's plan back to (before a `-restored-N` suffix when it is taken): its recorded folder when the location template allows it. */
+  restoreDestination(snapshot: Snapshot): string {
+    return allowedPlanFolder(this.ctx, snapshot.plan);
+  }
+
+  /** Brings a plan back from a snapshot (its ref, or a plan id for its latest snapshot) and marks it active. */
+  restore(snapshotRefOrPlanId: string): Promise<{ path: string; branch: string }> {
+    return this.mutate('restore', async () => {
+      const { plan } = await this.findSnapshot(snapshotRefOrPlanId);
+      // Found again once the plan is locked: another window may have restored or deleted it meanwhile.
+      return this.locks.run([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () =>
+        this.restoreHeld(await this.findSnapshot(snapshotRefOrPlanId)),
+      );
+    });
+  }
+
+  /**
+   * The worktree a restore of `snapshot` left when it stopped after making it
+   * (its window died, or a step failed): the plan is not active, the last event
+   * of its run is that restore's, and the worktree holds only what the restore
+   * put there (see `unfinishedRestore`).
+   */
+  private async unfinishedRestore(
+    plan: PlanRecord,
+    worktree: WorktreeEntry,
+    snapshot: Snapshot,
+  ): Promise<UnfinishedRestore | undefined> {
+    if (plan.status === 'active') return undefined;
+    const last = (await this.events.read(plan.id)).filter((e) => e.run === plan.run).pop();
+    if (!last || (last.type !== 'restore.before' && last.type !== 'restore.failed') || last.ref !== snapshot.ref) {
+      return undefined;
+    }
+    return unfinishedRestore(this.ctx, snapshot, worktree);
+  }
+
+  /**
+   * What the doctor finds. Each fix runs through the queue, holding the lock
+   * of the plan it is about, and first finds its finding again: one that no
+   * longer holds (another window fixed it, or is in the middle of an
+   * operation that looked like a problem) changes nothing and says so.
+   */
+  async doctor(): Promise<Finding[]> {
+    const [findings, data] = await Promise.all([runDoctor(this.ctx, this.registry), this.registry.read()]);
+    return Promise.all(
+      findings.map(async (finding) => {
+        const fix = finding.fix;
+        if (!fix) return finding;
+        const planId = finding.planId ?? planOf(data.plans, finding.path, finding.branch)?.id;
+        const subjects = fixSubjects(finding, fix, planId);
+        // What an operation running right now leaves half-way for a moment is no finding to fix.
+        for (const subject of subjects) {
+          const busy = await this.locks.holder(subject);
+          if (busy) return { ...finding, message: `${finding.message} ${busyNote(subject, busy)}`, fix: undefined };
+        }
+        const operation = `doctor: ${fix.label}`;
+        return {
+          ...finding,
+          fix: {
+            ...fix,
+            run: () =>
+              this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))),
+          },
+        };
+      }),
+    );
+  }
+
+  /** The lifecycle events of one plan (of every plan without an id), oldest first. */
+  history(planId?: string): Promise<LifecycleEvent[]> {
+    return this.events.read(planId);
+  }
+
+  /** The lifecycle events at or after `since` (ms since the epoch), oldest first: only the newest part of the log is read. */
+  historySince(since: number): Promise<LifecycleEvent[]> {
+    return this.events.read({ since });
+  }
+
+  /** The main checkout's uncommitted files (tracked and untracked): what `dirtyBase` is about. */
+  uncommittedChanges(): Promise<string[]> {
+    return uncommittedFiles(this.ctx);
+  }
+
+  /** Short names of the local branches, sorted: the choices for a base. */
+  async localBranches(): Promise<string[]> {
+    const out = await this.ctx.git.run(['for-each-ref', '--format=%(refname)', '--sort=refname', 'refs/heads/'], {
+      cwd: this.repo.commonDir,
+    });
+    return out.split('\n').filter(Boolean).map(shortBranchName);
+  }
+
+  /** `git worktree lock`: cleanup then refuses the worktree unless forced. */
+  lock(worktreePath: string, reason?: string): Promise<void> {
+    return this.onWorktree('lock', worktreePath, () => lockWorktree(this.ctx, worktreePath, reason));
+  }
+
+  /** `git worktree unlock`. */
+  unlock(worktreePath: string): Promise<void> {
+    return this.onWorktree('unlock', worktreePath, () => unlockWorktree(this.ctx, worktreePath));
+  }
+
+  /** Forgets cached details of one worktree, or of all: after a file-system event. */
+  invalidate(path?: string): void {
+    this.state.invalidate(path);
+  }
+
+  /** Called after every mutating operation, whether it succeeded or not. */
+  onDidChange(listener: () => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Drops every listener. */
+  dispose(): void {
+    this.listeners.clear();
+  }
+
+  /** `merge` once the plan and its base are locked. */
+  private async mergeHeld(plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+    const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base, strategy: options.strategy };
+    await this.events.append({ type: 'merge.before', ...about });
+    let result: MergeResult;
+    try {
+      result = await mergePlan(this.ctx, plan, options);
+    } catch (e) {
+      await this.events.append({
+        type: 'merge.failed',
+        ...about,
+        error: (e as Error).message,
+        code: (e as PlanWorktreesError).code,
+        files: (e as PlanWorktreesError).files,
+      });
+      throw e;
+    }
+    await this.setStatus(plan, 'merged');
+    await this.events.append({
+      type: 'merge.after',
+      ...about,
+      baseBefore: result.baseBefore,
+      baseAfter: result.baseAfter,
+      commit: result.commit,
+    });
+    return result;
+  }
+
+  /** `restore` once the plan is locked. */
+  private async restoreHeld(snapshot: Snapshot): Promise<{ path: string; branch: string }> {
+    const plan = snapshot.plan;
+    const runs = plansWithId(await this.registry.read(), plan.id);
+    const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
+    if (active) {
+      throw new PlanWorktreesError(
+        ErrorCode.PlanExists,
+        `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`,
+      );
+    }
+    // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
+    // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
+    const same = runs.find((p) => p.run === plan.run);
+    const existing = same ? findWorktree(await listWorktrees(this.ctx), same) : undefined;
+    // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
+    const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
+    if (same && existing && !unfinished) {
+      const where = fs.existsSync(existing.path)
+        ? `its worktree is ${existing.path}`
+        : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
+      throw new PlanWorktreesError(
+        ErrorCode.PlanExists,
+        `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`,
+        { files: [existing.path] },
+      );
+    }
+    await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
+    try {
+      const restored = unfinished
+        ? await finishRestore(this.ctx, snapshot, unfinished)
+        : await restoreSnapshot(this.ctx, snapshot);
+      await this.registry.update((data) => {
+        const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+        const now = new Date().toISOString();
+        const fields = {
+          path: fs.realpathSync(restored.path),
+          branch: restored.branch,
+          status: 'active' as const,
+          updated: now,
+        };
+        if (entry) Object.assign(entry, fields);
+        else data.plans.push({ ...plan, ...fields });
+      });
+      await this.events.append({
+        type: 'restore.after',
+        planId: plan.id,
+        run: plan.run,
+        ref: snapshot.ref,
+        path: restored.path,
+        branch: restored.branch,
+      });
+      return restored;
+    } catch (e) {
+      await this.events.append({
+        type: 'restore.failed',
+        planId: plan.id,
+        run: plan.run,
+        ref: snapshot.ref,
+        error: (e as Error).message,
+      });
+      throw e;
+    }
+  }
+
+  /**
+   * A mutating operation on one plan: queued, holding the plan's lock (and,
+   * with `base`, its base branch's), on the plan as the registry has it once
+   * the lock is held.
+   */
+  private onPlan<T>(
+    name: string,
+    planId: string,
+    operation: (plan: PlanRecord) => Promise<T>,
+    options: { base?: boolean } = {},
+  ): Promise<T> {
+    return this.mutate(name, () =>
+      this.locks.run([{ kind: 'plan', name: planId }], name, planId, async () => {
+        const plan = await this.plan(planId);
+        return options.base
+          ? this.locks.run([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan))
+          : operation(plan);
+      }),
+    );
+  }
+
+  /** A mutating operation on a worktree: holding the lock of its plan, if it is one's, and of its folder. */
+  private onWorktree<T>(name: string, worktreePath: string, operation: () => Promise<T>): Promise<T> {
+    return this.mutate(name, async () => {
+      const plan = planOf((await this.registry.read()).plans, worktreePath, undefined);
+      const subjects: LockSubject[] = [
+        ...(plan ? [{ kind: 'plan' as const, name: plan.id }] : []),
+        { kind: 'worktree', name: pathKey(worktreePath) },
+      ];
+      return this.locks.run(subjects, name, plan?.id, operation);
+    });
+  }
+
+  /** Runs the fix of `finding` if the doctor finds it again now (under its lock); else changes nothing and says so. */
+  private async fixAgain(finding: Finding): Promise<FixOutcome> {
+    const again = findAgain(await runDoctor(this.ctx, this.registry), finding);
+    if (!again?.fix) {
+      return {
+        applied: false,
+        reason: `This is no longer so (another window or command changed it meanwhile), so nothing was changed: ${finding.message}`,
+      };
+    }
+    await again.fix.run();
+    return { applied: true };
+  }
+
+  private mutate<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    return this.queue.run(name, async () => {
+      try {
+        return await operation();
+      } catch (e) {
+        // A full disk met while writing the registry, the event log or a copied file: typed, like git's.
+        throw asDiskFull(e, this.repo.commonDir);
+      } finally {
+        this.state.invalidate();
+        for (const listener of [...this.listeners]) {
+          try {
+            listener();
+          } catch (e) {
+            this.ctx.log.error(e as Error);
+          }
+        }
+      }
+    });
+  }
+
+  /** Runs an operation on a plan through the queue, holding its lock (see `onPlan`), with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
+  private recorded<T>(
+    name: string,
+    planId: string,
+    operation: (plan: PlanRecord) => Promise<T>,
+    options: { base?: boolean } = {},
+  ): Promise<T> {
+    const run = async (plan: PlanRecord): Promise<T> => {
+      const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base };
+      await this.events.append({ type: `${name}.before`, ...about });
+      try {
+        const result = await operation(plan);
+        await this.events.append({
+          type: `${name}.after`,
+          ...about,
+          ...(Array.isArray(result) ? { conflicts: result } : {}),
+        });
+        return result;
+      } catch (e) {
+        await this.events.append({
+          type: `${name}.failed`,
+          ...about,
+          error: (e as Error).message,
+          code: (e as PlanWorktreesError).code,
+          files: (e as PlanWorktreesError).files,
+        });
+        throw e;
+      }
+    };
+    return this.onPlan(name, planId, run, options);
+  }
+
+  private async setStatus(plan: PlanRecord, status: PlanRecord['status']): Promise<void> {
+    await this.registry.update((data) => {
+      const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+      if (!entry) return;
+      entry.status = status;
+      entry.updated = new Date().toISOString();
+    });
+  }
+
+  private async findSnapshot(refOrPlanId: string): Promise<Snapshot> {
+    const snapshots = await listSnapshots(this.ctx);
+    const found = refOrPlanId.startsWith(SNAPSHOT_REFS)
+      ? snapshots.find((s) => s.ref === refOrPlanId)
+      : snapshots.find((s) => s.planId === refOrPlanId);
+    if (!found) {
+      throw new PlanWorktreesError(
+        ErrorCode.SnapshotNotFound,
+        `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`,
+      );
+    }
+    return found;
+  }
+}
+
+/**
+ * What a doctor fix holds while it runs: the plan it is about, the folders it
+ * touches (its finding's, and the one it adds a worktree in, which may be no
+ * plan's yet), and for an interrupted merge the branch whose worktree's files
+ * it moves (no merge into that branch meanwhile). In the order every caller
+ * takes locks: plan, folders, branch.
+ */
+function fixSubjects(finding: Finding, fix: Fix, planId: string | undefined): LockSubject[] {
+  const subjects: LockSubject[] = planId !== undefined ? [{ kind: 'plan', name: planId }] : [];
+  for (const folder of new Set([finding.path, fix.folder].filter((f): f is string => f !== undefined).map(pathKey))) {
+    subjects.push({ kind: 'worktree', name: folder });
+  }
+  if (finding.kind === 'interruptedMerge' && finding.branch) {
+    subjects.push({ kind: 'branch', name: qualifyBranch(finding.branch) });
+  }
+  return subjects;
+}
+
+/** Says that a finding may be the passing state of an operation that holds its plan right now. */
+function busyNote(subject: LockSubject, holder: LockOwner): string {
+  const what = subject.kind === 'plan' ? `Plan ${subject.name}` : `The worktree ${subject.name}`;
+  const where =
+    holder.pid === process.pid ? 'this window' : `another window (process ${holder.pid} on ${holder.hostname})`;
+  return `${what} is busy right now (${holder.operation ?? 'an operation'} in ${where}): run the doctor again when it has finished.`;
+}
+
+/** The plan (its active run first, then its latest) whose folder is `folder`, or else whose branch is `branch`. */
+function planOf(plans: PlanRecord[], folder: string | undefined, branch: string | undefined): PlanRecord | undefined {
+  const preferred = [...plans].sort(
+    (a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run,
+  );
+  return (
+    preferred.find((p) => folder !== undefined && samePath(p.path, folder)) ??
+    preferred.find((p) => branch !== undefined && p.branch === branch)
+  );
+}
+
+/**
+ * Joins git's worktrees with the registry's plans: a worktree at a plan's
+ * folder (or, for an active plan, on its branch) is that plan's; other
+ * worktrees are `other`; active plans without a worktree are listed without one.
+ */
+export function reconcile(worktrees: WorktreeEntry[], plans: PlanRecord[]): PlanWorktree[] {
+  const byPreference = [...plans].sort(
+    (a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.run - a.run,
+  );
+  // By folder, so that hundreds of worktrees join in linear time (comparing every pair took 17 ms at 200).
+  const byFolder = new Map<string, PlanRecord[]>();
+  for (const plan of byPreference) {
+    const key = pathKey(plan.path);
+    const same = byFolder.get(key);
+    if (same) same.push(plan);
+    else byFolder.set(key, [plan]);
+  }
+  const used = new Set<PlanRecord>();
+  const items: PlanWorktree[] = worktrees.map((worktree) => {
+    if (worktree.isMain) return { worktree, kind: 'main' };
+    const plan = byFolder.get(pathKey(worktree.path))?.find((p) => !used.has(p));
+    if (!plan) return { worktree, kind: 'other' };
+    used.add(plan);
+    return { worktree, plan, kind: 'plan' };
+  });
+  for (const plan of byPreference.filter((p) => p.status === 'active' && !used.has(p))) {
+    // A worktree moved by hand is still found on the plan's branch.
+    const moved = items.find((i) => i.kind === 'other' && i.worktree?.branch === `refs/heads/${plan.branch}`);
+    if (moved) {
+      moved.plan = plan;
+      moved.kind = 'plan';
+    } else items.push({ plan, kind: 'plan' });
+    used.add(plan);
+  }
+  return items;
+}

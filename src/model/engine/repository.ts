@@ -1,0 +1,99 @@
+/**
+ * Finds the repository a folder belongs to (from any folder inside any of its
+ * worktrees) and lists its worktrees: the cheap "first paint" of the tree view.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { Git } from '../../git/git';
+import { parseWorktreeList, WorktreeEntry } from '../../git/worktreeList';
+import { RepoContext, RepositoryInfo } from './types';
+import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';
+
+/**
+ * The repository that `folder` is in: its main worktree, common git directory
+ * and the top of the worktree the folder is in (main or linked, or a
+ * subfolder of one). Throws NotAGitRepository otherwise, a missing folder too.
+ */
+export async function discoverRepository(git: Git, folder: string): Promise<RepositoryInfo> {
+  if (!isDirectory(folder)) {
+    throw new PlanWorktreesError(
+      ErrorCode.NotAGitRepository,
+      `The folder "${folder}" does not exist, so it is not in a git repository.`,
+    );
+  }
+  const [commonDir, insideWorkTree] = await revParseLines(git, folder, [
+    '--path-format=absolute',
+    '--git-common-dir',
+    '--is-inside-work-tree',
+  ]);
+  const main = await mainWorktree(git, folder, commonDir);
+  const mainPath = main?.path ?? commonDir;
+  const currentPath = insideWorkTree === 'true' ? (await revParseLines(git, folder, ['--show-toplevel']))[0] : mainPath;
+  return { mainPath, commonDir, currentPath, bare: main?.bare ?? false };
+}
+
+/** Every worktree of the repository, main first: exactly one git process. */
+export async function listWorktrees(ctx: RepoContext): Promise<WorktreeEntry[]> {
+  return parseWorktreeList(await ctx.git.run(['worktree', 'list', '--porcelain', '-z'], { cwd: ctx.repo.commonDir }));
+}
+
+/**
+ * Every worktree, even when a half-written admin folder makes `git worktree
+ * list` fail: then the healthy ones, read from the admin folders, and the
+ * error (WorktreeAdminBroken) that says to run the doctor.
+ */
+export async function listWorktreesOrHealthy(
+  ctx: RepoContext,
+): Promise<{ worktrees: WorktreeEntry[]; problem?: PlanWorktreesError }> {
+  try {
+    return { worktrees: await listWorktrees(ctx) };
+  } catch (e) {
+    if (!isError(e, ErrorCode.WorktreeAdminBroken)) throw e;
+    return { worktrees: await listWorktreesFromAdmin(ctx), problem: e };
+  }
+}
+
+/** The first entry of `git worktree list`; when a half-written admin folder of another worktree makes that fail, from `rev-parse` in the common directory. */
+async function mainWorktree(
+  git: Git,
+  folder: string,
+  commonDir: string,
+): Promise<{ path: string; bare: boolean } | undefined> {
+  try {
+    return parseWorktreeList(await git.run(['worktree', 'list', '--porcelain', '-z'], { cwd: folder }))[0];
+  } catch (e) {
+    if (!isError(e, ErrorCode.WorktreeAdminBroken)) throw e;
+    const [bare] = await revParseLines(git, commonDir, ['--is-bare-repository']);
+    // As git names the main worktree: the common directory without its "/.git".
+    const mainPath = path.basename(commonDir) === '.git' ? path.dirname(commonDir) : commonDir;
+    return { path: mainPath, bare: bare === 'true' };
+  }
+}
+
+async function revParseLines(git: Git, folder: string, args: string[]): Promise<string[]> {
+  try {
+    return (await git.run(['rev-parse', ...args], { cwd: folder })).split('\n');
+  } catch (e) {
+    if (isError(e, ErrorCode.NotAGitRepository)) {
+      throw new PlanWorktreesError(
+        ErrorCode.NotAGitRepository,
+        `"${folder}" is not inside a git repository. Open a folder that is inside a git repository.`,
+        {
+          command: e.command,
+          stderr: e.stderr,
+          cause: e,
+        },
+      );
+    }
+    throw e;
+  }
+}
+
+function isDirectory(folder: string): boolean {
+  try {
+    return fs.statSync(folder).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The shapes shared across the model. No vscode import here or anywhere in
+ * src/model: the model is tested on plain Node against real repositories.
+ */
+import type { Git } from '../../git/git';
+import type { Logger } from '../../git/log';
+
+/** Where a repository lives, found from any folder inside any of its worktrees. */
+export interface RepositoryInfo {
+  /** The main worktree's folder (for a bare repository: the repository folder). */
+  mainPath: string;
+  /** `git rev-parse --git-common-dir`, absolute: shared by every worktree. Our state lives here. */
+  commonDir: string;
+  /** The top folder of the worktree that the discovery started from. */
+  currentPath: string;
+  /** True when the repository is bare (no main checkout). */
+  bare: boolean;
+}
+
+export type PlanStatus = 'active' | 'merged' | 'removed' | 'abandoned';
+
+/** What a plan *means*: one entry of `plan-worktrees/plans.json`. Git says what exists. */
+export interface PlanRecord {
+  id: string;
+  title: string;
+  slug: string;
+  /** Short branch name, e.g. `plan/189-feature-xyz`. */
+  branch: string;
+  /** Absolute worktree folder. */
+  path: string;
+  /** Short name of the base branch, e.g. `main`. */
+  base: string;
+  /** The base commit at creation. */
+  baseCommit: string;
+  /** ISO time of creation. */
+  created: string;
+  status: PlanStatus;
+  /** Which run of this plan id this is (1 for the first). */
+  run: number;
+  /** The plan file it came from, relative to the main worktree, if any. */
+  planFile?: string;
+  /** ISO time of the last status change. */
+  updated?: string;
+  /** Set while `createPlan` is still building the worktree (the entry is reserved first, under the registry lock). */
+  creating?: boolean;
+  /** While `creating`: the process that reserved the entry, so the doctor can tell a running create from one whose process died. */
+  creator?: { pid: number; hostname: string };
+}
+
+export interface RegistryData {
+  version: 1;
+  plans: PlanRecord[];
+}
+
+/** Settings the engine needs; the UI reads them from VS Code, tests pass them. */
+export interface EngineSettings {
+  /** Default `${repoParent}/${repoName}.plans/${id}-${slug}`. */
+  worktreeLocation: string;
+  /** Default `plan/${id}-${slug}`. */
+  branchTemplate: string;
+  /** Default ['.env', '.env.*']. */
+  copyFiles: string[];
+  /** What create does when the main checkout has uncommitted changes. `ask` is decided by the UI before calling. */
+  dirtyBase: 'refuse' | 'move' | 'ignore';
+  /** Folders (a name at any depth, or a path from the root) whose ignored files a removal deletes without a snapshot. */
+  disposableFolders: string[];
+  /** The most ignored files, all together, a snapshot holds (MB); above it a removal is refused. */
+  snapshotLimitMB: number;
+}
+
+export const defaultSettings: EngineSettings = {
+  worktreeLocation: '${repoParent}/${repoName}.plans/${id}-${slug}',
+  branchTemplate: 'plan/${id}-${slug}',
+  copyFiles: ['.env', '.env.*'],
+  dirtyBase: 'refuse',
+  disposableFolders: [
+    'node_modules',
+    'bower_components',
+    '.venv',
+    'venv',
+    '__pycache__',
+    '.pytest_cache',
+    '.mypy_cache',
+    '.tox',
+    'target',
+    'dist',
+    'build',
+    'out',
+    '.next',
+    '.nuxt',
+    '.turbo',
+    '.parcel-cache',
+    '.cache',
+    '.gradle',
+  ],
+  snapshotLimitMB: 100,
+};
+
+/** One line of `plan-worktrees/events.jsonl`. */
+export interface LifecycleEvent {
+  /** e.g. `create.before`, `create.after`, `create.failed`, `merge.after`, `remove.after`, `snapshot`, `restore.after`, `keep`. */
+  type: string;
+  /** ISO time. */
+  time: string;
+  planId?: string;
+  branch?: string;
+  [key: string]: unknown;
+}
+
+/** Everything an operation needs to act on one repository. */
+export interface RepoContext {
+  git: Git;
+  log: Logger;
+  repo: RepositoryInfo;
+  settings: EngineSettings;
+}

@@ -1,0 +1,613 @@
+/**
+ * Creates a plan: validated names, a registry entry reserved under the lock
+ * (so two windows never get the same id), `git worktree add -b`, the main
+ * checkout's uncommitted changes moved in when asked, and the `copyFiles`
+ * copied. Every step that changes something pushes its undo; a failure at any
+ * step runs them backwards, so no worktree, branch, folder or registry entry
+ * is left behind, and moved changes go back to the main checkout. Moving
+ * the main checkout's changes (and putting them back) holds a lock in the
+ * state folder, so two windows never move the same changes: the second finds
+ * them gone and refuses.
+ */
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { isInside } from '../engine/paths';
+import { asDiskFull, ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { isWorktreeRace } from '../../git/git';
+import { parseStatus, statusPaths } from '../../git/status';
+import { allInOrder } from '../engine/async';
+import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
+import { EventLog } from '../store/events';
+import { templateVariables } from '../store/location';
+import { describeFiles } from '../engine/messages';
+import {
+  ensureValid,
+  expandTemplate,
+  samePath,
+  slugify,
+  validateBranchName,
+  validateId,
+  validatePlanFile,
+  validateTitle,
+  validateWorktreePath,
+} from '../engine/names';
+import { withFileLock } from '../store/lock';
+import { Registry, stateDir } from '../store/registry';
+import { dropStashByOid, listStashes, undoPartialApply } from './stash';
+import { EngineSettings, PlanRecord, RegistryData, RepoContext } from '../engine/types';
+
+/** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
+export type CreateStep = 'reserve' | 'worktree' | 'move' | 'copy';
+
+export interface CreateOptions {
+  /** Default: the next free number. */
+  id?: string;
+  title: string;
+  /** Short name of a local branch; default: the branch of the main checkout. */
+  base?: string;
+  /** Default: from `settings.branchTemplate`. */
+  branch?: string;
+  /** Default: from `settings.worktreeLocation`; a relative path is taken from the main worktree. */
+  path?: string;
+  /** The plan file it starts from, relative to the main worktree. */
+  planFile?: string;
+  /** What to do with the main checkout's uncommitted changes; default `settings.dirtyBase`. */
+  dirtyBase?: EngineSettings['dirtyBase'];
+  signal?: AbortSignal;
+  /** For tests only: fail right after this step. */
+  faultAt?: CreateStep;
+}
+
+type Undo = () => Promise<void>;
+
+/**
+ * Creates a plan worktree and its registry entry, as described at the top of
+ * this file. Refuses (changing nothing) bad names, a taken branch or folder,
+ * a missing or detached base, and a dirty main checkout under `refuse`.
+ */
+export async function createPlan(
+  ctx: RepoContext,
+  registry: Registry,
+  events: EventLog,
+  options: CreateOptions,
+): Promise<PlanRecord> {
+  const title = ensureValid(options.title.trim(), validateTitle);
+  if (options.id !== undefined) ensureValid(options.id, validateId);
+  if (options.branch !== undefined) ensureValid(options.branch, validateBranchName);
+  if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
+  const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
+  const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
+  // Independent reads at once: the base, the main checkout's changes and the files to copy into the plan.
+  const [{ base, baseCommit }, dirtyFiles, untracked] = await allInOrder([
+    resolveBase(ctx, givenBase, options.signal),
+    uncommittedFiles(ctx, options.signal),
+    ctx.repo.bare ? [] : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal),
+  ]);
+  if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `The main checkout has uncommitted changes (${describeFiles(dirtyFiles)}). Commit or stash them, or create the plan with "move" to take them along.`,
+      { files: dirtyFiles },
+    );
+  }
+  // A file deleted in the index and present again as an untracked file is listed twice: git stash keeps it, but
+  // cannot apply it in the new worktree (which has the file), so such a move is refused before anything moves.
+  const twice = dirtyBase === 'move' ? dirtyFiles.filter((f, i) => dirtyFiles.indexOf(f) !== i) : [];
+  if (twice.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `In the main checkout, ${describeFiles(twice)} is deleted in the index but back on disk as an untracked file: git cannot move that change into a plan. Stage the file again ("git add") or restore it, then create the plan.`,
+      { files: twice },
+    );
+  }
+  throwIfAborted(options.signal);
+
+  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
+  const undo: Undo[] = [() => unreserve(registry, plan)];
+  const fault = (step: CreateStep): void => {
+    throwIfAborted(options.signal);
+    if (options.faultAt === step) {
+      throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
+    }
+  };
+  let stash: Stash | undefined;
+  try {
+    // Inside the try: an event log that cannot be written must not leave the reservation behind.
+    await events.append({
+      type: 'create.before',
+      planId: plan.id,
+      run: plan.run,
+      branch: plan.branch,
+      path: plan.path,
+      base,
+      baseCommit,
+    });
+    fault('reserve');
+    undo.push(await makeParentFolders(plan.path));
+    await addWorktree(ctx, plan, undo, options.signal);
+    fault('worktree');
+    let movedFiles: string[] = [];
+    if (dirtyFiles.length > 0 && dirtyBase === 'move') {
+      const message = stashMessage(plan);
+      // Registered before the push: whatever fails after it, the changes go back to the main checkout. Undone last (before the
+      // reservation), once the plan's worktree is gone: on a full disk, that frees the space the changes need.
+      undo.splice(1, 0, () =>
+        withMoveLock(ctx, async () => {
+          const pushed = stash ?? (await findStash(ctx, message));
+          if (pushed) await restoreStashIn(ctx, pushed, ctx.repo.mainPath)();
+        }),
+      );
+      movedFiles = await withMoveLock(ctx, async () => {
+        // Read again under the lock: another window may have moved them meanwhile.
+        const now = await uncommittedFiles(ctx, options.signal);
+        if (now.length === 0) {
+          throw new PlanWorktreesError(
+            ErrorCode.BaseMoved,
+            `The main checkout's changes were moved away (by another window) while plan ${plan.id} was being created; nothing was moved, and the plan was not created.`,
+            {
+              files: dirtyFiles,
+            },
+          );
+        }
+        stash = await stashMainChanges(ctx, message);
+        await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
+        return now;
+      });
+    }
+    fault('move');
+    // Untracked files that moved with the changes are in the plan already.
+    const moved = new Set(movedFiles);
+    const copy = await copyFiles(
+      ctx.repo.mainPath,
+      plan.path,
+      untracked.filter((file) => !moved.has(file)),
+    );
+    logCopy(ctx, copy);
+    fault('copy');
+    const created = await registry.update((data) => finishReservation(data, plan));
+    try {
+      if (stash) await dropStash(ctx, stash);
+      await events.append({
+        type: 'create.after',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        path: plan.path,
+        copied: copy.copied,
+        moved: movedFiles,
+      });
+    } catch (e) {
+      // The plan exists now: a failure of the bookkeeping after it must not undo it.
+      ctx.log.warn(
+        `Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`,
+      );
+    }
+    return created;
+  } catch (caught) {
+    const e = asDiskFull(caught, ctx.repo.commonDir);
+    const problems = await rollback(ctx, undo);
+    // On a full disk the log may not take this line either: the create's own error is the one to report.
+    await events
+      .append({
+        type: 'create.failed',
+        planId: plan.id,
+        run: plan.run,
+        branch: plan.branch,
+        error: (e as Error).message,
+        rollbackProblems: problems,
+      })
+      .catch((logError: unknown) =>
+        ctx.log.warn(
+          `The "create.failed" event of plan ${plan.id} could not be written: ${(logError as Error).message}`,
+        ),
+      );
+    if (problems.length === 0) throw e;
+    throw new PlanWorktreesError(
+      errorCodeOf(e),
+      `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`,
+      { cause: e, files: e instanceof PlanWorktreesError ? e.files : [] },
+    );
+  }
+}
+
+/** The next free plan number: one more than the largest numeric id ever used. */
+export function nextFreeId(data: RegistryData): string {
+  const numbers = data.plans.map((p) => (/^\d+$/.test(p.id) ? Number(p.id) : 0));
+  return String(Math.max(0, ...numbers) + 1);
+}
+
+interface Resolved extends CreateOptions {
+  title: string;
+  base: string;
+  baseCommit: string;
+}
+
+/** The names a new plan gets: decided from the registry and the settings, before anything is made. */
+export interface PlanNames {
+  id: string;
+  run: number;
+  slug: string;
+  /** Short branch name. */
+  branch: string;
+  /** Absolute worktree folder. */
+  path: string;
+}
+
+/**
+ * The id, run, slug, branch and folder a plan with these options gets, as
+ * `reserve` decides them. Throws `InvalidName` for a bad template, branch or
+ * folder, `PlanExists` for an id in use, and `BranchExists`/`PathExists` for
+ * a branch or folder another plan has or a folder that exists; no git process.
+ */
+export function planNames(
+  ctx: RepoContext,
+  data: RegistryData,
+  options: { id?: string; title: string; branch?: string; path?: string },
+): PlanNames {
+  const id = options.id ?? nextFreeId(data);
+  const active = data.plans.find((p) => p.id === id && p.status === 'active');
+  if (active) {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanExists,
+      `Plan ${id} already exists (branch ${active.branch}, folder ${active.path}). Clean it up first, or choose another id.`,
+    );
+  }
+  const run = 1 + data.plans.filter((p) => p.id === id).length;
+  const slug = slugify(options.title);
+  const vars = templateVariables(ctx, { id, slug, run });
+  const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
+  const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
+  assertFree(ctx, data, branch, folder);
+  return { id, run, slug, branch, path: folder };
+}
+
+/** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
+function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanRecord {
+  const { id, run, slug, branch, path: folder } = planNames(ctx, data, options);
+  const plan: PlanRecord = {
+    id,
+    title: options.title,
+    slug,
+    branch,
+    path: folder,
+    base: options.base,
+    baseCommit: options.baseCommit,
+    created: new Date().toISOString(),
+    status: 'active',
+    run,
+    ...(options.planFile !== undefined ? { planFile: options.planFile } : {}),
+    creating: true,
+    creator: { pid: process.pid, hostname: os.hostname() },
+  };
+  data.plans.push(plan);
+  return { ...plan };
+}
+
+/**
+ * Refuses a branch or folder that another create has reserved, a folder that
+ * exists, and one in the git directory. A branch that exists, and a folder
+ * git still has registered, are refused by `git worktree add` itself (see
+ * `addWorktree`), which undoes the reservation: no git process here.
+ */
+function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder: string): void {
+  const reserved = data.plans.filter((p) => p.status === 'active');
+  if (reserved.some((p) => p.branch === branch)) throw branchExists(branch);
+  if (fs.existsSync(folder) || isSymlink(folder) || reserved.some((p) => samePath(p.path, folder))) {
+    throw new PlanWorktreesError(
+      ErrorCode.PathExists,
+      `The folder "${folder}" already exists. Choose another folder, or remove it first.`,
+      { files: [folder] },
+    );
+  }
+  if (isInside(ctx.repo.commonDir, folder)) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`,
+    );
+  }
+}
+
+function branchExists(branch: string, cause?: unknown): PlanWorktreesError {
+  return new PlanWorktreesError(
+    ErrorCode.BranchExists,
+    `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`,
+    { cause },
+  );
+}
+
+function stillRegistered(folder: string, cause?: unknown): PlanWorktreesError {
+  return new PlanWorktreesError(
+    ErrorCode.PathExists,
+    `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`,
+    {
+      files: [folder],
+      cause,
+    },
+  );
+}
+
+/** The folder for a plan: a relative path is taken from the main worktree; `..` is refused before it is resolved. */
+function worktreeFolder(ctx: RepoContext, folder: string): string {
+  const absolute = path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`;
+  return path.normalize(ensureValid(absolute, validateWorktreePath));
+}
+
+function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
+  const entry = findReserved(data, plan);
+  if (!entry) {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanNotFound,
+      `The registry entry of plan ${plan.id} disappeared while it was being created.`,
+    );
+  }
+  delete entry.creating;
+  delete entry.creator;
+  entry.path = realFolder(plan.path);
+  return { ...entry };
+}
+
+async function unreserve(registry: Registry, plan: PlanRecord): Promise<void> {
+  await registry.update((data) => {
+    // Ours even when it was marked created already (a failure right after that write).
+    const entry =
+      findReserved(data, plan) ??
+      data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.created === plan.created);
+    if (entry) data.plans.splice(data.plans.indexOf(entry), 1);
+  });
+}
+
+function findReserved(data: RegistryData, plan: PlanRecord): PlanRecord | undefined {
+  return data.plans.find((p) => p.id === plan.id && p.run === plan.run && p.creating);
+}
+
+/** Creates the missing parents of `folder`; the undo removes those it created, if they are empty. */
+async function makeParentFolders(folder: string): Promise<Undo> {
+  let created: string | undefined;
+  try {
+    created = fs.mkdirSync(path.dirname(folder), { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const inTheWay = code === 'EEXIST' || code === 'ENOTDIR';
+    const why = inTheWay
+      ? 'a file is in the way'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : (e as Error).message;
+    throw new PlanWorktreesError(
+      inTheWay ? ErrorCode.PathExists : ErrorCode.Unknown,
+      `Cannot make the folder ${path.dirname(folder)} for the plan's worktree: ${why}. Choose another worktree location.`,
+      {
+        files: [folder],
+        cause: e,
+      },
+    );
+  }
+  return async () => {
+    if (!created) return;
+    for (let dir = path.dirname(folder); isInside(created, dir); dir = path.dirname(dir)) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        return; // not empty: somebody else's now
+      }
+    }
+  };
+}
+
+async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], signal?: AbortSignal): Promise<void> {
+  const deleteBranch: Undo = async () => {
+    const ref = `refs/heads/${plan.branch}`;
+    const exists = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], {
+      cwd: ctx.repo.commonDir,
+      okExitCodes: [1],
+    });
+    // Only the branch this create made: it still points at the base commit.
+    if (exists.exitCode === 0) {
+      await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], {
+        cwd: gitCwd(ctx),
+        signal,
+      });
+      break;
+    } catch (e) {
+      // A branch that exists is not ours to delete.
+      if (isError(e, ErrorCode.BranchExists)) throw branchExists(plan.branch, e);
+      // Another window adding or removing a worktree at this very moment: git made the branch, then stopped. Again, without it.
+      if (attempt <= 3 && isWorktreeRace(e) && !signal?.aborted) {
+        await deleteBranch();
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        continue;
+      }
+      undo.push(deleteBranch);
+      // A folder git still has registered: refused after git made the branch (which the undo deletes).
+      if (
+        e instanceof PlanWorktreesError &&
+        /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')
+      ) {
+        throw stillRegistered(plan.path, e);
+      }
+      throw e;
+    }
+  }
+  undo.push(deleteBranch, async () => {
+    await ctx.git.run(['worktree', 'remove', '--force', '--force', '--', plan.path], { cwd: gitCwd(ctx) });
+  });
+}
+
+/**
+ * Runs `fn` holding the lock on the main checkout's changes (a file in the
+ * state folder, across windows): a move, and the undo of one, never overlap.
+ */
+function withMoveLock<T>(ctx: RepoContext, fn: () => Promise<T>): Promise<T> {
+  const folder = stateDir(ctx.repo.commonDir);
+  fs.mkdirSync(folder, { recursive: true });
+  return withFileLock(path.join(folder, 'main-changes.lock'), fn, { timeoutMs: 60_000 });
+}
+
+/** A stash entry holding the main checkout's changes while they move to the plan. */
+interface Stash {
+  oid: string;
+  message: string;
+}
+
+function stashMessage(plan: PlanRecord): string {
+  return `plan-worktrees: moving changes to plan ${plan.id} (${randomBytes(4).toString('hex')})`;
+}
+
+async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stash> {
+  await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
+  const found = await findStash(ctx, message);
+  if (!found) {
+    throw new PlanWorktreesError(
+      ErrorCode.Unknown,
+      `git stash did not record the main checkout's changes; nothing was moved.`,
+    );
+  }
+  return found;
+}
+
+/** The stash entry with this (unique) message, by its commit. */
+async function findStash(ctx: RepoContext, message: string): Promise<Stash | undefined> {
+  const found = (await listStashes(ctx)).find((s) => s.subject.endsWith(message));
+  return found && { oid: found.oid, message };
+}
+
+/** Undo of a move: the changes go back where they were, or stay in the stash, which the error names. */
+function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
+  return async () => {
+    try {
+      await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+    } catch (e) {
+      // Half-applied (a full disk): back to how the push left it, so that applying the stash later works.
+      const clean = await undoPartialApply(ctx, stash.oid, folder).catch(() => false);
+      throw new PlanWorktreesError(
+        errorCodeOf(e),
+        `Your uncommitted changes are kept in the stash ${stash.oid} ("${stash.message}")${clean ? `, and ${folder} is as it was before they moved` : ''}; run "git stash apply --index ${stash.oid}" in ${folder}${clean ? '' : ' once the changes half-applied there are removed'} (the doctor offers it as "Put Back in Main Checkout"). (${(e as Error).message})`,
+        { cause: e, files: [folder] },
+      );
+    }
+    await dropStash(ctx, stash);
+  };
+}
+
+/** Drops our stash entry by its commit: never another one, even if the user stashes meanwhile. */
+async function dropStash(ctx: RepoContext, stash: Stash): Promise<void> {
+  await dropStashByOid(ctx, stash.oid);
+}
+
+/** Runs the undos backwards; each runs even if one before it failed. Returns what could not be undone. */
+async function rollback(ctx: RepoContext, undo: Undo[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const step of undo.reverse()) {
+    try {
+      await step();
+    } catch (e) {
+      const error = asDiskFull(e) as Error;
+      ctx.log.error(`Undoing a failed create: ${error.message}`);
+      problems.push(error.message);
+    }
+  }
+  return problems;
+}
+
+async function currentBranch(ctx: RepoContext): Promise<string> {
+  const out = await ctx.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], {
+    cwd: ctx.repo.mainPath,
+    okExitCodes: [1],
+  });
+  if (out.exitCode !== 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.',
+    );
+  }
+  return out.stdout.trim();
+}
+
+/** The base branch (the given one, or the main checkout's) and its commit: one git process, two to say why there is none. */
+async function resolveBase(
+  ctx: RepoContext,
+  given: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ base: string; baseCommit: string }> {
+  if (given === undefined) {
+    // The main checkout's commit and the branch its HEAD is on; on a detached HEAD or a branch without commits, the steps below say which.
+    const out = await ctx.git.exec(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], {
+      cwd: ctx.repo.mainPath,
+      okExitCodes: [128],
+      signal,
+    });
+    const [commit, ref] = out.stdout.trim().split('\n');
+    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref?.startsWith('refs/heads/')) {
+      return { base: ref.slice('refs/heads/'.length), baseCommit: commit };
+    }
+  }
+  const base = given ?? (await currentBranch(ctx));
+  return { base, baseCommit: await resolveBranch(ctx, base, signal) };
+}
+
+async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSignal): Promise<string> {
+  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], {
+    cwd: ctx.repo.commonDir,
+    okExitCodes: [1],
+    signal,
+  });
+  if (out.exitCode !== 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The base branch "${branch}" does not exist (or has no commit yet).`,
+    );
+  }
+  return out.stdout.trim();
+}
+
+/** Uncommitted changes of the main checkout: tracked (staged or not) and untracked files; none for a bare repository. */
+export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): Promise<string[]> {
+  if (ctx.repo.bare) return [];
+  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], {
+    cwd: ctx.repo.mainPath,
+    signal,
+  });
+  return statusPaths(parseStatus(out));
+}
+
+function logCopy(ctx: RepoContext, copy: CopyResult): void {
+  if (copy.copied.length > 0) ctx.log.info(`Copied into the plan: ${copy.copied.join(', ')}`);
+  for (const { path: file, reason } of copy.skipped) ctx.log.warn(`Not copied into the plan: ${file} (${reason})`);
+}
+
+function gitCwd(ctx: RepoContext): string {
+  return ctx.repo.bare ? ctx.repo.commonDir : ctx.repo.mainPath;
+}
+
+function realFolder(folder: string): string {
+  try {
+    return fs.realpathSync(folder);
+  } catch {
+    return folder;
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.');
+}
+
+function errorCodeOf(e: unknown): ErrorCode {
+  return e instanceof PlanWorktreesError ? e.code : ErrorCode.Unknown;
+}

@@ -1,0 +1,940 @@
+/**
+ * Merging a plan into its base branch, without ever checking anything out.
+ *
+ * Everything is decided before anything moves: conflicts first
+ * (`merge-tree --write-tree`), then the plan's uncommitted work, then the
+ * base's worktree (a merge or rebase in progress, uncommitted changes,
+ * untracked or ignored files the merge would overwrite). The new commits are
+ * built with `merge-tree` and `commit-tree` (a rebase too, commit by commit,
+ * and refused when its files differ from the merge's: content never changes
+ * with the strategy), and
+ * the base branch moves by compare-and-swap (`update-ref <ref> <new> <old>`),
+ * so a base that moved since the check is refused with nothing changed. When
+ * the base is checked out in a clean worktree, that worktree's index and files
+ * follow (`read-tree -m -u <old> <new>`; its untracked and ignored files
+ * stay: a merge that would overwrite one is refused, naming it, because git
+ * itself treats ignored files as disposable).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../../git/mergeTree';
+import { parseStatus, statusPaths, StatusSummary } from '../../git/status';
+import { WorktreeEntry } from '../../git/worktreeList';
+import { allInOrder } from '../engine/async';
+import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from '../state/merged';
+import { samePath } from '../engine/names';
+import { listWorktrees } from '../engine/repository';
+import { commitWorktree, WorktreeCommit, writeSnapshot } from './snapshot';
+import { PlanRecord, RepoContext } from '../engine/types';
+
+export type MergeStrategy = 'merge' | 'squash' | 'fastForward' | 'rebase';
+
+export interface MergeCheck {
+  /** True when the plan merges into the base without conflicts. */
+  clean: boolean;
+  /** Conflicting paths, sorted. */
+  conflicts: string[];
+  baseCommit: string;
+  planCommit: string;
+  mergeBase: string;
+  /** The merged tree, when clean. */
+  tree?: string;
+}
+
+export interface MergeOptions {
+  strategy: MergeStrategy;
+  /** Commit the plan's uncommitted changes (tracked and untracked) on its branch first, instead of refusing. */
+  commitUncommitted?: boolean;
+  /** The commit message of the merge or squash commit, instead of the default. */
+  message?: string;
+  /** The squash commit's first line instead of `squashSubject(plan)`; the list of squashed commits stays below it. */
+  subject?: string;
+  /** Cancels the merge up to the moment the base branch moves. */
+  signal?: AbortSignal;
+}
+
+export interface MergeResult {
+  strategy: MergeStrategy;
+  baseBefore: string;
+  /** Equal to baseBefore when there was nothing to merge. */
+  baseAfter: string;
+  /** The commit the base now points to: the merge or squash commit, the plan's tip, or the rebased tip. */
+  commit: string;
+  /** The commit made of the plan's uncommitted changes, when `commitUncommitted` was needed. */
+  committedUncommitted?: string;
+  /** The snapshot of the plan taken before a rebase moved its branch (`refs/plan-worktrees/snapshots/...`). */
+  snapshot?: string;
+}
+
+/** Whether the plan's branch merges cleanly into its base; changes nothing. */
+export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<MergeCheck> {
+  const { tip, base } = await readPlanRefs(ctx, plan);
+  return checkCommits(ctx, base.oid, tip.oid);
+}
+
+/**
+ * Merges the plan into its base with the given strategy. Throws, leaving
+ * everything as it was: MergeConflict, PlanDirty, MergeInProgress, BaseDirty,
+ * NotFastForward, RebaseChangesContent, BaseMoved, PlanMoved, GitTooOld. With
+ * `commitUncommitted`, the plan's uncommitted changes become a commit on its
+ * branch, made only once the merge has succeeded. Before a rebase moves the
+ * plan's branch, the plan is kept as a snapshot (deleted again if the merge fails).
+ */
+export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+  if (options.subject !== undefined && (options.subject.trim() === '' || /[\r\n]/.test(options.subject))) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      'The first line of the commit message must be one line of text, not empty.',
+    );
+  }
+  const signal = options.signal;
+  // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
+  // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
+  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits, and the result
+  // built from it, run once the refs are read, unless its uncommitted work may join them.
+  const refs = readPlanRefs(ctx, plan);
+  const [{ tip, base }, worktrees, planGuess, mainGuess, early] = await allInOrder([
+    refs,
+    listWorktrees(ctx),
+    guessStatus(ctx, plan.path, signal),
+    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
+    options.commitUncommitted
+      ? undefined
+      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip.oid)).catch(() => undefined),
+  ]);
+  const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
+  const baseEntry = findBaseWorktree(worktrees, base.ref);
+  const planStatus = planWorktree
+    ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
+      (await readStatus(ctx, planWorktree.path, signal)))
+    : undefined;
+  const pending =
+    planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
+  const check = early?.check ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
+  if (!check.clean) {
+    throw new PlanWorktreesError(
+      ErrorCode.MergeConflict,
+      `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`,
+      {
+        files: check.conflicts,
+      },
+    );
+  }
+  refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
+  const baseStatus = baseEntry
+    ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
+      (await readStatus(ctx, baseEntry.path, signal)))
+    : undefined;
+  const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
+  const built = early?.built;
+  if (built?.status === 'rejected') throw built.reason;
+  const next = built?.status === 'fulfilled' ? built.value : await buildResult(ctx, plan, options, check, base);
+  if (baseWorktree && next.base !== base.oid) {
+    await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+  }
+  const planAfter = next.plan ?? pending?.commit;
+  if (planWorktree && planStatus && next.plan) {
+    await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
+  }
+  if (signal?.aborted) {
+    throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
+  }
+
+  // The point of no return: from here on, every step that fails undoes the ones before it.
+  // A rebase rewrites the plan's branch: the plan as it is now is kept first.
+  const snapshot = next.plan
+    ? await writeSnapshot(ctx, { ...plan, path: planWorktree?.path ?? plan.path }, 'before a rebase merge', {
+        ignoredFiles: false,
+      })
+    : undefined;
+  try {
+    // The base's `status` has just refreshed its index: its files move without an `update-index --refresh` first.
+    if (next.base !== base.oid) {
+      await moveBase(ctx, plan, base.ref, base.oid, next.base, baseWorktree?.entry.path, true);
+    }
+    if (planAfter) {
+      try {
+        await movePlan(ctx, plan, tip.ref, tip.oid, pending?.commit ?? tip.oid, planAfter, planWorktree?.path);
+      } catch (e) {
+        if (next.base !== base.oid) await moveBase(ctx, plan, base.ref, next.base, base.oid, baseWorktree?.entry.path);
+        throw e;
+      }
+    }
+  } catch (e) {
+    if (snapshot) await deleteSnapshot(ctx, snapshot.ref, snapshot.commit);
+    throw e;
+  }
+  ctx.log.info(
+    `Merged plan ${plan.id} into ${plan.base} (${options.strategy}): ${base.oid.slice(0, 8)} → ${next.base.slice(0, 8)}`,
+  );
+  return {
+    strategy: options.strategy,
+    baseBefore: base.oid,
+    baseAfter: next.base,
+    commit: next.base,
+    committedUncommitted: pending?.commit,
+    snapshot: snapshot?.ref,
+  };
+}
+
+/** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
+async function deleteSnapshot(ctx: RepoContext, ref: string, commit: string): Promise<void> {
+  try {
+    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: merge failed', '-d', ref, commit], {
+      cwd: ctx.repo.commonDir,
+    });
+  } catch (e) {
+    ctx.log.warn(`The snapshot ${ref}, taken before a rebase merge that failed, is left: ${(e as Error).message}`);
+  }
+}
+
+/** The plan's branch tip and its base branch; BranchNotFound when either is gone. */
+async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: MergeTarget; base: MergeTarget }> {
+  const planRef = qualifyBranch(plan.branch);
+  const baseRef = qualifyBranch(plan.base);
+  const refs = await readRefs(ctx, [planRef, baseRef]);
+  const tip = refs.get(planRef);
+  const base = refs.get(baseRef);
+  if (!tip) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The branch "${plan.branch}" of plan ${plan.id} does not exist.`,
+    );
+  }
+  if (!base) {
+    throw new PlanWorktreesError(
+      ErrorCode.BranchNotFound,
+      `The base branch "${plan.base}" of plan ${plan.id} does not exist.`,
+    );
+  }
+  return { tip, base };
+}
+
+/** The merge pre-check of two commits (`merge-tree --write-tree`): touches no ref, index or file. */
+export async function checkCommits(
+  ctx: RepoContext,
+  baseCommit: string,
+  planCommit: string,
+  signal?: AbortSignal,
+): Promise<MergeCheck> {
+  // At once; unrelated histories are named as such, not by merge-tree's refusal of them.
+  const [found, merging] = await Promise.allSettled([
+    findMergeBase(ctx, planCommit, baseCommit),
+    runMergeTree(ctx, baseCommit, planCommit, signal),
+  ]);
+  if (found.status === 'rejected') throw found.reason;
+  const mergeBase = found.value;
+  if (mergeBase === undefined) {
+    throw new PlanWorktreesError(
+      ErrorCode.UnrelatedHistories,
+      `The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.`,
+    );
+  }
+  if (merging.status === 'rejected') throw merging.reason;
+  const merge = merging.value;
+  return {
+    clean: merge.clean,
+    conflicts: merge.conflicts,
+    baseCommit,
+    planCommit,
+    mergeBase,
+    tree: merge.clean ? merge.tree : undefined,
+  };
+}
+
+/**
+ * The pre-check of the plan's commits and, when it is clean, the result built
+ * from it (objects only; not for a rebase, which goes commit by commit). A
+ * failure to build waits, settled, for the moment the merge comes to that step.
+ */
+async function checkAndBuild(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  base: MergeTarget,
+  planCommit: string,
+): Promise<{ check: MergeCheck; built?: PromiseSettledResult<{ base: string; plan?: string }> }> {
+  const check = await checkCommits(ctx, base.oid, planCommit, options.signal);
+  if (!check.clean || options.strategy === 'rebase') return { check };
+  const [built] = await Promise.allSettled([buildResult(ctx, plan, options, check, base)]);
+  return { check, built };
+}
+
+/** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
+async function runMergeTree(
+  ctx: RepoContext,
+  ours: string,
+  theirs: string,
+  signal?: AbortSignal,
+): Promise<MergeTreeResult> {
+  try {
+    const out = await ctx.git.exec(mergeTreeArgs(ours, theirs), { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
+    return parseMergeTree(out.stdout, out.exitCode);
+  } catch (e) {
+    if (
+      e instanceof PlanWorktreesError &&
+      (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))
+    ) {
+      throw new PlanWorktreesError(
+        ErrorCode.GitTooOld,
+        'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.',
+        {
+          command: e.command,
+          stderr: e.stderr,
+          cause: e,
+        },
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * The plan's uncommitted work (`status` is its folder's) as a commit that no
+ * ref points to yet, or undefined when there is none. Refused with PlanDirty
+ * unless `commitUncommitted`.
+ */
+async function pendingWork(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  folder: string,
+  status: StatusSummary,
+  options: MergeOptions,
+): Promise<WorktreeCommit | undefined> {
+  const files = statusPaths(status);
+  if (files.length === 0) return undefined;
+  if (!options.commitUncommitted) {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanDirty,
+      `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`,
+      { files },
+    );
+  }
+  return commitWorktree(ctx, folder, `Plan ${plan.id}: uncommitted changes`);
+}
+
+/**
+ * Refuses (MergeInProgress) a rebase of the base or the plan in any worktree
+ * (which shows a detached HEAD meanwhile), and a merge, cherry-pick or revert
+ * in progress in a worktree that has one of them checked out. Read from the
+ * worktrees' git directories: no git process.
+ */
+function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): void {
+  const found = rebaseInProgress(commonDir, worktrees, refs) ?? otherOperationInProgress(worktrees, refs);
+  if (found) {
+    throw new PlanWorktreesError(
+      ErrorCode.MergeInProgress,
+      `A ${found.operation} is in progress in ${found.folder}. Finish or abort it, then merge again.`,
+    );
+  }
+}
+
+/**
+ * A rebase of one of `refs` in a worktree whose folder exists. Read where git
+ * keeps every worktree's git directory (the common one for the main worktree,
+ * one under its `worktrees` folder for each other), not through each
+ * worktree's `.git` file: a few file checks per worktree, at hundreds of them.
+ */
+function rebaseInProgress(
+  commonDir: string,
+  worktrees: WorktreeEntry[],
+  refs: string[],
+): { operation: string; folder: string } | undefined {
+  const linked = listFolder(path.join(commonDir, 'worktrees')).map((name) => path.join(commonDir, 'worktrees', name));
+  for (const gitDir of [commonDir, ...linked]) {
+    const rebasing = ['rebase-merge', 'rebase-apply'].some((dir) => {
+      const headName = path.join(gitDir, dir, 'head-name');
+      return fs.existsSync(headName) && refs.includes(readText(headName) ?? '');
+    });
+    if (!rebasing) continue;
+    const folder =
+      gitDir === commonDir ? worktrees.find((w) => w.isMain && !w.bare)?.path : linkedWorktreeFolder(gitDir);
+    if (folder && fs.existsSync(folder)) return { operation: 'rebase', folder };
+  }
+  return undefined;
+}
+
+/** The folder of a linked worktree, from its git directory's `gitdir` file (which holds the path of its `.git`). */
+function linkedWorktreeFolder(gitDir: string): string | undefined {
+  const dotGit = readText(path.join(gitDir, 'gitdir'));
+  return dotGit ? path.dirname(path.resolve(gitDir, dotGit)) : undefined;
+}
+
+/** A merge, cherry-pick or revert in progress in a worktree that has one of `refs` checked out. */
+function otherOperationInProgress(
+  worktrees: WorktreeEntry[],
+  refs: string[],
+): { operation: string; folder: string } | undefined {
+  const markers: Array<[string, string]> = [
+    ['MERGE_HEAD', 'merge'],
+    ['CHERRY_PICK_HEAD', 'cherry-pick'],
+    ['REVERT_HEAD', 'revert'],
+  ];
+  for (const worktree of worktrees.filter((w) => w.branch !== undefined && refs.includes(w.branch))) {
+    const gitDir = worktreeGitDir(worktree);
+    const operation = gitDir && markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+    if (operation) return { operation, folder: worktree.path };
+  }
+  return undefined;
+}
+
+/** The worktree that has the base checked out, with its status. */
+interface BaseWorktree {
+  entry: WorktreeEntry;
+  status: StatusSummary;
+}
+
+/** The worktree the base branch is checked out in, if any. */
+function findBaseWorktree(worktrees: WorktreeEntry[], baseRef: string): WorktreeEntry | undefined {
+  return worktrees.find((w) => w.branch === baseRef && !w.bare && fs.existsSync(w.path));
+}
+
+/** The base's worktree; BaseDirty when its tracked files have uncommitted changes (`status` is its status). */
+function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef: string): BaseWorktree {
+  const tracked = status.entries
+    .filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged')
+    .map((e) => e.path);
+  if (tracked.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`,
+      {
+        files: tracked,
+      },
+    );
+  }
+  return { entry, status };
+}
+
+/** The git directory of a worktree: its `.git` folder, or where its `.git` file points. */
+function worktreeGitDir(worktree: WorktreeEntry): string | undefined {
+  if (worktree.bare) return undefined;
+  const dotGit = path.join(worktree.path, '.git');
+  try {
+    if (fs.statSync(dotGit).isDirectory()) return dotGit;
+    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return match ? path.resolve(worktree.path, match[1].trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the base goes (and the plan, for a rebase); the new commits exist but no ref points to them yet. */
+async function buildResult(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  check: MergeCheck,
+  base: MergeTarget,
+): Promise<{ base: string; plan?: string }> {
+  const { planCommit, baseCommit, mergeBase } = check;
+  const alreadyMerged = mergeBase === planCommit;
+  const fastForward = mergeBase === baseCommit;
+  switch (options.strategy) {
+    case 'fastForward':
+      if (alreadyMerged) return { base: baseCommit };
+      if (!fastForward) {
+        throw new PlanWorktreesError(
+          ErrorCode.NotFastForward,
+          `${plan.base} has commits that plan ${plan.id} does not have, so it cannot be fast-forwarded. Use another strategy, or rebase the plan.`,
+        );
+      }
+      return { base: planCommit };
+    case 'rebase': {
+      if (alreadyMerged) return { base: baseCommit };
+      if (fastForward) return { base: planCommit };
+      const replayed = await replay(ctx, baseCommit, planCommit, options.signal);
+      if (replayed.tree !== check.tree) {
+        await refuseChangedContent(ctx, plan, replayed.tree, check.tree as string, options.signal);
+      }
+      return { base: replayed.commit, plan: replayed.commit };
+    }
+    case 'squash':
+      if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
+      return {
+        base: await commitTree(
+          ctx,
+          check.tree as string,
+          [baseCommit],
+          options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit, options.subject)),
+          options.signal,
+        ),
+      };
+    case 'merge':
+      if (alreadyMerged) return { base: baseCommit };
+      return {
+        base: await commitTree(
+          ctx,
+          check.tree as string,
+          [baseCommit, planCommit],
+          options.message ?? `Merge plan ${plan.id}: ${plan.title}`,
+          options.signal,
+        ),
+      };
+  }
+}
+
+/**
+ * `git commit-tree` with the message read from a file: a message is only text,
+ * whatever it looks like (simple-git refuses an argument such as
+ * `--upload-pack=...` or `-c core.sshCommand=...` even as the value of `-m`).
+ */
+async function commitTree(
+  ctx: RepoContext,
+  tree: string,
+  parents: string[],
+  message: string,
+  signal?: AbortSignal,
+  env?: Record<string, string>,
+): Promise<string> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-message-'));
+  try {
+    const file = path.join(folder, 'message');
+    fs.writeFileSync(file, `${message}\n`); // as `-m` ends it
+    return (
+      await ctx.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', file], {
+        cwd: ctx.repo.commonDir,
+        signal,
+        env,
+      })
+    ).trim();
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The default first line of a plan's squash commit. */
+export function squashSubject(plan: PlanRecord): string {
+  return `Plan ${plan.id}: ${plan.title}`;
+}
+
+/** The subject (`squashSubject` by default) and a body listing the squashed commits, oldest first. */
+async function squashMessage(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  baseCommit: string,
+  planCommit: string,
+  subject = squashSubject(plan),
+): Promise<string> {
+  const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], {
+    cwd: ctx.repo.commonDir,
+  });
+  return `${subject}\n\nSquashed commits:\n${commits.trim()}`;
+}
+
+/** One commit of the plan to replay, as `git log` gives it. */
+interface PlanCommit {
+  oid: string;
+  parent: string;
+  authorName: string;
+  authorEmail: string;
+  /** Raw date: seconds and zone, as commit-tree reads it. */
+  authorDate: string;
+  message: string;
+}
+
+/**
+ * Replays the plan's commits onto the base, as `git rebase` would (its list of
+ * commits: no merges, none whose change is already in the base; a commit that
+ * ends up empty is dropped), with objects only: no worktree, index or hook is
+ * involved. Returns the new tip and its tree; a commit that conflicts on the way is a MergeConflict.
+ *
+ * Each commit C with parent P is applied onto X as a merge of X and C whose
+ * merge-base is P: git 2.39's merge-tree has no `--merge-base`, so X is first
+ * recorded as a child of P (a commit no ref will point to).
+ */
+async function replay(
+  ctx: RepoContext,
+  onto: string,
+  tip: string,
+  signal?: AbortSignal,
+): Promise<{ commit: string; tree: string }> {
+  const run = (args: string[], env?: Record<string, string>): Promise<string> =>
+    ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
+  let current = onto;
+  let currentTree = (await run(['rev-parse', `${onto}^{tree}`])).trim();
+  for (const commit of await commitsToReplay(ctx, onto, tip, signal)) {
+    const asChildOfParent = (
+      await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])
+    ).trim();
+    const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
+    if (!merge.clean) {
+      throw new PlanWorktreesError(
+        ErrorCode.MergeConflict,
+        `Replaying the plan's commit "${commit.message.split('\n')[0]}" onto the base conflicts in ${describeFiles(merge.conflicts)}. Nothing was changed.`,
+        {
+          files: merge.conflicts,
+        },
+      );
+    }
+    if (merge.tree === currentTree) continue;
+    const author = {
+      GIT_AUTHOR_NAME: commit.authorName,
+      GIT_AUTHOR_EMAIL: commit.authorEmail,
+      GIT_AUTHOR_DATE: commit.authorDate,
+    };
+    current = await commitTree(ctx, merge.tree, [current], commit.message, signal, author);
+    currentTree = merge.tree;
+  }
+  return { commit: current, tree: currentTree };
+}
+
+/**
+ * Refuses (RebaseChangesContent, naming the files) a rebase whose result has
+ * other files than a merge of the same commits: the rebase would lose what
+ * was done in the plan's merge commits (a conflict resolved, an edit made
+ * while merging), which it does not replay.
+ */
+async function refuseChangedContent(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  replayed: string,
+  merged: string,
+  signal?: AbortSignal,
+): Promise<never> {
+  const files = (
+    await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', replayed, merged], {
+      cwd: ctx.repo.commonDir,
+      signal,
+    })
+  )
+    .split('\0')
+    .filter(Boolean);
+  throw new PlanWorktreesError(
+    ErrorCode.RebaseChangesContent,
+    `Rebasing plan ${plan.id} onto ${plan.base} would change ${describeFiles(files)}: a rebase drops the plan's merge commits and what was changed in them. Nothing was changed. Merge or squash it instead.`,
+    { files },
+  );
+}
+
+/** The commits `git rebase` would replay, oldest first: one git process. */
+async function commitsToReplay(
+  ctx: RepoContext,
+  onto: string,
+  tip: string,
+  signal?: AbortSignal,
+): Promise<PlanCommit[]> {
+  const format = '--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x01';
+  const args = [
+    'log',
+    '--reverse',
+    '--topo-order',
+    '--no-merges',
+    '--right-only',
+    '--cherry-pick',
+    '--date=raw',
+    format,
+    `${onto}...${tip}`,
+  ];
+  const out = await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal });
+  return out
+    .split('\x01')
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record !== '')
+    .map((record) => {
+      const [oid, parent, authorName, authorEmail, authorDate, message] = record.split('\0');
+      return { oid, parent, authorName, authorEmail, authorDate, message: message.replace(/\n+$/, '') };
+    });
+}
+
+/**
+ * Refuses (BaseDirty, naming them) moving a worktree's files from `from` to
+ * `to` when that would overwrite or delete a file git does not track there:
+ * an untracked or an ignored one (`read-tree -m -u` overwrites ignored files).
+ * Its `status` (read with ignored files) says whether there are any; then one
+ * `diff` finds the paths `to` adds, and the disk says what is in their way:
+ * the path itself (a file, or a folder's files that `from` does not track) or
+ * a file where `to` needs a folder.
+ */
+async function refuseOverwrite(
+  ctx: RepoContext,
+  folder: string,
+  status: StatusSummary,
+  from: string,
+  to: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (status.entries.some((e) => e.kind === 'untracked' || e.kind === 'ignored')) {
+    await refuseFilesInTheWay(ctx, folder, from, to, signal);
+  }
+}
+
+/** Refuses (BaseDirty, naming them) moving `folder`'s files from `from` to `to` over files git does not track there; see refuseOverwrite. */
+export async function refuseFilesInTheWay(
+  ctx: RepoContext,
+  folder: string,
+  from: string,
+  to: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], {
+    cwd: ctx.repo.commonDir,
+    signal,
+  });
+  const fields = out.split('\0');
+  const added: string[] = [];
+  const removed = new Set<string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'A') added.push(fields[i + 1]);
+    else if (fields[i] === 'D') removed.add(fields[i + 1]);
+  }
+  const inTheWay = new Set<string>();
+  for (const file of added) for (const found of untrackedInTheWay(folder, file, removed)) inTheWay.add(found);
+  if (inTheWay.size > 0) {
+    const files = [...inTheWay].sort();
+    throw new PlanWorktreesError(
+      ErrorCode.BaseDirty,
+      `The merge would overwrite untracked or ignored files in ${folder}: ${describeFiles(files)}. Move them away, then merge again.`,
+      {
+        files,
+      },
+    );
+  }
+}
+
+/**
+ * What lies on disk where `file` is to be added, that git does not track
+ * (`removed` are the tracked paths the move deletes): a file or link at one
+ * of its parent folders, or at the path itself, or the files of a folder there.
+ */
+function untrackedInTheWay(folder: string, file: string, removed: Set<string>): string[] {
+  const parts = file.split('/');
+  for (let n = 1; n < parts.length; n++) {
+    const parent = parts.slice(0, n).join('/');
+    const stat = lstat(path.join(folder, parent));
+    if (!stat) return [];
+    if (stat.isDirectory()) continue;
+    return removed.has(parent) ? [] : [parent];
+  }
+  const stat = lstat(path.join(folder, file));
+  if (!stat) return [];
+  if (!stat.isDirectory()) return [file];
+  return filesUnder(folder, file).filter((f) => !removed.has(f));
+}
+
+/** The files (and links) under a folder of the worktree, as paths relative to it. */
+function filesUnder(folder: string, dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(path.join(folder, dir), { withFileTypes: true })) {
+    const relative = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...filesUnder(folder, relative));
+    else found.push(relative);
+  }
+  return found;
+}
+
+function lstat(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves the base branch from `from` to `to` by compare-and-swap (BaseMoved if
+ * it is no longer at `from`), then brings its worktree's index and files along.
+ * Also used backwards, to undo.
+ */
+async function moveBase(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  ref: string,
+  from: string,
+  to: string,
+  worktree: string | undefined,
+  indexFresh = false,
+): Promise<void> {
+  await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.BaseMoved);
+  if (!worktree) return;
+  try {
+    await updateWorktree(ctx, worktree, from, to, indexFresh);
+  } catch (e) {
+    // The files read-tree wrote before it failed (a full disk) go back first: that frees the space the undo needs.
+    await putBackFiles(ctx, worktree, from, to).catch((undoError: unknown) =>
+      ctx.log.error(`Undoing merge plan ${plan.id}: ${(undoError as Error).message}`),
+    );
+    await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.BaseMoved);
+    throw e;
+  }
+}
+
+/**
+ * After `read-tree -m -u from to` failed half-way: its index is still at
+ * `from` (git writes it last, all at once), some files at `to`. Files it
+ * added are removed, the others written from the index again; nothing else
+ * is touched.
+ */
+async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
+  const changes = (
+    await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: worktree })
+  ).split('\0');
+  const added: string[] = [];
+  const others: string[] = [];
+  for (let i = 0; i + 1 < changes.length; i += 2) (changes[i] === 'A' ? added : others).push(changes[i + 1]);
+  // An added file is git's own (the merge refuses one that was there before): removed when it holds `to`'s content or the start
+  // of it (written half-way, or created empty, when the disk filled).
+  for (const file of added) {
+    const full = path.join(worktree, file);
+    if (!isPlainFile(full)) continue;
+    const content = fs.readFileSync(full);
+    const wanted = await ctx.git.execBuffer(['show', `${to}:${file}`], { cwd: worktree });
+    if (content.length <= wanted.length && wanted.subarray(0, content.length).equals(content)) {
+      fs.rmSync(full, { force: true });
+    }
+  }
+  if (others.length > 0) await ctx.git.run(['checkout-index', '-f', '-q', '--', ...others], { cwd: worktree });
+}
+
+/**
+ * Moves the plan branch from `from` to `to` (its committed uncommitted work,
+ * or its rebased commits) and brings its worktree along: its files are at
+ * `filesAt` (the old tip, or the commit made of them).
+ */
+async function movePlan(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  ref: string,
+  from: string,
+  filesAt: string,
+  to: string,
+  worktree: string | undefined,
+): Promise<void> {
+  await compareAndSwap(ctx, ref, from, to, `plan-worktrees: merge plan ${plan.id}`, ErrorCode.PlanMoved);
+  if (!worktree) return;
+  // `read-tree` replaces the worktree's index (what the user staged): a copy puts it back if a later step fails.
+  let saved: { index: string; copy: string } | undefined;
+  try {
+    if (filesAt !== from) {
+      saved = await copyIndex(ctx, worktree);
+      await ctx.git.run(['read-tree', filesAt], { cwd: worktree });
+    }
+    await updateWorktree(ctx, worktree, filesAt, to);
+  } catch (e) {
+    await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.PlanMoved);
+    // Renamed back, not copied: that needs no space on a full disk.
+    if (saved) fs.renameSync(saved.copy, saved.index);
+    throw e;
+  } finally {
+    if (saved) fs.rmSync(saved.copy, { force: true });
+  }
+}
+
+/** A copy of a worktree's index file, beside it. */
+async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: string; copy: string } | undefined> {
+  const index = (
+    await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })
+  ).trim();
+  if (!fs.existsSync(index)) return undefined;
+  const copy = `${index}.plan-worktrees-${process.pid}`;
+  fs.copyFileSync(index, copy);
+  return { index, copy };
+}
+
+/**
+ * The worktree's index and files from commit `from` to commit `to`; its
+ * untracked files stay, and nothing of its own is overwritten. `read-tree`
+ * refuses a file whose index entry is stale, so the index is refreshed first;
+ * when a `status` has just done that (`indexFresh`), only if `read-tree` still
+ * finds one ("not uptodate"), before trying again.
+ */
+async function updateWorktree(
+  ctx: RepoContext,
+  worktree: string,
+  from: string,
+  to: string,
+  indexFresh = false,
+): Promise<void> {
+  const refresh = (): Promise<unknown> =>
+    ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
+  const readTree = (): Promise<unknown> => ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
+  if (!indexFresh) await refresh();
+  if (from === to) return;
+  try {
+    await readTree();
+  } catch (e) {
+    if (!indexFresh || !(e instanceof PlanWorktreesError) || !/not uptodate/i.test(e.stderr ?? '')) throw e;
+    await refresh();
+    await readTree();
+  }
+}
+
+/** `update-ref <ref> <to> <from>`: moves the ref only if it is still at `from`; else throws `moved` naming the branch. */
+async function compareAndSwap(
+  ctx: RepoContext,
+  ref: string,
+  from: string,
+  to: string,
+  reason: string,
+  moved: ErrorCode,
+): Promise<void> {
+  try {
+    await ctx.git.run(['update-ref', '-m', reason, ref, to, from], { cwd: ctx.repo.commonDir });
+  } catch (e) {
+    if (
+      e instanceof PlanWorktreesError &&
+      /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')
+    ) {
+      throw new PlanWorktreesError(
+        moved,
+        `The branch "${ref.replace(/^refs\/heads\//, '')}" changed during the merge; nothing was merged. Try again.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+/** A worktree's status with its untracked files, and its ignored ones (an ignored folder as one entry). */
+async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
+  return parseStatus(
+    await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching'], {
+      cwd: folder,
+      signal,
+    }),
+  );
+}
+
+/** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
+function guessStatus(
+  ctx: RepoContext,
+  folder: string,
+  signal?: AbortSignal,
+): Promise<StatusSummary | undefined> | undefined {
+  return fs.existsSync(folder) ? readStatus(ctx, folder, signal).catch(() => undefined) : undefined;
+}
+
+function isPlainFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The names in a folder; none when it does not exist. */
+function listFolder(folder: string): string[] {
+  try {
+    return fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFiles(files: string[]): string {
+  const shown = files
+    .slice(0, 5)
+    .map((f) => `"${f}"`)
+    .join(', ');
+  return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
+}

@@ -1,0 +1,131 @@
+/**
+ * Rebasing a plan onto its base in its own worktree, so conflicts with the
+ * base are resolved there, and the way through a rebase that stopped:
+ * continue it once no file has conflicts left, or abort it (after a snapshot
+ * of the worktree, so no resolution made so far is lost). Everything runs in
+ * the plan's worktree only; the base and the main checkout never change.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { GitOperation, operationInProgress } from '../../git/operation';
+import { qualifyBranch } from '../state/merged';
+import { PlanRecord, RepoContext } from '../engine/types';
+
+/** What a person reads for an operation in progress. */
+const operationWords: Record<GitOperation, string> = {
+  rebase: 'a rebase',
+  merge: 'a merge',
+  cherryPick: 'a cherry-pick',
+  revert: 'a revert',
+};
+
+/**
+ * Refuses (RebaseInProgress, MergeInProgress) when the plan's worktree is in
+ * the middle of a rebase, merge, cherry-pick or revert: `what` is what cannot
+ * be done meanwhile ("commit", "rebase").
+ */
+export function refuseOperationInProgress(plan: Pick<PlanRecord, 'id' | 'path'>, what: string): void {
+  const operation = operationInProgress(plan.path);
+  if (!operation) return;
+  const code = operation === 'rebase' ? ErrorCode.RebaseInProgress : ErrorCode.MergeInProgress;
+  const way =
+    operation === 'rebase'
+      ? 'Resolve its conflicts and continue the rebase, or abort it'
+      : `Finish ${operationWords[operation]} or abort it`;
+  throw new PlanWorktreesError(
+    code,
+    `Plan ${plan.id} is in the middle of ${operationWords[operation]}, so it cannot ${what} now. ${way} first.`,
+  );
+}
+
+/** The files with unresolved conflicts in a worktree (unmerged index entries). */
+export async function conflictedFiles(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<string[]> {
+  const out = await ctx.git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd: folder, signal });
+  return out.split('\0').filter(Boolean);
+}
+
+/**
+ * Rebases the plan onto its base. Returns the conflicting files when the
+ * rebase stopped (the worktree is then mid-rebase, for the user to finish), or [].
+ */
+export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<string[]> {
+  refuseOperationInProgress(plan, `rebase onto ${plan.base}`);
+  const status = await ctx.git.run(['status', '--porcelain', '--untracked-files=no'], { cwd: plan.path, signal });
+  if (status.trim() !== '') {
+    throw new PlanWorktreesError(
+      ErrorCode.PlanDirty,
+      `Plan ${plan.id} has uncommitted changes; commit them before rebasing onto ${plan.base}.`,
+    );
+  }
+  const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], {
+    cwd: plan.path,
+    okExitCodes: [1],
+    signal,
+    noEditor: true,
+  });
+  if (result.exitCode === 0) return [];
+  return stoppedOn(ctx, plan, result.stderr);
+}
+
+/**
+ * Continues a stopped rebase. Files that had conflicts and no longer hold
+ * conflict markers are taken as resolved (staged); any other conflict left
+ * refuses (ConflictsUnresolved, naming the files) before git runs. Returns
+ * the files of the next conflict when the rebase stops again, or [] when it is done.
+ */
+export async function continueRebase(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<string[]> {
+  requireRebase(plan);
+  const conflicts = await conflictedFiles(ctx, plan.path, signal);
+  const unresolved = conflicts.filter((file) => !isResolved(path.join(plan.path, file)));
+  if (unresolved.length > 0) {
+    throw new PlanWorktreesError(
+      ErrorCode.ConflictsUnresolved,
+      `Plan ${plan.id} still has conflicts in ${unresolved.join(', ')}. Resolve ${unresolved.length === 1 ? 'it' : 'them'} (no conflict markers left), then continue the rebase.`,
+      { files: unresolved },
+    );
+  }
+  if (conflicts.length > 0) await ctx.git.run(['add', '--', ...conflicts], { cwd: plan.path, signal });
+  const result = await ctx.git.exec(['rebase', '--continue'], {
+    cwd: plan.path,
+    okExitCodes: [1],
+    signal,
+    noEditor: true,
+  });
+  if (result.exitCode === 0) return [];
+  return stoppedOn(ctx, plan, result.stderr);
+}
+
+/** Aborts a stopped rebase: the plan's branch and worktree go back to where they were before it. */
+export async function abortRebase(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<void> {
+  requireRebase(plan);
+  await ctx.git.run(['rebase', '--abort'], { cwd: plan.path, signal });
+}
+
+function requireRebase(plan: PlanRecord): void {
+  if (operationInProgress(plan.path) !== 'rebase') {
+    throw new PlanWorktreesError(ErrorCode.NoRebaseInProgress, `Plan ${plan.id} is not in the middle of a rebase.`);
+  }
+}
+
+/** The conflicts a rebase stopped on; a stop without conflicts is an error with git's reason. */
+async function stoppedOn(ctx: RepoContext, plan: PlanRecord, stderr: string): Promise<string[]> {
+  const conflicts = await conflictedFiles(ctx, plan.path);
+  if (conflicts.length > 0) return conflicts;
+  const reason = stderr.split('\n').find((l) => /^(error|fatal):/.test(l.trim())) ?? stderr.trim().split('\n')[0] ?? '';
+  throw new PlanWorktreesError(
+    ErrorCode.RebaseInProgress,
+    `The rebase of plan ${plan.id} stopped: ${reason.replace(/^(error|fatal):\s*/, '')}`,
+    { stderr },
+  );
+}
+
+/** A file whose conflict is resolved: it exists and has no conflict markers at the start of a line. */
+function isResolved(file: string): boolean {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return !/^(<{7}|>{7})( |$)/m.test(text);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The review of a plan: every file it changed against the merge-base of its
+ * worktree's HEAD with its base branch: committed, uncommitted and untracked
+ * together. The answer is the one of `git diff -M <merge-base>` in the
+ * worktree plus `git ls-files --others --exclude-standard`; each file also says
+ * whether commits or uncommitted work (or both) changed it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { qualifyBranch } from './merged';
+import { PlanRecord, RepoContext } from '../engine/types';
+
+export type DiffStatus = 'A' | 'M' | 'D' | 'R' | 'T' | 'U';
+
+export interface DiffFile {
+  /** Path relative to the worktree root (the new path of a rename). */
+  path: string;
+  /** For a rename: the path in the merge-base. */
+  oldPath?: string;
+  /** Added, Modified, Deleted, Renamed, Type changed, or U: untracked (new and not added). */
+  status: DiffStatus;
+  /** Changed by commits of the plan. */
+  committed: boolean;
+  /** Changed in the index or the worktree (untracked files included). */
+  uncommitted: boolean;
+}
+
+export interface PlanDiff {
+  mergeBase: string;
+  files: DiffFile[];
+}
+
+/** One record of `git diff --name-status -z`. */
+export interface NameStatus {
+  /** The status letter, without a rename's score. */
+  status: string;
+  path: string;
+  oldPath?: string;
+}
+
+/** The changed files of a plan against the merge-base with its base branch. */
+export async function diffPlan(ctx: RepoContext, plan: PlanRecord): Promise<PlanDiff> {
+  requireFolder(plan);
+  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: plan.path });
+  const mergeBase = (await run(['merge-base', 'HEAD', qualifyBranch(plan.base)])).trim();
+  const [all, committed, uncommitted, untracked] = await Promise.all([
+    run(['diff', '--name-status', '-z', '-M', mergeBase]),
+    run(['diff', '--name-only', '-z', '--no-renames', mergeBase, 'HEAD']),
+    run(['diff', '--name-only', '-z', '--no-renames', 'HEAD']),
+    run(['ls-files', '--others', '--exclude-standard', '-z']),
+  ]);
+  const byCommits = new Set(splitNul(committed));
+  const byWork = new Set(splitNul(uncommitted));
+  const changedBy = (set: Set<string>, f: NameStatus): boolean =>
+    set.has(f.path) || (f.oldPath !== undefined && set.has(f.oldPath));
+  const files: DiffFile[] = parseNameStatus(all).map((f) => ({
+    ...f,
+    status: toDiffStatus(f.status),
+    committed: changedBy(byCommits, f),
+    uncommitted: changedBy(byWork, f),
+  }));
+  for (const file of splitNul(untracked)) files.push({ path: file, status: 'U', committed: false, uncommitted: true });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { mergeBase, files };
+}
+
+/**
+ * The content of `file` in the merge-base, or undefined when it is not there
+ * (a file the plan added). Binary-safe.
+ */
+export async function readBaseContent(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  mergeBase: string,
+  file: string,
+): Promise<Buffer | undefined> {
+  if (!/^[0-9a-f]{4,64}$/i.test(mergeBase)) {
+    throw new PlanWorktreesError(ErrorCode.InvalidName, `"${mergeBase}" is not a commit id.`);
+  }
+  const relative = toRelative(plan, file);
+  // ls-tree answers "nothing" for a path that is not there, where `show rev:path` would fail.
+  const listing = await ctx.git.run(['--literal-pathspecs', 'ls-tree', '-z', mergeBase, '--', relative], {
+    cwd: ctx.repo.commonDir,
+  });
+  const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(listing.split('\0')[0]);
+  if (!match || match[2] !== relative) return undefined;
+  return ctx.git.execBuffer(['show', match[1]], { cwd: ctx.repo.commonDir });
+}
+
+/**
+ * The content of `file` in the plan's worktree folder, or undefined when it
+ * is not there. A symbolic link gives its target, as git stores it; never
+ * reads outside the worktree.
+ */
+export async function readWorktreeContent(plan: PlanRecord, file: string): Promise<Buffer | undefined> {
+  const full = path.join(plan.path, toRelative(plan, file));
+  try {
+    const stat = await fs.promises.lstat(full);
+    if (stat.isSymbolicLink()) return Buffer.from(await fs.promises.readlink(full));
+    return stat.isFile() ? await fs.promises.readFile(full) : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Parses `git diff --name-status -z`: `X\0path\0`, or `R<score>\0old\0new\0` for renames and copies. */
+export function parseNameStatus(text: string): NameStatus[] {
+  const fields = text.split('\0');
+  const records: NameStatus[] = [];
+  for (let i = 0; i + 1 < fields.length && fields[i] !== '';) {
+    const status = fields[i][0];
+    if (status === 'R' || status === 'C') {
+      records.push({ status, oldPath: fields[i + 1], path: fields[i + 2] });
+      i += 3;
+    } else {
+      records.push({ status, path: fields[i + 1] });
+      i += 2;
+    }
+  }
+  return records;
+}
+
+/** Git's letters to ours: a copy is an addition; an unmerged path (`U` in git) is a modification. */
+function toDiffStatus(letter: string): DiffStatus {
+  switch (letter) {
+    case 'A':
+    case 'C':
+      return 'A';
+    case 'D':
+    case 'R':
+    case 'T':
+      return letter;
+    default:
+      return 'M';
+  }
+}
+
+function splitNul(text: string): string[] {
+  return text.split('\0').filter((s) => s !== '');
+}
+
+/** A path relative to the worktree root, refused when it is absolute or climbs out of it. */
+function toRelative(plan: PlanRecord, file: string): string {
+  const normalized = path.posix.normalize(file.replace(/\\/g, '/'));
+  if (
+    path.isAbsolute(file) ||
+    normalized === '..' ||
+    normalized.startsWith('../') ||
+    normalized === '.' ||
+    file.includes('\0')
+  ) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `"${file}" is not a path inside the plan's worktree ${plan.path}.`,
+    );
+  }
+  return normalized;
+}
+
+function requireFolder(plan: PlanRecord): void {
+  if (!fs.existsSync(plan.path)) {
+    throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder of plan ${plan.id} is missing: ${plan.path}`);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Whether each active plan merges cleanly into its base right now, and which
+ * other active plans change the same files — so a merge order can be chosen
+ * before conflicts happen. Computed lazily and cached per pair of commits
+ * (plan tip, base tip): commits never change, so neither do the answers.
+ * A refresh costs one `for-each-ref` for all plans, plus `merge-tree` and
+ * `diff --name-only` only for pairs not seen before.
+ */
+import { checkCommits, MergeCheck } from '../lifecycle/merge';
+import { qualifyBranch, readRefs } from './merged';
+import { PlanRecord, RepoContext } from '../engine/types';
+
+export interface Mergeability {
+  planId: string;
+  /** True when the plan's committed work merges into its base without conflicts. */
+  clean: boolean;
+  conflicts: string[];
+  /** Files the plan's commits change since the merge-base. */
+  files: string[];
+  /** Other active plans whose commits change at least one of the same files. */
+  overlaps: Array<{ planId: string; files: string[] }>;
+}
+
+export class MergeabilityCache {
+  private readonly checks = new Map<string, Promise<MergeCheck>>();
+  private readonly changed = new Map<string, Promise<string[]>>();
+
+  constructor(private readonly ctx: RepoContext) {}
+
+  /** The mergeability of every given (active) plan whose branch exists. */
+  async compute(plans: PlanRecord[]): Promise<Map<string, Mergeability>> {
+    const refs = await readRefs(this.ctx, [
+      ...new Set(plans.flatMap((p) => [qualifyBranch(p.branch), qualifyBranch(p.base)])),
+    ]);
+    const rows = await Promise.all(
+      plans.map(async (plan) => {
+        const tip = refs.get(qualifyBranch(plan.branch))?.oid;
+        const base = refs.get(qualifyBranch(plan.base))?.oid;
+        if (!tip || !base) return undefined;
+        const key = `${tip}:${base}`;
+        if (!this.checks.has(key)) this.checks.set(key, forget(this.checks, key, checkCommits(this.ctx, base, tip)));
+        const check = await (this.checks.get(key) as Promise<MergeCheck>);
+        const files = await this.changedFiles(check.mergeBase, tip);
+        return { plan, check, files };
+      }),
+    );
+    const result = new Map<string, Mergeability>();
+    const known = rows.filter((r): r is NonNullable<typeof r> => r !== undefined);
+    for (const { plan, check, files } of known) {
+      const mine = new Set(files);
+      const overlaps = known
+        .filter((other) => other.plan.id !== plan.id && other.plan.base === plan.base)
+        .map((other) => ({ planId: other.plan.id, files: other.files.filter((f) => mine.has(f)) }))
+        .filter((o) => o.files.length > 0);
+      result.set(plan.id, { planId: plan.id, clean: check.clean, conflicts: check.conflicts, files, overlaps });
+    }
+    return result;
+  }
+
+  private changedFiles(mergeBase: string, tip: string): Promise<string[]> {
+    const key = `${mergeBase}:${tip}`;
+    let files = this.changed.get(key);
+    if (!files) {
+      files = this.ctx.git
+        .run(['diff', '--name-only', '-z', '--no-renames', mergeBase, tip], { cwd: this.ctx.repo.commonDir })
+        .then((out) => out.split('\0').filter(Boolean));
+      this.changed.set(key, forget(this.changed, key, files));
+    }
+    return files;
+  }
+}
+
+/** A failed computation is not cached: the next refresh tries again. */
+function forget<T>(cache: Map<string, Promise<T>>, key: string, promise: Promise<T>): Promise<T> {
+  promise.catch(() => cache.delete(key));
+  return promise;
+}

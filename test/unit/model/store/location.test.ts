@@ -1,0 +1,51 @@
+import * as assert from 'assert';
+import { allowedPlanFolder, isAllowedFolder, locationRoot, templateFolder } from '../../../../src/model/store/location';
+import { defaultSettings, RepoContext } from '../../../../src/model/engine/types';
+import { silentLogger } from '../../../../src/git/log';
+import { Git } from '../../../../src/git/git';
+
+function context(worktreeLocation: string): RepoContext {
+  return {
+    git: new Git(),
+    log: silentLogger,
+    repo: { mainPath: '/work/repo', commonDir: '/work/repo/.git', currentPath: '/work/repo', bare: false },
+    settings: { ...defaultSettings, worktreeLocation },
+  };
+}
+
+const plan = { id: '7', slug: 'fix-it', run: 2 };
+
+describe('worktree location', () => {
+  it('the root is the template up to its first plan variable', () => {
+    assert.strictEqual(locationRoot(context(defaultSettings.worktreeLocation)), '/work/repo.plans/');
+    assert.strictEqual(locationRoot(context('${repoParent}/plan ${id}')), '/work');
+    assert.strictEqual(locationRoot(context('${repoParent}/runs/${slug}/${run}')), '/work/runs/');
+    assert.strictEqual(locationRoot(context('wt/${id}')), '/work/repo/wt/');
+    assert.strictEqual(locationRoot(context('/fixed/folder')), '/fixed');
+    assert.strictEqual(templateFolder(context(defaultSettings.worktreeLocation), plan), '/work/repo.plans/7-fix-it');
+  });
+
+  it('allows a recorded folder inside the root, never the root itself, outside it, or under .git', () => {
+    const ctx = context(defaultSettings.worktreeLocation);
+    assert.ok(isAllowedFolder(ctx, '/work/repo.plans/7-fix-it'));
+    assert.ok(isAllowedFolder(ctx, '/work/repo.plans/renamed/deeper'));
+    for (const folder of [
+      '/work/repo.plans',
+      '/home/user',
+      '/work/repo',
+      '/work/repo/.git/x',
+      '/work/repo.plans/x/.git/y',
+      '/work/repo.plans/../elsewhere',
+      'relative',
+      '/work/repo.plans/a\nb',
+    ]) {
+      assert.ok(!isAllowedFolder(ctx, folder), folder);
+    }
+    // A relative template puts plans inside the main checkout; its git directory is still refused.
+    const inside = context('${id}');
+    assert.ok(isAllowedFolder(inside, '/work/repo/7'));
+    assert.ok(!isAllowedFolder(inside, '/work/repo/.git/worktrees'));
+    assert.strictEqual(allowedPlanFolder(ctx, { ...plan, path: '/home/user' }), '/work/repo.plans/7-fix-it');
+    assert.strictEqual(allowedPlanFolder(ctx, { ...plan, path: '/work/repo.plans/moved' }), '/work/repo.plans/moved');
+  });
+});
