@@ -28,8 +28,9 @@
 //   folder is written to `file`.
 // - `[plan-worktrees:act] {"steps", "done"}`: what a person does with mouse
 //   and keyboard, in the window that logged it, step by step: `{ "click":
-//   "<button text>", "in": "notification" | "dialog" }` clicks that button of
-//   a notification toast or a modal dialog (waiting for it to show), `{ "see":
+//   "<button text>", "in": "notification" | "dialog" | "quickInput" }` clicks
+//   that button of a notification toast or a modal dialog, or that item of the
+//   quick input's list (waiting for it to show), `{ "see":
 //   "<text>", "in": "notification" | "notificationCenter" | "dialog" |
 //   "quickInput" }` waits until such a toast, notification of the (opened)
 //   notification centre, dialog or the quick input says it, `{ "absent": "<text>",
@@ -277,7 +278,7 @@ const SURFACES = {
     box: '.notifications-center .notification-list-item',
     button: '.notifications-center .notification-list-item .monaco-button',
   },
-  quickInput: { box: '.quick-input-widget' },
+  quickInput: { box: '.quick-input-widget', button: '.quick-input-widget .monaco-list-row' },
 };
 
 /** Does what a person does (see the `act` mark above), then writes `ok` or why it could not to `done`. */

@@ -18,6 +18,7 @@ import { leavePendingSetup } from '../model/store/pendingSetup';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { Snapshot } from '../model/lifecycle/snapshot';
 import { PlanRecord } from '../model/engine/types';
+import { branchSentence, cleanupQuestion, forceQuestion, Question } from './cleanupQuestions';
 import { showError } from './errors';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
@@ -626,44 +627,21 @@ async function cleanupPlan(deps: CommandDeps, args: unknown, quiet: boolean): Pr
   if (!picked) return undefined;
   const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
   if (!quiet) {
-    const ok = await confirm(
-      vscode.l10n.t('Clean up plan {0}: {1}?', picked.plan.id, picked.plan.title),
-      [
-        picked.item.worktree
-          ? vscode.l10n.t('The worktree folder {0} is removed.', picked.item.worktree.path)
-          : vscode.l10n.t('The plan has no worktree folder.'),
-        vscode.l10n.t(
-          'The branch {0} is deleted only if its work is in {1}; otherwise it is kept.',
-          picked.plan.branch,
-          picked.plan.base,
-        ),
-        vscode.l10n.t(
-          'A worktree with uncommitted or untracked files is not removed (you will be asked about forcing it).',
-        ),
-        vscode.l10n.t(
-          "Ignored files are kept in a snapshot first, except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout's files.",
-        ),
-      ].join('\n'),
-      vscode.l10n.t('Clean Up'),
-    );
-    if (!ok) return undefined;
+    const details = picked.item.worktree ? await picked.engine.details(picked.item).catch(() => undefined) : undefined;
+    const question = force
+      ? forceQuestion(picked.plan, { locked: picked.item.worktree?.locked }, branchSentence(picked.plan, details))
+      : cleanupQuestion(picked.plan, picked.item, details);
+    if (!(await ask(question))) return undefined;
+    if (question.force) return runCleanup(deps, picked, true);
   }
   try {
     return await runCleanup(deps, picked, force);
   } catch (e) {
     if (!quiet && (isError(e, ErrorCode.WorktreeDirty) || isError(e, ErrorCode.WorktreeLocked))) {
-      const files = e instanceof PlanWorktreesError ? e.files : [];
-      const ok = await confirm(
-        vscode.l10n.t('Force the clean-up of plan {0}?', picked.plan.id),
-        vscode.l10n.t(
-          '{0}\n\n{1}\n\nA snapshot is saved first under refs/plan-worktrees/snapshots/{2}/…: every commit, staged and unstaged change (also of files marked assume-unchanged or skip-worktree), untracked file, and ignored file except those in dependency and build folders (setting planWorktrees.disposableFolders) and unchanged copies of the main checkout\'s files. "Restore Plan from Snapshot" brings it back.',
-          e instanceof Error ? e.message : '',
-          `${files.slice(0, 10).join('\n')}${files.length > 10 ? '\n…' : ''}`,
-          picked.plan.id,
-        ),
-        vscode.l10n.t('Force Clean Up…'),
-      );
-      if (ok) return runCleanup(deps, picked, true);
+      const reason = isError(e, ErrorCode.WorktreeLocked)
+        ? { locked: picked.item.worktree?.locked ?? '' }
+        : { files: (e as PlanWorktreesError).files };
+      if (await ask(forceQuestion(picked.plan, reason))) return runCleanup(deps, picked, true);
       return undefined;
     }
     throw e;
@@ -880,6 +858,10 @@ async function showActions(deps: CommandDeps): Promise<void> {
     placeHolder: current ? vscode.l10n.t('Plan {0}: {1}', current.id, current.title) : vscode.l10n.t('Main checkout'),
   });
   if (picked) await vscode.commands.executeCommand(picked.command, picked.args);
+}
+
+async function ask(question: Question): Promise<boolean> {
+  return confirm(question.message, question.detail, question.action);
 }
 
 async function confirm(message: string, detail: string, action: string): Promise<boolean> {

@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { cleanupQuestion, Question } from './cleanupQuestions';
 import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
 import { MergeResult, MergeStrategy, squashSubject } from '../model/lifecycle/merge';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
@@ -166,19 +167,11 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
   await refreshBuiltInGit([engine.repo.mainPath, picked.item.worktree?.path]);
 
   const afterMerge = a.cleanup === true ? 'cleanup' : a.cleanup === false || quiet ? 'keep' : settings.afterMerge;
-  let cleanUp = afterMerge === 'cleanup';
-  if (afterMerge === 'ask') {
-    const cleanUpAction = vscode.l10n.t('Clean Up');
-    const answer = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Plan {0} is merged into {1}. Clean up its worktree and branch?', plan.id, plan.base),
-      cleanUpAction,
-      vscode.l10n.t('Keep'),
-    );
-    cleanUp = answer === cleanUpAction;
-  }
+  const cleanUp =
+    afterMerge === 'ask' ? await askToCleanUp(picked) : afterMerge === 'cleanup' ? { force: false } : undefined;
   if (cleanUp) {
     const inPlanWindow = (await engine.currentPlan())?.id === plan.id;
-    await deps.cleanup({ plan: plan.id, force: false }, true);
+    await deps.cleanup({ plan: plan.id, force: cleanUp.force }, true);
     await refreshBuiltInGit([engine.repo.mainPath]);
     // The window stood in the worktree that is gone: it moves to the main checkout.
     if (inPlanWindow) {
@@ -188,6 +181,44 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     }
   }
   return result;
+}
+
+/**
+ * "Clean up now?" after a merge, asked where the answer cannot be lost: a
+ * quick pick that stays open when focus moves (a notification would sink into
+ * the notification centre unanswered). It says what is known: the branch is
+ * deleted when its work is in the base, and what the worktree still holds.
+ */
+async function askToCleanUp(picked: PickedPlan): Promise<{ force: boolean } | undefined> {
+  const { plan, engine } = picked;
+  const item = (await engine.list()).find((i) => i.plan?.id === plan.id) ?? picked.item;
+  const details = item.worktree ? await engine.details(item).catch(() => undefined) : undefined;
+  const question = cleanupQuestion(plan, item, details);
+  const cleanUp: vscode.QuickPickItem = {
+    label: question.force ? `$(warning) ${question.action}` : `$(trash) ${question.action}`,
+    detail: question.summary,
+  };
+  const keep: vscode.QuickPickItem = {
+    label: `$(check) ${vscode.l10n.t('Keep the Plan')}`,
+    detail: vscode.l10n.t('Its worktree and branch stay; clean it up later from the Plans view.'),
+  };
+  const answer = await vscode.window.showQuickPick([cleanUp, keep], {
+    title: vscode.l10n.t('Plan {0} is merged into {1}. Clean it up now?', plan.id, plan.base),
+    ignoreFocusOut: true,
+  });
+  if (answer !== cleanUp) return undefined;
+  if (question.force && !(await confirmForce(question))) return undefined;
+  return { force: question.force };
+}
+
+async function confirmForce(question: Question): Promise<boolean> {
+  return (
+    (await vscode.window.showWarningMessage(
+      question.message,
+      { modal: true, detail: question.detail },
+      question.action,
+    )) === question.action
+  );
 }
 
 /** The strategy to use instead of a rebase that would change the plan's content; undefined when the user keeps neither. */

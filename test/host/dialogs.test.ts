@@ -4,10 +4,12 @@
  * pick, and what the answers make.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Git } from '../../src/git/git';
 import { PlanEngine } from '../../src/model/engine/planEngine';
+import { forceQuestion } from '../../src/ui/cleanupQuestions';
 import {
   act,
   activateExtension,
@@ -17,6 +19,7 @@ import {
   gitIn,
   setSetting,
   TestingApi,
+  treeItems,
   waitFor,
   workspaceRoot,
 } from './helpers';
@@ -110,6 +113,78 @@ describe('Create and merge questions', function () {
       await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: work.id, force: true });
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: idle.id, force: true });
+    }
+  });
+  it('after a merge, asks "Clean it up now?" in a quick pick that stays when focus moves, says the merged branch is deleted, and cleans up on the answer', async () => {
+    await setSetting('afterMerge', 'ask');
+    const plan = await createPlan('dq-3', 'Merged then asked');
+    commitIn(plan.path, { 'dq3.txt': 'work\n' }, 'Add dq3.txt');
+    const merging = vscode.commands.executeCommand<{ commit: string }>('planWorktrees.merge', {
+      type: 'worktree',
+      plan: plan.id,
+      strategy: 'merge',
+    });
+    try {
+      await act(
+        { see: 'Plan dq-3 is merged into main. Clean it up now?', in: 'quickInput' },
+        { see: `The branch ${plan.branch} is deleted: its work is in main.`, in: 'quickInput' },
+        { see: 'Keep the Plan', in: 'quickInput' },
+      );
+      // Focus moves elsewhere (a person clicks into an editor): the question is still there, not in the notification centre.
+      await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
+      await act(
+        { see: 'Plan dq-3 is merged into main. Clean it up now?', in: 'quickInput' },
+        { absent: 'Clean it up now?', in: 'notificationCenter' },
+        { click: 'Clean Up', in: 'quickInput' },
+      );
+      assert.ok(await merging, 'merged');
+      await waitFor(async () => !(await api.list()).some((i) => i.plan?.id === 'dq-3'), 'plan dq-3 cleaned up');
+      assert.strictEqual(gitIn(main, 'branch', '--list', plan.branch), '', 'the merged branch is deleted');
+      assert.strictEqual(fs.existsSync(plan.path), false, 'the worktree folder is removed');
+    } finally {
+      await setSetting('afterMerge', undefined);
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true }).then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+  });
+  it('asks a locked plan one question, the forced clean-up with its snapshot, and names each uncommitted file once', async () => {
+    const locked = await createPlan('dq-4', 'Locked by an agent');
+    const dirty = await createPlan('dq-5', 'With uncommitted files');
+    try {
+      gitIn(main, 'worktree', 'lock', '--reason', 'agent dq-4 at work', locked.path);
+      fs.writeFileSync(path.join(dirty.path, 'notes.txt'), 'not committed\n');
+      await vscode.commands.executeCommand('planWorktrees.refresh');
+      // What a person sees before clicking: the plan's item says it has a change.
+      await waitFor(
+        async () =>
+          (await treeItems(api)).some((i) => i.label.includes('dq-5') && /1 (changed|untracked)|●/.test(i.description)),
+        'dq-5 shown with its uncommitted file',
+      );
+      // Clean Up from the plan's item in the Plans view, as a person does. The extension-test host
+      // refuses modal dialogs and reports the refused dialog's message: that is the first question asked.
+      await vscode.commands.executeCommand('planWorktrees.cleanup', { type: 'worktree', plan: 'dq-4' });
+      await act({ see: 'Force the clean-up of plan dq-4?', in: 'notification' });
+      await vscode.commands.executeCommand('notifications.clearAll');
+      await vscode.commands.executeCommand('planWorktrees.cleanup', { type: 'worktree', plan: 'dq-5' });
+      await act({ see: 'Force the clean-up of plan dq-5?', in: 'notification' });
+      await vscode.commands.executeCommand('notifications.clearAll');
+      assert.ok(fs.existsSync(locked.path) && fs.existsSync(dirty.path), 'nothing removed unasked');
+      // The forced clean-up's question after git refused a plain one: each file named once, not in git's message and again in a list.
+      const refused = await engine.cleanup(dirty.id).then(
+        () => assert.fail('a plain clean-up of a worktree with an uncommitted file is refused'),
+        (e: { code?: string; files?: string[] }) => e,
+      );
+      assert.strictEqual(refused.code, 'WorktreeDirty');
+      const question = forceQuestion(await engine.plan(dirty.id), { files: refused.files });
+      const text = `${question.message}\n${question.detail}`;
+      assert.strictEqual(text.split('notes.txt').length - 1, 1, text);
+      assert.match(question.detail, /A snapshot is saved first/);
+    } finally {
+      gitIn(main, 'worktree', 'unlock', locked.path);
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: locked.id, force: true });
+      await vscode.commands.executeCommand('planWorktrees.discard', { plan: dirty.id, force: true });
     }
   });
 });

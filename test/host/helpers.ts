@@ -206,7 +206,7 @@ export const canAct = canScreenshot;
 
 /** One thing a person does with mouse or keyboard (see the `act` mark in scripts/run-host-tests.js). */
 export type PersonStep =
-  | { click: string; in: 'notification' | 'notificationCenter' | 'dialog' }
+  | { click: string; in: 'notification' | 'notificationCenter' | 'dialog' | 'quickInput' }
   | { see: string; in: 'notification' | 'notificationCenter' | 'dialog' | 'quickInput' }
   | { absent: string; in: 'notification' | 'notificationCenter' | 'dialog' | 'quickInput' }
   | { value: string }
