@@ -3,7 +3,7 @@
  * way the tree view and the commands call it, with the extension's git runner
  * (simple-git, the default limit of 8 processes at once).
  */
-import { Git } from '../src/git/git';
+import { Git } from '../src/git/runner';
 import { PlanEngine, PlanWorktree } from '../src/model/engine/planEngine';
 import { WorktreeDetails } from '../src/model/state/state';
 import { PlanRecord } from '../src/model/engine/types';

@@ -3,7 +3,7 @@
  * engines of the workspace's repositories, and the views and commands.
  */
 import * as vscode from 'vscode';
-import { Git } from './git/git';
+import { Git } from './git/runner';
 import { PlanRecord } from './model/engine/types';
 import { registerCommands } from './ui/commands';
 import { MainCheckoutGuard } from './ui/guard';

@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { worktreeGitDir } from './worktreeFiles';
 
 export type GitOperation = 'rebase' | 'merge' | 'cherryPick' | 'revert';
 
@@ -18,23 +19,14 @@ const markers: ReadonlyArray<[string, GitOperation]> = [
   ['REVERT_HEAD', 'revert'],
 ];
 
-/** The git directory of the worktree at `folder`: its `.git` folder, or where its `.git` file points. */
-export function worktreeGitDir(folder: string): string | undefined {
-  const dotGit = path.join(folder, '.git');
-  try {
-    const stat = fs.lstatSync(dotGit);
-    if (stat.isDirectory()) return dotGit;
-    if (!stat.isFile() || stat.size > 4096) return undefined;
-    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
-    return match ? path.resolve(folder, match[1].trim()) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The operation the worktree at `folder` is in the middle of, if any. */
 export function operationInProgress(folder: string): GitOperation | undefined {
+  return operationsInProgress(folder)[0];
+}
+
+/** Every operation the worktree at `folder` has a marker of, rebase first. */
+export function operationsInProgress(folder: string): GitOperation[] {
   const gitDir = worktreeGitDir(folder);
-  if (!gitDir) return undefined;
-  return markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+  if (!gitDir) return [];
+  return markers.filter(([file]) => fs.existsSync(path.join(gitDir, file))).map(([, operation]) => operation);
 }

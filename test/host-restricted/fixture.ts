@@ -8,7 +8,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../src/git/git';
+import { Git } from '../../src/git/runner';
 import { leavePendingSetup } from '../../src/model/store/pendingSetup';
 import { PlanEngine } from '../../src/model/engine/planEngine';
 

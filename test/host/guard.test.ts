@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Git } from '../../src/git/git';
+import { Git } from '../../src/git/runner';
 import { PlanEngine } from '../../src/model/engine/planEngine';
 import {
   act,

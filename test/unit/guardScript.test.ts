@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../src/git/git';
+import { Git } from '../../src/git/runner';
 import { PlanEngine } from '../../src/model/engine/planEngine';
 import { PlanRecord } from '../../src/model/engine/types';
 import { createRepo, git, makeTempDir, removeDir, testGitEnv, TestRepo, withRepo } from './helpers/repo';

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import { asDiskFull, ErrorCode, PlanWorktreesError } from '../../git/errors';
-import { Git } from '../../git/git';
+import { Git } from '../../git/runner';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { OperationQueue } from './async';

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
-import { Git } from '../../git/git';
+import { Git } from '../../git/runner';
 import { parseWorktreeList, WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext, RepositoryInfo } from './types';
 import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';

@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isInside } from '../engine/paths';
 import { asDiskFull, ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
-import { isWorktreeRace } from '../../git/git';
+import { isWorktreeRace } from '../../git/runner';
 import { parseStatus, statusPaths } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';

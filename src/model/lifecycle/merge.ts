@@ -19,7 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
-import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../../git/mergeTree';
+import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../../git/commands/mergeTree';
 import { parseStatus, statusPaths, StatusSummary } from '../../git/status';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';

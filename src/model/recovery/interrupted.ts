@@ -12,12 +12,13 @@
  *   every later git command there fails.
  * Every fix checks again, when it runs, that what it acts on is still so.
  */
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
-import { mergeTreeArgs, parseMergeTree } from '../../git/mergeTree';
+import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
+import { blobIdLike } from '../../git/commands/objects';
+import { entryGitDir } from '../../git/worktreeFiles';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { isProcessAlive } from '../store/lock';
 import { refuseFilesInTheWay } from '../lifecycle/merge';
@@ -81,7 +82,7 @@ export async function isApplied(ctx: RepoContext, stash: MoveStash, folder: stri
     const tab = line.indexOf('\t');
     const blob = line.slice(0, tab).split(' ')[2];
     const file = path.join(folder, line.slice(tab + 1));
-    if (!fs.existsSync(file) || blobId(fs.readFileSync(file)) !== blob) return false;
+    if (!fs.existsSync(file) || blobIdLike(blob, fs.readFileSync(file)) !== blob) return false;
   }
   return true;
 }
@@ -125,7 +126,7 @@ function changesOnDisk(changes: StashChange[], folder: string): boolean {
     }
     if (change.blob === undefined || stat.isDirectory()) return false;
     const content = stat.isSymbolicLink() ? Buffer.from(fs.readlinkSync(file)) : fs.readFileSync(file);
-    return blobId(content) === change.blob;
+    return blobIdLike(change.blob, content) === change.blob;
   });
 }
 
@@ -525,7 +526,7 @@ export async function finishPlanSide(ctx: RepoContext, left: PlanLeftBehind, pla
 export function staleLocks(ctx: RepoContext, worktrees: WorktreeEntry[], now: number): string[] {
   const candidates: string[] = [];
   for (const worktree of worktrees) {
-    const gitDir = worktreeGitDir(ctx, worktree);
+    const gitDir = entryGitDir(ctx.repo.commonDir, worktree);
     if (gitDir) candidates.push(path.join(gitDir, 'index.lock'), path.join(gitDir, 'HEAD.lock'));
   }
   candidates.push(path.join(ctx.repo.commonDir, 'packed-refs.lock'));
@@ -569,17 +570,6 @@ export function removeStaleLock(file: string): void {
   fs.rmSync(file, { force: true });
 }
 
-function worktreeGitDir(ctx: RepoContext, worktree: WorktreeEntry): string | undefined {
-  if (worktree.bare) return undefined;
-  if (worktree.isMain) return ctx.repo.commonDir;
-  try {
-    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(path.join(worktree.path, '.git'), 'utf8'));
-    return match ? path.resolve(worktree.path, match[1].trim()) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The last line of a branch's reflog: `<old> <new> <who> <time> <zone>\t<message>`. */
 function lastReflogEntry(commonDir: string, ref: string): { from: string; to: string; message: string } | undefined {
   let text: string;
@@ -591,8 +581,4 @@ function lastReflogEntry(commonDir: string, ref: string): { from: string; to: st
   const line = text.trimEnd().split('\n').pop() ?? '';
   const match = /^([0-9a-f]+) ([0-9a-f]+) [^\t]*\t(.*)$/.exec(line);
   return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
-}
-
-function blobId(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 }

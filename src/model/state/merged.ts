@@ -15,7 +15,7 @@
  * against it too; fetching it is the caller's business.
  */
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
-import { mergeTreeArgs, parseMergeTree } from '../../git/mergeTree';
+import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
 import { RepoContext } from '../engine/types';
 
 export type MergeKind = 'ancestor' | 'sameTree' | 'patchId';

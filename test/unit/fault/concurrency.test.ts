@@ -7,7 +7,7 @@
  * agrees with git, and every refusal is a clear one.
  */
 import * as assert from 'assert';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import {
   assertConsistent,

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { Registry } from '../../../src/model/store/registry';
 import { openContext } from '../helpers/a';

@@ -9,7 +9,7 @@
  * killed right after each step is kill.test.ts.)
  */
 import * as assert from 'assert';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { wholeState } from '../helpers/b';
 import { openContext } from '../helpers/a';

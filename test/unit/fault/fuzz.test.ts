@@ -24,7 +24,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { MergeStrategy } from '../../../src/model/lifecycle/merge';
 import { PlanEngine, PlanWorktree } from '../../../src/model/engine/planEngine';
 import {

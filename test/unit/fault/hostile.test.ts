@@ -14,7 +14,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { DEFAULT_PLAN_FILE_PATTERNS, loadPlanFiles, planFromFile } from '../../../src/model/planFiles/planFiles';
 import { Registry } from '../../../src/model/store/registry';

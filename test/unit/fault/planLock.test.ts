@@ -9,7 +9,7 @@ import * as assert from 'assert';
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { stateDir } from '../../../src/model/store/stateFiles';
 import { PlanRecord } from '../../../src/model/engine/types';

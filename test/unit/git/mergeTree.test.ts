@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { mergeTreeArgs, parseMergeTree } from '../../../src/git/mergeTree';
-import { ExecResult, Git } from '../../../src/git/git';
+import { mergeTreeArgs, parseMergeTree } from '../../../src/git/commands/mergeTree';
+import { ExecResult, Git } from '../../../src/git/runner';
 import { commitFiles, git, withRepo } from '../helpers/repo';
 
 // Captured from git 2.39.5: `git merge-tree --write-tree -z --name-only --no-messages main plan` where

@@ -4,7 +4,7 @@
  * (so these tests do not depend on the create operation).
  */
 import * as path from 'path';
-import { Git } from '../../../src/git/git';
+import { Git } from '../../../src/git/runner';
 import { discoverRepository } from '../../../src/model/engine/repository';
 import { defaultSettings, PlanRecord, RepoContext } from '../../../src/model/engine/types';
 import { git, TestRepo } from './repo';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { Registry } from '../../../src/model/store/registry';
 import { discoverRepository } from '../../../src/model/engine/repository';

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { Registry } from '../../../src/model/store/registry';

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { Git } from '../../../../src/git/git';
+import { Git } from '../../../../src/git/runner';
 import { discoverRepository, listWorktrees } from '../../../../src/model/engine/repository';
 import { openContext } from '../../helpers/a';
 import { git, makeTempDir, removeDir, withRepo } from '../../helpers/repo';

@@ -8,7 +8,7 @@ import { createPlan } from '../../../../src/model/lifecycle/create';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { listSnapshots, restoreSnapshot, Snapshot } from '../../../../src/model/lifecycle/snapshot';
 import { PlanRecord } from '../../../../src/model/engine/types';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../../helpers/b';
 import {
   commitFiles,

@@ -3,7 +3,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { createPlan, CreateOptions, CreateStep, planNames } from '../../../../src/model/lifecycle/create';
 import { runDoctor } from '../../../../src/model/recovery/doctor';
 import { PlanRecord } from '../../../../src/model/engine/types';

@@ -11,7 +11,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { asDiskFull, classifyGitError, ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { git, gitMayFail, hashTree, makeTempDir, removeDir } from '../../helpers/repo';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { checkMerge, mergePlan, MergeStrategy } from '../../../../src/model/lifecycle/merge';
 import { listSnapshots, restoreSnapshot } from '../../../../src/model/lifecycle/snapshot';
 import { PlanRecord } from '../../../../src/model/engine/types';

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { classifyGitError, ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { Git } from '../../../../src/git/git';
+import { Git } from '../../../../src/git/runner';
 import { historyEntries } from '../../../../src/model/state/history';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { PlanRecord } from '../../../../src/model/engine/types';

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError } from '../../../../src/git/errors';
-import { Git } from '../../../../src/git/git';
+import { Git } from '../../../../src/git/runner';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import {
   DEFAULT_PLAN_FILE_PATTERNS,

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { cleanupPlan } from '../../../../src/model/lifecycle/cleanup';
 import { createPlan } from '../../../../src/model/lifecycle/create';
 import { Finding, runDoctor, templatePattern } from '../../../../src/model/recovery/doctor';

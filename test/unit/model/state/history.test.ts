@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Git } from '../../../../src/git/git';
+import { Git } from '../../../../src/git/runner';
 import { historyEntries, historySummary } from '../../../../src/model/state/history';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { LifecycleEvent } from '../../../../src/model/engine/types';

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { allowedPlanFolder, isAllowedFolder, locationRoot, templateFolder } from '../../../../src/model/store/location';
 import { defaultSettings, RepoContext } from '../../../../src/model/engine/types';
 import { silentLogger } from '../../../../src/git/log';
-import { Git } from '../../../../src/git/git';
+import { Git } from '../../../../src/git/runner';
 
 function context(worktreeLocation: string): RepoContext {
   return {

@@ -3,7 +3,7 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
-import { ExecOptions, ExecResult, Git } from '../../../../src/git/git';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { LockOptions, readLockOwner } from '../../../../src/model/store/lock';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { PlanBusyError, PlanLocks } from '../../../../src/model/store/planLock';

@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
-import { Git, isVersionAtLeast } from '../../../src/git/git';
+import { Git, isVersionAtLeast } from '../../../src/git/runner';
 import { Logger } from '../../../src/git/log';
 import { git, keepEventLoopBusy, makeTempDir, removeDir, testGitEnv, withRepo } from '../helpers/repo';
 
@@ -103,6 +103,36 @@ describe('Git runner', () => {
       await assert.rejects(
         running,
         (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing && e.files[0] === other,
+      );
+    }));
+
+  it('writes `stdin` to git and handles its failures like any other run (typed, logged, cancellable)', () =>
+    withRepo(async ({ root, main }) => {
+      const lines: string[] = [];
+      const runner = new Git({ log: recordingLogger(lines) });
+      const id = await runner.run(['hash-object', '--stdin'], { cwd: main, stdin: 'hello\n' });
+      assert.strictEqual(id.trim(), 'ce013625030ba8dba906f756967f9e9ca394464a');
+      assert.match(lines[0], /^> git hash-object --stdin \[\d+ms\]$/);
+      await assert.rejects(
+        runner.run(['commit-tree', 'not-a-tree'], { cwd: main, stdin: 'message\n' }),
+        (e: unknown) => e instanceof PlanWorktreesError && /not-a-tree/.test(e.stderr ?? '') && e.exitCode === 128,
+      );
+      const gone = path.join(root, 'gone');
+      await assert.rejects(
+        runner.run(['hash-object', '--stdin'], { cwd: gone, stdin: 'x' }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.PathMissing,
+      );
+      const controller = new AbortController();
+      controller.abort();
+      await assert.rejects(
+        runner.run(['hash-object', '--stdin'], { cwd: main, stdin: 'x', signal: controller.signal }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.Cancelled,
+      );
+      assert.strictEqual(runner.processCount, 3);
+      const untrusted = new Git({ trusted: () => false });
+      await assert.rejects(
+        untrusted.run(['hash-object', '--stdin'], { cwd: main, stdin: 'x' }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.Untrusted,
       );
     }));
 

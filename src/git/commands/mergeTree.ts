@@ -10,6 +10,9 @@
  * Output: `<tree>\0` then, when there are conflicts, `<path>\0` per conflicted
  * path. Exit code 0 = clean, 1 = conflicts (the tree then holds conflict markers).
  */
+import { ErrorCode, PlanWorktreesError } from '../errors';
+import { GitAt, options } from './git';
+import { ReasonRule, withReasons } from './reasons';
 
 export interface MergeTreeResult {
   clean: boolean;
@@ -32,4 +35,31 @@ export function parseMergeTree(stdout: string, exitCode: number): MergeTreeResul
   // Paths end at the first empty field: informational messages follow it when --no-messages is not given.
   for (let i = 1; i < fields.length && fields[i] !== ''; i++) conflicts.add(fields[i]);
   return { clean: exitCode === 0, tree, conflicts: [...conflicts].sort() };
+}
+
+const mergeTreeReasons: ReadonlyArray<ReasonRule<'tooOld'>> = [
+  { pattern: /usage: git merge-tree|unknown option.*write-tree/i, reason: 'tooOld', code: ErrorCode.GitTooOld },
+];
+
+/**
+ * The merge of `ours` and `theirs` computed without touching any index or
+ * worktree (`merge-tree --write-tree`); the merged tree is written to the
+ * object store. A git that does not know it (before 2.38) gets GitTooOld.
+ */
+export async function mergeTree(at: GitAt, ours: string, theirs: string): Promise<MergeTreeResult> {
+  try {
+    const out = await withReasons(mergeTreeReasons, () =>
+      at.git.exec(mergeTreeArgs(ours, theirs), options(at, { okExitCodes: [1] })),
+    );
+    return parseMergeTree(out.stdout, out.exitCode);
+  } catch (e) {
+    if (e instanceof PlanWorktreesError && (e.code === ErrorCode.GitTooOld || e.exitCode === 129)) {
+      throw new PlanWorktreesError(
+        ErrorCode.GitTooOld,
+        'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.',
+        { command: e.command, stderr: e.stderr, cause: e },
+      );
+    }
+    throw e;
+  }
 }

@@ -1,8 +1,17 @@
 /**
- * The one place that runs git. Every call goes through simple-git, is logged
- * as `> git worktree add ... [42ms]`, can be cancelled with an AbortSignal and,
- * when it fails, becomes a PlanWorktreesError with a typed code.
+ * The one place that runs git, and the only module that knows simple-git:
+ * commands (src/git/commands) ask it, nothing else does. Every call is logged
+ * as `> git worktree add ... [42ms]`, runs in a clean environment under a
+ * limit of processes at once, can be cancelled with an AbortSignal, is tried
+ * again when another window was adding a worktree at that moment, is refused
+ * in an untrusted folder unless it cannot start a program the repository
+ * names, and, when it fails, becomes a PlanWorktreesError with a typed code.
+ *
+ * What simple-git does not fit is settled here and nowhere else: its error
+ * detection (an exit code the caller accepts is an answer), its 50 ms wait
+ * after a quiet process, and input on stdin (`stdin`), which it cannot give.
  */
+import { spawn as spawnProcess } from 'child_process';
 import * as fs from 'fs';
 import { simpleGit, SimpleGitOptions } from 'simple-git';
 import { classifyGitError, diskFullPath, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
@@ -22,6 +31,12 @@ export interface ExecOptions {
    * message. A fixed program, never one the repository or environment names.
    */
   noEditor?: boolean;
+  /**
+   * Text or bytes written to git's stdin, which is then closed: a commit
+   * message (`commit-tree`) or file content (`hash-object --stdin`) is data,
+   * never an argument that git or an option guard could read as an option.
+   */
+  stdin?: string | Buffer;
 }
 
 export interface ExecResult {
@@ -71,7 +86,7 @@ export class Git {
     return this.limit(() => this.spawnSettled(args, options, false)) as Promise<ExecResult>;
   }
 
-  /** Runs git and returns stdout as bytes (blob contents that may be binary). */
+  /** Runs git and returns stdout as bytes (blob contents that may be binary), untouched. */
   async execBuffer(args: string[], options: ExecOptions): Promise<Buffer> {
     return this.limit(() => this.spawnSettled(args, options, true)) as Promise<Buffer>;
   }
@@ -162,6 +177,24 @@ export class Git {
       throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
     }
     const started = Date.now();
+    const env = { ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) };
+    this.processCount++;
+    const outcome =
+      options.stdin === undefined
+        ? await this.viaSimpleGit(args, options, env)
+        : await viaStdin(this.path, args, options, env, options.stdin);
+    const elapsed = Date.now() - started;
+    if (outcome.error === undefined) {
+      this.log.trace(`> ${commandLine} [${elapsed}ms]`);
+      return binary
+        ? outcome.stdout
+        : { stdout: outcome.stdout.toString('utf8'), stderr: outcome.stderr, exitCode: outcome.exitCode };
+    }
+    throw this.failure(commandLine, args, options, outcome, elapsed);
+  }
+
+  /** Runs git through simple-git; a failure is returned, not thrown. */
+  private async viaSimpleGit(args: string[], options: ExecOptions, env: Record<string, string>): Promise<Outcome> {
     let stdout: Buffer = Buffer.alloc(0);
     let stderr = '';
     let exitCode = 0;
@@ -190,10 +223,9 @@ export class Git {
     };
     if (options.signal) config.abort = options.signal;
     if (options.noEditor) config.unsafe = { allowUnsafeEditor: true };
-    this.processCount++;
     try {
-      const git = simpleGit(config)
-        .env({ ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) })
+      await simpleGit(config)
+        .env(env)
         // simple-git waits 50 ms more after a process that wrote nothing (its
         // completion plugin's `deferClose`): every quiet command (update-ref,
         // read-tree, a clean `status`, a missing ref) took ~55 ms instead of ~5.
@@ -201,59 +233,113 @@ export class Git {
         // "output seen"; the output itself is unchanged, and since the command
         // ends only when the streams close (above), the wait it skips comes
         // after every byte was read. See bench/README.md.
-        .outputHandler((_command, stdout) => process.nextTick(() => stdout.emit('data', Buffer.alloc(0))));
-      if (binary) {
-        // showBuffer runs `git show <args>`; callers pass the rest.
-        const buffer = await git.showBuffer(args[0] === 'show' ? args.slice(1) : args);
-        this.log.trace(`> ${commandLine} [${Date.now() - started}ms]`);
-        return buffer;
-      }
-      await git.raw(args);
-      this.log.trace(`> ${commandLine} [${Date.now() - started}ms]`);
-      return { stdout: stdout.toString('utf8'), stderr, exitCode };
+        .outputHandler((_command, out) => process.nextTick(() => out.emit('data', Buffer.alloc(0))))
+        .raw(args);
+      return { stdout, stderr, exitCode };
     } catch (e) {
-      const elapsed = Date.now() - started;
-      if (options.signal?.aborted) {
-        this.log.info(`> ${commandLine} [${elapsed}ms] cancelled`);
-        throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', {
-          command: commandLine,
-          cause: e,
-        });
-      }
-      const text = stderr || (e instanceof Error ? e.message : String(e));
-      // The folder went away before git could start there (simple-git's check, or the spawn's ENOENT, which also means a missing
-      // cwd), or while git ran ("Unable to read current working directory").
-      const folderGone =
-        !fs.existsSync(options.cwd) &&
-        (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
-      if (folderGone) {
-        this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
-        throw new PlanWorktreesError(
-          ErrorCode.PathMissing,
-          `The folder ${options.cwd} does not exist (any more), so git cannot run there.`,
-          { command: commandLine, files: [options.cwd], cause: e },
-        );
-      }
-      const classified = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
-      // Git does not always say why a write failed ("unable to write file x", "Cannot save the current status"): on a disk with
-      // almost no space left, that is why.
-      const code =
-        classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd)
-          ? ErrorCode.DiskFull
-          : classified;
-      this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
-      const message =
-        code === ErrorCode.GitNotFound
-          ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.`
-          : code === ErrorCode.WorktreeAdminBroken
-            ? `A worktree's record in git is half-written (${summarizeStderr(text)}), probably by a "git worktree add" that was interrupted. Run the doctor to repair it.`
-            : code === ErrorCode.DiskFull
-              ? `The disk is full: git could not write (${summarizeStderr(text)}). Free some space, then try again.`
-              : summarizeStderr(text) || `git ${args[0]} failed`;
-      const files = code === ErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
-      throw new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, files, cause: e });
+      return { stdout, stderr, exitCode, error: e };
     }
   }
+
+  /** The typed error of a failed run, logged. */
+  private failure(
+    commandLine: string,
+    args: string[],
+    options: ExecOptions,
+    outcome: Outcome,
+    elapsed: number,
+  ): PlanWorktreesError {
+    const { stderr, exitCode, error: e } = outcome;
+    if (options.signal?.aborted) {
+      this.log.info(`> ${commandLine} [${elapsed}ms] cancelled`);
+      return new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', {
+        command: commandLine,
+        cause: e,
+      });
+    }
+    const text = stderr || (e instanceof Error ? e.message : String(e));
+    // The folder went away before git could start there (simple-git's check, or the spawn's ENOENT, which also means a missing
+    // cwd), or while git ran ("Unable to read current working directory").
+    const folderGone =
+      !fs.existsSync(options.cwd) &&
+      (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
+    if (folderGone) {
+      this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
+      return new PlanWorktreesError(
+        ErrorCode.PathMissing,
+        `The folder ${options.cwd} does not exist (any more), so git cannot run there.`,
+        { command: commandLine, files: [options.cwd], cause: e },
+      );
+    }
+    const classified = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
+    // Git does not always say why a write failed ("unable to write file x", "Cannot save the current status"): on a disk with
+    // almost no space left, that is why.
+    const code =
+      classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd)
+        ? ErrorCode.DiskFull
+        : classified;
+    this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
+    const message =
+      code === ErrorCode.GitNotFound
+        ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.`
+        : code === ErrorCode.WorktreeAdminBroken
+          ? `A worktree's record in git is half-written (${summarizeStderr(text)}), probably by a "git worktree add" that was interrupted. Run the doctor to repair it.`
+          : code === ErrorCode.DiskFull
+            ? `The disk is full: git could not write (${summarizeStderr(text)}). Free some space, then try again.`
+            : summarizeStderr(text) || `git ${args[0]} failed`;
+    const files = code === ErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
+    return new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, files, cause: e });
+  }
+}
+
+/** What a git process gave back; `error` is set when it failed (or never ran). */
+interface Outcome {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+  error?: unknown;
+}
+
+/**
+ * Runs git with `input` on its stdin. simple-git (3.x) cannot write to a
+ * process's stdin, so this one case spawns git itself, under the same
+ * environment, limit, trust rule, cancellation and error handling as any other.
+ */
+function viaStdin(
+  binary: string,
+  args: string[],
+  options: ExecOptions,
+  env: Record<string, string>,
+  input: string | Buffer,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let error: unknown;
+    const child = spawnProcess(binary, args, { cwd: options.cwd, env, windowsHide: true, signal: options.signal });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const settle = (code: number | null): void => {
+      const exitCode = code ?? -1;
+      const text = Buffer.concat(stderr).toString('utf8');
+      const ok = error === undefined && (exitCode === 0 || (options.okExitCodes ?? []).includes(exitCode));
+      resolve({
+        stdout: Buffer.concat(stdout),
+        stderr: text,
+        exitCode,
+        error: ok ? undefined : (error ?? new Error(text || `exit code ${exitCode}`)),
+      });
+    };
+    child.on('error', (e) => {
+      error ??= e;
+      // It never started (no git, no folder): no 'close' may follow.
+      if (child.pid === undefined) settle(null);
+    });
+    child.on('close', settle);
+    // git may exit before it read everything (a bad argument): that is its answer, not a failure of ours.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
 }
 
 /** What git says when it could not write something, with or without the reason. */

@@ -1,0 +1,113 @@
+/**
+ * Refs: reading them (`rev-parse`, `for-each-ref`, `symbolic-ref`) and moving
+ * them by compare-and-swap (`update-ref <ref> <new> <old>`): a ref that is no
+ * longer where the caller saw it is refused with reason `moved`, one that
+ * must not exist yet and does with `exists`.
+ */
+import { ErrorCode } from '../errors';
+import { GitAt, options, records } from './git';
+import { ReasonRule, withReasons } from './reasons';
+
+export type RefReason = 'moved' | 'exists';
+
+const updateReasons: ReadonlyArray<ReasonRule<RefReason>> = [
+  // Created with an empty old value: "reference already exists" (files backend) or a lock held by the other creator.
+  { pattern: /reference already exists|already exists|cannot lock ref/i, reason: 'exists', code: ErrorCode.RefLocked },
+];
+const moveReasons: ReadonlyArray<ReasonRule<RefReason>> = [
+  { pattern: /but expected|is at .* but|unable to resolve reference/i, reason: 'moved', code: ErrorCode.RefLocked },
+];
+
+/** What each of `revisions` names, in order (`rev-parse`); throws when one does not resolve. */
+export async function revParse(at: GitAt, revisions: string[]): Promise<string[]> {
+  return records(await at.git.run(['rev-parse', ...revisions], options(at)), '\n');
+}
+
+/** The object `revision` names (`rev-parse --verify --quiet`), or undefined when it names none. */
+export async function verifyRef(at: GitAt, revision: string): Promise<string | undefined> {
+  const out = await at.git.exec(['rev-parse', '--verify', '--quiet', revision], options(at, { okExitCodes: [1] }));
+  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+}
+
+/** The commit HEAD is at and the full ref of its branch (`HEAD` when detached); undefined before the first commit. */
+export async function headCommitAndBranch(at: GitAt): Promise<{ commit: string; ref: string } | undefined> {
+  const out = await at.git.exec(
+    ['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'],
+    options(at, { okExitCodes: [128] }),
+  );
+  const [commit, ref] = out.stdout.trim().split('\n');
+  return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref ? { commit, ref } : undefined;
+}
+
+/** The short name of the branch HEAD is on (`symbolic-ref -q --short HEAD`); undefined when detached. */
+export async function currentBranch(at: GitAt): Promise<string | undefined> {
+  const out = await at.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], options(at, { okExitCodes: [1] }));
+  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+}
+
+/** A `for-each-ref` field, as in `%(refname)`, `%(objectname)`, `%(upstream:remotename)`. */
+export type RefField = string;
+
+/**
+ * Each ref matching `patterns` (after `--`) as its `fields`, in order:
+ * one git process. `contains` keeps refs whose tip contains that commit,
+ * `count` stops after that many. Fields must not hold NUL or \x01.
+ */
+export async function forEachRef(
+  at: GitAt,
+  patterns: string[],
+  fields: RefField[],
+  filter: { contains?: string; count?: number; sort?: string } = {},
+): Promise<string[][]> {
+  const format = `--format=${fields.map((f) => `%(${f})`).join('%00')}%01`;
+  const args = [
+    'for-each-ref',
+    ...(filter.count !== undefined ? [`--count=${filter.count}`] : []),
+    ...(filter.sort !== undefined ? [`--sort=${filter.sort}`] : []),
+    format,
+    ...(filter.contains !== undefined ? ['--contains', filter.contains] : []),
+    '--',
+    ...patterns,
+  ];
+  const out = await at.git.run(args, options(at));
+  return records(out, '\x01')
+    .map((r) => r.replace(/^\n/, ''))
+    .filter((r) => r !== '')
+    .map((r) => r.split('\0'));
+}
+
+/**
+ * Moves `ref` to `to` (`update-ref -m <message> <ref> <to> <expected>`):
+ * only while it is at `expected` (reason `moved` otherwise).
+ */
+export async function updateRef(
+  at: GitAt,
+  ref: string,
+  to: string,
+  change: { expected: string; message?: string },
+): Promise<void> {
+  await withReasons(moveReasons, () =>
+    at.git.run(['update-ref', ...reflog(change.message), ref, to, change.expected], options(at)),
+  );
+}
+
+/** Creates `ref` at `commit`, atomically: reason `exists` when it exists already (never overwritten). */
+export async function createRef(at: GitAt, ref: string, commit: string, message?: string): Promise<void> {
+  await withReasons(updateReasons, () => at.git.run(['update-ref', ...reflog(message), ref, commit, ''], options(at)));
+}
+
+/** Deletes `ref`, only while it is at `expected` when given (reason `moved` otherwise). */
+export async function deleteRef(
+  at: GitAt,
+  ref: string,
+  change: { expected?: string; message?: string } = {},
+): Promise<void> {
+  const expected = change.expected !== undefined ? [change.expected] : [];
+  await withReasons(moveReasons, () =>
+    at.git.run(['update-ref', ...reflog(change.message), '-d', ref, ...expected], options(at)),
+  );
+}
+
+function reflog(message: string | undefined): string[] {
+  return message !== undefined ? ['-m', message] : [];
+}

@@ -1,0 +1,51 @@
+/**
+ * Remotes: which exist, fetch and push. A refspec and a remote name come
+ * after `--`; a fetch has no tags and prints nothing but errors.
+ */
+import { GitAt, options, records } from './git';
+
+/** The names of the repository's remotes (`git remote`). */
+export async function listRemotes(at: GitAt): Promise<string[]> {
+  return records(await at.git.run(['remote'], options(at)), '\n');
+}
+
+/** `fetch --quiet -- <remote> [<refspec>]`; `noTags` leaves tags alone. */
+export async function fetch(
+  at: GitAt,
+  remote: string,
+  refspec?: string,
+  flags: { noTags?: boolean } = {},
+): Promise<void> {
+  const args = [
+    'fetch',
+    '--quiet',
+    ...(flags.noTags ? ['--no-tags'] : []),
+    '--',
+    remote,
+    ...(refspec ? [refspec] : []),
+  ];
+  await at.git.run(args, options(at));
+}
+
+/**
+ * `push --porcelain --set-upstream -- <remote> <ref>:<ref>`. Returns what
+ * the remote said (its messages, such as a pull-request link, then the
+ * porcelain status lines).
+ */
+export async function pushBranch(at: GitAt, remote: string, ref: string): Promise<string> {
+  const out = await at.git.exec(['push', '--porcelain', '--set-upstream', '--', remote, `${ref}:${ref}`], options(at));
+  return [out.stderr, out.stdout]
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** The remote and the remote ref the branch `ref` tracks (`for-each-ref %(upstream:...)`), or undefined when it has none. */
+export async function upstreamOf(at: GitAt, ref: string): Promise<{ remote: string; remoteRef: string } | undefined> {
+  const out = await at.git.run(
+    ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', ref],
+    options(at),
+  );
+  const [remote, remoteRef] = out.trim().split('\0');
+  return remote && remote !== '.' && remoteRef ? { remote, remoteRef } : undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * `git status --porcelain=v2 -z`, parsed (src/git/status.ts). Which files it
+ * lists is the caller's choice: untracked ones one by one or not at all,
+ * ignored ones, renames found or not.
+ */
+import { parseStatus, StatusSummary } from '../status';
+import { GitAt, options } from './git';
+
+export interface StatusFlags {
+  /** `all` lists untracked files one by one (default), `no` leaves them out. */
+  untracked?: 'all' | 'no';
+  /** `matching`: ignored files too (an ignored folder as one entry). */
+  ignored?: 'matching';
+  /** False: no rename detection (a rename is a deletion and an addition). */
+  renames?: false;
+  /** With the branch header lines (`# branch.oid`...). */
+  branch?: boolean;
+}
+
+/** The worktree's status, parsed. */
+export async function status(at: GitAt, flags: StatusFlags = {}): Promise<StatusSummary> {
+  return parseStatus(await at.git.run(statusArgs(flags), options(at)));
+}
+
+/** Whether `git status` lists nothing at all: no change, no untracked (not ignored) file. */
+export async function isClean(at: GitAt, flags: StatusFlags = {}): Promise<boolean> {
+  return (await at.git.run(statusArgs(flags), options(at))) === '';
+}
+
+function statusArgs(flags: StatusFlags): string[] {
+  return [
+    'status',
+    '--porcelain=v2',
+    ...(flags.branch ? ['--branch'] : []),
+    '-z',
+    `--untracked-files=${flags.untracked ?? 'all'}`,
+    ...(flags.ignored ? [`--ignored=${flags.ignored}`] : []),
+    ...(flags.renames === false ? ['--no-renames'] : []),
+  ];
+}

@@ -1,0 +1,112 @@
+/**
+ * What git keeps on disk for its worktrees, read without a git process
+ * where hundreds of worktrees make one process each too slow: each
+ * worktree's git directory (its `.git` folder, or where its `.git` file
+ * points), the admin folders under `<common dir>/worktrees/`, and the
+ * rebases in progress there. The files are data: only their existence and
+ * the paths they hold are looked at, never run.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { WorktreeEntry } from './worktreeList';
+
+/** The git directory of the worktree at `folder`: its `.git` folder, or where its `.git` file points. */
+export function worktreeGitDir(folder: string): string | undefined {
+  const dotGit = path.join(folder, '.git');
+  try {
+    const stat = fs.lstatSync(dotGit);
+    if (stat.isDirectory()) return dotGit;
+    if (!stat.isFile() || stat.size > 4096) return undefined;
+    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return match ? path.resolve(folder, match[1].trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The git directory of a listed worktree: the common one for the main worktree, none for a bare repository. */
+export function entryGitDir(commonDir: string, worktree: WorktreeEntry): string | undefined {
+  if (worktree.bare) return undefined;
+  if (worktree.isMain) return commonDir;
+  return worktreeGitDir(worktree.path);
+}
+
+/**
+ * The admin folder (`<common dir>/worktrees/<name>`) that the `.git` file of
+ * the linked worktree at `folder` names; undefined when it names none there.
+ */
+export function worktreeAdminDir(commonDir: string, folder: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(folder, '.git'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const named = /^gitdir: (.*)$/m.exec(text)?.[1]?.trim();
+  const admin = named && path.resolve(folder, named);
+  return admin && path.dirname(admin) === path.join(commonDir, 'worktrees') ? admin : undefined;
+}
+
+/** The `.git` file an admin folder says its worktree has (its `gitdir` file); undefined when unreadable or empty. */
+export function adminDotGit(admin: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(admin, 'gitdir'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes an admin folder, as `git worktree prune` would for a worktree whose folder is gone. */
+export function removeAdminDir(admin: string): void {
+  fs.rmSync(admin, { recursive: true, force: true });
+}
+
+/** A rebase in progress in some worktree: the branch it rebases and the worktree's folder (undefined when unknown). */
+export interface RebaseInProgress {
+  /** The full ref being rebased (`rebase-merge/head-name`). */
+  ref: string;
+  folder?: string;
+}
+
+/**
+ * Every rebase in progress in the repository, read where git keeps every
+ * worktree's git directory (the common one for the main worktree,
+ * `worktrees/<name>` for each other): a few file checks per worktree.
+ * `mainFolder` is the main worktree's folder (undefined for a bare repository).
+ */
+export function rebasesInProgress(commonDir: string, mainFolder: string | undefined): RebaseInProgress[] {
+  const linked = listFolder(path.join(commonDir, 'worktrees')).map((name) => path.join(commonDir, 'worktrees', name));
+  const found: RebaseInProgress[] = [];
+  for (const gitDir of [commonDir, ...linked]) {
+    for (const dir of ['rebase-merge', 'rebase-apply']) {
+      const headName = path.join(gitDir, dir, 'head-name');
+      const ref = fs.existsSync(headName) ? readText(headName) : undefined;
+      if (ref === undefined) continue;
+      found.push({ ref, folder: gitDir === commonDir ? mainFolder : linkedWorktreeFolder(gitDir) });
+    }
+  }
+  return found;
+}
+
+/** The folder of a linked worktree, from its git directory's `gitdir` file (which holds the path of its `.git`). */
+function linkedWorktreeFolder(gitDir: string): string | undefined {
+  const dotGit = readText(path.join(gitDir, 'gitdir'));
+  return dotGit ? path.dirname(path.resolve(gitDir, dotGit)) : undefined;
+}
+
+/** The names in a folder; none when it does not exist. */
+function listFolder(folder: string): string[] {
+  try {
+    return fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
