@@ -13,21 +13,20 @@ import { debounce, sequentialize, throttle } from '../model/engine/async';
 import { samePath } from '../model/engine/names';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import {
-  BoundStatus,
-  boundStatusChanges,
   DEFAULT_PLAN_FILE_PATTERNS,
   ensureBindable,
+  matchesPlanFilePatterns,
+  planFileFormat,
+} from '../model/planFiles/find';
+import {
   isFinishedStatus,
   loadPlanFiles,
-  matchesPlanFilePatterns,
   parsePlanFile,
   PlanFile,
-  planFileFormat,
   planFromFile,
   readPlanFile,
-  withStatus,
-  writePlanFileStatus,
-} from '../model/planFiles/planFiles';
+} from '../model/planFiles/parse';
+import { BoundStatus, boundStatusChanges, withStatus, writePlanFileStatus } from '../model/planFiles/writeStatus';
 import { PlanRecord } from '../model/engine/types';
 import { askWhereChangesGo, CreateArgs } from './commands';
 import { showError } from './errors';

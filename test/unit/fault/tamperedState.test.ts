@@ -17,7 +17,7 @@ import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
 import { Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
-import { boundStatusChanges, writePlanFileStatus } from '../../../src/model/planFiles/planFiles';
+import { boundStatusChanges, writePlanFileStatus } from '../../../src/model/planFiles/writeStatus';
 import { Registry } from '../../../src/model/store/registry';
 import { writeSnapshot } from '../../../src/model/lifecycle/snapshot';
 import { LifecycleEvent, PlanRecord } from '../../../src/model/engine/types';

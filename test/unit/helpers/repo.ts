@@ -49,6 +49,16 @@ export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** Runs `body` in a fresh temporary folder, removed afterwards whatever happens. */
+export async function withTempDir<T>(body: (dir: string) => Promise<T>, prefix?: string): Promise<T> {
+  const dir = makeTempDir(prefix);
+  try {
+    return await body(dir);
+  } finally {
+    removeDir(dir);
+  }
+}
+
 export interface TestRepo {
   /** The temporary folder that holds the repository (and sibling plan folders). */
   root: string;

@@ -4,30 +4,17 @@ import * as path from 'path';
 import { ErrorCode, isError } from '../../../../src/git/errors';
 import { Git } from '../../../../src/git/runner';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
+import { DEFAULT_PLAN_FILE_PATTERNS } from '../../../../src/model/planFiles/find';
 import {
-  DEFAULT_PLAN_FILE_PATTERNS,
-  findPlanFiles,
   isFinishedStatus,
   loadPlanFiles,
-  matchesPlanFilePatterns,
   parsePlanFile,
   planFromFile,
   readPlanFile,
-  withStatus,
-  writePlanFileStatus,
-} from '../../../../src/model/planFiles/planFiles';
-import { fingerprint, git, makeTempDir, removeDir, withRepo, writeFiles } from '../../helpers/repo';
+} from '../../../../src/model/planFiles/parse';
+import { fingerprint, git, withRepo, withTempDir, writeFiles } from '../../helpers/repo';
 
-async function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
-  const dir = makeTempDir('pw-planfiles-');
-  try {
-    return await body(dir);
-  } finally {
-    removeDir(dir);
-  }
-}
-
-describe('plan files', () => {
+describe('plan files: parse', () => {
   describe('parsePlanFile', () => {
     it('reads id, title and status from Markdown front matter', () => {
       const text =
@@ -124,107 +111,9 @@ describe('plan files', () => {
     });
   });
 
-  describe('withStatus', () => {
-    it('replaces only the value of the front-matter status, keeping quotes, comments and line endings', () => {
-      assert.strictEqual(
-        withStatus('---\nid: 1\nstatus: todo\n---\n# T\n', 'markdown', 'in_progress'),
-        '---\nid: 1\nstatus: in_progress\n---\n# T\n',
-      );
-      assert.strictEqual(
-        withStatus('---\r\nstatus:  "todo"   # set by hand\r\n---\r\nbody', 'markdown', 'done'),
-        '---\r\nstatus:  "done"   # set by hand\r\n---\r\nbody',
-      );
-      assert.strictEqual(withStatus("---\nstatus: 'to do'\n---\n", 'markdown', 'done'), "---\nstatus: 'done'\n---\n");
-      assert.strictEqual(
-        withStatus('---\nstatus:\ntitle: x\n---\n', 'markdown', 'done'),
-        '---\nstatus: done\ntitle: x\n---\n',
-      );
-    });
-
-    it('adds a status line before the closing fence, or a front matter when there is none', () => {
-      assert.strictEqual(
-        withStatus('---\nid: 1\n---\n# T\n', 'markdown', 'in_progress'),
-        '---\nid: 1\nstatus: in_progress\n---\n# T\n',
-      );
-      assert.strictEqual(
-        withStatus('\uFEFF# T\r\n\r\nText\r\n', 'markdown', 'in_progress'),
-        '\uFEFF---\r\nstatus: in_progress\r\n---\r\n# T\r\n\r\nText\r\n',
-      );
-    });
-
-    it('replaces only the value of a JSON status member, nested "status" members untouched', () => {
-      const text =
-        '{\n    "id": 7,\n    "steps": [{ "status": "todo" }],\n    "status" :"todo",\n    "meta": { "status": "x" }\n}\n';
-      assert.strictEqual(withStatus(text, 'json', 'done'), text.replace('"status" :"todo"', '"status" :"done"'));
-    });
-
-    it('adds a JSON status member after the last one, indented like the first', () => {
-      assert.strictEqual(
-        withStatus('{\n  "id": 7,\n  "title": "x"\n}\n', 'json', 'in_progress'),
-        '{\n  "id": 7,\n  "title": "x",\n  "status": "in_progress"\n}\n',
-      );
-      assert.strictEqual(withStatus('{"id":7,"title":"x"}', 'json', 'done'), '{"id":7,"title":"x", "status":"done"}');
-      assert.strictEqual(withStatus('{}', 'json', 'done'), '{"status": "done"}');
-      assert.strictEqual(
-        withStatus('{ "title": "a \\" } b", "n": [1, {"x": "}"}] }', 'json', 'done'),
-        '{ "title": "a \\" } b", "n": [1, {"x": "}"}], "status": "done" }',
-      );
-    });
-
-    it('keeps the parse of everything else the same', () => {
-      const text = '{"id": "9", "title": "T", "status": "todo", "deps": [1, 2], "notes": {"status": "n"}}';
-      const before = JSON.parse(text);
-      const after = JSON.parse(withStatus(text, 'json', 'done'));
-      assert.deepStrictEqual(after, { ...before, status: 'done' });
-    });
-  });
-
   describe('on disk', () => {
-    it('finds plan files under the default globs, ignored ones too, never README, symlinks, node_modules or outside patterns', () =>
-      withDir(async (dir) => {
-        writeFiles(dir, {
-          'plans/189-feature.md': '# F\n',
-          'plans/sub/deep.json': '{"title": "D"}',
-          'plans/README.md': '# About plans\n',
-          'plans/notes.txt': 'x',
-          '.plans/secret.md': '# S\n',
-          'work-orders/wo-1.md': '# W\n',
-          'docs/plan.md': '# not a plan folder\n',
-          'tasks/node_modules/x.md': '# no\n',
-          'outside/escape.md': '# E\n',
-        });
-        fs.symlinkSync(path.join(dir, 'outside'), path.join(dir, 'tasks', 'linked'));
-        fs.symlinkSync(path.join(dir, 'outside', 'escape.md'), path.join(dir, 'plans', 'link.md'));
-        const found = await findPlanFiles(dir, DEFAULT_PLAN_FILE_PATTERNS);
-        assert.deepStrictEqual(found, [
-          '.plans/secret.md',
-          'plans/189-feature.md',
-          'plans/sub/deep.json',
-          'work-orders/wo-1.md',
-        ]);
-        assert.deepStrictEqual(
-          await findPlanFiles(dir, ['../**/*.md', '/etc/**', 'C:/x/*.md']),
-          [],
-          'patterns leaving the root are left out',
-        );
-        assert.deepStrictEqual(await findPlanFiles(dir, ['**/plan.md']), ['docs/plan.md']);
-        assert.ok(matchesPlanFilePatterns('plans/a/b.md', DEFAULT_PLAN_FILE_PATTERNS));
-        assert.ok(!matchesPlanFilePatterns('src/a.md', DEFAULT_PLAN_FILE_PATTERNS));
-      }));
-
-    it('stops after a bounded number of entries', () =>
-      withDir(async (dir) => {
-        writeFiles(
-          dir,
-          Object.fromEntries(
-            Array.from({ length: 50 }, (_, i) => [`plans/p${String(i).padStart(2, '0')}.md`, `# P${i}\n`]),
-          ),
-        );
-        assert.strictEqual((await findPlanFiles(dir, DEFAULT_PLAN_FILE_PATTERNS, 10)).length, 10);
-      }));
-
     it('reads files with their problems, refusing symlinks and huge files', () =>
-      withDir(async (dir) => {
+      withTempDir(async (dir) => {
         writeFiles(dir, { 'plans/ok.md': '---\nid: 3\n---\n# Three\n', 'plans/bad.json': '{', 'real/x.md': '# X\n' });
         fs.writeFileSync(path.join(dir, 'plans', 'huge.md'), `# H\n${'x'.repeat(1024 * 1024)}`);
         fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'plans', 'dirlink'));
@@ -240,43 +129,6 @@ describe('plan files', () => {
         assert.match((await readPlanFile(dir, 'plans/huge.md')).problem ?? '', /at most 1048576 bytes/);
         assert.match((await readPlanFile(dir, 'plans/dirlink/x.md')).problem ?? '', /symlink/);
         assert.match((await readPlanFile(dir, '../x.md')).problem ?? '', /inside the repository/);
-      }));
-
-    it('writes the status in place: the other bytes and the file mode unchanged, no temporary file left', () =>
-      withDir(async (dir) => {
-        const original = '---\ntitle: Ünïcode — plan\nstatus: todo\n---\n\n# Body\n\nText with trailing spaces   \n';
-        writeFiles(dir, { 'plans/p.md': original, 'plans/q.json': '{\n\t"title": "Q"\n}' });
-        fs.chmodSync(path.join(dir, 'plans', 'p.md'), 0o640);
-        assert.strictEqual(await writePlanFileStatus(dir, 'plans/p.md', 'in_progress'), 'changed');
-        assert.strictEqual(
-          fs.readFileSync(path.join(dir, 'plans', 'p.md'), 'utf8'),
-          original.replace('status: todo', 'status: in_progress'),
-        );
-        assert.strictEqual(fs.statSync(path.join(dir, 'plans', 'p.md')).mode & 0o777, 0o640);
-        assert.strictEqual(await writePlanFileStatus(dir, 'plans/p.md', 'in_progress'), 'unchanged');
-        await writePlanFileStatus(dir, 'plans/q.json', 'done');
-        assert.strictEqual(
-          fs.readFileSync(path.join(dir, 'plans', 'q.json'), 'utf8'),
-          '{\n\t"title": "Q",\n\t"status": "done"\n}',
-        );
-        assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'plans')).sort(), ['p.md', 'q.json']);
-      }));
-
-    it('refuses to write through a symlink, outside the root, or into a file that is not UTF-8', () =>
-      withDir(async (dir) => {
-        writeFiles(dir, { 'outside.md': '---\nstatus: todo\n---\n', 'plans/latin1.md': '' });
-        fs.writeFileSync(path.join(dir, 'plans', 'latin1.md'), Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
-        fs.symlinkSync(path.join(dir, 'outside.md'), path.join(dir, 'plans', 'link.md'));
-        await assert.rejects(writePlanFileStatus(dir, 'plans/link.md', 'done'), /symlink/);
-        await assert.rejects(writePlanFileStatus(dir, '../outside.md', 'done'), (e: unknown) =>
-          isError(e, ErrorCode.InvalidName),
-        );
-        await assert.rejects(writePlanFileStatus(dir, 'plans/latin1.md', 'done'), /not UTF-8/);
-        assert.strictEqual(fs.readFileSync(path.join(dir, 'outside.md'), 'utf8'), '---\nstatus: todo\n---\n');
-        assert.deepStrictEqual(
-          fs.readFileSync(path.join(dir, 'plans', 'latin1.md')),
-          Buffer.from([0x23, 0x20, 0xe9, 0x0a]),
-        );
       }));
   });
 
