@@ -101,6 +101,56 @@ describe('plan files: parse', () => {
       }
     });
 
+    it('reads the front matter as YAML: multi-line and quoted values, quoted keys, numbers as written, null as no value', () => {
+      const text = [
+        '---',
+        '# written by hand',
+        'id: 007',
+        '"title": Fix the login',
+        '  on every page # a folded plain value',
+        'status: ~',
+        'owner:',
+        '  id: 9',
+        '  title: not this one',
+        'tags: [a, b]',
+        '---',
+        '# Heading',
+        '',
+      ].join('\n');
+      assert.deepStrictEqual(parsePlanFile('plans/7.md', text), {
+        file: 'plans/7.md',
+        format: 'markdown',
+        id: '007',
+        title: 'Fix the login on every page',
+        // `status: ~` is YAML's null: the file has no status.
+      });
+      assert.deepStrictEqual(parsePlanFile('plans/7.md', '---\rid: 1\rtitle: x\r---\r'), {
+        file: 'plans/7.md',
+        format: 'markdown',
+        id: '1',
+        title: 'x',
+      });
+      assert.deepStrictEqual(
+        parsePlanFile('plans/7.md', '---\nJust a paragraph\n---\n# T\n'),
+        { file: 'plans/7.md', format: 'markdown', title: 'T' },
+        'a front matter that is not a list of fields has none of them',
+      );
+    });
+
+    it('says which line of the front matter is not valid YAML', () => {
+      const parsed = parsePlanFile('plans/a.md', '---\nid: 1\ntitle: Fix: the login\n---\n# Fix the login\n');
+      assert.deepStrictEqual(parsed, {
+        file: 'plans/a.md',
+        format: 'markdown',
+        problem:
+          'plans/a.md: the front matter is not valid YAML (line 3: Nested mappings are not allowed in compact mappings).',
+      });
+      assert.throws(
+        () => planFromFile(parsed),
+        (e: unknown) => isError(e, ErrorCode.InvalidName),
+      );
+    });
+
     it('knows finished statuses', () => {
       for (const s of ['done', 'Done', 'completed', 'closed', 'cancelled', 'merged', 'wontfix']) {
         assert.ok(isFinishedStatus(s), s);

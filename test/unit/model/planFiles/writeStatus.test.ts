@@ -3,7 +3,61 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError } from '../../../../src/git/errors';
 import { withStatus, writePlanFileStatus } from '../../../../src/model/planFiles/writeStatus';
+import { parse as parseYaml } from 'yaml';
 import { withTempDir, writeFiles } from '../../helpers/repo';
+
+/** A front matter as people write it: comments, both quotes, folded, literal and multi-line plain values, nested and unknown fields. */
+const FRONT_MATTER = [
+  '---',
+  '# Plan 42, written by hand',
+  'id: 42 # the tracker number',
+  "title: 'It''s the \"login\" fix'",
+  'summary: >',
+  '  folded text',
+  '  over two lines',
+  'notes: |',
+  '  keep',
+  '    this indentation',
+  'owner:',
+  '  name: ana   # who',
+  '  team: [web, "api"]',
+  'status: todo',
+  'long: a plain value',
+  '  that goes on',
+  '"quoted key": x',
+  'reviewers:',
+  '- bo',
+  '- cy # later',
+  '---',
+  '',
+  '# Body',
+  '',
+].join('\n');
+
+/** A task JSON as people write it: comments, trailing commas, odd indentation and spacing. */
+const TASK_JSON = [
+  '{',
+  '    // Task 7, by hand',
+  '  "id": 7,   /* the tracker number */',
+  '      "title" :"Ship it",',
+  '  "steps": [',
+  '    "a",',
+  '    "b",',
+  '  ],',
+  '  "owner": "ana", // who',
+  '}',
+  '',
+].join('\n');
+
+/** The front matter's fields, read by the yaml library. */
+function frontMatterFields(text: string): unknown {
+  return parseYaml(text.split(/^---$/m)[1]);
+}
+
+/** Whether `e` is the typed error for a plan file whose status is not written. */
+function notWritten(e: unknown): boolean {
+  return isError(e, ErrorCode.InvalidName) && /status is not written/.test((e as Error).message);
+}
 
 describe('plan files: write status', () => {
   describe('withStatus', () => {
@@ -59,6 +113,86 @@ describe('plan files: write status', () => {
       const after = JSON.parse(withStatus(text, 'json', 'done'));
       assert.deepStrictEqual(after, { ...before, status: 'done' });
     });
+    it('keeps comments, quoting, multi-line values and unknown fields of the front matter byte for byte', () => {
+      const replaced = withStatus(FRONT_MATTER, 'markdown', 'done');
+      assert.strictEqual(replaced, FRONT_MATTER.replace('\nstatus: todo\n', '\nstatus: done\n'));
+      assert.deepStrictEqual(frontMatterFields(replaced), {
+        ...(frontMatterFields(FRONT_MATTER) as object),
+        status: 'done',
+      });
+      const crlf = FRONT_MATTER.replace(/\n/g, '\r\n');
+      assert.strictEqual(withStatus(crlf, 'markdown', 'done'), crlf.replace('status: todo', 'status: done'));
+      const without = FRONT_MATTER.replace('status: todo\n', '');
+      assert.strictEqual(
+        withStatus(without, 'markdown', 'in_progress'),
+        without.replace('- cy # later\n---\n', '- cy # later\nstatus: in_progress\n---\n'),
+      );
+    });
+
+    it('writes an empty status before its comment, indents it like the mapping, and quotes a status YAML would read as another type', () => {
+      assert.strictEqual(
+        withStatus('---\nstatus: # set later\ntitle: x\n---\n', 'markdown', 'done'),
+        '---\nstatus: done # set later\ntitle: x\n---\n',
+      );
+      assert.strictEqual(
+        withStatus('---\n  id: 1\n  title: x\n---\n', 'markdown', 'done'),
+        '---\n  id: 1\n  title: x\n  status: done\n---\n',
+      );
+      assert.strictEqual(withStatus('---\nstatus: todo\n---\n', 'markdown', 'null'), '---\nstatus: "null"\n---\n');
+      assert.strictEqual(withStatus('---\nid: 1\n---\n', 'markdown', '1'), '---\nid: 1\nstatus: "1"\n---\n');
+      assert.strictEqual(
+        withStatus('---\r# c\rid: 1\rstatus: todo\r---\r# T\r', 'markdown', 'done'),
+        '---\r# c\rid: 1\rstatus: done\r---\r# T\r',
+        'a front matter with lone CR line endings',
+      );
+    });
+
+    it('keeps the comments, trailing commas and odd indentation of a task JSON', () => {
+      assert.strictEqual(
+        withStatus(TASK_JSON, 'json', 'done'),
+        TASK_JSON.replace('"owner": "ana", // who\n', '"owner": "ana", // who\n  "status": "done",\n'),
+        'the new member after the comment of the last, with a trailing comma as the last had',
+      );
+      const noTrailingComma = TASK_JSON.replace('"owner": "ana", // who', '"owner": "ana" // who');
+      assert.strictEqual(
+        withStatus(noTrailingComma, 'json', 'done'),
+        noTrailingComma.replace('"owner": "ana" // who\n', '"owner": "ana", // who\n  "status": "done"\n'),
+        'the comma after the last member, before its comment',
+      );
+      const withStatusFirst = TASK_JSON.replace('  "id": 7,', '  "status": "todo",\n  "id": 7,');
+      assert.strictEqual(
+        withStatus(withStatusFirst, 'json', 'in_progress'),
+        withStatusFirst.replace('"status": "todo"', '"status": "in_progress"'),
+      );
+      assert.strictEqual(
+        withStatus('\uFEFF{\r\n\t"title": "x"\r\n}\r\n', 'json', 'done'),
+        '\uFEFF{\r\n\t"title": "x",\r\n\t"status": "done"\r\n}\r\n',
+      );
+    });
+
+    it('refuses with InvalidName what it cannot read or would read differently afterwards', () => {
+      const cases: Array<[string, 'markdown' | 'json', RegExp]> = [
+        ['---\ntitle: Fix: the login\nstatus: todo\n---\n', 'markdown', /not valid YAML \(line 2: /],
+        ['---\ntitle: "\\q"\n---\n', 'markdown', /not valid YAML \(line 2: Invalid escape/],
+        ['---\nstatus: todo\nstatus: doing\n---\n', 'markdown', /"status" appears 2 times/],
+        ['---\nstatus: |\n  todo\n---\n', 'markdown', /not one line of text/],
+        ['---\nstatus:\n  state: todo\n  by: ana\n---\n', 'markdown', /not one line of text/],
+        ['---\nJust a paragraph\n---\n# T\n', 'markdown', /not a list of "key: value" fields/],
+        ['---\n{id: 1, title: x}\n---\n', 'markdown', /would change how the rest/],
+        ['{"title": "x"', 'json', /not valid JSON \(CloseBraceExpected at line 1\)/],
+        ['{\n"title": "x",, }', 'json', /not valid JSON \(PropertyNameExpected at line 2\)/],
+        ['["title"]', 'json', /not a JSON object/],
+        ['{"title": "x", "status": {"state": "todo", "by": "ana"}}', 'json', /not a string or a number/],
+        ['{"title": "x", "status": "a", "status": "b"}', 'json', /"status" appears 2 times/],
+      ];
+      for (const [text, format, expected] of cases) {
+        assert.throws(
+          () => withStatus(text, format, 'done'),
+          (e: unknown) => notWritten(e) && expected.test((e as Error).message),
+          text,
+        );
+      }
+    });
   });
 
   describe('on disk', () => {
@@ -97,6 +231,36 @@ describe('plan files: write status', () => {
           fs.readFileSync(path.join(dir, 'plans', 'latin1.md')),
           Buffer.from([0x23, 0x20, 0xe9, 0x0a]),
         );
+      }));
+    it('leaves a plan file it cannot read exactly as it was, with a typed InvalidName', () =>
+      withTempDir(async (dir) => {
+        const files: Record<string, string> = {
+          'plans/yaml.md': '---\ntitle: Fix: the login\nstatus: todo\n---\n# T\n',
+          'plans/twice.md': '---\nstatus: todo\nstatus: doing\n---\n',
+          'plans/open.json': '{"title": "x", "status": "todo"',
+          'plans/object.json': '{"title": "x", "status": {"state": "todo", "by": "ana"}}',
+        };
+        writeFiles(dir, files);
+        for (const [file, text] of Object.entries(files)) {
+          await assert.rejects(writePlanFileStatus(dir, file, 'done'), notWritten, file);
+          assert.strictEqual(fs.readFileSync(path.join(dir, file), 'utf8'), text, file);
+        }
+        assert.deepStrictEqual(
+          fs.readdirSync(path.join(dir, 'plans')).sort(),
+          Object.keys(files)
+            .map((f) => f.slice(6))
+            .sort(),
+        );
+      }));
+
+    it('writes a task JSON with comments once, keeping them', () =>
+      withTempDir(async (dir) => {
+        writeFiles(dir, { 'tasks/7.json': TASK_JSON });
+        assert.strictEqual(await writePlanFileStatus(dir, 'tasks/7.json', 'done'), 'changed');
+        const written = fs.readFileSync(path.join(dir, 'tasks', '7.json'), 'utf8');
+        assert.strictEqual(written, withStatus(TASK_JSON, 'json', 'done'));
+        assert.strictEqual(await writePlanFileStatus(dir, 'tasks/7.json', 'done'), 'unchanged');
+        assert.strictEqual(fs.readFileSync(path.join(dir, 'tasks', '7.json'), 'utf8'), written);
       }));
   });
 });
