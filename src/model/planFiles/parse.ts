@@ -3,7 +3,7 @@
  * Markdown file's YAML front matter (through the `yaml` library) or its first
  * heading, or from a JSON object's members, and validated like typed names.
  */
-import { Document, isMap, isScalar, Pair, parseDocument } from 'yaml';
+import { Composer, CST, Document, isMap, isScalar, Pair, Parser } from 'yaml';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
 import { ensureValid, validateId, validatePlanFile, validateTitle } from '../engine/names';
 import { findPlanFiles, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
@@ -117,8 +117,7 @@ function markdownFields(text: string): Fields | string {
   const front = findFrontMatter(text);
   const fields: Fields = {};
   if (front) {
-    const invalid = frontMatterError(front, text);
-    if (invalid) return invalid;
+    if (front.problem !== undefined) return front.problem;
     for (const key of ['id', 'title', 'status'] as const) {
       const pairs = frontMatterPairs(front, key);
       if (pairs.length > 1) fields.problem ??= `"${key}" appears ${pairs.length} times in the front matter.`;
@@ -156,8 +155,25 @@ function firstHeading(body: string): string | undefined {
 
 // ---------------------------------------------------------------- front matter
 
-/** A Markdown file's front matter: where it is in the text, and its YAML document. */
-export interface FrontMatter {
+/**
+ * Front matter larger than this is not parsed. People write a few lines; the
+ * YAML parser's time grows faster than the text on hostile input (deep
+ * nesting, thousands of keys), and the Plans view reads every plan file.
+ */
+export const MAX_FRONT_MATTER_BYTES = 16 * 1024;
+
+/**
+ * Front matter nested deeper than this is not composed: the YAML composer
+ * recurses once per level, and near the end of the stack V8 can abort the
+ * whole process (the extension host) instead of throwing.
+ */
+export const MAX_FRONT_MATTER_DEPTH = 32;
+
+/**
+ * A Markdown file's front matter: where it is in the text, and its YAML
+ * document, or why it cannot be read.
+ */
+export type FrontMatter = {
   /** Where the YAML between the fences starts in the text; node ranges of `document` count from here. */
   start: number;
   /** Where the closing fence line starts (the YAML ends here). */
@@ -168,8 +184,14 @@ export interface FrontMatter {
   eol: string;
   /** The YAML text the document was parsed from: the text between the fences, each lone CR read as a line feed. */
   yaml: string;
-  document: Document.Parsed;
-}
+} & (
+  | { document: Document.Parsed; problem?: undefined }
+  | {
+      document?: undefined;
+      /** Why the front matter cannot be read: not valid YAML (with the line of the file), too large, nested too deep. */
+      problem: string;
+    }
+);
 
 /**
  * The YAML front matter: `---` on the first line (after a byte order mark),
@@ -190,9 +212,14 @@ export function findFrontMatter(text: string): FrontMatter | undefined {
     if (/^(---|\.\.\.)[ \t]*$/.test(text.slice(offset, lineEnd))) {
       // A lone CR ends a line here but not for YAML; a line feed in its place keeps every offset.
       const yaml = text.slice(start, offset).replace(/\r(?!\n)/g, '\n');
-      const document = parseDocument(yaml, { uniqueKeys: false });
-      const bodyStart = found ? lineEnd + found[0].length : text.length;
-      return { start, end: offset, bodyStart, eol: open[1], yaml, document };
+      const place = {
+        start,
+        end: offset,
+        bodyStart: found ? lineEnd + found[0].length : text.length,
+        eol: open[1],
+        yaml,
+      };
+      return { ...place, ...readYaml(yaml, (at) => text.slice(0, start + at).split(/\r\n|\n|\r/).length) };
     }
     if (!found) break;
     offset = lineEnd + found[0].length;
@@ -200,19 +227,46 @@ export function findFrontMatter(text: string): FrontMatter | undefined {
   return undefined;
 }
 
-/** Why the front matter is not valid YAML, with the line of the file; undefined when it is. */
-export function frontMatterError(front: FrontMatter, text: string): string | undefined {
-  const error = front.document.errors[0];
-  if (!error) return undefined;
-  const at = front.start + error.pos[0];
-  const line = text.slice(0, at).split(/\r\n|\n|\r/).length;
-  const reason = error.message.split(/ at line \d+/)[0];
-  return `the front matter is not valid YAML (line ${line}: ${reason}).`;
+/** The YAML document of a front matter, or why it cannot be read; `lineAt` gives the file's line of an offset. */
+function readYaml(
+  yaml: string,
+  lineAt: (offset: number) => number,
+): { document: Document.Parsed } | { problem: string } {
+  const bytes = Buffer.byteLength(yaml, 'utf8');
+  if (bytes > MAX_FRONT_MATTER_BYTES) {
+    return { problem: `the front matter is ${bytes} bytes long; at most ${MAX_FRONT_MATTER_BYTES} are read.` };
+  }
+  // The parser keeps its own stack; only the composer after it recurses.
+  const tokens = Array.from(new Parser().parse(yaml));
+  if (nestedDeeperThan(tokens, MAX_FRONT_MATTER_DEPTH)) {
+    return { problem: `the front matter nests deeper than ${MAX_FRONT_MATTER_DEPTH} levels.` };
+  }
+  const [document, another] = new Composer({ uniqueKeys: false }).compose(tokens, true, yaml.length);
+  const error = document.errors[0];
+  if (!error && !another) return { document };
+  const [at, reason] = error
+    ? [error.pos[0], error.message.split(/ at line \d+/)[0]]
+    : [another.range[0], 'a second document starts here'];
+  return { problem: `the front matter is not valid YAML (line ${lineAt(at)}: ${reason}).` };
+}
+
+/** Whether collections in the parsed YAML nest deeper than `limit`; walked with a list, not by recursion. */
+function nestedDeeperThan(tokens: CST.Token[], limit: number): boolean {
+  const pending: Array<[CST.Token | null | undefined, number]> = tokens.map((token) => [token, 0]);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [token, depth] = next;
+    if (depth > limit) return true;
+    if (token?.type === 'document') pending.push([token.value, depth]);
+    else if (token?.type === 'block-map' || token?.type === 'block-seq' || token?.type === 'flow-collection') {
+      for (const item of token.items) pending.push([item.key, depth + 1], [item.value, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** The front matter's top-level `key: value` pairs with this key (more than one when the file repeats it). */
 export function frontMatterPairs(front: FrontMatter, key: string): Pair[] {
-  const contents = front.document.contents;
+  const contents = front.document?.contents;
   if (!isMap(contents)) return [];
   return contents.items.filter((pair) => isScalar(pair.key) && pair.key.value === key);
 }

@@ -26,7 +26,7 @@ import { isMap, isScalar, parse as parseYaml } from 'yaml';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
 import { LifecycleEvent } from '../engine/types';
 import { DEFAULT_PLAN_FILE_PATTERNS, ensureBindable, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
-import { fieldValue, findFrontMatter, FrontMatter, frontMatterError, frontMatterPairs, parsePlanFile } from './parse';
+import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, parsePlanFile } from './parse';
 
 /** The statuses the status binding writes. */
 export type BoundStatus = 'in_progress' | 'done';
@@ -124,8 +124,7 @@ function markdownWithStatus(text: string, status: string): string {
       status,
     );
   }
-  const invalid = frontMatterError(front, text);
-  if (invalid) refuse(`The plan file's ${invalid.replace(/^the /, '')}`);
+  if (front.problem !== undefined) refuse(`The plan file's ${front.problem.replace(/^the /, '')}`);
   const contents = front.document.contents;
   if (contents !== null && !isMap(contents)) {
     refuse('The plan file\'s front matter is not a list of "key: value" fields.');
@@ -155,7 +154,7 @@ function markdownWithStatus(text: string, status: string): string {
 
 /** The indentation of the front matter's first key (a top-level mapping may be indented). */
 function firstKeyIndent(front: FrontMatter): string {
-  const contents = front.document.contents;
+  const contents = front.document?.contents;
   const key = isMap(contents) ? contents.items[0]?.key : undefined;
   const at = isScalar(key) ? key.range?.[0] : undefined;
   if (at === undefined) return '';
@@ -177,10 +176,9 @@ function checkedFrontMatter(text: string, updated: string, status: string): stri
   const same = ((): boolean => {
     try {
       return (
-        after !== undefined &&
-        after.document.errors.length === 0 &&
+        after?.document !== undefined &&
         body(updated, after) === body(text, before) &&
-        isDeepStrictEqual(after.document.toJS(), { ...(before?.document.toJS() as object | null), status })
+        isDeepStrictEqual(after.document.toJS(), { ...(before?.document?.toJS() as object | null), status })
       );
     } catch {
       return false; // toJS refuses a document whose aliases expand too far
@@ -217,8 +215,18 @@ function jsonWithStatus(text: string, status: string): string {
   return bom + updated;
 }
 
-/** The JSON's tree; refuses text that is not JSON (comments and trailing commas are JSON here). */
+/** Task JSON nested deeper than this is not edited: jsonc-parser reads it by recursion, once per level. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The JSON's tree; refuses text that is not JSON (comments and trailing commas are JSON here) or nests too deep. */
 function readJson(json: string): JsonNode {
+  const scanner = createScanner(json, true);
+  let depth = 0;
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    if (kind === SyntaxKind.OpenBraceToken || kind === SyntaxKind.OpenBracketToken) depth++;
+    else if (kind === SyntaxKind.CloseBraceToken || kind === SyntaxKind.CloseBracketToken) depth--;
+    if (depth > MAX_JSON_DEPTH) refuse(`The plan file nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   const errors: ParseError[] = [];
   const root = parseTree(json, errors, { allowTrailingComma: true, disallowComments: false });
   const error = errors[0];

@@ -7,6 +7,8 @@ import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { DEFAULT_PLAN_FILE_PATTERNS } from '../../../../src/model/planFiles/find';
 import {
   isFinishedStatus,
+  MAX_FRONT_MATTER_BYTES,
+  MAX_FRONT_MATTER_DEPTH,
   loadPlanFiles,
   parsePlanFile,
   planFromFile,
@@ -148,6 +150,37 @@ describe('plan files: parse', () => {
       assert.throws(
         () => planFromFile(parsed),
         (e: unknown) => isError(e, ErrorCode.InvalidName),
+      );
+    });
+
+    it('does not parse a front matter that is too large or nests too deep, nor one holding a second document', () => {
+      const nested = (levels: number): string =>
+        `---\ntags: ${'['.repeat(levels)}${']'.repeat(levels)}\ntitle: T\n---\n`;
+      assert.deepStrictEqual(parsePlanFile('plans/a.md', nested(MAX_FRONT_MATTER_DEPTH)), {
+        file: 'plans/a.md',
+        format: 'markdown',
+        title: 'T',
+      });
+      for (const levels of [MAX_FRONT_MATTER_DEPTH + 1, 5000]) {
+        assert.strictEqual(
+          parsePlanFile('plans/a.md', nested(levels)).problem,
+          `plans/a.md: the front matter nests deeper than ${MAX_FRONT_MATTER_DEPTH} levels.`,
+          String(levels),
+        );
+      }
+      const long = `---\ntitle: T\nnotes: ${'x'.repeat(MAX_FRONT_MATTER_BYTES)}\n---\n`;
+      assert.strictEqual(
+        parsePlanFile('plans/a.md', long).problem,
+        `plans/a.md: the front matter is ${MAX_FRONT_MATTER_BYTES + 17} bytes long; at most ${MAX_FRONT_MATTER_BYTES} are read.`,
+      );
+      assert.strictEqual(
+        parsePlanFile('plans/a.md', `---\ntitle: T\n---\n${'A long body.\n'.repeat(20_000)}`).title,
+        'T',
+        'only the front matter is bounded',
+      );
+      assert.strictEqual(
+        parsePlanFile('plans/a.md', '---\nid: 1\n--- x\ntitle: y\n---\n').problem,
+        'plans/a.md: the front matter is not valid YAML (line 3: a second document starts here).',
       );
     });
 

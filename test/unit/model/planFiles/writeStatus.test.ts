@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError } from '../../../../src/git/errors';
-import { withStatus, writePlanFileStatus } from '../../../../src/model/planFiles/writeStatus';
+import { MAX_FRONT_MATTER_BYTES, MAX_FRONT_MATTER_DEPTH } from '../../../../src/model/planFiles/parse';
+import { MAX_JSON_DEPTH, withStatus, writePlanFileStatus } from '../../../../src/model/planFiles/writeStatus';
 import { parse as parseYaml } from 'yaml';
 import { withTempDir, writeFiles } from '../../helpers/repo';
 
@@ -184,7 +185,13 @@ describe('plan files: write status', () => {
         ['["title"]', 'json', /not a JSON object/],
         ['{"title": "x", "status": {"state": "todo", "by": "ana"}}', 'json', /not a string or a number/],
         ['{"title": "x", "status": "a", "status": "b"}', 'json', /"status" appears 2 times/],
+        [`---\nstatus: todo\nnotes: ${'x'.repeat(MAX_FRONT_MATTER_BYTES)}\n---\n`, 'markdown', /bytes long/],
+        [`---\nstatus: todo\nt: ${'['.repeat(MAX_FRONT_MATTER_DEPTH + 1)}\n---\n`, 'markdown', /nests deeper/],
+        [`{"status": "todo", "t": ${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`, 'json', /nests deeper/],
+        [`{"status": "todo", "t": ${'['.repeat(100_000)}`, 'json', /nests deeper/],
       ];
+      const deepest = `{"status": "todo", "t": ${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
+      assert.strictEqual(withStatus(deepest, 'json', 'done'), deepest.replace('todo', 'done'));
       for (const [text, format, expected] of cases) {
         assert.throws(
           () => withStatus(text, format, 'done'),
