@@ -3,6 +3,7 @@
 //   node esbuild.js --production  minified release build
 //   node esbuild.js --watch       rebuild on every change
 const esbuild = require('esbuild');
+const path = require('path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -24,21 +25,32 @@ const problemMatcherPlugin = {
   },
 };
 
-async function main() {
-  const ctx = await esbuild.context({
-    entryPoints: ['src/extension.ts'],
+/**
+ * The bundle's options; bench/build.js builds the production bundle with them too.
+ * `module` before `main`: jsonc-parser's `main` is a UMD build whose requires esbuild cannot
+ * follow (the bundle then fails at load with "Cannot find module './impl/format'"); its
+ * `module` is the ESM build, which its maintainers name for bundlers. Every other package
+ * bundled resolves to the same files either way.
+ */
+function bundleOptions(isProduction) {
+  return {
+    entryPoints: [path.join(__dirname, 'src', 'extension.ts')],
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    minify: production,
-    sourcemap: !production,
+    mainFields: ['module', 'main'],
+    minify: isProduction,
+    sourcemap: !isProduction,
     sourcesContent: false,
-    outfile: 'dist/extension.js',
+    outfile: path.join(__dirname, 'dist', 'extension.js'),
     external: ['vscode'],
     logLevel: 'silent',
-    plugins: [problemMatcherPlugin],
-  });
+  };
+}
+
+async function main() {
+  const ctx = await esbuild.context({ ...bundleOptions(production), plugins: [problemMatcherPlugin] });
   if (watch) {
     await ctx.watch();
   } else {
@@ -47,7 +59,11 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+module.exports = { bundleOptions };

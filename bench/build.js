@@ -9,25 +9,14 @@ const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
 
+const { bundleOptions } = require('../esbuild');
 const { collect } = require('../scripts/build-tests');
 
 const root = path.join(__dirname, '..');
 
-/** The same options as `node esbuild.js --production`, to another outfile. */
+/** The options of `node esbuild.js --production`, to another outfile. */
 function productionBundleOptions(outfile) {
-  return {
-    entryPoints: [path.join(root, 'src', 'extension.ts')],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    sourcemap: false,
-    sourcesContent: false,
-    outfile,
-    external: ['vscode'],
-    logLevel: 'silent',
-  };
+  return { ...bundleOptions(true), outfile };
 }
 
 /**

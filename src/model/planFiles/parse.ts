@@ -3,7 +3,8 @@
  * Markdown file's YAML front matter (through the `yaml` library) or its first
  * heading, or from a JSON object's members, and validated like typed names.
  */
-import { Composer, CST, Document, isMap, isScalar, Pair, Parser } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { CST, Document, Pair } from 'yaml';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
 import { ensureValid, validateId, validatePlanFile, validateTitle } from '../engine/names';
 import { findPlanFiles, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
@@ -155,6 +156,18 @@ function firstHeading(body: string): string | undefined {
 
 // ---------------------------------------------------------------- front matter
 
+let loadedYaml: typeof Yaml | undefined;
+
+/**
+ * The yaml library, loaded when the first front matter is read: a window
+ * whose repository has no Markdown plan file never loads it (it is a quarter
+ * of the bundle, and several milliseconds of start-up).
+ */
+export function yamlLibrary(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loadedYaml ??= require('yaml') as typeof Yaml);
+}
+
 /**
  * Front matter larger than this is not parsed. People write a few lines; the
  * YAML parser's time grows faster than the text on hostile input (deep
@@ -237,6 +250,7 @@ function readYaml(
     return { problem: `the front matter is ${bytes} bytes long; at most ${MAX_FRONT_MATTER_BYTES} are read.` };
   }
   // The parser keeps its own stack; only the composer after it recurses.
+  const { Composer, Parser } = yamlLibrary();
   const tokens = Array.from(new Parser().parse(yaml));
   if (nestedDeeperThan(tokens, MAX_FRONT_MATTER_DEPTH)) {
     return { problem: `the front matter nests deeper than ${MAX_FRONT_MATTER_DEPTH} levels.` };
@@ -266,6 +280,7 @@ function nestedDeeperThan(tokens: CST.Token[], limit: number): boolean {
 
 /** The front matter's top-level `key: value` pairs with this key (more than one when the file repeats it). */
 export function frontMatterPairs(front: FrontMatter, key: string): Pair[] {
+  const { isMap, isScalar } = yamlLibrary();
   const contents = front.document?.contents;
   if (!isMap(contents)) return [];
   return contents.items.filter((pair) => isScalar(pair.key) && pair.key.value === key);
@@ -279,6 +294,7 @@ export function frontMatterPairs(front: FrontMatter, key: string): Pair[] {
  */
 export function fieldValue(node: unknown, yaml: string): string | undefined | { problem: string } {
   if (node === null || node === undefined) return undefined;
+  const { isScalar } = yamlLibrary();
   if (isScalar(node) && node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED') {
     const value = node.value;
     if (value === null || value === undefined || value === '') return undefined;

@@ -22,11 +22,10 @@ import {
 } from 'jsonc-parser';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { isMap, isScalar, parse as parseYaml } from 'yaml';
 import { ErrorCode, PlanWorktreesError } from '../../git/errors';
 import { LifecycleEvent } from '../engine/types';
 import { DEFAULT_PLAN_FILE_PATTERNS, ensureBindable, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
-import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, parsePlanFile } from './parse';
+import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, parsePlanFile, yamlLibrary } from './parse';
 
 /** The statuses the status binding writes. */
 export type BoundStatus = 'in_progress' | 'done';
@@ -124,6 +123,7 @@ function markdownWithStatus(text: string, status: string): string {
       status,
     );
   }
+  const { isMap, isScalar } = yamlLibrary();
   if (front.problem !== undefined) refuse(`The plan file's ${front.problem.replace(/^the /, '')}`);
   const contents = front.document.contents;
   if (contents !== null && !isMap(contents)) {
@@ -154,6 +154,7 @@ function markdownWithStatus(text: string, status: string): string {
 
 /** The indentation of the front matter's first key (a top-level mapping may be indented). */
 function firstKeyIndent(front: FrontMatter): string {
+  const { isMap, isScalar } = yamlLibrary();
   const contents = front.document?.contents;
   const key = isMap(contents) ? contents.items[0]?.key : undefined;
   const at = isScalar(key) ? key.range?.[0] : undefined;
@@ -164,7 +165,7 @@ function firstKeyIndent(front: FrontMatter): string {
 
 /** The status as a plain YAML scalar when it reads back as that text (not `null`, `true`, `1`...), else double-quoted. */
 function plainYaml(status: string): string {
-  return parseYaml(status) === status ? status : JSON.stringify(status);
+  return yamlLibrary().parse(status) === status ? status : JSON.stringify(status);
 }
 
 /** `updated` when its front matter reads like `text`'s with only `status` changed, and the body is the same. */
