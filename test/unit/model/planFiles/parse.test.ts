@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError } from '../../../../src/git/errors';
@@ -182,6 +183,23 @@ describe('plan files: parse', () => {
         parsePlanFile('plans/a.md', '---\nid: 1\n--- x\ntitle: y\n---\n').problem,
         'plans/a.md: the front matter is not valid YAML (line 3: a second document starts here).',
       );
+    });
+
+    it('reads a deeply nested front matter again and again in one process without bringing it down', function () {
+      this.timeout(120_000);
+      // Without the nesting limit the YAML composer recursed to the end of the stack, and V8 aborted
+      // the whole process (the extension host) on the second or third read of such a file.
+      const script = `
+        const { parsePlanFile } = require(${JSON.stringify(require.resolve('../../../../src/model/planFiles/parse'))});
+        for (const open of ['[', '{', '? ']) {
+          const text = '---\\ntitle: ' + open.repeat(8000 / open.length) + '\\n---\\n# T\\n';
+          for (let i = 0; i < 5; i++) process.stdout.write(parsePlanFile('plans/a.md', text).problem + '\\n');
+        }`;
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      assert.strictEqual(run.status, 0, run.stderr.slice(0, 500));
+      const lines = run.stdout.trim().split('\n');
+      assert.strictEqual(lines.length, 15);
+      for (const line of lines) assert.match(line, /nests deeper than 32 levels|not valid YAML/);
     });
 
     it('knows finished statuses', () => {
