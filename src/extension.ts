@@ -5,11 +5,11 @@
 import * as vscode from 'vscode';
 import { Git } from './git/runner';
 import { PlanRecord } from './model/engine/types';
-import { registerCommands } from './ui/commands';
+import { registerCommands } from './ui/commands/index';
 import { MainCheckoutGuard } from './ui/guard';
-import { registerHistory } from './ui/history';
 import { PlanBaseContentProvider } from './ui/planBaseContent';
-import { PlanFileIndex, registerPlanFiles } from './ui/planFiles';
+import { PlanFileIndex } from './ui/planFiles/fileIndex';
+import { registerPlanFiles } from './ui/planFiles/index';
 import { PlanTreeProvider } from './ui/planTree';
 import { PlanWindowWatch } from './ui/planWindowGone';
 import { preparePlanWindow } from './ui/planWindow';
@@ -18,6 +18,7 @@ import { PlanSourceControls } from './ui/scm';
 import { GuardStatusBar } from './ui/statusBar';
 import { isTrusted, onDidGrantTrust, restrictedModeNote } from './ui/trust';
 import { createApi, PlanWorktreesApi } from './ui/api';
+import { withTesting } from './ui/testing';
 
 export async function activate(context: vscode.ExtensionContext): Promise<PlanWorktreesApi> {
   const log = vscode.window.createOutputChannel('Plan Worktrees', { log: true });
@@ -45,10 +46,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     treeView,
     PlanBaseContentProvider.register(repositories),
     scm,
-    registerCommands({ repositories, scm, guard, log }),
+    registerCommands({ repositories, scm, guard, planFiles, log }),
     planFiles,
     registerPlanFiles({ repositories, index: planFiles, log }),
-    registerHistory(repositories, log),
     onDidGrantTrust(async () => {
       treeView.message = undefined;
       log.info('The folder is trusted now: reading every plan');
@@ -61,22 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await preparePlanWindow(context, repositories);
   await planWindowWatch.start();
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
-  if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return Object.assign(api, {
-      testing: {
-        repositories,
-        guard,
-        statusBar,
-        planWindowWatch,
-        tree,
-        treeView,
-        scm,
-        planFiles,
-        logUri: context.logUri,
-      },
-    });
-  }
-  return api;
+  return withTesting(api, context, { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles });
 }
 
 export function deactivate(): void {

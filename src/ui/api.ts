@@ -14,10 +14,10 @@ import { HistoryEntry, historyEntries } from '../model/state/history';
 import { MergeResult, MergeStrategy } from '../model/lifecycle/merge';
 import { PlanWorktree } from '../model/engine/planEngine';
 import { LifecycleEvent, PlanRecord, PlanStatus } from '../model/engine/types';
-import { CreateArgs } from './commands';
-import { MergeArgs } from './mergeCommands';
+import { CreateArgs } from './commands/create';
+import { MergeArgs } from './commands/merge';
+import { StartFromFileArgs } from './commands/planFiles';
 import { pickPlan } from './pickPlan';
-import { StartFromFileArgs } from './planFiles';
 import { PlanRepositories } from './repositories';
 
 export type {

@@ -1,16 +1,12 @@
 /**
- * A plan's lifecycle, from `events.jsonl`: the "Show History" quick pick and
- * the summary in the plan's tooltip in the tree.
+ * A plan's lifecycle, from `events.jsonl`, as the tree's tooltip summarizes
+ * it (the "Show History" command is in commands/history.ts).
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
-import { HistoryEntry, historyEntries, HistoryKind, historySummary } from '../model/state/history';
+import { HistoryEntry, HistoryKind, historySummary } from '../model/state/history';
 import { PlanEngine } from '../model/engine/planEngine';
 import { PlanRecord } from '../model/engine/types';
-import { showError } from './errors';
-import { escapeIcons, escapeMarkdown } from './iconSyntax';
-import { planIdOf } from './pickPlan';
-import { PlanRepositories } from './repositories';
+import { escapeMarkdown } from './iconSyntax';
 
 const icons: Record<HistoryKind, string> = {
   create: 'add',
@@ -24,118 +20,11 @@ const icons: Record<HistoryKind, string> = {
   other: 'circle-small',
 };
 
-function icon(entry: HistoryEntry): string {
+/** The codicon of a history entry (the Show History pick and the tooltip use the same). */
+export function historyIcon(entry: HistoryEntry): string {
   if (entry.outcome === 'failed') return 'error';
   if (entry.outcome === 'interrupted') return 'warning';
   return icons[entry.kind];
-}
-
-/** What `planWorktrees.showHistory` returns: the plan and its history, oldest first. */
-export interface ShownHistory {
-  plan: string;
-  entries: HistoryEntry[];
-}
-
-export function registerHistory(repositories: PlanRepositories, log: vscode.LogOutputChannel): vscode.Disposable {
-  return vscode.commands.registerCommand('planWorktrees.showHistory', async (args?: unknown) => {
-    try {
-      return await showHistory(repositories, args);
-    } catch (e) {
-      void showError(log, vscode.l10n.t('Show History'), e);
-      if (args && typeof args === 'object' && !('type' in args)) throw e;
-      return undefined;
-    }
-  });
-}
-
-/**
- * Shows a plan's history in a quick pick and returns it at once (the pick
- * stays open for the user). The plan is `args` (an id, `{ plan }`, a tree
- * node), this window's plan, or the user's pick among every plan that has
- * events — merged and cleaned-up ones too.
- */
-export async function showHistory(repositories: PlanRepositories, args: unknown): Promise<ShownHistory | undefined> {
-  const target = await resolvePlan(repositories, args);
-  if (!target) return undefined;
-  const { engine, planId } = target;
-  const entries = historyEntries(await engine.history(planId));
-  const title = await engine.plan(planId).then(
-    (p) => `${p.id}: ${p.title}`,
-    () => planId,
-  );
-  if (entries.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('Plan {0} has no recorded history.', title));
-    return { plan: planId, entries };
-  }
-  const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { entry: HistoryEntry }>();
-  pick.title = vscode.l10n.t('History of plan {0}', title);
-  pick.placeholder =
-    entries.length === 1
-      ? vscode.l10n.t('1 event, newest first')
-      : vscode.l10n.t('{0} events, newest first', entries.length);
-  pick.matchOnDescription = true;
-  pick.matchOnDetail = true;
-  const runs = new Set(entries.map((e) => e.run)).size;
-  pick.items = [...entries].reverse().map((entry) => ({
-    label: `$(${icon(entry)}) ${escapeIcons(entry.summary)}`,
-    description: `${runs > 1 && entry.run !== undefined ? vscode.l10n.t('run {0} · ', entry.run) : ''}${new Date(entry.time).toLocaleString()}`,
-    detail: entry.detail === undefined ? undefined : escapeIcons(entry.detail),
-    entry,
-  }));
-  pick.onDidAccept(() => pick.hide());
-  pick.onDidHide(() => pick.dispose());
-  pick.show();
-  return { plan: planId, entries };
-}
-
-async function resolvePlan(
-  repositories: PlanRepositories,
-  args: unknown,
-): Promise<{ engine: PlanEngine; planId: string } | undefined> {
-  const node =
-    args && typeof args === 'object' && 'engine' in args ? (args as { engine: PlanEngine }).engine : undefined;
-  const id = planIdOf(args);
-  if (id !== undefined) {
-    if (node) return { engine: node, planId: id };
-    for (const engine of repositories.engines) {
-      if ((await engine.history(id)).length > 0 || (await engine.plan(id).catch(() => undefined))) {
-        return { engine, planId: id };
-      }
-    }
-    throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
-  }
-  for (const engine of repositories.engines) {
-    const current = await engine.currentPlan().catch(() => undefined);
-    if (current) return { engine, planId: current.id };
-  }
-  // Every plan that ever had an event, the most recent first.
-  const candidates: Array<{ engine: PlanEngine; planId: string; last: string }> = [];
-  for (const engine of repositories.engines) {
-    const latest = new Map<string, string>();
-    for (const event of await engine.history()) if (event.planId) latest.set(event.planId, event.time);
-    for (const [planId, last] of latest) candidates.push({ engine, planId, last });
-  }
-  if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No plan has a history yet.'));
-    return undefined;
-  }
-  candidates.sort((a, b) => b.last.localeCompare(a.last));
-  const items = await Promise.all(
-    candidates.map(async (c) => {
-      const plan = await c.engine.plan(c.planId).catch(() => undefined);
-      return {
-        label: escapeIcons(plan ? `${c.planId} · ${plan.title}` : c.planId),
-        description: plan?.status,
-        detail: vscode.l10n.t('last event {0}', new Date(c.last).toLocaleString()),
-        candidate: c,
-      };
-    }),
-  );
-  const picked = await vscode.window.showQuickPick(items, {
-    placeHolder: vscode.l10n.t('Show the history of which plan?'),
-    matchOnDescription: true,
-  });
-  return picked && { engine: picked.candidate.engine, planId: picked.candidate.planId };
 }
 
 /** Adds the plan's recent history to its tooltip (the tree calls this when the tooltip is about to show). */
@@ -155,7 +44,7 @@ export async function appendHistorySummary(
   md.appendMarkdown('  \n');
   for (const entry of lines) {
     md.appendMarkdown(
-      `$(${icon(entry)}) ${escapeMarkdown(new Date(entry.time).toLocaleString())} — ${escapeMarkdown(entry.summary)}  \n`,
+      `$(${historyIcon(entry)}) ${escapeMarkdown(new Date(entry.time).toLocaleString())} — ${escapeMarkdown(entry.summary)}  \n`,
     );
   }
 }

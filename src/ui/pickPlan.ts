@@ -7,30 +7,14 @@ import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../git/errors';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { PlanRecord } from '../model/engine/types';
+import { planIdOf } from './commands/args';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
-import { planIdOfSourceControl } from './scm';
 
 export interface PickedPlan {
   engine: PlanEngine;
   item: PlanWorktree;
   plan: PlanRecord;
-}
-
-/** The id a command argument names, if any. */
-export function planIdOf(args: unknown): string | undefined {
-  if (typeof args === 'string' || typeof args === 'number') return String(args);
-  // A plan's source control (the Source Control view's title actions get it).
-  const fromSourceControl = planIdOfSourceControl(args);
-  if (fromSourceControl !== undefined) return fromSourceControl;
-  if (args && typeof args === 'object') {
-    const a = args as { plan?: unknown; id?: unknown; item?: { plan?: PlanRecord } };
-    if (typeof a.plan === 'string' || typeof a.plan === 'number') return String(a.plan);
-    if (a.plan && typeof a.plan === 'object' && 'id' in a.plan) return String((a.plan as PlanRecord).id);
-    if (a.item?.plan) return a.item.plan.id;
-    if (typeof a.id === 'string' || typeof a.id === 'number') return String(a.id);
-  }
-  return undefined;
 }
 
 /**

@@ -19,7 +19,8 @@ import { appendHistorySummary } from './history';
 import { escapeMarkdown } from './iconSyntax';
 import { planBaseUri } from './planBaseContent';
 import { statusWord } from './scm';
-import { PlanFileIndex, planFileItem, PlanFileNode } from './planFiles';
+import { PlanFileIndex, PlanFileNode } from './planFiles/fileIndex';
+import { planFileItem } from './planFiles/treeItem';
 import { PlanRepositories } from './repositories';
 import { isTrusted, restrictedModeNote } from './trust';
 

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { takePendingSetup } from '../model/store/pendingSetup';
-import { runInTerminal } from './commands';
+import { runInTerminal } from './commands/create';
 import { PlanRepositories } from './repositories';
 
 /** Fills this window's terminal environment from the plan the window is in (any of `repositories`' engines), or clears it. */

@@ -1,22 +1,25 @@
 /**
- * The way through a plan whose rebase stopped on conflicts (the tree shows it
- * as "rebasing"): Show Conflicts lists the files still to resolve and opens
- * one; Continue Rebase goes on once no file has conflict markers left (else
- * it names them); Abort Rebase puts branch and worktree back, after a
- * snapshot of what was resolved so far. All of it in the plan's worktree only.
+ * Rebasing a plan onto its base in its own worktree (the way out of a merge
+ * conflict), and the way through a plan whose rebase stopped on conflicts
+ * (the tree shows it as "rebasing"): Show Conflicts lists the files still to
+ * resolve and opens one; Continue Rebase goes on once no file has conflict
+ * markers left (else it names them); Abort Rebase puts branch and worktree
+ * back, after a snapshot of what was resolved so far. All of it in the plan's
+ * worktree only.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { operationInProgress } from '../git/operation';
-import { Snapshot } from '../model/lifecycle/snapshot';
-import { escapeIcons } from './iconSyntax';
-import { ReviewDeps, refreshBuiltInGit } from './mergeCommands';
-import { pickPlan, PickedPlan } from './pickPlan';
+import { ErrorCode, isError } from '../../git/errors';
+import { operationInProgress } from '../../git/operation';
+import { Snapshot } from '../../model/lifecycle/snapshot';
+import { ErrorAction, showError } from '../errors';
+import { escapeIcons } from '../iconSyntax';
+import { pickPlan, PickedPlan } from '../pickPlan';
+import { isForced, isProgram } from './args';
+import { refreshBuiltInGit } from './builtInGit';
+import { CommandDeps, CommandRunner } from './run';
 
-/** Wraps a command body the way every command of commands.ts is wrapped (trust, errors, quiet callers). */
-export type CommandRunner = <A, R>(what: string, body: (args: A) => Promise<R>) => (args: A) => Promise<R | undefined>;
-
-export function registerRebaseCommands(deps: ReviewDeps, run: CommandRunner): vscode.Disposable {
+export function rebaseCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.commands.registerCommand(
       'planWorktrees.continueRebase',
@@ -33,12 +36,68 @@ export function registerRebaseCommands(deps: ReviewDeps, run: CommandRunner): vs
   );
 }
 
-/** A program's arguments (not a tree node): no prompt. */
-function isQuiet(args: unknown): boolean {
-  return !!args && typeof args === 'object' && !('type' in args);
+/** Rebases the plan onto its base in its own worktree, after a confirmation (merge's way out of a conflict). */
+export async function rebaseOntoBase(deps: CommandDeps, picked: PickedPlan): Promise<void> {
+  const { plan, engine } = picked;
+  const rebase = vscode.l10n.t('Rebase');
+  const ok = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Rebase plan {0} onto {1} in its own worktree?', plan.id, plan.base),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        'Runs "git rebase {0}" in {1}. Where it stops on a conflict, resolve the files in the plan\'s window and continue the rebase there. {0} and the main checkout do not change.',
+        plan.base,
+        picked.item.worktree?.path ?? plan.path,
+      ),
+    },
+    rebase,
+  );
+  if (ok !== rebase) return;
+  try {
+    const conflicts = await engine.rebaseOntoBase(plan.id);
+    if (conflicts.length === 0) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base),
+      );
+      return;
+    }
+    await offerConflicts(
+      picked,
+      vscode.l10n.t(
+        "The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.",
+        plan.id,
+        conflicts.join(', '),
+      ),
+    );
+  } catch (e) {
+    void showError(
+      deps.log,
+      vscode.l10n.t('Rebase'),
+      e,
+      isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : [],
+    );
+  }
 }
 
-function pickRebasing(deps: ReviewDeps, args: unknown, placeHolder: string): Promise<PickedPlan | undefined> {
+/** What a plan stopped mid-rebase offers next to an error. */
+export function rebaseActions(planId: string): ErrorAction[] {
+  return [
+    {
+      title: vscode.l10n.t('Show Conflicts'),
+      run: () => vscode.commands.executeCommand('planWorktrees.showConflicts', planId),
+    },
+    {
+      title: vscode.l10n.t('Continue Rebase'),
+      run: () => vscode.commands.executeCommand('planWorktrees.continueRebase', planId),
+    },
+    {
+      title: vscode.l10n.t('Abort Rebase'),
+      run: () => vscode.commands.executeCommand('planWorktrees.abortRebase', planId),
+    },
+  ];
+}
+
+function pickRebasing(deps: CommandDeps, args: unknown, placeHolder: string): Promise<PickedPlan | undefined> {
   return pickPlan(deps.repositories, args, {
     placeHolder,
     filter: (item) => !!item.worktree && operationInProgress(item.worktree.path) === 'rebase',
@@ -46,7 +105,7 @@ function pickRebasing(deps: ReviewDeps, args: unknown, placeHolder: string): Pro
 }
 
 /** Continues the rebase; returns the files it stopped on again ([] when it is finished). */
-async function continueRebase(deps: ReviewDeps, args: unknown): Promise<string[] | undefined> {
+async function continueRebase(deps: CommandDeps, args: unknown): Promise<string[] | undefined> {
   const picked = await pickRebasing(deps, args, vscode.l10n.t('Continue the rebase of which plan?'));
   if (!picked) return undefined;
   const { plan, engine } = picked;
@@ -63,7 +122,7 @@ async function continueRebase(deps: ReviewDeps, args: unknown): Promise<string[]
       ? `Rebase of plan ${plan.id} onto ${plan.base} finished`
       : `Rebase of plan ${plan.id} stopped again on conflicts in ${conflicts.join(', ')}`,
   );
-  if (!isQuiet(args)) {
+  if (!isProgram(args)) {
     if (conflicts.length === 0) {
       void vscode.window.showInformationMessage(
         vscode.l10n.t('The rebase of plan {0} onto {1} is finished.', plan.id, plan.base),
@@ -80,14 +139,13 @@ async function continueRebase(deps: ReviewDeps, args: unknown): Promise<string[]
 
 /** Aborts the rebase (after a confirmation, unless `force` or a program asks); returns the snapshot taken, if any. */
 async function abortRebase(
-  deps: ReviewDeps,
+  deps: CommandDeps,
   args: unknown,
 ): Promise<{ aborted: true; snapshot?: Snapshot } | undefined> {
   const picked = await pickRebasing(deps, args, vscode.l10n.t('Abort the rebase of which plan?'));
   if (!picked) return undefined;
   const { plan, engine } = picked;
-  const force = !!(args && typeof args === 'object' && (args as { force?: boolean }).force);
-  if (!force && !isQuiet(args)) {
+  if (!isForced(args) && !isProgram(args)) {
     const abort = vscode.l10n.t('Abort Rebase');
     const answer = await vscode.window.showWarningMessage(
       vscode.l10n.t('Abort the rebase of plan {0}?', plan.id),
@@ -105,7 +163,7 @@ async function abortRebase(
   const snapshot = await engine.abortRebase(plan.id);
   await refreshBuiltInGit([picked.item.worktree?.path]);
   deps.log.info(`Rebase of plan ${plan.id} aborted${snapshot ? `; snapshot ${snapshot.ref}` : ''}`);
-  if (!isQuiet(args)) {
+  if (!isProgram(args)) {
     void vscode.window.showInformationMessage(
       vscode.l10n.t('The rebase of plan {0} is aborted: {1} is back where it was.', plan.id, plan.branch),
     );
@@ -114,14 +172,14 @@ async function abortRebase(
 }
 
 /** The files with conflicts left, in a pick that opens the chosen one; returns them. */
-async function showConflicts(deps: ReviewDeps, args: unknown): Promise<string[] | undefined> {
+async function showConflicts(deps: CommandDeps, args: unknown): Promise<string[] | undefined> {
   const picked = await pickPlan(deps.repositories, args, {
     placeHolder: vscode.l10n.t('Show the conflicts of which plan?'),
     filter: (item) => !!item.worktree,
   });
   if (!picked) return undefined;
   const files = await picked.engine.conflicts(picked.plan.id);
-  if (isQuiet(args)) return files;
+  if (isProgram(args)) return files;
   if (files.length === 0) {
     const rebasing = picked.item.worktree && operationInProgress(picked.item.worktree.path) === 'rebase';
     void vscode.window.showInformationMessage(

@@ -1,32 +1,26 @@
 /**
- * Review and merge: the merge command (strategy, conflict pre-check, progress,
- * afterMerge), committing from the Source Control input box, publishing a plan
- * for a pull request, and the way out of a conflict (each file's diff, or a
- * rebase of the plan onto its base in its own worktree).
+ * Merging a plan into its base: the strategy (in words), the conflict
+ * pre-check before anything moves and the way out of a conflict (each file's
+ * diff, or a rebase of the plan in its own worktree), progress, and the
+ * `afterMerge` clean-up.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { cleanupQuestion, Question } from './cleanupQuestions';
-import { ErrorCode, isError, PlanWorktreesError } from '../git/errors';
-import { MergeResult, MergeStrategy, squashSubject } from '../model/lifecycle/merge';
-import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
-import { PublishResult } from '../model/lifecycle/publish';
-import { ErrorAction, showError } from './errors';
-import { escapeIcons } from './iconSyntax';
-import { pickPlan, PickedPlan } from './pickPlan';
-import { planBaseUri } from './planBaseContent';
-import { PlanRepositories } from './repositories';
-import { offerConflicts } from './rebaseCommands';
-import { PlanSourceControls } from './scm';
-import { readUiSettings } from './settings';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { PlanEngine, PlanWorktree } from '../../model/engine/planEngine';
+import { MergeResult, MergeStrategy, squashSubject } from '../../model/lifecycle/merge';
+import { cleanupQuestion } from '../cleanupQuestions';
+import { escapeIcons } from '../iconSyntax';
+import { pickPlan, PickedPlan } from '../pickPlan';
+import { planBaseUri } from '../planBaseContent';
+import { readUiSettings } from '../settings';
+import { isProgram, optionsOf } from './args';
+import { refreshBuiltInGit } from './builtInGit';
+import { cleanupPlan } from './lifecycle';
+import { rebaseOntoBase } from './rebase';
+import { CommandDeps, CommandRunner, confirm } from './run';
 
-export interface ReviewDeps {
-  repositories: PlanRepositories;
-  scm: PlanSourceControls;
-  log: vscode.LogOutputChannel;
-  /** Runs the clean-up command's flow (confirmations included unless `force`). */
-  cleanup(args: { plan: string; force?: boolean }, quiet: boolean): Promise<unknown>;
-}
+export type { MergeStrategy } from '../../model/lifecycle/merge';
 
 export interface MergeArgs {
   plan?: string;
@@ -36,6 +30,13 @@ export interface MergeArgs {
   subject?: string;
   /** true: clean up after the merge; false: keep; default: the `afterMerge` setting (keep when called by a program). */
   cleanup?: boolean;
+}
+
+export function mergeCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
+  return vscode.commands.registerCommand(
+    'planWorktrees.merge',
+    run(vscode.l10n.t('Merge Plan'), (args?: unknown) => mergeCommand(deps, args)),
+  );
 }
 
 /** Each strategy in words, as the pick and the progress show it (never its id). */
@@ -74,15 +75,16 @@ function conflictMessage(planId: string, base: string, count: number): string {
     : vscode.l10n.t('Plan {0} conflicts with {1} in {2} files. Nothing was changed.', planId, base, count);
 }
 
-/** The merge command. `quiet`: called by a program with its arguments — no prompt, errors thrown. */
-export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<MergeResult | undefined> {
+/** The merge command. A program's call (its arguments) gets no prompt, and its errors thrown back. */
+async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResult | undefined> {
+  const quiet = isProgram(args);
   const picked = await pickPlan(deps.repositories, args, {
     placeHolder: vscode.l10n.t('Merge which plan?'),
     filter: hasSomethingToMerge,
     none: vscode.l10n.t("No plan has anything to merge: every plan's work is in its base already."),
   });
   if (!picked) return undefined;
-  const a = (args && typeof args === 'object' ? args : {}) as MergeArgs;
+  const a = optionsOf<MergeArgs>(args);
   const settings = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath));
   const { plan, engine } = picked;
 
@@ -171,7 +173,7 @@ export async function mergeCommand(deps: ReviewDeps, args: unknown, quiet: boole
     afterMerge === 'ask' ? await askToCleanUp(picked) : afterMerge === 'cleanup' ? { force: false } : undefined;
   if (cleanUp) {
     const inPlanWindow = (await engine.currentPlan())?.id === plan.id;
-    await deps.cleanup({ plan: plan.id, force: cleanUp.force }, true);
+    await cleanupPlan(deps, { plan: plan.id, force: cleanUp.force });
     await refreshBuiltInGit([engine.repo.mainPath]);
     // The window stood in the worktree that is gone: it moves to the main checkout.
     if (inPlanWindow) {
@@ -207,18 +209,8 @@ async function askToCleanUp(picked: PickedPlan): Promise<{ force: boolean } | un
     ignoreFocusOut: true,
   });
   if (answer !== cleanUp) return undefined;
-  if (question.force && !(await confirmForce(question))) return undefined;
+  if (question.force && !(await confirm(question.message, question.detail, question.action))) return undefined;
   return { force: question.force };
-}
-
-async function confirmForce(question: Question): Promise<boolean> {
-  return (
-    (await vscode.window.showWarningMessage(
-      question.message,
-      { modal: true, detail: question.detail },
-      question.action,
-    )) === question.action
-  );
 }
 
 /** The strategy to use instead of a rebase that would change the plan's content; undefined when the user keeps neither. */
@@ -231,7 +223,7 @@ async function askInsteadOfRebase(error: PlanWorktreesError): Promise<MergeStrat
 
 /** A conflict: the files, each file's diff, or rebasing the plan in its own worktree to resolve them there. */
 async function offerConflictActions(
-  deps: ReviewDeps,
+  deps: CommandDeps,
   picked: PickedPlan,
   files: string[],
   baseCommit: string,
@@ -277,163 +269,4 @@ async function showConflictingFiles(picked: PickedPlan, files: string[], baseCom
     vscode.Uri.file(path.join(worktree, choice.file)),
     vscode.l10n.t('{0} ({1} ↔ plan {2})', choice.file, plan.base, plan.id),
   );
-}
-
-async function rebaseOntoBase(deps: ReviewDeps, picked: PickedPlan): Promise<void> {
-  const { plan, engine } = picked;
-  const rebase = vscode.l10n.t('Rebase');
-  const ok = await vscode.window.showWarningMessage(
-    vscode.l10n.t('Rebase plan {0} onto {1} in its own worktree?', plan.id, plan.base),
-    {
-      modal: true,
-      detail: vscode.l10n.t(
-        'Runs "git rebase {0}" in {1}. Where it stops on a conflict, resolve the files in the plan\'s window and continue the rebase there. {0} and the main checkout do not change.',
-        plan.base,
-        picked.item.worktree?.path ?? plan.path,
-      ),
-    },
-    rebase,
-  );
-  if (ok !== rebase) return;
-  try {
-    const conflicts = await engine.rebaseOntoBase(plan.id);
-    if (conflicts.length === 0) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base),
-      );
-      return;
-    }
-    await offerConflicts(
-      picked,
-      vscode.l10n.t(
-        "The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.",
-        plan.id,
-        conflicts.join(', '),
-      ),
-    );
-  } catch (e) {
-    void showError(
-      deps.log,
-      vscode.l10n.t('Rebase'),
-      e,
-      isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : [],
-    );
-  }
-}
-
-/** What a plan stopped mid-rebase offers next to an error. */
-function rebaseActions(planId: string): ErrorAction[] {
-  return [
-    {
-      title: vscode.l10n.t('Show Conflicts'),
-      run: () => vscode.commands.executeCommand('planWorktrees.showConflicts', planId),
-    },
-    {
-      title: vscode.l10n.t('Continue Rebase'),
-      run: () => vscode.commands.executeCommand('planWorktrees.continueRebase', planId),
-    },
-    {
-      title: vscode.l10n.t('Abort Rebase'),
-      run: () => vscode.commands.executeCommand('planWorktrees.abortRebase', planId),
-    },
-  ];
-}
-
-/**
- * Commits every change of the plan with the Source Control input box's
- * message (or `message`). `quiet`: a program's call, whose errors are thrown
- * back; for a person, nothing to commit is one information message, and a
- * plan mid-rebase says so with the ways through it.
- */
-export async function commitCommand(deps: ReviewDeps, args: unknown, quiet: boolean): Promise<string | undefined> {
-  const picked = await pickPlan(deps.repositories, args, {
-    placeHolder: vscode.l10n.t('Commit the changes of which plan?'),
-    filter: (item) => !!item.worktree,
-  });
-  if (!picked) return undefined;
-  const control = deps.scm.forPlan(picked.plan.id);
-  const given = (args as { message?: string } | undefined)?.message;
-  const message = given ?? control?.sourceControl.inputBox.value ?? '';
-  let commit: string;
-  try {
-    commit = await picked.engine.commit(picked.plan.id, message);
-  } catch (e) {
-    if (quiet) throw e;
-    if (isError(e, ErrorCode.NothingToCommit)) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('Plan {0} has nothing to commit: every change is committed already.', picked.plan.id),
-      );
-    } else {
-      void showError(
-        deps.log,
-        vscode.l10n.t('Commit'),
-        e,
-        isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan.id) : [],
-      );
-    }
-    return undefined;
-  }
-  if (control && given === undefined) control.sourceControl.inputBox.value = '';
-  deps.log.info(`Committed the changes of plan ${picked.plan.id}: ${commit.slice(0, 8)}`);
-  await refreshBuiltInGit([picked.item.worktree?.path]);
-  return commit;
-}
-
-/** Pushes the plan branch to its base's remote, showing what the remote answered. */
-export async function publishCommand(
-  deps: ReviewDeps,
-  args: unknown,
-  quiet: boolean,
-): Promise<PublishResult | undefined> {
-  const picked = await pickPlan(deps.repositories, args, {
-    placeHolder: vscode.l10n.t('Publish which plan?'),
-    filter: (item) => !!item.worktree,
-  });
-  if (!picked) return undefined;
-  const result = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('Publishing plan {0} ({1})', picked.plan.id, picked.plan.branch),
-      cancellable: true,
-    },
-    (_progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return picked.engine.publish(picked.plan.id, controller.signal);
-    },
-  );
-  deps.log.info(`Published plan ${picked.plan.id} to ${result.remote}:\n${result.answer}`);
-  if (!quiet) {
-    const link = /https?:\/\/\S+/.exec(result.answer)?.[0];
-    const openLink = vscode.l10n.t('Open Link');
-    const showAnswer = vscode.l10n.t('Show Remote Answer');
-    const answer = await vscode.window.showInformationMessage(
-      vscode.l10n.t(
-        'Plan {0} is published to {1} as {2}. Once its pull request is merged and fetched, the plan shows as merged.',
-        picked.plan.id,
-        result.remote,
-        picked.plan.branch,
-      ),
-      ...(link ? [openLink] : []),
-      showAnswer,
-    );
-    if (answer === openLink && link) await vscode.env.openExternal(vscode.Uri.parse(link));
-    else if (answer === showAnswer) deps.log.show();
-  }
-  return result;
-}
-
-/** Asks the built-in git extension to re-read the repositories at these folders, so its view is never stale. */
-export async function refreshBuiltInGit(folders: Array<string | undefined>): Promise<void> {
-  try {
-    const extension = vscode.extensions.getExtension<{
-      getAPI(version: 1): { repositories: Array<{ rootUri: vscode.Uri; status(): Promise<void> }> };
-    }>('vscode.git');
-    if (!extension) return;
-    const api = (extension.isActive ? extension.exports : await extension.activate()).getAPI(1);
-    const wanted = new Set(folders.filter((f): f is string => !!f));
-    await Promise.all(api.repositories.filter((r) => wanted.has(r.rootUri.fsPath)).map((r) => r.status()));
-  } catch {
-    // The built-in git extension is optional; its view refreshes on its own watchers too.
-  }
 }

@@ -1,0 +1,47 @@
+/**
+ * The shapes a command's argument takes, read here and nowhere else: a tree
+ * node (`{ type: 'worktree' | 'planFile' | … }`), a Uri (the explorer, a
+ * CodeLens), a plan (`"189"`, `{ plan: "189" }`, a plan's source control), a
+ * program's options object, and its `force` flag. An object that is neither a
+ * tree node nor a Uri comes from a program (another extension, an agent, the
+ * API): it is asked nothing and gets its errors thrown back.
+ */
+import * as vscode from 'vscode';
+import { PlanRecord } from '../../model/engine/types';
+import { planIdOfSourceControl } from '../scm';
+
+/** Whether a program called the command: an object that is neither a tree node nor a Uri. */
+export function isProgram(args: unknown): boolean {
+  return !!args && typeof args === 'object' && !('type' in args) && !(args instanceof vscode.Uri);
+}
+
+/** The fields of an options object (a program's or a tree node's); `{}` for anything else. */
+export function optionsOf<T extends object>(args: unknown): Partial<T> {
+  return (args && typeof args === 'object' ? args : {}) as Partial<T>;
+}
+
+/** `force: true` in the arguments: a destructive command skips its confirmation. */
+export function isForced(args: unknown): boolean {
+  return !!optionsOf<{ force: boolean }>(args).force;
+}
+
+/** The tree node of this type the command was run on, if it was. */
+export function treeNodeOf<T extends { type: string }>(args: unknown, type: T['type']): T | undefined {
+  return args && typeof args === 'object' && (args as { type?: unknown }).type === type ? (args as T) : undefined;
+}
+
+/** The id a command argument names, if any. */
+export function planIdOf(args: unknown): string | undefined {
+  if (typeof args === 'string' || typeof args === 'number') return String(args);
+  // A plan's source control (the Source Control view's title actions get it).
+  const fromSourceControl = planIdOfSourceControl(args);
+  if (fromSourceControl !== undefined) return fromSourceControl;
+  if (args && typeof args === 'object') {
+    const a = args as { plan?: unknown; id?: unknown; item?: { plan?: PlanRecord } };
+    if (typeof a.plan === 'string' || typeof a.plan === 'number') return String(a.plan);
+    if (a.plan && typeof a.plan === 'object' && 'id' in a.plan) return String((a.plan as PlanRecord).id);
+    if (a.item?.plan) return a.item.plan.id;
+    if (typeof a.id === 'string' || typeof a.id === 'number') return String(a.id);
+  }
+  return undefined;
+}

@@ -1,0 +1,323 @@
+/**
+ * Creating a plan: "Create Plan Worktree" (the title box with live names, or
+ * a program's arguments), "Move Changes to a New Plan", where the main
+ * checkout's uncommitted changes and unsaved editors go, and where the new
+ * plan opens (with its setup command).
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { explainTitle, validateId, validateTitle } from '../../model/engine/names';
+import { PlanEngine } from '../../model/engine/planEngine';
+import { PlanRecord } from '../../model/engine/types';
+import { leavePendingSetup } from '../../model/store/pendingSetup';
+import { OpenAfterCreate, readUiSettings } from '../settings';
+import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
+import { CommandDeps, CommandRunner, engineOrThrow } from './run';
+
+export interface CreateArgs {
+  id?: string;
+  title?: string;
+  base?: string;
+  branch?: string;
+  path?: string;
+  planFile?: string;
+  /** Where to open the new plan; default: the `openAfterCreate` setting. */
+  open?: OpenAfterCreate;
+  /** What to do with the main checkout's uncommitted changes; default: the `dirtyBase` setting. */
+  dirtyBase?: 'refuse' | 'move' | 'ignore';
+}
+
+export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand(
+      'planWorktrees.create',
+      run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {})),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.moveChangesToPlan',
+      run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) =>
+        createPlan(deps, { ...args, dirtyBase: 'move' }),
+      ),
+    ),
+  );
+}
+
+async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
+  const engine = engineOrThrow(deps.repositories);
+  const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
+  const byPerson = args.title === undefined;
+  // "Move Changes to a New Plan" with nothing to move would make an empty plan: a person is told first.
+  if (byPerson && args.dirtyBase === 'move' && !(await confirmNothingToMove(engine))) return undefined;
+  const input = !byPerson
+    ? { title: args.title as string, id: args.id, base: args.base }
+    : await askForPlan(engine, args);
+  if (!input) return undefined;
+
+  // Unsaved editors of the main checkout are changes as a person sees them: they are asked about and moved too.
+  let unsaved = await unsavedMainDocuments(engine);
+  let dirtyBase = args.dirtyBase ?? (settings.dirtyBase === 'ask' ? undefined : settings.dirtyBase);
+  // Called with everything it needs (a program, an agent): no prompt, so the safe answer.
+  if (dirtyBase === undefined && !byPerson) dirtyBase = 'refuse';
+  if (dirtyBase === undefined) {
+    const dirty = union(
+      await engine.uncommittedChanges(),
+      unsaved.map((d) => relativeTo(engine, d)),
+    );
+    if (dirty.length === 0) dirtyBase = 'refuse';
+    else {
+      dirtyBase = await askWhereChangesGo(dirty);
+      if (!dirtyBase) return undefined;
+    }
+  }
+  if (dirtyBase !== 'move') unsaved = [];
+  const onDisk = dirtyBase === 'move' ? await engine.uncommittedChanges() : [];
+
+  const plan = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Creating plan worktree "{0}"', input.title),
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      progress.report({ message: vscode.l10n.t('adding the worktree…') });
+      return engine.create({
+        id: input.id,
+        title: input.title,
+        base: input.base,
+        branch: args.branch,
+        path: args.path,
+        planFile: args.planFile,
+        dirtyBase,
+        signal: controller.signal,
+      });
+    },
+  );
+  deps.log.info(`Created plan ${plan.id} "${plan.title}" at ${plan.path} (branch ${plan.branch}, base ${plan.base})`);
+  if (dirtyBase === 'move') {
+    const documents = await moveUnsavedDocuments(engine, plan, unsaved);
+    reportMovedChanges(deps.log, plan, union(onDisk, documents.moved), documents.failed, byPerson);
+  }
+  await openAfterCreate(engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
+  return plan;
+}
+
+/** True when there is something to move, or the person wants the plan anyway. */
+async function confirmNothingToMove(engine: PlanEngine): Promise<boolean> {
+  if ((await unsavedMainDocuments(engine)).length > 0 || (await engine.uncommittedChanges()).length > 0) return true;
+  const createAnyway = vscode.l10n.t('Create an Empty Plan…');
+  const picked = await vscode.window.showInformationMessage(
+    vscode.l10n.t(
+      'The main checkout has no changes to move: no file there is changed, untracked or unsaved. Create a new, empty plan instead?',
+    ),
+    createAnyway,
+  );
+  return picked === createAnyway;
+}
+
+/** Says what moved into the new plan (the log always; a person also in a message), and what could not. */
+function reportMovedChanges(
+  log: vscode.LogOutputChannel,
+  plan: PlanRecord,
+  moved: string[],
+  failed: Array<{ file: string; reason: string }>,
+  byPerson: boolean,
+): void {
+  log.info(
+    moved.length > 0
+      ? `Moved into plan ${plan.id}: ${moved.join(', ')}`
+      : `Nothing moved into plan ${plan.id}: the main checkout had no changes.`,
+  );
+  for (const { file, reason } of failed) {
+    log.warn(`Not moved into plan ${plan.id}, still unsaved in the main checkout: ${file} (${reason})`);
+  }
+  if (failed.length > 0) {
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t(
+        'Plan {0} is created, but these unsaved files could not be moved and are still unsaved in the main checkout: {1}',
+        plan.id,
+        failed.map((f) => f.file).join(', '),
+      ),
+    );
+    return;
+  }
+  if (!byPerson) return;
+  const shown = `${moved.slice(0, 5).join(', ')}${moved.length > 5 ? ', …' : ''}`;
+  void vscode.window.showInformationMessage(
+    moved.length === 0
+      ? vscode.l10n.t('Plan {0} is created. The main checkout had no changes, so nothing moved.', plan.id)
+      : moved.length === 1
+        ? vscode.l10n.t('Moved 1 change into plan {0}: {1}. The main checkout is clean.', plan.id, shown)
+        : vscode.l10n.t(
+            'Moved {0} changes into plan {1}: {2}. The main checkout is clean.',
+            moved.length,
+            plan.id,
+            shown,
+          ),
+  );
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+/**
+ * Asks whether the main checkout's uncommitted changes move into the new plan
+ * or stay where they are; undefined when the user cancels.
+ */
+export async function askWhereChangesGo(dirty: string[]): Promise<'move' | 'ignore' | undefined> {
+  const move = vscode.l10n.t('Move into the Plan');
+  const leave = vscode.l10n.t('Leave in Main Checkout');
+  const picked = await vscode.window.showWarningMessage(
+    dirty.length === 1
+      ? vscode.l10n.t('The main checkout has 1 uncommitted change.')
+      : vscode.l10n.t('The main checkout has {0} uncommitted changes.', dirty.length),
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        '{0}\n\nMove them into the new plan (the main checkout becomes clean), or leave them where they are?',
+        `${dirty.slice(0, 8).join('\n')}${dirty.length > 8 ? '\n…' : ''}`,
+      ),
+    },
+    move,
+    leave,
+  );
+  return picked === move ? 'move' : picked === leave ? 'ignore' : undefined;
+}
+
+/** The title input box with live validation, and a "More Options" button for the id and the base. */
+async function askForPlan(
+  engine: PlanEngine,
+  args: CreateArgs,
+): Promise<{ title: string; id?: string; base?: string } | undefined> {
+  const box = vscode.window.createInputBox();
+  box.title = vscode.l10n.t('Create Plan Worktree');
+  box.prompt = vscode.l10n.t('The plan\'s title, e.g. "Feature xyz". The branch and folder names are made from it.');
+  box.placeholder = vscode.l10n.t('Plan title');
+  const moreOptions: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('settings-gear'),
+    tooltip: vscode.l10n.t('More Options (id, base branch)…'),
+  };
+  box.buttons = [moreOptions];
+  box.ignoreFocusOut = true;
+  const prompt = box.prompt;
+  // As the title is typed: the branch and folder it makes, and why a title that looks like a path or an option is only words.
+  const preview = async (value: string): Promise<void> => {
+    const title = value.trim();
+    const problem = title === '' ? undefined : validateTitle(title);
+    if (title === '' || problem) {
+      box.prompt = prompt;
+      box.validationMessage = problem;
+      return;
+    }
+    let shown: { prompt: string; message?: vscode.InputBoxValidationMessage };
+    try {
+      const names = await engine.previewNames({ title, id: args.id, branch: args.branch, path: args.path });
+      const note = explainTitle(title);
+      const shownNames = vscode.l10n.t('Branch {0} · Folder {1}', names.branch, shortFolder(names.path));
+      // A validation message takes the prompt's place: the note repeats the names.
+      shown = {
+        prompt: shownNames,
+        message: note
+          ? { message: vscode.l10n.t('{0} {1}', note, shownNames), severity: vscode.InputBoxValidationSeverity.Warning }
+          : undefined,
+      };
+    } catch (e) {
+      shown = {
+        prompt,
+        message: {
+          message: e instanceof Error ? e.message : String(e),
+          severity: vscode.InputBoxValidationSeverity.Error,
+        },
+      };
+    }
+    // Typed on meanwhile: that value's preview is the one to show.
+    if (box.value.trim() !== title) return;
+    box.prompt = shown.prompt;
+    box.validationMessage = shown.message;
+  };
+  const result = await new Promise<{ title: string; more: boolean } | undefined>((resolve) => {
+    box.onDidChangeValue((value) => void preview(value));
+    box.onDidAccept(() => {
+      const title = box.value.trim();
+      const problem = title === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(title);
+      if (problem) {
+        box.validationMessage = problem;
+        return;
+      }
+      resolve({ title, more: false });
+      box.hide();
+    });
+    box.onDidTriggerButton(() => {
+      const title = box.value.trim();
+      if (title === '' || validateTitle(title)) {
+        box.validationMessage = vscode.l10n.t('Type a valid title first.');
+        return;
+      }
+      resolve({ title, more: true });
+      box.hide();
+    });
+    box.onDidHide(() => resolve(undefined));
+    box.show();
+  });
+  box.dispose();
+  if (!result) return undefined;
+  if (!result.more) return { title: result.title, id: args.id, base: args.base };
+  const id = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Create Plan Worktree: id'),
+    prompt: vscode.l10n.t('The plan id (leave empty for the next free number).'),
+    value: args.id ?? '',
+    validateInput: (value) => (value.trim() === '' ? undefined : validateId(value.trim())),
+  });
+  if (id === undefined) return undefined;
+  const branches = await engine.localBranches();
+  const base = await vscode.window.showQuickPick(branches, {
+    title: vscode.l10n.t('Create Plan Worktree: base branch'),
+    placeHolder: vscode.l10n.t('The branch the plan starts from and merges back into'),
+  });
+  if (base === undefined) return undefined;
+  return { title: result.title, id: id.trim() || undefined, base };
+}
+
+/** A worktree folder as the create box shows it: its last two parts (`…/repo.plans/12-x`). */
+function shortFolder(folder: string): string {
+  const parts = folder.split(/[\\/]/).filter(Boolean);
+  return parts.length > 2 ? `…${path.sep}${parts.slice(-2).join(path.sep)}` : folder;
+}
+
+async function openAfterCreate(
+  engine: PlanEngine,
+  plan: PlanRecord,
+  open: OpenAfterCreate,
+  postCreateCommand: string,
+): Promise<void> {
+  let where = open;
+  if (where === 'ask') {
+    const newWindow = vscode.l10n.t('Open in New Window');
+    const here = vscode.l10n.t('Open Here');
+    const picked = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Plan {0} is ready at {1}.', plan.id, plan.path),
+      newWindow,
+      here,
+    );
+    where = picked === newWindow ? 'newWindow' : picked === here ? 'currentWindow' : 'none';
+  }
+  // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
+  if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
+    if (where === 'none') runInTerminal(plan, postCreateCommand);
+    else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
+  }
+  if (where === 'newWindow' || where === 'currentWindow') {
+    await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), {
+      forceNewWindow: where === 'newWindow',
+    });
+  }
+}
+
+export function runInTerminal(plan: PlanRecord, command: string): vscode.Terminal {
+  const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Plan {0} setup', plan.id), cwd: plan.path });
+  terminal.show(true);
+  terminal.sendText(command, true);
+  return terminal;
+}

@@ -1,0 +1,75 @@
+/**
+ * What every command shares: the parts it works with, the wrapper its body
+ * runs in (trust, errors shown with a way out, a program's errors thrown
+ * back), the first repository, and a modal confirmation.
+ */
+import * as vscode from 'vscode';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { PlanEngine } from '../../model/engine/planEngine';
+import { showError } from '../errors';
+import { MainCheckoutGuard } from '../guard';
+import { PlanFileIndex } from '../planFiles/fileIndex';
+import { PlanRepositories } from '../repositories';
+import { PlanSourceControls } from '../scm';
+import { requireTrust } from '../trust';
+import { isProgram } from './args';
+
+export interface CommandDeps {
+  repositories: PlanRepositories;
+  scm: PlanSourceControls;
+  guard: MainCheckoutGuard;
+  planFiles: PlanFileIndex;
+  log: vscode.LogOutputChannel;
+}
+
+/**
+ * Wraps a command body: engine errors become messages with a way out, and a
+ * program's call gets them thrown back too. `untrusted`: the command also
+ * works in Restricted Mode (it runs no git beyond reading the list).
+ */
+export type CommandRunner = <A, R>(
+  what: string,
+  body: (args: A) => Promise<R>,
+  options?: { untrusted?: boolean },
+) => (args: A) => Promise<R | undefined>;
+
+/** Errors a command showed already, which the command that called it does not show twice. */
+const shown = new WeakSet<object>();
+
+/** Marks an error as shown (a command called through `executeCommand` showed it). */
+export function markShown(e: unknown): void {
+  if (e instanceof Object) shown.add(e);
+}
+
+export function commandRunner(log: vscode.LogOutputChannel): CommandRunner {
+  return (what, body, options = {}) =>
+    async (args) => {
+      try {
+        // In Restricted Mode only commands that run no git beyond reading the list work.
+        if (!options.untrusted) requireTrust();
+        return await body(args);
+      } catch (e) {
+        // Never wait for the message: a command must end when its work ends.
+        if (!(e instanceof Object && shown.has(e))) void showError(log, what, e);
+        if (isProgram(args)) throw e;
+        return undefined;
+      }
+    };
+}
+
+/** The workspace's first repository; a clear error when the window has none. */
+export function engineOrThrow(repositories: PlanRepositories): PlanEngine {
+  const engine = repositories.engines[0];
+  if (!engine) {
+    throw new PlanWorktreesError(
+      ErrorCode.NotAGitRepository,
+      vscode.l10n.t('Open a folder inside a git repository first.'),
+    );
+  }
+  return engine;
+}
+
+/** A modal warning with one action; true when the user chose it. */
+export async function confirm(message: string, detail: string, action: string): Promise<boolean> {
+  return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
+}

@@ -1,0 +1,65 @@
+/**
+ * The window's own commands: the status bar's actions pick, Refresh, Show
+ * Log, and allowing edits in the main checkout for this session.
+ */
+import * as vscode from 'vscode';
+import { escapeIcons } from '../iconSyntax';
+import { CommandDeps, CommandRunner, engineOrThrow } from './run';
+
+export function windowCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
+  const { repositories, log } = deps;
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand(
+      'planWorktrees.refresh',
+      run(vscode.l10n.t('Refresh'), () => repositories.refresh(), { untrusted: true }),
+    ),
+    vscode.commands.registerCommand('planWorktrees.showLog', () => log.show()),
+    vscode.commands.registerCommand('planWorktrees.allowMainEdits', () => deps.guard.allowEdits()),
+    vscode.commands.registerCommand(
+      'planWorktrees.showActions',
+      run(vscode.l10n.t('Plan Worktrees'), () => showActions(deps)),
+    ),
+  );
+}
+
+async function showActions(deps: CommandDeps): Promise<void> {
+  const engine = engineOrThrow(deps.repositories);
+  const current = await engine.currentPlan();
+  type Action = vscode.QuickPickItem & { command: string; args?: unknown };
+  const actions: Action[] = current
+    ? [
+        {
+          label: vscode.l10n.t('$(diff-multiple) Show All Changes'),
+          command: 'planWorktrees.showDiff',
+          args: { plan: current.id },
+        },
+        {
+          label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)),
+          command: 'planWorktrees.merge',
+          args: current.id,
+        },
+        { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
+        {
+          label: vscode.l10n.t('$(home) Open the Main Checkout'),
+          command: 'vscode.openFolder',
+          args: vscode.Uri.file(engine.repo.mainPath),
+        },
+      ]
+    : [
+        { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
+        // With no plans there is nothing to open and nothing guarded.
+        ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
+          ? [
+              { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
+              {
+                label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'),
+                command: 'planWorktrees.allowMainEdits',
+              },
+            ]
+          : []),
+      ];
+  const picked = await vscode.window.showQuickPick(actions, {
+    placeHolder: current ? vscode.l10n.t('Plan {0}: {1}', current.id, current.title) : vscode.l10n.t('Main checkout'),
+  });
+  if (picked) await vscode.commands.executeCommand(picked.command, picked.args);
+}
