@@ -71,14 +71,18 @@ export class Git {
   private readonly waiting: Array<() => void> = [];
   private versionPromise: Promise<string> | undefined;
   private readonly trusted: () => boolean;
-  /** Number of git processes started; benchmarks and tests read it. */
-  processCount = 0;
+  private processes = 0;
 
   constructor(options: GitOptions = {}) {
     this.path = options.path ?? 'git';
     this.log = options.log ?? silentLogger;
     this.maxConcurrent = options.maxConcurrent ?? 8;
     this.trusted = options.trusted ?? (() => true);
+  }
+
+  /** Number of git processes started; benchmarks and tests read it (a difference: it only ever grows). */
+  get processCount(): number {
+    return this.processes;
   }
 
   /** Runs git and returns its output as text; throws a PlanWorktreesError when it fails. */
@@ -178,7 +182,7 @@ export class Git {
     }
     const started = Date.now();
     const env = { ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) };
-    this.processCount++;
+    this.processes++;
     const outcome =
       options.stdin === undefined
         ? await this.viaSimpleGit(args, options, env)

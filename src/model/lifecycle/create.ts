@@ -38,9 +38,6 @@ import { Registry, stateDir } from '../store/registry';
 import { dropStashByOid, listStashes, undoPartialApply } from './stash';
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from '../engine/types';
 
-/** The steps of a create; `faultAt` makes the create fail right after one (tests prove the rollback with it). */
-export type CreateStep = 'reserve' | 'worktree' | 'move' | 'copy';
-
 export interface CreateOptions {
   /** Default: the next free number. */
   id?: string;
@@ -56,8 +53,6 @@ export interface CreateOptions {
   /** What to do with the main checkout's uncommitted changes; default `settings.dirtyBase`. */
   dirtyBase?: EngineSettings['dirtyBase'];
   signal?: AbortSignal;
-  /** For tests only: fail right after this step. */
-  faultAt?: CreateStep;
 }
 
 type Undo = () => Promise<void>;
@@ -106,12 +101,6 @@ export async function createPlan(
 
   const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
   const undo: Undo[] = [() => unreserve(registry, plan)];
-  const fault = (step: CreateStep): void => {
-    throwIfAborted(options.signal);
-    if (options.faultAt === step) {
-      throw new PlanWorktreesError(ErrorCode.Unknown, `Injected failure after step "${step}".`);
-    }
-  };
   let stash: Stash | undefined;
   try {
     // Inside the try: an event log that cannot be written must not leave the reservation behind.
@@ -124,10 +113,10 @@ export async function createPlan(
       base,
       baseCommit,
     });
-    fault('reserve');
+    throwIfAborted(options.signal);
     undo.push(await makeParentFolders(plan.path));
     await addWorktree(ctx, plan, undo, options.signal);
-    fault('worktree');
+    throwIfAborted(options.signal);
     let movedFiles: string[] = [];
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
       const message = stashMessage(plan);
@@ -156,7 +145,7 @@ export async function createPlan(
         return now;
       });
     }
-    fault('move');
+    throwIfAborted(options.signal);
     // Untracked files that moved with the changes are in the plan already.
     const moved = new Set(movedFiles);
     const copy = await copyFiles(
@@ -165,7 +154,7 @@ export async function createPlan(
       untracked.filter((file) => !moved.has(file)),
     );
     logCopy(ctx, copy);
-    fault('copy');
+    throwIfAborted(options.signal);
     const created = await registry.update((data) => finishReservation(data, plan));
     try {
       if (stash) await dropStash(ctx, stash);

@@ -10,11 +10,16 @@ import { defaultSettings, PlanRecord, RepoContext } from '../../../src/model/eng
 import { git, TestRepo } from './repo';
 import { silentLogger } from '../../../src/git/log';
 
-/** A context for the repository that `folder` is in, with a fresh Git runner (its processCount starts at 0 after discovery). */
+/** A context for the repository that `folder` is in, with a fresh Git runner. */
 export async function openContext(folder: string, runner = new Git()): Promise<RepoContext> {
   const repo = await discoverRepository(runner, folder);
-  runner.processCount = 0;
   return { git: runner, log: silentLogger, repo, settings: defaultSettings };
+}
+
+/** Counts the git processes `runner` starts from now on: the returned function says how many so far. */
+export function processCounter(runner: Git): () => number {
+  const start = runner.processCount;
+  return () => runner.processCount - start;
 }
 
 /**

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
 import { Git } from '../../../../src/git/runner';
 import { discoverRepository, listWorktrees } from '../../../../src/model/engine/repository';
-import { openContext } from '../../helpers/a';
+import { openContext, processCounter } from '../../helpers/a';
 import { git, makeTempDir, removeDir, withRepo } from '../../helpers/repo';
 
 function isCode(code: ErrorCode) {
@@ -87,8 +87,9 @@ describe('listWorktrees', () => {
       git(main, 'worktree', 'add', '-q', '-b', 'plan/gone', gone);
       fs.rmSync(gone, { recursive: true, force: true });
       const ctx = await openContext(main);
+      const processes = processCounter(ctx.git);
       const entries = await listWorktrees(ctx);
-      assert.strictEqual(ctx.git.processCount, 1);
+      assert.strictEqual(processes(), 1);
       assert.deepStrictEqual(
         entries.map((e) => [e.path, e.branch, e.isMain, e.locked, e.prunable !== undefined]),
         [

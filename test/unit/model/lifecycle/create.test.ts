@@ -4,10 +4,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
-import { createPlan, CreateOptions, CreateStep, planNames } from '../../../../src/model/lifecycle/create';
+import { createPlan, CreateOptions, planNames } from '../../../../src/model/lifecycle/create';
 import { runDoctor } from '../../../../src/model/recovery/doctor';
 import { PlanRecord } from '../../../../src/model/engine/types';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../../helpers/b';
+import { FaultInjector, FaultyGit, withStateFaults } from '../../helpers/fault';
 import {
   commitFiles,
   createRepo,
@@ -364,10 +365,15 @@ describe('createPlan', () => {
       const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
       writeFiles(repo.main, { 'src/app.txt': 'moved, then put back\n' });
       const ctx = { ...life.ctx, git: new StashingGit(repo.main, { 'user.txt': "the user's own work\n" }) };
+      // The steps counted here are the registry writes and event appends: the third is the write that finishes the
+      // plan, after the changes moved and the files were copied.
+      const faults = new FaultInjector();
+      faults.arm(3, 'before');
       await assert.rejects(
-        createPlan(ctx, life.registry, life.events, { title: 'Doomed', faultAt: 'copy' }),
+        withStateFaults(faults, () => createPlan(ctx, life.registry, life.events, { title: 'Doomed' })),
         /Injected failure/,
       );
+      assert.strictEqual(faults.injected, 'before step 3 (registry write)');
       assert.ok(ctx.git.stashed, 'the user stashed between the steps');
       // The user's stash took what was in the main checkout then: the changes the undo had put back, and their own file.
       assert.deepStrictEqual(git(repo.main, 'stash', 'list', '--format=%gs').split('\n'), [
@@ -447,28 +453,48 @@ describe('createPlan', () => {
     }
   });
 
-  for (const step of ['reserve', 'worktree', 'move', 'copy'] as CreateStep[]) {
-    it(`rolls back completely after a failure at step "${step}"`, () =>
-      withRepo(async (repo) => {
-        const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
-        await createPlan(life.ctx, life.registry, life.events, {
-          title: 'Earlier',
-          path: path.join(repo.root, 'earlier'),
-        });
-        writeFiles(repo.main, { '.env': 'SECRET=1', 'src/app.txt': 'uncommitted\n', 'scratch.txt': 'untracked' });
-        git(repo.main, 'add', 'src/app.txt');
-        fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
-        const before = wholeState(repo.root, repo.main, life.ctx);
+  it('rolls back completely after a failure before any of its steps, up to the write that finishes the plan', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main, { dirtyBase: 'move' });
+      await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Earlier',
+        path: path.join(repo.root, 'earlier'),
+      });
+      writeFiles(repo.main, { '.env': 'SECRET=1', 'src/app.txt': 'uncommitted\n', 'scratch.txt': 'untracked' });
+      git(repo.main, 'add', 'src/app.txt');
+      fs.appendFileSync(path.join(repo.main, '.git', 'info', 'exclude'), '.env\n');
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      // Each git process, registry write and event append of the create is a step; the create fails before step n,
+      // for n = 1, 2, … until the step that fails is the registry write that finishes the plan (the second one).
+      const faults = new FaultInjector();
+      const ctx = { ...life.ctx, git: new FaultyGit(faults) };
+      const failedBefore: string[] = [];
+      for (let n = 1; n <= 50; n++) {
+        faults.arm(n, 'before');
         await assert.rejects(
-          createPlan(life.ctx, life.registry, life.events, { title: 'Doomed', faultAt: step }),
+          withStateFaults(faults, () => createPlan(ctx, life.registry, life.events, { title: 'Doomed' })),
           /Injected failure/,
+          `step ${n}`,
         );
-        assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
-        assert.strictEqual(branchTip(repo.main, 'plan/1-doomed'), undefined);
-        const last = (await life.events.read()).at(-1);
-        assert.strictEqual(last?.type, 'create.failed');
-      }));
-  }
+        const step = faults.steps[n - 1];
+        failedBefore.push(step);
+        assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before, `failed before step ${n} (${step})`);
+        assert.strictEqual(branchTip(repo.main, 'plan/2-doomed'), undefined, `step ${n} (${step})`);
+        // Once the plan is reserved (a registry write before this step), its failure is recorded.
+        if (failedBefore.slice(0, -1).includes('registry write')) {
+          assert.strictEqual((await life.events.read()).at(-1)?.type, 'create.failed', `step ${n} (${step})`);
+        }
+        if (failedBefore.filter((s) => s === 'registry write').length === 2) break;
+      }
+      // After the reservation: the worktree, the move of the main checkout's changes, and the copy (just before the
+      // finishing write) each had a failure right after them.
+      const reserved = failedBefore.indexOf('registry write');
+      assert.ok(reserved >= 0, failedBefore.join(', '));
+      for (const step of ['event create.before', 'git worktree add', 'git stash apply']) {
+        assert.ok(failedBefore.indexOf(step) > reserved, `${step} in ${failedBefore.join(', ')}`);
+      }
+      assert.strictEqual(failedBefore.at(-1), 'registry write', failedBefore.join(', '));
+    }));
 
   it('works with spaces and unicode in the repository and plan folders', async () => {
     const repo = createRepo(undefined, 'my repo ü');

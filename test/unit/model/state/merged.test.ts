@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
 import { divergences, isMerged } from '../../../../src/model/state/merged';
-import { openContext } from '../../helpers/a';
+import { openContext, processCounter } from '../../helpers/a';
 import { commitFiles, git, TestRepo, withRepo } from '../../helpers/repo';
 
 /** A branch `plan` from main with two commits touching a.txt and b.txt, checked out in main; main is checked out again. */
@@ -129,8 +129,9 @@ describe('divergences', () => {
         ['main', 'main'],
       ].map(([tip, base]) => ({ tip: oid(tip), base: oid(base) }));
       const ctx = await openContext(main);
+      const processes = processCounter(ctx.git);
       const answers = await divergences(ctx, pairs);
-      assert.strictEqual(ctx.git.processCount, 2);
+      assert.strictEqual(processes(), 2);
       const expected = pairs.map(({ tip, base }) => {
         const [ahead, behind] = git(main, 'rev-list', '--left-right', '--count', `${tip}...${base}`)
           .split('\t')
