@@ -1,8 +1,8 @@
 /**
  * Every command of the manifest, one file per area. Each takes an optional
  * argument object (args.ts reads its shapes); when the arguments say
- * everything it needs, it asks nothing and returns its result (README.md,
- * "API"); destructive ones also need `force: true` to skip their
+ * everything it needs, it asks nothing and returns its result (docs/DESIGN.md,
+ * "Public contract"); destructive ones also need `force: true` to skip their
  * confirmation. Commands change the model, never the views: the views follow
  * the engines' change events.
  *
