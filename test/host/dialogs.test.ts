@@ -165,10 +165,14 @@ describe('Create and merge questions', function () {
       // Clean Up from the plan's item in the Plans view, as a person does. The extension-test host
       // refuses modal dialogs and reports the refused dialog's message: that is the first question asked.
       await vscode.commands.executeCommand('planWorktrees.cleanup', { type: 'worktree', plan: 'dq-4' });
-      await act({ see: 'Force the clean-up of plan dq-4?', in: 'notification' });
+      await vscode.commands.executeCommand('notifications.showList');
+      await act({ see: 'Force the clean-up of plan dq-4?', in: 'notificationCenter' });
+      await vscode.commands.executeCommand('notifications.hideList');
       await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('planWorktrees.cleanup', { type: 'worktree', plan: 'dq-5' });
-      await act({ see: 'Force the clean-up of plan dq-5?', in: 'notification' });
+      await vscode.commands.executeCommand('notifications.showList');
+      await act({ see: 'Force the clean-up of plan dq-5?', in: 'notificationCenter' });
+      await vscode.commands.executeCommand('notifications.hideList');
       await vscode.commands.executeCommand('notifications.clearAll');
       assert.ok(fs.existsSync(locked.path) && fs.existsSync(dirty.path), 'nothing removed unasked');
       // The forced clean-up's question after git refused a plain one: each file named once, not in git's message and again in a list.
