@@ -1,10 +1,13 @@
 /**
- * Typed errors. Git's stderr becomes an error code here and nowhere else; the
- * model throws the same class for its own refusals, so the UI switches on one
- * `code` to pick its message and its buttons.
+ * Git's errors. Git's stderr becomes a `GitErrorCode` here and nowhere else.
+ * The model's own refusals (a dirty plan, a corrupt registry, ...) are
+ * `PlanError`s of src/model/engine/errors.ts, with data and no English; both
+ * families share the base class `PlanWorktreesError`, so the UI switches on
+ * one `code` to pick its message and its buttons.
  */
 
-export enum ErrorCode {
+/** What went wrong in git (or in running it), as git or the runner tells it. */
+export enum GitErrorCode {
   GitNotFound = 'GitNotFound',
   GitTooOld = 'GitTooOld',
   NotAGitRepository = 'NotAGitRepository',
@@ -12,7 +15,6 @@ export enum ErrorCode {
   IndexLocked = 'IndexLocked',
   RefLocked = 'RefLocked',
   BranchExists = 'BranchExists',
-  BranchNotFound = 'BranchNotFound',
   BranchNotMerged = 'BranchNotMerged',
   BranchCheckedOut = 'BranchCheckedOut',
   PathExists = 'PathExists',
@@ -20,41 +22,15 @@ export enum ErrorCode {
   WorktreeDirty = 'WorktreeDirty',
   WorktreeLocked = 'WorktreeLocked',
   WorktreeNotFound = 'WorktreeNotFound',
-  MainWorktree = 'MainWorktree',
   MergeConflict = 'MergeConflict',
   MergeInProgress = 'MergeInProgress',
   /** A rebase is stopped in the worktree (on conflicts, or waiting to be continued). */
   RebaseInProgress = 'RebaseInProgress',
-  /** Continue or abort was asked of a worktree that is not rebasing. */
-  NoRebaseInProgress = 'NoRebaseInProgress',
   /** Files still have conflicts to resolve. */
   ConflictsUnresolved = 'ConflictsUnresolved',
-  /** A commit was asked for with no change to commit. */
-  NothingToCommit = 'NothingToCommit',
   NotFastForward = 'NotFastForward',
-  /** A rebase would give other files than a merge of the same commits (it drops merge commits). */
-  RebaseChangesContent = 'RebaseChangesContent',
-  BaseMoved = 'BaseMoved',
-  BaseDirty = 'BaseDirty',
-  PlanDirty = 'PlanDirty',
-  PlanNotFound = 'PlanNotFound',
-  SnapshotNotFound = 'SnapshotNotFound',
-  SnapshotTooLarge = 'SnapshotTooLarge',
+  /** Not a valid branch or ref name, or not a revision git knows. */
   InvalidName = 'InvalidName',
-  RegistryCorrupt = 'RegistryCorrupt',
-  /** A state file or the state folder is a symbolic link or not a regular file/folder: it is not opened. */
-  StateFileUnsafe = 'StateFileUnsafe',
-  /** A state file is far larger than any real one: it is not read. */
-  StateFileTooLarge = 'StateFileTooLarge',
-  /** A plan's record names a branch or worktree that is not its own: nothing is done with it. */
-  ForeignBranch = 'ForeignBranch',
-  LockTimeout = 'LockTimeout',
-  /** Another window is running an operation on the same plan (or merging into the same branch). */
-  PlanBusy = 'PlanBusy',
-  PlanExists = 'PlanExists',
-  PlanMoved = 'PlanMoved',
-  /** The plan's branch and its base share no commit (a history rewritten by hand): there is nothing to merge into. */
-  UnrelatedHistories = 'UnrelatedHistories',
   /** The folder is not trusted (Restricted Mode): the command would run git that can start programs the repository names. */
   Untrusted = 'Untrusted',
   /** A linked worktree's admin folder (`.git/worktrees/<name>`) is half-written: git cannot list or walk the worktrees. */
@@ -74,14 +50,19 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
-export class PlanWorktreesError extends Error {
-  readonly code: ErrorCode;
+/**
+ * The base of every error Plan Worktrees throws on purpose: git's (code a
+ * `GitErrorCode`) and the model's (`PlanError`, code any `ErrorCode` of
+ * src/model/engine/errors.ts).
+ */
+export class PlanWorktreesError<C extends string = string> extends Error {
+  readonly code: C;
   readonly command?: string;
   readonly stderr?: string;
   readonly exitCode?: number;
   readonly files: string[];
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+  constructor(code: C, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'PlanWorktreesError';
     this.code = code;
@@ -92,49 +73,50 @@ export class PlanWorktreesError extends Error {
   }
 }
 
-export function isError(e: unknown, code: ErrorCode): e is PlanWorktreesError {
+/** True when `e` is one of Plan Worktrees' errors with this code. */
+export function isError<C extends string>(e: unknown, code: C): e is PlanWorktreesError<C> {
   return e instanceof PlanWorktreesError && e.code === code;
 }
 
 /** Git's and Node's words for a full disk. */
 const diskFull = /No space left on device|Out of diskspace|ENOSPC/i;
 
-const patterns: ReadonlyArray<[RegExp, ErrorCode]> = [
-  [diskFull, ErrorCode.DiskFull],
+const patterns: ReadonlyArray<[RegExp, GitErrorCode]> = [
+  [diskFull, GitErrorCode.DiskFull],
   [
     /failed to read (.*[\\/])?worktrees[\\/][^\\/]+[\\/](commondir|gitdir)|bad object (.*[\\/])?worktrees[\\/][^\\/]+[\\/]HEAD/i,
-    ErrorCode.WorktreeAdminBroken,
+    GitErrorCode.WorktreeAdminBroken,
   ],
   // The folder git runs in was removed while it ran (another window removed the worktree).
-  [/Unable to read current working directory/i, ErrorCode.PathMissing],
-  [/not a git repository/i, ErrorCode.NotAGitRepository],
-  [/index\.lock': File exists|Unable to create '.*index\.lock'/i, ErrorCode.IndexLocked],
-  [/cannot lock ref|unable to update local ref|reference already exists.*lock/i, ErrorCode.RefLocked],
-  [/a branch named '.*' already exists|branch '.*' already exists/i, ErrorCode.BranchExists],
-  [/is already (checked out|used by worktree) at/i, ErrorCode.BranchCheckedOut],
-  [/'.*' already exists|already exists$/im, ErrorCode.PathExists],
-  [/is not fully merged/i, ErrorCode.BranchNotMerged],
-  [/contains modified or untracked files|use --force to delete it/i, ErrorCode.WorktreeDirty],
-  [/is locked|cannot (remove|move) a locked working tree/i, ErrorCode.WorktreeLocked],
-  [/is not a working tree|is a main working tree/i, ErrorCode.WorktreeNotFound],
-  [/not possible to fast-forward|Not possible to fast-forward/i, ErrorCode.NotFastForward],
-  [/already a rebase-(merge|apply) directory|middle of another rebase/i, ErrorCode.RebaseInProgress],
-  [/you must edit all merge conflicts|unmerged files|needs merge/i, ErrorCode.ConflictsUnresolved],
-  [/You have not concluded your merge|MERGE_HEAD exists|merge is in progress/i, ErrorCode.MergeInProgress],
-  [/CONFLICT \(|Merge conflict in/i, ErrorCode.MergeConflict],
+  [/Unable to read current working directory/i, GitErrorCode.PathMissing],
+  [/not a git repository/i, GitErrorCode.NotAGitRepository],
+  [/index\.lock': File exists|Unable to create '.*index\.lock'/i, GitErrorCode.IndexLocked],
+  [/cannot lock ref|unable to update local ref|reference already exists.*lock/i, GitErrorCode.RefLocked],
+  [/a branch named '.*' already exists|branch '.*' already exists/i, GitErrorCode.BranchExists],
+  [/is already (checked out|used by worktree) at/i, GitErrorCode.BranchCheckedOut],
+  [/'.*' already exists|already exists$/im, GitErrorCode.PathExists],
+  [/is not fully merged/i, GitErrorCode.BranchNotMerged],
+  [/contains modified or untracked files|use --force to delete it/i, GitErrorCode.WorktreeDirty],
+  [/is locked|cannot (remove|move) a locked working tree/i, GitErrorCode.WorktreeLocked],
+  [/is not a working tree|is a main working tree/i, GitErrorCode.WorktreeNotFound],
+  [/not possible to fast-forward|Not possible to fast-forward/i, GitErrorCode.NotFastForward],
+  [/already a rebase-(merge|apply) directory|middle of another rebase/i, GitErrorCode.RebaseInProgress],
+  [/you must edit all merge conflicts|unmerged files|needs merge/i, GitErrorCode.ConflictsUnresolved],
+  [/You have not concluded your merge|MERGE_HEAD exists|merge is in progress/i, GitErrorCode.MergeInProgress],
+  [/CONFLICT \(|Merge conflict in/i, GitErrorCode.MergeConflict],
   [
     /not a valid branch name|is not a valid (ref|branch) name|bad revision|invalid reference|unknown revision/i,
-    ErrorCode.InvalidName,
+    GitErrorCode.InvalidName,
   ],
-  [/ENOENT|spawn git/i, ErrorCode.GitNotFound],
+  [/ENOENT|spawn git/i, GitErrorCode.GitNotFound],
 ];
 
 /** Turns what a failed git command printed into an error code. */
-export function classifyGitError(stderr: string): ErrorCode {
+export function classifyGitError(stderr: string): GitErrorCode {
   for (const [pattern, code] of patterns) {
     if (pattern.test(stderr)) return code;
   }
-  return ErrorCode.Unknown;
+  return GitErrorCode.Unknown;
 }
 
 /** The first meaningful line of git's stderr, for a message a person reads. */
@@ -158,7 +140,7 @@ export function asDiskFull(e: unknown, where?: string): unknown {
   if (errno?.code !== 'ENOSPC') return e;
   const file = errno.path ?? where;
   return new PlanWorktreesError(
-    ErrorCode.DiskFull,
+    GitErrorCode.DiskFull,
     `The disk is full${file ? ` (writing ${file})` : ''}. Free some space, then try again.`,
     { files: file ? [file] : [], cause: e },
   );

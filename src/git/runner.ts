@@ -14,7 +14,7 @@
 import { spawn as spawnProcess } from 'child_process';
 import * as fs from 'fs';
 import { simpleGit, SimpleGitOptions } from 'simple-git';
-import { classifyGitError, diskFullPath, ErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
+import { classifyGitError, diskFullPath, GitErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
 import { Logger, silentLogger } from './log';
 
 export interface ExecOptions {
@@ -106,7 +106,7 @@ export class Git {
       const match = /git version (\d+\.\d+(?:\.\d+)?)/.exec(out);
       if (!match) {
         throw new PlanWorktreesError(
-          ErrorCode.GitNotFound,
+          GitErrorCode.GitNotFound,
           `Unexpected answer from "${this.path} version": ${out.trim()}`,
         );
       }
@@ -121,7 +121,7 @@ export class Git {
     const version = await this.version();
     if (!isVersionAtLeast(version, MIN_GIT_VERSION)) {
       throw new PlanWorktreesError(
-        ErrorCode.GitTooOld,
+        GitErrorCode.GitTooOld,
         `Git ${version} is too old: Plan Worktrees needs git ${MIN_GIT_VERSION.join('.')} or newer (for "git merge-tree --write-tree").`,
       );
     }
@@ -172,13 +172,13 @@ export class Git {
     if (!this.trusted() && !runsNothingTheRepositoryNames(args)) {
       this.log.info(`> ${commandLine} not run: Restricted Mode`);
       throw new PlanWorktreesError(
-        ErrorCode.Untrusted,
+        GitErrorCode.Untrusted,
         'This folder is not trusted (Restricted Mode): trust it to see changes and use Plan Worktrees commands.',
         { command: commandLine },
       );
     }
     if (options.signal?.aborted) {
-      throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
+      throw new PlanWorktreesError(GitErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
     }
     const started = Date.now();
     const env = { ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) };
@@ -256,7 +256,7 @@ export class Git {
     const { stderr, exitCode, error: e } = outcome;
     if (options.signal?.aborted) {
       this.log.info(`> ${commandLine} [${elapsed}ms] cancelled`);
-      return new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.', {
+      return new PlanWorktreesError(GitErrorCode.Cancelled, 'The operation was cancelled.', {
         command: commandLine,
         cause: e,
       });
@@ -266,32 +266,32 @@ export class Git {
     // cwd), or while git ran ("Unable to read current working directory").
     const folderGone =
       !fs.existsSync(options.cwd) &&
-      (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === ErrorCode.PathMissing);
+      (/directory that does not exist|ENOENT/.test(text) || classifyGitError(text) === GitErrorCode.PathMissing);
     if (folderGone) {
       this.log.info(`> ${commandLine} [${elapsed}ms] failed: ${options.cwd} does not exist (any more)`);
       return new PlanWorktreesError(
-        ErrorCode.PathMissing,
+        GitErrorCode.PathMissing,
         `The folder ${options.cwd} does not exist (any more), so git cannot run there.`,
         { command: commandLine, files: [options.cwd], cause: e },
       );
     }
-    const classified = /ENOENT/.test(text) && !stderr ? ErrorCode.GitNotFound : classifyGitError(text);
+    const classified = /ENOENT/.test(text) && !stderr ? GitErrorCode.GitNotFound : classifyGitError(text);
     // Git does not always say why a write failed ("unable to write file x", "Cannot save the current status"): on a disk with
     // almost no space left, that is why.
     const code =
-      classified !== ErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd)
-        ? ErrorCode.DiskFull
+      classified !== GitErrorCode.DiskFull && failedToWrite.test(text) && nearlyFull(options.cwd)
+        ? GitErrorCode.DiskFull
         : classified;
     this.log.info(`> ${commandLine} [${elapsed}ms] failed (${exitCode}): ${summarizeStderr(text)}`);
     const message =
-      code === ErrorCode.GitNotFound
+      code === GitErrorCode.GitNotFound
         ? `Git was not found ("${this.path}"). Install git 2.38 or newer and make sure it is on the PATH.`
-        : code === ErrorCode.WorktreeAdminBroken
+        : code === GitErrorCode.WorktreeAdminBroken
           ? `A worktree's record in git is half-written (${summarizeStderr(text)}), probably by a "git worktree add" that was interrupted. Run the doctor to repair it.`
-          : code === ErrorCode.DiskFull
+          : code === GitErrorCode.DiskFull
             ? `The disk is full: git could not write (${summarizeStderr(text)}). Free some space, then try again.`
             : summarizeStderr(text) || `git ${args[0]} failed`;
-    const files = code === ErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
+    const files = code === GitErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
     return new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, files, cause: e });
   }
 }

@@ -7,7 +7,8 @@
  * `WorktreeDirty`, `InvalidName`, ...). README.md, "API", documents it.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { ErrorCode, PlanError, PlanWorktreesError } from '../model/engine/errors';
+import { shownName } from '../model/engine/names';
 import { CleanupResult } from '../model/lifecycle/cleanup';
 import { DiffFile, PlanDiff } from '../model/state/diff';
 import { HistoryEntry, historyEntries } from '../model/state/history';
@@ -87,7 +88,7 @@ export function createApi(repositories: PlanRepositories, options: { guardScript
   };
   const find = async (plan: string) => {
     const picked = await pickPlan(repositories, { plan }, { placeHolder: '' });
-    if (!picked) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${plan}".`);
+    if (!picked) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(plan) });
     return picked;
   };
   return {

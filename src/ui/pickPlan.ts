@@ -4,7 +4,8 @@
  * quick pick when several fit).
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { ErrorCode, PlanError } from '../model/engine/errors';
+import { shownName } from '../model/engine/names';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { PlanRecord } from '../model/engine/types';
 import { planIdOf } from './commands/args';
@@ -45,7 +46,7 @@ export async function pickPlan(
     const matches = all.filter(({ item }) => item.plan?.id === id);
     // Several runs of one id: the one with a worktree, else the newest.
     const found = matches.find(({ item }) => item.worktree) ?? matches[matches.length - 1];
-    if (!found) throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
+    if (!found) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(id) });
     return { engine: found.engine, item: found.item, plan: found.item.plan as PlanRecord };
   }
   if (options.preferCurrent !== false) {

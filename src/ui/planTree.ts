@@ -10,6 +10,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { errorMessage } from './messages';
 import { shortBranchName } from '../git/worktreeList';
 import { DiffFile } from '../model/state/diff';
 import { Mergeability } from '../model/state/mergeability';
@@ -235,7 +236,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       return [
         {
           type: 'message',
-          text: vscode.l10n.t('Could not read the changes: {0}', e instanceof Error ? e.message : String(e)),
+          text: vscode.l10n.t('Could not read the changes: {0}', errorMessage(e)),
         },
       ];
     }

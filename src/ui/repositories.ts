@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, isError } from '../git/errors';
+import { ErrorCode, isError } from '../model/engine/errors';
 import { Git } from '../git/runner';
 import { debounce } from '../model/engine/async';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';

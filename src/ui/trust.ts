@@ -5,7 +5,7 @@
  * here the UI says so once, the same way everywhere, with the way out.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../git/errors';
+import { ErrorCode, PlanWorktreesError } from '../model/engine/errors';
 
 export function isTrusted(): boolean {
   return vscode.workspace.isTrusted;

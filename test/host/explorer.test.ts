@@ -294,7 +294,12 @@ describe('Explorer, commands and guard', function () {
     // Dirty: refused without force, with nothing changed.
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand('planWorktrees.cleanup', { plan: '189' })),
-      /uncommitted|untracked|changes|dirty/i,
+      (e: unknown) => {
+        const error = e as { code?: string; data?: { reason?: string }; files?: string[] };
+        assert.deepStrictEqual([error.code, error.data?.reason], ['WorktreeDirty', 'uncommitted']);
+        assert.ok(error.files?.includes('notes.md'), JSON.stringify(error.files));
+        return true;
+      },
     );
     assert.ok(fs.existsSync(path.join(worktree, 'notes.md')), 'the refused clean-up kept the untracked file');
     const result = await vscode.commands.executeCommand<{ removedWorktree: boolean; snapshot?: { ref: string } }>(

@@ -9,6 +9,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { PlanErrorCode } from '../../src/model/engine/errors';
+import { planErrorMessage } from '../../src/ui/messages';
 import {
   activateExtension,
   canScreenshot,
@@ -58,7 +60,12 @@ describe('A plan mid-rebase', function () {
   it('is refused by the merge, recorded in the history as a refused merge', async () => {
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand('planWorktrees.merge', { plan: '500', strategy: 'merge' })),
-      /conflicts with main/,
+      (e: unknown) => {
+        const error = e as { code?: string; data?: { reason?: string; plan?: string; base?: string } };
+        assert.strictEqual(error.code, 'MergeConflict');
+        assert.deepStrictEqual([error.data?.reason, error.data?.plan, error.data?.base], ['check', '500', 'main']);
+        return true;
+      },
     );
     const history = await vscode.commands.executeCommand<{
       entries: Array<{ kind: string; outcome: string; summary: string; detail?: string }>;
@@ -100,10 +107,17 @@ describe('A plan mid-rebase', function () {
 
   it('says a second rebase cannot run while one is stopped, in a whole sentence', async () => {
     await assert.rejects(engine().rebaseOntoBase('500'), (e: unknown) => {
-      const error = e as { code?: string; message: string };
+      const error = e as { code: PlanErrorCode; data: unknown };
       assert.strictEqual(error.code, 'RebaseInProgress');
+      assert.deepStrictEqual(error.data, {
+        reason: 'planInOperation',
+        plan: '500',
+        base: 'main',
+        operation: 'rebase',
+        action: 'rebase',
+      });
       assert.strictEqual(
-        error.message,
+        planErrorMessage(error.code, error.data),
         'Plan 500 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.',
       );
       return true;

@@ -10,7 +10,7 @@
  * Output: `<tree>\0` then, when there are conflicts, `<path>\0` per conflicted
  * path. Exit code 0 = clean, 1 = conflicts (the tree then holds conflict markers).
  */
-import { ErrorCode, PlanWorktreesError } from '../errors';
+import { GitErrorCode, PlanWorktreesError } from '../errors';
 import { GitAt, options } from './git';
 import { ReasonRule, withReasons } from './reasons';
 
@@ -38,7 +38,7 @@ export function parseMergeTree(stdout: string, exitCode: number): MergeTreeResul
 }
 
 const mergeTreeReasons: ReadonlyArray<ReasonRule<'tooOld'>> = [
-  { pattern: /usage: git merge-tree|unknown option.*write-tree/i, reason: 'tooOld', code: ErrorCode.GitTooOld },
+  { pattern: /usage: git merge-tree|unknown option.*write-tree/i, reason: 'tooOld', code: GitErrorCode.GitTooOld },
 ];
 
 /**
@@ -53,9 +53,9 @@ export async function mergeTree(at: GitAt, ours: string, theirs: string): Promis
     );
     return parseMergeTree(out.stdout, out.exitCode);
   } catch (e) {
-    if (e instanceof PlanWorktreesError && (e.code === ErrorCode.GitTooOld || e.exitCode === 129)) {
+    if (e instanceof PlanWorktreesError && (e.code === GitErrorCode.GitTooOld || e.exitCode === 129)) {
       throw new PlanWorktreesError(
-        ErrorCode.GitTooOld,
+        GitErrorCode.GitTooOld,
         'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.',
         { command: e.command, stderr: e.stderr, cause: e },
       );

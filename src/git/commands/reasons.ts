@@ -6,21 +6,21 @@
  * and throws a CommandError carrying it; callers test `hasReason(e, 'moved')`,
  * never the text.
  */
-import { ErrorCode, PlanWorktreesError } from '../errors';
+import { GitErrorCode, PlanWorktreesError } from '../errors';
 
 export interface ReasonRule<R extends string> {
   /** What git prints (stderr) for this reason. */
   pattern: RegExp;
   reason: R;
   /** The error code when the command knows better than the global table; the runner's code otherwise. */
-  code?: ErrorCode;
+  code?: GitErrorCode;
 }
 
 /** A failed git command whose reason its command recognised. */
 export class CommandError<R extends string = string> extends PlanWorktreesError {
   readonly reason: R;
 
-  constructor(reason: R, code: ErrorCode, message: string, cause: PlanWorktreesError) {
+  constructor(reason: R, code: GitErrorCode, message: string, cause: PlanWorktreesError) {
     super(code, message, {
       command: cause.command,
       stderr: cause.stderr,
@@ -35,11 +35,11 @@ export class CommandError<R extends string = string> extends PlanWorktreesError 
 
 /** Failures the runner itself knows for what they are, whatever the command: never reclassified. */
 const runnerCodes = new Set([
-  ErrorCode.Cancelled,
-  ErrorCode.Untrusted,
-  ErrorCode.GitNotFound,
-  ErrorCode.DiskFull,
-  ErrorCode.PathMissing,
+  GitErrorCode.Cancelled,
+  GitErrorCode.Untrusted,
+  GitErrorCode.GitNotFound,
+  GitErrorCode.DiskFull,
+  GitErrorCode.PathMissing,
 ]);
 
 /** Whether `e` is a git failure the command recognised as `reason`. */

@@ -4,7 +4,7 @@
  * longer where the caller saw it is refused with reason `moved`, one that
  * must not exist yet and does with `exists`.
  */
-import { ErrorCode } from '../errors';
+import { GitErrorCode } from '../errors';
 import { GitAt, options, records } from './git';
 import { ReasonRule, withReasons } from './reasons';
 
@@ -12,10 +12,14 @@ export type RefReason = 'moved' | 'exists';
 
 const updateReasons: ReadonlyArray<ReasonRule<RefReason>> = [
   // Created with an empty old value: "reference already exists" (files backend) or a lock held by the other creator.
-  { pattern: /reference already exists|already exists|cannot lock ref/i, reason: 'exists', code: ErrorCode.RefLocked },
+  {
+    pattern: /reference already exists|already exists|cannot lock ref/i,
+    reason: 'exists',
+    code: GitErrorCode.RefLocked,
+  },
 ];
 const moveReasons: ReadonlyArray<ReasonRule<RefReason>> = [
-  { pattern: /but expected|is at .* but|unable to resolve reference/i, reason: 'moved', code: ErrorCode.RefLocked },
+  { pattern: /but expected|is at .* but|unable to resolve reference/i, reason: 'moved', code: GitErrorCode.RefLocked },
 ];
 
 /** What each of `revisions` names, in order (`rev-parse`); throws when one does not resolve. */

@@ -7,7 +7,7 @@ import { parseWorktreeList, WorktreeEntry } from '../worktreeList';
 import { GitAt, options } from './git';
 import { deleteRef, verifyRef } from './refs';
 import { hasReason, ReasonRule, withReasons } from './reasons';
-import { ErrorCode } from '../errors';
+import { GitErrorCode } from '../errors';
 
 export type AddReason = 'branchExists' | 'registeredMissing' | 'folderExists' | 'checkedOut';
 
@@ -15,29 +15,33 @@ const addReasons: ReadonlyArray<ReasonRule<AddReason>> = [
   {
     pattern: /a branch named '.*' already exists|branch '.*' already exists/i,
     reason: 'branchExists',
-    code: ErrorCode.BranchExists,
+    code: GitErrorCode.BranchExists,
   },
   // The folder is gone, but git still has a worktree registered there (or a locked one).
   { pattern: /is a missing but (already registered|locked) worktree/, reason: 'registeredMissing' },
-  { pattern: /is already (checked out|used by worktree) at/i, reason: 'checkedOut', code: ErrorCode.BranchCheckedOut },
-  { pattern: /'.*' already exists/, reason: 'folderExists', code: ErrorCode.PathExists },
+  {
+    pattern: /is already (checked out|used by worktree) at/i,
+    reason: 'checkedOut',
+    code: GitErrorCode.BranchCheckedOut,
+  },
+  { pattern: /'.*' already exists/, reason: 'folderExists', code: GitErrorCode.PathExists },
 ];
 
 export type RemoveReason = 'hasSubmodules' | 'dirty' | 'locked' | 'notAWorktree';
 
 const removeReasons: ReadonlyArray<ReasonRule<RemoveReason>> = [
   // Git refuses any worktree with submodules unless forced, clean or not.
-  { pattern: /containing submodules/, reason: 'hasSubmodules', code: ErrorCode.WorktreeDirty },
-  { pattern: /contains modified or untracked files/i, reason: 'dirty', code: ErrorCode.WorktreeDirty },
+  { pattern: /containing submodules/, reason: 'hasSubmodules', code: GitErrorCode.WorktreeDirty },
+  { pattern: /contains modified or untracked files/i, reason: 'dirty', code: GitErrorCode.WorktreeDirty },
   {
     pattern: /is locked|cannot (remove|move) a locked working tree/i,
     reason: 'locked',
-    code: ErrorCode.WorktreeLocked,
+    code: GitErrorCode.WorktreeLocked,
   },
   {
     pattern: /is not a working tree|is a main working tree/i,
     reason: 'notAWorktree',
-    code: ErrorCode.WorktreeNotFound,
+    code: GitErrorCode.WorktreeNotFound,
   },
 ];
 

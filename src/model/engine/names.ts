@@ -5,7 +5,7 @@
  * the user types; `ensureValid` is the throwing variant the model uses.
  */
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from './errors';
 
 export const MAX_ID_LENGTH = 64;
 export const MAX_TITLE_LENGTH = 200;
@@ -23,7 +23,7 @@ const directionControl = new RegExp(`[${directionControls}]`, 'u');
 /** Returns `value` when `validate` accepts it; otherwise throws `InvalidName` with the validator's message. */
 export function ensureValid(value: string, validate: (value: string) => string | undefined): string {
   const problem = validate(value);
-  if (problem !== undefined) throw new PlanWorktreesError(ErrorCode.InvalidName, problem);
+  if (problem !== undefined) throw new PlanError(ErrorCode.InvalidName, { reason: 'name', problem });
   return value;
 }
 

@@ -8,7 +8,8 @@
  * too (see planLock.ts): it works on the plan as it is once it holds them.
  */
 import * as fs from 'fs';
-import { asDiskFull, ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { asDiskFull } from '../../git/errors';
+import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors';
 import { Git } from '../../git/runner';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
@@ -157,7 +158,7 @@ export class PlanEngine {
   async plan(planId: string): Promise<PlanRecord> {
     const runs = plansWithId(await this.registry.read(), planId);
     const plan = runs.find((p) => p.status === 'active') ?? runs[0];
-    if (!plan) throw new PlanWorktreesError(ErrorCode.PlanNotFound, `There is no plan "${shownName(planId)}".`);
+    if (!plan) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(planId) });
     return plan;
   }
 
@@ -439,8 +440,7 @@ export class PlanEngine {
       await this.events.append({
         type: 'merge.failed',
         ...about,
-        error: (e as Error).message,
-        code: (e as PlanWorktreesError).code,
+        ...errorRecord(e),
         files: (e as PlanWorktreesError).files,
       });
       throw e;
@@ -462,10 +462,13 @@ export class PlanEngine {
     const runs = plansWithId(await this.registry.read(), plan.id);
     const active = runs.find((p) => p.status === 'active' && p.run !== plan.run);
     if (active) {
-      throw new PlanWorktreesError(
-        ErrorCode.PlanExists,
-        `Plan ${plan.id} is active again (run ${active.run}, ${active.path}). Clean it up before restoring this snapshot.`,
-      );
+      throw new PlanError(ErrorCode.PlanExists, {
+        reason: 'activeAgain',
+        plan: plan.id,
+        run: active.run,
+        path: active.path,
+        action: 'restore',
+      });
     }
     // Restoring a plan whose worktree is still there would make a second worktree and leave the first one without its plan.
     // (Merged but not cleaned up too: its entry would point at the restored folder, and its worktree at no plan.)
@@ -474,14 +477,14 @@ export class PlanEngine {
     // Unless that worktree is what a restore of this very snapshot left when it stopped half-way: then it is finished there.
     const unfinished = same && existing ? await this.unfinishedRestore(same, existing, snapshot) : undefined;
     if (same && existing && !unfinished) {
-      const where = fs.existsSync(existing.path)
-        ? `its worktree is ${existing.path}`
-        : `git still lists its worktree ${existing.path}, whose folder is gone (the doctor prunes it)`;
-      throw new PlanWorktreesError(
-        ErrorCode.PlanExists,
-        `Plan ${plan.id} is ${same.status} and ${where}. Clean it up before restoring this snapshot.`,
-        { files: [existing.path] },
-      );
+      throw new PlanError(ErrorCode.PlanExists, {
+        reason: 'worktreeStillThere',
+        plan: plan.id,
+        status: same.status,
+        path: existing.path,
+        folderGone: !fs.existsSync(existing.path),
+        files: [existing.path],
+      });
     }
     await this.events.append({ type: 'restore.before', planId: plan.id, run: plan.run, ref: snapshot.ref });
     try {
@@ -515,7 +518,7 @@ export class PlanEngine {
         planId: plan.id,
         run: plan.run,
         ref: snapshot.ref,
-        error: (e as Error).message,
+        ...errorRecord(e),
       });
       throw e;
     }
@@ -609,8 +612,7 @@ export class PlanEngine {
         await this.events.append({
           type: `${name}.failed`,
           ...about,
-          error: (e as Error).message,
-          code: (e as PlanWorktreesError).code,
+          ...errorRecord(e),
           files: (e as PlanWorktreesError).files,
         });
         throw e;
@@ -634,9 +636,11 @@ export class PlanEngine {
       ? snapshots.find((s) => s.ref === refOrPlanId)
       : snapshots.find((s) => s.planId === refOrPlanId);
     if (!found) {
-      throw new PlanWorktreesError(
+      throw new PlanError(
         ErrorCode.SnapshotNotFound,
-        `There is no snapshot ${refOrPlanId.startsWith(SNAPSHOT_REFS) ? shownName(refOrPlanId, 120) : `of plan "${shownName(refOrPlanId)}"`}.`,
+        refOrPlanId.startsWith(SNAPSHOT_REFS)
+          ? { reason: 'noSnapshot', ref: shownName(refOrPlanId, 120) }
+          : { reason: 'noSnapshotOfPlan', plan: shownName(refOrPlanId) },
       );
     }
     return found;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, isError, PlanError, PlanWorktreesError } from './errors';
 import { Git } from '../../git/runner';
 import { parseWorktreeList, WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext, RepositoryInfo } from './types';
@@ -17,10 +17,7 @@ import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';
  */
 export async function discoverRepository(git: Git, folder: string): Promise<RepositoryInfo> {
   if (!isDirectory(folder)) {
-    throw new PlanWorktreesError(
-      ErrorCode.NotAGitRepository,
-      `The folder "${folder}" does not exist, so it is not in a git repository.`,
-    );
+    throw new PlanError(ErrorCode.NotAGitRepository, { reason: 'missingFolder', path: folder });
   }
   const [commonDir, insideWorkTree] = await revParseLines(git, folder, [
     '--path-format=absolute',
@@ -76,14 +73,10 @@ async function revParseLines(git: Git, folder: string, args: string[]): Promise<
     return (await git.run(['rev-parse', ...args], { cwd: folder })).split('\n');
   } catch (e) {
     if (isError(e, ErrorCode.NotAGitRepository)) {
-      throw new PlanWorktreesError(
+      throw new PlanError(
         ErrorCode.NotAGitRepository,
-        `"${folder}" is not inside a git repository. Open a folder that is inside a git repository.`,
-        {
-          command: e.command,
-          stderr: e.stderr,
-          cause: e,
-        },
+        { reason: 'notInRepository', path: folder },
+        { command: e.command, stderr: e.stderr, cause: e },
       );
     }
     throw e;

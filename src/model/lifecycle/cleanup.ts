@@ -8,11 +8,10 @@
  * unmerged branch, but only once a snapshot holds its commits.
  */
 import * as fs from 'fs';
-import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, errorRecord, isError, PlanError, PlanWorktreesError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
 import { EventLog } from '../store/events';
-import { describeFiles } from '../engine/messages';
 import { isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from '../state/merged';
 import { samePath } from '../engine/names';
 import { ensureOwned } from '../store/ownership';
@@ -170,8 +169,7 @@ async function removePlan(
         planId: plan.id,
         run: plan.run,
         branch: plan.branch,
-        error: (e as Error).message,
-        code: (e as PlanWorktreesError).code,
+        ...errorRecord(e),
       });
       throw e;
     }
@@ -236,18 +234,12 @@ async function removeOnce(
   ]);
   const entry = findWorktree(worktrees, plan);
   if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
-    throw new PlanWorktreesError(ErrorCode.MainWorktree, `${plan.path} is the main worktree; it is never removed.`);
+    throw new PlanError(ErrorCode.MainWorktree, { path: plan.path });
   }
   ensureOwned(plan, worktrees, (await registry.read()).plans);
   const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
   if (entry?.locked !== undefined && !mode.force) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeLocked,
-      `The worktree ${entry.path} is locked${entry.locked ? ` (${entry.locked})` : ''}. Unlock it first, or force the cleanup.`,
-      {
-        files: [entry.path],
-      },
-    );
+    throw new PlanError(ErrorCode.WorktreeLocked, { path: entry.path, lockReason: entry.locked, files: [entry.path] });
   }
   const content = folder
     ? ((samePath(folder, plan.path) ? contentHere : undefined) ?? (await readWorktreeContent(ctx, folder, mode.signal)))
@@ -256,11 +248,8 @@ async function removeOnce(
   if (folder && content) checkSnapshotSize(ctx, folder, content);
 
   const stray = folder && entry?.head && entry.head !== tip ? await isOnNoBranch(ctx, entry.head) : false;
-  if (stray && !mode.force) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeDirty,
-      `The worktree ${folder} is on commit ${entry?.head?.slice(0, 12)}, which no branch contains. Create a branch for it, or force the cleanup (a snapshot keeps it).`,
-    );
+  if (stray && folder && !mode.force) {
+    throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'detached', path: folder, head: entry?.head ?? '' });
   }
   const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
   const losable = (content?.dirty.length ?? 0) > 0 || stray || (tip !== undefined && !merged?.merged);
@@ -370,29 +359,15 @@ async function refuseLoss(
   const repos = content?.nestedRepositories ?? [];
   if (!folder) return;
   if (repos.length > 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeDirty,
-      `${folder} holds ${repos.length > 1 ? 'git repositories' : 'a git repository'} of its own (${describeFiles(repos)}), whose files a snapshot cannot keep. Move ${repos.length > 1 ? 'them' : 'it'} out of the worktree, then clean up.`,
-      { files: repos },
-    );
+    throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'nestedRepositories', path: folder, files: repos });
   }
   if (dirty.length === 0) return;
   if (!force) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeDirty,
-      `The worktree ${folder} has uncommitted changes: ${describeFiles(dirty)}. Commit them, or force the cleanup (a snapshot keeps them).`,
-      {
-        files: dirty,
-      },
-    );
+    throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'uncommitted', path: folder, files: dirty });
   }
   const submodules = await submodulePaths(ctx, folder, dirty);
   if (submodules.length > 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeDirty,
-      `The submodule${submodules.length > 1 ? 's' : ''} ${submodules.join(', ')} in ${folder} ${submodules.length > 1 ? 'have' : 'has'} changes of its own, which a snapshot cannot keep. Commit and push them inside the submodule, or discard them there, then clean up.`,
-      { files: submodules },
-    );
+    throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'submodules', path: folder, files: submodules });
   }
 }
 

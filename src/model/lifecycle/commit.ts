@@ -5,7 +5,7 @@
  * middle of a rebase or merge: a commit then would land outside the plan's
  * branch (on a detached HEAD) and replace the commit being replayed.
  */
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { refuseOperationInProgress } from './rebase';
 import { PlanRecord, RepoContext } from '../engine/types';
 
@@ -14,16 +14,13 @@ export async function commitAll(
   plan: Pick<PlanRecord, 'id' | 'path'>,
   message: string,
 ): Promise<string> {
-  if (message.trim() === '') throw new PlanWorktreesError(ErrorCode.InvalidName, 'Type a commit message first.');
+  if (message.trim() === '') throw new PlanError(ErrorCode.InvalidName, { reason: 'emptyCommitMessage' });
   refuseOperationInProgress(plan, 'commit');
   const worktree = plan.path;
   await ctx.git.run(['add', '--all', '--', '.'], { cwd: worktree });
   const staged = await ctx.git.exec(['diff', '--cached', '--quiet'], { cwd: worktree, okExitCodes: [1] });
   if (staged.exitCode === 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.NothingToCommit,
-      `There is nothing to commit: plan ${plan.id} has no uncommitted changes.`,
-    );
+    throw new PlanError(ErrorCode.NothingToCommit, { plan: plan.id });
   }
   await ctx.git.run(['commit', '--quiet', '--message', message], { cwd: worktree });
   return (await ctx.git.run(['rev-parse', 'HEAD'], { cwd: worktree })).trim();

@@ -14,14 +14,22 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isInside } from '../engine/paths';
-import { asDiskFull, ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { asDiskFull } from '../../git/errors';
+import {
+  CannotMakeFolder,
+  ErrorCode,
+  errorRecord,
+  isError,
+  PlanError,
+  PlanErrorWrapper,
+  PlanWorktreesError,
+} from '../engine/errors';
 import { isWorktreeRace } from '../../git/runner';
 import { parseStatus, statusPaths } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from '../store/events';
 import { templateVariables } from '../store/location';
-import { describeFiles } from '../engine/messages';
 import {
   ensureValid,
   expandTemplate,
@@ -81,21 +89,13 @@ export async function createPlan(
     ctx.repo.bare ? [] : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal),
   ]);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
-    throw new PlanWorktreesError(
-      ErrorCode.BaseDirty,
-      `The main checkout has uncommitted changes (${describeFiles(dirtyFiles)}). Commit or stash them, or create the plan with "move" to take them along.`,
-      { files: dirtyFiles },
-    );
+    throw new PlanError(ErrorCode.BaseDirty, { reason: 'uncommitted', files: dirtyFiles });
   }
   // A file deleted in the index and present again as an untracked file is listed twice: git stash keeps it, but
   // cannot apply it in the new worktree (which has the file), so such a move is refused before anything moves.
   const twice = dirtyBase === 'move' ? dirtyFiles.filter((f, i) => dirtyFiles.indexOf(f) !== i) : [];
   if (twice.length > 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.BaseDirty,
-      `In the main checkout, ${describeFiles(twice)} is deleted in the index but back on disk as an untracked file: git cannot move that change into a plan. Stage the file again ("git add") or restore it, then create the plan.`,
-      { files: twice },
-    );
+    throw new PlanError(ErrorCode.BaseDirty, { reason: 'deletedAndUntracked', files: twice });
   }
   throwIfAborted(options.signal);
 
@@ -132,13 +132,7 @@ export async function createPlan(
         // Read again under the lock: another window may have moved them meanwhile.
         const now = await uncommittedFiles(ctx, options.signal);
         if (now.length === 0) {
-          throw new PlanWorktreesError(
-            ErrorCode.BaseMoved,
-            `The main checkout's changes were moved away (by another window) while plan ${plan.id} was being created; nothing was moved, and the plan was not created.`,
-            {
-              files: dirtyFiles,
-            },
-          );
+          throw new PlanError(ErrorCode.BaseMoved, { reason: 'changesMoved', plan: plan.id, files: dirtyFiles });
         }
         stash = await stashMainChanges(ctx, message);
         await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
@@ -184,8 +178,8 @@ export async function createPlan(
         planId: plan.id,
         run: plan.run,
         branch: plan.branch,
-        error: (e as Error).message,
-        rollbackProblems: problems,
+        ...errorRecord(e),
+        rollbackProblems: problems.map((p) => p.message),
       })
       .catch((logError: unknown) =>
         ctx.log.warn(
@@ -193,11 +187,11 @@ export async function createPlan(
         ),
       );
     if (problems.length === 0) throw e;
-    throw new PlanWorktreesError(
-      errorCodeOf(e),
-      `${(e as Error).message} Undoing the create was incomplete: ${problems.join(' ')}`,
-      { cause: e, files: e instanceof PlanWorktreesError ? e.files : [] },
-    );
+    throw new PlanErrorWrapper(e, {
+      reason: 'undoIncomplete',
+      problems,
+      files: e instanceof PlanWorktreesError ? e.files : [],
+    });
   }
 }
 
@@ -238,10 +232,7 @@ export function planNames(
   const id = options.id ?? nextFreeId(data);
   const active = data.plans.find((p) => p.id === id && p.status === 'active');
   if (active) {
-    throw new PlanWorktreesError(
-      ErrorCode.PlanExists,
-      `Plan ${id} already exists (branch ${active.branch}, folder ${active.path}). Clean it up first, or choose another id.`,
-    );
+    throw new PlanError(ErrorCode.PlanExists, { reason: 'exists', plan: id, branch: active.branch, path: active.path });
   }
   const run = 1 + data.plans.filter((p) => p.id === id).length;
   const slug = slugify(options.title);
@@ -284,36 +275,22 @@ function assertFree(ctx: RepoContext, data: RegistryData, branch: string, folder
   const reserved = data.plans.filter((p) => p.status === 'active');
   if (reserved.some((p) => p.branch === branch)) throw branchExists(branch);
   if (fs.existsSync(folder) || isSymlink(folder) || reserved.some((p) => samePath(p.path, folder))) {
-    throw new PlanWorktreesError(
-      ErrorCode.PathExists,
-      `The folder "${folder}" already exists. Choose another folder, or remove it first.`,
-      { files: [folder] },
-    );
+    throw new PlanError(ErrorCode.PathExists, { reason: 'folderExists', path: folder, files: [folder] });
   }
   if (isInside(ctx.repo.commonDir, folder)) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      `The folder "${folder}" is inside the git directory ${ctx.repo.commonDir}.`,
-    );
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'insideGitDir', path: folder, gitDir: ctx.repo.commonDir });
   }
 }
 
-function branchExists(branch: string, cause?: unknown): PlanWorktreesError {
-  return new PlanWorktreesError(
-    ErrorCode.BranchExists,
-    `The branch "${branch}" already exists. Choose another id or branch name, or clean up the plan that uses it.`,
-    { cause },
-  );
+function branchExists(branch: string, cause?: unknown): PlanError {
+  return new PlanError(ErrorCode.BranchExists, { reason: 'create', branch }, { cause });
 }
 
-function stillRegistered(folder: string, cause?: unknown): PlanWorktreesError {
-  return new PlanWorktreesError(
+function stillRegistered(folder: string, cause?: unknown): PlanError {
+  return new PlanError(
     ErrorCode.PathExists,
-    `Git still has a worktree registered at "${folder}" (its folder is gone). Run the doctor to prune it, or choose another folder.`,
-    {
-      files: [folder],
-      cause,
-    },
+    { reason: 'registeredWorktree', path: folder, files: [folder] },
+    { cause },
   );
 }
 
@@ -326,10 +303,7 @@ function worktreeFolder(ctx: RepoContext, folder: string): string {
 function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
   const entry = findReserved(data, plan);
   if (!entry) {
-    throw new PlanWorktreesError(
-      ErrorCode.PlanNotFound,
-      `The registry entry of plan ${plan.id} disappeared while it was being created.`,
-    );
+    throw new PlanError(ErrorCode.PlanNotFound, { reason: 'entryDisappeared', plan: plan.id });
   }
   delete entry.creating;
   delete entry.creator;
@@ -360,20 +334,22 @@ async function makeParentFolders(folder: string): Promise<Undo> {
     const code = (e as NodeJS.ErrnoException).code;
     const inTheWay = code === 'EEXIST' || code === 'ENOTDIR';
     const why = inTheWay
-      ? 'a file is in the way'
+      ? 'fileInTheWay'
       : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
+        ? 'permissionDenied'
         : code === 'EROFS'
-          ? 'the file system is read-only'
-          : (e as Error).message;
-    throw new PlanWorktreesError(
-      inTheWay ? ErrorCode.PathExists : ErrorCode.Unknown,
-      `Cannot make the folder ${path.dirname(folder)} for the plan's worktree: ${why}. Choose another worktree location.`,
-      {
-        files: [folder],
-        cause: e,
-      },
-    );
+          ? 'readOnly'
+          : 'other';
+    const data: CannotMakeFolder = {
+      reason: 'cannotMakeFolder',
+      path: path.dirname(folder),
+      why,
+      problem: why === 'other' ? (e as Error).message : undefined,
+      files: [folder],
+    };
+    throw inTheWay
+      ? new PlanError(ErrorCode.PathExists, data, { cause: e })
+      : new PlanError(ErrorCode.Unknown, data, { cause: e });
   }
   return async () => {
     if (!created) return;
@@ -455,10 +431,7 @@ async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stas
   await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
   const found = await findStash(ctx, message);
   if (!found) {
-    throw new PlanWorktreesError(
-      ErrorCode.Unknown,
-      `git stash did not record the main checkout's changes; nothing was moved.`,
-    );
+    throw new PlanError(ErrorCode.Unknown, { reason: 'stashNotRecorded' });
   }
   return found;
 }
@@ -477,11 +450,14 @@ function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
     } catch (e) {
       // Half-applied (a full disk): back to how the push left it, so that applying the stash later works.
       const clean = await undoPartialApply(ctx, stash.oid, folder).catch(() => false);
-      throw new PlanWorktreesError(
-        errorCodeOf(e),
-        `Your uncommitted changes are kept in the stash ${stash.oid} ("${stash.message}")${clean ? `, and ${folder} is as it was before they moved` : ''}; run "git stash apply --index ${stash.oid}" in ${folder}${clean ? '' : ' once the changes half-applied there are removed'} (the doctor offers it as "Put Back in Main Checkout"). (${(e as Error).message})`,
-        { cause: e, files: [folder] },
-      );
+      throw new PlanErrorWrapper(e, {
+        reason: 'stashKept',
+        stash: stash.oid,
+        stashMessage: stash.message,
+        path: folder,
+        clean,
+        files: [folder],
+      });
     }
     await dropStash(ctx, stash);
   };
@@ -493,15 +469,15 @@ async function dropStash(ctx: RepoContext, stash: Stash): Promise<void> {
 }
 
 /** Runs the undos backwards; each runs even if one before it failed. Returns what could not be undone. */
-async function rollback(ctx: RepoContext, undo: Undo[]): Promise<string[]> {
-  const problems: string[] = [];
+async function rollback(ctx: RepoContext, undo: Undo[]): Promise<Error[]> {
+  const problems: Error[] = [];
   for (const step of undo.reverse()) {
     try {
       await step();
     } catch (e) {
       const error = asDiskFull(e) as Error;
       ctx.log.error(`Undoing a failed create: ${error.message}`);
-      problems.push(error.message);
+      problems.push(error);
     }
   }
   return problems;
@@ -513,10 +489,7 @@ async function currentBranch(ctx: RepoContext): Promise<string> {
     okExitCodes: [1],
   });
   if (out.exitCode !== 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchNotFound,
-      'The main checkout is on a detached HEAD, so there is no base branch to start from. Check out a branch there, or choose the base branch.',
-    );
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'detachedHead' });
   }
   return out.stdout.trim();
 }
@@ -550,10 +523,7 @@ async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSig
     signal,
   });
   if (out.exitCode !== 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchNotFound,
-      `The base branch "${branch}" does not exist (or has no commit yet).`,
-    );
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'base', base: branch });
   }
   return out.stdout.trim();
 }
@@ -594,9 +564,5 @@ function isSymlink(file: string): boolean {
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.');
-}
-
-function errorCodeOf(e: unknown): ErrorCode {
-  return e instanceof PlanWorktreesError ? e.code : ErrorCode.Unknown;
+  if (signal?.aborted) throw new PlanError(ErrorCode.Cancelled, { reason: 'operation' });
 }

@@ -18,7 +18,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { DomainCode, ErrorCode, PlanError, PlanWorktreesError } from '../engine/errors';
 import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../../git/commands/mergeTree';
 import { parseStatus, statusPaths, StatusSummary } from '../../git/status';
 import { WorktreeEntry } from '../../git/worktreeList';
@@ -84,10 +84,7 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  */
 export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
   if (options.subject !== undefined && (options.subject.trim() === '' || /[\r\n]/.test(options.subject))) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      'The first line of the commit message must be one line of text, not empty.',
-    );
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'subject' });
   }
   const signal = options.signal;
   // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
@@ -114,13 +111,12 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
   const check = early?.check ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
   if (!check.clean) {
-    throw new PlanWorktreesError(
-      ErrorCode.MergeConflict,
-      `Plan ${plan.id} conflicts with ${plan.base} in ${describeFiles(check.conflicts)}. Nothing was changed.`,
-      {
-        files: check.conflicts,
-      },
-    );
+    throw new PlanError(ErrorCode.MergeConflict, {
+      reason: 'check',
+      plan: plan.id,
+      base: plan.base,
+      files: check.conflicts,
+    });
   }
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
   const baseStatus = baseEntry
@@ -139,7 +135,7 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
   }
   if (signal?.aborted) {
-    throw new PlanWorktreesError(ErrorCode.Cancelled, 'The merge was cancelled; nothing was changed.');
+    throw new PlanError(ErrorCode.Cancelled, { reason: 'merge' });
   }
 
   // The point of no return: from here on, every step that fails undoes the ones before it.
@@ -198,16 +194,10 @@ async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: 
   const tip = refs.get(planRef);
   const base = refs.get(baseRef);
   if (!tip) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchNotFound,
-      `The branch "${plan.branch}" of plan ${plan.id} does not exist.`,
-    );
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBranch', plan: plan.id, branch: plan.branch });
   }
   if (!base) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchNotFound,
-      `The base branch "${plan.base}" of plan ${plan.id} does not exist.`,
-    );
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBase', plan: plan.id, base: plan.base });
   }
   return { tip, base };
 }
@@ -227,10 +217,7 @@ export async function checkCommits(
   if (found.status === 'rejected') throw found.reason;
   const mergeBase = found.value;
   if (mergeBase === undefined) {
-    throw new PlanWorktreesError(
-      ErrorCode.UnrelatedHistories,
-      `The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.`,
-    );
+    throw new PlanError(ErrorCode.UnrelatedHistories, { baseCommit, planCommit });
   }
   if (merging.status === 'rejected') throw merging.reason;
   const merge = merging.value;
@@ -277,14 +264,10 @@ async function runMergeTree(
       e instanceof PlanWorktreesError &&
       (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))
     ) {
-      throw new PlanWorktreesError(
+      throw new PlanError(
         ErrorCode.GitTooOld,
-        'This git cannot check a merge without touching files ("git merge-tree --write-tree"). Install git 2.38 or newer.',
-        {
-          command: e.command,
-          stderr: e.stderr,
-          cause: e,
-        },
+        { reason: 'mergeTree' },
+        { command: e.command, stderr: e.stderr, cause: e },
       );
     }
     throw e;
@@ -306,11 +289,7 @@ async function pendingWork(
   const files = statusPaths(status);
   if (files.length === 0) return undefined;
   if (!options.commitUncommitted) {
-    throw new PlanWorktreesError(
-      ErrorCode.PlanDirty,
-      `Plan ${plan.id} has uncommitted changes in ${describeFiles(files)}. Commit them, or let the merge commit them first.`,
-      { files },
-    );
+    throw new PlanError(ErrorCode.PlanDirty, { reason: 'merge', plan: plan.id, files });
   }
   return commitWorktree(ctx, folder, `Plan ${plan.id}: uncommitted changes`);
 }
@@ -324,10 +303,11 @@ async function pendingWork(
 function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[], refs: string[]): void {
   const found = rebaseInProgress(commonDir, worktrees, refs) ?? otherOperationInProgress(worktrees, refs);
   if (found) {
-    throw new PlanWorktreesError(
-      ErrorCode.MergeInProgress,
-      `A ${found.operation} is in progress in ${found.folder}. Finish or abort it, then merge again.`,
-    );
+    throw new PlanError(ErrorCode.MergeInProgress, {
+      reason: 'inFolder',
+      operation: found.operation,
+      path: found.folder,
+    });
   }
 }
 
@@ -397,13 +377,12 @@ function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef:
     .filter((e) => e.kind === 'changed' || e.kind === 'renamed' || e.kind === 'unmerged')
     .map((e) => e.path);
   if (tracked.length > 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.BaseDirty,
-      `${entry.path} has ${baseRef.replace(/^refs\/heads\//, '')} checked out with uncommitted changes in ${describeFiles(tracked)}. Commit or stash them, then merge again.`,
-      {
-        files: tracked,
-      },
-    );
+    throw new PlanError(ErrorCode.BaseDirty, {
+      reason: 'baseCheckout',
+      path: entry.path,
+      base: baseRef.replace(/^refs\/heads\//, ''),
+      files: tracked,
+    });
   }
   return { entry, status };
 }
@@ -436,10 +415,7 @@ async function buildResult(
     case 'fastForward':
       if (alreadyMerged) return { base: baseCommit };
       if (!fastForward) {
-        throw new PlanWorktreesError(
-          ErrorCode.NotFastForward,
-          `${plan.base} has commits that plan ${plan.id} does not have, so it cannot be fast-forwarded. Use another strategy, or rebase the plan.`,
-        );
+        throw new PlanError(ErrorCode.NotFastForward, { plan: plan.id, base: plan.base });
       }
       return { base: planCommit };
     case 'rebase': {
@@ -561,13 +537,11 @@ async function replay(
     ).trim();
     const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
     if (!merge.clean) {
-      throw new PlanWorktreesError(
-        ErrorCode.MergeConflict,
-        `Replaying the plan's commit "${commit.message.split('\n')[0]}" onto the base conflicts in ${describeFiles(merge.conflicts)}. Nothing was changed.`,
-        {
-          files: merge.conflicts,
-        },
-      );
+      throw new PlanError(ErrorCode.MergeConflict, {
+        reason: 'replay',
+        subject: commit.message.split('\n')[0],
+        files: merge.conflicts,
+      });
     }
     if (merge.tree === currentTree) continue;
     const author = {
@@ -602,11 +576,7 @@ async function refuseChangedContent(
   )
     .split('\0')
     .filter(Boolean);
-  throw new PlanWorktreesError(
-    ErrorCode.RebaseChangesContent,
-    `Rebasing plan ${plan.id} onto ${plan.base} would change ${describeFiles(files)}: a rebase drops the plan's merge commits and what was changed in them. Nothing was changed. Merge or squash it instead.`,
-    { files },
-  );
+  throw new PlanError(ErrorCode.RebaseChangesContent, { plan: plan.id, base: plan.base, files });
 }
 
 /** The commits `git rebase` would replay, oldest first: one git process. */
@@ -684,13 +654,7 @@ export async function refuseFilesInTheWay(
   for (const file of added) for (const found of untrackedInTheWay(folder, file, removed)) inTheWay.add(found);
   if (inTheWay.size > 0) {
     const files = [...inTheWay].sort();
-    throw new PlanWorktreesError(
-      ErrorCode.BaseDirty,
-      `The merge would overwrite untracked or ignored files in ${folder}: ${describeFiles(files)}. Move them away, then merge again.`,
-      {
-        files,
-      },
-    );
+    throw new PlanError(ErrorCode.BaseDirty, { reason: 'untrackedInTheWay', path: folder, files });
   }
 }
 
@@ -868,7 +832,7 @@ async function compareAndSwap(
   from: string,
   to: string,
   reason: string,
-  moved: ErrorCode,
+  moved: DomainCode.BaseMoved | DomainCode.PlanMoved,
 ): Promise<void> {
   try {
     await ctx.git.run(['update-ref', '-m', reason, ref, to, from], { cwd: ctx.repo.commonDir });
@@ -877,11 +841,7 @@ async function compareAndSwap(
       e instanceof PlanWorktreesError &&
       /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')
     ) {
-      throw new PlanWorktreesError(
-        moved,
-        `The branch "${ref.replace(/^refs\/heads\//, '')}" changed during the merge; nothing was merged. Try again.`,
-        { cause: e },
-      );
+      throw new PlanError(moved, { reason: 'branchMoved', branch: ref.replace(/^refs\/heads\//, '') }, { cause: e });
     }
     throw e;
   }
@@ -929,12 +889,4 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describeFiles(files: string[]): string {
-  const shown = files
-    .slice(0, 5)
-    .map((f) => `"${f}"`)
-    .join(', ');
-  return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown;
 }

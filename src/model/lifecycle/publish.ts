@@ -4,7 +4,7 @@
  * the server and fetched, `isMerged` sees the work in the base's upstream and
  * the plan cleans up like a local merge.
  */
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from '../state/merged';
 import { PlanRecord, RepoContext } from '../engine/types';
 
@@ -24,10 +24,7 @@ export async function remoteForBase(ctx: RepoContext, base: string): Promise<str
   if (remote && remote !== '.') return remote;
   const remotes = (await ctx.git.run(['remote'], { cwd: ctx.repo.commonDir })).split('\n').filter(Boolean);
   if (remotes.includes('origin')) return 'origin';
-  throw new PlanWorktreesError(
-    ErrorCode.BranchNotFound,
-    `The base branch "${base}" has no remote to publish to. Add one with "git remote add origin <url>", or set an upstream for ${base}.`,
-  );
+  throw new PlanError(ErrorCode.BranchNotFound, { reason: 'noRemote', base });
 }
 
 export async function publishPlan(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<PublishResult> {

@@ -7,36 +7,26 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
-import { GitOperation, operationInProgress } from '../../git/operation';
+import { BlockedAction, ErrorCode, PlanError } from '../engine/errors';
+import { operationInProgress } from '../../git/operation';
 import { qualifyBranch } from '../state/merged';
 import { PlanRecord, RepoContext } from '../engine/types';
-
-/** What a person reads for an operation in progress. */
-const operationWords: Record<GitOperation, string> = {
-  rebase: 'a rebase',
-  merge: 'a merge',
-  cherryPick: 'a cherry-pick',
-  revert: 'a revert',
-};
 
 /**
  * Refuses (RebaseInProgress, MergeInProgress) when the plan's worktree is in
  * the middle of a rebase, merge, cherry-pick or revert: `what` is what cannot
  * be done meanwhile ("commit", "rebase").
  */
-export function refuseOperationInProgress(plan: Pick<PlanRecord, 'id' | 'path'>, what: string): void {
+export function refuseOperationInProgress(
+  plan: Pick<PlanRecord, 'id' | 'path'> & { base?: string },
+  action: BlockedAction,
+): void {
   const operation = operationInProgress(plan.path);
   if (!operation) return;
-  const code = operation === 'rebase' ? ErrorCode.RebaseInProgress : ErrorCode.MergeInProgress;
-  const way =
-    operation === 'rebase'
-      ? 'Resolve its conflicts and continue the rebase, or abort it'
-      : `Finish ${operationWords[operation]} or abort it`;
-  throw new PlanWorktreesError(
-    code,
-    `Plan ${plan.id} is in the middle of ${operationWords[operation]}, so it cannot ${what} now. ${way} first.`,
-  );
+  const data = { reason: 'planInOperation', plan: plan.id, base: plan.base, operation, action } as const;
+  throw operation === 'rebase'
+    ? new PlanError(ErrorCode.RebaseInProgress, data)
+    : new PlanError(ErrorCode.MergeInProgress, data);
 }
 
 /** The files with unresolved conflicts in a worktree (unmerged index entries). */
@@ -50,13 +40,10 @@ export async function conflictedFiles(ctx: RepoContext, folder: string, signal?:
  * rebase stopped (the worktree is then mid-rebase, for the user to finish), or [].
  */
 export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<string[]> {
-  refuseOperationInProgress(plan, `rebase onto ${plan.base}`);
+  refuseOperationInProgress(plan, 'rebase');
   const status = await ctx.git.run(['status', '--porcelain', '--untracked-files=no'], { cwd: plan.path, signal });
   if (status.trim() !== '') {
-    throw new PlanWorktreesError(
-      ErrorCode.PlanDirty,
-      `Plan ${plan.id} has uncommitted changes; commit them before rebasing onto ${plan.base}.`,
-    );
+    throw new PlanError(ErrorCode.PlanDirty, { reason: 'rebase', plan: plan.id, base: plan.base });
   }
   const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], {
     cwd: plan.path,
@@ -79,11 +66,7 @@ export async function continueRebase(ctx: RepoContext, plan: PlanRecord, signal?
   const conflicts = await conflictedFiles(ctx, plan.path, signal);
   const unresolved = conflicts.filter((file) => !isResolved(path.join(plan.path, file)));
   if (unresolved.length > 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.ConflictsUnresolved,
-      `Plan ${plan.id} still has conflicts in ${unresolved.join(', ')}. Resolve ${unresolved.length === 1 ? 'it' : 'them'} (no conflict markers left), then continue the rebase.`,
-      { files: unresolved },
-    );
+    throw new PlanError(ErrorCode.ConflictsUnresolved, { plan: plan.id, files: unresolved });
   }
   if (conflicts.length > 0) await ctx.git.run(['add', '--', ...conflicts], { cwd: plan.path, signal });
   const result = await ctx.git.exec(['rebase', '--continue'], {
@@ -104,7 +87,7 @@ export async function abortRebase(ctx: RepoContext, plan: PlanRecord, signal?: A
 
 function requireRebase(plan: PlanRecord): void {
   if (operationInProgress(plan.path) !== 'rebase') {
-    throw new PlanWorktreesError(ErrorCode.NoRebaseInProgress, `Plan ${plan.id} is not in the middle of a rebase.`);
+    throw new PlanError(ErrorCode.NoRebaseInProgress, { plan: plan.id });
   }
 }
 
@@ -113,9 +96,9 @@ async function stoppedOn(ctx: RepoContext, plan: PlanRecord, stderr: string): Pr
   const conflicts = await conflictedFiles(ctx, plan.path);
   if (conflicts.length > 0) return conflicts;
   const reason = stderr.split('\n').find((l) => /^(error|fatal):/.test(l.trim())) ?? stderr.trim().split('\n')[0] ?? '';
-  throw new PlanWorktreesError(
+  throw new PlanError(
     ErrorCode.RebaseInProgress,
-    `The rebase of plan ${plan.id} stopped: ${reason.replace(/^(error|fatal):\s*/, '')}`,
+    { reason: 'stopped', plan: plan.id, problem: reason.replace(/^(error|fatal):\s*/, '') },
     { stderr },
   );
 }

@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError, PlanWorktreesError } from '../engine/errors';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { allowedPlanFolder, isAllowedFolder } from '../store/location';
 import { planRecordProblem } from '../store/registry';
@@ -208,17 +208,18 @@ async function fillFromSnapshot(
 /** The plan's HEAD when the snapshot was taken; SnapshotNotFound when the snapshot commit is gone. */
 async function snapshotParent(ctx: RepoContext, snapshot: Snapshot): Promise<string> {
   if (!/^[0-9a-f]{40,64}$/.test(snapshot.commit)) {
-    throw new PlanWorktreesError(ErrorCode.SnapshotNotFound, `"${snapshot.commit}" is not a snapshot commit.`);
+    throw new PlanError(ErrorCode.SnapshotNotFound, { reason: 'notSnapshotCommit', commit: snapshot.commit });
   }
   const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^1`], {
     cwd: ctx.repo.commonDir,
     okExitCodes: [1],
   });
   if (out.exitCode !== 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.SnapshotNotFound,
-      `The snapshot ${snapshot.ref} (${snapshot.commit}) is not in this repository.`,
-    );
+    throw new PlanError(ErrorCode.SnapshotNotFound, {
+      reason: 'notInRepository',
+      ref: snapshot.ref,
+      commit: snapshot.commit,
+    });
   }
   return out.stdout.trim();
 }
@@ -403,10 +404,7 @@ async function chooseBranch(
   const direct = usable(wanted);
   if (direct) return direct;
   if (explicit) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchExists,
-      `The branch "${wanted}" already exists with other work, or is checked out elsewhere.`,
-    );
+    throw new PlanError(ErrorCode.BranchExists, { reason: 'restore', branch: wanted });
   }
   for (let n = 1; ; n++) {
     const candidate = usable(`${wanted}-restored-${n}`);
@@ -434,7 +432,7 @@ function chooseFolder(wanted: string, explicit: boolean): string {
   const taken = (folder: string): boolean => fs.existsSync(folder) && fs.readdirSync(folder).length > 0;
   if (!taken(wanted)) return wanted;
   if (explicit) {
-    throw new PlanWorktreesError(ErrorCode.PathExists, `The folder "${wanted}" already exists and is not empty.`);
+    throw new PlanError(ErrorCode.PathExists, { reason: 'restoreFolder', path: wanted });
   }
   for (let n = 1; ; n++) {
     const candidate = `${wanted}-restored-${n}`;

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { parseStatus } from '../../git/status';
 import { RepoContext } from '../engine/types';
 
@@ -45,10 +45,12 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
     const dropped = /\(([0-9a-f]{40,64})\)\s*$/.exec(out.trim())?.[1];
     if (dropped === oid) return true;
     if (!dropped) {
-      throw new PlanWorktreesError(
-        ErrorCode.Unknown,
-        `git stash drop ${entry.name} did not say which stash it dropped ("${out.trim()}"); check "git stash list" for ${oid}.`,
-      );
+      throw new PlanError(ErrorCode.Unknown, {
+        reason: 'stashDropUnclear',
+        stash: oid,
+        name: entry.name,
+        answer: out.trim(),
+      });
     }
     // Somebody stashed between the list and the drop: theirs was at that position. Put it back, then find ours again.
     const subject = (await ctx.git.run(['show', '-s', '--format=%s', dropped, '--'], { cwd })).trim();
@@ -57,10 +59,7 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
       `Dropped the stash ${dropped} at ${entry.name} instead of ${oid} (a stash made meanwhile); it is stored back as stash@{0}.`,
     );
   }
-  throw new PlanWorktreesError(
-    ErrorCode.RefLocked,
-    `The stash list kept changing while the stash ${oid} was being dropped; it is kept ("git stash list").`,
-  );
+  throw new PlanError(ErrorCode.RefLocked, { reason: 'stashListChanging', stash: oid });
 }
 
 /**

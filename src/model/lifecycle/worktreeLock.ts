@@ -3,17 +3,14 @@
  * it, for example while it lives on a removable drive. Cleanup refuses a
  * locked worktree unless forced.
  */
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { ensureValid, validateWorktreePath } from '../engine/names';
 import { RepoContext } from '../engine/types';
 
 export async function lockWorktree(ctx: RepoContext, worktreePath: string, reason?: string): Promise<void> {
   ensureValid(worktreePath, validateWorktreePath);
   if (reason && (reason.length > 500 || /[\p{Cc}\u2028\u2029]/u.test(reason))) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      'The lock reason must be one line of printable text, at most 500 characters.',
-    );
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'lockReason' });
   }
   const args = ['worktree', 'lock'];
   // One argument: the reason is text, never read as an option (by simple-git's guard either).

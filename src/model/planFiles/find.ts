@@ -5,7 +5,7 @@
  */
 import { constants, promises as fs } from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError, PlanWorktreesError } from '../engine/errors';
 import { ensureValid, validatePlanFile } from '../engine/names';
 import { isInside } from '../engine/paths';
 import { globToRegExp } from '../lifecycle/copyFiles';
@@ -104,10 +104,7 @@ export async function findPlanFiles(
 export function ensureBindable(file: string, patterns: readonly string[]): void {
   ensureValid(file, validatePlanFile);
   if (!planFileFormat(file) || !matchesPlanFilePatterns(file, patterns)) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      `${file} is not a plan file the "planFiles" setting names; its status is not written.`,
-    );
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'notAPlanFile', file });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type * as Yaml from 'yaml';
 import type { CST, Document, Pair } from 'yaml';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { ensureValid, validateId, validatePlanFile, validateTitle } from '../engine/names';
 import { findPlanFiles, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
 
@@ -93,10 +93,11 @@ export async function loadPlanFiles(root: string, patterns: readonly string[]): 
 /** The plan a file starts: its id (if any) and title, validated. Throws `InvalidName` with the file's problem. */
 export function planFromFile(planFile: PlanFile): { id?: string; title: string; planFile: string } {
   if (planFile.problem !== undefined || planFile.title === undefined) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      `Not a plan that can be started: ${planFile.problem ?? `${planFile.file} has no title.`}`,
-    );
+    throw new PlanError(ErrorCode.InvalidName, {
+      reason: 'notStartable',
+      file: planFile.file,
+      problem: planFile.problem,
+    });
   }
   return {
     id: planFile.id === undefined ? undefined : ensureValid(planFile.id, validateId),

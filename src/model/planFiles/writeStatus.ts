@@ -22,7 +22,7 @@ import {
 } from 'jsonc-parser';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { LifecycleEvent } from '../engine/types';
 import { DEFAULT_PLAN_FILE_PATTERNS, ensureBindable, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
 import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, parsePlanFile, yamlLibrary } from './parse';
@@ -42,7 +42,7 @@ export type BoundStatus = 'in_progress' | 'done';
  */
 export function withStatus(text: string, format: PlanFileFormat, status: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(status)) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `"${status}" is not a status the binding writes.`);
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'statusNotWritten', status });
   }
   return format === 'json' ? jsonWithStatus(text, status) : markdownWithStatus(text, status);
 }
@@ -106,8 +106,9 @@ export function boundStatusChanges(
 /** Clocks of the windows writing the log may differ a little. */
 const FUTURE_SLACK_MS = 60_000;
 
-function refuse(reason: string): never {
-  throw new PlanWorktreesError(ErrorCode.InvalidName, `${reason} Its status is not written.`);
+/** Refuses to edit a plan file; `problem` says what is wrong with it (made by the parser, like a name's problem). */
+function refuse(problem: string): never {
+  throw new PlanError(ErrorCode.InvalidName, { reason: 'planFileNotEditable', problem });
 }
 
 // ---------------------------------------------------------------- Markdown

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, isError, PlanError } from '../engine/errors';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { findWorktree } from '../lifecycle/cleanup';
 import {
@@ -414,10 +414,13 @@ function unregisteredWorktrees(
 async function refuseActiveId(registry: Registry, id: string, run: number): Promise<void> {
   const active = (await registry.read()).plans.find((p) => p.id === id && p.run !== run && p.status === 'active');
   if (active) {
-    throw new PlanWorktreesError(
-      ErrorCode.PlanExists,
-      `Plan ${id} is active again (run ${active.run}, ${active.path}); its earlier run's worktree was not recreated.`,
-    );
+    throw new PlanError(ErrorCode.PlanExists, {
+      reason: 'activeAgain',
+      plan: id,
+      run: active.run,
+      path: active.path,
+      action: 'recreate',
+    });
   }
 }
 
@@ -435,10 +438,12 @@ async function adopt(
     // Checked again when the fix runs: another fix (Recreate Worktree) may have made a plan with this id active meanwhile.
     const taken = data.plans.find((p) => p.id === found.id && p.status === 'active');
     if (taken) {
-      throw new PlanWorktreesError(
-        ErrorCode.PlanExists,
-        `Plan ${found.id} is active now (${taken.path}); the worktree ${found.path} was not added as a second plan ${found.id}.`,
-      );
+      throw new PlanError(ErrorCode.PlanExists, {
+        reason: 'activeNow',
+        plan: found.id,
+        path: taken.path,
+        found: found.path,
+      });
     }
     const run = 1 + data.plans.filter((p) => p.id === found.id).length;
     const now = new Date().toISOString();
@@ -488,10 +493,11 @@ async function movedChanges(
         description: `Drops the stash ${stash.name} (${stash.oid.slice(0, 12)}), once it is checked again that every change it holds is in ${folder}. Nothing else changes.`,
         run: async () => {
           if (!(await isApplied(ctx, stash, folder))) {
-            throw new PlanWorktreesError(
-              ErrorCode.WorktreeDirty,
-              `Not every change of the stash ${stash.oid.slice(0, 12)} is in ${folder}; the stash was kept.`,
-            );
+            throw new PlanError(ErrorCode.WorktreeDirty, {
+              reason: 'stashNotInFolder',
+              stash: stash.oid,
+              path: folder,
+            });
           }
           await dropStash(ctx, stash);
         },
@@ -512,10 +518,7 @@ async function movedChanges(
         run: async () => {
           const now = await stashHolder(ctx, stash, await listWorktrees(ctx));
           if (!now) {
-            throw new PlanWorktreesError(
-              ErrorCode.WorktreeDirty,
-              `No worktree has every change of the stash ${stash.oid.slice(0, 12)} any more; the stash was kept.`,
-            );
+            throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'stashNowhere', stash: stash.oid });
           }
           await keepAndDropStash(ctx, stash);
         },

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
 import { blobIdLike } from '../../git/commands/objects';
 import { entryGitDir } from '../../git/worktreeFiles';
@@ -286,10 +286,7 @@ async function appliedTree(
  */
 export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
   if (!(await isPartlyApplied(ctx, stash, folder))) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeDirty,
-      `${folder} has changes that are not from the stash ${stash.oid.slice(0, 12)}; nothing was changed.`,
-    );
+    throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'notFromStash', stash: stash.oid, path: folder });
   }
   await ctx.git.run(['reset', '-q', '--hard'], { cwd: folder });
   const untracked = (await ctx.git.run(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: folder }))
@@ -374,10 +371,7 @@ export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanR
   const folder = half.worktree.path;
   const again = (await halfMerges(ctx, [half.worktree])).find((h) => h.from === half.from && h.to === half.to);
   if (!again) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeNotFound,
-      `${folder} is no longer half-way through the merge of plan ${half.planId}; nothing was changed.`,
-    );
+    throw new PlanError(ErrorCode.WorktreeNotFound, { reason: 'mergeNotHalfway', plan: half.planId, path: folder });
   }
   const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: folder });
   const refresh = (): Promise<unknown> =>
@@ -429,11 +423,12 @@ async function carryChanges(ctx: RepoContext, folder: string, half: HalfMerge, f
   });
   const merged = parseMergeTree(out.stdout, out.exitCode);
   if (!merged.clean) {
-    throw new PlanWorktreesError(
-      ErrorCode.MergeConflict,
-      `What was changed in ${folder} since the merge of plan ${half.planId} stopped conflicts with the merge in ${merged.conflicts.map((f) => `"${f}"`).join(', ')}; nothing was changed. Commit or move those changes, then finish the merge again.`,
-      { files: merged.conflicts },
-    );
+    throw new PlanError(ErrorCode.MergeConflict, {
+      reason: 'finishMerge',
+      plan: half.planId,
+      path: folder,
+      files: merged.conflicts,
+    });
   }
   return merged.tree;
 }
@@ -502,10 +497,7 @@ export async function finishPlanSide(ctx: RepoContext, left: PlanLeftBehind, pla
     (l) => l.from === left.from && l.to === left.to,
   );
   if (!again) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeNotFound,
-      `Plan ${left.planId} is no longer left behind by its merge; nothing was changed.`,
-    );
+    throw new PlanError(ErrorCode.WorktreeNotFound, { reason: 'notLeftBehind', plan: left.planId });
   }
   await ctx.git.run(
     [
@@ -562,10 +554,7 @@ export function removeStaleLock(file: string): void {
     return;
   }
   if (Date.now() - modified <= STALE_LOCK_MS) {
-    throw new PlanWorktreesError(
-      ErrorCode.IndexLocked,
-      `${file} was just taken by a running git command; it was left alone.`,
-    );
+    throw new PlanError(ErrorCode.IndexLocked, { path: file });
   }
   fs.rmSync(file, { force: true });
 }

@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext } from '../engine/types';
 
@@ -153,10 +153,7 @@ export function removeBrokenAdminFolder(commonDir: string, name: string): string
   if (!fs.existsSync(dir)) return [];
   const now = readAdminFolder(commonDir, dir);
   if (now.problems.length === 0) {
-    throw new PlanWorktreesError(
-      ErrorCode.WorktreeNotFound,
-      `The worktree record ${dir} is complete now (a worktree add finished it); nothing was removed.`,
-    );
+    throw new PlanError(ErrorCode.WorktreeNotFound, { reason: 'adminRecordComplete', path: dir });
   }
   const removed: string[] = [];
   const folderState = worktreeFolderState(now);

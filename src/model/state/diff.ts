@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from './merged';
 import { PlanRecord, RepoContext } from '../engine/types';
 
@@ -76,7 +76,7 @@ export async function readBaseContent(
   file: string,
 ): Promise<Buffer | undefined> {
   if (!/^[0-9a-f]{4,64}$/i.test(mergeBase)) {
-    throw new PlanWorktreesError(ErrorCode.InvalidName, `"${mergeBase}" is not a commit id.`);
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'notACommit', commit: mergeBase });
   }
   const relative = toRelative(plan, file);
   // ls-tree answers "nothing" for a path that is not there, where `show rev:path` would fail.
@@ -153,16 +153,13 @@ function toRelative(plan: PlanRecord, file: string): string {
     normalized === '.' ||
     file.includes('\0')
   ) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      `"${file}" is not a path inside the plan's worktree ${plan.path}.`,
-    );
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'outsideWorktree', file, path: plan.path });
   }
   return normalized;
 }
 
 function requireFolder(plan: PlanRecord): void {
   if (!fs.existsSync(plan.path)) {
-    throw new PlanWorktreesError(ErrorCode.PathMissing, `The folder of plan ${plan.id} is missing: ${plan.path}`);
+    throw new PlanError(ErrorCode.PathMissing, { plan: plan.id, path: plan.path });
   }
 }

@@ -14,7 +14,7 @@
  * When the base has an upstream (e.g. `origin/main`), the same checks run
  * against it too; fetching it is the caller's business.
  */
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
 import { RepoContext } from '../engine/types';
 
@@ -118,10 +118,7 @@ export function qualifyBranch(name: string): string {
 function requireRef(refs: Map<string, MergeTarget>, ref: string): MergeTarget {
   const found = refs.get(ref);
   if (!found) {
-    throw new PlanWorktreesError(
-      ErrorCode.BranchNotFound,
-      `The branch "${ref.replace(/^refs\/heads\//, '')}" does not exist.`,
-    );
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'branch', branch: ref.replace(/^refs\/heads\//, '') });
   }
   return found;
 }

@@ -17,7 +17,7 @@
  * branch moves (a merge), call `invalidate()` so every plan's counts are redone.
  */
 import * as fs from 'fs';
-import { ErrorCode, isError } from '../../git/errors';
+import { ErrorCode, isError } from '../engine/errors';
 import { GitOperation, operationInProgress } from '../../git/operation';
 import { parseStatus, StatusSummary } from '../../git/status';
 import { WorktreeEntry } from '../../git/worktreeList';

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { parseStatus, StatusEntry } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { globToRegExp } from '../lifecycle/copyFiles';
@@ -271,15 +271,11 @@ export function checkSnapshotSize(ctx: RepoContext, folder: string, content: Wor
   const total = content.ignored.reduce((sum, f) => sum + f.size, 0);
   if (total <= limitMB * 1024 * 1024) return;
   const biggest = [...content.ignored].sort((a, b) => b.size - a.size).slice(0, 5);
-  throw new PlanWorktreesError(
-    ErrorCode.SnapshotTooLarge,
-    `The ignored files of ${folder} that a snapshot must keep take ${megabytes(total)} MB, more than the limit of ${limitMB} MB (setting planWorktrees.snapshotLimitMB). ` +
-      `The biggest: ${biggest.map((f) => `${f.path} (${megabytes(f.size)} MB)`).join(', ')}. ` +
-      'Delete or move out what you no longer need, add a folder that a build makes again to planWorktrees.disposableFolders, or raise the limit; then try again.',
-    { files: biggest.map((f) => f.path) },
-  );
-}
-
-function megabytes(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(1);
+  throw new PlanError(ErrorCode.SnapshotTooLarge, {
+    path: folder,
+    totalBytes: total,
+    limitMB,
+    biggest: biggest.map((f) => ({ path: f.path, bytes: f.size })),
+    files: biggest.map((f) => f.path),
+  });
 }

@@ -11,7 +11,7 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError } from '../../git/errors';
+import { ErrorCode, isError } from '../engine/errors';
 import { withFileLock } from './lock';
 import { openStateFile, stateDir } from './stateFiles';
 import { LifecycleEvent } from '../engine/types';

@@ -13,7 +13,7 @@ import { randomBytes } from 'crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { readStateFile } from './stateFiles';
 
 /** A lock file holds a few bytes of JSON. */
@@ -110,14 +110,12 @@ async function acquire(lockFile: string, options: LockOptions): Promise<LockOwne
     if (Date.now() >= deadline) {
       const holder = await readLockOwner(lockFile);
       if (options.busyError) throw options.busyError(holder);
-      const who = holder ? ` by process ${holder.pid} on ${holder.hostname} since ${holder.time}` : '';
-      throw new PlanWorktreesError(
-        ErrorCode.LockTimeout,
-        `Timed out after ${timeoutMs} ms waiting for the lock ${lockFile}, held${who}. If no other window is working, delete the lock file.`,
-        {
-          files: [lockFile],
-        },
-      );
+      throw new PlanError(ErrorCode.LockTimeout, {
+        timeoutMs,
+        path: lockFile,
+        holder: holder && { pid: holder.pid, hostname: holder.hostname, time: holder.time },
+        files: [lockFile],
+      });
     }
     if (!stale) await delay(backoff(attempt));
   }

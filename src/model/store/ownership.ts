@@ -7,7 +7,7 @@
  * worktree or delete that branch. Such an entry is reported by the doctor and
  * refused by every operation with `ForeignBranch`.
  */
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { qualifyBranch } from '../state/merged';
 import { samePath, shownName, validateBranchName } from '../engine/names';
@@ -47,9 +47,6 @@ export function ownershipProblem(
 export function ensureOwned(plan: PlanRecord, worktrees: readonly WorktreeEntry[], plans: readonly PlanRecord[]): void {
   const problem = ownershipProblem(plan, worktrees, plans);
   if (problem) {
-    throw new PlanWorktreesError(
-      ErrorCode.ForeignBranch,
-      `${problem}. Nothing was done; run the doctor, and correct or remove the entry in plans.json.`,
-    );
+    throw new PlanError(ErrorCode.ForeignBranch, { problem });
   }
 }

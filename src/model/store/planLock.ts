@@ -12,7 +12,7 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { DomainCode, ErrorCode, PlanError } from '../engine/errors';
 import { liveLockOwner, LockOwner, withFileLock } from './lock';
 import { stateDir } from './stateFiles';
 
@@ -32,12 +32,21 @@ export interface PlanLockOptions {
 const defaultWaitMs = 5_000;
 
 /** Another window holds the lock: `subject` is what is busy, `holder` who holds it (when its lock file could be read). */
-export class PlanBusyError extends PlanWorktreesError {
+export class PlanBusyError extends PlanError<DomainCode.PlanBusy> {
   constructor(
     readonly subject: LockSubject,
     readonly holder: LockOwner | undefined,
   ) {
-    super(ErrorCode.PlanBusy, busyMessage(subject, holder));
+    super(ErrorCode.PlanBusy, {
+      subject,
+      holder: holder && {
+        pid: holder.pid,
+        hostname: holder.hostname,
+        time: holder.time,
+        operation: holder.operation,
+        plan: holder.plan,
+      },
+    });
   }
 }
 
@@ -83,17 +92,4 @@ export class PlanLocks {
     const hash = createHash('sha256').update(`${subject.kind}\0${subject.name}`).digest('hex').slice(0, 12);
     return path.join(this.folder, `${subject.kind}-${readable}-${hash}.lock`);
   }
-}
-
-/** "Plan 7 is busy: merge in another window (process 123 on host, since …)." */
-function busyMessage(subject: LockSubject, holder: LockOwner | undefined): string {
-  const what =
-    subject.kind === 'plan'
-      ? `Plan ${subject.name}`
-      : subject.kind === 'branch'
-        ? `The branch ${subject.name.replace(/^refs\/heads\//, '')}`
-        : `The worktree ${subject.name}`;
-  if (!holder) return `${what} is busy in another window. Try again when it has finished.`;
-  const operation = `${holder.operation ?? 'an operation'}${holder.plan !== undefined && !(subject.kind === 'plan' && subject.name === holder.plan) ? ` of plan ${holder.plan}` : ''}`;
-  return `${what} is busy: ${operation} in another window (process ${holder.pid} on ${holder.hostname}, since ${holder.time}). Try again when it has finished.`;
 }

@@ -12,7 +12,7 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { Logger, silentLogger } from '../../git/log';
 import { LockOptions, withFileLock } from './lock';
 import {
@@ -133,13 +133,24 @@ export class Registry {
     const parsed = parseRegistry(text);
     if (typeof parsed !== 'string') return this.reportInvalid(parsed);
     if (/newer version/.test(parsed)) {
-      throw new PlanWorktreesError(ErrorCode.RegistryCorrupt, `${this.file}: ${parsed}`, { files: [this.file] });
+      throw new PlanError(ErrorCode.RegistryCorrupt, {
+        reason: 'unreadable',
+        path: this.file,
+        problem: parsed,
+        files: [this.file],
+      });
     }
     const aside = `${this.file}.corrupt-${fileTime()}`;
     await fs.rename(this.file, aside);
     const message = `The plan registry ${this.file} was not valid (${parsed}). It was saved as ${aside} and a new, empty registry was started; the worktrees themselves are untouched.`;
     this.log.error(message);
-    throw new PlanWorktreesError(ErrorCode.RegistryCorrupt, message, { files: [aside] });
+    throw new PlanError(ErrorCode.RegistryCorrupt, {
+      reason: 'setAside',
+      path: this.file,
+      aside,
+      problem: parsed,
+      files: [aside],
+    });
   }
 
   /** Logs each skipped record once per registry object. */

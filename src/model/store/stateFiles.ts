@@ -10,7 +10,7 @@
 import { randomBytes } from 'crypto';
 import { constants, promises as fs } from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { DomainCode, ErrorCode, ErrorData, PlanError } from '../engine/errors';
 
 /** The folder in the common git directory that holds our state. */
 export function stateDir(commonDir: string): string {
@@ -27,9 +27,9 @@ export async function checkStateFolder(dir: string): Promise<boolean> {
     throw e;
   }
   if (stat.isSymbolicLink()) {
-    throw unsafe(dir, 'is a symbolic link; the state of Plan Worktrees is only kept in a real folder');
+    throw unsafe(dir, 'folderIsSymlink');
   }
-  if (!stat.isDirectory()) throw unsafe(dir, 'is not a folder');
+  if (!stat.isDirectory()) throw unsafe(dir, 'notAFolder');
   return true;
 }
 
@@ -67,12 +67,12 @@ export async function openStateFile(file: string, mode: StateFileMode): Promise<
   } catch (e) {
     if (errorCode(e) === 'ENOENT' && mode === 'read') return undefined;
     if (errorCode(e) === 'ELOOP' || errorCode(e) === 'EMLINK') {
-      throw unsafe(file, 'is a symbolic link; state files are opened only as regular files');
+      throw unsafe(file, 'fileIsSymlink');
     }
     throw e;
   }
   try {
-    if (!(await handle.stat()).isFile()) throw unsafe(file, 'is not a regular file');
+    if (!(await handle.stat()).isFile()) throw unsafe(file, 'notAFile');
   } catch (e) {
     await handle.close();
     throw e;
@@ -128,24 +128,12 @@ export async function writeStateFile(file: string, text: string): Promise<void> 
 }
 
 /** `StateFileTooLarge` for a file of `size` bytes. */
-export function tooLarge(file: string, size: number, maxBytes: number): PlanWorktreesError {
-  return new PlanWorktreesError(
-    ErrorCode.StateFileTooLarge,
-    `${file} is ${megabytes(size)} long, far more than Plan Worktrees ever writes (at most ${megabytes(maxBytes)} are read). It was not read; move it away if it is not yours.`,
-    { files: [file] },
-  );
+export function tooLarge(file: string, size: number, maxBytes: number): PlanError {
+  return new PlanError(ErrorCode.StateFileTooLarge, { path: file, size, maxBytes, files: [file] });
 }
 
-function unsafe(file: string, why: string): PlanWorktreesError {
-  return new PlanWorktreesError(
-    ErrorCode.StateFileUnsafe,
-    `${file} ${why}. Nothing was read or written there; remove it to let Plan Worktrees start afresh.`,
-    { files: [file] },
-  );
-}
-
-function megabytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${bytes} bytes`;
+function unsafe(file: string, reason: ErrorData[DomainCode.StateFileUnsafe]['reason']): PlanError {
+  return new PlanError(ErrorCode.StateFileUnsafe, { reason, path: file, files: [file] });
 }
 
 const noFollow = constants.O_NOFOLLOW ?? 0;

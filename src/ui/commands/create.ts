@@ -12,6 +12,7 @@ import { PlanRecord } from '../../model/engine/types';
 import { leavePendingSetup } from '../../model/store/pendingSetup';
 import { OpenAfterCreate, readUiSettings } from '../settings';
 import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
+import { errorMessage } from '../messages';
 import { CommandDeps, CommandRunner, engineOrThrow } from './run';
 
 export interface CreateArgs {
@@ -227,7 +228,7 @@ async function askForPlan(
       shown = {
         prompt,
         message: {
-          message: e instanceof Error ? e.message : String(e),
+          message: errorMessage(e),
           severity: vscode.InputBoxValidationSeverity.Error,
         },
       };

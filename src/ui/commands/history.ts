@@ -4,7 +4,9 @@
  * plan that has events, merged and cleaned-up ones too.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError, PlanErrorCode } from '../../model/engine/errors';
+import { shownName } from '../../model/engine/names';
+import { planErrorMessage } from '../messages';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { HistoryEntry, historyEntries } from '../../model/state/history';
 import { historyIcon } from '../history';
@@ -57,7 +59,7 @@ async function showHistory(deps: CommandDeps, args: unknown): Promise<ShownHisto
   pick.items = [...entries].reverse().map((entry) => ({
     label: `$(${historyIcon(entry)}) ${escapeIcons(entry.summary)}`,
     description: `${runs > 1 && entry.run !== undefined ? vscode.l10n.t('run {0} · ', entry.run) : ''}${new Date(entry.time).toLocaleString()}`,
-    detail: entry.detail === undefined ? undefined : escapeIcons(entry.detail),
+    detail: entry.detail === undefined ? undefined : escapeIcons(shownDetail(entry, entry.detail)),
     entry,
   }));
   pick.onDidAccept(() => pick.hide());
@@ -80,7 +82,7 @@ async function resolvePlan(
         return { engine, planId: id };
       }
     }
-    throw new PlanWorktreesError(ErrorCode.PlanNotFound, vscode.l10n.t('There is no plan "{0}".', id));
+    throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(id) });
   }
   for (const engine of repositories.engines) {
     const current = await engine.currentPlan().catch(() => undefined);
@@ -114,4 +116,23 @@ async function resolvePlan(
     matchOnDescription: true,
   });
   return picked && { engine: picked.candidate.engine, planId: picked.candidate.planId };
+}
+
+/**
+ * An entry's detail with the error its event recorded said in words: the
+ * model records its short English, a code and the data (src/ui/messages.ts
+ * makes the words). The log is data: an event whose code or data make no
+ * message keeps the detail as it is.
+ */
+function shownDetail(entry: HistoryEntry, detail: string): string {
+  const failed = [...entry.events]
+    .reverse()
+    .find((e) => typeof e.error === 'string' && typeof e.code === 'string' && e.data !== undefined);
+  if (!failed) return detail;
+  try {
+    const words = planErrorMessage(failed.code as PlanErrorCode, failed.data);
+    return typeof words === 'string' ? detail.replace(failed.error as string, () => words) : detail;
+  } catch {
+    return detail;
+  }
 }

@@ -5,7 +5,7 @@
  * and Restore Plan from Snapshot.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, isError, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, isError, PlanWorktreesError } from '../../model/engine/errors';
 import { CleanupResult } from '../../model/lifecycle/cleanup';
 import { Snapshot } from '../../model/lifecycle/snapshot';
 import { branchSentence, cleanupQuestion, forceQuestion, Question } from '../cleanupQuestions';

@@ -6,7 +6,8 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
+import { errorMessage } from '../messages';
 import { PlanEngine, PlanWorktree } from '../../model/engine/planEngine';
 import { MergeResult, MergeStrategy, squashSubject } from '../../model/lifecycle/merge';
 import { cleanupQuestion } from '../cleanupQuestions';
@@ -217,7 +218,7 @@ async function askToCleanUp(picked: PickedPlan): Promise<{ force: boolean } | un
 async function askInsteadOfRebase(error: PlanWorktreesError): Promise<MergeStrategy | undefined> {
   const merge = vscode.l10n.t('Merge Instead');
   const squash = vscode.l10n.t('Squash Instead');
-  const answer = await vscode.window.showWarningMessage(error.message, { modal: true }, merge, squash);
+  const answer = await vscode.window.showWarningMessage(errorMessage(error), { modal: true }, merge, squash);
   return answer === merge ? 'merge' : answer === squash ? 'squash' : undefined;
 }
 

@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { samePath } from '../../model/engine/names';
 import { isInside } from '../../model/engine/paths';
 import { PlanEngine } from '../../model/engine/planEngine';

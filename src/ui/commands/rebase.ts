@@ -9,7 +9,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, isError } from '../../git/errors';
+import { ErrorCode, isError } from '../../model/engine/errors';
 import { operationInProgress } from '../../git/operation';
 import { Snapshot } from '../../model/lifecycle/snapshot';
 import { ErrorAction, showError } from '../errors';

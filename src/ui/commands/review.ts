@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, isError } from '../../git/errors';
+import { ErrorCode, isError } from '../../model/engine/errors';
 import { PublishResult } from '../../model/lifecycle/publish';
 import { showError } from '../errors';
 import { pickPlan } from '../pickPlan';

@@ -4,7 +4,7 @@
  * back), the first repository, and a modal confirmation.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { showError } from '../errors';
 import { MainCheckoutGuard } from '../guard';

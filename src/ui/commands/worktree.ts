@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { PlanEngine, PlanWorktree } from '../../model/engine/planEngine';
 import { pickPlan } from '../pickPlan';
 import { WorktreeNode } from '../planTree';

@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ErrorCode, isError } from '../../git/errors';
+import { ErrorCode, isError } from '../../model/engine/errors';
 import { sequentialize } from '../../model/engine/async';
 import { samePath } from '../../model/engine/names';
 import { PlanEngine } from '../../model/engine/planEngine';

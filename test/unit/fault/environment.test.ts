@@ -10,12 +10,13 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { Git } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { Registry } from '../../../src/model/store/registry';
 import { openContext } from '../helpers/a';
 import { wholeState } from '../helpers/b';
+import { isPlanError } from '../helpers/errors';
 import {
   assertConsistent,
   assertNothingLost,
@@ -132,9 +133,11 @@ describe('fault suite: stale locks, unwritable folders and a registry damaged by
       const before = wholeState(repo.root, repo.main, ctx);
       counts.faultsInjected++;
       await assert.rejects(engine.create({ title: 'Nowhere to go' }), (e: unknown) => {
-        assert.ok(e instanceof PlanWorktreesError, `not a PlanWorktreesError: ${String(e)}`);
-        assert.match(e.message, /not-a-folder/);
-        return true;
+        return isPlanError(ErrorCode.PathExists, {
+          reason: 'cannotMakeFolder',
+          why: 'fileInTheWay',
+          path: /not-a-folder/,
+        })(e);
       });
       assert.strictEqual(wholeState(repo.root, repo.main, ctx), before);
       await assertConsistent(engine, repo.main, 'after the refused create', { settled: true });

@@ -194,7 +194,7 @@ async function runStep(fuzz: Fuzz, step: number): Promise<void> {
       // Two windows moving the main checkout's changes at once: the second finds them gone (nothing is lost; the first has them).
       const command = (outcome as { command?: string }).command ?? '';
       const secondMove =
-        /git stash did not record the main checkout's changes/.test(outcome.message ?? '') ||
+        (outcome as { data?: { reason?: string } }).data?.reason === 'stashNotRecorded' ||
         /^git stash push/.test(command);
       assert.ok(
         outcome.code !== 'Unknown' || secondMove,

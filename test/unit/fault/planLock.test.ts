@@ -14,6 +14,7 @@ import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { stateDir } from '../../../src/model/store/stateFiles';
 import { PlanRecord } from '../../../src/model/engine/types';
 import { commitFiles, git, gitMayFail, TestRepo, withRepo } from '../helpers/repo';
+import { PlanBusyError } from '../../../src/model/store/planLock';
 
 interface Reply {
   ok: boolean;
@@ -220,10 +221,12 @@ describe('fault suite: one operation per plan at a time, across windows', functi
           !cleaned.ok,
           `the cleanup ran while the other window was merging: ${cleaned.ok ? JSON.stringify(cleaned.value) : ''}`,
         );
-        const error = cleaned.error as { code?: string; message?: string };
+        const error = cleaned.error as PlanBusyError;
         assert.strictEqual(error.code, 'PlanBusy', String(error.message));
-        assert.match(error.message ?? '', new RegExp(`Plan ${plan.id} is busy: merge in another window`));
-        assert.match(error.message ?? '', new RegExp(`process ${other.pid}\\b`));
+        assert.deepStrictEqual(
+          [error.subject, error.holder?.operation, error.holder?.pid],
+          [{ kind: 'plan', name: plan.id }, 'merge', other.pid],
+        );
         assert.ok(waited >= 250 && waited < 5000, `waited ${waited} ms`);
         assert.ok(fs.existsSync(plan.path), 'the worktree is still there');
         assert.strictEqual(

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { Git } from '../../../src/git/runner';
 import { Logger, silentLogger } from '../../../src/git/log';
 import { EventLog } from '../../../src/model/store/events';

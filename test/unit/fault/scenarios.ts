@@ -9,7 +9,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode } from '../../../src/git/errors';
+import { ErrorCode } from '../../../src/model/engine/errors';
 import { Git } from '../../../src/git/runner';
 import { MergeStrategy } from '../../../src/model/lifecycle/merge';
 import { PlanEngine } from '../../../src/model/engine/planEngine';

@@ -13,7 +13,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';

@@ -14,7 +14,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError } from '../../../src/git/errors';
+import { ErrorCode, isError } from '../../../src/model/engine/errors';
 import { Git, runsNothingTheRepositoryNames } from '../../../src/git/runner';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { counts } from '../helpers/fault';

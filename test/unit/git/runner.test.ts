@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { Git, isVersionAtLeast } from '../../../src/git/runner';
 import { Logger } from '../../../src/git/log';
 import { git, keepEventLoopBusy, makeTempDir, removeDir, testGitEnv, withRepo } from '../helpers/repo';

@@ -11,7 +11,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../src/git/errors';
+import { ErrorCode, PlanError, PlanErrorWrapper, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
@@ -209,6 +209,8 @@ export interface WorkerReply {
   unexpected?: boolean;
   /** The git command that failed, if one did. */
   command?: string;
+  /** The model error's data (what it refused, and why), if it is one. */
+  data?: { reason?: string };
 }
 
 /** A forked process running its own PlanEngine on the repository (test/unit/fixtures/engineWorker.ts). */
@@ -285,7 +287,8 @@ export class EngineWorker {
 
 // ---------------------------------------------------------------- the engine's answer
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string; command?: string };
+export type Outcome<T> =
+  { ok: true; value: T } | { ok: false; code: string; message: string; command?: string; data?: { reason?: string } };
 
 /** Runs an engine operation; a PlanWorktreesError is an answer (a refusal), anything else a bug. */
 export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
@@ -295,7 +298,8 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
   } catch (e) {
     if (!(e instanceof PlanWorktreesError)) throw e;
     counts.refusals++;
-    return { ok: false, code: e.code, message: e.message, command: e.command };
+    const data = e instanceof PlanError || e instanceof PlanErrorWrapper ? (e.data as { reason?: string }) : undefined;
+    return { ok: false, code: e.code, message: e.message, command: e.command, data };
   }
 }
 

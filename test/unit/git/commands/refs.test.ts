@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ErrorCode } from '../../../../src/git/errors';
+import { GitErrorCode } from '../../../../src/git/errors';
 import { Git } from '../../../../src/git/runner';
 import {
   createRef,
@@ -38,7 +38,7 @@ describe('commands/refs', () => {
       await assert.rejects(createRef(at, 'refs/plan-worktrees/x', second), (e: unknown) => {
         assert.ok(hasReason(e, 'exists'));
         // Not the global table's guess for "already exists" (a folder).
-        assert.notStrictEqual((e as { code: ErrorCode }).code, ErrorCode.PathExists);
+        assert.notStrictEqual((e as { code: GitErrorCode }).code, GitErrorCode.PathExists);
         return true;
       });
       assert.strictEqual(git(main, 'rev-parse', 'refs/plan-worktrees/x'), first);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { GitErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
 import { Git } from '../../../../src/git/runner';
 import {
   addWorktreeWithBranch,
@@ -21,7 +21,7 @@ describe('commands/worktrees', () => {
       assert.strictEqual(git(path.join(root, 'one'), 'rev-parse', '--abbrev-ref', 'HEAD'), 'plan/1');
       await assert.rejects(addWorktreeWithBranch(at, path.join(root, 'two'), 'plan/1', head), (e: unknown) => {
         assert.ok(hasReason(e, 'branchExists'));
-        assert.strictEqual((e as PlanWorktreesError).code, ErrorCode.BranchExists);
+        assert.strictEqual((e as PlanWorktreesError).code, GitErrorCode.BranchExists);
         return true;
       });
       assert.ok(!fs.existsSync(path.join(root, 'two')));
@@ -42,7 +42,7 @@ describe('commands/worktrees', () => {
       fs.writeFileSync(path.join(inTheWay, 'f'), 'x');
       await assert.rejects(addWorktreeWithBranch(at, inTheWay, 'plan/3', head), (e: unknown) => {
         assert.ok(hasReason(e, 'folderExists'));
-        assert.strictEqual((e as PlanWorktreesError).code, ErrorCode.PathExists);
+        assert.strictEqual((e as PlanWorktreesError).code, GitErrorCode.PathExists);
         return true;
       });
     }));
@@ -65,7 +65,7 @@ describe('commands/worktrees', () => {
       fs.writeFileSync(path.join(folder, 'new.txt'), 'x');
       await assert.rejects(removeWorktree(at, folder, { showUntracked: true }), (e: unknown) => {
         assert.ok(hasReason(e, 'dirty'));
-        assert.strictEqual((e as PlanWorktreesError).code, ErrorCode.WorktreeDirty);
+        assert.strictEqual((e as PlanWorktreesError).code, GitErrorCode.WorktreeDirty);
         return true;
       });
       git(main, 'worktree', 'lock', folder);

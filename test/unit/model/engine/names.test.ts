@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode } from '../../../../src/model/engine/errors';
 import {
   ensureValid,
   expandTemplate,
@@ -13,6 +13,7 @@ import {
   validateWorktreePath,
 } from '../../../../src/model/engine/names';
 import { git, gitMayFail, withRepo } from '../../helpers/repo';
+import { isPlanError } from '../../helpers/errors';
 
 describe('names', () => {
   describe('explainTitle', () => {
@@ -212,8 +213,7 @@ describe('names', () => {
       assert.match(validateTemplate('plan/${ticket}-${slug}') ?? '', /\$\{ticket\}, which does not exist/);
       assert.throws(
         () => expandTemplate('plan/${ticket}', vars),
-        (e: unknown) =>
-          e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName && /\$\{ticket\}/.test(e.message),
+        isPlanError(ErrorCode.InvalidName, { reason: 'name', problem: /\$\{ticket\}/ }),
       );
     });
   });
@@ -222,10 +222,7 @@ describe('names', () => {
     assert.strictEqual(ensureValid('12', validateId), '12');
     assert.throws(
       () => ensureValid('--upload-pack=x', validateId),
-      (e: unknown) =>
-        e instanceof PlanWorktreesError &&
-        e.code === ErrorCode.InvalidName &&
-        /must not start with "-"/.test(e.message),
+      isPlanError(ErrorCode.InvalidName, { reason: 'name', problem: /must not start with "-"/ }),
     );
   });
 });

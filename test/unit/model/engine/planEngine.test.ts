@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { Git } from '../../../../src/git/runner';
 import { parseWorktreeList } from '../../../../src/git/worktreeList';
 import { PlanEngine, reconcile } from '../../../../src/model/engine/planEngine';

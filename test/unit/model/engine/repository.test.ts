@@ -1,15 +1,12 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode } from '../../../../src/model/engine/errors';
 import { Git } from '../../../../src/git/runner';
 import { discoverRepository, listWorktrees } from '../../../../src/model/engine/repository';
 import { openContext, processCounter } from '../../helpers/a';
+import { isPlanError } from '../../helpers/errors';
 import { git, makeTempDir, removeDir, withRepo } from '../../helpers/repo';
-
-function isCode(code: ErrorCode) {
-  return (e: unknown): boolean => e instanceof PlanWorktreesError && e.code === code;
-}
 
 describe('discoverRepository', () => {
   it('finds the repository from the main checkout and from a subfolder of it', () =>
@@ -56,9 +53,7 @@ describe('discoverRepository', () => {
     const dir = makeTempDir('pw-norepo-');
     try {
       await assert.rejects(discoverRepository(new Git(), dir), (e: unknown) => {
-        assert.ok(isCode(ErrorCode.NotAGitRepository)(e));
-        assert.match((e as Error).message, /is not inside a git repository/);
-        return true;
+        return isPlanError(ErrorCode.NotAGitRepository, { reason: 'notInRepository', path: dir })(e);
       });
     } finally {
       removeDir(dir);
@@ -69,9 +64,10 @@ describe('discoverRepository', () => {
     withRepo(async ({ main }) => {
       const runner = new Git();
       await assert.rejects(discoverRepository(runner, path.join(main, 'no such folder')), (e: unknown) => {
-        assert.ok(isCode(ErrorCode.NotAGitRepository)(e));
-        assert.match((e as Error).message, /does not exist/);
-        return true;
+        return isPlanError(ErrorCode.NotAGitRepository, {
+          reason: 'missingFolder',
+          path: path.join(main, 'no such folder'),
+        })(e);
       });
       assert.strictEqual(runner.processCount, 0);
     }));

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { cleanupPlan, CleanupOptions, discardPlan } from '../../../../src/model/lifecycle/cleanup';
 import { createPlan } from '../../../../src/model/lifecycle/create';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
@@ -10,6 +10,7 @@ import { listSnapshots, restoreSnapshot, Snapshot } from '../../../../src/model/
 import { PlanRecord } from '../../../../src/model/engine/types';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../../helpers/b';
+import { isPlanError } from '../../helpers/errors';
 import {
   commitFiles,
   createRepo,
@@ -191,7 +192,7 @@ describe('cleanupPlan', () => {
       const onMainBranch = { ...plan, path: path.join(repo.root, 'nowhere'), branch: 'main' };
       await assert.rejects(
         discardPlan(life.ctx, life.registry, life.events, { ...onMainBranch, path: repo.main }),
-        /main worktree/,
+        isPlanError(ErrorCode.MainWorktree, { path: repo.main }),
       );
       assert.ok(branchTip(repo.main, 'main'));
     }));
@@ -208,7 +209,7 @@ describe('cleanupPlan', () => {
         change(plan.path);
         await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) => {
           assert.strictEqual(e.files.length, 1);
-          assert.ok(e.message.includes(e.files[0]));
+          isPlanError(ErrorCode.WorktreeDirty, { reason: 'uncommitted', path: plan.path, files: e.files })(e);
         });
       }));
   }
@@ -235,7 +236,7 @@ describe('cleanupPlan', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Locked' });
       git(repo.main, 'worktree', 'lock', '--reason', 'on a USB drive', plan.path);
       await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeLocked, (e) =>
-        assert.match(e.message, /on a USB drive/),
+        isPlanError(ErrorCode.WorktreeLocked, { path: plan.path, lockReason: 'on a USB drive' })(e),
       );
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
       assert.strictEqual(result.removedWorktree, true);
@@ -317,7 +318,7 @@ describe('cleanupPlan', () => {
       git(plan.path, 'checkout', '-q', '--detach');
       const stray = commitFiles(plan.path, { 'stray.txt': 'only here\n' });
       await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) =>
-        assert.match(e.message, /no branch contains/),
+        isPlanError(ErrorCode.WorktreeDirty, { reason: 'detached', path: plan.path, head: stray })(e),
       );
       const result = await cleanupPlan(life.ctx, life.registry, life.events, plan, { force: true });
       assert.ok(result.snapshot);

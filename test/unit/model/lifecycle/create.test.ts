@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { createPlan, CreateOptions, planNames } from '../../../../src/model/lifecycle/create';
 import { runDoctor } from '../../../../src/model/recovery/doctor';
@@ -21,12 +21,14 @@ import {
   withRepo,
   writeFiles,
 } from '../../helpers/repo';
+import { isPlanError } from '../../helpers/errors';
 
-function isCode(code: ErrorCode, message?: RegExp): (e: unknown) => boolean {
+/** The error has this code; with `data`, it is the model's refusal with that data. */
+function isCode(code: ErrorCode, data?: Record<string, unknown>): (e: unknown) => boolean {
   return (e: unknown) => {
+    if (data) return isPlanError(code, data)(e);
     assert.ok(e instanceof PlanWorktreesError, String(e));
     assert.strictEqual(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
     return true;
   };
 }
@@ -37,12 +39,12 @@ async function assertRefused(
   life: Lifecycle,
   options: CreateOptions,
   code: ErrorCode,
-  message?: RegExp,
+  data?: Record<string, unknown>,
 ): Promise<void> {
   const before = wholeState(repo.root, repo.main, life.ctx);
   await assert.rejects(
     createPlan(life.ctx, life.registry, life.events, options),
-    isCode(code, message),
+    isCode(code, data),
     JSON.stringify(options),
   );
   assert.strictEqual(
@@ -174,7 +176,10 @@ describe('createPlan', () => {
         [first.branch, first.path, first.run],
         ['phase-7-run-1', path.join(repo.root, 'runs', '7-run-1'), 1],
       );
-      await assertRefused(repo, life, { id: '7', title: 'Again' }, ErrorCode.PlanExists, /Plan 7 already exists/);
+      await assertRefused(repo, life, { id: '7', title: 'Again' }, ErrorCode.PlanExists, {
+        reason: 'exists',
+        plan: '7',
+      });
       git(repo.main, 'worktree', 'remove', first.path);
       await life.registry.update((data) => void (data.plans[0].status = 'removed'));
       const second = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Phase seven' });
@@ -193,13 +198,10 @@ describe('createPlan', () => {
       const life = await lifecycleFor(repo.main);
       git(repo.main, 'rm', '-q', '--cached', 'README.md');
       writeFiles(repo.main, { 'README.md': 'written again\n', 'other.txt': 'untracked\n' });
-      await assertRefused(
-        repo,
-        life,
-        { title: 'Move it', dirtyBase: 'move' },
-        ErrorCode.BaseDirty,
-        /README\.md.*deleted in the index but back on disk/,
-      );
+      await assertRefused(repo, life, { title: 'Move it', dirtyBase: 'move' }, ErrorCode.BaseDirty, {
+        reason: 'deletedAndUntracked',
+        files: ['README.md'],
+      });
       assert.strictEqual(git(repo.main, 'stash', 'list'), '', 'no stash left');
     }));
 
@@ -224,41 +226,46 @@ describe('createPlan', () => {
         [{ title: 'T', path: '../sibling' }, /must not contain "\.\."/],
         [{ title: 'T', planFile: '../outside.md' }, /inside the repository/],
       ];
-      for (const [options, message] of cases) await assertRefused(repo, life, options, ErrorCode.InvalidName, message);
+      for (const [options, problem] of cases) {
+        await assertRefused(repo, life, options, ErrorCode.InvalidName, { reason: 'name', problem });
+      }
     }));
 
   it('refuses an unknown template variable, and a folder inside the git directory', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main, { branchTemplate: 'plan/${ticket}' });
-      await assertRefused(repo, life, { title: 'T' }, ErrorCode.InvalidName, /\$\{ticket\}/);
+      await assertRefused(repo, life, { title: 'T' }, ErrorCode.InvalidName, {
+        reason: 'name',
+        problem: /\$\{ticket\}/,
+      });
       const ok = await lifecycleFor(repo.main);
-      await assertRefused(
-        repo,
-        ok,
-        { title: 'T', path: path.join(repo.main, '.git', 'plan') },
-        ErrorCode.InvalidName,
-        /inside the git directory/,
-      );
+      await assertRefused(repo, ok, { title: 'T', path: path.join(repo.main, '.git', 'plan') }, ErrorCode.InvalidName, {
+        reason: 'insideGitDir',
+        path: path.join(repo.main, '.git', 'plan'),
+      });
     }));
 
   it('refuses an existing branch, an existing folder and a folder git still has registered', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       git(repo.main, 'branch', 'plan/1-taken');
-      await assertRefused(repo, life, { title: 'Taken' }, ErrorCode.BranchExists, /"plan\/1-taken" already exists/);
+      await assertRefused(repo, life, { title: 'Taken' }, ErrorCode.BranchExists, {
+        reason: 'create',
+        branch: 'plan/1-taken',
+      });
       const folder = path.join(repo.root, 'repo.plans', '1-free');
       fs.mkdirSync(folder, { recursive: true });
-      await assertRefused(repo, life, { title: 'Free' }, ErrorCode.PathExists, /already exists/);
+      await assertRefused(repo, life, { title: 'Free' }, ErrorCode.PathExists, {
+        reason: 'folderExists',
+        path: folder,
+      });
       const gone = path.join(repo.root, 'gone');
       git(repo.main, 'worktree', 'add', '-q', '--detach', gone);
       fs.rmSync(gone, { recursive: true });
-      await assertRefused(
-        repo,
-        life,
-        { title: 'Gone', path: gone },
-        ErrorCode.PathExists,
-        /still has a worktree registered/,
-      );
+      await assertRefused(repo, life, { title: 'Gone', path: gone }, ErrorCode.PathExists, {
+        reason: 'registeredWorktree',
+        path: gone,
+      });
     }));
 
   it('a folder git registers while the create runs: git refuses it, the same clear error, and nothing is left behind', () =>
@@ -282,7 +289,7 @@ describe('createPlan', () => {
       const ctx = { ...life.ctx, git: new RacingGit() };
       await assert.rejects(
         createPlan(ctx, life.registry, life.events, { title: 'Gone', path: gone }),
-        isCode(ErrorCode.PathExists, /still has a worktree registered/),
+        isCode(ErrorCode.PathExists, { reason: 'registeredWorktree', path: gone }),
       );
       assert.strictEqual(
         gitMayFail(repo.main, 'rev-parse', '--verify', '--quiet', 'refs/heads/plan/1-gone').ok,
@@ -296,9 +303,12 @@ describe('createPlan', () => {
   it('refuses a missing base branch, and a detached main checkout without a base', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
-      await assertRefused(repo, life, { title: 'T', base: 'nope' }, ErrorCode.BranchNotFound, /"nope" does not exist/);
+      await assertRefused(repo, life, { title: 'T', base: 'nope' }, ErrorCode.BranchNotFound, {
+        reason: 'base',
+        base: 'nope',
+      });
       git(repo.main, 'checkout', '-q', '--detach');
-      await assertRefused(repo, life, { title: 'T' }, ErrorCode.BranchNotFound, /detached HEAD/);
+      await assertRefused(repo, life, { title: 'T' }, ErrorCode.BranchNotFound, { reason: 'detachedHead' });
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'T', base: 'main' });
       assert.strictEqual(plan.base, 'main');
     }));
@@ -311,7 +321,7 @@ describe('createPlan', () => {
       writeFiles(repo.main, { 'src/app.txt': 'modified\n' });
       const before = wholeState(repo.root, repo.main, life.ctx);
       await assert.rejects(createPlan(life.ctx, life.registry, life.events, { title: 'T' }), (e: unknown) => {
-        isCode(ErrorCode.BaseDirty, /uncommitted changes/)(e);
+        isCode(ErrorCode.BaseDirty, { reason: 'uncommitted' })(e);
         assert.deepStrictEqual([...(e as PlanWorktreesError).files].sort(), [
           'README.md',
           'new dir/untracked file.txt',

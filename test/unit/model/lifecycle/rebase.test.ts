@@ -1,12 +1,14 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { classifyGitError, ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { classifyGitError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { Git } from '../../../../src/git/runner';
 import { historyEntries } from '../../../../src/model/state/history';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { PlanRecord } from '../../../../src/model/engine/types';
 import { commitFiles, fingerprint, git, TestRepo, withRepo } from '../../helpers/repo';
+import { isPlanError } from '../../helpers/errors';
 
 const hasCode = (code: ErrorCode) => (e: unknown) => e instanceof PlanWorktreesError && e.code === code;
 
@@ -26,12 +28,13 @@ describe('rebase of a plan in its worktree', () => {
       const { engine } = await stoppedRebase(repo);
       const before = fingerprint(repo.main);
       await assert.rejects(engine.rebaseOntoBase('7'), (e: unknown) => {
-        assert.ok(hasCode(ErrorCode.RebaseInProgress)(e), String(e));
-        assert.strictEqual(
-          (e as Error).message,
-          'Plan 7 is in the middle of a rebase, so it cannot rebase onto main now. Resolve its conflicts and continue the rebase, or abort it first.',
-        );
-        return true;
+        return isPlanError(ErrorCode.RebaseInProgress, {
+          reason: 'planInOperation',
+          plan: '7',
+          base: 'main',
+          operation: 'rebase',
+          action: 'rebase',
+        })(e);
       });
       assert.strictEqual(fingerprint(repo.main), before);
       // Git's own words for it are classified the same way.
@@ -61,8 +64,7 @@ describe('rebase of a plan in its worktree', () => {
       await assert.rejects(engine.continueRebase('7'), (e: unknown) => {
         assert.ok(hasCode(ErrorCode.ConflictsUnresolved)(e), String(e));
         assert.deepStrictEqual((e as PlanWorktreesError).files, ['README.md']);
-        assert.match((e as Error).message, /still has conflicts in README\.md/);
-        return true;
+        return isPlanError(ErrorCode.ConflictsUnresolved, { plan: '7', files: ['README.md'] })(e);
       });
       assert.strictEqual(fingerprint(repo.main), before, 'a refused continue changes nothing');
       fs.writeFileSync(path.join(plan.path, 'README.md'), '# main and plan\n');
@@ -124,7 +126,12 @@ describe('rebase of a plan in its worktree', () => {
         ],
       );
       assert.strictEqual(entries[0].detail, 'Files: README.md.');
-      assert.match(entries[1].detail ?? '', /^RebaseInProgress: Plan 7 is in the middle of a rebase/);
+      assert.match(entries[1].detail ?? '', /^RebaseInProgress: /);
+      const refused = entries[1].events[entries[1].events.length - 1];
+      assert.deepStrictEqual(
+        [refused.code, (refused.data as { reason?: string }).reason],
+        ['RebaseInProgress', 'planInOperation'],
+      );
       assert.strictEqual(
         entries[4].detail,
         'MergeConflict: Conflicts with main; nothing was changed. Files: README.md.',

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError } from '../../../../src/git/errors';
+import { ErrorCode, isError } from '../../../../src/model/engine/errors';
 import { Git } from '../../../../src/git/runner';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
 import { DEFAULT_PLAN_FILE_PATTERNS } from '../../../../src/model/planFiles/find';
@@ -16,6 +16,7 @@ import {
   readPlanFile,
 } from '../../../../src/model/planFiles/parse';
 import { fingerprint, git, withRepo, withTempDir, writeFiles } from '../../helpers/repo';
+import { isPlanError } from '../../helpers/errors';
 
 describe('plan files: parse', () => {
   describe('parsePlanFile', () => {
@@ -99,7 +100,7 @@ describe('plan files: parse', () => {
         assert.ok(parsed.problem.startsWith(`${file}: `), parsed.problem);
         assert.throws(
           () => planFromFile(parsed),
-          (e: unknown) => isError(e, ErrorCode.InvalidName) && (e as Error).message.includes(file),
+          isPlanError(ErrorCode.InvalidName, { reason: 'notStartable', file, problem: parsed.problem }),
         );
       }
     });

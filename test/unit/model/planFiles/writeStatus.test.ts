@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, isError } from '../../../../src/git/errors';
+import { ErrorCode, isError, PlanError } from '../../../../src/model/engine/errors';
 import { MAX_FRONT_MATTER_BYTES, MAX_FRONT_MATTER_DEPTH } from '../../../../src/model/planFiles/parse';
 import { MAX_JSON_DEPTH, withStatus, writePlanFileStatus } from '../../../../src/model/planFiles/writeStatus';
 import { parse as parseYaml } from 'yaml';
@@ -55,9 +55,11 @@ function frontMatterFields(text: string): unknown {
   return parseYaml(text.split(/^---$/m)[1]);
 }
 
-/** Whether `e` is the typed error for a plan file whose status is not written. */
-function notWritten(e: unknown): boolean {
-  return isError(e, ErrorCode.InvalidName) && /status is not written/.test((e as Error).message);
+/** Whether `e` is the typed error for a plan file whose status is not written, and what is wrong with the file. */
+function notWritten(e: unknown, problem: RegExp = /./): boolean {
+  if (!(e instanceof PlanError) || !isError(e, ErrorCode.InvalidName)) return false;
+  const data = e.data as { reason: string; problem?: string };
+  return data.reason === 'planFileNotEditable' && problem.test(data.problem ?? '');
 }
 
 describe('plan files: write status', () => {
@@ -195,7 +197,7 @@ describe('plan files: write status', () => {
       for (const [text, format, expected] of cases) {
         assert.throws(
           () => withStatus(text, format, 'done'),
-          (e: unknown) => notWritten(e) && expected.test((e as Error).message),
+          (e: unknown) => notWritten(e, expected),
           text,
         );
       }
@@ -249,7 +251,7 @@ describe('plan files: write status', () => {
         };
         writeFiles(dir, files);
         for (const [file, text] of Object.entries(files)) {
-          await assert.rejects(writePlanFileStatus(dir, file, 'done'), notWritten, file);
+          await assert.rejects(writePlanFileStatus(dir, file, 'done'), (e: unknown) => notWritten(e), file);
           assert.strictEqual(fs.readFileSync(path.join(dir, file), 'utf8'), text, file);
         }
         assert.deepStrictEqual(

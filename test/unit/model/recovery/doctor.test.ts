@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { cleanupPlan } from '../../../../src/model/lifecycle/cleanup';
 import { createPlan } from '../../../../src/model/lifecycle/create';
@@ -11,6 +11,7 @@ import { listWorktrees } from '../../../../src/model/engine/repository';
 import { listSnapshots, writeSnapshot } from '../../../../src/model/lifecycle/snapshot';
 import { removeBrokenAdminFolder } from '../../../../src/model/recovery/worktreeAdmin';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../../helpers/b';
+import { isPlanError } from '../../helpers/errors';
 import { commitFiles, git, gitMayFail, hashTree, withRepo, writeFiles } from '../../helpers/repo';
 
 function only(findings: Finding[], kind: Finding['kind']): Finding {
@@ -590,7 +591,13 @@ describe('runDoctor', () => {
       assert.deepStrictEqual(worktreeList(repo.main), [repo.main]);
       // The fix refuses a record that became whole meanwhile.
       const other = await createPlan(life.ctx, life.registry, life.events, { title: 'Whole' });
-      assert.throws(() => removeBrokenAdminFolder(life.ctx.repo.commonDir, path.basename(other.path)), /complete now/);
+      assert.throws(
+        () => removeBrokenAdminFolder(life.ctx.repo.commonDir, path.basename(other.path)),
+        isPlanError(ErrorCode.WorktreeNotFound, {
+          reason: 'adminRecordComplete',
+          path: path.join(life.ctx.repo.commonDir, 'worktrees', path.basename(other.path)),
+        }),
+      );
       assert.ok(fs.existsSync(other.path));
     }));
 

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { diffPlan, parseNameStatus, readBaseContent, readWorktreeContent } from '../../../../src/model/state/diff';
 import { addPlan, openContext } from '../../helpers/a';
 import { commitFiles, git, withRepo, writeFiles } from '../../helpers/repo';

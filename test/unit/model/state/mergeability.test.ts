@@ -1,8 +1,9 @@
 import * as assert from 'assert';
 import { MergeabilityCache } from '../../../../src/model/state/mergeability';
 import { commitAll } from '../../../../src/model/lifecycle/commit';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { addPlan, openContext } from '../../helpers/a';
+import { isPlanError } from '../../helpers/errors';
 import { commitFiles, fingerprint, git, withRepo, writeFiles } from '../../helpers/repo';
 
 describe('mergeability of active plans', () => {
@@ -68,7 +69,10 @@ describe('commitAll', () => {
       const plan = addPlan(repo, '1');
       const ctx = await openContext(repo.main);
       const before = fingerprint(repo.main);
-      await assert.rejects(commitAll(ctx, plan, 'nothing to commit'), /nothing to commit/);
+      await assert.rejects(
+        commitAll(ctx, plan, 'nothing to commit'),
+        isPlanError(ErrorCode.NothingToCommit, { plan: '1' }),
+      );
       writeFiles(plan.path, { 'x.txt': 'x' });
       const dirty = fingerprint(repo.main);
       await assert.rejects(

@@ -1,8 +1,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { divergences, isMerged } from '../../../../src/model/state/merged';
 import { openContext, processCounter } from '../../helpers/a';
+import { isPlanError } from '../../helpers/errors';
 import { commitFiles, git, TestRepo, withRepo } from '../../helpers/repo';
 
 /** A branch `plan` from main with two commits touching a.txt and b.txt, checked out in main; main is checked out again. */
@@ -83,11 +84,10 @@ describe('isMerged', () => {
 
   it('refuses a branch that does not exist with BranchNotFound', () =>
     withRepo(async ({ main }) => {
-      await assert.rejects(isMerged(await openContext(main), 'nope', 'main'), (e: unknown) => {
-        assert.ok(e instanceof PlanWorktreesError && e.code === ErrorCode.BranchNotFound);
-        assert.match(e.message, /"nope" does not exist/);
-        return true;
-      });
+      await assert.rejects(
+        isMerged(await openContext(main), 'nope', 'main'),
+        isPlanError(ErrorCode.BranchNotFound, { reason: 'branch', branch: 'nope' }),
+      );
     }));
 
   it('reads a branch name that looks like an option as a name, not an option', () =>

@@ -3,8 +3,9 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { DomainCode, ErrorCode, PlanError, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { LockOptions, processStart, readLockOwner, withFileLock } from '../../../../src/model/store/lock';
+import { isPlanError } from '../../helpers/errors';
 import { makeTempDir, removeDir } from '../../helpers/repo';
 
 const worker = path.join(__dirname, '..', '..', 'fixtures', 'lockWorker.js');
@@ -107,9 +108,8 @@ describe('withFileLock', () => {
         await assert.rejects(
           withFileLock(lockFile, () => (ran = true), { timeoutMs: 300 }),
           (e: unknown) =>
-            e instanceof PlanWorktreesError &&
-            e.code === ErrorCode.LockTimeout &&
-            e.message.includes(`process ${child.pid}`),
+            isPlanError(ErrorCode.LockTimeout, { path: lockFile, files: [lockFile] })(e) &&
+            (e as PlanError<DomainCode.LockTimeout>).data.holder?.pid === child.pid,
         );
         assert.strictEqual(ran, false);
         assert.strictEqual(fs.readFileSync(lockFile, 'utf8'), before);
@@ -133,14 +133,14 @@ describe('withFileLock', () => {
       lockFrom(1000);
       await assert.rejects(
         withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }),
-        /Timed out/,
+        isPlanError(ErrorCode.LockTimeout),
       );
       // Taken long ago, but renewed a moment ago (its file's time): its holder is still at work.
       lockFrom(120_000);
       fs.utimesSync(lockFile, new Date(), new Date());
       await assert.rejects(
         withFileLock(lockFile, () => undefined, { timeoutMs: 200, staleMs: 60_000 }),
-        /Timed out/,
+        isPlanError(ErrorCode.LockTimeout),
       );
       lockFrom(120_000);
       assert.strictEqual(
@@ -156,7 +156,7 @@ describe('withFileLock', () => {
       fs.writeFileSync(lockFile, '');
       await assert.rejects(
         withFileLock(lockFile, () => undefined, { timeoutMs: 200 }),
-        /Timed out/,
+        isPlanError(ErrorCode.LockTimeout),
       );
       const old = new Date(Date.now() - 10_000);
       fs.utimesSync(lockFile, old, old);
@@ -173,7 +173,7 @@ describe('withFileLock', () => {
         // Three times staleMs: without renewal the lock would look abandoned after 400 ms.
         await assert.rejects(
           withFileLock(lockFile, () => (ran = true), { timeoutMs: 1200, staleMs: 400 }),
-          /Timed out/,
+          isPlanError(ErrorCode.LockTimeout),
         );
         assert.strictEqual(ran, false);
         assert.strictEqual(fs.readFileSync(lockFile, 'utf8'), before, 'the holder still holds its own lock');
@@ -224,7 +224,7 @@ describe('withFileLock', () => {
       lockOf(processStart(process.pid));
       await assert.rejects(
         withFileLock(lockFile, () => undefined, { timeoutMs: 200 }),
-        /Timed out/,
+        isPlanError(ErrorCode.LockTimeout),
         'the same process, still running: not stale',
       );
       lockOf('1');

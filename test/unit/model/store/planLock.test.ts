@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { LockOptions, readLockOwner } from '../../../../src/model/store/lock';
 import { PlanEngine } from '../../../../src/model/engine/planEngine';
@@ -104,17 +104,25 @@ describe('PlanLocks', () => {
         [error.subject, error.holder?.pid, error.holder?.operation],
         [plan, children[0].pid, 'merge'],
       );
-      assert.match(
-        error.message,
-        new RegExp(
-          `^Plan 7 is busy: merge in another window \\(process ${children[0].pid} on .*, since .*\\)\\. Try again when it has finished\\.$`,
-        ),
-      );
+      assert.deepStrictEqual(error.data, {
+        subject: plan,
+        holder: {
+          pid: children[0].pid,
+          hostname: error.holder?.hostname,
+          time: error.holder?.time,
+          operation: 'merge',
+          plan: '7',
+        },
+      });
+      assert.ok(error.holder?.hostname && error.holder.time, 'the holder says where and since when');
       const onBranch = await locks
         .run([{ kind: 'plan', name: '9' }, branch], 'cleanup', '9', async () => (ran = true))
         .catch((e: unknown) => e);
       assert.ok(onBranch instanceof PlanBusyError, String(onBranch));
-      assert.match(onBranch.message, /^The branch main is busy: merge of plan 8 in another window/);
+      assert.deepStrictEqual(
+        [onBranch.subject, onBranch.holder?.operation, onBranch.holder?.plan],
+        [branch, 'merge', '8'],
+      );
       assert.ok(!fs.existsSync(locks.file({ kind: 'plan', name: '9' })), 'the plan lock taken first is let go');
     } finally {
       await Promise.all(children.map(kill));
@@ -134,9 +142,11 @@ describe('PlanEngine: the per-plan lock', () => {
       try {
         const before = git(repo.main, 'for-each-ref', '--format=%(refname) %(objectname)');
         const busy = (e: unknown): boolean =>
-          e instanceof PlanWorktreesError &&
+          e instanceof PlanBusyError &&
           e.code === ErrorCode.PlanBusy &&
-          e.message.includes(`Plan ${plan.id} is busy: merge in another window`);
+          e.subject.kind === 'plan' &&
+          e.subject.name === plan.id &&
+          e.holder?.operation === 'merge';
         await assert.rejects(engine.merge(plan.id, { strategy: 'merge' }), busy, 'merge');
         await assert.rejects(engine.cleanup(plan.id, { force: true }), busy, 'cleanup');
         await assert.rejects(engine.discard(plan.id), busy, 'discard');
@@ -183,7 +193,10 @@ describe('PlanEngine: the per-plan lock', () => {
           engine.cleanup(plan.id),
           (e: unknown) =>
             e instanceof PlanBusyError &&
-            /^The branch main is busy: merge of plan 99 in another window/.test(e.message),
+            e.subject.kind === 'branch' &&
+            e.subject.name === 'refs/heads/main' &&
+            e.holder?.operation === 'merge' &&
+            e.holder.plan === '99',
         );
         assert.ok(fs.existsSync(plan.path));
       } finally {
@@ -210,8 +223,7 @@ describe('PlanEngine: the per-plan lock', () => {
       try {
         await assert.rejects(
           finding.fix.run(),
-          (e: unknown) =>
-            e instanceof PlanBusyError && e.message.includes('doctor: Recreate Worktree in another window'),
+          (e: unknown) => e instanceof PlanBusyError && e.holder?.operation === 'doctor: Recreate Worktree',
         );
         assert.match(git(repo.main, 'worktree', 'list', '--porcelain'), /locked initializing/, 'still locked');
       } finally {

@@ -1,10 +1,11 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { DomainCode, ErrorCode, PlanError, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { Logger } from '../../../../src/git/log';
 import { MAX_REGISTRY_BYTES, parseRegistry, planRecordProblem, Registry } from '../../../../src/model/store/registry';
 import { samplePlan } from '../../helpers/b';
+import { isPlanError } from '../../helpers/errors';
 import { makeTempDir, removeDir } from '../../helpers/repo';
 
 async function withCommonDir(body: (commonDir: string) => Promise<void>): Promise<void> {
@@ -87,8 +88,7 @@ describe('Registry', () => {
         assert.ok(e instanceof PlanWorktreesError);
         assert.strictEqual(e.code, ErrorCode.RegistryCorrupt);
         saved = e.files[0];
-        assert.ok(e.message.includes(saved));
-        return true;
+        return isPlanError(ErrorCode.RegistryCorrupt, { reason: 'setAside', path: registry.file, aside: saved })(e);
       });
       assert.match(path.basename(saved), /^plans\.json\.corrupt-/);
       assert.strictEqual(fs.readFileSync(saved, 'utf8'), garbage, 'the corrupted content is kept');
@@ -168,10 +168,7 @@ describe('Registry', () => {
       for (const attempt of [() => registry.read(), () => registry.update(() => undefined)]) {
         await assert.rejects(
           attempt(),
-          (e: unknown) =>
-            e instanceof PlanWorktreesError &&
-            e.code === ErrorCode.StateFileTooLarge &&
-            e.message.includes(registry.file),
+          isPlanError(ErrorCode.StateFileTooLarge, { path: registry.file, files: [registry.file] }),
         );
       }
       assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
@@ -184,10 +181,13 @@ describe('Registry', () => {
       const registry = new Registry(commonDir);
       fs.mkdirSync(path.dirname(registry.file), { recursive: true });
       fs.writeFileSync(registry.file, JSON.stringify({ version: 2, plans: [] }));
-      await assert.rejects(registry.read(), /newer version/);
+      const newer = (e: unknown) =>
+        isPlanError(ErrorCode.RegistryCorrupt, { reason: 'unreadable', path: registry.file })(e) &&
+        /newer version/.test((e as PlanError<DomainCode.RegistryCorrupt>).data.problem);
+      await assert.rejects(registry.read(), newer);
       await assert.rejects(
         registry.update(() => undefined),
-        /newer version/,
+        newer,
       );
       assert.strictEqual(fs.readFileSync(registry.file, 'utf8'), JSON.stringify({ version: 2, plans: [] }));
     }));
