@@ -11,6 +11,7 @@ import { Logger, silentLogger } from '../../../src/git/log';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { assertConsistent, assertNothingLost, doctorFixAll, EngineWorker, holdings } from '../helpers/fault';
+import { isPlanError } from '../helpers/errors';
 import { commitFiles, git, withRepo, writeFiles } from '../helpers/repo';
 
 function isCode(code: ErrorCode): (e: unknown) => boolean {
@@ -60,7 +61,10 @@ describe('fault suite: regressions found by the random test', () => {
 
       // Its folder deleted by hand: restore says to run the doctor first; after it, the plan is back in one worktree.
       fs.rmSync(plan.path, { recursive: true, force: true });
-      await assert.rejects(engine.restore(plan.id), /the doctor prunes it/);
+      await assert.rejects(
+        engine.restore(plan.id),
+        isPlanError(ErrorCode.PlanExists, { reason: 'worktreeStillThere', path: plan.path, folderGone: true }),
+      );
       await doctorFixAll(engine);
       await assertConsistent(engine, repo.main, 'after the folder was deleted', { settled: true });
       assert.strictEqual((await engine.list()).filter((r) => r.plan?.id === plan.id).length, 1);
