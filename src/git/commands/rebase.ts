@@ -6,7 +6,7 @@
 import { GitAt, options } from './git';
 
 /** How a rebase step ended: done, or stopped (on conflicts, or for `reason`). */
-export type RebaseOutcome = { done: true } | { done: false; reason: string };
+export type RebaseOutcome = { done: true } | { done: false; reason: string; gitSaid: string };
 
 /** `rebase <onto>`. */
 export async function rebase(at: GitAt, onto: string): Promise<RebaseOutcome> {
@@ -25,7 +25,9 @@ export async function abortRebase(at: GitAt): Promise<void> {
 
 async function outcome(at: GitAt, args: string[]): Promise<RebaseOutcome> {
   const result = await at.git.exec(args, options(at, { okExitCodes: [1], noEditor: true }));
-  return result.exitCode === 0 ? { done: true } : { done: false, reason: stopReason(result.stderr) };
+  return result.exitCode === 0
+    ? { done: true }
+    : { done: false, reason: stopReason(result.stderr), gitSaid: result.stderr };
 }
 
 /** The line of git's stderr that says why the rebase stopped (its first error, else its first line). */

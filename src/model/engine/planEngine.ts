@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import { asDiskFull } from '../../git/errors';
 import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors';
-import { Git } from '../../git/runner';
+import type { Git } from '../../git/commands/git';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { OperationQueue } from './async';

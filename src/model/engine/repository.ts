@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError, PlanError, PlanWorktreesError } from './errors';
-import { Git } from '../../git/runner';
+import type { Git } from '../../git/commands/git';
 import { parseWorktreeList, WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext, RepositoryInfo } from './types';
 import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';

@@ -2,7 +2,7 @@
  * The shapes shared across the model. No vscode import here or anywhere in
  * src/model: the model is tested on plain Node against real repositories.
  */
-import type { Git } from '../../git/runner';
+import type { Git } from '../../git/commands/git';
 import type { Logger } from '../../git/log';
 
 /** Where a repository lives, found from any folder inside any of its worktrees. */
