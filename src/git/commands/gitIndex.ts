@@ -39,9 +39,34 @@ export async function checkoutIndex(at: GitAt, paths: string[]): Promise<void> {
   await at.git.run(['checkout-index', '-f', '-q', '--', ...paths], options(at));
 }
 
-/** Untracked files (`ls-files -z --others`), ignored ones included, relative to the worktree. */
-export async function untrackedFiles(at: GitAt): Promise<string[]> {
-  return records(await at.git.run(['ls-files', '-z', '--others'], options(at)));
+/** Untracked files (`ls-files -z --others`), relative to the worktree: ignored ones too, unless `excludeStandard`. */
+export async function untrackedFiles(at: GitAt, flags: { excludeStandard?: boolean } = {}): Promise<string[]> {
+  const args = ['ls-files', '-z', '--others', ...(flags.excludeStandard ? ['--exclude-standard'] : [])];
+  return records(await at.git.run(args, options(at)));
+}
+
+/** An index entry with its `ls-files -v` tag: lowercase for assume-unchanged, `S` for skip-worktree. */
+export interface TaggedPath {
+  tag: string;
+  path: string;
+}
+
+/** The index entries (all, or those at `paths`, taken literally) with their tags (`ls-files -v -z`). */
+export async function taggedIndexEntries(at: GitAt, paths?: string[]): Promise<TaggedPath[]> {
+  const args = ['ls-files', '-v', '-z', ...(paths ? ['--', ...paths.map(literal)] : [])];
+  return records(await at.git.run(args, options(at))).map((r) => ({ tag: r.slice(0, 1), path: r.slice(2) }));
+}
+
+/** Clears the assume-unchanged or skip-worktree flag of `paths` (`update-index --no-...`), 500 paths per process. */
+export async function clearIndexFlag(
+  at: GitAt,
+  flag: 'assumeUnchanged' | 'skipWorktree',
+  paths: string[],
+): Promise<void> {
+  const option = flag === 'assumeUnchanged' ? '--no-assume-unchanged' : '--no-skip-worktree';
+  for (let i = 0; i < paths.length; i += 500) {
+    await at.git.run(['update-index', option, '--', ...paths.slice(i, i + 500)], options(at));
+  }
 }
 
 /** Which of `paths` are submodules (gitlinks, mode 160000) in the index (`ls-files --stage`). */

@@ -50,12 +50,12 @@ export async function commitTree(
 
 /**
  * `read-tree`: the index (the one `at.env` names, or the worktree's) becomes
- * `tree`. With `update` (`-m -u from to`) the worktree's files move from
+ * `tree` (with `more`: the trees overlaid, which must not overlap). With `update` (`-m -u from to`) the worktree's files move from
  * `from` to `to` too, refusing to overwrite what is not `from`'s (reason
  * `notUpToDate` when an index entry is stale: refresh it, then again).
  */
-export async function readTree(at: GitAt, tree: string): Promise<void> {
-  await at.git.run(['read-tree', tree], options(at));
+export async function readTree(at: GitAt, tree: string, ...more: string[]): Promise<void> {
+  await at.git.run(['read-tree', tree, ...more], options(at));
 }
 
 export type ReadTreeReason = 'notUpToDate';
