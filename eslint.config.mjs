@@ -1,6 +1,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const noVscode = { name: 'vscode', message: 'src/git and src/model never import vscode.' };
+const simpleGitOnlyInRunner = { name: 'simple-git', message: 'Only src/git/runner.ts uses simple-git.' };
+
+/** Calls such as `ctx.git.run([...])` with an argument list, any call of the runner, and any reading of `.stderr`. */
+const rawGitSyntax = [
+  {
+    selector: "CallExpression[callee.object.property.name='git'][callee.property.name=/^(exec|run|execBuffer)$/]",
+    message: 'Run git through a command function of src/git/commands, not the runner, in src/model.',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(exec|run|execBuffer)$/][arguments.0.type='ArrayExpression']",
+    message: 'Build git argument lists in a command function of src/git/commands, not in src/model.',
+  },
+  {
+    selector: "MemberExpression[property.name='stderr']",
+    message: "Git's stderr is classified by its command (src/git/commands, reasons.ts), never read in src/model.",
+  },
+];
+
+/**
+ * Where the rule above holds. Not yet the rest of src/model (state, recovery,
+ * store, engine, planFiles), whose calls still build argument lists: add
+ * each folder once it runs git through src/git/commands only.
+ */
+const modelFilesWithoutRawGit = ['src/model/lifecycle/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'artifacts/**'] },
   js.configs.recommended,
@@ -14,13 +40,52 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/git/**/*.ts', 'src/model/**/*.ts'],
+    // simple-git is an implementation detail of the runner: everything else asks src/git/commands.
+    files: ['**/*.ts'],
+    ignores: ['src/git/runner.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [simpleGitOnlyInRunner] }] },
+  },
+  {
+    files: ['src/git/**/*.ts'],
+    ignores: ['src/git/runner.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode, simpleGitOnlyInRunner] }] },
+  },
+  {
+    files: ['src/git/runner.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] },
+  },
+  {
+    // The model reaches git through src/git/commands only (and reads errors, the parsers and the logger type).
+    files: ['src/model/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'vscode', message: 'src/git and src/model never import vscode.' }] },
+        {
+          paths: [noVscode, simpleGitOnlyInRunner],
+          patterns: [
+            {
+              group: [
+                '**/git/*',
+                '!**/git/commands',
+                '!**/git/errors',
+                '!**/git/status',
+                '!**/git/worktreeList',
+                '!**/git/log',
+                '!**/git/operation',
+                '!**/git/worktreeFiles',
+              ],
+              message:
+                'src/model runs git only through src/git/commands (errors, parsers, operation and worktreeFiles may be imported; never the runner).',
+            },
+          ],
+        },
       ],
     },
+  },
+  {
+    // No model file builds a git argument list or reads git's stderr: a command function in src/git/commands does.
+    files: modelFilesWithoutRawGit,
+    rules: { 'no-restricted-syntax': ['error', ...rawGitSyntax] },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

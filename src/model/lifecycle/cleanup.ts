@@ -8,6 +8,14 @@
  * unmerged branch, but only once a snapshot holds its commits.
  */
 import * as fs from 'fs';
+import { configNames, removeConfigSection } from '../../git/commands/config';
+import { GitAt } from '../../git/commands/git';
+import { submodulesAmong } from '../../git/commands/gitIndex';
+import { isAncestor as isAncestorOf } from '../../git/commands/log';
+import { hasReason } from '../../git/commands/reasons';
+import { deleteRef, forEachRef } from '../../git/commands/refs';
+import { fetch, upstreamOf } from '../../git/commands/remote';
+import { removeWorktree as remove } from '../../git/commands/worktrees';
 import { ErrorCode, errorRecord, isError, PlanError, PlanWorktreesError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
@@ -373,11 +381,7 @@ async function refuseLoss(
 
 /** Which of `paths` are submodules (gitlinks) in the worktree's index. */
 async function submodulePaths(ctx: RepoContext, folder: string, paths: string[]): Promise<string[]> {
-  const out = await ctx.git.run(['ls-files', '--stage', '-z', '--', ...paths.map(literalPathspec)], { cwd: folder });
-  return out
-    .split('\0')
-    .filter((line) => line.startsWith('160000 '))
-    .map((line) => line.slice(line.indexOf('\t') + 1));
+  return submodulesAmong({ git: ctx.git, cwd: folder }, paths);
 }
 
 /**
@@ -402,11 +406,8 @@ async function tipAndMerged(
 
 /** True when no local branch contains `commit`: removing the worktree checked out there would lose it. */
 async function isOnNoBranch(ctx: RepoContext, commit: string): Promise<boolean> {
-  const out = await ctx.git.run(
-    ['for-each-ref', '--count=1', '--format=%(refname)', '--contains', commit, 'refs/heads/'],
-    { cwd: ctx.repo.commonDir },
-  );
-  return out.trim() === '';
+  const found = await forEachRef(inRepo(ctx), ['refs/heads/'], ['refname'], { contains: commit, count: 1 });
+  return found.length === 0;
 }
 
 /**
@@ -434,18 +435,13 @@ async function mergedAfterFetch(
 
 /** Fetches the base branch's upstream; false (and a log line) when it has none or the fetch fails. */
 async function fetchUpstream(ctx: RepoContext, base: string, signal?: AbortSignal): Promise<boolean> {
-  const out = await ctx.git.run(
-    ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', qualifyBranch(base)],
-    { cwd: ctx.repo.commonDir },
-  );
-  const [remote, remoteRef] = out.trim().split('\0');
-  if (!remote || remote === '.' || !remoteRef) return false;
+  const upstream = await upstreamOf(inRepo(ctx), qualifyBranch(base));
+  if (!upstream) return false;
+  const { remote, remoteRef } = upstream;
   try {
     const timeout = AbortSignal.timeout(fetchTimeoutMs);
-    await ctx.git.run(['fetch', '--quiet', '--no-tags', '--', remote, remoteRef], {
-      cwd: ctx.repo.commonDir,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    const at = { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+    await fetch(at, remote, remoteRef, { noTags: true });
     return true;
   } catch (e) {
     if (signal?.aborted) throw e;
@@ -488,19 +484,15 @@ async function removeWorktree(
   force: boolean,
 ): Promise<boolean> {
   // A folder that is gone has nothing left to lose: only git's record of it is removed.
-  const forced = force || !folder ? ['--force', ...(entry.locked !== undefined ? ['--force'] : [])] : [];
-  const remove = (flags: string[]): Promise<string> =>
-    ctx.git.run(['-c', 'status.showUntrackedFiles=normal', 'worktree', 'remove', ...flags, '--', entry.path], {
-      cwd: ctx.repo.commonDir,
-    });
+  const forced = force || !folder ? (entry.locked !== undefined ? 2 : 1) : 0;
   try {
-    await remove(forced);
+    await remove(inRepo(ctx), entry.path, { force: forced, showUntracked: true });
   } catch (e) {
-    if (!(e instanceof PlanWorktreesError) || !folder || forced.length > 0) throw e;
+    if (!(e instanceof PlanWorktreesError) || !folder || forced > 0) throw e;
     await refuseLoss(ctx, folder, await readWorktreeContent(ctx, folder), false);
     // Git refuses any worktree with submodules unless forced; this one is clean.
-    if (!/containing submodules/.test(e.stderr ?? '')) throw e;
-    await remove(['--force']);
+    if (!hasReason(e, 'hasSubmodules')) throw e;
+    await remove(inRepo(ctx), entry.path, { force: 1, showUntracked: true });
   }
   return true;
 }
@@ -529,34 +521,23 @@ async function settleBranch(
     await events.append({ type: 'keep', planId: plan.id, run: plan.run, branch: plan.branch, reason });
     return { deletedBranch: false, keptBranchReason: reason };
   }
-  await ctx.git.run(
-    [
-      'update-ref',
-      '-m',
-      `plan-worktrees: clean up plan ${plan.id}`,
-      '-d',
-      qualifyBranch(plan.branch),
-      facts.tip as string,
-    ],
-    { cwd: ctx.repo.commonDir },
-  );
+  await deleteRef(inRepo(ctx), qualifyBranch(plan.branch), {
+    expected: facts.tip as string,
+    message: `plan-worktrees: clean up plan ${plan.id}`,
+  });
   await removeBranchSettings(ctx, plan.branch, facts.settings ?? (await branchSettingNames(ctx)));
   return { deletedBranch: true };
 }
 
 /** The names of every `branch.*` setting. */
 async function branchSettingNames(ctx: RepoContext): Promise<string[]> {
-  const names = await ctx.git.exec(['config', '--name-only', '--get-regexp', '^branch\\.'], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  return names.stdout.split('\n');
+  return configNames(inRepo(ctx), '^branch\\.');
 }
 
 /** Removes `branch.<name>.*` (upstream and such) as `git branch -d` does; `names` are those of every `branch.*` setting. */
 async function removeBranchSettings(ctx: RepoContext, branch: string, names: string[]): Promise<void> {
   if (names.some((name) => name.startsWith(`branch.${branch}.`))) {
-    await ctx.git.run(['config', '--remove-section', `branch.${branch}`], { cwd: ctx.repo.commonDir });
+    await removeConfigSection(inRepo(ctx), `branch.${branch}`);
   }
 }
 
@@ -587,10 +568,7 @@ async function keepReason(
 }
 
 async function isAncestor(ctx: RepoContext, commit: string, of: string): Promise<boolean> {
-  return (
-    (await ctx.git.exec(['merge-base', '--is-ancestor', commit, of], { cwd: ctx.repo.commonDir, okExitCodes: [1] }))
-      .exitCode === 0
-  );
+  return isAncestorOf(inRepo(ctx), commit, of);
 }
 
 /** Sets the status of the plan's registry entry; the entry stays as history. */
@@ -603,7 +581,6 @@ async function markStatus(registry: Registry, plan: PlanRecord, status: PlanStat
   });
 }
 
-/** A path for git that is matched literally, never as a pattern or an option. */
-function literalPathspec(file: string): string {
-  return `:(literal)${file}`;
+function inRepo(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }

@@ -5,6 +5,9 @@
  * middle of a rebase or merge: a commit then would land outside the plan's
  * branch (on a detached HEAD) and replace the commit being replayed.
  */
+import { commit } from '../../git/commands/commit';
+import { hasStagedChanges } from '../../git/commands/diff';
+import { addAll } from '../../git/commands/gitIndex';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { refuseOperationInProgress } from './rebase';
 import { PlanRecord, RepoContext } from '../engine/types';
@@ -16,12 +19,10 @@ export async function commitAll(
 ): Promise<string> {
   if (message.trim() === '') throw new PlanError(ErrorCode.InvalidName, { reason: 'emptyCommitMessage' });
   refuseOperationInProgress(plan, 'commit');
-  const worktree = plan.path;
-  await ctx.git.run(['add', '--all', '--', '.'], { cwd: worktree });
-  const staged = await ctx.git.exec(['diff', '--cached', '--quiet'], { cwd: worktree, okExitCodes: [1] });
-  if (staged.exitCode === 0) {
+  const worktree = { git: ctx.git, cwd: plan.path };
+  await addAll(worktree, ['.']);
+  if (!(await hasStagedChanges(worktree))) {
     throw new PlanError(ErrorCode.NothingToCommit, { plan: plan.id });
   }
-  await ctx.git.run(['commit', '--quiet', '--message', message], { cwd: worktree });
-  return (await ctx.git.run(['rev-parse', 'HEAD'], { cwd: worktree })).trim();
+  return commit(worktree, message);
 }

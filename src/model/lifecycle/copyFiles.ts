@@ -7,6 +7,7 @@
  */
 import { constants, promises as fs } from 'fs';
 import * as path from 'path';
+import { untrackedFiles } from '../../git/commands/gitIndex';
 import { isInside } from '../engine/paths';
 import { RepoContext } from '../engine/types';
 
@@ -41,8 +42,8 @@ export async function listUntrackedFiles(
   if (patterns.length === 0) return [];
   const matchers = patterns.map(globToRegExp);
   // Without --exclude-standard, --others lists ignored files too.
-  const out = await ctx.git.run(['ls-files', '-z', '--others'], { cwd: from, signal });
-  return out.split('\0').filter((file) => file !== '' && matchers.some((m) => m.test(file)));
+  const files = await untrackedFiles({ git: ctx.git, cwd: from, signal });
+  return files.filter((file) => matchers.some((m) => m.test(file)));
 }
 
 /** Copies `files` (from `listUntrackedFiles`) of `from` into `to`; a file gone from `from` meanwhile is skipped. */

@@ -14,18 +14,22 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isInside } from '../engine/paths';
+import { GitAt } from '../../git/commands/git';
+import { hasReason } from '../../git/commands/reasons';
+import { currentBranch as headBranch, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
+import { applyStash, pushStash } from '../../git/commands/stash';
+import { status } from '../../git/commands/status';
+import { addWorktreeWithBranch, deleteNewBranch, removeWorktree } from '../../git/commands/worktrees';
 import { asDiskFull } from '../../git/errors';
 import {
   CannotMakeFolder,
   ErrorCode,
   errorRecord,
-  isError,
   PlanError,
   PlanErrorWrapper,
   PlanWorktreesError,
 } from '../engine/errors';
-import { isWorktreeRace } from '../../git/runner';
-import { parseStatus, statusPaths } from '../../git/status';
+import { statusPaths } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
 import { EventLog } from '../store/events';
@@ -135,7 +139,7 @@ export async function createPlan(
           throw new PlanError(ErrorCode.BaseMoved, { reason: 'changesMoved', plan: plan.id, files: dirtyFiles });
         }
         stash = await stashMainChanges(ctx, message);
-        await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: plan.path });
+        await applyStash({ git: ctx.git, cwd: plan.path }, stash.oid);
         return now;
       });
     }
@@ -364,47 +368,20 @@ async function makeParentFolders(folder: string): Promise<Undo> {
 }
 
 async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], signal?: AbortSignal): Promise<void> {
-  const deleteBranch: Undo = async () => {
-    const ref = `refs/heads/${plan.branch}`;
-    const exists = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], {
-      cwd: ctx.repo.commonDir,
-      okExitCodes: [1],
-    });
-    // Only the branch this create made: it still points at the base commit.
-    if (exists.exitCode === 0) {
-      await ctx.git.run(['update-ref', '-d', ref, plan.baseCommit], { cwd: ctx.repo.commonDir });
-    }
-  };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ctx.git.run(['worktree', 'add', '--no-track', '-b', plan.branch, '--', plan.path, plan.baseCommit], {
-        cwd: gitCwd(ctx),
-        signal,
-      });
-      break;
-    } catch (e) {
-      // A branch that exists is not ours to delete.
-      if (isError(e, ErrorCode.BranchExists)) throw branchExists(plan.branch, e);
-      // Another window adding or removing a worktree at this very moment: git made the branch, then stopped. Again, without it.
-      if (attempt <= 3 && isWorktreeRace(e) && !signal?.aborted) {
-        await deleteBranch();
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-        continue;
-      }
-      undo.push(deleteBranch);
-      // A folder git still has registered: refused after git made the branch (which the undo deletes).
-      if (
-        e instanceof PlanWorktreesError &&
-        /is a missing but (already registered|locked) worktree/.test(e.stderr ?? '')
-      ) {
-        throw stillRegistered(plan.path, e);
-      }
-      throw e;
-    }
+  // Only the branch this create made: it still points at the base commit.
+  const deleteBranch: Undo = () => deleteNewBranch(inRepo(ctx), plan.branch, plan.baseCommit);
+  try {
+    // Another window adding or removing a worktree at this very moment is waited out (the branch git made meanwhile deleted).
+    await addWorktreeWithBranch({ ...inMain(ctx), signal }, plan.path, plan.branch, plan.baseCommit, { noTrack: true });
+  } catch (e) {
+    // A branch that exists is not ours to delete.
+    if (hasReason(e, 'branchExists')) throw branchExists(plan.branch, e);
+    undo.push(deleteBranch);
+    // A folder git still has registered: refused after git made the branch (which the undo deletes).
+    if (hasReason(e, 'registeredMissing')) throw stillRegistered(plan.path, e);
+    throw e;
   }
-  undo.push(deleteBranch, async () => {
-    await ctx.git.run(['worktree', 'remove', '--force', '--force', '--', plan.path], { cwd: gitCwd(ctx) });
-  });
+  undo.push(deleteBranch, () => removeWorktree(inMain(ctx), plan.path, { force: 2 }));
 }
 
 /**
@@ -428,7 +405,7 @@ function stashMessage(plan: PlanRecord): string {
 }
 
 async function stashMainChanges(ctx: RepoContext, message: string): Promise<Stash> {
-  await ctx.git.run(['stash', 'push', '--include-untracked', '-m', message], { cwd: ctx.repo.mainPath });
+  await pushStash({ git: ctx.git, cwd: ctx.repo.mainPath }, message);
   const found = await findStash(ctx, message);
   if (!found) {
     throw new PlanError(ErrorCode.Unknown, { reason: 'stashNotRecorded' });
@@ -446,7 +423,7 @@ async function findStash(ctx: RepoContext, message: string): Promise<Stash | und
 function restoreStashIn(ctx: RepoContext, stash: Stash, folder: string): Undo {
   return async () => {
     try {
-      await ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+      await applyStash({ git: ctx.git, cwd: folder }, stash.oid);
     } catch (e) {
       // Half-applied (a full disk): back to how the push left it, so that applying the stash later works.
       const clean = await undoPartialApply(ctx, stash.oid, folder).catch(() => false);
@@ -484,14 +461,11 @@ async function rollback(ctx: RepoContext, undo: Undo[]): Promise<Error[]> {
 }
 
 async function currentBranch(ctx: RepoContext): Promise<string> {
-  const out = await ctx.git.exec(['symbolic-ref', '-q', '--short', 'HEAD'], {
-    cwd: ctx.repo.mainPath,
-    okExitCodes: [1],
-  });
-  if (out.exitCode !== 0) {
+  const branch = await headBranch({ git: ctx.git, cwd: ctx.repo.mainPath });
+  if (branch === undefined) {
     throw new PlanError(ErrorCode.BranchNotFound, { reason: 'detachedHead' });
   }
-  return out.stdout.trim();
+  return branch;
 }
 
 /** The base branch (the given one, or the main checkout's) and its commit: one git process, two to say why there is none. */
@@ -502,14 +476,9 @@ async function resolveBase(
 ): Promise<{ base: string; baseCommit: string }> {
   if (given === undefined) {
     // The main checkout's commit and the branch its HEAD is on; on a detached HEAD or a branch without commits, the steps below say which.
-    const out = await ctx.git.exec(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], {
-      cwd: ctx.repo.mainPath,
-      okExitCodes: [128],
-      signal,
-    });
-    const [commit, ref] = out.stdout.trim().split('\n');
-    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit) && ref?.startsWith('refs/heads/')) {
-      return { base: ref.slice('refs/heads/'.length), baseCommit: commit };
+    const head = await headCommitAndBranch({ git: ctx.git, cwd: ctx.repo.mainPath, signal });
+    if (head?.ref.startsWith('refs/heads/')) {
+      return { base: head.ref.slice('refs/heads/'.length), baseCommit: head.commit };
     }
   }
   const base = given ?? (await currentBranch(ctx));
@@ -517,25 +486,17 @@ async function resolveBase(
 }
 
 async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSignal): Promise<string> {
-  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-    signal,
-  });
-  if (out.exitCode !== 0) {
+  const commit = await verifyRef({ ...inRepo(ctx), signal }, `refs/heads/${branch}^{commit}`);
+  if (commit === undefined) {
     throw new PlanError(ErrorCode.BranchNotFound, { reason: 'base', base: branch });
   }
-  return out.stdout.trim();
+  return commit;
 }
 
 /** Uncommitted changes of the main checkout: tracked (staged or not) and untracked files; none for a bare repository. */
 export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): Promise<string[]> {
   if (ctx.repo.bare) return [];
-  const out = await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all'], {
-    cwd: ctx.repo.mainPath,
-    signal,
-  });
-  return statusPaths(parseStatus(out));
+  return statusPaths(await status({ git: ctx.git, cwd: ctx.repo.mainPath, signal }));
 }
 
 function logCopy(ctx: RepoContext, copy: CopyResult): void {
@@ -543,8 +504,13 @@ function logCopy(ctx: RepoContext, copy: CopyResult): void {
   for (const { path: file, reason } of copy.skipped) ctx.log.warn(`Not copied into the plan: ${file} (${reason})`);
 }
 
-function gitCwd(ctx: RepoContext): string {
-  return ctx.repo.bare ? ctx.repo.commonDir : ctx.repo.mainPath;
+/** Where worktree commands run: the main worktree (the repository folder when bare). */
+function inMain(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.bare ? ctx.repo.commonDir : ctx.repo.mainPath };
+}
+
+function inRepo(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }
 
 function realFolder(folder: string): string {

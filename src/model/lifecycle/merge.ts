@@ -16,11 +16,20 @@
  * itself treats ignored files as disposable).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { DomainCode, ErrorCode, PlanError, PlanWorktreesError } from '../engine/errors';
-import { mergeTreeArgs, MergeTreeResult, parseMergeTree } from '../../git/commands/mergeTree';
-import { parseStatus, statusPaths, StatusSummary } from '../../git/status';
+import { diffNames, diffNameStatus } from '../../git/commands/diff';
+import { GitAt } from '../../git/commands/git';
+import { checkoutIndex, indexFile, refreshIndex } from '../../git/commands/gitIndex';
+import { changedPaths, commitList, commitsToReplay } from '../../git/commands/log';
+import { mergeTree, MergeTreeResult } from '../../git/commands/mergeTree';
+import { commitTree as writeCommit, Identity, readBlob, readTree, readTreeUpdate } from '../../git/commands/objects';
+import { hasReason } from '../../git/commands/reasons';
+import { deleteRef, revParse, updateRef } from '../../git/commands/refs';
+import { status } from '../../git/commands/status';
+import { GitOperation, operationsInProgress } from '../../git/operation';
+import { statusPaths, StatusSummary } from '../../git/status';
+import { rebasesInProgress } from '../../git/worktreeFiles';
+import { DomainCode, ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
 import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from '../state/merged';
@@ -178,9 +187,7 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
 /** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
 async function deleteSnapshot(ctx: RepoContext, ref: string, commit: string): Promise<void> {
   try {
-    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: merge failed', '-d', ref, commit], {
-      cwd: ctx.repo.commonDir,
-    });
+    await deleteRef(inRepo(ctx), ref, { expected: commit, message: 'plan-worktrees: merge failed' });
   } catch (e) {
     ctx.log.warn(`The snapshot ${ref}, taken before a rebase merge that failed, is left: ${(e as Error).message}`);
   }
@@ -250,28 +257,8 @@ async function checkAndBuild(
 }
 
 /** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
-async function runMergeTree(
-  ctx: RepoContext,
-  ours: string,
-  theirs: string,
-  signal?: AbortSignal,
-): Promise<MergeTreeResult> {
-  try {
-    const out = await ctx.git.exec(mergeTreeArgs(ours, theirs), { cwd: ctx.repo.commonDir, okExitCodes: [1], signal });
-    return parseMergeTree(out.stdout, out.exitCode);
-  } catch (e) {
-    if (
-      e instanceof PlanWorktreesError &&
-      (e.exitCode === 129 || /usage: git merge-tree|unknown option.*write-tree/i.test(e.stderr ?? ''))
-    ) {
-      throw new PlanError(
-        ErrorCode.GitTooOld,
-        { reason: 'mergeTree' },
-        { command: e.command, stderr: e.stderr, cause: e },
-      );
-    }
-    throw e;
-  }
+function runMergeTree(ctx: RepoContext, ours: string, theirs: string, signal?: AbortSignal): Promise<MergeTreeResult> {
+  return mergeTree({ ...inRepo(ctx), signal }, ours, theirs);
 }
 
 /**
@@ -312,49 +299,38 @@ function refuseOperationInProgress(commonDir: string, worktrees: WorktreeEntry[]
 }
 
 /**
- * A rebase of one of `refs` in a worktree whose folder exists. Read where git
- * keeps every worktree's git directory (the common one for the main worktree,
- * one under its `worktrees` folder for each other), not through each
- * worktree's `.git` file: a few file checks per worktree, at hundreds of them.
+ * A rebase of one of `refs` in a worktree whose folder exists, read where git
+ * keeps every worktree's git directory, not through each worktree's `.git`
+ * file: a few file checks per worktree, at hundreds of them.
  */
 function rebaseInProgress(
   commonDir: string,
   worktrees: WorktreeEntry[],
   refs: string[],
 ): { operation: string; folder: string } | undefined {
-  const linked = listFolder(path.join(commonDir, 'worktrees')).map((name) => path.join(commonDir, 'worktrees', name));
-  for (const gitDir of [commonDir, ...linked]) {
-    const rebasing = ['rebase-merge', 'rebase-apply'].some((dir) => {
-      const headName = path.join(gitDir, dir, 'head-name');
-      return fs.existsSync(headName) && refs.includes(readText(headName) ?? '');
-    });
-    if (!rebasing) continue;
-    const folder =
-      gitDir === commonDir ? worktrees.find((w) => w.isMain && !w.bare)?.path : linkedWorktreeFolder(gitDir);
-    if (folder && fs.existsSync(folder)) return { operation: 'rebase', folder };
-  }
-  return undefined;
+  const main = worktrees.find((w) => w.isMain && !w.bare)?.path;
+  const found = rebasesInProgress(commonDir, main).find(
+    (r) => refs.includes(r.ref) && r.folder !== undefined && fs.existsSync(r.folder),
+  );
+  return found?.folder !== undefined ? { operation: 'rebase', folder: found.folder } : undefined;
 }
 
-/** The folder of a linked worktree, from its git directory's `gitdir` file (which holds the path of its `.git`). */
-function linkedWorktreeFolder(gitDir: string): string | undefined {
-  const dotGit = readText(path.join(gitDir, 'gitdir'));
-  return dotGit ? path.dirname(path.resolve(gitDir, dotGit)) : undefined;
-}
+/** What a person reads for an operation other than a rebase. */
+const operationWords: Partial<Record<GitOperation, string>> = {
+  merge: 'merge',
+  cherryPick: 'cherry-pick',
+  revert: 'revert',
+};
 
 /** A merge, cherry-pick or revert in progress in a worktree that has one of `refs` checked out. */
 function otherOperationInProgress(
   worktrees: WorktreeEntry[],
   refs: string[],
 ): { operation: string; folder: string } | undefined {
-  const markers: Array<[string, string]> = [
-    ['MERGE_HEAD', 'merge'],
-    ['CHERRY_PICK_HEAD', 'cherry-pick'],
-    ['REVERT_HEAD', 'revert'],
-  ];
-  for (const worktree of worktrees.filter((w) => w.branch !== undefined && refs.includes(w.branch))) {
-    const gitDir = worktreeGitDir(worktree);
-    const operation = gitDir && markers.find(([file]) => fs.existsSync(path.join(gitDir, file)))?.[1];
+  for (const worktree of worktrees.filter((w) => w.branch !== undefined && refs.includes(w.branch) && !w.bare)) {
+    const operation = operationsInProgress(worktree.path)
+      .map((o) => operationWords[o])
+      .find((o) => o !== undefined);
     if (operation) return { operation, folder: worktree.path };
   }
   return undefined;
@@ -385,19 +361,6 @@ function checkBaseWorktree(entry: WorktreeEntry, status: StatusSummary, baseRef:
     });
   }
   return { entry, status };
-}
-
-/** The git directory of a worktree: its `.git` folder, or where its `.git` file points. */
-function worktreeGitDir(worktree: WorktreeEntry): string | undefined {
-  if (worktree.bare) return undefined;
-  const dotGit = path.join(worktree.path, '.git');
-  try {
-    if (fs.statSync(dotGit).isDirectory()) return dotGit;
-    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
-    return match ? path.resolve(worktree.path, match[1].trim()) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Where the base goes (and the plan, for a rebase); the new commits exist but no ref points to them yet. */
@@ -452,33 +415,16 @@ async function buildResult(
   }
 }
 
-/**
- * `git commit-tree` with the message read from a file: a message is only text,
- * whatever it looks like (simple-git refuses an argument such as
- * `--upload-pack=...` or `-c core.sshCommand=...` even as the value of `-m`).
- */
-async function commitTree(
+/** `git commit-tree` (the message on stdin: only text, whatever it looks like); `author` sets who and when. */
+function commitTree(
   ctx: RepoContext,
   tree: string,
   parents: string[],
   message: string,
   signal?: AbortSignal,
-  env?: Record<string, string>,
+  author?: Identity,
 ): Promise<string> {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-message-'));
-  try {
-    const file = path.join(folder, 'message');
-    fs.writeFileSync(file, `${message}\n`); // as `-m` ends it
-    return (
-      await ctx.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', file], {
-        cwd: ctx.repo.commonDir,
-        signal,
-        env,
-      })
-    ).trim();
-  } finally {
-    fs.rmSync(folder, { recursive: true, force: true });
-  }
+  return writeCommit({ ...inRepo(ctx), signal }, tree, parents, message, { author });
 }
 
 /** The default first line of a plan's squash commit. */
@@ -494,21 +440,8 @@ async function squashMessage(
   planCommit: string,
   subject = squashSubject(plan),
 ): Promise<string> {
-  const commits = await ctx.git.run(['log', '--reverse', '--format=- %h %s', planCommit, `^${baseCommit}`], {
-    cwd: ctx.repo.commonDir,
-  });
-  return `${subject}\n\nSquashed commits:\n${commits.trim()}`;
-}
-
-/** One commit of the plan to replay, as `git log` gives it. */
-interface PlanCommit {
-  oid: string;
-  parent: string;
-  authorName: string;
-  authorEmail: string;
-  /** Raw date: seconds and zone, as commit-tree reads it. */
-  authorDate: string;
-  message: string;
+  const commits = await commitList(inRepo(ctx), planCommit, baseCommit);
+  return `${subject}\n\nSquashed commits:\n${commits}`;
 }
 
 /**
@@ -527,14 +460,11 @@ async function replay(
   tip: string,
   signal?: AbortSignal,
 ): Promise<{ commit: string; tree: string }> {
-  const run = (args: string[], env?: Record<string, string>): Promise<string> =>
-    ctx.git.run(args, { cwd: ctx.repo.commonDir, signal, env });
+  const repo = { ...inRepo(ctx), signal };
   let current = onto;
-  let currentTree = (await run(['rev-parse', `${onto}^{tree}`])).trim();
-  for (const commit of await commitsToReplay(ctx, onto, tip, signal)) {
-    const asChildOfParent = (
-      await run(['commit-tree', currentTree, '-p', commit.parent, '-m', 'plan-worktrees: replay step'])
-    ).trim();
+  let [currentTree] = await revParse(repo, [`${onto}^{tree}`]);
+  for (const commit of await commitsToReplay(repo, onto, tip)) {
+    const asChildOfParent = await commitTree(ctx, currentTree, [commit.parent], 'plan-worktrees: replay step', signal);
     const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);
     if (!merge.clean) {
       throw new PlanError(ErrorCode.MergeConflict, {
@@ -568,45 +498,8 @@ async function refuseChangedContent(
   merged: string,
   signal?: AbortSignal,
 ): Promise<never> {
-  const files = (
-    await ctx.git.run(['diff', '--name-only', '-z', '--no-renames', replayed, merged], {
-      cwd: ctx.repo.commonDir,
-      signal,
-    })
-  )
-    .split('\0')
-    .filter(Boolean);
+  const files = await diffNames({ ...inRepo(ctx), signal }, replayed, merged);
   throw new PlanError(ErrorCode.RebaseChangesContent, { plan: plan.id, base: plan.base, files });
-}
-
-/** The commits `git rebase` would replay, oldest first: one git process. */
-async function commitsToReplay(
-  ctx: RepoContext,
-  onto: string,
-  tip: string,
-  signal?: AbortSignal,
-): Promise<PlanCommit[]> {
-  const format = '--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x01';
-  const args = [
-    'log',
-    '--reverse',
-    '--topo-order',
-    '--no-merges',
-    '--right-only',
-    '--cherry-pick',
-    '--date=raw',
-    format,
-    `${onto}...${tip}`,
-  ];
-  const out = await ctx.git.run(args, { cwd: ctx.repo.commonDir, signal });
-  return out
-    .split('\x01')
-    .map((record) => record.replace(/^\n/, ''))
-    .filter((record) => record !== '')
-    .map((record) => {
-      const [oid, parent, authorName, authorEmail, authorDate, message] = record.split('\0');
-      return { oid, parent, authorName, authorEmail, authorDate, message: message.replace(/\n+$/, '') };
-    });
 }
 
 /**
@@ -639,17 +532,9 @@ export async function refuseFilesInTheWay(
   to: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const out = await ctx.git.run(['diff', '--name-status', '-z', '--no-renames', from, to], {
-    cwd: ctx.repo.commonDir,
-    signal,
-  });
-  const fields = out.split('\0');
-  const added: string[] = [];
-  const removed = new Set<string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'A') added.push(fields[i + 1]);
-    else if (fields[i] === 'D') removed.add(fields[i + 1]);
-  }
+  const changes = await diffNameStatus({ ...inRepo(ctx), signal }, from, to);
+  const added = changes.filter((c) => c.status === 'A').map((c) => c.path);
+  const removed = new Set(changes.filter((c) => c.status === 'D').map((c) => c.path));
   const inTheWay = new Set<string>();
   for (const file of added) for (const found of untrackedInTheWay(folder, file, removed)) inTheWay.add(found);
   if (inTheWay.size > 0) {
@@ -732,24 +617,22 @@ async function moveBase(
  * is touched.
  */
 async function putBackFiles(ctx: RepoContext, worktree: string, from: string, to: string): Promise<void> {
-  const changes = (
-    await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: worktree })
-  ).split('\0');
-  const added: string[] = [];
-  const others: string[] = [];
-  for (let i = 0; i + 1 < changes.length; i += 2) (changes[i] === 'A' ? added : others).push(changes[i + 1]);
+  const at = { git: ctx.git, cwd: worktree };
+  const changes = await changedPaths(at, from, to);
+  const added = changes.filter((c) => c.status === 'A').map((c) => c.path);
+  const others = changes.filter((c) => c.status !== 'A').map((c) => c.path);
   // An added file is git's own (the merge refuses one that was there before): removed when it holds `to`'s content or the start
   // of it (written half-way, or created empty, when the disk filled).
   for (const file of added) {
     const full = path.join(worktree, file);
     if (!isPlainFile(full)) continue;
     const content = fs.readFileSync(full);
-    const wanted = await ctx.git.execBuffer(['show', `${to}:${file}`], { cwd: worktree });
+    const wanted = await readBlob(at, `${to}:${file}`);
     if (content.length <= wanted.length && wanted.subarray(0, content.length).equals(content)) {
       fs.rmSync(full, { force: true });
     }
   }
-  if (others.length > 0) await ctx.git.run(['checkout-index', '-f', '-q', '--', ...others], { cwd: worktree });
+  if (others.length > 0) await checkoutIndex(at, others);
 }
 
 /**
@@ -773,7 +656,7 @@ async function movePlan(
   try {
     if (filesAt !== from) {
       saved = await copyIndex(ctx, worktree);
-      await ctx.git.run(['read-tree', filesAt], { cwd: worktree });
+      await readTree({ git: ctx.git, cwd: worktree }, filesAt);
     }
     await updateWorktree(ctx, worktree, filesAt, to);
   } catch (e) {
@@ -788,9 +671,7 @@ async function movePlan(
 
 /** A copy of a worktree's index file, beside it. */
 async function copyIndex(ctx: RepoContext, worktree: string): Promise<{ index: string; copy: string } | undefined> {
-  const index = (
-    await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: worktree })
-  ).trim();
+  const index = await indexFile({ git: ctx.git, cwd: worktree });
   if (!fs.existsSync(index)) return undefined;
   const copy = `${index}.plan-worktrees-${process.pid}`;
   fs.copyFileSync(index, copy);
@@ -811,17 +692,15 @@ async function updateWorktree(
   to: string,
   indexFresh = false,
 ): Promise<void> {
-  const refresh = (): Promise<unknown> =>
-    ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: worktree, okExitCodes: [1] });
-  const readTree = (): Promise<unknown> => ctx.git.run(['read-tree', '-m', '-u', from, to], { cwd: worktree });
-  if (!indexFresh) await refresh();
+  const at = { git: ctx.git, cwd: worktree };
+  if (!indexFresh) await refreshIndex(at);
   if (from === to) return;
   try {
-    await readTree();
+    await readTreeUpdate(at, from, to);
   } catch (e) {
-    if (!indexFresh || !(e instanceof PlanWorktreesError) || !/not uptodate/i.test(e.stderr ?? '')) throw e;
-    await refresh();
-    await readTree();
+    if (!indexFresh || !hasReason(e, 'notUpToDate')) throw e;
+    await refreshIndex(at);
+    await readTreeUpdate(at, from, to);
   }
 }
 
@@ -835,12 +714,9 @@ async function compareAndSwap(
   moved: DomainCode.BaseMoved | DomainCode.PlanMoved,
 ): Promise<void> {
   try {
-    await ctx.git.run(['update-ref', '-m', reason, ref, to, from], { cwd: ctx.repo.commonDir });
+    await updateRef(inRepo(ctx), ref, to, { expected: from, message: reason });
   } catch (e) {
-    if (
-      e instanceof PlanWorktreesError &&
-      /but expected|is at .* but|unable to resolve reference/i.test(e.stderr ?? '')
-    ) {
+    if (hasReason(e, 'moved')) {
       throw new PlanError(moved, { reason: 'branchMoved', branch: ref.replace(/^refs\/heads\//, '') }, { cause: e });
     }
     throw e;
@@ -849,12 +725,7 @@ async function compareAndSwap(
 
 /** A worktree's status with its untracked files, and its ignored ones (an ignored folder as one entry). */
 async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
-  return parseStatus(
-    await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching'], {
-      cwd: folder,
-      signal,
-    }),
-  );
+  return status({ git: ctx.git, cwd: folder, signal }, { ignored: 'matching' });
 }
 
 /** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
@@ -874,19 +745,6 @@ function isPlainFile(file: string): boolean {
   }
 }
 
-/** The names in a folder; none when it does not exist. */
-function listFolder(folder: string): string[] {
-  try {
-    return fs.readdirSync(folder);
-  } catch {
-    return [];
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
+function inRepo(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }

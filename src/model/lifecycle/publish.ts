@@ -4,6 +4,8 @@
  * the server and fetched, `isMerged` sees the work in the base's upstream and
  * the plan cleans up like a local merge.
  */
+import { getConfig } from '../../git/commands/config';
+import { fetch, listRemotes, pushBranch } from '../../git/commands/remote';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from '../state/merged';
 import { PlanRecord, RepoContext } from '../engine/types';
@@ -16,13 +18,10 @@ export interface PublishResult {
 
 /** The remote of the base branch (its upstream's), else `origin` when it exists. */
 export async function remoteForBase(ctx: RepoContext, base: string): Promise<string> {
-  const configured = await ctx.git.exec(['config', '--get', `branch.${base}.remote`], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  const remote = configured.stdout.trim();
+  const repo = { git: ctx.git, cwd: ctx.repo.commonDir };
+  const remote = (await getConfig(repo, `branch.${base}.remote`)) ?? '';
   if (remote && remote !== '.') return remote;
-  const remotes = (await ctx.git.run(['remote'], { cwd: ctx.repo.commonDir })).split('\n').filter(Boolean);
+  const remotes = await listRemotes(repo);
   if (remotes.includes('origin')) return 'origin';
   throw new PlanError(ErrorCode.BranchNotFound, { reason: 'noRemote', base });
 }
@@ -30,21 +29,12 @@ export async function remoteForBase(ctx: RepoContext, base: string): Promise<str
 export async function publishPlan(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<PublishResult> {
   const remote = await remoteForBase(ctx, plan.base);
   const ref = qualifyBranch(plan.branch);
-  const out = await ctx.git.exec(['push', '--porcelain', '--set-upstream', '--', remote, `${ref}:${ref}`], {
-    cwd: plan.path,
-    signal,
-  });
-  return {
-    remote,
-    answer: [out.stderr, out.stdout]
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .join('\n'),
-  };
+  const answer = await pushBranch({ git: ctx.git, cwd: plan.path, signal }, remote, ref);
+  return { remote, answer };
 }
 
 /** Fetches the base's remote, so a pull request merged on the server is seen. Quiet about failures: the caller decides. */
 export async function fetchBaseRemote(ctx: RepoContext, base: string, signal?: AbortSignal): Promise<void> {
   const remote = await remoteForBase(ctx, base);
-  await ctx.git.run(['fetch', '--quiet', '--', remote], { cwd: ctx.repo.commonDir, signal });
+  await fetch({ git: ctx.git, cwd: ctx.repo.commonDir, signal }, remote);
 }

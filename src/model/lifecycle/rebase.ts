@@ -7,8 +7,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BlockedAction, ErrorCode, PlanError } from '../engine/errors';
+import { conflictedFiles as unmergedFiles } from '../../git/commands/diff';
+import { add } from '../../git/commands/gitIndex';
+import { abortRebase as abort, continueRebase as next, rebase, RebaseOutcome } from '../../git/commands/rebase';
+import { isClean } from '../../git/commands/status';
 import { operationInProgress } from '../../git/operation';
+import { BlockedAction, ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from '../state/merged';
 import { PlanRecord, RepoContext } from '../engine/types';
 
@@ -31,8 +35,7 @@ export function refuseOperationInProgress(
 
 /** The files with unresolved conflicts in a worktree (unmerged index entries). */
 export async function conflictedFiles(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<string[]> {
-  const out = await ctx.git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd: folder, signal });
-  return out.split('\0').filter(Boolean);
+  return unmergedFiles({ git: ctx.git, cwd: folder, signal });
 }
 
 /**
@@ -41,18 +44,10 @@ export async function conflictedFiles(ctx: RepoContext, folder: string, signal?:
  */
 export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<string[]> {
   refuseOperationInProgress(plan, 'rebase');
-  const status = await ctx.git.run(['status', '--porcelain', '--untracked-files=no'], { cwd: plan.path, signal });
-  if (status.trim() !== '') {
+  if (!(await isClean({ git: ctx.git, cwd: plan.path, signal }, { untracked: 'no' }))) {
     throw new PlanError(ErrorCode.PlanDirty, { reason: 'rebase', plan: plan.id, base: plan.base });
   }
-  const result = await ctx.git.exec(['rebase', qualifyBranch(plan.base)], {
-    cwd: plan.path,
-    okExitCodes: [1],
-    signal,
-    noEditor: true,
-  });
-  if (result.exitCode === 0) return [];
-  return stoppedOn(ctx, plan, result.stderr);
+  return stoppedOn(ctx, plan, await rebase({ git: ctx.git, cwd: plan.path, signal }, qualifyBranch(plan.base)));
 }
 
 /**
@@ -68,21 +63,15 @@ export async function continueRebase(ctx: RepoContext, plan: PlanRecord, signal?
   if (unresolved.length > 0) {
     throw new PlanError(ErrorCode.ConflictsUnresolved, { plan: plan.id, files: unresolved });
   }
-  if (conflicts.length > 0) await ctx.git.run(['add', '--', ...conflicts], { cwd: plan.path, signal });
-  const result = await ctx.git.exec(['rebase', '--continue'], {
-    cwd: plan.path,
-    okExitCodes: [1],
-    signal,
-    noEditor: true,
-  });
-  if (result.exitCode === 0) return [];
-  return stoppedOn(ctx, plan, result.stderr);
+  const worktree = { git: ctx.git, cwd: plan.path, signal };
+  if (conflicts.length > 0) await add(worktree, conflicts);
+  return stoppedOn(ctx, plan, await next(worktree));
 }
 
 /** Aborts a stopped rebase: the plan's branch and worktree go back to where they were before it. */
 export async function abortRebase(ctx: RepoContext, plan: PlanRecord, signal?: AbortSignal): Promise<void> {
   requireRebase(plan);
-  await ctx.git.run(['rebase', '--abort'], { cwd: plan.path, signal });
+  await abort({ git: ctx.git, cwd: plan.path, signal });
 }
 
 function requireRebase(plan: PlanRecord): void {
@@ -91,15 +80,15 @@ function requireRebase(plan: PlanRecord): void {
   }
 }
 
-/** The conflicts a rebase stopped on; a stop without conflicts is an error with git's reason. */
-async function stoppedOn(ctx: RepoContext, plan: PlanRecord, stderr: string): Promise<string[]> {
+/** [] when the rebase step is done; else the conflicts it stopped on; a stop without conflicts is an error with git's reason. */
+async function stoppedOn(ctx: RepoContext, plan: PlanRecord, outcome: RebaseOutcome): Promise<string[]> {
+  if (outcome.done) return [];
   const conflicts = await conflictedFiles(ctx, plan.path);
   if (conflicts.length > 0) return conflicts;
-  const reason = stderr.split('\n').find((l) => /^(error|fatal):/.test(l.trim())) ?? stderr.trim().split('\n')[0] ?? '';
   throw new PlanError(
     ErrorCode.RebaseInProgress,
-    { reason: 'stopped', plan: plan.id, problem: reason.replace(/^(error|fatal):\s*/, '') },
-    { stderr },
+    { reason: 'stopped', plan: plan.id, problem: outcome.reason },
+    { stderr: outcome.gitSaid },
   );
 }
 

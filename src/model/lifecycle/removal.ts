@@ -11,6 +11,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { lsTree } from '../../git/commands/objects';
+import { moveWorktree, removeWorktree } from '../../git/commands/worktrees';
+import { adminDotGit, removeAdminDir, worktreeAdminDir } from '../../git/worktreeFiles';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { samePath } from '../engine/names';
 import { addToSnapshot, Snapshot } from './snapshot';
@@ -48,7 +51,7 @@ export async function removeAfterSnapshot(
   signal?: AbortSignal,
 ): Promise<FolderRemoval> {
   const aside = await moveAside(ctx, entry, folder);
-  const admin = adminFolder(ctx, aside);
+  const admin = worktreeAdminDir(ctx.repo.commonDir, aside);
   let first: { snapshot: Snapshot; seen: Map<string, Seen>; disposable: Set<string> };
   try {
     const content = await readWorktreeContent(ctx, aside, signal);
@@ -76,7 +79,7 @@ async function moveAside(ctx: RepoContext, entry: WorktreeEntry, folder: string)
   if (fs.existsSync(path.join(folder, '.gitmodules'))) return folder;
   const aside = `${folder}.removing-${process.pid}-${Date.now().toString(36)}`;
   try {
-    await ctx.git.run(['worktree', 'move', ...lockedForce(entry), '--', folder, aside], { cwd: ctx.repo.commonDir });
+    await moveWorktree(inRepo(ctx), folder, aside, { force: lockedForce(entry) });
     return aside;
   } catch (e) {
     ctx.log.warn(`Could not move ${folder} aside (${(e as Error).message}); removing it where it is.`);
@@ -87,15 +90,19 @@ async function moveAside(ctx: RepoContext, entry: WorktreeEntry, folder: string)
 async function moveBack(ctx: RepoContext, entry: WorktreeEntry, aside: string, folder: string): Promise<void> {
   if (aside === folder) return;
   try {
-    await ctx.git.run(['worktree', 'move', ...lockedForce(entry), '--', aside, folder], { cwd: ctx.repo.commonDir });
+    await moveWorktree(inRepo(ctx), aside, folder, { force: lockedForce(entry) });
   } catch (e) {
     ctx.log.error(`Could not move ${aside} back to ${folder}: ${(e as Error).message}. The worktree is at ${aside}.`);
   }
 }
 
 /** Git moves or removes a locked worktree only when forced twice. */
-function lockedForce(entry: WorktreeEntry): string[] {
-  return entry.locked !== undefined ? ['--force', '--force'] : [];
+function lockedForce(entry: WorktreeEntry): 0 | 2 {
+  return entry.locked !== undefined ? 2 : 0;
+}
+
+function inRepo(ctx: RepoContext): { git: RepoContext['git']; cwd: string } {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }
 
 /** Deletes what the snapshot holds; adds what changed meanwhile to the snapshot and tries again. */
@@ -126,13 +133,8 @@ async function deleteInRounds(
 
 /** Path to object type (`blob`, `commit` for a submodule) of every entry of the snapshot's tree. */
 async function snapshotPaths(ctx: RepoContext, commit: string): Promise<Map<string, string>> {
-  const out = await ctx.git.run(['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: ctx.repo.commonDir });
-  const paths = new Map<string, string>();
-  for (const record of out.split('\0')) {
-    const tab = record.indexOf('\t');
-    if (tab > 0) paths.set(record.slice(tab + 1), record.split(' ')[1]);
-  }
-  return paths;
+  const entries = (await lsTree(inRepo(ctx), commit)) ?? [];
+  return new Map(entries.map((e) => [e.path, e.type]));
 }
 
 /** Every file and symbolic link under `root` (not in `.git`, disposable folders or nested repositories), as looked at now. */
@@ -218,19 +220,6 @@ function removeRoot(ctx: RepoContext, root: string): boolean {
   }
 }
 
-/** The worktree's administrative folder in the common git directory, which its `.git` file names; undefined when it is not there. */
-function adminFolder(ctx: RepoContext, folder: string): string | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(folder, '.git'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const named = /^gitdir: (.*)$/m.exec(text)?.[1]?.trim();
-  const admin = named && path.resolve(folder, named);
-  return admin && path.dirname(admin) === path.join(ctx.repo.commonDir, 'worktrees') ? admin : undefined;
-}
-
 /**
  * Removes git's record of a worktree whose folder is gone. When a folder is
  * at its path that is no worktree (one left with a writer's late files, or
@@ -238,23 +227,14 @@ function adminFolder(ctx: RepoContext, folder: string): string | undefined {
  * `git worktree prune` would, and the folder is left alone.
  */
 async function forgetWorktree(ctx: RepoContext, entry: WorktreeEntry, admin: string | undefined): Promise<void> {
-  const force = entry.locked !== undefined ? lockedForce(entry) : ['--force'];
   try {
-    await ctx.git.run(['worktree', 'remove', ...force, '--', entry.path], { cwd: ctx.repo.commonDir });
+    await removeWorktree(inRepo(ctx), entry.path, { force: entry.locked !== undefined ? 2 : 1 });
   } catch (e) {
-    const gitdir = admin && readText(path.join(admin, 'gitdir'))?.trim();
+    const gitdir = admin && adminDotGit(admin);
     if (!admin || !gitdir || !samePath(gitdir, path.join(entry.path, '.git')) || fs.existsSync(gitdir)) throw e;
     ctx.log.warn(
       `${entry.path} was made again by something still writing there; it is left alone, and only git's record of the worktree is removed.`,
     );
-    fs.rmSync(admin, { recursive: true, force: true });
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
+    removeAdminDir(admin);
   }
 }

@@ -13,7 +13,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanError, PlanWorktreesError } from '../engine/errors';
+import { GitAt } from '../../git/commands/git';
+import { addAll, addForced as addForcedFiles, reset } from '../../git/commands/gitIndex';
+import { commitTree as writeCommit, readTree, readTreeUpdate, writeTree } from '../../git/commands/objects';
+import { hasReason } from '../../git/commands/reasons';
+import { createRef, forEachRef, revParse, updateRef, verifyRef } from '../../git/commands/refs';
+import { addWorktree, addWorktreeWithBranch } from '../../git/commands/worktrees';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { allowedPlanFolder, isAllowedFolder } from '../store/location';
 import { planRecordProblem } from '../store/registry';
@@ -93,13 +99,9 @@ export async function writeSnapshot(
 
 /** Every snapshot, newest first: one git process. */
 export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
-  const out = await ctx.git.run(
-    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(contents)%01', '--', SNAPSHOT_REFS],
-    { cwd: ctx.repo.commonDir },
-  );
+  const refs = await forEachRef(inRepo(ctx), [SNAPSHOT_REFS], ['refname', 'objectname', 'contents']);
   const snapshots: Snapshot[] = [];
-  for (const record of out.split('\x01')) {
-    const [ref, commit, contents] = record.replace(/^\n/, '').split('\0');
+  for (const [ref, commit, contents] of refs) {
     const parsed = contents === undefined ? undefined : parseSnapshotMessage(contents);
     if (parsed) snapshots.push({ ref, commit, planId: parsed.plan.id, ...parsed });
     else if (ref) ctx.log.warn(`Skipping ${ref}: not a Plan Worktrees snapshot, or its plan record is not valid.`);
@@ -125,10 +127,8 @@ export async function restoreSnapshot(
     ensureValid(options.path ?? allowedPlanFolder(ctx, snapshot.plan), validateWorktreePath),
     options.path !== undefined,
   );
-  const args = branch.create
-    ? ['worktree', 'add', '-b', branch.name, '--', folder, head]
-    : ['worktree', 'add', '--', folder, branch.name];
-  await ctx.git.run(args, { cwd: ctx.repo.commonDir });
+  if (branch.create) await addWorktreeWithBranch(inRepo(ctx), folder, branch.name, head);
+  else await addWorktree(inRepo(ctx), folder, branch.name);
   await fillFromSnapshot(ctx, snapshot, folder, false);
   ctx.log.info(`Restored ${snapshot.ref} to ${folder} on ${branch.name}`);
   return { path: folder, branch: branch.name };
@@ -164,11 +164,7 @@ export async function unfinishedRestore(
   ) {
     return undefined;
   }
-  const [snapshotTree, headTree] = (
-    await ctx.git.run(['rev-parse', `${snapshot.commit}^{tree}`, `${head}^{tree}`], { cwd: ctx.repo.commonDir })
-  )
-    .trim()
-    .split('\n');
+  const [snapshotTree, headTree] = await revParse(inRepo(ctx), [`${snapshot.commit}^{tree}`, `${head}^{tree}`]);
   const { tree } = await commitWorktree(ctx, worktree.path, 'plan-worktrees: what an unfinished restore left', {
     fallbackIdentity: true,
   });
@@ -194,15 +190,13 @@ async function fillFromSnapshot(
   folder: string,
   filesRestored: boolean,
 ): Promise<void> {
+  const worktree = { git: ctx.git, cwd: folder };
   // Index and files to the snapshot, then the index back to HEAD: its changes are uncommitted again.
-  if (!filesRestored) await ctx.git.run(['read-tree', '-m', '-u', 'HEAD', snapshot.commit], { cwd: folder });
-  await ctx.git.run(['reset', '-q'], { cwd: folder });
+  if (!filesRestored) await readTreeUpdate(worktree, 'HEAD', snapshot.commit);
+  await reset(worktree);
   // What was staged was kept as a second parent: staged again.
-  const index = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^2`], {
-    cwd: folder,
-    okExitCodes: [1],
-  });
-  if (index.exitCode === 0) await ctx.git.run(['read-tree', index.stdout.trim()], { cwd: folder });
+  const index = await verifyRef(worktree, `${snapshot.commit}^2`);
+  if (index !== undefined) await readTree(worktree, index);
 }
 
 /** The plan's HEAD when the snapshot was taken; SnapshotNotFound when the snapshot commit is gone. */
@@ -210,18 +204,15 @@ async function snapshotParent(ctx: RepoContext, snapshot: Snapshot): Promise<str
   if (!/^[0-9a-f]{40,64}$/.test(snapshot.commit)) {
     throw new PlanError(ErrorCode.SnapshotNotFound, { reason: 'notSnapshotCommit', commit: snapshot.commit });
   }
-  const out = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${snapshot.commit}^1`], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  if (out.exitCode !== 0) {
+  const parent = await verifyRef(inRepo(ctx), `${snapshot.commit}^1`);
+  if (parent === undefined) {
     throw new PlanError(ErrorCode.SnapshotNotFound, {
       reason: 'notInRepository',
       ref: snapshot.ref,
       commit: snapshot.commit,
     });
   }
-  return out.stdout.trim();
+  return parent;
 }
 
 /**
@@ -239,49 +230,27 @@ export async function commitWorktree(
   options: { fallbackIdentity?: boolean; keepIndex?: boolean; ignored?: string[]; flagged?: string[] } = {},
 ): Promise<WorktreeCommit> {
   return withIndexCopy(ctx, worktree, options.flagged, async (env, parent, parentTree) => {
-    const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: worktree, env });
+    const at = { git: ctx.git, cwd: worktree, env };
     // An index with conflicts has no tree; `add --all` below takes the files as they are.
-    const indexTree = options.keepIndex
-      ? await run(['write-tree']).then(
-          (t) => t.trim(),
-          () => undefined,
-        )
-      : undefined;
-    await run(['add', '--all']);
-    await addForced(ctx, worktree, env, options.ignored ?? []);
-    const tree = (await run(['write-tree'])).trim();
-    const parents = ['-p', parent];
+    const indexTree = options.keepIndex ? await writeTree(at).catch(() => undefined) : undefined;
+    await addAll(at);
+    await addForced(at, env, options.ignored ?? []);
+    const tree = await writeTree(at);
+    const parents = [parent];
+    const fallback = options.fallbackIdentity ?? false;
     if (indexTree && indexTree !== parentTree) {
-      parents.push(
-        '-p',
-        await commitTree(
-          ctx,
-          ['commit-tree', indexTree, '-p', parent, '-m', 'plan-worktrees: staged content'],
-          options.fallbackIdentity ?? false,
-        ),
-      );
+      parents.push(await commitTree(ctx, indexTree, [parent], 'plan-worktrees: staged content', fallback));
     }
-    const commit = await commitTree(
-      ctx,
-      ['commit-tree', tree, ...parents, '-m', message],
-      options.fallbackIdentity ?? false,
-    );
+    const commit = await commitTree(ctx, tree, parents, message, fallback);
     return { commit, parent, tree };
   });
 }
 
 /** `git add --force` of `files` (relative to the worktree, taken literally) into the index `env` names; those gone meanwhile are left out. */
-async function addForced(
-  ctx: RepoContext,
-  worktree: string,
-  env: Record<string, string>,
-  files: string[],
-): Promise<void> {
-  const present = files.filter((f) => fs.lstatSync(path.join(worktree, f), { throwIfNoEntry: false }));
+async function addForced(at: GitAt, env: Record<string, string>, files: string[]): Promise<void> {
+  const present = files.filter((f) => fs.lstatSync(path.join(at.cwd, f), { throwIfNoEntry: false }));
   if (present.length === 0) return;
-  const list = `${env.GIT_INDEX_FILE}.paths`;
-  fs.writeFileSync(list, present.map((f) => `:(literal)${f}\0`).join(''));
-  await ctx.git.run(['add', '--force', `--pathspec-from-file=${list}`, '--pathspec-file-nul'], { cwd: worktree, env });
+  await addForcedFiles(at, present, `${env.GIT_INDEX_FILE}.paths`);
 }
 
 /**
@@ -298,20 +267,16 @@ export async function addToSnapshot(
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
     const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
-    await ctx.git.run(['read-tree', snapshot.commit], { cwd: folder, env });
-    await addForced(ctx, folder, env, files);
-    const tree = (await ctx.git.run(['write-tree'], { cwd: folder, env })).trim();
-    const parents = (await ctx.git.run(['rev-parse', `${snapshot.commit}^@`], { cwd: folder }))
-      .split('\n')
-      .filter(Boolean);
+    const at = { git: ctx.git, cwd: folder, env };
+    await readTree(at, snapshot.commit);
+    await addForced(at, env, files);
+    const tree = await writeTree(at);
+    const parents = await revParse({ git: ctx.git, cwd: folder }, [`${snapshot.commit}^@`]);
     const message = snapshotMessage(snapshot.plan, snapshot.reason, snapshot.time);
-    const commit = await commitTree(
-      ctx,
-      ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message],
-      true,
-    );
-    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', snapshot.ref, commit, snapshot.commit], {
-      cwd: ctx.repo.commonDir,
+    const commit = await commitTree(ctx, tree, parents, message, true);
+    await updateRef(inRepo(ctx), snapshot.ref, commit, {
+      expected: snapshot.commit,
+      message: 'plan-worktrees: snapshot',
     });
     return { ...snapshot, commit };
   } finally {
@@ -319,28 +284,21 @@ export async function addToSnapshot(
   }
 }
 
-/** Runs `git commit-tree`; with `fallback`, a user without a git identity gets the Plan Worktrees one. */
-async function commitTree(ctx: RepoContext, args: string[], fallback: boolean): Promise<string> {
-  try {
-    return (await ctx.git.run(args, { cwd: ctx.repo.commonDir })).trim();
-  } catch (e) {
-    if (
-      !fallback ||
-      !(e instanceof PlanWorktreesError) ||
-      !/identity|tell me who you are|empty ident|auto-detect email/i.test(e.stderr ?? '')
-    ) {
-      throw e;
-    }
-    return (await ctx.git.run(args, { cwd: ctx.repo.commonDir, env: fallbackIdentity })).trim();
-  }
+/** `git commit-tree`; with `fallback`, a user without a git identity gets the Plan Worktrees one. */
+function commitTree(
+  ctx: RepoContext,
+  tree: string,
+  parents: string[],
+  message: string,
+  fallback: boolean,
+): Promise<string> {
+  return writeCommit(inRepo(ctx), tree, parents, message, fallback ? { fallbackIdentity } : {});
 }
 
 /** A snapshot of a plan whose folder is gone: its branch tip, as the files are lost already. */
 async function commitBranchTip(ctx: RepoContext, plan: PlanRecord, message: string): Promise<string> {
-  const tip = (
-    await ctx.git.run(['rev-parse', '--verify', `${qualifyBranch(plan.branch)}^{commit}`], { cwd: ctx.repo.commonDir })
-  ).trim();
-  return commitTree(ctx, ['commit-tree', `${tip}^{tree}`, '-p', tip, '-m', message], true);
+  const [tip] = await revParse(inRepo(ctx), ['--verify', `${qualifyBranch(plan.branch)}^{commit}`]);
+  return commitTree(ctx, `${tip}^{tree}`, [tip], message, true);
 }
 
 /** Creates `ref` (or `ref-2`, `ref-3`... when taken) at `commit`; creation is atomic, an existing ref is never overwritten. */
@@ -348,15 +306,10 @@ async function createUniqueRef(ctx: RepoContext, ref: string, commit: string): P
   for (let n = 1; ; n++) {
     const candidate = n === 1 ? ref : `${ref}-${n}`;
     try {
-      // The empty old value means "must not exist yet".
-      await ctx.git.run(['update-ref', '-m', 'plan-worktrees: snapshot', candidate, commit, ''], {
-        cwd: ctx.repo.commonDir,
-      });
+      await createRef(inRepo(ctx), candidate, commit, 'plan-worktrees: snapshot');
       return candidate;
     } catch (e) {
-      if (n >= 100 || !(e instanceof PlanWorktreesError) || !/already exists|cannot lock ref/i.test(e.stderr ?? '')) {
-        throw e;
-      }
+      if (n >= 100 || !hasReason(e, 'exists')) throw e;
     }
   }
 }
@@ -415,16 +368,8 @@ async function chooseBranch(
 /** Tips of `name` and of every `name-restored-N`: one git process. */
 async function branchTips(ctx: RepoContext, name: string): Promise<Map<string, string>> {
   const ref = qualifyBranch(name);
-  const out = await ctx.git.run(
-    ['for-each-ref', '--format=%(refname)%00%(objectname)', '--', ref, `${ref}-restored-*`],
-    { cwd: ctx.repo.commonDir },
-  );
-  return new Map(
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split('\0') as [string, string]),
-  );
+  const refs = await forEachRef(inRepo(ctx), [ref, `${ref}-restored-*`], ['refname', 'objectname']);
+  return new Map(refs.map(([refname, oid]) => [refname, oid]));
 }
 
 /** The folder to restore into: the wanted one if free, else the first free `<folder>-restored-N`. */
@@ -438,6 +383,10 @@ function chooseFolder(wanted: string, explicit: boolean): string {
     const candidate = `${wanted}-restored-${n}`;
     if (!taken(candidate)) return candidate;
   }
+}
+
+function inRepo(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }
 
 function oneLine(text: string): string {

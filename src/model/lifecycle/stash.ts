@@ -8,27 +8,18 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { reset } from '../../git/commands/gitIndex';
+import { commitSubject, lsTree, readBlob } from '../../git/commands/objects';
+import { dropStash, listStashes as stashList, StashEntry, storeStash } from '../../git/commands/stash';
+import { status } from '../../git/commands/status';
 import { ErrorCode, PlanError } from '../engine/errors';
-import { parseStatus } from '../../git/status';
 import { RepoContext } from '../engine/types';
 
-export interface StashEntry {
-  /** `stash@{n}` at the moment it was listed; it moves when anyone stashes or drops. */
-  name: string;
-  oid: string;
-  /** The stash commit's subject (`On main: <message>`). */
-  subject: string;
-}
+export type { StashEntry };
 
 /** The main checkout's stash entries, newest first (one git process). */
-export async function listStashes(ctx: RepoContext): Promise<StashEntry[]> {
-  const out = await ctx.git.run(['stash', 'list', '-z', '--format=%gd%x09%H%x09%s'], { cwd: ctx.repo.mainPath });
-  const entries: StashEntry[] = [];
-  for (const record of out.split('\0')) {
-    const [name, oid, subject] = record.split('\t');
-    if (subject !== undefined) entries.push({ name, oid, subject });
-  }
-  return entries;
+export function listStashes(ctx: RepoContext): Promise<StashEntry[]> {
+  return stashList({ git: ctx.git, cwd: ctx.repo.mainPath });
 }
 
 /**
@@ -36,25 +27,23 @@ export async function listStashes(ctx: RepoContext): Promise<StashEntry[]> {
  * other entry it might hit is stored back. Returns whether it dropped one.
  */
 export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boolean> {
-  const cwd = ctx.repo.mainPath;
+  const main = { git: ctx.git, cwd: ctx.repo.mainPath };
   for (let attempt = 0; attempt < 5; attempt++) {
     const entry = (await listStashes(ctx)).find((s) => s.oid === oid);
     if (!entry) return false;
-    const out = await ctx.git.run(['stash', 'drop', entry.name], { cwd });
-    // git says which commit it dropped: "Dropped stash@{1} (<oid>)".
-    const dropped = /\(([0-9a-f]{40,64})\)\s*$/.exec(out.trim())?.[1];
+    // git says which commit it dropped.
+    const { dropped, answer } = await dropStash(main, entry.name);
     if (dropped === oid) return true;
     if (!dropped) {
       throw new PlanError(ErrorCode.Unknown, {
         reason: 'stashDropUnclear',
         stash: oid,
         name: entry.name,
-        answer: out.trim(),
+        answer,
       });
     }
     // Somebody stashed between the list and the drop: theirs was at that position. Put it back, then find ours again.
-    const subject = (await ctx.git.run(['show', '-s', '--format=%s', dropped, '--'], { cwd })).trim();
-    await ctx.git.run(['stash', 'store', '-m', subject, dropped], { cwd });
+    await storeStash(main, dropped, await commitSubject(main, dropped));
     ctx.log.warn(
       `Dropped the stash ${dropped} at ${entry.name} instead of ${oid} (a stash made meanwhile); it is stored back as stash@{0}.`,
     );
@@ -71,10 +60,8 @@ export async function dropStashByOid(ctx: RepoContext, oid: string): Promise<boo
  * keep. Returns whether it did.
  */
 export async function undoPartialApply(ctx: RepoContext, stashOid: string, folder: string): Promise<boolean> {
-  const status = parseStatus(
-    await ctx.git.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames'], { cwd: folder }),
-  );
-  const entries = status.entries.filter((e) => e.kind !== 'ignored');
+  const at = { git: ctx.git, cwd: folder };
+  const entries = (await status(at, { renames: false })).entries.filter((e) => e.kind !== 'ignored');
   if (entries.length === 0) return true;
   if (entries.some((e) => e.kind !== 'changed' && e.kind !== 'untracked')) return false;
   const paths = entries.map((e) => e.path);
@@ -84,7 +71,7 @@ export async function undoPartialApply(ctx: RepoContext, stashOid: string, folde
     blobsAt(ctx, folder, `${stashOid}^3`, paths),
   ]);
   const content = (oid: string | undefined): Promise<Buffer | undefined> =>
-    oid ? ctx.git.execBuffer(['show', oid], { cwd: folder }) : Promise.resolve(undefined);
+    oid ? readBlob(at, oid) : Promise.resolve(undefined);
   for (const entry of entries) {
     const file = path.join(folder, entry.path);
     if (!fs.existsSync(file) && entry.kind === 'changed') continue; // HEAD's version comes back below
@@ -100,7 +87,7 @@ export async function undoPartialApply(ctx: RepoContext, stashOid: string, folde
     if (!explained) return false;
   }
   // Every change is a copy of what the stash keeps: back to HEAD, and the stash's untracked files out again.
-  await ctx.git.run(['reset', '--quiet', '--hard', 'HEAD'], { cwd: folder });
+  await reset(at, { hard: true });
   for (const entry of entries.filter((e) => e.kind === 'untracked')) {
     fs.rmSync(path.join(folder, entry.path), { force: true });
   }
@@ -109,17 +96,8 @@ export async function undoPartialApply(ctx: RepoContext, stashOid: string, folde
 
 /** The blob of each of `paths` in `treeish` (absent ones left out; a missing tree gives none). */
 async function blobsAt(ctx: RepoContext, cwd: string, treeish: string, paths: string[]): Promise<Map<string, string>> {
-  const out = await ctx.git.exec(
-    ['ls-tree', '-r', '-z', '--full-tree', treeish, '--', ...paths.map((p) => `:(literal)${p}`)],
-    { cwd, okExitCodes: [128] },
-  );
-  const blobs = new Map<string, string>();
-  if (out.exitCode !== 0) return blobs;
-  for (const line of out.stdout.split('\0')) {
-    const tab = line.indexOf('\t');
-    if (tab > 0) blobs.set(line.slice(tab + 1), line.slice(0, tab).split(' ')[2]);
-  }
-  return blobs;
+  const entries = await lsTree({ git: ctx.git, cwd }, treeish, paths, { missingOk: true });
+  return new Map((entries ?? []).map((e) => [e.path, e.oid]));
 }
 
 function isFile(file: string): boolean {

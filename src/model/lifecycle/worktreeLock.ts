@@ -3,6 +3,7 @@
  * it, for example while it lives on a removable drive. Cleanup refuses a
  * locked worktree unless forced.
  */
+import { lockWorktree as lock, unlockWorktree as unlock } from '../../git/commands/worktrees';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { ensureValid, validateWorktreePath } from '../engine/names';
 import { RepoContext } from '../engine/types';
@@ -12,13 +13,10 @@ export async function lockWorktree(ctx: RepoContext, worktreePath: string, reaso
   if (reason && (reason.length > 500 || /[\p{Cc}\u2028\u2029]/u.test(reason))) {
     throw new PlanError(ErrorCode.InvalidName, { reason: 'lockReason' });
   }
-  const args = ['worktree', 'lock'];
-  // One argument: the reason is text, never read as an option (by simple-git's guard either).
-  if (reason) args.push(`--reason=${reason}`);
-  await ctx.git.run([...args, '--', worktreePath], { cwd: ctx.repo.mainPath });
+  await lock({ git: ctx.git, cwd: ctx.repo.mainPath }, worktreePath, reason);
 }
 
 export async function unlockWorktree(ctx: RepoContext, worktreePath: string): Promise<void> {
   ensureValid(worktreePath, validateWorktreePath);
-  await ctx.git.run(['worktree', 'unlock', '--', worktreePath], { cwd: ctx.repo.mainPath });
+  await unlock({ git: ctx.git, cwd: ctx.repo.mainPath }, worktreePath);
 }
