@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { defaultSettings, EngineSettings } from '../model/engine/types';
+import type { DependencyMode } from '../model/environment/dependencyFolders';
 
 export type OpenAfterCreate = 'newWindow' | 'currentWindow' | 'ask' | 'none';
 export type GuardMode = 'off' | 'warn' | 'readOnly';
@@ -37,7 +38,20 @@ export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
     dirtyBase: c.get<DirtyBaseSetting>('dirtyBase') === 'move' ? 'move' : 'refuse',
     disposableFolders: stringList(c.get<unknown>('disposableFolders')) ?? defaultSettings.disposableFolders,
     snapshotLimitMB: positiveNumber(c.get<number>('snapshotLimitMB')) ?? defaultSettings.snapshotLimitMB,
+    dependencyFolders: modeMap(c.get<unknown>('dependencyFolders')) ?? defaultSettings.dependencyFolders,
+    ports: { ...defaultSettings.ports, ...numberMap(c.get<unknown>('ports')) },
   };
+}
+
+/** An object setting of folder → mode, as VS Code merges it from every scope (the engine checks the entries). */
+function modeMap(value: unknown): Record<string, DependencyMode> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return value as Record<string, DependencyMode>;
+}
+
+function numberMap(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
 }
 
 function stringList(value: unknown): string[] | undefined {

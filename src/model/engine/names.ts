@@ -190,13 +190,15 @@ export interface TemplateVariables {
   run: number;
   repoName: string;
   repoParent: string;
+  /** The user's home folder (the location template's `${home}`, and its leading `~`). */
+  home: string;
 }
 
 const templateVariable = /\$\{([^}]*)\}/g;
 
 /** The variables a template uses that do not exist: a message, or undefined when all are known. */
 export function validateTemplate(template: string): string | undefined {
-  const known: Array<keyof TemplateVariables> = ['id', 'slug', 'run', 'repoName', 'repoParent'];
+  const known: Array<keyof TemplateVariables> = ['id', 'slug', 'run', 'repoName', 'repoParent', 'home'];
   const unknown = [...template.matchAll(templateVariable)]
     .map((m) => m[1])
     .filter((name) => !(known as string[]).includes(name));
@@ -204,7 +206,7 @@ export function validateTemplate(template: string): string | undefined {
   return `The template "${template}" uses ${unknown.map((u) => `\${${u}}`).join(', ')}, which ${unknown.length === 1 ? 'does' : 'do'} not exist; known variables: ${known.map((k) => `\${${k}}`).join(', ')}.`;
 }
 
-/** Fills `${id}`, `${slug}`, `${run}`, `${repoName}` and `${repoParent}`; an unknown variable throws `InvalidName`. */
+/** Fills `${id}`, `${slug}`, `${run}`, `${repoName}`, `${repoParent}` and `${home}`; an unknown variable throws `InvalidName`. */
 export function expandTemplate(template: string, vars: TemplateVariables): string {
   ensureValid(template, validateTemplate);
   return template.replace(templateVariable, (_, name: keyof TemplateVariables) => String(vars[name]));

@@ -4,6 +4,8 @@
  */
 import type { Git } from '../../git/commands/git';
 import type { Logger } from '../../git/log';
+import type { DependencyMethod, DependencyMode } from '../environment/dependencyFolders';
+import { defaultPorts, PortSettings } from '../environment/ports';
 
 /** Where a repository lives, found from any folder inside any of its worktrees. */
 export interface RepositoryInfo {
@@ -45,6 +47,10 @@ export interface PlanRecord {
   creating?: boolean;
   /** While `creating`: the process that reserved the entry, so the doctor can tell a running create from one whose process died. */
   creator?: { pid: number; hostname: string };
+  /** The first port of the plan's port block (`PLAN_WORKTREES_PORT`); plans created before ports were given have none. */
+  port?: number;
+  /** The dependency folders made in the plan at create, and how. */
+  dependencyFolders?: Array<{ folder: string; method: DependencyMethod }>;
 }
 
 export interface RegistryData {
@@ -66,6 +72,10 @@ export interface EngineSettings {
   disposableFolders: string[];
   /** The most ignored files, all together, a snapshot holds (MB); above it a removal is refused. */
   snapshotLimitMB: number;
+  /** Dependency folders (relative to the root) made ready in a new plan, and how: copied, hard-linked or symlinked. */
+  dependencyFolders: Record<string, DependencyMode>;
+  /** The range of ports plans get their blocks from. */
+  ports: PortSettings;
 }
 
 export const defaultSettings: EngineSettings = {
@@ -94,6 +104,8 @@ export const defaultSettings: EngineSettings = {
     '.gradle',
   ],
   snapshotLimitMB: 100,
+  dependencyFolders: { node_modules: 'copy', '.venv': 'copy' },
+  ports: defaultPorts,
 };
 
 /** One line of `plan-worktrees/events.jsonl`. */

@@ -32,8 +32,9 @@ import {
 import { statusPaths } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { copyFiles, CopyResult, listUntrackedFiles } from './copyFiles';
+import { isIgnored } from '../../git/commands/untracked';
 import { EventLog } from '../store/events';
-import { templateVariables } from '../store/location';
+import { templateVariables, unresolvedFolder } from '../store/location';
 import {
   ensureValid,
   expandTemplate,
@@ -48,6 +49,17 @@ import {
 import { withFileLock } from '../store/lock';
 import { Registry, stateDir } from '../store/registry';
 import { dropStashByOid, listStashes, undoPartialApply } from './stash';
+import {
+  dependencyFolderList,
+  DependencyResult,
+  describeDependency,
+  placeDependencyFolder,
+  presentFolders,
+} from '../environment/dependencyFolders';
+import { choosePort } from '../environment/ports';
+import { filesToCopy, IncludeCandidates, includeCandidates } from '../environment/worktreeInclude';
+
+const noCandidates: IncludeCandidates = { files: [] };
 import { EngineSettings, PlanRecord, RegistryData, RepoContext } from '../engine/types';
 
 export interface CreateOptions {
@@ -86,12 +98,17 @@ export async function createPlan(
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
-  // Independent reads at once: the base, the main checkout's changes and the files to copy into the plan.
-  const [{ base, baseCommit }, dirtyFiles, untracked] = await allInOrder([
+  const dependencyList = dependencyFolderList(ctx.settings.dependencyFolders);
+  // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan
+  // (copyFiles, .worktreeinclude) and the dependency folders there are.
+  const [{ base, baseCommit }, dirtyFiles, untracked, included, dependencies] = await allInOrder([
     resolveBase(ctx, givenBase, options.signal),
     uncommittedFiles(ctx, options.signal),
     ctx.repo.bare ? [] : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal),
+    ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
+    ctx.repo.bare ? [] : presentFolders(ctx.repo.mainPath, dependencyList),
   ]);
+  if (included.problem) ctx.log.warn(`${included.problem}.`);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
     throw new PlanError(ErrorCode.BaseDirty, { reason: 'uncommitted', files: dirtyFiles });
   }
@@ -104,6 +121,7 @@ export async function createPlan(
   throwIfAborted(options.signal);
 
   const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
+  const placed: DependencyResult[] = [];
   const undo: Undo[] = [() => unreserve(registry, plan)];
   let stash: Stash | undefined;
   try {
@@ -144,16 +162,35 @@ export async function createPlan(
       });
     }
     throwIfAborted(options.signal);
-    // Untracked files that moved with the changes are in the plan already.
+    // Untracked files that moved with the changes are in the plan already; git does not ignore them.
     const moved = new Set(movedFiles);
+    const notIgnored = new Set(dirtyFiles);
     const copy = await copyFiles(
       ctx.repo.mainPath,
       plan.path,
-      untracked.filter((file) => !moved.has(file)),
+      filesToCopy(
+        untracked,
+        included.files,
+        notIgnored,
+        dependencies.map((d) => d.folder),
+      ).filter((file) => !moved.has(file)),
     );
     logCopy(ctx, copy);
+    for (const { folder, mode } of dependencies) {
+      const result = await placeDependencyFolder(
+        ctx.repo.mainPath,
+        plan.path,
+        folder,
+        mode,
+        notIgnored,
+        options.signal,
+      );
+      placed.push(await keepIfIgnored(ctx, plan.path, result));
+      ctx.log.info(`Dependency folder of plan ${plan.id}: ${describeDependency(placed[placed.length - 1])}`);
+    }
     throwIfAborted(options.signal);
-    const created = await registry.update((data) => finishReservation(data, plan));
+    const made = placed.filter((d) => d.method !== undefined).map((d) => ({ folder: d.folder, method: d.method! }));
+    const created = await registry.update((data) => finishReservation(data, plan, made));
     try {
       if (stash) await dropStash(ctx, stash);
       await events.append({
@@ -164,6 +201,8 @@ export async function createPlan(
         path: plan.path,
         copied: copy.copied,
         moved: movedFiles,
+        ...(plan.port !== undefined ? { port: plan.port } : {}),
+        ...(placed.length > 0 ? { dependencyFolders: placed.map(dependencyEvent) } : {}),
       });
     } catch (e) {
       // The plan exists now: a failure of the bookkeeping after it must not undo it.
@@ -247,9 +286,10 @@ export function planNames(
   return { id, run, slug, branch, path: folder };
 }
 
-/** Decides id, run, branch and folder and adds the entry, marked `creating` (runs under the registry lock). */
-function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanRecord {
+/** Decides id, run, branch, folder and port block and adds the entry, marked `creating` (runs under the registry lock). */
+async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): Promise<PlanRecord> {
   const { id, run, slug, branch, path: folder } = planNames(ctx, data, options);
+  const port = await choosePort(data, templateVariables(ctx, { id, slug, run }).repoName, id, ctx.settings.ports);
   const plan: PlanRecord = {
     id,
     title: options.title,
@@ -264,6 +304,7 @@ function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): PlanR
     ...(options.planFile !== undefined ? { planFile: options.planFile } : {}),
     creating: true,
     creator: { pid: process.pid, hostname: os.hostname() },
+    port,
   };
   data.plans.push(plan);
   return { ...plan };
@@ -298,19 +339,23 @@ function stillRegistered(folder: string, cause?: unknown): PlanError {
   );
 }
 
-/** The folder for a plan: a relative path is taken from the main worktree; `..` is refused before it is resolved. */
+/** The folder for a plan: `~` is the home folder, a relative path is taken from the main worktree; `..` is refused before it is resolved. */
 function worktreeFolder(ctx: RepoContext, folder: string): string {
-  const absolute = path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`;
-  return path.normalize(ensureValid(absolute, validateWorktreePath));
+  return path.normalize(ensureValid(unresolvedFolder(ctx, folder), validateWorktreePath));
 }
 
-function finishReservation(data: RegistryData, plan: PlanRecord): PlanRecord {
+function finishReservation(
+  data: RegistryData,
+  plan: PlanRecord,
+  dependencyFolders: NonNullable<PlanRecord['dependencyFolders']>,
+): PlanRecord {
   const entry = findReserved(data, plan);
   if (!entry) {
     throw new PlanError(ErrorCode.PlanNotFound, { reason: 'entryDisappeared', plan: plan.id });
   }
   delete entry.creating;
   delete entry.creator;
+  if (dependencyFolders.length > 0) entry.dependencyFolders = dependencyFolders;
   entry.path = realFolder(plan.path);
   return { ...entry };
 }
@@ -497,6 +542,34 @@ async function resolveBranch(ctx: RepoContext, branch: string, signal?: AbortSig
 export async function uncommittedFiles(ctx: RepoContext, signal?: AbortSignal): Promise<string[]> {
   if (ctx.repo.bare) return [];
   return statusPaths(await status({ git: ctx.git, cwd: ctx.repo.mainPath, signal }));
+}
+
+/**
+ * A dependency folder linked as a whole must be ignored by git in the plan
+ * as well: a pattern such as `node_modules/` matches folders only, not a
+ * symbolic link, which would then be an untracked file of the plan. Such a
+ * link is taken out again, and the result says why.
+ */
+async function keepIfIgnored(ctx: RepoContext, worktree: string, result: DependencyResult): Promise<DependencyResult> {
+  if (result.method !== 'symlink') return result;
+  if (await isIgnored({ git: ctx.git, cwd: worktree }, result.folder)) return result;
+  await fs.promises.unlink(path.join(worktree, result.folder));
+  return {
+    ...result,
+    method: undefined,
+    reason: `git would not ignore a symbolic link at ${result.folder} (a .gitignore pattern ending in "/" matches folders only; "${result.folder}" without the slash matches both)`,
+  };
+}
+
+/** What the event log keeps of a dependency folder. */
+function dependencyEvent(d: DependencyResult): Record<string, unknown> {
+  return {
+    folder: d.folder,
+    mode: d.mode,
+    ...(d.method ? { method: d.method, files: d.files, links: d.links, skipped: d.skipped.length } : {}),
+    ...(d.reason ? { reason: d.reason } : {}),
+    ms: d.ms,
+  };
 }
 
 function logCopy(ctx: RepoContext, copy: CopyResult): void {

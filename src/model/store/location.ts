@@ -5,7 +5,9 @@
  * plan in, outside the git directory and any `.git` folder; otherwise the
  * template's own folder for that plan is used.
  */
+import * as os from 'os';
 import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../git/errors';
 import { expandTemplate, TemplateVariables, validateWorktreePath } from '../engine/names';
 import { RepoContext } from '../engine/types';
 
@@ -21,12 +23,32 @@ export function templateVariables(
     run: plan.run,
     repoName: ctx.repo.bare ? name.replace(/\.git$/, '') : name,
     repoParent: path.dirname(ctx.repo.mainPath),
+    home: os.homedir(),
   };
 }
 
-/** A template's folder as an absolute path: a relative one is taken from the main worktree. */
+/**
+ * A folder as written in a template or given to create, before it is
+ * validated: a leading `~` is the user's home folder, a relative folder is
+ * taken from the main worktree. Nothing is normalized here, so a `..` is still
+ * there for the validation to refuse. `~user` (another user's home) throws
+ * `InvalidName`.
+ */
+export function unresolvedFolder(ctx: RepoContext, folder: string): string {
+  const home = /^~(?=$|[\\/])/.exec(folder);
+  if (home) return `${os.homedir()}${folder.slice(1)}`;
+  if (folder.startsWith('~')) {
+    throw new PlanWorktreesError(
+      ErrorCode.InvalidName,
+      `The worktree folder "${folder}" starts with "~" followed by a name: only "~" alone, your own home folder, is known (as in "~/plans/\${id}"; or write "\${home}").`,
+    );
+  }
+  return path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`;
+}
+
+/** A template's folder as an absolute path: `~` is the home folder, a relative one is taken from the main worktree. */
 export function absoluteFolder(ctx: RepoContext, folder: string): string {
-  return path.normalize(path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`);
+  return path.normalize(unresolvedFolder(ctx, folder));
 }
 
 /** The folder the location template gives this plan. */

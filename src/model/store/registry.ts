@@ -23,6 +23,7 @@ import {
   validateTitle,
   validateWorktreePath,
 } from '../engine/names';
+import { dependencyFolderProblem } from '../environment/dependencyFolders';
 import { ensureStateFolder, readStateFile, stateDir, writeStateFile } from './stateFiles';
 import { PlanRecord, PlanStatus, RegistryData } from '../engine/types';
 
@@ -267,6 +268,28 @@ export function planRecordProblem(plan: unknown): string | undefined {
     (!isObject(plan.creator) || typeof plan.creator.pid !== 'number' || typeof plan.creator.hostname !== 'string')
   ) {
     return '"creator" is not a process';
+  }
+  if (
+    plan.port !== undefined &&
+    !(Number.isInteger(plan.port) && (plan.port as number) >= 1 && (plan.port as number) <= 65535)
+  ) {
+    return '"port" is not a port number';
+  }
+  return dependencyFoldersProblem(plan.dependencyFolders);
+}
+
+const dependencyMethods: readonly string[] = ['clone', 'hardlink', 'copy', 'symlink'];
+
+/** Why a record's `dependencyFolders` is not a list of folders of the repository with how each was made. */
+function dependencyFoldersProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return '"dependencyFolders" is not a list';
+  for (const entry of value as unknown[]) {
+    if (!isObject(entry) || typeof entry.folder !== 'string' || !dependencyMethods.includes(entry.method as string)) {
+      return '"dependencyFolders" holds an entry that is not a folder and a method';
+    }
+    const problem = dependencyFolderProblem(entry.folder, 'copy');
+    if (problem) return problem;
   }
   return undefined;
 }

@@ -197,7 +197,7 @@ describe('names', () => {
   });
 
   describe('templates', () => {
-    const vars = { id: '189', slug: 'feature-xyz', run: 2, repoName: 'app', repoParent: '/src' };
+    const vars = { id: '189', slug: 'feature-xyz', run: 2, repoName: 'app', repoParent: '/src', home: '/home/me' };
 
     it('fills every known variable', () => {
       assert.strictEqual(expandTemplate('plan/${id}-${slug}', vars), 'plan/189-feature-xyz');

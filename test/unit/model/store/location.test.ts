@@ -1,5 +1,13 @@
 import * as assert from 'assert';
-import { allowedPlanFolder, isAllowedFolder, locationRoot, templateFolder } from '../../../../src/model/store/location';
+import * as os from 'os';
+import * as path from 'path';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import {
+  allowedPlanFolder,
+  isAllowedFolder,
+  locationRoot,
+  templateFolder,
+} from '../../../../src/model/store/location';
 import { defaultSettings, RepoContext } from '../../../../src/model/engine/types';
 import { silentLogger } from '../../../../src/git/log';
 import { Git } from '../../../../src/git/runner';
@@ -47,5 +55,24 @@ describe('worktree location', () => {
     assert.ok(!isAllowedFolder(inside, '/work/repo/.git/worktrees'));
     assert.strictEqual(allowedPlanFolder(ctx, { ...plan, path: '/home/user' }), '/work/repo.plans/7-fix-it');
     assert.strictEqual(allowedPlanFolder(ctx, { ...plan, path: '/work/repo.plans/moved' }), '/work/repo.plans/moved');
+  });
+
+  it('knows ~ and ${home} as the home folder, and refuses ~user', () => {
+    const home = os.homedir();
+    assert.strictEqual(templateFolder(context('~/.claude-plan-${id}'), plan), path.join(home, '.claude-plan-7'));
+    assert.strictEqual(templateFolder(context('${home}/plans/${id}-${slug}'), plan), path.join(home, 'plans/7-fix-it'));
+    assert.strictEqual(templateFolder(context('~'), plan), home);
+    assert.strictEqual(locationRoot(context('~/plans/${id}')), path.join(home, 'plans') + path.sep);
+    assert.ok(isAllowedFolder(context('~/.claude-plan-${id}'), path.join(home, '.claude-plan-7')));
+    // A ~ that is not the first character is a plain character of the folder's name.
+    assert.strictEqual(templateFolder(context('/x/a~b/${id}'), plan), '/x/a~b/7');
+    for (const template of ['~user/plans/${id}', '~root', '~${id}']) {
+      assert.throws(
+        () => templateFolder(context(template), plan),
+        (e: unknown) =>
+          e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName && /only "~" alone/.test(e.message),
+        template,
+      );
+    }
   });
 });
