@@ -12,6 +12,12 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { CountingLog, total } from './countingLog';
+import {
+  DependencyRow,
+  describeDependencyRow,
+  formatDependencyTable,
+  measureDependencyFolders,
+} from './dependencyFolders';
 import { measureActivation, onInterrupt } from './hostActivation';
 import { PlainGit } from './plainGit';
 import { median, round, timed } from './stats';
@@ -63,6 +69,8 @@ const SIZES = (process.env.BENCH_N ?? '10,50,100,200').split(',').map(Number);
 const ACTIVATION_N = 100;
 /** `BENCH_ONLY=lifecycle`: only create, merge and cleanup (a partial run). */
 const LIFECYCLE_ONLY = process.env.BENCH_ONLY === 'lifecycle';
+/** `BENCH_ONLY=dependencies`: only create with a large node_modules, per dependencyFolders mode (a partial run). */
+const DEPENDENCIES_ONLY = process.env.BENCH_ONLY === 'dependencies';
 /** `BENCH_RUNS=15`: this many runs of every measure (a partial run). */
 const RUNS = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
 /** Runs per measure; fewer at N = 200, where one run of the state measures takes seconds. */
@@ -104,14 +112,21 @@ export async function main(options: RunOptions): Promise<number> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const rows: Row[] = [];
+  let dependencyRows: DependencyRow[] = [];
   let activation: Record<string, unknown> = {
     measured: false,
     reason: `N = ${ACTIVATION_N} is not among the sizes run`,
   };
   try {
-    say(`synthetic repository of ${FILE_COUNT} files in ${root}`);
-    const repo = await createSyntheticRepo(root);
-    for (const n of SIZES) {
+    if (!LIFECYCLE_ONLY) {
+      dependencyRows = await measureDependencyFolders(root, RUNS ?? 5);
+      for (const row of dependencyRows) say(describeDependencyRow(row));
+    }
+    const sizes = DEPENDENCIES_ONLY ? [] : SIZES;
+    if (sizes.length > 0) say(`synthetic repository of ${FILE_COUNT} files in ${root}`);
+    const repo = sizes.length > 0 ? await createSyntheticRepo(root) : undefined;
+    for (const n of sizes) {
+      if (!repo) break;
       const setup = Date.now();
       await growPlans(repo, n);
       say(`N = ${n}: ${n} plan worktrees ready (setup ${((Date.now() - setup) / 1000).toFixed(1)}s, not measured)`);
@@ -142,17 +157,23 @@ export async function main(options: RunOptions): Promise<number> {
     repository: { files: FILE_COUNT, sizes: SIZES },
     durationSeconds: Math.round((Date.now() - started) / 1000),
     rows,
+    dependencyFolders: dependencyRows,
     activation,
     bundle,
   };
   // Only a complete run replaces bench/results.json (the file the README's table comes from).
   const complete =
-    process.env.BENCH_N === undefined && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY && RUNS === undefined;
+    process.env.BENCH_N === undefined &&
+    process.env.BENCH_HOST !== '0' &&
+    process.env.BENCH_ONLY === undefined &&
+    process.env.BENCH_DEP_FILES === undefined &&
+    RUNS === undefined;
   const resultsFile = complete
     ? path.join(options.projectRoot, 'bench', 'results.json')
     : path.join(os.tmpdir(), 'plan-worktrees-bench-results.json');
   fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + formatTable(rows, activation, bundle));
+  if (dependencyRows.length > 0) console.log('\n' + formatDependencyTable(dependencyRows));
   console.log(`\n${complete ? 'bench/results.json' : resultsFile} written (${results.durationSeconds}s in all).`);
   return 0;
 }

@@ -1,9 +1,10 @@
 /**
  * What a plan's own window does when it opens: terminals get the plan's
- * environment (PLAN_WORKTREES_ID, _BRANCH, _BASE, _MAIN), and the setup
+ * environment (PLAN_WORKTREES_ID, _BRANCH, _BASE, _MAIN, _PORT), and the setup
  * command left by the window that created the plan runs in a terminal.
  */
 import * as vscode from 'vscode';
+import { planEnvironment } from '../model/environment/planEnvironment';
 import { takePendingSetup } from '../model/store/pendingSetup';
 import { runInTerminal } from './commands/create';
 import { PlanRepositories } from './repositories';
@@ -19,14 +20,11 @@ export async function preparePlanWindow(
     const plan = await engine.currentPlan().catch(() => undefined);
     if (!plan) continue;
     env.description = vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title);
-    env.replace('PLAN_WORKTREES_ID', plan.id);
-    env.replace('PLAN_WORKTREES_BRANCH', plan.branch);
-    env.replace('PLAN_WORKTREES_BASE', plan.base);
-    env.replace('PLAN_WORKTREES_MAIN', engine.repo.mainPath);
+    for (const [name, value] of Object.entries(planEnvironment(plan, engine.repo.mainPath))) env.replace(name, value);
     const command = vscode.workspace.isTrusted ? await takePendingSetup(engine.repo.commonDir, plan.id) : undefined;
     if (command) {
       repositories.log.info(`Running the setup command of plan ${plan.id}: ${command}`);
-      runInTerminal(plan, command);
+      runInTerminal(plan, command, engine.repo.mainPath);
     }
     return;
   }

@@ -40,8 +40,13 @@ export async function checkoutIndex(at: GitAt, paths: string[]): Promise<void> {
 }
 
 /** Untracked files (`ls-files -z --others`), relative to the worktree: ignored ones too, unless `excludeStandard`. */
-export async function untrackedFiles(at: GitAt, flags: { excludeStandard?: boolean } = {}): Promise<string[]> {
-  const args = ['ls-files', '-z', '--others', ...(flags.excludeStandard ? ['--exclude-standard'] : [])];
+export async function untrackedFiles(
+  at: GitAt,
+  flags: { excludeStandard?: boolean; skipFolders?: string[] } = {},
+): Promise<string[]> {
+  // An --exclude of a folder keeps git from walking into it.
+  const skip = (flags.skipFolders ?? []).map((folder) => `--exclude=/${folder.replace(/[\\*?[\]!#]/g, '\\$&')}/`);
+  const args = ['ls-files', '-z', '--others', ...(flags.excludeStandard ? ['--exclude-standard'] : []), ...skip];
   return records(await at.git.run(args, options(at)));
 }
 

@@ -32,17 +32,23 @@ export async function copyUntrackedFiles(
   return copyFiles(from, to, await listUntrackedFiles(ctx, from, patterns, signal));
 }
 
-/** The untracked and ignored files of `from` that match one of the glob `patterns`: one git process, none without patterns. */
+/**
+ * The untracked and ignored files of `from` that match one of the glob
+ * `patterns`: one git process, none without patterns. Git does not look into
+ * the folders `skipFolders` names (paths from the root: dependency folders
+ * that are copied whole), which would list thousands of files.
+ */
 export async function listUntrackedFiles(
   ctx: RepoContext,
   from: string,
   patterns: string[],
   signal?: AbortSignal,
+  skipFolders: string[] = [],
 ): Promise<string[]> {
   if (patterns.length === 0) return [];
   const matchers = patterns.map(globToRegExp);
-  // Without --exclude-standard, --others lists ignored files too.
-  const files = await untrackedFiles({ git: ctx.git, cwd: from, signal });
+  // Without --exclude-standard, --others lists ignored files too; dependency folders copied whole are not walked.
+  const files = await untrackedFiles({ git: ctx.git, cwd: from, signal }, { skipFolders });
   return files.filter((file) => matchers.some((m) => m.test(file)));
 }
 

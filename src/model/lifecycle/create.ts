@@ -98,15 +98,19 @@ export async function createPlan(
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
-  const dependencyList = dependencyFolderList(ctx.settings.dependencyFolders);
-  // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan
-  // (copyFiles, .worktreeinclude) and the dependency folders there are.
-  const [{ base, baseCommit }, dirtyFiles, untracked, included, dependencies] = await allInOrder([
+  // The dependency folders the main checkout has (no git process): copied whole, so the copyFiles listing skips them.
+  const dependencies = ctx.repo.bare
+    ? []
+    : await presentFolders(ctx.repo.mainPath, dependencyFolderList(ctx.settings.dependencyFolders));
+  const wholeFolders = dependencies.map((d) => d.folder);
+  // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
+  const [{ base, baseCommit }, dirtyFiles, untracked, included] = await allInOrder([
     resolveBase(ctx, givenBase, options.signal),
     uncommittedFiles(ctx, options.signal),
-    ctx.repo.bare ? [] : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal),
+    ctx.repo.bare
+      ? []
+      : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
     ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
-    ctx.repo.bare ? [] : presentFolders(ctx.repo.mainPath, dependencyList),
   ]);
   if (included.problem) ctx.log.warn(`${included.problem}.`);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
@@ -168,12 +172,7 @@ export async function createPlan(
     const copy = await copyFiles(
       ctx.repo.mainPath,
       plan.path,
-      filesToCopy(
-        untracked,
-        included.files,
-        notIgnored,
-        dependencies.map((d) => d.folder),
-      ).filter((file) => !moved.has(file)),
+      filesToCopy(untracked, included.files, notIgnored, wholeFolders).filter((file) => !moved.has(file)),
     );
     logCopy(ctx, copy);
     for (const { folder, mode } of dependencies) {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { explainTitle, validateId, validateTitle } from '../../model/engine/names';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { PlanRecord } from '../../model/engine/types';
+import { expandSetupCommand, planEnvironment } from '../../model/environment/planEnvironment';
 import { leavePendingSetup } from '../../model/store/pendingSetup';
 import { OpenAfterCreate, readUiSettings } from '../settings';
 import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
@@ -306,7 +307,7 @@ async function openAfterCreate(
   }
   // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
   if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
-    if (where === 'none') runInTerminal(plan, postCreateCommand);
+    if (where === 'none') runInTerminal(plan, postCreateCommand, engine.repo.mainPath);
     else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
   }
   if (where === 'newWindow' || where === 'currentWindow') {
@@ -316,9 +317,14 @@ async function openAfterCreate(
   }
 }
 
-export function runInTerminal(plan: PlanRecord, command: string): vscode.Terminal {
-  const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Plan {0} setup', plan.id), cwd: plan.path });
+/** Runs the setup command in a terminal of the plan, with the plan's environment and `${port}` filled in. */
+export function runInTerminal(plan: PlanRecord, command: string, mainPath: string): vscode.Terminal {
+  const terminal = vscode.window.createTerminal({
+    name: vscode.l10n.t('Plan {0} setup', plan.id),
+    cwd: plan.path,
+    env: planEnvironment(plan, mainPath),
+  });
   terminal.show(true);
-  terminal.sendText(command, true);
+  terminal.sendText(expandSetupCommand(command, plan), true);
   return terminal;
 }

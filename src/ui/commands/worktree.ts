@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { PlanEngine, PlanWorktree } from '../../model/engine/planEngine';
+import { planEnvironment } from '../../model/environment/planEnvironment';
 import { pickPlan } from '../pickPlan';
 import { WorktreeNode } from '../planTree';
 import { optionsOf, planIdOf, treeNodeOf } from './args';
@@ -132,7 +133,8 @@ async function openTerminal(deps: CommandDeps, args: unknown): Promise<vscode.Te
   const target = await worktreeOf(deps, args, vscode.l10n.t('Open a terminal in which worktree?'));
   if (!target) return undefined;
   const name = target.item.plan ? vscode.l10n.t('Plan {0}', target.item.plan.id) : path.basename(target.path);
-  const terminal = vscode.window.createTerminal({ name, cwd: target.path });
+  const env = target.item.plan ? planEnvironment(target.item.plan, target.engine.repo.mainPath) : undefined;
+  const terminal = vscode.window.createTerminal({ name, cwd: target.path, ...(env ? { env } : {}) });
   terminal.show();
   return terminal;
 }
