@@ -211,6 +211,34 @@ describe('plan environments', () => {
         }
       }));
 
+    for (const mode of ['copy', 'symlink'] as const) {
+      it(`${mode}: a create stopped after the folder is made leaves nothing behind, and the main checkout's folder intact`, () =>
+        withRepo(async (repo) => {
+          withIgnore(repo.main, 'node_modules\n');
+          writeFiles(repo.main, { 'node_modules/pkg/index.js': 'main checkout\n', 'node_modules/pkg/lib/a.js': 'a\n' });
+          const life = await lifecycleFor(repo.main, { dependencyFolders: { node_modules: mode } });
+          const before = wholeState(repo.root, repo.main, life.ctx);
+          const stop = new AbortController();
+          // Cancelled right after the folder is made: the create's next check of its signal undoes everything.
+          life.ctx.log = {
+            ...life.ctx.log,
+            info: (m: string) => {
+              if (/^Dependency folder of plan/.test(m)) stop.abort();
+            },
+          };
+          await assert.rejects(
+            createPlan(life.ctx, life.registry, life.events, { title: 'Stopped', signal: stop.signal }),
+            (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.Cancelled,
+          );
+          assert.ok(stop.signal.aborted, 'the folder was made before the create stopped');
+          assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+          assert.strictEqual(
+            fs.readFileSync(path.join(repo.main, 'node_modules/pkg/index.js'), 'utf8'),
+            'main checkout\n',
+          );
+        }));
+    }
+
     describe('symlink', () => {
       it('links the folder when git ignores a link there; clean-up, forced clean-up and discard never delete through it', () =>
         withRepo(async (repo) => {
