@@ -4,6 +4,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
 import { cleanupPlan, discardPlan } from '../../../../src/model/lifecycle/cleanup';
+import { listUntrackedFiles } from '../../../../src/model/lifecycle/copyFiles';
 import { createPlan, CreateOptions } from '../../../../src/model/lifecycle/create';
 import { EngineSettings, PlanRecord } from '../../../../src/model/engine/types';
 import { expandSetupCommand, planEnvironment } from '../../../../src/model/environment/planEnvironment';
@@ -169,6 +170,10 @@ describe('plan environments', () => {
         const theirs = fs.statSync(path.join(repo.main, 'web/node_modules/x/a.js'));
         assert.strictEqual(mine.ino, theirs.ino);
         assert.deepStrictEqual(plan.dependencyFolders, [{ folder: 'web/node_modules', method: 'hardlink' }]);
+        // Discarding the plan unlinks its names only: the main checkout's file is as it was.
+        await discardPlan(life.ctx, life.registry, life.events, plan);
+        assert.ok(!fs.existsSync(plan.path));
+        assert.strictEqual(fs.readFileSync(path.join(repo.main, 'web/node_modules/x/a.js'), 'utf8'), 'a\n');
       }));
 
     it('leaves out a folder git does not ignore, one git tracks files in, and one that is a symlink in the main checkout', () =>
@@ -298,6 +303,20 @@ describe('plan environments', () => {
         }));
     });
   });
+
+  it("create's copyFiles listing does not look into a dependency folder it copies whole", () =>
+    withRepo(async (repo) => {
+      withIgnore(repo.main, 'node_modules/\n.env\n');
+      writeFiles(repo.main, { '.env': 'A=1\n', 'node_modules/.env': 'inside\n', 'node_modules/x.js': 'x\n' });
+      const life = await lifecycleFor(repo.main, { copyFiles: ['**/.env'] });
+      assert.deepStrictEqual(await listUntrackedFiles(life.ctx, repo.main, ['**/.env']), ['.env', 'node_modules/.env']);
+      assert.deepStrictEqual(await listUntrackedFiles(life.ctx, repo.main, ['**/.env'], undefined, ['node_modules']), [
+        '.env',
+      ]);
+      // The folder's own copy brings its .env along.
+      const plan = await create(life);
+      assert.deepStrictEqual(untrackedFilesOf(plan.path), ['.env', 'node_modules/.env', 'node_modules/x.js']);
+    }));
 
   describe('ports', () => {
     it('gives each plan a stable block, unique among active plans, and refuses when none is left, changing nothing', () =>
