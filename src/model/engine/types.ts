@@ -104,7 +104,7 @@ export const defaultSettings: EngineSettings = {
     '.gradle',
   ],
   snapshotLimitMB: 100,
-  dependencyFolders: { node_modules: 'copy', '.venv': 'copy' },
+  dependencyFolders: { node_modules: 'copy' },
   ports: defaultPorts,
 };
 
