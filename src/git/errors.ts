@@ -35,8 +35,6 @@ export enum GitErrorCode {
   Untrusted = 'Untrusted',
   /** A linked worktree's admin folder (`.git/worktrees/<name>`) is half-written: git cannot list or walk the worktrees. */
   WorktreeAdminBroken = 'WorktreeAdminBroken',
-  /** No block of free ports is left in the port range for a new plan. */
-  NoFreePort = 'NoFreePort',
   /** No space left on the disk (ENOSPC): `files` names where it was writing. */
   DiskFull = 'DiskFull',
   Unknown = 'Unknown',

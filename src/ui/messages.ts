@@ -254,6 +254,13 @@ const messages: Messages = {
     d.reason === 'merge'
       ? vscode.l10n.t('The merge was cancelled; nothing was changed.')
       : vscode.l10n.t('The operation was cancelled.'),
+  [ErrorCode.NoFreePort]: (d) =>
+    vscode.l10n.t(
+      'No block of {0} free ports is left in {1}-{2}: active plans or other programs use them all. Clean up plans you no longer need, or widen the "planWorktrees.ports" setting.',
+      d.blockSize,
+      d.from,
+      d.to,
+    ),
   [ErrorCode.InvalidName]: (d) => {
     switch (d.reason) {
       case 'name':

@@ -50,6 +50,8 @@ export enum DomainCode {
   PlanMoved = 'PlanMoved',
   /** The plan's branch and its base share no commit (a history rewritten by hand): there is nothing to merge into. */
   UnrelatedHistories = 'UnrelatedHistories',
+  /** No block of free ports is left in the port range for a new plan. */
+  NoFreePort = 'NoFreePort',
 }
 
 /** Every code an error of Plan Worktrees carries: git's and the model's. */
@@ -132,6 +134,7 @@ export interface ErrorData {
   [ErrorCode.NotAGitRepository]: { reason: 'missingFolder' | 'notInRepository'; path: string };
   [ErrorCode.GitTooOld]: { reason: 'mergeTree' };
   [ErrorCode.Cancelled]: { reason: 'operation' | 'merge' };
+  [ErrorCode.NoFreePort]: { from: number; to: number; blockSize: number };
   [ErrorCode.InvalidName]:
     | { reason: 'name'; problem: string }
     | { reason: 'notStartable'; file: string; problem?: string }

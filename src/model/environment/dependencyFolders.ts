@@ -17,7 +17,7 @@
  */
 import { constants, Dirent, promises as fs } from 'fs';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { isInside } from '../engine/paths';
 
 export type DependencyMode = 'copy' | 'hardlink' | 'symlink' | 'off';
@@ -76,7 +76,7 @@ export function dependencyFolderList(
   const list: Array<{ folder: string; mode: Exclude<DependencyMode, 'off'> }> = [];
   for (const [folder, mode] of Object.entries(setting)) {
     const problem = dependencyFolderProblem(folder, mode);
-    if (problem) throw new PlanWorktreesError(ErrorCode.InvalidName, problem);
+    if (problem) throw new PlanError(ErrorCode.InvalidName, { reason: 'name', problem });
     if (mode !== 'off') list.push({ folder, mode: mode as Exclude<DependencyMode, 'off'> });
   }
   return list;
@@ -180,7 +180,7 @@ class FolderCopier {
   }
 
   private async copyFolder(source: string, target: string): Promise<void> {
-    if (this.signal?.aborted) throw new PlanWorktreesError(ErrorCode.Cancelled, 'The operation was cancelled.');
+    if (this.signal?.aborted) throw new PlanError(ErrorCode.Cancelled, { reason: 'operation' });
     await fs.mkdir(target);
     const entries: Dirent[] = await fs.readdir(source, { withFileTypes: true });
     for (const entry of entries) {

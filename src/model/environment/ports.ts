@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto';
 import * as net from 'net';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { RegistryData } from '../engine/types';
 
 export interface PortSettings {
@@ -72,7 +72,7 @@ export async function choosePort(
   isFree: (port: number) => Promise<boolean> = portIsFree,
 ): Promise<number> {
   const problem = portSettingsProblem(ports);
-  if (problem) throw new PlanWorktreesError(ErrorCode.InvalidName, problem);
+  if (problem) throw new PlanError(ErrorCode.InvalidName, { reason: 'name', problem });
   const taken = data.plans.filter((p) => p.status === 'active' && typeof p.port === 'number').map((p) => p.port!);
   const overlaps = (start: number): boolean =>
     taken.some((port) => port < start + ports.blockSize && start < port + ports.blockSize);
@@ -84,8 +84,5 @@ export async function choosePort(
     const block = Array.from({ length: ports.blockSize }, (_, k) => start + k);
     if ((await Promise.all(block.map(isFree))).every(Boolean)) return start;
   }
-  throw new PlanWorktreesError(
-    ErrorCode.NoFreePort,
-    `No block of ${ports.blockSize} free ports is left in ${ports.from}-${ports.to}: active plans or other programs use them all. Clean up plans you no longer need, or widen planWorktrees.ports.`,
-  );
+  throw new PlanError(ErrorCode.NoFreePort, { from: ports.from, to: ports.to, blockSize: ports.blockSize });
 }

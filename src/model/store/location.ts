@@ -7,7 +7,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../git/errors';
+import { ErrorCode, PlanError } from '../engine/errors';
 import { expandTemplate, TemplateVariables, validateWorktreePath } from '../engine/names';
 import { RepoContext } from '../engine/types';
 
@@ -38,10 +38,10 @@ export function unresolvedFolder(ctx: RepoContext, folder: string): string {
   const home = /^~(?=$|[\\/])/.exec(folder);
   if (home) return `${os.homedir()}${folder.slice(1)}`;
   if (folder.startsWith('~')) {
-    throw new PlanWorktreesError(
-      ErrorCode.InvalidName,
-      `The worktree folder "${folder}" starts with "~" followed by a name: only "~" alone, your own home folder, is known (as in "~/plans/\${id}"; or write "\${home}").`,
-    );
+    throw new PlanError(ErrorCode.InvalidName, {
+      reason: 'name',
+      problem: `The worktree folder "${folder}" starts with "~" followed by a name: only "~" alone, your own home folder, is known (as in "~/plans/\${id}"; or write "\${home}").`,
+    });
   }
   return path.isAbsolute(folder) ? folder : `${ctx.repo.mainPath}${path.sep}${folder}`;
 }

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { cleanupPlan, discardPlan } from '../../../../src/model/lifecycle/cleanup';
 import { listUntrackedFiles } from '../../../../src/model/lifecycle/copyFiles';
 import { createPlan, CreateOptions } from '../../../../src/model/lifecycle/create';
@@ -330,7 +330,13 @@ describe('plan environments', () => {
         const second = await createPlan(life.ctx, life.registry, life.events, { id: '6', title: 'B' });
         assert.notStrictEqual(second.port, first.port);
         assert.deepStrictEqual([first.port, second.port].sort(), [41000, 41010]);
-        await assertRefused(repo, life, { id: '7', title: 'C' }, ErrorCode.NoFreePort, /No block of 10 free ports/);
+        await assertRefused(
+          repo,
+          life,
+          { id: '7', title: 'C' },
+          ErrorCode.NoFreePort,
+          /NoFreePort: from 41000, to 41019, blockSize 10/,
+        );
         // The same id gets the same block again once it is free.
         await discardPlan(life.ctx, life.registry, life.events, first);
         const again = await createPlan(life.ctx, life.registry, life.events, { id: '5', title: 'A' });

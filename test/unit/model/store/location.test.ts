@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as os from 'os';
 import * as path from 'path';
-import { ErrorCode, PlanWorktreesError } from '../../../../src/git/errors';
+import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { allowedPlanFolder, isAllowedFolder, locationRoot, templateFolder } from '../../../../src/model/store/location';
 import { defaultSettings, RepoContext } from '../../../../src/model/engine/types';
 import { silentLogger } from '../../../../src/git/log';
