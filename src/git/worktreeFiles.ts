@@ -2,8 +2,10 @@
  * What git keeps on disk for its worktrees, read without a git process
  * where hundreds of worktrees make one process each too slow: each
  * worktree's git directory (its `.git` folder, or where its `.git` file
- * points), the admin folders under `<common dir>/worktrees/`, and the
- * rebases in progress there. The files are data: only their existence and
+ * points), the admin folders under `<common dir>/worktrees/`, the
+ * rebases in progress there, and the lock files git takes while it writes
+ * (a worktree's `index.lock` and `HEAD.lock`, `packed-refs.lock`, a `.lock`
+ * beside a ref), which a git process that dies leaves behind. The files are data: only their existence and
  * the paths they hold are looked at, never run.
  */
 import * as fs from 'fs';
@@ -109,4 +111,31 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where git's lock files are: in each of `gitDirs` (the git directories of
+ * worktrees: index and HEAD, which may not exist), and in the common git
+ * directory `commonDir` (packed refs, which may not exist, and every ref's
+ * lock there is). Each at most once.
+ */
+export function gitLockFiles(commonDir: string, gitDirs: string[]): string[] {
+  const candidates: string[] = [];
+  for (const gitDir of gitDirs) candidates.push(path.join(gitDir, 'index.lock'), path.join(gitDir, 'HEAD.lock'));
+  candidates.push(path.join(commonDir, 'packed-refs.lock'));
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.lock')) candidates.push(full);
+    }
+  };
+  walk(path.join(commonDir, 'refs'));
+  return [...new Set(candidates)];
 }

@@ -86,3 +86,13 @@ export async function submodulesAmong(at: GitAt, paths: string[]): Promise<strin
 export async function indexFile(at: GitAt): Promise<string> {
   return (await at.git.run(['rev-parse', '--path-format=absolute', '--git-path', 'index'], options(at))).trim();
 }
+
+/** The worktree's HEAD commit, its tree and its index file (absolute): one process. */
+export async function headAndIndexFile(at: GitAt): Promise<{ head: string; headTree: string; indexFile: string }> {
+  const out = await at.git.run(
+    ['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'],
+    options(at),
+  );
+  const [head, headTree, file] = out.trim().split('\n');
+  return { head, headTree, indexFile: file };
+}

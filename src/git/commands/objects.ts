@@ -118,6 +118,23 @@ export async function readCommitObject(at: GitAt, commit: string): Promise<strin
   return at.git.run(['cat-file', 'commit', commit], options(at));
 }
 
+/** What a commit object says of itself: its parents, first first, and the first line of its message. */
+export interface CommitHeader {
+  parents: string[];
+  subject: string;
+}
+
+/** Reads a commit object (`cat-file commit`): its parents and the first line of its message. */
+export async function readCommit(at: GitAt, commit: string): Promise<CommitHeader> {
+  const text = await at.git.run(['cat-file', 'commit', commit], options(at));
+  const end = text.indexOf('\n\n');
+  const headers = end < 0 ? text : text.slice(0, end);
+  return {
+    parents: [...headers.matchAll(/^parent ([0-9a-f]+)$/gm)].map((m) => m[1]),
+    subject: end < 0 ? '' : text.slice(end + 2).split('\n')[0],
+  };
+}
+
 /** The first line of a commit's message (`show -s --format=%s`). */
 export async function commitSubject(at: GitAt, commit: string): Promise<string> {
   return (await at.git.run(['show', '-s', '--format=%s', commit, '--'], options(at))).trim();

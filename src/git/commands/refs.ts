@@ -1,9 +1,12 @@
 /**
- * Refs: reading them (`rev-parse`, `for-each-ref`, `symbolic-ref`) and moving
+ * Refs: reading them (`rev-parse`, `for-each-ref`, `symbolic-ref`, the last
+ * entry of a reflog) and moving
  * them by compare-and-swap (`update-ref <ref> <new> <old>`): a ref that is no
  * longer where the caller saw it is refused with reason `moved`, one that
  * must not exist yet and does with `exists`.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { GitErrorCode } from '../errors';
 import { GitAt, options, records } from './git';
 import { ReasonRule, withReasons } from './reasons';
@@ -114,4 +117,29 @@ export async function deleteRef(
 
 function reflog(message: string | undefined): string[] {
   return message !== undefined ? ['-m', message] : [];
+}
+
+/** One reflog entry: the ref moved from `from` to `to`, saying `message`. */
+export interface ReflogEntry {
+  from: string;
+  to: string;
+  message: string;
+}
+
+/**
+ * The last entry of the reflog of `ref` (a full ref name) in the repository
+ * whose common git directory is `commonDir`, read as a file (no git
+ * process): `<old> <new> <who> <time> <zone>\t<message>`. Undefined when
+ * there is none. The file is data: only this line's shape is trusted.
+ */
+export function lastReflogEntry(commonDir: string, ref: string): ReflogEntry | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(commonDir, 'logs', ref), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text.trimEnd().split('\n').pop() ?? '';
+  const match = /^([0-9a-f]+) ([0-9a-f]+) [^\t]*\t(.*)$/.exec(line);
+  return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
 }

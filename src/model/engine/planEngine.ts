@@ -8,6 +8,8 @@
  * too (see planLock.ts): it works on the plan as it is once it holds them.
  */
 import * as fs from 'fs';
+import { forEachRef } from '../../git/commands/refs';
+import { isClean } from '../../git/commands/status';
 import { asDiskFull } from '../../git/errors';
 import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors';
 import type { Git } from '../../git/commands/git';
@@ -180,7 +182,7 @@ export class PlanEngine {
   create(options: CreateOptions): Promise<PlanRecord> {
     const subjects: LockSubject[] = options.id === undefined ? [] : [{ kind: 'plan', name: options.id }];
     return this.mutate('create', () =>
-      this.locks.run(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)),
+      this.locks.hold(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)),
     );
   }
 
@@ -262,10 +264,7 @@ export class PlanEngine {
    */
   abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
     return this.recorded('rebase.abort', planId, async (plan) => {
-      const changed =
-        (
-          await this.ctx.git.run(['status', '--porcelain', '--untracked-files=all'], { cwd: plan.path, signal })
-        ).trim() !== '';
+      const changed = !(await isClean({ git: this.ctx.git, cwd: plan.path, signal }));
       const snapshot = changed
         ? await writeSnapshot(this.ctx, plan, 'rebase aborted', { ignoredFiles: false })
         : undefined;
@@ -323,7 +322,7 @@ export class PlanEngine {
     return this.mutate('restore', async () => {
       const { plan } = await this.findSnapshot(snapshotRefOrPlanId);
       // Found again once the plan is locked: another window may have restored or deleted it meanwhile.
-      return this.locks.run([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () =>
+      return this.locks.hold([{ kind: 'plan', name: plan.id }], 'restore', plan.id, async () =>
         this.restoreHeld(await this.findSnapshot(snapshotRefOrPlanId)),
       );
     });
@@ -373,7 +372,7 @@ export class PlanEngine {
           fix: {
             ...fix,
             run: () =>
-              this.mutate(operation, () => this.locks.run(subjects, operation, planId, () => this.fixAgain(finding))),
+              this.mutate(operation, () => this.locks.hold(subjects, operation, planId, () => this.fixAgain(finding))),
           },
         };
       }),
@@ -397,10 +396,10 @@ export class PlanEngine {
 
   /** Short names of the local branches, sorted: the choices for a base. */
   async localBranches(): Promise<string[]> {
-    const out = await this.ctx.git.run(['for-each-ref', '--format=%(refname)', '--sort=refname', 'refs/heads/'], {
-      cwd: this.repo.commonDir,
+    const refs = await forEachRef({ git: this.ctx.git, cwd: this.repo.commonDir }, ['refs/heads/'], ['refname'], {
+      sort: 'refname',
     });
-    return out.split('\n').filter(Boolean).map(shortBranchName);
+    return refs.map(([ref]) => shortBranchName(ref));
   }
 
   /** `git worktree lock`: cleanup then refuses the worktree unless forced. */
@@ -536,10 +535,10 @@ export class PlanEngine {
     options: { base?: boolean } = {},
   ): Promise<T> {
     return this.mutate(name, () =>
-      this.locks.run([{ kind: 'plan', name: planId }], name, planId, async () => {
+      this.locks.hold([{ kind: 'plan', name: planId }], name, planId, async () => {
         const plan = await this.plan(planId);
         return options.base
-          ? this.locks.run([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan))
+          ? this.locks.hold([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan))
           : operation(plan);
       }),
     );
@@ -553,7 +552,7 @@ export class PlanEngine {
         ...(plan ? [{ kind: 'plan' as const, name: plan.id }] : []),
         { kind: 'worktree', name: pathKey(worktreePath) },
       ];
-      return this.locks.run(subjects, name, plan?.id, operation);
+      return this.locks.hold(subjects, name, plan?.id, operation);
     });
   }
 

@@ -6,7 +6,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError, PlanError, PlanWorktreesError } from './errors';
 import type { Git } from '../../git/commands/git';
-import { parseWorktreeList, WorktreeEntry } from '../../git/worktreeList';
+import { isBareRepository, repositoryOf, worktreeTop } from '../../git/commands/repository';
+import { listWorktrees as gitWorktrees } from '../../git/commands/worktrees';
+import { WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext, RepositoryInfo } from './types';
 import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';
 
@@ -19,20 +21,16 @@ export async function discoverRepository(git: Git, folder: string): Promise<Repo
   if (!isDirectory(folder)) {
     throw new PlanError(ErrorCode.NotAGitRepository, { reason: 'missingFolder', path: folder });
   }
-  const [commonDir, insideWorkTree] = await revParseLines(git, folder, [
-    '--path-format=absolute',
-    '--git-common-dir',
-    '--is-inside-work-tree',
-  ]);
+  const { commonDir, insideWorkTree } = await inRepository(folder, () => repositoryOf({ git, cwd: folder }));
   const main = await mainWorktree(git, folder, commonDir);
   const mainPath = main?.path ?? commonDir;
-  const currentPath = insideWorkTree === 'true' ? (await revParseLines(git, folder, ['--show-toplevel']))[0] : mainPath;
+  const currentPath = insideWorkTree ? await inRepository(folder, () => worktreeTop({ git, cwd: folder })) : mainPath;
   return { mainPath, commonDir, currentPath, bare: main?.bare ?? false };
 }
 
 /** Every worktree of the repository, main first: exactly one git process. */
 export async function listWorktrees(ctx: RepoContext): Promise<WorktreeEntry[]> {
-  return parseWorktreeList(await ctx.git.run(['worktree', 'list', '--porcelain', '-z'], { cwd: ctx.repo.commonDir }));
+  return gitWorktrees({ git: ctx.git, cwd: ctx.repo.commonDir });
 }
 
 /**
@@ -47,7 +45,10 @@ export async function listWorktreesOrHealthy(
     return { worktrees: await listWorktrees(ctx) };
   } catch (e) {
     if (!isError(e, ErrorCode.WorktreeAdminBroken)) throw e;
-    return { worktrees: await listWorktreesFromAdmin(ctx), problem: e };
+    return {
+      worktrees: await listWorktreesFromAdmin(ctx),
+      problem: e,
+    };
   }
 }
 
@@ -58,25 +59,26 @@ async function mainWorktree(
   commonDir: string,
 ): Promise<{ path: string; bare: boolean } | undefined> {
   try {
-    return parseWorktreeList(await git.run(['worktree', 'list', '--porcelain', '-z'], { cwd: folder }))[0];
+    return (await gitWorktrees({ git, cwd: folder }))[0];
   } catch (e) {
     if (!isError(e, ErrorCode.WorktreeAdminBroken)) throw e;
-    const [bare] = await revParseLines(git, commonDir, ['--is-bare-repository']);
+    const bare = await inRepository(commonDir, () => isBareRepository({ git, cwd: commonDir }));
     // As git names the main worktree: the common directory without its "/.git".
     const mainPath = path.basename(commonDir) === '.git' ? path.dirname(commonDir) : commonDir;
-    return { path: mainPath, bare: bare === 'true' };
+    return { path: mainPath, bare };
   }
 }
 
-async function revParseLines(git: Git, folder: string, args: string[]): Promise<string[]> {
+/** Runs `read`; git's NotAGitRepository becomes the model's, naming `folder`. */
+async function inRepository<T>(folder: string, read: () => Promise<T>): Promise<T> {
   try {
-    return (await git.run(['rev-parse', ...args], { cwd: folder })).split('\n');
+    return await read();
   } catch (e) {
     if (isError(e, ErrorCode.NotAGitRepository)) {
       throw new PlanError(
         ErrorCode.NotAGitRepository,
         { reason: 'notInRepository', path: folder },
-        { command: e.command, stderr: e.stderr, cause: e },
+        { command: e.command, cause: e },
       );
     }
     throw e;

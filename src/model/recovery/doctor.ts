@@ -9,6 +9,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { mergeBase } from '../../git/commands/log';
+import { currentBranch, deleteRef, forEachRef } from '../../git/commands/refs';
+import { addWorktree, removeWorktree } from '../../git/commands/worktrees';
 import { ErrorCode, isError, PlanError } from '../engine/errors';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { findWorktree } from '../lifecycle/cleanup';
@@ -121,7 +124,7 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
     if (findings.length === 0) {
       findings.push({
         kind: 'brokenWorktreeRecord',
-        message: `${listed.message} The doctor found no half-written record under ${path.join(ctx.repo.commonDir, 'worktrees')} to repair: ${listed.stderr?.trim() ?? ''}`,
+        message: `${listed.message} The doctor found no half-written record under ${path.join(ctx.repo.commonDir, 'worktrees')} to repair.`,
       });
     }
     return findings;
@@ -208,7 +211,7 @@ function worktreeFindings(ctx: RepoContext, entry: WorktreeEntry): Finding[] {
             label: 'Prune',
             description: `Removes git's record of the worktree ${entry.path}, whose folder is already gone.${branch ? ` The branch ${branch} and its commits are kept.` : ''}`,
             run: async () => {
-              await ctx.git.run(['worktree', 'remove', '--force', '--', entry.path], { cwd: ctx.repo.commonDir });
+              await removeWorktree({ git: ctx.git, cwd: ctx.repo.commonDir }, entry.path, { force: 1 });
             },
           },
     });
@@ -351,9 +354,11 @@ function recreateFix(ctx: RepoContext, registry: Registry, plan: PlanRecord): Fi
     run: async () => {
       // Checked again when the fix runs: another fix (Add to Plans) may have made a plan with this id active meanwhile.
       await refuseActiveId(registry, plan.id, plan.run);
-      await ctx.git.run(['worktree', 'add', '--', folder, ensureValid(plan.branch, validateBranchName)], {
-        cwd: ctx.repo.commonDir,
-      });
+      await addWorktree(
+        { git: ctx.git, cwd: ctx.repo.commonDir },
+        folder,
+        ensureValid(plan.branch, validateBranchName),
+      );
       await editPlan(registry, plan, (p) => {
         p.path = fs.realpathSync(folder);
         p.status = 'active';
@@ -429,10 +434,21 @@ async function adopt(
   registry: Registry,
   found: { id: string; slug: string; branch: string; path: string },
 ): Promise<void> {
-  const base = (await ctx.git.run(['symbolic-ref', '--short', 'HEAD'], { cwd: ctx.repo.mainPath })).trim();
-  const baseCommit = (
-    await ctx.git.run(['merge-base', qualifyBranch(base), qualifyBranch(found.branch)], { cwd: ctx.repo.commonDir })
-  ).trim();
+  const base = await currentBranch({ git: ctx.git, cwd: ctx.repo.mainPath });
+  if (base === undefined) {
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'detachedHead' });
+  }
+  const baseCommit = await mergeBase(
+    { git: ctx.git, cwd: ctx.repo.commonDir },
+    qualifyBranch(base),
+    qualifyBranch(found.branch),
+  );
+  if (baseCommit === undefined) {
+    throw new PlanError(ErrorCode.UnrelatedHistories, {
+      baseCommit: qualifyBranch(base),
+      planCommit: qualifyBranch(found.branch),
+    });
+  }
   await registry.update((data) => {
     if (data.plans.some((p) => p.branch === found.branch && p.status === 'active')) return;
     // Checked again when the fix runs: another fix (Recreate Worktree) may have made a plan with this id active meanwhile.
@@ -664,8 +680,9 @@ function oldSnapshot(ctx: RepoContext, snapshot: Snapshot, days: number): Findin
       label: 'Delete Snapshot',
       description: `Deletes the ref ${snapshot.ref} (commit ${snapshot.commit.slice(0, 12)}). The files and commits it holds can no longer be restored from it; branches are not touched.`,
       run: async () => {
-        await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor', '-d', snapshot.ref, snapshot.commit], {
-          cwd: ctx.repo.commonDir,
+        await deleteRef({ git: ctx.git, cwd: ctx.repo.commonDir }, snapshot.ref, {
+          expected: snapshot.commit,
+          message: 'plan-worktrees: doctor',
         });
       },
     },
@@ -700,8 +717,8 @@ export function templatePattern(template: string): RegExp | undefined {
 }
 
 async function localBranches(ctx: RepoContext): Promise<Set<string>> {
-  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: ctx.repo.commonDir });
-  return new Set(out.split('\n').filter(Boolean).map(shortBranchName));
+  const refs = await forEachRef({ git: ctx.git, cwd: ctx.repo.commonDir }, ['refs/heads/'], ['refname']);
+  return new Set(refs.map(([ref]) => shortBranchName(ref)));
 }
 
 /** The folder itself if free, else the first free `<folder>-restored-N`. */

@@ -16,9 +16,25 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError } from '../engine/errors';
-import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
-import { blobIdLike } from '../../git/commands/objects';
-import { entryGitDir } from '../../git/worktreeFiles';
+import { filesDiffer, indexMatches } from '../../git/commands/diff';
+import { GitAt } from '../../git/commands/git';
+import { indexFile, refreshIndex, reset, untrackedFiles } from '../../git/commands/gitIndex';
+import { changedPaths, commitParents, sameTrees, treeChanges } from '../../git/commands/log';
+import { mergeTree } from '../../git/commands/mergeTree';
+import {
+  blobIdLike,
+  commitTree,
+  lsTree,
+  readBlob,
+  readCommit,
+  readTree,
+  readTreeUpdate,
+  writeTree,
+} from '../../git/commands/objects';
+import { createRef, lastReflogEntry, revParse, updateRef, verifyRef } from '../../git/commands/refs';
+import { applyStash as gitApplyStash } from '../../git/commands/stash';
+import { isClean as gitIsClean } from '../../git/commands/status';
+import { entryGitDir, gitLockFiles } from '../../git/worktreeFiles';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { isProcessAlive } from '../store/lock';
 import { refuseFilesInTheWay } from '../lifecycle/merge';
@@ -62,7 +78,7 @@ export async function moveStashes(ctx: RepoContext): Promise<MoveStash[]> {
 
 /** Whether a worktree has no uncommitted or untracked (not ignored) files. */
 export async function isClean(ctx: RepoContext, folder: string): Promise<boolean> {
-  return (await ctx.git.run(['status', '--porcelain', '-z', '--untracked-files=all'], { cwd: folder })) === '';
+  return gitIsClean({ git: ctx.git, cwd: folder });
 }
 
 /**
@@ -71,18 +87,13 @@ export async function isClean(ctx: RepoContext, folder: string): Promise<boolean
  * same content.
  */
 export async function isApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
-  const tracked = await ctx.git.exec(['diff', '--quiet', stash.oid, '--'], { cwd: folder, okExitCodes: [1] });
-  if (tracked.exitCode !== 0) return false;
-  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], {
-    cwd: folder,
-    okExitCodes: [128],
-  });
-  if (untracked.exitCode !== 0) return true; // the stash has no untracked files
-  for (const line of untracked.stdout.split('\0').filter(Boolean)) {
-    const tab = line.indexOf('\t');
-    const blob = line.slice(0, tab).split(' ')[2];
-    const file = path.join(folder, line.slice(tab + 1));
-    if (!fs.existsSync(file) || blobIdLike(blob, fs.readFileSync(file)) !== blob) return false;
+  const at = { git: ctx.git, cwd: folder };
+  if (await filesDiffer(at, stash.oid)) return false;
+  const untracked = await lsTree(at, `${stash.oid}^3`, undefined, { missingOk: true });
+  if (!untracked) return true; // the stash has no untracked files
+  for (const entry of untracked) {
+    const file = path.join(folder, entry.path);
+    if (!fs.existsSync(file) || blobIdLike(entry.oid, fs.readFileSync(file)) !== entry.oid) return false;
   }
   return true;
 }
@@ -96,21 +107,13 @@ interface StashChange {
 
 /** Every change the stash holds against the commit it was made on: tracked files (staged or not) and untracked ones. */
 async function stashChanges(ctx: RepoContext, stash: MoveStash): Promise<StashChange[]> {
-  const cwd = ctx.repo.commonDir;
-  const changes: StashChange[] = [];
-  const tracked = await ctx.git.run(['diff-tree', '-r', '-z', '--no-renames', `${stash.oid}^1`, stash.oid], { cwd });
-  const fields = tracked.split('\0');
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [, mode, , blob, status] = fields[i].split(' ');
-    changes.push(status === 'D' ? { path: fields[i + 1] } : { path: fields[i + 1], blob, mode });
-  }
-  const untracked = await ctx.git.exec(['ls-tree', '-r', '-z', `${stash.oid}^3`, '--'], { cwd, okExitCodes: [128] });
-  if (untracked.exitCode !== 0) return changes; // the stash has no untracked files
-  for (const line of untracked.stdout.split('\0').filter(Boolean)) {
-    const tab = line.indexOf('\t');
-    const [mode, , blob] = line.slice(0, tab).split(' ');
-    changes.push({ path: line.slice(tab + 1), blob, mode });
-  }
+  const at = common(ctx);
+  const changes: StashChange[] = (await treeChanges(at, `${stash.oid}^1`, stash.oid)).map(({ path, blob, mode }) =>
+    blob === undefined ? { path } : { path, blob, mode },
+  );
+  const untracked = await lsTree(at, `${stash.oid}^3`, undefined, { missingOk: true });
+  if (!untracked) return changes; // the stash has no untracked files
+  for (const entry of untracked) changes.push({ path: entry.path, blob: entry.oid, mode: entry.mode });
   return changes;
 }
 
@@ -151,14 +154,9 @@ export async function stashHolder(
  */
 export async function keepAndDropStash(ctx: RepoContext, stash: MoveStash): Promise<string> {
   const ref = stashRef(stash);
-  const existing = await ctx.git.exec(['rev-parse', '--verify', '--quiet', ref], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  if (existing.stdout.trim() !== stash.oid) {
-    await ctx.git.run(['update-ref', '-m', 'plan-worktrees: doctor keeps a stash', ref, stash.oid, ''], {
-      cwd: ctx.repo.commonDir,
-    });
+  const at = common(ctx);
+  if ((await verifyRef(at, ref)) !== stash.oid) {
+    await createRef(at, ref, stash.oid, 'plan-worktrees: doctor keeps a stash');
   }
   await dropStash(ctx, stash);
   return ref;
@@ -179,30 +177,22 @@ export function stashRef(stash: MoveStash): string {
  * stash whole loses nothing (they are copies of what the stash holds).
  */
 export async function isPartlyApplied(ctx: RepoContext, stash: MoveStash, folder: string): Promise<boolean> {
-  const cwd = ctx.repo.commonDir;
+  const at = common(ctx);
   const now = await commitWorktree(ctx, folder, `plan-worktrees: files of ${folder}`, {
     fallbackIdentity: true,
     keepIndex: true,
   });
-  const [head, stashBase, staged] = (
-    await ctx.git.run(['rev-parse', `${now.parent}^{tree}`, `${stash.oid}^1`, `${stash.oid}^2^{tree}`], { cwd })
-  )
-    .trim()
-    .split('\n');
+  const [head, stashBase, staged] = await revParse(at, [
+    `${now.parent}^{tree}`,
+    `${stash.oid}^1`,
+    `${stash.oid}^2^{tree}`,
+  ]);
   // What is staged: the snapshot's second parent, when it differs from HEAD.
-  const ownIndex = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${now.commit}^2^{tree}`], {
-    cwd,
-    okExitCodes: [1],
-  });
-  const indexTree = ownIndex.exitCode === 0 ? ownIndex.stdout.trim() : head;
+  const indexTree = (await verifyRef(at, `${now.commit}^2^{tree}`)) ?? head;
   const expected = await appliedTree(ctx, stash, now.parent, stashBase === now.parent);
   if (!expected) return false;
   const differ = async (a: string, b: string): Promise<Set<string>> =>
-    new Set(
-      (await ctx.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', a, b], { cwd }))
-        .split('\0')
-        .filter(Boolean),
-    );
+    new Set((await changedPaths(at, a, b)).map((c) => c.path));
   const [filesMoved, filesNotAsApplied] = await Promise.all([differ(head, now.tree), differ(now.tree, expected)]);
   const neither = [...filesMoved].filter((f) => filesNotAsApplied.has(f));
   if (!(await allHalfWritten(ctx, folder, expected, neither))) return false;
@@ -228,9 +218,7 @@ async function allHalfWritten(ctx: RepoContext, folder: string, expected: string
     } catch {
       content = Buffer.alloc(0); // deleted, not written again yet
     }
-    const whole = await ctx.git
-      .execBuffer(['show', `${expected}:${file}`], { cwd: ctx.repo.commonDir })
-      .catch(() => undefined);
+    const whole = await readBlob(common(ctx), `${expected}:${file}`).catch(() => undefined);
     if (!whole || content.length >= whole.length || !whole.subarray(0, content.length).equals(content)) return false;
   }
   return true;
@@ -247,30 +235,23 @@ async function appliedTree(
   head: string,
   sameBase: boolean,
 ): Promise<string | undefined> {
-  const cwd = ctx.repo.commonDir;
-  let tracked = (await ctx.git.run(['rev-parse', `${stash.oid}^{tree}`], { cwd })).trim();
+  const at = common(ctx);
+  let [tracked] = await revParse(at, [`${stash.oid}^{tree}`]);
   if (!sameBase) {
-    const asChild = (
-      await ctx.git.run(['commit-tree', `${head}^{tree}`, '-p', `${stash.oid}^1`, '-m', 'plan-worktrees: apply step'], {
-        cwd,
-        env: throwawayIdentity,
-      })
-    ).trim();
-    const out = await ctx.git.exec(mergeTreeArgs(asChild, stash.oid), { cwd, okExitCodes: [1] });
-    const merged = parseMergeTree(out.stdout, out.exitCode);
+    const asChild = await commitTree(at, `${head}^{tree}`, [`${stash.oid}^1`], 'plan-worktrees: apply step', {
+      author: throwawayIdentity,
+    });
+    const merged = await mergeTree(at, asChild, stash.oid);
     if (!merged.clean) return undefined;
     tracked = merged.tree;
   }
-  const untracked = await ctx.git.exec(['rev-parse', '--verify', '--quiet', `${stash.oid}^3^{tree}`], {
-    cwd,
-    okExitCodes: [1],
-  });
-  if (untracked.exitCode !== 0) return tracked;
+  const untracked = await verifyRef(at, `${stash.oid}^3^{tree}`);
+  if (untracked === undefined) return tracked;
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
-    const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
-    await ctx.git.run(['read-tree', tracked, untracked.stdout.trim()], { cwd, env });
-    return (await ctx.git.run(['write-tree'], { cwd, env })).trim();
+    const temporary = { ...at, env: { GIT_INDEX_FILE: path.join(tempDir, 'index') } };
+    await readTree(temporary, tracked, untracked);
+    return await writeTree(temporary);
   } catch {
     return undefined; // an untracked file where the stash has a tracked one: not a state a move leaves
   } finally {
@@ -288,10 +269,9 @@ export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, fold
   if (!(await isPartlyApplied(ctx, stash, folder))) {
     throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'notFromStash', stash: stash.oid, path: folder });
   }
-  await ctx.git.run(['reset', '-q', '--hard'], { cwd: folder });
-  const untracked = (await ctx.git.run(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: folder }))
-    .split('\0')
-    .filter(Boolean);
+  const at = { git: ctx.git, cwd: folder };
+  await reset(at, { hard: true });
+  const untracked = await untrackedFiles(at, { excludeStandard: true });
   for (const file of untracked) fs.rmSync(path.join(folder, file), { force: true });
   await applyStash(ctx, stash, folder);
 }
@@ -302,7 +282,7 @@ export async function finishPartialMove(ctx: RepoContext, stash: MoveStash, fold
  * folder is a piece of the stash, that is undone first and applied again.
  */
 export async function applyStash(ctx: RepoContext, stash: MoveStash, folder: string): Promise<void> {
-  const apply = (): Promise<string> => ctx.git.run(['stash', 'apply', '--index', stash.oid], { cwd: folder });
+  const apply = (): Promise<void> => gitApplyStash({ git: ctx.git, cwd: folder }, stash.oid);
   try {
     await apply();
   } catch (e) {
@@ -341,16 +321,9 @@ export async function halfMerges(ctx: RepoContext, worktrees: WorktreeEntry[]): 
     const last = lastReflogEntry(ctx.repo.commonDir, worktree.branch);
     const planId = last ? /^plan-worktrees: merge plan (\S+)$/.exec(last.message)?.[1] : undefined;
     if (!last || !planId || last.to !== worktree.head || last.from === last.to || /^0+$/.test(last.from)) continue;
-    const index = await ctx.git.exec(['diff-index', '--cached', '--quiet', last.from, '--'], {
-      cwd: worktree.path,
-      okExitCodes: [1],
-    });
-    if (index.exitCode !== 0) continue;
-    const same = await ctx.git.exec(['diff-tree', '--quiet', last.from, last.to, '--'], {
-      cwd: worktree.path,
-      okExitCodes: [1],
-    });
-    if (same.exitCode === 0) continue; // the same files at both commits: nothing to bring along
+    const at = { git: ctx.git, cwd: worktree.path };
+    if (!(await indexMatches(at, last.from))) continue;
+    if (await sameTrees(at, last.from, last.to)) continue; // the same files at both commits: nothing to bring along
     found.push({ worktree, branch: shortBranchName(worktree.branch), from: last.from, to: last.to, planId });
   }
   return found;
@@ -373,10 +346,9 @@ export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanR
   if (!again) {
     throw new PlanError(ErrorCode.WorktreeNotFound, { reason: 'mergeNotHalfway', plan: half.planId, path: folder });
   }
-  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: folder });
-  const refresh = (): Promise<unknown> =>
-    ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: folder, okExitCodes: [1] });
-  const index = (await run(['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
+  const at = { git: ctx.git, cwd: folder };
+  const refresh = (): Promise<void> => refreshIndex(at);
+  const index = await indexFile(at);
   const copy = `${index}.plan-worktrees-${process.pid}`;
   fs.copyFileSync(index, copy);
   try {
@@ -387,14 +359,14 @@ export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanR
       });
       const target = await carryChanges(ctx, folder, half, tree);
       await refuseFilesInTheWay(ctx, folder, tree, target);
-      await run(['read-tree', tree]);
+      await readTree(at, tree);
       await refresh();
-      await run(['read-tree', '-m', '-u', tree, target]);
-      await run(['read-tree', half.to]);
+      await readTreeUpdate(at, tree, target);
+      await readTree(at, half.to);
       await refresh();
     } else {
       await refuseFilesInTheWay(ctx, folder, half.from, half.to);
-      await run(['read-tree', '-m', '-u', half.from, half.to]);
+      await readTreeUpdate(at, half.from, half.to);
     }
   } catch (e) {
     fs.copyFileSync(copy, index);
@@ -411,17 +383,13 @@ export async function finishMerge(ctx: RepoContext, half: HalfMerge, plan: PlanR
  * merge-tree has no `--merge-base`). MergeConflict when they collide.
  */
 async function carryChanges(ctx: RepoContext, folder: string, half: HalfMerge, files: string): Promise<string> {
-  const run = (args: string[]): Promise<string> =>
-    ctx.git.run(args, { cwd: ctx.repo.commonDir, env: throwawayIdentity });
+  const at = common(ctx);
+  const who = { author: throwawayIdentity };
   const [target, local] = await Promise.all([
-    run(['commit-tree', `${half.to}^{tree}`, '-p', half.from, '-m', 'plan-worktrees: merge result']),
-    run(['commit-tree', files, '-p', half.from, '-m', `plan-worktrees: files of ${folder}`]),
+    commitTree(at, `${half.to}^{tree}`, [half.from], 'plan-worktrees: merge result', who),
+    commitTree(at, files, [half.from], `plan-worktrees: files of ${folder}`, who),
   ]);
-  const out = await ctx.git.exec(mergeTreeArgs(target.trim(), local.trim()), {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  const merged = parseMergeTree(out.stdout, out.exitCode);
+  const merged = await mergeTree(at, target, local);
   if (!merged.clean) {
     throw new PlanError(ErrorCode.MergeConflict, {
       reason: 'finishMerge',
@@ -469,15 +437,13 @@ export async function plansLeftBehind(
     if (!last || last.message !== `plan-worktrees: merge plan ${plan.id}`) continue;
     const worktree = worktrees.find((w) => w.branch === `refs/heads/${plan.branch}` && w.head && fs.existsSync(w.path));
     if (!worktree?.head) continue;
-    const [tip, ...parents] = (
-      await ctx.git.run(['rev-list', '--parents', '-n', '1', last.to], { cwd: ctx.repo.commonDir })
-    )
-      .trim()
-      .split(' ');
+    const at = common(ctx);
+    const { commit: tip, parents } = await commitParents(at, last.to);
     for (const candidate of [tip, parents[1]].filter((c): c is string => !!c && c !== worktree.head)) {
-      const commit = await ctx.git.run(['cat-file', 'commit', candidate], { cwd: ctx.repo.commonDir });
-      const firstParent = /^parent ([0-9a-f]+)$/m.exec(commit)?.[1];
-      const subject = commit.slice(commit.indexOf('\n\n') + 2).split('\n')[0];
+      const {
+        parents: [firstParent],
+        subject,
+      } = await readCommit(at, candidate);
       if (firstParent === worktree.head && subject === `Plan ${plan.id}: uncommitted changes`) {
         found.push({ planId: plan.id, branch: plan.branch, worktree, from: worktree.head, to: candidate });
         break;
@@ -499,44 +465,19 @@ export async function finishPlanSide(ctx: RepoContext, left: PlanLeftBehind, pla
   if (!again) {
     throw new PlanError(ErrorCode.WorktreeNotFound, { reason: 'notLeftBehind', plan: left.planId });
   }
-  await ctx.git.run(
-    [
-      'update-ref',
-      '-m',
-      `plan-worktrees: finish the merge of plan ${left.planId}`,
-      `refs/heads/${left.branch}`,
-      left.to,
-      left.from,
-    ],
-    { cwd: ctx.repo.commonDir },
-  );
-  await ctx.git.run(['read-tree', left.to], { cwd: left.worktree.path });
-  await ctx.git.exec(['update-index', '-q', '--refresh'], { cwd: left.worktree.path, okExitCodes: [1] });
+  await updateRef(common(ctx), `refs/heads/${left.branch}`, left.to, {
+    expected: left.from,
+    message: `plan-worktrees: finish the merge of plan ${left.planId}`,
+  });
+  const worktree = { git: ctx.git, cwd: left.worktree.path };
+  await readTree(worktree, left.to);
+  await refreshIndex(worktree);
 }
 
 /** Lock files left by git processes that died: a worktree's `index.lock` and `HEAD.lock`, and locks of refs. */
 export function staleLocks(ctx: RepoContext, worktrees: WorktreeEntry[], now: number): string[] {
-  const candidates: string[] = [];
-  for (const worktree of worktrees) {
-    const gitDir = entryGitDir(ctx.repo.commonDir, worktree);
-    if (gitDir) candidates.push(path.join(gitDir, 'index.lock'), path.join(gitDir, 'HEAD.lock'));
-  }
-  candidates.push(path.join(ctx.repo.commonDir, 'packed-refs.lock'));
-  const walk = (dir: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.lock')) candidates.push(full);
-    }
-  };
-  walk(path.join(ctx.repo.commonDir, 'refs'));
-  return [...new Set(candidates)].filter((file) => {
+  const gitDirs = worktrees.flatMap((w) => entryGitDir(ctx.repo.commonDir, w) ?? []);
+  return gitLockFiles(ctx.repo.commonDir, gitDirs).filter((file) => {
     try {
       return now - fs.statSync(file).mtimeMs > STALE_LOCK_MS;
     } catch {
@@ -559,15 +500,7 @@ export function removeStaleLock(file: string): void {
   fs.rmSync(file, { force: true });
 }
 
-/** The last line of a branch's reflog: `<old> <new> <who> <time> <zone>\t<message>`. */
-function lastReflogEntry(commonDir: string, ref: string): { from: string; to: string; message: string } | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(commonDir, 'logs', ref), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const line = text.trimEnd().split('\n').pop() ?? '';
-  const match = /^([0-9a-f]+) ([0-9a-f]+) [^\t]*\t(.*)$/.exec(line);
-  return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
+/** Commands run in the common git directory. */
+function common(ctx: RepoContext): GitAt {
+  return { git: ctx.git, cwd: ctx.repo.commonDir };
 }

@@ -10,6 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { forEachRef } from '../../git/commands/refs';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { RepoContext } from '../engine/types';
@@ -96,11 +97,8 @@ export async function listWorktreesFromAdmin(ctx: RepoContext): Promise<Worktree
   const mainHead = readSmallFile(path.join(ctx.repo.commonDir, 'HEAD'))?.trim() ?? '';
   const mainBranch = mainHead.startsWith('ref: ') ? mainHead.slice('ref: '.length).trim() : undefined;
   const refs = new Map<string, string>();
-  const out = await ctx.git.run(['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads'], {
-    cwd: ctx.repo.commonDir,
-  });
-  for (const line of out.split('\n')) {
-    const [ref, oid] = line.split('\0');
+  const heads = await forEachRef({ git: ctx.git, cwd: ctx.repo.commonDir }, ['refs/heads'], ['refname', 'objectname']);
+  for (const [ref, oid] of heads) {
     if (oid) refs.set(ref, oid);
   }
   const main: WorktreeEntry = ctx.repo.bare

@@ -7,6 +7,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { ChangedPath, changesSince, diffNames } from '../../git/commands/diff';
+import { untrackedFiles } from '../../git/commands/gitIndex';
+import { mergeBase as findMergeBase } from '../../git/commands/log';
+import { lsTree, readBlob } from '../../git/commands/objects';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from './merged';
 import { PlanRecord, RepoContext } from '../engine/types';
@@ -31,36 +35,31 @@ export interface PlanDiff {
   files: DiffFile[];
 }
 
-/** One record of `git diff --name-status -z`. */
-export interface NameStatus {
-  /** The status letter, without a rename's score. */
-  status: string;
-  path: string;
-  oldPath?: string;
-}
-
 /** The changed files of a plan against the merge-base with its base branch. */
 export async function diffPlan(ctx: RepoContext, plan: PlanRecord): Promise<PlanDiff> {
   requireFolder(plan);
-  const run = (args: string[]): Promise<string> => ctx.git.run(args, { cwd: plan.path });
-  const mergeBase = (await run(['merge-base', 'HEAD', qualifyBranch(plan.base)])).trim();
+  const at = { git: ctx.git, cwd: plan.path };
+  const mergeBase = await findMergeBase(at, 'HEAD', qualifyBranch(plan.base));
+  if (mergeBase === undefined) {
+    throw new PlanError(ErrorCode.UnrelatedHistories, { baseCommit: qualifyBranch(plan.base), planCommit: 'HEAD' });
+  }
   const [all, committed, uncommitted, untracked] = await Promise.all([
-    run(['diff', '--name-status', '-z', '-M', mergeBase]),
-    run(['diff', '--name-only', '-z', '--no-renames', mergeBase, 'HEAD']),
-    run(['diff', '--name-only', '-z', '--no-renames', 'HEAD']),
-    run(['ls-files', '--others', '--exclude-standard', '-z']),
+    changesSince(at, mergeBase),
+    diffNames(at, mergeBase, 'HEAD'),
+    diffNames(at, 'HEAD'),
+    untrackedFiles(at, { excludeStandard: true }),
   ]);
-  const byCommits = new Set(splitNul(committed));
-  const byWork = new Set(splitNul(uncommitted));
-  const changedBy = (set: Set<string>, f: NameStatus): boolean =>
+  const byCommits = new Set(committed);
+  const byWork = new Set(uncommitted);
+  const changedBy = (set: Set<string>, f: ChangedPath): boolean =>
     set.has(f.path) || (f.oldPath !== undefined && set.has(f.oldPath));
-  const files: DiffFile[] = parseNameStatus(all).map((f) => ({
+  const files: DiffFile[] = all.map((f) => ({
     ...f,
     status: toDiffStatus(f.status),
     committed: changedBy(byCommits, f),
     uncommitted: changedBy(byWork, f),
   }));
-  for (const file of splitNul(untracked)) files.push({ path: file, status: 'U', committed: false, uncommitted: true });
+  for (const file of untracked) files.push({ path: file, status: 'U', committed: false, uncommitted: true });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { mergeBase, files };
 }
@@ -79,13 +78,11 @@ export async function readBaseContent(
     throw new PlanError(ErrorCode.InvalidName, { reason: 'notACommit', commit: mergeBase });
   }
   const relative = toRelative(plan, file);
+  const at = { git: ctx.git, cwd: ctx.repo.commonDir };
   // ls-tree answers "nothing" for a path that is not there, where `show rev:path` would fail.
-  const listing = await ctx.git.run(['--literal-pathspecs', 'ls-tree', '-z', mergeBase, '--', relative], {
-    cwd: ctx.repo.commonDir,
-  });
-  const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(listing.split('\0')[0]);
-  if (!match || match[2] !== relative) return undefined;
-  return ctx.git.execBuffer(['show', match[1]], { cwd: ctx.repo.commonDir });
+  const entry = (await lsTree(at, mergeBase, [relative]))?.find((e) => e.path === relative);
+  if (entry?.type !== 'blob') return undefined;
+  return readBlob(at, entry.oid);
 }
 
 /**
@@ -107,23 +104,6 @@ export async function readWorktreeContent(plan: PlanRecord, file: string): Promi
   }
 }
 
-/** Parses `git diff --name-status -z`: `X\0path\0`, or `R<score>\0old\0new\0` for renames and copies. */
-export function parseNameStatus(text: string): NameStatus[] {
-  const fields = text.split('\0');
-  const records: NameStatus[] = [];
-  for (let i = 0; i + 1 < fields.length && fields[i] !== '';) {
-    const status = fields[i][0];
-    if (status === 'R' || status === 'C') {
-      records.push({ status, oldPath: fields[i + 1], path: fields[i + 2] });
-      i += 3;
-    } else {
-      records.push({ status, path: fields[i + 1] });
-      i += 2;
-    }
-  }
-  return records;
-}
-
 /** Git's letters to ours: a copy is an addition; an unmerged path (`U` in git) is a modification. */
 function toDiffStatus(letter: string): DiffStatus {
   switch (letter) {
@@ -137,10 +117,6 @@ function toDiffStatus(letter: string): DiffStatus {
     default:
       return 'M';
   }
-}
-
-function splitNul(text: string): string[] {
-  return text.split('\0').filter((s) => s !== '');
 }
 
 /** A path relative to the worktree root, refused when it is absolute or climbs out of it. */

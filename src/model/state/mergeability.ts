@@ -6,6 +6,7 @@
  * A refresh costs one `for-each-ref` for all plans, plus `merge-tree` and
  * `diff --name-only` only for pairs not seen before.
  */
+import { diffNames } from '../../git/commands/diff';
 import { checkCommits, MergeCheck } from '../lifecycle/merge';
 import { qualifyBranch, readRefs } from './merged';
 import { PlanRecord, RepoContext } from '../engine/types';
@@ -61,9 +62,7 @@ export class MergeabilityCache {
     const key = `${mergeBase}:${tip}`;
     let files = this.changed.get(key);
     if (!files) {
-      files = this.ctx.git
-        .run(['diff', '--name-only', '-z', '--no-renames', mergeBase, tip], { cwd: this.ctx.repo.commonDir })
-        .then((out) => out.split('\0').filter(Boolean));
+      files = diffNames({ git: this.ctx.git, cwd: this.ctx.repo.commonDir }, mergeBase, tip);
       this.changed.set(key, forget(this.changed, key, files));
     }
     return files;

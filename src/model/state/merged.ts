@@ -15,7 +15,9 @@
  * against it too; fetching it is the caller's business.
  */
 import { ErrorCode, PlanError } from '../engine/errors';
-import { mergeTreeArgs, parseMergeTree } from '../../git/commands/mergeTree';
+import { cherry, commitGraph, mergeBase, octopusMergeBase } from '../../git/commands/log';
+import { mergeTree } from '../../git/commands/mergeTree';
+import { forEachRef } from '../../git/commands/refs';
 import { RepoContext } from '../engine/types';
 
 export type MergeKind = 'ancestor' | 'sameTree' | 'patchId';
@@ -73,23 +75,19 @@ export async function hasSameTree(
   tip: string,
   target: Pick<MergeTarget, 'oid' | 'tree'>,
 ): Promise<boolean> {
-  const result = await ctx.git.exec(mergeTreeArgs(target.oid, tip), { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  const merge = parseMergeTree(result.stdout, result.exitCode);
+  const merge = await mergeTree({ git: ctx.git, cwd: ctx.repo.commonDir }, target.oid, tip);
   return merge.clean && merge.tree === target.tree;
 }
 
 /** The best common ancestor of two commits, or undefined for unrelated histories. */
 export async function findMergeBase(ctx: RepoContext, a: string, b: string): Promise<string | undefined> {
-  const out = await ctx.git.exec(['merge-base', a, b], { cwd: ctx.repo.commonDir, okExitCodes: [1] });
-  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+  return mergeBase({ git: ctx.git, cwd: ctx.repo.commonDir }, a, b);
 }
 
 /** True when every commit between the merge-base and `tip` has a patch-equivalent commit in `target`. */
 async function isPatchEquivalent(ctx: RepoContext, tip: string, target: string): Promise<boolean> {
-  const lines = (await ctx.git.run(['cherry', target, tip], { cwd: ctx.repo.commonDir }))
-    .split('\n')
-    .filter((l) => l !== '');
-  return lines.length > 0 && lines.every((l) => l.startsWith('- '));
+  const commits = await cherry({ git: ctx.git, cwd: ctx.repo.commonDir }, target, tip);
+  return commits.length > 0 && commits.every((c) => c.equivalent);
 }
 
 /**
@@ -97,12 +95,15 @@ async function isPatchEquivalent(ctx: RepoContext, tip: string, target: string):
  * upstream. Refs that do not exist are missing from the map.
  */
 export async function readRefs(ctx: RepoContext, refs: string[]): Promise<Map<string, MergeTarget>> {
-  const format = '%(refname)%00%(objectname)%00%(tree)%00%(upstream)';
-  const out = await ctx.git.run(['for-each-ref', `--format=${format}`, '--', ...refs], { cwd: ctx.repo.commonDir });
+  const rows = await forEachRef({ git: ctx.git, cwd: ctx.repo.commonDir }, refs, [
+    'refname',
+    'objectname',
+    'tree',
+    'upstream',
+  ]);
   const wanted = new Set(refs);
   const found = new Map<string, MergeTarget>();
-  for (const line of out.split('\n')) {
-    const [ref, oid, tree, upstream] = line.split('\0');
+  for (const [ref, oid, tree, upstream] of rows) {
     // for-each-ref also matches refs below a pattern (refs/heads/main/x for refs/heads/main).
     if (!wanted.has(ref) || !tree) continue;
     found.set(ref, { ref, oid, tree, upstream: upstream || undefined });
@@ -145,14 +146,9 @@ export async function divergences(
 ): Promise<Divergence[]> {
   if (pairs.length === 0) return [];
   const commits = [...new Set(pairs.flatMap((p) => [p.tip, p.base]))];
-  const common = await ctx.git.exec(['merge-base', '--octopus', ...commits], {
-    cwd: ctx.repo.commonDir,
-    okExitCodes: [1],
-  });
-  const bottom = common.exitCode === 0 ? [`^${common.stdout.trim()}`] : [];
-  const graph = parseParents(
-    await ctx.git.run(['rev-list', '--parents', ...commits, ...bottom], { cwd: ctx.repo.commonDir }),
-  );
+  const at = { git: ctx.git, cwd: ctx.repo.commonDir };
+  const common = await octopusMergeBase(at, commits);
+  const graph = await commitGraph(at, commits, common ? [common] : []);
   const reach = memoize((oid: string) => reachable(graph, oid));
   return pairs.map(({ tip, base }) => {
     const mine = reach(tip);
@@ -160,17 +156,6 @@ export async function divergences(
     const ahead = countMissing(mine, theirs);
     return { ahead, behind: countMissing(theirs, mine), ancestor: ahead === 0 };
   });
-}
-
-/** `rev-list --parents` output: one line per commit, the commit then its parents. */
-function parseParents(text: string): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const [oid, ...parents] = line.split(' ');
-    graph.set(oid, parents);
-  }
-  return graph;
 }
 
 /**

@@ -19,7 +19,9 @@
 import * as fs from 'fs';
 import { ErrorCode, isError } from '../engine/errors';
 import { GitOperation, operationInProgress } from '../../git/operation';
-import { parseStatus, StatusSummary } from '../../git/status';
+import { commitSummaries } from '../../git/commands/log';
+import { status } from '../../git/commands/status';
+import { StatusSummary } from '../../git/status';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { Divergence, divergences, hasSameTree, MergedResult, MergeTarget, qualifyBranch, readRefs } from './merged';
 import { PlanRecord, RepoContext } from '../engine/types';
@@ -168,12 +170,11 @@ export class WorktreeStateCache {
     if (entry.bare) return undefined;
     if (entry.prunable !== undefined || !fs.existsSync(entry.path)) return 'missing';
     try {
-      const out = await this.ctx.git.run(['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all'], {
-        cwd: entry.path,
-        // A refresh must never take the index lock that the user's own git commands need.
-        env: { GIT_OPTIONAL_LOCKS: '0' },
-      });
-      return parseStatus(out);
+      // A refresh must never take the index lock that the user's own git commands need.
+      return await status(
+        { git: this.ctx.git, cwd: entry.path },
+        { branch: true, untracked: 'all', optionalLocks: false },
+      );
     } catch (e) {
       if (isError(e, ErrorCode.NotAGitRepository)) return 'missing';
       throw e;
@@ -233,12 +234,8 @@ export class WorktreeStateCache {
   private async readLastCommits(heads: string[]): Promise<Map<string, LastCommit & { tree: string }>> {
     const commits = new Map<string, LastCommit & { tree: string }>();
     if (heads.length === 0) return commits;
-    const out = await this.ctx.git.run(['log', '--no-walk=unsorted', '--format=%H%x00%T%x00%cI%x00%s', ...heads], {
-      cwd: this.ctx.repo.commonDir,
-    });
-    for (const line of out.split('\n')) {
-      const [sha, tree, date, subject] = line.split('\0');
-      if (subject !== undefined) commits.set(sha, { sha, subject, date, tree });
+    for (const commit of await commitSummaries({ git: this.ctx.git, cwd: this.ctx.repo.commonDir }, heads)) {
+      commits.set(commit.sha, commit);
     }
     return commits;
   }

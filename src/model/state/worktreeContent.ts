@@ -11,7 +11,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError } from '../engine/errors';
-import { parseStatus, StatusEntry } from '../../git/status';
+import { clearIndexFlag, headAndIndexFile, TaggedPath, taggedIndexEntries } from '../../git/commands/gitIndex';
+import { readTree } from '../../git/commands/objects';
+import { status } from '../../git/commands/status';
+import { StatusEntry } from '../../git/status';
 import { allInOrder } from '../engine/async';
 import { globToRegExp } from '../lifecycle/copyFiles';
 import { samePath } from '../engine/names';
@@ -42,15 +45,12 @@ export async function readWorktreeContent(
   folder: string,
   signal?: AbortSignal,
 ): Promise<WorktreeContent> {
-  const [statusOut, flagsOut] = await allInOrder([
-    ctx.git.run(
-      ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=matching', '--ignore-submodules=none'],
-      { cwd: folder, signal },
-    ),
-    ctx.git.run(['ls-files', '-v', '-z'], { cwd: folder, signal }),
+  const at = { git: ctx.git, cwd: folder, signal };
+  const [{ entries }, flags] = await allInOrder([
+    status(at, { untracked: 'all', ignored: 'matching', ignoreSubmodules: 'none' }),
+    taggedIndexEntries(at),
   ]);
-  const entries = parseStatus(statusOut).entries;
-  const flagged = flaggedPaths(folder, flagsOut);
+  const flagged = flaggedPaths(folder, flags);
   const hidden = flagged.length > 0 ? await hiddenEdits(ctx, folder, flagged, signal) : [];
   const changed = entries.filter((e) => e.kind !== 'ignored');
   const ignored = classifyIgnored(
@@ -71,16 +71,14 @@ export async function readWorktreeContent(
 }
 
 /** Assume-unchanged paths, and skip-worktree paths whose file is on disk (one that is not is left out by a sparse checkout, not deleted). */
-function flaggedPaths(folder: string, lsFilesV: string): string[] {
-  const flags = flagsOf(folder, lsFilesV);
+function flaggedPaths(folder: string, entries: TaggedPath[]): string[] {
+  const flags = flagsOf(folder, entries);
   return [...new Set([...flags.assumed, ...flags.skipped])];
 }
 
-function flagsOf(folder: string, lsFilesV: string): { assumed: string[]; skipped: string[] } {
+function flagsOf(folder: string, entries: TaggedPath[]): { assumed: string[]; skipped: string[] } {
   const flags = { assumed: [] as string[], skipped: [] as string[] };
-  for (const record of lsFilesV.split('\0')) {
-    const tag = record[0];
-    const file = record.slice(2);
+  for (const { tag, path: file } of entries) {
     if (!tag || !file) continue;
     if (tag !== tag.toUpperCase()) flags.assumed.push(file);
     if (tag.toUpperCase() === 'S' && fs.existsSync(path.join(folder, file))) flags.skipped.push(file);
@@ -96,18 +94,10 @@ async function clearFlags(
   flagged: string[],
 ): Promise<void> {
   if (flagged.length === 0) return;
-  const flags = flagsOf(
-    folder,
-    await ctx.git.run(['ls-files', '-v', '-z', '--', ...flagged.map((f) => `:(literal)${f}`)], { cwd: folder, env }),
-  );
-  for (const [option, paths] of [
-    ['--no-assume-unchanged', flags.assumed],
-    ['--no-skip-worktree', flags.skipped],
-  ] as const) {
-    for (let i = 0; i < paths.length; i += 500) {
-      await ctx.git.run(['update-index', option, '--', ...paths.slice(i, i + 500)], { cwd: folder, env });
-    }
-  }
+  const at = { git: ctx.git, cwd: folder, env };
+  const flags = flagsOf(folder, await taggedIndexEntries(at, flagged));
+  await clearIndexFlag(at, 'assumeUnchanged', flags.assumed);
+  await clearIndexFlag(at, 'skipWorktree', flags.skipped);
 }
 
 /** Which flagged paths differ from the index: `git status` on a copy of the index without the flags. */
@@ -118,14 +108,12 @@ async function hiddenEdits(
   signal?: AbortSignal,
 ): Promise<string[]> {
   return withIndexCopy(ctx, folder, flagged, async (env) => {
-    const out = await ctx.git.run(
-      ['status', '--porcelain=v2', '-z', '--untracked-files=no', '--ignore-submodules=all'],
-      { cwd: folder, env, signal },
+    const { entries } = await status(
+      { git: ctx.git, cwd: folder, env, signal },
+      { untracked: 'no', ignoreSubmodules: 'all' },
     );
     const wanted = new Set(flagged);
-    return parseStatus(out)
-      .entries.filter((e) => wanted.has(e.path) && e.y !== '.')
-      .map((e) => e.path);
+    return entries.filter((e) => wanted.has(e.path) && e.y !== '.').map((e) => e.path);
   });
 }
 
@@ -144,21 +132,18 @@ export async function withIndexCopy<T>(
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-worktrees-index-'));
   try {
     const env = { GIT_INDEX_FILE: path.join(tempDir, 'index') };
-    const [parent, parentTree, realIndex] = (
-      await ctx.git.run(['rev-parse', 'HEAD', 'HEAD^{tree}', '--path-format=absolute', '--git-path', 'index'], {
-        cwd: folder,
-      })
-    )
-      .trim()
-      .split('\n');
+    const copy = { git: ctx.git, cwd: folder, env };
+    const {
+      head: parent,
+      headTree: parentTree,
+      indexFile: realIndex,
+    } = await headAndIndexFile({
+      git: ctx.git,
+      cwd: folder,
+    });
     if (fs.existsSync(realIndex)) copyKeepingTime(realIndex, env.GIT_INDEX_FILE);
-    else await ctx.git.run(['read-tree', parent], { cwd: folder, env });
-    await clearFlags(
-      ctx,
-      folder,
-      env,
-      flagged ?? flaggedPaths(folder, await ctx.git.run(['ls-files', '-v', '-z'], { cwd: folder, env })),
-    );
+    else await readTree(copy, parent);
+    await clearFlags(ctx, folder, env, flagged ?? flaggedPaths(folder, await taggedIndexEntries(copy)));
     return await body(env, parent, parentTree);
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });

@@ -66,10 +66,15 @@ export class PlanLocks {
    * caller takes a plan's first, then a worktree folder's, then a branch's,
    * never the other way round, so two windows never wait for each other.
    */
-  async run<T>(subjects: LockSubject[], operation: string, plan: string | undefined, fn: () => Promise<T>): Promise<T> {
+  async hold<T>(
+    subjects: LockSubject[],
+    operation: string,
+    plan: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const [first, ...rest] = subjects;
     if (!first) return fn();
-    return withFileLock(this.file(first), () => this.run(rest, operation, plan, fn), {
+    return withFileLock(this.file(first), () => this.hold(rest, operation, plan, fn), {
       timeoutMs: this.options.waitMs ?? defaultWaitMs,
       staleMs: this.options.staleMs,
       operation,

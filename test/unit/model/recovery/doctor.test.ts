@@ -238,6 +238,22 @@ describe('runDoctor', () => {
       assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
     }));
 
+  it('adding a worktree to the plans while the main checkout is detached is refused with BranchNotFound (detached HEAD); nothing changes', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const folder = path.join(repo.root, 'by hand');
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'plan/51-made-by-hand', folder);
+      git(repo.main, 'switch', '-q', '--detach');
+      const unknown = only(await runDoctor(life.ctx, life.registry), 'unregisteredWorktree');
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      await assert.rejects(
+        unknown.fix?.run() ?? Promise.resolve(),
+        isPlanError(ErrorCode.BranchNotFound, { reason: 'detachedHead' }),
+      );
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
+    }));
+
   it('an interrupted create: keep the worktree it made; a create in progress is left alone', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);

@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
-import { diffPlan, parseNameStatus, readBaseContent, readWorktreeContent } from '../../../../src/model/state/diff';
+import { parseNameStatus } from '../../../../src/git/commands/diff';
+import { diffPlan, readBaseContent, readWorktreeContent } from '../../../../src/model/state/diff';
 import { addPlan, openContext } from '../../helpers/a';
 import { commitFiles, git, withRepo, writeFiles } from '../../helpers/repo';
 
@@ -122,6 +123,21 @@ describe('diffPlan', () => {
         readBaseContent(ctx, plan, '--output=x', 'README.md'),
         (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.InvalidName,
       );
+    }));
+
+  it('refuses a plan whose history shares no commit with its base with UnrelatedHistories', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '1');
+      // The plan's branch rewritten by hand: a root commit of its own.
+      git(plan.path, 'switch', '-q', '--orphan', 'rewritten');
+      commitFiles(plan.path, { 'own.txt': 'own\n' }, 'rewritten');
+      git(plan.path, 'branch', '-q', '-f', plan.branch, 'rewritten');
+      git(plan.path, 'switch', '-q', plan.branch);
+      const ctx = await openContext(repo.main);
+      await assert.rejects(diffPlan(ctx, plan), (e: unknown) => {
+        assert.ok(e instanceof PlanWorktreesError && e.code === ErrorCode.UnrelatedHistories, String(e));
+        return true;
+      });
     }));
 
   it('refuses a plan whose folder was deleted by hand with PathMissing', () =>

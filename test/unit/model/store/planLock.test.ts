@@ -63,7 +63,7 @@ describe('PlanLocks', () => {
         { kind: 'plan' as const, name: '7' },
         { kind: 'branch' as const, name: 'refs/heads/main' },
       ];
-      const held = await locks.run(subjects, 'merge', '7', async () =>
+      const held = await locks.hold(subjects, 'merge', '7', async () =>
         Promise.all(subjects.map((s) => readLockOwner(locks.file(s)))),
       );
       assert.deepStrictEqual(
@@ -75,7 +75,7 @@ describe('PlanLocks', () => {
       );
       assert.deepStrictEqual(fs.readdirSync(locks.folder), []);
       await assert.rejects(
-        locks.run(subjects, 'merge', '7', () => Promise.reject(new Error('boom'))),
+        locks.hold(subjects, 'merge', '7', () => Promise.reject(new Error('boom'))),
         /boom/,
       );
       assert.deepStrictEqual(fs.readdirSync(locks.folder), []);
@@ -96,7 +96,7 @@ describe('PlanLocks', () => {
     try {
       let ran = false;
       const started = Date.now();
-      const error = await locks.run([plan], 'cleanup', '7', async () => (ran = true)).catch((e: unknown) => e);
+      const error = await locks.hold([plan], 'cleanup', '7', async () => (ran = true)).catch((e: unknown) => e);
       assert.ok(Date.now() - started >= 280, 'it waited');
       assert.strictEqual(ran, false);
       assert.ok(error instanceof PlanBusyError && error.code === ErrorCode.PlanBusy, String(error));
@@ -116,7 +116,7 @@ describe('PlanLocks', () => {
       });
       assert.ok(error.holder?.hostname && error.holder.time, 'the holder says where and since when');
       const onBranch = await locks
-        .run([{ kind: 'plan', name: '9' }, branch], 'cleanup', '9', async () => (ran = true))
+        .hold([{ kind: 'plan', name: '9' }, branch], 'cleanup', '9', async () => (ran = true))
         .catch((e: unknown) => e);
       assert.ok(onBranch instanceof PlanBusyError, String(onBranch));
       assert.deepStrictEqual(
