@@ -28,6 +28,8 @@ const harmless: Record<string, string> = {
   'planWorktrees.guard.mode': "how the main checkout's guard warns; it protects, it never runs or writes anything",
   'planWorktrees.planFiles':
     'which files of the repository itself are read as plan files (searched inside the main worktree only)',
+  'planWorktrees.ports':
+    'which port numbers plans are given (a range and block size; checking a port binds and closes a socket on 127.0.0.1, nothing runs)',
 };
 
 /** Settings that must be restricted: they name a command, a location, a branch name or files to copy. */
