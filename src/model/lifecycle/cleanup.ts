@@ -497,6 +497,15 @@ async function removeWorktree(
   return true;
 }
 
+/** What is known of the plan's branch when the clean-up decides whether to delete it. */
+interface BranchFacts {
+  tip?: string;
+  merged?: MergedResult;
+  snapshot?: Snapshot;
+  mode: RemoveMode;
+  otherWorktrees: WorktreeEntry[];
+}
+
 interface BranchOutcome {
   deletedBranch: boolean;
   keptBranchReason?: string;
@@ -507,14 +516,7 @@ async function settleBranch(
   ctx: RepoContext,
   events: EventLog,
   plan: PlanRecord,
-  facts: {
-    tip?: string;
-    merged?: MergedResult;
-    snapshot?: Snapshot;
-    mode: RemoveMode;
-    otherWorktrees: WorktreeEntry[];
-    settings?: string[];
-  },
+  facts: BranchFacts & { settings?: string[] },
 ): Promise<BranchOutcome> {
   const reason = await keepReason(ctx, plan, facts);
   if (reason) {
@@ -541,17 +543,7 @@ async function removeBranchSettings(ctx: RepoContext, branch: string, names: str
   }
 }
 
-async function keepReason(
-  ctx: RepoContext,
-  plan: PlanRecord,
-  facts: {
-    tip?: string;
-    merged?: MergedResult;
-    snapshot?: Snapshot;
-    mode: RemoveMode;
-    otherWorktrees: WorktreeEntry[];
-  },
-): Promise<string | undefined> {
+async function keepReason(ctx: RepoContext, plan: PlanRecord, facts: BranchFacts): Promise<string | undefined> {
   if (facts.tip === undefined) return `the branch ${plan.branch} no longer exists`;
   if (facts.mode.branch === 'keep') return 'keeping the branch was asked for';
   const elsewhere = facts.otherWorktrees.find((w) => w.branch === qualifyBranch(plan.branch));
