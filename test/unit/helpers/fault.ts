@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError, PlanErrorWrapper, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../src/git/runner';
+import { blobIdLike } from '../../../src/git/commands/objects';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
 import { Registry } from '../../../src/model/store/registry';
@@ -327,7 +328,8 @@ export async function doctorFixAll(engine: PlanEngine): Promise<string[]> {
 
 /** Git's id of a blob with this content (sha1 repositories). */
 export function blobId(content: Buffer): string {
-  return crypto.createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  // The test repositories use SHA-1 object names.
+  return blobIdLike('0'.repeat(40), content);
 }
 
 /** One piece of uncommitted work: a file's content in a worktree, on disk or staged. */
@@ -704,22 +706,9 @@ export function assertCheckoutAt(main: string, commit: string, context: string):
 
 /** Every path under `root` (folders and files), `.git` folders' contents left out unless `withGit`. */
 export function listTree(root: string, withGit = false): string[] {
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      found.push(path.relative(root, full));
-      if (entry.isDirectory() && (withGit || entry.name !== '.git')) walk(full);
-    }
-  };
-  walk(root);
-  return found.sort();
+  const all = fs.readdirSync(root, { recursive: true, encoding: 'utf8' });
+  const inGitFolder = (p: string) => p.split(path.sep).slice(0, -1).includes('.git');
+  return all.filter((p) => withGit || !inGitFolder(p)).sort();
 }
 
 /** The main checkout is at its old commit with its old files, or fully at its branch's new commit: never in between. */
