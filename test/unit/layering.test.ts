@@ -47,6 +47,13 @@ describe('layering: git lives in src/git', function () {
     }
   });
 
+  it('refuses vscode in src/git and src/model', async () => {
+    for (const file of ['src/model/state/violation.ts', 'src/git/commands/violation.ts']) {
+      const hits = await ruleHits(file, "import * as vscode from 'vscode';\nexport const x = vscode;\n");
+      assert.match(hits.join('\n'), /no-restricted-imports: .*never import vscode/, file);
+    }
+  });
+
   it('lets a model file run git through src/git/commands', async () => {
     const hits = await ruleHits(
       'src/model/lifecycle/fine.ts',
