@@ -291,6 +291,8 @@ const messages: Messages = {
         return vscode.l10n.t('Type a commit message first.');
       case 'lockReason':
         return vscode.l10n.t('The lock reason must be one line of printable text, at most 500 characters.');
+      case 'noBranchToAdopt':
+        return vscode.l10n.t('Name the branch the plan starts from.');
     }
   },
   [ErrorCode.PathMissing]: (d) => vscode.l10n.t('The folder of plan {0} is missing: {1}', d.plan, d.path),
@@ -316,6 +318,12 @@ const messages: Messages = {
           d.branch,
         )
       : vscode.l10n.t('The branch "{0}" already exists with other work, or is checked out elsewhere.', d.branch),
+  [ErrorCode.BranchCheckedOut]: (d) =>
+    vscode.l10n.t(
+      'The branch "{0}" is checked out in {1}: a branch can be checked out in one worktree only. Switch that worktree to another branch first, or start the plan from another branch.',
+      d.branch,
+      d.path,
+    ),
   [ErrorCode.WorktreeLocked]: (d) =>
     d.lockReason
       ? vscode.l10n.t('The worktree {0} is locked ({1}). Unlock it first, or force the cleanup.', d.path, d.lockReason)

@@ -40,6 +40,7 @@ export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
     snapshotLimitMB: positiveNumber(c.get<number>('snapshotLimitMB')) ?? defaultSettings.snapshotLimitMB,
     dependencyFolders: modeMap(c.get<unknown>('dependencyFolders')) ?? defaultSettings.dependencyFolders,
     ports: { ...defaultSettings.ports, ...numberMap(c.get<unknown>('ports')) },
+    fetchBase: c.get<boolean>('fetchBase') ?? defaultSettings.fetchBase,
   };
 }
 

@@ -40,12 +40,19 @@ export async function pushBranch(at: GitAt, remote: string, ref: string): Promis
     .join('\n');
 }
 
-/** The remote and the remote ref the branch `ref` tracks (`for-each-ref %(upstream:...)`), or undefined when it has none. */
-export async function upstreamOf(at: GitAt, ref: string): Promise<{ remote: string; remoteRef: string } | undefined> {
+/**
+ * The remote and the remote ref the branch `ref` tracks, and the local
+ * remote-tracking ref that mirrors it (`for-each-ref %(upstream...)`), or
+ * undefined when it has none.
+ */
+export async function upstreamOf(
+  at: GitAt,
+  ref: string,
+): Promise<{ remote: string; remoteRef: string; trackingRef: string } | undefined> {
   const out = await at.git.run(
-    ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)', '--', ref],
+    ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)', '--', ref],
     options(at),
   );
-  const [remote, remoteRef] = out.trim().split('\0');
-  return remote && remote !== '.' && remoteRef ? { remote, remoteRef } : undefined;
+  const [remote, remoteRef, trackingRef] = out.trim().split('\0');
+  return remote && remote !== '.' && remoteRef ? { remote, remoteRef, trackingRef: trackingRef ?? '' } : undefined;
 }

@@ -57,7 +57,9 @@ export async function addWorktree(at: GitAt, folder: string, start: string): Pro
 
 /**
  * Creates the branch `branch` at `commit` and checks it out in a new worktree
- * at `folder` (`worktree add -b`, with `--no-track` when `noTrack`). Git makes
+ * at `folder` (`worktree add -b`, with `--no-track` when `noTrack`; with
+ * `track`, a remote-tracking ref at `commit`, the branch starts there and
+ * tracks it: `--track`). Git makes
  * the branch before the worktree: when it stopped because another window was
  * adding or removing a worktree at that moment (`isWorktreeRace`), the branch
  * it made (still at `commit`) is deleted and the add tried again, up to three
@@ -69,9 +71,10 @@ export async function addWorktreeWithBranch(
   folder: string,
   branch: string,
   commit: string,
-  flags: { noTrack?: boolean } = {},
+  flags: { noTrack?: boolean; track?: string } = {},
 ): Promise<void> {
-  const args = ['worktree', 'add', ...(flags.noTrack ? ['--no-track'] : []), '-b', branch, '--', folder, commit];
+  const how = flags.track !== undefined ? ['--track'] : flags.noTrack ? ['--no-track'] : [];
+  const args = ['worktree', 'add', ...how, '-b', branch, '--', folder, flags.track ?? commit];
   for (let attempt = 1; ; attempt++) {
     try {
       await withReasons(addReasons, () => at.git.run(args, options(at)));

@@ -146,7 +146,8 @@ export interface ErrorData {
     | { reason: 'insideGitDir'; path: string; gitDir: string }
     | { reason: 'subject' }
     | { reason: 'emptyCommitMessage' }
-    | { reason: 'lockReason' };
+    | { reason: 'lockReason' }
+    | { reason: 'noBranchToAdopt' };
   [ErrorCode.PathMissing]: { plan: string; path: string };
   [ErrorCode.PathExists]:
     | { reason: 'folderExists'; path: string; files: string[] }
@@ -154,6 +155,7 @@ export interface ErrorData {
     | CannotMakeFolder
     | { reason: 'restoreFolder'; path: string };
   [ErrorCode.BranchExists]: { reason: 'create'; branch: string } | { reason: 'restore'; branch: string };
+  [ErrorCode.BranchCheckedOut]: { reason: 'adopt'; branch: string; path: string };
   [ErrorCode.WorktreeLocked]: { path: string; lockReason: string; files: string[] };
   [ErrorCode.WorktreeDirty]:
     | { reason: 'detached'; path: string; head: string }

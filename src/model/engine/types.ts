@@ -49,6 +49,12 @@ export interface PlanRecord {
   creator?: { pid: number; hostname: string };
   /** The first port of the plan's port block (`PLAN_WORKTREES_PORT`); plans created before ports were given have none. */
   port?: number;
+  /**
+   * True when the plan adopted a branch that existed before it (a local one,
+   * or one of a remote that create made a local tracking branch of): clean-up
+   * deletes such a branch only when its work is merged.
+   */
+  adopted?: boolean;
   /** The dependency folders made in the plan at create, and how. */
   dependencyFolders?: Array<{ folder: string; method: DependencyMethod }>;
 }
@@ -76,6 +82,8 @@ export interface EngineSettings {
   dependencyFolders: Record<string, DependencyMode>;
   /** The range of ports plans get their blocks from. */
   ports: PortSettings;
+  /** Whether create fetches the base's upstream first (when it has one), so that a plan does not start from a stale base. */
+  fetchBase: boolean;
 }
 
 export const defaultSettings: EngineSettings = {
@@ -106,6 +114,7 @@ export const defaultSettings: EngineSettings = {
   snapshotLimitMB: 100,
   dependencyFolders: { node_modules: 'copy' },
   ports: defaultPorts,
+  fetchBase: true,
 };
 
 /** One line of `plan-worktrees/events.jsonl`. */

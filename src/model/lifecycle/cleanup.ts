@@ -549,6 +549,10 @@ async function keepReason(ctx: RepoContext, plan: PlanRecord, facts: BranchFacts
   const elsewhere = facts.otherWorktrees.find((w) => w.branch === qualifyBranch(plan.branch));
   if (elsewhere) return `it is checked out in ${elsewhere.path}`;
   if (facts.merged?.merged) return undefined;
+  // A branch the plan adopted was somebody's before it: only its merged work lets it go, discard or not.
+  if (plan.adopted) {
+    return `the plan did not create it and its work is not in ${plan.base}${facts.merged ? '' : ' (or its upstream)'}`;
+  }
   if (facts.mode.branch === 'ifMerged') {
     return `its work is not in ${plan.base}${facts.merged ? '' : ' (or its upstream)'}; delete it by discarding the plan`;
   }

@@ -19,7 +19,16 @@ import { hasReason } from '../../git/commands/reasons';
 import { currentBranch as headBranch, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
 import { applyStash, pushStash } from '../../git/commands/stash';
 import { status } from '../../git/commands/status';
-import { addWorktreeWithBranch, deleteNewBranch, removeWorktree } from '../../git/commands/worktrees';
+import {
+  addWorktree as addExistingBranchWorktree,
+  addWorktreeWithBranch,
+  deleteNewBranch,
+  listWorktrees,
+  removeWorktree,
+} from '../../git/commands/worktrees';
+import { fetch, listRemotes, upstreamOf } from '../../git/commands/remote';
+import { configNames, removeConfigSection } from '../../git/commands/config';
+import { isAncestor } from '../../git/commands/log';
 import { asDiskFull } from '../../git/errors';
 import {
   CannotMakeFolder,
@@ -76,7 +85,38 @@ export interface CreateOptions {
   planFile?: string;
   /** What to do with the main checkout's uncommitted changes; default `settings.dirtyBase`. */
   dirtyBase?: EngineSettings['dirtyBase'];
+  /**
+   * Start from the existing branch `branch` instead of making one: a local
+   * branch, or a remote one (`origin/x`, or `x` when a remote has it), fetched
+   * first, of which a local tracking branch is made. The record says the plan
+   * adopted it: clean-up deletes it only when its work is merged.
+   */
+  adopt?: boolean;
+  /** Fetch the base's upstream first, when it has one; default `settings.fetchBase`. */
+  fetchBase?: boolean;
   signal?: AbortSignal;
+}
+
+/** What create did to start from a current base: the fetch of the base's upstream, and where the plan started. */
+export interface BaseFetch {
+  remote: string;
+  /** The remote's ref, e.g. `refs/heads/main`. */
+  ref: string;
+  fetched: boolean;
+  /** Why the fetch failed (offline, ...): the plan started from what was known locally. */
+  problem?: string;
+  /** `upstream` when the local base was behind its upstream, and the plan started from the upstream's commit. */
+  startedFrom: 'upstream' | 'local';
+}
+
+/** A created plan's record, with what create did about a stale base (not kept in the registry). */
+export type CreatedPlan = PlanRecord & { baseFetch?: BaseFetch };
+
+/** The branch a plan adopts: its tip, and the remote-tracking ref a new local branch is made from. */
+interface Adoption {
+  branch: string;
+  tip: string;
+  track?: string;
 }
 
 type Undo = () => Promise<void>;
@@ -91,10 +131,13 @@ export async function createPlan(
   registry: Registry,
   events: EventLog,
   options: CreateOptions,
-): Promise<PlanRecord> {
+): Promise<CreatedPlan> {
   const title = ensureValid(options.title.trim(), validateTitle);
   if (options.id !== undefined) ensureValid(options.id, validateId);
   if (options.branch !== undefined) ensureValid(options.branch, validateBranchName);
+  if (options.adopt && options.branch === undefined) {
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'noBranchToAdopt' });
+  }
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
@@ -104,7 +147,7 @@ export async function createPlan(
     : await presentFolders(ctx.repo.mainPath, dependencyFolderList(ctx.settings.dependencyFolders));
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
-  const [{ base, baseCommit }, dirtyFiles, untracked, included] = await allInOrder([
+  const [{ base, baseCommit: localBase }, dirtyFiles, untracked, included] = await allInOrder([
     resolveBase(ctx, givenBase, options.signal),
     uncommittedFiles(ctx, options.signal),
     ctx.repo.bare
@@ -123,8 +166,17 @@ export async function createPlan(
     throw new PlanError(ErrorCode.BaseDirty, { reason: 'deletedAndUntracked', files: twice });
   }
   throwIfAborted(options.signal);
+  const adoption = options.adopt ? await resolveAdopted(ctx, options.branch as string, options.signal) : undefined;
+  const fresh =
+    (options.fetchBase ?? ctx.settings.fetchBase) && !adoption
+      ? await freshBase(ctx, base, localBase, options.signal)
+      : undefined;
+  const baseCommit = fresh?.commit ?? localBase;
+  throwIfAborted(options.signal);
 
-  const plan = await registry.update((data) => reserve(ctx, data, { ...options, title, base, baseCommit }));
+  const plan = await registry.update((data) =>
+    reserve(ctx, data, { ...options, branch: adoption?.branch ?? options.branch, title, base, baseCommit }),
+  );
   const placed: DependencyResult[] = [];
   const undo: Undo[] = [() => unreserve(registry, plan)];
   let stash: Stash | undefined;
@@ -138,10 +190,15 @@ export async function createPlan(
       path: plan.path,
       base,
       baseCommit,
+      ...(adoption
+        ? { adopted: true, tip: adoption.tip, ...(adoption.track ? { tracking: adoption.track } : {}) }
+        : {}),
+      ...(fresh ? { baseFetch: fresh.fetch } : {}),
     });
     throwIfAborted(options.signal);
     undo.push(await makeParentFolders(plan.path));
-    await addWorktree(ctx, plan, undo, options.signal);
+    if (adoption) await adoptBranch(ctx, plan, adoption, undo, options.signal);
+    else await addWorktree(ctx, plan, undo, options.signal);
     throwIfAborted(options.signal);
     let movedFiles: string[] = [];
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
@@ -209,7 +266,7 @@ export async function createPlan(
         `Plan ${plan.id} is created, but ${stash ? `the stash ${stash.oid} may be left over and ` : ''}its "create.after" event may be missing: ${(e as Error).message}`,
       );
     }
-    return created;
+    return fresh ? { ...created, baseFetch: fresh.fetch } : created;
   } catch (caught) {
     const e = asDiskFull(caught, ctx.repo.commonDir);
     const problems = await rollback(ctx, undo);
@@ -301,6 +358,7 @@ async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved):
     status: 'active',
     run,
     ...(options.planFile !== undefined ? { planFile: options.planFile } : {}),
+    ...(options.adopt ? { adopted: true } : {}),
     creating: true,
     creator: { pid: process.pid, hostname: os.hostname() },
     port,
@@ -426,6 +484,163 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
     throw e;
   }
   undo.push(deleteBranch, () => removeWorktree(inMain(ctx), plan.path, { force: 2 }));
+}
+
+/** How long a fetch before create (the base's upstream, a remote branch to adopt) may take. */
+const fetchTimeoutMs = 20_000;
+
+/**
+ * The branch `name` names for adopting: the local branch of that name, or
+ * else a remote's (`<remote>/<branch>`, or `<branch>` of the one remote that
+ * has it), fetched first; a failed fetch carries on with what is known
+ * locally (and says so in the log). A local branch checked out in another
+ * worktree is refused (`BranchCheckedOut`), as is a name no branch has.
+ */
+async function resolveAdopted(ctx: RepoContext, name: string, signal?: AbortSignal): Promise<Adoption> {
+  const local = await verifyRef({ ...inRepo(ctx), signal }, `refs/heads/${name}^{commit}`);
+  if (local !== undefined) return adoptLocal(ctx, name, local, signal);
+  const remotes = await listRemotes({ ...inRepo(ctx), signal });
+  const prefixed = remotes
+    .filter((r) => name.startsWith(`${r}/`) && name.length > r.length + 1)
+    .sort((a, b) => b.length - a.length)
+    .map((remote) => ({ remote, branch: name.slice(remote.length + 1) }));
+  const known: Array<{ remote: string; branch: string }> = [];
+  if (prefixed.length === 0) {
+    for (const remote of remotes) {
+      if ((await verifyRef({ ...inRepo(ctx), signal }, `refs/remotes/${remote}/${name}`)) !== undefined) {
+        known.push({ remote, branch: name });
+      }
+    }
+  }
+  const candidates =
+    prefixed.length > 0
+      ? prefixed.slice(0, 1)
+      : known.length > 0
+        ? known
+        : remotes.length === 1
+          ? [{ remote: remotes[0], branch: name }]
+          : [];
+  if (candidates.length !== 1) throw new PlanError(ErrorCode.BranchNotFound, { reason: 'branch', branch: name });
+  const { remote, branch } = candidates[0];
+  ensureValid(branch, validateBranchName);
+  // A local branch of that name already: it is the one the plan adopts.
+  const existing = await verifyRef({ ...inRepo(ctx), signal }, `refs/heads/${branch}^{commit}`);
+  if (existing !== undefined) return adoptLocal(ctx, branch, existing, signal);
+  const tracking = `refs/remotes/${remote}/${branch}`;
+  try {
+    const timeout = AbortSignal.timeout(fetchTimeoutMs);
+    const at = { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+    await fetch(at, remote, `+refs/heads/${branch}:${tracking}`, { noTags: true });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    ctx.log.warn(`Could not fetch ${branch} from ${remote} (using what is known locally): ${(e as Error).message}`);
+  }
+  const tip = await verifyRef({ ...inRepo(ctx), signal }, `${tracking}^{commit}`);
+  if (tip === undefined) throw new PlanError(ErrorCode.BranchNotFound, { reason: 'branch', branch: name });
+  return { branch, tip, track: tracking };
+}
+
+/** A local branch to adopt, refused when a worktree has it checked out. */
+async function adoptLocal(ctx: RepoContext, branch: string, tip: string, signal?: AbortSignal): Promise<Adoption> {
+  const worktrees = await listWorktrees({ ...inMain(ctx), signal });
+  const there = worktrees.find((w) => w.branch === `refs/heads/${branch}`);
+  if (there) throw checkedOut(branch, there.path);
+  return { branch, tip };
+}
+
+function checkedOut(branch: string, folder: string, cause?: unknown): PlanError {
+  return new PlanError(ErrorCode.BranchCheckedOut, { reason: 'adopt', branch, path: folder }, { cause });
+}
+
+/**
+ * Checks out the adopted branch in the plan's new worktree: the local branch
+ * itself (never deleted by the undo), or a new local branch tracking the
+ * remote one (deleted by the undo, with its settings, while it is unchanged).
+ */
+async function adoptBranch(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  adoption: Adoption,
+  undo: Undo[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const remove: Undo = () => removeWorktree(inMain(ctx), plan.path, { force: 2 });
+  if (adoption.track === undefined) {
+    try {
+      await addExistingBranchWorktree({ ...inMain(ctx), signal }, plan.path, plan.branch);
+    } catch (e) {
+      if (hasReason(e, 'checkedOut')) {
+        const there = (await listWorktrees(inMain(ctx)).catch(() => [])).find(
+          (w) => w.branch === `refs/heads/${plan.branch}`,
+        );
+        throw checkedOut(plan.branch, there?.path ?? '', e);
+      }
+      if (hasReason(e, 'registeredMissing')) throw stillRegistered(plan.path, e);
+      throw e;
+    }
+    undo.push(remove);
+    return;
+  }
+  const deleteBranch: Undo = async () => {
+    await deleteNewBranch(inRepo(ctx), plan.branch, adoption.tip);
+    const names = await configNames(inRepo(ctx), '^branch\\.');
+    if (names.some((n) => n.startsWith(`branch.${plan.branch}.`))) {
+      await removeConfigSection(inRepo(ctx), `branch.${plan.branch}`);
+    }
+  };
+  try {
+    await addWorktreeWithBranch({ ...inMain(ctx), signal }, plan.path, plan.branch, adoption.tip, {
+      track: adoption.track,
+    });
+  } catch (e) {
+    if (hasReason(e, 'branchExists')) throw branchExists(plan.branch, e);
+    undo.push(deleteBranch);
+    if (hasReason(e, 'registeredMissing')) throw stillRegistered(plan.path, e);
+    throw e;
+  }
+  undo.push(deleteBranch, remove);
+}
+
+/**
+ * Fetches the base's upstream (when it has one) so that the plan does not
+ * start from a stale base: when the local base is behind the upstream, the
+ * plan starts from the upstream's commit. A failed fetch (offline) does not
+ * stop the create: it starts from the local base, and the log and the
+ * result say why. Undefined when the base has no upstream.
+ */
+async function freshBase(
+  ctx: RepoContext,
+  base: string,
+  local: string,
+  signal?: AbortSignal,
+): Promise<{ commit: string; fetch: BaseFetch } | undefined> {
+  const upstream = await upstreamOf({ ...inRepo(ctx), signal }, `refs/heads/${base}`);
+  if (!upstream) return undefined;
+  const { remote, remoteRef, trackingRef } = upstream;
+  try {
+    const timeout = AbortSignal.timeout(fetchTimeoutMs);
+    const at = { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+    await fetch(at, remote, trackingRef ? `+${remoteRef}:${trackingRef}` : remoteRef, { noTags: true });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const problem = (e as Error).message;
+    ctx.log.warn(
+      `Could not fetch ${remoteRef} from ${remote} before creating (starting from ${base} as it is here): ${problem}`,
+    );
+    return { commit: local, fetch: { remote, ref: remoteRef, fetched: false, problem, startedFrom: 'local' } };
+  }
+  const upstreamCommit = trackingRef
+    ? await verifyRef({ ...inRepo(ctx), signal }, `${trackingRef}^{commit}`)
+    : undefined;
+  const behind =
+    upstreamCommit !== undefined &&
+    upstreamCommit !== local &&
+    (await isAncestor({ ...inRepo(ctx), signal }, local, upstreamCommit));
+  if (behind) ctx.log.info(`${base} is behind ${remote}: the plan starts from ${upstreamCommit}.`);
+  return {
+    commit: behind ? upstreamCommit : local,
+    fetch: { remote, ref: remoteRef, fetched: true, startedFrom: behind ? 'upstream' : 'local' },
+  };
 }
 
 /**

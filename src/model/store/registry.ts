@@ -263,6 +263,7 @@ export function planRecordProblem(plan: unknown): string | undefined {
   if (!statuses.includes(plan.status as PlanStatus)) return `unknown status ${JSON.stringify(plan.status)}`;
   if (!Number.isInteger(plan.run) || (plan.run as number) < 1) return `"run" is not a positive whole number`;
   if (plan.creating !== undefined && typeof plan.creating !== 'boolean') return '"creating" is not true or false';
+  if (plan.adopted !== undefined && typeof plan.adopted !== 'boolean') return '"adopted" is not true or false';
   if (
     plan.creator !== undefined &&
     (!isObject(plan.creator) || typeof plan.creator.pid !== 'number' || typeof plan.creator.hostname !== 'string')

@@ -1,0 +1,260 @@
+/**
+ * Where a plan starts: an existing branch it adopts (local, or a remote's,
+ * fetched first), and a base fetched from its upstream before the create.
+ * Real repositories, with a bare repository in the temporary folder as the
+ * remote.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode } from '../../../../src/model/engine/errors';
+import { cleanupPlan, discardPlan } from '../../../../src/model/lifecycle/cleanup';
+import { createPlan } from '../../../../src/model/lifecycle/create';
+import { lifecycleFor, wholeState } from '../../helpers/b';
+import { isPlanError } from '../../helpers/errors';
+import { commitFiles, createRepo, git, gitMayFail, removeDir, TestRepo, withRepo } from '../../helpers/repo';
+
+function branchTip(main: string, branch: string): string | undefined {
+  const result = gitMayFail(main, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+  return result.ok ? result.stdout : undefined;
+}
+
+/** A repository whose `origin` is a bare repository beside it, `main` tracking `origin/main`; and a second clone to push from. */
+async function withRemote(body: (repo: TestRepo, origin: string, other: string) => Promise<void>): Promise<void> {
+  const repo = createRepo();
+  const origin = path.join(repo.root, 'origin.git');
+  const other = path.join(repo.root, 'other clone');
+  try {
+    git(repo.root, 'clone', '-q', '--bare', repo.main, origin);
+    git(repo.main, 'remote', 'add', 'origin', origin);
+    git(repo.main, 'fetch', '-q', 'origin');
+    git(repo.main, 'branch', '-q', '--set-upstream-to=origin/main', 'main');
+    git(repo.root, 'clone', '-q', origin, other);
+    git(other, 'config', 'user.name', 'Colleague');
+    git(other, 'config', 'user.email', 'colleague@example.invalid');
+    await body(repo, origin, other);
+  } finally {
+    removeDir(repo.root);
+  }
+}
+
+describe('start a plan from an existing branch', () => {
+  it('adopts a local branch: the worktree checks it out, no branch is made, the record says it was adopted', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'branch', 'feature/x');
+      const tip = commitFiles(repo.main, { 'x.txt': 'x\n' }, 'x');
+      git(repo.main, 'branch', '-f', 'feature/x', tip);
+      git(repo.main, 'reset', '-q', '--hard', 'HEAD~1');
+      const branchesBefore = git(repo.main, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Feature X',
+        branch: 'feature/x',
+        adopt: true,
+      });
+      assert.strictEqual(plan.branch, 'feature/x');
+      assert.strictEqual(plan.adopted, true);
+      assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), 'refs/heads/feature/x');
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
+      assert.ok(fs.existsSync(path.join(plan.path, 'x.txt')));
+      assert.strictEqual(
+        git(repo.main, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads'),
+        branchesBefore,
+        'no branch made or moved',
+      );
+      const stored = (await life.registry.read()).plans.find((p) => p.id === plan.id);
+      assert.strictEqual(stored?.adopted, true);
+    }));
+
+  it('refuses a branch checked out in another worktree with BranchCheckedOut, changing nothing', () =>
+    withRepo(async (repo) => {
+      const elsewhere = path.join(repo.root, 'elsewhere');
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'feature/busy', elsewhere);
+      const life = await lifecycleFor(repo.main);
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'Busy', branch: 'feature/busy', adopt: true }),
+        isPlanError(ErrorCode.BranchCheckedOut, { branch: 'feature/busy', path: elsewhere }),
+      );
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'Main', branch: 'main', adopt: true }),
+        isPlanError(ErrorCode.BranchCheckedOut, { branch: 'main', path: repo.main }),
+      );
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+    }));
+
+  it('refuses a branch that exists nowhere, and adopt without a branch, changing nothing', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'None', branch: 'feature/none', adopt: true }),
+        isPlanError(ErrorCode.BranchNotFound, { reason: 'branch', branch: 'feature/none' }),
+      );
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'None', adopt: true }),
+        isPlanError(ErrorCode.InvalidName, { reason: 'noBranchToAdopt' }),
+      );
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before);
+    }));
+
+  it("adopts a remote branch fetched first: a local branch tracking it, at the remote's newest commit", () =>
+    withRemote(async (repo, _origin, other) => {
+      git(other, 'switch', '-q', '-c', 'feature/r');
+      commitFiles(other, { 'r.txt': 'one\n' }, 'r 1');
+      git(other, 'push', '-q', 'origin', 'feature/r');
+      git(repo.main, 'fetch', '-q', 'origin');
+      // The remote moves on after this repository last fetched: the plan must start from the newest.
+      const newest = commitFiles(other, { 'r.txt': 'two\n' }, 'r 2');
+      git(other, 'push', '-q', 'origin', 'feature/r');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Remote',
+        branch: 'origin/feature/r',
+        adopt: true,
+      });
+      assert.strictEqual(plan.branch, 'feature/r');
+      assert.strictEqual(plan.adopted, true);
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), newest);
+      assert.strictEqual(git(repo.main, 'config', 'branch.feature/r.remote'), 'origin');
+      assert.strictEqual(git(repo.main, 'config', 'branch.feature/r.merge'), 'refs/heads/feature/r');
+    }));
+
+  it('adopts by the bare name a remote branch that only the remote has', () =>
+    withRemote(async (repo, _origin, other) => {
+      git(other, 'switch', '-q', '-c', 'feature/only-there');
+      const tip = commitFiles(other, { 'o.txt': 'o\n' }, 'o');
+      git(other, 'push', '-q', 'origin', 'feature/only-there');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Only there',
+        branch: 'feature/only-there',
+        adopt: true,
+      });
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), tip);
+      assert.strictEqual(
+        git(repo.main, 'rev-parse', '--abbrev-ref', 'feature/only-there@{upstream}'),
+        'origin/feature/only-there',
+      );
+    }));
+});
+
+describe('clean-up of an adopted branch', () => {
+  it('adopted and unmerged: clean-up and discard both keep the branch', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'branch', 'feature/keep');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Keep',
+        branch: 'feature/keep',
+        adopt: true,
+      });
+      const tip = commitFiles(plan.path, { 'k.txt': 'k\n' }, 'k');
+      const cleaned = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([cleaned.removedWorktree, cleaned.deletedBranch], [true, false]);
+      assert.match(cleaned.keptBranchReason ?? '', /did not create/);
+      assert.strictEqual(branchTip(repo.main, 'feature/keep'), tip);
+
+      const again = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Keep again',
+        branch: 'feature/keep',
+        adopt: true,
+      });
+      const discarded = await discardPlan(life.ctx, life.registry, life.events, again);
+      assert.deepStrictEqual([discarded.removedWorktree, discarded.deletedBranch], [true, false]);
+      assert.match(discarded.keptBranchReason ?? '', /did not create/);
+      assert.strictEqual(branchTip(repo.main, 'feature/keep'), tip);
+    }));
+
+  it('adopted and merged: clean-up deletes the branch', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'branch', 'feature/done');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, {
+        title: 'Done',
+        branch: 'feature/done',
+        adopt: true,
+      });
+      commitFiles(plan.path, { 'd.txt': 'd\n' }, 'd');
+      git(repo.main, 'merge', '-q', '--ff-only', 'feature/done');
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, true]);
+      assert.strictEqual(branchTip(repo.main, 'feature/done'), undefined);
+    }));
+
+  it('created and unmerged: clean-up keeps the branch as before', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Created' });
+      const tip = commitFiles(plan.path, { 'c.txt': 'c\n' }, 'c');
+      const result = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, false]);
+      assert.match(result.keptBranchReason ?? '', /not in main/);
+      assert.strictEqual(branchTip(repo.main, plan.branch), tip);
+    }));
+});
+
+describe('fetch the base before creating', () => {
+  it("starts from the upstream's newest commit when the local base is behind, and says so", () =>
+    withRemote(async (repo, _origin, other) => {
+      const stale = git(repo.main, 'rev-parse', 'main');
+      const newest = commitFiles(other, { 'upstream.txt': 'new\n' }, 'on the server');
+      git(other, 'push', '-q', 'origin', 'main');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Fresh' });
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), newest);
+      assert.strictEqual(plan.baseCommit, newest);
+      assert.deepStrictEqual(plan.baseFetch, {
+        remote: 'origin',
+        ref: 'refs/heads/main',
+        fetched: true,
+        startedFrom: 'upstream',
+      });
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main'), stale, 'the local base is not moved');
+      assert.strictEqual(git(repo.main, 'rev-parse', 'origin/main'), newest);
+      const before = (await life.events.read(plan.id)).find((e) => e.type === 'create.before');
+      assert.strictEqual((before?.baseFetch as { startedFrom?: string } | undefined)?.startedFrom, 'upstream');
+    }));
+
+  it('starts from the local base when it has work the upstream has not', () =>
+    withRemote(async (repo, _origin, other) => {
+      commitFiles(other, { 'upstream.txt': 'new\n' }, 'on the server');
+      git(other, 'push', '-q', 'origin', 'main');
+      const local = commitFiles(repo.main, { 'local.txt': 'mine\n' }, 'here only');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Diverged' });
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), local);
+      assert.strictEqual(plan.baseFetch?.startedFrom, 'local');
+      assert.strictEqual(plan.baseFetch?.fetched, true);
+    }));
+
+  it('does not fetch when the setting is off', () =>
+    withRemote(async (repo, _origin, other) => {
+      const stale = git(repo.main, 'rev-parse', 'main');
+      commitFiles(other, { 'upstream.txt': 'new\n' }, 'on the server');
+      git(other, 'push', '-q', 'origin', 'main');
+      const life = await lifecycleFor(repo.main, { fetchBase: false });
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Stale on purpose' });
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), stale);
+      assert.strictEqual(plan.baseFetch, undefined);
+      assert.strictEqual(git(repo.main, 'rev-parse', 'origin/main'), stale, 'nothing fetched');
+    }));
+
+  it('offline: the create goes on from the local base, and the result and the log say the fetch failed', () =>
+    withRemote(async (repo, origin) => {
+      const local = git(repo.main, 'rev-parse', 'main');
+      fs.renameSync(origin, `${origin}.away`);
+      const warnings: string[] = [];
+      const life = await lifecycleFor(repo.main);
+      life.ctx.log = { ...life.ctx.log, warn: (m: string) => void warnings.push(m) };
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Offline' });
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), local);
+      assert.strictEqual(plan.baseFetch?.fetched, false);
+      assert.strictEqual(plan.baseFetch?.startedFrom, 'local');
+      assert.ok(plan.baseFetch?.problem, 'the result says why');
+      assert.ok(
+        warnings.some((w) => /Could not fetch refs\/heads\/main from origin/.test(w)),
+        warnings.join('\n'),
+      );
+    }));
+});
