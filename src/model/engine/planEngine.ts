@@ -17,7 +17,16 @@ import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from '../lifecycle/cleanup';
-import { createPlan, CreateOptions, planNames, PlanNames, uncommittedFiles } from '../lifecycle/create';
+import {
+  AdoptableBranch,
+  adoptableBranches,
+  createPlan,
+  CreatedPlan,
+  CreateOptions,
+  planNames,
+  PlanNames,
+  uncommittedFiles,
+} from '../lifecycle/create';
 import { diffPlan, PlanDiff, readBaseContent } from '../state/diff';
 import { findAgain, Finding, Fix, FixOutcome, runDoctor } from '../recovery/doctor';
 import { EventLog } from '../store/events';
@@ -179,7 +188,7 @@ export class PlanEngine {
   }
 
   /** Creates a plan worktree (see `createPlan`); a given id is locked meanwhile (a new number is reserved in the registry). */
-  create(options: CreateOptions): Promise<PlanRecord> {
+  create(options: CreateOptions): Promise<CreatedPlan> {
     const subjects: LockSubject[] = options.id === undefined ? [] : [{ kind: 'plan', name: options.id }];
     return this.mutate('create', () =>
       this.locks.hold(subjects, 'create', options.id, () => createPlan(this.ctx, this.registry, this.events, options)),
@@ -395,6 +404,11 @@ export class PlanEngine {
   }
 
   /** Short names of the local branches, sorted: the choices for a base. */
+  /** The branches a plan can adopt (see `adoptableBranches`). */
+  branchesToAdopt(): Promise<AdoptableBranch[]> {
+    return adoptableBranches(this.ctx);
+  }
+
   async localBranches(): Promise<string[]> {
     const refs = await forEachRef({ git: this.ctx.git, cwd: this.repo.commonDir }, ['refs/heads/'], ['refname'], {
       sort: 'refname',

@@ -16,7 +16,7 @@ import * as path from 'path';
 import { isInside } from '../engine/paths';
 import { GitAt } from '../../git/commands/git';
 import { hasReason } from '../../git/commands/reasons';
-import { currentBranch as headBranch, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
+import { currentBranch as headBranch, forEachRef, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
 import { applyStash, pushStash } from '../../git/commands/stash';
 import { status } from '../../git/commands/status';
 import {
@@ -484,6 +484,35 @@ async function addWorktree(ctx: RepoContext, plan: PlanRecord, undo: Undo[], sig
     throw e;
   }
   undo.push(deleteBranch, () => removeWorktree(inMain(ctx), plan.path, { force: 2 }));
+}
+
+/** A branch a plan can adopt, as "Start Plan from Branch" offers it. */
+export interface AdoptableBranch {
+  /** What `adopt` takes: the local branch's name, or `<remote>/<branch>`. */
+  name: string;
+  remote: boolean;
+}
+
+/**
+ * The branches a plan can adopt: the local ones no worktree has checked out,
+ * then the remote-tracking ones without a local branch of the same name (one
+ * `for-each-ref`, one `worktree list`).
+ */
+export async function adoptableBranches(ctx: RepoContext): Promise<AdoptableBranch[]> {
+  const [refs, worktrees] = await allInOrder([
+    forEachRef(inRepo(ctx), ['refs/heads/', 'refs/remotes/'], ['refname', 'symref'], { sort: 'refname' }),
+    listWorktrees(inMain(ctx)),
+  ]);
+  const checkedOut = new Set(worktrees.map((w) => w.branch).filter(Boolean));
+  const local = refs.filter(([ref]) => ref.startsWith('refs/heads/')).map(([ref]) => ref.slice('refs/heads/'.length));
+  const remote = refs
+    .filter(([ref, symref]) => ref.startsWith('refs/remotes/') && !symref)
+    .map(([ref]) => ref.slice('refs/remotes/'.length))
+    .filter((name) => !local.includes(name.slice(name.indexOf('/') + 1)));
+  return [
+    ...local.filter((name) => !checkedOut.has(`refs/heads/${name}`)).map((name) => ({ name, remote: false })),
+    ...remote.map((name) => ({ name, remote: true })),
+  ];
 }
 
 /** How long a fetch before create (the base's upstream, a remote branch to adopt) may take. */

@@ -27,6 +27,8 @@ export interface CreateArgs {
   open?: OpenAfterCreate;
   /** What to do with the main checkout's uncommitted changes; default: the `dirtyBase` setting. */
   dirtyBase?: 'refuse' | 'move' | 'ignore';
+  /** Start from the existing branch `branch` (local, or `<remote>/<branch>`) instead of making one. */
+  adopt?: boolean;
 }
 
 export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
@@ -36,12 +38,55 @@ export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
       run(vscode.l10n.t('Create Plan Worktree'), (args?: CreateArgs) => createPlan(deps, args ?? {})),
     ),
     vscode.commands.registerCommand(
+      'planWorktrees.startFromBranch',
+      run(vscode.l10n.t('Start Plan from Branch'), (args?: CreateArgs) => startFromBranch(deps, args ?? {})),
+    ),
+    vscode.commands.registerCommand(
       'planWorktrees.moveChangesToPlan',
       run(vscode.l10n.t('Move Changes to a New Plan'), (args?: CreateArgs) =>
         createPlan(deps, { ...args, dirtyBase: 'move' }),
       ),
     ),
   );
+}
+
+/**
+ * "Start Plan from Branch…": a pick of the local branches no worktree has
+ * checked out and the remote ones, then the title (the branch's last part to
+ * start with). The plan adopts the branch; the main checkout's changes stay.
+ */
+async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
+  const engine = engineOrThrow(deps.repositories);
+  let branch = args.branch;
+  if (branch === undefined) {
+    const branches = await engine.branchesToAdopt();
+    const picked = await vscode.window.showQuickPick(
+      branches.map((b) => ({
+        label: b.name,
+        description: b.remote ? vscode.l10n.t('remote branch') : vscode.l10n.t('local branch'),
+      })),
+      {
+        title: vscode.l10n.t('Start Plan from Branch'),
+        placeHolder: vscode.l10n.t(
+          'The branch the plan works on: its worktree checks it out, and clean-up deletes it only once its work is merged',
+        ),
+      },
+    );
+    if (!picked) return undefined;
+    branch = picked.label;
+  }
+  const title =
+    args.title ??
+    (await vscode.window.showInputBox({
+      title: vscode.l10n.t('Start Plan from Branch: title'),
+      prompt: vscode.l10n.t('The plan\'s title, e.g. "Feature xyz".'),
+      value: branch.split('/').pop(),
+      ignoreFocusOut: true,
+      validateInput: (value) =>
+        value.trim() === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(value.trim()),
+    }));
+  if (title === undefined) return undefined;
+  return createPlan(deps, { dirtyBase: 'ignore', ...args, branch, adopt: true, title: title.trim() });
 }
 
 async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
@@ -92,11 +137,19 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
         path: args.path,
         planFile: args.planFile,
         dirtyBase,
+        ...(args.adopt ? { adopt: true } : {}),
         signal: controller.signal,
       });
     },
   );
-  deps.log.info(`Created plan ${plan.id} "${plan.title}" at ${plan.path} (branch ${plan.branch}, base ${plan.base})`);
+  deps.log.info(
+    `Created plan ${plan.id} "${plan.title}" at ${plan.path} (${plan.adopted ? 'adopted ' : ''}branch ${plan.branch}, base ${plan.base})`,
+  );
+  if (plan.baseFetch?.fetched === false) {
+    deps.log.warn(
+      `Plan ${plan.id} starts from ${plan.base} as it is here: fetching it from ${plan.baseFetch.remote} failed (${plan.baseFetch.problem ?? ''}).`,
+    );
+  }
   if (dirtyBase === 'move') {
     const documents = await moveUnsavedDocuments(engine, plan, unsaved);
     reportMovedChanges(deps.log, plan, union(onDisk, documents.moved), documents.failed, byPerson);
