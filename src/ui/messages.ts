@@ -109,7 +109,9 @@ const messages: Messages = {
           d.plan,
           describeFiles(d.files),
         )
-      : vscode.l10n.t('Plan {0} has uncommitted changes; commit them before rebasing onto {1}.', d.plan, d.base),
+      : d.reason === 'update'
+        ? vscode.l10n.t('Plan {0} has uncommitted changes; commit them before updating it from {1}.', d.plan, d.base)
+        : vscode.l10n.t('Plan {0} has uncommitted changes; commit them before rebasing onto {1}.', d.plan, d.base),
   [ErrorCode.PlanNotFound]: (d) =>
     d.reason === 'noPlan'
       ? vscode.l10n.t('There is no plan "{0}".', d.plan)

@@ -87,7 +87,9 @@ export interface ErrorData {
     | { reason: 'baseCheckout'; path: string; base: string; files: string[] }
     | { reason: 'untrackedInTheWay'; path: string; files: string[] };
   [ErrorCode.PlanDirty]:
-    { reason: 'merge'; plan: string; files: string[] } | { reason: 'rebase'; plan: string; base: string };
+    | { reason: 'merge'; plan: string; files: string[] }
+    | { reason: 'rebase'; plan: string; base: string }
+    | { reason: 'update'; plan: string; base: string };
   [ErrorCode.PlanNotFound]: { reason: 'noPlan'; plan: string } | { reason: 'entryDisappeared'; plan: string };
   [ErrorCode.SnapshotNotFound]:
     | { reason: 'noSnapshot'; ref: string }

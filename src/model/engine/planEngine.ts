@@ -32,7 +32,15 @@ import { findAgain, Finding, Fix, FixOutcome, runDoctor } from '../recovery/doct
 import { EventLog } from '../store/events';
 import { commitAll } from '../lifecycle/commit';
 import { fetchBaseRemote, publishPlan, PublishResult } from '../lifecycle/publish';
-import { abortRebase, conflictedFiles, continueRebase, rebaseInWorktree } from '../lifecycle/rebase';
+import {
+  abortRebase,
+  conflictedFiles,
+  continueRebase,
+  rebaseInWorktree,
+  updateFromBase,
+  UpdateHow,
+  UpdateResult,
+} from '../lifecycle/rebase';
 import { checkMerge, MergeCheck, mergePlan, MergeOptions, MergeResult } from '../lifecycle/merge';
 import { allowedPlanFolder } from '../store/location';
 import { Mergeability, MergeabilityCache } from '../state/mergeability';
@@ -259,6 +267,11 @@ export class PlanEngine {
    */
   rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
     return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal), { base: true });
+  }
+
+  /** Brings the base's new commits into the plan by a rebase or a merge in its worktree, pre-checked first (events `update.*`). */
+  updateFromBase(planId: string, how: UpdateHow, signal?: AbortSignal): Promise<UpdateResult> {
+    return this.recorded('update', planId, (plan) => updateFromBase(this.ctx, plan, how, signal), { base: true });
   }
 
   /** Continues the plan's stopped rebase; returns the files of the next conflict, or [] when it is done (events `rebase.continue.*`). */

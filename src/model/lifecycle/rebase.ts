@@ -11,6 +11,10 @@ import { conflictedFiles as unmergedFiles } from '../../git/commands/diff';
 import { add } from '../../git/commands/gitIndex';
 import { abortRebase as abort, continueRebase as next, rebase, RebaseOutcome } from '../../git/commands/rebase';
 import { isClean } from '../../git/commands/status';
+import { abortMerge, mergeCommit } from '../../git/commands/merge';
+import { isAncestor } from '../../git/commands/log';
+import { verifyRef } from '../../git/commands/refs';
+import { checkCommits } from './merge';
 import { operationInProgress } from '../../git/operation';
 import { BlockedAction, ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from '../state/merged';
@@ -48,6 +52,70 @@ export async function rebaseInWorktree(ctx: RepoContext, plan: PlanRecord, signa
     throw new PlanError(ErrorCode.PlanDirty, { reason: 'rebase', plan: plan.id, base: plan.base });
   }
   return stoppedOn(ctx, plan, await rebase({ git: ctx.git, cwd: plan.path, signal }, qualifyBranch(plan.base)));
+}
+
+/** How "Update from <base>" brings the base's new commits into the plan. */
+export type UpdateHow = 'rebase' | 'merge';
+
+export interface UpdateResult {
+  how: UpdateHow;
+  /** False when the plan had every commit of its base already (nothing moved). */
+  updated: boolean;
+  /** The files the rebase stopped on (the worktree is then mid-rebase: Continue or Abort Rebase); [] when done. */
+  conflicts: string[];
+}
+
+/**
+ * Brings the base's current commits into the plan, in the plan's worktree:
+ * a rebase onto the base, or a merge of it. Refuses a worktree in the middle
+ * of another operation and one with uncommitted changes (PlanDirty), and,
+ * before anything moves, a base whose merge with the plan conflicts
+ * (MergeConflict, naming the files, from `merge-tree`). The base and the
+ * main checkout never change.
+ */
+export async function updateFromBase(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  how: UpdateHow,
+  signal?: AbortSignal,
+): Promise<UpdateResult> {
+  refuseOperationInProgress(plan, 'rebase');
+  const worktree = { git: ctx.git, cwd: plan.path, signal };
+  if (!(await isClean(worktree, { untracked: 'no' }))) {
+    throw new PlanError(ErrorCode.PlanDirty, { reason: 'update', plan: plan.id, base: plan.base });
+  }
+  const repo = { git: ctx.git, cwd: ctx.repo.commonDir, signal };
+  const [tip, base] = await Promise.all([
+    verifyRef(repo, `${qualifyBranch(plan.branch)}^{commit}`),
+    verifyRef(repo, `${qualifyBranch(plan.base)}^{commit}`),
+  ]);
+  if (tip === undefined) {
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBranch', plan: plan.id, branch: plan.branch });
+  }
+  if (base === undefined) {
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBase', plan: plan.id, base: plan.base });
+  }
+  if (await isAncestor(repo, base, tip)) return { how, updated: false, conflicts: [] };
+  const check = await checkCommits(ctx, base, tip, signal);
+  if (!check.clean) {
+    throw new PlanError(ErrorCode.MergeConflict, {
+      reason: 'check',
+      plan: plan.id,
+      base: plan.base,
+      files: check.conflicts,
+    });
+  }
+  if (how === 'rebase') {
+    return { how, updated: true, conflicts: await stoppedOn(ctx, plan, await rebase(worktree, base)) };
+  }
+  const merged = await mergeCommit(worktree, base, `Merge ${plan.base} into ${plan.branch}`);
+  if (!merged.done) {
+    // The pre-check found no conflict; a merge that stops anyway is put back, and says why.
+    const files = await conflictedFiles(ctx, plan.path);
+    await abortMerge({ git: ctx.git, cwd: plan.path });
+    throw new PlanError(ErrorCode.MergeConflict, { reason: 'check', plan: plan.id, base: plan.base, files });
+  }
+  return { how, updated: true, conflicts: [] };
 }
 
 /**
