@@ -356,6 +356,10 @@ export function contextValue(node: WorktreeNode): string {
     flags.push('worktree', item.kind);
   }
   if (item.worktree) flags.push(dirty ? 'dirty' : 'clean');
+  // Its base has commits it has not: "Update from <base>" is offered.
+  if (item.kind === 'plan' && item.worktree && details && !details.missing && (details.behind ?? 0) > 0) {
+    flags.push('behind');
+  }
   if (item.worktree?.locked !== undefined) flags.push('locked');
   else if (item.worktree && item.kind !== 'main') flags.push('unlocked');
   if (node.current) flags.push('current');

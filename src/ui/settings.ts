@@ -63,6 +63,12 @@ function positiveNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/** How "Update from <base>" brings the base in: `updateFromBase.strategy`. */
+export function readUpdateStrategy(scope?: vscode.Uri): 'rebase' | 'merge' | 'ask' {
+  const value = config(scope).get<string>('updateFromBase.strategy');
+  return value === 'rebase' || value === 'merge' ? value : 'ask';
+}
+
 export function readUiSettings(scope?: vscode.Uri): UiSettings {
   const c = config(scope);
   return {

@@ -15,7 +15,9 @@ import { Snapshot } from '../../model/lifecycle/snapshot';
 import { ErrorAction, showError } from '../errors';
 import { escapeIcons } from '../iconSyntax';
 import { pickPlan, PickedPlan } from '../pickPlan';
-import { isForced, isProgram } from './args';
+import { isForced, isProgram, optionsOf } from './args';
+import { readUpdateStrategy } from '../settings';
+import type { UpdateHow, UpdateResult } from '../../model/lifecycle/rebase';
 import { refreshBuiltInGit } from './builtInGit';
 import { CommandDeps, CommandRunner } from './run';
 
@@ -28,6 +30,10 @@ export function rebaseCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
     vscode.commands.registerCommand(
       'planWorktrees.abortRebase',
       run(vscode.l10n.t('Abort Rebase'), (args?: unknown) => abortRebase(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.updateFromBase',
+      run(vscode.l10n.t('Update from Base'), (args?: unknown) => updateFromBase(deps, args)),
     ),
     vscode.commands.registerCommand(
       'planWorktrees.showConflicts',
@@ -77,6 +83,82 @@ export async function rebaseOntoBase(deps: CommandDeps, picked: PickedPlan): Pro
       isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : [],
     );
   }
+}
+
+/**
+ * "Update from <base>": brings the base's new commits into the plan, by a
+ * rebase or a merge in the plan's worktree (`how` in the arguments, else the
+ * `updateFromBase.strategy` setting, else a pick). The merge pre-check names
+ * conflicts before anything moves; a rebase that stops offers Show
+ * Conflicts, Open Plan and Abort Rebase, as the rebase onto the base does.
+ */
+async function updateFromBase(deps: CommandDeps, args: unknown): Promise<UpdateResult | undefined> {
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Update which plan from its base?'),
+    filter: (item) => !!item.worktree,
+  });
+  if (!picked) return undefined;
+  const { plan, engine } = picked;
+  const given = optionsOf<{ how: UpdateHow }>(args).how;
+  let how: UpdateHow | undefined = given === 'merge' || given === 'rebase' ? given : undefined;
+  const setting = readUpdateStrategy(vscode.Uri.file(engine.repo.mainPath));
+  how ??= setting !== 'ask' ? setting : isProgram(args) ? 'rebase' : await askHow(plan.id, plan.base);
+  if (!how) return undefined;
+  const chosen = how;
+  const result = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Updating plan {0} from {1}', plan.id, plan.base),
+    },
+    () => engine.updateFromBase(plan.id, chosen),
+  );
+  await refreshBuiltInGit([picked.item.worktree?.path]);
+  deps.log.info(
+    !result.updated
+      ? `Plan ${plan.id} has every commit of ${plan.base} already`
+      : result.conflicts.length === 0
+        ? `Plan ${plan.id} is updated from ${plan.base} (${result.how})`
+        : `The rebase of plan ${plan.id} onto ${plan.base} stopped on conflicts in ${result.conflicts.join(', ')}`,
+  );
+  if (isProgram(args)) return result;
+  if (result.conflicts.length > 0) {
+    void offerConflicts(
+      picked,
+      vscode.l10n.t(
+        "The rebase of plan {0} stopped on conflicts in {1}. Resolve them in the plan's window, then continue the rebase.",
+        plan.id,
+        result.conflicts.join(', '),
+      ),
+    );
+  } else {
+    void vscode.window.showInformationMessage(
+      !result.updated
+        ? vscode.l10n.t('Plan {0} has every commit of {1} already.', plan.id, plan.base)
+        : result.how === 'rebase'
+          ? vscode.l10n.t('Plan {0} is rebased onto {1}.', plan.id, plan.base)
+          : vscode.l10n.t('{1} is merged into plan {0}.', plan.id, plan.base),
+    );
+  }
+  return result;
+}
+
+async function askHow(planId: string, base: string): Promise<UpdateHow | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      {
+        label: vscode.l10n.t('Rebase onto {0}', base),
+        detail: vscode.l10n.t("The plan's commits are replayed on top of {0}: a straight history.", base),
+        how: 'rebase' as const,
+      },
+      {
+        label: vscode.l10n.t('Merge {0} into the plan', base),
+        detail: vscode.l10n.t("A merge commit on the plan's branch; its commits stay as they are.", base),
+        how: 'merge' as const,
+      },
+    ],
+    { title: vscode.l10n.t('Update plan {0} from {1}', planId, base) },
+  );
+  return picked?.how;
 }
 
 /** What a plan stopped mid-rebase offers next to an error. */
