@@ -34,6 +34,7 @@ import {
   CannotMakeFolder,
   ErrorCode,
   errorRecord,
+  isError,
   PlanError,
   PlanErrorWrapper,
   PlanWorktreesError,
@@ -561,7 +562,7 @@ async function resolveAdopted(ctx: RepoContext, name: string, signal?: AbortSign
     const at = { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
     await fetch(at, remote, `+refs/heads/${branch}:${tracking}`, { noTags: true });
   } catch (e) {
-    if (signal?.aborted) throw e;
+    if (signal?.aborted || isError(e, ErrorCode.Untrusted)) throw e;
     ctx.log.warn(`Could not fetch ${branch} from ${remote} (using what is known locally): ${(e as Error).message}`);
   }
   const tip = await verifyRef({ ...inRepo(ctx), signal }, `${tracking}^{commit}`);
@@ -651,7 +652,8 @@ async function freshBase(
     const at = { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
     await fetch(at, remote, trackingRef ? `+${remoteRef}:${trackingRef}` : remoteRef, { noTags: true });
   } catch (e) {
-    if (signal?.aborted) throw e;
+    // Restricted Mode refuses every git that can reach the network: the create is refused, not carried on.
+    if (signal?.aborted || isError(e, ErrorCode.Untrusted)) throw e;
     const problem = (e as Error).message;
     ctx.log.warn(
       `Could not fetch ${remoteRef} from ${remote} before creating (starting from ${base} as it is here): ${problem}`,

@@ -46,6 +46,9 @@ const mustBeRestricted = [
   'planWorktrees.merge.strategy',
   'planWorktrees.afterMerge',
   'planWorktrees.dirtyBase',
+  // Whether create reaches the network first; what "Update from Base" writes into the plan's branch.
+  'planWorktrees.fetchBase',
+  'planWorktrees.updateFromBase.strategy',
 ];
 
 interface Manifest {
