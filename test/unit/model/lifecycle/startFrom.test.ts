@@ -11,6 +11,7 @@ import { ErrorCode } from '../../../../src/model/engine/errors';
 import { cleanupPlan, discardPlan } from '../../../../src/model/lifecycle/cleanup';
 import { createPlan } from '../../../../src/model/lifecycle/create';
 import { lifecycleFor, wholeState } from '../../helpers/b';
+import { FaultInjector, withStateFaults } from '../../helpers/fault';
 import { isPlanError } from '../../helpers/errors';
 import { commitFiles, createRepo, git, gitMayFail, removeDir, TestRepo, withRepo } from '../../helpers/repo';
 
@@ -136,6 +137,59 @@ describe('start a plan from an existing branch', () => {
         git(repo.main, 'rev-parse', '--abbrev-ref', 'feature/only-there@{upstream}'),
         'origin/feature/only-there',
       );
+    }));
+});
+
+describe('a failed create of an adopted branch', () => {
+  it('puts everything back but never deletes the adopted branch (local: it stays where it was)', () =>
+    withRepo(async (repo) => {
+      git(repo.main, 'branch', 'feature/kept');
+      const tip = commitFiles(repo.main, { 'k.txt': 'k\n' }, 'k');
+      git(repo.main, 'branch', '-f', 'feature/kept', tip);
+      git(repo.main, 'reset', '-q', '--hard', 'HEAD~1');
+      const life = await lifecycleFor(repo.main);
+      // Registry write, event append, then the write that finishes the plan: it fails, after the worktree was added.
+      const faults = new FaultInjector();
+      faults.arm(3, 'before');
+      await assert.rejects(
+        withStateFaults(faults, () =>
+          createPlan(life.ctx, life.registry, life.events, { title: 'Doomed', branch: 'feature/kept', adopt: true }),
+        ),
+        /Injected failure/,
+      );
+      assert.strictEqual(faults.injected, 'before step 3 (registry write)');
+      assert.strictEqual(branchTip(repo.main, 'feature/kept'), tip, 'the adopted branch is still there');
+      assert.deepStrictEqual(
+        git(repo.main, 'worktree', 'list', '--porcelain')
+          .split('\n')
+          .filter((l) => l.startsWith('worktree ')),
+        [`worktree ${repo.main}`],
+      );
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
+    }));
+
+  it('remote: the local tracking branch it made, and its settings, go again; the remote-tracking branch stays', () =>
+    withRemote(async (repo, _origin, other) => {
+      git(other, 'switch', '-q', '-c', 'feature/gone-again');
+      const tip = commitFiles(other, { 'g.txt': 'g\n' }, 'g');
+      git(other, 'push', '-q', 'origin', 'feature/gone-again');
+      const life = await lifecycleFor(repo.main);
+      const faults = new FaultInjector();
+      faults.arm(3, 'before');
+      await assert.rejects(
+        withStateFaults(faults, () =>
+          createPlan(life.ctx, life.registry, life.events, {
+            title: 'Doomed',
+            branch: 'origin/feature/gone-again',
+            adopt: true,
+          }),
+        ),
+        /Injected failure/,
+      );
+      assert.strictEqual(branchTip(repo.main, 'feature/gone-again'), undefined);
+      assert.strictEqual(gitMayFail(repo.main, 'config', 'branch.feature/gone-again.remote').ok, false);
+      assert.strictEqual(git(repo.main, 'rev-parse', 'refs/remotes/origin/feature/gone-again'), tip);
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
     }));
 });
 
