@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode } from '../../../../src/model/engine/errors';
 import { cleanupPlan, discardPlan } from '../../../../src/model/lifecycle/cleanup';
-import { createPlan } from '../../../../src/model/lifecycle/create';
+import { adoptableBranches, createPlan } from '../../../../src/model/lifecycle/create';
 import { lifecycleFor, wholeState } from '../../helpers/b';
 import { FaultInjector, withStateFaults } from '../../helpers/fault';
 import { isPlanError } from '../../helpers/errors';
@@ -137,6 +137,25 @@ describe('start a plan from an existing branch', () => {
         git(repo.main, 'rev-parse', '--abbrev-ref', 'feature/only-there@{upstream}'),
         'origin/feature/only-there',
       );
+    }));
+});
+
+describe('the branches offered to adopt', () => {
+  it('are the local ones no worktree has checked out, then the remote ones without a local branch of that name', () =>
+    withRemote(async (repo, _origin, other) => {
+      git(repo.main, 'branch', 'feature/local');
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'feature/busy', path.join(repo.root, 'busy'));
+      for (const branch of ['feature/remote', 'feature/local']) {
+        git(other, 'branch', branch);
+        git(other, 'push', '-q', 'origin', branch);
+      }
+      git(repo.main, 'fetch', '-q', 'origin');
+      git(repo.main, 'remote', 'set-head', 'origin', 'main');
+      const life = await lifecycleFor(repo.main);
+      assert.deepStrictEqual(await adoptableBranches(life.ctx), [
+        { name: 'feature/local', remote: false },
+        { name: 'origin/feature/remote', remote: true },
+      ]);
     }));
 });
 
