@@ -80,6 +80,11 @@ export class Git {
     this.trusted = options.trusted ?? (() => true);
   }
 
+  /** Whether the folder is trusted now: other programs the repository names (a pre-remove command) ask this too. */
+  isTrusted(): boolean {
+    return this.trusted();
+  }
+
   /** Number of git processes started; benchmarks and tests read it (a difference: it only ever grows). */
   get processCount(): number {
     return this.processes;

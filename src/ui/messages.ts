@@ -256,6 +256,29 @@ const messages: Messages = {
     d.reason === 'merge'
       ? vscode.l10n.t('The merge was cancelled; nothing was changed.')
       : vscode.l10n.t('The operation was cancelled.'),
+  [ErrorCode.Untrusted]: (d) =>
+    vscode.l10n.t(
+      'The pre-remove command of plan {0} ("{1}") does not run while this folder is not trusted (Restricted Mode), so plan {0} was not cleaned up; nothing was changed. Trust the folder, or use Force Clean Up, which skips the command.',
+      d.plan,
+      d.command,
+    ),
+  [ErrorCode.PreRemoveFailed]: (d) => {
+    const stopped = vscode.l10n.t(
+      'The clean-up of plan {0} stopped before anything was changed. Fix it and clean up again, or use Force Clean Up, which skips the command.',
+      d.plan,
+    );
+    const output = d.output.trim() ? ` ${vscode.l10n.t('Its last output: {0}', lastLines(d.output))}` : '';
+    switch (d.reason) {
+      case 'exitCode':
+        return `${vscode.l10n.t('The pre-remove command "{0}" exited with status {1}.', d.command, d.exitCode)} ${stopped}${output}`;
+      case 'signal':
+        return `${vscode.l10n.t('The pre-remove command "{0}" was stopped by {1}.', d.command, d.signal)} ${stopped}${output}`;
+      case 'timeout':
+        return `${vscode.l10n.t('The pre-remove command "{0}" was still running after {1} seconds and was stopped.', d.command, d.timeoutSeconds)} ${stopped}${output}`;
+      case 'notStarted':
+        return `${vscode.l10n.t('The pre-remove command "{0}" could not start: {1}', d.command, d.problem)} ${stopped}`;
+    }
+  },
   [ErrorCode.NoFreePort]: (d) =>
     vscode.l10n.t(
       'No block of {0} free ports is left in {1}-{2}: active plans or other programs use them all. Clean up plans you no longer need, or widen the "planWorktrees.ports" setting.',
@@ -644,4 +667,9 @@ function operationName(operation: string | undefined, plan: string | undefined):
       ? vscode.l10n.t('the doctor\'s "{0}"', fix)
       : (names[operation ?? ''] ?? vscode.l10n.t('an operation'));
   return plan === undefined ? name : vscode.l10n.t('{0} of plan {1}', name, plan);
+}
+
+/** The last three lines of a command's output, on one line. */
+function lastLines(output: string): string {
+  return output.trim().split(/\r?\n/).slice(-3).join(' / ');
 }

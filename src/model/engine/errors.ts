@@ -52,6 +52,8 @@ export enum DomainCode {
   UnrelatedHistories = 'UnrelatedHistories',
   /** No block of free ports is left in the port range for a new plan. */
   NoFreePort = 'NoFreePort',
+  /** The pre-remove command failed (or could not start, or ran past its time limit): the clean-up stopped before anything changed. */
+  PreRemoveFailed = 'PreRemoveFailed',
 }
 
 /** Every code an error of Plan Worktrees carries: git's and the model's. */
@@ -131,11 +133,19 @@ export interface ErrorData {
     | { reason: 'worktreeStillThere'; plan: string; status: string; path: string; folderGone: boolean; files: string[] }
     | { reason: 'activeNow'; plan: string; path: string; found: string };
   [ErrorCode.UnrelatedHistories]: { baseCommit: string; planCommit: string };
+  /** `output`: the last lines the command printed (all of it is in the log). */
+  [ErrorCode.PreRemoveFailed]:
+    | { reason: 'exitCode'; plan: string; command: string; output: string; exitCode: number }
+    | { reason: 'signal'; plan: string; command: string; output: string; signal: string }
+    | { reason: 'timeout'; plan: string; command: string; output: string; timeoutSeconds: number }
+    | { reason: 'notStarted'; plan: string; command: string; output: string; problem: string };
 
   // Git-level codes, when the model refuses for the same reason git would.
   [ErrorCode.NotAGitRepository]: { reason: 'missingFolder' | 'notInRepository'; path: string };
   [ErrorCode.GitTooOld]: { reason: 'mergeTree' };
   [ErrorCode.Cancelled]: { reason: 'operation' | 'merge' };
+  /** A program the repository or the settings name would run: never while the folder is not trusted. */
+  [ErrorCode.Untrusted]: { reason: 'preRemoveCommand'; plan: string; command: string };
   [ErrorCode.NoFreePort]: { from: number; to: number; blockSize: number };
   [ErrorCode.InvalidName]:
     | { reason: 'name'; problem: string }

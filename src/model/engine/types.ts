@@ -84,6 +84,10 @@ export interface EngineSettings {
   ports: PortSettings;
   /** Whether create fetches the base's upstream first (when it has one), so that a plan does not start from a stale base. */
   fetchBase: boolean;
+  /** A shell command run in a plan's worktree before a clean-up or discard removes it (not a forced clean-up); empty for none. */
+  preRemoveCommand: string;
+  /** How long the pre-remove command may run before it is stopped and the clean-up refused (ms). */
+  preRemoveTimeoutMs: number;
 }
 
 export const defaultSettings: EngineSettings = {
@@ -115,6 +119,8 @@ export const defaultSettings: EngineSettings = {
   dependencyFolders: { node_modules: 'copy' },
   ports: defaultPorts,
   fetchBase: true,
+  preRemoveCommand: '',
+  preRemoveTimeoutMs: 120_000,
 };
 
 /** One line of `plan-worktrees/events.jsonl`. */

@@ -20,6 +20,7 @@ import { ErrorCode, errorRecord, isError, PlanError, PlanWorktreesError } from '
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
 import { EventLog } from '../store/events';
+import { runPreRemoveCommand } from '../environment/preRemove';
 import { isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from '../state/merged';
 import { samePath } from '../engine/names';
 import { ensureOwned } from '../store/ownership';
@@ -51,6 +52,12 @@ export interface CleanupResult {
   merged?: MergedResult;
   /** The plan's status in the registry now. */
   status: PlanStatus;
+  /**
+   * The pre-remove command (`preRemoveCommand`): `ran` (it exited with 0 before
+   * anything was removed) or `skipped` (a forced clean-up does not run it);
+   * absent when there is none or the plan's folder was already gone.
+   */
+  preRemove?: 'ran' | 'skipped';
   /** Another window removed the plan while this removal ran: nothing was left to do. */
   alreadyRemoved?: boolean;
   /**
@@ -113,15 +120,29 @@ async function removePlan(
     force: mode.force,
     discard,
   });
+  let preRemove: CleanupResult['preRemove'];
+  try {
+    preRemove = await preRemoveStep(ctx, events, plan, mode);
+  } catch (e) {
+    await events.append({
+      type: 'remove.failed',
+      planId: plan.id,
+      run: plan.run,
+      branch: plan.branch,
+      ...errorRecord(e),
+    });
+    throw e;
+  }
   // A snapshot written by an attempt that failed afterwards still holds the work: the result names it.
   const taken: Taken = {};
   for (let attempt = 1; ; attempt++) {
     try {
       const once = await removeOnce(ctx, registry, events, plan, mode, taken);
-      const result = {
+      const result: CleanupResult = {
         ...once,
         removedWorktree: once.removedWorktree || (taken.removedWorktree ?? false),
         snapshot: once.snapshot ?? taken.snapshot,
+        ...(preRemove ? { preRemove } : {}),
       };
       await events.append({
         type: 'remove.after',
@@ -133,6 +154,7 @@ async function removePlan(
         status: result.status,
         snapshot: result.snapshot?.ref,
         leftover: result.leftover,
+        preRemove,
       });
       return result;
     } catch (e) {
@@ -156,6 +178,7 @@ async function removePlan(
           status: meanwhile.done,
           snapshot: taken.snapshot?.ref,
           alreadyRemoved: true,
+          preRemove,
         });
         return {
           removedWorktree,
@@ -163,6 +186,7 @@ async function removePlan(
           status: meanwhile.done,
           snapshot: taken.snapshot,
           alreadyRemoved: true,
+          ...(preRemove ? { preRemove } : {}),
         };
       }
       if (meanwhile?.again && isGoneMeanwhile(e) && attempt < 3) {
@@ -181,6 +205,42 @@ async function removePlan(
       });
       throw e;
     }
+  }
+}
+
+/**
+ * Runs the pre-remove command in the plan's worktree, once, before anything
+ * is read or removed, and records it (`preRemove.before`/`.after`/`.failed`,
+ * with the exit code). A forced clean-up skips it and records that
+ * (`preRemove.skipped`); a discard runs it. Its failure (or Restricted Mode)
+ * is thrown: nothing has changed.
+ */
+async function preRemoveStep(
+  ctx: RepoContext,
+  events: EventLog,
+  plan: PlanRecord,
+  mode: RemoveMode,
+): Promise<CleanupResult['preRemove']> {
+  const command = ctx.settings.preRemoveCommand.trim();
+  if (!command || !fs.existsSync(plan.path)) return undefined;
+  const about = { planId: plan.id, run: plan.run, branch: plan.branch, command };
+  if (mode.force && mode.branch !== 'always') {
+    ctx.log.info(`Forced clean-up of plan ${plan.id}: the pre-remove command is skipped.`);
+    await events.append({ type: 'preRemove.skipped', ...about, reason: 'forced' });
+    return 'skipped';
+  }
+  await events.append({ type: 'preRemove.before', ...about });
+  try {
+    const run = await runPreRemoveCommand(ctx, plan, command, {
+      timeoutMs: ctx.settings.preRemoveTimeoutMs,
+      signal: mode.signal,
+    });
+    await events.append({ type: 'preRemove.after', ...about, exitCode: run.exitCode, ms: run.ms });
+    return 'ran';
+  } catch (e) {
+    const data = e instanceof PlanError ? (e.data as { exitCode?: number }) : {};
+    await events.append({ type: 'preRemove.failed', ...about, exitCode: data.exitCode, ...errorRecord(e) });
+    throw e;
   }
 }
 

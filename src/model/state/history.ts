@@ -3,7 +3,8 @@
  * from which base, merges, clean-ups, snapshots, restores. Each `*.before`
  * event is joined with the `*.after` or `*.failed` that ends it; a `before`
  * that nothing ended is an operation that was interrupted; a `*.refused`
- * event is an operation refused before it started (nothing changed).
+ * event is an operation refused before it started (nothing changed); a
+ * `preRemove.skipped` one is a pre-remove command a forced clean-up skipped.
  */
 import { LifecycleEvent } from '../engine/types';
 
@@ -149,6 +150,22 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
         `${discard ? 'Discarded' : e.force === true ? 'Cleaned up (forced)' : 'Cleaned up'}${parts.length ? `: ${parts.join(', ')}` : ''}`,
         str(e.snapshot) ? `Snapshot ${e.snapshot}` : undefined,
       );
+    }
+    case 'preRemove': {
+      const command = str(e.command);
+      if (last.type === 'preRemove.skipped') {
+        return entry('remove', 'Pre-remove command skipped (forced clean-up)', command);
+      }
+      if (outcome === 'interrupted') return entry('remove', 'Pre-remove command was interrupted', command);
+      if (outcome === 'failed') {
+        const status = typeof e.exitCode === 'number' ? ` (exit code ${e.exitCode})` : '';
+        return entry(
+          'remove',
+          `Pre-remove command failed${status}: clean-up stopped`,
+          [command, reason].filter(Boolean).join(': '),
+        );
+      }
+      return entry('remove', 'Pre-remove command ran (exit code 0)', command);
     }
     case 'snapshot':
       return entry(

@@ -85,8 +85,13 @@ async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean)
     ? vscode.l10n.t(' Branch {0} kept: {1}', picked.plan.branch, result.keptBranchReason)
     : '';
   const shownSnapshot = result.snapshot ? vscode.l10n.t(' Snapshot: {0}.', result.snapshot.ref) : '';
+  if (result.preRemove === 'skipped') {
+    deps.log.info(`The pre-remove command of plan ${picked.plan.id} was skipped (forced).`);
+  }
+  const shownSkipped =
+    result.preRemove === 'skipped' ? vscode.l10n.t(' The pre-remove command was not run (forced clean-up).') : '';
   void vscode.window.showInformationMessage(
-    vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot),
+    vscode.l10n.t('Plan {0} cleaned up.{1}{2}', picked.plan.id, shownKept, shownSnapshot) + shownSkipped,
   );
   showLeftover(deps, result);
   return result;
