@@ -41,6 +41,7 @@ export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
     dependencyFolders: modeMap(c.get<unknown>('dependencyFolders')) ?? defaultSettings.dependencyFolders,
     ports: { ...defaultSettings.ports, ...numberMap(c.get<unknown>('ports')) },
     fetchBase: c.get<boolean>('fetchBase') ?? defaultSettings.fetchBase,
+    updateSubmodules: c.get<boolean>('updateSubmodules') ?? defaultSettings.updateSubmodules,
     preRemoveCommand: c.get<string>('preRemoveCommand') ?? '',
     preRemoveTimeoutMs: defaultSettings.preRemoveTimeoutMs,
   };

@@ -84,6 +84,8 @@ export interface EngineSettings {
   ports: PortSettings;
   /** Whether create fetches the base's upstream first (when it has one), so that a plan does not start from a stale base. */
   fetchBase: boolean;
+  /** Check out the submodules of a new plan (`git submodule update --init --recursive`) when its worktree has a `.gitmodules`. */
+  updateSubmodules: boolean;
   /** A shell command run in a plan's worktree before a clean-up or discard removes it (not a forced clean-up); empty for none. */
   preRemoveCommand: string;
   /** How long the pre-remove command may run before it is stopped and the clean-up refused (ms). */
@@ -119,6 +121,7 @@ export const defaultSettings: EngineSettings = {
   dependencyFolders: { node_modules: 'copy' },
   ports: defaultPorts,
   fetchBase: true,
+  updateSubmodules: true,
   preRemoveCommand: '',
   preRemoveTimeoutMs: 120_000,
 };

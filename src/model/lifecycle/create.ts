@@ -18,6 +18,7 @@ import { GitAt } from '../../git/commands/git';
 import { hasReason } from '../../git/commands/reasons';
 import { currentBranch as headBranch, forEachRef, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
 import { applyStash, pushStash } from '../../git/commands/stash';
+import { updateSubmodules } from '../../git/commands/submodules';
 import { status } from '../../git/commands/status';
 import {
   addWorktree as addExistingBranchWorktree,
@@ -246,6 +247,7 @@ export async function createPlan(
       ctx.log.info(`Dependency folder of plan ${plan.id}: ${describeDependency(placed[placed.length - 1])}`);
     }
     throwIfAborted(options.signal);
+    const submodules = await updateSubmodulesOf(ctx, events, plan, options.signal);
     const made = placed.filter((d) => d.method !== undefined).map((d) => ({ folder: d.folder, method: d.method! }));
     const created = await registry.update((data) => finishReservation(data, plan, made));
     try {
@@ -260,6 +262,7 @@ export async function createPlan(
         moved: movedFiles,
         ...(plan.port !== undefined ? { port: plan.port } : {}),
         ...(placed.length > 0 ? { dependencyFolders: placed.map(dependencyEvent) } : {}),
+        ...(submodules ? { submodules } : {}),
       });
     } catch (e) {
       // The plan exists now: a failure of the bookkeeping after it must not undo it.
@@ -849,4 +852,33 @@ function isSymlink(file: string): boolean {
 
 function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new PlanError(ErrorCode.Cancelled, { reason: 'operation' });
+}
+
+/**
+ * Checks out the submodules of a new plan whose worktree has a `.gitmodules`
+ * (setting `updateSubmodules`), before anything else runs in it. A failure
+ * (a submodule's server out of reach) does not undo the plan: it is logged
+ * and recorded (`submodules.failed`), and `git submodule update --init` in the
+ * plan's terminal tries again.
+ */
+async function updateSubmodulesOf(
+  ctx: RepoContext,
+  events: EventLog,
+  plan: PlanRecord,
+  signal?: AbortSignal,
+): Promise<'updated' | 'failed' | undefined> {
+  if (!ctx.settings.updateSubmodules || !fs.existsSync(path.join(plan.path, '.gitmodules'))) return undefined;
+  const about = { planId: plan.id, run: plan.run, branch: plan.branch, path: plan.path };
+  await events.append({ type: 'submodules.before', ...about });
+  try {
+    await updateSubmodules({ git: ctx.git, cwd: plan.path, signal });
+    await events.append({ type: 'submodules.after', ...about });
+    ctx.log.info(`Submodules of plan ${plan.id} checked out.`);
+    return 'updated';
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    ctx.log.warn(`The submodules of plan ${plan.id} could not be checked out: ${(e as Error).message}`);
+    await events.append({ type: 'submodules.failed', ...about, ...errorRecord(e) });
+    return 'failed';
+  }
 }

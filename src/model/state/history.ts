@@ -167,6 +167,10 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
       }
       return entry('remove', 'Pre-remove command ran (exit code 0)', command);
     }
+    case 'submodules':
+      if (outcome === 'failed') return entry('create', 'Checking out the submodules failed', error);
+      if (outcome === 'interrupted') return entry('create', 'Checking out the submodules was interrupted');
+      return entry('create', 'Submodules checked out');
     case 'snapshot':
       return entry(
         'snapshot',

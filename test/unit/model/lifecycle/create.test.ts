@@ -7,6 +7,8 @@ import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { createPlan, CreateOptions, planNames } from '../../../../src/model/lifecycle/create';
 import { runDoctor } from '../../../../src/model/recovery/doctor';
 import { PlanRecord } from '../../../../src/model/engine/types';
+import { historyEntries } from '../../../../src/model/state/history';
+import { updateSubmodules } from '../../../../src/git/commands/submodules';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../../helpers/b';
 import { FaultInjector, FaultyGit, withStateFaults } from '../../helpers/fault';
 import {
@@ -622,6 +624,100 @@ describe('createPlan', () => {
       const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'With submodule' });
       assert.strictEqual(git(plan.path, 'ls-files', '--stage', 'vendor/lib').split(' ')[0], '160000');
       assert.strictEqual(hashTree(path.join(repo.main, 'vendor/lib')), before);
+    } finally {
+      removeDir(repo.root);
+      removeDir(sub.root);
+    }
+  });
+});
+
+describe('createPlan with submodules', () => {
+  /** Lets git clone a submodule from a local folder (git refuses the file transport by default) through a HOME of the test's own. */
+  async function withFileTransport<T>(body: () => Promise<T>): Promise<T> {
+    const home = makeTempDir('pw-home-');
+    const saved = process.env.HOME;
+    fs.writeFileSync(path.join(home, '.gitconfig'), '[protocol "file"]\n\tallow = always\n');
+    process.env.HOME = home;
+    try {
+      return await body();
+    } finally {
+      process.env.HOME = saved;
+      removeDir(home);
+    }
+  }
+
+  function repoWithSubmodule(): { repo: TestRepo; sub: TestRepo } {
+    const repo = createRepo();
+    const sub = createRepo({ 'lib.txt': 'library\n' }, 'sub');
+    git(repo.main, '-c', 'protocol.file.allow=always', 'submodule', '--quiet', 'add', sub.main, 'vendor/lib');
+    git(repo.main, 'commit', '-q', '-m', 'add submodule');
+    return { repo, sub };
+  }
+
+  it('checks out the submodules of a new plan first (updateSubmodules), and the history says so', async () => {
+    const { repo, sub } = repoWithSubmodule();
+    try {
+      await withFileTransport(async () => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'With submodule' });
+        assert.strictEqual(fs.readFileSync(path.join(plan.path, 'vendor/lib/lib.txt'), 'utf8'), 'library\n');
+        const events = await life.events.read(plan.id);
+        assert.deepStrictEqual(
+          events.map((e) => e.type),
+          ['create.before', 'submodules.before', 'submodules.after', 'create.after'],
+        );
+        assert.strictEqual(events[3].submodules, 'updated');
+        assert.ok(historyEntries(events).some((e) => e.summary === 'Submodules checked out'));
+      });
+    } finally {
+      removeDir(repo.root);
+      removeDir(sub.root);
+    }
+  });
+
+  it('leaves them alone when updateSubmodules is off', async () => {
+    const { repo, sub } = repoWithSubmodule();
+    try {
+      await withFileTransport(async () => {
+        const life = await lifecycleFor(repo.main, { updateSubmodules: false });
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Without' });
+        assert.deepStrictEqual(fs.readdirSync(path.join(plan.path, 'vendor/lib')), []);
+        assert.ok(!(await life.events.read(plan.id)).some((e) => e.type.startsWith('submodules.')));
+      });
+    } finally {
+      removeDir(repo.root);
+      removeDir(sub.root);
+    }
+  });
+
+  it('creates the plan all the same when a submodule cannot be cloned, and records the failure', async () => {
+    const { repo, sub } = repoWithSubmodule();
+    try {
+      removeDir(sub.root);
+      await withFileTransport(async () => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Unreachable' });
+        assert.ok(fs.existsSync(path.join(plan.path, 'README.md')));
+        const events = await life.events.read(plan.id);
+        const failed = events.find((e) => e.type === 'submodules.failed');
+        assert.ok(failed && typeof failed.error === 'string', JSON.stringify(events));
+        assert.strictEqual(events[events.length - 1].submodules, 'failed');
+        assert.ok(historyEntries(events).some((e) => e.summary === 'Checking out the submodules failed'));
+      });
+    } finally {
+      removeDir(repo.root);
+    }
+  });
+
+  it('refuses to run it while the folder is not trusted (the runner refuses git submodule)', async () => {
+    const { repo, sub } = repoWithSubmodule();
+    try {
+      const untrusted = new Git({ trusted: () => false });
+      await assert.rejects(
+        updateSubmodules({ git: untrusted, cwd: repo.main }),
+        (e: unknown) => e instanceof PlanWorktreesError && e.code === ErrorCode.Untrusted,
+      );
+      assert.deepStrictEqual(fs.readdirSync(path.join(repo.main, 'vendor/lib')).sort(), ['.git', 'lib.txt']);
     } finally {
       removeDir(repo.root);
       removeDir(sub.root);
