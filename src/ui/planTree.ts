@@ -303,7 +303,7 @@ function operationState(details: WorktreeDetails | undefined): 'rebasing' | 'mer
  * The parts of a worktree's state, as words, most telling first (the tree's
  * description shows them before anything else, where a narrow side bar cuts
  * nothing off): rebasing, missing, merged, ⚠ conflicts / ✓ merges cleanly,
- * ●3 changed, ↑2 ↓1, ⇄ overlapping plans, locked.
+ * ●3 changed, ↑2 ↓1, ⇄ overlapping plans, locked, setup failed.
  */
 export function describeState(node: WorktreeNode): string[] {
   const parts: string[] = [];
@@ -334,10 +334,12 @@ export function describeState(node: WorktreeNode): string[] {
     parts.push(`⇄ ${m.overlaps.map((o) => o.planId).join(', ')}`);
   }
   if (item.worktree?.locked !== undefined) parts.push(vscode.l10n.t('locked'));
+  if (item.plan?.setup?.status === 'failed') parts.push(vscode.l10n.t('setup failed'));
+  else if (item.plan?.setup?.status === 'running') parts.push(vscode.l10n.t('setting up…'));
   return parts;
 }
 
-/** The composite context value menus match: `plan:active:dirty:locked:current`, `plan:rebasing:dirty`, `worktree:main`, ... */
+/** The composite context value menus match: `plan:active:dirty:locked:current:setupFailed`, `plan:rebasing:dirty`, `worktree:main`, ... */
 export function contextValue(node: WorktreeNode): string {
   const { item, details } = node;
   const flags: string[] = [];
@@ -363,6 +365,7 @@ export function contextValue(node: WorktreeNode): string {
   if (item.worktree?.locked !== undefined) flags.push('locked');
   else if (item.worktree && item.kind !== 'main') flags.push('unlocked');
   if (node.current) flags.push('current');
+  if (item.plan?.setup?.status === 'failed') flags.push('setupFailed');
   return flags.join(':');
 }
 

@@ -1,12 +1,13 @@
 /**
  * What a plan's own window does when it opens: terminals get the plan's
  * environment (PLAN_WORKTREES_ID, _BRANCH, _BASE, _MAIN, _PORT), and the setup
- * command left by the window that created the plan runs in a terminal.
+ * command left by the window that created the plan runs as a task whose exit
+ * code is recorded (src/ui/setupTask.ts).
  */
 import * as vscode from 'vscode';
 import { planEnvironment } from '../model/environment/planEnvironment';
 import { takePendingSetup } from '../model/store/pendingSetup';
-import { runInTerminal } from './commands/create';
+import { runSetupTask } from './setupTask';
 import { PlanRepositories } from './repositories';
 
 /** Fills this window's terminal environment from the plan the window is in (any of `repositories`' engines), or clears it. */
@@ -23,8 +24,7 @@ export async function preparePlanWindow(
     for (const [name, value] of Object.entries(planEnvironment(plan, engine.repo.mainPath))) env.replace(name, value);
     const command = vscode.workspace.isTrusted ? await takePendingSetup(engine.repo.commonDir, plan.id) : undefined;
     if (command) {
-      repositories.log.info(`Running the setup command of plan ${plan.id}: ${command}`);
-      runInTerminal(plan, command, engine.repo.mainPath);
+      void runSetupTask(engine, plan, command, repositories.log).catch((e) => repositories.log.error(e));
     }
     return;
   }

@@ -61,7 +61,16 @@ import {
   writeSnapshot,
 } from '../lifecycle/snapshot';
 import { WorktreeDetails, WorktreeStateCache } from '../state/state';
-import { defaultSettings, EngineSettings, LifecycleEvent, PlanRecord, RepoContext, RepositoryInfo } from './types';
+import {
+  defaultSettings,
+  EngineSettings,
+  LifecycleEvent,
+  PlanRecord,
+  RepoContext,
+  RepositoryInfo,
+  SetupResult,
+} from './types';
+import { recordSetup, SetupProgress } from '../environment/setupResult';
 import { lockWorktree, unlockWorktree } from '../lifecycle/worktreeLock';
 
 /** One row of the list: a worktree with its plan, or a plan whose worktree is gone. */
@@ -399,6 +408,11 @@ export class PlanEngine {
         };
       }),
     );
+  }
+
+  /** Records that the setup command of a plan started or ended (with its exit code): its registry record and its history. */
+  recordSetup(plan: Pick<PlanRecord, 'id' | 'run' | 'branch'>, progress: SetupProgress): Promise<SetupResult> {
+    return recordSetup(this.registry, this.events, plan, progress);
   }
 
   /** The lifecycle events of one plan (of every plan without an id), oldest first. */

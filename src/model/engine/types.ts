@@ -57,6 +57,17 @@ export interface PlanRecord {
   adopted?: boolean;
   /** The dependency folders made in the plan at create, and how. */
   dependencyFolders?: Array<{ folder: string; method: DependencyMethod }>;
+  /** The last run of the setup command (`postCreateCommand`): running, or how it ended (its exit code). */
+  setup?: SetupResult;
+}
+
+/** How the setup command of a plan last ran. */
+export interface SetupResult {
+  status: 'running' | 'ok' | 'failed';
+  /** The exit code, once it ended (none when the terminal was closed before it did). */
+  exitCode?: number;
+  /** ISO time of the change. */
+  time: string;
 }
 
 export interface RegistryData {

@@ -167,6 +167,16 @@ function describe(events: LifecycleEvent[], outcome: HistoryEntry['outcome']): H
       }
       return entry('remove', 'Pre-remove command ran (exit code 0)', command);
     }
+    case 'setup': {
+      const command = str(e.command);
+      if (outcome === 'interrupted') return entry('create', 'Setup command started, no result recorded', command);
+      if (outcome === 'failed') {
+        const status =
+          typeof e.exitCode === 'number' ? `exit code ${e.exitCode}` : 'no exit code: its terminal was closed';
+        return entry('create', `Setup command failed (${status})`, command);
+      }
+      return entry('create', 'Setup command finished (exit code 0)', command);
+    }
     case 'submodules':
       if (outcome === 'failed') return entry('create', 'Checking out the submodules failed', error);
       if (outcome === 'interrupted') return entry('create', 'Checking out the submodules was interrupted');

@@ -276,6 +276,15 @@ export function planRecordProblem(plan: unknown): string | undefined {
   ) {
     return '"port" is not a port number';
   }
+  if (
+    plan.setup !== undefined &&
+    (!isObject(plan.setup) ||
+      !['running', 'ok', 'failed'].includes(plan.setup.status as string) ||
+      (plan.setup.exitCode !== undefined && !Number.isInteger(plan.setup.exitCode)) ||
+      typeof plan.setup.time !== 'string')
+  ) {
+    return '"setup" is not the result of a setup command';
+  }
   return dependencyFoldersProblem(plan.dependencyFolders);
 }
 

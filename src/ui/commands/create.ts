@@ -9,9 +9,10 @@ import * as vscode from 'vscode';
 import { explainTitle, validateId, validateTitle } from '../../model/engine/names';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { PlanRecord } from '../../model/engine/types';
-import { expandSetupCommand, planEnvironment } from '../../model/environment/planEnvironment';
 import { leavePendingSetup } from '../../model/store/pendingSetup';
 import { OpenAfterCreate, readUiSettings } from '../settings';
+import { runSetupTask, showSetupOutput } from '../setupTask';
+import { pickPlan } from '../pickPlan';
 import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
 import { errorMessage } from '../messages';
 import { CommandDeps, CommandRunner, engineOrThrow } from './run';
@@ -40,6 +41,14 @@ export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
     vscode.commands.registerCommand(
       'planWorktrees.startFromBranch',
       run(vscode.l10n.t('Start Plan from Branch'), (args?: CreateArgs) => startFromBranch(deps, args ?? {})),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.runSetupAgain',
+      run(vscode.l10n.t('Run Setup Again'), (args?: unknown) => runSetupAgain(deps, args)),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.showSetupOutput',
+      run(vscode.l10n.t('Show Setup Output'), (args?: unknown) => showOutput(deps, args), { untrusted: true }),
     ),
     vscode.commands.registerCommand(
       'planWorktrees.moveChangesToPlan',
@@ -154,7 +163,7 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
     const documents = await moveUnsavedDocuments(engine, plan, unsaved);
     reportMovedChanges(deps.log, plan, union(onDisk, documents.moved), documents.failed, byPerson);
   }
-  await openAfterCreate(engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
+  await openAfterCreate(deps, engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
   return plan;
 }
 
@@ -342,6 +351,7 @@ function shortFolder(folder: string): string {
 }
 
 async function openAfterCreate(
+  deps: CommandDeps,
   engine: PlanEngine,
   plan: PlanRecord,
   open: OpenAfterCreate,
@@ -358,9 +368,9 @@ async function openAfterCreate(
     );
     where = picked === newWindow ? 'newWindow' : picked === here ? 'currentWindow' : 'none';
   }
-  // The setup command runs in a terminal of the plan's window; in an untrusted workspace, never.
+  // The setup command runs as a task of the plan's window (of this one when it opens nowhere); in an untrusted workspace, never.
   if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
-    if (where === 'none') runInTerminal(plan, postCreateCommand, engine.repo.mainPath);
+    if (where === 'none') void runSetupTask(engine, plan, postCreateCommand, deps.log).catch((e) => deps.log.error(e));
     else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
   }
   if (where === 'newWindow' || where === 'currentWindow') {
@@ -370,14 +380,33 @@ async function openAfterCreate(
   }
 }
 
-/** Runs the setup command in a terminal of the plan, with the plan's environment and `${port}` filled in. */
-export function runInTerminal(plan: PlanRecord, command: string, mainPath: string): vscode.Terminal {
-  const terminal = vscode.window.createTerminal({
-    name: vscode.l10n.t('Plan {0} setup', plan.id),
-    cwd: plan.path,
-    env: planEnvironment(plan, mainPath),
+/** Runs the setup command (the `postCreateCommand` setting as it is now, never a command read from the repository's state) again in the plan's folder; resolves with its exit code. */
+async function runSetupAgain(deps: CommandDeps, args: unknown): Promise<number | undefined> {
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Run the setup of which plan?'),
   });
-  terminal.show(true);
-  terminal.sendText(expandSetupCommand(command, plan), true);
-  return terminal;
+  if (!picked) return undefined;
+  const command = readUiSettings(vscode.Uri.file(picked.engine.repo.mainPath)).postCreateCommand;
+  if (!command.trim()) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('There is no setup command: set "planWorktrees.postCreateCommand" first.'),
+    );
+    return undefined;
+  }
+  return runSetupTask(picked.engine, picked.plan, command, deps.log);
+}
+
+/** Shows the terminal the plan's setup ran in, or says where it is. */
+async function showOutput(deps: CommandDeps, args: unknown): Promise<void> {
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Show the setup of which plan?'),
+  });
+  if (!picked || showSetupOutput(picked.plan)) return;
+  void vscode.window.showInformationMessage(
+    vscode.l10n.t(
+      'The setup output of plan {0} is in the "{1}" terminal of the window it ran in; Run Setup Again runs it here.',
+      picked.plan.id,
+      vscode.l10n.t('Plan {0} setup', picked.plan.id),
+    ),
+  );
 }
