@@ -12,7 +12,7 @@ import { debounce } from '../model/engine/async';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { isInside } from '../model/engine/paths';
 import { setHasPlans, setIsPlanWindow, setViewState, ViewState } from './contextKeys';
-import { readEngineSettings } from './settings';
+import { readEngineSettings, repositoryConfigProblems } from './settings';
 
 /** How long file-system events are gathered before a refresh. */
 const REFRESH_DELAY_MS = 300;
@@ -70,7 +70,10 @@ export class PlanRepositories implements vscode.Disposable {
               log: this.log,
               settings: readEngineSettings(folder.uri),
             }));
-          if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
+          if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) {
+            engines.push(engine);
+            for (const problem of repositoryConfigProblems(folder.uri.fsPath)) this.log.warn(problem);
+          }
         } catch (e) {
           if (!isError(e, ErrorCode.NotAGitRepository)) {
             this.log.warn(`${folder.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);

@@ -5,6 +5,11 @@
 import * as vscode from 'vscode';
 import { defaultSettings, EngineSettings } from '../model/engine/types';
 import type { DependencyMode } from '../model/environment/dependencyFolders';
+import {
+  ConfigurableSettings,
+  readRepositoryConfig,
+  withRepositoryConfig,
+} from '../model/environment/repositoryConfig';
 
 export type OpenAfterCreate = 'newWindow' | 'currentWindow' | 'ask' | 'none';
 export type GuardMode = 'off' | 'warn' | 'readOnly';
@@ -31,18 +36,19 @@ function config(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
  */
 export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
   const c = config(scope);
+  const repository = configurable(c, scope);
   return {
     worktreeLocation: c.get<string>('worktreeLocation') || defaultSettings.worktreeLocation,
     branchTemplate: c.get<string>('branchTemplate') || defaultSettings.branchTemplate,
-    copyFiles: c.get<string[]>('copyFiles') ?? defaultSettings.copyFiles,
+    copyFiles: repository.copyFiles,
     dirtyBase: c.get<DirtyBaseSetting>('dirtyBase') === 'move' ? 'move' : 'refuse',
     disposableFolders: stringList(c.get<unknown>('disposableFolders')) ?? defaultSettings.disposableFolders,
     snapshotLimitMB: positiveNumber(c.get<number>('snapshotLimitMB')) ?? defaultSettings.snapshotLimitMB,
     dependencyFolders: modeMap(c.get<unknown>('dependencyFolders')) ?? defaultSettings.dependencyFolders,
     ports: { ...defaultSettings.ports, ...numberMap(c.get<unknown>('ports')) },
     fetchBase: c.get<boolean>('fetchBase') ?? defaultSettings.fetchBase,
-    updateSubmodules: c.get<boolean>('updateSubmodules') ?? defaultSettings.updateSubmodules,
-    preRemoveCommand: c.get<string>('preRemoveCommand') ?? '',
+    updateSubmodules: repository.updateSubmodules,
+    preRemoveCommand: repository.preRemoveCommand,
     preRemoveTimeoutMs: defaultSettings.preRemoveTimeoutMs,
   };
 }
@@ -80,6 +86,49 @@ export function readUiSettings(scope?: vscode.Uri): UiSettings {
     mergeStrategy: c.get<MergeStrategySetting>('merge.strategy', 'ask'),
     afterMerge: c.get<AfterMerge>('afterMerge', 'ask'),
     dirtyBase: c.get<DirtyBaseSetting>('dirtyBase', 'ask'),
-    postCreateCommand: c.get<string>('postCreateCommand', ''),
+    postCreateCommand: configurable(c, scope).postCreateCommand,
   };
+}
+
+/**
+ * The settings a repository can also give in its checked-in
+ * `.vscode/plan-worktrees.json` (read from `scope`, the repository's folder):
+ * the user's where they set one, else the file's — read only in a trusted
+ * folder — else the defaults.
+ */
+function configurable(c: vscode.WorkspaceConfiguration, scope?: vscode.Uri): ConfigurableSettings {
+  const trusted = vscode.workspace.isTrusted;
+  // In Restricted Mode VS Code ignores the workspace's values of these settings (restrictedConfigurations).
+  const userValue = <T>(key: string): T | undefined => {
+    const i = c.inspect<T>(key);
+    return trusted ? (i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue) : i?.globalValue;
+  };
+  const userSet: Partial<ConfigurableSettings> = {
+    postCreateCommand: stringValue(userValue('postCreateCommand')),
+    preRemoveCommand: stringValue(userValue('preRemoveCommand')),
+    copyFiles: stringList(userValue('copyFiles')),
+    updateSubmodules: booleanValue(userValue('updateSubmodules')),
+  };
+  const file = trusted && scope?.scheme === 'file' ? readRepositoryConfig(scope.fsPath).config : {};
+  return withRepositoryConfig(repositoryDefaults, userSet, file, trusted);
+}
+
+const repositoryDefaults: ConfigurableSettings = {
+  postCreateCommand: '',
+  preRemoveCommand: defaultSettings.preRemoveCommand,
+  copyFiles: defaultSettings.copyFiles,
+  updateSubmodules: defaultSettings.updateSubmodules,
+};
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function booleanValue(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+/** What is wrong with the repository's `.vscode/plan-worktrees.json` (for the log); nothing in an untrusted folder, where it is not read. */
+export function repositoryConfigProblems(mainPath: string): string[] {
+  return vscode.workspace.isTrusted ? readRepositoryConfig(mainPath).problems : [];
 }

@@ -6,10 +6,14 @@
  * no more.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   activateExtension,
   createPlan,
+  gitIn,
   menuCommands,
   setSetting,
   TestingApi,
@@ -67,4 +71,42 @@ describe('Setup command result', function () {
     assert.ok((await engine.history(plan.id)).some((e) => e.type === 'setup.after' && e.exitCode === 0));
     await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
   });
+
+  it("runs the setup command a checked-in .vscode/plan-worktrees.json names, and the user's setting wins over it", async () => {
+    const main = workspaceRoot();
+    const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-repo-config-'));
+    const head = gitIn(main, 'rev-parse', 'HEAD');
+    try {
+      fs.mkdirSync(path.join(main, '.vscode'), { recursive: true });
+      fs.writeFileSync(
+        path.join(main, '.vscode', 'plan-worktrees.json'),
+        `{\n  // the repository's own setup\n  "setupCommand": "echo from-file > '${path.join(marks, 'file.txt')}'",\n}\n`,
+      );
+      gitIn(main, 'add', '.vscode/plan-worktrees.json');
+      gitIn(main, 'commit', '-q', '-m', 'plan settings of the repository');
+      await setSetting('postCreateCommand', undefined);
+      const fromFile = await createPlan('su-2', 'Setup from the repository');
+      await waitFor(() => fs.existsSync(path.join(marks, 'file.txt')), "the repository file's setup command to run");
+      await setSetting('postCreateCommand', `echo from-user > '${path.join(marks, 'user.txt')}'`);
+      const fromUser = await createPlan('su-3', 'Setup from the user');
+      await waitFor(() => fs.existsSync(path.join(marks, 'user.txt')), "the user's setup command to run");
+      await waitFor(
+        async () => (await engineHistory(fromUser.id)).some((e) => e.type === 'setup.after'),
+        'the setup of su-3 to end',
+      );
+      assert.deepStrictEqual(fs.readdirSync(marks).sort(), ['file.txt', 'user.txt'], "su-3 ran the file's command too");
+      for (const plan of [fromFile, fromUser]) {
+        await vscode.commands.executeCommand('planWorktrees.discard', { plan: plan.id, force: true });
+      }
+    } finally {
+      await setSetting('postCreateCommand', undefined);
+      gitIn(main, 'reset', '-q', '--hard', head);
+      fs.rmSync(marks, { recursive: true, force: true });
+    }
+  });
 });
+
+async function engineHistory(planId: string): Promise<Array<{ type: string }>> {
+  const engine = await PlanEngine.open(workspaceRoot(), { git: new Git() });
+  return engine.history(planId);
+}
