@@ -55,7 +55,10 @@ describe('commands/objects', () => {
         const commit = await commitTree(at, tree, [], 'x', { fallbackIdentity: fallback });
         assert.match(git(main, 'cat-file', '-p', commit), /^author Fallback <fallback@localhost>/m);
       } finally {
-        process.env = env;
+        // Put each variable back (assigning a new object to process.env would cut it off from the
+        // real environment, which os.homedir() and child processes read).
+        for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+        for (const [key, value] of Object.entries(env)) process.env[key] = value;
         removeDir(home);
       }
     }));
