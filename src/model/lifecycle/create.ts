@@ -149,8 +149,15 @@ export async function createPlan(
     : await presentFolders(ctx.repo.mainPath, dependencyFolderList(ctx.settings.dependencyFolders));
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
-  const [{ base, baseCommit: localBase }, dirtyFiles, untracked, included] = await allInOrder([
-    resolveBase(ctx, givenBase, options.signal),
+  const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt;
+  const [{ base, baseCommit: localBase, upstream }, dirtyFiles, untracked, included] = await allInOrder([
+    // The base's upstream is looked up beside the other reads, not after them: it costs the create no time.
+    resolveBase(ctx, givenBase, options.signal).then(async (found) => ({
+      ...found,
+      upstream: wantsFreshBase
+        ? await upstreamOf({ ...inRepo(ctx), signal: options.signal }, `refs/heads/${found.base}`)
+        : undefined,
+    })),
     uncommittedFiles(ctx, options.signal),
     ctx.repo.bare
       ? []
@@ -169,10 +176,7 @@ export async function createPlan(
   }
   throwIfAborted(options.signal);
   const adoption = options.adopt ? await resolveAdopted(ctx, options.branch as string, options.signal) : undefined;
-  const fresh =
-    (options.fetchBase ?? ctx.settings.fetchBase) && !adoption
-      ? await freshBase(ctx, base, localBase, options.signal)
-      : undefined;
+  const fresh = upstream && !adoption ? await freshBase(ctx, base, localBase, upstream, options.signal) : undefined;
   const baseCommit = fresh?.commit ?? localBase;
   throwIfAborted(options.signal);
 
@@ -639,16 +643,15 @@ async function adoptBranch(
  * start from a stale base: when the local base is behind the upstream, the
  * plan starts from the upstream's commit. A failed fetch (offline) does not
  * stop the create: it starts from the local base, and the log and the
- * result say why. Undefined when the base has no upstream.
+ * result say why.
  */
 async function freshBase(
   ctx: RepoContext,
   base: string,
   local: string,
+  upstream: { remote: string; remoteRef: string; trackingRef: string },
   signal?: AbortSignal,
-): Promise<{ commit: string; fetch: BaseFetch } | undefined> {
-  const upstream = await upstreamOf({ ...inRepo(ctx), signal }, `refs/heads/${base}`);
-  if (!upstream) return undefined;
+): Promise<{ commit: string; fetch: BaseFetch }> {
   const { remote, remoteRef, trackingRef } = upstream;
   try {
     const timeout = AbortSignal.timeout(fetchTimeoutMs);
