@@ -105,11 +105,14 @@ describe('Update from Base', function () {
       const head = gitIn(plan.path, 'rev-parse', 'HEAD');
       await vscode.commands.executeCommand('notifications.clearAll');
       const updating = vscode.commands.executeCommand('planWorktrees.updateFromBase', 'ufb-2');
+      await updating;
+      // Read where every notification stays: a toast raised right after "clear all" is not always drawn.
+      await vscode.commands.executeCommand('notifications.showList');
       await act({
         see: 'Plan ufb-2 has uncommitted changes; commit them before updating it from ufb-2-base.',
-        in: 'notification',
+        in: 'notificationCenter',
       });
-      await updating;
+      await vscode.commands.executeCommand('notifications.hideList');
       assert.strictEqual(gitIn(plan.path, 'rev-parse', 'HEAD'), head);
       assert.strictEqual(fs.readFileSync(path.join(plan.path, 'ufb-2.txt'), 'utf8'), 'edited, not committed\n');
     } finally {
