@@ -7,6 +7,7 @@ import { Git } from './git/runner';
 import { PlanRecord } from './model/engine/types';
 import { registerCommands } from './ui/commands/index';
 import { MainCheckoutGuard } from './ui/guard';
+import { MainCheckoutWrites } from './ui/mainWrites';
 import { PlanBaseContentProvider } from './ui/planBaseContent';
 import { PlanFileIndex } from './ui/planFiles/fileIndex';
 import { registerPlanFiles } from './ui/planFiles/index';
@@ -26,7 +27,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const git = new Git({ log, trusted: isTrusted });
   const repositories = new PlanRepositories(git, log);
   const guard = new MainCheckoutGuard(repositories, log);
-  const statusBar = new GuardStatusBar(repositories, guard);
+  const writes = new MainCheckoutWrites(repositories, log);
+  const statusBar = new GuardStatusBar(repositories, guard, writes);
   const planWindowWatch = new PlanWindowWatch(repositories, statusBar);
   const planFiles = new PlanFileIndex(repositories, log);
   const tree = new PlanTreeProvider(repositories, planFiles);
@@ -40,13 +42,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     log,
     repositories,
     guard,
+    writes,
     statusBar,
     planWindowWatch,
     tree,
     treeView,
     PlanBaseContentProvider.register(repositories),
     scm,
-    registerCommands({ repositories, scm, guard, planFiles, log }),
+    registerCommands({ repositories, scm, guard, writes, planFiles, log }),
     planFiles,
     registerPlanFiles({ repositories, index: planFiles, log }),
     onDidGrantTrust(async () => {
@@ -61,7 +64,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await preparePlanWindow(context, repositories);
   await planWindowWatch.start();
   const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
-  return withTesting(api, context, { repositories, guard, statusBar, planWindowWatch, tree, treeView, scm, planFiles });
+  return withTesting(api, context, {
+    repositories,
+    guard,
+    writes,
+    statusBar,
+    planWindowWatch,
+    tree,
+    treeView,
+    scm,
+    planFiles,
+  });
 }
 
 export function deactivate(): void {

@@ -23,7 +23,10 @@ export class PlanRepositories implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PlanEngine | undefined>();
   /** Fires after a repository's state may have changed (undefined: the set of repositories). */
   readonly onDidChange = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly touched = new vscode.EventEmitter<{ engine: PlanEngine; worktree: string; file: string }>();
+  /** Fires on every file-system event in a worktree (outside its `.git`), before any debouncing. */
+  readonly onDidTouchWorktree = this.touched.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.touched];
   private readonly repoWatchers = new Map<PlanEngine, vscode.Disposable[]>();
   private readonly worktreeWatchers = new Map<string, vscode.Disposable>();
   private readonly pending = new Map<PlanEngine, Set<string> | 'all'>();
@@ -166,6 +169,7 @@ export class PlanRepositories implements vscode.Disposable {
       const onEvent = (uri: vscode.Uri) => {
         // The worktree's own .git file and ignored build output still count: git status decides.
         if (uri.fsPath.split(path.sep).includes('.git') && !uri.fsPath.endsWith(`${path.sep}.git`)) return;
+        this.touched.fire({ engine, worktree: p, file: uri.fsPath });
         this.schedule(engine, p);
       };
       this.worktreeWatchers.set(

@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import { PlanRecord } from '../model/engine/types';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
+import { MainCheckoutWrites } from './mainWrites';
 import { PlanRepositories } from './repositories';
 import { readUiSettings } from './settings';
 
@@ -37,12 +38,14 @@ export class GuardStatusBar implements vscode.Disposable {
   constructor(
     private readonly repositories: PlanRepositories,
     private readonly guard: MainCheckoutGuard,
+    private readonly writes: MainCheckoutWrites,
   ) {
     this.item.name = vscode.l10n.t('Plan Worktrees');
     this.item.command = 'planWorktrees.showActions';
     this.disposables.push(
       repositories.onDidChange(() => void this.update()),
       guard.onDidChange(() => void this.update()),
+      writes.onDidChange(() => void this.update()),
       vscode.workspace.onDidChangeConfiguration(
         (e) => e.affectsConfiguration('planWorktrees.guard') && void this.update(),
       ),
@@ -147,6 +150,16 @@ export class GuardStatusBar implements vscode.Disposable {
           'This window is the main checkout; plans exist, and the guard is off (setting planWorktrees.guard.mode).\nClick to create a plan or open one.',
         ),
         warning: false,
+      };
+    }
+    const written = this.writes.files(engine).length;
+    if (written > 0) {
+      return {
+        text: vscode.l10n.t('$(warning) Main checkout changed: {0} files', written),
+        tooltip: vscode.l10n.t(
+          'Files in the main checkout were written on disk from outside this window while plans exist (an agent outside its worktree, a script).\nClick to show the changes, move them to a new plan, or dismiss.',
+        ),
+        warning: true,
       };
     }
     const allowed = this.guard.editsAllowed;

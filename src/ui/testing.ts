@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { MainCheckoutGuard } from './guard';
+import { MainCheckoutWrites } from './mainWrites';
 import { PlanFileIndex } from './planFiles/fileIndex';
 import { PlanTreeProvider } from './planTree';
 import { PlanWindowWatch } from './planWindowGone';
@@ -15,6 +16,7 @@ import { GuardStatusBar } from './statusBar';
 export interface TestingParts {
   repositories: PlanRepositories;
   guard: MainCheckoutGuard;
+  writes: MainCheckoutWrites;
   statusBar: GuardStatusBar;
   planWindowWatch: PlanWindowWatch;
   tree: PlanTreeProvider;

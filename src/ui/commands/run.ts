@@ -8,6 +8,7 @@ import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { showError } from '../errors';
 import { MainCheckoutGuard } from '../guard';
+import { MainCheckoutWrites } from '../mainWrites';
 import { PlanFileIndex } from '../planFiles/fileIndex';
 import { PlanRepositories } from '../repositories';
 import { PlanSourceControls } from '../scm';
@@ -18,6 +19,7 @@ export interface CommandDeps {
   repositories: PlanRepositories;
   scm: PlanSourceControls;
   guard: MainCheckoutGuard;
+  writes: MainCheckoutWrites;
   planFiles: PlanFileIndex;
   log: vscode.LogOutputChannel;
 }

@@ -25,41 +25,57 @@ export function windowCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
 async function showActions(deps: CommandDeps): Promise<void> {
   const engine = engineOrThrow(deps.repositories);
   const current = await engine.currentPlan();
-  type Action = vscode.QuickPickItem & { command: string; args?: unknown };
-  const actions: Action[] = current
-    ? [
-        {
-          label: vscode.l10n.t('$(diff-multiple) Show All Changes'),
-          command: 'planWorktrees.showDiff',
-          args: { plan: current.id },
-        },
-        {
-          label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)),
-          command: 'planWorktrees.merge',
-          args: current.id,
-        },
-        { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
-        {
-          label: vscode.l10n.t('$(home) Open the Main Checkout'),
-          command: 'vscode.openFolder',
-          args: vscode.Uri.file(engine.repo.mainPath),
-        },
-      ]
-    : [
-        { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
-        // With no plans there is nothing to open and nothing guarded.
-        ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
-          ? [
-              { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
-              {
-                label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'),
-                command: 'planWorktrees.allowMainEdits',
-              },
-            ]
-          : []),
-      ];
+  type Action = vscode.QuickPickItem & { command?: string; args?: unknown; run?: () => Promise<unknown> };
+  const { writes } = deps;
+  const written: Action[] =
+    !current && writes.files(engine).length > 0
+      ? [
+          {
+            label: vscode.l10n.t('$(diff) Show Changes'),
+            detail: vscode.l10n.t('Files written in the main checkout from outside the editor'),
+            run: () => writes.showChanges(engine),
+          },
+          { label: vscode.l10n.t('$(git-branch) Move to a New Plan…'), run: () => writes.moveToPlan(engine) },
+          { label: vscode.l10n.t('$(check) It Was Me'), run: async () => writes.dismiss(engine) },
+        ]
+      : [];
+  const actions: Action[] = written.concat(
+    current
+      ? [
+          {
+            label: vscode.l10n.t('$(diff-multiple) Show All Changes'),
+            command: 'planWorktrees.showDiff',
+            args: { plan: current.id },
+          },
+          {
+            label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)),
+            command: 'planWorktrees.merge',
+            args: current.id,
+          },
+          { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
+          {
+            label: vscode.l10n.t('$(home) Open the Main Checkout'),
+            command: 'vscode.openFolder',
+            args: vscode.Uri.file(engine.repo.mainPath),
+          },
+        ]
+      : [
+          { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
+          // With no plans there is nothing to open and nothing guarded.
+          ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
+            ? [
+                { label: vscode.l10n.t('$(empty-window) Open a Plan…'), command: 'planWorktrees.openInNewWindow' },
+                {
+                  label: vscode.l10n.t('$(unlock) Allow Edits in the Main Checkout for This Session'),
+                  command: 'planWorktrees.allowMainEdits',
+                },
+              ]
+            : []),
+        ],
+  );
   const picked = await vscode.window.showQuickPick(actions, {
     placeHolder: current ? vscode.l10n.t('Plan {0}: {1}', current.id, current.title) : vscode.l10n.t('Main checkout'),
   });
-  if (picked) await vscode.commands.executeCommand(picked.command, picked.args);
+  if (picked?.run) await picked.run();
+  else if (picked?.command) await vscode.commands.executeCommand(picked.command, picked.args);
 }
