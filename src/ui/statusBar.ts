@@ -155,7 +155,10 @@ export class GuardStatusBar implements vscode.Disposable {
     const written = this.writes.files(engine).length;
     if (written > 0) {
       return {
-        text: vscode.l10n.t('$(warning) Main checkout changed: {0} files', written),
+        text:
+          written === 1
+            ? vscode.l10n.t('$(warning) Main checkout changed: 1 file')
+            : vscode.l10n.t('$(warning) Main checkout changed: {0} files', written),
         tooltip: vscode.l10n.t(
           'Files in the main checkout were written on disk from outside this window while plans exist (an agent outside its worktree, a script).\nClick to show the changes, move them to a new plan, or dismiss.',
         ),

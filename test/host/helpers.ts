@@ -78,6 +78,12 @@ export interface TestingApi {
     logUri: vscode.Uri;
     repositories: { engines: Array<{ repo: { mainPath: string; commonDir: string } }> };
     guard: { events: Array<{ kind: string; file?: string; message: string }>; editsAllowed: boolean };
+    writes: {
+      files(engine: unknown): string[];
+      moveToPlan(engine: unknown, args?: Record<string, unknown>): Promise<unknown>;
+      dismiss(engine: unknown): void;
+      settled(): Promise<void>;
+    };
     statusBar: {
       state: { visible: boolean; text: string; tooltip: string; warning: boolean };
       update(): Promise<void>;

@@ -21,16 +21,3 @@ export async function isIgnored(at: GitAt, file: string): Promise<boolean> {
   const out = await at.git.exec(['check-ignore', '-q', '--', file], options(at, { okExitCodes: [1] }));
   return out.exitCode === 0;
 }
-
-/**
- * Which of `files` (relative to the worktree at `at.cwd`) git ignores, in one
- * process: `git check-ignore -z --stdin`. Tracked files are never ignored.
- */
-export async function ignoredAmong(at: GitAt, files: readonly string[]): Promise<Set<string>> {
-  if (files.length === 0) return new Set();
-  const out = await at.git.exec(
-    ['check-ignore', '-z', '--stdin'],
-    options(at, { okExitCodes: [1], stdin: files.map((f) => `${f}\0`).join('') }),
-  );
-  return new Set(records(out.stdout));
-}
