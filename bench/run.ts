@@ -19,6 +19,7 @@ import {
   measureDependencyFolders,
 } from './dependencyFolders';
 import { measureActivation, onInterrupt } from './hostActivation';
+import { describeMainWritesRow, formatMainWritesTable, measureMainWrites, MainWritesRow } from './mainWrites';
 import { PlainGit } from './plainGit';
 import { median, round, timed } from './stats';
 import { openSubject, Subject, SubjectItem } from './subject';
@@ -71,6 +72,8 @@ const ACTIVATION_N = 100;
 const LIFECYCLE_ONLY = process.env.BENCH_ONLY === 'lifecycle';
 /** `BENCH_ONLY=dependencies`: only create with a large node_modules, per dependencyFolders mode (a partial run). */
 const DEPENDENCIES_ONLY = process.env.BENCH_ONLY === 'dependencies';
+/** `BENCH_ONLY=mainWrites`: only the 1,000 file writes in the main checkout (a partial run). */
+const MAIN_WRITES_ONLY = process.env.BENCH_ONLY === 'mainWrites';
 /** `BENCH_RUNS=15`: this many runs of every measure (a partial run). */
 const RUNS = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
 /** Runs per measure; fewer at N = 200, where one run of the state measures takes seconds. */
@@ -113,16 +116,21 @@ export async function main(options: RunOptions): Promise<number> {
   process.once('SIGTERM', interrupted);
   const rows: Row[] = [];
   let dependencyRows: DependencyRow[] = [];
+  let mainWrites: MainWritesRow | undefined;
   let activation: Record<string, unknown> = {
     measured: false,
     reason: `N = ${ACTIVATION_N} is not among the sizes run`,
   };
   try {
-    if (!LIFECYCLE_ONLY) {
+    if (!LIFECYCLE_ONLY && !DEPENDENCIES_ONLY) {
+      mainWrites = await measureMainWrites(root, RUNS ?? 5);
+      say(describeMainWritesRow(mainWrites));
+    }
+    if (!LIFECYCLE_ONLY && !MAIN_WRITES_ONLY) {
       dependencyRows = await measureDependencyFolders(root, RUNS ?? 5);
       for (const row of dependencyRows) say(describeDependencyRow(row));
     }
-    const sizes = DEPENDENCIES_ONLY ? [] : SIZES;
+    const sizes = DEPENDENCIES_ONLY || MAIN_WRITES_ONLY ? [] : SIZES;
     if (sizes.length > 0) say(`synthetic repository of ${FILE_COUNT} files in ${root}`);
     const repo = sizes.length > 0 ? await createSyntheticRepo(root) : undefined;
     for (const n of sizes) {
@@ -158,6 +166,7 @@ export async function main(options: RunOptions): Promise<number> {
     durationSeconds: Math.round((Date.now() - started) / 1000),
     rows,
     dependencyFolders: dependencyRows,
+    mainWrites,
     activation,
     bundle,
   };
@@ -174,6 +183,7 @@ export async function main(options: RunOptions): Promise<number> {
   fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + formatTable(rows, activation, bundle));
   if (dependencyRows.length > 0) console.log('\n' + formatDependencyTable(dependencyRows));
+  if (mainWrites) console.log('\n' + formatMainWritesTable(mainWrites));
   console.log(`\n${complete ? 'bench/results.json' : resultsFile} written (${results.durationSeconds}s in all).`);
   return 0;
 }
