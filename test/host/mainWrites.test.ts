@@ -97,7 +97,18 @@ describe('Main checkout written from outside the editor', function () {
       await waitFor(() => bar().text === '$(warning) Main checkout changed: 1 file', 'the warning again');
 
       // "Move to a New Plan": the changes go into a new plan; main is clean; the warning is gone.
-      moved = (await api.testing.writes.moveToPlan(engine, { title: 'Escaped writes' })) as typeof moved;
+      if (canAct) {
+        const picking = vscode.commands.executeCommand('planWorktrees.showActions');
+        await act({ click: 'Move to a New Plan', in: 'quickInput' }, { type: 'Escaped writes' }, { press: 'Enter' });
+        await picking;
+        const item = await waitFor(
+          async () => (await api.list()).find((i) => i.plan?.title === 'Escaped writes' && i.worktree),
+          'the new plan',
+        );
+        moved = { id: item.plan?.id as string, path: item.worktree?.path as string };
+      } else {
+        moved = (await api.testing.writes.moveToPlan(engine, { title: 'Escaped writes' })) as typeof moved;
+      }
       assert.ok(moved, 'a plan was made');
       for (const f of written) assert.ok(fs.existsSync(path.join(moved.path, f)), `${f} is in the plan`);
       assert.strictEqual(
