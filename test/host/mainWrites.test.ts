@@ -72,7 +72,12 @@ describe('Main checkout written from outside the editor', function () {
       // A script writes two files (one in a new folder): the item warns with their count.
       fs.mkdirSync(path.join(main, 'escaped'));
       for (const f of written) fs.writeFileSync(path.join(main, f), `written by ${f}\n`);
-      await waitFor(() => bar().text === '$(warning) Main checkout changed: 2 files', 'the warning with the count');
+      await waitFor(
+        () => bar().text === '$(warning) Main checkout changed: 2 files',
+        'the warning with the count',
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}: ${JSON.stringify({ bar: bar(), files: api.testing.writes.files(engine) })}`);
+      });
       assert.strictEqual(bar().warning, true);
       assert.match(bar().tooltip, /written on disk from outside this window/);
       assert.deepStrictEqual(

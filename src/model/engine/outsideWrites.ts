@@ -90,8 +90,18 @@ export class OutsideWrites {
     const candidates = files.filter((f) => isInside(mainPath, f) && !nested.some((p) => isInside(p, f)));
     if (candidates.length === 0 && this.written.size === 0) return;
     const { entries } = await status({ git: this.git, cwd: mainPath }, { renames: false, optionalLocks: false });
-    const changed = new Set(entries.map((e) => pathKey(path.join(mainPath, e.path))));
-    const still = new Set([...this.written, ...candidates].filter((f) => changed.has(pathKey(f))));
+    // An event may name a folder for the files in it (a folder made and filled at once): a change under it counts.
+    const noted = new Set([...this.written, ...candidates].map(pathKey));
+    const still = new Set<string>();
+    for (const entry of entries) {
+      const file = path.join(mainPath, entry.path);
+      for (let at = file; isInside(mainPath, at) && at !== mainPath; at = path.dirname(at)) {
+        if (noted.has(pathKey(at))) {
+          still.add(file);
+          break;
+        }
+      }
+    }
     if (still.size === this.written.size && [...still].every((f) => this.written.has(f))) return;
     this.written = still;
     this.options.onChange();
