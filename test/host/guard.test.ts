@@ -185,11 +185,14 @@ describe('Guard status bar and questions', function () {
       "the guard's question",
     );
 
+    // Clicked where every notification stays (its toast is not always drawn in the test workbench).
+    await vscode.commands.executeCommand('notifications.showList');
     await act(
-      { click: 'Move Changes to a New Plan', in: 'notification' },
+      { click: 'Move Changes to a New Plan', in: 'notificationCenter' },
       { type: 'Rescued typing' },
       { press: 'Enter' },
     );
+    await vscode.commands.executeCommand('notifications.hideList');
     const item = await waitFor(
       async () => (await api.list()).find((i) => i.plan?.title === 'Rescued typing' && i.worktree),
       'the new plan',

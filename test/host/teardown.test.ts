@@ -39,11 +39,16 @@ describe('Pre-remove command', function () {
     assert.strictEqual(refused.data?.output, 'database still in use\n');
     assert.ok(fs.existsSync(plan.path), 'the worktree was removed although the pre-remove command failed');
     if (canAct) {
-      await act({
-        see: `The pre-remove command "${command}" exited with status 1. The clean-up of plan td-1 stopped before anything was changed.`,
-        in: 'notification',
-      });
-      await act({ see: 'Its last output: database still in use', in: 'notification' });
+      // Read where every notification stays (its toast is not always drawn in the test workbench).
+      await vscode.commands.executeCommand('notifications.showList');
+      await act(
+        {
+          see: `The pre-remove command "${command}" exited with status 1. The clean-up of plan td-1 stopped before anything was changed.`,
+          in: 'notificationCenter',
+        },
+        { see: 'Its last output: database still in use', in: 'notificationCenter' },
+      );
+      await vscode.commands.executeCommand('notifications.hideList');
     }
     await vscode.commands.executeCommand('notifications.clearAll');
 
