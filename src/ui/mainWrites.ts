@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { isTrusted } from './trust';
 import { pathKey, samePath } from '../model/engine/names';
 import { OutsideWrites } from '../model/engine/outsideWrites';
 import { PlanEngine } from '../model/engine/planEngine';
@@ -39,7 +40,8 @@ export class MainCheckoutWrites implements vscode.Disposable {
       vscode.workspace.onWillSaveTextDocument((e) => noteSave(e.document)),
       vscode.workspace.onDidSaveTextDocument(noteSave),
       repositories.onDidTouchWorktree(({ engine, worktree, file }) => {
-        if (samePath(worktree, engine.repo.mainPath)) this.of(engine).note(file);
+        // In Restricted Mode git status cannot run (it may start programs the repository names): nothing is sorted.
+        if (isTrusted() && samePath(worktree, engine.repo.mainPath)) this.of(engine).note(file);
       }),
     );
   }
