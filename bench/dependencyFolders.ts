@@ -6,6 +6,11 @@
  * same run (the plain way to get a ready plan), and `git worktree add` alone
  * (what a folder that costs nothing would leave: the target is ≤ 1.2× that).
  * `BENCH_ONLY=dependencies npm run bench` runs only these rows.
+ *
+ * The rows run in the bench's temporary folder, and again in `BENCH_COW_DIR`
+ * when it names a folder on a file system that can clone files (XFS made with
+ * `reflink=1`, btrfs): the copy-on-write path is only taken where the file
+ * system allows it, so both sets of figures are shown.
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
@@ -26,6 +31,8 @@ const FILES_PER_PACKAGE = 20;
 
 export interface DependencyRow {
   title: string;
+  /** The file system the repository and its plans were on (`stat -f`), e.g. `ext2/ext3` (ext4) or `xfs`. */
+  fileSystem: string;
   mode: Exclude<DependencyMode, 'off'>;
   /** How the plan's folder was made (from the create's record): clone, hardlink, copy or symlink. */
   method: string;
@@ -67,6 +74,7 @@ export async function makeDependencyRepo(root: string, files = DEPENDENCY_FILES)
 /** One row per mode: each run creates a plan (extension), a worktree + cp -r, and a worktree alone, in turn. */
 export async function measureDependencyFolders(root: string, runs: number): Promise<DependencyRow[]> {
   const { main, plansDir } = await makeDependencyRepo(path.join(root, 'dependencies'));
+  const fileSystem = (await run('stat', ['-f', '-c', '%T', main])).stdout.trim();
   const plain = new PlainGit(8);
   const rows: DependencyRow[] = [];
   let k = 0;
@@ -111,7 +119,8 @@ export async function measureDependencyFolders(root: string, runs: number): Prom
     }
     const ratioToWorktreeAdd = median(ext.map((x, i) => x / add[i]));
     rows.push({
-      title: `create with a ${DEPENDENCY_FILES.toLocaleString('en')}-file node_modules (${mode})`,
+      title: `create with a ${DEPENDENCY_FILES.toLocaleString('en')}-file node_modules (${mode}, on ${fileSystem})`,
+      fileSystem,
       mode,
       method,
       runs,
@@ -136,12 +145,12 @@ export function describeDependencyRow(r: DependencyRow): string {
 /** Markdown rows for the README's table of this measure. */
 export function formatDependencyTable(rows: DependencyRow[]): string {
   const lines = [
-    '| create with node_modules | method used | extension (ms) | git worktree add + cp -r (ms) | ratio | git worktree add alone (ms) | ratio | target |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| create with node_modules | file system | method used | extension (ms) | git worktree add + cp -r (ms) | ratio | git worktree add alone (ms) | ratio | target |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.mode}, ${DEPENDENCY_FILES.toLocaleString('en')} files | ${r.method} | ${r.extensionMs.toFixed(1)} | ${r.plainMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.worktreeAddMs.toFixed(1)} | ${r.ratioToWorktreeAdd.toFixed(2)} | ≤ ${r.target} ${r.met ? '✓' : '✗ missed'} |`,
+      `| ${r.mode}, ${DEPENDENCY_FILES.toLocaleString('en')} files | ${r.fileSystem} | ${r.method} | ${r.extensionMs.toFixed(1)} | ${r.plainMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.worktreeAddMs.toFixed(1)} | ${r.ratioToWorktreeAdd.toFixed(2)} | ≤ ${r.target} ${r.met ? '✓' : '✗ missed'} |`,
     );
   }
   return lines.join('\n');

@@ -128,6 +128,14 @@ export async function main(options: RunOptions): Promise<number> {
     }
     if (!LIFECYCLE_ONLY && !MAIN_WRITES_ONLY) {
       dependencyRows = await measureDependencyFolders(root, RUNS ?? 5);
+      if (process.env.BENCH_COW_DIR) {
+        const cow = fs.mkdtempSync(path.join(path.resolve(process.env.BENCH_COW_DIR), 'plan-worktrees-bench-'));
+        try {
+          dependencyRows.push(...(await measureDependencyFolders(cow, RUNS ?? 5)));
+        } finally {
+          fs.rmSync(cow, { recursive: true, force: true });
+        }
+      }
       for (const row of dependencyRows) say(describeDependencyRow(row));
     }
     const sizes = DEPENDENCIES_ONLY || MAIN_WRITES_ONLY ? [] : SIZES;
