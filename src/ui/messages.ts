@@ -176,6 +176,12 @@ const messages: Messages = {
       size(d.size),
       size(d.maxBytes),
     ),
+  [ErrorCode.StateFileInvalid]: (d) =>
+    vscode.l10n.t(
+      '{0} does not hold what Plan Worktrees writes there ({1} is not valid). It was not used; remove it if it is not yours.',
+      d.path,
+      d.field === '(file)' || d.field === 'json' ? vscode.l10n.t('the file') : d.field,
+    ),
   [ErrorCode.ForeignBranch]: (d) =>
     vscode.l10n.t('{0}. Nothing was done; run the doctor, and correct or remove the entry in plans.json.', d.problem),
   [ErrorCode.LockTimeout]: (d) =>
@@ -318,6 +324,10 @@ const messages: Messages = {
         return vscode.l10n.t('The lock reason must be one line of printable text, at most 500 characters.');
       case 'noBranchToAdopt':
         return vscode.l10n.t('Name the branch the plan starts from.');
+      case 'activityReport':
+        return d.field === 'state'
+          ? vscode.l10n.t('An activity report says waitingForInput, working or done.')
+          : vscode.l10n.t('The message of an activity report is printable text, at most {0} characters.', 200);
     }
   },
   [ErrorCode.PathMissing]: (d) => vscode.l10n.t('The folder of plan {0} is missing: {1}', d.plan, d.path),

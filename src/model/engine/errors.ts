@@ -41,6 +41,8 @@ export enum DomainCode {
   StateFileUnsafe = 'StateFileUnsafe',
   /** A state file is far larger than any real one: it is not read. */
   StateFileTooLarge = 'StateFileTooLarge',
+  /** A state file holds something Plan Worktrees never writes (`field` names the member that is wrong): it is not used. */
+  StateFileInvalid = 'StateFileInvalid',
   /** A plan's record names a branch or worktree that is not its own: nothing is done with it. */
   ForeignBranch = 'ForeignBranch',
   LockTimeout = 'LockTimeout',
@@ -115,6 +117,7 @@ export interface ErrorData {
     files: string[];
   };
   [ErrorCode.StateFileTooLarge]: { path: string; size: number; maxBytes: number; files: string[] };
+  [ErrorCode.StateFileInvalid]: { path: string; field: string; files: string[] };
   [ErrorCode.ForeignBranch]: { problem: string };
   [ErrorCode.LockTimeout]: {
     timeoutMs: number;
@@ -159,7 +162,8 @@ export interface ErrorData {
     | { reason: 'subject' }
     | { reason: 'emptyCommitMessage' }
     | { reason: 'lockReason' }
-    | { reason: 'noBranchToAdopt' };
+    | { reason: 'noBranchToAdopt' }
+    | { reason: 'activityReport'; field: 'state' | 'message' };
   [ErrorCode.PathMissing]: { plan: string; path: string };
   [ErrorCode.PathExists]:
     | { reason: 'folderExists'; path: string; files: string[] }

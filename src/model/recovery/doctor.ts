@@ -43,6 +43,7 @@ import { allowedPlanFolder } from '../store/location';
 import { ensureValid, samePath, shownName, validateBranchName } from '../engine/names';
 import { ownershipProblem } from '../store/ownership';
 import { InvalidRecord, Registry } from '../store/registry';
+import { activityKeys, removePlanActivity } from '../store/activity';
 import { listWorktrees } from '../engine/repository';
 import { listSnapshots, Snapshot } from '../lifecycle/snapshot';
 import { PlanRecord, RegistryData, RepoContext } from '../engine/types';
@@ -69,7 +70,8 @@ export type FindingKind =
   | 'staleLock'
   | 'invalidEntry'
   | 'foreignBranch'
-  | 'brokenWorktreeRecord';
+  | 'brokenWorktreeRecord'
+  | 'staleActivity';
 
 export interface Fix {
   label: string;
@@ -156,6 +158,7 @@ export async function runDoctor(ctx: RepoContext, registry: Registry, options: D
   }
   for (const half of await halfMerges(ctx, worktrees)) findings.push(interruptedMerge(ctx, half, data));
   for (const left of await plansLeftBehind(ctx, worktrees, data.plans)) findings.push(planLeftBehind(ctx, left, data));
+  findings.push(...(await staleActivity(ctx, data.plans)));
   const maxAge = (options.snapshotMaxAgeDays ?? 30) * dayMs;
   for (const snapshot of snapshots.filter((s) => now - Date.parse(s.time) > maxAge)) {
     findings.push(oldSnapshot(ctx, snapshot, options.snapshotMaxAgeDays ?? 30));
@@ -668,6 +671,23 @@ function staleLock(file: string): Finding {
       run: async () => removeStaleLock(file),
     },
   };
+}
+
+/** Activity files (plan-worktrees/activity/) of plan runs that are no longer active: nothing reads them any more. */
+async function staleActivity(ctx: RepoContext, plans: PlanRecord[]): Promise<Finding[]> {
+  const keys = await activityKeys(ctx.repo.commonDir);
+  return keys
+    .filter(({ planId, run }) => !plans.some((p) => p.id === planId && p.run === run && p.status === 'active'))
+    .map(({ planId, run, files }) => ({
+      kind: 'staleActivity',
+      message: `The activity of plan ${planId} (run ${run}) is left in ${files.join(', ')}, but that run is no longer active.`,
+      planId,
+      fix: {
+        label: 'Delete Activity Files',
+        description: `Deletes ${files.join(', ')}. Nothing else changes.`,
+        run: async () => removePlanActivity(ctx.repo.commonDir, planId, run),
+      },
+    }));
 }
 
 function oldSnapshot(ctx: RepoContext, snapshot: Snapshot, days: number): Finding {

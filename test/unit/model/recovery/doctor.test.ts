@@ -9,6 +9,14 @@ import { Finding, runDoctor, templatePattern } from '../../../../src/model/recov
 import { mergePlan } from '../../../../src/model/lifecycle/merge';
 import { listWorktrees } from '../../../../src/model/engine/repository';
 import { listSnapshots, writeSnapshot } from '../../../../src/model/lifecycle/snapshot';
+import {
+  activityFile,
+  activityFolder,
+  makeActivityReport,
+  reportFile,
+  writeActivityReport,
+  writeWindowActivity,
+} from '../../../../src/model/store/activity';
 import { removeBrokenAdminFolder } from '../../../../src/model/recovery/worktreeAdmin';
 import { lifecycleFor, Lifecycle, StashingGit, statusOf, wholeState } from '../../helpers/b';
 import { isPlanError } from '../../helpers/errors';
@@ -667,6 +675,40 @@ describe('runDoctor', () => {
         (await listSnapshots(life.ctx)).map((s) => s.ref),
         [recent.ref],
       );
+    }));
+
+  it('activity files of plan runs that are gone: deletes them, and keeps those of active plans', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const kept = await createPlan(life.ctx, life.registry, life.events, { id: '1', title: 'Kept' });
+      const gone = await createPlan(life.ctx, life.registry, life.events, { id: '2', title: 'Gone' });
+      const commonDir = life.ctx.repo.commonDir;
+      const window = (planId: string) => ({
+        version: 1 as const,
+        planId,
+        run: 1,
+        window: { pid: process.pid, hostname: 'h', open: false, since: new Date().toISOString() },
+        running: [],
+      });
+      await writeWindowActivity(commonDir, window(kept.id));
+      await writeWindowActivity(commonDir, window(gone.id));
+      await writeActivityReport(
+        commonDir,
+        gone.id,
+        1,
+        makeActivityReport({ id: gone.id, run: 1 }, { state: 'done' }, { pid: process.pid, hostname: 'h' }),
+      );
+      // A file the doctor does not know the name of is not its to delete.
+      fs.writeFileSync(path.join(activityFolder(commonDir), 'notes.txt'), 'mine\n');
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), [], 'every run is active');
+      await cleanupPlan(life.ctx, life.registry, life.events, gone);
+      const stale = only(await runDoctor(life.ctx, life.registry), 'staleActivity');
+      assert.strictEqual(stale.planId, gone.id);
+      const files = [activityFile(commonDir, gone.id, 1), reportFile(commonDir, gone.id, 1)];
+      assert.strictEqual(stale.fix?.description, `Deletes ${files.join(', ')}. Nothing else changes.`);
+      await stale.fix?.run();
+      assert.deepStrictEqual(fs.readdirSync(activityFolder(commonDir)).sort(), ['1@1.json', 'notes.txt']);
+      assert.deepStrictEqual(await runDoctor(life.ctx, life.registry), []);
     }));
 
   it('templatePattern finds the id and slug in a plan branch name', () => {
