@@ -14,6 +14,7 @@ const shown = [
   'lifecycle-4-cleanup',
   'explorer-plans',
   'explorer-merge-badges',
+  'explorer-activity',
   'guard-status-bar',
   'guard-warning',
   'scm-review',

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Git } from './git/runner';
+import { ActivityPublisher, PlanActivityWatch } from './ui/activity';
 import { PlanRecord } from './model/engine/types';
 import { registerCommands } from './ui/commands/index';
 import { MainCheckoutGuard } from './ui/guard';
@@ -31,7 +32,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   const statusBar = new GuardStatusBar(repositories, guard, writes);
   const planWindowWatch = new PlanWindowWatch(repositories, statusBar);
   const planFiles = new PlanFileIndex(repositories, log);
-  const tree = new PlanTreeProvider(repositories, planFiles);
+  const activity = new PlanActivityWatch(repositories);
+  publisher = new ActivityPublisher(repositories);
+  const tree = new PlanTreeProvider(repositories, planFiles, activity);
   const scm = new PlanSourceControls(repositories);
   const treeView = vscode.window.createTreeView('planWorktrees.plans', {
     treeDataProvider: tree,
@@ -45,6 +48,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     writes,
     statusBar,
     planWindowWatch,
+    activity,
+    publisher,
     tree,
     treeView,
     PlanBaseContentProvider.register(repositories),
@@ -63,13 +68,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   await repositories.discover();
   await preparePlanWindow(context, repositories);
   await planWindowWatch.start();
-  const api = createApi(repositories, { guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js') });
+  await activity.start();
+  await publisher.start();
+  const api = createApi(repositories, {
+    guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js'),
+    activity,
+  });
   return withTesting(api, context, {
     repositories,
     guard,
     writes,
     statusBar,
     planWindowWatch,
+    activity,
+    publisher,
     tree,
     treeView,
     scm,
@@ -77,8 +89,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   });
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** This window's plan activity publisher: deactivate writes that the window closed. */
+let publisher: ActivityPublisher | undefined;
+
+export async function deactivate(): Promise<void> {
+  // Everything else is disposed through context.subscriptions.
+  await publisher?.close();
 }
 
 export type { PlanRecord, PlanWorktreesApi };

@@ -18,10 +18,25 @@ import { LifecycleEvent, PlanRecord, PlanStatus } from '../model/engine/types';
 import { CreateArgs } from './commands/create';
 import { MergeArgs } from './commands/merge';
 import { StartFromFileArgs } from './commands/planFiles';
+import {
+  ActivityReport,
+  ActivityState,
+  makeActivityReport,
+  readPlanActivity,
+  ReportedState,
+  WindowActivity,
+  writeActivityReport,
+} from '../model/store/activity';
+import { activityInfo, PlanActivityInfo, PlanActivityWatch, thisProcess } from './activity';
 import { pickPlan } from './pickPlan';
 import { PlanRepositories } from './repositories';
 
 export type {
+  ActivityReport,
+  ActivityState,
+  PlanActivityInfo,
+  ReportedState,
+  WindowActivity,
   CleanupResult,
   CreateArgs,
   DiffFile,
@@ -76,11 +91,34 @@ export interface PlanWorktreesApi {
   readonly guardScript: string;
   /** Fires when plans or their state change, in this window or another. */
   readonly onDidChange: vscode.Event<void>;
+  /**
+   * What the plan's window is doing (README.md, "Activity of each plan"): its
+   * running command, the exit code of the last one, the last file change,
+   * whether the window is open, and what an extension reported. `state` is
+   * what the tree shows.
+   */
+  activity(plan: string): Promise<PlanActivityInfo>;
+  /**
+   * Says what the plan is doing, for every window to see (the tree shows it
+   * before anything the plan's window published): `waitingForInput` (an agent
+   * asks its person something), `working` (with a one-line `message`) or
+   * `done`; `undefined` takes the report back. It lasts while this extension
+   * host runs. Rejects with `InvalidName` for another state or a message that
+   * is not one printable line of at most 200 characters.
+   */
+  reportActivity(plan: string, report: { state: ReportedState; message?: string } | undefined): Promise<void>;
+  /** Fires when the activity of a plan changes, in this window or another (also after `reportActivity`). */
+  readonly onDidChangeActivity: vscode.Event<PlanActivityInfo>;
 }
 
-export function createApi(repositories: PlanRepositories, options: { guardScript: string }): PlanWorktreesApi {
+export function createApi(
+  repositories: PlanRepositories,
+  options: { guardScript: string; activity: PlanActivityWatch },
+): PlanWorktreesApi {
   const changed = new vscode.EventEmitter<void>();
   repositories.onDidChange(() => changed.fire());
+  const activityChanged = new vscode.EventEmitter<PlanActivityInfo>();
+  options.activity.onDidChange(({ engine: _engine, ...info }) => activityChanged.fire(info));
   const command = async <T>(id: string, args: unknown): Promise<T> => {
     const result = await vscode.commands.executeCommand<T | undefined>(id, args);
     if (result === undefined) throw new PlanWorktreesError(ErrorCode.Cancelled, `${id} ended without a result.`);
@@ -114,5 +152,15 @@ export function createApi(repositories: PlanRepositories, options: { guardScript
     },
     guardScript: options.guardScript,
     onDidChange: changed.event,
+    activity: async (plan) => {
+      const { engine, plan: record } = await find(plan);
+      return activityInfo(await readPlanActivity(engine.repo.commonDir, record.id, record.run));
+    },
+    reportActivity: async (plan, report) => {
+      const { engine, plan: record } = await find(plan);
+      const written = report ? makeActivityReport(record, report, thisProcess) : undefined;
+      await writeActivityReport(engine.repo.commonDir, record.id, record.run, written);
+    },
+    onDidChangeActivity: activityChanged.event,
   };
 }

@@ -16,6 +16,8 @@ import { DiffFile } from '../model/state/diff';
 import { Mergeability } from '../model/state/mergeability';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { WorktreeDetails } from '../model/state/state';
+import { ActivityState } from '../model/store/activity';
+import { activityText, PlanActivityWatch, showsDuration } from './activity';
 import { appendHistorySummary } from './history';
 import { escapeMarkdown } from './iconSyntax';
 import { planBaseUri } from './planBaseContent';
@@ -41,6 +43,8 @@ export interface WorktreeNode {
   mergeability?: Mergeability;
   /** This window's own worktree. */
   current: boolean;
+  /** What the plan's window (or an extension) says it is doing, as last read. */
+  activity?: ActivityState;
 }
 
 export interface FileNode {
@@ -73,9 +77,26 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   constructor(
     private readonly repositories: PlanRepositories,
     private readonly planFiles?: PlanFileIndex,
+    private readonly activity?: PlanActivityWatch,
   ) {
     this.disposables.push(repositories.onDidChange(() => this.changed.fire(undefined)));
     if (planFiles) this.disposables.push(planFiles.onDidChange(() => this.changed.fire(undefined)));
+    if (activity) {
+      // A plan's activity redraws its item only; its "3m" once a minute (nothing is read for that).
+      this.disposables.push(
+        activity.onDidChange(({ engine, plan, run }) => {
+          for (const node of this.shown.values()) {
+            if (node.engine === engine && node.item.plan?.id === plan && node.item.plan.run === run) {
+              this.changed.fire(node);
+            }
+          }
+        }),
+      );
+      const timer = setInterval(() => {
+        for (const node of this.shown.values()) if (showsDuration(node.activity)) this.changed.fire(node);
+      }, 60_000);
+      this.disposables.push({ dispose: () => clearInterval(timer) });
+    }
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
@@ -83,6 +104,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       case 'repository':
         return repositoryItem(node);
       case 'worktree':
+        if (node.item.plan && this.activity) node.activity = this.activity.state(node.engine, node.item.plan);
         return worktreeItem(node);
       case 'file':
         return fileItem(node);
@@ -302,12 +324,14 @@ function operationState(details: WorktreeDetails | undefined): 'rebasing' | 'mer
 /**
  * The parts of a worktree's state, as words, most telling first (the tree's
  * description shows them before anything else, where a narrow side bar cuts
- * nothing off): rebasing, missing, merged, ⚠ conflicts / ✓ merges cleanly,
+ * nothing off): the plan's activity (`● running: npm test 3m`), rebasing, missing, merged, ⚠ conflicts / ✓ merges cleanly,
  * ●3 changed, ↑2 ↓1, ⇄ overlapping plans, locked, setup failed.
  */
 export function describeState(node: WorktreeNode): string[] {
   const parts: string[] = [];
   const { item, details } = node;
+  // What the plan's window is doing comes first: the question of a person with several plans running.
+  if (node.activity) parts.push(activityText(node.activity));
   const operation = details && !details.missing ? details.operation : undefined;
   if (operation === 'rebase') parts.push(vscode.l10n.t('rebasing'));
   else if (operation === 'merge') parts.push(vscode.l10n.t('merging'));

@@ -4,6 +4,7 @@
  * (`ExtensionMode.Test`); an installed extension's API never has them.
  */
 import * as vscode from 'vscode';
+import { ActivityPublisher, PlanActivityWatch } from './activity';
 import { MainCheckoutGuard } from './guard';
 import { MainCheckoutWrites } from './mainWrites';
 import { PlanFileIndex } from './planFiles/fileIndex';
@@ -19,6 +20,8 @@ export interface TestingParts {
   writes: MainCheckoutWrites;
   statusBar: GuardStatusBar;
   planWindowWatch: PlanWindowWatch;
+  activity: PlanActivityWatch;
+  publisher: ActivityPublisher;
   tree: PlanTreeProvider;
   treeView: vscode.TreeView<unknown>;
   scm: PlanSourceControls;

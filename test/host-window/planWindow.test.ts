@@ -6,7 +6,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { activateExtension, TestingApi, waitFor, workspaceRoot } from '../host/helpers';
+import * as os from 'os';
+import * as vscode from 'vscode';
 import {
+  ACTIVITY_COMMAND,
+  activityReleaseFile,
   factsFile,
   PlanWindowFacts,
   readyForRemovalFile,
@@ -80,6 +84,51 @@ describe('Plan window (its own VS Code window)', function () {
       'Source Control to list both changes',
       30_000,
     );
+  });
+
+  it('publishes what runs in its terminal for the other windows: the command while it runs, then its exit code', async () => {
+    const file = path.join(facts.main, '.git', 'plan-worktrees', 'activity', `${WINDOW_PLAN.id}@1.json`);
+    const published = () =>
+      JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        window: { pid: number; hostname: string; open: boolean };
+        running: Array<{ command: string; source: string }>;
+        last?: { command: string; source: string; exitCode?: number };
+      };
+    // The window is open: its extension host's process, which a reader checks is alive (no heartbeat).
+    assert.deepStrictEqual(
+      { ...published().window, since: undefined },
+      { pid: process.pid, hostname: os.hostname(), open: true, since: undefined },
+    );
+    // A package script that waits until the main window has seen it run, then fails.
+    fs.writeFileSync(
+      path.join(workspaceRoot(), 'package.json'),
+      JSON.stringify({ name: 'demo', private: true, scripts: { test: 'node wait-for-review.js' } }),
+    );
+    fs.writeFileSync(
+      path.join(workspaceRoot(), 'wait-for-review.js'),
+      `const fs = require('fs');\nconst t = setInterval(() => { if (fs.existsSync(${JSON.stringify(activityReleaseFile)})) { clearInterval(t); process.exit(1); } }, 200);\n`,
+    );
+    const terminal = vscode.window.createTerminal({ name: 'agent', shellPath: '/bin/bash', cwd: workspaceRoot() });
+    try {
+      terminal.show();
+      // Typed into the terminal as a person (or an agent) would: VS Code's shell integration reports it.
+      await waitFor(() => terminal.shellIntegration, "the terminal's shell integration", 30_000);
+      terminal.sendText(ACTIVITY_COMMAND);
+      await waitFor(
+        () => published().running.some((c) => c.command === ACTIVITY_COMMAND && c.source === 'terminal'),
+        'the command to be published as running',
+        30_000,
+      );
+      // The main window sees it in its tree, then lets the script end.
+      await waitFor(() => published().last?.command === ACTIVITY_COMMAND, 'the command to end', 150_000);
+      assert.deepStrictEqual(published().running, []);
+      assert.deepStrictEqual(
+        { ...published().last, started: undefined, ended: undefined },
+        { command: ACTIVITY_COMMAND, source: 'terminal', exitCode: 1, started: undefined, ended: undefined },
+      );
+    } finally {
+      terminal.dispose();
+    }
   });
 
   it('says so at once when the main window removes its worktree, and offers only what still works', async () => {

@@ -11,8 +11,25 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { activateExtension, projectRoot, setSetting, TestingApi, waitFor, workspaceRoot } from './helpers';
 import {
+  act,
+  activateExtension,
+  canAct,
+  canScreenshot,
+  createPlan,
+  projectRoot,
+  screenshot,
+  setSetting,
+  settleTree,
+  TestingApi,
+  treeItems,
+  waitFor,
+  widenSideBar,
+  workspaceRoot,
+} from './helpers';
+import {
+  ACTIVITY_COMMAND,
+  activityReleaseFile,
   factsFile,
   PlanWindowFacts,
   readyForRemovalFile,
@@ -31,8 +48,11 @@ describe('A plan in its own window (a second real window)', function () {
     const result = path.join(projectRoot, 'artifacts', 'plan-window-result.txt');
     fs.rmSync(result, { force: true });
     fs.rmSync(readyForRemovalFile, { force: true });
+    fs.rmSync(activityReleaseFile, { force: true });
     const facts: PlanWindowFacts = { main, setupLog };
     fs.writeFileSync(factsFile, JSON.stringify(facts));
+    // Made before the setup command is set: it has no window of its own, and no setup.
+    await createPlan(OTHER_PLAN.id, OTHER_PLAN.title);
     await setSetting(
       'postCreateCommand',
       `printf '%s %s\\n' "$PLAN_WORKTREES_ID" "$PLAN_WORKTREES_BRANCH" >> '${setupLog}'`,
@@ -47,6 +67,7 @@ describe('A plan in its own window (a second real window)', function () {
       );
       assert.strictEqual(plan?.path, folder);
       assert.strictEqual(plan?.branch, WINDOW_PLAN.branch);
+      await seeActivity(api);
       // The plan window's last test waits for this window to discard the plan, as a person would from here.
       await waitFor(() => fs.existsSync(readyForRemovalFile), 'the plan window to wait for its removal', 180_000);
       await vscode.commands.executeCommand('planWorktrees.discard', { plan: WINDOW_PLAN.id, force: true });
@@ -69,6 +90,11 @@ describe('A plan in its own window (a second real window)', function () {
       assert.deepStrictEqual(await terminalPlanVariables(), {});
     } finally {
       await setSetting('postCreateCommand', undefined);
+      await setSetting('activity.notifyWhenCommandEnds', undefined);
+      fs.rmSync(activityReleaseFile, { force: true });
+      if ((await api.list()).some((i) => i.plan?.id === OTHER_PLAN.id && i.worktree)) {
+        await vscode.commands.executeCommand('planWorktrees.discard', { plan: OTHER_PLAN.id, force: true });
+      }
       if ((await api.list()).some((i) => i.plan?.id === WINDOW_PLAN.id && i.worktree)) {
         await vscode.commands.executeCommand('planWorktrees.discard', { plan: WINDOW_PLAN.id, force: true });
       }
@@ -80,3 +106,60 @@ describe('A plan in its own window (a second real window)', function () {
     );
   });
 });
+
+/** A plan without a window of its own, whose agent extension reports through the API. */
+const OTHER_PLAN = { id: 'w2', title: 'Add search' };
+
+interface ActivityApi {
+  activity(plan: string): Promise<{ state?: { kind: string; command?: string }; window?: { window: { pid: number } } }>;
+  reportActivity(plan: string, report: { state: string; message?: string } | undefined): Promise<void>;
+}
+
+/**
+ * While the plan window's suite runs a command in its terminal (test/host-window),
+ * this window's tree shows it running, then its exit code; the API says the same,
+ * and a notification says it ended when the setting asks for it.
+ */
+async function seeActivity(api: TestingApi): Promise<void> {
+  const activityApi = api as unknown as ActivityApi;
+  await activityApi.reportActivity(OTHER_PLAN.id, { state: 'waitingForInput' });
+  await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+  const label = `${WINDOW_PLAN.id} · ${WINDOW_PLAN.title}`;
+  const described = async (wanted: RegExp) =>
+    (await treeItems(api)).find((i) => i.label === label && wanted.test(i.description));
+  const running = await waitFor(
+    () => described(new RegExp(`^● running: ${ACTIVITY_COMMAND} (<1m|\\dm)`)),
+    "the plan window's command, running, in this window's tree",
+    150_000,
+  );
+  assert.match(running.description, /^● running: npm test /, 'the activity comes first');
+  const info = await activityApi.activity(WINDOW_PLAN.id);
+  assert.strictEqual(info.state?.kind, 'running');
+  assert.strictEqual(info.state?.command, ACTIVITY_COMMAND);
+  assert.notStrictEqual(info.window?.window.pid, process.pid, "published by the plan window's own extension host");
+  const other = (await treeItems(api)).find((i) => i.label === `${OTHER_PLAN.id} · ${OTHER_PLAN.title}`);
+  assert.match(other?.description ?? '', /^\? waiting for input /);
+  if (canScreenshot) {
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await widenSideBar();
+    await settleTree();
+    await screenshot('explorer-activity', { clearNotifications: true });
+  }
+  await setSetting('activity.notifyWhenCommandEnds', true);
+  fs.writeFileSync(activityReleaseFile, 'seen');
+  await waitFor(() => described(/^✗ exited 1( |$)/), 'the exit code of the command in the tree', 60_000);
+  assert.strictEqual((await activityApi.activity(WINDOW_PLAN.id)).state?.kind, 'exited');
+  if (canAct) {
+    await vscode.commands.executeCommand('notifications.showList');
+    await act({ see: `Plan ${WINDOW_PLAN.id}: "${ACTIVITY_COMMAND}" exited with 1.`, in: 'notificationCenter' });
+    await vscode.commands.executeCommand('notifications.hideList');
+  }
+  await activityApi.reportActivity(OTHER_PLAN.id, undefined);
+  await waitFor(
+    async () =>
+      (await treeItems(api)).find(
+        (i) => i.label === `${OTHER_PLAN.id} · ${OTHER_PLAN.title}` && !/waiting/.test(i.description),
+      ),
+    'the report taken back',
+  );
+}

@@ -18,6 +18,11 @@ export interface PlanWindowFacts {
 }
 
 export const factsFile = path.join(projectRoot, 'artifacts', 'plan-window-facts.json');
+/** Written by the main window once its tree showed the plan window's command running: the command then ends. */
+export const activityReleaseFile = path.join(projectRoot, 'artifacts', 'plan-window-activity-release');
+/** What the person types in the plan window's terminal (a package script that waits for the release, then fails). */
+export const ACTIVITY_COMMAND = 'npm test';
+
 /** Written by the plan window when it waits for the main window to remove its worktree. */
 export const readyForRemovalFile = path.join(projectRoot, 'artifacts', 'plan-window-ready-for-removal');
 
