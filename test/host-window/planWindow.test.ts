@@ -122,6 +122,9 @@ describe('Plan window (its own VS Code window)', function () {
       // The main window sees it in its tree, then lets the script end.
       await waitFor(() => published().last?.command === ACTIVITY_COMMAND, 'the command to end', 150_000);
       assert.deepStrictEqual(published().running, []);
+      // The files written for the script are the worktree's last change, before the command ended.
+      const { lastChange, last } = published() as { lastChange?: string; last?: { ended: string } };
+      assert.ok(lastChange && last && Date.parse(lastChange) <= Date.parse(last.ended), JSON.stringify(published()));
       assert.deepStrictEqual(
         { ...published().last, started: undefined, ended: undefined },
         { command: ACTIVITY_COMMAND, source: 'terminal', exitCode: 1, started: undefined, ended: undefined },
