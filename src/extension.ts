@@ -61,15 +61,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
       treeView.message = undefined;
       log.info('The folder is trusted now: reading every plan');
       await repositories.refresh();
+      await publisher?.start();
       await preparePlanWindow(context, repositories);
     }),
   );
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   await repositories.discover();
+  // Before the setup task starts: it is a command of the plan's window too.
+  await publisher.start();
   await preparePlanWindow(context, repositories);
   await planWindowWatch.start();
   await activity.start();
-  await publisher.start();
   const api = createApi(repositories, {
     guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js'),
     activity,

@@ -16,7 +16,6 @@ import { PlanEngine } from '../model/engine/planEngine';
 import { PlanRecord } from '../model/engine/types';
 import {
   ActivityCommand,
-  activityFolder,
   activityKeys,
   ActivityState,
   activityState,
@@ -256,7 +255,11 @@ export class PlanActivityWatch implements vscode.Disposable {
   }
 
   private watch(engine: PlanEngine): vscode.Disposable {
-    const pattern = new vscode.RelativePattern(vscode.Uri.file(activityFolder(engine.repo.commonDir)), '*.json');
+    // Based on the common git directory, which always exists: the activity folder is made by the first window that writes.
+    const pattern = new vscode.RelativePattern(
+      vscode.Uri.file(engine.repo.commonDir),
+      'plan-worktrees/activity/*.json',
+    );
     const watcher = vscode.workspace.createFileSystemWatcher(pattern);
     const onEvent = (uri: vscode.Uri) => {
       const parsed = parseActivityFileName(path.basename(uri.fsPath));

@@ -99,6 +99,10 @@ describe('Plan window (its own VS Code window)', function () {
       { ...published().window, since: undefined },
       { pid: process.pid, hostname: os.hostname(), open: true, since: undefined },
     );
+    // The setup command ran as a task of this window: task processes count too.
+    await waitFor(() => published().last?.source === 'task', 'the setup task to be published as ended', 30_000);
+    assert.match(published().last?.command ?? '', /^printf /);
+    assert.strictEqual(published().last?.exitCode, 0);
     // A package script that waits until the main window has seen it run, then fails.
     fs.writeFileSync(
       path.join(workspaceRoot(), 'package.json'),

@@ -44,10 +44,21 @@ describe('The extension API (getExtension(...).exports)', function () {
 
   it('is the documented, typed object: every method, the guard script, and the change event', async () => {
     assert.strictEqual(api.version, 1);
-    for (const name of ['create', 'startFromFile', 'list', 'diff', 'merge', 'cleanup', 'history'] as const) {
+    for (const name of [
+      'create',
+      'startFromFile',
+      'list',
+      'diff',
+      'merge',
+      'cleanup',
+      'history',
+      'activity',
+      'reportActivity',
+    ] as const) {
       assert.strictEqual(typeof api[name], 'function', name);
     }
     assert.strictEqual(typeof api.onDidChange, 'function');
+    assert.strictEqual(typeof api.onDidChangeActivity, 'function');
     assert.ok(
       path.isAbsolute(api.guardScript) && fs.existsSync(api.guardScript),
       `the guard script ships at ${api.guardScript}`,
@@ -63,6 +74,9 @@ describe('The extension API (getExtension(...).exports)', function () {
       'history',
       'guardScript',
       'onDidChange',
+      'activity',
+      'reportActivity',
+      'onDidChangeActivity',
     ]) {
       assert.ok(readme.includes(`${name}(`) || readme.includes(`\`${name}\``), `README documents ${name}`);
     }
@@ -143,5 +157,46 @@ describe('The extension API (getExtension(...).exports)', function () {
     assert.ok(fs.existsSync(path.join(plan.path, 'wip.txt')), 'the refused clean-up kept the file');
     const forced = await api.cleanup('api-2', { force: true });
     assert.ok(forced.snapshot, 'a forced clean-up keeps a snapshot');
+  });
+  it("takes an agent's report of what its plan is doing, tells every listener, and refuses a report it would not show", async () => {
+    const plan = await api.create({ id: 'api-activity', title: 'Reported' });
+    const folder = path.join(main, '.git', 'plan-worktrees', 'activity');
+    const seen: Array<{ plan: string; kind?: string }> = [];
+    const subscription = api.onDidChangeActivity((e) => seen.push({ plan: e.plan, kind: e.state?.kind }));
+    try {
+      assert.deepStrictEqual(await api.activity(plan.id), { plan: plan.id, run: 1 }, 'nothing published yet');
+      const before = fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
+      for (const bad of [{ state: 'sleeping' }, { state: 'working', message: 'two\nlines' }]) {
+        await assert.rejects(
+          api.reportActivity(plan.id, bad as never),
+          (e: unknown) => codeOf(e) === 'InvalidName',
+          JSON.stringify(bad),
+        );
+      }
+      assert.deepStrictEqual(fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [], before, 'nothing written');
+      await api.reportActivity(plan.id, { state: 'working', message: 'Writing the tests' });
+      await waitFor(() => seen.some((e) => e.plan === plan.id && e.kind === 'reported'), 'onDidChangeActivity');
+      const info = await api.activity(plan.id);
+      assert.deepStrictEqual(info.state && { ...info.state, since: undefined }, {
+        kind: 'reported',
+        state: 'working',
+        message: 'Writing the tests',
+        since: undefined,
+      });
+      assert.strictEqual(info.report?.reporter.pid, process.pid);
+      await api.reportActivity(plan.id, undefined);
+      await waitFor(
+        () => seen.length > 0 && seen[seen.length - 1].plan === plan.id && seen[seen.length - 1].kind === undefined,
+        'the report taken back',
+      );
+      assert.deepStrictEqual(await api.activity(plan.id), { plan: plan.id, run: 1 });
+      await assert.rejects(
+        api.reportActivity('api-no-such-plan', { state: 'done' }),
+        (e: unknown) => codeOf(e) === 'PlanNotFound',
+      );
+    } finally {
+      subscription.dispose();
+      await api.cleanup(plan.id, { force: true });
+    }
   });
 });

@@ -145,6 +145,11 @@ async function seeActivity(api: TestingApi): Promise<void> {
     await settleTree();
     await screenshot('explorer-activity', { clearNotifications: true });
   }
+  assert.strictEqual(
+    vscode.workspace.getConfiguration('planWorktrees').get('activity.notifyWhenCommandEnds'),
+    false,
+    'the notification is off by default',
+  );
   await setSetting('activity.notifyWhenCommandEnds', true);
   fs.writeFileSync(activityReleaseFile, 'seen');
   await waitFor(() => described(/^✗ exited 1( |$)/), 'the exit code of the command in the tree', 60_000);
