@@ -44,7 +44,7 @@ interface Plan {
 const LOGIN_MD =
   '---\nid: pf-1\ntitle: Fix the login\nstatus: todo  # set by the team\nowner: ana\n---\n\n# Fix the login\n\n- [ ] reproduce\n- [ ] fix\n';
 const API_JSON =
-  '{\n  "id": "pf-2",\n  "title": "Ship the API",\n  "status": "todo",\n  "steps": [{ "status": "todo", "name": "design" }]\n}\n';
+  '{\n  "id": "pf-2",\n  "title": "Ship the API",\n  "status": "pending",\n  "steps": [{ "status": "pending", "name": "design" }]\n}\n';
 
 /** A menu entry's `when` clause regular expression on `viewItem`, as VS Code matches it. */
 function menuMatches(menu: string, command: string, contextValue: string): boolean {
@@ -193,8 +193,11 @@ describe('Plans from files, status binding, plan terminals and history', functio
     assert.deepStrictEqual([plan.id, plan.title, plan.planFile], ['pf-2', 'Ship the API', 'tasks/pf-2.json']);
     assert.strictEqual(
       fs.readFileSync(uri.fsPath, 'utf8'),
-      API_JSON.replace('"status": "todo",\n', '"status": "in_progress",\n'),
-      'only the top-level status changed',
+      API_JSON.replace('"status": "pending",\n', '"status": "in_progress",\n').replace(
+        '}]\n}',
+        `}],\n  "worktree": ${JSON.stringify(plan.path)}\n}`,
+      ),
+      "only the top-level status changed, in the task JSON's words, and the worktree recorded after the last member",
     );
     const after = await waitFor(async () => {
       const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
@@ -284,5 +287,20 @@ describe('Plans from files, status binding, plan terminals and history', functio
       2,
       'summed up once, however often it is resolved',
     );
+  });
+
+  it('merging a task JSON\'s plan writes "completed", and its clean-up takes the worktree member out again', async () => {
+    await setSetting('planFileStatus', true);
+    const plan = (await api.list()).find((i) => i.plan?.id === 'pf-2')?.worktree;
+    assert.ok(plan);
+    commitIn(plan.path, { 'src/api.js': 'export const api = 1;\n' }, 'Ship the API');
+    await vscode.commands.executeCommand('planWorktrees.merge', { plan: 'pf-2', strategy: 'merge', cleanup: true });
+    const file = path.join(main, 'tasks', 'pf-2.json');
+    const expected = API_JSON.replace('"status": "pending",\n', '"status": "completed",\n');
+    await waitFor(
+      () => fs.readFileSync(file, 'utf8') === expected,
+      'the status "completed" and no worktree member',
+    ).catch((e: Error) => assert.strictEqual(fs.readFileSync(file, 'utf8'), expected, e.message));
+    assert.ok(!fs.existsSync(plan.path), 'cleaned up after the merge');
   });
 });

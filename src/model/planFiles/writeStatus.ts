@@ -1,6 +1,6 @@
 /**
- * Writes a plan file's `status`: that field only, every other byte of the
- * file as it was. The front matter is located with the `yaml` library and the
+ * Writes a plan file's `status` (and a task JSON's `worktree`): those fields
+ * only, every other byte of the file as it was. The front matter is located with the `yaml` library and the
  * JSON member with `jsonc-parser`; the change is one splice of the text, and
  * it is read back before anything is written: a file whose other fields would
  * read differently afterwards (or that cannot be read at all) is refused and
@@ -25,10 +25,49 @@ import { isDeepStrictEqual } from 'util';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { LifecycleEvent } from '../engine/types';
 import { DEFAULT_PLAN_FILE_PATTERNS, ensureBindable, PlanFileFormat, planFileFormat, readPlanFileText } from './find';
-import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, parsePlanFile, yamlLibrary } from './parse';
+import { fieldValue, findFrontMatter, FrontMatter, frontMatterPairs, yamlLibrary } from './parse';
+import { jsonStatusWords, statusWordFor, yamlStatusWords } from './statusWords';
 
-/** The statuses the status binding writes. */
-export type BoundStatus = 'in_progress' | 'done';
+/**
+ * A step of a plan that the status binding writes into its file: started
+ * (the status, and a task JSON's `worktree`), finished (merged: the status),
+ * removed (cleaned up or discarded: a task JSON's `worktree`, when it still
+ * names the worktree removed).
+ */
+export type BoundStep =
+  { step: 'started'; worktree: string } | { step: 'finished' } | { step: 'removed'; worktree: string };
+
+/**
+ * The text after a step of its plan: the status set to the file's own word
+ * for it (see `statusWordFor`); a task JSON's `worktree` member set to the
+ * plan's worktree when it starts and removed when that worktree is removed
+ * (left alone when it names another one, such as a later run's). Markdown
+ * plans get the status only. The same text when nothing changes; throws what
+ * `withStatus` throws.
+ */
+export function withStep(text: string, format: PlanFileFormat, step: BoundStep): string {
+  if (step.step === 'removed') {
+    if (format !== 'json') return text;
+    const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+    const current = topLevelMembers(readJson(text.slice(bom.length)), 'worktree');
+    if (current.length !== 1 || current[0].children?.[1]?.value !== step.worktree) return text;
+    return jsonWithFields(text, { worktree: undefined });
+  }
+  const status = statusWordFor(step.step, statusWords(text, format), format);
+  if (format === 'markdown') return markdownWithStatus(text, status);
+  return jsonWithFields(text, step.step === 'started' ? { status, worktree: step.worktree } : { status });
+}
+
+/** The status words a plan file uses: its own `status` first, then those nested in it (subtasks'); none when it cannot be read. */
+export function statusWords(text: string, format: PlanFileFormat): string[] {
+  try {
+    if (format === 'json') return jsonStatusWords(readJson(text.replace(/^\uFEFF/, '')));
+    const document = findFrontMatter(text)?.document;
+    return document ? yamlStatusWords(document.toJS()) : [];
+  } catch {
+    return []; // the edit itself says what is wrong with the file
+  }
+}
 
 /**
  * The text with its `status` set: the value of the front-matter field or the
@@ -44,7 +83,7 @@ export function withStatus(text: string, format: PlanFileFormat, status: string)
   if (!/^[A-Za-z0-9_-]+$/.test(status)) {
     throw new PlanError(ErrorCode.InvalidName, { reason: 'statusNotWritten', status });
   }
-  return format === 'json' ? jsonWithStatus(text, status) : markdownWithStatus(text, status);
+  return format === 'json' ? jsonWithFields(text, { status }) : markdownWithStatus(text, status);
 }
 
 /**
@@ -55,17 +94,35 @@ export function withStatus(text: string, format: PlanFileFormat, status: string)
  * one, keeping its mode. Returns whether the file changed (`unchanged` when
  * it already had that status).
  */
-export async function writePlanFileStatus(
+export function writePlanFileStatus(
   root: string,
   file: string,
-  status: BoundStatus,
+  status: string,
   patterns: readonly string[] = DEFAULT_PLAN_FILE_PATTERNS,
+): Promise<'changed' | 'unchanged'> {
+  return rewritePlanFile(root, file, patterns, (text, format) => withStatus(text, format, status));
+}
+
+/** Writes a step of its plan into the plan file `file` (see `withStep`), refusing what `writePlanFileStatus` refuses. */
+export function writePlanFileStep(
+  root: string,
+  file: string,
+  step: BoundStep,
+  patterns: readonly string[] = DEFAULT_PLAN_FILE_PATTERNS,
+): Promise<'changed' | 'unchanged'> {
+  return rewritePlanFile(root, file, patterns, (text, format) => withStep(text, format, step));
+}
+
+async function rewritePlanFile(
+  root: string,
+  file: string,
+  patterns: readonly string[],
+  edit: (text: string, format: PlanFileFormat) => string,
 ): Promise<'changed' | 'unchanged'> {
   ensureBindable(file, patterns);
   const format = planFileFormat(file) ?? 'markdown';
   const text = await readPlanFileText(root, file);
-  if (parsePlanFile(file, text).status === status) return 'unchanged';
-  const updated = withStatus(text, format, status);
+  const updated = edit(text, format);
   if (updated === text) return 'unchanged';
   const target = path.join(root, file);
   const { mode } = await fs.stat(target);
@@ -82,23 +139,29 @@ export async function writePlanFileStatus(
 }
 
 /**
- * The status changes the binding makes for these events: `in_progress` for a
- * `create.after`, `done` for a `merge.after`, at or after `since` and not in
- * the future (times compared as times; an event whose time does not parse is
- * left out).
+ * The steps the binding writes for these events: started for a
+ * `create.after`, finished for a `merge.after`, removed for a `remove.after`
+ * that removed the worktree; at or after `since` and not in the future (times
+ * compared as times; an event whose time does not parse is left out).
  */
-export function boundStatusChanges(
+export function boundSteps(
   events: readonly LifecycleEvent[],
   since: number,
   now = Date.now(),
-): Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> {
-  const changes: Array<{ event: LifecycleEvent & { planId: string }; status: BoundStatus }> = [];
+): Array<{ event: LifecycleEvent & { planId: string }; step: BoundStep['step'] }> {
+  const changes: Array<{ event: LifecycleEvent & { planId: string }; step: BoundStep['step'] }> = [];
   for (const event of events) {
-    const status: BoundStatus | undefined =
-      event.type === 'create.after' ? 'in_progress' : event.type === 'merge.after' ? 'done' : undefined;
+    const step: BoundStep['step'] | undefined =
+      event.type === 'create.after'
+        ? 'started'
+        : event.type === 'merge.after'
+          ? 'finished'
+          : event.type === 'remove.after' && event.removedWorktree === true
+            ? 'removed'
+            : undefined;
     const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
-    if (!status || typeof event.planId !== 'string' || !(time >= since && time <= now + FUTURE_SLACK_MS)) continue;
-    changes.push({ event: event as LifecycleEvent & { planId: string }, status });
+    if (!step || typeof event.planId !== 'string' || !(time >= since && time <= now + FUTURE_SLACK_MS)) continue;
+    changes.push({ event: event as LifecycleEvent & { planId: string }, step });
   }
   return changes;
 }
@@ -192,29 +255,97 @@ function checkedFrontMatter(text: string, updated: string, status: string): stri
 
 // ---------------------------------------------------------------- JSON
 
-function jsonWithStatus(text: string, status: string): string {
+/**
+ * The JSON text with these top-level members set (a string) or removed
+ * (undefined), in this order; each a splice of the text (see `newMember` and
+ * `removeMember`), checked by reading the result back.
+ */
+function jsonWithFields(text: string, fields: { status?: string; worktree?: string | undefined }): string {
   const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
   const json = text.slice(bom.length);
-  const root = readJson(json);
-  if (root.type !== 'object') refuse('The plan file is not a JSON object.');
-  const members = (root.children ?? []).filter((member) => member.children?.[0]?.value === 'status');
-  if (members.length > 1) refuse(`"status" appears ${members.length} times in the plan file.`);
-  const current = members[0]?.children?.[1];
-  if (current && !['string', 'number', 'null'].includes(current.type)) {
-    refuse('"status" in the plan file is not a string or a number.');
+  let updated = json;
+  for (const [key, value] of Object.entries(fields) as Array<[string, string | undefined]>) {
+    const root = readJson(updated);
+    if (root.type !== 'object') refuse('The plan file is not a JSON object.');
+    const members = topLevelMembers(root, key);
+    if (members.length > 1) refuse(`"${key}" appears ${members.length} times in the plan file.`);
+    const current = members[0]?.children?.[1];
+    const allowed = key === 'status' ? ['string', 'number', 'null'] : ['string', 'null'];
+    if (current && !allowed.includes(current.type)) {
+      refuse(`"${key}" in the plan file is not ${key === 'status' ? 'a string or a number' : 'a string'}.`);
+    }
+    if (value === undefined && !members[0]) continue;
+    const edits =
+      value === undefined
+        ? removeMember(updated, root, members[0])
+        : members.length === 0 && root.children?.length
+          ? newMember(updated, root, key, value)
+          : modify(updated, [key], value, {});
+    updated = applyEdits(updated, edits);
   }
-  const edits =
-    members.length === 0 && root.children?.length
-      ? newMember(json, root, status)
-      : modify(json, ['status'], status, {});
-  const updated = applyEdits(json, edits);
-  const before: unknown = parse(json, [], { allowTrailingComma: true });
+  const before = parse(json, [], { allowTrailingComma: true }) as Record<string, unknown>;
+  const expected: Record<string, unknown> = { ...before };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) delete expected[key];
+    else expected[key] = value;
+  }
   const errors: ParseError[] = [];
   const after: unknown = parse(updated, errors, { allowTrailingComma: true });
-  if (errors.length > 0 || !isDeepStrictEqual(after, { ...(before as object), status })) {
-    refuse('Setting the status would change how the rest of the plan file reads.');
+  if (errors.length > 0 || !isDeepStrictEqual(after, expected)) {
+    refuse(
+      `Setting ${Object.keys(fields)
+        .map((k) => `"${k}"`)
+        .join(' and ')} would change how the rest of the plan file reads.`,
+    );
   }
   return bom + updated;
+}
+
+/** The object's members named `key` (more than one when the file repeats it). */
+function topLevelMembers(root: JsonNode, key: string): JsonNode[] {
+  return root.type === 'object' ? (root.children ?? []).filter((member) => member.children?.[0]?.value === key) : [];
+}
+
+/**
+ * The edits removing a member. One on a line of its own goes with its line
+ * (its comma and a comment after it on that line too); when it was the last
+ * member and had no comma, the comma before it goes as well. Any other is
+ * left to jsonc-parser.
+ */
+function removeMember(json: string, root: JsonNode, member: JsonNode): Edit[] {
+  const key = member.children?.[0]?.value as string;
+  const lineStart = Math.max(json.lastIndexOf('\n', member.offset - 1), json.lastIndexOf('\r', member.offset - 1)) + 1;
+  if (lineStart === 0 || !/^[ \t]*$/.test(json.slice(lineStart, member.offset))) {
+    return modify(json, [key], undefined, {});
+  }
+  const scanner = createScanner(json, false);
+  scanner.setPosition(member.offset + member.length);
+  let comma = false;
+  for (;;) {
+    const kind = scanner.scan();
+    if (kind === SyntaxKind.Trivia || kind === SyntaxKind.LineCommentTrivia) continue;
+    if (kind === SyntaxKind.BlockCommentTrivia && !/[\r\n]/.test(scanner.getTokenValue())) continue;
+    if (kind === SyntaxKind.CommaToken && !comma) {
+      comma = true;
+      continue;
+    }
+    if (kind !== SyntaxKind.LineBreakTrivia) return modify(json, [key], undefined, {});
+    const lineEnd = scanner.getTokenOffset() + scanner.getTokenLength();
+    const edits: Edit[] = [{ offset: lineStart, length: lineEnd - lineStart, content: '' }];
+    const members = root.children ?? [];
+    const previous = members[members.indexOf(member) - 1];
+    if (!comma && previous && member === members[members.length - 1]) {
+      const before = createScanner(json, false);
+      before.setPosition(previous.offset + previous.length);
+      for (let k = before.scan(); k !== SyntaxKind.EOF && before.getTokenOffset() < lineStart; k = before.scan()) {
+        if (k === SyntaxKind.CommaToken) {
+          edits.unshift({ offset: before.getTokenOffset(), length: 1, content: '' });
+          break;
+        }
+      }
+    }
+    return edits;
+  }
 }
 
 /** Task JSON nested deeper than this is not edited: jsonc-parser reads it by recursion, once per level. */
@@ -242,18 +373,18 @@ function readJson(json: string): JsonNode {
 }
 
 /**
- * The edits adding a `"status"` member after the last one, written as the
+ * The edits adding a member `key` after the last one, written as the
  * others are: on a line of its own with the last member's indentation when
  * that member has a line of its own (after its comma and any comment on that
  * line, with a trailing comma when the last member had one), else after `, `;
  * its colon spaced like the first member's.
  */
-function newMember(json: string, root: JsonNode, status: string): Edit[] {
+function newMember(json: string, root: JsonNode, key: string, value: string): Edit[] {
   const members = root.children ?? [];
   const [first, last] = [members[0], members[members.length - 1]];
-  const [key, value] = first.children ?? [];
-  const colonText = key && value ? json.slice(key.offset + key.length, value.offset) : '';
-  const member = `"status"${/^[ \t]*:[ \t]*$/.test(colonText) ? colonText : ': '}${JSON.stringify(status)}`;
+  const [firstKey, firstValue] = first.children ?? [];
+  const colonText = firstKey && firstValue ? json.slice(firstKey.offset + firstKey.length, firstValue.offset) : '';
+  const member = `${JSON.stringify(key)}${/^[ \t]*:[ \t]*$/.test(colonText) ? colonText : ': '}${JSON.stringify(value)}`;
   const end = last.offset + last.length;
   const lineStart = Math.max(json.lastIndexOf('\n', last.offset - 1), json.lastIndexOf('\r', last.offset - 1)) + 1;
   const indent = json.slice(lineStart, last.offset);

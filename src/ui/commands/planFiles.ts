@@ -99,7 +99,9 @@ async function startPlanFromFile(deps: CommandDeps, args: unknown): Promise<Plan
   }
   if (!plan) return undefined;
   deps.log.info(`Started plan ${plan.id} from ${file}`);
-  if (statusBindingEnabled(engine)) await setPlanFileStatus(engine, file, 'in_progress', deps.log);
+  if (statusBindingEnabled(engine)) {
+    await setPlanFileStatus(engine, file, { step: 'started', worktree: plan.path }, deps.log);
+  }
   return plan;
 }
 

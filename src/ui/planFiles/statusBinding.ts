@@ -1,6 +1,8 @@
 /**
  * The optional status binding (`planFileStatus`): a plan file's status field
- * follows its plan, `in_progress` when it starts and `done` when it is merged.
+ * follows its plan in the file's own words (`in_progress` when it starts,
+ * `completed` or `done` when it is merged), and a task JSON's `worktree`
+ * member names the plan's worktree while it exists.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -9,7 +11,7 @@ import { sequentialize } from '../../model/engine/async';
 import { samePath } from '../../model/engine/names';
 import { PlanEngine } from '../../model/engine/planEngine';
 import { ensureBindable, planFileFormat } from '../../model/planFiles/find';
-import { BoundStatus, boundStatusChanges, withStatus, writePlanFileStatus } from '../../model/planFiles/writeStatus';
+import { BoundStep, boundSteps, withStep, writePlanFileStep } from '../../model/planFiles/writeStatus';
 import { PlanRepositories } from '../repositories';
 import { isTrusted } from '../trust';
 import { planFilePatterns } from './fileIndex';
@@ -25,21 +27,23 @@ export function statusBindingEnabled(engine: PlanEngine): boolean {
 }
 
 /**
- * Sets the status of a plan file in the main worktree. An editor with unsaved
- * changes to the file gets the edit instead (left unsaved, the user's other
- * edits untouched); otherwise the file is rewritten with only that field changed.
+ * Writes a step of its plan into a plan file in the main worktree (see
+ * `withStep`). An editor with unsaved changes to the file gets the edit
+ * instead (left unsaved, the user's other edits untouched); otherwise the
+ * file is rewritten with only those fields changed.
  */
 export async function setPlanFileStatus(
   engine: PlanEngine,
   file: string,
-  status: BoundStatus,
+  step: BoundStep,
   log: vscode.LogOutputChannel,
 ): Promise<void> {
+  const what = step.step === 'removed' ? 'the removed worktree' : `the ${step.step} status`;
   const absolute = path.join(engine.repo.mainPath, ...file.split('/'));
   try {
     ensureBindable(file, planFilePatterns(engine));
   } catch (e) {
-    log.warn(`Plan file ${file}: the status was not set to ${status}: ${e instanceof Error ? e.message : String(e)}`);
+    log.warn(`Plan file ${file}: ${what} was not written: ${e instanceof Error ? e.message : String(e)}`);
     return;
   }
   const document = vscode.workspace.textDocuments.find(
@@ -48,7 +52,7 @@ export async function setPlanFileStatus(
   try {
     if (document?.isDirty) {
       const before = document.getText();
-      const after = withStatus(before, planFileFormat(file) ?? 'markdown', status);
+      const after = withStep(before, planFileFormat(file) ?? 'markdown', step);
       if (after === before) return;
       let start = 0;
       while (start < before.length && before[start] === after[start]) start++;
@@ -61,25 +65,24 @@ export async function setPlanFileStatus(
         after.slice(start, after.length - end),
       );
       await vscode.workspace.applyEdit(edit);
-      log.info(`Plan file ${file}: status ${status} (in the editor, which has unsaved changes)`);
+      log.info(`Plan file ${file}: ${what} written (in the editor, which has unsaved changes)`);
       return;
     }
-    const result = await writePlanFileStatus(engine.repo.mainPath, file, status, planFilePatterns(engine));
-    if (result === 'changed') log.info(`Plan file ${file}: status ${status}`);
+    const result = await writePlanFileStep(engine.repo.mainPath, file, step, planFilePatterns(engine));
+    if (result === 'changed') log.info(`Plan file ${file}: ${what} written`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      log.warn(`Plan file ${file} is gone; its status was not set to ${status}.`);
+      log.warn(`Plan file ${file} is gone; ${what} was not written.`);
     } else {
-      log.warn(
-        `Plan file ${file}: the status could not be set to ${status}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      log.warn(`Plan file ${file}: ${what} could not be written: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }
 
 /**
  * With `planFileStatus` on, a plan's file follows its lifecycle: created →
- * `in_progress`, merged → `done`. It reads the lifecycle events, so it sees
+ * started (and a task JSON's `worktree` set), merged → finished, worktree
+ * removed → a task JSON's `worktree` removed. It reads the lifecycle events, so it sees
  * merges from any window, the merge command, the Source Control view or the
  * API alike; each event is handled once, and only events after activation.
  */
@@ -130,13 +133,25 @@ export class PlanFileStatusBinding implements vscode.Disposable {
         return;
       }
       const since = this.since.get(engine.repo.commonDir) ?? this.activated;
-      for (const { event, status } of boundStatusChanges(await engine.historySince(since), since)) {
+      for (const { event, step } of boundSteps(await engine.historySince(since), since)) {
         const key = `${engine.repo.commonDir}\0${event.type}\0${event.planId}\0${String(event.run)}\0${event.time}`;
         if (this.handled.has(key)) continue;
         this.handled.add(key);
+        if (step === 'removed') {
+          // The plan's record is gone with its worktree: the event names the file and the folder.
+          if (typeof event.planFile === 'string' && typeof event.path === 'string') {
+            await setPlanFileStatus(engine, event.planFile, { step, worktree: event.path }, this.log);
+          }
+          continue;
+        }
         const plan = await engine.plan(event.planId).catch(() => undefined);
         if (!plan?.planFile || plan.run !== event.run) continue;
-        await setPlanFileStatus(engine, plan.planFile, status, this.log);
+        await setPlanFileStatus(
+          engine,
+          plan.planFile,
+          step === 'started' ? { step, worktree: plan.path } : { step },
+          this.log,
+        );
       }
     } catch (e) {
       if (!isError(e, ErrorCode.NotAGitRepository)) {

@@ -17,7 +17,7 @@ import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors'
 import { Git } from '../../../src/git/runner';
 import { EventLog } from '../../../src/model/store/events';
 import { PlanEngine } from '../../../src/model/engine/planEngine';
-import { boundStatusChanges, writePlanFileStatus } from '../../../src/model/planFiles/writeStatus';
+import { boundSteps, writePlanFileStatus } from '../../../src/model/planFiles/writeStatus';
 import { Registry } from '../../../src/model/store/registry';
 import { writeSnapshot } from '../../../src/model/lifecycle/snapshot';
 import { LifecycleEvent, PlanRecord } from '../../../src/model/engine/types';
@@ -247,13 +247,14 @@ describe('fault suite: tampered state files are data, never orders', function ()
 
       const since = Date.parse('2026-01-01T10:00:00.000Z');
       const now = Date.parse('2026-01-01T11:00:00.000Z');
-      const event = (time: unknown, type = 'create.after'): LifecycleEvent => ({
+      const event = (time: unknown, type = 'create.after', more: object = {}): LifecycleEvent => ({
         type,
         planId: '1',
         run: 1,
         time: time as string,
+        ...more,
       });
-      const changes = boundStatusChanges(
+      const changes = boundSteps(
         [
           event('2026-01-01T09:59:59.999Z'), // before activation
           event('9999-12-31T00:00:00.000Z'), // the future: written by hand
@@ -262,16 +263,18 @@ describe('fault suite: tampered state files are data, never orders', function ()
           event('2026-01-01T10:30:00+05:00'), // 05:30Z, before activation (a string compare put it after)
           event('2026-01-01T10:30:00.000Z'),
           event('2026-01-01T10:45:00.000Z', 'merge.after'),
-          event('2026-01-01T10:50:00.000Z', 'remove.after'),
+          event('2026-01-01T10:50:00.000Z', 'remove.after'), // the worktree was kept
+          event('2026-01-01T10:55:00.000Z', 'remove.after', { removedWorktree: true }),
         ],
         since,
         now,
       );
       assert.deepStrictEqual(
-        changes.map((c) => [c.event.time, c.status]),
+        changes.map((c) => [c.event.time, c.step]),
         [
-          ['2026-01-01T10:30:00.000Z', 'in_progress'],
-          ['2026-01-01T10:45:00.000Z', 'done'],
+          ['2026-01-01T10:30:00.000Z', 'started'],
+          ['2026-01-01T10:45:00.000Z', 'finished'],
+          ['2026-01-01T10:55:00.000Z', 'removed'],
         ],
       );
     }));

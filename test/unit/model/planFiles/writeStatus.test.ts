@@ -3,9 +3,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, isError, PlanError } from '../../../../src/model/engine/errors';
 import { MAX_FRONT_MATTER_BYTES, MAX_FRONT_MATTER_DEPTH } from '../../../../src/model/planFiles/parse';
-import { MAX_JSON_DEPTH, withStatus, writePlanFileStatus } from '../../../../src/model/planFiles/writeStatus';
+import { PlanEngine } from '../../../../src/model/engine/planEngine';
+import { Git } from '../../../../src/git/runner';
+import {
+  boundSteps,
+  MAX_JSON_DEPTH,
+  withStatus,
+  withStep,
+  writePlanFileStatus,
+  writePlanFileStep,
+} from '../../../../src/model/planFiles/writeStatus';
 import { parse as parseYaml } from 'yaml';
-import { withTempDir, writeFiles } from '../../helpers/repo';
+import { commitFiles, withRepo, withTempDir, writeFiles } from '../../helpers/repo';
 
 /** A front matter as people write it: comments, both quotes, folded, literal and multi-line plain values, nested and unknown fields. */
 const FRONT_MATTER = [
@@ -204,6 +213,92 @@ describe('plan files: write status', () => {
     });
   });
 
+  describe("withStep: the status in the file's words, and a task JSON's worktree", () => {
+    const TASK = TASK_JSON.replace('  "id": 7,', '  "id": 7,\n  "status": "pending",');
+    const WT = '/home/ana/repo.plans/7-ship-it';
+
+    it('starts a task JSON: its own word for started, and a worktree member after the last, the rest byte for byte', () => {
+      const started = withStep(TASK, 'json', { step: 'started', worktree: WT });
+      assert.strictEqual(
+        started,
+        TASK.replace('"status": "pending"', '"status": "in_progress"').replace(
+          '"owner": "ana", // who\n',
+          `"owner": "ana", // who\n  "worktree": "${WT}",\n`,
+        ),
+      );
+      // Started again (a later run): the member's value changes, nothing else.
+      const again = withStep(started, 'json', { step: 'started', worktree: '/elsewhere/7-run-2' });
+      assert.strictEqual(again, started.replace(WT, '/elsewhere/7-run-2'));
+    });
+
+    it('finishes a task JSON with "completed", or with the word a subtask of the same file uses', () => {
+      const started = withStep(TASK, 'json', { step: 'started', worktree: WT });
+      assert.strictEqual(
+        withStep(started, 'json', { step: 'finished' }),
+        started.replace('"status": "in_progress"', '"status": "completed"'),
+      );
+      const withDoneStep = '{\n  "title": "x",\n  "status": "pending",\n  "steps": [{ "status": "done" }]\n}\n';
+      assert.strictEqual(
+        withStep(withDoneStep, 'json', { step: 'finished' }),
+        withDoneStep.replace('"status": "pending"', '"status": "done"'),
+      );
+      assert.strictEqual(
+        withStep('{"title": "x", "status": "Todo"}', 'json', { step: 'started', worktree: 'C:\\w\\7' }),
+        '{"title": "x", "status": "In Progress", "worktree": "C:\\\\w\\\\7"}',
+        "a board's words; a Windows path escaped",
+      );
+    });
+
+    it("removes the worktree member when that worktree is removed, giving back the file's bytes, and keeps one that names another", () => {
+      const started = withStep(TASK, 'json', { step: 'started', worktree: WT });
+      const finished = withStep(started, 'json', { step: 'finished' });
+      assert.strictEqual(
+        withStep(finished, 'json', { step: 'removed', worktree: WT }),
+        TASK.replace('"status": "pending"', '"status": "completed"'),
+      );
+      assert.strictEqual(withStep(finished, 'json', { step: 'removed', worktree: '/other' }), finished);
+      const noTrailingComma = '{\n  "title": "x",\n  "status": "pending" // s\n}\n';
+      const on = withStep(noTrailingComma, 'json', { step: 'started', worktree: WT });
+      assert.strictEqual(on, `{\n  "title": "x",\n  "status": "in_progress", // s\n  "worktree": "${WT}"\n}\n`);
+      assert.strictEqual(
+        withStep(on, 'json', { step: 'removed', worktree: WT }),
+        noTrailingComma.replace('pending', 'in_progress'),
+        'the comma written before the member goes with it',
+      );
+      const inline = `{"title": "x", "worktree": "${WT}", "id": 1}`;
+      assert.strictEqual(withStep(inline, 'json', { step: 'removed', worktree: WT }), '{"title": "x", "id": 1}');
+      assert.strictEqual(withStep('{"title": "x"}', 'json', { step: 'removed', worktree: WT }), '{"title": "x"}');
+    });
+
+    it('writes a Markdown plan\'s status only, in its words: "done" where it says done', () => {
+      const md = '---\nid: 3\nstatus: todo\nsubtasks:\n  - status: done\n---\n# T\n';
+      const started = withStep(md, 'markdown', { step: 'started', worktree: WT });
+      assert.strictEqual(started, md.replace('status: todo', 'status: in_progress'));
+      assert.strictEqual(
+        withStep(started, 'markdown', { step: 'finished' }),
+        md.replace('status: todo', 'status: done'),
+      );
+      assert.strictEqual(withStep(started, 'markdown', { step: 'removed', worktree: WT }), started);
+      assert.strictEqual(
+        withStep('---\nstatus: Pending\n---\n', 'markdown', { step: 'finished' }),
+        '---\nstatus: Completed\n---\n',
+      );
+    });
+
+    it('refuses with InvalidName a worktree member that is not a string, or given twice; the text is not changed', () => {
+      for (const [text, expected] of [
+        ['{"title": "x", "worktree": {"path": "/w"}}', /"worktree" in the plan file is not a string/],
+        ['{"title": "x", "worktree": "/a", "worktree": "/b"}', /"worktree" appears 2 times/],
+      ] as const) {
+        assert.throws(
+          () => withStep(text, 'json', { step: 'started', worktree: WT }),
+          (e: unknown) => notWritten(e, expected),
+          text,
+        );
+      }
+    });
+  });
+
   describe('on disk', () => {
     it('writes the status in place: the other bytes and the file mode unchanged, no temporary file left', () =>
       withTempDir(async (dir) => {
@@ -259,6 +354,39 @@ describe('plan files: write status', () => {
           Object.keys(files)
             .map((f) => f.slice(6))
             .sort(),
+        );
+      }));
+
+    it('binds a task JSON to a real plan: started with its worktree, the member gone when the plan is discarded', () =>
+      withRepo(async (repo) => {
+        const task = '{\n  // from the board\n  "id": "t7",\n  "title": "Ship it",\n  "status": "pending",\n}\n';
+        commitFiles(repo.main, { '.gitignore': '.tasks/\n' }, 'Task files are not tracked');
+        writeFiles(repo.main, { '.tasks/t7.json': task });
+        const engine = await PlanEngine.open(repo.main, { git: new Git() });
+        const since = Date.now() - 1000;
+        const plan = await engine.create({ id: 't7', title: 'Ship it', planFile: '.tasks/t7.json' });
+        const apply = async (): Promise<void> => {
+          for (const { event, step } of boundSteps(await engine.historySince(since), since)) {
+            if (step === 'removed') {
+              await writePlanFileStep(repo.main, event.planFile as string, { step, worktree: event.path as string });
+            } else if (step === 'started') {
+              await writePlanFileStep(repo.main, '.tasks/t7.json', { step, worktree: plan.path });
+            } else await writePlanFileStep(repo.main, '.tasks/t7.json', { step });
+          }
+        };
+        await apply();
+        const file = path.join(repo.main, '.tasks', 't7.json');
+        assert.strictEqual(
+          fs.readFileSync(file, 'utf8'),
+          task.replace('"pending",\n', `"in_progress",\n  "worktree": ${JSON.stringify(plan.path)},\n`),
+        );
+        await engine.discard('t7');
+        await apply();
+        assert.ok(!fs.existsSync(plan.path));
+        assert.strictEqual(
+          fs.readFileSync(file, 'utf8'),
+          task.replace('"pending"', '"in_progress"'),
+          'the worktree member removed with the worktree; the status left as it was',
         );
       }));
 
