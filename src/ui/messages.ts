@@ -54,6 +54,18 @@ const messages: Messages = {
           'The base branch "{0}" has no remote to publish to. Add one with "git remote add origin <url>", or set an upstream for {0}.',
           d.base,
         );
+      case 'pullRequest':
+        return vscode.l10n.t(
+          'The remote "{0}" has no pull request {1} ({2} does not exist there).',
+          d.remote,
+          d.number,
+          d.ref,
+        );
+      case 'pullRequestRemote':
+        return vscode.l10n.t(
+          'The repository has no remote "{0}" to take pull requests from (setting planWorktrees.pullRequests.remote).',
+          d.remote,
+        );
     }
   },
   [ErrorCode.MainWorktree]: (d) => vscode.l10n.t('{0} is the main worktree; it is never removed.', d.path),
@@ -328,6 +340,15 @@ const messages: Messages = {
         return d.field === 'state'
           ? vscode.l10n.t('An activity report says waitingForInput, working or done.')
           : vscode.l10n.t('The message of an activity report is printable text, at most {0} characters.', 200);
+      case 'pullRequestNumber':
+        return vscode.l10n.t('"{0}" is not a pull request number (a whole number from 1).', d.value);
+      case 'pullRequestWithBranch':
+        return vscode.l10n.t('A plan starts from a pull request or from a branch, not both.');
+      case 'pullRequestRef':
+        return vscode.l10n.t(
+          'The setting planWorktrees.pullRequests.ref ("{0}") must be a ref under "refs/" that contains "${number}", such as "refs/pull/${number}/head".',
+          d.pattern,
+        );
     }
   },
   [ErrorCode.PathMissing]: (d) => vscode.l10n.t('The folder of plan {0} is missing: {1}', d.plan, d.path),

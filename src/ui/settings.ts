@@ -47,6 +47,10 @@ export function readEngineSettings(scope?: vscode.Uri): EngineSettings {
     dependencyFolders: modeMap(c.get<unknown>('dependencyFolders')) ?? defaultSettings.dependencyFolders,
     ports: { ...defaultSettings.ports, ...numberMap(c.get<unknown>('ports')) },
     fetchBase: c.get<boolean>('fetchBase') ?? defaultSettings.fetchBase,
+    pullRequests: {
+      remote: c.get<string>('pullRequests.remote') || defaultSettings.pullRequests.remote,
+      ref: c.get<string>('pullRequests.ref') || defaultSettings.pullRequests.ref,
+    },
     updateSubmodules: repository.updateSubmodules,
     preRemoveCommand: repository.preRemoveCommand,
     preRemoveTimeoutMs: defaultSettings.preRemoveTimeoutMs,

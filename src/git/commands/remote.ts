@@ -3,6 +3,24 @@
  * after `--`; a fetch has no tags and prints nothing but errors.
  */
 import { GitAt, options, records } from './git';
+import { ReasonRule, withReasons } from './reasons';
+
+/** Why a fetch of one ref failed. */
+const fetchRefReasons: ReadonlyArray<ReasonRule<'refMissing'>> = [
+  { pattern: /couldn't find remote ref/i, reason: 'refMissing' },
+];
+
+/**
+ * `fetch --quiet --no-tags -- <remote> +<ref>:<into>`: the remote's ref
+ * `ref` (a full ref name, such as `refs/pull/7/head`) into the local ref
+ * `into`, forced. Reason `refMissing` when the remote has no such ref; `into`
+ * is then left as it was.
+ */
+export async function fetchRef(at: GitAt, remote: string, ref: string, into: string): Promise<void> {
+  await withReasons(fetchRefReasons, () =>
+    at.git.run(['fetch', '--quiet', '--no-tags', '--', remote, `+${ref}:${into}`], options(at)),
+  );
+}
 
 /** The names of the repository's remotes (`git remote`). */
 export async function listRemotes(at: GitAt): Promise<string[]> {

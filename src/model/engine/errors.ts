@@ -77,7 +77,9 @@ export interface ErrorData {
     | { reason: 'planBase'; plan: string; base: string }
     | { reason: 'branch'; branch: string }
     | { reason: 'detachedHead' }
-    | { reason: 'noRemote'; base: string };
+    | { reason: 'noRemote'; base: string }
+    | { reason: 'pullRequest'; number: number; remote: string; ref: string }
+    | { reason: 'pullRequestRemote'; remote: string };
   [ErrorCode.MainWorktree]: { path: string };
   [ErrorCode.NoRebaseInProgress]: { plan: string };
   [ErrorCode.NothingToCommit]: { plan: string };
@@ -163,7 +165,10 @@ export interface ErrorData {
     | { reason: 'emptyCommitMessage' }
     | { reason: 'lockReason' }
     | { reason: 'noBranchToAdopt' }
-    | { reason: 'activityReport'; field: 'state' | 'message' };
+    | { reason: 'activityReport'; field: 'state' | 'message' }
+    | { reason: 'pullRequestNumber'; value: string }
+    | { reason: 'pullRequestRef'; pattern: string }
+    | { reason: 'pullRequestWithBranch' };
   [ErrorCode.PathMissing]: { plan: string; path: string };
   [ErrorCode.PathExists]:
     | { reason: 'folderExists'; path: string; files: string[] }

@@ -9,6 +9,7 @@
  */
 import * as fs from 'fs';
 import { forEachRef } from '../../git/commands/refs';
+import { listRemotes } from '../../git/commands/remote';
 import { isClean } from '../../git/commands/status';
 import { asDiskFull } from '../../git/errors';
 import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors';
@@ -428,6 +429,12 @@ export class PlanEngine {
   /** The main checkout's uncommitted files (tracked and untracked): what `dirtyBase` is about. */
   uncommittedChanges(): Promise<string[]> {
     return uncommittedFiles(this.ctx);
+  }
+
+  /** The remote pull requests are taken from (`settings.pullRequests.remote`) when the repository has it; undefined otherwise. */
+  async pullRequestRemote(): Promise<string | undefined> {
+    const { remote } = this.ctx.settings.pullRequests;
+    return (await listRemotes({ git: this.ctx.git, cwd: this.repo.commonDir })).includes(remote) ? remote : undefined;
   }
 
   /** Short names of the local branches, sorted: the choices for a base. */

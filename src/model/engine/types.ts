@@ -95,6 +95,8 @@ export interface EngineSettings {
   ports: PortSettings;
   /** Whether create fetches the base's upstream first (when it has one), so that a plan does not start from a stale base. */
   fetchBase: boolean;
+  /** Where a plan started from a pull request's head fetches it: the remote, and the remote's ref (`${number}` is the pull request's number). */
+  pullRequests: { remote: string; ref: string };
   /** Check out the submodules of a new plan (`git submodule update --init --recursive`) when its worktree has a `.gitmodules`. */
   updateSubmodules: boolean;
   /** A shell command run in a plan's worktree before a clean-up or discard removes it (not a forced clean-up); empty for none. */
@@ -132,6 +134,7 @@ export const defaultSettings: EngineSettings = {
   dependencyFolders: { node_modules: 'copy' },
   ports: defaultPorts,
   fetchBase: true,
+  pullRequests: { remote: 'origin', ref: 'refs/pull/${number}/head' },
   updateSubmodules: true,
   preRemoveCommand: '',
   preRemoveTimeoutMs: 120_000,

@@ -27,7 +27,7 @@ import {
   listWorktrees,
   removeWorktree,
 } from '../../git/commands/worktrees';
-import { fetch, listRemotes, upstreamOf } from '../../git/commands/remote';
+import { fetch, fetchRef, listRemotes, upstreamOf } from '../../git/commands/remote';
 import { configNames, removeConfigSection } from '../../git/commands/config';
 import { isAncestor } from '../../git/commands/log';
 import { asDiskFull } from '../../git/errors';
@@ -94,6 +94,15 @@ export interface CreateOptions {
    * adopted it: clean-up deletes it only when its work is merged.
    */
   adopt?: boolean;
+  /**
+   * Start from the head of this pull request instead of making a branch: its
+   * ref (`settings.pullRequests.ref`, GitHub's `refs/pull/<n>/head` by
+   * default) is fetched from the remote `settings.pullRequests.remote` into
+   * `refs/remotes/<remote>/pr/<n>`, and the plan adopts the local branch
+   * `pr/<n>`: made there (without an upstream), or the one that exists
+   * already. `branch` and `adopt` are not given with it.
+   */
+  pullRequest?: number;
   /** Fetch the base's upstream first, when it has one; default `settings.fetchBase`. */
   fetchBase?: boolean;
   signal?: AbortSignal;
@@ -114,11 +123,18 @@ export interface BaseFetch {
 /** A created plan's record, with what create did about a stale base (not kept in the registry). */
 export type CreatedPlan = PlanRecord & { baseFetch?: BaseFetch };
 
-/** The branch a plan adopts: its tip, and the remote-tracking ref a new local branch is made from. */
+/**
+ * The branch a plan adopts: its tip, and the remote-tracking ref a new local
+ * branch is made from; `fresh` for a new local branch made at `tip` without
+ * an upstream (a pull request's head).
+ */
 interface Adoption {
   branch: string;
   tip: string;
   track?: string;
+  fresh?: boolean;
+  /** The pull request whose head it is. */
+  pullRequest?: { number: number; remote: string; ref: string };
 }
 
 type Undo = () => Promise<void>;
@@ -140,6 +156,10 @@ export async function createPlan(
   if (options.adopt && options.branch === undefined) {
     throw new PlanError(ErrorCode.InvalidName, { reason: 'noBranchToAdopt' });
   }
+  const pullRequest = options.pullRequest === undefined ? undefined : pullRequestOf(ctx, options.pullRequest);
+  if (pullRequest && (options.adopt || options.branch !== undefined)) {
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'pullRequestWithBranch' });
+  }
   if (options.planFile !== undefined) ensureValid(options.planFile, validatePlanFile);
   const givenBase = options.base !== undefined ? ensureValid(options.base, validateBranchName) : undefined;
   const dirtyBase = options.dirtyBase ?? ctx.settings.dirtyBase;
@@ -149,7 +169,7 @@ export async function createPlan(
     : await presentFolders(ctx.repo.mainPath, dependencyFolderList(ctx.settings.dependencyFolders));
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
-  const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt;
+  const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt && !pullRequest;
   const [{ base, baseCommit: localBase, upstream }, dirtyFiles, untracked, included] = await allInOrder([
     // The base's upstream is looked up beside the other reads, not after them: it costs the create no time.
     resolveBase(ctx, givenBase, options.signal).then(async (found) => ({
@@ -175,13 +195,24 @@ export async function createPlan(
     throw new PlanError(ErrorCode.BaseDirty, { reason: 'deletedAndUntracked', files: twice });
   }
   throwIfAborted(options.signal);
-  const adoption = options.adopt ? await resolveAdopted(ctx, options.branch as string, options.signal) : undefined;
+  const adoption = pullRequest
+    ? await resolvePullRequest(ctx, pullRequest, options.signal)
+    : options.adopt
+      ? await resolveAdopted(ctx, options.branch as string, options.signal)
+      : undefined;
   const fresh = upstream && !adoption ? await freshBase(ctx, base, localBase, upstream, options.signal) : undefined;
   const baseCommit = fresh?.commit ?? localBase;
   throwIfAborted(options.signal);
 
   const plan = await registry.update((data) =>
-    reserve(ctx, data, { ...options, branch: adoption?.branch ?? options.branch, title, base, baseCommit }),
+    reserve(ctx, data, {
+      ...options,
+      branch: adoption?.branch ?? options.branch,
+      adopt: adoption !== undefined,
+      title,
+      base,
+      baseCommit,
+    }),
   );
   const placed: DependencyResult[] = [];
   const undo: Undo[] = [() => unreserve(registry, plan)];
@@ -197,7 +228,12 @@ export async function createPlan(
       base,
       baseCommit,
       ...(adoption
-        ? { adopted: true, tip: adoption.tip, ...(adoption.track ? { tracking: adoption.track } : {}) }
+        ? {
+            adopted: true,
+            tip: adoption.tip,
+            ...(adoption.track ? { tracking: adoption.track } : {}),
+            ...(adoption.pullRequest ? { pullRequest: adoption.pullRequest } : {}),
+          }
         : {}),
       ...(fresh ? { baseFetch: fresh.fetch } : {}),
     });
@@ -577,6 +613,79 @@ async function resolveAdopted(ctx: RepoContext, name: string, signal?: AbortSign
   return { branch, tip, track: tracking };
 }
 
+/**
+ * The pull request `number` of the remote the settings name: the remote's
+ * ref for it, and the local branch (`pr/<n>`) and remote-tracking ref
+ * (`refs/remotes/<remote>/pr/<n>`) it goes to. Refuses a number that is not
+ * a whole number from 1 and a ref setting that does not make a ref under
+ * `refs/` (`InvalidName`); nothing is read or written.
+ */
+function pullRequestOf(
+  ctx: RepoContext,
+  number: unknown,
+): { number: number; remote: string; ref: string; branch: string; tracking: string } {
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'pullRequestNumber', value: String(number) });
+  }
+  const { remote, ref: pattern } = ctx.settings.pullRequests;
+  const ref = pattern.split('${number}').join(String(number));
+  if (!pattern.includes('${number}') || !ref.startsWith('refs/') || validateBranchName(ref.slice('refs/'.length))) {
+    throw new PlanError(ErrorCode.InvalidName, { reason: 'pullRequestRef', pattern });
+  }
+  const branch = `pr/${number}`;
+  if (validateBranchName(`remotes/${remote}/${branch}`)) {
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'pullRequestRemote', remote });
+  }
+  return { number, remote, ref, branch, tracking: `refs/remotes/${remote}/${branch}` };
+}
+
+/**
+ * Fetches a pull request's head (`pullRequestOf`) and gives the branch the
+ * plan adopts: the local branch `pr/<n>` when it exists already (as it is:
+ * the work on it is kept), else a new one at the fetched head. Refuses a
+ * remote the repository does not have and a pull request the remote does not
+ * have (`BranchNotFound`), before any ref is written; a fetch that fails
+ * otherwise (offline) carries on with a head fetched before, if there is one.
+ */
+async function resolvePullRequest(
+  ctx: RepoContext,
+  pr: ReturnType<typeof pullRequestOf>,
+  signal?: AbortSignal,
+): Promise<Adoption> {
+  const { number, remote, ref, branch, tracking } = pr;
+  const pullRequest = { number, remote, ref };
+  if (!(await listRemotes({ ...inRepo(ctx), signal })).includes(remote)) {
+    throw new PlanError(ErrorCode.BranchNotFound, { reason: 'pullRequestRemote', remote });
+  }
+  try {
+    const timeout = AbortSignal.timeout(fetchTimeoutMs);
+    await fetchRef(
+      { ...inRepo(ctx), signal: signal ? AbortSignal.any([signal, timeout]) : timeout },
+      remote,
+      ref,
+      tracking,
+    );
+  } catch (e) {
+    if (signal?.aborted || isError(e, ErrorCode.Untrusted)) throw e;
+    if (hasReason(e, 'refMissing')) {
+      throw new PlanError(ErrorCode.BranchNotFound, { reason: 'pullRequest', ...pullRequest }, { cause: e });
+    }
+    ctx.log.warn(`Could not fetch ${ref} from ${remote} (using what is known locally): ${(e as Error).message}`);
+  }
+  const head = await verifyRef({ ...inRepo(ctx), signal }, `${tracking}^{commit}`);
+  const existing = await verifyRef({ ...inRepo(ctx), signal }, `refs/heads/${branch}^{commit}`);
+  if (existing !== undefined) {
+    if (head !== undefined && head !== existing) {
+      ctx.log.info(
+        `The branch ${branch} exists already (at ${existing}; the head of pull request ${number} is ${head}): the plan adopts it as it is.`,
+      );
+    }
+    return { ...(await adoptLocal(ctx, branch, existing, signal)), pullRequest };
+  }
+  if (head === undefined) throw new PlanError(ErrorCode.BranchNotFound, { reason: 'pullRequest', ...pullRequest });
+  return { branch, tip: head, fresh: true, pullRequest };
+}
+
 /** A local branch to adopt, refused when a worktree has it checked out. */
 async function adoptLocal(ctx: RepoContext, branch: string, tip: string, signal?: AbortSignal): Promise<Adoption> {
   const worktrees = await listWorktrees({ ...inMain(ctx), signal });
@@ -602,7 +711,7 @@ async function adoptBranch(
   signal?: AbortSignal,
 ): Promise<void> {
   const remove: Undo = () => removeWorktree(inMain(ctx), plan.path, { force: 2 });
-  if (adoption.track === undefined) {
+  if (adoption.track === undefined && !adoption.fresh) {
     try {
       await addExistingBranchWorktree({ ...inMain(ctx), signal }, plan.path, plan.branch);
     } catch (e) {
@@ -626,9 +735,13 @@ async function adoptBranch(
     }
   };
   try {
-    await addWorktreeWithBranch({ ...inMain(ctx), signal }, plan.path, plan.branch, adoption.tip, {
-      track: adoption.track,
-    });
+    await addWorktreeWithBranch(
+      { ...inMain(ctx), signal },
+      plan.path,
+      plan.branch,
+      adoption.tip,
+      adoption.track !== undefined ? { track: adoption.track } : { noTrack: true },
+    );
   } catch (e) {
     if (hasReason(e, 'branchExists')) throw branchExists(plan.branch, e);
     undo.push(deleteBranch);

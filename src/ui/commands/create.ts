@@ -30,6 +30,8 @@ export interface CreateArgs {
   dirtyBase?: 'refuse' | 'move' | 'ignore';
   /** Start from the existing branch `branch` (local, or `<remote>/<branch>`) instead of making one. */
   adopt?: boolean;
+  /** Start from this pull request's head, fetched into the branch `pr/<n>` (setting `pullRequests.remote`), which the plan adopts. */
+  pullRequest?: number;
 }
 
 export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
@@ -61,19 +63,33 @@ export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
 
 /**
  * "Start Plan from Branch…": a pick of the local branches no worktree has
- * checked out and the remote ones, then the title (the branch's last part to
- * start with). The plan adopts the branch; the main checkout's changes stay.
+ * checked out and the remote ones — and, when the repository has the remote
+ * the `pullRequests.remote` setting names, "Pull Request…", which asks for
+ * its number — then the title (the branch's last part to start with). The
+ * plan adopts the branch; the main checkout's changes stay. A program gives
+ * `{ branch }` or `{ pullRequest: 7 }` (and a title, or the default one).
  */
 async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
   const engine = engineOrThrow(deps.repositories);
   let branch = args.branch;
-  if (branch === undefined) {
-    const branches = await engine.branchesToAdopt();
+  let pullRequest = args.pullRequest;
+  const byProgram = pullRequest !== undefined;
+  if (branch === undefined && pullRequest === undefined) {
+    const [branches, remote] = await Promise.all([engine.branchesToAdopt(), engine.pullRequestRemote()]);
+    const pullRequestItem: vscode.QuickPickItem | undefined = remote
+      ? {
+          label: vscode.l10n.t('$(git-pull-request) Pull Request…'),
+          description: vscode.l10n.t('its head, fetched from {0} into the branch pr/<number>', remote),
+        }
+      : undefined;
     const picked = await vscode.window.showQuickPick(
-      branches.map((b) => ({
-        label: b.name,
-        description: b.remote ? vscode.l10n.t('remote branch') : vscode.l10n.t('local branch'),
-      })),
+      [
+        ...(pullRequestItem ? [pullRequestItem] : []),
+        ...branches.map((b) => ({
+          label: b.name,
+          description: b.remote ? vscode.l10n.t('remote branch') : vscode.l10n.t('local branch'),
+        })),
+      ],
       {
         title: vscode.l10n.t('Start Plan from Branch'),
         placeHolder: vscode.l10n.t(
@@ -82,20 +98,39 @@ async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<Pla
       },
     );
     if (!picked) return undefined;
-    branch = picked.label;
+    if (picked === pullRequestItem) {
+      const number = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Start Plan from a Pull Request'),
+        prompt: vscode.l10n.t('The number of the pull request of {0}, e.g. 7.', remote ?? ''),
+        ignoreFocusOut: true,
+        validateInput: (value) =>
+          /^\s*[1-9][0-9]{0,9}\s*$/.test(value) ? undefined : vscode.l10n.t("Type the pull request's number."),
+      });
+      if (number === undefined) return undefined;
+      pullRequest = Number(number.trim());
+    } else branch = picked.label;
   }
+  const suggested =
+    pullRequest !== undefined ? vscode.l10n.t('Pull request {0}', pullRequest) : branch?.split('/').pop();
   const title =
     args.title ??
-    (await vscode.window.showInputBox({
-      title: vscode.l10n.t('Start Plan from Branch: title'),
-      prompt: vscode.l10n.t('The plan\'s title, e.g. "Feature xyz".'),
-      value: branch.split('/').pop(),
-      ignoreFocusOut: true,
-      validateInput: (value) =>
-        value.trim() === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(value.trim()),
-    }));
+    (byProgram
+      ? suggested
+      : await vscode.window.showInputBox({
+          title: vscode.l10n.t('Start Plan from Branch: title'),
+          prompt: vscode.l10n.t('The plan\'s title, e.g. "Feature xyz".'),
+          value: suggested,
+          ignoreFocusOut: true,
+          validateInput: (value) =>
+            value.trim() === '' ? vscode.l10n.t('Type a title for the plan.') : validateTitle(value.trim()),
+        }));
   if (title === undefined) return undefined;
-  return createPlan(deps, { dirtyBase: 'ignore', ...args, branch, adopt: true, title: title.trim() });
+  return createPlan(deps, {
+    dirtyBase: 'ignore',
+    ...args,
+    ...(pullRequest !== undefined ? { pullRequest } : { branch, adopt: true }),
+    title: title.trim(),
+  });
 }
 
 async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
@@ -147,6 +182,7 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
         planFile: args.planFile,
         dirtyBase,
         ...(args.adopt ? { adopt: true } : {}),
+        ...(args.pullRequest !== undefined ? { pullRequest: args.pullRequest } : {}),
         signal: controller.signal,
       });
     },

@@ -49,6 +49,9 @@ const mustBeRestricted = [
   // Whether create reaches the network first; what "Update from Base" writes into the plan's branch.
   'planWorktrees.fetchBase',
   'planWorktrees.updateFromBase.strategy',
+  // Which remote a pull request's head is fetched from, and which of its refs.
+  'planWorktrees.pullRequests.remote',
+  'planWorktrees.pullRequests.ref',
 ];
 
 interface Manifest {

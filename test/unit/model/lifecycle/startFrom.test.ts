@@ -267,6 +267,126 @@ describe('clean-up of an adopted branch', () => {
     }));
 });
 
+describe("start a plan from a pull request's head", () => {
+  /** Pushes a commit as GitHub keeps a pull request: under `refs/pull/<n>/head` of the remote, on no branch. */
+  function openPullRequest(other: string, number: number, file: string, ref = `refs/pull/${number}/head`): string {
+    git(other, 'switch', '-q', '-c', `contrib-${number}`, 'origin/main');
+    const tip = commitFiles(other, { [file]: `${number}\n` }, `pull request ${number}`);
+    git(other, 'push', '-q', 'origin', `HEAD:${ref}`);
+    return tip;
+  }
+
+  it('fetches the head into pr/<n> and adopts it; clean-up keeps the unmerged branch', () =>
+    withRemote(async (repo, origin, other) => {
+      const head = openPullRequest(other, 7, 'seven.txt');
+      assert.ok(git(origin, 'rev-parse', 'refs/pull/7/head'), 'the remote has the head on no branch');
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'PR 7', pullRequest: 7 });
+      assert.strictEqual(plan.branch, 'pr/7');
+      assert.strictEqual(plan.adopted, true);
+      assert.strictEqual(git(plan.path, 'symbolic-ref', 'HEAD'), 'refs/heads/pr/7');
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), head);
+      assert.ok(fs.existsSync(path.join(plan.path, 'seven.txt')));
+      assert.strictEqual(git(repo.main, 'rev-parse', 'refs/remotes/origin/pr/7'), head);
+      assert.ok(
+        !gitMayFail(repo.main, 'config', 'branch.pr/7.remote').ok,
+        'no upstream: the remote has no branch pr/7',
+      );
+      const created = (await life.events.read()).find((e) => e.type === 'create.before');
+      assert.deepStrictEqual(created?.pullRequest, { number: 7, remote: 'origin', ref: 'refs/pull/7/head' });
+
+      const tip = commitFiles(plan.path, { 'review.txt': 'fixed\n' }, 'review fix');
+      const cleaned = await cleanupPlan(life.ctx, life.registry, life.events, plan);
+      assert.deepStrictEqual([cleaned.removedWorktree, cleaned.deletedBranch], [true, false]);
+      assert.match(cleaned.keptBranchReason ?? '', /did not create/);
+      assert.strictEqual(branchTip(repo.main, 'pr/7'), tip, 'the unmerged branch and its new commit kept');
+
+      // Started again: the branch that exists is adopted as it is, with the commit made on it.
+      const again = await createPlan(life.ctx, life.registry, life.events, { title: 'PR 7 again', pullRequest: 7 });
+      assert.strictEqual(git(again.path, 'rev-parse', 'HEAD'), tip);
+      git(repo.main, 'merge', '-q', '--ff-only', 'pr/7');
+      const merged = await cleanupPlan(life.ctx, life.registry, life.events, again);
+      assert.deepStrictEqual([merged.removedWorktree, merged.deletedBranch], [true, true], 'merged: deleted');
+    }));
+
+  it('a failed create deletes the pr/<n> branch it made, and keeps the fetched head', () =>
+    withRemote(async (repo, _origin, other) => {
+      const head = openPullRequest(other, 8, 'eight.txt');
+      const life = await lifecycleFor(repo.main);
+      const faults = new FaultInjector();
+      faults.arm(3, 'before');
+      await assert.rejects(
+        withStateFaults(faults, () =>
+          createPlan(life.ctx, life.registry, life.events, { title: 'Doomed', pullRequest: 8 }),
+        ),
+        /Injected failure/,
+      );
+      assert.strictEqual(branchTip(repo.main, 'pr/8'), undefined, 'the branch it made is gone');
+      assert.strictEqual(git(repo.main, 'rev-parse', 'refs/remotes/origin/pr/8'), head);
+      assert.deepStrictEqual((await life.registry.read()).plans, []);
+    }));
+
+  it("takes another ref pattern and remote from the settings (GitLab's merge requests)", () =>
+    withRemote(async (repo, origin, other) => {
+      git(repo.main, 'remote', 'rename', 'origin', 'upstream');
+      const head = openPullRequest(other, 12, 'mr.txt', 'refs/merge-requests/12/head');
+      const life = await lifecycleFor(repo.main, {
+        pullRequests: { remote: 'upstream', ref: 'refs/merge-requests/${number}/head' },
+      });
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'MR 12', pullRequest: 12 });
+      assert.deepStrictEqual([plan.branch, git(plan.path, 'rev-parse', 'HEAD')], ['pr/12', head]);
+      assert.strictEqual(git(repo.main, 'rev-parse', 'refs/remotes/upstream/pr/12'), head);
+      assert.ok(origin);
+    }));
+
+  it('refuses a pull request the remote does not have, a bad number, a missing remote and a bad ref setting, changing nothing', () =>
+    withRemote(async (repo, _origin, other) => {
+      openPullRequest(other, 7, 'seven.txt');
+      const life = await lifecycleFor(repo.main);
+      const before = wholeState(repo.root, repo.main, life.ctx);
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'Nope', pullRequest: 99 }),
+        isPlanError(ErrorCode.BranchNotFound, {
+          reason: 'pullRequest',
+          number: 99,
+          remote: 'origin',
+          ref: 'refs/pull/99/head',
+        }),
+      );
+      for (const bad of [0, -1, 1.5, Number.NaN, '7' as unknown as number]) {
+        await assert.rejects(
+          createPlan(life.ctx, life.registry, life.events, { title: 'Bad', pullRequest: bad }),
+          isPlanError(ErrorCode.InvalidName, { reason: 'pullRequestNumber', value: String(bad) }),
+        );
+      }
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { title: 'Both', pullRequest: 7, branch: 'x', adopt: true }),
+        isPlanError(ErrorCode.InvalidName, { reason: 'pullRequestWithBranch' }),
+      );
+      const noRemote = await lifecycleFor(repo.main, {
+        pullRequests: { remote: 'github', ref: 'refs/pull/${number}/head' },
+      });
+      await assert.rejects(
+        createPlan(noRemote.ctx, noRemote.registry, noRemote.events, { title: 'No remote', pullRequest: 7 }),
+        isPlanError(ErrorCode.BranchNotFound, { reason: 'pullRequestRemote', remote: 'github' }),
+      );
+      for (const ref of [
+        'refs/pull/7/head',
+        'pull/${number}/head',
+        'refs/pull/${number}/../head',
+        'refs/pull/${number}/he:ad',
+      ]) {
+        const badRef = await lifecycleFor(repo.main, { pullRequests: { remote: 'origin', ref } });
+        await assert.rejects(
+          createPlan(badRef.ctx, badRef.registry, badRef.events, { title: 'Bad ref', pullRequest: 7 }),
+          isPlanError(ErrorCode.InvalidName, { reason: 'pullRequestRef', pattern: ref }),
+          ref,
+        );
+      }
+      assert.strictEqual(wholeState(repo.root, repo.main, life.ctx), before, 'no ref, branch, worktree or record');
+    }));
+});
+
 describe('fetch the base before creating', () => {
   it("starts from the upstream's newest commit when the local base is behind, and says so", () =>
     withRemote(async (repo, _origin, other) => {
