@@ -30,6 +30,8 @@ const harmless: Record<string, string> = {
     'which files of the repository itself are read as plan files (searched inside the main worktree only)',
   'planWorktrees.ports':
     'which port numbers plans are given (a range and block size; checking a port binds and closes a socket on 127.0.0.1, nothing runs)',
+  'planWorktrees.activity.notifyWhenCommandEnds':
+    "whether a notification says that a plan window's command ended; it shows what the plan windows published, nothing runs or is written",
 };
 
 /** Settings that must be restricted: they name a command, a location, a branch name or files to copy. */
