@@ -126,7 +126,9 @@ const messages: Messages = {
         : vscode.l10n.t('Plan {0} has uncommitted changes; commit them before rebasing onto {1}.', d.plan, d.base),
   [ErrorCode.PlanNotFound]: (d) =>
     d.reason === 'noPlan'
-      ? vscode.l10n.t('There is no plan "{0}".', d.plan)
+      ? d.run !== undefined
+        ? vscode.l10n.t('Plan "{0}" has no run {1}.', d.plan, d.run)
+        : vscode.l10n.t('There is no plan "{0}".', d.plan)
       : vscode.l10n.t('The registry entry of plan {0} disappeared while it was being created.', d.plan),
   [ErrorCode.SnapshotNotFound]: (d) => {
     switch (d.reason) {
@@ -216,8 +218,9 @@ const messages: Messages = {
     switch (d.reason) {
       case 'exists':
         return vscode.l10n.t(
-          'Plan {0} already exists (branch {1}, folder {2}). Clean it up first, or choose another id.',
+          'Plan {0} already exists (run {1}: branch {2}, folder {3}). Clean it up first, choose another id, or start a new run of it ("Start New Run" on the plan, or `newRun: true`).',
           d.plan,
+          d.run,
           d.branch,
           d.path,
         );

@@ -96,7 +96,9 @@ export interface ErrorData {
     | { reason: 'merge'; plan: string; files: string[] }
     | { reason: 'rebase'; plan: string; base: string }
     | { reason: 'update'; plan: string; base: string };
-  [ErrorCode.PlanNotFound]: { reason: 'noPlan'; plan: string } | { reason: 'entryDisappeared'; plan: string };
+  [ErrorCode.PlanNotFound]:
+    | { reason: 'noPlan'; plan: string; run?: number }
+    | { reason: 'entryDisappeared'; plan: string };
   [ErrorCode.SnapshotNotFound]:
     | { reason: 'noSnapshot'; ref: string }
     | { reason: 'noSnapshotOfPlan'; plan: string }
@@ -133,7 +135,7 @@ export interface ErrorData {
     holder?: { pid: number; hostname: string; time: string; operation?: string; plan?: string };
   };
   [ErrorCode.PlanExists]:
-    | { reason: 'exists'; plan: string; branch: string; path: string }
+    | { reason: 'exists'; plan: string; run: number; branch: string; path: string }
     | { reason: 'activeAgain'; plan: string; run: number; path: string; action: 'restore' | 'recreate' }
     | { reason: 'worktreeStillThere'; plan: string; status: string; path: string; folderGone: boolean; files: string[] }
     | { reason: 'activeNow'; plan: string; path: string; found: string };

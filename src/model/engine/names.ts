@@ -187,6 +187,7 @@ export function validatePlanFile(file: string): string | undefined {
 export interface TemplateVariables {
   id: string;
   slug: string;
+  /** Which run of the plan id (1 for the first): `${run}` is it zero-padded to three digits (`001`), `${runNumber}` as it is (`1`). */
   run: number;
   repoName: string;
   repoParent: string;
@@ -194,22 +195,53 @@ export interface TemplateVariables {
   home: string;
 }
 
+/** The names a template may use: `${runNumber}` is the run without padding. */
+const knownVariables = ['id', 'slug', 'run', 'runNumber', 'repoName', 'repoParent', 'home'] as const;
+
 const templateVariable = /\$\{([^}]*)\}/g;
 
 /** The variables a template uses that do not exist: a message, or undefined when all are known. */
 export function validateTemplate(template: string): string | undefined {
-  const known: Array<keyof TemplateVariables> = ['id', 'slug', 'run', 'repoName', 'repoParent', 'home'];
   const unknown = [...template.matchAll(templateVariable)]
     .map((m) => m[1])
-    .filter((name) => !(known as string[]).includes(name));
+    .filter((name) => !(knownVariables as readonly string[]).includes(name));
   if (unknown.length === 0) return undefined;
-  return `The template "${template}" uses ${unknown.map((u) => `\${${u}}`).join(', ')}, which ${unknown.length === 1 ? 'does' : 'do'} not exist; known variables: ${known.map((k) => `\${${k}}`).join(', ')}.`;
+  return `The template "${template}" uses ${unknown.map((u) => `\${${u}}`).join(', ')}, which ${unknown.length === 1 ? 'does' : 'do'} not exist; known variables: ${knownVariables.map((k) => `\${${k}}`).join(', ')}.`;
 }
 
-/** Fills `${id}`, `${slug}`, `${run}`, `${repoName}`, `${repoParent}` and `${home}`; an unknown variable throws `InvalidName`. */
+/** A run as `${run}` writes it: zero-padded to three digits (`001`, `012`, `1000`). */
+export function paddedRun(run: number): string {
+  return String(run).padStart(3, '0');
+}
+
+/**
+ * Fills `${id}`, `${slug}`, `${run}` (`001`), `${runNumber}` (`1`),
+ * `${repoName}`, `${repoParent}` and `${home}`; an unknown variable throws
+ * `InvalidName`.
+ */
 export function expandTemplate(template: string, vars: TemplateVariables): string {
   ensureValid(template, validateTemplate);
-  return template.replace(templateVariable, (_, name: keyof TemplateVariables) => String(vars[name]));
+  return template.replace(templateVariable, (_, name: (typeof knownVariables)[number]) =>
+    name === 'run' ? paddedRun(vars.run) : name === 'runNumber' ? String(vars.run) : String(vars[name]),
+  );
+}
+
+/** Whether a template names the run (`${run}` or `${runNumber}`), so that every run gets a name of its own from it. */
+export function namesRun(template: string): boolean {
+  return /\$\{run(Number)?\}/.test(template);
+}
+
+/**
+ * A branch or folder template filled for one run of a plan. The first run
+ * gets the template's name as it is; a later run of a template that does not
+ * name the run gets `-run-NNN` after it (`plan/7-fix` → `plan/7-fix-run-002`,
+ * `…/7-fix` → `…/7-fix-run-002`), so that no two runs of one plan share a
+ * branch or a folder.
+ */
+export function expandRunTemplate(template: string, vars: TemplateVariables): string {
+  const expanded = expandTemplate(template, vars);
+  if (vars.run <= 1 || namesRun(template)) return expanded;
+  return `${expanded.replace(/[\\/]+$/, '')}-run-${paddedRun(vars.run)}`;
 }
 
 function describeChar(c: string): string {

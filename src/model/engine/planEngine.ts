@@ -91,6 +91,29 @@ export interface EngineOptions {
   lockWaitMs?: number;
 }
 
+/**
+ * Which plan an operation is about: its id (the default run, see
+ * `defaultRun`), or its id and run (`{ id: '7', run: 2 }`; a plan record is
+ * one), which names that run and no other.
+ */
+export type PlanRef = string | { id: string; run?: number };
+
+/** The id a plan reference names. */
+export function refId(ref: PlanRef): string {
+  return typeof ref === 'string' ? ref : ref.id;
+}
+
+/**
+ * The run of a plan an id alone names, among its runs: the newest run that
+ * is active or still has its worktree (`hasWorktree`), else the newest run.
+ * A run merged but not cleaned up yet is still the one its id names; a run
+ * kept for inspection is named by its run number.
+ */
+export function defaultRun(runs: PlanRecord[], hasWorktree: (plan: PlanRecord) => boolean): PlanRecord | undefined {
+  const newestFirst = [...runs].sort((a, b) => b.run - a.run);
+  return newestFirst.find((p) => p.status === 'active' || hasWorktree(p)) ?? newestFirst[0];
+}
+
 export interface Disposable {
   dispose(): void;
 }
@@ -183,12 +206,30 @@ export class PlanEngine {
     return this.state.details(item.worktree, item.plan);
   }
 
-  /** The plan with this id: its active run, else its latest. Throws `PlanNotFound`. */
-  async plan(planId: string): Promise<PlanRecord> {
+  /**
+   * The plan a reference names: that run of it, or for an id alone its
+   * newest run that is active or still has its folder (see `defaultRun`).
+   * Throws `PlanNotFound` (with the run, when one was named).
+   */
+  async plan(ref: PlanRef): Promise<PlanRecord> {
+    const planId = refId(ref);
+    const run = typeof ref === 'string' ? undefined : ref.run;
     const runs = plansWithId(await this.registry.read(), planId);
-    const plan = runs.find((p) => p.status === 'active') ?? runs[0];
-    if (!plan) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(planId) });
+    const plan =
+      run === undefined ? defaultRun(runs, (p) => fs.existsSync(p.path)) : runs.find((p) => p.run === run);
+    if (!plan) {
+      throw new PlanError(ErrorCode.PlanNotFound, {
+        reason: 'noPlan',
+        plan: shownName(planId),
+        ...(run !== undefined ? { run } : {}),
+      });
+    }
     return plan;
+  }
+
+  /** Every run of a plan id, newest first (none for an unknown id). */
+  async runs(planId: string): Promise<PlanRecord[]> {
+    return plansWithId(await this.registry.read(), planId);
   }
 
   /** The plan whose worktree this engine was opened in; undefined in the main checkout or another worktree. */
@@ -214,12 +255,12 @@ export class PlanEngine {
   }
 
   /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked. */
-  async diff(planId: string): Promise<PlanDiff> {
+  async diff(planId: PlanRef): Promise<PlanDiff> {
     return diffPlan(this.ctx, await this.plan(planId));
   }
 
   /** The content of a file in the plan's merge-base (the left side of its diff). */
-  async readBaseContent(planId: string, mergeBase: string, file: string): Promise<Buffer | undefined> {
+  async readBaseContent(planId: PlanRef, mergeBase: string, file: string): Promise<Buffer | undefined> {
     return readBaseContent(this.ctx, await this.plan(planId), mergeBase, file);
   }
 
@@ -228,7 +269,7 @@ export class PlanEngine {
    * nothing. With `attempt` (a merge a person or program asked for), a
    * conflict is recorded in the history as a refused merge (`merge.refused`).
    */
-  async checkMerge(planId: string, options: { attempt?: boolean } = {}): Promise<MergeCheck> {
+  async checkMerge(planId: PlanRef, options: { attempt?: boolean } = {}): Promise<MergeCheck> {
     const plan = await this.plan(planId);
     const check = await checkMerge(this.ctx, plan);
     if (options.attempt && !check.clean) {
@@ -253,12 +294,12 @@ export class PlanEngine {
   }
 
   /** Commits every change of the plan's worktree with this message (the Source Control input box); returns the new commit. */
-  commit(planId: string, message: string): Promise<string> {
+  commit(planId: PlanRef, message: string): Promise<string> {
     return this.onPlan('commit', planId, (plan) => commitAll(this.ctx, plan, message));
   }
 
   /** Pushes the plan branch to its base's remote (see `publishPlan`). */
-  publish(planId: string, signal?: AbortSignal): Promise<PublishResult> {
+  publish(planId: PlanRef, signal?: AbortSignal): Promise<PublishResult> {
     return this.onPlan('publish', planId, async (plan) => {
       const result = await publishPlan(this.ctx, plan, signal);
       await this.events.append({ type: 'publish', planId: plan.id, branch: plan.branch, remote: result.remote });
@@ -267,7 +308,7 @@ export class PlanEngine {
   }
 
   /** Fetches the plan's base remote, so work merged on the server shows as merged. */
-  fetch(planId: string, signal?: AbortSignal): Promise<void> {
+  fetch(planId: PlanRef, signal?: AbortSignal): Promise<void> {
     return this.mutate('fetch', async () => fetchBaseRemote(this.ctx, (await this.plan(planId)).base, signal));
   }
 
@@ -275,17 +316,17 @@ export class PlanEngine {
    * Rebases the plan onto its base in its own worktree; returns the files to
    * resolve when it stopped on conflicts (events `rebase.before/after/failed`).
    */
-  rebaseOntoBase(planId: string, signal?: AbortSignal): Promise<string[]> {
+  rebaseOntoBase(planId: PlanRef, signal?: AbortSignal): Promise<string[]> {
     return this.recorded('rebase', planId, (plan) => rebaseInWorktree(this.ctx, plan, signal), { base: true });
   }
 
   /** Brings the base's new commits into the plan by a rebase or a merge in its worktree, pre-checked first (events `update.*`). */
-  updateFromBase(planId: string, how: UpdateHow, signal?: AbortSignal): Promise<UpdateResult> {
+  updateFromBase(planId: PlanRef, how: UpdateHow, signal?: AbortSignal): Promise<UpdateResult> {
     return this.recorded('update', planId, (plan) => updateFromBase(this.ctx, plan, how, signal), { base: true });
   }
 
   /** Continues the plan's stopped rebase; returns the files of the next conflict, or [] when it is done (events `rebase.continue.*`). */
-  continueRebase(planId: string, signal?: AbortSignal): Promise<string[]> {
+  continueRebase(planId: PlanRef, signal?: AbortSignal): Promise<string[]> {
     return this.recorded('rebase.continue', planId, (plan) => continueRebase(this.ctx, plan, signal));
   }
 
@@ -294,7 +335,7 @@ export class PlanEngine {
    * they were. A snapshot of the worktree comes first when it holds anything
    * (resolutions made so far), so nothing is lost (events `rebase.abort.*`).
    */
-  abortRebase(planId: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
+  abortRebase(planId: PlanRef, signal?: AbortSignal): Promise<Snapshot | undefined> {
     return this.recorded('rebase.abort', planId, async (plan) => {
       const changed = !(await isClean({ git: this.ctx.git, cwd: plan.path, signal }));
       const snapshot = changed
@@ -316,24 +357,24 @@ export class PlanEngine {
   }
 
   /** The files with unresolved conflicts in the plan's worktree. */
-  async conflicts(planId: string): Promise<string[]> {
+  async conflicts(planId: PlanRef): Promise<string[]> {
     return conflictedFiles(this.ctx, (await this.plan(planId)).path);
   }
 
   /** Merges the plan into its base and records it as merged (events `merge.before/after/failed`). */
-  merge(planId: string, options: MergeOptions): Promise<MergeResult> {
+  merge(planId: PlanRef, options: MergeOptions): Promise<MergeResult> {
     return this.onPlan('merge', planId, (plan) => this.mergeHeld(plan, options), { base: true });
   }
 
   /** Removes the plan's worktree, and its branch when merged (see `cleanupPlan`). */
-  cleanup(planId: string, options: CleanupOptions = {}): Promise<CleanupResult> {
+  cleanup(planId: PlanRef, options: CleanupOptions = {}): Promise<CleanupResult> {
     return this.onPlan('cleanup', planId, (plan) => cleanupPlan(this.ctx, this.registry, this.events, plan, options), {
       base: true,
     });
   }
 
   /** Removes the plan's worktree and branch, merged or not, after a snapshot (see `discardPlan`). */
-  discard(planId: string): Promise<CleanupResult> {
+  discard(planId: PlanRef): Promise<CleanupResult> {
     return this.onPlan('discard', planId, (plan) => discardPlan(this.ctx, this.registry, this.events, plan), {
       base: true,
     });
@@ -578,13 +619,14 @@ export class PlanEngine {
    */
   private onPlan<T>(
     name: string,
-    planId: string,
+    ref: PlanRef,
     operation: (plan: PlanRecord) => Promise<T>,
     options: { base?: boolean } = {},
   ): Promise<T> {
+    const planId = refId(ref);
     return this.mutate(name, () =>
       this.locks.hold([{ kind: 'plan', name: planId }], name, planId, async () => {
-        const plan = await this.plan(planId);
+        const plan = await this.plan(ref);
         return options.base
           ? this.locks.hold([{ kind: 'branch', name: qualifyBranch(plan.base) }], name, plan.id, () => operation(plan))
           : operation(plan);
@@ -640,7 +682,7 @@ export class PlanEngine {
   /** Runs an operation on a plan through the queue, holding its lock (see `onPlan`), with `<name>.before/after/failed` events; the after event holds the conflicts it stopped on. */
   private recorded<T>(
     name: string,
-    planId: string,
+    planId: PlanRef,
     operation: (plan: PlanRecord) => Promise<T>,
     options: { base?: boolean } = {},
   ): Promise<T> {

@@ -48,7 +48,7 @@ import { EventLog } from '../store/events';
 import { templateVariables, unresolvedFolder } from '../store/location';
 import {
   ensureValid,
-  expandTemplate,
+  expandRunTemplate,
   samePath,
   slugify,
   validateBranchName,
@@ -60,6 +60,7 @@ import {
 import { withFileLock } from '../store/lock';
 import { Registry, stateDir } from '../store/registry';
 import { dropStashByOid, listStashes, undoPartialApply } from './stash';
+import { listSnapshots } from './snapshot';
 import {
   dependencyFolderList,
   DependencyResult,
@@ -105,6 +106,12 @@ export interface CreateOptions {
   pullRequest?: number;
   /** Fetch the base's upstream first, when it has one; default `settings.fetchBase`. */
   fetchBase?: boolean;
+  /**
+   * Start another run of `id` while earlier runs of it are active (a run
+   * kept for inspection): its own worktree and branch, run number one more
+   * than any this id ever had. Without it an active id is refused (`PlanExists`).
+   */
+  newRun?: boolean;
   signal?: AbortSignal;
 }
 
@@ -170,7 +177,7 @@ export async function createPlan(
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
   const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt && !pullRequest;
-  const [{ base, baseCommit: localBase, upstream }, dirtyFiles, untracked, included] = await allInOrder([
+  const [{ base, baseCommit: localBase, upstream }, dirtyFiles, untracked, included, usedRuns] = await allInOrder([
     // The base's upstream is looked up beside the other reads, not after them: it costs the create no time.
     resolveBase(ctx, givenBase, options.signal).then(async (found) => ({
       ...found,
@@ -183,6 +190,8 @@ export async function createPlan(
       ? []
       : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
     ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
+    // A new run of a plan never takes the number of a run whose snapshot is kept.
+    options.id !== undefined ? snapshotRuns(ctx, options.id) : [],
   ]);
   if (included.problem) ctx.log.warn(`${included.problem}.`);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
@@ -205,14 +214,19 @@ export async function createPlan(
   throwIfAborted(options.signal);
 
   const plan = await registry.update((data) =>
-    reserve(ctx, data, {
-      ...options,
-      branch: adoption?.branch ?? options.branch,
-      adopt: adoption !== undefined,
-      title,
-      base,
-      baseCommit,
-    }),
+    reserve(
+      ctx,
+      data,
+      {
+        ...options,
+        branch: adoption?.branch ?? options.branch,
+        adopt: adoption !== undefined,
+        title,
+        base,
+        baseCommit,
+      },
+      usedRuns,
+    ),
   );
   const placed: DependencyResult[] = [];
   const undo: Undo[] = [() => unreserve(registry, plan)];
@@ -363,32 +377,57 @@ export interface PlanNames {
 
 /**
  * The id, run, slug, branch and folder a plan with these options gets, as
- * `reserve` decides them. Throws `InvalidName` for a bad template, branch or
- * folder, `PlanExists` for an id in use, and `BranchExists`/`PathExists` for
- * a branch or folder another plan has or a folder that exists; no git process.
+ * `reserve` decides them. The run is one more than the highest this id ever
+ * had (in the registry, whose entries stay as history, and `usedRuns`, the
+ * runs its snapshots name), so a run's number is never given twice. Throws
+ * `InvalidName` for a bad template, branch or folder, `PlanExists` for an id
+ * with an active run (unless `newRun`), and `BranchExists`/`PathExists` for a
+ * branch or folder another plan has or a folder that exists; no git process.
  */
 export function planNames(
   ctx: RepoContext,
   data: RegistryData,
-  options: { id?: string; title: string; branch?: string; path?: string },
+  options: { id?: string; title: string; branch?: string; path?: string; newRun?: boolean },
+  usedRuns: readonly number[] = [],
 ): PlanNames {
   const id = options.id ?? nextFreeId(data);
-  const active = data.plans.find((p) => p.id === id && p.status === 'active');
-  if (active) {
-    throw new PlanError(ErrorCode.PlanExists, { reason: 'exists', plan: id, branch: active.branch, path: active.path });
+  const runs = data.plans.filter((p) => p.id === id);
+  const active = runs.filter((p) => p.status === 'active').sort((a, b) => b.run - a.run)[0];
+  if (active && !options.newRun) {
+    throw new PlanError(ErrorCode.PlanExists, {
+      reason: 'exists',
+      plan: id,
+      run: active.run,
+      branch: active.branch,
+      path: active.path,
+    });
   }
-  const run = 1 + data.plans.filter((p) => p.id === id).length;
+  const run = 1 + Math.max(0, ...runs.map((p) => p.run), ...usedRuns);
   const slug = slugify(options.title);
   const vars = templateVariables(ctx, { id, slug, run });
-  const branch = ensureValid(options.branch ?? expandTemplate(ctx.settings.branchTemplate, vars), validateBranchName);
-  const folder = worktreeFolder(ctx, options.path ?? expandTemplate(ctx.settings.worktreeLocation, vars));
+  const branch = ensureValid(
+    options.branch ?? expandRunTemplate(ctx.settings.branchTemplate, vars),
+    validateBranchName,
+  );
+  const folder = worktreeFolder(ctx, options.path ?? expandRunTemplate(ctx.settings.worktreeLocation, vars));
   assertFree(ctx, data, branch, folder);
   return { id, run, slug, branch, path: folder };
 }
 
+/** The runs of plan `id` its snapshots name (a run cleaned up by force, or one whose registry entry was lost): one git process. */
+export async function snapshotRuns(ctx: RepoContext, id: string): Promise<number[]> {
+  const snapshots = await listSnapshots(ctx, id);
+  return snapshots.filter((s) => s.plan.id === id).map((s) => s.plan.run);
+}
+
 /** Decides id, run, branch, folder and port block and adds the entry, marked `creating` (runs under the registry lock). */
-async function reserve(ctx: RepoContext, data: RegistryData, options: Resolved): Promise<PlanRecord> {
-  const { id, run, slug, branch, path: folder } = planNames(ctx, data, options);
+async function reserve(
+  ctx: RepoContext,
+  data: RegistryData,
+  options: Resolved,
+  usedRuns: readonly number[],
+): Promise<PlanRecord> {
+  const { id, run, slug, branch, path: folder } = planNames(ctx, data, options, usedRuns);
   const port = await choosePort(data, templateVariables(ctx, { id, slug, run }).repoName, id, ctx.settings.ports);
   const plan: PlanRecord = {
     id,

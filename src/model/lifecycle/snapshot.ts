@@ -97,9 +97,10 @@ export async function writeSnapshot(
   return { ref, commit, planId: plan.id, time, plan, reason: oneLine(reason) };
 }
 
-/** Every snapshot, newest first: one git process. */
-export async function listSnapshots(ctx: RepoContext): Promise<Snapshot[]> {
-  const refs = await forEachRef(inRepo(ctx), [SNAPSHOT_REFS], ['refname', 'objectname', 'contents']);
+/** Every snapshot (of the plan `id` only, when given), newest first: one git process. */
+export async function listSnapshots(ctx: RepoContext, id?: string): Promise<Snapshot[]> {
+  const under = id === undefined ? SNAPSHOT_REFS : `${SNAPSHOT_REFS}${ensureValid(id, validateId)}/`;
+  const refs = await forEachRef(inRepo(ctx), [under], ['refname', 'objectname', 'contents']);
   const snapshots: Snapshot[] = [];
   for (const [ref, commit, contents] of refs) {
     const parsed = contents === undefined ? undefined : parseSnapshotMessage(contents);

@@ -720,6 +720,7 @@ export function templatePattern(template: string): RegExp | undefined {
     id: '(?<id>[A-Za-z0-9_][A-Za-z0-9._-]*?)',
     slug: '(?<slug>[a-z0-9]+(?:-[a-z0-9]+)*)',
     run: '\\d+',
+    runNumber: '\\d+',
   };
   const seen = new Set<string>();
   const source = template

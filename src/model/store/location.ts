@@ -8,7 +8,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError } from '../engine/errors';
-import { expandTemplate, TemplateVariables, validateWorktreePath } from '../engine/names';
+import { expandRunTemplate, expandTemplate, TemplateVariables, validateWorktreePath } from '../engine/names';
 import { RepoContext } from '../engine/types';
 
 /** The variables of the location and branch templates for a plan of this repository. */
@@ -51,15 +51,15 @@ export function absoluteFolder(ctx: RepoContext, folder: string): string {
   return path.normalize(unresolvedFolder(ctx, folder));
 }
 
-/** The folder the location template gives this plan. */
+/** The folder the location template gives this run of a plan (a later run's gets `-run-NNN` when the template does not name the run). */
 export function templateFolder(ctx: RepoContext, plan: { id: string; slug: string; run: number }): string {
-  return absoluteFolder(ctx, expandTemplate(ctx.settings.worktreeLocation, templateVariables(ctx, plan)));
+  return absoluteFolder(ctx, expandRunTemplate(ctx.settings.worktreeLocation, templateVariables(ctx, plan)));
 }
 
-/** The folder every plan's folder is in: the template up to its first plan variable (`${id}`, `${slug}`, `${run}`). */
+/** The folder every plan's folder is in: the template up to its first plan variable (`${id}`, `${slug}`, `${run}`, `${runNumber}`). */
 export function locationRoot(ctx: RepoContext): string {
   const marker = '\u0000';
-  const template = ctx.settings.worktreeLocation.replace(/\$\{(id|slug|run)\}/g, marker);
+  const template = ctx.settings.worktreeLocation.replace(/\$\{(id|slug|run|runNumber)\}/g, marker);
   const expanded = absoluteFolder(ctx, expandTemplate(template, templateVariables(ctx, { id: '', slug: '', run: 1 })));
   const cut = expanded.indexOf(marker);
   if (cut < 0) return path.dirname(expanded);

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import { ErrorCode } from '../../../../src/model/engine/errors';
 import {
   ensureValid,
+  expandRunTemplate,
   expandTemplate,
   explainTitle,
   slugify,
@@ -14,6 +15,10 @@ import {
 } from '../../../../src/model/engine/names';
 import { git, gitMayFail, withRepo } from '../../helpers/repo';
 import { isPlanError } from '../../helpers/errors';
+
+function vars1() {
+  return { id: '189', slug: 'feature-xyz', run: 1, repoName: 'app', repoParent: '/src', home: '/home/me' };
+}
 
 describe('names', () => {
   describe('explainTitle', () => {
@@ -197,11 +202,23 @@ describe('names', () => {
   });
 
   describe('templates', () => {
+    it('gives a later run of a template that does not name the run a -run-NNN suffix, and the first run the name as it is', () => {
+      const first = { ...vars1(), run: 1 };
+      assert.strictEqual(expandRunTemplate('plan/${id}-${slug}', first), 'plan/189-feature-xyz');
+      assert.strictEqual(expandRunTemplate('plan/${id}-${slug}', { ...first, run: 2 }), 'plan/189-feature-xyz-run-002');
+      assert.strictEqual(expandRunTemplate('/p/${id}/', { ...first, run: 12 }), '/p/189-run-012');
+      assert.strictEqual(expandRunTemplate('phase-${id}-run-${run}', { ...first, run: 2 }), 'phase-189-run-002');
+      assert.strictEqual(expandRunTemplate('phase-${id}-${runNumber}', { ...first, run: 2 }), 'phase-189-2');
+      assert.strictEqual(validateTemplate('x-${runNumber}'), undefined);
+    });
+
     const vars = { id: '189', slug: 'feature-xyz', run: 2, repoName: 'app', repoParent: '/src', home: '/home/me' };
 
     it('fills every known variable', () => {
       assert.strictEqual(expandTemplate('plan/${id}-${slug}', vars), 'plan/189-feature-xyz');
-      assert.strictEqual(expandTemplate('phase-${id}-run-${run}', vars), 'phase-189-run-2');
+      assert.strictEqual(expandTemplate('phase-${id}-run-${run}', vars), 'phase-189-run-002');
+      assert.strictEqual(expandTemplate('phase-${id}-run-${runNumber}', vars), 'phase-189-run-2');
+      assert.strictEqual(expandTemplate('r${run}', { ...vars, run: 1234 }), 'r1234');
       assert.strictEqual(
         expandTemplate('${repoParent}/${repoName}.plans/${id}-${slug}', vars),
         '/src/app.plans/189-feature-xyz',

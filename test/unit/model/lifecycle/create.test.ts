@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { createPlan, CreateOptions, planNames } from '../../../../src/model/lifecycle/create';
+import { discardPlan } from '../../../../src/model/lifecycle/cleanup';
 import { runDoctor } from '../../../../src/model/recovery/doctor';
 import { PlanRecord } from '../../../../src/model/engine/types';
 import { historyEntries } from '../../../../src/model/state/history';
@@ -167,25 +168,26 @@ describe('createPlan', () => {
       assert.ok(fs.existsSync(path.join(repo.root, 'elsewhere', 'ticket', 'other.txt')));
     }));
 
-  it('counts runs of an id for ${run} and refuses a second active plan with the same id', () =>
+  it('counts runs of an id for ${run} (zero-padded) and refuses a second active plan with the same id unless a new run is asked for', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main, {
         branchTemplate: 'phase-${id}-run-${run}',
-        worktreeLocation: '${repoParent}/runs/${id}-run-${run}',
+        worktreeLocation: '${repoParent}/runs/${id}-run-${runNumber}',
       });
       const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Phase seven' });
       assert.deepStrictEqual(
         [first.branch, first.path, first.run],
-        ['phase-7-run-1', path.join(repo.root, 'runs', '7-run-1'), 1],
+        ['phase-7-run-001', path.join(repo.root, 'runs', '7-run-1'), 1],
       );
       await assertRefused(repo, life, { id: '7', title: 'Again' }, ErrorCode.PlanExists, {
         reason: 'exists',
         plan: '7',
+        run: 1,
       });
       git(repo.main, 'worktree', 'remove', first.path);
       await life.registry.update((data) => void (data.plans[0].status = 'removed'));
       const second = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Phase seven' });
-      assert.deepStrictEqual([second.branch, second.run], ['phase-7-run-2', 2]);
+      assert.deepStrictEqual([second.branch, second.run], ['phase-7-run-002', 2]);
       assert.deepStrictEqual(
         (await life.registry.read()).plans.map((p) => [p.id, p.run, p.status]),
         [
@@ -193,6 +195,65 @@ describe('createPlan', () => {
           ['7', 2, 'active'],
         ],
       );
+    }));
+
+  it('starts run 2 of an active plan (newRun) in a worktree and branch of its own: the default templates give run 1 the names of today, run 2 a -run-002 suffix', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Phase seven' });
+      assert.deepStrictEqual(
+        [first.branch, first.path, first.run],
+        ['plan/7-phase-seven', path.join(repo.root, 'repo.plans', '7-phase-seven'), 1],
+      );
+      writeFiles(first.path, { 'kept.txt': 'run one, kept for inspection\n' });
+      const foreseen = planNames(life.ctx, await life.registry.read(), {
+        id: '7',
+        title: 'Phase seven',
+        newRun: true,
+      });
+      const second = await createPlan(life.ctx, life.registry, life.events, {
+        id: '7',
+        title: 'Phase seven',
+        newRun: true,
+      });
+      assert.deepStrictEqual(
+        [second.branch, second.path, second.run],
+        ['plan/7-phase-seven-run-002', path.join(repo.root, 'repo.plans', '7-phase-seven-run-002'), 2],
+      );
+      assert.deepStrictEqual([foreseen.branch, foreseen.path, foreseen.run], [second.branch, second.path, 2]);
+      assert.strictEqual(git(second.path, 'symbolic-ref', '--short', 'HEAD'), 'plan/7-phase-seven-run-002');
+      assert.strictEqual(git(first.path, 'symbolic-ref', '--short', 'HEAD'), 'plan/7-phase-seven');
+      assert.ok(fs.existsSync(path.join(first.path, 'kept.txt')), "run 1's files stay");
+      assert.ok(!fs.existsSync(path.join(second.path, 'kept.txt')));
+      assert.deepStrictEqual(
+        (await life.registry.read()).plans.map((p) => [p.id, p.run, p.status]),
+        [
+          ['7', 1, 'active'],
+          ['7', 2, 'active'],
+        ],
+      );
+      // Run 3 as well; both earlier runs keep their names.
+      const third = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Other', newRun: true });
+      assert.deepStrictEqual([third.branch, third.run], ['plan/7-other-run-003', 3]);
+    }));
+
+  it("never gives a new run the number of a run whose registry entry is gone but whose snapshot is kept", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Seven' });
+      const second = await createPlan(life.ctx, life.registry, life.events, {
+        id: '7',
+        title: 'Seven',
+        newRun: true,
+      });
+      writeFiles(second.path, { 'work.txt': 'w\n' });
+      await discardPlan(life.ctx, life.registry, life.events, second);
+      assert.ok(!fs.existsSync(second.path));
+      // The registry forgets run 2 (written by hand, or set aside when it was corrupt); its snapshot remains.
+      await life.registry.update((data) => void data.plans.splice(1, 1));
+      const next = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Seven', newRun: true });
+      assert.deepStrictEqual([next.run, next.branch], [3, 'plan/7-seven-run-003']);
+      assert.strictEqual(git(first.path, 'symbolic-ref', '--short', 'HEAD'), 'plan/7-seven');
     }));
 
   it('refuses to move a file deleted in the index and back on disk as an untracked file (git stash cannot apply it), naming it, and changes nothing', () =>
