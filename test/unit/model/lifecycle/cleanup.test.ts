@@ -700,3 +700,64 @@ function lostFiles(repo: TestRepo, snapshot: Snapshot, log: string, folders: Arr
     );
   });
 }
+
+describe('several runs of one plan', () => {
+  /** Run 1 of plan 7 with a commit, a changed file and an untracked one (kept for inspection), and run 2 with a commit. */
+  async function twoRuns(repo: TestRepo) {
+    const engine = await PlanEngine.open(repo.main, { git: new Git() });
+    const first = await engine.create({ id: '7', title: 'Phase seven' });
+    commitFiles(first.path, { 'src/first.txt': 'first try\n' }, 'first try');
+    writeFiles(first.path, { 'src/app.txt': 'half-way\n', 'notes.txt': 'why it failed\n' });
+    const second = await engine.create({ id: '7', title: 'Phase seven', newRun: true });
+    commitFiles(second.path, { 'src/second.txt': 'second try\n' }, 'second try');
+    const kept = { files: hashTree(first.path), tip: branchTip(repo.main, first.branch), status: statusOf(first.path) };
+    return { engine, first, second, kept };
+  }
+
+  function assertKept(repo: TestRepo, first: PlanRecord, kept: { files: string; tip?: string; status: string }): void {
+    assert.ok(worktreePaths(repo.main).includes(first.path), "run 1's worktree is still registered");
+    assert.strictEqual(hashTree(first.path), kept.files, "run 1's files are untouched");
+    assert.strictEqual(statusOf(first.path), kept.status, "run 1's changes are still uncommitted");
+    assert.strictEqual(branchTip(repo.main, first.branch), kept.tip, "run 1's branch is where it was");
+  }
+
+  it('merging and cleaning up run 2 (named by its id alone, then by its run) leaves the dirty, kept run 1 whole', () =>
+    withRepo(async (repo) => {
+      const { engine, first, second, kept } = await twoRuns(repo);
+      // The id alone names the newest run that is active or has its worktree: run 2.
+      await engine.merge('7', { strategy: 'merge' });
+      assert.ok(fs.existsSync(path.join(repo.main, 'src/second.txt')));
+      assert.ok(!fs.existsSync(path.join(repo.main, 'src/first.txt')), "run 1's work is not merged");
+      const result = await engine.cleanup('7');
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'merged']);
+      assert.ok(!fs.existsSync(second.path));
+      assert.strictEqual(branchTip(repo.main, second.branch), undefined);
+      assertKept(repo, first, kept);
+      assert.deepStrictEqual(
+        (await engine.runs('7')).map((p) => [p.run, p.status]),
+        [
+          [2, 'merged'],
+          [1, 'active'],
+        ],
+      );
+      // Now the id names run 1 again; its changes are refused, as ever.
+      assert.strictEqual((await engine.plan('7')).run, 1);
+      await assert.rejects(engine.cleanup({ id: '7', run: 1 }), isPlanError(ErrorCode.WorktreeDirty));
+      assertKept(repo, first, kept);
+    }));
+
+  it('discarding run 2 by its run number leaves run 1 alone; an unknown run is refused', () =>
+    withRepo(async (repo) => {
+      const { engine, first, second, kept } = await twoRuns(repo);
+      await assert.rejects(
+        engine.discard({ id: '7', run: 9 }),
+        isPlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: '7', run: 9 }),
+      );
+      const result = await engine.discard({ id: '7', run: 2 });
+      assert.ok(result.snapshot, 'run 2 is kept in a snapshot');
+      assert.ok(!fs.existsSync(second.path));
+      assert.strictEqual(branchTip(repo.main, second.branch), undefined);
+      assertKept(repo, first, kept);
+      assert.strictEqual((await engine.plan({ id: '7', run: 1 })).status, 'active');
+    }));
+});
