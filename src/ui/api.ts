@@ -58,7 +58,8 @@ export interface PlanWorktreesApi {
   /**
    * Creates a plan worktree and branch (`planWorktrees.create`); `open`
    * defaults to `none` here, and the main checkout's uncommitted changes to
-   * `dirtyBase: 'refuse'`. Rejects with `PlanExists`, `BaseDirty`, `InvalidName`...
+   * `dirtyBase: 'refuse'`. Rejects with `PlanExists` (an id with an active
+   * run, unless `newRun: true` starts another run of it), `BaseDirty`, `InvalidName`...
    */
   create(args: CreateArgs & { title: string }): Promise<PlanRecord>;
   /**
@@ -70,8 +71,13 @@ export interface PlanWorktreesApi {
   startFromFile(file: string, options?: Omit<StartFromFileArgs, 'file'>): Promise<PlanRecord>;
   /** Every worktree of every repository of the workspace, with its plan, and active plans whose worktree is gone. */
   list(): Promise<PlanWorktree[]>;
-  /** The plan's changes against the merge-base with its base: committed, uncommitted and untracked files. */
-  diff(plan: string): Promise<PlanDiff>;
+  /**
+   * The plan's changes against the merge-base with its base: committed,
+   * uncommitted and untracked files. Every method that takes a plan id takes
+   * its default run (the newest that is active or has its worktree) unless
+   * `run` names one: `diff('7', { run: 1 })`, `cleanup('7', { run: 1 })`.
+   */
+  diff(plan: string, options?: { run?: number }): Promise<PlanDiff>;
   /**
    * Merges the plan into its base (`planWorktrees.merge`). Conflicts are found
    * before anything moves: then it rejects with `MergeConflict` (its `files`
@@ -84,7 +90,7 @@ export interface PlanWorktreesApi {
    * (`planWorktrees.cleanup`). A worktree with uncommitted or untracked files
    * rejects with `WorktreeDirty` unless `force: true`, which saves a snapshot first.
    */
-  cleanup(plan: string, options?: { force?: boolean }): Promise<CleanupResult>;
+  cleanup(plan: string, options?: { force?: boolean; run?: number }): Promise<CleanupResult>;
   /** The plan's lifecycle from `events.jsonl`, oldest first: created, merges, clean-ups, snapshots, restores. */
   history(plan: string): Promise<HistoryEntry[]>;
   /** The absolute path of the agent-side guard script (`node <guardScript>`; README.md, "Agent guard script"). */
@@ -124,8 +130,8 @@ export function createApi(
     if (result === undefined) throw new PlanWorktreesError(ErrorCode.Cancelled, `${id} ended without a result.`);
     return result;
   };
-  const find = async (plan: string) => {
-    const picked = await pickPlan(repositories, { plan }, { placeHolder: '' });
+  const find = async (plan: string, run?: number) => {
+    const picked = await pickPlan(repositories, { plan, ...(run !== undefined ? { run } : {}) }, { placeHolder: '' });
     if (!picked) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(plan) });
     return picked;
   };
@@ -135,9 +141,9 @@ export function createApi(
     startFromFile: (file, startOptions = {}) =>
       command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
     list: async () => (await repositories.allItems()).map(({ item }) => item),
-    diff: async (plan) => {
-      const { engine, plan: record } = await find(plan);
-      return engine.diff(record.id);
+    diff: async (plan, diffOptions = {}) => {
+      const { engine, plan: record } = await find(plan, diffOptions.run);
+      return engine.diff(record);
     },
     merge: (plan, mergeOptions = {}) => command<MergeResult>('planWorktrees.merge', { ...mergeOptions, plan }),
     cleanup: (plan, cleanupOptions = {}) =>

@@ -1,14 +1,16 @@
 /**
  * Resolves the plan a command is about, from whatever it was given: a tree
- * node, `{ plan: "189" }`, `"189"`, or nothing (this window's plan, or a
- * quick pick when several fit).
+ * node, `{ plan: "189" }`, `{ plan: "189", run: 2 }`, `"189"`, or nothing
+ * (this window's plan, or a quick pick when several fit). An id alone names
+ * its default run (`defaultRun`: the newest that is active or has its
+ * worktree); `run` names exactly that run.
  */
 import * as vscode from 'vscode';
 import { ErrorCode, PlanError } from '../model/engine/errors';
 import { shownName } from '../model/engine/names';
-import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
+import { defaultRun, PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { PlanRecord } from '../model/engine/types';
-import { planIdOf } from './commands/args';
+import { planIdOf, planRunOf } from './commands/args';
 import { escapeIcons } from './iconSyntax';
 import { PlanRepositories } from './repositories';
 
@@ -43,17 +45,34 @@ export async function pickPlan(
   }
   const id = planIdOf(args);
   if (id !== undefined) {
+    const run = planRunOf(args);
     const matches = all.filter(({ item }) => item.plan?.id === id);
-    // Several runs of one id: the one with a worktree, else the newest.
-    const found = matches.find(({ item }) => item.worktree) ?? matches[matches.length - 1];
-    if (!found) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(id) });
+    const chosen =
+      run !== undefined
+        ? matches.find(({ item }) => item.plan?.run === run)?.item.plan
+        : defaultRun(
+            matches.map(({ item }) => item.plan as PlanRecord),
+            (plan) => !!matches.find(({ item }) => item.plan === plan)?.item.worktree,
+          );
+    const found = matches.find(({ item }) => item.plan === chosen);
+    if (!found) {
+      throw new PlanError(ErrorCode.PlanNotFound, {
+        reason: 'noPlan',
+        plan: shownName(id),
+        ...(run !== undefined ? { run } : {}),
+      });
+    }
     return { engine: found.engine, item: found.item, plan: found.item.plan as PlanRecord };
   }
   if (options.preferCurrent !== false) {
     for (const engine of repositories.engines) {
       const current = await engine.currentPlan().catch(() => undefined);
       const match =
-        current && all.find(({ engine: e, item }) => e === engine && item.plan?.id === current.id && item.worktree);
+        current &&
+        all.find(
+          ({ engine: e, item }) =>
+            e === engine && item.plan?.id === current.id && item.plan.run === current.run && item.worktree,
+        );
       if (match) return { engine: match.engine, item: match.item, plan: match.item.plan as PlanRecord };
     }
   }
@@ -69,7 +88,10 @@ export async function pickPlan(
   const picked = await vscode.window.showQuickPick(
     candidates.map(({ engine, item }) => ({
       label: escapeIcons(`${item.plan?.id} · ${item.plan?.title}`),
-      description: item.plan ? escapeIcons(item.plan.branch) : undefined,
+      // A plan with several runs: which run each one is.
+      description: item.plan
+        ? [runLabel(item.plan, all), escapeIcons(item.plan.branch)].filter(Boolean).join(' · ')
+        : undefined,
       detail: item.worktree ? escapeIcons(item.worktree.path) : vscode.l10n.t('no worktree'),
       engine,
       item,
@@ -77,4 +99,10 @@ export async function pickPlan(
     { placeHolder: options.placeHolder, matchOnDescription: true },
   );
   return picked && { engine: picked.engine, item: picked.item, plan: picked.item.plan as PlanRecord };
+}
+
+/** "run 2" for a plan with several runs (any of its runs past the first, or another run listed), else undefined. */
+export function runLabel(plan: PlanRecord, listed: Array<{ item: PlanWorktree }>): string | undefined {
+  const several = plan.run > 1 || listed.some(({ item }) => item.plan?.id === plan.id && item.plan.run !== plan.run);
+  return several ? vscode.l10n.t('run {0}', plan.run) : undefined;
 }

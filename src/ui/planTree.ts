@@ -243,7 +243,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (!plan || !parent.item.worktree) return [];
     if (!isTrusted()) return [trustNode()];
     try {
-      const diff = await parent.engine.diff(plan.id);
+      const diff = await parent.engine.diff(plan);
       if (diff.files.length === 0) {
         return [{ type: 'message', text: vscode.l10n.t('No changes against {0}', plan.base) }];
       }

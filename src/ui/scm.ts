@@ -110,7 +110,7 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
   readonly update = throttle(() => this.read());
 
   private async read(): Promise<void> {
-    const diff = await this.engine.diff(this.plan.id);
+    const diff = await this.engine.diff(this.plan);
     this.mergeBase = diff.mergeBase;
     const states = (files: DiffFile[]) => files.map((file) => this.resourceState(file, diff.mergeBase));
     const committed = diff.files.filter((f) => f.committed);

@@ -1,7 +1,8 @@
 /**
  * The shapes a command's argument takes, read here and nowhere else: a tree
  * node (`{ type: 'worktree' | 'planFile' | … }`), a Uri (the explorer, a
- * CodeLens), a plan (`"189"`, `{ plan: "189" }`, a plan's source control), a
+ * CodeLens), a plan (`"189"`, `{ plan: "189" }`, `{ plan: "189", run: 2 }`, a
+ * plan's source control), a
  * program's options object, and its `force` flag. An object that is neither a
  * tree node nor a Uri comes from a program (another extension, an agent, the
  * API): it is asked nothing and gets its errors thrown back.
@@ -43,5 +44,21 @@ export function planIdOf(args: unknown): string | undefined {
     if (a.item?.plan) return a.item.plan.id;
     if (typeof a.id === 'string' || typeof a.id === 'number') return String(a.id);
   }
+  return undefined;
+}
+
+/**
+ * The run a command argument names, if any: `run` beside the plan
+ * (`{ plan: "189", run: 2 }`), or the run of the plan record or tree node it
+ * was given. Undefined when only an id is named (the id's default run).
+ */
+export function planRunOf(args: unknown): number | undefined {
+  if (!args || typeof args !== 'object') return undefined;
+  const a = args as { plan?: unknown; run?: unknown; item?: { plan?: PlanRecord } };
+  if (typeof a.run === 'number' || (typeof a.run === 'string' && /^\d+$/.test(a.run))) return Number(a.run);
+  if (a.plan && typeof a.plan === 'object' && typeof (a.plan as PlanRecord).run === 'number') {
+    return (a.plan as PlanRecord).run;
+  }
+  if (typeof a.item?.plan?.run === 'number') return a.item.plan.run;
   return undefined;
 }

@@ -32,6 +32,8 @@ export interface CreateArgs {
   adopt?: boolean;
   /** Start from this pull request's head, fetched into the branch `pr/<n>` (setting `pullRequests.remote`), which the plan adopts. */
   pullRequest?: number;
+  /** Start a new run of `id` although a run of it is active (its own worktree and branch); without it an active id is refused. */
+  newRun?: boolean;
 }
 
 export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
@@ -183,6 +185,7 @@ async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanReco
         dirtyBase,
         ...(args.adopt ? { adopt: true } : {}),
         ...(args.pullRequest !== undefined ? { pullRequest: args.pullRequest } : {}),
+        ...(args.newRun ? { newRun: true } : {}),
         signal: controller.signal,
       });
     },

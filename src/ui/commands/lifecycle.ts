@@ -67,7 +67,7 @@ export async function cleanupPlan(deps: CommandDeps, args: unknown): Promise<Cle
 async function runCleanup(deps: CommandDeps, picked: PickedPlan, force: boolean): Promise<CleanupResult> {
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cleaning up plan {0}', picked.plan.id) },
-    () => picked.engine.cleanup(picked.plan.id, { force }),
+    () => picked.engine.cleanup(picked.plan, { force }),
   );
   if (result.alreadyRemoved) {
     deps.log.info(`Plan ${picked.plan.id} was removed by another window meanwhile (now ${result.status}).`);
@@ -115,7 +115,7 @@ async function discardPlan(deps: CommandDeps, args: unknown): Promise<CleanupRes
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Discarding plan {0}', picked.plan.id) },
-    () => picked.engine.discard(picked.plan.id),
+    () => picked.engine.discard(picked.plan),
   );
   deps.log.info(
     result.alreadyRemoved

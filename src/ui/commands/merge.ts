@@ -25,6 +25,8 @@ export type { MergeStrategy } from '../../model/lifecycle/merge';
 
 export interface MergeArgs {
   plan?: string;
+  /** Which run of the plan (default: the newest that is active or has its worktree). */
+  run?: number;
   strategy?: MergeStrategy;
   commitUncommitted?: boolean;
   /** The squash commit's first line (default: `Plan <id>: <title>`, which a person may edit). */
@@ -90,7 +92,7 @@ async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResu
   const { plan, engine } = picked;
 
   // The pre-check first: on conflict nothing moves, and the user sees why before choosing anything.
-  const check = await engine.checkMerge(plan.id, { attempt: true });
+  const check = await engine.checkMerge(plan, { attempt: true });
   if (!check.clean) {
     const error = new PlanWorktreesError(
       ErrorCode.MergeConflict,
@@ -144,7 +146,7 @@ async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResu
       async (_progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
-        return engine.merge(plan.id, {
+        return engine.merge(plan, {
           strategy: chosen,
           commitUncommitted: a.commitUncommitted,
           subject,
@@ -173,8 +175,9 @@ async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResu
   const cleanUp =
     afterMerge === 'ask' ? await askToCleanUp(picked) : afterMerge === 'cleanup' ? { force: false } : undefined;
   if (cleanUp) {
-    const inPlanWindow = (await engine.currentPlan())?.id === plan.id;
-    await cleanupPlan(deps, { plan: plan.id, force: cleanUp.force });
+    const current = await engine.currentPlan();
+    const inPlanWindow = current?.id === plan.id && current.run === plan.run;
+    await cleanupPlan(deps, { plan: plan.id, run: plan.run, force: cleanUp.force });
     await refreshBuiltInGit([engine.repo.mainPath]);
     // The window stood in the worktree that is gone: it moves to the main checkout.
     if (inPlanWindow) {
@@ -194,7 +197,7 @@ async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResu
  */
 async function askToCleanUp(picked: PickedPlan): Promise<{ force: boolean } | undefined> {
   const { plan, engine } = picked;
-  const item = (await engine.list()).find((i) => i.plan?.id === plan.id) ?? picked.item;
+  const item = (await engine.list()).find((i) => i.plan?.id === plan.id && i.plan.run === plan.run) ?? picked.item;
   const details = item.worktree ? await engine.details(item).catch(() => undefined) : undefined;
   const question = cleanupQuestion(plan, item, details);
   const cleanUp: vscode.QuickPickItem = {

@@ -60,7 +60,7 @@ export async function rebaseOntoBase(deps: CommandDeps, picked: PickedPlan): Pro
   );
   if (ok !== rebase) return;
   try {
-    const conflicts = await engine.rebaseOntoBase(plan.id);
+    const conflicts = await engine.rebaseOntoBase(plan);
     if (conflicts.length === 0) {
       void vscode.window.showInformationMessage(
         vscode.l10n.t('Plan {0} is rebased onto {1}; it now merges without conflicts.', plan.id, plan.base),
@@ -80,7 +80,7 @@ export async function rebaseOntoBase(deps: CommandDeps, picked: PickedPlan): Pro
       deps.log,
       vscode.l10n.t('Rebase'),
       e,
-      isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan.id) : [],
+      isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(plan) : [],
     );
   }
 }
@@ -110,7 +110,7 @@ async function updateFromBase(deps: CommandDeps, args: unknown): Promise<UpdateR
       location: vscode.ProgressLocation.Notification,
       title: vscode.l10n.t('Updating plan {0} from {1}', plan.id, plan.base),
     },
-    () => engine.updateFromBase(plan.id, chosen),
+    () => engine.updateFromBase(plan, chosen),
   );
   await refreshBuiltInGit([picked.item.worktree?.path]);
   deps.log.info(
@@ -161,8 +161,9 @@ async function askHow(planId: string, base: string): Promise<UpdateHow | undefin
   return picked?.how;
 }
 
-/** What a plan stopped mid-rebase offers next to an error. */
-export function rebaseActions(planId: string): ErrorAction[] {
+/** What a plan stopped mid-rebase offers next to an error (for that run of it). */
+export function rebaseActions(plan: { id: string; run: number }): ErrorAction[] {
+  const planId = { plan: plan.id, run: plan.run };
   return [
     {
       title: vscode.l10n.t('Show Conflicts'),
@@ -196,7 +197,7 @@ async function continueRebase(deps: CommandDeps, args: unknown): Promise<string[
       location: vscode.ProgressLocation.Notification,
       title: vscode.l10n.t('Continuing the rebase of plan {0}', plan.id),
     },
-    () => engine.continueRebase(plan.id),
+    () => engine.continueRebase(plan),
   );
   await refreshBuiltInGit([picked.item.worktree?.path]);
   deps.log.info(
@@ -242,7 +243,7 @@ async function abortRebase(
     );
     if (answer !== abort) return undefined;
   }
-  const snapshot = await engine.abortRebase(plan.id);
+  const snapshot = await engine.abortRebase(plan);
   await refreshBuiltInGit([picked.item.worktree?.path]);
   deps.log.info(`Rebase of plan ${plan.id} aborted${snapshot ? `; snapshot ${snapshot.ref}` : ''}`);
   if (!isProgram(args)) {
@@ -260,7 +261,7 @@ async function showConflicts(deps: CommandDeps, args: unknown): Promise<string[]
     filter: (item) => !!item.worktree,
   });
   if (!picked) return undefined;
-  const files = await picked.engine.conflicts(picked.plan.id);
+  const files = await picked.engine.conflicts(picked.plan);
   if (isProgram(args)) return files;
   if (files.length === 0) {
     const rebasing = picked.item.worktree && operationInProgress(picked.item.worktree.path) === 'rebase';

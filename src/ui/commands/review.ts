@@ -38,7 +38,7 @@ async function showAllChanges(deps: CommandDeps, args: unknown): Promise<number 
     filter: (item) => !!item.worktree,
   });
   if (!picked) return undefined;
-  const diff = await picked.engine.diff(picked.plan.id);
+  const diff = await picked.engine.diff(picked.plan);
   const worktree = picked.item.worktree?.path ?? picked.plan.path;
   // [file, original, modified]: no original for an added file, no modified for a deleted one, and
   // both at the file's path otherwise (the changes editor calls two different paths a rename).
@@ -88,7 +88,7 @@ async function commitCommand(deps: CommandDeps, args: unknown): Promise<string |
   const message = given ?? control?.sourceControl.inputBox.value ?? '';
   let commit: string;
   try {
-    commit = await picked.engine.commit(picked.plan.id, message);
+    commit = await picked.engine.commit(picked.plan, message);
   } catch (e) {
     if (isProgram(args)) throw e;
     if (isError(e, ErrorCode.NothingToCommit)) {
@@ -100,7 +100,7 @@ async function commitCommand(deps: CommandDeps, args: unknown): Promise<string |
         deps.log,
         vscode.l10n.t('Commit'),
         e,
-        isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan.id) : [],
+        isError(e, ErrorCode.RebaseInProgress) ? rebaseActions(picked.plan) : [],
       );
     }
     return undefined;
@@ -127,7 +127,7 @@ async function publishCommand(deps: CommandDeps, args: unknown): Promise<Publish
     (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      return picked.engine.publish(picked.plan.id, controller.signal);
+      return picked.engine.publish(picked.plan, controller.signal);
     },
   );
   deps.log.info(`Published plan ${picked.plan.id} to ${result.remote}:\n${result.answer}`);
