@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from './messages';
 import { shortBranchName } from '../git/worktreeList';
 import { DiffFile } from '../model/state/diff';
-import { Mergeability } from '../model/state/mergeability';
+import { Mergeability, runKey } from '../model/state/mergeability';
 import { PlanEngine, PlanWorktree } from '../model/engine/planEngine';
 import { WorktreeDetails } from '../model/state/state';
 import { ActivityState } from '../model/store/activity';
@@ -27,7 +27,16 @@ import { planFileItem } from './planFiles/treeItem';
 import { PlanRepositories } from './repositories';
 import { isTrusted, restrictedModeNote } from './trust';
 
-export type PlanNode = RepositoryNode | WorktreeNode | FileNode | MessageNode | PlanFileNode;
+export type PlanNode = RepositoryNode | PlanRunsNode | WorktreeNode | FileNode | MessageNode | PlanFileNode;
+
+/** A plan with several runs in the tree: its runs under it, the newest first. */
+export interface PlanRunsNode {
+  type: 'planRuns';
+  engine: PlanEngine;
+  id: string;
+  /** Newest first. */
+  runs: WorktreeNode[];
+}
 
 export interface RepositoryNode {
   type: 'repository';
@@ -45,6 +54,8 @@ export interface WorktreeNode {
   current: boolean;
   /** What the plan's window (or an extension) says it is doing, as last read. */
   activity?: ActivityState;
+  /** The plan's runs this one is shown under, when it has several. */
+  group?: PlanRunsNode;
 }
 
 export interface FileNode {
@@ -103,6 +114,8 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     switch (node.type) {
       case 'repository':
         return repositoryItem(node);
+      case 'planRuns':
+        return planRunsItem(node);
       case 'worktree':
         if (node.item.plan && this.activity) node.activity = this.activity.state(node.engine, node.item.plan);
         return worktreeItem(node);
@@ -135,13 +148,18 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       return top;
     }
     if (node.type === 'repository') return this.worktreeNodes(node.engine);
+    if (node.type === 'planRuns') return node.runs;
     if (node.type === 'worktree') return this.fileNodes(node);
     return [];
   }
 
   getParent(node: PlanNode): PlanNode | undefined {
     if (node.type === 'file') return node.parent;
-    if ((node.type === 'worktree' || node.type === 'planFile') && this.repositories.engines.length > 1) {
+    if (node.type === 'worktree' && node.group) return node.group;
+    if (
+      (node.type === 'worktree' || node.type === 'planFile' || node.type === 'planRuns') &&
+      this.repositories.engines.length > 1
+    ) {
       return { type: 'repository', engine: node.engine };
     }
     return undefined;
@@ -186,7 +204,10 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (isTrusted()) void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
     const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
     return [
-      ...nodes.filter((n) => n.item.kind !== 'other'),
+      ...groupRuns(
+        engine,
+        nodes.filter((n) => n.item.kind !== 'other'),
+      ),
       ...planFiles,
       ...nodes.filter((n) => n.item.kind === 'other'),
     ];
@@ -208,7 +229,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     try {
       const all = await engine.mergeability();
       for (const node of nodes) {
-        const found = node.item.plan && all.get(node.item.plan.id);
+        const found = node.item.plan && all.get(runKey(node.item.plan));
         if (JSON.stringify(found) === JSON.stringify(node.mergeability)) continue;
         node.mergeability = found || undefined;
         this.changed.fire(node);
@@ -280,6 +301,53 @@ function trustNode(): MessageNode {
       tooltip: restrictedModeNote(),
     },
   };
+}
+
+/**
+ * The runs of one plan id under one node, newest first, where the first of
+ * them was; a plan with one run in the tree stays as it is.
+ */
+function groupRuns(engine: PlanEngine, nodes: WorktreeNode[]): Array<WorktreeNode | PlanRunsNode> {
+  const byId = new Map<string, WorktreeNode[]>();
+  for (const node of nodes) {
+    const id = node.item.kind === 'plan' ? node.item.plan?.id : undefined;
+    if (id === undefined) continue;
+    byId.set(id, [...(byId.get(id) ?? []), node]);
+  }
+  const result: Array<WorktreeNode | PlanRunsNode> = [];
+  const placed = new Set<string>();
+  for (const node of nodes) {
+    const id = node.item.kind === 'plan' ? node.item.plan?.id : undefined;
+    const runs = id === undefined ? undefined : byId.get(id);
+    if (id === undefined || !runs || runs.length < 2) {
+      delete node.group;
+      result.push(node);
+      continue;
+    }
+    if (placed.has(id)) continue;
+    placed.add(id);
+    const group: PlanRunsNode = {
+      type: 'planRuns',
+      engine,
+      id,
+      runs: [...runs].sort((a, b) => (b.item.plan?.run ?? 0) - (a.item.plan?.run ?? 0)),
+    };
+    for (const run of group.runs) run.group = group;
+    result.push(group);
+  }
+  return result;
+}
+
+/** A plan with several runs: its id and newest title, how many runs; expanded, so every run shows. */
+function planRunsItem(node: PlanRunsNode): vscode.TreeItem {
+  const newest = node.runs[0]?.item.plan;
+  const item = new vscode.TreeItem(`${node.id} · ${newest?.title ?? ''}`, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `runs:${node.engine.repo.commonDir}:${node.id}`;
+  item.iconPath = new vscode.ThemeIcon('versions');
+  item.description = vscode.l10n.t('{0} runs', node.runs.length);
+  item.tooltip = vscode.l10n.t('Plan {0}: {1} runs, the newest first', node.id, node.runs.length);
+  item.contextValue = 'planRuns';
+  return item;
 }
 
 function sortItems(items: PlanWorktree[]): PlanWorktree[] {
@@ -403,7 +471,9 @@ function worktreeItem(node: WorktreeNode): vscode.TreeItem {
       : plan?.branch;
   const label =
     item.kind === 'plan' && plan
-      ? `${plan.id} · ${plan.title}`
+      ? node.group
+        ? `${vscode.l10n.t('Run {0}', plan.run)} · ${plan.title}`
+        : `${plan.id} · ${plan.title}`
       : item.kind === 'main'
         ? vscode.l10n.t('Main checkout')
         : path.basename(item.worktree?.path ?? '?');
@@ -466,6 +536,7 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
   const rows: Array<[string, string | undefined]> = [
     [vscode.l10n.t('Path'), item.worktree?.path ?? plan?.path],
     [vscode.l10n.t('Branch'), branch],
+    [vscode.l10n.t('Run'), plan && plan.run > 1 ? String(plan.run) : undefined],
     [vscode.l10n.t('Base'), plan ? `${plan.base} (${plan.baseCommit.slice(0, 8)})` : undefined],
     [vscode.l10n.t('Created'), plan ? new Date(plan.created).toLocaleString() : undefined],
     [vscode.l10n.t('State'), describeState(node).join(', ') || (details ? vscode.l10n.t('clean') : undefined)],

@@ -97,8 +97,7 @@ export interface ErrorData {
     | { reason: 'rebase'; plan: string; base: string }
     | { reason: 'update'; plan: string; base: string };
   [ErrorCode.PlanNotFound]:
-    | { reason: 'noPlan'; plan: string; run?: number }
-    | { reason: 'entryDisappeared'; plan: string };
+    { reason: 'noPlan'; plan: string; run?: number } | { reason: 'entryDisappeared'; plan: string };
   [ErrorCode.SnapshotNotFound]:
     | { reason: 'noSnapshot'; ref: string }
     | { reason: 'noSnapshotOfPlan'; plan: string }

@@ -215,8 +215,7 @@ export class PlanEngine {
     const planId = refId(ref);
     const run = typeof ref === 'string' ? undefined : ref.run;
     const runs = plansWithId(await this.registry.read(), planId);
-    const plan =
-      run === undefined ? defaultRun(runs, (p) => fs.existsSync(p.path)) : runs.find((p) => p.run === run);
+    const plan = run === undefined ? defaultRun(runs, (p) => fs.existsSync(p.path)) : runs.find((p) => p.run === run);
     if (!plan) {
       throw new PlanError(ErrorCode.PlanNotFound, {
         reason: 'noPlan',

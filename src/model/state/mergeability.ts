@@ -22,13 +22,18 @@ export interface Mergeability {
   overlaps: Array<{ planId: string; files: string[] }>;
 }
 
+/** The key of one run of a plan in a map of runs: its id for the first run, `<id>#<run>` for a later one. */
+export function runKey(plan: { id: string; run: number }): string {
+  return plan.run > 1 ? `${plan.id}#${plan.run}` : plan.id;
+}
+
 export class MergeabilityCache {
   private readonly checks = new Map<string, Promise<MergeCheck>>();
   private readonly changed = new Map<string, Promise<string[]>>();
 
   constructor(private readonly ctx: RepoContext) {}
 
-  /** The mergeability of every given (active) plan whose branch exists. */
+  /** The mergeability of every given (active) plan whose branch exists, by `runKey`. */
   async compute(plans: PlanRecord[]): Promise<Map<string, Mergeability>> {
     const refs = await readRefs(this.ctx, [
       ...new Set(plans.flatMap((p) => [qualifyBranch(p.branch), qualifyBranch(p.base)])),
@@ -53,7 +58,7 @@ export class MergeabilityCache {
         .filter((other) => other.plan.id !== plan.id && other.plan.base === plan.base)
         .map((other) => ({ planId: other.plan.id, files: other.files.filter((f) => mine.has(f)) }))
         .filter((o) => o.files.length > 0);
-      result.set(plan.id, { planId: plan.id, clean: check.clean, conflicts: check.conflicts, files, overlaps });
+      result.set(runKey(plan), { planId: plan.id, clean: check.clean, conflicts: check.conflicts, files, overlaps });
     }
     return result;
   }

@@ -16,6 +16,7 @@ import { pickPlan } from '../pickPlan';
 import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
 import { errorMessage } from '../messages';
 import { CommandDeps, CommandRunner, engineOrThrow } from './run';
+import { isProgram, optionsOf } from './args';
 
 export interface CreateArgs {
   id?: string;
@@ -45,6 +46,10 @@ export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
     vscode.commands.registerCommand(
       'planWorktrees.startFromBranch',
       run(vscode.l10n.t('Start Plan from Branch'), (args?: CreateArgs) => startFromBranch(deps, args ?? {})),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.startNewRun',
+      run(vscode.l10n.t('Start New Run'), (args?: unknown) => startNewRun(deps, args)),
     ),
     vscode.commands.registerCommand(
       'planWorktrees.runSetupAgain',
@@ -135,8 +140,48 @@ async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<Pla
   });
 }
 
-async function createPlan(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
-  const engine = engineOrThrow(deps.repositories);
+/**
+ * "Start New Run" on a plan (its tree item, the item of its runs, or `{ plan,
+ * run? }`): another run of the plan id with its title, base and plan file,
+ * in a worktree and branch of its own (see `planNames`). The earlier runs,
+ * active or not, stay exactly as they are; the main checkout's changes stay
+ * where they are.
+ */
+async function startNewRun(deps: CommandDeps, args: unknown): Promise<PlanRecord | undefined> {
+  const picked = await pickPlan(deps.repositories, args, {
+    placeHolder: vscode.l10n.t('Start a new run of which plan?'),
+  });
+  if (!picked) return undefined;
+  const { plan, engine } = picked;
+  const program = isProgram(args);
+  const created = await createPlan(
+    deps,
+    {
+      id: plan.id,
+      title: plan.title,
+      base: plan.base,
+      ...(plan.planFile !== undefined ? { planFile: plan.planFile } : {}),
+      dirtyBase: 'ignore',
+      newRun: true,
+      ...(program ? { open: optionsOf<CreateArgs>(args).open ?? 'none' } : {}),
+    },
+    engine,
+  );
+  if (created && !program) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'Started run {0} of plan {1} at {2}. The earlier runs stay as they are.',
+        created.run,
+        created.id,
+        created.path,
+      ),
+    );
+  }
+  return created;
+}
+
+async function createPlan(deps: CommandDeps, args: CreateArgs, chosen?: PlanEngine): Promise<PlanRecord | undefined> {
+  const engine = chosen ?? engineOrThrow(deps.repositories);
   const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
   const byPerson = args.title === undefined;
   // "Move Changes to a New Plan" with nothing to move would make an empty plan: a person is told first.

@@ -237,7 +237,7 @@ describe('createPlan', () => {
       assert.deepStrictEqual([third.branch, third.run], ['plan/7-other-run-003', 3]);
     }));
 
-  it("never gives a new run the number of a run whose registry entry is gone but whose snapshot is kept", () =>
+  it('never gives a new run the number of a run whose registry entry is gone but whose snapshot is kept', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
       const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Seven' });
