@@ -16,16 +16,23 @@ function context(worktreeLocation: string): RepoContext {
   };
 }
 
-const plan = { id: '7', slug: 'fix-it', run: 2 };
+const plan = { id: '7', slug: 'fix-it', run: 1 };
 
 describe('worktree location', () => {
   it('the root is the template up to its first plan variable', () => {
     assert.strictEqual(locationRoot(context(defaultSettings.worktreeLocation)), '/work/repo.plans/');
     assert.strictEqual(locationRoot(context('${repoParent}/plan ${id}')), '/work');
     assert.strictEqual(locationRoot(context('${repoParent}/runs/${slug}/${run}')), '/work/runs/');
+    assert.strictEqual(locationRoot(context('${repoParent}/runs-${runNumber}/${id}')), '/work');
     assert.strictEqual(locationRoot(context('wt/${id}')), '/work/repo/wt/');
     assert.strictEqual(locationRoot(context('/fixed/folder')), '/fixed');
     assert.strictEqual(templateFolder(context(defaultSettings.worktreeLocation), plan), '/work/repo.plans/7-fix-it');
+    // A later run of a template that does not name the run: a folder of its own beside run 1's.
+    assert.strictEqual(
+      templateFolder(context(defaultSettings.worktreeLocation), { ...plan, run: 2 }),
+      '/work/repo.plans/7-fix-it-run-002',
+    );
+    assert.strictEqual(templateFolder(context('${repoParent}/r/${id}-${run}'), { ...plan, run: 2 }), '/work/r/7-002');
   });
 
   it('allows a recorded folder inside the root, never the root itself, outside it, or under .git', () => {
