@@ -53,18 +53,28 @@ export function statusWord(status: DiffFile['status']): string {
 
 const ID_PREFIX = 'planWorktrees.';
 
-/** The id of a plan's source control (what the view's title actions are given, with the source control). */
-export function planSourceControlId(planId: string): string {
-  return `${ID_PREFIX}${encodeURIComponent(planId)}`;
+/** The id of a plan's source control (what the view's title actions are given, with the source control); `#<run>` after a later run's id. */
+export function planSourceControlId(plan: { id: string; run: number }): string {
+  return `${ID_PREFIX}${encodeURIComponent(plan.id)}${plan.run > 1 ? `#${plan.run}` : ''}`;
 }
 
-/** The plan id of a plan's source control, when `value` is one (VS Code passes it to the Source Control view's title actions). */
-export function planIdOfSourceControl(value: unknown): string | undefined {
+/** The plan id and run of a plan's source control, when `value` is one (VS Code passes it to the Source Control view's title actions). */
+function planOfSourceControl(value: unknown): { id: string; run: number } | undefined {
   if (!value || typeof value !== 'object' || !('inputBox' in value)) return undefined;
   const id = (value as { id?: unknown }).id;
-  return typeof id === 'string' && id.startsWith(ID_PREFIX)
-    ? decodeURIComponent(id.slice(ID_PREFIX.length))
-    : undefined;
+  if (typeof id !== 'string' || !id.startsWith(ID_PREFIX)) return undefined;
+  const [encoded, run] = id.slice(ID_PREFIX.length).split('#');
+  return { id: decodeURIComponent(encoded), run: run === undefined ? 1 : Number(run) };
+}
+
+/** The plan id of a plan's source control, when `value` is one. */
+export function planIdOfSourceControl(value: unknown): string | undefined {
+  return planOfSourceControl(value)?.id;
+}
+
+/** The run of the plan of a plan's source control, when `value` is one. */
+export function planRunOfSourceControl(value: unknown): number | undefined {
+  return planOfSourceControl(value)?.run;
 }
 
 export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffProvider {
@@ -82,8 +92,10 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
     // No root folder: VS Code would head the provider with the folder's name (the same as the built-in
     // Git provider's, cut to "2-ad…") and push this label aside; without one, the label is the header.
     this.sourceControl = vscode.scm.createSourceControl(
-      planSourceControlId(plan.id),
-      vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base),
+      planSourceControlId(plan),
+      plan.run > 1
+        ? vscode.l10n.t('Plan {0} (run {1}) → {2}', plan.id, plan.run, plan.base)
+        : vscode.l10n.t('Plan {0} → {1}', plan.id, plan.base),
     );
     this.committed = this.sourceControl.createResourceGroup('committed', vscode.l10n.t('Committed on plan'));
     this.uncommitted = this.sourceControl.createResourceGroup('uncommitted', vscode.l10n.t('Uncommitted'));
@@ -95,11 +107,12 @@ export class PlanSourceControl implements vscode.Disposable, vscode.QuickDiffPro
       plan.id,
       plan.title,
     );
-    // The plan's id (not an argument object): the command then speaks to the person, not to a program.
+    // A node naming this run of the plan, as `runArgument` makes it (not a program's argument object: the
+    // command then speaks to the person), so the commit goes to this run even after a newer run starts.
     this.sourceControl.acceptInputCommand = {
       command: 'planWorktrees.commit',
       title: vscode.l10n.t('Commit'),
-      arguments: [plan.id],
+      arguments: [{ type: 'planRun', plan: plan.id, run: plan.run }],
     };
     // No status-bar commands: VS Code shows them as a row of buttons whose words are cut off ("Clean U"),
     // and beside the header as icons that repeat the title actions (package.json, scm/title: commit,
@@ -184,8 +197,8 @@ export class PlanSourceControls implements vscode.Disposable {
   );
 
   /** The source control of a plan, if shown. */
-  forPlan(planId: string): PlanSourceControl | undefined {
-    return [...this.controls.values()].find((c) => c.plan.id === planId);
+  forPlan(planId: string, run?: number): PlanSourceControl | undefined {
+    return [...this.controls.values()].find((c) => c.plan.id === planId && (run === undefined || c.plan.run === run));
   }
 
   private async doSync(): Promise<void> {
@@ -218,7 +231,8 @@ export class PlanSourceControls implements vscode.Disposable {
       const current = await engine.currentPlan().catch(() => undefined);
       for (const item of await engine.list()) {
         if (item.kind !== 'plan' || !item.plan || !item.worktree || item.plan.status !== 'active') continue;
-        if (showAll || item.plan.id === current?.id) wanted.set(item.worktree.path, { engine, plan: item.plan });
+        const here = item.plan.id === current?.id && item.plan.run === current.run;
+        if (showAll || here) wanted.set(item.worktree.path, { engine, plan: item.plan });
       }
     }
     return wanted;

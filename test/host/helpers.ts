@@ -95,7 +95,10 @@ export interface TestingApi {
     /** The Plans view as the workbench shows it. */
     treeView: vscode.TreeView<unknown>;
     scm: {
-      forPlan(planId: string):
+      forPlan(
+        planId: string,
+        run?: number,
+      ):
         | {
             sourceControl: vscode.SourceControl;
             committed: vscode.SourceControlResourceGroup;

@@ -13,6 +13,7 @@ import {
   activateExtension,
   canAct,
   createPlan,
+  gitIn,
   menuCommands,
   setSetting,
   ShownItem,
@@ -123,6 +124,38 @@ describe('Several runs of one plan', function () {
       for (const run of [...started.map((r) => r.run), 1]) {
         await Promise.resolve(
           vscode.commands.executeCommand('planWorktrees.discard', { plan: 'rn-7', run, force: true }),
+        ).then(
+          () => undefined,
+          () => undefined,
+        );
+      }
+    }
+  });
+
+  it("a run's Source Control commits into that run, not into the newer run started after it", async () => {
+    await setSetting('scm.showAllPlans', true);
+    const first = (await createPlan('rn-8', 'Runs commit')) as unknown as Run;
+    let second: Run | undefined;
+    try {
+      const control = await waitFor(() => api.testing.scm.forPlan('rn-8', 1), "run 1's Source Control");
+      second = await vscode.commands.executeCommand<Run>('planWorktrees.startNewRun', { plan: 'rn-8' });
+      assert.strictEqual(second.run, 2);
+      await api.testing.scm.sync();
+      await waitFor(() => api.testing.scm.forPlan('rn-8', 2), "run 2's Source Control");
+      const secondHead = gitIn(second.path, 'rev-parse', 'HEAD');
+      fs.writeFileSync(path.join(first.path, 'run-one.txt'), 'work of run 1\n');
+      control.sourceControl.inputBox.value = 'Work of run 1';
+      const accept = control.sourceControl.acceptInputCommand;
+      assert.ok(accept);
+      const commit = await vscode.commands.executeCommand<string>(accept.command, ...(accept.arguments ?? []));
+      assert.strictEqual(gitIn(first.path, 'rev-parse', 'HEAD'), commit, 'the commit is on run 1');
+      assert.strictEqual(gitIn(first.path, 'log', '-1', '--format=%s'), 'Work of run 1');
+      assert.strictEqual(gitIn(second.path, 'rev-parse', 'HEAD'), secondHead, 'run 2 is untouched');
+    } finally {
+      await setSetting('scm.showAllPlans', undefined);
+      for (const run of [2, 1]) {
+        await Promise.resolve(
+          vscode.commands.executeCommand('planWorktrees.discard', { plan: 'rn-8', run, force: true }),
         ).then(
           () => undefined,
           () => undefined,

@@ -9,7 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { PlanRecord } from '../../model/engine/types';
-import { planIdOfSourceControl } from '../scm';
+import { planIdOfSourceControl, planRunOfSourceControl } from '../scm';
 
 /** Whether a program called the command: an object that is neither a tree node nor a Uri. */
 export function isProgram(args: unknown): boolean {
@@ -54,6 +54,8 @@ export function planIdOf(args: unknown): string | undefined {
  */
 export function planRunOf(args: unknown): number | undefined {
   if (!args || typeof args !== 'object') return undefined;
+  const fromSourceControl = planRunOfSourceControl(args);
+  if (fromSourceControl !== undefined) return fromSourceControl;
   const a = args as { plan?: unknown; run?: unknown; item?: { plan?: PlanRecord } };
   if (typeof a.run === 'number' || (typeof a.run === 'string' && /^\d+$/.test(a.run))) return Number(a.run);
   if (a.plan && typeof a.plan === 'object' && typeof (a.plan as PlanRecord).run === 'number') {
@@ -61,4 +63,13 @@ export function planRunOf(args: unknown): number | undefined {
   }
   if (typeof a.item?.plan?.run === 'number') return a.item.plan.run;
   return undefined;
+}
+
+/**
+ * The argument that names one run of a plan as a person's click does (the
+ * command asks what it asks a person, and acts on that run even when a newer
+ * run of the plan starts later): a node `{ type: 'planRun', plan, run }`.
+ */
+export function runArgument(plan: { id: string; run: number }): { type: 'planRun'; plan: string; run: number } {
+  return { type: 'planRun', plan: plan.id, run: plan.run };
 }

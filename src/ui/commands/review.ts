@@ -83,7 +83,7 @@ async function commitCommand(deps: CommandDeps, args: unknown): Promise<string |
     filter: (item) => !!item.worktree,
   });
   if (!picked) return undefined;
-  const control = deps.scm.forPlan(picked.plan.id);
+  const control = deps.scm.forPlan(picked.plan.id, picked.plan.run);
   const given = optionsOf<{ message: string }>(args).message;
   const message = given ?? control?.sourceControl.inputBox.value ?? '';
   let commit: string;

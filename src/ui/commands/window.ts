@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { escapeIcons } from '../iconSyntax';
+import { runArgument } from './args';
 import { CommandDeps, CommandRunner, engineOrThrow } from './run';
 
 export function windowCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
@@ -45,14 +46,14 @@ async function showActions(deps: CommandDeps): Promise<void> {
           {
             label: vscode.l10n.t('$(diff-multiple) Show All Changes'),
             command: 'planWorktrees.showDiff',
-            args: { plan: current.id },
+            args: { plan: current.id, run: current.run },
           },
           {
             label: vscode.l10n.t('$(git-merge) Merge into {0}…', escapeIcons(current.base)),
             command: 'planWorktrees.merge',
-            args: current.id,
+            args: runArgument(current),
           },
-          { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: current.id },
+          { label: vscode.l10n.t('$(trash) Clean Up…'), command: 'planWorktrees.cleanup', args: runArgument(current) },
           {
             label: vscode.l10n.t('$(home) Open the Main Checkout'),
             command: 'vscode.openFolder',
