@@ -22,7 +22,7 @@ export async function preparePlanWindow(
     if (!plan) continue;
     env.description = vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title);
     for (const [name, value] of Object.entries(planEnvironment(plan, engine.repo.mainPath))) env.replace(name, value);
-    const command = vscode.workspace.isTrusted ? await takePendingSetup(engine.repo.commonDir, plan.id) : undefined;
+    const command = vscode.workspace.isTrusted ? await takePendingSetup(engine.repo.commonDir, plan) : undefined;
     if (command) {
       void runSetupTask(engine, plan, command, repositories.log).catch((e) => repositories.log.error(e));
     }

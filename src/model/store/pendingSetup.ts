@@ -1,7 +1,8 @@
 /**
  * The setup command of a new plan runs in the plan's own window, which is a
  * different extension host than the one that created the plan. The creating
- * window leaves the command in `<common git dir>/plan-worktrees/setup/<id>.json`;
+ * window leaves the command in `<common git dir>/plan-worktrees/setup/<id>.json`
+ * (`<id>#<run>.json`, encoded, for a later run of the plan: each run's window takes its own);
  * the plan's window takes it (exactly once, even with two windows racing:
  * the file is renamed away before it is read).
  */
@@ -13,11 +14,16 @@ import { ensureStateFolder, readStateFile, stateDir, writeStateFile } from './st
 /** A setup command is one line a person typed; a file larger than this is not one. */
 const MAX_SETUP_BYTES = 64 * 1024;
 
-function setupFile(commonDir: string, planId: string): string {
-  return path.join(stateDir(commonDir), 'setup', `${encodeURIComponent(planId)}.json`);
+/** A plan id, or a plan's id and run. */
+type PlanRun = string | { id: string; run: number };
+
+function setupFile(commonDir: string, plan: PlanRun): string {
+  const name =
+    typeof plan === 'string' || plan.run <= 1 ? (typeof plan === 'string' ? plan : plan.id) : `${plan.id}#${plan.run}`;
+  return path.join(stateDir(commonDir), 'setup', `${encodeURIComponent(name)}.json`);
 }
 
-export async function leavePendingSetup(commonDir: string, planId: string, command: string): Promise<void> {
+export async function leavePendingSetup(commonDir: string, planId: PlanRun, command: string): Promise<void> {
   await ensureStateFolder(stateDir(commonDir));
   await writeStateFile(
     setupFile(commonDir, planId),
@@ -26,7 +32,7 @@ export async function leavePendingSetup(commonDir: string, planId: string, comma
 }
 
 /** The command left for this plan, removed as it is taken; undefined when there is none. */
-export async function takePendingSetup(commonDir: string, planId: string): Promise<string | undefined> {
+export async function takePendingSetup(commonDir: string, planId: PlanRun): Promise<string | undefined> {
   const file = setupFile(commonDir, planId);
   const taken = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {

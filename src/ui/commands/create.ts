@@ -455,7 +455,7 @@ async function openAfterCreate(
   // The setup command runs as a task of the plan's window (of this one when it opens nowhere); in an untrusted workspace, never.
   if (postCreateCommand.trim() && vscode.workspace.isTrusted) {
     if (where === 'none') void runSetupTask(engine, plan, postCreateCommand, deps.log).catch((e) => deps.log.error(e));
-    else await leavePendingSetup(engine.repo.commonDir, plan.id, postCreateCommand);
+    else await leavePendingSetup(engine.repo.commonDir, plan, postCreateCommand);
   }
   if (where === 'newWindow' || where === 'currentWindow') {
     await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(plan.path), {

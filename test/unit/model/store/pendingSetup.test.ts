@@ -32,4 +32,22 @@ describe('pending setup command', () => {
       removeDir(dir);
     }
   });
+
+  it("is each run's own: the window of run 1 does not take the command left for run 2 of the same plan", async () => {
+    const dir = makeTempDir();
+    try {
+      await leavePendingSetup(dir, { id: '7', run: 2 }, 'npm ci');
+      assert.strictEqual(await takePendingSetup(dir, { id: '7', run: 1 }), undefined);
+      assert.strictEqual(await takePendingSetup(dir, '7'), undefined);
+      assert.strictEqual(await takePendingSetup(dir, { id: '7', run: 2 }), 'npm ci');
+      await leavePendingSetup(dir, { id: '7', run: 1 }, 'npm install');
+      assert.deepStrictEqual(
+        fs.readdirSync(path.join(dir, 'plan-worktrees', 'setup')),
+        ['7.json'],
+        'run 1 keeps its name',
+      );
+    } finally {
+      removeDir(dir);
+    }
+  });
 });
