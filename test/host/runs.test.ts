@@ -163,4 +163,37 @@ describe('Several runs of one plan', function () {
       }
     }
   });
+
+  it('Create with the id of an active plan asks whether to start a new run; Start New Run starts run 2', async function () {
+    if (!canAct) this.skip();
+    const first = (await createPlan('rn-9', 'Runs asked')) as unknown as Run;
+    let second: Run | undefined;
+    try {
+      await vscode.commands.executeCommand('notifications.clearAll');
+      const creating = Promise.resolve(vscode.commands.executeCommand<Run>('planWorktrees.create', { id: 'rn-9' }));
+      await act({ see: "The plan's title", in: 'quickInput' }, { type: 'Runs asked' }, { press: 'Enter' });
+      await vscode.commands.executeCommand('notifications.showList');
+      await act(
+        {
+          see: `Plan rn-9 is active (run 1, folder ${first.path}). Start a new run of it, in a worktree and branch of its own? Run 1 stays as it is.`,
+          in: 'notificationCenter',
+        },
+        { click: 'Start New Run', in: 'notificationCenter' },
+      );
+      await vscode.commands.executeCommand('notifications.hideList');
+      second = await creating;
+      assert.ok(second, 'a run was started');
+      assert.deepStrictEqual([second.run, second.branch], [2, 'plan/rn-9-runs-asked-run-002']);
+      assert.ok(fs.existsSync(first.path) && fs.existsSync(second.path));
+    } finally {
+      for (const run of [2, 1]) {
+        await Promise.resolve(
+          vscode.commands.executeCommand('planWorktrees.discard', { plan: 'rn-9', run, force: true }),
+        ).then(
+          () => undefined,
+          () => undefined,
+        );
+      }
+    }
+  });
 });

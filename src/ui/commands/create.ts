@@ -7,7 +7,9 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { explainTitle, validateId, validateTitle } from '../../model/engine/names';
+import { ErrorCode, isError, PlanError } from '../../model/engine/errors';
 import { PlanEngine } from '../../model/engine/planEngine';
+import { CreatedPlan } from '../../model/lifecycle/create';
 import { PlanRecord } from '../../model/engine/types';
 import { leavePendingSetup } from '../../model/store/pendingSetup';
 import { OpenAfterCreate, readUiSettings } from '../settings';
@@ -210,31 +212,42 @@ async function createPlan(deps: CommandDeps, args: CreateArgs, chosen?: PlanEngi
   if (dirtyBase !== 'move') unsaved = [];
   const onDisk = dirtyBase === 'move' ? await engine.uncommittedChanges() : [];
 
-  const plan = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('Creating plan worktree "{0}"', input.title),
-      cancellable: true,
-    },
-    async (progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      progress.report({ message: vscode.l10n.t('adding the worktree…') });
-      return engine.create({
-        id: input.id,
-        title: input.title,
-        base: input.base,
-        branch: args.branch,
-        path: args.path,
-        planFile: args.planFile,
-        dirtyBase,
-        ...(args.adopt ? { adopt: true } : {}),
-        ...(args.pullRequest !== undefined ? { pullRequest: args.pullRequest } : {}),
-        ...(args.newRun ? { newRun: true } : {}),
-        signal: controller.signal,
-      });
-    },
-  );
+  const make = (newRun: boolean) =>
+    vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Creating plan worktree "{0}"', input.title),
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        progress.report({ message: vscode.l10n.t('adding the worktree…') });
+        return engine.create({
+          id: input.id,
+          title: input.title,
+          base: input.base,
+          branch: args.branch,
+          path: args.path,
+          planFile: args.planFile,
+          dirtyBase,
+          ...(args.adopt ? { adopt: true } : {}),
+          ...(args.pullRequest !== undefined ? { pullRequest: args.pullRequest } : {}),
+          ...(newRun ? { newRun: true } : {}),
+          signal: controller.signal,
+        });
+      },
+    );
+  let plan: CreatedPlan;
+  try {
+    plan = await make(!!args.newRun);
+  } catch (e) {
+    // A person who typed the id of an active plan is asked whether a new run of it is what they want.
+    const active = activeRunOf(e);
+    if (!byPerson || !active) throw e;
+    if (!(await askNewRun(active))) return undefined;
+    plan = await make(true);
+  }
   deps.log.info(
     `Created plan ${plan.id} "${plan.title}" at ${plan.path} (${plan.adopted ? 'adopted ' : ''}branch ${plan.branch}, base ${plan.base})`,
   );
@@ -249,6 +262,28 @@ async function createPlan(deps: CommandDeps, args: CreateArgs, chosen?: PlanEngi
   }
   await openAfterCreate(deps, engine, plan, args.open ?? settings.openAfterCreate, settings.postCreateCommand);
   return plan;
+}
+
+/** The active run a create was refused for (`PlanExists`, `exists`), if it was. */
+function activeRunOf(e: unknown): { plan: string; run: number; path: string } | undefined {
+  if (!(e instanceof PlanError) || !isError(e, ErrorCode.PlanExists)) return undefined;
+  const data = e.data as { reason?: string; plan: string; run: number; path: string };
+  return data.reason === 'exists' ? data : undefined;
+}
+
+/** Asks whether to start a new run of a plan whose id is active; true when the person wants one. */
+async function askNewRun(active: { plan: string; run: number; path: string }): Promise<boolean> {
+  const start = vscode.l10n.t('Start New Run');
+  const picked = await vscode.window.showWarningMessage(
+    vscode.l10n.t(
+      'Plan {0} is active (run {1}, folder {2}). Start a new run of it, in a worktree and branch of its own? Run {1} stays as it is.',
+      active.plan,
+      active.run,
+      active.path,
+    ),
+    start,
+  );
+  return picked === start;
 }
 
 /** True when there is something to move, or the person wants the plan anyway. */
