@@ -717,6 +717,8 @@ describe('runDoctor', () => {
       { id: '189', slug: 'feature-xyz' },
     );
     assert.strictEqual(templatePattern('phase-${id}-run-${run}')?.exec('phase-7-run-2')?.groups?.id, '7');
+    assert.strictEqual(templatePattern('phase-${id}-run-${run}')?.exec('phase-7-run-002')?.groups?.id, '7');
+    assert.strictEqual(templatePattern('p-${id}-${runNumber}')?.exec('p-7-12')?.groups?.id, '7');
     assert.strictEqual(templatePattern('plan/${id}-${slug}')?.exec('feature/x'), null);
     assert.strictEqual(templatePattern('work/${slug}'), undefined);
   });
