@@ -11,7 +11,7 @@ const root = path.join(__dirname, '..');
 
 /**
  * Starts the server in its own process group. Resolves once it listens.
- * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>): string, remoteUri(p: string): string, stop(): Promise<void> }>}
+ * @returns {Promise<{ port: number, stateDir: string, pageUrl(folder: string, payload?: Array<[string, string]>, kind?: 'folder' | 'workspace'): string, remoteUri(p: string): string, stop(): Promise<void> }>}
  */
 async function startServer({
   quiet = true,
@@ -122,14 +122,15 @@ async function startServer({
   const authority = `localhost:${port}`;
   const remoteUri = (p) =>
     `vscode-remote://${authority}${path.resolve(p).split(path.sep).map(encodeURIComponent).join('/')}`;
-  const pageUrl = (folder, payload = []) => {
+  // `kind` "workspace": `folder` is a .code-workspace file, opened as a multi-root workspace.
+  const pageUrl = (folder, payload = [], kind = 'folder') => {
     const fullPayload = [
       ['extensionDevelopmentPath', remoteUri(developmentPath)],
       ['extensionDevelopmentKind', 'workspace'],
       ['skipWelcome', 'true'],
       ...payload,
     ];
-    return `http://${authority}/?folder=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(fullPayload))}`;
+    return `http://${authority}/?${kind}=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(fullPayload))}`;
   };
   return { port, stateDir, pageUrl, remoteUri, stop, child };
 }

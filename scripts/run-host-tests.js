@@ -7,9 +7,11 @@
 // settles. That code is this process's exit code. The server and browser are
 // always cleaned up; an overall timeout ends a hung run with exit code 1.
 //
-// Two suites run, each in a fresh server: test/host with workspace trust
-// disabled, and test/host-restricted with workspace trust on, so its folder
-// opens in Restricted Mode as a downloaded repository would.
+// Three suites run, each in a fresh server: test/host with workspace trust
+// disabled, test/host-restricted with workspace trust on, so its folder
+// opens in Restricted Mode as a downloaded repository would, and
+// test/host-multi in a multi-root workspace (a .code-workspace file) of two
+// repositories.
 //
 // Host tests talk to this runner by logging one line:
 // - `[plan-worktrees:screenshot] <absolute png path>`: a screenshot of the
@@ -26,6 +28,9 @@
 //   `[plan-worktrees:notifications] {"folder", "file"}`: the text of the
 //   status bar, or of the notification toasts, of the window open on that
 //   folder is written to `file`.
+// - `[plan-worktrees:windows] <absolute file>`: the folders (or workspace
+//   files) of every window of the browser open now, as a JSON array, are
+//   written to the file;
 // - `[plan-worktrees:act] {"steps", "done"}`: what a person does with mouse
 //   and keyboard, in the window that logged it, step by step: `{ "click":
 //   "<button text>", "in": "notification" | "dialog" | "quickInput" }` clicks
@@ -53,6 +58,7 @@ const WINDOW_TESTS_MARK = '[plan-worktrees:window-tests] ';
 const STATUSBAR_MARK = '[plan-worktrees:statusbar] ';
 const NOTIFICATIONS_MARK = '[plan-worktrees:notifications] ';
 const ACT_MARK = '[plan-worktrees:act] ';
+const WINDOWS_MARK = '[plan-worktrees:windows] ';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // The workbench's own chatter (connection set-up, the extension gallery that
 // this offline machine cannot reach). It still goes to artifacts/host-console.log.
@@ -68,7 +74,8 @@ const NOISE = [
  * (this project by default); `extensionsDir` the installed extensions;
  * `trust` turns workspace trust on (the folder opens in Restricted Mode);
  * `prepare(workspace)` may change the demo repository before it opens; it
- * returns the folder to open and environment variables for the extension host.
+ * returns the folder to open (or `workspaceFile`, a .code-workspace file) and
+ * environment variables for the extension host.
  */
 async function runSuite({
   testsPath,
@@ -141,9 +148,11 @@ async function runSuite({
       else process.stdout.write(shown.join('\n') + '\n');
     });
     page.on('pageerror', (err) => console.error(`[host] page error: ${err.message}`));
-    const url = server.pageUrl(workspace, [
-      ['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))],
-    ]);
+    const url = server.pageUrl(
+      prepared?.workspaceFile ?? workspace,
+      [['extensionTestsPath', server.remoteUri(testsPath || path.join(root, 'out', 'test', 'host', 'index.js'))]],
+      prepared?.workspaceFile ? 'workspace' : 'folder',
+    );
     await page.goto(url);
     const code = await exitCode;
     const windowCode = windows.failures();
@@ -173,6 +182,7 @@ function handleMark(text, page, windows) {
   else if ((value = at(NOTIFICATIONS_MARK)) !== undefined)
     void windows.read(JSON.parse(value), '.notifications-toasts');
   else if ((value = at(ACT_MARK)) !== undefined) void act(page, JSON.parse(value));
+  else if ((value = at(WINDOWS_MARK)) !== undefined) windows.list(value);
   else return false;
   return true;
 }
@@ -185,6 +195,7 @@ function handleMark(text, page, windows) {
  */
 class PlanWindows {
   constructor(context, server) {
+    this.context = context;
     this.server = server;
     this.expected = new Map(); // folder -> { tests, result }
     this.pages = new Map(); // page -> { folder, result }
@@ -245,6 +256,16 @@ class PlanWindows {
           .catch((e) => `(no ${selector}: ${e.message})`)
       : '(no window on that folder)';
     fs.writeFileSync(`${file}.partial`, text);
+    fs.renameSync(`${file}.partial`, file);
+  }
+
+  /** Writes the folder or workspace file of every page open now to `file`, as a JSON array. */
+  list(file) {
+    const opened = this.context.pages().map((p) => {
+      const url = p.url().startsWith('http') ? new URL(p.url()) : undefined;
+      return url?.searchParams.get('folder') ?? url?.searchParams.get('workspace') ?? p.url();
+    });
+    fs.writeFileSync(`${file}.partial`, JSON.stringify(opened));
     fs.renameSync(`${file}.partial`, file);
   }
 
@@ -326,9 +347,9 @@ async function takeScreenshot(page, target) {
   }
 }
 
-module.exports = { runSuite };
+module.exports = { runSuite, multiSuite };
 
-/** Both suites: the trusted one, then Restricted Mode. */
+/** The suites: the trusted one, Restricted Mode, then a workspace of two repositories. */
 async function runAll() {
   const main = await runSuite();
   const { prepare } = require(path.join(root, 'out', 'test', 'host-restricted', 'fixture.js'));
@@ -338,7 +359,18 @@ async function runAll() {
     prepare,
     consoleFile: 'host-restricted-console.log',
   });
-  return main || restricted;
+  const multi = await runSuite(multiSuite());
+  return main || restricted || multi;
+}
+
+/** The multi-root suite's options (test/host-multi): its fixture makes the second repository and the workspace file. */
+function multiSuite() {
+  const { prepare } = require(path.join(root, 'out', 'test', 'host-multi', 'fixture.js'));
+  return {
+    testsPath: path.join(root, 'out', 'test', 'host-multi', 'index.js'),
+    prepare,
+    consoleFile: 'host-multi-console.log',
+  };
 }
 
 if (require.main === module) runAll().then((code) => process.exit(code));

@@ -30,6 +30,7 @@ import {
 import { activityInfo, PlanActivityInfo, PlanActivityWatch, thisProcess } from './activity';
 import { pickPlan } from './pickPlan';
 import { PlanRepositories } from './repositories';
+import { whichRepository } from './whichRepository';
 
 export type {
   ActivityReport,
@@ -51,6 +52,16 @@ export type {
   PlanWorktree,
   StartFromFileArgs,
 };
+
+/**
+ * Which repository a call is about, when the window has several: a path in
+ * it (its folder, one of its worktrees, a file). Without it, a call that
+ * could mean several rejects with `RepositoryAmbiguous`; a path outside them
+ * with `RepositoryNotOpen`.
+ */
+export interface RepositoryOption {
+  repository?: string;
+}
 
 export interface PlanWorktreesApi {
   /** Bumped only when something here changes incompatibly. */
@@ -77,22 +88,22 @@ export interface PlanWorktreesApi {
    * its default run (the newest that is active or has its worktree) unless
    * `run` names one: `diff('7', { run: 1 })`, `cleanup('7', { run: 1 })`.
    */
-  diff(plan: string, options?: { run?: number }): Promise<PlanDiff>;
+  diff(plan: string, options?: { run?: number } & RepositoryOption): Promise<PlanDiff>;
   /**
    * Merges the plan into its base (`planWorktrees.merge`). Conflicts are found
    * before anything moves: then it rejects with `MergeConflict` (its `files`
    * name them) and nothing changed. `cleanup: true` removes the worktree and
    * branch afterwards; the default keeps them.
    */
-  merge(plan: string, options?: Omit<MergeArgs, 'plan'>): Promise<MergeResult>;
+  merge(plan: string, options?: Omit<MergeArgs, 'plan'> & RepositoryOption): Promise<MergeResult>;
   /**
    * Removes the plan's worktree, and its branch when its work is in the base
    * (`planWorktrees.cleanup`). A worktree with uncommitted or untracked files
    * rejects with `WorktreeDirty` unless `force: true`, which saves a snapshot first.
    */
-  cleanup(plan: string, options?: { force?: boolean; run?: number }): Promise<CleanupResult>;
+  cleanup(plan: string, options?: { force?: boolean; run?: number } & RepositoryOption): Promise<CleanupResult>;
   /** The plan's lifecycle from `events.jsonl`, oldest first: created, merges, clean-ups, snapshots, restores. */
-  history(plan: string): Promise<HistoryEntry[]>;
+  history(plan: string, options?: RepositoryOption): Promise<HistoryEntry[]>;
   /** The absolute path of the agent-side guard script (`node <guardScript>`; README.md, "Agent guard script"). */
   readonly guardScript: string;
   /** Fires when plans or their state change, in this window or another. */
@@ -130,8 +141,13 @@ export function createApi(
     if (result === undefined) throw new PlanWorktreesError(ErrorCode.Cancelled, `${id} ended without a result.`);
     return result;
   };
-  const find = async (plan: string, run?: number) => {
-    const picked = await pickPlan(repositories, { plan, ...(run !== undefined ? { run } : {}) }, { placeHolder: '' });
+  const find = async (plan: string, where: { run?: number } & RepositoryOption = {}) => {
+    const named = {
+      plan,
+      ...(where.run !== undefined ? { run: where.run } : {}),
+      ...(where.repository !== undefined ? { repository: where.repository } : {}),
+    };
+    const picked = await pickPlan(repositories, named, { placeHolder: '' });
     if (!picked) throw new PlanError(ErrorCode.PlanNotFound, { reason: 'noPlan', plan: shownName(plan) });
     return picked;
   };
@@ -142,18 +158,28 @@ export function createApi(
       command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
     list: async () => (await repositories.allItems()).map(({ item }) => item),
     diff: async (plan, diffOptions = {}) => {
-      const { engine, plan: record } = await find(plan, diffOptions.run);
+      const { engine, plan: record } = await find(plan, diffOptions);
       return engine.diff(record);
     },
     merge: (plan, mergeOptions = {}) => command<MergeResult>('planWorktrees.merge', { ...mergeOptions, plan }),
     cleanup: (plan, cleanupOptions = {}) =>
       command<CleanupResult>('planWorktrees.cleanup', { ...cleanupOptions, plan }),
-    history: async (plan) => {
-      for (const engine of repositories.engines) {
-        const events = await engine.history(plan);
-        if (events.length > 0) return historyEntries(events);
+    history: async (plan, where = {}) => {
+      const engines =
+        where.repository !== undefined ? [await whichRepository(repositories, where)] : repositories.engines;
+      const found: HistoryEntry[][] = [];
+      for (const engine of engines) {
+        const events = engine ? await engine.history(plan) : [];
+        if (events.length > 0) found.push(historyEntries(events));
       }
-      await find(plan);
+      if (found.length > 1) {
+        throw new PlanError(ErrorCode.RepositoryAmbiguous, {
+          plan: shownName(plan),
+          repositories: repositories.engines.map((e) => e.repo.mainPath),
+        });
+      }
+      if (found.length === 1) return found[0];
+      await find(plan, where);
       return [];
     },
     guardScript: options.guardScript,

@@ -93,7 +93,8 @@ export class MainCheckoutGuard implements vscode.Disposable {
     const mode = readUiSettings(document.uri).guardMode;
     const file = document.uri.fsPath;
     if (mode === 'off' || this.allowed || this.warned.has(file)) return;
-    if (!(await this.isGuardedFile(document.uri))) return;
+    const engine = await this.guardedBy(document.uri);
+    if (!engine) return;
     // A change that left the document clean (a revert, a reload from disk) is nobody's edit. (Its dirty state arrives just after the change.)
     if (this.warned.has(file) || !document.isDirty) return;
     this.warned.add(file);
@@ -107,8 +108,10 @@ export class MainCheckoutGuard implements vscode.Disposable {
     const openPlan = vscode.l10n.t('Open a Plan');
     const allowEdits = vscode.l10n.t('Allow Edits');
     const picked = await vscode.window.showWarningMessage(message, moveChanges, openPlan, allowEdits);
-    if (picked === moveChanges) await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan');
-    else if (picked === openPlan) await vscode.commands.executeCommand('planWorktrees.openInNewWindow');
+    // Into a plan of the edited file's repository, whichever editor is in front by then (a person's call, as from its tree group).
+    if (picked === moveChanges) {
+      await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan', { type: 'repository', engine });
+    } else if (picked === openPlan) await vscode.commands.executeCommand('planWorktrees.openInNewWindow');
     else if (picked === allowEdits) await this.allowEdits();
   }
 

@@ -76,7 +76,11 @@ export class MainCheckoutWrites implements vscode.Disposable {
    * once a plan is made the writes are forgotten.
    */
   async moveToPlan(engine: PlanEngine, args?: Record<string, unknown>): Promise<unknown> {
-    const plan = await vscode.commands.executeCommand('planWorktrees.moveChangesToPlan', args);
+    // This repository's changes: a program's arguments name it, a person's call is its tree group's.
+    const plan = await vscode.commands.executeCommand(
+      'planWorktrees.moveChangesToPlan',
+      args ? { repository: engine.repo.mainPath, ...args } : { type: 'repository', engine },
+    );
     if (plan !== undefined) this.byEngine.get(engine)?.dismiss();
     return plan;
   }

@@ -265,6 +265,23 @@ const messages: Messages = {
     vscode.l10n.t(
       'The plan and its base have no common history (was it rewritten?); there is nothing to merge into. Nothing was changed.',
     ),
+  [ErrorCode.RepositoryAmbiguous]: (d) =>
+    d.plan !== undefined
+      ? vscode.l10n.t(
+          'Plan "{0}" exists in several repositories of this window ({1}): name the one you mean with "repository".',
+          d.plan,
+          d.repositories.join(', '),
+        )
+      : vscode.l10n.t(
+          'This window has several repositories ({0}): name the one you mean with "repository".',
+          d.repositories.join(', '),
+        ),
+  [ErrorCode.RepositoryNotOpen]: (d) =>
+    vscode.l10n.t(
+      '"{0}" is not in a repository of this window. Its repositories are: {1}.',
+      d.path,
+      d.repositories.join(', '),
+    ),
   [ErrorCode.NotAGitRepository]: (d) =>
     d.reason === 'missingFolder'
       ? vscode.l10n.t('The folder "{0}" does not exist, so it is not in a git repository.', d.path)

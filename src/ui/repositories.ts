@@ -107,14 +107,6 @@ export class PlanRepositories implements vscode.Disposable {
     await this.discover();
   }
 
-  /** The engine whose repository holds this path, if any. */
-  engineFor(fsPath: string): PlanEngine | undefined {
-    return (
-      this.engineList.find((e) => e.repo.commonDir === fsPath || isInside(e.repo.mainPath, fsPath)) ??
-      this.engineList[0]
-    );
-  }
-
   /** Every plan or worktree of every repository, for pickers. */
   async allItems(): Promise<Array<{ engine: PlanEngine; item: PlanWorktree }>> {
     const lists = await Promise.all(

@@ -4,18 +4,24 @@
  * main checkout, warning-coloured while plans exist and the guard is on.
  * Click: the actions that fit the window.
  *
+ * With several repositories or folders in the window it follows the active
+ * editor: the worktree (main checkout or plan) of the file in front, else the
+ * window's first folder; the repository's name is then in the text.
+ *
  * It follows the repository whatever window changes it: every change event
  * reads the state again; the newest read wins, and a read that fails (another
  * window is adding or removing a worktree at that moment) leaves the item as
  * it is and is tried again shortly.
  */
 import * as vscode from 'vscode';
+import * as path from 'path';
 import { PlanRecord } from '../model/engine/types';
 import { MainCheckoutGuard } from './guard';
 import { escapeIcons } from './iconSyntax';
 import { MainCheckoutWrites } from './mainWrites';
 import { PlanRepositories } from './repositories';
 import { readUiSettings } from './settings';
+import { activeLocation, Location } from './whichRepository';
 
 /** What the item shows; undefined: hidden. */
 interface Shown {
@@ -46,6 +52,10 @@ export class GuardStatusBar implements vscode.Disposable {
       repositories.onDidChange(() => void this.update()),
       guard.onDidChange(() => void this.update()),
       writes.onDidChange(() => void this.update()),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        // An output or a settings editor says nothing about where the person works.
+        if (!editor || editor.document.uri.scheme === 'file') void this.update();
+      }),
       vscode.workspace.onDidChangeConfiguration(
         (e) => e.affectsConfiguration('planWorktrees.guard') && void this.update(),
       ),
@@ -117,9 +127,20 @@ export class GuardStatusBar implements vscode.Disposable {
 
   /** What the item should show now; throws when the repository cannot be read. */
   private async read(): Promise<Shown | undefined> {
-    const engine = this.repositories.engines[0];
-    if (!engine) return undefined;
-    const [plan, items] = await Promise.all([engine.currentPlan(), engine.list()]);
+    const here = await activeLocation(this.repositories);
+    if (!here) return undefined;
+    const { engine } = here;
+    // Several repositories: the text says which one the item speaks of.
+    const named = (text: string) =>
+      this.repositories.engines.length > 1
+        ? vscode.l10n.t('{0} · {1}', text, escapeIcons(path.basename(engine.repo.mainPath)))
+        : text;
+    const shown = await this.shown(here);
+    return shown && { ...shown, text: named(shown.text) };
+  }
+
+  private async shown({ engine, item }: Location): Promise<Shown | undefined> {
+    const plan = item.kind === 'plan' ? item.plan : undefined;
     if (plan) {
       return {
         text: vscode.l10n.t('$(git-branch) Plan {0}: {1}', escapeIcons(plan.id), escapeIcons(plan.title)),
@@ -132,8 +153,8 @@ export class GuardStatusBar implements vscode.Disposable {
         warning: false,
       };
     }
-    const isMain = items.some((i) => i.kind === 'main' && i.worktree?.path === engine.repo.currentPath);
-    if (!isMain) return undefined;
+    if (item.kind !== 'main') return undefined;
+    const items = await engine.list();
     const hasPlans = items.some((i) => i.kind === 'plan' && i.worktree);
     const mode = readUiSettings().guardMode;
     if (!hasPlans) {

@@ -56,6 +56,10 @@ export enum DomainCode {
   NoFreePort = 'NoFreePort',
   /** The pre-remove command failed (or could not start, or ran past its time limit): the clean-up stopped before anything changed. */
   PreRemoveFailed = 'PreRemoveFailed',
+  /** Several repositories are open and a program's call names none of them (`repository`): nothing is guessed. */
+  RepositoryAmbiguous = 'RepositoryAmbiguous',
+  /** The `repository` a call names is not one of the window's repositories (nor inside one). */
+  RepositoryNotOpen = 'RepositoryNotOpen',
 }
 
 /** Every code an error of Plan Worktrees carries: git's and the model's. */
@@ -139,6 +143,9 @@ export interface ErrorData {
     | { reason: 'worktreeStillThere'; plan: string; status: string; path: string; folderGone: boolean; files: string[] }
     | { reason: 'activeNow'; plan: string; path: string; found: string };
   [ErrorCode.UnrelatedHistories]: { baseCommit: string; planCommit: string };
+  /** `repositories`: the main worktrees of the window's repositories; `plan`: the id several of them have. */
+  [ErrorCode.RepositoryAmbiguous]: { repositories: string[]; plan?: string };
+  [ErrorCode.RepositoryNotOpen]: { path: string; repositories: string[] };
   /** `output`: the last lines the command printed (all of it is in the log). */
   [ErrorCode.PreRemoveFailed]:
     | { reason: 'exitCode'; plan: string; command: string; output: string; exitCode: number }

@@ -17,7 +17,8 @@ import { runSetupTask, showSetupOutput } from '../setupTask';
 import { pickPlan } from '../pickPlan';
 import { moveUnsavedDocuments, relativeTo, unsavedMainDocuments } from '../unsavedChanges';
 import { errorMessage } from '../messages';
-import { CommandDeps, CommandRunner, engineOrThrow } from './run';
+import { whichRepository } from '../whichRepository';
+import { CommandDeps, CommandRunner } from './run';
 import { isProgram, optionsOf } from './args';
 
 export interface CreateArgs {
@@ -37,6 +38,13 @@ export interface CreateArgs {
   pullRequest?: number;
   /** Start a new run of `id` although a run of it is active (its own worktree and branch); without it an active id is refused. */
   newRun?: boolean;
+  /**
+   * The repository to create in: a path in it (its folder, a file, one of its
+   * worktrees); `repo` is the same. Needed when the window has several; a
+   * program that names none then gets `RepositoryAmbiguous`.
+   */
+  repository?: string;
+  repo?: string;
 }
 
 export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
@@ -79,7 +87,12 @@ export function createCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
  * `{ branch }` or `{ pullRequest: 7 }` (and a title, or the default one).
  */
 async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<PlanRecord | undefined> {
-  const engine = engineOrThrow(deps.repositories);
+  const engine = await whichRepository(deps.repositories, args, {
+    // A pull request named by a program starts without a prompt: its repository is not asked for either.
+    ask: args.pullRequest === undefined && (args.branch === undefined || args.title === undefined),
+    placeHolder: vscode.l10n.t('Start a plan from a branch of which repository?'),
+  });
+  if (!engine) return undefined;
   let branch = args.branch;
   let pullRequest = args.pullRequest;
   const byProgram = pullRequest !== undefined;
@@ -139,6 +152,7 @@ async function startFromBranch(deps: CommandDeps, args: CreateArgs): Promise<Pla
     ...args,
     ...(pullRequest !== undefined ? { pullRequest } : { branch, adopt: true }),
     title: title.trim(),
+    repository: engine.repo.mainPath,
   });
 }
 
@@ -182,10 +196,18 @@ async function startNewRun(deps: CommandDeps, args: unknown): Promise<PlanRecord
   return created;
 }
 
+/** Creates a plan in `chosen`, else in the repository the arguments mean (src/ui/whichRepository.ts). */
 async function createPlan(deps: CommandDeps, args: CreateArgs, chosen?: PlanEngine): Promise<PlanRecord | undefined> {
-  const engine = chosen ?? engineOrThrow(deps.repositories);
-  const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
   const byPerson = args.title === undefined;
+  // A person (no title given) is asked which repository when it is not clear; a program is not.
+  const engine =
+    chosen ??
+    (await whichRepository(deps.repositories, args, {
+      ask: byPerson,
+      placeHolder: vscode.l10n.t('Create the plan in which repository?'),
+    }));
+  if (!engine) return undefined;
+  const settings = readUiSettings(vscode.Uri.file(engine.repo.mainPath));
   // "Move Changes to a New Plan" with nothing to move would make an empty plan: a person is told first.
   if (byPerson && args.dirtyBase === 'move' && !(await confirmNothingToMove(engine))) return undefined;
   const input = !byPerson

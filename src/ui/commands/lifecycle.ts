@@ -12,7 +12,8 @@ import { branchSentence, cleanupQuestion, forceQuestion, Question } from '../cle
 import { escapeIcons } from '../iconSyntax';
 import { pickPlan, PickedPlan } from '../pickPlan';
 import { isForced, isProgram, optionsOf } from './args';
-import { CommandDeps, CommandRunner, confirm, engineOrThrow } from './run';
+import { whichRepository } from '../whichRepository';
+import { CommandDeps, CommandRunner, confirm } from './run';
 
 export function lifecycleCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
   return vscode.Disposable.from(
@@ -141,7 +142,12 @@ function showLeftover(deps: CommandDeps, result: CleanupResult): void {
 }
 
 async function restorePlan(deps: CommandDeps, args: unknown): Promise<{ path: string; branch: string } | undefined> {
-  const engine = engineOrThrow(deps.repositories);
+  const engine = await whichRepository(deps.repositories, args, {
+    // A snapshot or plan named by a program (an object, or a plain string) is not asked about.
+    ask: !isProgram(args) && typeof args !== 'string',
+    placeHolder: vscode.l10n.t('Restore a snapshot of which repository?'),
+  });
+  if (!engine) return undefined;
   const a = optionsOf<{ snapshot: string; plan: string }>(args);
   const wanted = a.snapshot ?? (a.plan !== undefined ? String(a.plan) : typeof args === 'string' ? args : undefined);
   let target = wanted;

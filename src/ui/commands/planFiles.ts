@@ -20,12 +20,16 @@ import { PlanRepositories } from '../repositories';
 import { OpenAfterCreate, readUiSettings } from '../settings';
 import { isProgram, optionsOf, treeNodeOf } from './args';
 import { askWhereChangesGo, CreateArgs } from './create';
-import { CommandDeps, CommandRunner, engineOrThrow, markShown } from './run';
+import { whichRepository } from '../whichRepository';
+import { CommandDeps, CommandRunner, markShown } from './run';
 
 /** Arguments of `planWorktrees.startPlanFromFile` when a program calls it. */
 export interface StartFromFileArgs {
-  /** The plan file: absolute, or relative to the main worktree. */
+  /** The plan file: absolute, or relative to the main worktree (of `repository` when the window has several). */
   file: string;
+  /** The repository a relative `file` is in (a path in it); `repo` is the same. */
+  repository?: string;
+  repo?: string;
   base?: string;
   open?: OpenAfterCreate;
   dirtyBase?: CreateArgs['dirtyBase'];
@@ -70,7 +74,12 @@ async function startPlanFromFile(deps: CommandDeps, args: unknown): Promise<Plan
     );
     if (program) throw new PlanWorktreesError(ErrorCode.PlanExists, message);
     const open = await vscode.window.showInformationMessage(message, vscode.l10n.t('Open in New Window'));
-    if (open) await vscode.commands.executeCommand('planWorktrees.openInNewWindow', { plan: running.id });
+    if (open) {
+      await vscode.commands.executeCommand('planWorktrees.openInNewWindow', {
+        plan: running.id,
+        repository: engine.repo.mainPath,
+      });
+    }
     return undefined;
   }
 
@@ -88,6 +97,7 @@ async function startPlanFromFile(deps: CommandDeps, args: unknown): Promise<Plan
     base: a.base,
     open,
     dirtyBase,
+    repository: engine.repo.mainPath,
   };
   let plan: PlanRecord | undefined;
   try {
@@ -121,8 +131,13 @@ async function resolveTarget(
     (args && typeof args === 'object' && typeof (args as { file?: unknown }).file === 'string')
   ) {
     const given = typeof args === 'string' ? args : (args as StartFromFileArgs).file;
-    const engine = engineOrThrow(deps.repositories);
-    absolute = path.isAbsolute(given) ? given : path.join(engine.repo.mainPath, given);
+    if (path.isAbsolute(given)) absolute = given;
+    else {
+      // A relative file names no repository: the one `repository` names, or the only one.
+      const engine = await whichRepository(deps.repositories, args, { ask: false });
+      if (!engine) return undefined;
+      absolute = path.join(engine.repo.mainPath, given);
+    }
   } else if (args === undefined) {
     const active = vscode.window.activeTextEditor?.document.uri;
     const found = active && mainWorktreeFile(deps.repositories, active);

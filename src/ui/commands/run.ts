@@ -1,11 +1,10 @@
 /**
  * What every command shares: the parts it works with, the wrapper its body
  * runs in (trust, errors shown with a way out, a program's errors thrown
- * back), the first repository, and a modal confirmation.
+ * back), and a modal confirmation. Which repository a command is about:
+ * src/ui/whichRepository.ts.
  */
 import * as vscode from 'vscode';
-import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
-import { PlanEngine } from '../../model/engine/planEngine';
 import { showError } from '../errors';
 import { MainCheckoutGuard } from '../guard';
 import { MainCheckoutWrites } from '../mainWrites';
@@ -57,18 +56,6 @@ export function commandRunner(log: vscode.LogOutputChannel): CommandRunner {
         return undefined;
       }
     };
-}
-
-/** The workspace's first repository; a clear error when the window has none. */
-export function engineOrThrow(repositories: PlanRepositories): PlanEngine {
-  const engine = repositories.engines[0];
-  if (!engine) {
-    throw new PlanWorktreesError(
-      ErrorCode.NotAGitRepository,
-      vscode.l10n.t('Open a folder inside a git repository first.'),
-    );
-  }
-  return engine;
 }
 
 /** A modal warning with one action; true when the user chose it. */

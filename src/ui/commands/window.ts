@@ -4,8 +4,10 @@
  */
 import * as vscode from 'vscode';
 import { escapeIcons } from '../iconSyntax';
+import { RepositoryNode } from '../planTree';
+import { activeLocation, whichRepository } from '../whichRepository';
 import { runArgument } from './args';
-import { CommandDeps, CommandRunner, engineOrThrow } from './run';
+import { CommandDeps, CommandRunner } from './run';
 
 export function windowCommands(deps: CommandDeps, run: CommandRunner): vscode.Disposable {
   const { repositories, log } = deps;
@@ -23,9 +25,14 @@ export function windowCommands(deps: CommandDeps, run: CommandRunner): vscode.Di
   );
 }
 
+/** The actions of where the status bar says this window is: the active editor's plan or main checkout. */
 async function showActions(deps: CommandDeps): Promise<void> {
-  const engine = engineOrThrow(deps.repositories);
-  const current = await engine.currentPlan();
+  const here = await activeLocation(deps.repositories);
+  const engine = here?.engine ?? (await whichRepository(deps.repositories, undefined));
+  if (!engine) return;
+  const current = here?.item.kind === 'plan' ? here.item.plan : undefined;
+  // Create in the repository the item speaks of, as its group's create action in the tree does.
+  const repository: RepositoryNode = { type: 'repository', engine };
   type Action = vscode.QuickPickItem & { command?: string; args?: unknown; run?: () => Promise<unknown> };
   const { writes } = deps;
   const written: Action[] =
@@ -61,7 +68,7 @@ async function showActions(deps: CommandDeps): Promise<void> {
           },
         ]
       : [
-          { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create' },
+          { label: vscode.l10n.t('$(add) Create Plan Worktree…'), command: 'planWorktrees.create', args: repository },
           // With no plans there is nothing to open and nothing guarded.
           ...((await engine.list()).some((i) => i.kind === 'plan' && i.worktree)
             ? [

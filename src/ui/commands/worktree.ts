@@ -1,12 +1,13 @@
 /**
  * Commands on a worktree folder (a plan's or any other of the repository):
- * open it in a new or this window, reveal it, open a terminal there, copy its
- * path, lock or unlock it.
+ * open it in a new or this window, add it to this window's workspace, reveal
+ * it, open a terminal there, copy its path, lock or unlock it.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, PlanWorktreesError } from '../../model/engine/errors';
 import { PlanEngine, PlanWorktree } from '../../model/engine/planEngine';
+import { samePath } from '../../model/engine/names';
 import { planEnvironment } from '../../model/environment/planEnvironment';
 import { pickPlan } from '../pickPlan';
 import { WorktreeNode } from '../planTree';
@@ -22,6 +23,12 @@ export function worktreeCommands(deps: CommandDeps, run: CommandRunner): vscode.
     vscode.commands.registerCommand(
       'planWorktrees.openInCurrentWindow',
       run(vscode.l10n.t('Open in Current Window'), (args?: unknown) => openWorktree(deps, args, false), {
+        untrusted: true,
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'planWorktrees.addToWorkspace',
+      run(vscode.l10n.t('Add Plan to Workspace'), (args?: unknown) => addToWorkspace(deps, args), {
         untrusted: true,
       }),
     ),
@@ -89,9 +96,58 @@ async function openWorktree(deps: CommandDeps, args: unknown, newWindow: boolean
     newWindow ? vscode.l10n.t('Open which plan in a new window?') : vscode.l10n.t('Open which plan in this window?'),
   );
   if (!target) return undefined;
-  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target.path), {
-    forceNewWindow: newWindow,
+  const uri = vscode.Uri.file(target.path);
+  // Already a folder of this window (Add Plan to Workspace): shown here rather than opened a second time.
+  if (newWindow && isFolderOfThisWindow(target.path)) {
+    deps.log.info(
+      `${target.path} is a folder of this window: revealed in its Explorer instead of opening another window.`,
+    );
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+    return target.path;
+  }
+  // VS Code itself brings forward a window that has this folder open, rather than opening a duplicate.
+  await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: newWindow });
+  return target.path;
+}
+
+function isFolderOfThisWindow(folder: string): boolean {
+  return (vscode.workspace.workspaceFolders ?? []).some(
+    (f) => f.uri.scheme === 'file' && samePath(f.uri.fsPath, folder),
+  );
+}
+
+/**
+ * "Add Plan to Workspace": the plan's worktree becomes a folder of this
+ * window (a multi-root workspace; VS Code makes a single-folder window one),
+ * named after the plan. A folder the window has already is revealed instead.
+ * Resolves with the folder once the workspace has it.
+ */
+async function addToWorkspace(deps: CommandDeps, args: unknown): Promise<string | undefined> {
+  const target = await worktreeOf(deps, args, vscode.l10n.t('Add which plan to this workspace?'));
+  if (!target) return undefined;
+  const uri = vscode.Uri.file(target.path);
+  if (isFolderOfThisWindow(target.path)) {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+    return target.path;
+  }
+  const plan = target.item.plan;
+  const name = plan ? vscode.l10n.t('Plan {0}: {1}', plan.id, plan.title) : path.basename(target.path);
+  const count = vscode.workspace.workspaceFolders?.length ?? 0;
+  const added = new Promise<void>((resolve) => {
+    const listener = vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      if (!isFolderOfThisWindow(target.path)) return;
+      listener.dispose();
+      resolve();
+    });
   });
+  if (!vscode.workspace.updateWorkspaceFolders(count, 0, { uri, name })) {
+    throw new PlanWorktreesError(
+      ErrorCode.Unknown,
+      vscode.l10n.t('VS Code did not add {0} to this workspace.', target.path),
+    );
+  }
+  await added;
+  deps.log.info(`Added ${target.path} to this window's workspace as "${name}".`);
   return target.path;
 }
 
