@@ -59,12 +59,15 @@ function activeFile(): string | undefined {
 
 /**
  * Where this window is, as the status bar and its actions see it: the
- * worktree of the active editor's file; without one (no editor, or a file of
- * no repository), the worktree of the window's first folder.
+ * worktree of the active editor's file when that file is in one of the
+ * window's folders; otherwise (no editor, a file outside the folders or of no
+ * repository) the worktree of the window's first folder.
  */
 export async function activeLocation(repositories: PlanRepositories): Promise<Location | undefined> {
   const file = activeFile();
-  const here = file !== undefined ? await locate(repositories, file) : undefined;
+  // A file of no folder of this window (a plan's file opened from the main checkout's window) does not move the window.
+  const inFolder = file !== undefined && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) !== undefined;
+  const here = inFolder ? await locate(repositories, file) : undefined;
   if (here) return here;
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;

@@ -17,6 +17,11 @@ export function prepare(workspace: string): { workspaceFile: string } {
   fs.mkdirSync(path.join(second, 'lib'), { recursive: true });
   fs.writeFileSync(path.join(second, 'README.md'), '# Second project\n');
   fs.writeFileSync(path.join(second, 'lib', 'index.js'), 'module.exports = 1;\n');
+  fs.mkdirSync(path.join(second, 'plans'));
+  fs.writeFileSync(
+    path.join(second, 'plans', 'ship.md'),
+    '---\nid: ship\ntitle: Ship it\n---\n\nShip the second project.\n',
+  );
   const git = (...args: string[]) => execFileSync('git', args, { cwd: second, stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   git('config', 'user.name', 'Plan Worktrees Demo');

@@ -26,6 +26,7 @@ import { SECOND } from './fixture';
 type Api = TestingApi & {
   create(args: Record<string, unknown>): Promise<{ id: string; title: string; path: string; branch: string }>;
   diff(plan: string, options?: { repository?: string }): Promise<unknown>;
+  startFromFile(file: string, options?: Record<string, unknown>): Promise<{ id: string; path: string }>;
 };
 
 function codeOf(e: unknown): string | undefined {
@@ -103,6 +104,16 @@ describe('Several repositories in one window', function () {
     assert.ok(plan.path.startsWith(`${second}.plans${path.sep}`), plan.path);
     assert.strictEqual(gitIn(second, 'branch', '--list', plan.branch).replace('+', '').trim(), plan.branch);
     assert.strictEqual(gitIn(demo, 'branch', '--list', plan.branch), '', 'the first repository has no such branch');
+
+    // A plan file named relative to a main checkout, and a restore: the same rule.
+    await assert.rejects(api.startFromFile('plans/ship.md'), (e) => codeOf(e) === 'RepositoryAmbiguous');
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('planWorktrees.restore', { plan: '1' })),
+      (e) => codeOf(e) === 'RepositoryAmbiguous',
+    );
+    const shipped = await api.startFromFile('plans/ship.md', { repository: second });
+    assert.strictEqual(shipped.id, 'ship');
+    assert.ok(shipped.path.startsWith(`${second}.plans${path.sep}`), shipped.path);
   });
 
   it('asks a person which repository, and creates in the one picked', async function () {
