@@ -60,15 +60,19 @@ function activeFile(): string | undefined {
 /**
  * Where this window is, as the status bar and its actions see it: the
  * worktree of the active editor's file when that file is in one of the
- * window's folders; otherwise (no editor, a file outside the folders or of no
- * repository) the worktree of the window's first folder.
+ * window's folders; for a file of a repository outside them (a plan's file
+ * opened from its main checkout's window), that repository's folder of this
+ * window; otherwise (no editor, a file of no repository) the worktree of the
+ * window's first folder.
  */
 export async function activeLocation(repositories: PlanRepositories): Promise<Location | undefined> {
   const file = activeFile();
-  // A file of no folder of this window (a plan's file opened from the main checkout's window) does not move the window.
-  const inFolder = file !== undefined && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) !== undefined;
-  const here = inFolder ? await locate(repositories, file) : undefined;
-  if (here) return here;
+  const here = file !== undefined ? await locate(repositories, file) : undefined;
+  if (file !== undefined && here) {
+    if (vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) return here;
+    const own = await locate(repositories, here.engine.repo.currentPath);
+    if (own) return own;
+  }
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const found = await locate(repositories, folder.uri.fsPath);

@@ -52,6 +52,12 @@ describe('Several repositories in one window', function () {
   let demo: string;
   let second: string;
   const statusText = () => api.testing.statusBar.state.text;
+  /** Waits until the status bar's text passes `check`; a timeout says what it showed then. */
+  const statusShows = async (check: (text: string) => boolean, what: string) => {
+    await waitFor(() => check(statusText()), what).catch((e: Error) => {
+      throw new Error(`${e.message}; the status bar says "${statusText()}"`);
+    });
+  };
 
   before(async () => {
     api = await activateExtension<Api>();
@@ -153,17 +159,14 @@ describe('Several repositories in one window', function () {
 
   it('the status bar follows the active editor across the two repositories', async () => {
     await openFile(path.join(second, 'README.md'));
-    await waitFor(
-      () => statusText().endsWith(`Main checkout · ${SECOND}`),
-      `the second repository, not "${statusText()}"`,
-    );
+    await statusShows((t) => t.endsWith(`Main checkout · ${SECOND}`), `the second repository`);
     await openFile(path.join(demo, 'README.md'));
-    await waitFor(
-      () => statusText().endsWith(`Main checkout · ${path.basename(demo)}`),
-      `the first repository, not "${statusText()}"`,
-    );
-    await openFile(path.join(second, 'lib', 'index.js'));
-    await waitFor(() => statusText().endsWith(`Main checkout · ${SECOND}`), `the second again, not "${statusText()}"`);
+    await statusShows((t) => t.endsWith(`Main checkout · ${path.basename(demo)}`), `the first repository`);
+    // A file of a plan that is no folder of this window: its repository, seen from this window's folder of it.
+    const plan1 = (await api.list()).find((i) => i.plan?.id === '1' && i.worktree?.path.startsWith(`${second}.plans`));
+    assert.ok(plan1?.worktree, 'plan 1 of the second repository');
+    await openFile(path.join(plan1.worktree.path, 'README.md'));
+    await statusShows((t) => t.endsWith(`Main checkout · ${SECOND}`), `the second again`);
   });
 
   it('adds a plan to the workspace; the status bar and the guard follow its folder, and it opens no second window', async () => {
@@ -178,15 +181,12 @@ describe('Several repositories in one window', function () {
     assert.strictEqual(vscode.workspace.workspaceFolders?.length, 3);
 
     const inPlan = await openFile(path.join(plan.path, 'lib', 'index.js'));
-    await waitFor(
-      () => statusText() === `$(git-branch) Plan side: Side by side · ${SECOND}`,
-      `the plan, not "${statusText()}"`,
-    );
+    await statusShows((t) => t === `$(git-branch) Plan side: Side by side · ${SECOND}`, `the plan`);
     // An edit in the plan's folder is the plan's: the guard says nothing; one in the main checkout is warned about.
     const warned = () => api.testing.guard.events.filter((e) => e.kind === 'warned').map((e) => e.file);
     await inPlan.edit((b) => b.insert(new vscode.Position(0, 0), '// plan\n'));
     const inMain = await openFile(path.join(second, 'lib', 'index.js'));
-    await waitFor(() => statusText().endsWith(`Main checkout · ${SECOND}`), `the main checkout, not "${statusText()}"`);
+    await statusShows((t) => t.endsWith(`Main checkout · ${SECOND}`), `the main checkout`);
     await inMain.edit((b) => b.insert(new vscode.Position(0, 0), '// main\n'));
     await waitFor(() => warned().includes(inMain.document.uri.fsPath), 'the guard warning for the main checkout');
     assert.ok(!warned().includes(inPlan.document.uri.fsPath), 'no warning for the plan');
