@@ -114,7 +114,7 @@ export interface PlanWorktreesApi {
    * whether the window is open, and what an extension reported. `state` is
    * what the tree shows.
    */
-  activity(plan: string): Promise<PlanActivityInfo>;
+  activity(plan: string, options?: RepositoryOption): Promise<PlanActivityInfo>;
   /**
    * Says what the plan is doing, for every window to see (the tree shows it
    * before anything the plan's window published): `waitingForInput` (an agent
@@ -123,7 +123,11 @@ export interface PlanWorktreesApi {
    * host runs. Rejects with `InvalidName` for another state or a message that
    * is not one printable line of at most 200 characters.
    */
-  reportActivity(plan: string, report: { state: ReportedState; message?: string } | undefined): Promise<void>;
+  reportActivity(
+    plan: string,
+    report: { state: ReportedState; message?: string } | undefined,
+    options?: RepositoryOption,
+  ): Promise<void>;
   /** Fires when the activity of a plan changes, in this window or another (also after `reportActivity`). */
   readonly onDidChangeActivity: vscode.Event<PlanActivityInfo>;
 }
@@ -184,12 +188,12 @@ export function createApi(
     },
     guardScript: options.guardScript,
     onDidChange: changed.event,
-    activity: async (plan) => {
-      const { engine, plan: record } = await find(plan);
+    activity: async (plan, where) => {
+      const { engine, plan: record } = await find(plan, where);
       return activityInfo(await readPlanActivity(engine.repo.commonDir, record.id, record.run));
     },
-    reportActivity: async (plan, report) => {
-      const { engine, plan: record } = await find(plan);
+    reportActivity: async (plan, report, where) => {
+      const { engine, plan: record } = await find(plan, where);
       const written = report ? makeActivityReport(record, report, thisProcess) : undefined;
       await writeActivityReport(engine.repo.commonDir, record.id, record.run, written);
     },
