@@ -45,7 +45,7 @@ export async function measureActivation(options: {
     return { measured: false, n: options.n, reason: `the extension does not build: ${options.bundleError}` };
   const runs: RunResult[] = [];
   for (let i = 0; i < options.runs; i++) {
-    const result = await runOnce(options);
+    const result = (await runOnce(options, 'activation.js')) as RunResult;
     if (result.activeBefore) throw new Error('the extension was already active before the measure started');
     runs.push(result);
     console.log(
@@ -71,7 +71,80 @@ export async function measureActivation(options: {
   };
 }
 
-async function runOnce(options: { projectRoot: string; outDir: string; folder: string }): Promise<RunResult> {
+/** The longest synchronous slices of the extension host at N = `n` (bench/host/slices.ts), over `runs` fresh hosts. */
+export async function measureSlices(options: {
+  projectRoot: string;
+  outDir: string;
+  bundle?: string;
+  bundleError?: string;
+  folder: string;
+  n: number;
+  runs: number;
+}): Promise<Record<string, unknown>> {
+  if (!options.bundle)
+    return { measured: false, n: options.n, reason: `the extension does not build: ${options.bundleError}` };
+  const runs: SlicesResult[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const result = (await runOnce(options, 'slices.js')) as SlicesResult;
+    runs.push(result);
+    console.log(`[bench] slices run ${i + 1}: ${JSON.stringify(result)}`);
+  }
+  const phase = (name: SlicePhase) => ({
+    longestSliceMs: round(Math.max(...runs.map((r) => r[name].longestSliceMs))),
+    longestSliceMedianMs: round(median(runs.map((r) => r[name].longestSliceMs))),
+    loopDelayMaxMs: round(Math.max(...runs.map((r) => r[name].loopDelayMaxMs))),
+    ms: name === 'idle' ? undefined : round(median(runs.map((r) => r[name].ms ?? r[name].wallMs ?? 0))),
+  });
+  const writes = runs.map((r) => r.worktreeWrites);
+  return {
+    measured: true,
+    n: options.n,
+    runs: runs.length,
+    vscode: runs[0].vscode,
+    worktrees: runs[0].worktrees,
+    targetMs: SLICE_TARGET_MS,
+    firstRead: phase('firstRead'),
+    idle: phase('idle'),
+    refresh: phase('refresh'),
+    worktreeWrites: {
+      ...phase('worktreeWrites'),
+      files: writes[0].files,
+      cpuMs: round(median(writes.map((w) => w.cpuMs))),
+      idleCpuMs: round(median(writes.map((w) => w.idleCpuMs))),
+    },
+    met: runs.every(
+      (r) => r.refresh.longestSliceMs <= SLICE_TARGET_MS && r.worktreeWrites.longestSliceMs <= SLICE_TARGET_MS,
+    ),
+    samples: runs,
+  };
+}
+
+/** The status bar and the tree never block the extension host for longer than this. */
+export const SLICE_TARGET_MS = 50;
+
+type SlicePhase = 'firstRead' | 'idle' | 'refresh' | 'worktreeWrites';
+
+interface Slices {
+  longestSliceMs: number;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  ms?: number;
+  wallMs?: number;
+}
+
+interface SlicesResult {
+  vscode: string;
+  worktrees: number;
+  firstRead: Slices & { activateMs: number };
+  idle: Slices;
+  refresh: Slices;
+  worktreeWrites: Slices & { files: number; cpuMs: number; idleCpuMs: number };
+}
+
+async function runOnce(
+  options: { projectRoot: string; outDir: string; folder: string },
+  entry: string,
+): Promise<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startServer } = require(path.join(options.projectRoot, 'scripts', 'host.js')) as HostModule;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -106,7 +179,7 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
     });
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     const consoleLines: string[] = [];
-    let result: RunResult | undefined;
+    let result: unknown;
     const exitCode = new Promise<number>((resolve) => {
       timer = setTimeout(() => resolve(-1), RUN_TIMEOUT_MS);
       void page.exposeFunction('codeAutomationExit', (code: number) => resolve(Number(code)));
@@ -115,11 +188,11 @@ async function runOnce(options: { projectRoot: string; outDir: string; folder: s
       const text = util.format(...(Array.isArray(args) ? args : [args]));
       consoleLines.push(text);
       const at = text.indexOf(MARK);
-      if (at >= 0) result = JSON.parse(text.slice(at + MARK.length).split('\n')[0]) as RunResult;
+      if (at >= 0) result = JSON.parse(text.slice(at + MARK.length).split('\n')[0]);
     });
     const payload = [
       ['extensionDevelopmentPath', server.remoteUri(path.join(options.outDir, 'extension'))],
-      ['extensionTestsPath', server.remoteUri(path.join(options.outDir, 'bench', 'host', 'activation.js'))],
+      ['extensionTestsPath', server.remoteUri(path.join(options.outDir, 'bench', 'host', entry))],
       ['extensionDevelopmentKind', 'workspace'],
       ['skipWelcome', 'true'],
     ];

@@ -28,6 +28,10 @@ export interface SyntheticRepo {
   plansDir: string;
   /** Plans made so far. */
   plans: PlanRecord[];
+  /** The `index`-th tracked file (relative path); plans edit and commit these. */
+  trackedFile: (index: number) => string;
+  /** Tracked files in all. */
+  files: number;
 }
 
 /** Identity and configuration for every git the benchmark starts (ours and the extension's). */
@@ -83,7 +87,7 @@ export async function createSyntheticRepo(root: string): Promise<SyntheticRepo> 
     await git('commit', '-q', '-am', `History commit ${c}`);
   }
   const commonDir = (await git('rev-parse', '--path-format=absolute', '--git-common-dir')).trim();
-  return { root, main, commonDir, plansDir: path.join(root, 'repo.plans'), plans: [] };
+  return { root, main, commonDir, plansDir: path.join(root, 'repo.plans'), plans: [], trackedFile, files: FILE_COUNT };
 }
 
 function planNames(i: number): { id: string; slug: string; branch: string; title: string } {
@@ -118,7 +122,7 @@ export async function growPlans(repo: SyntheticRepo, count: number): Promise<voi
     jobs.push(
       (async () => {
         await setupGit.out(folder, 'reset', '-q', '--hard');
-        await shapePlan(folder, i);
+        await shapePlan(repo, folder, i);
         made.push({
           ...names,
           path: folder,
@@ -144,13 +148,13 @@ export async function growPlans(repo: SyntheticRepo, count: number): Promise<voi
 }
 
 /** The mix of plan states: commits ahead, modified files, untracked files. */
-async function shapePlan(folder: string, i: number): Promise<void> {
+async function shapePlan(repo: SyntheticRepo, folder: string, i: number): Promise<void> {
   if (i % 3 === 0) {
     fs.writeFileSync(path.join(folder, `PLAN-${i}.md`), `# Plan ${i}\n`);
-    fs.writeFileSync(path.join(folder, trackedFile(i * 7)), fileText(1, i * 7, 100 + i));
+    fs.writeFileSync(path.join(folder, repo.trackedFile(i * 7)), fileText(1, i * 7, 100 + i));
     await setupGit.out(folder, 'add', '-A');
     await setupGit.out(folder, 'commit', '-q', '-m', `Plan ${i}: work`);
   }
-  if (i % 4 === 1) fs.appendFileSync(path.join(folder, trackedFile(i * 11 + 1)), `// edited in plan ${i}\n`);
+  if (i % 4 === 1) fs.appendFileSync(path.join(folder, repo.trackedFile(i * 11 + 1)), `// edited in plan ${i}\n`);
   if (i % 5 === 2) fs.writeFileSync(path.join(folder, `notes-${i}.txt`), 'scratch\n');
 }

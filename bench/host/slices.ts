@@ -1,0 +1,183 @@
+/**
+ * Loaded by the extension host as `extensionTestsPath` (see bench/hostActivation.ts,
+ * `measureSlices`): how long Plan Worktrees keeps the extension host busy
+ * without a break while the Plans view and the status bar do their work at
+ * N = 200. A probe in this process (the extension host) notes the longest
+ * gap between two 1 ms timers — the longest synchronous slice, anything in
+ * the host included (VS Code's git extension too; an idle phase shows the
+ * floor) — and `monitorEventLoopDelay`'s maximum. Phases, with the Plans view
+ * open: activation until every item has its state; idle (2 s, nothing asked);
+ * the Refresh command until every item's state and the merge pre-check are
+ * read again; 1,000 files written in one plan worktree by another process
+ * until that worktree's item counts them, with the host's CPU time
+ * (`process.cpuUsage`) against as long doing nothing. Prints one line
+ * `[plan-worktrees:bench] {json}`.
+ */
+import { execFile } from 'child_process';
+import * as path from 'path';
+import { monitorEventLoopDelay } from 'perf_hooks';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'planworktrees.plan-worktrees';
+const TIMEOUT_MS = 180_000;
+const WRITES = 1000;
+
+interface WorktreeNode {
+  type: string;
+  item?: { worktree?: { path: string }; kind?: string };
+  details?: { dirty: { modified: number; untracked: number } };
+  engine?: { details(item: unknown): Promise<unknown>; mergeability(): Promise<unknown> };
+}
+
+interface TestingApi {
+  testing: {
+    tree: {
+      getChildren(node?: unknown): Promise<WorktreeNode[]>;
+      nodeForPath(p: string): WorktreeNode | undefined;
+      onDidChangeTreeData(listener: (node: unknown) => void): vscode.Disposable;
+    };
+    repositories: { refresh(): Promise<void> };
+    statusBar: { state: { text: string } };
+  };
+}
+
+/** The longest gap between 1 ms timers, and the event-loop delay histogram, from `start` to `stop`. */
+class SliceProbe {
+  private readonly histogram = monitorEventLoopDelay({ resolution: 5 });
+  private longest = 0;
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.longest = 0;
+    this.histogram.reset();
+    this.histogram.enable();
+    this.last = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      this.longest = Math.max(this.longest, now - this.last);
+      this.last = now;
+      this.timer = setTimeout(tick, 1);
+    };
+    this.timer = setTimeout(tick, 1);
+  }
+
+  stop(): { longestSliceMs: number; loopDelayMaxMs: number; loopDelayP99Ms: number } {
+    clearTimeout(this.timer);
+    this.histogram.disable();
+    const now = performance.now();
+    return {
+      longestSliceMs: round(Math.max(this.longest, now - this.last)),
+      loopDelayMaxMs: round(this.histogram.max / 1e6),
+      loopDelayP99Ms: round(this.histogram.percentile(99) / 1e6),
+    };
+  }
+}
+
+export async function run(): Promise<void> {
+  const extension = vscode.extensions.getExtension<TestingApi>(EXTENSION_ID);
+  if (!extension) throw new Error(`${EXTENSION_ID} is not loaded in this host.`);
+  const probe = new SliceProbe();
+  const deadline = Date.now() + TIMEOUT_MS;
+
+  probe.start();
+  const started = performance.now();
+  const api = await extension.activate();
+  const activateMs = performance.now() - started;
+  await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+  // As the view does on a change of the whole tree (should the headless workbench not draw it).
+  const asView = api.testing.tree.onDidChangeTreeData((changed) => {
+    if (changed === undefined) void api.testing.tree.getChildren();
+  });
+  const nodes = await settle(api, deadline);
+  const firstRead = { ms: round(performance.now() - started), activateMs: round(activateMs), ...probe.stop() };
+
+  probe.start();
+  await sleep(2000);
+  const idle = probe.stop();
+
+  probe.start();
+  const refreshStarted = performance.now();
+  await api.testing.repositories.refresh();
+  await settle(api, deadline);
+  const refresh = { ms: round(performance.now() - refreshStarted), ...probe.stop() };
+
+  // 1,000 writes in the plan worktree in the middle of the list, by another process.
+  const plans = nodes.filter((n) => n.type === 'worktree' && n.item?.kind === 'plan' && n.item.worktree);
+  const folder = plans[Math.floor(plans.length / 2)].item?.worktree?.path as string;
+  const untrackedBefore = api.testing.tree.nodeForPath(folder)?.details?.dirty.untracked ?? 0;
+  probe.start();
+  const cpu = process.cpuUsage();
+  const writesStarted = performance.now();
+  await node(`const fs = require('fs'), path = require('path');
+    const dir = path.join(${JSON.stringify(folder)}, 'agent-output');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < ${WRITES}; i++) fs.writeFileSync(path.join(dir, 'file-' + i + '.txt'), 'written ' + i + '\\n');`);
+  for (;;) {
+    const shown = api.testing.tree.nodeForPath(folder)?.details?.dirty.untracked ?? 0;
+    if (shown >= untrackedBefore + WRITES) break;
+    if (Date.now() > deadline) throw new Error(`The worktree's item did not count the writes (${shown}).`);
+    await sleep(5);
+  }
+  const writesWall = performance.now() - writesStarted;
+  const used = process.cpuUsage(cpu);
+  const writes = {
+    files: WRITES,
+    wallMs: round(writesWall),
+    cpuMs: round((used.user + used.system) / 1000),
+    ...probe.stop(),
+  };
+  const idleCpu = process.cpuUsage();
+  await sleep(writesWall);
+  const rest = process.cpuUsage(idleCpu);
+  const worktreeWrites = { ...writes, idleCpuMs: round((rest.user + rest.system) / 1000) };
+  await node(
+    `require('fs').rmSync(${JSON.stringify(path.join(folder, 'agent-output'))}, { recursive: true, force: true })`,
+  );
+  asView.dispose();
+
+  const result = {
+    vscode: vscode.version,
+    worktrees: nodes.filter((n) => n.type === 'worktree').length,
+    statusBar: api.testing.statusBar.state.text,
+    firstRead,
+    idle,
+    refresh,
+    worktreeWrites,
+  };
+  console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
+}
+
+/** Every item of the tree with its state, then the merge pre-check, as the view asks them. */
+async function settle(api: TestingApi, deadline: number): Promise<WorktreeNode[]> {
+  let nodes = await api.testing.tree.getChildren();
+  while (nodes.length === 0) {
+    if (Date.now() > deadline) throw new Error('The tree showed no items.');
+    await sleep(5);
+    nodes = await api.testing.tree.getChildren();
+  }
+  const worktrees = nodes.filter((n) => n.type === 'worktree' && n.item?.worktree && n.engine);
+  await Promise.all(worktrees.map((n) => n.engine?.details(n.item)));
+  await worktrees[0]?.engine?.mergeability();
+  while (!worktrees.every((n) => n.details !== undefined)) {
+    if (Date.now() > deadline) throw new Error('The state of the items did not load.');
+    await sleep(5);
+  }
+  return nodes;
+}
+
+function node(script: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['-e', script], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } }, (e) =>
+      e ? reject(e) : resolve(),
+    ),
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
