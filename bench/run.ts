@@ -271,7 +271,9 @@ async function measureRealSize(root: string): Promise<Row[]> {
 
 async function measureSize(repo: SyntheticRepo, n: number, repository: Repository): Promise<Row[]> {
   const log = new CountingLog();
-  const subject = await openSubject(repo.main, log);
+  // Real size: create does not make node_modules ready (the dependencies rows measure that), so it
+  // does what `git worktree add` does plus its own checks and records.
+  const subject = await openSubject(repo.main, log, repository === 'realSize' ? { dependencyFolders: {} } : {});
   const plain = new PlainGit(subject.maxConcurrent);
   const rows: Row[] = [];
   const items = await subject.list();
@@ -568,7 +570,7 @@ async function compareSides(
     measure,
     repository,
     files,
-    title: titles[measure],
+    title: targetMs === undefined ? titles[measure] : `${titles[measure]} (node_modules not made ready)`,
     n,
     runs,
     extensionMs: round(extensionMs),

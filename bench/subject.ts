@@ -6,7 +6,7 @@
 import { Git } from '../src/git/runner';
 import { PlanEngine, PlanWorktree } from '../src/model/engine/planEngine';
 import { WorktreeDetails } from '../src/model/state/state';
-import { PlanRecord } from '../src/model/engine/types';
+import { EngineSettings, PlanRecord } from '../src/model/engine/types';
 import { CountingLog } from './countingLog';
 
 export type SubjectItem = PlanWorktree;
@@ -30,9 +30,14 @@ export interface Subject {
 
 const MAX_CONCURRENT = 8;
 
-export async function openSubject(folder: string, log: CountingLog): Promise<Subject> {
+/** `settings`: the engine's settings where they differ from the defaults. */
+export async function openSubject(
+  folder: string,
+  log: CountingLog,
+  settings: Partial<EngineSettings> = {},
+): Promise<Subject> {
   const git = new Git({ log, maxConcurrent: MAX_CONCURRENT });
-  const open = () => PlanEngine.open(folder, { git, log });
+  const open = () => PlanEngine.open(folder, { git, log, settings });
   const engine = await open();
   let firstReader = await open();
 
