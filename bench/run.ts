@@ -77,7 +77,7 @@ const SLICES_N = 200;
 const LIFECYCLE_ONLY = process.env.BENCH_ONLY === 'lifecycle';
 /** `BENCH_ONLY=dependencies`: only create with a large node_modules, per dependencyFolders mode (a partial run). */
 const DEPENDENCIES_ONLY = process.env.BENCH_ONLY === 'dependencies';
-/** `BENCH_ONLY=mainWrites`: only the 1,000 file writes in the main checkout (a partial run). */
+/** `BENCH_ONLY=mainWrites`: only the 1,000 file writes, in the main checkout and in one plan worktree (a partial run). */
 const MAIN_WRITES_ONLY = process.env.BENCH_ONLY === 'mainWrites';
 /** `BENCH_ONLY=host`: only the measures in the real VS Code host (activation at N = 100, slices at N = 200; a partial run). */
 const HOST_ONLY = process.env.BENCH_ONLY === 'host';
