@@ -10,10 +10,14 @@
  * the Refresh command until every item's state and the merge pre-check are
  * read again; 1,000 files written in one plan worktree by another process
  * until that worktree's item counts them, with the host's CPU time
- * (`process.cpuUsage`) against as long doing nothing. Prints one line
+ * (`process.cpuUsage`) against as long doing nothing. Last, outside the
+ * measures, the Refresh once more under V8's CPU profiler: the longest run
+ * of busy samples, and the functions (and script positions: the bundle is
+ * minified) it spent its time in. Prints one line
  * `[plan-worktrees:bench] {json}`.
  */
 import { execFile } from 'child_process';
+import * as inspector from 'inspector';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import * as vscode from 'vscode';
@@ -134,6 +138,11 @@ export async function run(): Promise<void> {
   await node(
     `require('fs').rmSync(${JSON.stringify(path.join(folder, 'agent-output'))}, { recursive: true, force: true })`,
   );
+  // Outside the measures (the profiler slows everything down): what the longest busy stretch of a Refresh runs.
+  const refreshProfile = await profiled(async () => {
+    await api.testing.repositories.refresh();
+    await settle(api, deadline);
+  });
   asView.dispose();
 
   const result = {
@@ -144,6 +153,7 @@ export async function run(): Promise<void> {
     idle,
     refresh,
     worktreeWrites,
+    refreshProfile,
   };
   console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
 }
@@ -164,6 +174,69 @@ async function settle(api: TestingApi, deadline: number): Promise<WorktreeNode[]
     await sleep(5);
   }
   return nodes;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+
+/** Runs `body` under the CPU profiler; returns the longest stretch of busy samples, what it ran, and its hottest stack. */
+async function profiled(body: () => Promise<void>): Promise<Record<string, unknown>> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))));
+  try {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 500 });
+    await post('Profiler.start');
+    await body();
+    const { profile } = await post<{
+      profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    }>('Profiler.stop');
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const idle = (id: number) => byId.get(id)?.callFrame.functionName === '(idle)';
+    // The longest run of consecutive samples that are not idle.
+    let best = { from: 0, to: 0, us: 0 };
+    let from = 0;
+    let us = 0;
+    profile.samples.forEach((id, i) => {
+      if (idle(id)) {
+        from = i + 1;
+        us = 0;
+        return;
+      }
+      us += profile.timeDeltas[i] ?? 0;
+      if (us > best.us) best = { from, to: i + 1, us };
+    });
+    const frame = (id: number) => {
+      const f = byId.get(id)?.callFrame;
+      return f
+        ? `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}`
+        : '?';
+    };
+    const self = new Map<number, number>();
+    for (let i = best.from; i < best.to; i++) {
+      const id = profile.samples[i];
+      self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    }
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const stack: string[] = [];
+    for (let id: number | undefined = top[0]?.[0]; id !== undefined && stack.length < 25; id = parent.get(id)) {
+      stack.push(frame(id));
+    }
+    return {
+      longestBusyMs: round(best.us / 1000),
+      selfMs: top.map(([id, t]) => ({ frame: frame(id), ms: round(t / 1000) })),
+      hottestStack: stack,
+    };
+  } finally {
+    session.disconnect();
+  }
 }
 
 function node(script: string): Promise<void> {
