@@ -72,6 +72,8 @@ export class Git {
   private versionPromise: Promise<string> | undefined;
   private readonly trusted: () => boolean;
   private processes = 0;
+  /** The last process start's turn: each start waits for the one before it and then for a turn of the event loop. */
+  private startTurn: Promise<void> = Promise.resolve();
 
   constructor(options: GitOptions = {}) {
     this.path = options.path ?? 'git';
@@ -185,6 +187,10 @@ export class Git {
     if (options.signal?.aborted) {
       throw new PlanWorktreesError(GitErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
     }
+    await this.turnToStart();
+    if (options.signal?.aborted) {
+      throw new PlanWorktreesError(GitErrorCode.Cancelled, 'The operation was cancelled.', { command: commandLine });
+    }
     const started = Date.now();
     const env = { ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) };
     this.processes++;
@@ -200,6 +206,19 @@ export class Git {
         : { stdout: outcome.stdout.toString('utf8'), stderr: outcome.stderr, exitCode: outcome.exitCode };
     }
     throw this.failure(commandLine, args, options, outcome, elapsed);
+  }
+
+  /**
+   * Waits until this process may start: starting a process blocks the event
+   * loop (fork and exec are synchronous, and slow in a large extension host on
+   * a busy machine), so processes that are due at once start one per turn of
+   * the event loop instead of back to back in one long synchronous stretch —
+   * timers, input and the tree's updates run between them.
+   */
+  private turnToStart(): Promise<void> {
+    const turn = this.startTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    this.startTurn = turn;
+    return turn;
   }
 
   /** Runs git through simple-git; a failure is returned, not thrown. */

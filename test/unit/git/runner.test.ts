@@ -27,6 +27,28 @@ describe('Git runner', () => {
       assert.strictEqual(runner.processCount, 1);
     }));
 
+  it('starts processes that are due at once one per turn of the event loop, never back to back in one synchronous stretch', () =>
+    withRepo(async ({ main }) => {
+      const runner = new Git({ maxConcurrent: 8 });
+      // A probe that runs once per turn of the event loop and notes how many processes started since its last turn.
+      const startedPerTurn: number[] = [];
+      let seen = 0;
+      let probing = true;
+      const probe = () => {
+        startedPerTurn.push(runner.processCount - seen);
+        seen = runner.processCount;
+        if (probing) setImmediate(probe);
+      };
+      setImmediate(probe);
+      await Promise.all(Array.from({ length: 8 }, () => runner.run(['rev-parse', 'HEAD'], { cwd: main })));
+      probing = false;
+      assert.strictEqual(runner.processCount, 8);
+      assert.ok(
+        startedPerTurn.every((n) => n <= 1),
+        `processes started between two turns of the event loop: ${JSON.stringify(startedPerTurn)}`,
+      );
+    }));
+
   it('turns a failure into a typed error with the command and stderr', () =>
     withRepo(async ({ main }) => {
       const runner = new Git();
