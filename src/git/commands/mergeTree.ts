@@ -37,14 +37,19 @@ export function parseMergeTree(stdout: string, exitCode: number): MergeTreeResul
   return { clean: exitCode === 0, tree, conflicts: [...conflicts].sort() };
 }
 
-const mergeTreeReasons: ReadonlyArray<ReasonRule<'tooOld'>> = [
+export type MergeTreeReason = 'tooOld' | 'unrelated';
+
+const mergeTreeReasons: ReadonlyArray<ReasonRule<MergeTreeReason>> = [
   { pattern: /usage: git merge-tree|unknown option.*write-tree/i, reason: 'tooOld', code: GitErrorCode.GitTooOld },
+  // Two commits without a common ancestor (exit code 128).
+  { pattern: /refusing to merge unrelated histories/i, reason: 'unrelated' },
 ];
 
 /**
  * The merge of `ours` and `theirs` computed without touching any index or
  * worktree (`merge-tree --write-tree`); the merged tree is written to the
- * object store. A git that does not know it (before 2.38) gets GitTooOld.
+ * object store. A git that does not know it (before 2.38) gets GitTooOld;
+ * two commits without a common ancestor fail with reason `unrelated`.
  */
 export async function mergeTree(at: GitAt, ours: string, theirs: string): Promise<MergeTreeResult> {
   try {

@@ -20,11 +20,11 @@ import * as path from 'path';
 import { diffNames, diffNameStatus } from '../../git/commands/diff';
 import { GitAt } from '../../git/commands/git';
 import { checkoutIndex, indexFile, refreshIndex } from '../../git/commands/gitIndex';
-import { changedPaths, commitList, commitsToReplay } from '../../git/commands/log';
+import { changedPaths, commitList, commitsToReplay, isAncestor } from '../../git/commands/log';
 import { mergeTree, MergeTreeResult } from '../../git/commands/mergeTree';
 import { commitTree as writeCommit, Identity, readBlob, readTree, readTreeUpdate } from '../../git/commands/objects';
 import { hasReason } from '../../git/commands/reasons';
-import { deleteRef, revParse, updateRef } from '../../git/commands/refs';
+import { deleteRef, updateRef } from '../../git/commands/refs';
 import { status } from '../../git/commands/status';
 import { GitOperation, operationsInProgress } from '../../git/operation';
 import { statusPaths, StatusSummary } from '../../git/status';
@@ -108,7 +108,7 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
     options.commitUncommitted
       ? undefined
-      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip.oid)).catch(() => undefined),
+      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip)).catch(() => undefined),
   ]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
   const baseEntry = findBaseWorktree(worktrees, base.ref);
@@ -118,30 +118,35 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     : undefined;
   const pending =
     planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
-  const check = early?.check ?? (await checkCommits(ctx, base.oid, pending?.commit ?? tip.oid, signal));
-  if (!check.clean) {
-    throw new PlanError(ErrorCode.MergeConflict, {
-      reason: 'check',
-      plan: plan.id,
-      base: plan.base,
-      files: check.conflicts,
-    });
-  }
+  const planHead = pending ? { oid: pending.commit, tree: pending.tree } : tip;
+  const verdict = early?.verdict ?? (await precheck(ctx, options.strategy, base, planHead, signal));
+  refuseConflicts(plan, verdict);
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
   const baseStatus = baseEntry
     ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
       (await readStatus(ctx, baseEntry.path, signal)))
     : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
+  // What would be overwritten in the base's worktree (and, for a rebase, the plan's) is looked for while the new
+  // commits are made: the trees they will have are known from the pre-check.
+  const after = treesAfter(options.strategy, verdict);
   const built = early?.built;
-  if (built?.status === 'rejected') throw built.reason;
-  const next = built?.status === 'fulfilled' ? built.value : await buildResult(ctx, plan, options, check, base);
-  if (baseWorktree && next.base !== base.oid) {
+  const [next] = await allInOrder([
+    built ? settledValue(built) : buildResult(ctx, plan, options, verdict, base),
+    baseWorktree && after.base !== undefined
+      ? refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, after.base, signal)
+      : undefined,
+    planWorktree && planStatus && after.plan !== undefined
+      ? refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, after.plan, signal)
+      : undefined,
+  ]);
+  // Never reached while treesAfter agrees with buildResult; a move it did not foresee is checked all the same.
+  if (baseWorktree && next.base !== base.oid && after.base === undefined) {
     await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
   }
   const planAfter = next.plan ?? pending?.commit;
-  if (planWorktree && planStatus && next.plan) {
-    await refuseOverwrite(ctx, planWorktree.path, planStatus, pending?.commit ?? tip.oid, next.plan, signal);
+  if (planWorktree && planStatus && next.plan && after.plan === undefined) {
+    await refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, next.plan, signal);
   }
   if (signal?.aborted) {
     throw new PlanError(ErrorCode.Cancelled, { reason: 'merge' });
@@ -239,6 +244,110 @@ export async function checkCommits(
 }
 
 /**
+ * Refuses (MergeConflict, naming the files) a plan whose commits conflict with
+ * its base's, as the pre-check (`merge-tree`) found: before anything moves.
+ */
+export function refuseConflicts(
+  plan: Pick<PlanRecord, 'id' | 'base'>,
+  check: Pick<MergeCheck, 'clean' | 'conflicts'>,
+): void {
+  if (check.clean) return;
+  throw new PlanError(ErrorCode.MergeConflict, {
+    reason: 'check',
+    plan: plan.id,
+    base: plan.base,
+    files: check.conflicts,
+  });
+}
+
+/** The pre-check of a merge with one strategy: what it found, with only the git processes that strategy needs. */
+interface Verdict {
+  clean: boolean;
+  /** Conflicting paths, sorted. */
+  conflicts: string[];
+  baseCommit: string;
+  planCommit: string;
+  /** The tree of the base once the plan is merged (with conflict markers when not clean). */
+  tree: string;
+  /** Nothing to merge: the plan's commits are in the base already (for a squash, their merge changes no file). */
+  alreadyMerged: boolean;
+  /** The base's commit is in the plan's history (known for a fast-forward and a rebase only). */
+  fastForward: boolean;
+}
+
+/**
+ * The pre-check of the plan's commits for `strategy`. A merge or a squash
+ * needs only `merge-tree` (a merge that changes no file asks `merge-base
+ * --is-ancestor` whether there is anything to merge; unrelated histories are
+ * merge-tree's refusal); a fast-forward only `merge-base` while the base is in
+ * the plan's history (merge-tree then, to name conflicts before the refusal);
+ * a rebase both at once. Touches no ref, index or file.
+ */
+async function precheck(
+  ctx: RepoContext,
+  strategy: MergeStrategy,
+  base: MergeTarget,
+  plan: { oid: string; tree: string },
+  signal?: AbortSignal,
+): Promise<Verdict> {
+  const commits = { baseCommit: base.oid, planCommit: plan.oid };
+  if (strategy === 'merge' || strategy === 'squash') {
+    const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal);
+    const noChange = merge.clean && merge.tree === base.tree;
+    const alreadyMerged =
+      noChange && (strategy === 'squash' || (await isAncestor({ ...inRepo(ctx), signal }, plan.oid, base.oid)));
+    return { ...commits, ...merge, alreadyMerged, fastForward: false };
+  }
+  if (strategy === 'fastForward') {
+    const mergeBase = await findMergeBase(ctx, plan.oid, base.oid);
+    if (mergeBase === undefined) throw new PlanError(ErrorCode.UnrelatedHistories, commits);
+    if (mergeBase === plan.oid || mergeBase === base.oid) {
+      const alreadyMerged = mergeBase === plan.oid;
+      const tree = alreadyMerged ? base.tree : plan.tree;
+      return { ...commits, clean: true, conflicts: [], tree, alreadyMerged, fastForward: !alreadyMerged };
+    }
+    const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal);
+    return { ...commits, ...merge, alreadyMerged: false, fastForward: false };
+  }
+  const check = await checkCommits(ctx, base.oid, plan.oid, signal);
+  return {
+    ...commits,
+    clean: check.clean,
+    conflicts: check.conflicts,
+    tree: check.tree ?? '',
+    alreadyMerged: check.mergeBase === plan.oid,
+    fastForward: check.mergeBase === base.oid,
+  };
+}
+
+/** `merge-tree` of the base and the plan; two histories without a common commit are UnrelatedHistories. */
+async function mergeTreeOf(
+  ctx: RepoContext,
+  baseCommit: string,
+  planCommit: string,
+  signal?: AbortSignal,
+): Promise<MergeTreeResult> {
+  try {
+    return await runMergeTree(ctx, baseCommit, planCommit, signal);
+  } catch (e) {
+    if (hasReason(e, 'unrelated')) throw new PlanError(ErrorCode.UnrelatedHistories, { baseCommit, planCommit });
+    throw e;
+  }
+}
+
+/**
+ * The trees the base and (for a rebase) the plan will have once the merge
+ * is done, undefined for a branch that does not move, as buildResult decides:
+ * every strategy gives the base the tree of the merge (a rebase whose tree
+ * differs is refused).
+ */
+function treesAfter(strategy: MergeStrategy, verdict: Verdict): { base?: string; plan?: string } {
+  if (!verdict.clean || verdict.alreadyMerged) return {};
+  if (strategy === 'fastForward' && !verdict.fastForward) return {};
+  return { base: verdict.tree, plan: strategy === 'rebase' && !verdict.fastForward ? verdict.tree : undefined };
+}
+
+/**
  * The pre-check of the plan's commits and, when it is clean, the result built
  * from it (objects only; not for a rebase, which goes commit by commit). A
  * failure to build waits, settled, for the moment the merge comes to that step.
@@ -248,12 +357,30 @@ async function checkAndBuild(
   plan: PlanRecord,
   options: MergeOptions,
   base: MergeTarget,
-  planCommit: string,
-): Promise<{ check: MergeCheck; built?: PromiseSettledResult<{ base: string; plan?: string }> }> {
-  const check = await checkCommits(ctx, base.oid, planCommit, options.signal);
-  if (!check.clean || options.strategy === 'rebase') return { check };
-  const [built] = await Promise.allSettled([buildResult(ctx, plan, options, check, base)]);
-  return { check, built };
+  tip: MergeTarget,
+): Promise<{ verdict: Verdict; built?: PromiseSettledResult<{ base: string; plan?: string }> }> {
+  // A squash's message lists the plan's commits: read while merge-tree runs.
+  const message =
+    options.strategy === 'squash' && options.message === undefined
+      ? settle(squashMessage(ctx, plan, base.oid, tip.oid, options.subject))
+      : undefined;
+  const verdict = await precheck(ctx, options.strategy, base, tip, options.signal);
+  if (!verdict.clean || options.strategy === 'rebase') return { verdict };
+  const [built] = await Promise.allSettled([
+    buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined),
+  ]);
+  return { verdict, built };
+}
+
+/** A promise's outcome, never rejected. */
+async function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return (await Promise.allSettled([promise]))[0];
+}
+
+/** The value of a settled outcome, or its failure thrown. */
+async function settledValue<T>(outcome: PromiseSettledResult<T>): Promise<T> {
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
 }
 
 /** `git merge-tree --write-tree`; a git that does not know it (before 2.38) gets GitTooOld. */
@@ -368,45 +495,41 @@ async function buildResult(
   ctx: RepoContext,
   plan: PlanRecord,
   options: MergeOptions,
-  check: MergeCheck,
+  verdict: Verdict,
   base: MergeTarget,
+  message?: Promise<string>,
 ): Promise<{ base: string; plan?: string }> {
-  const { planCommit, baseCommit, mergeBase } = check;
-  const alreadyMerged = mergeBase === planCommit;
-  const fastForward = mergeBase === baseCommit;
+  const { planCommit, baseCommit, alreadyMerged, fastForward, tree } = verdict;
+  if (alreadyMerged) return { base: baseCommit };
   switch (options.strategy) {
     case 'fastForward':
-      if (alreadyMerged) return { base: baseCommit };
       if (!fastForward) {
         throw new PlanError(ErrorCode.NotFastForward, { plan: plan.id, base: plan.base });
       }
       return { base: planCommit };
     case 'rebase': {
-      if (alreadyMerged) return { base: baseCommit };
       if (fastForward) return { base: planCommit };
-      const replayed = await replay(ctx, baseCommit, planCommit, options.signal);
-      if (replayed.tree !== check.tree) {
-        await refuseChangedContent(ctx, plan, replayed.tree, check.tree as string, options.signal);
+      const replayed = await replay(ctx, baseCommit, base.tree, planCommit, options.signal);
+      if (replayed.tree !== tree) {
+        await refuseChangedContent(ctx, plan, replayed.tree, tree, options.signal);
       }
       return { base: replayed.commit, plan: replayed.commit };
     }
     case 'squash':
-      if (alreadyMerged || check.tree === base.tree) return { base: baseCommit };
       return {
         base: await commitTree(
           ctx,
-          check.tree as string,
+          tree,
           [baseCommit],
-          options.message ?? (await squashMessage(ctx, plan, baseCommit, planCommit, options.subject)),
+          options.message ?? (await (message ?? squashMessage(ctx, plan, baseCommit, planCommit, options.subject))),
           options.signal,
         ),
       };
     case 'merge':
-      if (alreadyMerged) return { base: baseCommit };
       return {
         base: await commitTree(
           ctx,
-          check.tree as string,
+          tree,
           [baseCommit, planCommit],
           options.message ?? `Merge plan ${plan.id}: ${plan.title}`,
           options.signal,
@@ -448,7 +571,7 @@ async function squashMessage(
  * Replays the plan's commits onto the base, as `git rebase` would (its list of
  * commits: no merges, none whose change is already in the base; a commit that
  * ends up empty is dropped), with objects only: no worktree, index or hook is
- * involved. Returns the new tip and its tree; a commit that conflicts on the way is a MergeConflict.
+ * involved (`ontoTree` is the tree of `onto`). Returns the new tip and its tree; a commit that conflicts on the way is a MergeConflict.
  *
  * Each commit C with parent P is applied onto X as a merge of X and C whose
  * merge-base is P: git 2.39's merge-tree has no `--merge-base`, so X is first
@@ -457,12 +580,13 @@ async function squashMessage(
 async function replay(
   ctx: RepoContext,
   onto: string,
+  ontoTree: string,
   tip: string,
   signal?: AbortSignal,
 ): Promise<{ commit: string; tree: string }> {
   const repo = { ...inRepo(ctx), signal };
   let current = onto;
-  let [currentTree] = await revParse(repo, [`${onto}^{tree}`]);
+  let currentTree = ontoTree;
   for (const commit of await commitsToReplay(repo, onto, tip)) {
     const asChildOfParent = await commitTree(ctx, currentTree, [commit.parent], 'plan-worktrees: replay step', signal);
     const merge = await runMergeTree(ctx, asChildOfParent, commit.oid, signal);

@@ -14,7 +14,7 @@ import { isClean } from '../../git/commands/status';
 import { abortMerge, mergeCommit } from '../../git/commands/merge';
 import { isAncestor } from '../../git/commands/log';
 import { verifyRef } from '../../git/commands/refs';
-import { checkCommits } from './merge';
+import { checkCommits, refuseConflicts } from './merge';
 import { operationInProgress } from '../../git/operation';
 import { BlockedAction, ErrorCode, PlanError } from '../engine/errors';
 import { qualifyBranch } from '../state/merged';
@@ -96,15 +96,7 @@ export async function updateFromBase(
     throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBase', plan: plan.id, base: plan.base });
   }
   if (await isAncestor(repo, base, tip)) return { how, updated: false, conflicts: [] };
-  const check = await checkCommits(ctx, base, tip, signal);
-  if (!check.clean) {
-    throw new PlanError(ErrorCode.MergeConflict, {
-      reason: 'check',
-      plan: plan.id,
-      base: plan.base,
-      files: check.conflicts,
-    });
-  }
+  refuseConflicts(plan, await checkCommits(ctx, base, tip, signal));
   if (how === 'rebase') {
     return { how, updated: true, conflicts: await stoppedOn(ctx, plan, await rebase(worktree, base)) };
   }
