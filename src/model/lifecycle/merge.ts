@@ -96,58 +96,8 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     throw new PlanError(ErrorCode.InvalidName, { reason: 'subject' });
   }
   const signal = options.signal;
-  // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
-  // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
-  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits, and the result
-  // built from it, run once the refs are read, unless its uncommitted work may join them.
-  const refs = readPlanRefs(ctx, plan);
-  const [{ tip, base }, worktrees, planGuess, mainGuess, early] = await allInOrder([
-    refs,
-    listWorktrees(ctx),
-    guessStatus(ctx, plan.path, signal),
-    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
-    options.commitUncommitted
-      ? undefined
-      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip)).catch(() => undefined),
-  ]);
-  const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
-  const baseEntry = findBaseWorktree(worktrees, base.ref);
-  const planStatus = planWorktree
-    ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
-      (await readStatus(ctx, planWorktree.path, signal)))
-    : undefined;
-  const pending =
-    planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
-  const planHead = pending ? { oid: pending.commit, tree: pending.tree } : tip;
-  const verdict = early?.verdict ?? (await precheck(ctx, options.strategy, base, planHead, signal));
-  refuseConflicts(plan, verdict);
-  refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
-  const baseStatus = baseEntry
-    ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
-      (await readStatus(ctx, baseEntry.path, signal)))
-    : undefined;
-  const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
-  // What would be overwritten in the base's worktree (and, for a rebase, the plan's) is looked for while the new
-  // commits are made: the trees they will have are known from the pre-check.
-  const after = treesAfter(options.strategy, verdict);
-  const built = early?.built;
-  const [next] = await allInOrder([
-    built ? settledValue(built) : buildResult(ctx, plan, options, verdict, base),
-    baseWorktree && after.base !== undefined
-      ? refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, after.base, signal)
-      : undefined,
-    planWorktree && planStatus && after.plan !== undefined
-      ? refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, after.plan, signal)
-      : undefined,
-  ]);
-  // Never reached while treesAfter agrees with buildResult; a move it did not foresee is checked all the same.
-  if (baseWorktree && next.base !== base.oid && after.base === undefined) {
-    await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
-  }
+  const { tip, base, planWorktree, baseWorktree, pending, next } = await decide(ctx, plan, options);
   const planAfter = next.plan ?? pending?.commit;
-  if (planWorktree && planStatus && next.plan && after.plan === undefined) {
-    await refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, next.plan, signal);
-  }
   if (signal?.aborted) {
     throw new PlanError(ErrorCode.Cancelled, { reason: 'merge' });
   }
@@ -187,6 +137,99 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
     committedUncommitted: pending?.commit,
     snapshot: snapshot?.ref,
   };
+}
+
+/** What the merge decided before anything moves: the new commits exist, no ref points to them yet. */
+interface Decided {
+  tip: MergeTarget;
+  base: MergeTarget;
+  planWorktree?: WorktreeEntry;
+  baseWorktree?: BaseWorktree;
+  /** The plan's uncommitted work as a commit, when `commitUncommitted` found some. */
+  pending?: WorktreeCommit;
+  /** Where the base goes (and the plan, for a rebase). */
+  next: { base: string; plan?: string };
+}
+
+/**
+ * Every check of the merge and the commits it makes, before anything moves;
+ * throws the first refusal. Nothing it started is left running when it throws.
+ */
+async function decide(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<Decided> {
+  const started: Started = {};
+  try {
+    return await checkEverything(ctx, plan, options, started);
+  } catch (e) {
+    await started.built;
+    throw e;
+  }
+}
+
+/** The build a pre-check started on its own (see checkAndBuild), for `decide` to wait for when a check refuses. */
+interface Started {
+  built?: Promise<unknown>;
+}
+
+/** The checks and the build of `decide`; `started` learns of a build begun before the checks are through. */
+async function checkEverything(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  started: Started,
+): Promise<Decided> {
+  const signal = options.signal;
+  // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
+  // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
+  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits, and the result
+  // built from it, run once the refs are read, unless its uncommitted work may join them.
+  const refs = readPlanRefs(ctx, plan);
+  const [{ tip, base }, worktrees, planGuess, mainGuess, early] = await allInOrder([
+    refs,
+    listWorktrees(ctx),
+    guessStatus(ctx, plan.path, signal),
+    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
+    options.commitUncommitted
+      ? undefined
+      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip, started)).catch(() => undefined),
+  ]);
+  const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
+  const baseEntry = findBaseWorktree(worktrees, base.ref);
+  const planStatus = planWorktree
+    ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
+      (await readStatus(ctx, planWorktree.path, signal)))
+    : undefined;
+  const pending =
+    planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
+  const planHead = pending ? { oid: pending.commit, tree: pending.tree } : tip;
+  const verdict = early?.verdict ?? (await precheck(ctx, options.strategy, base, planHead, signal));
+  refuseConflicts(plan, verdict);
+  refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
+  const baseStatus = baseEntry
+    ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
+      (await readStatus(ctx, baseEntry.path, signal)))
+    : undefined;
+  const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
+  // What would be overwritten in the base's worktree (and, for a rebase, the plan's) is looked for while the new
+  // commits are made: the trees they will have are known from the pre-check.
+  const after = treesAfter(options.strategy, verdict);
+  const built = early?.built;
+  const [next] = await allInOrder([
+    built ? built.then(settledValue) : buildResult(ctx, plan, options, verdict, base),
+    baseWorktree && after.base !== undefined
+      ? refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, after.base, signal)
+      : undefined,
+    planWorktree && planStatus && after.plan !== undefined
+      ? refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, after.plan, signal)
+      : undefined,
+  ]);
+  // Never reached while treesAfter agrees with buildResult; a move it did not foresee is checked all the same.
+  if (baseWorktree && next.base !== base.oid && after.base === undefined) {
+    await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+  }
+  if (planWorktree && planStatus && next.plan && after.plan === undefined) {
+    await refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, next.plan, signal);
+  }
+  return { tip, base, planWorktree, baseWorktree, pending, next };
 }
 
 /** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
@@ -348,9 +391,11 @@ function treesAfter(strategy: MergeStrategy, verdict: Verdict): { base?: string;
 }
 
 /**
- * The pre-check of the plan's commits and, when it is clean, the result built
- * from it (objects only; not for a rebase, which goes commit by commit). A
- * failure to build waits, settled, for the moment the merge comes to that step.
+ * The pre-check of the plan's commits and, when it is clean, the result being
+ * built from it (objects only; not for a rebase, which goes commit by commit):
+ * given as soon as the pre-check is done, so the checks of the worktrees run
+ * while the new commit is made. A failure to build waits, settled, for the
+ * moment the merge comes to that step.
  */
 async function checkAndBuild(
   ctx: RepoContext,
@@ -358,17 +403,29 @@ async function checkAndBuild(
   options: MergeOptions,
   base: MergeTarget,
   tip: MergeTarget,
-): Promise<{ verdict: Verdict; built?: PromiseSettledResult<{ base: string; plan?: string }> }> {
+  started: Started,
+): Promise<{ verdict: Verdict; built?: Promise<PromiseSettledResult<{ base: string; plan?: string }>> }> {
   // A squash's message lists the plan's commits: read while merge-tree runs.
   const message =
     options.strategy === 'squash' && options.message === undefined
       ? settle(squashMessage(ctx, plan, base.oid, tip.oid, options.subject))
       : undefined;
-  const verdict = await precheck(ctx, options.strategy, base, tip, options.signal);
-  if (!verdict.clean || options.strategy === 'rebase') return { verdict };
-  const [built] = await Promise.allSettled([
-    buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined),
-  ]);
+  // Nothing is left running when this settles without a build.
+  let verdict: Verdict;
+  try {
+    verdict = await precheck(ctx, options.strategy, base, tip, options.signal);
+  } catch (e) {
+    await message;
+    throw e;
+  }
+  if (!verdict.clean || options.strategy === 'rebase') {
+    await message;
+    return { verdict };
+  }
+  const built = settle(
+    (async () => buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined))(),
+  );
+  started.built = built;
   return { verdict, built };
 }
 
@@ -782,7 +839,8 @@ async function movePlan(
       saved = await copyIndex(ctx, worktree);
       await readTree({ git: ctx.git, cwd: worktree }, filesAt);
     }
-    await updateWorktree(ctx, worktree, filesAt, to);
+    // The worktree's `status` has just refreshed its index, unless `read-tree` has just replaced it.
+    await updateWorktree(ctx, worktree, filesAt, to, filesAt === from);
   } catch (e) {
     await compareAndSwap(ctx, ref, to, from, `plan-worktrees: undo merge plan ${plan.id}`, ErrorCode.PlanMoved);
     // Renamed back, not copied: that needs no space on a full disk.

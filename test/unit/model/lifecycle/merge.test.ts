@@ -703,3 +703,110 @@ describe('mergePlan', () => {
       }));
   });
 });
+
+/**
+ * A git runner that starts its processes in rounds: a process asked for waits
+ * until every process already started has ended and no other is asked for
+ * within a moment, then all those waiting start at once. `rounds` lists the
+ * subcommands of each round: how many processes an operation runs, and how
+ * many times it waits for git before it can go on.
+ */
+class RoundGit extends Git {
+  readonly rounds: string[][] = [];
+  private asked: Array<{ name: string; go: () => void }> = [];
+  private inFlight = 0;
+  private releaseTimer: NodeJS.Timeout | undefined;
+
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    await new Promise<void>((go) => {
+      this.asked.push({ name: args[0], go });
+      this.schedule();
+    });
+    try {
+      return await super.exec(args, options);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    clearTimeout(this.releaseTimer);
+    if (this.inFlight > 0 || this.asked.length === 0) return;
+    this.releaseTimer = setTimeout(() => {
+      const round = this.asked.splice(0);
+      this.inFlight += round.length;
+      this.rounds.push(round.map((w) => w.name).sort());
+      for (const w of round) w.go();
+    }, 50);
+  }
+}
+
+describe('the git processes of a merge', () => {
+  // The main checkout has the base checked out, clean, with an ignored file (so the merge looks for ignored files in
+  // its way); the plan has one commit, and the base one of its own unless the merge is a fast-forward.
+  const expected: Record<MergeStrategy, string[][]> = {
+    merge: [
+      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['merge-tree'],
+      ['commit-tree', 'diff'],
+      ['update-ref'],
+      ['read-tree'],
+    ],
+    squash: [
+      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['log', 'merge-tree'],
+      ['commit-tree', 'diff'],
+      ['update-ref'],
+      ['read-tree'],
+    ],
+    fastForward: [
+      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['merge-base'],
+      ['diff'],
+      ['update-ref'],
+      ['read-tree'],
+    ],
+    // One commit replayed (commit-tree, merge-tree, commit-tree), the snapshot of the plan, then both branches moved.
+    rebase: [
+      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['merge-base', 'merge-tree'],
+      ['diff', 'log'],
+      ['commit-tree'],
+      ['merge-tree'],
+      ['commit-tree'],
+      ['ls-files', 'status'],
+      ['rev-parse'],
+      ['write-tree'],
+      ['add'],
+      ['write-tree'],
+      ['commit-tree'],
+      ['update-ref'],
+      ['update-ref'],
+      ['read-tree'],
+      ['update-ref'],
+      ['read-tree'],
+    ],
+  };
+  for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+    const rounds = expected[strategy];
+    const processes = rounds.flat().length;
+    it(`${strategy}: ${processes} git processes in ${rounds.length} rounds, and the merge done`, () =>
+      withRepo(async (repo) => {
+        commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
+        writeFiles(repo.main, { '.env': 'SECRET=1\n' });
+        const plan = addPlan(repo, '1');
+        commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'add feature');
+        if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moves');
+        const runner = new RoundGit();
+        const ctx = await openContext(repo.main, runner);
+        runner.rounds.length = 0;
+        const result = await mergePlan(ctx, plan, { strategy });
+        assert.deepStrictEqual(runner.rounds, rounds);
+        assert.notStrictEqual(result.baseAfter, result.baseBefore);
+        assertCheckoutAt(repo.main, result.baseAfter, []);
+        assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'feature\n');
+        assert.strictEqual(fs.readFileSync(path.join(repo.main, '.env'), 'utf8'), 'SECRET=1\n');
+      }));
+  }
+});
