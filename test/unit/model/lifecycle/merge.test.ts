@@ -19,6 +19,7 @@ import {
   writeFiles,
 } from '../../helpers/repo';
 import { isPlanError } from '../../helpers/errors';
+import { FaultInjector, FaultyGit } from '../../helpers/fault';
 
 function isCode(code: ErrorCode, files?: string[]) {
   return (e: unknown): boolean => {
@@ -742,9 +743,70 @@ class RoundGit extends Git {
   }
 }
 
+/** The main checkout has the base checked out, clean, with an ignored file; the plan has one commit, and the base one of its own unless the merge is a fast-forward. */
+function readyToMerge(repo: TestRepo, strategy: MergeStrategy): PlanRecord {
+  commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
+  writeFiles(repo.main, { '.env': 'SECRET=1\n' });
+  const plan = addPlan(repo, '1');
+  commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'add feature');
+  if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moves');
+  return plan;
+}
+
+/** A FaultyGit that knows how many of its processes are running. */
+class CountingFaultyGit extends FaultyGit {
+  active = 0;
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    this.active++;
+    try {
+      return await super.exec(args, options);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+describe('a failure at any git process of a merge without uncommitted work (the pre-check and the build run side by side)', () => {
+  for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
+    it(`${strategy}: leaves everything as it was, with no git process left running, whichever process fails`, async function () {
+      this.timeout(300_000);
+      const faults = new FaultInjector();
+      for (let n = 1; ; n++) {
+        const done = await withRepo(async (repo) => {
+          const plan = readyToMerge(repo, strategy);
+          const runner = new CountingFaultyGit(faults);
+          const ctx = await openContext(repo.main, runner);
+          const before = fingerprint(repo.main);
+          faults.arm(n, 'before');
+          let failure: unknown;
+          const result = await mergePlan(ctx, plan, { strategy }).catch((e: unknown) => {
+            failure = e;
+            return undefined;
+          });
+          if (!faults.injected) {
+            assert.ok(result && n > 5, `the merge without a fault: ${String(failure)}`);
+            return true;
+          }
+          const context = `failure ${faults.injected} of ${faults.steps.join(', ')}`;
+          if (result) {
+            // A status read on a guess that failed is read again.
+            assert.strictEqual(git(repo.main, 'rev-parse', 'main'), result.baseAfter, context);
+            assertCheckoutAt(repo.main, result.baseAfter);
+            return false;
+          }
+          assert.match(String(failure), /Injected failure/, context);
+          assert.strictEqual(runner.active, 0, `${context}: a git process outlives the merge`);
+          assert.strictEqual(fingerprint(repo.main), before, `${context}: something changed`);
+          return false;
+        });
+        if (done) break;
+      }
+    });
+  }
+});
+
 describe('the git processes of a merge', () => {
-  // The main checkout has the base checked out, clean, with an ignored file (so the merge looks for ignored files in
-  // its way); the plan has one commit, and the base one of its own unless the merge is a fast-forward.
+  // readyToMerge: the merge looks for ignored files in the main checkout's way.
   const expected: Record<MergeStrategy, string[][]> = {
     merge: [
       ['for-each-ref', 'status', 'status', 'worktree'],
@@ -793,11 +855,7 @@ describe('the git processes of a merge', () => {
     const processes = rounds.flat().length;
     it(`${strategy}: ${processes} git processes in ${rounds.length} rounds, and the merge done`, () =>
       withRepo(async (repo) => {
-        commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
-        writeFiles(repo.main, { '.env': 'SECRET=1\n' });
-        const plan = addPlan(repo, '1');
-        commitFiles(plan.path, { 'feature.txt': 'feature\n' }, 'add feature');
-        if (strategy !== 'fastForward') commitFiles(repo.main, { 'README.md': '# demo, moved on\n' }, 'main moves');
+        const plan = readyToMerge(repo, strategy);
         const runner = new RoundGit();
         const ctx = await openContext(repo.main, runner);
         runner.rounds.length = 0;
