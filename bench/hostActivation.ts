@@ -28,6 +28,8 @@ interface RunResult {
   activateMs: number;
   firstItemsMs: number;
   allDetailsMs: number;
+  paintedFromCache?: number;
+  verifiedMs?: number;
   items: number;
   worktrees: number;
 }
@@ -61,10 +63,14 @@ export async function measureActivation(options: {
     activateMs: round(median(runs.map((r) => r.activateMs))),
     firstItemsMs: round(median(runs.map((r) => r.firstItemsMs))),
     allDetailsMs: round(median(runs.map((r) => r.allDetailsMs))),
+    verifiedMs: round(median(runs.map((r) => r.verifiedMs ?? Number.NaN))),
+    paintedFromCache: runs.map((r) => r.paintedFromCache ?? 0),
     samples: runs.map((r) => ({
       activateMs: round(r.activateMs),
       firstItemsMs: round(r.firstItemsMs),
       allDetailsMs: round(r.allDetailsMs),
+      verifiedMs: round(r.verifiedMs ?? Number.NaN),
+      paintedFromCache: r.paintedFromCache,
     })),
     method:
       'extension copy without start-up activation events (bench/build.js); inside the extension host, from getExtension().activate() to the first non-empty planWorktrees.plans getChildren(), and to every worktree item having its state',

@@ -19,10 +19,16 @@ export interface Subject {
   fresh(): Promise<void>;
   /** The state of every item, as the tree asks for it (one `details` per item, in one tick), with nothing cached. */
   stateFirstRead(items: SubjectItem[]): Promise<Map<string, WorktreeDetails>>;
-  /** Everything invalidated, then every item's state again (the Refresh command). */
+  /** Everything forgotten, then every item's state again (the Refresh command). */
   refresh(items: SubjectItem[]): Promise<Map<string, WorktreeDetails>>;
   /** What a file-system event in one worktree leads to: that worktree invalidated, then the list and every item's state again. */
   incremental(worktreePath: string): Promise<Map<string, WorktreeDetails>>;
+  /** What an event in the common git directory that changed no worktree leads to (a registry write, a ref of no plan's base): `invalidate()`, the list and every item's state. */
+  refreshUnchanged(): Promise<Map<string, WorktreeDetails>>;
+  /** Reads every state with an engine that keeps them (persistState) and writes its cache file (not measured). */
+  writeStateCache(): Promise<void>;
+  /** A new session: the engine opened, the list, and every item's last known state from the cache file; throws unless every worktree has one. */
+  paintFromCache(): Promise<number>;
   create(options: { id: string; title: string }): Promise<PlanRecord>;
   merge(plan: PlanRecord): Promise<unknown>;
   cleanup(plan: PlanRecord): Promise<unknown>;
@@ -37,24 +43,46 @@ export async function openSubject(
   settings: Partial<EngineSettings> = {},
 ): Promise<Subject> {
   const git = new Git({ log, maxConcurrent: MAX_CONCURRENT });
-  const open = () => PlanEngine.open(folder, { git, log, settings });
+  // As the extension opens it: its watchers call invalidate() for every change in the common git directory.
+  const open = () => PlanEngine.open(folder, { git, log, settings, watched: true });
   const engine = await open();
   let firstReader = await open();
 
   return {
     maxConcurrent: MAX_CONCURRENT,
-    list: () => engine.list(),
+    // First paint: nothing remembered (the engine keeps git's last list while nothing it reads changed).
+    list: () => {
+      engine.invalidate();
+      return engine.list();
+    },
     fresh: async () => {
       firstReader = await open();
     },
     stateFirstRead: (items) => detailsOf(firstReader, items),
     refresh: (items) => {
-      engine.invalidate();
+      engine.forget();
       return detailsOf(engine, items);
     },
     incremental: async (worktreePath) => {
       engine.invalidate(worktreePath);
       return detailsOf(engine, await engine.list());
+    },
+    refreshUnchanged: async () => {
+      engine.invalidate();
+      return detailsOf(engine, await engine.list());
+    },
+    writeStateCache: async () => {
+      const keeper = await PlanEngine.open(folder, { git, log, settings, persistState: true, watched: true });
+      await detailsOf(keeper, await keeper.list());
+      await keeper.flushState();
+    },
+    paintFromCache: async () => {
+      const next = await PlanEngine.open(folder, { git, log, settings, persistState: true, watched: true });
+      const rows = (await next.list()).filter((i) => i.worktree);
+      const painted = rows.filter((i) => next.lastKnown(i) !== undefined).length;
+      if (painted !== rows.length)
+        throw new Error(`only ${painted} of ${rows.length} worktrees had a last known state`);
+      return painted;
     },
     create: (options) => engine.create(options),
     merge: (plan) => engine.merge(plan.id, { strategy: 'merge' }),

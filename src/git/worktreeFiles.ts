@@ -139,3 +139,53 @@ export function gitLockFiles(commonDir: string, gitDirs: string[]): string[] {
   walk(path.join(commonDir, 'refs'));
   return [...new Set(candidates)];
 }
+
+/**
+ * What a worktree's state read depends on besides its files, read without a
+ * git process: its git directory's `index` (inode, size, modification and
+ * change times, to the nanosecond; `git add`, a commit, a checkout, a reset,
+ * a stash rewrite it) and whether its folder is there. Two equal stamps with
+ * no file-system event in the worktree between them mean `git status` would
+ * say the same. Undefined when the worktree's git directory cannot be found.
+ */
+export function indexStamp(commonDir: string, worktree: WorktreeEntry): string | undefined {
+  const gitDir = entryGitDir(commonDir, worktree);
+  if (!gitDir) return undefined;
+  // No index yet (nothing was ever added): `-`, which changes when one is written.
+  return fileStamp(path.join(gitDir, 'index'));
+}
+
+/**
+ * What `git worktree list` reads, stamped without a git process: the main
+ * worktree's HEAD, `packed-refs`, each admin folder under `worktrees/` with
+ * its `HEAD`, `gitdir` and `locked` files, and, for each worktree of the
+ * list `entries` (the last one git gave), its `.git` (gone: prunable) and its
+ * branch's loose ref. Git replaces each of these files when it changes them
+ * (a new inode), so an equal stamp means git would list the same. Undefined
+ * when it cannot be told (refs in a reftable): then the list is always run.
+ */
+export function worktreeListStamp(commonDir: string, entries: readonly WorktreeEntry[]): string | undefined {
+  if (fs.existsSync(path.join(commonDir, 'reftable'))) return undefined;
+  const parts = [fileStamp(path.join(commonDir, 'HEAD')), fileStamp(path.join(commonDir, 'packed-refs'))];
+  const admin = path.join(commonDir, 'worktrees');
+  for (const name of listFolder(admin).sort()) {
+    parts.push(name, ...['HEAD', 'gitdir', 'locked'].map((file) => fileStamp(path.join(admin, name, file))));
+  }
+  for (const entry of entries) {
+    parts.push(entry.path, fileStamp(path.join(entry.path, '.git')));
+    if (entry.branch?.startsWith('refs/heads/') && !entry.branch.split('/').includes('..')) {
+      parts.push(fileStamp(path.join(commonDir, ...entry.branch.split('/'))));
+    }
+  }
+  return parts.join('\n');
+}
+
+/** A file's inode, size, modification and change times (to the nanosecond); `-` when it does not exist. */
+function fileStamp(file: string): string {
+  try {
+    const s = fs.statSync(file, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return '-';
+  }
+}

@@ -6,7 +6,12 @@
  *
  * First paint is cheap (one `git worktree list` and the registry); the state
  * of each worktree (dirty counts, ahead/behind, merged) arrives after, and
- * only the items it changes are redrawn.
+ * only the items it changes are redrawn. At the first paint, an item whose
+ * state an earlier session kept (and whose HEAD and index are as they were
+ * then) shows that state at once, marked "last known", until a background
+ * verify — at most 2 git processes at once, the items at the top of the
+ * tree first — has read it again. The same verify runs when the window gets
+ * the focus back after a while, for changes no file-system event announced.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -73,6 +78,13 @@ export interface MessageNode {
   command?: vscode.Command;
 }
 
+/** Git processes at once of a background verify, so the window (and the machine) stays responsive. */
+const VERIFY_CONCURRENCY = 2;
+/** Items a side bar shows without scrolling, about: verified first, together. */
+const VISIBLE_ROWS = 30;
+/** Focus regained after this long since the last verify: every state is verified again. */
+const VERIFY_ON_FOCUS_AFTER_MS = 60_000;
+
 export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PlanNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -84,6 +96,11 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   private readonly withHistory = new WeakSet<vscode.TreeItem>();
   /** Doctor prompts already shown (by message). */
   private readonly prompted = new Set<string>();
+  /** Engines whose next load verifies every state with git (focus regained). */
+  private readonly toVerify = new Set<PlanEngine>();
+  /** Engines with a verify running, and the worktrees it reads. */
+  private readonly verifying = new Map<PlanEngine, Set<string>>();
+  private lastVerify = Date.now();
 
   constructor(
     private readonly repositories: PlanRepositories,
@@ -108,6 +125,20 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       }, 60_000);
       this.disposables.push({ dispose: () => clearInterval(timer) });
     }
+    // What no file-system event announced (a folder the watchers leave out, a lost event) is caught here.
+    this.disposables.push(vscode.window.onDidChangeWindowState((state) => state.focused && this.verifyOnFocus()));
+  }
+
+  /** Asks for a verify of every state when the window is focused again, at most once a minute. */
+  private verifyOnFocus(): void {
+    if (Date.now() - this.lastVerify < VERIFY_ON_FOCUS_AFTER_MS) return;
+    this.lastVerify = Date.now();
+    for (const engine of this.repositories.engines) {
+      // The worktree list too, whatever the watchers said.
+      engine.invalidate();
+      this.toVerify.add(engine);
+    }
+    this.changed.fire(undefined);
   }
 
   getTreeItem(node: PlanNode): vscode.TreeItem {
@@ -196,12 +227,26 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       const node: WorktreeNode = { type: 'worktree', engine, item, current: item.worktree?.path === currentPath };
       const previous = item.worktree && this.shown.get(item.worktree.path);
       if (previous?.details) node.details = previous.details;
+      // Painted at once from memory (an earlier session's last read), marked as such until verified.
+      else if (isTrusted()) node.details = engine.lastKnown(item);
       if (previous?.mergeability) node.mergeability = previous.mergeability;
       if (item.worktree) this.shown.set(item.worktree.path, node);
       return node;
     });
     // Details and the merge pre-check run git status and merge-tree: not in Restricted Mode.
-    if (isTrusted()) void this.loadDetails(nodes).then(() => this.loadMergeability(engine, nodes));
+    if (isTrusted()) {
+      const verify = this.toVerify.delete(engine) || nodes.some((n) => n.details?.lastKnown);
+      const underWay = this.verifying.get(engine);
+      const loading = underWay
+        ? // A verify is under way: it brings the states of its worktrees it has not read yet.
+          this.loadDetails(
+            nodes.filter((n) => !underWay.has(n.item.worktree?.path ?? '') || (n.details && !n.details.lastKnown)),
+          )
+        : verify
+          ? this.verifyDetails(engine, nodes)
+          : this.loadDetails(nodes);
+      void loading.then(() => this.loadMergeability(engine, nodes));
+    }
     const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
     return [
       ...groupRuns(
@@ -239,17 +284,51 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     }
   }
 
+  /**
+   * Reads every node's state again with git in the background, at most
+   * VERIFY_CONCURRENCY processes at once, this window's own worktree and the
+   * items at the top of the tree first; each part is drawn as it arrives.
+   */
+  private async verifyDetails(engine: PlanEngine, nodes: WorktreeNode[]): Promise<void> {
+    const shown = nodes.filter((n) => n.item.kind !== 'other');
+    const order = [
+      ...nodes.filter((n) => n.current),
+      ...shown.filter((n) => !n.current),
+      ...nodes.filter((n) => !n.current && n.item.kind === 'other'),
+    ];
+    this.verifying.set(engine, new Set(order.flatMap((n) => (n.item.worktree ? [n.item.worktree.path] : []))));
+    this.lastVerify = Date.now();
+    try {
+      await engine.verify(
+        order.map((n) => n.item),
+        (item, details) => {
+          // The node shown now for this worktree (a reload meanwhile makes new nodes).
+          const node = item.worktree && this.shown.get(item.worktree.path);
+          if (node) this.show(node, details);
+        },
+        { concurrency: VERIFY_CONCURRENCY, first: VISIBLE_ROWS },
+      );
+    } catch (e) {
+      this.repositories.log.warn(`Verifying the state of the plans: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.verifying.delete(engine);
+    }
+  }
+
+  /** Redraws a node when its details changed. */
+  private show(node: WorktreeNode, details: WorktreeDetails): void {
+    if (JSON.stringify(details) === JSON.stringify(node.details)) return;
+    node.details = details;
+    this.changed.fire(node);
+  }
+
   /** Reads the details of every node together, then redraws the nodes whose details changed. */
   private async loadDetails(nodes: WorktreeNode[]): Promise<void> {
     await Promise.all(
       nodes.map(async (node) => {
         if (!node.item.worktree) return;
         try {
-          const details = await node.engine.details(node.item);
-          if (JSON.stringify(details) !== JSON.stringify(node.details)) {
-            node.details = details;
-            this.changed.fire(node);
-          }
+          this.show(node, await node.engine.details(node.item));
         } catch (e) {
           this.repositories.log.warn(
             `State of ${node.item.worktree.path}: ${e instanceof Error ? e.message : String(e)}`,
@@ -428,6 +507,8 @@ export function describeState(node: WorktreeNode): string[] {
   if (item.worktree?.locked !== undefined) parts.push(vscode.l10n.t('locked'));
   if (item.plan?.setup?.status === 'failed') parts.push(vscode.l10n.t('setup failed'));
   else if (item.plan?.setup?.status === 'running') parts.push(vscode.l10n.t('setting up…'));
+  // A state from memory that git has not confirmed yet says so.
+  if (details?.lastKnown) parts.push(vscode.l10n.t('(last known)'));
   return parts;
 }
 
@@ -545,6 +626,12 @@ function tooltip(node: WorktreeNode, branch: string | undefined): vscode.Markdow
       item.worktree?.locked !== undefined ? item.worktree.locked || vscode.l10n.t('yes') : undefined,
     ],
     [vscode.l10n.t('Merge'), mergeabilityText(node)],
+    [
+      vscode.l10n.t('Read'),
+      details?.lastKnown
+        ? vscode.l10n.t('{0}, being checked with git', new Date(details.lastKnown.readAt).toLocaleString())
+        : undefined,
+    ],
     [
       vscode.l10n.t('Last commit'),
       details?.lastCommit

@@ -29,7 +29,8 @@ export class PlanRepositories implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed, this.touched];
   private readonly repoWatchers = new Map<PlanEngine, vscode.Disposable[]>();
   private readonly worktreeWatchers = new Map<string, vscode.Disposable>();
-  private readonly pending = new Map<PlanEngine, Set<string> | 'all'>();
+  /** Per engine, the worktrees with file events, and whether the common git directory had one. */
+  private readonly pending = new Map<PlanEngine, { repository: boolean; worktrees: Set<string> }>();
   private readonly flush = debounce(() => this.flushPending(), REFRESH_DELAY_MS);
 
   constructor(
@@ -72,6 +73,10 @@ export class PlanRepositories implements vscode.Disposable {
               git: this.git,
               log: this.log,
               settings: readEngineSettings(folder.uri),
+              // Each worktree's last state is kept in the state folder, painted at once at the next start.
+              persistState: true,
+              // The watcher on the common git directory below announces every change of the worktree list.
+              watched: true,
             }));
           if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) {
             engines.push(engine);
@@ -103,7 +108,7 @@ export class PlanRepositories implements vscode.Disposable {
 
   /** Re-reads everything now (the Refresh command). */
   async refresh(): Promise<void> {
-    for (const engine of this.engineList) engine.invalidate();
+    for (const engine of this.engineList) engine.forget();
     await this.discover();
   }
 
@@ -176,20 +181,26 @@ export class PlanRepositories implements vscode.Disposable {
     }
   }
 
-  /** Gathers what changed; `undefined` means "anything may have changed". */
+  /**
+   * Gathers what changed: a worktree's files (its status is read again), or,
+   * with `undefined`, the common git directory (refs, HEAD, worktree records,
+   * the registry: each worktree's status is read again when its HEAD or index
+   * changed). Both are kept: an event in `.git` does not stand for one in a worktree.
+   */
   private schedule(engine: PlanEngine, worktreePath: string | undefined): void {
-    const current = this.pending.get(engine);
-    if (worktreePath === undefined || current === 'all') this.pending.set(engine, 'all');
-    else this.pending.set(engine, (current ?? new Set()).add(worktreePath));
+    const current = this.pending.get(engine) ?? { repository: false, worktrees: new Set<string>() };
+    if (worktreePath === undefined) current.repository = true;
+    else current.worktrees.add(worktreePath);
+    this.pending.set(engine, current);
     this.flush();
   }
 
   private flushPending(): void {
     const batch = [...this.pending];
     this.pending.clear();
-    for (const [engine, paths] of batch) {
-      if (paths === 'all') engine.invalidate();
-      else for (const p of paths) engine.invalidate(p);
+    for (const [engine, { repository, worktrees }] of batch) {
+      if (repository) engine.invalidate();
+      for (const p of worktrees) engine.invalidate(p);
       this.changed.fire(engine);
     }
     void this.updateContextKeys();
@@ -197,7 +208,11 @@ export class PlanRepositories implements vscode.Disposable {
 
   dispose(): void {
     this.flush.cancel();
-    for (const engine of this.engineList) this.unwatch(engine);
+    for (const engine of this.engineList) {
+      this.unwatch(engine);
+      // The states read since the last write are kept for the next start.
+      void engine.flushState();
+    }
     for (const d of this.worktreeWatchers.values()) d.dispose();
     this.worktreeWatchers.clear();
     for (const d of this.disposables) d.dispose();

@@ -111,3 +111,30 @@ export class OperationQueue {
     await this.tail;
   }
 }
+
+/** Runs a task now, or when a slot is free (see `limitConcurrency`). */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** No limit: every task runs at once. */
+export const unlimited: Limiter = (task) => task();
+
+/**
+ * At most `slots` of the tasks given to the returned function run at once;
+ * the others wait, in the order they came (a background read that must leave
+ * the machine's cores to the person working).
+ */
+export function limitConcurrency(slots: number): Limiter {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      // A waiting task takes the slot over (running stays the same); otherwise it is freed.
+      if (waiting.length > 0) waiting.shift()?.();
+      else running--;
+    }
+  };
+}

@@ -16,7 +16,8 @@ import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors'
 import type { Git } from '../../git/commands/git';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
-import { OperationQueue } from './async';
+import { worktreeListStamp } from '../../git/worktreeFiles';
+import { limitConcurrency, OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from '../lifecycle/cleanup';
 import {
   AdoptableBranch,
@@ -50,7 +51,7 @@ import { pathKey, samePath, shownName } from './names';
 import { LockOwner } from '../store/lock';
 import { LockSubject, PlanLocks } from '../store/planLock';
 import { plansWithId, Registry } from '../store/registry';
-import { discoverRepository, listWorktrees, listWorktreesOrHealthy } from './repository';
+import { discoverRepositoryAndList, listWorktrees, listWorktreesOrHealthy } from './repository';
 import {
   finishRestore,
   listSnapshots,
@@ -62,6 +63,7 @@ import {
   writeSnapshot,
 } from '../lifecycle/snapshot';
 import { WorktreeDetails, WorktreeStateCache } from '../state/state';
+import { readStateCache, writeStateCache } from '../store/stateCache';
 import {
   defaultSettings,
   EngineSettings,
@@ -89,6 +91,19 @@ export interface EngineOptions {
   settings?: Partial<EngineSettings>;
   /** How long an operation waits while another window works on the same plan, before PlanBusy; default 5 s. */
   lockWaitMs?: number;
+  /**
+   * Keep every worktree's last read state in the state folder
+   * (`cache/worktree-state.json`), so the next session paints it at once
+   * (`lastKnown`) before it is verified. Off by default.
+   */
+  persistState?: boolean;
+  /**
+   * Every change in the common git directory is announced by `invalidate()`
+   * (the extension's watchers): the worktree list is then reused until one
+   * without checking the stamp of its files (a few thousand file stats at
+   * hundreds of worktrees). Off by default: the stamp decides.
+   */
+  watched?: boolean;
 }
 
 /**
@@ -114,6 +129,9 @@ export function defaultRun(runs: PlanRecord[], hasWorktree: (plan: PlanRecord) =
   return newestFirst.find((p) => p.status === 'active' || hasWorktree(p)) ?? newestFirst[0];
 }
 
+/** How long after a read its states are written to the cache file (reads close together make one write). */
+const PERSIST_DELAY_MS = 2000;
+
 export interface Disposable {
   dispose(): void;
 }
@@ -131,11 +149,25 @@ export class PlanEngine {
   private readonly queue: OperationQueue;
   private readonly locks: PlanLocks;
   private readonly listeners = new Set<() => void>();
+  private readonly persistState: boolean;
+  private readonly watched: boolean;
+  /** The cache file, read once (by the first `list()`). */
+  private persisted: Promise<void> | undefined;
+  /** The worktree folders of the last `list()`: only their states are kept in the cache file. */
+  private listed = new Set<string>();
+  private persistTimer: NodeJS.Timeout | undefined;
+  private persistFailed = false;
+  /** The last worktree list git gave, with the stamp of what it read (see `worktreeListStamp`); until `invalidate()`. */
+  private lastList: { stamp: string; worktrees: WorktreeEntry[] } | undefined;
 
   /** Opens the repository that `folder` (any folder inside any of its worktrees) belongs to. */
   static async open(folder: string, options: EngineOptions): Promise<PlanEngine> {
-    const repo = await discoverRepository(options.git, folder);
-    return new PlanEngine(repo, options);
+    const { repo, worktrees } = await discoverRepositoryAndList(options.git, folder);
+    const engine = new PlanEngine(repo, options);
+    // The list read to find the repository is the first paint's too, while nothing it read changed.
+    const stamp = worktrees && worktreeListStamp(repo.commonDir, worktrees);
+    if (worktrees && stamp !== undefined) engine.lastList = { stamp, worktrees };
+    return engine;
   }
 
   private constructor(
@@ -158,6 +190,9 @@ export class PlanEngine {
     this.registry = new Registry(repo.commonDir, log);
     this.events = new EventLog(repo.commonDir);
     this.state = new WorktreeStateCache(this.ctx);
+    this.persistState = options.persistState ?? false;
+    this.watched = options.watched ?? false;
+    if (this.persistState) this.state.onRead = () => this.schedulePersist();
     this.mergeable = new MergeabilityCache(this.ctx);
     this.locks = new PlanLocks(repo.commonDir, { waitMs: options.lockWaitMs });
     this.queue = queues.get(repo.commonDir) ?? new OperationQueue();
@@ -172,16 +207,40 @@ export class PlanEngine {
 
   /**
    * Every worktree with its plan, and the active plans whose worktree is gone:
-   * one git process and one registry read. When a half-written worktree
+   * one git process (none while nothing git reads for its list changed, see
+   * `readWorktrees`) and one registry read. When a half-written worktree
    * record makes git fail, the healthy worktrees are read from git's files and
    * `listProblem` says so.
    */
   async list(): Promise<PlanWorktree[]> {
-    const [{ worktrees, problem }, data] = await Promise.all([listWorktreesOrHealthy(this.ctx), this.registry.read()]);
+    const [{ worktrees, problem }, data] = await Promise.all([
+      this.readWorktrees(),
+      this.registry.read(),
+      this.loadPersisted(),
+    ]);
     this.listProblem = problem;
+    this.listed = new Set(worktrees.map((w) => w.path));
     const items = reconcile(worktrees, data.plans);
     await this.followMoved(items);
     return items;
+  }
+
+  /**
+   * Git's worktree list: the last one while nothing it reads changed (its
+   * stamp, or with `watched` no event said so; no git process) and no
+   * `invalidate()` came since, else
+   * `git worktree list`. Only this listing for display is kept: every
+   * operation lists the worktrees itself.
+   */
+  private async readWorktrees(): Promise<{ worktrees: WorktreeEntry[]; problem?: PlanWorktreesError }> {
+    const last = this.lastList;
+    if (last && (this.watched || worktreeListStamp(this.repo.commonDir, last.worktrees) === last.stamp)) {
+      return { worktrees: last.worktrees };
+    }
+    const read = await listWorktreesOrHealthy(this.ctx);
+    const stamp = read.problem ? undefined : worktreeListStamp(this.repo.commonDir, read.worktrees);
+    this.lastList = stamp === undefined ? undefined : { stamp, worktrees: read.worktrees };
+    return read;
   }
 
   /** Records the new folder of plan worktrees moved by hand (`git worktree move`), which `reconcile` found on their branch. */
@@ -200,10 +259,87 @@ export class PlanEngine {
     );
   }
 
-  /** Dirty counts, ahead/behind, merged... of one row; cached until `invalidate`. */
-  async details(item: PlanWorktree): Promise<WorktreeDetails> {
+  /**
+   * Dirty counts, ahead/behind, merged... of one row, for display: cached
+   * until `invalidate` says what changed (see WorktreeStateCache). `fresh`
+   * reads the worktree's status and the base refs again first (a question
+   * about to be asked). No operation that deletes or moves anything decides
+   * from this: each reads git itself.
+   */
+  async details(item: PlanWorktree, options: { fresh?: boolean } = {}): Promise<WorktreeDetails> {
     if (!item.worktree) return { dirty: { staged: 0, modified: 0, untracked: 0, conflicted: 0 }, missing: true };
+    if (options.fresh) this.state.forget([item.worktree.path]);
     return this.state.details(item.worktree, item.plan);
+  }
+
+  /**
+   * The last state read of a row, from this session or the cache file of an
+   * earlier one (`persistState`; read by the first `list()`), with
+   * `lastKnown` set: for painting before git confirms it. Only while the
+   * worktree's key (HEAD, branch, folder, index stamp) is what it was then;
+   * undefined otherwise. No git process.
+   */
+  lastKnown(item: PlanWorktree): WorktreeDetails | undefined {
+    const known = item.worktree && this.state.lastKnown(item.worktree);
+    return known ? { ...known.details, lastKnown: { readAt: known.readAt } } : undefined;
+  }
+
+  /**
+   * Reads the state of `items` again from git, in their order (the first
+   * `first` together, then `batch` at a time), with at most `concurrency`
+   * git processes at once, calling `each` as each part arrives: the
+   * background verify of states painted from memory.
+   */
+  async verify(
+    items: PlanWorktree[],
+    each: (item: PlanWorktree, details: WorktreeDetails) => void,
+    options: { concurrency?: number; first?: number; batch?: number } = {},
+  ): Promise<void> {
+    const limit = limitConcurrency(options.concurrency ?? 2);
+    const rows = items.filter((i): i is PlanWorktree & { worktree: WorktreeEntry } => i.worktree !== undefined);
+    this.state.forget(rows.map((r) => r.worktree.path));
+    let start = 0;
+    let size = Math.max(1, options.first ?? 20);
+    while (start < rows.length) {
+      const part = rows.slice(start, start + size);
+      const all = await this.state.detailsForAll(
+        part.map((r) => ({ entry: r.worktree, plan: r.plan })),
+        { limit },
+      );
+      for (const row of part) {
+        const details = all.get(row.worktree.path);
+        if (details) each(row, details);
+      }
+      start += size;
+      size = Math.max(1, options.batch ?? 50);
+    }
+  }
+
+  /** Writes the states read so far to the cache file now (`persistState`), instead of after the delay. */
+  async flushState(): Promise<void> {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    if (!this.persistState) return;
+    const keep = new Map([...this.state.knownStates()].filter(([folder]) => this.listed.has(folder)));
+    try {
+      await writeStateCache(this.repo.commonDir, keep);
+    } catch (e) {
+      // A cache that cannot be written costs the next session its quick paint, nothing more: said once.
+      if (!this.persistFailed) this.ctx.log.warn(`The worktree state cache could not be written: ${String(e)}`);
+      this.persistFailed = true;
+    }
+  }
+
+  private schedulePersist(): void {
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => void this.flushState(), PERSIST_DELAY_MS);
+    this.persistTimer.unref?.();
+  }
+
+  private loadPersisted(): Promise<void> {
+    if (!this.persistState) return Promise.resolve();
+    this.persisted ??= readStateCache(this.repo.commonDir).then((states) => this.state.seed(states));
+    return this.persisted;
   }
 
   /**
@@ -500,9 +636,21 @@ export class PlanEngine {
     return this.onWorktree('unlock', worktreePath, () => unlockWorktree(this.ctx, worktreePath));
   }
 
-  /** Forgets cached details of one worktree, or of all: after a file-system event. */
+  /**
+   * After a file-system event: `path` — in that worktree (its status is read
+   * again); none — in the common git directory (refs, HEAD, worktree records,
+   * an index, the registry: the base refs are read again, and a worktree's
+   * status when its HEAD, branch, folder or index stamp changed).
+   */
   invalidate(path?: string): void {
+    if (path === undefined) this.lastList = undefined;
     this.state.invalidate(path);
+  }
+
+  /** Reads every worktree's state again on the next request (the Refresh command). */
+  forget(): void {
+    this.lastList = undefined;
+    this.state.forget();
   }
 
   /** Called after every mutating operation, whether it succeeded or not. */
@@ -511,9 +659,10 @@ export class PlanEngine {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Drops every listener. */
+  /** Drops every listener; a pending write of the state cache is made now. */
   dispose(): void {
     this.listeners.clear();
+    if (this.persistTimer) void this.flushState();
   }
 
   /** `merge` once the plan and its base are locked. */
@@ -666,7 +815,8 @@ export class PlanEngine {
         // A full disk met while writing the registry, the event log or a copied file: typed, like git's.
         throw asDiskFull(e, this.repo.commonDir);
       } finally {
-        this.state.invalidate();
+        // An operation may have changed any worktree's files: everything is read again.
+        this.forget();
         for (const listener of [...this.listeners]) {
           try {
             listener();

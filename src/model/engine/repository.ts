@@ -18,14 +18,29 @@ import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';
  * subfolder of one). Throws NotAGitRepository otherwise, a missing folder too.
  */
 export async function discoverRepository(git: Git, folder: string): Promise<RepositoryInfo> {
+  return (await discoverRepositoryAndList(git, folder)).repo;
+}
+
+/**
+ * `discoverRepository`, with the worktree list it read on the way (absent
+ * when a half-written admin folder made `git worktree list` fail): three git
+ * processes, the last two at once.
+ */
+export async function discoverRepositoryAndList(
+  git: Git,
+  folder: string,
+): Promise<{ repo: RepositoryInfo; worktrees?: WorktreeEntry[] }> {
   if (!isDirectory(folder)) {
     throw new PlanError(ErrorCode.NotAGitRepository, { reason: 'missingFolder', path: folder });
   }
   const { commonDir, insideWorkTree } = await inRepository(folder, () => repositoryOf({ git, cwd: folder }));
-  const main = await mainWorktree(git, folder, commonDir);
+  const [main, top] = await Promise.all([
+    mainWorktree(git, folder, commonDir),
+    insideWorkTree ? inRepository(folder, () => worktreeTop({ git, cwd: folder })) : undefined,
+  ]);
   const mainPath = main?.path ?? commonDir;
-  const currentPath = insideWorkTree ? await inRepository(folder, () => worktreeTop({ git, cwd: folder })) : mainPath;
-  return { mainPath, commonDir, currentPath, bare: main?.bare ?? false };
+  const repo = { mainPath, commonDir, currentPath: top ?? mainPath, bare: main?.bare ?? false };
+  return { repo, worktrees: main?.worktrees };
 }
 
 /** Every worktree of the repository, main first: exactly one git process. */
@@ -57,9 +72,10 @@ async function mainWorktree(
   git: Git,
   folder: string,
   commonDir: string,
-): Promise<{ path: string; bare: boolean } | undefined> {
+): Promise<{ path: string; bare: boolean; worktrees?: WorktreeEntry[] } | undefined> {
   try {
-    return (await gitWorktrees({ git, cwd: folder }))[0];
+    const worktrees = await gitWorktrees({ git, cwd: folder });
+    return worktrees[0] && { path: worktrees[0].path, bare: worktrees[0].bare, worktrees };
   } catch (e) {
     if (!isError(e, ErrorCode.WorktreeAdminBroken)) throw e;
     const bare = await inRepository(commonDir, () => isBareRepository({ git, cwd: commonDir }));

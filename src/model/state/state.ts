@@ -1,7 +1,7 @@
 /**
  * The state of every worktree for the tree view: dirty counts, ahead/behind
  * the plan's base, merged, missing folder, last commit. Built to stay fast at
- * hundreds of worktrees: a refresh runs ONE `git status` per worktree and a
+ * hundreds of worktrees: a first read runs ONE `git status` per worktree and a
  * constant number of git processes for all of them together (base refs, one
  * history walk, one log of the last commits). Squash-merge detection
  * (`merge-tree`) runs only for plans that could have been squash-merged
@@ -13,12 +13,27 @@
  * plan, so its branch's tip is compared with the base and its merged-ness is
  * unknown (`operation` says why) until the rebase ends.
  *
- * Results are cached per worktree until `invalidate(path)`; after a base
- * branch moves (a merge), call `invalidate()` so every plan's counts are redone.
+ * What is read again, and when (the state is for display only: no operation
+ * that deletes or moves anything reads it, each asks git itself):
+ * - `invalidate(path)` — a file-system event in that worktree: its `git status`
+ *   is run again; nothing else.
+ * - `invalidate()` — something in the common git directory changed (refs,
+ *   HEAD, the worktree records, an index, the registry): the base refs are
+ *   read again (one `for-each-ref`), and a worktree's `git status` only when
+ *   its key changed — its HEAD, branch or folder in the worktree list the
+ *   caller passes, or its index's stamp (inode, size, times); a worktree
+ *   with no file-system event and the same key gives the same status.
+ * - `forget()` — everything is read again (the Refresh command, after an
+ *   operation, the background verify).
+ * Facts about commits (a commit's subject and tree, ahead/behind of a pair of
+ * commits, whether a squash merge holds) never change and are remembered.
  */
 import * as fs from 'fs';
 import { ErrorCode, isError } from '../engine/errors';
+import { Limiter, unlimited } from '../engine/async';
 import { GitOperation, operationInProgress } from '../../git/operation';
+import { indexStamp } from '../../git/worktreeFiles';
+import type { KnownState } from '../store/stateCache';
 import { commitSummaries } from '../../git/commands/log';
 import { status } from '../../git/commands/status';
 import { StatusSummary } from '../../git/status';
@@ -57,6 +72,12 @@ export interface WorktreeDetails {
   /** The commit checked out. */
   head?: string;
   lastCommit?: LastCommit;
+  /**
+   * Present on a state from memory (the last read, kept across sessions) that
+   * git has not confirmed yet: when it was read. Shown as such, never used to
+   * decide anything.
+   */
+  lastKnown?: { readAt: string };
 }
 
 export interface WorktreeItem {
@@ -66,12 +87,42 @@ export interface WorktreeItem {
 
 const clean: DirtyCounts = { staged: 0, modified: 0, untracked: 0, conflicted: 0 };
 
-/** Per-worktree state, cached until invalidated. One instance per repository. */
+/** Options of a read. */
+export interface ReadOptions {
+  /** Runs each git process of the read (default: all at once, within the runner's own limit). */
+  limit?: Limiter;
+}
+
+/** A worktree's status read, with the key it was read under. */
+interface StatusRead {
+  key: string | undefined;
+  result: Promise<StatusResult>;
+}
+
+type StatusResult = StatusSummary | 'missing' | undefined;
+
+/** Remembered facts about commits are dropped when there are more than this (a long session). */
+const MAX_REMEMBERED = 20_000;
+
+/** Per-worktree state, cached until invalidated (see the header). One instance per repository. */
 export class WorktreeStateCache {
+  /** Each worktree's details, until any invalidate. */
   private readonly cache = new Map<string, Promise<WorktreeDetails>>();
+  /** Each worktree's status, reused while its key holds and no event came for it. */
+  private readonly statuses = new Map<string, StatusRead>();
+  /** The base refs (and their upstreams) last read, until `invalidate()`. */
+  private targets: { refs: Set<string>; result: Promise<Map<string, MergeTarget>> } | undefined;
+  /** Subject, date and tree of a commit. */
+  private readonly commits = new Map<string, LastCommit & { tree: string }>();
+  /** `tip:base` → ahead/behind of the pair of commits. */
+  private readonly divergence = new Map<string, Divergence>();
   /** `tip:base` → whether merging tip into base leaves base's tree unchanged. Commits never change, so neither does the answer. */
   private readonly sameTree = new Map<string, boolean>();
+  /** The last state read of each worktree with its key: what is kept across sessions. */
+  private readonly known = new Map<string, KnownState>();
   private batch: { items: WorktreeItem[]; result: Promise<Map<string, WorktreeDetails>> } | undefined;
+  /** Called after each read that gave new states (to keep them). */
+  onRead: (() => void) | undefined;
 
   constructor(private readonly ctx: RepoContext) {}
 
@@ -88,10 +139,10 @@ export class WorktreeStateCache {
   }
 
   /** The details of every given worktree, keyed by path; cached ones are not read again. */
-  async detailsForAll(items: WorktreeItem[]): Promise<Map<string, WorktreeDetails>> {
+  async detailsForAll(items: WorktreeItem[], options: ReadOptions = {}): Promise<Map<string, WorktreeDetails>> {
     const toRead = items.filter((item) => !this.cache.has(item.entry.path));
     if (toRead.length > 0) {
-      const reading = this.read(toRead);
+      const reading = this.read(toRead, options.limit ?? unlimited);
       for (const { entry } of toRead) {
         this.remember(
           entry.path,
@@ -105,10 +156,64 @@ export class WorktreeStateCache {
     return new Map(items.map(({ entry }, i) => [entry.path, results[i]]));
   }
 
-  /** Forgets one worktree's details (or all of them): the next request reads them again. */
+  /**
+   * After a file-system event: `path` — in that worktree (its status is read
+   * again); none — in the common git directory (the base refs are read
+   * again, and each worktree's status when its key changed).
+   */
   invalidate(path?: string): void {
-    if (path === undefined) this.cache.clear();
-    else this.cache.delete(path);
+    if (path === undefined) {
+      this.cache.clear();
+      this.targets = undefined;
+    } else {
+      this.cache.delete(path);
+      this.statuses.delete(path);
+    }
+  }
+
+  /** Reads everything again (of these worktrees only, when given; the base refs in any case). */
+  forget(paths?: string[]): void {
+    if (paths === undefined) {
+      this.cache.clear();
+      this.statuses.clear();
+    } else {
+      for (const p of paths) {
+        this.cache.delete(p);
+        this.statuses.delete(p);
+      }
+    }
+    this.targets = undefined;
+  }
+
+  /**
+   * What git's files say a worktree's status depends on, read without a git
+   * process: its HEAD and branch (from the worktree list), whether its folder
+   * is there and git still has it, and its index's stamp. Undefined when it
+   * cannot be told (its git directory is not found): then it is always read.
+   */
+  keyOf(entry: WorktreeEntry): string | undefined {
+    if (entry.bare) return 'bare';
+    const there = entry.prunable === undefined && fs.existsSync(entry.path);
+    if (!there) return `missing:${entry.head ?? ''}`;
+    const stamp = indexStamp(this.ctx.repo.commonDir, entry);
+    return stamp === undefined ? undefined : `${entry.head ?? ''}|${entry.branch ?? ''}|${stamp}`;
+  }
+
+  /** The last state read of this worktree, if it was read with the key the worktree has now (from memory or the cache file). */
+  lastKnown(entry: WorktreeEntry): KnownState | undefined {
+    const known = this.known.get(entry.path);
+    const key = known && this.keyOf(entry);
+    return known && key !== undefined && known.key === key ? known : undefined;
+  }
+
+  /** States from the cache file: taken where nothing was read in this session yet. */
+  seed(states: Map<string, KnownState>): void {
+    for (const [folder, state] of states) if (!this.known.has(folder)) this.known.set(folder, state);
+  }
+
+  /** The last state read of every worktree (to keep across sessions). */
+  knownStates(): Map<string, KnownState> {
+    return this.known;
   }
 
   private scheduleBatch(): { items: WorktreeItem[]; result: Promise<Map<string, WorktreeDetails>> } {
@@ -128,40 +233,86 @@ export class WorktreeStateCache {
     });
   }
 
-  private async read(items: WorktreeItem[]): Promise<Map<string, WorktreeDetails>> {
+  /** The worktree's status: the one read before under the same key (with no event since), or a new read. */
+  private statusOf(entry: WorktreeEntry, limit: Limiter): StatusRead {
+    const key = this.keyOf(entry);
+    const before = this.statuses.get(entry.path);
+    if (before && key !== undefined && before.key === key) return before;
+    const read: StatusRead = { key, result: limit(() => this.readStatus(entry)) };
+    this.statuses.set(entry.path, read);
+    read.result.catch(() => {
+      if (this.statuses.get(entry.path) === read) this.statuses.delete(entry.path);
+    });
+    return read;
+  }
+
+  /** The base refs: those read since the last `invalidate()` when they cover `bases`, else one read. */
+  private targetsFor(bases: string[], limit: Limiter): Promise<Map<string, MergeTarget>> {
+    if (bases.length === 0) return Promise.resolve(new Map());
+    const last = this.targets;
+    if (last && bases.every((b) => last.refs.has(b))) return last.result;
+    const read = { refs: new Set(bases), result: limit(() => this.readTargets(bases)) };
+    this.targets = read;
+    read.result.catch(() => {
+      if (this.targets === read) this.targets = undefined;
+    });
+    return read.result;
+  }
+
+  private async read(items: WorktreeItem[], limit: Limiter): Promise<Map<string, WorktreeDetails>> {
     // A detached plan worktree (mid-rebase) is judged by its branch, read with the bases: no extra process.
     const branches = items.flatMap(({ entry, plan }) => (plan && entry.detached ? [qualifyBranch(plan.branch)] : []));
     const bases = [...new Set([...items.flatMap(({ plan }) => (plan ? [qualifyBranch(plan.base)] : [])), ...branches])];
+    const reads = items.map(({ entry }) => this.statusOf(entry, limit));
     const [statuses, targets] = await Promise.all([
-      Promise.all(items.map(({ entry }) => this.readStatus(entry))),
-      this.readTargets(bases),
+      Promise.all(reads.map((r) => r.result)),
+      this.targetsFor(bases, limit),
     ]);
     const details = new Map(items.map(({ entry }, i) => [entry.path, toDetails(entry, statuses[i])]));
     const comparisons = comparisonsFor(items, details, targets);
     const heads = [
       ...new Set([...[...details.values()].flatMap((d) => (d.head ? [d.head] : [])), ...comparisons.map((c) => c.tip)]),
-    ];
+    ].filter((h) => !this.commits.has(h));
+    const pairs = [...new Map(comparisons.flatMap(pairsOf).map((p) => [pairKey(p), p])).values()].filter(
+      (p) => !this.divergence.has(pairKey(p)),
+    );
     const [commits, answers] = await Promise.all([
-      this.readLastCommits(heads),
-      divergences(this.ctx, comparisons.flatMap(pairsOf)),
+      heads.length > 0 ? limit(() => this.readLastCommits(heads)) : new Map<string, LastCommit & { tree: string }>(),
+      pairs.length > 0 ? limit(() => divergences(this.ctx, pairs)) : [],
     ]);
+    if (this.commits.size + commits.size > MAX_REMEMBERED) this.commits.clear();
+    for (const [sha, commit] of commits) this.commits.set(sha, commit);
+    if (this.divergence.size + pairs.length > MAX_REMEMBERED) this.divergence.clear();
+    const found = new Map(pairs.map((p, i) => [pairKey(p), answers[i]]));
+    for (const [key, answer] of found) this.divergence.set(key, answer);
+    // Never a guess: a pair the walk did not answer counts as not merged.
+    const divergenceOf = (tip: string, base: string): Divergence =>
+      found.get(pairKey({ tip, base })) ??
+      this.divergence.get(pairKey({ tip, base })) ?? { ahead: 0, behind: 0, ancestor: false };
     for (const d of details.values()) {
-      const commit = d.head ? commits.get(d.head) : undefined;
+      const commit = d.head ? this.commits.get(d.head) : undefined;
       if (commit) d.lastCommit = { sha: commit.sha, subject: commit.subject, date: commit.date };
     }
-    let next = 0;
     await Promise.all(
       comparisons.map(async (c) => {
-        const onBase = answers[next++];
-        const onUpstream = c.upstream ? answers[next++] : undefined;
+        const onBase = divergenceOf(c.tip, c.base.oid);
+        const onUpstream = c.upstream ? divergenceOf(c.tip, c.upstream.oid) : undefined;
         c.details.ahead = onBase.ahead;
         c.details.behind = onBase.behind;
         c.details.tip = c.tip;
         if (!c.details.operation) {
-          c.details.merged = await this.mergedState(c, commits.get(c.tip)?.tree, onBase, onUpstream);
+          c.details.merged = await this.mergedState(c, this.commits.get(c.tip)?.tree, onBase, onUpstream, limit);
         }
       }),
     );
+    const readAt = new Date().toISOString();
+    items.forEach(({ entry }, i) => {
+      const key = reads[i].key;
+      if (key !== undefined) {
+        this.known.set(entry.path, { key, readAt, details: details.get(entry.path) as WorktreeDetails });
+      }
+    });
+    this.onRead?.();
     return details;
   }
 
@@ -196,14 +347,15 @@ export class WorktreeStateCache {
     tipTree: string | undefined,
     onBase: Divergence,
     onUpstream: Divergence | undefined,
+    limit: Limiter,
   ): Promise<MergedResult> {
     if (onBase.ancestor) return { merged: true, how: 'ancestor' };
     if (c.upstream && onUpstream?.ancestor) {
       return { merged: true, how: 'upstream', upstream: { ref: c.upstream.ref, how: 'ancestor' } };
     }
     if (!isClean(c.details.dirty)) return { merged: false };
-    if (await this.isSquashMerged(c.tip, tipTree, c.base, onBase)) return { merged: true, how: 'sameTree' };
-    if (c.upstream && onUpstream && (await this.isSquashMerged(c.tip, tipTree, c.upstream, onUpstream))) {
+    if (await this.isSquashMerged(c.tip, tipTree, c.base, onBase, limit)) return { merged: true, how: 'sameTree' };
+    if (c.upstream && onUpstream && (await this.isSquashMerged(c.tip, tipTree, c.upstream, onUpstream, limit))) {
       return { merged: true, how: 'upstream', upstream: { ref: c.upstream.ref, how: 'sameTree' } };
     }
     return { merged: false };
@@ -219,12 +371,13 @@ export class WorktreeStateCache {
     tipTree: string | undefined,
     target: MergeTarget,
     divergence: Divergence,
+    limit: Limiter,
   ): Promise<boolean> {
     if (divergence.behind === 0) return tipTree === target.tree;
     const key = `${tip}:${target.oid}`;
     let answer = this.sameTree.get(key);
     if (answer === undefined) {
-      answer = await hasSameTree(this.ctx, tip, target);
+      answer = await limit(() => hasSameTree(this.ctx, tip, target));
       this.sameTree.set(key, answer);
     }
     return answer;
@@ -277,6 +430,10 @@ function comparisonsFor(
     const upstream = base.upstream ? targets.get(base.upstream) : undefined;
     return [{ details: d, tip, base, upstream }];
   });
+}
+
+function pairKey(p: { tip: string; base: string }): string {
+  return `${p.tip}:${p.base}`;
 }
 
 function pairsOf(c: Comparison): Array<{ tip: string; base: string }> {

@@ -44,7 +44,10 @@ export async function cleanupPlan(deps: CommandDeps, args: unknown): Promise<Cle
   if (!picked) return undefined;
   const force = isForced(args);
   if (!quiet) {
-    const details = picked.item.worktree ? await picked.engine.details(picked.item).catch(() => undefined) : undefined;
+    // The question says what the worktree holds now: read again, not from the tree's cache.
+    const details = picked.item.worktree
+      ? await picked.engine.details(picked.item, { fresh: true }).catch(() => undefined)
+      : undefined;
     const question = force
       ? forceQuestion(picked.plan, { locked: picked.item.worktree?.locked }, branchSentence(picked.plan, details))
       : cleanupQuestion(picked.plan, picked.item, details);

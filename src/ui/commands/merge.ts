@@ -198,7 +198,8 @@ async function mergeCommand(deps: CommandDeps, args: unknown): Promise<MergeResu
 async function askToCleanUp(picked: PickedPlan): Promise<{ force: boolean } | undefined> {
   const { plan, engine } = picked;
   const item = (await engine.list()).find((i) => i.plan?.id === plan.id && i.plan.run === plan.run) ?? picked.item;
-  const details = item.worktree ? await engine.details(item).catch(() => undefined) : undefined;
+  // The question says what the worktree holds now: read again, not from the tree's cache.
+  const details = item.worktree ? await engine.details(item, { fresh: true }).catch(() => undefined) : undefined;
   const question = cleanupQuestion(plan, item, details);
   const cleanUp: vscode.QuickPickItem = {
     label: question.force ? `$(warning) ${question.action}` : `$(trash) ${question.action}`,

@@ -6,6 +6,8 @@ import { listWorktrees } from '../../../../src/model/engine/repository';
 import { WorktreeItem, WorktreeStateCache } from '../../../../src/model/state/state';
 import { PlanRecord, RepoContext } from '../../../../src/model/engine/types';
 import { addPlan, openContext } from '../../helpers/a';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
+import { limitConcurrency } from '../../../../src/model/engine/async';
 import { commitFiles, git, gitMayFail, keepEventLoopBusy, TestRepo, withRepo, writeFiles } from '../../helpers/repo';
 
 /** The worktree list joined with the plans, as the facade does it. */
@@ -29,6 +31,20 @@ function makePlans(repo: TestRepo, count: number): PlanRecord[] {
     plans.push(plan);
   }
   return plans;
+}
+
+/** A runner that notes the most git processes it ran at once. */
+class WatchedGit extends Git {
+  inFlight = 0;
+  max = 0;
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    this.max = Math.max(this.max, ++this.inFlight);
+    try {
+      return await super.exec(args, options);
+    } finally {
+      this.inFlight--;
+    }
+  }
 }
 
 /** Status per worktree, plus at most: for-each-ref (bases), for-each-ref (upstreams), merge-base --octopus, rev-list, log. */
@@ -120,9 +136,66 @@ describe('WorktreeStateCache', () => {
       assert.strictEqual(second.get(plans[3].path).dirty.modified, 1);
       assert.strictEqual(second.get(plans[4].path), first.get(plans[4].path), 'other worktrees are not read again');
 
-      cache.invalidate();
+      cache.forget();
       const again = await processesOf(ctx, () => cache.detailsForAll(items));
       assert.ok(again <= items.length + CONSTANT, `a refresh with known squash answers ran ${again} git processes`);
+    }));
+
+  it('re-reads nothing but the base refs after an event in the git directory that changed no worktree; a worktree whose index or HEAD changed is read again', () =>
+    withRepo(async (repo) => {
+      const plans = makePlans(repo, 12);
+      commitFiles(repo.main, { 'main.txt': 'moved\n' }, 'main moves');
+      const ctx = await openContext(repo.main);
+      const cache = new WorktreeStateCache(ctx);
+      const first = await cache.detailsForAll(await itemsOf(ctx, plans));
+
+      cache.invalidate();
+      let all = new Map();
+      const nothing = await processesOf(ctx, async () => (all = await cache.detailsForAll(await itemsOf(ctx, plans))));
+      // The worktree list (itemsOf) and one for-each-ref of the base: no status, no history walk, no log.
+      assert.strictEqual(nothing, 2, `a refresh with nothing changed ran ${nothing} git processes`);
+      assert.deepStrictEqual(all.get(plans[2].path), first.get(plans[2].path));
+
+      // `git add` rewrites the plan's index; a commit moves its HEAD: both are read again, without any file event.
+      writeFiles(plans[2].path, { 'staged.txt': 'staged\n' });
+      git(plans[2].path, 'add', 'staged.txt');
+      const tip = commitFiles(plans[5].path, { 'more.txt': 'more\n' }, 'plan 6 moves on');
+      cache.invalidate();
+      const changed = await processesOf(ctx, async () => (all = await cache.detailsForAll(await itemsOf(ctx, plans))));
+      assert.strictEqual(all.get(plans[2].path).dirty.staged, 1);
+      assert.deepStrictEqual([all.get(plans[5].path).head, all.get(plans[5].path).ahead], [tip, 2]);
+      assert.deepStrictEqual(all.get(plans[4].path), first.get(plans[4].path));
+      // The list, the refs, two statuses, and for the new head: its log, one history walk (merge-base, rev-list)
+      // and, as it is clean and behind, its squash check (merge-tree).
+      assert.ok(changed <= 8, `ran ${changed} git processes`);
+    }));
+
+  it('after a file event in one worktree, runs its status and nothing else', () =>
+    withRepo(async (repo) => {
+      const plans = makePlans(repo, 8);
+      const ctx = await openContext(repo.main);
+      const items = await itemsOf(ctx, plans);
+      const cache = new WorktreeStateCache(ctx);
+      await cache.detailsForAll(items);
+      writeFiles(plans[3].path, { 'plan-4.txt': 'edited\n' });
+      cache.invalidate(plans[3].path);
+      let all = new Map();
+      const count = await processesOf(ctx, async () => (all = await cache.detailsForAll(items)));
+      assert.strictEqual(count, 1, `ran ${count} git processes`);
+      assert.strictEqual(all.get(plans[3].path).dirty.modified, 1);
+      assert.strictEqual(all.get(plans[3].path).ahead, 1);
+    }));
+
+  it('runs at most the given number of git processes at once', () =>
+    withRepo(async (repo) => {
+      const plans = makePlans(repo, 10);
+      const runner = new WatchedGit();
+      const ctx = await openContext(repo.main, runner);
+      const items = await itemsOf(ctx, plans);
+      runner.max = 0;
+      const all = await new WorktreeStateCache(ctx).detailsForAll(items, { limit: limitConcurrency(2) });
+      assert.strictEqual(all.get(plans[9].path)?.ahead, 1);
+      assert.strictEqual(runner.max, 2);
     }));
 
   it('reads the same state of every plan, read after read, while the event loop is busy', () =>
@@ -139,7 +212,7 @@ describe('WorktreeStateCache', () => {
       const stopBusy = keepEventLoopBusy(60);
       try {
         for (let round = 0; round < 6; round++) {
-          cache.invalidate();
+          cache.forget();
           const all = await cache.detailsForAll(items);
           for (const plan of plans) {
             const d = all.get(plan.path);
