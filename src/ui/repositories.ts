@@ -16,6 +16,8 @@ import { readEngineSettings, repositoryConfigProblems } from './settings';
 
 /** How long file-system events are gathered before a refresh. */
 const REFRESH_DELAY_MS = 300;
+/** About how long a new file-system watcher takes to see events. */
+const WATCHER_START_MS = 1000;
 
 export class PlanRepositories implements vscode.Disposable {
   private engineList: PlanEngine[] = [];
@@ -29,6 +31,9 @@ export class PlanRepositories implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed, this.touched];
   private readonly repoWatchers = new Map<PlanEngine, vscode.Disposable[]>();
   private readonly worktreeWatchers = new Map<string, vscode.Disposable>();
+  /** Whether the worktree watchers were made once (worktrees found later get a read when their watcher starts). */
+  private watching = false;
+  private readonly startTimers = new Set<NodeJS.Timeout>();
   /** Per engine, the worktrees with file events, and whether the common git directory had one. */
   private readonly pending = new Map<PlanEngine, { repository: boolean; worktrees: Set<string> }>();
   private readonly flush = debounce(() => this.flushPending(), REFRESH_DELAY_MS);
@@ -160,9 +165,20 @@ export class PlanRepositories implements vscode.Disposable {
         this.worktreeWatchers.delete(p);
       }
     }
+    const later = this.watching;
+    this.watching = true;
     for (const [p, engine] of wanted) {
       if (this.worktreeWatchers.has(p)) continue;
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(p), '**'));
+      // A worktree that appears later (a plan just made) may be written before its watcher starts:
+      // read it once more when the watcher runs. (At start, the tree's verify reads every worktree.)
+      if (later) {
+        const timer = setTimeout(() => {
+          this.startTimers.delete(timer);
+          this.schedule(engine, p);
+        }, WATCHER_START_MS);
+        this.startTimers.add(timer);
+      }
       const onEvent = (uri: vscode.Uri) => {
         // The worktree's own .git file and ignored build output still count: git status decides.
         if (uri.fsPath.split(path.sep).includes('.git') && !uri.fsPath.endsWith(`${path.sep}.git`)) return;
@@ -208,6 +224,8 @@ export class PlanRepositories implements vscode.Disposable {
 
   dispose(): void {
     this.flush.cancel();
+    for (const timer of this.startTimers) clearTimeout(timer);
+    this.startTimers.clear();
     for (const engine of this.engineList) {
       this.unwatch(engine);
       // The states read since the last write are kept for the next start.
