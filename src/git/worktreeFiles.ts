@@ -158,7 +158,7 @@ export function indexStamp(commonDir: string, worktree: WorktreeEntry): string |
 /**
  * What `git worktree list` reads, stamped without a git process: the main
  * worktree's HEAD, `packed-refs`, each admin folder under `worktrees/` with
- * its `HEAD`, `gitdir` and `locked` files, and, for each worktree of the
+ * its `HEAD`, `gitdir`, `commondir` and `locked` files, and, for each worktree of the
  * list `entries` (the last one git gave), its `.git` (gone: prunable) and its
  * branch's loose ref. Git replaces each of these files when it changes them
  * (a new inode), so an equal stamp means git would list the same. Undefined
@@ -169,7 +169,10 @@ export function worktreeListStamp(commonDir: string, entries: readonly WorktreeE
   const parts = [fileStamp(path.join(commonDir, 'HEAD')), fileStamp(path.join(commonDir, 'packed-refs'))];
   const admin = path.join(commonDir, 'worktrees');
   for (const name of listFolder(admin).sort()) {
-    parts.push(name, ...['HEAD', 'gitdir', 'locked'].map((file) => fileStamp(path.join(admin, name, file))));
+    parts.push(
+      name,
+      ...['HEAD', 'gitdir', 'commondir', 'locked'].map((file) => fileStamp(path.join(admin, name, file))),
+    );
   }
   for (const entry of entries) {
     parts.push(entry.path, fileStamp(path.join(entry.path, '.git')));

@@ -237,8 +237,15 @@ export class PlanEngine {
     if (last && (this.watched || worktreeListStamp(this.repo.commonDir, last.worktrees) === last.stamp)) {
       return { worktrees: last.worktrees };
     }
+    // Watched, the next event clears what is kept; else the files are stamped before git reads them and again after, and
+    // a list read while they changed (a worktree added or a commit made at that moment) is not kept.
+    const previous = last?.worktrees ?? [];
+    const before = this.watched ? '' : worktreeListStamp(this.repo.commonDir, previous);
     const read = await listWorktreesOrHealthy(this.ctx);
-    const stamp = read.problem ? undefined : worktreeListStamp(this.repo.commonDir, read.worktrees);
+    const steady =
+      this.watched || (before !== undefined && worktreeListStamp(this.repo.commonDir, previous) === before);
+    const stamp =
+      read.problem || !steady ? undefined : this.watched ? '' : worktreeListStamp(this.repo.commonDir, read.worktrees);
     this.lastList = stamp === undefined ? undefined : { stamp, worktrees: read.worktrees };
     return read;
   }

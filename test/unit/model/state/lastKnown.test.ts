@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
+import { silentLogger } from '../../../../src/git/log';
 import { Git } from '../../../../src/git/runner';
 import { PlanEngine, PlanWorktree } from '../../../../src/model/engine/planEngine';
 import { MAX_STATE_CACHE_BYTES, stateCacheFile } from '../../../../src/model/store/stateCache';
@@ -269,6 +270,42 @@ describe('The worktree list for display', () => {
       // An event in the common git directory lists again whatever the stamp says.
       engine.invalidate();
       assert.strictEqual((await processes()).count, 1);
+    }));
+
+  it('is not kept when git changed what it reads while the list was read (a commit made at that moment), nor when an admin file was emptied', () =>
+    withRepo(async (repo) => {
+      // A commit lands in the plan right after git wrote its list, before the engine stamps the files.
+      let commitNow: (() => void) | undefined;
+      const runner = new Git({
+        log: {
+          ...silentLogger,
+          trace: (message) => {
+            if (!/^> git worktree list/.test(message) || !commitNow) return;
+            commitNow();
+            commitNow = undefined;
+          },
+        },
+      });
+      const engine = await PlanEngine.open(repo.main, { git: runner });
+      const plan = await engine.create({ id: 'p', title: 'P' });
+      await engine.list();
+      git(plan.path, 'commit', '-q', '--allow-empty', '-m', 'before');
+      commitNow = () => commitFiles(plan.path, { 'during.txt': 'during\n' }, 'during the list');
+      const during = await engine.list();
+      assert.strictEqual(commitNow, undefined, 'the commit was made while the list was read');
+      assert.notStrictEqual(planRow(during, 'p').worktree?.head, git(plan.path, 'rev-parse', 'HEAD'));
+      const next = await engine.list();
+      assert.strictEqual(
+        planRow(next, 'p').worktree?.head,
+        git(plan.path, 'rev-parse', 'HEAD'),
+        'the list read during the commit was not kept',
+      );
+      // The admin folder's commondir emptied (another process adding a worktree, or a crash): git is asked again.
+      const before = runner.processCount;
+      fs.writeFileSync(path.join(repo.main, '.git', 'worktrees', path.basename(plan.path), 'commondir'), '');
+      await engine.list();
+      assert.ok(runner.processCount > before, 'listed again');
+      assert.strictEqual(engine.listProblem?.code, ErrorCode.WorktreeAdminBroken);
     }));
 
   it('with watched (every change in .git announced by invalidate()), is reused until invalidate() without looking at its files', () =>
