@@ -234,18 +234,21 @@ export class PlanEngine {
    */
   private async readWorktrees(): Promise<{ worktrees: WorktreeEntry[]; problem?: PlanWorktreesError }> {
     const last = this.lastList;
-    if (last && (this.watched || worktreeListStamp(this.repo.commonDir, last.worktrees) === last.stamp)) {
-      return { worktrees: last.worktrees };
+    if (this.watched) {
+      // The next event in the common git directory clears what is kept.
+      if (last) return { worktrees: last.worktrees };
+      const read = await listWorktreesOrHealthy(this.ctx);
+      this.lastList = read.problem ? undefined : { stamp: '', worktrees: read.worktrees };
+      return read;
     }
-    // Watched, the next event clears what is kept; else the files are stamped before git reads them and again after, and
-    // a list read while they changed (a worktree added or a commit made at that moment) is not kept.
+    // The files are stamped before git reads them and again after: a list read while they changed (a worktree added or a
+    // commit made at that moment) is not kept.
     const previous = last?.worktrees ?? [];
-    const before = this.watched ? '' : worktreeListStamp(this.repo.commonDir, previous);
+    const before = worktreeListStamp(this.repo.commonDir, previous);
+    if (last && before !== undefined && before === last.stamp) return { worktrees: last.worktrees };
     const read = await listWorktreesOrHealthy(this.ctx);
-    const steady =
-      this.watched || (before !== undefined && worktreeListStamp(this.repo.commonDir, previous) === before);
-    const stamp =
-      read.problem || !steady ? undefined : this.watched ? '' : worktreeListStamp(this.repo.commonDir, read.worktrees);
+    const steady = before !== undefined && worktreeListStamp(this.repo.commonDir, previous) === before;
+    const stamp = read.problem || !steady ? undefined : worktreeListStamp(this.repo.commonDir, read.worktrees);
     this.lastList = stamp === undefined ? undefined : { stamp, worktrees: read.worktrees };
     return read;
   }
