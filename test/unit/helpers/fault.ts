@@ -214,6 +214,28 @@ export interface WorkerReply {
   data?: { reason?: string };
 }
 
+/**
+ * Gives others search permission (`o+x`, not read) on `folder` and every
+ * folder above it that lacks it; returns what puts their modes back.
+ */
+function letOthersReach(folder: string): () => void {
+  const changed: Array<[string, number]> = [];
+  for (let at = path.resolve(folder); ; at = path.dirname(at)) {
+    const mode = fs.statSync(at).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(at, mode | 0o001);
+      changed.push([at, mode]);
+    }
+    if (path.dirname(at) === at) break;
+  }
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    for (const [at, mode] of changed) fs.chmodSync(at, mode);
+  };
+}
+
 /** A forked process running its own PlanEngine on the repository (test/unit/fixtures/engineWorker.ts). */
 export class EngineWorker {
   private readonly child: ChildProcess;
@@ -225,6 +247,9 @@ export class EngineWorker {
   /** `user`: run it as another user (the test process must be root), with this home folder. */
   constructor(folder: string, settings: object = {}, user?: { uid: number; gid: number; home: string }) {
     const script = path.join(__dirname, '..', 'fixtures', 'engineWorker.js');
+    // Another user must reach the compiled tests and node_modules: a checkout in a folder only its owner may enter
+    // (`mktemp -d` makes one) gets search permission for others on those folders while the worker runs.
+    const restore = user ? letOthersReach(path.join(__dirname, '..', '..', '..', '..')) : () => undefined;
     this.child = fork(script, [folder, JSON.stringify(settings)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...(user && { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: user.home } }),
@@ -243,6 +268,7 @@ export class EngineWorker {
       this.pending.delete(m.seq);
     });
     this.child.on('exit', (code, signal) => {
+      restore();
       this.exited = true;
       for (const resolve of this.pending.values()) {
         resolve({ ok: false, code: 'Exited', message: `worker exited (${code ?? signal})` });
