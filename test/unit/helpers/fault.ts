@@ -488,13 +488,12 @@ export function worktreeCommit(folder: string): string {
 
 /** Every commit reachable from a ref or a worktree HEAD. */
 /**
- * Where reachability starts: `--all`, unless a process killed inside
+ * Where reachability starts when `--all` failed: a process killed inside
  * `git worktree add` left a half-written worktree record (a placeholder or
  * empty HEAD, which `--all` refuses as a bad object, until the doctor removes
- * it): then every ref and each healthy worktree's detached HEAD.
+ * it); every ref and each healthy worktree's detached HEAD.
  */
 function startingPoints(main: string): string[] {
-  if (gitMayFail(main, 'rev-list', '--all', '-n', '1').ok) return ['--all'];
   const points = git(main, 'for-each-ref', '--format=%(objectname)').split('\n').filter(Boolean);
   const common = path.join(main, '.git');
   const linked = fs.existsSync(path.join(common, 'worktrees')) ? fs.readdirSync(path.join(common, 'worktrees')) : [];
@@ -513,7 +512,9 @@ function startingPoints(main: string): string[] {
 }
 
 export function reachableCommits(main: string): Set<string> {
-  const out = git(main, 'rev-list', ...startingPoints(main));
+  // The whole walk decides: a short probe (`-n 1`) can pass where the walk then meets the half-written record.
+  const all = gitMayFail(main, 'rev-list', '--all');
+  const out = all.ok ? all.stdout : git(main, 'rev-list', ...startingPoints(main));
   return new Set(out.split('\n').filter(Boolean));
 }
 
@@ -525,7 +526,8 @@ export function holdings(main: string): Holdings {
 
 /** Every blob reachable from a ref or a worktree HEAD (snapshots and stashes included). */
 function reachableBlobs(main: string): Set<string> {
-  const out = git(main, 'rev-list', '--objects', ...startingPoints(main));
+  const all = gitMayFail(main, 'rev-list', '--objects', '--all');
+  const out = all.ok ? all.stdout : git(main, 'rev-list', '--objects', ...startingPoints(main));
   return new Set(out.split('\n').map((l) => l.slice(0, 40)));
 }
 
