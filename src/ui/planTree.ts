@@ -31,6 +31,7 @@ import { PlanFileIndex, PlanFileNode } from './planFiles/fileIndex';
 import { planFileItem } from './planFiles/treeItem';
 import { PlanRepositories } from './repositories';
 import { isTrusted, restrictedModeNote } from './trust';
+import { sortItems } from './treeOrder';
 
 export type PlanNode = RepositoryNode | PlanRunsNode | WorktreeNode | FileNode | MessageNode | PlanFileNode;
 
@@ -427,17 +428,6 @@ function planRunsItem(node: PlanRunsNode): vscode.TreeItem {
   item.tooltip = vscode.l10n.t('Plan {0}: {1} runs, the newest first', node.id, node.runs.length);
   item.contextValue = 'planRuns';
   return item;
-}
-
-function sortItems(items: PlanWorktree[]): PlanWorktree[] {
-  const order = { main: 0, plan: 1, other: 2 } as const;
-  return [...items].sort((a, b) => order[a.kind] - order[b.kind] || compareIds(a, b));
-}
-
-function compareIds(a: PlanWorktree, b: PlanWorktree): number {
-  const ida = a.plan?.id ?? a.worktree?.path ?? '';
-  const idb = b.plan?.id ?? b.worktree?.path ?? '';
-  return ida.localeCompare(idb, undefined, { numeric: true });
 }
 
 function repositoryItem(node: RepositoryNode): vscode.TreeItem {
