@@ -14,9 +14,16 @@ const { collect } = require('../scripts/build-tests');
 
 const root = path.join(__dirname, '..');
 
-/** The options of `node esbuild.js --production`, to another outfile. */
+/**
+ * The options of `node esbuild.js --production`, to another outfile.
+ * `BENCH_READABLE=1` keeps the names of functions (identifiers are not
+ * minified), so that the CPU profiles of bench/host/slices.ts name them; the
+ * bundle's size is then not the release's.
+ */
 function productionBundleOptions(outfile) {
-  return { ...bundleOptions(true), outfile };
+  const readable =
+    process.env.BENCH_READABLE === '1' ? { minify: false, minifyWhitespace: true, minifySyntax: true } : {};
+  return { ...bundleOptions(true), outfile, ...readable };
 }
 
 /**

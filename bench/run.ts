@@ -206,7 +206,7 @@ export async function main(options: RunOptions): Promise<number> {
         say(`activation: ${JSON.stringify(activation)}`);
       }
       if (n === SLICES_N && process.env.BENCH_HOST !== '0' && !LIFECYCLE_ONLY) {
-        slices = await measureSlices({ ...options, folder: repo.main, n, runs: 3 }).catch((e) => ({
+        slices = await measureSlices({ ...options, folder: repo.main, n, runs: RUNS ?? 3 }).catch((e) => ({
           measured: false,
           reason: String(e?.message ?? e),
         }));

@@ -114,16 +114,7 @@ export async function run(): Promise<void> {
   probe.start();
   const cpu = process.cpuUsage();
   const writesStarted = performance.now();
-  await node(`const fs = require('fs'), path = require('path');
-    const dir = path.join(${JSON.stringify(folder)}, 'agent-output');
-    fs.mkdirSync(dir, { recursive: true });
-    for (let i = 0; i < ${WRITES}; i++) fs.writeFileSync(path.join(dir, 'file-' + i + '.txt'), 'written ' + i + '\\n');`);
-  for (;;) {
-    const shown = api.testing.tree.nodeForPath(folder)?.details?.dirty.untracked ?? 0;
-    if (shown >= untrackedBefore + WRITES) break;
-    if (Date.now() > deadline) throw new Error(`The worktree's item did not count the writes (${shown}).`);
-    await sleep(5);
-  }
+  await writeAndWait(api, folder, untrackedBefore + WRITES, deadline);
   const writesWall = performance.now() - writesStarted;
   const used = process.cpuUsage(cpu);
   const writes = {
@@ -136,14 +127,15 @@ export async function run(): Promise<void> {
   await sleep(writesWall);
   const rest = process.cpuUsage(idleCpu);
   const worktreeWrites = { ...writes, idleCpuMs: round((rest.user + rest.system) / 1000) };
-  await node(
-    `require('fs').rmSync(${JSON.stringify(path.join(folder, 'agent-output'))}, { recursive: true, force: true })`,
-  );
-  // Outside the measures (the profiler slows everything down): what the longest busy stretch of a Refresh runs.
+  await removeAndWait(api, folder, untrackedBefore, deadline);
+  // Outside the measures (the profiler slows everything down): what the longest busy stretches of a Refresh run,
+  // and of the writes.
   const refreshProfile = await profiled(async () => {
     await api.testing.repositories.refresh();
     await settle(api, deadline);
   });
+  const writesProfile = await profiled(() => writeAndWait(api, folder, untrackedBefore + WRITES, deadline));
+  await removeAndWait(api, folder, untrackedBefore, deadline);
   asView.dispose();
 
   const result = {
@@ -155,8 +147,40 @@ export async function run(): Promise<void> {
     refresh,
     worktreeWrites,
     refreshProfile,
+    writesProfile,
   };
   console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
+}
+
+/** WRITES files written in `folder/agent-output` by another process, until the folder's item counts `untracked`. */
+async function writeAndWait(api: TestingApi, folder: string, untracked: number, deadline: number): Promise<void> {
+  await node(`const fs = require('fs'), path = require('path');
+    const dir = path.join(${JSON.stringify(folder)}, 'agent-output');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < ${WRITES}; i++) fs.writeFileSync(path.join(dir, 'file-' + i + '.txt'), 'written ' + i + '\\n');`);
+  await untrackedShown(api, folder, (shown) => shown >= untracked, deadline);
+}
+
+/** The written files removed again, until the folder's item counts `untracked`. */
+async function removeAndWait(api: TestingApi, folder: string, untracked: number, deadline: number): Promise<void> {
+  await node(
+    `require('fs').rmSync(${JSON.stringify(path.join(folder, 'agent-output'))}, { recursive: true, force: true })`,
+  );
+  await untrackedShown(api, folder, (shown) => shown <= untracked, deadline);
+}
+
+async function untrackedShown(
+  api: TestingApi,
+  folder: string,
+  done: (shown: number) => boolean,
+  deadline: number,
+): Promise<void> {
+  for (;;) {
+    const shown = api.testing.tree.nodeForPath(folder)?.details?.dirty.untracked ?? 0;
+    if (done(shown)) return;
+    if (Date.now() > deadline) throw new Error(`The worktree's item did not count the writes (${shown}).`);
+    await sleep(5);
+  }
 }
 
 /** Every item of the tree with its state, then the merge pre-check, as the view asks them. */
@@ -183,36 +207,84 @@ interface ProfileNode {
   children?: number[];
 }
 
-/** Runs `body` under the CPU profiler; returns the longest stretch of busy samples, what it ran, and its hottest stack. */
+/** Slices described by `profiled`, the longest first. */
+const SLICES_DESCRIBED = 3;
+
+/**
+ * The synchronous slices of a stretch of time, on the monotonic clock the CPU
+ * profiler stamps its samples with (µs): each gap between two 1 ms timers,
+ * from the end of the one to the start of the next.
+ */
+class SliceRecorder {
+  private readonly gaps: Array<{ start: number; end: number }> = [];
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.last = nowUs();
+    const tick = () => {
+      const now = nowUs();
+      this.gaps.push({ start: this.last, end: now });
+      this.last = now;
+      this.timer = setTimeout(tick, 1);
+    };
+    this.timer = setTimeout(tick, 1);
+  }
+
+  stop(): Array<{ start: number; end: number }> {
+    if (this.timer === undefined) return this.gaps;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.gaps.push({ start: this.last, end: nowUs() });
+    return this.gaps;
+  }
+}
+
+function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/**
+ * Runs `body` under the CPU profiler (0.5 ms samples) while a recorder notes
+ * the event loop's slices; returns the longest slices, each with what ran
+ * inside it: the functions it spent its own time in (self), the functions
+ * on the stack for most of it (total: each function once per sample), and
+ * the stack of its hottest sample. Also the longest run of busy samples (no
+ * idle sample between them), which may span many slices.
+ */
 async function profiled(body: () => Promise<void>): Promise<Record<string, unknown>> {
   const session = new inspector.Session();
   session.connect();
   const post = <T>(method: string, params: object = {}) =>
     new Promise<T>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))));
+  const recorder = new SliceRecorder();
   try {
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval: 500 });
     await post('Profiler.start');
+    recorder.start();
     await body();
+    const gaps = recorder.stop();
     const { profile } = await post<{
-      profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+      profile: { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
     }>('Profiler.stop');
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const idle = (id: number) => byId.get(id)?.callFrame.functionName === '(idle)';
-    // The longest run of consecutive samples that are not idle.
-    let best = { from: 0, to: 0, us: 0 };
-    let from = 0;
-    let us = 0;
+    // Each sample's time (µs, the clock of nowUs) and how long it stands for (until the next sample).
+    const at: number[] = [];
+    let t = profile.startTime;
+    profile.samples.forEach((_, i) => {
+      t += profile.timeDeltas[i] ?? 0;
+      at.push(t);
+    });
+    const lasts = (i: number) => profile.timeDeltas[i + 1] ?? 0;
+    let busy = 0;
+    let longestBusy = 0;
     profile.samples.forEach((id, i) => {
-      if (idle(id)) {
-        from = i + 1;
-        us = 0;
-        return;
-      }
-      us += profile.timeDeltas[i] ?? 0;
-      if (us > best.us) best = { from, to: i + 1, us };
+      busy = idle(id) ? 0 : busy + lasts(i);
+      longestBusy = Math.max(longestBusy, busy);
     });
     const frame = (id: number) => {
       const f = byId.get(id)?.callFrame;
@@ -220,22 +292,53 @@ async function profiled(body: () => Promise<void>): Promise<Record<string, unkno
         ? `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}`
         : '?';
     };
-    const self = new Map<number, number>();
-    for (let i = best.from; i < best.to; i++) {
-      const id = profile.samples[i];
-      self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-    }
-    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 10);
-    const stack: string[] = [];
-    for (let id: number | undefined = top[0]?.[0]; id !== undefined && stack.length < 25; id = parent.get(id)) {
-      stack.push(frame(id));
-    }
+    const top = (times: Map<string, number>, count: number) =>
+      [...times]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, count)
+        .map(([f, ms]) => ({ frame: f, ms: round(ms / 1000) }));
+    const describe = ({ start, end }: { start: number; end: number }) => {
+      const self = new Map<string, number>();
+      const total = new Map<string, number>();
+      const bySample = new Map<number, number>();
+      let sampled = 0;
+      profile.samples.forEach((id, i) => {
+        if (at[i] < start || at[i] > end || idle(id)) return;
+        const d = lasts(i);
+        sampled += d;
+        bySample.set(id, (bySample.get(id) ?? 0) + d);
+        self.set(frame(id), (self.get(frame(id)) ?? 0) + d);
+        const seen = new Set<string>();
+        for (let up: number | undefined = id; up !== undefined; up = parent.get(up)) {
+          const f = frame(up);
+          if (seen.has(f)) continue;
+          seen.add(f);
+          total.set(f, (total.get(f) ?? 0) + d);
+        }
+      });
+      const hottest = [...bySample].sort((x, y) => y[1] - x[1])[0]?.[0];
+      const stack: string[] = [];
+      for (let id: number | undefined = hottest; id !== undefined && stack.length < 40; id = parent.get(id)) {
+        stack.push(frame(id));
+      }
+      return {
+        sliceMs: round((end - start) / 1000),
+        sampledMs: round(sampled / 1000),
+        selfMs: top(self, 12),
+        totalMs: top(total, 40),
+        hottestStack: stack,
+      };
+    };
+    const longest = [...gaps].sort((x, y) => y.end - y.start - (x.end - x.start)).slice(0, SLICES_DESCRIBED);
     return {
-      longestBusyMs: round(best.us / 1000),
-      selfMs: top.map(([id, t]) => ({ frame: frame(id), ms: round(t / 1000) })),
-      hottestStack: stack,
+      longestSliceMs: round((longest[0] ? longest[0].end - longest[0].start : 0) / 1000),
+      longestBusyMs: round(longestBusy / 1000),
+      // The profile's first sample against the recorder's start: near 0 when both use the same clock.
+      clockCheckMs: round((profile.startTime - (gaps[0]?.start ?? 0)) / 1000),
+      slices: longest.map(describe),
     };
   } finally {
+    recorder.stop();
     session.disconnect();
   }
 }
