@@ -197,14 +197,17 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     return undefined;
   }
 
-  /** A plan's tooltip gets its history when it is about to show. */
+  /**
+   * A worktree's tooltip is made when it is about to show (VS Code asks for
+   * it on hover, as its item has none): 200 items' Markdown tooltips, made
+   * and converted (VS Code parses each one's Markdown) with every redraw, held
+   * the extension host for tens of milliseconds at a time. A plan's tooltip
+   * gets its history then too.
+   */
   async resolveTreeItem(item: vscode.TreeItem, node: PlanNode): Promise<vscode.TreeItem> {
-    if (
-      node.type === 'worktree' &&
-      node.item.plan &&
-      item.tooltip instanceof vscode.MarkdownString &&
-      !this.withHistory.has(item)
-    ) {
+    if (node.type !== 'worktree') return item;
+    item.tooltip ??= tooltip(node, branchName(node));
+    if (node.item.plan && item.tooltip instanceof vscode.MarkdownString && !this.withHistory.has(item)) {
       this.withHistory.add(item);
       await appendHistorySummary(item.tooltip, node.engine, node.item.plan).catch((e) =>
         this.repositories.log.warn(`History of plan ${node.item.plan?.id}: ${String(e)}`),
@@ -532,14 +535,21 @@ export function contextValue(node: WorktreeNode): string {
   return flags.join(':');
 }
 
-function worktreeItem(node: WorktreeNode): vscode.TreeItem {
-  const { item, details } = node;
-  const plan = item.plan;
-  const branch = item.worktree?.branch
+/** The branch a worktree item names: its worktree's, `detached`, or (no worktree) its plan's. */
+function branchName(node: WorktreeNode): string | undefined {
+  const { item } = node;
+  return item.worktree?.branch
     ? shortBranchName(item.worktree.branch)
     : item.worktree?.detached
       ? vscode.l10n.t('detached')
-      : plan?.branch;
+      : item.plan?.branch;
+}
+
+/** A worktree's item; its tooltip comes when it is about to show (`resolveTreeItem`). */
+function worktreeItem(node: WorktreeNode): vscode.TreeItem {
+  const { item, details } = node;
+  const plan = item.plan;
+  const branch = branchName(node);
   const label =
     item.kind === 'plan' && plan
       ? node.group
@@ -561,7 +571,6 @@ function worktreeItem(node: WorktreeNode): vscode.TreeItem {
     .filter(Boolean)
     .join(' ');
   treeItem.iconPath = icon(node);
-  treeItem.tooltip = tooltip(node, branch);
   treeItem.contextValue = contextValue(node);
   return treeItem;
 }

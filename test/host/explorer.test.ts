@@ -10,6 +10,7 @@ import {
   activateExtension,
   canScreenshot,
   gitIn,
+  hoverTooltip,
   screenshot,
   setSetting,
   settleTree,
@@ -49,7 +50,9 @@ describe('Explorer, commands and guard', function () {
       async () => (await treeItems(api)).find((i) => i.label === '189 · Feature xyz'),
       'the plan in the tree',
     );
-    const tooltip = api.testing.tree.getTreeItem(shown.node).tooltip as vscode.MarkdownString;
+    // Made on hover, not with every redraw of the item (VS Code parses each Markdown tooltip it is given).
+    assert.strictEqual(api.testing.tree.getTreeItem(shown.node).tooltip, undefined, 'no tooltip before the hover');
+    const tooltip = (await hoverTooltip(api.testing.tree, shown.node)) as vscode.MarkdownString;
     assert.match(tooltip.value, /Branch: plan\/189\\-feature\\-xyz/, 'the branch is in the tooltip');
     assert.match(shown.contextValue, /^plan:active/);
     const first = (await treeItems(api))[0];
@@ -357,7 +360,7 @@ describe('Explorer, commands and guard', function () {
       async () => (await treeItems(api)).find((i) => i.label === '204 · Check $(verified) badge'),
       'the plan in the tree',
     );
-    const tooltip = api.testing.tree.getTreeItem(shown.node).tooltip as vscode.MarkdownString;
+    const tooltip = (await hoverTooltip(api.testing.tree, shown.node)) as vscode.MarkdownString;
     assert.strictEqual(
       tooltip.supportThemeIcons,
       true,

@@ -91,6 +91,7 @@ export interface TestingApi {
     tree: {
       getChildren(node?: unknown): Promise<unknown[]>;
       getTreeItem(node: unknown): vscode.TreeItem;
+      resolveTreeItem(item: vscode.TreeItem, node: unknown): Promise<vscode.TreeItem>;
     };
     /** The Plans view as the workbench shows it. */
     treeView: vscode.TreeView<unknown>;
@@ -127,6 +128,18 @@ export async function treeItems(api: TestingApi): Promise<ShownItem[]> {
     const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
     return { label, description: String(item.description ?? ''), contextValue: item.contextValue ?? '', node };
   });
+}
+
+/**
+ * An item's tooltip as a person hovering it sees it: VS Code asks the view to
+ * resolve an item that has none (worktree items make theirs then).
+ */
+export async function hoverTooltip(
+  tree: Pick<TestingApi['testing']['tree'], 'getTreeItem' | 'resolveTreeItem'>,
+  node: unknown,
+): Promise<vscode.TreeItem['tooltip']> {
+  const item = tree.getTreeItem(node);
+  return item.tooltip ?? (await tree.resolveTreeItem(item, node)).tooltip;
 }
 
 /** The main checkout this host was opened on. */

@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { PlanTreeProvider, PlanNode } from '../../src/ui/planTree';
 import { PlanRepositories } from '../../src/ui/repositories';
-import { activateExtension, setSetting, TestingApi, treeItems, waitFor } from './helpers';
+import { activateExtension, hoverTooltip, setSetting, TestingApi, treeItems, waitFor } from './helpers';
 
 describe('State from memory', function () {
   this.timeout(120_000);
@@ -49,7 +49,7 @@ describe('State from memory', function () {
       assert.ok(node, 'the plan is in the new tree');
       const first = tree.getTreeItem(node);
       assert.match(String(first.description), /●[12] changed.*\(last known\)/, 'painted at once, marked as last known');
-      const tooltip = first.tooltip as vscode.MarkdownString;
+      const tooltip = (await hoverTooltip(tree, node)) as vscode.MarkdownString;
       assert.match(tooltip.value, /Read: .+, being checked with git/);
 
       let last = '';
