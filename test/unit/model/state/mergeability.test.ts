@@ -30,6 +30,24 @@ describe('mergeability of active plans', () => {
       assert.strictEqual(fingerprint(repo.main), before, 'the pre-check changes nothing');
     }));
 
+  it('lists each overlap once, in the order of the plans, with the files it shares in their order', () =>
+    withRepo(async (repo) => {
+      const plans = ['1', '2', '3', '4'].map((id) => addPlan(repo, id));
+      commitFiles(plans[0].path, { 'a.txt': '1\n', 'b.txt': '1\n', 'c.txt': '1\n' });
+      commitFiles(plans[1].path, { 'c.txt': '2\n', 'a.txt': '2\n' });
+      commitFiles(plans[2].path, { 'b.txt': '3\n' });
+      commitFiles(plans[3].path, { 'z.txt': '4\n' });
+      const ctx = await openContext(repo.main);
+      const result = await new MergeabilityCache(ctx).compute([plans[2], plans[0], plans[3], plans[1]]);
+      assert.deepStrictEqual(result.get('1')?.overlaps, [
+        { planId: '3', files: ['b.txt'] },
+        { planId: '2', files: ['a.txt', 'c.txt'] },
+      ]);
+      assert.deepStrictEqual(result.get('2')?.overlaps, [{ planId: '1', files: ['a.txt', 'c.txt'] }]);
+      assert.deepStrictEqual(result.get('3')?.overlaps, [{ planId: '1', files: ['b.txt'] }]);
+      assert.deepStrictEqual(result.get('4')?.overlaps, []);
+    }));
+
   it('is cached per pair of commits: a second refresh runs one git process', () =>
     withRepo(async (repo) => {
       const plans = ['1', '2', '3', '4'].map((id) => addPlan(repo, id));
