@@ -1,8 +1,9 @@
 /**
  * The few async helpers the model and the UI share: `debounce` (file-system
  * events), `throttle` (refreshes), `sequentialize` (one call at a time),
- * `allInOrder` (independent reads at once) and `OperationQueue` (the
- * lifecycle operations of one repository, in order).
+ * `allInOrder` (independent reads at once), `mapInTurns` (per-item work
+ * over many items, a few at a time) and `OperationQueue` (the lifecycle
+ * operations of one repository, in order).
  */
 
 export interface Debounced<A extends unknown[]> {
@@ -81,6 +82,26 @@ export async function allInOrder<T extends readonly unknown[] | []>(
     results.push(result.value);
   }
   return results as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/**
+ * `fn` of each item, in order, `size` items per turn of the event loop: the
+ * first `size` now, then each next `size` after a `setImmediate`, so that
+ * per-item work over hundreds of items (a few file checks each) never holds
+ * the event loop for long — timers, input and the editor's messages run
+ * between the parts.
+ */
+export async function mapInTurns<T, R>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T, index: number) => R,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % size === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    results.push(fn(items[i], i));
+  }
+  return results;
 }
 
 /** The lifecycle operations of one repository: one at a time, in the order they were queued. */

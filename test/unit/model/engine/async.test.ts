@@ -1,6 +1,13 @@
 import * as assert from 'assert';
 import { mock } from 'node:test';
-import { allInOrder, debounce, OperationQueue, sequentialize, throttle } from '../../../../src/model/engine/async';
+import {
+  allInOrder,
+  debounce,
+  mapInTurns,
+  OperationQueue,
+  sequentialize,
+  throttle,
+} from '../../../../src/model/engine/async';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -12,6 +19,39 @@ function gate(): { promise: Promise<void>; open(): void } {
 }
 
 describe('async helpers', () => {
+  describe('mapInTurns', () => {
+    it('maps every item in order, a part of `size` items per turn of the event loop', async () => {
+      const items = Array.from({ length: 7 }, (_, i) => i);
+      // Each item notes how many immediates scheduled at the start have run by then.
+      let turns = 0;
+      const tick = (): void => {
+        turns++;
+        if (turns < 10) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const seen: number[] = [];
+      const results = await mapInTurns(items, 3, (item, index) => {
+        assert.strictEqual(item, index);
+        seen.push(turns);
+        return item * 10;
+      });
+      assert.deepStrictEqual(results, [0, 10, 20, 30, 40, 50, 60]);
+      assert.deepStrictEqual(
+        [seen.slice(0, 3), seen.slice(3, 6), seen.slice(6)].map((part) => new Set(part).size),
+        [1, 1, 1],
+        'a part runs in one turn',
+      );
+      assert.ok(seen[0] < seen[3] && seen[3] < seen[6], `the event loop turns between the parts: ${seen.join(' ')}`);
+    });
+
+    it('runs a list no longer than `size` in the turn it was called in', async () => {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const seen = await mapInTurns([1, 2, 3], 3, () => turned);
+      assert.deepStrictEqual(seen, [false, false, false]);
+    });
+  });
+
   it('debounce calls once, with the last arguments, after the calls stop', () => {
     // The clock is Node's mock: the test says when time passes, so a busy machine cannot make a pause look longer.
     mock.timers.enable({ apis: ['setTimeout'] });

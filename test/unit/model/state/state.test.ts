@@ -1,5 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import realFs from 'fs';
+import { mock } from 'node:test';
 import * as path from 'path';
 import { WorktreeEntry } from '../../../../src/git/worktreeList';
 import { listWorktrees } from '../../../../src/model/engine/repository';
@@ -184,6 +186,44 @@ describe('WorktreeStateCache', () => {
       assert.strictEqual(count, 1, `ran ${count} git processes`);
       assert.strictEqual(all.get(plans[3].path).dirty.modified, 1);
       assert.strictEqual(all.get(plans[3].path).ahead, 1);
+    }));
+
+  it('checks the files of 45 worktrees a part at a time: the event loop turns between the parts', () =>
+    withRepo(async (repo) => {
+      const plans = Array.from({ length: 44 }, (_, i) => addPlan(repo, String(i + 1)));
+      const ctx = await openContext(repo.main);
+      const items = await itemsOf(ctx, plans);
+      assert.strictEqual(items.length, 45);
+      // Per kind of file check, whether an immediate scheduled at its first call had run by a later call.
+      const folders = new Set(items.map((i) => i.entry.path));
+      const checks = {
+        key: { calls: 0, turned: false, afterTurn: 0 },
+        operation: { calls: 0, turned: false, afterTurn: 0 },
+      };
+      const existsSync = realFs.existsSync;
+      mock.method(realFs, 'existsSync', (p: fs.PathLike) => {
+        const kind = folders.has(String(p))
+          ? checks.key
+          : String(p).endsWith('MERGE_HEAD')
+            ? checks.operation
+            : undefined;
+        if (kind) {
+          if (kind.calls++ === 0) setImmediate(() => (kind.turned = true));
+          else if (kind.turned) kind.afterTurn++;
+        }
+        return existsSync(p);
+      });
+      let details: Map<string, unknown>;
+      try {
+        details = await new WorktreeStateCache(ctx).detailsForAll(items);
+      } finally {
+        mock.restoreAll();
+      }
+      assert.strictEqual(details.size, 45);
+      assert.ok(checks.key.calls >= 45 && checks.operation.calls >= 45, JSON.stringify(checks));
+      // Not all in the turn of the first: the parts after the first run in later turns.
+      assert.ok(checks.key.afterTurn >= 20, `the keys of the worktrees: ${JSON.stringify(checks.key)}`);
+      assert.ok(checks.operation.afterTurn >= 20, `the operations in progress: ${JSON.stringify(checks.operation)}`);
     }));
 
   it('runs at most the given number of git processes at once', () =>
