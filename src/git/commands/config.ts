@@ -1,7 +1,12 @@
 /**
  * `git config` of the repository: read a value, list names, remove a section.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { GitAt, options } from './git';
+
+/** A config file larger than this is not looked into: git is asked. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** The value of `key` (`config --get`), or undefined when it is not set. */
 export async function getConfig(at: GitAt, key: string): Promise<string | undefined> {
@@ -18,4 +23,25 @@ export async function configNames(at: GitAt, pattern: string): Promise<string[]>
 /** Removes the section `name` (`config --remove-section`). */
 export async function removeConfigSection(at: GitAt, name: string): Promise<void> {
   await at.git.run(['config', '--remove-section', name], options(at));
+}
+
+/**
+ * Whether the repository's own config file (`<commonDir>/config`, the one
+ * `config --remove-section` changes) may hold the section `branch.<branch>`,
+ * read as data without a git process. False only when the file is missing,
+ * or names no such branch (in any case) and has no branch header with an
+ * escape (`[branch "a\\b"]`); anything else (unreadable, too large) is true.
+ */
+export function mayHaveBranchSection(commonDir: string, branch: string): boolean {
+  let text: string;
+  try {
+    const file = path.join(commonDir, 'config');
+    if (fs.statSync(file).size > MAX_CONFIG_BYTES) return true;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  // A quoted subsection is matched exactly, the old `[branch.name]` form in ASCII lower case.
+  const lower = (t: string): string => t.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  return text.includes(branch) || lower(text).includes(lower(branch)) || /^\s*\[\s*branch\b[^\n]*\\/im.test(text);
 }

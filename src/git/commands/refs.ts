@@ -58,13 +58,14 @@ export type RefField = string;
 /**
  * Each ref matching `patterns` (after `--`) as its `fields`, in order:
  * one git process. `contains` keeps refs whose tip contains that commit,
+ * `merged` those whose tip is in the history of that commit (`--merged=`),
  * `count` stops after that many. Fields must not hold NUL or \x01.
  */
 export async function forEachRef(
   at: GitAt,
   patterns: string[],
   fields: RefField[],
-  filter: { contains?: string; count?: number; sort?: string } = {},
+  filter: { contains?: string; merged?: string; count?: number; sort?: string } = {},
 ): Promise<string[][]> {
   const format = `--format=${fields.map((f) => `%(${f})`).join('%00')}%01`;
   const args = [
@@ -73,6 +74,7 @@ export async function forEachRef(
     ...(filter.sort !== undefined ? [`--sort=${filter.sort}`] : []),
     format,
     ...(filter.contains !== undefined ? ['--contains', filter.contains] : []),
+    ...(filter.merged !== undefined ? [`--merged=${filter.merged}`] : []),
     '--',
     ...patterns,
   ];

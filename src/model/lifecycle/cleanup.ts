@@ -8,7 +8,7 @@
  * unmerged branch, but only once a snapshot holds its commits.
  */
 import * as fs from 'fs';
-import { configNames, removeConfigSection } from '../../git/commands/config';
+import { configNames, mayHaveBranchSection, removeConfigSection } from '../../git/commands/config';
 import { GitAt } from '../../git/commands/git';
 import { submodulesAmong } from '../../git/commands/gitIndex';
 import { isAncestor as isAncestorOf } from '../../git/commands/log';
@@ -21,7 +21,7 @@ import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
 import { EventLog } from '../store/events';
 import { runPreRemoveCommand } from '../environment/preRemove';
-import { isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from '../state/merged';
+import { ancestorTip, isMerged, MergedResult, mergedInto, qualifyBranch, readRefs } from '../state/merged';
 import { samePath } from '../engine/names';
 import { ensureOwned } from '../store/ownership';
 import { Registry } from '../store/registry';
@@ -299,16 +299,23 @@ async function removeOnce(
 ): Promise<CleanupResult> {
   const discard = mode.branch === 'always';
   // Independent reads at once; what the plan's folder holds is read where the registry says (read again below when it is elsewhere).
-  const [worktrees, { tip, merged: mergedHere }, contentHere] = await allInOrder([
+  // The registry's failure is thrown where it was read before, after the main worktree's refusal.
+  const [worktrees, { tip, merged: mergedHere }, contentHere, registered] = await allInOrder([
     listWorktrees(ctx),
     tipAndMerged(ctx, plan, mode.branch !== 'keep'),
     fs.existsSync(plan.path) ? readWorktreeContent(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
+    registry.read().then(
+      (data) => () => data,
+      (e: unknown) => () => {
+        throw e;
+      },
+    ),
   ]);
   const entry = findWorktree(worktrees, plan);
   if (samePath(plan.path, ctx.repo.mainPath) || entry?.isMain) {
     throw new PlanError(ErrorCode.MainWorktree, { path: plan.path });
   }
-  ensureOwned(plan, worktrees, (await registry.read()).plans);
+  ensureOwned(plan, worktrees, registered().plans);
   const folder = entry && fs.existsSync(entry.path) ? entry.path : undefined;
   if (entry?.locked !== undefined && !mode.force) {
     throw new PlanError(ErrorCode.WorktreeLocked, { path: entry.path, lockReason: entry.locked, files: [entry.path] });
@@ -347,7 +354,7 @@ async function removeOnce(
       },
       taken,
     ),
-    tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx) : undefined,
+    tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx, plan.branch) : undefined,
   ]);
   const { snapshot, leftover, removedWorktree } = removal;
   const branch = await settleBranch(ctx, events, plan, {
@@ -450,8 +457,10 @@ async function submodulePaths(ctx: RepoContext, folder: string, paths: string[])
 
 /**
  * The tip of the plan's branch (undefined when it is gone) and, with
- * `withMerged`, whether that tip is merged into the base itself, from one read
- * of both refs. `merged` is undefined when this does not say yes (or fails):
+ * `withMerged`, whether that tip is merged into the base itself. One git
+ * process when the tip is in the base's history (the usual case after a
+ * merge); otherwise both refs are read again and compared.
+ * `merged` is undefined when this does not say yes (or fails):
  * `mergedAfterFetch` asks again, the upstream too.
  */
 async function tipAndMerged(
@@ -459,6 +468,8 @@ async function tipAndMerged(
   plan: PlanRecord,
   withMerged: boolean,
 ): Promise<{ tip?: string; merged?: MergedResult }> {
+  const ancestor = withMerged ? await ancestorTip(ctx, plan.branch, plan.base) : undefined;
+  if (ancestor) return { tip: ancestor, merged: { merged: true, how: 'ancestor' } };
   const branchRef = qualifyBranch(plan.branch);
   const baseRef = qualifyBranch(plan.base);
   const refs = await readRefs(ctx, withMerged ? [branchRef, baseRef] : [branchRef]);
@@ -591,12 +602,17 @@ async function settleBranch(
     expected: facts.tip as string,
     message: `plan-worktrees: clean up plan ${plan.id}`,
   });
-  await removeBranchSettings(ctx, plan.branch, facts.settings ?? (await branchSettingNames(ctx)));
+  await removeBranchSettings(ctx, plan.branch, facts.settings ?? (await branchSettingNames(ctx, plan.branch)));
   return { deletedBranch: true };
 }
 
-/** The names of every `branch.*` setting. */
-async function branchSettingNames(ctx: RepoContext): Promise<string[]> {
+/**
+ * The names of every `branch.*` setting; none, without a git process, when
+ * the repository's config file cannot hold `branch.<branch>` (the only file
+ * `removeBranchSettings` changes).
+ */
+async function branchSettingNames(ctx: RepoContext, branch: string): Promise<string[]> {
+  if (!mayHaveBranchSection(ctx.repo.commonDir, branch)) return [];
   return configNames(inRepo(ctx), '^branch\\.');
 }
 

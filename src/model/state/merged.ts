@@ -18,6 +18,7 @@ import { ErrorCode, PlanError } from '../engine/errors';
 import { cherry, commitGraph, mergeBase, octopusMergeBase } from '../../git/commands/log';
 import { mergeTree } from '../../git/commands/mergeTree';
 import { forEachRef } from '../../git/commands/refs';
+import { validateBranchName } from '../engine/names';
 import { RepoContext } from '../engine/types';
 
 export type MergeKind = 'ancestor' | 'sameTree' | 'patchId';
@@ -92,15 +93,20 @@ async function isPatchEquivalent(ctx: RepoContext, tip: string, target: string):
 
 /**
  * Reads branches (full refs) in one git process: their commit, tree and
- * upstream. Refs that do not exist are missing from the map.
+ * upstream. Refs that do not exist are missing from the map; so are, with
+ * `mergedInto` (a full ref), those whose commit is not in its history.
  */
-export async function readRefs(ctx: RepoContext, refs: string[]): Promise<Map<string, MergeTarget>> {
-  const rows = await forEachRef({ git: ctx.git, cwd: ctx.repo.commonDir }, refs, [
-    'refname',
-    'objectname',
-    'tree',
-    'upstream',
-  ]);
+export async function readRefs(
+  ctx: RepoContext,
+  refs: string[],
+  filter: { mergedInto?: string } = {},
+): Promise<Map<string, MergeTarget>> {
+  const rows = await forEachRef(
+    { git: ctx.git, cwd: ctx.repo.commonDir },
+    refs,
+    ['refname', 'objectname', 'tree', 'upstream'],
+    filter.mergedInto !== undefined ? { merged: filter.mergedInto } : {},
+  );
   const wanted = new Set(refs);
   const found = new Map<string, MergeTarget>();
   for (const [ref, oid, tree, upstream] of rows) {
@@ -109,6 +115,22 @@ export async function readRefs(ctx: RepoContext, refs: string[]): Promise<Map<st
     found.set(ref, { ref, oid, tree, upstream: upstream || undefined });
   }
   return found;
+}
+
+/**
+ * The commit of `branch` when it is in the history of `base` (both branch
+ * names; `ancestor` above), read with it in one git process
+ * (`for-each-ref --merged`); undefined when it is not, when either is
+ * missing, when git fails, or when `base` is no valid short branch name (a
+ * revision such as `main@{1}` would name another commit than the branch's).
+ */
+export async function ancestorTip(ctx: RepoContext, branch: string, base: string): Promise<string | undefined> {
+  if (validateBranchName(base) !== undefined) return undefined;
+  const branchRef = qualifyBranch(branch);
+  const baseRef = qualifyBranch(base);
+  const refs = await readRefs(ctx, [branchRef, baseRef], { mergedInto: baseRef }).catch(() => undefined);
+  // The base lists itself: one that does not was not the commit asked about.
+  return refs?.has(baseRef) ? refs.get(branchRef)?.oid : undefined;
 }
 
 /** `main` → `refs/heads/main`; a full ref is kept. The result never starts with `-`. */

@@ -11,6 +11,7 @@ import { PlanRecord } from '../../../../src/model/engine/types';
 import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
 import { lifecycleFor, Lifecycle, statusOf, wholeState } from '../../helpers/b';
 import { isPlanError } from '../../helpers/errors';
+import { RoundGit } from '../../helpers/roundGit';
 import {
   commitFiles,
   createRepo,
@@ -759,5 +760,87 @@ describe('several runs of one plan', () => {
       assert.strictEqual(branchTip(repo.main, second.branch), undefined);
       assertKept(repo, first, kept);
       assert.strictEqual((await engine.plan({ id: '7', run: 1 })).status, 'active');
+    }));
+});
+
+describe('the git processes of a cleanup', () => {
+  /** A plan made by the engine (with a copy of the main checkout's ignored .env), whose commit is merged into main. */
+  async function mergedPlan(repo: TestRepo, engine: PlanEngine): Promise<PlanRecord> {
+    const plan = await engine.create({ id: '1', title: 'Done' });
+    assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env'), 'utf8'), 'SECRET=1\n');
+    commitFiles(plan.path, { 'done.txt': 'done\n' }, 'done');
+    git(repo.main, 'merge', '-q', '--no-ff', '--no-edit', plan.branch);
+    return plan;
+  }
+
+  function ignoreEnv(repo: TestRepo): void {
+    commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
+    writeFiles(repo.main, { '.env': 'SECRET=1\n' });
+  }
+
+  it('a merged plan: 6 processes in 3 rounds (what the worktree holds, its branch in the base, the worktrees; the removal; the branch deleted)', () =>
+    withRepo(async (repo) => {
+      ignoreEnv(repo);
+      const runner = new RoundGit();
+      const engine = await PlanEngine.open(repo.main, { git: runner });
+      const plan = await mergedPlan(repo, engine);
+      runner.rounds.length = 0;
+      const result = await engine.cleanup(plan.id);
+      assert.deepStrictEqual(runner.rounds, [
+        ['for-each-ref', 'ls-files', 'status', 'worktree'],
+        ['worktree'],
+        ['update-ref'],
+      ]);
+      assert.deepStrictEqual(
+        [result.removedWorktree, result.deletedBranch, result.status, result.merged, result.snapshot],
+        [true, true, 'merged', { merged: true, how: 'ancestor' }, undefined],
+      );
+      assert.ok(!fs.existsSync(plan.path));
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+      assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+    }));
+
+  it("a merged plan's branch settings go with the branch, however its section is written; another branch's stay", () =>
+    withRepo(async (repo) => {
+      ignoreEnv(repo);
+      const runner = new RoundGit();
+      const engine = await PlanEngine.open(repo.main, { git: runner });
+      const plan = await mergedPlan(repo, engine);
+      git(repo.main, 'config', 'branch.main.description', 'the base');
+      // The section as a person may write it: an escape git drops when it reads the name.
+      const config = path.join(git(repo.main, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'config');
+      const escaped = plan.branch.replace('/', '\\/');
+      assert.ok(!escaped.includes(plan.branch));
+      fs.appendFileSync(config, `[branch "${escaped}"]\n\tdescription = the plan's own\n`);
+      assert.strictEqual(git(repo.main, 'config', `branch.${plan.branch}.description`), "the plan's own");
+      runner.rounds.length = 0;
+      const result = await engine.cleanup(plan.id);
+      assert.deepStrictEqual(runner.rounds, [
+        ['for-each-ref', 'ls-files', 'status', 'worktree'],
+        ['config', 'worktree'],
+        ['update-ref'],
+        ['config'],
+      ]);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch], [true, true]);
+      assert.strictEqual(gitMayFail(repo.main, 'config', `branch.${plan.branch}.description`).ok, false);
+      assert.strictEqual(git(repo.main, 'config', 'branch.main.description'), 'the base');
+    }));
+
+  it("a setting of the branch in a file the repository's config includes (which git does not change when it deletes a branch) is left there, and the clean-up done", () =>
+    withRepo(async (repo) => {
+      ignoreEnv(repo);
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await mergedPlan(repo, engine);
+      const included = path.join(repo.root, 'shared.gitconfig');
+      fs.writeFileSync(included, `[branch "${plan.branch}"]\n\tdescription = shared\n`);
+      git(repo.main, 'config', 'include.path', included);
+      const result = await engine.cleanup(plan.id);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'merged']);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
+      assert.strictEqual(git(repo.main, 'config', `branch.${plan.branch}.description`), 'shared');
+      assert.deepStrictEqual(
+        (await engine.history(plan.id)).filter((e) => e.type === 'remove.failed'),
+        [],
+      );
     }));
 });
