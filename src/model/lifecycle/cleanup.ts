@@ -300,10 +300,14 @@ async function removeOnce(
   const discard = mode.branch === 'always';
   // Independent reads at once; what the plan's folder holds is read where the registry says (read again below when it is elsewhere).
   // The registry's failure is thrown where it was read before, after the main worktree's refusal.
+  // The longest read, of what the folder holds, starts first.
+  const contentRead = fs.existsSync(plan.path)
+    ? readWorktreeContent(ctx, plan.path, mode.signal).catch(() => undefined)
+    : undefined;
   const [worktrees, { tip, merged: mergedHere }, contentHere, registered] = await allInOrder([
     listWorktrees(ctx),
     tipAndMerged(ctx, plan, mode.branch !== 'keep'),
-    fs.existsSync(plan.path) ? readWorktreeContent(ctx, plan.path, mode.signal).catch(() => undefined) : undefined,
+    contentRead,
     registry.read().then(
       (data) => () => data,
       (e: unknown) => () => {
