@@ -145,3 +145,70 @@ export function lastReflogEntry(commonDir: string, ref: string): ReflogEntry | u
   const match = /^([0-9a-f]+) ([0-9a-f]+) [^\t]*\t(.*)$/.exec(line);
   return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
 }
+
+/** A branch's upstream on a remote: the remote, its ref (`refs/heads/main`) and the local remote-tracking ref, if any. */
+export interface Upstream {
+  remote: string;
+  remoteRef: string;
+  trackingRef: string;
+}
+
+/** The upstream that `%(upstream:remotename)`, `%(upstream:remoteref)` and `%(upstream)` describe: none for a local one (`.`). */
+export function upstreamFrom(remote = '', remoteRef = '', trackingRef = ''): Upstream | undefined {
+  return remote && remote !== '.' && remoteRef ? { remote, remoteRef, trackingRef } : undefined;
+}
+
+/** A ref as `readRefs` reads it. */
+export interface RefRecord {
+  ref: string;
+  /** The object it points at, and that object's type (`commit` for a usual branch). */
+  object: string;
+  type: string;
+  /** Whether HEAD of the folder git runs in is on this branch. */
+  head: boolean;
+  /** A branch's upstream on a remote. */
+  upstream?: Upstream;
+  /** The message of the commit or tag a ref outside `refs/heads/` points at; a branch's is not read (empty). */
+  contents: string;
+}
+
+const refFields = [
+  '%(refname)',
+  '%(objectname)',
+  '%(objecttype)',
+  '%(HEAD)',
+  '%(upstream:remotename)',
+  '%(upstream:remoteref)',
+  '%(upstream)',
+  '%(if:equals=refs/heads)%(refname:rstrip=-2)%(then)%(else)%(contents)%(end)',
+];
+
+/**
+ * The refs matching `patterns` (after `--`), by refname, with their object,
+ * whether HEAD is on them, their upstream, and (outside `refs/heads/`) their
+ * message: one `for-each-ref`, which answers what `rev-parse`, the upstream's
+ * `for-each-ref` and a listing of refs would. Undefined when the output is
+ * not well formed (a message or a setting holding the separators makes a
+ * record of the wrong length, or one out of git's order): the caller then
+ * asks each question on its own.
+ */
+export async function readRefs(at: GitAt, patterns: string[]): Promise<RefRecord[] | undefined> {
+  const out = await at.git.run(
+    ['for-each-ref', '--sort=refname', `--format=${refFields.join('%00')}%01`, '--', ...patterns],
+    options(at),
+  );
+  const refs: RefRecord[] = [];
+  for (const record of records(out, '\x01')) {
+    const text = record.replace(/^\n/, '');
+    if (text === '') continue;
+    const fields = text.split('\0');
+    if (fields.length !== refFields.length) return undefined;
+    const [ref, object, type, head, remote, remoteRef, trackingRef, contents] = fields;
+    const previous = refs[refs.length - 1];
+    if (previous && Buffer.compare(Buffer.from(previous.ref), Buffer.from(ref)) >= 0) return undefined;
+    if (!ref.startsWith('refs/') || !/^[0-9a-f]{40,64}$/.test(object)) return undefined;
+    const upstream = upstreamFrom(remote, remoteRef, trackingRef);
+    refs.push({ ref, object, type, head: head === '*', ...(upstream ? { upstream } : {}), contents });
+  }
+  return refs;
+}

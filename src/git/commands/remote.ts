@@ -4,6 +4,7 @@
  */
 import { GitAt, options, records } from './git';
 import { ReasonRule, withReasons } from './reasons';
+import { Upstream, upstreamFrom } from './refs';
 
 /** Why a fetch of one ref failed. */
 const fetchRefReasons: ReadonlyArray<ReasonRule<'refMissing'>> = [
@@ -63,14 +64,11 @@ export async function pushBranch(at: GitAt, remote: string, ref: string): Promis
  * remote-tracking ref that mirrors it (`for-each-ref %(upstream...)`), or
  * undefined when it has none.
  */
-export async function upstreamOf(
-  at: GitAt,
-  ref: string,
-): Promise<{ remote: string; remoteRef: string; trackingRef: string } | undefined> {
+export async function upstreamOf(at: GitAt, ref: string): Promise<Upstream | undefined> {
   const out = await at.git.run(
     ['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)', '--', ref],
     options(at),
   );
   const [remote, remoteRef, trackingRef] = out.trim().split('\0');
-  return remote && remote !== '.' && remoteRef ? { remote, remoteRef, trackingRef: trackingRef ?? '' } : undefined;
+  return upstreamFrom(remote, remoteRef, trackingRef);
 }

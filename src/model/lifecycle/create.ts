@@ -16,7 +16,14 @@ import * as path from 'path';
 import { isInside } from '../engine/paths';
 import { GitAt } from '../../git/commands/git';
 import { hasReason } from '../../git/commands/reasons';
-import { currentBranch as headBranch, forEachRef, headCommitAndBranch, verifyRef } from '../../git/commands/refs';
+import {
+  currentBranch as headBranch,
+  forEachRef,
+  headCommitAndBranch,
+  readRefs,
+  Upstream,
+  verifyRef,
+} from '../../git/commands/refs';
 import { applyStash, pushStash } from '../../git/commands/stash';
 import { updateSubmodules } from '../../git/commands/submodules';
 import { status } from '../../git/commands/status';
@@ -60,7 +67,7 @@ import {
 import { withFileLock } from '../store/lock';
 import { Registry, stateDir } from '../store/registry';
 import { dropStashByOid, listStashes, undoPartialApply } from './stash';
-import { listSnapshots } from './snapshot';
+import { listSnapshots, Snapshot, SNAPSHOT_REFS, snapshotsOf } from './snapshot';
 import {
   dependencyFolderList,
   DependencyResult,
@@ -177,21 +184,13 @@ export async function createPlan(
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
   const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt && !pullRequest;
-  const [{ base, baseCommit: localBase, upstream }, dirtyFiles, untracked, included, usedRuns] = await allInOrder([
-    // The base's upstream is looked up beside the other reads, not after them: it costs the create no time.
-    resolveBase(ctx, givenBase, options.signal).then(async (found) => ({
-      ...found,
-      upstream: wantsFreshBase
-        ? await upstreamOf({ ...inRepo(ctx), signal: options.signal }, `refs/heads/${found.base}`)
-        : undefined,
-    })),
+  const [{ base, baseCommit: localBase, upstream, usedRuns }, dirtyFiles, untracked, included] = await allInOrder([
+    baseAndRuns(ctx, givenBase, options.id, wantsFreshBase, options.signal),
     uncommittedFiles(ctx, options.signal),
     ctx.repo.bare
       ? []
       : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
     ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
-    // A new run of a plan never takes the number of a run whose snapshot is kept.
-    options.id !== undefined ? snapshotRuns(ctx, options.id) : [],
   ]);
   if (included.problem) ctx.log.warn(`${included.problem}.`);
   if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
@@ -416,7 +415,11 @@ export function planNames(
 
 /** The runs of plan `id` its snapshots name (a run cleaned up by force, or one whose registry entry was lost): one git process. */
 export async function snapshotRuns(ctx: RepoContext, id: string): Promise<number[]> {
-  const snapshots = await listSnapshots(ctx, id);
+  return runsOf(await listSnapshots(ctx, id), id);
+}
+
+/** The runs of plan `id` these snapshots name. */
+function runsOf(snapshots: Snapshot[], id: string): number[] {
   return snapshots.filter((s) => s.plan.id === id).map((s) => s.plan.run);
 }
 
@@ -914,6 +917,57 @@ async function currentBranch(ctx: RepoContext): Promise<string> {
     throw new PlanError(ErrorCode.BranchNotFound, { reason: 'detachedHead' });
   }
   return branch;
+}
+
+/**
+ * The base branch (the given one, or the main checkout's), its commit, its
+ * upstream on a remote (when `wantsUpstream`), and the runs the snapshots of
+ * plan `id` name (a new run of a plan never takes the number of a run whose
+ * snapshot is kept): one `for-each-ref`, beside the other reads of a create.
+ * When it cannot say (no such branch, a detached HEAD, a base that is not a
+ * commit, output not well formed), each is asked on its own, and the errors
+ * are theirs.
+ */
+async function baseAndRuns(
+  ctx: RepoContext,
+  given: string | undefined,
+  id: string | undefined,
+  wantsUpstream: boolean,
+  signal?: AbortSignal,
+): Promise<{ base: string; baseCommit: string; upstream?: Upstream; usedRuns: number[] }> {
+  const snapshotRefs = id !== undefined ? `${SNAPSHOT_REFS}${id}/` : undefined;
+  // Where resolveBase reads HEAD: `%(HEAD)` marks the branch the main checkout is on.
+  const refs = await readRefs({ git: ctx.git, cwd: ctx.repo.mainPath, signal }, [
+    given !== undefined ? `refs/heads/${given}` : 'refs/heads/',
+    ...(snapshotRefs !== undefined ? [snapshotRefs] : []),
+  ]);
+  const branches = (refs ?? []).filter((r) =>
+    given !== undefined ? r.ref === `refs/heads/${given}` : r.head && r.ref.startsWith('refs/heads/'),
+  );
+  const found = branches.length === 1 && branches[0].type === 'commit' ? branches[0] : undefined;
+  if (!refs || !found) {
+    const [resolved, usedRuns] = await allInOrder([
+      resolveBase(ctx, given, signal).then(async (b) => ({
+        ...b,
+        upstream: wantsUpstream ? await upstreamOf({ ...inRepo(ctx), signal }, `refs/heads/${b.base}`) : undefined,
+      })),
+      id !== undefined ? snapshotRuns(ctx, id) : [],
+    ]);
+    return { ...resolved, usedRuns };
+  }
+  const snapshots =
+    snapshotRefs !== undefined
+      ? snapshotsOf(
+          ctx,
+          refs.filter((r) => r.ref.startsWith(snapshotRefs)).map((r) => [r.ref, r.object, r.contents]),
+        )
+      : [];
+  return {
+    base: found.ref.slice('refs/heads/'.length),
+    baseCommit: found.object,
+    upstream: wantsUpstream ? found.upstream : undefined,
+    usedRuns: id !== undefined ? runsOf(snapshots, id) : [],
+  };
 }
 
 /** The base branch (the given one, or the main checkout's) and its commit: one git process, two to say why there is none. */

@@ -101,6 +101,11 @@ export async function writeSnapshot(
 export async function listSnapshots(ctx: RepoContext, id?: string): Promise<Snapshot[]> {
   const under = id === undefined ? SNAPSHOT_REFS : `${SNAPSHOT_REFS}${ensureValid(id, validateId)}/`;
   const refs = await forEachRef(inRepo(ctx), [under], ['refname', 'objectname', 'contents']);
+  return snapshotsOf(ctx, refs);
+}
+
+/** The snapshots these refs (`[ref, commit, message]`, as `for-each-ref` gives them) are, newest first; others are logged and skipped. */
+export function snapshotsOf(ctx: RepoContext, refs: ReadonlyArray<readonly string[]>): Snapshot[] {
   const snapshots: Snapshot[] = [];
   for (const [ref, commit, contents] of refs) {
     const parsed = contents === undefined ? undefined : parseSnapshotMessage(contents);

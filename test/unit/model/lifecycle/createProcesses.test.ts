@@ -1,0 +1,77 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readRefs } from '../../../../src/git/commands/refs';
+import { createPlan } from '../../../../src/model/lifecycle/create';
+import { discardPlan } from '../../../../src/model/lifecycle/cleanup';
+import { SNAPSHOT_REFS } from '../../../../src/model/lifecycle/snapshot';
+import { lifecycleFor } from '../../helpers/b';
+import { commitFiles, git, withRepo, writeFiles } from '../../helpers/repo';
+import { RoundGit } from '../../helpers/roundGit';
+
+describe('the git processes of a create', () => {
+  it("reads the base, its upstream, the snapshots' runs, the main checkout's changes and the files to copy in one round of 3 processes, then `worktree add`", () =>
+    withRepo(async (repo) => {
+      commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
+      writeFiles(repo.main, { '.env': 'SECRET=1\n' });
+      const life = await lifecycleFor(repo.main);
+      // Run 1 of plan 7 is discarded with work in it (a snapshot keeps it), and the registry forgets it.
+      const first = await createPlan(life.ctx, life.registry, life.events, { id: '7', title: 'Seven' });
+      writeFiles(first.path, { 'work.txt': 'w\n' });
+      await discardPlan(life.ctx, life.registry, life.events, first);
+      await life.registry.update((data) => void data.plans.splice(0));
+      const runner = new RoundGit();
+      const ctx = { ...life.ctx, git: runner };
+      const plan = await createPlan(ctx, life.registry, life.events, { id: '7', title: 'Seven' });
+      assert.deepStrictEqual(runner.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+      assert.deepStrictEqual([plan.run, plan.branch, plan.base], [2, 'plan/7-seven-run-002', 'main']);
+      assert.strictEqual(plan.baseCommit, git(repo.main, 'rev-parse', 'main'));
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), plan.baseCommit);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env'), 'utf8'), 'SECRET=1\n');
+    }));
+
+  it("fetches the given base's upstream, found by that same read, before anything else runs", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      // `release` tracks the main branch of a clone, which then moves on.
+      const remote = path.join(repo.root, 'remote');
+      git(repo.root, 'clone', '-q', repo.main, remote);
+      git(repo.main, 'remote', 'add', 'origin', remote);
+      git(repo.main, 'fetch', '-q', 'origin');
+      git(repo.main, 'branch', '-q', '--track', 'release', 'origin/main');
+      const ahead = commitFiles(remote, { 'ahead.txt': 'a\n' }, 'the remote moves on');
+      const runner = new RoundGit();
+      const plan = await createPlan({ ...life.ctx, git: runner }, life.registry, life.events, {
+        title: 'Release',
+        base: 'release',
+      });
+      assert.deepStrictEqual(runner.rounds[0], ['for-each-ref', 'ls-files', 'status']);
+      assert.deepStrictEqual(runner.rounds[1], ['fetch']);
+      assert.deepStrictEqual(runner.rounds[runner.rounds.length - 1], ['worktree']);
+      assert.strictEqual(plan.baseFetch?.startedFrom, 'upstream');
+      assert.strictEqual(plan.baseCommit, ahead);
+    }));
+
+  it('falls back to asking each question on its own when a message holds the separator, and still starts from the right base', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const head = git(repo.main, 'rev-parse', 'HEAD');
+      const forged = git(repo.main, 'commit-tree', '-p', head, '-m', 'x\x01refs/heads/zz', `${head}^{tree}`);
+      git(repo.main, 'update-ref', `${SNAPSHOT_REFS}7/forged`, forged);
+      const at = { git: life.ctx.git, cwd: repo.main };
+      assert.strictEqual(await readRefs(at, ['refs/heads/', `${SNAPSHOT_REFS}7/`]), undefined);
+      const refs = await readRefs(at, ['refs/heads/']);
+      assert.deepStrictEqual(
+        refs?.map((r) => [r.ref, r.object, r.type, r.head]),
+        [['refs/heads/main', head, 'commit', true]],
+      );
+      const runner = new RoundGit();
+      const plan = await createPlan({ ...life.ctx, git: runner }, life.registry, life.events, {
+        id: '7',
+        title: 'Seven',
+      });
+      assert.deepStrictEqual([plan.base, plan.baseCommit, plan.run], ['main', head, 1]);
+      // The read of every ref at once, then the upstream and the snapshots each on its own.
+      assert.strictEqual(runner.rounds.flat().filter((c) => c === 'for-each-ref').length, 3);
+    }));
+});
