@@ -146,6 +146,31 @@ export function lastReflogEntry(commonDir: string, ref: string): ReflogEntry | u
   return match ? { from: match[1], to: match[2], message: match[3] } : undefined;
 }
 
+/**
+ * The branch the HEAD of the git directory `gitDir` names (`ref: refs/heads/<name>`),
+ * read as a file (no git process). A guess only, which git must confirm
+ * (`%(HEAD)` of `readRefs`): the file is data, and only this line's shape is
+ * trusted. Undefined for any other content, a link, anything but a file, or none.
+ */
+export function headFileBranch(gitDir: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    // O_NONBLOCK: a FIFO would otherwise wait for a writer forever.
+    fd = fs.openSync(
+      path.join(gitDir, 'HEAD'),
+      fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0),
+    );
+    if (!fs.fstatSync(fd).isFile()) return undefined;
+    const buffer = Buffer.alloc(512);
+    const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return /^ref: refs\/heads\/([^\n]+)\n?$/.exec(buffer.subarray(0, length).toString('utf8'))?.[1];
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** A branch's upstream on a remote: the remote, its ref (`refs/heads/main`) and the local remote-tracking ref, if any. */
 export interface Upstream {
   remote: string;

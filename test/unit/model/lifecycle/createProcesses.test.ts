@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readRefs } from '../../../../src/git/commands/refs';
+import { headFileBranch, readRefs } from '../../../../src/git/commands/refs';
 import { createPlan } from '../../../../src/model/lifecycle/create';
 import { discardPlan } from '../../../../src/model/lifecycle/cleanup';
 import { SNAPSHOT_REFS } from '../../../../src/model/lifecycle/snapshot';
@@ -73,5 +73,27 @@ describe('the git processes of a create', () => {
       assert.deepStrictEqual([plan.base, plan.baseCommit, plan.run], ['main', head, 1]);
       // The read of every ref at once, then the upstream and the snapshots each on its own.
       assert.strictEqual(runner.rounds.flat().filter((c) => c === 'for-each-ref').length, 3);
+    }));
+
+  it("guesses the main checkout's branch from its HEAD file only as git confirms it, and needs no guess when the base is given (a detached main checkout)", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const commonDir = life.ctx.repo.commonDir;
+      assert.strictEqual(headFileBranch(commonDir), 'main');
+      git(repo.main, 'checkout', '-q', '-b', 'topic');
+      assert.strictEqual(headFileBranch(commonDir), 'topic');
+      const onTopic = new RoundGit();
+      const plan = await createPlan({ ...life.ctx, git: onTopic }, life.registry, life.events, { title: 'Topic' });
+      assert.strictEqual(plan.base, 'topic');
+      assert.deepStrictEqual(onTopic.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+      git(repo.main, 'checkout', '-q', '--detach');
+      assert.strictEqual(headFileBranch(commonDir), undefined);
+      const detached = new RoundGit();
+      const next = await createPlan({ ...life.ctx, git: detached }, life.registry, life.events, {
+        title: 'From main',
+        base: 'main',
+      });
+      assert.deepStrictEqual([next.base, next.baseCommit], ['main', git(repo.main, 'rev-parse', 'main')]);
+      assert.deepStrictEqual(detached.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
     }));
 });
