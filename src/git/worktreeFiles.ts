@@ -5,8 +5,10 @@
  * points), the admin folders under `<common dir>/worktrees/`, the
  * rebases in progress there, and the lock files git takes while it writes
  * (a worktree's `index.lock` and `HEAD.lock`, `packed-refs.lock`, a `.lock`
- * beside a ref), which a git process that dies leaves behind. The files are data: only their existence and
- * the paths they hold are looked at, never run.
+ * beside a ref), which a git process that dies leaves behind; and a branch's
+ * commit as its ref files name it, a guess for work that may start before
+ * git has answered. The files are data: only their existence, the paths and
+ * object names they hold are looked at, never run.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -190,5 +192,48 @@ function fileStamp(file: string): string {
     return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
   } catch {
     return '-';
+  }
+}
+
+const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * The commit a full branch ref (`refs/heads/...`) names according to git's
+ * files, without a git process: its loose ref, else its line in
+ * `packed-refs`. Only a guess, for work that may start before git has
+ * answered (the merge pre-check): the caller uses what it started only when
+ * git's own answer names the same commit. Refs kept in a reftable, a symbolic
+ * ref, a name with an empty, `.` or `..` part, or anything unexpected give undefined.
+ */
+export function branchCommitOnDisk(commonDir: string, ref: string): string | undefined {
+  const parts = ref.split('/');
+  if (parts[0] !== 'refs' || parts[1] !== 'heads' || parts.length < 3) return undefined;
+  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\') || p.includes('\0'))) return undefined;
+  if (fs.existsSync(path.join(commonDir, 'reftable'))) return undefined;
+  const loose = readSmallFile(path.join(commonDir, ...parts), 256);
+  if (loose !== undefined) {
+    const oid = loose.trim();
+    return objectName.test(oid) ? oid : undefined;
+  }
+  const packed = readSmallFile(path.join(commonDir, 'packed-refs'), 16 * 1024 * 1024);
+  if (packed === undefined) return undefined;
+  for (const line of packed.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0 && line.slice(space + 1).trimEnd() === ref) {
+      const oid = line.slice(0, space);
+      return objectName.test(oid) ? oid : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A file's text, or undefined when it is missing, not a plain file, or larger than `limit` bytes. */
+function readSmallFile(file: string, limit: number): string | undefined {
+  try {
+    const stat = fs.lstatSync(file);
+    if (!stat.isFile() || stat.size > limit) return undefined;
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -17,7 +17,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { diffNames, diffNameStatus } from '../../git/commands/diff';
+import { ChangedPath, diffNames, diffNameStatus } from '../../git/commands/diff';
 import { GitAt } from '../../git/commands/git';
 import { checkoutIndex, indexFile, refreshIndex } from '../../git/commands/gitIndex';
 import { changedPaths, commitList, commitsToReplay, isAncestor } from '../../git/commands/log';
@@ -25,10 +25,10 @@ import { mergeTree, MergeTreeResult } from '../../git/commands/mergeTree';
 import { commitTree as writeCommit, Identity, readBlob, readTree, readTreeUpdate } from '../../git/commands/objects';
 import { hasReason } from '../../git/commands/reasons';
 import { deleteRef, updateRef } from '../../git/commands/refs';
-import { status } from '../../git/commands/status';
+import { status, StatusFlags } from '../../git/commands/status';
 import { GitOperation, operationsInProgress } from '../../git/operation';
 import { statusPaths, StatusSummary } from '../../git/status';
-import { rebasesInProgress } from '../../git/worktreeFiles';
+import { branchCommitOnDisk, rebasesInProgress } from '../../git/worktreeFiles';
 import { DomainCode, ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
@@ -156,18 +156,21 @@ interface Decided {
  * throws the first refusal. Nothing it started is left running when it throws.
  */
 async function decide(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<Decided> {
-  const started: Started = {};
+  const started: Started = { running: [] };
   try {
     return await checkEverything(ctx, plan, options, started);
   } catch (e) {
-    await started.built;
+    await Promise.all(started.running);
     throw e;
   }
 }
 
-/** The build a pre-check started on its own (see checkAndBuild), for `decide` to wait for when a check refuses. */
+/**
+ * What the checks started ahead of the answers they wait for (the pre-check on the commits git's files name, the
+ * build, the base's changes), each settled, never rejected: for `decide` to wait for when a check refuses.
+ */
 interface Started {
-  built?: Promise<unknown>;
+  running: Array<Promise<unknown>>;
 }
 
 /** The checks and the build of `decide`; `started` learns of a build begun before the checks are through. */
@@ -180,23 +183,37 @@ async function checkEverything(
   const signal = options.signal;
   // Reads that do not depend on each other run at once; a failure is reported where the checks below come to it.
   // Both statuses start on a guess, checked against the worktree list (read again when wrong): the plan is checked out
-  // where the registry says, and the base in the main worktree. The pre-check of the plan's commits, and the result
-  // built from it, run once the refs are read, unless its uncommitted work may join them.
+  // where the registry says, and the base in the main worktree. Unless the plan's uncommitted work may join its
+  // commits, their pre-check starts at once on the commits git's files name (used only if the refs name the same),
+  // and the result is built from it once the refs are read; the changes the base's worktree will undergo are read
+  // beside the build, once the worktree list says where the base is checked out.
   const refs = readPlanRefs(ctx, plan);
-  const [{ tip, base }, worktrees, planGuess, mainGuess, early] = await allInOrder([
+  const worktreesRead = listWorktrees(ctx);
+  const guessed = options.commitUncommitted ? undefined : startGuessedMerge(ctx, plan, options);
+  if (guessed) started.running.push(guessed.outcome, ...(guessed.message ? [guessed.message] : []));
+  const earlyRun = options.commitUncommitted
+    ? undefined
+    : refs
+        .then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip, started, guessed))
+        .catch(() => undefined);
+  const [{ tip, base }, worktrees, planGuess, mainGuess, early, baseChanges] = await allInOrder([
     refs,
-    listWorktrees(ctx),
-    guessStatus(ctx, plan.path, signal),
-    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, signal),
-    options.commitUncommitted
-      ? undefined
-      : refs.then(({ tip, base }) => checkAndBuild(ctx, plan, options, base, tip, started)).catch(() => undefined),
+    worktreesRead,
+    guessStatus(ctx, plan.path, planStatusFlags(options), signal),
+    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, baseStatusFlags, signal),
+    earlyRun,
+    earlyRun &&
+      Promise.all([earlyRun, refs, worktreesRead])
+        .then(([early, { base }, worktrees]) =>
+          startBaseChanges(ctx, options, early?.verdict, base, worktrees, started),
+        )
+        .catch(() => undefined),
   ]);
   const planWorktree = worktrees.find((w) => w.branch === tip.ref && fs.existsSync(w.path));
   const baseEntry = findBaseWorktree(worktrees, base.ref);
   const planStatus = planWorktree
     ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
-      (await readStatus(ctx, planWorktree.path, signal)))
+      (await readStatus(ctx, planWorktree.path, planStatusFlags(options), signal)))
     : undefined;
   const pending =
     planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
@@ -206,7 +223,7 @@ async function checkEverything(
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
   const baseStatus = baseEntry
     ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
-      (await readStatus(ctx, baseEntry.path, signal)))
+      (await readStatus(ctx, baseEntry.path, baseStatusFlags, signal)))
     : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
   // What would be overwritten in the base's worktree (and, for a rebase, the plan's) is looked for while the new
@@ -216,7 +233,7 @@ async function checkEverything(
   const [next] = await allInOrder([
     built ? built.then(settledValue) : buildResult(ctx, plan, options, verdict, base),
     baseWorktree && after.base !== undefined
-      ? refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, after.base, signal)
+      ? refuseFilesInTheWay(ctx, baseWorktree.entry.path, base.oid, after.base, signal, baseChanges)
       : undefined,
     planWorktree && planStatus && after.plan !== undefined
       ? refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, after.plan, signal)
@@ -224,12 +241,79 @@ async function checkEverything(
   ]);
   // Never reached while treesAfter agrees with buildResult; a move it did not foresee is checked all the same.
   if (baseWorktree && next.base !== base.oid && after.base === undefined) {
-    await refuseOverwrite(ctx, baseWorktree.entry.path, baseWorktree.status, base.oid, next.base, signal);
+    await refuseFilesInTheWay(ctx, baseWorktree.entry.path, base.oid, next.base, signal);
   }
   if (planWorktree && planStatus && next.plan && after.plan === undefined) {
     await refuseOverwrite(ctx, planWorktree.path, planStatus, planHead.oid, next.plan, signal);
   }
+  // What was started ahead and not needed after all (the worktree list found the base elsewhere) ends before anything moves.
+  await Promise.all(started.running);
   return { tip, base, planWorktree, baseWorktree, pending, next };
+}
+
+/** A `merge-tree` (and a squash's message) started on commits the refs are not yet known to name (see startGuessedMerge). */
+interface GuessedMerge {
+  baseCommit: string;
+  planCommit: string;
+  outcome: Promise<PromiseSettledResult<MergeTreeResult>>;
+  message?: Promise<PromiseSettledResult<string>>;
+}
+
+/**
+ * The pre-check of a merge or a squash (`merge-tree`, and the list of commits
+ * of a squash's default message) started at once, beside the read of the
+ * refs, on the commits git's files name for the base and the plan
+ * (branchCommitOnDisk): used only if the refs name the same commits, run again
+ * on theirs otherwise. Undefined for the other strategies, or when the files
+ * do not tell.
+ */
+function startGuessedMerge(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): GuessedMerge | undefined {
+  if (options.strategy !== 'merge' && options.strategy !== 'squash') return undefined;
+  const baseCommit = branchCommitOnDisk(ctx.repo.commonDir, qualifyBranch(plan.base));
+  const planCommit = branchCommitOnDisk(ctx.repo.commonDir, qualifyBranch(plan.branch));
+  if (!baseCommit || !planCommit) return undefined;
+  return {
+    baseCommit,
+    planCommit,
+    outcome: settle(runMergeTree(ctx, baseCommit, planCommit, options.signal)),
+    message:
+      options.strategy === 'squash' && options.message === undefined
+        ? settle(squashMessage(ctx, plan, baseCommit, planCommit, options.subject))
+        : undefined,
+  };
+}
+
+/** Whether `guessed` was started on these very commits. */
+function guessedRight(guessed: GuessedMerge | undefined, baseCommit: string, planCommit: string): boolean {
+  return guessed !== undefined && guessed.baseCommit === baseCommit && guessed.planCommit === planCommit;
+}
+
+/** The changes (`diff`) between two commits, started ahead of the check that needs them. */
+interface StartedChanges {
+  from: string;
+  to: string;
+  changes: Promise<PromiseSettledResult<ChangedPath[]>>;
+}
+
+/**
+ * The changes the base's worktree will undergo, read as soon as the pre-check
+ * and the worktree list are known (beside the build of the new commit, not
+ * after the base's status): undefined when the base does not move or is not
+ * checked out.
+ */
+function startBaseChanges(
+  ctx: RepoContext,
+  options: MergeOptions,
+  verdict: Verdict | undefined,
+  base: MergeTarget,
+  worktrees: WorktreeEntry[],
+  started: Started,
+): StartedChanges | undefined {
+  const to = verdict && treesAfter(options.strategy, verdict).base;
+  if (to === undefined || !findBaseWorktree(worktrees, base.ref)) return undefined;
+  const changes = settle(diffNameStatus({ ...inRepo(ctx), signal: options.signal }, base.oid, to));
+  started.running.push(changes);
+  return { from: base.oid, to, changes };
 }
 
 /** Deletes the snapshot a failed merge took (only if it still points where it did); a failure to do so is only logged. */
@@ -332,10 +416,11 @@ async function precheck(
   base: MergeTarget,
   plan: { oid: string; tree: string },
   signal?: AbortSignal,
+  guessed?: GuessedMerge,
 ): Promise<Verdict> {
   const commits = { baseCommit: base.oid, planCommit: plan.oid };
   if (strategy === 'merge' || strategy === 'squash') {
-    const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal);
+    const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal, guessed);
     const noChange = merge.clean && merge.tree === base.tree;
     const alreadyMerged =
       noChange && (strategy === 'squash' || (await isAncestor({ ...inRepo(ctx), signal }, plan.oid, base.oid)));
@@ -363,15 +448,21 @@ async function precheck(
   };
 }
 
-/** `merge-tree` of the base and the plan; two histories without a common commit are UnrelatedHistories. */
+/**
+ * `merge-tree` of the base and the plan (the one `guessed` started, when it
+ * is of these very commits); two histories without a common commit are UnrelatedHistories.
+ */
 async function mergeTreeOf(
   ctx: RepoContext,
   baseCommit: string,
   planCommit: string,
   signal?: AbortSignal,
+  guessed?: GuessedMerge,
 ): Promise<MergeTreeResult> {
   try {
-    return await runMergeTree(ctx, baseCommit, planCommit, signal);
+    return guessed && guessedRight(guessed, baseCommit, planCommit)
+      ? await settledValue(await guessed.outcome)
+      : await runMergeTree(ctx, baseCommit, planCommit, signal);
   } catch (e) {
     if (hasReason(e, 'unrelated')) throw new PlanError(ErrorCode.UnrelatedHistories, { baseCommit, planCommit });
     throw e;
@@ -404,16 +495,18 @@ async function checkAndBuild(
   base: MergeTarget,
   tip: MergeTarget,
   started: Started,
+  guessed?: GuessedMerge,
 ): Promise<{ verdict: Verdict; built?: Promise<PromiseSettledResult<{ base: string; plan?: string }>> }> {
   // A squash's message lists the plan's commits: read while merge-tree runs.
   const message =
     options.strategy === 'squash' && options.message === undefined
-      ? settle(squashMessage(ctx, plan, base.oid, tip.oid, options.subject))
+      ? ((guessedRight(guessed, base.oid, tip.oid) ? guessed?.message : undefined) ??
+        settle(squashMessage(ctx, plan, base.oid, tip.oid, options.subject)))
       : undefined;
   // Nothing is left running when this settles without a build.
   let verdict: Verdict;
   try {
-    verdict = await precheck(ctx, options.strategy, base, tip, options.signal);
+    verdict = await precheck(ctx, options.strategy, base, tip, options.signal, guessed);
   } catch (e) {
     await message;
     throw e;
@@ -425,7 +518,7 @@ async function checkAndBuild(
   const built = settle(
     (async () => buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined))(),
   );
-  started.built = built;
+  started.running.push(built);
   return { verdict, built };
 }
 
@@ -712,8 +805,12 @@ export async function refuseFilesInTheWay(
   from: string,
   to: string,
   signal?: AbortSignal,
+  started?: StartedChanges,
 ): Promise<void> {
-  const changes = await diffNameStatus({ ...inRepo(ctx), signal }, from, to);
+  const changes =
+    started && started.from === from && started.to === to
+      ? await settledValue(await started.changes)
+      : await diffNameStatus({ ...inRepo(ctx), signal }, from, to);
   const added = changes.filter((c) => c.status === 'A').map((c) => c.path);
   const removed = new Set(changes.filter((c) => c.status === 'D').map((c) => c.path));
   const inTheWay = new Set<string>();
@@ -905,18 +1002,39 @@ async function compareAndSwap(
   }
 }
 
-/** A worktree's status with its untracked files, and its ignored ones (an ignored folder as one entry). */
-async function readStatus(ctx: RepoContext, folder: string, signal?: AbortSignal): Promise<StatusSummary> {
-  return status({ git: ctx.git, cwd: folder, signal }, { ignored: 'matching' });
+/**
+ * The base's status: its tracked changes only. Whether the merge would
+ * overwrite an untracked or ignored file there is read from the disk at the
+ * paths the merge adds (refuseFilesInTheWay), whatever the status lists.
+ */
+const baseStatusFlags: StatusFlags = { untracked: 'no' };
+
+/**
+ * The plan's status: its untracked files (uncommitted work), and for a
+ * rebase, which moves its files, its ignored ones (an ignored folder as one
+ * entry), to know whether any could be in the way.
+ */
+function planStatusFlags(options: MergeOptions): StatusFlags {
+  return options.strategy === 'rebase' ? { ignored: 'matching' } : {};
+}
+
+async function readStatus(
+  ctx: RepoContext,
+  folder: string,
+  flags: StatusFlags,
+  signal?: AbortSignal,
+): Promise<StatusSummary> {
+  return status({ git: ctx.git, cwd: folder, signal }, flags);
 }
 
 /** The status of a folder that is probably the one needed: undefined when it is not there or its status fails (it is read again where needed). */
 function guessStatus(
   ctx: RepoContext,
   folder: string,
+  flags: StatusFlags,
   signal?: AbortSignal,
 ): Promise<StatusSummary | undefined> | undefined {
-  return fs.existsSync(folder) ? readStatus(ctx, folder, signal).catch(() => undefined) : undefined;
+  return fs.existsSync(folder) ? readStatus(ctx, folder, flags, signal).catch(() => undefined) : undefined;
 }
 
 function isPlainFile(file: string): boolean {

@@ -805,19 +805,82 @@ describe('a failure at any git process of a merge without uncommitted work (the 
   }
 });
 
+/** A git runner that, as its first `merge-tree` is asked for, first runs `moveBranch` (once, synchronously: before any other process starts). */
+class MovingGit extends Git {
+  private moved = false;
+  readonly mergeTrees: string[][] = [];
+
+  constructor(private readonly moveBranch: () => void) {
+    super();
+  }
+
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (args[0] === 'merge-tree') {
+      this.mergeTrees.push(args.slice(-2));
+      if (!this.moved) {
+        this.moved = true;
+        this.moveBranch();
+      }
+    }
+    return super.exec(args, options);
+  }
+}
+
+describe('a merge whose branches move while its pre-check starts on the commits their files name', () => {
+  for (const strategy of ['merge', 'squash'] as MergeStrategy[]) {
+    for (const moved of ['base', 'plan'] as const) {
+      it(`${strategy}: the ${moved} branch's new commit is in the result, not only its parent's files`, () =>
+        withRepo(async (repo) => {
+          const plan = readyToMerge(repo, strategy);
+          const before = { base: git(repo.main, 'rev-parse', 'main'), plan: git(plan.path, 'rev-parse', 'HEAD') };
+          // Between the read of the files (the guess) and git's answer: a commit on the branch, with a file of its own.
+          const folder = moved === 'base' ? repo.main : plan.path;
+          const runner = new MovingGit(() =>
+            commitFiles(folder, { [`late-${moved}.txt`]: `late ${moved} work\n` }, 'late'),
+          );
+          const ctx = await openContext(repo.main, runner);
+          const result = await mergePlan(ctx, plan, { strategy });
+          const now = { base: result.baseBefore, plan: git(plan.path, 'rev-parse', 'HEAD') };
+          assert.notStrictEqual(now[moved], before[moved], 'the branch moved');
+          assert.strictEqual(git(repo.main, 'show', `${result.commit}:late-${moved}.txt`), `late ${moved} work`);
+          assert.strictEqual(
+            fs.readFileSync(path.join(repo.main, `late-${moved}.txt`), 'utf8'),
+            `late ${moved} work\n`,
+          );
+          assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'feature\n');
+          // The pre-check started on the old commits was not used: merge-tree ran again on the new ones.
+          assert.deepStrictEqual(runner.mergeTrees, [
+            [before.base, before.plan],
+            [now.base, now.plan],
+          ]);
+          assertCheckoutAt(repo.main, result.commit);
+          // A squash's message lists the plan's commits as they are now.
+          if (strategy === 'squash' && moved === 'plan') {
+            assert.match(git(repo.main, 'log', '-1', '--format=%B', result.commit), /^- [0-9a-f]+ late$/m);
+          }
+          if (strategy === 'merge') {
+            assert.deepStrictEqual(
+              git(repo.main, 'rev-parse', `${result.commit}^1`, `${result.commit}^2`).split('\n'),
+              [now.base, now.plan],
+            );
+          }
+        }));
+    }
+  }
+});
+
 describe('the git processes of a merge', () => {
   // readyToMerge: the merge looks for ignored files in the main checkout's way.
   const expected: Record<MergeStrategy, string[][]> = {
+    // The pre-check (and a squash's list of commits) starts beside the reads, on the commits git's files name.
     merge: [
-      ['for-each-ref', 'status', 'status', 'worktree'],
-      ['merge-tree'],
+      ['for-each-ref', 'merge-tree', 'status', 'status', 'worktree'],
       ['commit-tree', 'diff'],
       ['update-ref'],
       ['read-tree'],
     ],
     squash: [
-      ['for-each-ref', 'status', 'status', 'worktree'],
-      ['log', 'merge-tree'],
+      ['for-each-ref', 'log', 'merge-tree', 'status', 'status', 'worktree'],
       ['commit-tree', 'diff'],
       ['update-ref'],
       ['read-tree'],
