@@ -60,18 +60,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     onDidGrantTrust(async () => {
       treeView.message = undefined;
       log.info('The folder is trusted now: reading every plan');
+      await repositories.ready;
       await repositories.refresh();
       await publisher?.start();
       await preparePlanWindow(context, repositories);
     }),
   );
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
-  await repositories.discover();
-  // Before the setup task starts: it is a command of the plan's window too.
-  await publisher.start();
-  await preparePlanWindow(context, repositories);
-  await planWindowWatch.start();
-  await activity.start();
+  // The tree paints what the last session kept before any git process; git's answers follow in the background.
+  // In Restricted Mode the tree waits for git's list, as before.
+  if (isTrusted()) await repositories.paintFromMemory();
+  const started = publisher;
+  repositories.startUp(
+    (async () => {
+      await repositories.discover();
+      // Before the setup task starts: it is a command of the plan's window too.
+      await started.start();
+      await preparePlanWindow(context, repositories);
+      await planWindowWatch.start();
+      await activity.start();
+    })(),
+  );
   const api = createApi(repositories, {
     guardScript: context.asAbsolutePath('bin/plan-worktrees-guard.js'),
     activity,

@@ -195,7 +195,32 @@ function fileStamp(file: string): string {
   }
 }
 
-const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const OID_AND_REF = /^([0-9a-f]{40}|[0-9a-f]{64}) (refs\/\S+)$/;
+/** A packed-refs file larger than this is not read (the guess or the paint is then left out). */
+const MAX_PACKED_REFS_BYTES = 16 * 1024 * 1024;
+
+/** Whether a `refs/heads/...` name can be looked up as a file: no empty, `.` or `..` part, no backslash or NUL. */
+function isPlainBranchRef(ref: string): boolean {
+  const parts = ref.split('/');
+  return (
+    parts[0] === 'refs' &&
+    parts[1] === 'heads' &&
+    parts.length >= 3 &&
+    !parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\') || p.includes('\0'))
+  );
+}
+
+/** The refs of `packed-refs` by name (empty when it is missing, not a plain file or too large). */
+function readPackedRefs(commonDir: string): Map<string, string> {
+  const packed = new Map<string, string>();
+  const text = readSmallFile(path.join(commonDir, 'packed-refs'), MAX_PACKED_REFS_BYTES);
+  for (const line of text?.split('\n') ?? []) {
+    const match = OID_AND_REF.exec(line.trimEnd());
+    if (match) packed.set(match[2], match[1]);
+  }
+  return packed;
+}
 
 /**
  * The commit a full branch ref (`refs/heads/...`) names according to git's
@@ -206,25 +231,76 @@ const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
  * ref, a name with an empty, `.` or `..` part, or anything unexpected give undefined.
  */
 export function branchCommitOnDisk(commonDir: string, ref: string): string | undefined {
-  const parts = ref.split('/');
-  if (parts[0] !== 'refs' || parts[1] !== 'heads' || parts.length < 3) return undefined;
-  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\') || p.includes('\0'))) return undefined;
+  if (!isPlainBranchRef(ref)) return undefined;
   if (fs.existsSync(path.join(commonDir, 'reftable'))) return undefined;
-  const loose = readSmallFile(path.join(commonDir, ...parts), 256);
-  if (loose !== undefined) {
-    const oid = loose.trim();
-    return objectName.test(oid) ? oid : undefined;
-  }
-  const packed = readSmallFile(path.join(commonDir, 'packed-refs'), 16 * 1024 * 1024);
-  if (packed === undefined) return undefined;
-  for (const line of packed.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space > 0 && line.slice(space + 1).trimEnd() === ref) {
-      const oid = line.slice(0, space);
-      return objectName.test(oid) ? oid : undefined;
+  const loose = readSmall(path.join(commonDir, ...ref.split('/')));
+  if (loose !== undefined) return OID.test(loose) ? loose : undefined;
+  return readPackedRefs(commonDir).get(ref);
+}
+
+/**
+ * The top folder of the worktree `folder` is in, and the repository's common
+ * git directory, from git's files alone (no git process): the nearest `.git`
+ * at or above `folder` — a folder (a main worktree; its common directory is
+ * itself) or a file naming the worktree's git directory, whose `commondir`
+ * file names the common one. Undefined when none is found or a file does not
+ * say. For painting what an earlier session kept before git answers: git's
+ * own discovery (environment, ownership checks, bare repositories) decides
+ * what is open.
+ */
+export function repositoryFromFiles(folder: string): { top: string; commonDir: string } | undefined {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    const dotGit = path.join(dir, '.git');
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.lstatSync(dotGit);
+    } catch {
+      stat = undefined;
     }
+    if (stat?.isDirectory()) return { top: dir, commonDir: dotGit };
+    if (stat) {
+      const gitDir = worktreeGitDir(dir);
+      const common = gitDir && readSmall(path.join(gitDir, 'commondir'));
+      return gitDir && common ? { top: dir, commonDir: path.resolve(gitDir, common) } : undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
   }
-  return undefined;
+}
+
+/**
+ * The commit and branch each of `gitDirs` has checked out, from its `HEAD`
+ * file and the branch's loose ref or `packed-refs` line (no git process);
+ * a git directory whose HEAD cannot be told so (a symbolic ref to a ref that
+ * is neither, refs in a reftable, a file that does not parse) is left out.
+ * The files are data: a ref name is only looked up, never followed outside
+ * `refs/`.
+ */
+export function headsFromFiles(commonDir: string, gitDirs: string[]): Map<string, { head?: string; branch?: string }> {
+  const heads = new Map<string, { head?: string; branch?: string }>();
+  if (fs.existsSync(path.join(commonDir, 'reftable'))) return heads;
+  let packed: Map<string, string> | undefined;
+  for (const gitDir of gitDirs) {
+    const text = readSmall(path.join(gitDir, 'HEAD'));
+    if (text === undefined) continue;
+    if (OID.test(text)) {
+      heads.set(gitDir, { head: text });
+      continue;
+    }
+    const ref = /^ref: (refs\/heads\/\S+)$/.exec(text)?.[1];
+    if (!ref || !isPlainBranchRef(ref)) continue;
+    const refFile = path.join(commonDir, ...ref.split('/'));
+    const loose = readSmall(refFile);
+    // A loose ref that is there but cannot be read as one (a link, a folder): not told.
+    if (loose === undefined ? exists(refFile) : !OID.test(loose)) continue;
+    // A branch with no commit yet: no head, as git lists it.
+    heads.set(gitDir, { head: loose ?? (packed ??= readPackedRefs(commonDir)).get(ref), branch: ref });
+  }
+  return heads;
+}
+
+/** A small regular file's text, trimmed (not a link, a FIFO or a folder; at most 4 KB); undefined otherwise. */
+function readSmall(file: string): string | undefined {
+  return readSmallFile(file, 4096)?.trim();
 }
 
 /** A file's text, or undefined when it is missing, not a plain file, or larger than `limit` bytes. */
@@ -235,5 +311,15 @@ function readSmallFile(file: string, limit: number): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/** Whether anything is at `file` (a link counts, whatever it points to). */
+function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -145,7 +145,9 @@ export function createApi(
     if (result === undefined) throw new PlanWorktreesError(ErrorCode.Cancelled, `${id} ended without a result.`);
     return result;
   };
+  // Until the start-up's discovery ended, no call answers from what the tree painted from memory.
   const find = async (plan: string, where: { run?: number } & RepositoryOption = {}) => {
+    await repositories.ready;
     const named = {
       plan,
       ...(where.run !== undefined ? { run: where.run } : {}),
@@ -160,7 +162,10 @@ export function createApi(
     create: (args) => command<PlanRecord>('planWorktrees.create', { open: 'none', ...args }),
     startFromFile: (file, startOptions = {}) =>
       command<PlanRecord>('planWorktrees.startPlanFromFile', { open: 'none', ...startOptions, file }),
-    list: async () => (await repositories.allItems()).map(({ item }) => item),
+    list: async () => {
+      await repositories.ready;
+      return (await repositories.allItems()).map(({ item }) => item);
+    },
     diff: async (plan, diffOptions = {}) => {
       const { engine, plan: record } = await find(plan, diffOptions);
       return engine.diff(record);
@@ -169,6 +174,7 @@ export function createApi(
     cleanup: (plan, cleanupOptions = {}) =>
       command<CleanupResult>('planWorktrees.cleanup', { ...cleanupOptions, plan }),
     history: async (plan, where = {}) => {
+      await repositories.ready;
       const engines =
         where.repository !== undefined ? [await whichRepository(repositories, where)] : repositories.engines;
       const found: HistoryEntry[][] = [];

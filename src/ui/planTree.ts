@@ -166,7 +166,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
 
   async getChildren(node?: PlanNode): Promise<PlanNode[]> {
     if (!node) {
-      const engines = this.repositories.engines;
+      const engines = this.repositories.shownEngines;
       const top: PlanNode[] =
         engines.length > 1
           ? engines.map((engine) => ({ type: 'repository', engine }))
@@ -190,7 +190,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
     if (node.type === 'worktree' && node.group) return node.group;
     if (
       (node.type === 'worktree' || node.type === 'planFile' || node.type === 'planRuns') &&
-      this.repositories.engines.length > 1
+      this.repositories.shownEngines.length > 1
     ) {
       return { type: 'repository', engine: node.engine };
     }
@@ -237,8 +237,9 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       if (item.worktree) this.shown.set(item.worktree.path, node);
       return node;
     });
-    // Details and the merge pre-check run git status and merge-tree: not in Restricted Mode.
-    if (isTrusted()) {
+    // Details and the merge pre-check run git status and merge-tree: not in Restricted Mode, and not before git
+    // confirmed the repository the last session kept (then the tree is drawn again, and the verify starts).
+    if (isTrusted() && !engine.fromMemory) {
       const verify = this.toVerify.delete(engine) || nodes.some((n) => n.details?.lastKnown);
       const underWay = this.verifying.get(engine);
       const loading = underWay
@@ -251,7 +252,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
           : this.loadDetails(nodes);
       void loading.then(() => this.loadMergeability(engine, nodes));
     }
-    const planFiles = this.planFiles ? await this.planFiles.nodes(engine, all) : [];
+    const planFiles = this.planFiles && !engine.fromMemory ? await this.planFiles.nodes(engine, all) : [];
     return [
       ...groupRuns(
         engine,

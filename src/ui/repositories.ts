@@ -21,6 +21,10 @@ const WATCHER_START_MS = 1000;
 
 export class PlanRepositories implements vscode.Disposable {
   private engineList: PlanEngine[] = [];
+  /** Engines opened from what the last session kept, shown until the first discovery ends (see `paintFromMemory`). */
+  private remembered: PlanEngine[] = [];
+  private discovered = false;
+  private startup: Promise<void> = Promise.resolve();
   private viewState: ViewState | undefined;
   private readonly changed = new vscode.EventEmitter<PlanEngine | undefined>();
   /** Fires after a repository's state may have changed (undefined: the set of repositories). */
@@ -54,8 +58,51 @@ export class PlanRepositories implements vscode.Disposable {
     );
   }
 
+  /** The repositories git found: what every command, the guard and the API work on. */
   get engines(): readonly PlanEngine[] {
     return this.engineList;
+  }
+
+  /**
+   * What the tree shows: the repositories git found, or, until the first
+   * discovery ended, those the last session kept (`paintFromMemory`; for
+   * painting only, `PlanEngine.fromMemory`).
+   */
+  get shownEngines(): readonly PlanEngine[] {
+    return this.discovered ? this.engineList : this.remembered;
+  }
+
+  /** Ends when the start-up's discovery (and what the window does at start) ended; anything that needs git's answer awaits it. */
+  get ready(): Promise<void> {
+    return this.startup;
+  }
+
+  /** Sets what `ready` waits for (activate's start-up, run in the background). */
+  startUp(work: Promise<void>): void {
+    this.startup = work.catch((e) => this.log.error(e instanceof Error ? e : String(e)));
+  }
+
+  /**
+   * Before any git process: opens the workspace folders' repositories from
+   * what the last session kept (PlanEngine.remembered: git's files and the
+   * state cache, as data), for the tree to paint at once. The first
+   * `discover()` replaces them with what git says (taking over an engine git
+   * confirms, so the tree's items stay).
+   */
+  async paintFromMemory(): Promise<void> {
+    const engines: PlanEngine[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme !== 'file') continue;
+      const engine = await PlanEngine.remembered(folder.uri.fsPath, {
+        git: this.git,
+        log: this.log,
+        settings: readEngineSettings(folder.uri),
+      }).catch(() => undefined);
+      if (engine && !engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
+    }
+    if (this.discovered || engines.length === 0) return;
+    this.remembered = engines;
+    this.changed.fire(undefined);
   }
 
   get state(): ViewState | undefined {
@@ -72,7 +119,7 @@ export class PlanRepositories implements vscode.Disposable {
         if (folder.uri.scheme !== 'file') continue;
         const existing = this.engineList.find((e) => isInside(e.repo.currentPath, folder.uri.fsPath));
         try {
-          const engine =
+          let engine =
             existing ??
             (await PlanEngine.open(folder.uri.fsPath, {
               git: this.git,
@@ -83,6 +130,9 @@ export class PlanRepositories implements vscode.Disposable {
               // The watcher on the common git directory below announces every change of the worktree list.
               watched: true,
             }));
+          // The engine the tree painted from memory, once git found the same repository: its items stay.
+          const painted = existing ? undefined : this.remembered.find((e) => e.adopt(engine, { persistState: true }));
+          if (painted) engine = painted;
           if (!engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) {
             engines.push(engine);
             for (const problem of repositoryConfigProblems(folder.uri.fsPath)) this.log.warn(problem);
@@ -105,6 +155,8 @@ export class PlanRepositories implements vscode.Disposable {
       if (!this.repoWatchers.has(engine)) this.watch(engine);
     }
     this.engineList = engines;
+    this.remembered = [];
+    this.discovered = true;
     this.viewState = state;
     await setViewState(state);
     await this.updateContextKeys();

@@ -14,7 +14,10 @@ export const projectRoot = path.resolve(__dirname, '..', '..', '..');
 export async function activateExtension<T = unknown>(): Promise<T> {
   const extension = vscode.extensions.getExtension<T>(EXTENSION_ID);
   if (!extension) throw new Error(`Extension ${EXTENSION_ID} is not loaded in this host.`);
-  return extension.activate();
+  const api = await extension.activate();
+  // activate returns before git has answered (the tree paints from memory meanwhile): the tests start from what git says.
+  await (api as { testing?: { repositories?: { ready?: Promise<void> } } }).testing?.repositories?.ready;
+  return api;
 }
 
 /** Waits until `check` returns a truthy value, or fails after `timeoutMs`. */

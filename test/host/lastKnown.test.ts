@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { PlanTreeProvider, PlanNode } from '../../src/ui/planTree';
 import { PlanRepositories } from '../../src/ui/repositories';
+import { Git } from '../../src/git/runner';
 import { activateExtension, hoverTooltip, setSetting, TestingApi, treeItems, waitFor } from './helpers';
 
 describe('State from memory', function () {
@@ -62,6 +63,60 @@ describe('State from memory', function () {
       });
     } finally {
       tree.dispose();
+    }
+  });
+
+  it('a new session paints every plan with its last known state from what the last session kept, before any git process of its own; its discovery takes the painted repository over and verifies', async () => {
+    const plan = await vscode.commands.executeCommand<{ id: string; path: string }>('planWorktrees.create', {
+      id: 'lk2',
+      title: 'Kept layout',
+      open: 'none',
+    });
+    assert.ok(plan, 'create returned nothing');
+    fs.writeFileSync(path.join(plan.path, 'wip.txt'), 'not committed\n');
+    await waitFor(
+      async () =>
+        (await treeItems(api)).find((i) => i.label === 'lk2 · Kept layout' && /●1 changed/.test(i.description)),
+      'the window tree shows the changed file',
+    );
+    // What this session keeps for the next (a window open for a while writes it by itself).
+    const running = api.testing.repositories as unknown as PlanRepositories;
+    await Promise.all(running.engines.map((e) => e.flushState()));
+
+    // The next session, as activate starts it: its own git runner, its repositories, its tree.
+    const git = new Git({ log: running.log, trusted: () => true });
+    const repositories = new PlanRepositories(git, running.log);
+    const tree = new PlanTreeProvider(repositories);
+    try {
+      await repositories.paintFromMemory();
+      const nodes = await tree.getChildren();
+      const worktrees = nodes.filter((n) => n.type === 'worktree');
+      const node = worktrees.find((n) => n.item.plan?.id === 'lk2');
+      assert.ok(node, 'the plan is painted');
+      assert.match(String(tree.getTreeItem(node).description), /●1 changed.*\(last known\)/);
+      assert.ok(
+        worktrees.every((n) => n.details?.lastKnown),
+        'every worktree has its last known state',
+      );
+      assert.strictEqual(git.processCount, 0, 'before any git process');
+      assert.strictEqual(repositories.engines.length, 0, 'nothing for commands before git has answered');
+      const painted = node.engine;
+
+      await repositories.discover();
+      assert.ok(git.processCount > 0);
+      assert.strictEqual(repositories.engines[0], painted, 'the painted repository, confirmed by git');
+      assert.strictEqual(painted.fromMemory, false);
+      await waitFor(async () => {
+        const shown = (await tree.getChildren()).find((n) => n.type === 'worktree' && n.item.plan?.id === 'lk2');
+        return (
+          shown?.type === 'worktree' &&
+          /●1 changed/.test(String(tree.getTreeItem(shown).description)) &&
+          !shown.details?.lastKnown
+        );
+      }, 'verified by git');
+    } finally {
+      tree.dispose();
+      repositories.dispose();
     }
   });
 });

@@ -16,7 +16,7 @@ import { ErrorCode, errorRecord, PlanError, PlanWorktreesError } from './errors'
 import type { Git } from '../../git/commands/git';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
-import { worktreeListStamp } from '../../git/worktreeFiles';
+import { entryGitDir, headsFromFiles, repositoryFromFiles, worktreeListStamp } from '../../git/worktreeFiles';
 import { limitConcurrency, OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from '../lifecycle/cleanup';
 import {
@@ -63,7 +63,7 @@ import {
   writeSnapshot,
 } from '../lifecycle/snapshot';
 import { WorktreeDetails, WorktreeStateCache } from '../state/state';
-import { readStateCache, writeStateCache } from '../store/stateCache';
+import { readStateCache, readStateCacheFile, writeStateCache } from '../store/stateCache';
 import {
   defaultSettings,
   EngineSettings,
@@ -149,12 +149,19 @@ export class PlanEngine {
   private readonly queue: OperationQueue;
   private readonly locks: PlanLocks;
   private readonly listeners = new Set<() => void>();
-  private readonly persistState: boolean;
+  private persistState: boolean;
   private readonly watched: boolean;
+  /**
+   * Opened from what an earlier session kept (`remembered`), not confirmed by
+   * git yet (`adopt`): only for painting; it writes nothing.
+   */
+  private memoryOnly = false;
   /** The cache file, read once (by the first `list()`). */
   private persisted: Promise<void> | undefined;
   /** The worktree folders of the last `list()`: only their states are kept in the cache file. */
   private listed = new Set<string>();
+  /** The worktree list of the last `list()` git gave in full (kept in the cache file, for the next session's first paint). */
+  private listedEntries: WorktreeEntry[] | undefined;
   private persistTimer: NodeJS.Timeout | undefined;
   private persistFailed = false;
   /** The last worktree list git gave, with the stamp of what it read (see `worktreeListStamp`); until `invalidate()`. */
@@ -168,6 +175,69 @@ export class PlanEngine {
     const stamp = worktrees && worktreeListStamp(repo.commonDir, worktrees);
     if (worktrees && stamp !== undefined) engine.lastList = { stamp, worktrees };
     return engine;
+  }
+
+  /**
+   * An engine for painting only, opened from git's files and the state cache
+   * file an earlier session wrote (no git process): the repository of
+   * `folder` (its nearest `.git`), the worktree list that session kept, each
+   * worktree's HEAD as git's files say now, and every last known state.
+   * Undefined when nothing usable was kept. Its `list()` gives that list
+   * without asking git, and it writes nothing; no operation may run on it
+   * before `adopt` confirmed it with what git says (see PlanRepositories).
+   */
+  static async remembered(folder: string, options: EngineOptions): Promise<PlanEngine | undefined> {
+    const found = repositoryFromFiles(folder);
+    if (!found) return undefined;
+    const { states, layout } = await readStateCacheFile(found.commonDir, { sync: true });
+    const main = layout?.worktrees[0];
+    if (!layout || !main || main.bare || !samePath(main.path, layout.mainPath)) return undefined;
+    if (!layout.worktrees.some((w) => samePath(w.path, found.top))) return undefined;
+    const gitDirs = layout.worktrees.map((w) => entryGitDir(found.commonDir, w));
+    const heads = headsFromFiles(
+      found.commonDir,
+      gitDirs.filter((d): d is string => d !== undefined),
+    );
+    // A HEAD the files cannot tell is left empty: its last known state (keyed by it) is then not painted.
+    const worktrees = layout.worktrees.map((w, i) => {
+      const now = gitDirs[i] === undefined ? undefined : heads.get(gitDirs[i] as string);
+      return now
+        ? { ...w, head: now.head, branch: now.branch, detached: now.branch === undefined }
+        : { ...w, head: undefined };
+    });
+    const repo = { mainPath: layout.mainPath, commonDir: found.commonDir, currentPath: found.top, bare: false };
+    const engine = new PlanEngine(repo, { ...options, persistState: false, watched: true });
+    engine.memoryOnly = true;
+    engine.lastList = { stamp: '', worktrees };
+    engine.state.seed(states);
+    engine.persisted = Promise.resolve();
+    return engine;
+  }
+
+  /** Whether this engine was opened from memory and git has not confirmed it yet (see `remembered`). */
+  get fromMemory(): boolean {
+    return this.memoryOnly;
+  }
+
+  /**
+   * Confirms an engine opened from memory with one git opened (`PlanEngine.open`
+   * on the same folder): when git found the same repository, this engine
+   * takes git's worktree list and works from now on like `opened` (the tree's
+   * items drawn from it stay valid); false, and nothing changes, otherwise.
+   */
+  adopt(opened: PlanEngine, options: { persistState?: boolean } = {}): boolean {
+    if (!this.memoryOnly) return false;
+    const same =
+      samePath(opened.repo.commonDir, this.repo.commonDir) &&
+      samePath(opened.repo.mainPath, this.repo.mainPath) &&
+      samePath(opened.repo.currentPath, this.repo.currentPath) &&
+      opened.repo.bare === this.repo.bare;
+    if (!same) return false;
+    this.memoryOnly = false;
+    this.lastList = opened.lastList;
+    this.persistState = options.persistState ?? false;
+    if (this.persistState) this.state.onRead = () => this.schedulePersist();
+    return true;
   }
 
   private constructor(
@@ -220,8 +290,10 @@ export class PlanEngine {
     ]);
     this.listProblem = problem;
     this.listed = new Set(worktrees.map((w) => w.path));
+    this.listedEntries = problem ? undefined : worktrees;
     const items = reconcile(worktrees, data.plans);
-    await this.followMoved(items);
+    // Painted from memory: the registry is written only once git has confirmed what moved.
+    if (!this.memoryOnly) await this.followMoved(items);
     return items;
   }
 
@@ -331,8 +403,12 @@ export class PlanEngine {
     this.persistTimer = undefined;
     if (!this.persistState) return;
     const keep = new Map([...this.state.knownStates()].filter(([folder]) => this.listed.has(folder)));
+    const layout =
+      this.listedEntries && !this.repo.bare
+        ? { mainPath: this.repo.mainPath, worktrees: this.listedEntries }
+        : undefined;
     try {
-      await writeStateCache(this.repo.commonDir, keep);
+      await writeStateCache(this.repo.commonDir, keep, layout);
     } catch (e) {
       // A cache that cannot be written costs the next session its quick paint, nothing more: said once.
       if (!this.persistFailed) this.ctx.log.warn(`The worktree state cache could not be written: ${String(e)}`);

@@ -19,8 +19,9 @@
  */
 import * as path from 'path';
 import type { WorktreeDetails } from '../state/state';
+import type { WorktreeEntry } from '../../git/worktreeList';
 import type { GitOperation } from '../../git/operation';
-import { readStateFile, stateDir, writeStateFile } from './stateFiles';
+import { readStateFile, readStateFileSync, stateDir, writeStateFile } from './stateFiles';
 
 /** A cache larger than this is not read: thousands of worktrees take well under a megabyte. */
 export const MAX_STATE_CACHE_BYTES = 2 * 1024 * 1024;
@@ -41,35 +42,107 @@ export function stateCacheFile(commonDir: string): string {
 }
 
 /**
+ * The repository as the last session listed it: its main worktree's folder
+ * and git's worktree list then. For painting the tree before git has
+ * answered in a new session; never for deciding anything.
+ */
+export interface RememberedLayout {
+  mainPath: string;
+  worktrees: WorktreeEntry[];
+}
+
+/**
  * The entries of the cache file, by worktree folder; empty when there is no
  * file or it cannot be read as a cache (too large, not JSON, another
  * version, a link...). Never throws.
  */
 export async function readStateCache(commonDir: string): Promise<Map<string, KnownState>> {
+  return (await readStateCacheFile(commonDir)).states;
+}
+
+/**
+ * The entries of the cache file (as `readStateCache`) and the layout it
+ * remembers, when valid. Never throws. `sync`: read without yielding (the
+ * first paint at start-up, while the event loop is busy).
+ */
+export async function readStateCacheFile(
+  commonDir: string,
+  options: { sync?: boolean } = {},
+): Promise<{ states: Map<string, KnownState>; layout?: RememberedLayout }> {
   const known = new Map<string, KnownState>();
   let parsed: unknown;
   try {
-    const text = await readStateFile(stateCacheFile(commonDir), MAX_STATE_CACHE_BYTES);
-    if (text === undefined) return known;
+    const file = stateCacheFile(commonDir);
+    const text = options.sync
+      ? readStateFileSync(file, MAX_STATE_CACHE_BYTES)
+      : await readStateFile(file, MAX_STATE_CACHE_BYTES);
+    if (text === undefined) return { states: known };
     parsed = JSON.parse(text);
   } catch {
-    return known;
+    return { states: known };
   }
-  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.worktrees)) return known;
+  if (!isObject(parsed) || parsed.version !== VERSION || !isObject(parsed.worktrees)) return { states: known };
   const entries = Object.entries(parsed.worktrees);
-  if (entries.length > MAX_STATE_CACHE_ENTRIES) return known;
+  if (entries.length > MAX_STATE_CACHE_ENTRIES) return { states: known };
   for (const [folder, value] of entries) {
     const entry = validEntry(folder, value);
     if (entry) known.set(folder, entry);
   }
-  return known;
+  return { states: known, layout: validLayout(parsed.layout) };
 }
 
-/** Replaces the cache file with these entries (atomically: a temporary file, then a rename). */
-export async function writeStateCache(commonDir: string, entries: Map<string, KnownState>): Promise<void> {
+/**
+ * Replaces the cache file with these entries and, when given, the layout
+ * (atomically: a temporary file, then a rename).
+ */
+export async function writeStateCache(
+  commonDir: string,
+  entries: Map<string, KnownState>,
+  layout?: RememberedLayout,
+): Promise<void> {
   const worktrees: Record<string, KnownState> = {};
   for (const [folder, entry] of [...entries].slice(0, MAX_STATE_CACHE_ENTRIES)) worktrees[folder] = entry;
-  await writeStateFile(stateCacheFile(commonDir), JSON.stringify({ version: VERSION, worktrees }));
+  const kept =
+    layout && layout.worktrees.length <= MAX_STATE_CACHE_ENTRIES
+      ? { mainPath: layout.mainPath, worktrees: layout.worktrees.map(entryFields) }
+      : undefined;
+  await writeStateFile(stateCacheFile(commonDir), JSON.stringify({ version: VERSION, worktrees, layout: kept }));
+}
+
+/** Only the fields of a worktree entry, nothing else an object may carry. */
+function entryFields(e: WorktreeEntry): WorktreeEntry {
+  return {
+    path: e.path,
+    head: e.head,
+    branch: e.branch,
+    bare: e.bare,
+    detached: e.detached,
+    locked: e.locked,
+    prunable: e.prunable,
+    isMain: e.isMain,
+  };
+}
+
+/** The remembered layout, every field type-checked; undefined when anything in it is wrong. */
+function validLayout(value: unknown): RememberedLayout | undefined {
+  if (!isObject(value) || !isPath(value.mainPath) || !Array.isArray(value.worktrees)) return undefined;
+  if (value.worktrees.length === 0 || value.worktrees.length > MAX_STATE_CACHE_ENTRIES) return undefined;
+  const worktrees: WorktreeEntry[] = [];
+  for (const [i, w] of value.worktrees.entries()) {
+    if (!isObject(w) || !isPath(w.path)) return undefined;
+    if (typeof w.bare !== 'boolean' || typeof w.detached !== 'boolean' || w.isMain !== (i === 0)) return undefined;
+    if (w.head !== undefined && !isOid(w.head)) return undefined;
+    if (w.branch !== undefined && !(isString(w.branch, 1024) && w.branch.startsWith('refs/'))) return undefined;
+    for (const field of ['locked', 'prunable'] as const) {
+      if (w[field] !== undefined && !isString(w[field], 4096)) return undefined;
+    }
+    worktrees.push(entryFields(w as unknown as WorktreeEntry));
+  }
+  return { mainPath: value.mainPath, worktrees };
+}
+
+function isPath(value: unknown): value is string {
+  return isString(value, 4096) && path.isAbsolute(value);
 }
 
 function validEntry(folder: string, value: unknown): KnownState | undefined {

@@ -8,7 +8,7 @@
  * typed error that names the file.
  */
 import { randomBytes } from 'crypto';
-import { constants, promises as fs } from 'fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readSync } from 'fs';
 import * as path from 'path';
 import { DomainCode, ErrorCode, ErrorData, PlanError } from '../engine/errors';
 
@@ -100,6 +100,53 @@ export async function readStateFile(file: string, maxBytes: number): Promise<str
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `readStateFile` without yielding: the same checks (a real folder, no link,
+ * a regular file, at most `maxBytes`), for a small file read while a busy
+ * event loop would delay every step of an asynchronous read (the first
+ * paint at start-up).
+ */
+export function readStateFileSync(file: string, maxBytes: number): string | undefined {
+  const dir = path.dirname(file);
+  let folder;
+  try {
+    folder = lstatSync(dir);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (folder.isSymbolicLink()) throw unsafe(dir, 'folderIsSymlink');
+  if (!folder.isDirectory()) throw unsafe(dir, 'notAFolder');
+  let fd: number;
+  try {
+    if (noFollow === 0 && lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw Object.assign(new Error('symbolic link'), { code: 'ELOOP' });
+    }
+    fd = openSync(file, constants.O_RDONLY | noFollow | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return undefined;
+    if (errorCode(e) === 'ELOOP' || errorCode(e) === 'EMLINK') throw unsafe(file, 'fileIsSymlink');
+    throw e;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw unsafe(file, 'notAFile');
+    if (stat.size > maxBytes) throw tooLarge(file, stat.size, maxBytes);
+    const buffer = Buffer.alloc(stat.size + 1);
+    let length = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) throw tooLarge(file, length, maxBytes);
+      if (length === buffer.length) break;
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -25,7 +25,7 @@ import { worktreeCommands } from './worktree';
 export type { CommandDeps } from './run';
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
-  const run = commandRunner(deps.log);
+  const run = commandRunner(deps.log, deps.repositories);
   return vscode.Disposable.from(
     windowCommands(deps, run),
     createCommands(deps, run),

@@ -13,6 +13,8 @@ import { PlanRepositories } from '../repositories';
 import { PlanSourceControls } from '../scm';
 import { requireTrust } from '../trust';
 import { isProgram } from './args';
+import { ErrorCode, PlanError } from '../../model/engine/errors';
+import { PlanEngine } from '../../model/engine/planEngine';
 
 export interface CommandDeps {
   repositories: PlanRepositories;
@@ -42,13 +44,15 @@ export function markShown(e: unknown): void {
   if (e instanceof Object) shown.add(e);
 }
 
-export function commandRunner(log: vscode.LogOutputChannel): CommandRunner {
+export function commandRunner(log: vscode.LogOutputChannel, repositories: PlanRepositories): CommandRunner {
   return (what, body, options = {}) =>
     async (args) => {
       try {
         // In Restricted Mode only commands that run no git beyond reading the list work.
         if (!options.untrusted) requireTrust();
-        return await body(args);
+        // Every command works on the repositories git found, never on what the tree painted from memory.
+        await repositories.ready;
+        return await body(confirmedArgs(repositories, args));
       } catch (e) {
         // Never wait for the message: a command must end when its work ends.
         if (!(e instanceof Object && shown.has(e))) void showError(log, what, e);
@@ -56,6 +60,25 @@ export function commandRunner(log: vscode.LogOutputChannel): CommandRunner {
         return undefined;
       }
     };
+}
+
+/**
+ * A tree item's arguments with the engine git confirmed for it: an item
+ * drawn from memory before discovery ended names the engine opened from
+ * memory, which discovery took over when git found the same repository
+ * (then it is one of `engines`). One git did not confirm names nothing.
+ */
+function confirmedArgs<A>(repositories: PlanRepositories, args: A): A {
+  if (typeof args !== 'object' || args === null || !('engine' in args) || !(args.engine instanceof PlanEngine)) {
+    return args;
+  }
+  if (args.engine.fromMemory || !repositories.engines.includes(args.engine)) {
+    throw new PlanError(ErrorCode.RepositoryNotOpen, {
+      path: args.engine.repo.currentPath,
+      repositories: repositories.engines.map((e) => e.repo.mainPath),
+    });
+  }
+  return args;
 }
 
 /** A modal warning with one action; true when the user chose it. */

@@ -211,6 +211,153 @@ describe('The last known state, kept across sessions', () => {
   });
 });
 
+describe('A new session painted from memory, before any git process', () => {
+  /** A first session that read every state and kept it (as the extension does), and the plans it made. */
+  async function keptSession(folder: string, ids: string[]): Promise<{ engine: PlanEngine; plans: string[] }> {
+    const first = await open(folder);
+    const plans: string[] = [];
+    for (const id of ids) plans.push((await first.engine.create({ id, title: id.toUpperCase() })).path);
+    await readAll(first.engine);
+    await first.engine.flushState();
+    return { engine: first.engine, plans };
+  }
+
+  it("opens the repository from git's files and the cache file with no git process: the last session's list and every state, marked as last known", () =>
+    withRepo(async (repo) => {
+      const { engine: first, plans } = await keptSession(repo.main, ['a', 'b']);
+      writeFiles(plans[0], { 'wip.txt': 'not committed\n' });
+      first.forget();
+      const read = await readAll(first);
+      const aRead = await first.details(planRow(read, 'a'));
+      await first.flushState();
+
+      for (const folder of [repo.main, path.join(plans[1], 'sub')]) {
+        fs.mkdirSync(path.join(plans[1], 'sub'), { recursive: true });
+        const runner = new Git();
+        const engine = await PlanEngine.remembered(folder, { git: runner });
+        assert.ok(engine, `opened from memory from ${folder}`);
+        assert.strictEqual(engine.fromMemory, true);
+        const items = await engine.list();
+        assert.strictEqual(runner.processCount, 0, 'no git process');
+        assert.deepStrictEqual(
+          items.map((i) => [i.kind, i.plan?.id, i.worktree?.path, i.worktree?.head, i.worktree?.branch]),
+          read.map((i) => [i.kind, i.plan?.id, i.worktree?.path, i.worktree?.head, i.worktree?.branch]),
+          "the last session's list",
+        );
+        const painted = items.map((i) => engine.lastKnown(i));
+        assert.ok(
+          painted.every((d) => d?.lastKnown !== undefined),
+          'every row has its last known state',
+        );
+        assert.deepStrictEqual(
+          { ...engine.lastKnown(planRow(items, 'a')), lastKnown: undefined },
+          {
+            ...aRead,
+            lastKnown: undefined,
+          },
+        );
+        assert.strictEqual(engine.repo.commonDir, first.repo.commonDir);
+        assert.strictEqual(engine.repo.mainPath, first.repo.mainPath);
+        assert.strictEqual(engine.repo.currentPath, folder === repo.main ? first.repo.mainPath : plans[1]);
+        assert.strictEqual(runner.processCount, 0, 'still no git process');
+      }
+    }));
+
+  it('paints no state of a worktree whose HEAD moved without its index changing (a ref set by a script); packed refs are read too', () =>
+    withRepo(async (repo) => {
+      const { plans } = await keptSession(repo.main, ['moved', 'same']);
+      git(repo.main, 'pack-refs', '--all');
+      const packed = await PlanEngine.remembered(repo.main, { git: new Git() });
+      assert.ok(packed);
+      const packedItems = await packed.list();
+      assert.ok(
+        packedItems.every((i) => packed.lastKnown(i) !== undefined),
+        'every HEAD told from packed-refs',
+      );
+
+      const other = git(repo.main, 'commit-tree', '-m', 'elsewhere', 'HEAD^{tree}');
+      git(repo.main, 'update-ref', 'refs/heads/plan/moved-moved', other);
+      const engine = await PlanEngine.remembered(plans[1], { git: new Git() });
+      assert.ok(engine);
+      const items = await engine.list();
+      assert.strictEqual(planRow(items, 'moved').worktree?.head, other, "the HEAD git's files have now");
+      assert.deepStrictEqual(
+        ['moved', 'same'].map((id) => engine.lastKnown(planRow(items, id)) !== undefined),
+        [false, true],
+      );
+    }));
+
+  it('opens nothing from a cache file with no layout or a bad one, or from a folder outside the layout', () =>
+    withRepo(async (repo) => {
+      const { engine: first } = await keptSession(repo.main, ['p']);
+      const file = stateCacheFile(first.repo.commonDir);
+      const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const bad = [
+        { ...kept, layout: undefined },
+        { ...kept, layout: { ...kept.layout, mainPath: 'relative' } },
+        { ...kept, layout: { ...kept.layout, worktrees: [{ ...kept.layout.worktrees[0], head: 'HEAD' }] } },
+        { ...kept, layout: { ...kept.layout, worktrees: kept.layout.worktrees.slice(1) } },
+        { ...kept, layout: { ...kept.layout, worktrees: 'all' } },
+      ];
+      for (const cache of bad) {
+        fs.writeFileSync(file, JSON.stringify(cache));
+        assert.strictEqual(
+          await PlanEngine.remembered(repo.main, { git: new Git() }),
+          undefined,
+          JSON.stringify(cache.layout),
+        );
+      }
+      // A link to a good copy is not read, nor a file larger than a cache.
+      const copy = path.join(repo.root, 'copy.json');
+      fs.writeFileSync(copy, JSON.stringify(kept));
+      fs.rmSync(file);
+      fs.symlinkSync(copy, file);
+      assert.strictEqual(await PlanEngine.remembered(repo.main, { git: new Git() }), undefined, 'a link');
+      fs.rmSync(file);
+      fs.writeFileSync(file, JSON.stringify(kept) + ' '.repeat(MAX_STATE_CACHE_BYTES));
+      assert.strictEqual(await PlanEngine.remembered(repo.main, { git: new Git() }), undefined, 'too large');
+      fs.writeFileSync(file, JSON.stringify(kept));
+      assert.ok(await PlanEngine.remembered(repo.main, { git: new Git() }), 'the good file opens');
+      const elsewhere = path.join(repo.root, 'elsewhere');
+      git(repo.main, 'worktree', 'add', '-q', '-b', 'elsewhere', elsewhere);
+      assert.strictEqual(await PlanEngine.remembered(elsewhere, { git: new Git() }), undefined, 'not in the kept list');
+      assert.strictEqual(await PlanEngine.remembered(repo.root, { git: new Git() }), undefined, 'not in a repository');
+    }));
+
+  it("is taken over by git's discovery of the same repository only, and writes nothing before", () =>
+    withRepo(async (repo) => {
+      const { plans } = await keptSession(repo.main, ['p']);
+      // A plan moved by hand: git's list says where; the engine from memory does not record it.
+      const moved = path.join(repo.root, 'moved-p');
+      git(repo.main, 'worktree', 'move', plans[0], moved);
+      // As a last session that listed it there would have kept it (without recording the move: a registry from before).
+      const file = stateCacheFile(path.join(repo.main, '.git'));
+      const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+      for (const w of kept.layout.worktrees) if (w.path === plans[0]) w.path = moved;
+      fs.writeFileSync(file, JSON.stringify(kept));
+      const registry = path.join(repo.main, '.git', 'plan-worktrees', 'plans.json');
+      const before = fs.readFileSync(registry, 'utf8');
+      const engine = await PlanEngine.remembered(repo.main, { git: new Git() });
+      assert.ok(engine);
+      assert.strictEqual(planRow(await engine.list(), 'p').worktree?.path, moved, 'listed where the kept list says');
+      assert.strictEqual(fs.readFileSync(registry, 'utf8'), before, 'the registry is not written from memory');
+
+      const other = await withRepo(async (second) => {
+        const opened = await PlanEngine.open(second.main, { git: new Git() });
+        return engine.adopt(opened);
+      });
+      assert.strictEqual(other, false, 'another repository is not taken over');
+      assert.strictEqual(engine.fromMemory, true);
+      const opened = await PlanEngine.open(repo.main, { git: new Git(), watched: true });
+      assert.strictEqual(engine.adopt(opened), true);
+      assert.strictEqual(engine.fromMemory, false);
+      const items = await engine.list();
+      assert.strictEqual(planRow(items, 'p').worktree?.path, moved, "git's list now");
+      assert.strictEqual(planRow(items, 'p').plan?.path, moved, 'the move is recorded once git confirmed it');
+      assert.strictEqual(engine.adopt(opened), false, 'taken over once');
+    }));
+});
+
 describe('The worktree list for display', () => {
   it("is git's last list while nothing git reads for it changed, and a new one after any change git makes by hand", () =>
     withRepo(async (repo) => {
