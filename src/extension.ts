@@ -69,10 +69,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   log.info(`Plan Worktrees ${context.extension.packageJSON.version} activated`);
   // The tree paints what the last session kept before any git process; git's answers follow in the background.
   // In Restricted Mode the tree waits for git's list, as before.
-  if (isTrusted()) await repositories.paintFromMemory();
+  const painted = isTrusted() && (await repositories.paintFromMemory());
   const started = publisher;
   repositories.startUp(
     (async () => {
+      // The first paint from memory goes first (the view asks for it as soon as it shows; a few ms): git's processes
+      // and their replies, on the same thread, would hold it back by hundreds of ms.
+      if (painted) {
+        await Promise.race([tree.firstPaint, new Promise((resolve) => setTimeout(resolve, FIRST_PAINT_WAIT_MS))]);
+      }
       await repositories.discover();
       // Before the setup task starts: it is a command of the plan's window too.
       await started.start();
@@ -99,6 +104,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
     planFiles,
   });
 }
+
+/** How long the start-up's git work waits for the tree's first paint from memory, at most. */
+const FIRST_PAINT_WAIT_MS = 200;
 
 /** This window's plan activity publisher: deactivate writes that the window closed. */
 let publisher: ActivityPublisher | undefined;

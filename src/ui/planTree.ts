@@ -102,6 +102,10 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   /** Engines with a verify running, and the worktrees it reads. */
   private readonly verifying = new Map<PlanEngine, Set<string>>();
   private lastVerify = Date.now();
+  /** Resolves the first time the tree gave its top items. */
+  private paintedOnce!: () => void;
+  /** The first time the tree gave its top items (the start-up's git work waits for it a moment; see extension.ts). */
+  readonly firstPaint = new Promise<void>((resolve) => (this.paintedOnce = resolve));
 
   constructor(
     private readonly repositories: PlanRepositories,
@@ -177,6 +181,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
       if (top.length === 1 && top[0].type === 'worktree' && top[0].item.kind === 'main') top.pop();
       // Restricted Mode: the plans from the worktree list, and the way to trust the folder (the view's message says why).
       if (!isTrusted() && engines.length > 0) top.unshift(trustNode());
+      if (top.length > 0) this.paintedOnce();
       return top;
     }
     if (node.type === 'repository') return this.worktreeNodes(node.engine);

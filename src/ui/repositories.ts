@@ -87,9 +87,9 @@ export class PlanRepositories implements vscode.Disposable {
    * what the last session kept (PlanEngine.remembered: git's files and the
    * state cache, as data), for the tree to paint at once. The first
    * `discover()` replaces them with what git says (taking over an engine git
-   * confirms, so the tree's items stay).
+   * confirms, so the tree's items stay). True when it painted anything.
    */
-  async paintFromMemory(): Promise<void> {
+  async paintFromMemory(): Promise<boolean> {
     const engines: PlanEngine[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       if (folder.uri.scheme !== 'file') continue;
@@ -100,9 +100,10 @@ export class PlanRepositories implements vscode.Disposable {
       }).catch(() => undefined);
       if (engine && !engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
     }
-    if (this.discovered || engines.length === 0) return;
+    if (this.discovered || engines.length === 0) return false;
     this.remembered = engines;
     this.changed.fire(undefined);
+    return true;
   }
 
   get state(): ViewState | undefined {
