@@ -303,14 +303,23 @@ function readSmall(file: string): string | undefined {
   return readSmallFile(file, 4096)?.trim();
 }
 
-/** A file's text, or undefined when it is missing, not a plain file, or larger than `limit` bytes. */
-function readSmallFile(file: string, limit: number): string | undefined {
+/**
+ * A file's text, or undefined when it is missing, a link, not a plain file, or
+ * larger than `limit` bytes. Opened without following a link and without
+ * blocking (a FIFO put in its place would otherwise wait for a writer forever),
+ * then checked on what was opened: the file is data, whatever replaced it meanwhile.
+ */
+export function readSmallFile(file: string, limit: number): string | undefined {
+  let fd: number | undefined;
   try {
-    const stat = fs.lstatSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+    const stat = fs.fstatSync(fd);
     if (!stat.isFile() || stat.size > limit) return undefined;
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(fd, 'utf8');
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GitErrorCode } from '../errors';
+import { readSmallFile } from '../worktreeFiles';
 import { GitAt, options, records } from './git';
 import { ReasonRule, withReasons } from './reasons';
 
@@ -153,22 +154,8 @@ export function lastReflogEntry(commonDir: string, ref: string): ReflogEntry | u
  * trusted. Undefined for any other content, a link, anything but a file, or none.
  */
 export function headFileBranch(gitDir: string): string | undefined {
-  let fd: number | undefined;
-  try {
-    // O_NONBLOCK: a FIFO would otherwise wait for a writer forever.
-    fd = fs.openSync(
-      path.join(gitDir, 'HEAD'),
-      fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0),
-    );
-    if (!fs.fstatSync(fd).isFile()) return undefined;
-    const buffer = Buffer.alloc(512);
-    const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    return /^ref: refs\/heads\/([^\n]+)\n?$/.exec(buffer.subarray(0, length).toString('utf8'))?.[1];
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
+  const text = readSmallFile(path.join(gitDir, 'HEAD'), 512);
+  return text === undefined ? undefined : /^ref: refs\/heads\/([^\n]+)\n?$/.exec(text)?.[1];
 }
 
 /** A branch's upstream on a remote: the remote, its ref (`refs/heads/main`) and the local remote-tracking ref, if any. */
