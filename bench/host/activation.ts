@@ -39,10 +39,15 @@ export async function run(): Promise<void> {
     nodes = await api.testing.tree.getChildren();
   }
   const firstItems = performance.now();
-  const worktrees = nodes.filter((n) => n.type === 'worktree' && n.item?.worktree);
+  // The tree's current nodes, each time: items painted from memory are replaced by git's once it has listed the
+  // worktrees (a worktree the last session did not know has no state until then).
+  const worktreeNodes = (all: Node[]) => all.filter((n) => n.type === 'worktree' && n.item?.worktree);
+  let worktrees = worktreeNodes(nodes);
   while (!worktrees.every((n) => n.details !== undefined)) {
     if (Date.now() > deadline) throw new Error('The state of the items did not load.');
     await sleep(2);
+    nodes = await api.testing.tree.getChildren();
+    worktrees = worktreeNodes(nodes);
   }
   // Every item has a state: from the state cache (marked last known) or read.
   const allDetails = performance.now();

@@ -41,7 +41,7 @@ interface TestingApi {
       nodeForPath(p: string): WorktreeNode | undefined;
       onDidChangeTreeData(listener: (node: unknown) => void): vscode.Disposable;
     };
-    repositories: { refresh(): Promise<void> };
+    repositories: { refresh(): Promise<void>; ready: Promise<void> };
     statusBar: { state: { text: string } };
   };
 }
@@ -185,6 +185,8 @@ async function untrackedShown(
 
 /** Every item of the tree with its state, then the merge pre-check, as the view asks them. */
 async function settle(api: TestingApi, deadline: number): Promise<WorktreeNode[]> {
+  // Git's own list first: the items painted from memory before it are replaced by git's.
+  await api.testing.repositories.ready;
   let nodes = await api.testing.tree.getChildren();
   while (nodes.length === 0) {
     if (Date.now() > deadline) throw new Error('The tree showed no items.');
