@@ -8,6 +8,7 @@ import { checkMerge, mergePlan, MergeStrategy } from '../../../../src/model/life
 import { listSnapshots, restoreSnapshot } from '../../../../src/model/lifecycle/snapshot';
 import { PlanRecord } from '../../../../src/model/engine/types';
 import { addPlan, openContext } from '../../helpers/a';
+import { RoundGit } from '../../helpers/roundGit';
 import {
   commitFiles,
   fingerprint,
@@ -704,44 +705,6 @@ describe('mergePlan', () => {
       }));
   });
 });
-
-/**
- * A git runner that starts its processes in rounds: a process asked for waits
- * until every process already started has ended and no other is asked for
- * within a moment, then all those waiting start at once. `rounds` lists the
- * subcommands of each round: how many processes an operation runs, and how
- * many times it waits for git before it can go on.
- */
-class RoundGit extends Git {
-  readonly rounds: string[][] = [];
-  private asked: Array<{ name: string; go: () => void }> = [];
-  private inFlight = 0;
-  private releaseTimer: NodeJS.Timeout | undefined;
-
-  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
-    await new Promise<void>((go) => {
-      this.asked.push({ name: args[0], go });
-      this.schedule();
-    });
-    try {
-      return await super.exec(args, options);
-    } finally {
-      this.inFlight--;
-      this.schedule();
-    }
-  }
-
-  private schedule(): void {
-    clearTimeout(this.releaseTimer);
-    if (this.inFlight > 0 || this.asked.length === 0) return;
-    this.releaseTimer = setTimeout(() => {
-      const round = this.asked.splice(0);
-      this.inFlight += round.length;
-      this.rounds.push(round.map((w) => w.name).sort());
-      for (const w of round) w.go();
-    }, 50);
-  }
-}
 
 /** The main checkout has the base checked out, clean, with an ignored file; the plan has one commit, and the base one of its own unless the merge is a fast-forward. */
 function readyToMerge(repo: TestRepo, strategy: MergeStrategy): PlanRecord {
