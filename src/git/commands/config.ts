@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GitAt, options } from './git';
+import { readSmallFile } from '../worktreeFiles';
 
 /** A config file larger than this is not looked into: git is asked. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -33,14 +34,10 @@ export async function removeConfigSection(at: GitAt, name: string): Promise<void
  * escape (`[branch "a\\b"]`); anything else (unreadable, too large) is true.
  */
 export function mayHaveBranchSection(commonDir: string, branch: string): boolean {
-  let text: string;
-  try {
-    const file = path.join(commonDir, 'config');
-    if (fs.statSync(file).size > MAX_CONFIG_BYTES) return true;
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
+  const file = path.join(commonDir, 'config');
+  const text = readSmallFile(file, MAX_CONFIG_BYTES);
+  // None: nothing to remove. A link, anything but a plain file, or too large: git is asked.
+  if (text === undefined) return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
   // A quoted subsection is matched exactly, the old `[branch.name]` form in ASCII lower case.
   const lower = (t: string): string => t.replace(/[A-Z]+/g, (m) => m.toLowerCase());
   return text.includes(branch) || lower(text).includes(lower(branch)) || /^\s*\[\s*branch\b[^\n]*\\/im.test(text);
