@@ -239,6 +239,71 @@ export function branchCommitOnDisk(commonDir: string, ref: string): string | und
 }
 
 /**
+ * The worktrees as `git worktree list` gives them, from the files it reads
+ * (no git process): the main worktree (`main`, and the branch the common
+ * `HEAD` names), then one per admin folder under `<common dir>/worktrees/`, in
+ * git's order (by name), its folder from its `gitdir` file and its branch or
+ * commit from its `HEAD`, each branch's commit from its loose ref or
+ * `packed-refs`. Undefined when anything there is not as a finished
+ * `git worktree add` leaves it (an entry that is not a plain folder, a file
+ * missing, empty or not plain, a `gitdir` not naming a `.git`, the `0000…` HEAD written before the branch, a
+ * `commondir` naming another repository, refs in a reftable, a ref that
+ * cannot be told, a branch checked out twice): then git itself lists them, and says what is wrong.
+ */
+export function worktreesFromFiles(
+  commonDir: string,
+  main: { path: string; bare: boolean },
+): WorktreeEntry[] | undefined {
+  const admin = path.join(commonDir, 'worktrees');
+  let names: string[] = [];
+  try {
+    const entries = fs.readdirSync(admin, { withFileTypes: true });
+    if (entries.some((e) => !e.isDirectory())) return undefined;
+    names = entries.map((e) => e.name).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  const linked: Array<{ gitDir: string; folder: string; locked?: string }> = [];
+  for (const name of names) {
+    const gitDir = path.join(admin, name);
+    const dotGit = readSmall(path.join(gitDir, 'gitdir'));
+    const common = readSmall(path.join(gitDir, 'commondir'));
+    if (!dotGit?.endsWith('/.git') || !common || path.resolve(gitDir, common) !== path.resolve(commonDir)) {
+      return undefined;
+    }
+    const lockedFile = path.join(gitDir, 'locked');
+    const locked = readSmall(lockedFile);
+    if (locked === undefined && exists(lockedFile)) return undefined;
+    linked.push({ gitDir, folder: path.dirname(path.resolve(gitDir, dotGit)), locked });
+  }
+  const gitDirs = [...(main.bare ? [] : [commonDir]), ...linked.map((l) => l.gitDir)];
+  const heads = headsFromFiles(commonDir, gitDirs);
+  if (gitDirs.some((d) => !heads.has(d) || /^0+$/.test(heads.get(d)?.head ?? ''))) return undefined;
+  // A branch checked out twice (`worktree add --force`): which one comes first is git's (directory) order, not told here.
+  const branches = gitDirs.flatMap((d) => heads.get(d)?.branch ?? []);
+  if (new Set(branches).size !== branches.length) return undefined;
+  const entry = (folder: string, gitDir: string, isMain: boolean): WorktreeEntry => {
+    const { head, branch } = heads.get(gitDir) ?? {};
+    const found: WorktreeEntry = { path: folder, bare: false, detached: branch === undefined, isMain };
+    if (head !== undefined) found.head = head;
+    if (branch !== undefined) found.branch = branch;
+    return found;
+  };
+  const first: WorktreeEntry = main.bare
+    ? { path: main.path, bare: true, detached: false, isMain: true }
+    : entry(main.path, commonDir, true);
+  return [
+    first,
+    ...linked.map((l) => {
+      const found = entry(l.folder, l.gitDir, false);
+      if (l.locked !== undefined) found.locked = l.locked;
+      if (!exists(path.join(l.folder, '.git'))) found.prunable = 'gitdir file points to non-existent location';
+      return found;
+    }),
+  ];
+}
+
+/**
  * The top folder of the worktree `folder` is in, and the repository's common
  * git directory, from git's files alone (no git process): the nearest `.git`
  * at or above `folder` — a folder (a main worktree; its common directory is

@@ -28,7 +28,7 @@ import { deleteRef, updateRef } from '../../git/commands/refs';
 import { status, StatusFlags } from '../../git/commands/status';
 import { GitOperation, operationsInProgress } from '../../git/operation';
 import { statusPaths, StatusSummary } from '../../git/status';
-import { branchCommitOnDisk, rebasesInProgress } from '../../git/worktreeFiles';
+import { branchCommitOnDisk, rebasesInProgress, worktreesFromFiles } from '../../git/worktreeFiles';
 import { DomainCode, ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
@@ -188,7 +188,7 @@ async function checkEverything(
   // and the result is built from it once the refs are read; the changes the base's worktree will undergo are read
   // beside the build, once the worktree list says where the base is checked out.
   const refs = readPlanRefs(ctx, plan);
-  const worktreesRead = listWorktrees(ctx);
+  const worktreesRead = worktreesNow(ctx);
   const guessed = options.commitUncommitted ? undefined : startGuessedMerge(ctx, plan, options);
   if (guessed) started.running.push(guessed.outcome, ...(guessed.message ? [guessed.message] : []));
   const earlyRun = options.commitUncommitted
@@ -249,6 +249,15 @@ async function checkEverything(
   // What was started ahead and not needed after all (the worktree list found the base elsewhere) ends before anything moves.
   await Promise.all(started.running);
   return { tip, base, planWorktree, baseWorktree, pending, next };
+}
+
+/**
+ * The worktrees now: read from git's files where they tell (no git process;
+ * the files `git worktree list` reads, read as data), else `git worktree list`.
+ */
+function worktreesNow(ctx: RepoContext): Promise<WorktreeEntry[]> {
+  const fromFiles = worktreesFromFiles(ctx.repo.commonDir, { path: ctx.repo.mainPath, bare: ctx.repo.bare });
+  return fromFiles ? Promise.resolve(fromFiles) : listWorktrees(ctx);
 }
 
 /** A `merge-tree` (and a squash's message) started on commits the refs are not yet known to name (see startGuessedMerge). */

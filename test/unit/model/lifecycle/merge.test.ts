@@ -833,23 +833,23 @@ describe('a merge whose branches move while its pre-check starts on the commits 
 });
 
 describe('the git processes of a merge', () => {
-  // readyToMerge: the merge looks for ignored files in the main checkout's way.
+  // readyToMerge: the merge looks for ignored files in the main checkout's way. The worktrees are read from git's files.
   const expected: Record<MergeStrategy, string[][]> = {
     // The pre-check (and a squash's list of commits) starts beside the reads, on the commits git's files name.
     merge: [
-      ['for-each-ref', 'merge-tree', 'status', 'status', 'worktree'],
+      ['for-each-ref', 'merge-tree', 'status', 'status'],
       ['commit-tree', 'diff'],
       ['update-ref'],
       ['read-tree'],
     ],
     squash: [
-      ['for-each-ref', 'log', 'merge-tree', 'status', 'status', 'worktree'],
+      ['for-each-ref', 'log', 'merge-tree', 'status', 'status'],
       ['commit-tree', 'diff'],
       ['update-ref'],
       ['read-tree'],
     ],
     fastForward: [
-      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['for-each-ref', 'status', 'status'],
       ['merge-base'],
       ['diff'],
       ['update-ref'],
@@ -857,7 +857,7 @@ describe('the git processes of a merge', () => {
     ],
     // One commit replayed (commit-tree, merge-tree, commit-tree), the snapshot of the plan, then both branches moved.
     rebase: [
-      ['for-each-ref', 'status', 'status', 'worktree'],
+      ['for-each-ref', 'status', 'status'],
       ['merge-base', 'merge-tree'],
       ['diff', 'log'],
       ['commit-tree'],
