@@ -15,6 +15,8 @@ export interface StatusFlags {
   renames?: false;
   /** With the branch header lines (`# branch.oid`...). */
   branch?: boolean;
+  /** False: with `branch`, no count of commits ahead of and behind the upstream (`--no-ahead-behind`). */
+  aheadBehind?: false;
   /** Changes inside submodules: looked at (`none`) or not (`all`); git's default (and config) when absent. */
   ignoreSubmodules?: 'none' | 'all';
   /**
@@ -40,6 +42,7 @@ function statusArgs(flags: StatusFlags): string[] {
     'status',
     '--porcelain=v2',
     ...(flags.branch ? ['--branch'] : []),
+    ...(flags.branch && flags.aheadBehind === false ? ['--no-ahead-behind'] : []),
     '-z',
     `--untracked-files=${flags.untracked ?? 'all'}`,
     ...(flags.ignored ? [`--ignored=${flags.ignored}`] : []),

@@ -139,10 +139,19 @@ export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: Mer
   };
 }
 
+/** A branch and its commit, with its tree when `for-each-ref` read them (a status names the commit only). */
+type Target = Omit<MergeTarget, 'tree'> & { tree?: string };
+
+/** The tree of a branch read by `for-each-ref`: every strategy but a merge or a squash whose refs two statuses read. */
+function treeOf(target: { tree?: string }): string {
+  if (target.tree === undefined) throw new Error('The tree of a branch read by its status is not known');
+  return target.tree;
+}
+
 /** What the merge decided before anything moves: the new commits exist, no ref points to them yet. */
 interface Decided {
-  tip: MergeTarget;
-  base: MergeTarget;
+  tip: Target;
+  base: Target;
   planWorktree?: WorktreeEntry;
   baseWorktree?: BaseWorktree;
   /** The plan's uncommitted work as a commit, when `commitUncommitted` found some. */
@@ -186,11 +195,17 @@ async function checkEverything(
   // where the registry says, and the base in the main worktree. Unless the plan's uncommitted work may join its
   // commits, their pre-check starts at once on the commits git's files name (used only if the refs name the same),
   // and the result is built from it once the refs are read; the changes the base's worktree will undergo are read
-  // beside the build, once the worktree list says where the base is checked out.
-  const refs = readPlanRefs(ctx, plan);
+  // beside the build, once the worktree list says where the base is checked out. When the pre-check started so, the
+  // refs are read by the two statuses themselves (the commit each worktree has checked out), else by `for-each-ref`.
   const worktreesRead = worktreesNow(ctx);
   const guessed = options.commitUncommitted ? undefined : startGuessedMerge(ctx, plan, options);
   if (guessed) started.running.push(guessed.outcome, ...(guessed.message ? [guessed.message] : []));
+  const byStatus = guessed !== undefined;
+  const planGuessed = guessStatus(ctx, plan.path, planStatusFlags(options, byStatus), signal);
+  const mainGuessed = ctx.repo.bare
+    ? undefined
+    : guessStatus(ctx, ctx.repo.mainPath, baseStatusFlags(byStatus), signal);
+  const refs = byStatus ? refsFromStatuses(ctx, plan, planGuessed, mainGuessed) : readPlanRefs(ctx, plan);
   const earlyRun = options.commitUncommitted
     ? undefined
     : refs
@@ -199,13 +214,13 @@ async function checkEverything(
   const [{ tip, base }, worktrees, planGuess, mainGuess, early, baseChanges] = await allInOrder([
     refs,
     worktreesRead,
-    guessStatus(ctx, plan.path, planStatusFlags(options), signal),
-    ctx.repo.bare ? undefined : guessStatus(ctx, ctx.repo.mainPath, baseStatusFlags, signal),
+    planGuessed,
+    mainGuessed,
     earlyRun,
     earlyRun &&
       Promise.all([earlyRun, refs, worktreesRead])
         .then(([early, { base }, worktrees]) =>
-          startBaseChanges(ctx, options, early?.verdict, base, worktrees, started),
+          startBaseChanges(ctx, options, early?.verdict, base, worktrees, started, early?.changes),
         )
         .catch(() => undefined),
   ]);
@@ -213,7 +228,7 @@ async function checkEverything(
   const baseEntry = findBaseWorktree(worktrees, base.ref);
   const planStatus = planWorktree
     ? ((samePath(planWorktree.path, plan.path) ? planGuess : undefined) ??
-      (await readStatus(ctx, planWorktree.path, planStatusFlags(options), signal)))
+      (await readStatus(ctx, planWorktree.path, planStatusFlags(options, false), signal)))
     : undefined;
   const pending =
     planWorktree && planStatus ? await pendingWork(ctx, plan, planWorktree.path, planStatus, options) : undefined;
@@ -223,7 +238,7 @@ async function checkEverything(
   refuseOperationInProgress(ctx.repo.commonDir, worktrees, [base.ref, tip.ref]);
   const baseStatus = baseEntry
     ? ((samePath(baseEntry.path, ctx.repo.mainPath) ? mainGuess : undefined) ??
-      (await readStatus(ctx, baseEntry.path, baseStatusFlags, signal)))
+      (await readStatus(ctx, baseEntry.path, baseStatusFlags(false), signal)))
     : undefined;
   const baseWorktree = baseEntry && baseStatus ? checkBaseWorktree(baseEntry, baseStatus, base.ref) : undefined;
   // What would be overwritten in the base's worktree (and, for a rebase, the plan's) is looked for while the new
@@ -307,19 +322,21 @@ interface StartedChanges {
 /**
  * The changes the base's worktree will undergo, read as soon as the pre-check
  * and the worktree list are known (beside the build of the new commit, not
- * after the base's status): undefined when the base does not move or is not
- * checked out.
+ * after the base's status), or those the pre-check read already (`ahead`):
+ * undefined when the base does not move or is not checked out.
  */
 function startBaseChanges(
   ctx: RepoContext,
   options: MergeOptions,
   verdict: Verdict | undefined,
-  base: MergeTarget,
+  base: Target,
   worktrees: WorktreeEntry[],
   started: Started,
+  ahead?: StartedChanges,
 ): StartedChanges | undefined {
   const to = verdict && treesAfter(options.strategy, verdict).base;
   if (to === undefined || !findBaseWorktree(worktrees, base.ref)) return undefined;
+  if (ahead && ahead.from === base.oid && ahead.to === to) return ahead;
   const changes = settle(diffNameStatus({ ...inRepo(ctx), signal: options.signal }, base.oid, to));
   started.running.push(changes);
   return { from: base.oid, to, changes };
@@ -348,6 +365,27 @@ async function readPlanRefs(ctx: RepoContext, plan: PlanRecord): Promise<{ tip: 
     throw new PlanError(ErrorCode.BranchNotFound, { reason: 'planBase', plan: plan.id, base: plan.base });
   }
   return { tip, base };
+}
+
+/**
+ * The plan's tip and its base as git names them now, read by the statuses of
+ * the worktrees they are checked out in (`# branch.head` and `# branch.oid`):
+ * the plan where the registry says, the base in the main worktree. When
+ * either is not so (or its status failed), `for-each-ref` reads them (readPlanRefs).
+ */
+async function refsFromStatuses(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  planStatus: Promise<StatusSummary | undefined> | undefined,
+  mainStatus: Promise<StatusSummary | undefined> | undefined,
+): Promise<{ tip: Target; base: Target }> {
+  const tipRef = qualifyBranch(plan.branch);
+  const baseRef = qualifyBranch(plan.base);
+  const [tipOid, baseOid] = (await Promise.all([planStatus, mainStatus])).map((s, i) =>
+    s?.branch.head !== undefined && qualifyBranch(s.branch.head) === [tipRef, baseRef][i] ? s.branch.oid : undefined,
+  );
+  if (tipOid === undefined || baseOid === undefined) return readPlanRefs(ctx, plan);
+  return { tip: { ref: tipRef, oid: tipOid }, base: { ref: baseRef, oid: baseOid } };
 }
 
 /** The merge pre-check of two commits (`merge-tree --write-tree`): touches no ref, index or file. */
@@ -422,25 +460,27 @@ interface Verdict {
 async function precheck(
   ctx: RepoContext,
   strategy: MergeStrategy,
-  base: MergeTarget,
-  plan: { oid: string; tree: string },
+  base: Target,
+  plan: { oid: string; tree?: string },
   signal?: AbortSignal,
   guessed?: GuessedMerge,
 ): Promise<Verdict> {
   const commits = { baseCommit: base.oid, planCommit: plan.oid };
   if (strategy === 'merge' || strategy === 'squash') {
     const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal, guessed);
-    const noChange = merge.clean && merge.tree === base.tree;
-    const alreadyMerged =
-      noChange && (strategy === 'squash' || (await isAncestor({ ...inRepo(ctx), signal }, plan.oid, base.oid)));
-    return { ...commits, ...merge, alreadyMerged, fastForward: false };
+    const noChange =
+      merge.clean &&
+      (base.tree !== undefined
+        ? merge.tree === base.tree
+        : (await diffNameStatus({ ...inRepo(ctx), signal }, base.oid, merge.tree)).length === 0);
+    return mergeVerdict(ctx, strategy, commits, merge, noChange, signal);
   }
   if (strategy === 'fastForward') {
     const mergeBase = await findMergeBase(ctx, plan.oid, base.oid);
     if (mergeBase === undefined) throw new PlanError(ErrorCode.UnrelatedHistories, commits);
     if (mergeBase === plan.oid || mergeBase === base.oid) {
       const alreadyMerged = mergeBase === plan.oid;
-      const tree = alreadyMerged ? base.tree : plan.tree;
+      const tree = alreadyMerged ? treeOf(base) : treeOf(plan);
       return { ...commits, clean: true, conflicts: [], tree, alreadyMerged, fastForward: !alreadyMerged };
     }
     const merge = await mergeTreeOf(ctx, base.oid, plan.oid, signal);
@@ -455,6 +495,25 @@ async function precheck(
     alreadyMerged: check.mergeBase === plan.oid,
     fastForward: check.mergeBase === base.oid,
   };
+}
+
+/**
+ * The verdict of a merge or a squash from its `merge-tree`: nothing to merge
+ * when it changes no file (`noChange`) and, for a merge, the plan's commit is
+ * in the base's history already (`merge-base --is-ancestor`).
+ */
+async function mergeVerdict(
+  ctx: RepoContext,
+  strategy: MergeStrategy,
+  commits: { baseCommit: string; planCommit: string },
+  merge: MergeTreeResult,
+  noChange: boolean,
+  signal?: AbortSignal,
+): Promise<Verdict> {
+  const alreadyMerged =
+    noChange &&
+    (strategy === 'squash' || (await isAncestor({ ...inRepo(ctx), signal }, commits.planCommit, commits.baseCommit)));
+  return { ...commits, ...merge, alreadyMerged, fastForward: false };
 }
 
 /**
@@ -495,27 +554,59 @@ function treesAfter(strategy: MergeStrategy, verdict: Verdict): { base?: string;
  * built from it (objects only; not for a rebase, which goes commit by commit):
  * given as soon as the pre-check is done, so the checks of the worktrees run
  * while the new commit is made. A failure to build waits, settled, for the
- * moment the merge comes to that step.
+ * moment the merge comes to that step. When the base's tree is not known (its
+ * checkout's status named its commit), whether the merge changes any file is
+ * the answer of the diff of the base's files, made beside the build: a commit
+ * built for a merge that changes nothing is left to no ref.
  */
 async function checkAndBuild(
   ctx: RepoContext,
   plan: PlanRecord,
   options: MergeOptions,
-  base: MergeTarget,
-  tip: MergeTarget,
+  base: Target,
+  tip: Target,
   started: Started,
   guessed?: GuessedMerge,
-): Promise<{ verdict: Verdict; built?: Promise<PromiseSettledResult<{ base: string; plan?: string }>> }> {
+): Promise<{
+  verdict: Verdict;
+  built?: Promise<PromiseSettledResult<{ base: string; plan?: string }>>;
+  changes?: StartedChanges;
+}> {
   // A squash's message lists the plan's commits: read while merge-tree runs.
   const message =
     options.strategy === 'squash' && options.message === undefined
       ? ((guessedRight(guessed, base.oid, tip.oid) ? guessed?.message : undefined) ??
         settle(squashMessage(ctx, plan, base.oid, tip.oid, options.subject)))
       : undefined;
+  const build = (verdict: Verdict) => {
+    const built = settle(
+      (async () => buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined))(),
+    );
+    started.running.push(built);
+    return built;
+  };
   // Nothing is left running when this settles without a build.
   let verdict: Verdict;
+  let ahead: { changes: StartedChanges; built: ReturnType<typeof build> } | undefined;
   try {
-    verdict = await precheck(ctx, options.strategy, base, tip, options.signal, guessed);
+    if (base.tree === undefined && (options.strategy === 'merge' || options.strategy === 'squash')) {
+      // The base's tree is not known (its status named its commit): whether the merge changes any file is the answer
+      // of the diff its worktree needs anyway, read while the merge's commit is made (left unused when none changes).
+      const commits = { baseCommit: base.oid, planCommit: tip.oid };
+      const merge = await mergeTreeOf(ctx, base.oid, tip.oid, options.signal, guessed);
+      if (merge.clean) {
+        const changes = settle(diffNameStatus({ ...inRepo(ctx), signal: options.signal }, base.oid, merge.tree));
+        started.running.push(changes);
+        const built = build({ ...commits, ...merge, alreadyMerged: false, fastForward: false });
+        ahead = { changes: { from: base.oid, to: merge.tree, changes }, built };
+        const noChange = (await settledValue(await changes)).length === 0;
+        verdict = await mergeVerdict(ctx, options.strategy, commits, merge, noChange, options.signal);
+      } else {
+        verdict = { ...commits, ...merge, alreadyMerged: false, fastForward: false };
+      }
+    } else {
+      verdict = await precheck(ctx, options.strategy, base, tip, options.signal, guessed);
+    }
   } catch (e) {
     await message;
     throw e;
@@ -524,11 +615,7 @@ async function checkAndBuild(
     await message;
     return { verdict };
   }
-  const built = settle(
-    (async () => buildResult(ctx, plan, options, verdict, base, message ? settledValue(await message) : undefined))(),
-  );
-  started.running.push(built);
-  return { verdict, built };
+  return { verdict, built: ahead && !verdict.alreadyMerged ? ahead.built : build(verdict), changes: ahead?.changes };
 }
 
 /** A promise's outcome, never rejected. */
@@ -655,7 +742,7 @@ async function buildResult(
   plan: PlanRecord,
   options: MergeOptions,
   verdict: Verdict,
-  base: MergeTarget,
+  base: Target,
   message?: Promise<string>,
 ): Promise<{ base: string; plan?: string }> {
   const { planCommit, baseCommit, alreadyMerged, fastForward, tree } = verdict;
@@ -668,7 +755,7 @@ async function buildResult(
       return { base: planCommit };
     case 'rebase': {
       if (fastForward) return { base: planCommit };
-      const replayed = await replay(ctx, baseCommit, base.tree, planCommit, options.signal);
+      const replayed = await replay(ctx, baseCommit, treeOf(base), planCommit, options.signal);
       if (replayed.tree !== tree) {
         await refuseChangedContent(ctx, plan, replayed.tree, tree, options.signal);
       }
@@ -1016,15 +1103,22 @@ async function compareAndSwap(
  * overwrite an untracked or ignored file there is read from the disk at the
  * paths the merge adds (refuseFilesInTheWay), whatever the status lists.
  */
-const baseStatusFlags: StatusFlags = { untracked: 'no' };
+function baseStatusFlags(branch: boolean): StatusFlags {
+  return { untracked: 'no', ...branchFlags(branch) };
+}
 
 /**
  * The plan's status: its untracked files (uncommitted work), and for a
  * rebase, which moves its files, its ignored ones (an ignored folder as one
  * entry), to know whether any could be in the way.
  */
-function planStatusFlags(options: MergeOptions): StatusFlags {
-  return options.strategy === 'rebase' ? { ignored: 'matching' } : {};
+function planStatusFlags(options: MergeOptions, branch: boolean): StatusFlags {
+  return { ...(options.strategy === 'rebase' ? { ignored: 'matching' } : {}), ...branchFlags(branch) };
+}
+
+/** With `branch`, the status names the commit checked out (and no commits ahead or behind are counted): see refsFromStatuses. */
+function branchFlags(branch: boolean): StatusFlags {
+  return branch ? { branch: true, aheadBehind: false } : {};
 }
 
 async function readStatus(

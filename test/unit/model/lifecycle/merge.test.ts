@@ -382,6 +382,26 @@ describe('mergePlan', () => {
       assert.strictEqual(fingerprint(repo.main), before);
     }));
 
+  it('a plan whose change the base has by another commit: a merge still joins its history, a squash has nothing to add', () =>
+    withRepo(async (repo) => {
+      const plan = addPlan(repo, '5');
+      const change = commitFiles(plan.path, { 'x.txt': 'x\n' });
+      const picked = commitFiles(repo.main, { 'x.txt': 'x\n' }, 'the same change, made on main');
+      const squashed = await mergePlan(await openContext(repo.main), plan, { strategy: 'squash' });
+      assert.strictEqual(squashed.baseAfter, picked, 'no squash commit that changes nothing');
+      const merged = await mergePlan(await openContext(repo.main), plan, { strategy: 'merge' });
+      assert.notStrictEqual(merged.baseAfter, picked);
+      assert.deepStrictEqual(git(repo.main, 'rev-parse', `${merged.commit}^1`, `${merged.commit}^2`).split('\n'), [
+        picked,
+        change,
+      ]);
+      assert.strictEqual(
+        git(repo.main, 'rev-parse', `${merged.commit}^{tree}`),
+        git(repo.main, 'rev-parse', `${picked}^{tree}`),
+      );
+      assertCheckoutAt(repo.main, merged.commit);
+    }));
+
   describe('refusals leave everything byte-for-byte unchanged', () => {
     for (const strategy of ['merge', 'squash', 'fastForward', 'rebase'] as MergeStrategy[]) {
       it(`MergeConflict (${strategy}) lists the conflicting files`, () =>
@@ -835,26 +855,11 @@ describe('a merge whose branches move while its pre-check starts on the commits 
 describe('the git processes of a merge', () => {
   // readyToMerge: the merge looks for ignored files in the main checkout's way. The worktrees are read from git's files.
   const expected: Record<MergeStrategy, string[][]> = {
-    // The pre-check (and a squash's list of commits) starts beside the reads, on the commits git's files name.
-    merge: [
-      ['for-each-ref', 'merge-tree', 'status', 'status'],
-      ['commit-tree', 'diff'],
-      ['update-ref'],
-      ['read-tree'],
-    ],
-    squash: [
-      ['for-each-ref', 'log', 'merge-tree', 'status', 'status'],
-      ['commit-tree', 'diff'],
-      ['update-ref'],
-      ['read-tree'],
-    ],
-    fastForward: [
-      ['for-each-ref', 'status', 'status'],
-      ['merge-base'],
-      ['diff'],
-      ['update-ref'],
-      ['read-tree'],
-    ],
+    // The pre-check (and a squash's list of commits) starts beside the reads, on the commits git's files name; the
+    // statuses of the plan's and the base's checkouts read the refs (no for-each-ref).
+    merge: [['merge-tree', 'status', 'status'], ['commit-tree', 'diff'], ['update-ref'], ['read-tree']],
+    squash: [['log', 'merge-tree', 'status', 'status'], ['commit-tree', 'diff'], ['update-ref'], ['read-tree']],
+    fastForward: [['for-each-ref', 'status', 'status'], ['merge-base'], ['diff'], ['update-ref'], ['read-tree']],
     // One commit replayed (commit-tree, merge-tree, commit-tree), the snapshot of the plan, then both branches moved.
     rebase: [
       ['for-each-ref', 'status', 'status'],
