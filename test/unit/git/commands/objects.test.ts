@@ -10,8 +10,9 @@ import {
   lsTree,
   parseLsTree,
   readBlob,
+  readTreeUpdate,
 } from '../../../../src/git/commands/objects';
-import { git, makeTempDir, removeDir, withRepo } from '../../helpers/repo';
+import { commitFiles, git, makeTempDir, removeDir, withRepo } from '../../helpers/repo';
 
 describe('commands/objects', () => {
   it('commit-tree takes any message on stdin, even one that looks like an option, and writes no file', () =>
@@ -28,6 +29,29 @@ describe('commands/objects', () => {
       assert.strictEqual(runner.processCount, 1);
       const tempsAfter = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('plan-worktrees-message-'));
       assert.deepStrictEqual(tempsAfter, tempsBefore);
+    }));
+
+  // Why the merge itself looks for what is in the way (refuseFilesInTheWay) before `read-tree -m -u` moves a checkout:
+  // git refuses to overwrite an untracked file there, but overwrites an ignored one without a word.
+  it('read-tree -m -u refuses an untracked file in the way and overwrites an ignored one', () =>
+    withRepo(async ({ main }) => {
+      const at = { git: new Git(), cwd: main };
+      const from = commitFiles(main, { '.gitignore': '*.local\n' });
+      git(main, 'checkout', '-q', '-b', 'side');
+      const to = commitFiles(main, { 'untracked.txt': 'theirs\n' });
+      fs.writeFileSync(path.join(main, 'ignored.local'), 'theirs\n');
+      git(main, 'add', '-f', 'ignored.local');
+      git(main, 'commit', '-q', '-m', 'an ignored file, tracked on this branch');
+      const withIgnored = git(main, 'rev-parse', 'HEAD');
+      git(main, 'checkout', '-q', 'main');
+      fs.writeFileSync(path.join(main, 'untracked.txt'), 'mine\n');
+      await assert.rejects(readTreeUpdate(at, from, to), /untracked\.txt/);
+      assert.strictEqual(fs.readFileSync(path.join(main, 'untracked.txt'), 'utf8'), 'mine\n');
+      fs.rmSync(path.join(main, 'untracked.txt'));
+      fs.writeFileSync(path.join(main, 'ignored.local'), 'mine\n');
+      assert.strictEqual(git(main, 'status', '--porcelain', '--ignored'), '!! ignored.local');
+      await readTreeUpdate(at, from, withIgnored);
+      assert.strictEqual(fs.readFileSync(path.join(main, 'ignored.local'), 'utf8'), 'theirs\n');
     }));
 
   it('commit-tree uses the fallback identity only when git has none', () =>
