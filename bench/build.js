@@ -4,6 +4,8 @@
 //   <out>/extension/               a copy of the extension for the activation measure:
 //                                  package.json without eager activation events, and the
 //                                  production bundle dist/extension.js (minified, as released)
+//   <out>/floor/                   the activation measure's floor: an extension that only shows a tree of
+//                                  201 static items (bench/floor/extension.ts, with a manifest of its own)
 // Usage: node bench/build.js --out <dir>
 const esbuild = require('esbuild');
 const fs = require('fs');
@@ -59,7 +61,34 @@ async function build(outDir) {
   manifest.activationEvents = [];
   fs.writeFileSync(path.join(extensionDir, 'package.json'), JSON.stringify(manifest, null, 2));
   fs.cpSync(path.join(root, 'media'), path.join(extensionDir, 'media'), { recursive: true });
+  writeFloor(outDir, manifest);
   return { bundle: path.join(extensionDir, 'dist', 'extension.js') };
+}
+
+/**
+ * The floor extension (bench/floor/extension.ts, transpiled above) in
+ * `<out>/floor`: a view in an activity bar container of its own, as the
+ * Plans view, and no activation event (the measure activates it).
+ */
+function writeFloor(outDir, manifest) {
+  const floorDir = path.join(outDir, 'floor');
+  fs.mkdirSync(floorDir, { recursive: true });
+  fs.copyFileSync(path.join(outDir, 'bench', 'floor', 'extension.js'), path.join(floorDir, 'extension.js'));
+  fs.copyFileSync(path.join(root, 'media', 'plan-worktrees.svg'), path.join(floorDir, 'icon.svg'));
+  const floor = {
+    name: 'plan-worktrees-floor',
+    displayName: 'Plan Worktrees activation floor',
+    version: manifest.version,
+    publisher: manifest.publisher,
+    engines: manifest.engines,
+    main: './extension.js',
+    activationEvents: [],
+    contributes: {
+      viewsContainers: { activitybar: [{ id: 'planWorktreesFloor', title: 'Floor', icon: 'icon.svg' }] },
+      views: { planWorktreesFloor: [{ id: 'planWorktreesFloor.items', name: 'Items' }] },
+    },
+  };
+  fs.writeFileSync(path.join(floorDir, 'package.json'), JSON.stringify(floor, null, 2));
 }
 
 module.exports = { build, productionBundleOptions };

@@ -752,6 +752,27 @@ function rowsTable(rows: Row[]): string[] {
   return lines;
 }
 
+/** The activation measure's floor (bench/floor/extension.ts) beside the extension's figures. */
+function formatFloor(activation: Record<string, unknown>): string {
+  const floor = activation.floor as
+    | {
+        measured: boolean;
+        reason?: string;
+        runs?: number;
+        activateMs?: number;
+        firstItemsMs?: number;
+        allDetailsMs?: number;
+      }
+    | undefined;
+  if (!floor?.measured)
+    return `Floor (an extension that only shows 201 static items): not measured (${floor?.reason ?? 'not run'}).`;
+  return (
+    `Floor, the same host and folder, an extension that only shows 201 static items (median of ${floor.runs}): ` +
+    `activate ${floor.activateMs} ms, first items ${floor.firstItemsMs} ms, every item's state ${floor.allDetailsMs} ms; ` +
+    `Plan Worktrees: activate ${activation.activateMs} ms, first items ${activation.firstItemsMs} ms, every item's state ${activation.allDetailsMs} ms.`
+  );
+}
+
 /** The Markdown table printed at the end and pasted into README.md. */
 export function formatTable(rows: Row[], activation: Record<string, unknown>, bundle: Record<string, unknown>): string {
   const lines = rowsTable(rows.filter((r) => r.repository === 'small'));
@@ -778,6 +799,7 @@ export function formatTable(rows: Row[], activation: Record<string, unknown>, bu
         `**${activation.firstItemsMs} ms** (median of ${activation.runs}; all ${activation.items} items' state shown after ${activation.allDetailsMs} ms, ` +
         `items painted from the state cache per run: ${JSON.stringify(activation.paintedFromCache)}; all verified by git after ${activation.verifiedMs} ms).`,
     );
+    lines.push(formatFloor(activation));
   } else {
     lines.push(`Activation to the tree's first items, N = ${ACTIVATION_N}: not measured (${activation.reason}).`);
   }

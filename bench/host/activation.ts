@@ -5,7 +5,14 @@
  * moment every item's state (dirty counts, ahead/behind, merged) has loaded.
  * The extension copy it runs has no start-up activation events, so nothing
  * has run before the clock starts. Prints one line `[plan-worktrees:bench] {json}`.
+ * bench/host/activationFloor.ts times the same points for the floor extension
+ * (bench/floor/extension.ts). `BENCH_PROFILE_DIR=<dir>` (the environment
+ * reaches the extension host through the server) writes a CPU profile of the
+ * host from `activate()` to every item's state into that folder.
  */
+import * as fs from 'fs';
+import * as inspector from 'inspector';
+import * as path from 'path';
 import * as vscode from 'vscode';
 
 const EXTENSION_ID = 'planworktrees.plan-worktrees';
@@ -24,10 +31,16 @@ interface TestingApi {
   };
 }
 
-export async function run(): Promise<void> {
-  const extension = vscode.extensions.getExtension<TestingApi>(EXTENSION_ID);
-  if (!extension) throw new Error(`${EXTENSION_ID} is not loaded in this host.`);
+export function run(): Promise<void> {
+  return measure(EXTENSION_ID);
+}
+
+/** Times `extensionId`'s activation to its tree's first items and to every item's state; prints the result. */
+export async function measure(extensionId: string): Promise<void> {
+  const extension = vscode.extensions.getExtension<TestingApi>(extensionId);
+  if (!extension) throw new Error(`${extensionId} is not loaded in this host.`);
   const activeBefore = extension.isActive;
+  const profiler = process.env.BENCH_PROFILE_DIR ? await startProfiler() : undefined;
   const started = performance.now();
   const api = await extension.activate();
   const activated = performance.now();
@@ -51,6 +64,8 @@ export async function run(): Promise<void> {
   }
   // Every item has a state: from the state cache (marked last known) or read.
   const allDetails = performance.now();
+  if (profiler)
+    await profiler.stop(path.join(process.env.BENCH_PROFILE_DIR ?? '', `${extensionId}-${process.pid}.cpuprofile`));
   const painted = worktrees.filter((n) => (n.details as { lastKnown?: unknown }).lastKnown).length;
   // Then git has confirmed each (the background verify): the tree's current nodes have no last-known state left.
   for (;;) {
@@ -75,6 +90,24 @@ export async function run(): Promise<void> {
     worktrees: worktrees.length,
   };
   console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
+}
+
+/** V8's CPU profiler on this process (the extension host), 100 µs samples; `stop` writes the profile to a file. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+      session.disconnect();
+      fs.writeFileSync(file, JSON.stringify(profile));
+    },
+  };
 }
 
 function sleep(ms: number): Promise<void> {
