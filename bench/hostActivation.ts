@@ -36,6 +36,28 @@ interface RunResult {
   verifiedMs?: number;
   items: number;
   worktrees: number;
+  phases?: Phases;
+}
+
+/** Where `activate()`'s time went (bench/host/activation.ts, `phases`). */
+interface Phases {
+  waitMs: number;
+  loadMs: number;
+  contextMs: number;
+  activateCallMs: number;
+}
+
+/** The median of each phase over the runs that have them. */
+function medianPhases(runs: RunResult[]): Phases | undefined {
+  const all = runs.map((r) => r.phases).filter((p): p is Phases => p !== undefined);
+  if (all.length === 0) return undefined;
+  const of = (k: keyof Phases) => round(median(all.map((p) => p[k])));
+  return {
+    waitMs: of('waitMs'),
+    loadMs: of('loadMs'),
+    contextMs: of('contextMs'),
+    activateCallMs: of('activateCallMs'),
+  };
 }
 
 export async function measureActivation(options: {
@@ -59,7 +81,7 @@ export async function measureActivation(options: {
         const floor = (await runOnce(options, 'activationFloor.js', 'floor')) as RunResult;
         floorRuns.push(floor);
         console.log(
-          `[bench] activation floor run ${i + 1}: activate ${round(floor.activateMs)} ms, first items after ${round(floor.firstItemsMs)} ms, all state after ${round(floor.allDetailsMs)} ms`,
+          `[bench] activation floor run ${i + 1}: activate ${round(floor.activateMs)} ms ${JSON.stringify(floor.phases)}, first items after ${round(floor.firstItemsMs)} ms, all state after ${round(floor.allDetailsMs)} ms`,
         );
       } catch (e) {
         floorError = String((e as Error)?.message ?? e);
@@ -69,7 +91,7 @@ export async function measureActivation(options: {
     if (result.activeBefore) throw new Error('the extension was already active before the measure started');
     runs.push(result);
     console.log(
-      `[bench] activation run ${i + 1}: activate ${round(result.activateMs)} ms, first items after ${round(result.firstItemsMs)} ms, all state after ${round(result.allDetailsMs)} ms`,
+      `[bench] activation run ${i + 1}: activate ${round(result.activateMs)} ms ${JSON.stringify(result.phases)}, first items after ${round(result.firstItemsMs)} ms, all state after ${round(result.allDetailsMs)} ms`,
     );
   }
   const floor =
@@ -81,10 +103,12 @@ export async function measureActivation(options: {
           activateMs: round(median(floorRuns.map((r) => r.activateMs))),
           firstItemsMs: round(median(floorRuns.map((r) => r.firstItemsMs))),
           allDetailsMs: round(median(floorRuns.map((r) => r.allDetailsMs))),
+          phases: medianPhases(floorRuns),
           samples: floorRuns.map((r) => ({
             activateMs: round(r.activateMs),
             firstItemsMs: round(r.firstItemsMs),
             allDetailsMs: round(r.allDetailsMs),
+            phases: r.phases,
           })),
           method:
             'bench/floor/extension.ts in the same host on the same folder, one run before each of the extension: activate registers a tree view of 201 static items with descriptions and returns; the same two points timed',
@@ -101,12 +125,14 @@ export async function measureActivation(options: {
     allDetailsMs: round(median(runs.map((r) => r.allDetailsMs))),
     verifiedMs: round(median(runs.map((r) => r.verifiedMs ?? Number.NaN))),
     paintedFromCache: runs.map((r) => r.paintedFromCache ?? 0),
+    phases: medianPhases(runs),
     samples: runs.map((r) => ({
       activateMs: round(r.activateMs),
       firstItemsMs: round(r.firstItemsMs),
       allDetailsMs: round(r.allDetailsMs),
       verifiedMs: round(r.verifiedMs ?? Number.NaN),
       paintedFromCache: r.paintedFromCache,
+      phases: r.phases,
     })),
     method:
       'extension copy without start-up activation events (bench/build.js); inside the extension host, from getExtension().activate() to the first non-empty planWorktrees.plans getChildren(), and to every worktree item having its state',

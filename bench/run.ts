@@ -766,10 +766,14 @@ function formatFloor(activation: Record<string, unknown>): string {
     | undefined;
   if (!floor?.measured)
     return `Floor (an extension that only shows 201 static items): not measured (${floor?.reason ?? 'not run'}).`;
+  const phases = (p: unknown) => {
+    const x = p as { waitMs: number; loadMs: number; contextMs: number; activateCallMs: number } | undefined;
+    return x ? ` (wait ${x.waitMs}, load ${x.loadMs}, context ${x.contextMs}, activate() ${x.activateCallMs} ms)` : '';
+  };
   return (
     `Floor, the same host and folder, an extension that only shows 201 static items (median of ${floor.runs}): ` +
-    `activate ${floor.activateMs} ms, first items ${floor.firstItemsMs} ms, every item's state ${floor.allDetailsMs} ms; ` +
-    `Plan Worktrees: activate ${activation.activateMs} ms, first items ${activation.firstItemsMs} ms, every item's state ${activation.allDetailsMs} ms.`
+    `activate ${floor.activateMs} ms${phases((floor as { phases?: unknown }).phases)}, first items ${floor.firstItemsMs} ms, every item's state ${floor.allDetailsMs} ms; ` +
+    `Plan Worktrees: activate ${activation.activateMs} ms${phases(activation.phases)}, first items ${activation.firstItemsMs} ms, every item's state ${activation.allDetailsMs} ms.`
   );
 }
 

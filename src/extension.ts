@@ -74,10 +74,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   repositories.startUp(
     (async () => {
       // The first paint from memory goes first (the view asks for it as soon as it shows; a few ms): git's processes
-      // and their replies, on the same thread, would hold it back by hundreds of ms.
-      if (painted) {
-        await Promise.race([tree.firstPaint, new Promise((resolve) => setTimeout(resolve, FIRST_PAINT_WAIT_MS))]);
-      }
+      // and their replies, on the same thread, would hold it back by hundreds of ms. A hidden view asks for nothing.
+      if (painted) await tree.waitForFirstPaint(treeView, FIRST_PAINT_WAIT_MS);
       await repositories.discover();
       // Before the setup task starts: it is a command of the plan's window too.
       await started.start();

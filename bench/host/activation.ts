@@ -41,6 +41,7 @@ export async function measure(extensionId: string): Promise<void> {
   if (!extension) throw new Error(`${extensionId} is not loaded in this host.`);
   const activeBefore = extension.isActive;
   const profiler = process.env.BENCH_PROFILE_DIR ? await startProfiler() : undefined;
+  const startedAt = Date.now();
   const started = performance.now();
   const api = await extension.activate();
   const activated = performance.now();
@@ -88,8 +89,41 @@ export async function measure(extensionId: string): Promise<void> {
     verifiedMs: verified - started,
     items: nodes.length,
     worktrees: worktrees.length,
+    phases: phases(extensionId, startedAt),
   };
   console.log(`[plan-worktrees:bench] ${JSON.stringify(result)}`);
+}
+
+/**
+ * Where `activate()`'s time went, from the marks the extension host sets
+ * (vs/base/common/performance; in Node they are kept in
+ * `globalThis.MonacoPerformanceMarks`, by `Date.now()`, so whole
+ * milliseconds): before the code loads (`waitMs`), loading it (`loadMs`:
+ * reading, compiling and running the module), after it loaded until VS Code
+ * calls `activate` (`contextMs`: the extension's context, which asks the
+ * window for its storage), and the extension's own `activate` until it
+ * resolved (`activateCallMs`). Undefined when the host sets no such marks.
+ */
+function phases(extensionId: string, startedAt: number): Record<string, number> | undefined {
+  const marks = (
+    globalThis as { MonacoPerformanceMarks?: { getMarks(): Array<{ name: string; startTime: number }> } }
+  ).MonacoPerformanceMarks?.getMarks();
+  const at = (name: string) => marks?.filter((m) => m.name === `code/extHost/${name}/${extensionId}`).pop()?.startTime;
+  const [willLoad, didLoad, willActivate, didActivate] = [
+    'willLoadExtensionCode',
+    'didLoadExtensionCode',
+    'willActivateExtension',
+    'didActivateExtension',
+  ].map(at);
+  if (willLoad === undefined || didLoad === undefined || willActivate === undefined || didActivate === undefined) {
+    return undefined;
+  }
+  return {
+    waitMs: willLoad - startedAt,
+    loadMs: didLoad - willLoad,
+    contextMs: willActivate - didLoad,
+    activateCallMs: didActivate - willActivate,
+  };
 }
 
 /** V8's CPU profiler on this process (the extension host), 100 µs samples; `stop` writes the profile to a file. */

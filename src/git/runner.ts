@@ -13,9 +13,23 @@
  */
 import { spawn as spawnProcess } from 'child_process';
 import * as fs from 'fs';
-import { simpleGit, SimpleGitOptions } from 'simple-git';
+import type * as SimpleGitLibrary from 'simple-git';
+import type { SimpleGitOptions } from 'simple-git';
 import { classifyGitError, diskFullPath, GitErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
 import { Logger, silentLogger } from './log';
+
+let loadedSimpleGit: typeof SimpleGitLibrary | undefined;
+
+/**
+ * simple-git, loaded when the first git process runs, not when the extension
+ * loads: the tree's first paint at start-up (from what the last session kept)
+ * runs no git, and evaluating simple-git and its dependencies held the
+ * extension host for several milliseconds before it.
+ */
+function simpleGitLibrary(): typeof SimpleGitLibrary {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loadedSimpleGit ??= require('simple-git') as typeof SimpleGitLibrary);
+}
 
 export interface ExecOptions {
   /** The folder git runs in. */
@@ -252,7 +266,8 @@ export class Git {
     if (options.signal) config.abort = options.signal;
     if (options.noEditor) config.unsafe = { allowUnsafeEditor: true };
     try {
-      await simpleGit(config)
+      await simpleGitLibrary()
+        .simpleGit(config)
         .env(env)
         // simple-git waits 50 ms more after a process that wrote nothing (its
         // completion plugin's `deferClose`): every quiet command (update-ref,

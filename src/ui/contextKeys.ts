@@ -1,5 +1,5 @@
 /**
- * The context keys the manifest's `when` clauses use. Set only here.
+ * The context keys the manifest's `when` clauses use (and one round trip to the window). Set only here.
  */
 import * as vscode from 'vscode';
 
@@ -16,4 +16,14 @@ export function setHasPlans(hasPlans: boolean): Thenable<unknown> {
 
 export function setIsPlanWindow(isPlanWindow: boolean): Thenable<unknown> {
   return vscode.commands.executeCommand('setContext', 'planWorktrees.isPlanWindow', isPlanWindow);
+}
+
+/**
+ * `planWorktrees.started`: set once at start-up; no `when` clause uses it.
+ * Setting it is a round trip to the window, whose reply comes after the
+ * window told every tree view registered before it whether it shows (see
+ * PlanTreeProvider.waitForFirstPaint).
+ */
+export function windowRoundTrip(): Thenable<unknown> {
+  return vscode.commands.executeCommand('setContext', 'planWorktrees.started', true);
 }

@@ -15,6 +15,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { windowRoundTrip } from './contextKeys';
 import { errorMessage } from './messages';
 import { shortBranchName } from '../git/worktreeList';
 import { DiffFile } from '../model/state/diff';
@@ -104,8 +105,28 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   private lastVerify = Date.now();
   /** Resolves the first time the tree gave its top items. */
   private paintedOnce!: () => void;
-  /** The first time the tree gave its top items (the start-up's git work waits for it a moment; see extension.ts). */
+  /** The first time the tree gave its top items (the start-up's git work waits for it a moment; see `waitForFirstPaint`). */
   readonly firstPaint = new Promise<void>((resolve) => (this.paintedOnce = resolve));
+
+  /**
+   * Waits for the first paint (`firstPaint`), at most `maxMs`, and not at all
+   * when `view` is hidden: then nothing asks for the items, and the start-up's
+   * git work (the guard's first state among it) would wait `maxMs` for
+   * nothing. A view learns whether it shows from the window after it was
+   * registered; any reply from the window comes after that, so one round trip
+   * tells. Says what ended the wait.
+   */
+  async waitForFirstPaint(view: vscode.TreeView<unknown>, maxMs: number): Promise<'painted' | 'hidden' | 'timeout'> {
+    let timer: NodeJS.Timeout | undefined;
+    const painted = this.firstPaint.then(() => 'painted' as const);
+    const hidden = Promise.resolve(windowRoundTrip()).then(() => (view.visible ? painted : ('hidden' as const)));
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), maxMs)));
+    try {
+      return await Promise.race([painted, hidden, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   constructor(
     private readonly repositories: PlanRepositories,

@@ -33,9 +33,30 @@ describe('production bundle', () => {
       await esbuild.build({ ...bundleOptions(true), outfile });
       fs.mkdirSync(path.join(dir, 'node_modules', 'vscode'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'node_modules', 'vscode', 'index.js'), VSCODE_STUB);
+      // What the bundle asks Node for while it loads.
+      const asked: string[] = [];
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const extension = require(outfile) as { activate?: unknown };
+      const Module = require('module') as { _load(request: string, ...rest: unknown[]): unknown };
+      const load = Module._load;
+      Module._load = function (this: unknown, request: string, ...rest: unknown[]) {
+        asked.push(request);
+        return load.call(this, request, ...rest);
+      };
+      let extension: { activate?: unknown };
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        extension = require(outfile) as { activate?: unknown };
+      } finally {
+        Module._load = load;
+      }
       assert.strictEqual(typeof extension.activate, 'function');
+      // simple-git is evaluated with the first git process, not at load (the first paint at start-up runs no git):
+      // what only it and its dependencies ask for (debug's tty, simple-git's node:events) is not asked for yet.
+      assert.deepStrictEqual(
+        asked.filter((m) => m === 'tty' || m === 'node:events'),
+        [],
+        `asked for at load: ${asked.join(', ')}`,
+      );
     } finally {
       removeDir(dir);
     }

@@ -285,7 +285,9 @@ export class PlanEngine {
   async list(): Promise<PlanWorktree[]> {
     const [{ worktrees, problem }, data] = await Promise.all([
       this.readWorktrees(),
-      this.registry.read(),
+      // Painted from memory (the first paint at start-up): every step of an asynchronous read would wait behind
+      // whatever else the busy event loop holds.
+      this.memoryOnly ? this.registry.readWithoutYielding() : this.registry.read(),
       this.loadPersisted(),
     ]);
     this.listProblem = problem;

@@ -24,7 +24,7 @@ import {
   validateWorktreePath,
 } from '../engine/names';
 import { dependencyFolderProblem } from '../environment/dependencyFolders';
-import { ensureStateFolder, readStateFile, stateDir, writeStateFile } from './stateFiles';
+import { ensureStateFolder, readStateFile, readStateFileSync, stateDir, writeStateFile } from './stateFiles';
 import { PlanRecord, PlanStatus, RegistryData } from '../engine/types';
 
 export { stateDir };
@@ -68,6 +68,24 @@ export class Registry {
    */
   async read(): Promise<RegistryData> {
     return (await this.contents()).data;
+  }
+
+  /**
+   * `read()` without yielding to the event loop, for painting only (the
+   * first paint at start-up, while the event loop is busy): the same checks
+   * on the file. What it cannot read as a registry, or safely, it leaves to
+   * `read()` (which sets a corrupt file aside, under the lock).
+   */
+  async readWithoutYielding(): Promise<RegistryData> {
+    let parsed: RegistryContents | string;
+    try {
+      const text = readStateFileSync(this.file, MAX_REGISTRY_BYTES);
+      if (text === undefined) return emptyRegistry();
+      parsed = parseRegistry(text);
+    } catch {
+      return this.read();
+    }
+    return typeof parsed === 'string' ? this.read() : this.reportInvalid(parsed).data;
   }
 
   /** The valid plans and the records that were skipped (for the doctor). */

@@ -263,6 +263,18 @@ describe('A new session painted from memory, before any git process', () => {
       }
     }));
 
+  it('gives its first list without yielding to the event loop, the registry included: a busy start-up does not hold the first paint back', () =>
+    withRepo(async (repo) => {
+      await keptSession(repo.main, ['a', 'b']);
+      const engine = await PlanEngine.remembered(repo.main, { git: new Git() });
+      assert.ok(engine, 'opened from memory');
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const items = await engine.list();
+      assert.strictEqual(turned, false, 'the list came before the event loop turned');
+      assert.deepStrictEqual(items.map((i) => i.plan?.title).filter(Boolean), ['A', 'B'], "the registry's plans");
+    }));
+
   it('paints no state of a worktree whose HEAD moved without its index changing (a ref set by a script); packed refs are read too', () =>
     withRepo(async (repo) => {
       const { plans } = await keptSession(repo.main, ['moved', 'same']);
