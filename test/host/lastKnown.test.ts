@@ -119,4 +119,25 @@ describe('State from memory', function () {
       repositories.dispose();
     }
   });
+  it("a new session's git work (the guard's first state among it) does not wait for the Plans view's first paint while the view is hidden, as nothing asks for it; while the view shows, it waits", async () => {
+    const running = api.testing.repositories as unknown as PlanRepositories;
+    const view = api.testing.treeView;
+    // A tree that has not painted yet, as at the next start (the view shows the extension's own tree: this one never paints).
+    const repositories = new PlanRepositories(new Git({ log: running.log, trusted: () => true }), running.log);
+    const tree = new PlanTreeProvider(repositories);
+    try {
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitFor(() => !view.visible, 'the Plans view is hidden');
+      const started = Date.now();
+      assert.strictEqual(await tree.waitForFirstPaint(view, 5_000), 'hidden', 'no wait for a hidden view');
+      assert.ok(Date.now() - started < 5_000, `waited ${Date.now() - started} ms`);
+
+      await vscode.commands.executeCommand('workbench.view.extension.planWorktrees');
+      await waitFor(() => view.visible, 'the Plans view shows');
+      assert.strictEqual(await tree.waitForFirstPaint(view, 300), 'timeout', 'a view that shows is waited for');
+    } finally {
+      tree.dispose();
+      repositories.dispose();
+    }
+  });
 });
