@@ -119,7 +119,11 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode>, vsco
   async waitForFirstPaint(view: vscode.TreeView<unknown>, maxMs: number): Promise<'painted' | 'hidden' | 'timeout'> {
     let timer: NodeJS.Timeout | undefined;
     const painted = this.firstPaint.then(() => 'painted' as const);
-    const hidden = Promise.resolve(windowRoundTrip()).then(() => (view.visible ? painted : ('hidden' as const)));
+    // A round trip that fails tells nothing: then the wait is as long as it would be without it.
+    const hidden = Promise.resolve(windowRoundTrip()).then(
+      () => (view.visible ? painted : ('hidden' as const)),
+      () => painted,
+    );
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), maxMs)));
     try {
       return await Promise.race([painted, hidden, timeout]);
