@@ -93,11 +93,11 @@ export class PlanRepositories implements vscode.Disposable {
     const engines: PlanEngine[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       if (folder.uri.scheme !== 'file') continue;
-      const engine = await PlanEngine.remembered(folder.uri.fsPath, {
-        git: this.git,
-        log: this.log,
-        settings: readEngineSettings(folder.uri),
-      }).catch(() => undefined);
+      // No settings: painting needs none, and reading them is the window's work of several ms; the engine takes the
+      // ones discover() reads when it adopts git's.
+      const engine = await PlanEngine.remembered(folder.uri.fsPath, { git: this.git, log: this.log }).catch(
+        () => undefined,
+      );
       if (engine && !engines.some((e) => e.repo.commonDir === engine.repo.commonDir)) engines.push(engine);
     }
     if (this.discovered || engines.length === 0) return false;

@@ -223,7 +223,8 @@ export class PlanEngine {
    * Confirms an engine opened from memory with one git opened (`PlanEngine.open`
    * on the same folder): when git found the same repository, this engine
    * takes git's worktree list and works from now on like `opened` (the tree's
-   * items drawn from it stay valid); false, and nothing changes, otherwise.
+   * items drawn from it stay valid), its settings included; false, and
+   * nothing changes, otherwise.
    */
   adopt(opened: PlanEngine, options: { persistState?: boolean } = {}): boolean {
     if (!this.memoryOnly) return false;
@@ -235,6 +236,8 @@ export class PlanEngine {
     if (!same) return false;
     this.memoryOnly = false;
     this.lastList = opened.lastList;
+    // Painting needs no setting: the settings are read once, for the engine git opened.
+    this.settings = opened.settings;
     this.persistState = options.persistState ?? false;
     if (this.persistState) this.state.onRead = () => this.schedulePersist();
     return true;

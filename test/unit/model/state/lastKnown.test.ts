@@ -360,9 +360,14 @@ describe('A new session painted from memory, before any git process', () => {
       });
       assert.strictEqual(other, false, 'another repository is not taken over');
       assert.strictEqual(engine.fromMemory, true);
-      const opened = await PlanEngine.open(repo.main, { git: new Git(), watched: true });
+      const opened = await PlanEngine.open(repo.main, {
+        git: new Git(),
+        watched: true,
+        settings: { branchTemplate: 'work/{id}' },
+      });
       assert.strictEqual(engine.adopt(opened), true);
       assert.strictEqual(engine.fromMemory, false);
+      assert.strictEqual(engine.settings.branchTemplate, 'work/{id}', 'the settings of the engine git opened');
       const items = await engine.list();
       assert.strictEqual(planRow(items, 'p').worktree?.path, moved, "git's list now");
       assert.strictEqual(planRow(items, 'p').plan?.path, moved, 'the move is recorded once git confirmed it');
