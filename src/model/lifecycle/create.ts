@@ -185,25 +185,74 @@ export async function createPlan(
   const wholeFolders = dependencies.map((d) => d.folder);
   // Independent reads at once: the base, the main checkout's changes, the files to copy into the plan (copyFiles, .worktreeinclude).
   const wantsFreshBase = (options.fetchBase ?? ctx.settings.fetchBase) && !options.adopt && !pullRequest;
-  const [{ base, baseCommit: localBase, upstream, usedRuns }, dirtyFiles, untracked, included] = await allInOrder([
-    baseAndRuns(ctx, givenBase, options.id, wantsFreshBase, options.signal),
-    uncommittedFiles(ctx, options.signal),
-    ctx.repo.bare
-      ? []
-      : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
-    ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
-  ]);
-  if (included.problem) ctx.log.warn(`${included.problem}.`);
-  if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
-    throw new PlanError(ErrorCode.BaseDirty, { reason: 'uncommitted', files: dirtyFiles });
+  const reserveAs = (base: string, baseCommit: string, usedRuns: readonly number[], adoption?: Adoption) =>
+    registry.update((data) =>
+      reserve(
+        ctx,
+        data,
+        {
+          ...options,
+          branch: adoption?.branch ?? options.branch,
+          adopt: adoption !== undefined,
+          title,
+          base,
+          baseCommit,
+        },
+        usedRuns,
+      ),
+    );
+  const baseRead = baseAndRuns(ctx, givenBase, options.id, wantsFreshBase, options.signal);
+  // When nothing comes between the base and the reservation (no branch to adopt, no upstream to fetch), the entry is
+  // reserved as soon as the base is known, while the main checkout's status is still read; a refusal takes it out.
+  const early: Promise<{ plan?: PlanRecord; error?: unknown }> =
+    options.adopt || pullRequest
+      ? Promise.resolve({})
+      : baseRead.then(
+          (b) =>
+            b.upstream === undefined
+              ? reserveAs(b.base, b.baseCommit, b.usedRuns).then(
+                  (plan) => ({ plan }),
+                  (error: unknown) => ({ error }),
+                )
+              : {},
+          () => ({}),
+        );
+  let reads;
+  try {
+    reads = await allInOrder([
+      baseRead,
+      uncommittedFiles(ctx, options.signal),
+      ctx.repo.bare
+        ? []
+        : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
+      ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
+    ]);
+    const [, dirtyFiles, , included] = reads;
+    if (included.problem) ctx.log.warn(`${included.problem}.`);
+    if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
+      throw new PlanError(ErrorCode.BaseDirty, { reason: 'uncommitted', files: dirtyFiles });
+    }
+    // A file deleted in the index and present again as an untracked file is listed twice: git stash keeps it, but
+    // cannot apply it in the new worktree (which has the file), so such a move is refused before anything moves.
+    const twice = dirtyBase === 'move' ? dirtyFiles.filter((f, i) => dirtyFiles.indexOf(f) !== i) : [];
+    if (twice.length > 0) {
+      throw new PlanError(ErrorCode.BaseDirty, { reason: 'deletedAndUntracked', files: twice });
+    }
+    throwIfAborted(options.signal);
+  } catch (e) {
+    // Refused (or a read failed): the early reservation, if made, is taken out again, and the refusal is the error.
+    const { plan } = await early;
+    const problems = plan ? await rollback(ctx, [() => unreserve(registry, plan)]) : [];
+    if (problems.length === 0) throw e;
+    throw new PlanErrorWrapper(e, {
+      reason: 'undoIncomplete',
+      problems,
+      files: e instanceof PlanWorktreesError ? e.files : [],
+    });
   }
-  // A file deleted in the index and present again as an untracked file is listed twice: git stash keeps it, but
-  // cannot apply it in the new worktree (which has the file), so such a move is refused before anything moves.
-  const twice = dirtyBase === 'move' ? dirtyFiles.filter((f, i) => dirtyFiles.indexOf(f) !== i) : [];
-  if (twice.length > 0) {
-    throw new PlanError(ErrorCode.BaseDirty, { reason: 'deletedAndUntracked', files: twice });
-  }
-  throwIfAborted(options.signal);
+  const [{ base, baseCommit: localBase, upstream, usedRuns }, dirtyFiles, untracked, included] = reads;
+  const reserved = await early;
+  if (reserved.error !== undefined) throw reserved.error;
   const adoption = pullRequest
     ? await resolvePullRequest(ctx, pullRequest, options.signal)
     : options.adopt
@@ -211,23 +260,9 @@ export async function createPlan(
       : undefined;
   const fresh = upstream && !adoption ? await freshBase(ctx, base, localBase, upstream, options.signal) : undefined;
   const baseCommit = fresh?.commit ?? localBase;
-  throwIfAborted(options.signal);
+  if (!reserved.plan) throwIfAborted(options.signal);
 
-  const plan = await registry.update((data) =>
-    reserve(
-      ctx,
-      data,
-      {
-        ...options,
-        branch: adoption?.branch ?? options.branch,
-        adopt: adoption !== undefined,
-        title,
-        base,
-        baseCommit,
-      },
-      usedRuns,
-    ),
-  );
+  const plan = reserved.plan ?? (await reserveAs(base, baseCommit, usedRuns, adoption));
   const placed: DependencyResult[] = [];
   const undo: Undo[] = [() => unreserve(registry, plan)];
   let stash: Stash | undefined;

@@ -8,6 +8,32 @@ import { SNAPSHOT_REFS } from '../../../../src/model/lifecycle/snapshot';
 import { lifecycleFor } from '../../helpers/b';
 import { commitFiles, git, withRepo, writeFiles } from '../../helpers/repo';
 import { RoundGit } from '../../helpers/roundGit';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
+import { ErrorCode } from '../../../../src/model/engine/errors';
+import { Registry } from '../../../../src/model/store/registry';
+import { isPlanError } from '../../helpers/errors';
+
+/** Holds each `git status` until the registry has an entry being created (at most 3 s), and says whether it had one by then. */
+class StatusWaitsForReservation extends Git {
+  readonly seen: boolean[] = [];
+
+  constructor(private readonly registry: Registry) {
+    super();
+  }
+
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (args[0] === 'status') {
+      const deadline = Date.now() + 3000;
+      let reserved = false;
+      while (!reserved && Date.now() < deadline) {
+        reserved = (await this.registry.read()).plans.some((p) => p.creating);
+        if (!reserved) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      this.seen.push(reserved);
+    }
+    return super.exec(args, options);
+  }
+}
 
 describe('the git processes of a create', () => {
   it("reads the base, its upstream, the snapshots' runs, the main checkout's changes and the files to copy in one round of 3 processes, then `worktree add`", () =>
@@ -95,5 +121,43 @@ describe('the git processes of a create', () => {
       });
       assert.deepStrictEqual([next.base, next.baseCommit], ['main', git(repo.main, 'rev-parse', 'main')]);
       assert.deepStrictEqual(detached.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+    }));
+
+  it("reserves the registry entry while the main checkout's status is still read, not after it", () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const runner = new StatusWaitsForReservation(life.registry);
+      const plan = await createPlan({ ...life.ctx, git: runner }, life.registry, life.events, { id: '3', title: 'T' });
+      assert.deepStrictEqual(runner.seen, [true]);
+      assert.strictEqual((await life.registry.read()).plans.find((p) => p.id === '3')?.creating, undefined);
+      assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), git(repo.main, 'rev-parse', 'main'));
+    }));
+
+  it('a dirty main checkout refuses first and takes the early reservation out again; an id taken is said after it', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const first = await createPlan(life.ctx, life.registry, life.events, { id: '4', title: 'Four' });
+      writeFiles(repo.main, { 'dirty.txt': 'd\n' });
+      const registryBefore = fs.readFileSync(life.registry.file, 'utf8');
+      // Reserved early, then refused by the status: the registry is as it was.
+      const runner = new StatusWaitsForReservation(life.registry);
+      await assert.rejects(
+        createPlan({ ...life.ctx, git: runner }, life.registry, life.events, { id: '5', title: 'Five' }),
+        isPlanError(ErrorCode.BaseDirty, { reason: 'uncommitted' }),
+      );
+      assert.deepStrictEqual(runner.seen, [true]);
+      assert.strictEqual(fs.readFileSync(life.registry.file, 'utf8'), registryBefore);
+      assert.ok(!fs.existsSync(path.join(path.dirname(first.path), '5-five')));
+      // An active id and a dirty main checkout: the dirty main checkout is the error, as when the reads came first.
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { id: '4', title: 'Four again' }),
+        isPlanError(ErrorCode.BaseDirty, { reason: 'uncommitted' }),
+      );
+      fs.rmSync(path.join(repo.main, 'dirty.txt'));
+      await assert.rejects(
+        createPlan(life.ctx, life.registry, life.events, { id: '4', title: 'Four again' }),
+        isPlanError(ErrorCode.PlanExists, { reason: 'exists' }),
+      );
+      assert.strictEqual(fs.readFileSync(life.registry.file, 'utf8'), registryBefore);
     }));
 });
