@@ -222,12 +222,9 @@ export async function createPlan(
     reads = await allInOrder([
       baseRead,
       uncommittedFiles(ctx, options.signal),
-      ctx.repo.bare
-        ? []
-        : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, wholeFolders),
       ctx.repo.bare ? noCandidates : includeCandidates(ctx, ctx.repo.mainPath, options.signal),
     ]);
-    const [, dirtyFiles, , included] = reads;
+    const [, dirtyFiles, included] = reads;
     if (included.problem) ctx.log.warn(`${included.problem}.`);
     if (dirtyFiles.length > 0 && dirtyBase === 'refuse') {
       throw new PlanError(ErrorCode.BaseDirty, { reason: 'uncommitted', files: dirtyFiles });
@@ -250,7 +247,7 @@ export async function createPlan(
       files: e instanceof PlanWorktreesError ? e.files : [],
     });
   }
-  const [{ base, baseCommit: localBase, upstream, usedRuns }, dirtyFiles, untracked, included] = reads;
+  const [{ base, baseCommit: localBase, upstream, usedRuns }, dirtyFiles, included] = reads;
   const reserved = await early;
   if (reserved.error !== undefined) throw reserved.error;
   const adoption = pullRequest
@@ -288,8 +285,17 @@ export async function createPlan(
     });
     throwIfAborted(options.signal);
     undo.push(await makeParentFolders(plan.path));
-    if (adoption) await adoptBranch(ctx, plan, adoption, undo, options.signal);
-    else await addWorktree(ctx, plan, undo, options.signal);
+    // The files to copy are listed beside `git worktree add` (the main checkout's listing does not need the plan; a plan
+    // folder inside the main checkout is left out of it, as it did not exist before): both end before anything goes on.
+    const [, untracked] = await allInOrder([
+      adoption ? adoptBranch(ctx, plan, adoption, undo, options.signal) : addWorktree(ctx, plan, undo, options.signal),
+      ctx.repo.bare
+        ? []
+        : listUntrackedFiles(ctx, ctx.repo.mainPath, ctx.settings.copyFiles, options.signal, [
+            ...wholeFolders,
+            ...folderInside(ctx.repo.mainPath, plan.path),
+          ]),
+    ]);
     throwIfAborted(options.signal);
     let movedFiles: string[] = [];
     if (dirtyFiles.length > 0 && dirtyBase === 'move') {
@@ -1082,6 +1088,13 @@ function inMain(ctx: RepoContext): GitAt {
 
 function inRepo(ctx: RepoContext): GitAt {
   return { git: ctx.git, cwd: ctx.repo.commonDir };
+}
+
+/** `folder` relative to `main` (with `/`), when it is inside it: a plan folder that the main checkout's listing leaves out. */
+function folderInside(main: string, folder: string): string[] {
+  return isInside(main, folder) && !samePath(main, folder)
+    ? [path.relative(main, folder).split(path.sep).join('/')]
+    : [];
 }
 
 function realFolder(folder: string): string {

@@ -13,6 +13,30 @@ import { ErrorCode } from '../../../../src/model/engine/errors';
 import { Registry } from '../../../../src/model/store/registry';
 import { isPlanError } from '../../helpers/errors';
 
+/** Starts `ls-files` only once `worktree add` has ended, and records the order they ended in. */
+class ListingAfterWorktree extends Git {
+  readonly order: string[] = [];
+  private added: Promise<unknown> = Promise.resolve();
+
+  override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+    if (args[0] === 'worktree' && args[1] === 'add') {
+      const run = super.exec(args, options);
+      this.added = run.catch(() => undefined);
+      const result = await run;
+      this.order.push('worktree');
+      return result;
+    }
+    if (args[0] === 'ls-files') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.added;
+      const result = await super.exec(args, options);
+      this.order.push('ls-files');
+      return result;
+    }
+    return super.exec(args, options);
+  }
+}
+
 /** Holds each `git status` until the registry has an entry being created (at most 3 s), and says whether it had one by then. */
 class StatusWaitsForReservation extends Git {
   readonly seen: boolean[] = [];
@@ -36,7 +60,7 @@ class StatusWaitsForReservation extends Git {
 }
 
 describe('the git processes of a create', () => {
-  it("reads the base, its upstream, the snapshots' runs, the main checkout's changes and the files to copy in one round of 3 processes, then `worktree add`", () =>
+  it("reads the base, its upstream, the snapshots' runs and the main checkout's changes in one round of 2 processes, then `worktree add` beside the listing of the files to copy", () =>
     withRepo(async (repo) => {
       commitFiles(repo.main, { '.gitignore': '.env\n' }, 'ignore .env');
       writeFiles(repo.main, { '.env': 'SECRET=1\n' });
@@ -49,7 +73,10 @@ describe('the git processes of a create', () => {
       const runner = new RoundGit();
       const ctx = { ...life.ctx, git: runner };
       const plan = await createPlan(ctx, life.registry, life.events, { id: '7', title: 'Seven' });
-      assert.deepStrictEqual(runner.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+      assert.deepStrictEqual(runner.rounds, [
+        ['for-each-ref', 'status'],
+        ['ls-files', 'worktree'],
+      ]);
       assert.deepStrictEqual([plan.run, plan.branch, plan.base], [2, 'plan/7-seven-run-002', 'main']);
       assert.strictEqual(plan.baseCommit, git(repo.main, 'rev-parse', 'main'));
       assert.strictEqual(git(plan.path, 'rev-parse', 'HEAD'), plan.baseCommit);
@@ -71,9 +98,9 @@ describe('the git processes of a create', () => {
         title: 'Release',
         base: 'release',
       });
-      assert.deepStrictEqual(runner.rounds[0], ['for-each-ref', 'ls-files', 'status']);
+      assert.deepStrictEqual(runner.rounds[0], ['for-each-ref', 'status']);
       assert.deepStrictEqual(runner.rounds[1], ['fetch']);
-      assert.deepStrictEqual(runner.rounds[runner.rounds.length - 1], ['worktree']);
+      assert.deepStrictEqual(runner.rounds[runner.rounds.length - 1], ['ls-files', 'worktree']);
       assert.strictEqual(plan.baseFetch?.startedFrom, 'upstream');
       assert.strictEqual(plan.baseCommit, ahead);
     }));
@@ -111,7 +138,10 @@ describe('the git processes of a create', () => {
       const onTopic = new RoundGit();
       const plan = await createPlan({ ...life.ctx, git: onTopic }, life.registry, life.events, { title: 'Topic' });
       assert.strictEqual(plan.base, 'topic');
-      assert.deepStrictEqual(onTopic.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+      assert.deepStrictEqual(onTopic.rounds, [
+        ['for-each-ref', 'status'],
+        ['ls-files', 'worktree'],
+      ]);
       git(repo.main, 'checkout', '-q', '--detach');
       assert.strictEqual(headFileBranch(commonDir), undefined);
       const detached = new RoundGit();
@@ -120,7 +150,10 @@ describe('the git processes of a create', () => {
         base: 'main',
       });
       assert.deepStrictEqual([next.base, next.baseCommit], ['main', git(repo.main, 'rev-parse', 'main')]);
-      assert.deepStrictEqual(detached.rounds, [['for-each-ref', 'ls-files', 'status'], ['worktree']]);
+      assert.deepStrictEqual(detached.rounds, [
+        ['for-each-ref', 'status'],
+        ['ls-files', 'worktree'],
+      ]);
     }));
 
   it("reserves the registry entry while the main checkout's status is still read, not after it", () =>
@@ -159,5 +192,29 @@ describe('the git processes of a create', () => {
         isPlanError(ErrorCode.PlanExists, { reason: 'exists' }),
       );
       assert.strictEqual(fs.readFileSync(life.registry.file, 'utf8'), registryBefore);
+    }));
+
+  it('lists the files to copy beside `worktree add`, leaving out a plan folder inside the main checkout', () =>
+    withRepo(async (repo) => {
+      commitFiles(repo.main, { '.gitignore': '.env\n.plans/\n' }, 'ignore .env and .plans');
+      writeFiles(repo.main, { '.env': 'SECRET=1\n', 'notes/.env': 'NOTES=1\n' });
+      const life = await lifecycleFor(repo.main, {
+        worktreeLocation: '${repoParent}/${repoName}/.plans/${id}-${slug}',
+        copyFiles: ['**'],
+      });
+      const skipped: string[] = [];
+      const log = { ...life.ctx.log, warn: (m: string) => void skipped.push(m) };
+      // The listing waits until git has made the worktree: what it sees then is what it copies.
+      const runner = new ListingAfterWorktree();
+      const plan = await createPlan({ ...life.ctx, git: runner, log }, life.registry, life.events, {
+        id: '3',
+        title: 'Inside',
+      });
+      assert.strictEqual(plan.path, path.join(repo.main, '.plans', '3-inside'));
+      assert.deepStrictEqual(runner.order, ['worktree', 'ls-files']);
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, '.env'), 'utf8'), 'SECRET=1\n');
+      assert.strictEqual(fs.readFileSync(path.join(plan.path, 'notes', '.env'), 'utf8'), 'NOTES=1\n');
+      assert.deepStrictEqual(skipped, []);
+      assert.ok(!fs.existsSync(path.join(plan.path, '.plans')));
     }));
 });
