@@ -29,7 +29,13 @@ import { listWorktrees } from '../engine/repository';
 import { removeAfterSnapshot } from './removal';
 import { Snapshot, writeSnapshot } from './snapshot';
 import { PlanRecord, PlanStatus, RepoContext } from '../engine/types';
-import { checkSnapshotSize, readWorktreeContent, WorktreeContent } from '../state/worktreeContent';
+import {
+  checkSnapshotSize,
+  readUnlistedContent,
+  readWorktreeContent,
+  UnlistedContent,
+  WorktreeContent,
+} from '../state/worktreeContent';
 
 /** How a cleanup may proceed. */
 export interface CleanupOptions {
@@ -300,9 +306,11 @@ async function removeOnce(
   const discard = mode.branch === 'always';
   // Independent reads at once; what the plan's folder holds is read where the registry says (read again below when it is elsewhere).
   // The registry's failure is thrown where it was read before, after the main worktree's refusal.
-  // The longest read, of what the folder holds, starts first.
+  // The longest read, of what the folder holds, starts first. Unforced, changes and untracked files are left to the
+  // check `git worktree remove` makes itself just before it deletes (see removeWorktree): the last look, which also
+  // sees what was written after ours. Ours reads what that check does not see, and everything when more is in question.
   const contentRead = fs.existsSync(plan.path)
-    ? readWorktreeContent(ctx, plan.path, mode.signal).catch(() => undefined)
+    ? (mode.force ? readWorktreeContent : readUnlistedContent)(ctx, plan.path, mode.signal).catch(() => undefined)
     : undefined;
   const [worktrees, { tip, merged: mergedHere }, contentHere, registered] = await allInOrder([
     listWorktrees(ctx),
@@ -324,9 +332,16 @@ async function removeOnce(
   if (entry?.locked !== undefined && !mode.force) {
     throw new PlanError(ErrorCode.WorktreeLocked, { path: entry.path, lockReason: entry.locked, files: [entry.path] });
   }
-  const content = folder
-    ? ((samePath(folder, plan.path) ? contentHere : undefined) ?? (await readWorktreeContent(ctx, folder, mode.signal)))
-    : undefined;
+  const here = folder && samePath(folder, plan.path) ? contentHere : undefined;
+  // What git's check leaves to ours is enough when the worktree is on its branch's tip, the branch needs no fetch,
+  // and there is no ignored file to keep, no flagged path and no repository of its own: git then removes it or refuses.
+  const enough =
+    here &&
+    (here.dirty !== undefined ||
+      (nothingUnlisted(here) &&
+        entry?.head === tip &&
+        (tip === undefined || mode.branch === 'keep' || mergedHere?.merged === true)));
+  const content = folder ? (enough ? here : await readWorktreeContent(ctx, folder, mode.signal)) : undefined;
   await refuseLoss(ctx, folder, content, mode.force);
   if (folder && content) checkSnapshotSize(ctx, folder, content);
 
@@ -335,7 +350,8 @@ async function removeOnce(
     throw new PlanError(ErrorCode.WorktreeDirty, { reason: 'detached', path: folder, head: entry?.head ?? '' });
   }
   const merged = tip && mode.branch !== 'keep' ? await mergedAfterFetch(ctx, plan, mode.signal, mergedHere) : undefined;
-  const losable = (content?.dirty.length ?? 0) > 0 || stray || (tip !== undefined && !merged?.merged);
+  const full = content?.dirty !== undefined ? content : undefined;
+  const losable = (full?.dirty.length ?? 0) > 0 || stray || (tip !== undefined && !merged?.merged);
   // Ignored files a person would miss are kept in a snapshot by every removal, forced or not.
   const needsSnapshot = (mode.force && losable) || (content?.ignored.length ?? 0) > 0;
   // A worktree moved by hand is snapshotted, and would be restored, where it is now.
@@ -351,7 +367,7 @@ async function removeOnce(
         plan: recorded,
         entry,
         folder,
-        content,
+        content: full,
         force: mode.force,
         snapshotReason: needsSnapshot ? reason : undefined,
         signal: mode.signal,
@@ -427,6 +443,11 @@ export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): Work
   );
 }
 
+/** No ignored file to keep, no flagged path, no repository of its own among the ignored files. */
+function nothingUnlisted(content: UnlistedContent): boolean {
+  return content.ignored.length === 0 && content.flagged.length === 0 && content.nestedRepositories.length === 0;
+}
+
 /**
  * Refuses a dirty worktree unless forced; even forced, changes inside a
  * submodule and git repositories of its own in the worktree (untracked or
@@ -435,7 +456,7 @@ export function findWorktree(worktrees: WorktreeEntry[], plan: PlanRecord): Work
 async function refuseLoss(
   ctx: RepoContext,
   folder: string | undefined,
-  content: Pick<WorktreeContent, 'dirty' | 'nestedRepositories'> | undefined,
+  content: { dirty?: string[]; nestedRepositories: string[] } | undefined,
   force: boolean,
 ): Promise<void> {
   const dirty = content?.dirty ?? [];

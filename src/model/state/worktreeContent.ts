@@ -14,7 +14,7 @@ import { ErrorCode, PlanError } from '../engine/errors';
 import { clearIndexFlag, headAndIndexFile, TaggedPath, taggedIndexEntries } from '../../git/commands/gitIndex';
 import { readTree } from '../../git/commands/objects';
 import { status } from '../../git/commands/status';
-import { StatusEntry } from '../../git/status';
+import { ignoredPaths as untrackedIgnored } from '../../git/commands/untracked';
 import { allInOrder } from '../engine/async';
 import { globToRegExp } from '../lifecycle/copyFiles';
 import { samePath } from '../engine/names';
@@ -56,7 +56,7 @@ export async function readWorktreeContent(
   const ignored = classifyIgnored(
     ctx,
     folder,
-    entries.filter((e) => e.kind === 'ignored'),
+    entries.filter((e) => e.kind === 'ignored').map((e) => e.path),
   );
   const untrackedRepositories = changed
     .filter((e) => e.kind === 'untracked' && e.path.endsWith('/'))
@@ -67,6 +67,32 @@ export async function readWorktreeContent(
     ignored: ignored.held,
     disposable: ignored.disposable,
     flagged,
+  };
+}
+
+/** What a worktree holds that `git status` does not look at: `WorktreeContent` without `dirty` (not read). */
+export type UnlistedContent = Omit<WorktreeContent, 'dirty'> & { dirty?: undefined };
+
+/**
+ * What of a worktree a person would miss that git's own check before `git
+ * worktree remove` does not see (it lists changes and untracked files only):
+ * ignored files, nested repositories among them, and flagged paths. Two git
+ * processes, neither of which compares a tracked file (`ls-files`); untracked
+ * git repositories of their own are left to git's check, which lists them.
+ */
+export async function readUnlistedContent(
+  ctx: RepoContext,
+  folder: string,
+  signal?: AbortSignal,
+): Promise<UnlistedContent> {
+  const at = { git: ctx.git, cwd: folder, signal };
+  const [ignoredPaths, flags] = await allInOrder([untrackedIgnored(at), taggedIndexEntries(at)]);
+  const ignored = classifyIgnored(ctx, folder, ignoredPaths);
+  return {
+    nestedRepositories: ignored.nestedRepositories,
+    ignored: ignored.held,
+    disposable: ignored.disposable,
+    flagged: flaggedPaths(folder, flags),
   };
 }
 
@@ -162,7 +188,7 @@ function copyKeepingTime(from: string, to: string): void {
 function classifyIgnored(
   ctx: RepoContext,
   folder: string,
-  entries: StatusEntry[],
+  paths: string[],
 ): { held: HeldFile[]; disposable: string[]; nestedRepositories: string[] } {
   const disposableFolders = usableFolders(ctx.settings.disposableFolders);
   const held: HeldFile[] = [];
@@ -185,7 +211,7 @@ function classifyIgnored(
     }
     for (const d of names) visit(`${rel}${d.name}${d.isDirectory() ? '/' : ''}`, d.isDirectory());
   };
-  for (const entry of entries) visit(entry.path, entry.path.endsWith('/'));
+  for (const rel of paths) visit(rel, rel.endsWith('/'));
   const copies = copiesOfMain(ctx, folder, held);
   held.push(...copiedInsideDisposable(ctx, folder, disposable));
   return { held: held.filter((f) => !copies.has(f.path)), disposable: [...disposable, ...copies], nestedRepositories };
@@ -251,7 +277,7 @@ function listFiles(folder: string, rel: string): string[] {
  * Refuses a snapshot whose ignored files are more than the limit
  * (`snapshotLimitMB`), naming the biggest, and says how to go on.
  */
-export function checkSnapshotSize(ctx: RepoContext, folder: string, content: WorktreeContent): void {
+export function checkSnapshotSize(ctx: RepoContext, folder: string, content: Pick<WorktreeContent, 'ignored'>): void {
   const limitMB = ctx.settings.snapshotLimitMB;
   const total = content.ignored.reduce((sum, f) => sum + f.size, 0);
   if (total <= limitMB * 1024 * 1024) return;

@@ -244,6 +244,37 @@ describe('cleanupPlan', () => {
       assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
     }));
 
+  for (const [kind, late] of [
+    ['an untracked file', { 'late/report.txt': 'written at the last moment\n' }],
+    ['a change to a tracked file', { 'src/app.txt': 'changed at the last moment\n' }],
+  ] as Array<[string, Record<string, string>]>) {
+    it(`unforced, on a merged worktree that was clean when read: ${kind} written just before git removes it (an agent still running) is found by git's own check, and nothing is removed`, () =>
+      withRepo(async (repo) => {
+        const life = await lifecycleFor(repo.main);
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Clean when read' });
+        const tip = branchTip(repo.main, plan.branch);
+        // Written between the cleanup's reads and the removal, as a process still writing there would.
+        class LateWriter extends Git {
+          override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+            if (args.includes('worktree') && args.includes('remove') && fs.existsSync(plan.path)) {
+              writeFiles(plan.path, late);
+            }
+            return super.exec(args, options);
+          }
+        }
+        await assert.rejects(
+          cleanupPlan({ ...life.ctx, git: new LateWriter() }, life.registry, life.events, plan),
+          isPlanError(ErrorCode.WorktreeDirty, { reason: 'uncommitted', path: plan.path, files: Object.keys(late) }),
+        );
+        for (const [file, text] of Object.entries(late)) {
+          assert.strictEqual(fs.readFileSync(path.join(plan.path, file), 'utf8'), text);
+        }
+        assert.deepStrictEqual(worktreePaths(repo.main), [repo.main, plan.path]);
+        assert.strictEqual(branchTip(repo.main, plan.branch), tip);
+        assert.strictEqual(await statusInRegistry(life, plan), 'active');
+      }));
+  }
+
   it('forced, on a worktree that was clean when read: a file written before git removes it (an agent still running) goes into a snapshot, not away', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
@@ -778,7 +809,7 @@ describe('the git processes of a cleanup', () => {
     writeFiles(repo.main, { '.env': 'SECRET=1\n' });
   }
 
-  it('a merged plan: 6 processes in 3 rounds (what the worktree holds, its branch in the base, the worktrees; the removal; the branch deleted)', () =>
+  it("a merged plan: 6 processes in 3 rounds (what the worktree holds that git's own check does not see, its branch in the base, the worktrees; the removal, whose own check is the only `status`; the branch deleted)", () =>
     withRepo(async (repo) => {
       ignoreEnv(repo);
       const runner = new RoundGit();
@@ -787,7 +818,7 @@ describe('the git processes of a cleanup', () => {
       runner.rounds.length = 0;
       const result = await engine.cleanup(plan.id);
       assert.deepStrictEqual(runner.rounds, [
-        ['for-each-ref', 'ls-files', 'status', 'worktree'],
+        ['for-each-ref', 'ls-files', 'ls-files', 'worktree'],
         ['worktree'],
         ['update-ref'],
       ]);
@@ -816,7 +847,7 @@ describe('the git processes of a cleanup', () => {
       runner.rounds.length = 0;
       const result = await engine.cleanup(plan.id);
       assert.deepStrictEqual(runner.rounds, [
-        ['for-each-ref', 'ls-files', 'status', 'worktree'],
+        ['for-each-ref', 'ls-files', 'ls-files', 'worktree'],
         ['config', 'worktree'],
         ['update-ref'],
         ['config'],
