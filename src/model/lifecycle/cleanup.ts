@@ -377,17 +377,26 @@ async function removeOnce(
     tip !== undefined && mode.branch !== 'keep' ? branchSettingNames(ctx, plan.branch) : undefined,
   ]);
   const { snapshot, leftover, removedWorktree } = removal;
-  const branch = await settleBranch(ctx, events, plan, {
-    tip,
-    merged,
-    snapshot,
-    mode,
-    otherWorktrees: worktrees.filter((w) => w !== entry),
-    settings,
-  });
   const status: PlanStatus = discard ? 'abandoned' : merged?.merged || plan.status === 'merged' ? 'merged' : 'removed';
-  await markStatus(registry, plan, status);
-  return { removedWorktree, ...branch, snapshot, merged, status, ...(leftover ? { leftover } : {}) };
+  // The status is written while the branch is settled (it does not depend on how); when settling fails, the entry
+  // is put back as it was, so that this attempt has recorded nothing (see removedMeanwhile).
+  const [branch, marked] = await Promise.allSettled([
+    settleBranch(ctx, events, plan, {
+      tip,
+      merged,
+      snapshot,
+      mode,
+      otherWorktrees: worktrees.filter((w) => w !== entry),
+      settings,
+    }),
+    markStatus(registry, plan, status),
+  ]);
+  if (branch.status === 'rejected') {
+    if (marked.status === 'fulfilled' && marked.value) await unmarkStatus(registry, plan, marked.value);
+    throw branch.reason;
+  }
+  if (marked.status === 'rejected') throw marked.reason;
+  return { removedWorktree, ...branch.value, snapshot, merged, status, ...(leftover ? { leftover } : {}) };
 }
 
 /**
@@ -672,13 +681,33 @@ async function isAncestor(ctx: RepoContext, commit: string, of: string): Promise
   return isAncestorOf(inRepo(ctx), commit, of);
 }
 
+/** What `markStatus` changed: the entry's status and time before, and the time it wrote. */
+interface Marked {
+  status: PlanStatus;
+  updated?: string;
+  written: string;
+}
+
 /** Sets the status of the plan's registry entry; the entry stays as history. */
-async function markStatus(registry: Registry, plan: PlanRecord, status: PlanStatus): Promise<void> {
-  await registry.update((data) => {
+async function markStatus(registry: Registry, plan: PlanRecord, status: PlanStatus): Promise<Marked | undefined> {
+  return registry.update((data) => {
     const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
-    if (!entry) return;
+    if (!entry) return undefined;
+    const before = { status: entry.status, updated: entry.updated };
     entry.status = status;
     entry.updated = new Date().toISOString();
+    return { ...before, written: entry.updated };
+  });
+}
+
+/** Puts back what `markStatus` changed, unless the entry changed again since. */
+async function unmarkStatus(registry: Registry, plan: PlanRecord, marked: Marked): Promise<void> {
+  await registry.update((data) => {
+    const entry = data.plans.find((p) => p.id === plan.id && p.run === plan.run);
+    if (!entry || entry.updated !== marked.written) return;
+    entry.status = marked.status;
+    if (marked.updated === undefined) delete entry.updated;
+    else entry.updated = marked.updated;
   });
 }
 

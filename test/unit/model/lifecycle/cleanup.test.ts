@@ -304,6 +304,33 @@ describe('cleanupPlan', () => {
       );
     }));
 
+  it('a merged branch moved by another window just before it is deleted is kept, and the plan is marked removed, not merged', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      const plan = await createPlan(life.ctx, life.registry, life.events, { title: 'Moved at the end' });
+      commitFiles(plan.path, { 'done.txt': 'done\n' }, 'done');
+      git(repo.main, 'merge', '-q', '--no-ff', '--no-edit', plan.branch);
+      let moved: string | undefined;
+      class MovingGit extends Git {
+        override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+          if (!moved && args.includes('update-ref') && args.includes('-d')) {
+            const tip = git(repo.main, 'rev-parse', `refs/heads/${plan.branch}`);
+            // Work of its own, not in main: the tree of main's first commit.
+            const tree = git(repo.main, 'rev-parse', `${git(repo.main, 'rev-list', '--max-parents=0', 'HEAD')}^{tree}`);
+            moved = git(repo.main, 'commit-tree', '-p', tip, '-m', 'more work', tree);
+            git(repo.main, 'update-ref', `refs/heads/${plan.branch}`, moved, tip);
+          }
+          return super.exec(args, options);
+        }
+      }
+      const result = await cleanupPlan({ ...life.ctx, git: new MovingGit() }, life.registry, life.events, plan);
+      assert.ok(moved);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, false, 'removed']);
+      assert.strictEqual(branchTip(repo.main, plan.branch), moved);
+      assert.strictEqual(await statusInRegistry(life, plan), 'removed');
+      assert.ok(!fs.existsSync(plan.path));
+    }));
+
   it('forced: writes a snapshot first, and restoring it gives back every committed, uncommitted and untracked file', () =>
     withRepo(async (repo) => {
       const life = await lifecycleFor(repo.main);
@@ -829,6 +856,36 @@ describe('the git processes of a cleanup', () => {
       assert.ok(!fs.existsSync(plan.path));
       assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
       assert.deepStrictEqual(worktreePaths(repo.main), [repo.main]);
+    }));
+
+  it("the plan's status is written while its branch is deleted, not after", () =>
+    withRepo(async (repo) => {
+      ignoreEnv(repo);
+      let marked = false;
+      let seenDuringDelete: boolean | undefined;
+      // The branch's deletion waits (up to 3 s) for the registry to say the plan is merged.
+      class WaitingGit extends Git {
+        override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+          if (args.includes('update-ref') && args.includes('-d')) {
+            for (let i = 0; i < 300 && !marked; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+            seenDuringDelete = marked;
+          }
+          return super.exec(args, options);
+        }
+      }
+      const engine = await PlanEngine.open(repo.main, { git: new WaitingGit() });
+      const plan = await mergedPlan(repo, engine);
+      const life = await lifecycleFor(repo.main);
+      const update = life.registry.update.bind(life.registry);
+      life.registry.update = async (fn) => {
+        const result = await update(fn);
+        marked = (await life.registry.read()).plans.some((p) => p.id === plan.id && p.status === 'merged');
+        return result;
+      };
+      const result = await cleanupPlan({ ...life.ctx, git: new WaitingGit() }, life.registry, life.events, plan);
+      assert.deepStrictEqual([result.removedWorktree, result.deletedBranch, result.status], [true, true, 'merged']);
+      assert.strictEqual(seenDuringDelete, true);
+      assert.strictEqual(branchTip(repo.main, plan.branch), undefined);
     }));
 
   it("a merged plan's branch settings go with the branch, however its section is written; another branch's stay", () =>
