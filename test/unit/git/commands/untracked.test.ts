@@ -10,7 +10,11 @@ describe('commands/untracked', () => {
   it('ignoredPaths lists exactly the ignored paths `git status --ignored=matching --untracked-files=all` lists, an ignored folder as `dir/`', () =>
     withRepo(async ({ main }) => {
       const at = { git: new Git(), cwd: main };
-      commitFiles(main, { '.gitignore': '*.log\nnode_modules/\nbuild\n.env\ncache/\nvend*/\n', 'src/t.txt': 'x' }, 'ignores');
+      commitFiles(
+        main,
+        { '.gitignore': '*.log\nnode_modules/\nbuild\n.env\ncache/\nvend*/\n', 'src/t.txt': 'x' },
+        'ignores',
+      );
       writeFiles(main, {
         'a.log': '1',
         '.env': '1',
