@@ -14,7 +14,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, promis
 import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError } from '../engine/errors';
-import { readStateFile } from './stateFiles';
+import { readStateFile, readStateFileSync } from './stateFiles';
 
 /** A lock file holds a few bytes of JSON. */
 const MAX_LOCK_BYTES = 4096;
@@ -66,7 +66,7 @@ export async function withFileLock<T>(
     return await fn();
   } finally {
     clearInterval(renew);
-    await release(lockFile, owner);
+    release(lockFile, owner);
   }
 }
 
@@ -206,8 +206,19 @@ async function takeOver(lockFile: string, staleMs: number): Promise<void> {
   }
 }
 
-async function release(lockFile: string, owner: LockOwner): Promise<void> {
-  const current = await readLockOwner(lockFile);
+/**
+ * Removes the lock if it is still ours, read with the same checks as
+ * `readLockOwner` (no link followed, a regular file, at most MAX_LOCK_BYTES)
+ * but without yielding: a file of a few bytes, read in the turn the holder
+ * ends instead of a few turns of the thread pool later.
+ */
+function release(lockFile: string, owner: LockOwner): void {
+  let current: LockOwner | undefined;
+  try {
+    current = parseOwner(readStateFileSync(lockFile, MAX_LOCK_BYTES) ?? '');
+  } catch {
+    current = undefined;
+  }
   // A lock taken over while we held it (we were too slow) belongs to someone else now.
   if (current?.token === owner.token) rmSync(lockFile, { force: true });
 }

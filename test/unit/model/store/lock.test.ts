@@ -37,6 +37,22 @@ async function withTemp(body: (dir: string) => Promise<void>): Promise<void> {
 }
 
 describe('withFileLock', () => {
+  it('removes its lock in the turn the function ends, its owner read without yielding', () =>
+    withTemp(async (dir) => {
+      const lockFile = path.join(dir, 'x.lock');
+      let end = (): void => undefined;
+      let started = (): void => undefined;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const held = withFileLock(lockFile, () => new Promise<void>((resolve) => ((end = resolve), started())));
+      await running;
+      assert.ok(fs.existsSync(lockFile));
+      end();
+      // One turn of the event loop: a read of the lock file through the thread pool would not be back yet.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.strictEqual(fs.existsSync(lockFile), false);
+      await held;
+    }));
+
   it('runs the function, returns its value and removes the lock file, also when it throws', () =>
     withTemp(async (dir) => {
       const lockFile = path.join(dir, 'sub', 'x.lock');
