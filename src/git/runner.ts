@@ -223,6 +223,15 @@ export class Git {
   }
 
   /**
+   * A turn of the event loop of its own, after every process asked for so far
+   * has started: for synchronous work (many small files read) that would
+   * otherwise hold back processes that could already be running.
+   */
+  afterStarts(): Promise<void> {
+    return this.turnToStart();
+  }
+
+  /**
    * Waits until this process may start: starting a process blocks the event
    * loop (fork and exec are synchronous, and slow in a large extension host on
    * a busy machine), so processes that are due at once start one per turn of

@@ -17,7 +17,7 @@ import type { Git } from '../../git/commands/git';
 import { Logger, silentLogger } from '../../git/log';
 import { shortBranchName, WorktreeEntry } from '../../git/worktreeList';
 import { entryGitDir, headsFromFiles, repositoryFromFiles, worktreeListStamp } from '../../git/worktreeFiles';
-import { limitConcurrency, OperationQueue } from './async';
+import { allInOrder, limitConcurrency, OperationQueue } from './async';
 import { cleanupPlan, CleanupOptions, CleanupResult, discardPlan, findWorktree } from '../lifecycle/cleanup';
 import {
   AdoptableBranch,
@@ -759,11 +759,15 @@ export class PlanEngine {
   /** `merge` once the plan and its base are locked. */
   private async mergeHeld(plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
     const about = { planId: plan.id, run: plan.run, branch: plan.branch, base: plan.base, strategy: options.strategy };
-    await this.events.append({ type: 'merge.before', ...about });
+    // Written while the merge's first git processes run (nothing moves before they end); on disk before anything moves.
+    const before = this.events.append({ type: 'merge.before', ...about });
+    before.catch(() => undefined);
     let result: MergeResult;
     try {
-      result = await mergePlan(this.ctx, plan, options);
+      result = await mergePlan(this.ctx, plan, options, before);
     } catch (e) {
+      // Not recorded: its own failure is the merge's (nothing moved), as when it was written first.
+      await before;
       await this.events.append({
         type: 'merge.failed',
         ...about,
@@ -772,14 +776,17 @@ export class PlanEngine {
       });
       throw e;
     }
-    await this.setStatus(plan, 'merged');
-    await this.events.append({
-      type: 'merge.after',
-      ...about,
-      baseBefore: result.baseBefore,
-      baseAfter: result.baseAfter,
-      commit: result.commit,
-    });
+    // The registry and the event log are written at once: the merge is done (nothing in recovery reads either to finish it).
+    await allInOrder([
+      this.setStatus(plan, 'merged'),
+      this.events.append({
+        type: 'merge.after',
+        ...about,
+        baseBefore: result.baseBefore,
+        baseAfter: result.baseAfter,
+        commit: result.commit,
+      }),
+    ]);
     return result;
   }
 

@@ -90,14 +90,23 @@ export async function checkMerge(ctx: RepoContext, plan: PlanRecord): Promise<Me
  * `commitUncommitted`, the plan's uncommitted changes become a commit on its
  * branch, made only once the merge has succeeded. Before a rebase moves the
  * plan's branch, the plan is kept as a snapshot (deleted again if the merge fails).
+ * `recorded`: a write begun beside the checks (the engine's `merge.before`
+ * event), waited for before anything moves; its failure is the merge's, with
+ * nothing moved.
  */
-export async function mergePlan(ctx: RepoContext, plan: PlanRecord, options: MergeOptions): Promise<MergeResult> {
+export async function mergePlan(
+  ctx: RepoContext,
+  plan: PlanRecord,
+  options: MergeOptions,
+  recorded?: Promise<unknown>,
+): Promise<MergeResult> {
   if (options.subject !== undefined && (options.subject.trim() === '' || /[\r\n]/.test(options.subject))) {
     throw new PlanError(ErrorCode.InvalidName, { reason: 'subject' });
   }
   const signal = options.signal;
   const { tip, base, planWorktree, baseWorktree, pending, next } = await decide(ctx, plan, options);
   const planAfter = next.plan ?? pending?.commit;
+  await recorded;
   if (signal?.aborted) {
     throw new PlanError(ErrorCode.Cancelled, { reason: 'merge' });
   }
@@ -197,7 +206,6 @@ async function checkEverything(
   // and the result is built from it once the refs are read; the changes the base's worktree will undergo are read
   // beside the build, once the worktree list says where the base is checked out. When the pre-check started so, the
   // refs are read by the two statuses themselves (the commit each worktree has checked out), else by `for-each-ref`.
-  const worktreesRead = worktreesNow(ctx);
   const guessed = options.commitUncommitted ? undefined : startGuessedMerge(ctx, plan, options);
   if (guessed) started.running.push(guessed.outcome, ...(guessed.message ? [guessed.message] : []));
   const byStatus = guessed !== undefined;
@@ -205,6 +213,8 @@ async function checkEverything(
   const mainGuessed = ctx.repo.bare
     ? undefined
     : guessStatus(ctx, ctx.repo.mainPath, baseStatusFlags(byStatus), signal);
+  // Git's files of every worktree are read (synchronously) once the processes above have started, while they run.
+  const worktreesRead = ctx.git.afterStarts().then(() => worktreesNow(ctx));
   const refs = byStatus ? refsFromStatuses(ctx, plan, planGuessed, mainGuessed) : readPlanRefs(ctx, plan);
   const earlyRun = options.commitUncommitted
     ? undefined

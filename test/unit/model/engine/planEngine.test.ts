@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../../src/model/engine/errors';
-import { Git } from '../../../../src/git/runner';
+import { ExecOptions, ExecResult, Git } from '../../../../src/git/runner';
+import { withFileLock } from '../../../../src/model/store/lock';
 import { parseWorktreeList } from '../../../../src/git/worktreeList';
 import { PlanEngine, reconcile } from '../../../../src/model/engine/planEngine';
 import { EngineSettings } from '../../../../src/model/engine/types';
@@ -273,6 +274,97 @@ describe('PlanEngine', () => {
       engine.settings = { ...engine.settings, branchTemplate: 'work/${id}' };
       const plan = await engine.create({ title: 'Settings' });
       assert.strictEqual(plan.branch, 'work/1');
+    }));
+});
+
+describe('what a merge writes beside git', () => {
+  /** The types of the events in the log now, read at once (no turn of the event loop). */
+  function eventTypes(main: string): string[] {
+    const file = path.join(main, '.git', 'plan-worktrees', 'events.jsonl');
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { type: string }).type);
+  }
+
+  /** A runner that calls `asked` with each subcommand as it is asked for, before the process starts. */
+  class WatchedGit extends Git {
+    asked: (subcommand: string) => void | Promise<void> = () => undefined;
+    override async exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+      await this.asked(args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? args[0]);
+      return super.exec(args, options);
+    }
+  }
+
+  it('merge.before is written while the first git processes run, and is on disk before the base moves', () =>
+    withRepo(async (repo) => {
+      const runner = new WatchedGit();
+      const engine = await PlanEngine.open(repo.main, { git: runner });
+      const plan = await engine.create({ title: 'Beside' });
+      commitFiles(plan.path, { 'feature.txt': 'feature\n' });
+      const seen: Array<[string, string[]]> = [];
+      runner.asked = (subcommand) => void seen.push([subcommand, eventTypes(repo.main)]);
+      const merged = await engine.merge(plan.id, { strategy: 'merge' });
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main'), merged.commit);
+      // The first process is asked for before the event is written (its write has not had a turn yet)...
+      assert.deepStrictEqual(seen[0], ['merge-tree', ['create.before', 'create.after']]);
+      // ...and nothing moves before it is on disk.
+      const moved = seen.find(([subcommand]) => subcommand === 'update-ref');
+      assert.deepStrictEqual(moved, ['update-ref', ['create.before', 'create.after', 'merge.before']]);
+      assert.deepStrictEqual(eventTypes(repo.main), ['create.before', 'create.after', 'merge.before', 'merge.after']);
+    }));
+
+  it('a merge refused while merge.before is being written records merge.failed after it, and moves nothing', () =>
+    withRepo(async (repo) => {
+      const engine = await PlanEngine.open(repo.main, { git: new Git() });
+      const plan = await engine.create({ title: 'Conflict' });
+      commitFiles(plan.path, { 'README.md': 'plan\n' });
+      commitFiles(repo.main, { 'README.md': 'main\n' });
+      const before = git(repo.main, 'rev-parse', 'main');
+      await assert.rejects(engine.merge(plan.id, { strategy: 'merge' }), isCode(ErrorCode.MergeConflict));
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main'), before);
+      assert.deepStrictEqual(eventTypes(repo.main), ['create.before', 'create.after', 'merge.before', 'merge.failed']);
+      assert.strictEqual((await engine.plan(plan.id)).status, 'active');
+    }));
+
+  it('merge.after is written beside the registry: it does not wait for the registry lock', () =>
+    withRepo(async (repo) => {
+      const runner = new WatchedGit();
+      const engine = await PlanEngine.open(repo.main, { git: runner });
+      const plan = await engine.create({ title: 'Registry busy' });
+      commitFiles(plan.path, { 'feature.txt': 'feature\n' });
+      // Another window holds the registry from the merge's last git process on, until the test lets it go.
+      let letGo = (): void => undefined;
+      let holding: Promise<void> | undefined;
+      runner.asked = async (subcommand) => {
+        if (subcommand !== 'read-tree') return;
+        await new Promise<void>((held) => {
+          holding = withFileLock(
+            path.join(repo.main, '.git', 'plan-worktrees', 'plans.lock'),
+            () => new Promise<void>((go) => ((letGo = go), held())),
+          );
+        });
+      };
+      const merging = engine.merge(plan.id, { strategy: 'merge' });
+      try {
+        const deadline = Date.now() + 5_000;
+        while (!eventTypes(repo.main).includes('merge.after') && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.deepStrictEqual(eventTypes(repo.main), ['create.before', 'create.after', 'merge.before', 'merge.after']);
+        const registry = JSON.parse(
+          fs.readFileSync(path.join(repo.main, '.git', 'plan-worktrees', 'plans.json'), 'utf8'),
+        ) as { plans: Array<{ status: string }> };
+        assert.strictEqual(registry.plans[0].status, 'active');
+      } finally {
+        letGo();
+        await holding;
+      }
+      const merged = await merging;
+      assert.strictEqual(git(repo.main, 'rev-parse', 'main'), merged.commit);
+      assert.strictEqual((await engine.plan(plan.id)).status, 'merged');
     }));
 });
 

@@ -899,3 +899,28 @@ describe('the git processes of a merge', () => {
       }));
   }
 });
+
+describe('the worktree list of a merge', () => {
+  /** A runner that lists the subcommands in the order they are asked for. */
+  class OrderGit extends Git {
+    readonly asked: string[] = [];
+    override exec(args: string[], options: ExecOptions): Promise<ExecResult> {
+      this.asked.push(args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? args[0]);
+      return super.exec(args, options);
+    }
+  }
+
+  it('is read once the first processes have started (here by git: a stray file among its admin folders), and the merge done', () =>
+    withRepo(async (repo) => {
+      const plan = readyToMerge(repo, 'merge');
+      // Not as a finished `git worktree add` leaves it: the files are not taken as the list, git lists the worktrees.
+      fs.writeFileSync(path.join(repo.main, '.git', 'worktrees', 'stray'), 'not a worktree\n');
+      const runner = new OrderGit();
+      const ctx = await openContext(repo.main, runner);
+      runner.asked.length = 0;
+      const result = await mergePlan(ctx, plan, { strategy: 'merge' });
+      assert.deepStrictEqual(runner.asked.slice(0, 4), ['merge-tree', 'status', 'status', 'worktree']);
+      assertCheckoutAt(repo.main, result.baseAfter, []);
+      assert.strictEqual(fs.readFileSync(path.join(repo.main, 'feature.txt'), 'utf8'), 'feature\n');
+    }));
+});
