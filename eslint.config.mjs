@@ -69,9 +69,10 @@ export default tseslint.config(
                 '!**/git/log',
                 '!**/git/operation',
                 '!**/git/worktreeFiles',
+                '!**/git/indexFile',
               ],
               message:
-                'src/model runs git only through src/git/commands (errors, parsers, operation and worktreeFiles may be imported; never the runner).',
+                'src/model runs git only through src/git/commands (errors, parsers, operation, worktreeFiles and indexFile may be imported; never the runner).',
             },
           ],
         },

@@ -9,6 +9,7 @@ import type { Git } from '../../git/commands/git';
 import { isBareRepository, repositoryOf, worktreeTop } from '../../git/commands/repository';
 import { listWorktrees as gitWorktrees } from '../../git/commands/worktrees';
 import { WorktreeEntry } from '../../git/worktreeList';
+import { worktreesFromFiles } from '../../git/worktreeFiles';
 import { RepoContext, RepositoryInfo } from './types';
 import { listWorktreesFromAdmin } from '../recovery/worktreeAdmin';
 
@@ -46,6 +47,18 @@ export async function discoverRepositoryAndList(
 /** Every worktree of the repository, main first: exactly one git process. */
 export async function listWorktrees(ctx: RepoContext): Promise<WorktreeEntry[]> {
   return gitWorktrees({ git: ctx.git, cwd: ctx.repo.commonDir });
+}
+
+/**
+ * The worktrees now: read from git's files where they tell (no git process;
+ * the files `git worktree list` reads, read as data, see worktreesFromFiles),
+ * else `git worktree list`. Synchronous work of up to some tens of
+ * milliseconds at hundreds of worktrees: callers start their git processes
+ * first (`Git.afterStarts`).
+ */
+export function worktreesNow(ctx: RepoContext): Promise<WorktreeEntry[]> {
+  const fromFiles = worktreesFromFiles(ctx.repo.commonDir, { path: ctx.repo.mainPath, bare: ctx.repo.bare });
+  return fromFiles ? Promise.resolve(fromFiles) : listWorktrees(ctx);
 }
 
 /**

@@ -25,7 +25,7 @@ import { ancestorTip, isMerged, MergedResult, mergedInto, qualifyBranch, readRef
 import { samePath } from '../engine/names';
 import { ensureOwned } from '../store/ownership';
 import { Registry } from '../store/registry';
-import { listWorktrees } from '../engine/repository';
+import { listWorktrees, worktreesNow } from '../engine/repository';
 import { removeAfterSnapshot } from './removal';
 import { Snapshot, writeSnapshot } from './snapshot';
 import { PlanRecord, PlanStatus, RepoContext } from '../engine/types';
@@ -312,9 +312,12 @@ async function removeOnce(
   const contentRead = fs.existsSync(plan.path)
     ? (mode.force ? readWorktreeContent : readUnlistedContent)(ctx, plan.path, mode.signal).catch(() => undefined)
     : undefined;
+  const tipRead = tipAndMerged(ctx, plan, mode.branch !== 'keep');
+  // Git's files of every worktree are read (synchronously) once the processes above have started, while they run.
+  const worktreesRead = ctx.git.afterStarts().then(() => worktreesNow(ctx));
   const [worktrees, { tip, merged: mergedHere }, contentHere, registered] = await allInOrder([
-    listWorktrees(ctx),
-    tipAndMerged(ctx, plan, mode.branch !== 'keep'),
+    worktreesRead,
+    tipRead,
     contentRead,
     registry.read().then(
       (data) => () => data,

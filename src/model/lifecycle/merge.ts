@@ -28,13 +28,13 @@ import { deleteRef, updateRef } from '../../git/commands/refs';
 import { status, StatusFlags } from '../../git/commands/status';
 import { GitOperation, operationsInProgress } from '../../git/operation';
 import { statusPaths, StatusSummary } from '../../git/status';
-import { branchCommitOnDisk, rebasesInProgress, worktreesFromFiles } from '../../git/worktreeFiles';
+import { branchCommitOnDisk, rebasesInProgress } from '../../git/worktreeFiles';
 import { DomainCode, ErrorCode, PlanError } from '../engine/errors';
 import { WorktreeEntry } from '../../git/worktreeList';
 import { allInOrder } from '../engine/async';
 import { findMergeBase, MergeTarget, qualifyBranch, readRefs } from '../state/merged';
 import { samePath } from '../engine/names';
-import { listWorktrees } from '../engine/repository';
+import { worktreesNow } from '../engine/repository';
 import { commitWorktree, WorktreeCommit, writeSnapshot } from './snapshot';
 import { PlanRecord, RepoContext } from '../engine/types';
 
@@ -274,15 +274,6 @@ async function checkEverything(
   // What was started ahead and not needed after all (the worktree list found the base elsewhere) ends before anything moves.
   await Promise.all(started.running);
   return { tip, base, planWorktree, baseWorktree, pending, next };
-}
-
-/**
- * The worktrees now: read from git's files where they tell (no git process;
- * the files `git worktree list` reads, read as data), else `git worktree list`.
- */
-function worktreesNow(ctx: RepoContext): Promise<WorktreeEntry[]> {
-  const fromFiles = worktreesFromFiles(ctx.repo.commonDir, { path: ctx.repo.mainPath, bare: ctx.repo.bare });
-  return fromFiles ? Promise.resolve(fromFiles) : listWorktrees(ctx);
 }
 
 /** A `merge-tree` (and a squash's message) started on commits the refs are not yet known to name (see startGuessedMerge). */

@@ -12,6 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorCode, PlanError } from '../engine/errors';
 import { clearIndexFlag, headAndIndexFile, TaggedPath, taggedIndexEntries } from '../../git/commands/gitIndex';
+import { GitAt } from '../../git/commands/git';
+import { indexHasFlaggedEntries } from '../../git/indexFile';
 import { readTree } from '../../git/commands/objects';
 import { status } from '../../git/commands/status';
 import { ignoredPaths as untrackedIgnored } from '../../git/commands/untracked';
@@ -39,7 +41,11 @@ export interface WorktreeContent {
   flagged: string[];
 }
 
-/** Reads what a worktree holds that a person would miss: two git processes (three when files are flagged). */
+/**
+ * Reads what a worktree holds that a person would miss: one git process when
+ * the index file says no entry is flagged, two when it cannot tell, three
+ * when files are flagged.
+ */
 export async function readWorktreeContent(
   ctx: RepoContext,
   folder: string,
@@ -48,7 +54,7 @@ export async function readWorktreeContent(
   const at = { git: ctx.git, cwd: folder, signal };
   const [{ entries }, flags] = await allInOrder([
     status(at, { untracked: 'all', ignored: 'matching', ignoreSubmodules: 'none' }),
-    taggedIndexEntries(at),
+    flaggedEntries(at, folder),
   ]);
   const flagged = flaggedPaths(folder, flags);
   const hidden = flagged.length > 0 ? await hiddenEdits(ctx, folder, flagged, signal) : [];
@@ -76,9 +82,10 @@ export type UnlistedContent = Omit<WorktreeContent, 'dirty'> & { dirty?: undefin
 /**
  * What of a worktree a person would miss that git's own check before `git
  * worktree remove` does not see (it lists changes and untracked files only):
- * ignored files, nested repositories among them, and flagged paths. Two git
- * processes, neither of which compares a tracked file (`ls-files`); untracked
- * git repositories of their own are left to git's check, which lists them.
+ * ignored files, nested repositories among them, and flagged paths. One git
+ * process (`ls-files` of ignored files) when the index file says no entry is
+ * flagged, else two; neither compares a tracked file. Untracked git
+ * repositories of their own are left to git's check, which lists them.
  */
 export async function readUnlistedContent(
   ctx: RepoContext,
@@ -86,7 +93,7 @@ export async function readUnlistedContent(
   signal?: AbortSignal,
 ): Promise<UnlistedContent> {
   const at = { git: ctx.git, cwd: folder, signal };
-  const [ignoredPaths, flags] = await allInOrder([untrackedIgnored(at), taggedIndexEntries(at)]);
+  const [ignoredPaths, flags] = await allInOrder([untrackedIgnored(at), flaggedEntries(at, folder)]);
   const ignored = classifyIgnored(ctx, folder, ignoredPaths);
   return {
     nestedRepositories: ignored.nestedRepositories,
@@ -94,6 +101,16 @@ export async function readUnlistedContent(
     disposable: ignored.disposable,
     flagged: flaggedPaths(folder, flags),
   };
+}
+
+/**
+ * The index entries a flag may hide edits of, with their tags: none, without a
+ * git process, when the index file says no entry is flagged (read as data,
+ * see indexHasFlaggedEntries); else every entry as `ls-files -v` tags it.
+ */
+async function flaggedEntries(at: GitAt, folder: string): Promise<TaggedPath[]> {
+  if ((await indexHasFlaggedEntries(folder)) === false) return [];
+  return taggedIndexEntries(at);
 }
 
 /** Assume-unchanged paths, and skip-worktree paths whose file is on disk (one that is not is left out by a sparse checkout, not deleted). */

@@ -652,6 +652,22 @@ describe('what a removal keeps', () => {
       }
     }, ignoreRules));
 
+  it('a flag the index file does not show to its reader (a split index, version 4) is still found: git lists the flagged entries, and the clean-up is refused', () =>
+    withRepo(async (repo) => {
+      const life = await lifecycleFor(repo.main);
+      for (const setup of [['--split-index'], ['--index-version', '4']]) {
+        const plan = await createPlan(life.ctx, life.registry, life.events, { title: `Hidden ${setup[0]}` });
+        git(plan.path, 'update-index', ...setup);
+        git(plan.path, 'update-index', '--assume-unchanged', 'src/app.txt');
+        writeFiles(plan.path, { 'src/app.txt': 'hidden edit\n' });
+        assert.strictEqual(git(plan.path, 'status', '--porcelain'), '');
+        await assertRefused(repo, life, plan, {}, ErrorCode.WorktreeDirty, (e) =>
+          assert.deepStrictEqual(e.files, ['src/app.txt']),
+        );
+        assert.strictEqual(fs.readFileSync(path.join(plan.path, 'src/app.txt'), 'utf8'), 'hidden edit\n');
+      }
+    }, ignoreRules));
+
   for (const how of ['forced cleanup', 'discard'] as const) {
     it(`${how} of a worktree moved by hand (git worktree move) snapshots and removes the folder git has, uncommitted and untracked work included`, () =>
       withRepo(async (repo) => {
@@ -836,7 +852,7 @@ describe('the git processes of a cleanup', () => {
     writeFiles(repo.main, { '.env': 'SECRET=1\n' });
   }
 
-  it("a merged plan: 6 processes in 3 rounds (what the worktree holds that git's own check does not see, its branch in the base, the worktrees; the removal, whose own check is the only `status`; the branch deleted)", () =>
+  it("a merged plan: 4 processes in 3 rounds (the ignored files, which git's own check does not see, and its branch in the base, while the worktrees and the index's flags are read from git's files; the removal, whose own check is the only `status`; the branch deleted)", () =>
     withRepo(async (repo) => {
       ignoreEnv(repo);
       const runner = new RoundGit();
@@ -844,11 +860,7 @@ describe('the git processes of a cleanup', () => {
       const plan = await mergedPlan(repo, engine);
       runner.rounds.length = 0;
       const result = await engine.cleanup(plan.id);
-      assert.deepStrictEqual(runner.rounds, [
-        ['for-each-ref', 'ls-files', 'ls-files', 'worktree'],
-        ['worktree'],
-        ['update-ref'],
-      ]);
+      assert.deepStrictEqual(runner.rounds, [['for-each-ref', 'ls-files'], ['worktree'], ['update-ref']]);
       assert.deepStrictEqual(
         [result.removedWorktree, result.deletedBranch, result.status, result.merged, result.snapshot],
         [true, true, 'merged', { merged: true, how: 'ancestor' }, undefined],
@@ -904,7 +916,7 @@ describe('the git processes of a cleanup', () => {
       runner.rounds.length = 0;
       const result = await engine.cleanup(plan.id);
       assert.deepStrictEqual(runner.rounds, [
-        ['for-each-ref', 'ls-files', 'ls-files', 'worktree'],
+        ['for-each-ref', 'ls-files'],
         ['config', 'worktree'],
         ['update-ref'],
         ['config'],
