@@ -1,4 +1,5 @@
-// Bundles src/extension.ts into dist/extension.js.
+// Bundles src/extension.ts into dist/extension.js, and src/git/gitProcessHost.ts (the
+// helper process that starts git) into dist/gitProcessHost.js.
 //   node esbuild.js               development build with source maps
 //   node esbuild.js --production  minified release build
 //   node esbuild.js --watch       rebuild on every change
@@ -49,13 +50,28 @@ function bundleOptions(isProduction) {
   };
 }
 
+/** The helper process that starts git (src/git/gitProcessHost.ts), forked by the extension: its own bundle beside extension.js. */
+function helperBundleOptions(isProduction) {
+  return {
+    ...bundleOptions(isProduction),
+    entryPoints: [path.join(__dirname, 'src', 'git', 'gitProcessHost.ts')],
+    outfile: path.join(__dirname, 'dist', 'gitProcessHost.js'),
+  };
+}
+
 async function main() {
-  const ctx = await esbuild.context({ ...bundleOptions(production), plugins: [problemMatcherPlugin] });
-  if (watch) {
-    await ctx.watch();
-  } else {
-    await ctx.rebuild();
-    await ctx.dispose();
+  const contexts = await Promise.all(
+    [bundleOptions(production), helperBundleOptions(production)].map((options) =>
+      esbuild.context({ ...options, plugins: [problemMatcherPlugin] }),
+    ),
+  );
+  for (const ctx of contexts) {
+    if (watch) {
+      await ctx.watch();
+    } else {
+      await ctx.rebuild();
+      await ctx.dispose();
+    }
   }
 }
 
@@ -66,4 +82,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { bundleOptions };
+module.exports = { bundleOptions, helperBundleOptions };

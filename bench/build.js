@@ -3,7 +3,8 @@
 //   <out>/src/**, <out>/bench/**   src/ and bench/ transpiled file by file (cjs, like scripts/build-tests.js)
 //   <out>/extension/               a copy of the extension for the activation measure:
 //                                  package.json without eager activation events, and the
-//                                  production bundle dist/extension.js (minified, as released)
+//                                  production bundles dist/extension.js and dist/gitProcessHost.js
+//                                  (minified, as released)
 //   <out>/floor/                   the activation measure's floor: an extension that only shows a tree of
 //                                  201 static items (bench/floor/extension.ts, with a manifest of its own)
 // Usage: node bench/build.js --out <dir>
@@ -11,7 +12,7 @@ const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
 
-const { bundleOptions } = require('../esbuild');
+const { bundleOptions, helperBundleOptions } = require('../esbuild');
 const { collect } = require('../scripts/build-tests');
 
 const root = path.join(__dirname, '..');
@@ -22,10 +23,10 @@ const root = path.join(__dirname, '..');
  * minified), so that the CPU profiles of bench/host/slices.ts name them; the
  * bundle's size is then not the release's.
  */
-function productionBundleOptions(outfile) {
+function productionBundleOptions(outfile, options = bundleOptions(true)) {
   const readable =
     process.env.BENCH_READABLE === '1' ? { minify: false, minifyWhitespace: true, minifySyntax: true } : {};
-  return { ...bundleOptions(true), outfile, ...readable };
+  return { ...options, outfile, ...readable };
 }
 
 /**
@@ -49,6 +50,9 @@ async function build(outDir) {
   fs.mkdirSync(path.join(extensionDir, 'dist'), { recursive: true });
   try {
     await esbuild.build(productionBundleOptions(path.join(extensionDir, 'dist', 'extension.js')));
+    await esbuild.build(
+      productionBundleOptions(path.join(extensionDir, 'dist', 'gitProcessHost.js'), helperBundleOptions(true)),
+    );
   } catch (e) {
     const errors = (e.errors || []).map(
       (x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`,

@@ -10,7 +10,7 @@ const zlib = require('zlib');
 /** Files the package may hold besides the README's images. */
 const ALLOWED = [
   /^extension\/l10n\/bundle\.l10n(\.[\w-]+)?\.json$/,
-  /^extension\/dist\/extension\.js$/,
+  /^extension\/dist\/(extension|gitProcessHost)\.js$/,
   /^extension\/bin\/plan-worktrees-guard\.js$/,
   /^extension\/media\//,
   /^extension\/(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt)$/,
@@ -55,6 +55,8 @@ function checkContents(entries, readme) {
     .filter((name) => !isImage(name) && !ALLOWED.some((pattern) => pattern.test(name)));
   if (unexpected.length) problems.push(`The package holds files it should not: ${unexpected.join(', ')}`);
   if (!names.has('extension/dist/extension.js')) problems.push('The package has no bundle.');
+  if (!names.has('extension/dist/gitProcessHost.js'))
+    problems.push('The package has no dist/gitProcessHost.js (the helper process that starts git).');
   const kb = (list) => list.reduce((sum, e) => sum + e.size, 0) / 1024;
   const code = kb(entries.filter((e) => !isImage(e.name)));
   const pictures = kb(entries.filter((e) => isImage(e.name)));

@@ -25,7 +25,8 @@ import { withTesting } from './ui/testing';
 export async function activate(context: vscode.ExtensionContext): Promise<PlanWorktreesApi> {
   const log = vscode.window.createOutputChannel('Plan Worktrees', { log: true });
   // Restricted Mode lives in the runner: while untrusted, it runs only git that cannot start a program the repository names.
-  const git = new Git({ log, trusted: isTrusted });
+  // Git processes start in a small helper process, never by forking this large one (see GitOptions.processHost).
+  const git = new Git({ log, trusted: isTrusted, processHost: context.asAbsolutePath('dist/gitProcessHost.js') });
   const repositories = new PlanRepositories(git, log);
   const guard = new MainCheckoutGuard(repositories, log);
   const writes = new MainCheckoutWrites(repositories, log);
@@ -43,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PlanWo
   treeView.message = isTrusted() ? undefined : restrictedModeNote();
   context.subscriptions.push(
     log,
+    git,
     repositories,
     guard,
     writes,

@@ -1,35 +1,19 @@
 /**
- * The one place that runs git, and the only module that knows simple-git:
- * commands (src/git/commands) ask it, nothing else does. Every call is logged
+ * The one place that runs git: commands (src/git/commands) ask it, nothing
+ * else does. The process itself is started by src/git/gitProcess.ts (with
+ * simple-git), in a small helper process (src/git/gitProcessHost.ts) when
+ * `processHost` names it, else in this one. Every call is logged
  * as `> git worktree add ... [42ms]`, runs in a clean environment under a
  * limit of processes at once, can be cancelled with an AbortSignal, is tried
  * again when another window was adding a worktree at that moment, is refused
  * in an untrusted folder unless it cannot start a program the repository
  * names, and, when it fails, becomes a PlanWorktreesError with a typed code.
- *
- * What simple-git does not fit is settled here and nowhere else: its error
- * detection (an exit code the caller accepts is an answer), its 50 ms wait
- * after a quiet process, and input on stdin (`stdin`), which it cannot give.
  */
-import { spawn as spawnProcess } from 'child_process';
 import * as fs from 'fs';
-import type * as SimpleGitLibrary from 'simple-git';
-import type { SimpleGitOptions } from 'simple-git';
 import { classifyGitError, diskFullPath, GitErrorCode, PlanWorktreesError, summarizeStderr } from './errors';
+import { GitProcessOutcome, GitProcessRequest, runGitProcess } from './gitProcess';
 import { Logger, silentLogger } from './log';
-
-let loadedSimpleGit: typeof SimpleGitLibrary | undefined;
-
-/**
- * simple-git, loaded when the first git process runs, not when the extension
- * loads: the tree's first paint at start-up (from what the last session kept)
- * runs no git, and evaluating simple-git and its dependencies held the
- * extension host for several milliseconds before it.
- */
-function simpleGitLibrary(): typeof SimpleGitLibrary {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (loadedSimpleGit ??= require('simple-git') as typeof SimpleGitLibrary);
-}
+import { GitProcessHost } from './processHost';
 
 export interface ExecOptions {
   /** The folder git runs in. */
@@ -72,6 +56,14 @@ export interface GitOptions {
    * any other is refused with `Untrusted`. Trusted when absent.
    */
   trusted?: () => boolean;
+  /**
+   * The built helper script (dist/gitProcessHost.js) that starts git
+   * processes, so that this process never forks itself for one: the extension
+   * sets it (forking the large extension host held it for tens of
+   * milliseconds per process). Git starts in this process when absent, or
+   * when the helper cannot start.
+   */
+  processHost?: string;
 }
 
 /** Git 2.38 brought `merge-tree --write-tree`, which the merge pre-check needs. */
@@ -88,12 +80,22 @@ export class Git {
   private processes = 0;
   /** The last process start's turn: each start waits for the one before it and then for a turn of the event loop. */
   private startTurn: Promise<void> = Promise.resolve();
+  private readonly processHost: GitProcessHost | undefined;
 
   constructor(options: GitOptions = {}) {
     this.path = options.path ?? 'git';
     this.log = options.log ?? silentLogger;
     this.maxConcurrent = options.maxConcurrent ?? 8;
     this.trusted = options.trusted ?? (() => true);
+    this.processHost =
+      options.processHost === undefined
+        ? undefined
+        : new GitProcessHost(options.processHost, (line) => this.log.warn(line));
+  }
+
+  /** Ends the helper process, if one runs (a git process it started runs on to its end). */
+  dispose(): void {
+    this.processHost?.dispose();
   }
 
   /** Whether the folder is trusted now: other programs the repository names (a pre-remove command) ask this too. */
@@ -208,10 +210,18 @@ export class Git {
     const started = Date.now();
     const env = { ...cleanEnvironment(), ...options.env, ...(options.noEditor ? { GIT_EDITOR: 'true' } : {}) };
     this.processes++;
-    const outcome =
-      options.stdin === undefined
-        ? await this.viaSimpleGit(args, options, env)
-        : await viaStdin(this.path, args, options, env, options.stdin);
+    const request: GitProcessRequest = {
+      binary: this.path,
+      args,
+      cwd: options.cwd,
+      env,
+      okExitCodes: options.okExitCodes ?? [],
+      noEditor: options.noEditor ?? false,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    };
+    const outcome = this.processHost
+      ? await this.processHost.run(request, options.signal)
+      : await runGitProcess(request, options.signal);
     const elapsed = Date.now() - started;
     if (outcome.error === undefined) {
       this.log.trace(`> ${commandLine} [${elapsed}ms]`);
@@ -244,61 +254,12 @@ export class Git {
     return turn;
   }
 
-  /** Runs git through simple-git; a failure is returned, not thrown. */
-  private async viaSimpleGit(args: string[], options: ExecOptions, env: Record<string, string>): Promise<Outcome> {
-    let stdout: Buffer = Buffer.alloc(0);
-    let stderr = '';
-    let exitCode = 0;
-    const okExitCodes = options.okExitCodes ?? [];
-    const config: Partial<SimpleGitOptions> = {
-      baseDir: options.cwd,
-      binary: this.path,
-      maxConcurrentProcesses: 1,
-      trimmed: false,
-      // A command ends when its output streams close, never on a timer after
-      // the process's exit: the last chunks of a large answer can still be in
-      // the pipe then, and a busy event loop reads them after simple-git's
-      // default 50 ms had already ended the command with a truncated answer.
-      completion: { onClose: true, onExit: false },
-      errors: (error, result) => {
-        stdout = Buffer.concat(result.stdOut);
-        stderr = Buffer.concat(result.stdErr).toString('utf8');
-        exitCode = result.exitCode;
-        // simple-git's own detection runs first and makes any exit code with
-        // stderr an error; the exit codes the caller accepts are answers, unless
-        // git never ran (a spawn error) or the run was aborted.
-        const neverRan = error instanceof Error && ('syscall' in error || error.name === 'GitPluginError');
-        if ((result.exitCode === 0 || okExitCodes.includes(result.exitCode)) && !neverRan) return undefined;
-        return error ?? Buffer.from(stderr || `exit code ${result.exitCode}`);
-      },
-    };
-    if (options.signal) config.abort = options.signal;
-    if (options.noEditor) config.unsafe = { allowUnsafeEditor: true };
-    try {
-      await simpleGitLibrary()
-        .simpleGit(config)
-        .env(env)
-        // simple-git waits 50 ms more after a process that wrote nothing (its
-        // completion plugin's `deferClose`): every quiet command (update-ref,
-        // read-tree, a clean `status`, a missing ref) took ~55 ms instead of ~5.
-        // An empty chunk on stdout, once its listeners are attached, says
-        // "output seen"; the output itself is unchanged, and since the command
-        // ends only when the streams close (above), the wait it skips comes
-        // after every byte was read. See bench/README.md.
-        .outputHandler((_command, out) => process.nextTick(() => out.emit('data', Buffer.alloc(0))))
-        .raw(args);
-      return { stdout, stderr, exitCode };
-    } catch (e) {
-      return { stdout, stderr, exitCode, error: e };
-    }
-  }
-
   /** The typed error of a failed run, logged. */
   private failure(
     commandLine: string,
     args: string[],
     options: ExecOptions,
-    outcome: Outcome,
+    outcome: GitProcessOutcome,
     elapsed: number,
   ): PlanWorktreesError {
     const { stderr, exitCode, error: e } = outcome;
@@ -342,56 +303,6 @@ export class Git {
     const files = code === GitErrorCode.DiskFull ? [diskFullPath(text) ?? options.cwd] : undefined;
     return new PlanWorktreesError(code, message, { command: commandLine, stderr: text, exitCode, files, cause: e });
   }
-}
-
-/** What a git process gave back; `error` is set when it failed (or never ran). */
-interface Outcome {
-  stdout: Buffer;
-  stderr: string;
-  exitCode: number;
-  error?: unknown;
-}
-
-/**
- * Runs git with `input` on its stdin. simple-git (3.x) cannot write to a
- * process's stdin, so this one case spawns git itself, under the same
- * environment, limit, trust rule, cancellation and error handling as any other.
- */
-function viaStdin(
-  binary: string,
-  args: string[],
-  options: ExecOptions,
-  env: Record<string, string>,
-  input: string | Buffer,
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let error: unknown;
-    const child = spawnProcess(binary, args, { cwd: options.cwd, env, windowsHide: true, signal: options.signal });
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const settle = (code: number | null): void => {
-      const exitCode = code ?? -1;
-      const text = Buffer.concat(stderr).toString('utf8');
-      const ok = error === undefined && (exitCode === 0 || (options.okExitCodes ?? []).includes(exitCode));
-      resolve({
-        stdout: Buffer.concat(stdout),
-        stderr: text,
-        exitCode,
-        error: ok ? undefined : (error ?? new Error(text || `exit code ${exitCode}`)),
-      });
-    };
-    child.on('error', (e) => {
-      error ??= e;
-      // It never started (no git, no folder): no 'close' may follow.
-      if (child.pid === undefined) settle(null);
-    });
-    child.on('close', settle);
-    // git may exit before it read everything (a bad argument): that is its answer, not a failure of ours.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
 }
 
 /** What git says when it could not write something, with or without the reason. */

@@ -25,6 +25,7 @@ const base: Entry[] = [
   { name: 'extension/package.json', size: 5_000 },
   { name: 'extension/readme.md', size: 8_000 },
   { name: 'extension/dist/extension.js', size: 90_000 },
+  { name: 'extension/dist/gitProcessHost.js', size: 30_000 },
 ];
 
 describe('vsix contents', () => {
@@ -68,6 +69,19 @@ describe('vsix contents', () => {
     assert.match(
       vsix.checkContents([...base, { name: 'extension/src/extension.ts', size: 1 }], '').join('\n'),
       /files it should not: extension\/src\/extension\.ts/,
+    );
+  });
+
+  it('refuses a package without the helper process that starts git', () => {
+    assert.deepStrictEqual(vsix.checkContents(base, ''), []);
+    assert.match(
+      vsix
+        .checkContents(
+          base.filter((e) => e.name !== 'extension/dist/gitProcessHost.js'),
+          '',
+        )
+        .join('\n'),
+      /no dist\/gitProcessHost\.js/,
     );
   });
 

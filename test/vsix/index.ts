@@ -68,6 +68,13 @@ export function run(): Promise<void> {
       assert.ok(fs.existsSync(path.join(plan.path, 'README.md')), 'the plan worktree has the files of the base');
       const listed = execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: main, encoding: 'utf8' });
       assert.ok(listed.includes(`worktree ${plan.path}\n`), `git does not list ${plan.path}:\n${listed}`);
+      // The git above started in the packaged helper process, a child of this extension host.
+      const installed = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(installed);
+      const helper = path.join(installed.extensionPath, 'dist', 'gitProcessHost.js');
+      assert.ok(fs.existsSync(helper), `${helper} is installed`);
+      const children = execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+      assert.ok(children.includes(helper), `no helper process ${helper} among:\n${children}`);
       fs.rmSync(plan.path, { recursive: true, force: true });
       const missing = (await doctor()).filter((f) => f.kind === 'missingFolder');
       assert.deepStrictEqual(
