@@ -1,8 +1,10 @@
 /**
  * The extension's side of each benchmark: the PlanEngine facade, called the
  * way the tree view and the commands call it, with the extension's git runner
- * (simple-git, the default limit of 8 processes at once).
+ * (simple-git, the default limit of 8 processes at once, git started by the
+ * helper process src/git/gitProcessHost.ts as in the extension).
  */
+import * as path from 'path';
 import { Git } from '../src/git/runner';
 import { PlanEngine, PlanWorktree } from '../src/model/engine/planEngine';
 import { WorktreeDetails } from '../src/model/state/state';
@@ -42,7 +44,12 @@ export async function openSubject(
   log: CountingLog,
   settings: Partial<EngineSettings> = {},
 ): Promise<Subject> {
-  const git = new Git({ log, maxConcurrent: MAX_CONCURRENT });
+  const git = new Git({
+    log,
+    maxConcurrent: MAX_CONCURRENT,
+    // Transpiled beside this file's folder: <out>/src/git/gitProcessHost.js.
+    processHost: path.join(__dirname, '..', 'src', 'git', 'gitProcessHost.js'),
+  });
   // As the extension opens it: its watchers call invalidate() for every change in the common git directory.
   const open = () => PlanEngine.open(folder, { git, log, settings, watched: true });
   const engine = await open();

@@ -106,7 +106,8 @@ export class GitProcessHost {
     });
     // An error of the process (it could not be started, or a message could not be sent) ends it as an exit does.
     child.on('error', (e) => this.ended(helper, e.message));
-    child.on('exit', (code, signal) => this.ended(helper, signal ? `signal ${signal}` : `exit code ${code}`));
+    // 'close', not 'exit': it comes after the channel closed, so after every answer the helper sent was read.
+    child.on('close', (code, signal) => this.ended(helper, signal ? `signal ${signal}` : `exit code ${code}`));
     this.refWhileBusy(helper);
     return helper;
   }
