@@ -860,7 +860,8 @@ describe('the git processes of a merge', () => {
     merge: [['merge-tree', 'status', 'status'], ['commit-tree', 'diff'], ['update-ref'], ['read-tree']],
     squash: [['log', 'merge-tree', 'status', 'status'], ['commit-tree', 'diff'], ['update-ref'], ['read-tree']],
     fastForward: [['for-each-ref', 'status', 'status'], ['merge-base'], ['diff'], ['update-ref'], ['read-tree']],
-    // One commit replayed (commit-tree, merge-tree, commit-tree), the snapshot of the plan, then both branches moved.
+    // One commit replayed (commit-tree, merge-tree, commit-tree), the snapshot of the plan (no flagged entry: the index
+    // file says so, no `ls-files -v`), then both branches moved.
     rebase: [
       ['for-each-ref', 'status', 'status'],
       ['merge-base', 'merge-tree'],
@@ -868,7 +869,7 @@ describe('the git processes of a merge', () => {
       ['commit-tree'],
       ['merge-tree'],
       ['commit-tree'],
-      ['ls-files', 'status'],
+      ['status'],
       ['rev-parse'],
       ['write-tree'],
       ['add'],
