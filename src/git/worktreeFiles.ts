@@ -148,10 +148,10 @@ export function gitLockFiles(commonDir: string, gitDirs: string[]): string[] {
  * change times, to the nanosecond; `git add`, a commit, a checkout, a reset,
  * a stash rewrite it) and whether its folder is there. Two equal stamps with
  * no file-system event in the worktree between them mean `git status` would
- * say the same. Undefined when the worktree's git directory cannot be found.
+ * say the same. `gitDir` is the worktree's git directory (`entryGitDir`);
+ * undefined when it cannot be found, and then so is the stamp.
  */
-export function indexStamp(commonDir: string, worktree: WorktreeEntry): string | undefined {
-  const gitDir = entryGitDir(commonDir, worktree);
+export function indexStamp(gitDir: string | undefined): string | undefined {
   if (!gitDir) return undefined;
   // No index yet (nothing was ever added): `-`, which changes when one is written.
   return fileStamp(path.join(gitDir, 'index'));

@@ -210,6 +210,14 @@ export class PlanEngine {
     engine.memoryOnly = true;
     engine.lastList = { stamp: '', worktrees };
     engine.state.seed(states);
+    // Each key from the files just read (a worktree's git directory is not looked for twice): the paint reads no more.
+    engine.state.pinKeys(
+      new Map(
+        worktrees.flatMap((w, i) =>
+          states.has(w.path) ? [[w.path, engine.state.keyOf(w, { gitDir: gitDirs[i] })]] : [],
+        ),
+      ),
+    );
     engine.persisted = Promise.resolve();
     return engine;
   }
@@ -235,6 +243,7 @@ export class PlanEngine {
       opened.repo.bare === this.repo.bare;
     if (!same) return false;
     this.memoryOnly = false;
+    this.state.unpinKeys();
     this.lastList = opened.lastList;
     // Painting needs no setting: the settings are read once, for the engine git opened.
     this.settings = opened.settings;

@@ -32,7 +32,7 @@ import * as fs from 'fs';
 import { ErrorCode, isError } from '../engine/errors';
 import { Limiter, mapInTurns, unlimited } from '../engine/async';
 import { GitOperation, operationInProgress } from '../../git/operation';
-import { indexStamp } from '../../git/worktreeFiles';
+import { entryGitDir, indexStamp } from '../../git/worktreeFiles';
 import type { KnownState } from '../store/stateCache';
 import { commitSummaries } from '../../git/commands/log';
 import { status } from '../../git/commands/status';
@@ -128,6 +128,8 @@ export class WorktreeStateCache {
   /** The last state read of each worktree with its key: what is kept across sessions. */
   private readonly known = new Map<string, KnownState>();
   private batch: { items: WorktreeItem[]; result: Promise<Map<string, WorktreeDetails>> } | undefined;
+  /** Keys pinned for a paint from memory (`pinKeys`). */
+  private pinned: Map<string, string | undefined> | undefined;
   /** Called after each read that gave new states (to keep them). */
   onRead: (() => void) | undefined;
 
@@ -198,19 +200,35 @@ export class WorktreeStateCache {
    * is there and git still has it, and its index's stamp. Undefined when it
    * cannot be told (its git directory is not found): then it is always read.
    */
-  keyOf(entry: WorktreeEntry): string | undefined {
+  keyOf(entry: WorktreeEntry, found?: { gitDir: string | undefined }): string | undefined {
     if (entry.bare) return 'bare';
     const there = entry.prunable === undefined && fs.existsSync(entry.path);
     if (!there) return `missing:${entry.head ?? ''}`;
-    const stamp = indexStamp(this.ctx.repo.commonDir, entry);
+    const stamp = indexStamp(found ? found.gitDir : entryGitDir(this.ctx.repo.commonDir, entry));
     return stamp === undefined ? undefined : `${entry.head ?? ''}|${entry.branch ?? ''}|${stamp}`;
   }
 
   /** The last state read of this worktree, if it was read with the key the worktree has now (from memory or the cache file). */
   lastKnown(entry: WorktreeEntry): KnownState | undefined {
     const known = this.known.get(entry.path);
-    const key = known && this.keyOf(entry);
-    return known && key !== undefined && known.key === key ? known : undefined;
+    if (!known) return undefined;
+    const key = this.pinned?.has(entry.path) ? this.pinned.get(entry.path) : this.keyOf(entry);
+    return key !== undefined && known.key === key ? known : undefined;
+  }
+
+  /**
+   * Keys taken once, when an engine opened from memory read git's files for
+   * its paint (`PlanEngine.remembered`: the HEADs and git directories it had
+   * just read): `lastKnown` answers from them without reading each
+   * worktree's files a second time. Only a paint uses them, never a read;
+   * `unpinKeys` drops them when git confirms the engine.
+   */
+  pinKeys(keys: Map<string, string | undefined>): void {
+    this.pinned = keys;
+  }
+
+  unpinKeys(): void {
+    this.pinned = undefined;
   }
 
   /** States from the cache file: taken where nothing was read in this session yet. */

@@ -34,6 +34,28 @@ function isCode(code: ErrorCode): (e: unknown) => boolean {
   return (e) => e instanceof PlanWorktreesError && e.code === code;
 }
 
+/** What `run` returns, and the file-system calls (`fs`'s stat, exists, open and read) made while it ran. */
+function countFileReads<T>(run: () => T): { result: T; calls: string[] } {
+  // The module itself (what the code under test calls through), not this file's import of it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fsModule = require('fs') as Record<string, unknown>;
+  const names = ['statSync', 'lstatSync', 'existsSync', 'openSync', 'readFileSync', 'fstatSync'];
+  const saved = names.map((n) => fsModule[n]);
+  const calls: string[] = [];
+  names.forEach((name, i) => {
+    const original = saved[i] as (...args: unknown[]) => unknown;
+    fsModule[name] = function (this: unknown, ...args: unknown[]) {
+      calls.push(`${name} ${String(args[0])}`);
+      return original.apply(this, args);
+    };
+  });
+  try {
+    return { result: run(), calls };
+  } finally {
+    names.forEach((name, i) => (fsModule[name] = saved[i]));
+  }
+}
+
 describe('The last known state, kept across sessions', () => {
   it('paints every row from the cache file of an earlier session with the worktree list alone, marked as last known', () =>
     withRepo(async (repo) => {
@@ -261,6 +283,30 @@ describe('A new session painted from memory, before any git process', () => {
         assert.strictEqual(engine.repo.currentPath, folder === repo.main ? first.repo.mainPath : plans[1]);
         assert.strictEqual(runner.processCount, 0, 'still no git process');
       }
+    }));
+
+  it("paints every row without reading a worktree's files a second time; once git confirmed the engine, its keys are read again", () =>
+    withRepo(async (repo) => {
+      const { plans } = await keptSession(repo.main, ['a', 'b', 'c']);
+      const engine = await PlanEngine.remembered(repo.main, { git: new Git() });
+      assert.ok(engine, 'opened from memory');
+      const items = await engine.list();
+      const read = countFileReads(() => items.map((i) => engine.lastKnown(i)));
+      assert.ok(
+        read.result.every((d) => d?.lastKnown !== undefined),
+        'every row has its last known state',
+      );
+      assert.deepStrictEqual(read.calls, [], 'no file looked at for the paint: the open had read them');
+
+      // A plan whose index changed once the engine is git's: its state is not painted any more.
+      writeFiles(plans[0], { 'staged.txt': 'staged\n' });
+      git(plans[0], 'add', 'staged.txt');
+      assert.strictEqual(engine.adopt(await PlanEngine.open(repo.main, { git: new Git() })), true);
+      const now = await engine.list();
+      assert.deepStrictEqual(
+        ['a', 'b', 'c'].map((id) => engine.lastKnown(planRow(now, id)) !== undefined),
+        [false, true, true],
+      );
     }));
 
   it('gives its first list without yielding to the event loop, the registry included: a busy start-up does not hold the first paint back', () =>
