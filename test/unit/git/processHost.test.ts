@@ -11,8 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { ExecOptions, Git } from '../../../src/git/runner';
-import { Logger } from '../../../src/git/log';
 import { commitFiles, git, withRepo } from '../helpers/repo';
+import { recordingLogger } from '../helpers/logger';
 
 /** The transpiled helper, beside runner.js in out/src/git. */
 const SCRIPT = path.join(__dirname, '..', '..', '..', 'src', 'git', 'gitProcessHost.js');
@@ -52,15 +52,6 @@ async function until(condition: () => boolean, what: string, ms = 10_000): Promi
     if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function recordingLogger(lines: string[]): Logger {
-  return {
-    trace: (m) => lines.push(m),
-    info: (m) => lines.push(m),
-    warn: (m) => lines.push(m),
-    error: (m) => lines.push(String(m)),
-  };
 }
 
 /** What a run gave, or the typed error's fields: comparable between the two ways. */

@@ -4,17 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, PlanWorktreesError } from '../../../src/model/engine/errors';
 import { Git, isVersionAtLeast } from '../../../src/git/runner';
-import { Logger } from '../../../src/git/log';
 import { git, keepEventLoopBusy, makeTempDir, removeDir, testGitEnv, withRepo } from '../helpers/repo';
-
-function recordingLogger(lines: string[]): Logger {
-  return {
-    trace: (m) => lines.push(m),
-    info: (m) => lines.push(m),
-    warn: (m) => lines.push(m),
-    error: (m) => lines.push(String(m)),
-  };
-}
+import { recordingLogger } from '../helpers/logger';
 
 describe('Git runner', () => {
   it('runs git in the given folder and logs the call with its duration', () =>
