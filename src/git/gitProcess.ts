@@ -1,9 +1,9 @@
 /**
  * Starts one git process and gathers what it gave back, through simple-git
- * (or, for input on stdin, which simple-git cannot give, with `spawn`). With
- * src/git/runner.ts, which asks it in the extension host when no helper runs,
- * and src/git/gitProcessHost.ts, the helper process that asks it otherwise,
- * the only modules that know simple-git. The trust rule, the limit of
+ * (or, for input on stdin, which simple-git cannot give, with `spawn`): the
+ * only module that imports simple-git. src/git/runner.ts asks it in the
+ * extension host when no helper process runs, src/git/gitProcessHost.ts (the
+ * helper process) otherwise. The trust rule, the limit of
  * processes, logging and the typed errors are the runner's, never this one's:
  * it runs what it is given.
  *
